@@ -1,0 +1,1 @@
+"""Thin HTTP layer: translates requests into calls of dispatch and inventory."""

@@ -1,0 +1,43 @@
+"""Settings from the environment and `.env`: the only reader of configuration besides CLI flags."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class Settings(BaseSettings):
+    """Spares configuration; every variable is prefixed `SPARES_` (e.g. SPARES_DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SPARES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///spares.db",
+        description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
+    )
+    log_level: LogLevel = "info"
+    page_size_max: int = Field(default=500, ge=1, le=10_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("Spares supports SQLite and PostgreSQL URLs only")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value

@@ -1,0 +1,1 @@
+"""The dispatcher's world: contracts and promise policies, sites, engineers, tickets."""

@@ -1,0 +1,308 @@
+"""ORM models owned by dispatch: contracts and promise policies, sites, engineers, tickets."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base, IdMixin, UTCDateTime, enum_column
+
+Money = Numeric(12, 2)
+
+
+class InspectionFrequency(enum.StrEnum):
+    NONE = "none"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class PromisePolicy(IdMixin, Base):
+    """What a contract promises; every number of domain.md is a default stored here."""
+
+    __tablename__ = "promise_policies"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    warranty_years: Mapped[int] = mapped_column(SmallInteger, default=3)
+    at_risk_margin_min: Mapped[int] = mapped_column(default=15)
+    swap_within_min: Mapped[int] = mapped_column(default=120)  # in-stock part swapped
+    ship_within_min: Mapped[int] = mapped_column(default=480)  # out-of-stock part shipped
+    reservation_lifetime_min: Mapped[int] = mapped_column(default=240)
+    frozen_horizon_min: Mapped[int] = mapped_column(default=30)
+    inspection_frequency: Mapped[InspectionFrequency] = mapped_column(
+        enum_column(InspectionFrequency, "inspection_frequency"), default=InspectionFrequency.NONE
+    )
+    labour_rate_per_hour: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    travel_rate_per_km: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    service_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+    severities: Mapped[list[PolicySeverity]] = relationship(
+        back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
+    )
+
+    __table_args__ = (
+        CheckConstraint("warranty_years BETWEEN 0 AND 20", name="warranty_years_range"),
+        CheckConstraint("at_risk_margin_min >= 0", name="margin_nonnegative"),
+        CheckConstraint("swap_within_min > 0", name="swap_positive"),
+        CheckConstraint("ship_within_min > 0", name="ship_positive"),
+        CheckConstraint("reservation_lifetime_min > 0", name="reservation_lifetime_positive"),
+        CheckConstraint("frozen_horizon_min >= 0", name="frozen_horizon_nonnegative"),
+        CheckConstraint(
+            "labour_rate_per_hour >= 0 AND travel_rate_per_km >= 0 AND service_fee >= 0",
+            name="rates_nonnegative",
+        ),
+    )
+
+
+class PolicySeverity(IdMixin, Base):
+    """One severity (or priority) level of a policy and its clock offsets in minutes.
+
+    An offset of None means the policy sets no deadline for that clock (e.g. a
+    general ticket departs "at a time agreed with the customer").
+    """
+
+    __tablename__ = "policy_severities"
+
+    policy_id: Mapped[int] = mapped_column(ForeignKey("promise_policies.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int] = mapped_column(SmallInteger)  # 1 = most urgent
+    respond_min: Mapped[int | None]
+    depart_min: Mapped[int | None]
+    arrive_min: Mapped[int | None]
+    fix_min: Mapped[int | None]
+    arrive_hard: Mapped[bool] = mapped_column(default=False)
+
+    policy: Mapped[PromisePolicy] = relationship(back_populates="severities", lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("policy_id", "code"),
+        UniqueConstraint("policy_id", "rank"),
+        CheckConstraint("rank >= 1", name="rank_positive"),
+        CheckConstraint(
+            "(respond_min IS NULL OR respond_min >= 0) AND (depart_min IS NULL OR depart_min >= 0)"
+            " AND (arrive_min IS NULL OR arrive_min >= 0) AND (fix_min IS NULL OR fix_min >= 0)",
+            name="offsets_nonnegative",
+        ),
+    )
+
+
+class Contract(IdMixin, Base):
+    """A customer's service contract; its policy decides every promise."""
+
+    __tablename__ = "contracts"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("promise_policies.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date())
+    ends_on: Mapped[date | None] = mapped_column(Date())
+
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on > starts_on", name="ends_after_start"),
+    )
+
+
+class Engineer(IdMixin, Base):
+    """A service engineer: home base, current position, skills, shifts, van stock."""
+
+    __tablename__ = "engineers"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    home_place: Mapped[str | None] = mapped_column(String(120))
+    home_lat: Mapped[float]
+    home_lon: Mapped[float]
+    current_lat: Mapped[float | None]
+    current_lon: Mapped[float | None]
+    position_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The van is a depot of kind "van", so its stock lives in the same ledger.
+    van_depot_id: Mapped[int | None] = mapped_column(ForeignKey("depots.id"), unique=True)
+    van_capacity: Mapped[int | None]
+    cost_per_hour: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    cost_per_km: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    skills: Mapped[list[EngineerSkill]] = relationship(lazy="raise")
+    shifts: Mapped[list[Shift]] = relationship(lazy="raise", order_by="Shift.weekday")
+
+    __table_args__ = (
+        CheckConstraint("van_capacity IS NULL OR van_capacity >= 0", name="van_capacity"),
+        CheckConstraint("cost_per_hour >= 0 AND cost_per_km >= 0", name="costs_nonnegative"),
+    )
+
+
+class EngineerSkill(Base):
+    """Engineer x product line at a level (1 basic, 2 advanced, 3 expert)."""
+
+    __tablename__ = "engineer_skills"
+
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"), primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id"), primary_key=True, index=True
+    )
+    level: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+
+
+class Shift(IdMixin, Base):
+    """A weekly shift in the engineer's region time zone; may end after midnight."""
+
+    __tablename__ = "shifts"
+
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday (ISO weekday - 1)
+    starts_at: Mapped[time] = mapped_column(Time())
+    ends_at: Mapped[time] = mapped_column(Time())  # <= starts_at means the next day
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts_at <> ends_at", name="nonempty"),
+    )
+
+
+class Absence(IdMixin, Base):
+    """Time an engineer is not available (sick leave, holiday, training)."""
+
+    __tablename__ = "absences"
+
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+
+class Site(IdMixin, Base):
+    """A customer site with installed equipment, under one contract."""
+
+    __tablename__ = "sites"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    place: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    rural: Mapped[bool] = mapped_column(default=False)
+    dedicated_engineer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engineers.id"), index=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
+    )
+
+
+class TicketType(IdMixin, Base):
+    """Product line x fault class, with its standard service duration."""
+
+    __tablename__ = "ticket_types"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id"), index=True)
+    fault_class: Mapped[str] = mapped_column(String(64))
+    service_min: Mapped[int]
+    required_level: Mapped[int] = mapped_column(SmallInteger, default=1)
+
+    __table_args__ = (
+        UniqueConstraint("product_line_id", "fault_class"),
+        CheckConstraint("service_min > 0", name="service_positive"),
+        CheckConstraint("required_level BETWEEN 1 AND 3", name="level_range"),
+    )
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    RESPONDED = "responded"
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    FIXED = "fixed"
+    CLOSED = "closed"
+    CALLBACK_DONE = "callback_done"
+    RESOLVED_REMOTELY = "resolved_remotely"
+    CANCELLED = "cancelled"
+
+
+class Channel(enum.StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    EMAIL = "email"
+    REMOTE = "remote"  # remote monitoring raised it
+
+
+class Ticket(IdMixin, Base):
+    """A fault report (work order) whose promise clocks start at `reported_at`."""
+
+    __tablename__ = "tickets"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    status: Mapped[TicketStatus] = mapped_column(
+        enum_column(TicketStatus, "ticket_status"), default=TicketStatus.NEW, index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    depart_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fix_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+    required_skills: Mapped[list[TicketSkill]] = relationship(lazy="raise")
+    required_parts: Mapped[list[TicketPart]] = relationship(lazy="raise")
+
+
+class TicketSkill(Base):
+    """A skill a ticket needs: product line at a minimum level."""
+
+    __tablename__ = "ticket_skills"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id"), primary_key=True)
+    min_level: Mapped[int] = mapped_column(SmallInteger, default=1)
+
+    __table_args__ = (CheckConstraint("min_level BETWEEN 1 AND 3", name="level_range"),)
+
+
+class TicketPart(Base):
+    """A part a ticket is expected to need."""
+
+    __tablename__ = "ticket_parts"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)

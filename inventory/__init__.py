@@ -1,0 +1,1 @@
+"""Stock, warranty and price: the stock ledger, reservations, assets and the money rules."""

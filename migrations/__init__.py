@@ -1,0 +1,1 @@
+"""Alembic migration scripts (packaged so an installed Spares can migrate itself)."""

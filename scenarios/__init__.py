@@ -1,0 +1,1 @@
+"""Planners' what-if runs over the optimizer and the pure rules."""
