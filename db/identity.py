@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.base import Base, IdMixin
 from db.types import UTCDateTime, enum_column
@@ -51,3 +51,12 @@ def hash_api_key(key: str) -> str:
     the right tool: it allows an indexed lookup and brute force is hopeless.
     """
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_user(session: Session, *, name: str, role: Role) -> tuple[User, str]:
+    """Create a user and issue a key; the key is returned once and never stored in clear."""
+    key = new_api_key()
+    user = User(name=name, role=role, api_key_hash=hash_api_key(key), active=True)
+    session.add(user)
+    session.flush()
+    return user, key

@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -277,11 +279,36 @@ class Ticket(IdMixin, Base):
     depart_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fix_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A later arrival appointment agreed with the customer (general tickets).
+    agreed_arrival_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The engineer assigned through dispatch; only the assignment service sets it.
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), index=True)
+    # When each clock's event happened (None while pending).
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    callback_comment: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    # Optimistic concurrency: a stale update fails instead of overwriting a newer one.
+    version: Mapped[int] = mapped_column(default=1)
 
     required_skills: Mapped[list[TicketSkill]] = relationship(lazy="raise")
     required_parts: Mapped[list[TicketPart]] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction_range"
+        ),
+        CheckConstraint(
+            "status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"
+        ),
+    )
 
 
 class TicketSkill(Base):
@@ -306,3 +333,42 @@ class TicketPart(Base):
     quantity: Mapped[int] = mapped_column(default=1)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class TicketPartUsed(IdMixin, Base):
+    """A part an engineer reports as used on a ticket."""
+
+    __tablename__ = "ticket_parts_used"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int]
+    serial: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class LogKind(enum.StrEnum):
+    CREATED = "created"
+    TRANSITION = "transition"
+    CHANGE = "change"
+    PARTS_USED = "parts_used"
+    DECISION = "decision"  # a dispatch decision with the alternatives at that moment
+
+
+class ServiceLogEntry(IdMixin, Base):
+    """One line of a ticket's service log: who did what, when, and why. Never updated."""
+
+    __tablename__ = "service_log"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[LogKind] = mapped_column(enum_column(LogKind, "log_kind"))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Field changes as {"field": [old, new]} or decision details; JSON on both databases.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

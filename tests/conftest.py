@@ -42,7 +42,7 @@ def _admin_engine(url: str) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
+def postgresql_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test process; dropped at the end."""
     skip_without_postgres()
     server_url = make_url(postgres_url() or "")

@@ -1,8 +1,8 @@
-"""initial schema: identity, geography, catalogue, stock, assets, contracts, engineers, tickets
+"""initial schema: identity, geography, catalogue, stock, assets, contracts, engineers, tickets, service log
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 18:05:11.007782
+Create Date: 2026-11-22 18:08:25.105265
 """
 
 from collections.abc import Sequence
@@ -607,6 +607,16 @@ def upgrade() -> None:
         sa.Column("depart_by", db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("arrive_by", db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("fix_by", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("agreed_arrival_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("engineer_id", sa.Integer(), nullable=True),
+        sa.Column("responded_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("departed_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("arrived_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fixed_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancel_reason", sa.String(length=500), nullable=True),
+        sa.Column("satisfaction", sa.SmallInteger(), nullable=True),
+        sa.Column("callback_comment", sa.Text(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
@@ -614,12 +624,24 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "status <> 'cancelled' OR cancel_reason IS NOT NULL",
+            name=op.f("ck_tickets_cancel_has_reason"),
+        ),
+        sa.CheckConstraint(
+            "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5",
+            name=op.f("ck_tickets_satisfaction_range"),
+        ),
         sa.ForeignKeyConstraint(
             ["asset_id"], ["assets.id"], name=op.f("fk_tickets_asset_id_assets")
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_tickets_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["engineer_id"], ["engineers.id"], name=op.f("fk_tickets_engineer_id_engineers")
         ),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_tickets_site_id_sites")),
         sa.ForeignKeyConstraint(
@@ -632,12 +654,49 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tickets_asset_id"), ["asset_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tickets_engineer_id"), ["engineer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_reported_at"), ["reported_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_status"), ["status"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_tickets_ticket_type_id"), ["ticket_type_id"], unique=False
         )
+
+    op.create_table(
+        "service_log",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "created",
+                "transition",
+                "change",
+                "parts_used",
+                "decision",
+                name="log_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("from_status", sa.String(length=32), nullable=True),
+        sa.Column("to_status", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_service_log_ticket_id_tickets")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_service_log_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_log")),
+    )
+    with op.batch_alter_table("service_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_service_log_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
         "ticket_parts",
@@ -653,6 +712,32 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("ticket_id", "part_id", name=op.f("pk_ticket_parts")),
     )
+    op.create_table(
+        "ticket_parts_used",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("part_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.String(length=64), nullable=True),
+        sa.Column("recorded_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_ticket_parts_used_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["part_id"], ["parts.id"], name=op.f("fk_ticket_parts_used_part_id_parts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_ticket_parts_used_recorded_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_parts_used_ticket_id_tickets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_parts_used")),
+    )
+    with op.batch_alter_table("ticket_parts_used", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_ticket_parts_used_ticket_id"), ["ticket_id"], unique=False
+        )
+
     op.create_table(
         "ticket_skills",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -675,12 +760,21 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("ticket_skills")
+    with op.batch_alter_table("ticket_parts_used", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ticket_parts_used_ticket_id"))
+
+    op.drop_table("ticket_parts_used")
     op.drop_table("ticket_parts")
+    with op.batch_alter_table("service_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_log_ticket_id"))
+
+    op.drop_table("service_log")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tickets_ticket_type_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_status"))
         batch_op.drop_index(batch_op.f("ix_tickets_site_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_reported_at"))
+        batch_op.drop_index(batch_op.f("ix_tickets_engineer_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_asset_id"))
 
     op.drop_table("tickets")

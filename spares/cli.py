@@ -1,0 +1,237 @@
+"""The `spares` command line: serve the API, migrate the database, build worlds, issue keys.
+
+An entrypoint like the API app: it may import every package, and nothing imports it.
+Configuration comes from `api.settings.Settings` (environment and `.env`), and the
+global `--database-url` flag overrides it for one call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy import Engine
+
+import db
+from api.settings import Settings
+from spares import __version__
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="spares",
+    help="Spares: spare-parts logistics and field-service dispatch that keeps its promises.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+world_app = typer.Typer(help="Demo worlds on real Guangdong geography.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(world_app, name="world")
+app.add_typer(user_app, name="user")
+
+
+@dataclass
+class _State:
+    settings: Settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"spares {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="SQLAlchemy URL (default: SPARES_DATABASE_URL, or sqlite:///spares.db).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Read the settings once for every command."""
+    overrides = {"database_url": database_url} if database_url else {}
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        err_console.print(f"[red]Invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    ctx.obj = _State(settings=settings)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    state: _State = ctx.obj
+    return state.settings
+
+
+def _migrated_engine(settings: Settings) -> Engine:
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the schema (the only way the schema is ever created)."""
+    settings = _settings(ctx)
+    engine = db.make_engine(settings.database_url)
+    before = db.current_revision(engine)
+    db.upgrade(engine, revision)
+    after = db.current_revision(engine)
+    engine.dispose()
+    console.print(f"database {_safe_url(settings)}: {before or 'empty'} -> [bold]{after}[/bold]")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the schema revision of the database and of the code."""
+    settings = _settings(ctx)
+    engine = db.make_engine(settings.database_url)
+    current = db.current_revision(engine)
+    engine.dispose()
+    head = db.head_revision()
+    state = "up to date" if current == head else "needs `spares db upgrade`"
+    console.print(f"database {current or 'empty'}, code {head}: {state}")
+
+
+@world_app.command("generate")
+def world_generate(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 7,
+    size: Annotated[str, typer.Option(help="small | medium | large.")] = "small",
+) -> None:
+    """Generate a deterministic demo world and load it into an empty database."""
+    from dispatch.world import WorldNotEmptyError, WorldSize
+
+    try:
+        world_size = WorldSize(size)
+    except ValueError as exc:
+        choices = ", ".join(s.value for s in WorldSize)
+        raise typer.BadParameter(f"{size!r} is not one of {choices}", param_hint="--size") from exc
+    settings = _settings(ctx)
+    engine = _migrated_engine(settings)
+    try:
+        counts, seconds = _load_demo_world(engine, seed=seed, size=world_size)
+    except WorldNotEmptyError as exc:
+        err_console.print(f"[red]{exc}[/red] Use an empty database (see --database-url).")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    table = Table(title=f"{world_size.value} world, seed {seed} ({seconds:.1f} s)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    _print_demo_keys()
+
+
+def _load_demo_world(engine: Engine, *, seed: int, size: object) -> tuple[dict[str, int], float]:
+    """Generate and load in one transaction: either the whole world lands or nothing."""
+    from dispatch.world import generate_world, load_world
+
+    started = time.perf_counter()
+    world = generate_world(seed, size)  # type: ignore[arg-type]
+    with db.make_sessionmaker(engine).begin() as session:
+        load_world(session, world)
+    counts = {name: len(rows) for name, rows in world.tables.items()}
+    return counts, time.perf_counter() - started
+
+
+def _print_demo_keys() -> None:
+    from dispatch.world import DEMO_KEYS
+
+    table = Table(title="Demo API keys (demo only, NOT secret: one named user per role)")
+    table.add_column("role")
+    table.add_column("X-API-Key")
+    for role, key in DEMO_KEYS.items():
+        table.add_row(str(role), key)
+    console.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user's name (unique).")],
+    role: Annotated[db.Role, typer.Option(help="The user's one role.")],
+) -> None:
+    """Create a user and print the new API key (shown once, stored hashed)."""
+    settings = _settings(ctx)
+    engine = _migrated_engine(settings)
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            user, key = db.create_user(session, name=name, role=role)
+    except IntegrityError as exc:
+        err_console.print(f"[red]A user named {name!r} already exists.[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"user {user.name} ({user.role}) id {user.id}")
+    console.print(Panel(key, title="API key: shown once, store it now"))
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Fill an empty database with the demo world first.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    seed: Annotated[int, typer.Option(help="Demo world seed (with --demo).")] = 7,
+) -> None:
+    """Migrate the database, optionally load the demo world, and serve the API."""
+    import uvicorn
+
+    from api.app import create_app
+    from dispatch.world import WorldSize, world_is_empty
+
+    settings = _settings(ctx)
+    engine = _migrated_engine(settings)
+    if demo:
+        with db.make_sessionmaker(engine)() as session:
+            empty = world_is_empty(session)
+        if empty:
+            console.print(f"Loading the demo world (seed {seed}) into {_safe_url(settings)} ...")
+            _load_demo_world(engine, seed=seed, size=WorldSize.SMALL)
+        _print_demo_keys()
+    engine.dispose()
+    base = f"http://{host}:{port}"
+    console.print(
+        Panel.fit(
+            f"Spares {__version__} listens on [bold]{base}[/bold] "
+            f"(database {_safe_url(settings)})\n"
+            f"API docs: {base}/docs\n"
+            "First request:\n"
+            f"  curl -s -H 'X-API-Key: spk_demo_dispatcher' '{base}/v1/engineers?limit=3'",
+            title="spares serve",
+        )
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
