@@ -1,7 +1,7 @@
 """Structured errors of the inventory package; HTTP codes are the API's business.
 
-    InventoryError
-    └── NotFoundError(entity, key)
+InventoryError
+└── NotFoundError(entity, key)
 """
 
 from __future__ import annotations

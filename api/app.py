@@ -1,0 +1,87 @@
+"""The FastAPI application factory; nothing is built at import.
+
+Run it with `uvicorn --factory api.app:create_app` or `spares serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from api.deps import check_route_access
+from api.errors import install_error_handlers
+from api.routes import (
+    assets,
+    catalogue,
+    contracts,
+    depots,
+    docs,
+    engineers,
+    health,
+    regions,
+    sites,
+)
+from api.settings import Settings
+from db import make_engine, make_sessionmaker
+
+API_PREFIX = "/v1"
+_V1_ROUTERS = (
+    regions.router,
+    depots.router,
+    catalogue.router,
+    assets.router,
+    engineers.router,
+    sites.router,
+    contracts.router,
+)
+
+
+def _version() -> str:
+    # Not spares.__version__: the CLI package sits above the API and must not be imported.
+    try:
+        return version("spares")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the lifespan makes the engine unless one is injected (tests do)."""
+    settings = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger("api").setLevel(settings.log_level.upper())
+        owned = engine is None
+        app.state.engine = make_engine(settings.database_url) if engine is None else engine
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        try:
+            yield
+        finally:
+            if owned:  # an injected engine belongs to whoever injected it
+                app.state.engine.dispose()
+
+    # The default docs routes are replaced by api.routes.docs, which declares itself public.
+    app = FastAPI(
+        title="Spares",
+        version=_version(),
+        summary="Spare-parts logistics and field-service dispatch that keeps its promises.",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(docs.router)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for router in _V1_ROUTERS:
+        v1.include_router(router)
+    app.include_router(v1)
+    check_route_access(app)
+    return app

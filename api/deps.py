@@ -1,0 +1,185 @@
+"""Request dependencies as `Annotated` aliases, and the one way a route declares its roles.
+
+Every route lists `requires(Role...)` or `public()` in its `dependencies`;
+`check_route_access` refuses to build an app where a route declares neither (or both).
+Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
+`app.routes` holds included routers lazily instead of copies of their routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Query, Request, params
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
+from fastapi.security import APIKeyHeader
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.errors import AuthenticationRequired, PermissionDenied
+from api.schemas import MAX_ID
+from api.settings import Settings
+from db.identity import Role, User
+from inventory.queries import find_active_user
+
+API_KEY_HEADER = "X-API-Key"
+DEFAULT_PAGE_SIZE = 50
+
+# Who reads master data: the office roles; engineers also read what they need in the field.
+MASTER_DATA_READERS = (Role.DISPATCHER, Role.WAREHOUSE, Role.PLANNER, Role.ADMIN)
+FIELD_READERS = (*MASTER_DATA_READERS, Role.ENGINEER)
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine the lifespan built (or the one injected by tests)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: commit when the handler succeeded, roll back when it raised.
+
+    Services only flush; this is the one place an API transaction ends.
+    """
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+# scope="function": the commit runs before the response is sent, so a failed commit
+# is reported as an error instead of a success the database never kept.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_api_key = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="The API key of a named user; the user's role decides which routes answer.",
+)
+
+
+def current_user(session: SessionDep, api_key: Annotated[str | None, Depends(_api_key)]) -> User:
+    """The active user holding the request's API key; 401 without one."""
+    if not api_key:
+        raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
+    user = find_active_user(session=session, api_key=api_key)
+    if user is None:
+        raise AuthenticationRequired("the API key is unknown or its user is inactive")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+class RoleGuard:
+    """A route dependency that admits users of the listed roles only."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.roles = frozenset(roles)
+        if not self.roles:
+            raise ValueError("a guarded route admits at least one role; use public() for none")
+
+    def __call__(self, user: CurrentUser) -> User:
+        if user.role not in self.roles:
+            raise PermissionDenied(user.role.value, [r.value for r in Role if r in self.roles])
+        return user
+
+
+def requires(*roles: Role) -> params.Depends:
+    """Declare the roles a route admits: `dependencies=[requires(Role.ADMIN, ...)]`."""
+    return params.Depends(RoleGuard(roles))
+
+
+def _public_route() -> None:
+    """Marker: the route is deliberately open to everyone (health, readiness, docs)."""
+
+
+def public() -> params.Depends:
+    """Declare a route open without an API key: `dependencies=[public()]`."""
+    return params.Depends(_public_route)
+
+
+Access = frozenset[Role] | Literal["public"]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAccess:
+    """One route (included routers flattened) and the access it declares."""
+
+    path: str
+    methods: frozenset[str]
+    declarations: tuple[Access, ...]
+
+
+def route_table(app: FastAPI) -> list[RouteAccess]:
+    """Every route of the app with its declarations; exactly one per route is the rule."""
+    table = []
+    for context in iter_route_contexts(app.routes):
+        found: list[Access] = []
+        for dep in getattr(context, "dependencies", None) or []:
+            if isinstance(dep.dependency, RoleGuard):
+                found.append(dep.dependency.roles)
+            elif dep.dependency is _public_route:
+                found.append("public")
+        methods = frozenset(context.methods or ())
+        table.append(RouteAccess(str(context.path), methods, tuple(found)))
+    return table
+
+
+def check_route_access(app: FastAPI) -> None:
+    """Refuse an app with a route that declares no roles, or more than one declaration."""
+    bad = [f"{r.path}: {len(r.declarations)}" for r in route_table(app) if len(r.declarations) != 1]
+    if bad:
+        raise RuntimeError("declare requires(...) or public() once per route: " + "; ".join(bad))
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    """Where a list starts (`after`, the last id seen) and how many rows it returns."""
+
+    after: int | None
+    limit: int
+
+
+def page_params(
+    settings: SettingsDep,
+    limit: Annotated[
+        int | None, Query(ge=1, description=f"rows per page (default {DEFAULT_PAGE_SIZE})")
+    ] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="the `next_after` of the previous page")
+    ] = None,
+) -> PageParams:
+    """Validate paging; a limit above `page_size_max` is a 422 like any invalid parameter."""
+    cap = settings.page_size_max
+    if limit is not None and limit > cap:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "less_than_equal",
+                    "loc": ("query", "limit"),
+                    "msg": f"Input should be less than or equal to {cap}",
+                    "input": limit,
+                    "ctx": {"le": cap},
+                }
+            ]
+        )
+    return PageParams(after=after, limit=min(DEFAULT_PAGE_SIZE, cap) if limit is None else limit)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,177 @@
+"""Every error the API returns, as RFC 9457 `application/problem+json`, mapped in one place.
+
+Domain packages raise structured exceptions without HTTP knowledge; `PROBLEMS`
+is the one table that gives each a status code and a problem type. Framework
+errors (unknown route, wrong method, invalid request) and unexpected exceptions
+get the same body shape, so a client parses exactly one error format.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import dispatch.errors
+import inventory.errors
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiError(Exception):
+    """An error that exists only at the HTTP edge (authentication, readiness)."""
+
+
+class AuthenticationRequired(ApiError):
+    """No API key, or a key that no active user holds."""
+
+
+class PermissionDenied(ApiError):
+    """The user's role is not admitted to the route."""
+
+    def __init__(self, role: str, admitted: list[str]) -> None:
+        super().__init__(f"role {role!r} may not use this route; admitted: {', '.join(admitted)}")
+        self.role = role
+        self.admitted = admitted
+
+
+class NotReady(ApiError):
+    """The service cannot serve yet (database unreachable or not migrated)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """How one exception class is told to the client."""
+
+    status: int
+    type: str
+    title: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _problem_type(slug: str) -> str:
+    return f"urn:spares:problem:{slug}"
+
+
+# The one table: exception class -> status and problem type. Starlette picks the
+# most specific class of a raised exception, so subclasses may refine their base.
+PROBLEMS: dict[type[Exception], Problem] = {
+    inventory.errors.NotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    inventory.errors.InventoryError: Problem(
+        409, _problem_type("inventory-conflict"), "Inventory conflict"
+    ),
+    dispatch.errors.NotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    dispatch.errors.DispatchError: Problem(
+        409, _problem_type("dispatch-conflict"), "Dispatch conflict"
+    ),
+    AuthenticationRequired: Problem(
+        401,
+        _problem_type("authentication-required"),
+        "Authentication required",
+        (("WWW-Authenticate", "ApiKey"),),
+    ),
+    PermissionDenied: Problem(403, _problem_type("permission-denied"), "Permission denied"),
+    NotReady: Problem(503, _problem_type("not-ready"), "Service not ready"),
+}
+
+VALIDATION = Problem(422, _problem_type("validation-error"), "Invalid request")
+INTERNAL = Problem(500, "about:blank", HTTPStatus.INTERNAL_SERVER_ERROR.phrase)
+
+
+def problem_response(
+    problem: Problem,
+    request: Request,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem+json response; extension members never shadow the standard ones."""
+    body: dict[str, Any] = {
+        "type": problem.type,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body |= {k: v for k, v in jsonable_encoder(extensions).items() if k not in body}
+    all_headers = dict(problem.headers) | dict(headers or {})
+    return JSONResponse(body, problem.status, headers=all_headers, media_type=PROBLEM_JSON)
+
+
+def _extensions(exc: Exception) -> dict[str, Any]:
+    """The structured data a domain exception carries (its public attributes), when JSON-safe."""
+    public = {k: v for k, v in vars(exc).items() if not k.startswith("_")}
+    try:
+        return dict(jsonable_encoder(public))
+    except (TypeError, ValueError):
+        return {}
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    problem = next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
+    return problem_response(problem, request, str(exc), **_extensions(exc))
+
+
+_HTTP_DETAILS = {
+    404: "no route matches this path; see /docs for the routes of this API",
+    405: "this route does not accept this method; the Allow header lists those it does",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # registered for this class only
+    phrase = HTTPStatus(exc.status_code).phrase
+    problem = Problem(exc.status_code, "about:blank", phrase)
+    detail = exc.detail if exc.detail != phrase else _HTTP_DETAILS.get(exc.status_code, phrase)
+    return problem_response(problem, request, detail, headers=exc.headers)
+
+
+def _field_errors(errors: Any) -> list[dict[str, Any]]:
+    """Each failed field as its location (e.g. ["query", "limit"]), message and error type."""
+    return [
+        {
+            "location": [part if isinstance(part, int) else str(part) for part in err["loc"]],
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in errors
+    ]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # registered for this class only
+    errors = _field_errors(exc.errors())
+    fields = ", ".join(".".join(map(str, e["location"])) for e in errors)
+    detail = f"{len(errors)} invalid field(s): {fields}; see `errors` for each one"
+    return problem_response(VALIDATION, request, detail, errors=errors)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The client gets a generic body; the traceback goes to the log only.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    detail = "an unexpected error occurred; it has been logged"
+    return problem_response(INTERNAL, request, detail)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem+json handlers for the table, the framework and the rest."""
+    for exc_class in PROBLEMS:
+        app.add_exception_handler(exc_class, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,275 @@
+"""Wire schemas: what the API reads and returns; never ORM or solver classes.
+
+Conventions: timestamps are ISO 8601 with an offset, money is a decimal string
+with two places (never a float), coordinates are floats in degrees.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Path
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+
+from dispatch.models import InspectionFrequency
+from inventory.models import DepotKind
+
+# Ids are 64-bit at most on both databases; a larger number is a 422, not a driver error.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="the id of the row")]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _timestamp(value: datetime) -> str:
+    return value.isoformat()
+
+
+Money = Annotated[Decimal, PlainSerializer(_money, return_type=str, when_used="json")]
+Timestamp = Annotated[AwareDatetime, PlainSerializer(_timestamp, return_type=str, when_used="json")]
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class ReadModel(BaseModel):
+    """Base of the XRead schemas: built from ORM objects by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageRead(BaseModel, Generic[ItemT]):
+    """A keyset page: pass `next_after` as `after` for the next page; null on the last one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[ItemT]
+    next_after: int | None
+
+
+class HealthRead(BaseModel):
+    status: Literal["ok", "ready"]
+
+
+class RegionRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    name_local: str | None
+    lat: float
+    lon: float
+    timezone: str
+
+
+class DepotRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    kind: DepotKind
+    region_id: int | None
+    place: str | None
+    lat: float | None
+    lon: float | None
+    opens_at: time | None = Field(description="null with closes_at: open around the clock")
+    closes_at: time | None
+
+
+class ProductLineRead(ReadModel):
+    id: int
+    code: str
+    name: str
+
+
+class ProductModelRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    product_line_id: int
+
+
+class ProductModelBrief(ReadModel):
+    id: int
+    code: str
+    name: str
+
+
+class PartBrief(ReadModel):
+    id: int
+    sku: str
+    name: str
+
+
+class PartRead(ReadModel):
+    id: int
+    sku: str
+    name: str
+    product_line_id: int
+    cost_price: Money
+    list_price: Money
+    currency: str
+    key_part: bool
+    supplier_id: int | None
+    fits: list[ProductModelBrief]
+    substitutes: list[PartBrief]
+
+
+class AssetRead(ReadModel):
+    id: int
+    serial: str
+    product_model_id: int
+    site_id: int
+    installed_on: date
+    accepted_on: date | None
+    has_warranty_record: bool
+
+
+class SkillRead(ReadModel):
+    product_line_id: int
+    level: int = Field(description="1 basic, 2 advanced, 3 expert")
+
+
+class EngineerRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    region_id: int
+    home_place: str | None
+    home_lat: float
+    home_lon: float
+    current_lat: float | None
+    current_lon: float | None
+    position_at: Timestamp | None
+    van_depot_id: int | None
+    van_capacity: int | None
+    cost_per_hour: Money
+    cost_per_km: Money
+    active: bool
+    skills: list[SkillRead]
+
+
+class SiteRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    region_id: int
+    contract_id: int
+    place: str | None
+    address: str | None
+    lat: float
+    lon: float
+    rural: bool
+    dedicated_engineer_id: int | None
+
+
+class ContractRead(ReadModel):
+    id: int
+    code: str
+    customer_name: str
+    policy_id: int
+    starts_on: date
+    ends_on: date | None
+
+
+class SeverityRead(ReadModel):
+    """One severity of a policy; an offset (minutes from the report) of null sets no deadline."""
+
+    code: str
+    label: str
+    rank: int
+    respond_min: int | None
+    depart_min: int | None
+    arrive_min: int | None
+    fix_min: int | None
+    arrive_hard: bool
+
+
+class PolicyRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    timezone: str
+    currency: str
+    warranty_years: int
+    at_risk_margin_min: int
+    swap_within_min: int
+    ship_within_min: int
+    reservation_lifetime_min: int
+    frozen_horizon_min: int
+    inspection_frequency: InspectionFrequency
+    labour_rate_per_hour: Money
+    travel_rate_per_km: Money
+    service_fee: Money
+    severities: list[SeverityRead]
+
+
+class ContractDetailRead(ContractRead):
+    """A contract with its promise policy and the policy's severities embedded."""
+
+    policy: PolicyRead
+
+    @classmethod
+    def from_detail(cls, detail: Any) -> ContractDetailRead:
+        """Flatten a `dispatch.queries.ContractDetail` (contract + policy) into one body."""
+        contract = ContractRead.model_validate(detail.contract)
+        return cls(**contract.model_dump(), policy=PolicyRead.model_validate(detail.policy))
+
+
+# Query filters: field names are the service's keyword arguments, aliases the query names.
+
+
+class RegionCodeFilter(BaseModel):
+    region_code: Code | None = Field(None, alias="region", description="region code")
+    region_id: Id | None = None
+
+
+class DepotFilter(RegionCodeFilter):
+    kind: DepotKind | None = None
+
+
+class ProductModelFilter(BaseModel):
+    product_line_code: Code | None = Field(None, alias="product_line", description="line code")
+    product_line_id: Id | None = None
+
+
+class PartFilter(ProductModelFilter):
+    key_part: bool | None = None
+    q: str | None = Field(
+        None, min_length=1, max_length=200, description="SKU prefix or part of the name"
+    )
+    fits_model_code: Code | None = Field(None, alias="fits", description="product model code")
+    fits_model_id: Id | None = None
+
+
+class AssetFilter(BaseModel):
+    site_id: Id | None = None
+    product_model_code: Code | None = Field(None, alias="product_model", description="model code")
+    product_model_id: Id | None = None
+    serial: Code | None = None
+
+
+class EngineerFilter(RegionCodeFilter):
+    product_line_code: Code | None = Field(
+        None, alias="skill", description="product line code of a skill"
+    )
+    product_line_id: Id | None = Field(None, alias="skill_id", description="product line id")
+    min_level: int | None = Field(
+        None, ge=1, le=3, description="minimum level of that skill (or of any skill)"
+    )
+    active: bool | None = None
+
+
+class SiteFilter(RegionCodeFilter):
+    contract_code: Code | None = Field(None, alias="contract", description="contract code")
+    contract_id: Id | None = None
+    rural: bool | None = None
+    dedicated_engineer_id: Id | None = None
+
+
+class ContractFilter(BaseModel):
+    policy_code: Code | None = Field(None, alias="policy", description="promise policy code")
+    policy_id: Id | None = None
