@@ -135,9 +135,13 @@ _HTTP_DETAILS = {
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # registered for this class only
-    phrase = HTTPStatus(exc.status_code).phrase
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:  # a code outside the standard list
+        phrase = "Error"
     problem = Problem(exc.status_code, "about:blank", phrase)
-    detail = exc.detail if exc.detail != phrase else _HTTP_DETAILS.get(exc.status_code, phrase)
+    detail = str(exc.detail)
+    detail = _HTTP_DETAILS.get(exc.status_code, phrase) if detail == phrase else detail
     return problem_response(problem, request, detail, headers=exc.headers)
 
 
