@@ -1,0 +1,87 @@
+"""Build the deterministic demo world: a seed and a size in, every table's rows out."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from dispatch.world.catalogue import build_catalogue
+from dispatch.world.customers import (
+    MIN_CONTRACTS,
+    SITES_PER_CONTRACT,
+    asset_rows,
+    contract_rows,
+    installed_part_rows,
+    site_rows,
+)
+from dispatch.world.geography import depot_rows, place_weights, region_rows, region_weights
+from dispatch.world.model import REFERENCE_DATE, SIZES, TABLE_ORDER, Row, World, WorldSize, rng_for
+from dispatch.world.people import build_staff
+from dispatch.world.places import load_places
+from dispatch.world.policies import policy_rows
+from dispatch.world.stock import stock_rows
+from dispatch.world.tickets import ticket_tables
+
+
+def generate_world(
+    seed: int, size: WorldSize | str, *, reference_date: date = REFERENCE_DATE
+) -> World:
+    """Generate the demo world of `size` for `seed`, as of `reference_date`.
+
+    Pure and deterministic: no clock, no global random state, no database. Each part of
+    the world draws from its own generator derived from the seed.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    size = WorldSize(size)
+    spec = SIZES[size]
+    places = load_places()
+    weights = place_weights(places)
+    tables: dict[str, list[Row]] = {"regions": region_rows(places)}
+
+    catalogue = build_catalogue(spec, places, rng_for(seed, "catalogue"))
+    tables.update(catalogue.tables)
+    depots = depot_rows(places, spec.depots, rng_for(seed, "depots"))
+    staff = build_staff(
+        places, weights, spec.engineers, len(depots) + 1, reference_date, rng_for(seed, "staff")
+    )
+    tables.update(staff.tables)
+    tables["depots"] = depots + staff.van_depots
+    tables["stock_levels"] = stock_rows(
+        depots, _van_lines(staff.van_depots, tables), catalogue, rng_for(seed, "stock")
+    )
+    tables["promise_policies"], tables["policy_severities"] = policy_rows()
+
+    region_weight = region_weights(places, weights)
+    n_contracts = max(MIN_CONTRACTS, spec.sites // SITES_PER_CONTRACT)
+    contracts = contract_rows(n_contracts, region_weight, reference_date, rng_for(seed, "deals"))
+    tables["contracts"] = contracts.rows
+    tables["sites"] = site_rows(
+        places, weights, spec.sites, contracts, staff.engineer_region, rng_for(seed, "sites")
+    )
+    tables["assets"] = asset_rows(spec.sites, catalogue, reference_date, rng_for(seed, "assets"))
+    tables["installed_parts"] = installed_part_rows(
+        tables["assets"], catalogue, reference_date, rng_for(seed, "installed")
+    )
+    tables.update(
+        ticket_tables(spec.tickets, tables, catalogue, reference_date, rng_for(seed, "tickets"))
+    )
+    ordered = {name: tables[name] for name in TABLE_ORDER}
+    return World(
+        seed=int(seed),
+        size=size,
+        reference_date=reference_date,
+        tables=ordered,
+        demo_keys=staff.demo_keys,
+        counts={name: len(rows) for name, rows in ordered.items()},
+    )
+
+
+def _van_lines(vans: list[Row], tables: dict[str, list[Row]]) -> list[tuple[int, list[int]]]:
+    """(van depot id, product line ids of its engineer) for every van."""
+    lines: dict[int, list[int]] = {}
+    for skill in tables["engineer_skills"]:
+        lines.setdefault(skill["engineer_id"], []).append(skill["product_line_id"])
+    owner = {e["van_depot_id"]: e["id"] for e in tables["engineers"] if e["van_depot_id"]}
+    return [(van["id"], lines[owner[van["id"]]]) for van in vans]

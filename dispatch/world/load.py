@@ -1,0 +1,60 @@
+"""Put a generated world into a migrated, empty database with Core bulk inserts."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, exists, func, insert, select, text
+from sqlalchemy.orm import Session
+
+import dispatch.models  # noqa: F401 (registers dispatch's tables in Base.metadata)
+import inventory.models  # noqa: F401 (registers inventory's tables)
+from db.base import Base
+from db.identity import User  # noqa: F401 (registers users)
+from dispatch.errors import WorldNotEmptyError
+from dispatch.world.model import World
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _occupied_tables(session: Session) -> tuple[str, ...]:
+    """Every table of ours that holds a row, not only the world's (e.g. parts used)."""
+    return tuple(
+        table.name
+        for table in Base.metadata.sorted_tables
+        if session.execute(select(exists().select_from(table))).scalar()
+    )
+
+
+def world_is_empty(session: Session) -> bool:
+    """True when no table of ours holds a row (the world's explicit ids would collide)."""
+    return not _occupied_tables(session)
+
+
+def load_world(session: Session, world: World) -> None:
+    """Insert every row of `world` in foreign-key order; the caller commits.
+
+    Raises WorldNotEmptyError when any of the world's tables already holds rows: the world
+    carries explicit ids, so it cannot be merged into existing data.
+    """
+    occupied = _occupied_tables(session)
+    if occupied:
+        raise WorldNotEmptyError(occupied)
+    for name, rows in world.tables.items():
+        if rows:
+            session.execute(insert(_table(name)), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        _reset_sequences(session, world)
+
+
+def _reset_sequences(session: Session, world: World) -> None:
+    """Move each serial id sequence past the explicit ids, so later inserts don't collide."""
+    for name, rows in world.tables.items():
+        table = _table(name)
+        if not rows or "id" not in table.c:
+            continue
+        highest = session.execute(select(func.max(table.c.id))).scalar_one()
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :value)"),
+            {"table": name, "value": highest},
+        )
