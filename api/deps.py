@@ -19,11 +19,11 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import db
 from api.errors import AuthenticationRequired, PermissionDenied
 from api.schemas import MAX_ID
 from api.settings import Settings
 from db.identity import Role, User
-from inventory.queries import find_active_user
 
 API_KEY_HEADER = "X-API-Key"
 DEFAULT_PAGE_SIZE = 50
@@ -77,7 +77,7 @@ def current_user(session: SessionDep, api_key: Annotated[str | None, Depends(_ap
     """The active user holding the request's API key; 401 without one."""
     if not api_key:
         raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
-    user = find_active_user(session=session, api_key=api_key)
+    user = db.find_active_user(session=session, api_key=api_key)
     if user is None:
         raise AuthenticationRequired("the API key is unknown or its user is inactive")
     return user

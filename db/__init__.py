@@ -9,7 +9,7 @@ timestamps in UTC, the migration runner, and the identity model (`User`,
 
 from db.base import Base, IdMixin
 from db.engine import make_engine, make_sessionmaker
-from db.identity import Role, User, create_user, hash_api_key, new_api_key
+from db.identity import Role, User, create_user, find_active_user, hash_api_key, new_api_key
 from db.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from db.types import UTCDateTime, enum_column
 
@@ -22,6 +22,7 @@ __all__ = [
     "User",
     "create_user",
     "current_revision",
+    "find_active_user",
     "hash_api_key",
     "head_revision",
     "is_up_to_date",

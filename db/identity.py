@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import String, func
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.base import Base, IdMixin
@@ -60,3 +60,9 @@ def create_user(session: Session, *, name: str, role: Role) -> tuple[User, str]:
     session.add(user)
     session.flush()
     return user, key
+
+
+def find_active_user(*, session: Session, api_key: str) -> User | None:
+    """The active user holding `api_key`, or None; only the key's hash is compared."""
+    stmt = select(User).where(User.api_key_hash == hash_api_key(api_key), User.active.is_(True))
+    return session.scalars(stmt).one_or_none()

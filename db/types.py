@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
-import enum
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
@@ -32,9 +32,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # SQLite stored it as UTC without an offset
-        return value.astimezone(UTC)  # type: ignore[no-any-return]
+        stored: datetime = value
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=UTC)  # SQLite stored it as UTC without an offset
+        return stored.astimezone(UTC)
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:

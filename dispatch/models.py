@@ -117,6 +117,8 @@ class Contract(IdMixin, Base):
     starts_on: Mapped[date] = mapped_column(Date())
     ends_on: Mapped[date | None] = mapped_column(Date())
 
+    policy: Mapped[PromisePolicy] = relationship(lazy="raise")
+
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR ends_on > starts_on", name="ends_after_start"),
     )

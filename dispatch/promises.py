@@ -32,6 +32,7 @@ class ClockState(enum.StrEnum):
     AT_RISK = "at_risk"  # pending, projected inside the margin or past the deadline
     BREACHED = "breached"  # the deadline passed without the event, or the event was late
     MET = "met"  # the event happened by the deadline
+    VOID = "void"  # the event will not happen: the ticket was cancelled or solved remotely
 
 
 @dataclass(frozen=True, slots=True)

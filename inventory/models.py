@@ -150,9 +150,7 @@ class Depot(IdMixin, Base):
 
     __table_args__ = (
         CheckConstraint("kind = 'van' OR (lat IS NOT NULL AND lon IS NOT NULL)", name="located"),
-        CheckConstraint(
-            "(opens_at IS NULL) = (closes_at IS NULL)", name="hours_both_or_neither"
-        ),
+        CheckConstraint("(opens_at IS NULL) = (closes_at IS NULL)", name="hours_both_or_neither"),
     )
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from db import Base
-from db.identity import User, hash_api_key
 from inventory.errors import NotFoundError
 from inventory.models import (
     Asset,
@@ -65,15 +64,6 @@ def eq(column: Any, value: object) -> ColumnElement[bool] | None:
 def where(stmt: Select[Any], *conditions: ColumnElement[bool] | None) -> Select[Any]:
     """Add the conditions that are set; a filter left as None does not filter."""
     return stmt.where(*(c for c in conditions if c is not None))
-
-
-def find_active_user(*, session: Session, api_key: str) -> User | None:
-    """The active user holding `api_key`, or None; only the key's hash is compared.
-
-    Identity lives in `db`, which holds no queries; this is the lowest query module.
-    """
-    stmt = select(User).where(User.api_key_hash == hash_api_key(api_key), User.active.is_(True))
-    return session.scalars(stmt).one_or_none()
 
 
 def list_regions(*, session: Session, after: int | None, limit: int) -> Page[Region]:

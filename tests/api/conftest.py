@@ -8,16 +8,15 @@ row of every table before and after each test, children first (the reverse of
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.exceptions import StarletteDeprecationWarning
 
 import dispatch.models  # noqa: F401  (every table on the metadata, for the cleanup)
 import inventory.models  # noqa: F401
@@ -40,12 +39,6 @@ from tests.builders import (
     make_site,
     make_user,
 )
-
-with warnings.catch_warnings():
-    # Starlette 1.x asks for `httpx2` behind its TestClient and warns when it falls back to
-    # `httpx` (what pyproject installs); the fallback works, so only this warning is muted.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 INACTIVE_KEY = "spk_test_inactive"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect

@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import find_active_user
 from db.identity import Role
 from dispatch.errors import NotFoundError as DispatchNotFound
 from inventory.errors import NotFoundError
 from inventory.models import Region
 from inventory.pagination import fetch_page
-from inventory.queries import find_active_user, get_by_id, get_region, list_regions
+from inventory.queries import get_by_id, get_region, list_regions
 from tests.builders import key_for, make_region, make_user
 
 
