@@ -6,8 +6,9 @@ Run it with `uvicorn --factory api.app:create_app` or `spares serve`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, FastAPI
@@ -23,8 +24,10 @@ from api.routes import (
     docs,
     engineers,
     health,
+    me,
     regions,
     sites,
+    tickets,
 )
 from api.settings import Settings
 from db import make_engine, make_sessionmaker
@@ -38,6 +41,8 @@ _V1_ROUTERS = (
     engineers.router,
     sites.router,
     contracts.router,
+    tickets.router,
+    me.router,
 )
 
 
@@ -49,8 +54,16 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app; the lifespan makes the engine unless one is injected (tests do)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """Build the app; the lifespan makes the engine unless one is injected (tests do).
+
+    `clock` returns the current aware time; tests inject a fixed one (default: UTC now).
+    """
     settings = settings if settings is not None else Settings()
 
     @asynccontextmanager
@@ -76,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.clock = clock
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)

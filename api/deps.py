@@ -8,8 +8,9 @@ Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Query, Request, params
@@ -60,7 +61,14 @@ def get_session(request: Request) -> Iterator[Session]:
         session.commit()
 
 
+def get_now(request: Request) -> datetime:
+    """The current time from the app's clock (tests inject a fixed one), aware UTC."""
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 # scope="function": the commit runs before the response is sent, so a failed commit
 # is reported as an error instead of a success the database never kept.

@@ -75,6 +75,15 @@ PROBLEMS: dict[type[Exception], Problem] = {
         409, _problem_type("inventory-conflict"), "Inventory conflict"
     ),
     dispatch.errors.NotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    dispatch.errors.InvalidTicketError: Problem(
+        422, _problem_type("invalid-ticket"), "Invalid ticket data"
+    ),
+    dispatch.errors.IllegalTransitionError: Problem(
+        409, _problem_type("illegal-transition"), "Transition not allowed"
+    ),
+    dispatch.errors.StaleTicketError: Problem(
+        409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
+    ),
     dispatch.errors.DispatchError: Problem(
         409, _problem_type("dispatch-conflict"), "Dispatch conflict"
     ),

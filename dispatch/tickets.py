@@ -176,7 +176,7 @@ def create_ticket(session: Session, intake: TicketIntake, *, user: User, now: da
     if skills is None:
         skills = [SkillNeed(ticket_type.product_line_id, ticket_type.required_level)]
     _add_needs(session, ticket, skills, intake.parts)
-    _log(session, ticket, user=user, at=now, kind=LogKind.CREATED, to_status=S.NEW)
+    log_entry(session, ticket, user=user, at=now, kind=LogKind.CREATED, to_status=S.NEW)
     return ticket
 
 
@@ -273,7 +273,7 @@ def transition(
         setattr(ticket, event_field, now)
     ticket.status = target
     details = {"satisfaction": satisfaction, "comment": comment} if satisfaction else None
-    _log(
+    log_entry(
         session,
         ticket,
         user=user,
@@ -318,7 +318,7 @@ def change_severity(
             changes[name] = [_jsonable(old), _jsonable(new)]
             setattr(ticket, name, new)
     if changes:
-        _log(
+        log_entry(
             session, ticket, user=user, at=now, kind=LogKind.CHANGE, reason=reason, details=changes
         )
         _flush(session, ticket)
@@ -337,7 +337,7 @@ def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _log(
+def log_entry(
     session: Session,
     ticket: Ticket,
     *,
@@ -349,6 +349,7 @@ def _log(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> ServiceLogEntry:
+    """Append one line to a ticket's service log (who, when, what, why)."""
     entry = ServiceLogEntry(
         ticket_id=ticket.id,
         at=at,

@@ -1,0 +1,98 @@
+"""Tickets: intake, reads with promise clocks, the worklist, lifecycle steps, service log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, NowDep, PageDep, SessionDep, requires
+from api.schemas import IdPath
+from api.ticket_schemas import (
+    LogEntryRead,
+    TicketCreate,
+    TicketFilterIn,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+    TransitionIn,
+)
+from db import Role
+from dispatch import ticket_views, tickets
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+WRITERS = (Role.DISPATCHER, Role.ADMIN)
+READERS = (Role.DISPATCHER, Role.ADMIN, Role.WAREHOUSE, Role.PLANNER)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[requires(*WRITERS)])
+def create_ticket(
+    body: TicketCreate, session: SessionDep, user: CurrentUser, now: NowDep
+) -> TicketRead:
+    """Take a ticket in; its promise clocks start at `reported_at` (default: now)."""
+    intake = tickets.TicketIntake(
+        **body.model_dump(exclude={"skills", "parts"}),
+        skills=None
+        if body.skills is None
+        else [tickets.SkillNeed(**s.model_dump()) for s in body.skills],
+        parts=[tickets.PartNeed(**p.model_dump()) for p in body.parts],
+    )
+    ticket = tickets.create_ticket(session, intake, user=user, now=now)
+    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket.id, now=now))
+
+
+@router.get("", dependencies=[requires(*READERS)])
+def list_tickets(
+    session: SessionDep, page: PageDep, now: NowDep, filters: Annotated[TicketFilterIn, Query()]
+) -> TicketPage:
+    """List tickets by id; `at_risk=true` gives the worklist, most urgent first (one page)."""
+    if filters.at_risk:
+        found = ticket_views.list_at_risk(
+            session, now=now, region_id=filters.region_id, limit=page.limit
+        )
+    else:
+        criteria = ticket_views.TicketFilter(**filters.model_dump(exclude={"at_risk"}))
+        found = ticket_views.list_tickets(
+            session, filters=criteria, now=now, after=page.after, limit=page.limit
+        )
+    return TicketPage.from_page(found)
+
+
+@router.get("/{ticket_id}", dependencies=[requires(*READERS)])
+def get_ticket(session: SessionDep, ticket_id: IdPath, now: NowDep) -> TicketRead:
+    """One ticket with its clocks: on time, at risk, breached, met or void."""
+    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+
+
+@router.patch("/{ticket_id}", dependencies=[requires(*WRITERS)])
+def update_ticket(
+    body: TicketUpdate, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath
+) -> TicketRead:
+    """Change the severity; every deadline is recomputed from `reported_at`."""
+    tickets.change_severity(
+        session, ticket_id=ticket_id, severity=body.severity, user=user, now=now, reason=body.reason
+    )
+    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+
+
+@router.post("/{ticket_id}/transitions", dependencies=[requires(*WRITERS)])
+def transition_ticket(
+    body: TransitionIn, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath
+) -> TicketRead:
+    """Move the ticket along its lifecycle; a refused step is a 409 naming the allowed ones."""
+    tickets.transition(
+        session,
+        ticket_id=ticket_id,
+        target=body.to,
+        user=user,
+        now=now,
+        **body.model_dump(exclude={"to"}),
+    )
+    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+
+
+@router.get("/{ticket_id}/log", dependencies=[requires(*WRITERS)])
+def ticket_log(session: SessionDep, ticket_id: IdPath) -> list[LogEntryRead]:
+    """The ticket's service log: every transition and change with user, time and reason."""
+    return [LogEntryRead.model_validate(e) for e in tickets.service_log(session, ticket_id)]

@@ -1,0 +1,184 @@
+"""Wire schemas of tickets, their clocks and service log, and engineers' field updates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import Id, ReadModel, Timestamp
+from dispatch.models import Channel, LogKind, TicketStatus
+from dispatch.promises import Clock, ClockState
+
+Severity = Annotated[str, Field(min_length=1, max_length=16, examples=["urgent"])]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class StrictModel(BaseModel):
+    """Request bodies refuse unknown fields: no mass assignment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SkillNeedIn(StrictModel):
+    product_line_id: Id
+    min_level: int = Field(1, ge=1, le=3)
+
+
+class PartNeedIn(StrictModel):
+    part_id: Id
+    quantity: int = Field(1, ge=1, le=10_000)
+
+
+class TicketCreate(StrictModel):
+    """A new ticket; `skills` null means the ticket type's skill, `parts` may be unknown yet."""
+
+    site_id: Id
+    ticket_type_id: Id
+    severity: Severity
+    channel: Channel
+    description: str = Field("", max_length=10_000)
+    asset_id: Id | None = None
+    reported_at: Timestamp | None = Field(None, description="when the request came in; now")
+    agreed_arrival_at: Timestamp | None = Field(
+        None, description="a later arrival appointment agreed with the customer"
+    )
+    skills: list[SkillNeedIn] | None = Field(None, max_length=20)
+    parts: list[PartNeedIn] = Field(default_factory=list, max_length=100)
+
+
+class TicketUpdate(StrictModel):
+    """A severity change recomputes every deadline from `reported_at`."""
+
+    severity: Severity
+    reason: Reason | None = None
+
+
+class TransitionIn(StrictModel):
+    to: TicketStatus
+    reason: Reason | None = Field(None, description="required to cancel")
+    satisfaction: int | None = Field(None, ge=1, le=5, description="required for callback_done")
+    comment: str | None = Field(None, max_length=2_000)
+
+
+class ClockRead(ReadModel):
+    clock: Clock
+    deadline: Timestamp
+    event_at: Timestamp | None
+    state: ClockState
+    slack_min: int | None = Field(description="minutes to spare (negative: late); null if void")
+
+
+class SkillNeedRead(ReadModel):
+    product_line_id: int
+    min_level: int
+
+
+class PartNeedRead(ReadModel):
+    part_id: int
+    quantity: int
+
+
+class PartUsedRead(ReadModel):
+    part_id: int
+    quantity: int
+    serial: str | None
+    recorded_at: Timestamp
+    recorded_by_id: int
+
+
+class TicketRead(BaseModel):
+    id: int
+    code: str
+    site_id: int
+    asset_id: int | None
+    ticket_type_id: int
+    severity: str
+    channel: Channel
+    status: TicketStatus
+    description: str
+    reported_at: Timestamp
+    agreed_arrival_at: Timestamp | None
+    engineer_id: int | None
+    cancel_reason: str | None
+    satisfaction: int | None
+    callback_comment: str | None
+    at_risk: bool
+    clocks: list[ClockRead]
+    skills: list[SkillNeedRead]
+    parts: list[PartNeedRead]
+    parts_used: list[PartUsedRead]
+
+    @classmethod
+    def from_view(cls, view: Any) -> TicketRead:
+        """Flatten a `dispatch.ticket_views.TicketView`."""
+        t = view.ticket
+        fields = {name: getattr(t, name) for name in cls.model_fields if hasattr(t, name)}
+        return cls(
+            **fields,
+            at_risk=view.at_risk,
+            clocks=[ClockRead.model_validate(c) for c in view.clocks],
+            skills=[SkillNeedRead.model_validate(s) for s in view.skills],
+            parts=[PartNeedRead.model_validate(p) for p in view.parts],
+            parts_used=[PartUsedRead.model_validate(p) for p in view.parts_used],
+        )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_after: int | None
+
+    @classmethod
+    def from_page(cls, page: Any) -> TicketPage:
+        return cls(items=[TicketRead.from_view(v) for v in page.items], next_after=page.next_after)
+
+
+class LogEntryRead(ReadModel):
+    id: int
+    at: Timestamp
+    user_id: int
+    kind: LogKind
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    details: dict[str, Any] | None
+
+
+class TicketFilterIn(BaseModel):
+    status: TicketStatus | None = None
+    region_id: Id | None = None
+    site_id: Id | None = None
+    engineer_id: Id | None = None
+    at_risk: bool = Field(
+        False, description="only open tickets at risk or breached, most urgent first"
+    )
+
+
+class FieldStatusIn(StrictModel):
+    """An engineer's report on his own ticket, optionally with where he is."""
+
+    status: Literal["en_route", "on_site", "fixed"]
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class PositionIn(StrictModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class PartUseIn(StrictModel):
+    part_id: Id
+    quantity: int = Field(1, ge=1, le=1_000)
+    serial: str | None = Field(None, max_length=64)
+
+
+class PartsUsedIn(StrictModel):
+    parts: list[PartUseIn] = Field(min_length=1, max_length=100)
+
+
+class PositionRead(ReadModel):
+    id: int
+    current_lat: float | None
+    current_lon: float | None
+    position_at: Timestamp | None

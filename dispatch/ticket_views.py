@@ -1,0 +1,131 @@
+"""Tickets as the dispatcher reads them: with their needs, parts used and clock readings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
+from dispatch.errors import NotFoundError
+from dispatch.models import (
+    Contract,
+    PromisePolicy,
+    Site,
+    Ticket,
+    TicketPart,
+    TicketPartUsed,
+    TicketSkill,
+    TicketStatus,
+)
+from inventory.pagination import Page, fetch_page
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """One ticket with everything a read shows about it."""
+
+    ticket: Ticket
+    clocks: list[ClockReading]
+    skills: list[TicketSkill]
+    parts: list[TicketPart]
+    parts_used: list[TicketPartUsed]
+
+    @property
+    def at_risk(self) -> bool:
+        """True when a pending clock is at risk or already breached."""
+        return any(c.state in ("at_risk", "breached") for c in self.clocks)
+
+
+def _margins(session: Session, tickets: Sequence[Ticket]) -> dict[int, timedelta]:
+    """The at-risk margin of each ticket's policy, in one query."""
+    if not tickets:
+        return {}
+    stmt = (
+        select(Ticket.id, PromisePolicy.at_risk_margin_min)
+        .join(Site, Site.id == Ticket.site_id)
+        .join(Contract, Contract.id == Site.contract_id)
+        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
+        .where(Ticket.id.in_([t.id for t in tickets]))
+    )
+    return {tid: timedelta(minutes=m) for tid, m in session.execute(stmt)}
+
+
+def _children(session: Session, model: type, ids: list[int]) -> dict[int, list]:  # type: ignore[type-arg]
+    grouped: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+    if ids:
+        for row in session.scalars(select(model).where(model.ticket_id.in_(ids))):  # type: ignore[attr-defined]
+            grouped[row.ticket_id].append(row)
+    return grouped
+
+
+def view_tickets(session: Session, tickets: Sequence[Ticket], *, now: datetime) -> list[TicketView]:
+    """Views of several tickets with a fixed number of queries (no N+1)."""
+    ids = [t.id for t in tickets]
+    margins = _margins(session, tickets)
+    skills = _children(session, TicketSkill, ids)
+    parts = _children(session, TicketPart, ids)
+    used = _children(session, TicketPartUsed, ids)
+    return [
+        TicketView(
+            ticket=t,
+            clocks=read_clocks(t, margin=margins[t.id], now=now),
+            skills=skills[t.id],
+            parts=parts[t.id],
+            parts_used=used[t.id],
+        )
+        for t in tickets
+    ]
+
+
+def view_ticket(session: Session, *, ticket_id: int, now: datetime) -> TicketView:
+    """One ticket's view, or NotFoundError."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    return view_tickets(session, [ticket], now=now)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: TicketStatus | None = None
+    region_id: int | None = None
+    site_id: int | None = None
+    engineer_id: int | None = None
+
+
+def _filtered(filters: TicketFilter) -> Select[tuple[Ticket]]:
+    stmt = select(Ticket)
+    if filters.status is not None:
+        stmt = stmt.where(Ticket.status == filters.status)
+    if filters.site_id is not None:
+        stmt = stmt.where(Ticket.site_id == filters.site_id)
+    if filters.engineer_id is not None:
+        stmt = stmt.where(Ticket.engineer_id == filters.engineer_id)
+    if filters.region_id is not None:
+        stmt = stmt.join(Site, Site.id == Ticket.site_id).where(Site.region_id == filters.region_id)
+    return stmt
+
+
+def list_tickets(
+    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int
+) -> Page[TicketView]:
+    """Tickets in id order (keyset pages), each with its clocks."""
+    page = fetch_page(_filtered(filters), Ticket.id, session=session, after=after, limit=limit)
+    return Page(items=view_tickets(session, page.items, now=now), next_after=page.next_after)
+
+
+def list_at_risk(
+    session: Session, *, now: datetime, region_id: int | None, limit: int
+) -> Page[TicketView]:
+    """The dispatcher's worklist: open tickets at risk or breached, most urgent first.
+
+    Urgency order is not id order, so this list is one page of the `limit` most urgent.
+    """
+    items = at_risk_worklist(session, now=now, region_id=region_id, limit=limit)
+    views = view_tickets(session, [i.ticket for i in items], now=now)
+    return Page(items=views, next_after=None)

@@ -1,0 +1,313 @@
+"""Tickets over HTTP: intake to callback, clocks, the worklist, refusals, and engineers' updates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.settings import Settings
+from db import Role
+from dispatch.models import Ticket, TicketStatus
+from tests.api.conftest import TestClient, auth
+from tests.builders import make_engineer, make_user
+from tests.ticket_builders import T0, make_ticket_world
+
+OTHER_ENGINEER_KEY = "spk_test_engineer_two"
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Ids:
+    site: int
+    asset: int
+    ticket_type: int
+    line: int
+    part: int
+    engineer: int
+    other_engineer: int
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ids(api_engine: Engine) -> Ids:
+    with Session(api_engine) as s, s.begin():
+        w = make_ticket_world(s)
+        for role in (Role.ADMIN, Role.WAREHOUSE, Role.PLANNER):
+            make_user(s, role)
+        other_user = make_user(s, Role.ENGINEER, key=OTHER_ENGINEER_KEY)
+        other = make_engineer(s, w.region, skills={w.line: 3}, user_id=other_user.id)
+        return Ids(
+            site=w.site.id,
+            asset=w.asset.id,
+            ticket_type=w.ticket_type.id,
+            line=w.line.id,
+            part=w.part.id,
+            engineer=w.engineer.id,
+            other_engineer=other.id,
+        )
+
+
+@pytest.fixture
+def client(settings: Settings, api_engine: Engine, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine=api_engine, clock=clock)) as test_client:
+        yield test_client
+
+
+def intake(ids: Ids, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "site_id": ids.site,
+        "asset_id": ids.asset,
+        "ticket_type_id": ids.ticket_type,
+        "severity": "urgent",
+        "channel": "phone",
+        "description": "camera offline at the main gate",
+    }
+    return body | changes
+
+
+def create(client: TestClient, ids: Ids, **changes: object) -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        "/v1/tickets", json=intake(ids, **changes), headers=auth(Role.DISPATCHER)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def step(client: TestClient, ticket_id: int, to: str, **extra: object):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/v1/tickets/{ticket_id}/transitions",
+        json={"to": to, **extra},
+        headers=auth(Role.DISPATCHER),
+    )
+
+
+def assign(api_engine: Engine, ticket_id: int, engineer_id: int) -> None:
+    """Stand-in for dispatch's assignment service (a later issue): set the engineer."""
+    with Session(api_engine) as s, s.begin():
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.engineer_id = engineer_id
+        ticket.status = TicketStatus.ASSIGNED
+
+
+class TestIntake:
+    def test_created_with_deadlines_and_clocks(self, client: TestClient, ids: Ids) -> None:
+        body = create(client, ids)
+        assert body["status"] == "new"
+        assert body["reported_at"] == T0.isoformat()
+        clocks = {c["clock"]: c for c in body["clocks"]}
+        assert clocks["arrive"]["deadline"] == (T0 + timedelta(hours=2)).isoformat()
+        assert clocks["respond"]["state"] == "at_risk"  # 10 min to respond, 15 min margin
+        assert clocks["fix"]["state"] == "on_time"
+        assert body["skills"] == [{"product_line_id": ids.line, "min_level": 1}]
+
+    def test_unknown_severity_is_a_field_error(self, client: TestClient, ids: Ids) -> None:
+        response = client.post(
+            "/v1/tickets", json=intake(ids, severity="P9"), headers=auth(Role.DISPATCHER)
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["field"] == "severity"
+        assert "urgent, serious, general" in problem["detail"]
+
+    def test_unknown_fields_are_refused(self, client: TestClient, ids: Ids) -> None:
+        response = client.post(
+            "/v1/tickets", json=intake(ids, status="closed"), headers=auth(Role.DISPATCHER)
+        )
+        assert response.status_code == 422
+        assert any(e["location"][-1] == "status" for e in response.json()["errors"])
+
+    def test_naive_reported_at_is_refused(self, client: TestClient, ids: Ids) -> None:
+        response = client.post(
+            "/v1/tickets",
+            json=intake(ids, reported_at="2026-11-02T08:00:00"),
+            headers=auth(Role.DISPATCHER),
+        )
+        assert response.status_code == 422
+
+    def test_engineer_may_not_create(self, client: TestClient, ids: Ids) -> None:
+        response = client.post("/v1/tickets", json=intake(ids), headers=auth(Role.ENGINEER))
+        assert response.status_code == 403
+
+
+class TestLifecycle:
+    def test_intake_to_callback(
+        self, client: TestClient, ids: Ids, clock: Clock, api_engine: Engine
+    ) -> None:
+        ticket = create(client, ids)
+        tid = ticket["id"]
+        clock.now = T0 + timedelta(minutes=5)
+        assert step(client, tid, "responded").json()["status"] == "responded"
+        assign(api_engine, tid, ids.engineer)
+        engineer = auth(Role.ENGINEER)
+        for minutes, status in ((10, "en_route"), (70, "on_site"), (150, "fixed")):
+            clock.now = T0 + timedelta(minutes=minutes)
+            response = client.post(
+                f"/v1/me/tickets/{tid}/status", json={"status": status}, headers=engineer
+            )
+            assert response.status_code == 200, response.text
+        clock.now = T0 + timedelta(minutes=160)
+        assert step(client, tid, "closed").status_code == 200
+        done = step(client, tid, "callback_done", satisfaction=5, comment="quick")
+        assert done.status_code == 200
+        body = done.json()
+        assert (body["status"], body["satisfaction"]) == ("callback_done", 5)
+        assert {c["clock"]: c["state"] for c in body["clocks"]} == {
+            "respond": "met",
+            "depart": "met",
+            "arrive": "met",
+            "fix": "met",
+        }
+        log = client.get(f"/v1/tickets/{tid}/log", headers=auth(Role.DISPATCHER)).json()
+        assert [e["to_status"] for e in log] == [
+            "new",
+            "responded",
+            "en_route",
+            "on_site",
+            "fixed",
+            "closed",
+            "callback_done",
+        ]
+
+    def test_illegal_step_names_the_allowed_ones(self, client: TestClient, ids: Ids) -> None:
+        tid = create(client, ids)["id"]
+        response = step(client, tid, "fixed")
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["allowed"] == ["cancelled", "resolved_remotely", "responded"]
+        assert "cannot become fixed" in problem["detail"]
+
+    def test_assigned_is_refused_outside_dispatch(self, client: TestClient, ids: Ids) -> None:
+        tid = create(client, ids)["id"]
+        step(client, tid, "responded")
+        assert step(client, tid, "assigned").status_code == 409
+
+    def test_cancel_needs_a_reason(self, client: TestClient, ids: Ids) -> None:
+        tid = create(client, ids)["id"]
+        response = step(client, tid, "cancelled")
+        assert response.status_code == 422
+        assert response.json()["field"] == "reason"
+        assert step(client, tid, "cancelled", reason="customer fixed it").status_code == 200
+
+    def test_severity_change_recomputes_deadlines(
+        self, client: TestClient, ids: Ids, clock: Clock
+    ) -> None:
+        tid = create(client, ids, severity="general")["id"]
+        clock.now = T0 + timedelta(minutes=30)
+        response = client.patch(
+            f"/v1/tickets/{tid}",
+            json={"severity": "urgent", "reason": "production line down"},
+            headers=auth(Role.DISPATCHER),
+        )
+        assert response.status_code == 200
+        clocks = {c["clock"]: c for c in response.json()["clocks"]}
+        assert clocks["depart"]["deadline"] == (T0 + timedelta(minutes=15)).isoformat()
+        assert clocks["depart"]["state"] == "breached"
+
+    def test_unknown_ticket_is_404(self, client: TestClient, ids: Ids) -> None:
+        response = client.get("/v1/tickets/999999", headers=auth(Role.DISPATCHER))
+        assert response.status_code == 404
+        assert response.json()["entity"] == "ticket"
+
+
+class TestWorklist:
+    def test_at_risk_most_urgent_first(self, client: TestClient, ids: Ids, clock: Clock) -> None:
+        general = create(client, ids, severity="general")["id"]
+        urgent = create(client, ids, severity="urgent")["id"]
+        serious = create(client, ids, severity="serious")["id"]
+        clock.now = T0 + timedelta(minutes=110)
+        response = client.get("/v1/tickets?at_risk=true", headers=auth(Role.DISPATCHER))
+        assert [t["id"] for t in response.json()["items"]] == [urgent, serious, general]
+        clock.now = T0
+        calm = client.get("/v1/tickets?at_risk=true", headers=auth(Role.PLANNER)).json()
+        assert general not in [t["id"] for t in calm["items"]]
+
+    def test_list_pages_and_filters(self, client: TestClient, ids: Ids) -> None:
+        made = [create(client, ids)["id"] for _ in range(3)]
+        step(client, made[0], "responded")
+        first = client.get("/v1/tickets?limit=2", headers=auth(Role.WAREHOUSE)).json()
+        rest = client.get(
+            f"/v1/tickets?limit=2&after={first['next_after']}", headers=auth(Role.WAREHOUSE)
+        ).json()
+        assert [t["id"] for t in first["items"] + rest["items"]] == made
+        responded = client.get("/v1/tickets?status=responded", headers=auth(Role.ADMIN)).json()
+        assert [t["id"] for t in responded["items"]] == [made[0]]
+
+
+class TestEngineerUpdates:
+    def test_another_engineers_ticket_is_not_found(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        tid = create(client, ids)["id"]
+        step(client, tid, "responded")
+        assign(api_engine, tid, ids.engineer)
+        other = {"X-API-Key": OTHER_ENGINEER_KEY}
+        for method, url, body in (
+            ("GET", f"/v1/me/tickets/{tid}", None),
+            ("POST", f"/v1/me/tickets/{tid}/status", {"status": "en_route"}),
+            ("POST", f"/v1/me/tickets/{tid}/parts-used", {"parts": [{"part_id": ids.part}]}),
+        ):
+            response = client.request(method, url, json=body, headers=other)
+            assert response.status_code == 404, (method, url)
+        mine = client.get("/v1/me/tickets", headers=auth(Role.ENGINEER)).json()
+        assert [t["id"] for t in mine] == [tid]
+        assert client.get("/v1/me/tickets", headers=other).json() == []
+
+    def test_engineer_reports_only_field_steps(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        tid = create(client, ids)["id"]
+        step(client, tid, "responded")
+        assign(api_engine, tid, ids.engineer)
+        response = client.post(
+            f"/v1/me/tickets/{tid}/status", json={"status": "closed"}, headers=auth(Role.ENGINEER)
+        )
+        assert response.status_code == 422
+
+    def test_parts_used_and_position(
+        self, client: TestClient, ids: Ids, api_engine: Engine, clock: Clock
+    ) -> None:
+        tid = create(client, ids)["id"]
+        step(client, tid, "responded")
+        assign(api_engine, tid, ids.engineer)
+        engineer = auth(Role.ENGINEER)
+        early = client.post(
+            f"/v1/me/tickets/{tid}/parts-used", json={"parts": [{"part_id": ids.part}]},
+            headers=engineer,
+        )  # fmt: skip
+        assert early.status_code == 422  # not on site yet
+        for status in ("en_route", "on_site"):
+            client.post(
+                f"/v1/me/tickets/{tid}/status",
+                json={"status": status, "lat": 23.13, "lon": 113.26},
+                headers=engineer,
+            )
+        used = client.post(
+            f"/v1/me/tickets/{tid}/parts-used",
+            json={"parts": [{"part_id": ids.part, "quantity": 2, "serial": "SN-NEW-1"}]},
+            headers=engineer,
+        )
+        assert used.status_code == 201, used.text
+        assert used.json()["parts_used"][0]["quantity"] == 2
+        position = client.put("/v1/me/position", json={"lat": 23.2, "lon": 113.3}, headers=engineer)
+        assert position.json()["current_lat"] == 23.2
+        bad = client.put("/v1/me/position", json={"lat": 123, "lon": 113.3}, headers=engineer)
+        assert bad.status_code == 422
