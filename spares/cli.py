@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -145,12 +146,14 @@ def world_generate(
     _print_demo_keys()
 
 
-def _load_demo_world(engine: Engine, *, seed: int, size: object) -> tuple[dict[str, int], float]:
+def _load_demo_world(
+    engine: Engine, *, seed: int, size: object, as_of: datetime | None = None
+) -> tuple[dict[str, int], float]:
     """Generate and load in one transaction: either the whole world lands or nothing."""
     from dispatch.world import generate_world, load_world
 
     started = time.perf_counter()
-    world = generate_world(seed, size)  # type: ignore[arg-type]
+    world = generate_world(seed, size, as_of=as_of)  # type: ignore[arg-type]
     with db.make_sessionmaker(engine).begin() as session:
         load_world(session, world)
     counts = {name: len(rows) for name, rows in world.tables.items()}
@@ -158,13 +161,14 @@ def _load_demo_world(engine: Engine, *, seed: int, size: object) -> tuple[dict[s
 
 
 def _print_demo_keys() -> None:
-    from dispatch.world import DEMO_KEYS
+    from dispatch.world import DEMO_USERS
 
-    table = Table(title="Demo API keys (demo only, NOT secret: one named user per role)")
+    table = Table(title="Demo users: one per role (demo keys, NOT secret)", title_justify="left")
     table.add_column("role")
-    table.add_column("X-API-Key")
-    for role, key in DEMO_KEYS.items():
-        table.add_row(str(role), key)
+    table.add_column("user")
+    table.add_column("X-API-Key", no_wrap=True)
+    for role, (name, key) in DEMO_USERS.items():
+        table.add_row(str(role), name, key)
     console.print(table)
 
 
@@ -214,19 +218,21 @@ def serve(
             empty = world_is_empty(session)
         if empty:
             console.print(f"Loading the demo world (seed {seed}) into {_safe_url(settings)} ...")
-            _load_demo_world(engine, seed=seed, size=WorldSize.SMALL)
+            # Live demo: open tickets were reported shortly before now, so clocks still run.
+            now = datetime.now(UTC).replace(second=0, microsecond=0)
+            _load_demo_world(engine, seed=seed, size=WorldSize.SMALL, as_of=now)
         _print_demo_keys()
     engine.dispose()
     base = f"http://{host}:{port}"
+    console.print(f"Spares {__version__} listens on [bold]{base}[/bold]", soft_wrap=True)
+    console.print(f"database: {_safe_url(settings)}    API docs: {base}/docs", soft_wrap=True)
+    console.print("A first request (the dispatcher's at-risk worklist):")
+    key = "spk_demo_dispatcher" if demo else "<your key from `spares user add`>"
     console.print(
-        Panel.fit(
-            f"Spares {__version__} listens on [bold]{base}[/bold] "
-            f"(database {_safe_url(settings)})\n"
-            f"API docs: {base}/docs\n"
-            "First request:\n"
-            f"  curl -s -H 'X-API-Key: spk_demo_dispatcher' '{base}/v1/engineers?limit=3'",
-            title="spares serve",
-        )
+        f"  curl -s -H 'X-API-Key: {key}' '{base}/v1/tickets?at_risk=true&limit=3'",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
 

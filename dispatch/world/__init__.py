@@ -9,10 +9,11 @@ from dispatch.errors import WorldNotEmptyError
 from dispatch.world.generate import generate_world
 from dispatch.world.load import load_world, world_is_empty
 from dispatch.world.model import REFERENCE_DATE, SIZES, TABLE_ORDER, SizeSpec, World, WorldSize
-from dispatch.world.people import DEMO_KEYS
+from dispatch.world.people import DEMO_KEYS, DEMO_USERS
 
 __all__ = [
     "DEMO_KEYS",
+    "DEMO_USERS",
     "REFERENCE_DATE",
     "SIZES",
     "TABLE_ORDER",

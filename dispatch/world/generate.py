@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -16,7 +17,17 @@ from dispatch.world.customers import (
     site_rows,
 )
 from dispatch.world.geography import depot_rows, place_weights, region_rows, region_weights
-from dispatch.world.model import REFERENCE_DATE, SIZES, TABLE_ORDER, Row, World, WorldSize, rng_for
+from dispatch.world.model import (
+    LOCAL_TIMEZONE,
+    REFERENCE_DATE,
+    SIZES,
+    TABLE_ORDER,
+    Row,
+    World,
+    WorldSize,
+    reference_instant,
+    rng_for,
+)
 from dispatch.world.people import build_staff
 from dispatch.world.places import load_places
 from dispatch.world.policies import policy_rows
@@ -25,13 +36,24 @@ from dispatch.world.tickets import ticket_tables
 
 
 def generate_world(
-    seed: int, size: WorldSize | str, *, reference_date: date = REFERENCE_DATE
+    seed: int,
+    size: WorldSize | str,
+    *,
+    reference_date: date = REFERENCE_DATE,
+    as_of: datetime | None = None,
 ) -> World:
     """Generate the demo world of `size` for `seed`, as of `reference_date`.
 
     Pure and deterministic: no clock, no global random state, no database. Each part of
-    the world draws from its own generator derived from the seed.
+    the world draws from its own generator derived from the seed. `as_of` (an aware
+    instant) replaces the reference date's 09:00 as the demo's "now": open tickets are
+    reported shortly before it, so a live demo shows clocks that are still running.
     """
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must carry a time zone")
+        reference_date = as_of.astimezone(ZoneInfo(LOCAL_TIMEZONE)).date()
+    now = as_of if as_of is not None else reference_instant(reference_date)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     size = WorldSize(size)
@@ -64,9 +86,7 @@ def generate_world(
     tables["installed_parts"] = installed_part_rows(
         tables["assets"], catalogue, reference_date, rng_for(seed, "installed")
     )
-    tables.update(
-        ticket_tables(spec.tickets, tables, catalogue, reference_date, rng_for(seed, "tickets"))
-    )
+    tables.update(ticket_tables(spec.tickets, tables, catalogue, now, rng_for(seed, "tickets")))
     ordered = {name: tables[name] for name in TABLE_ORDER}
     return World(
         seed=int(seed),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from db.identity import Role
+from dispatch.promises import SeverityOffsets, compute_deadlines
 from dispatch.world.catalogue import Catalogue
 from dispatch.world.catalogue_data import FAULT_CLASSES
-from dispatch.world.model import Row, reference_instant
+from dispatch.world.model import Row
 from dispatch.world.policies import POLICIES, SeveritySpec
 
 CHANNELS = ("phone", "web", "email", "remote")
@@ -25,7 +26,7 @@ def ticket_tables(
     count: int,
     tables: dict[str, list[Row]],
     catalogue: Catalogue,
-    reference_date: date,
+    now: datetime,
     rng: np.random.Generator,
 ) -> dict[str, list[Row]]:
     """Rows of tickets, their needs and their service-log line; ids ordered by report time."""
@@ -37,7 +38,6 @@ def ticket_tables(
     faults = rng.integers(0, FAULTS, size=count).tolist()
     channels = rng.choice(len(CHANNELS), size=count, p=CHANNEL_P).tolist()
     dispatcher = next(u["id"] for u in tables["users"] if u["role"] == Role.DISPATCHER)
-    now = reference_instant(reference_date)
     out: dict[str, list[Row]] = {
         "tickets": [],
         "ticket_skills": [],
@@ -54,7 +54,7 @@ def ticket_tables(
         line = int(catalogue.model_line[model])
         ticket_type = catalogue.tables["ticket_types"][line * len(FAULT_CLASSES) + faults[i]]
         reported = now - timedelta(minutes=ago[i])
-        ticket = _ticket_row(i + 1, asset, site, ticket_type, severity, reported, reference_date)
+        ticket = _ticket_row(i + 1, asset, site, ticket_type, severity, reported, now)
         ticket.update(channel=CHANNELS[channels[i]], created_by_id=dispatcher)
         out["tickets"].append(ticket)
         # As at intake (dispatch.tickets): the ticket type's skill unless told otherwise.
@@ -80,12 +80,21 @@ def _ticket_row(
     ticket_type: Row,
     severity: SeveritySpec,
     reported: datetime,
-    reference_date: date,
+    now: datetime,
 ) -> Row:
-    """A new ticket whose deadlines count from `reported` by the severity's offsets."""
+    """A new ticket whose deadlines count from `reported`, by intake's own rule."""
+    deadlines = compute_deadlines(
+        reported,
+        SeverityOffsets(
+            respond_min=severity.respond_min,
+            depart_min=severity.depart_min,
+            arrive_min=severity.arrive_min,
+            fix_min=severity.fix_min,
+        ),
+    )
     return {
         "id": ticket_id,
-        "code": f"T{reference_date:%y%m%d}-{ticket_id:04d}",
+        "code": f"T{now:%y%m%d}-{ticket_id:04d}",
         "site_id": site["id"],
         "asset_id": asset["id"],
         "ticket_type_id": ticket_type["id"],
@@ -94,10 +103,10 @@ def _ticket_row(
         "status": "new",
         "description": f"{ticket_type['name']} on {asset['serial']} at {site['name']}",
         "reported_at": reported,
-        "respond_by": _after(reported, severity.respond_min),
-        "depart_by": _after(reported, severity.depart_min),
-        "arrive_by": _after(reported, severity.arrive_min),
-        "fix_by": _after(reported, severity.fix_min),
+        "respond_by": deadlines.respond_by,
+        "depart_by": deadlines.depart_by,
+        "arrive_by": deadlines.arrive_by,
+        "fix_by": deadlines.fix_by,
         "created_by_id": None,
         "created_at": reported,
     }
@@ -116,8 +125,3 @@ def _created_log(ticket_id: int, at: datetime, user: int) -> Row:
         "reason": None,
         # No "details": a None there would be stored as JSON 'null', not SQL NULL.
     }
-
-
-def _after(start: datetime, minutes: int | None) -> datetime | None:
-    """A deadline `minutes` after the clock start; None where the policy sets none."""
-    return None if minutes is None else start + timedelta(minutes=minutes)
