@@ -37,6 +37,25 @@ def skip_without_postgres() -> None:
         )
 
 
+def pytest_report_header() -> str:
+    url = postgres_url()
+    if url is None:
+        return f"postgresql: off (set {POSTGRES_ENV} to run the PostgreSQL variants)"
+    return f"postgresql: on ({make_url(url).render_as_string(hide_password=True)})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once, not per test, why the PostgreSQL variants were skipped."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    off = sum(1 for report in skipped if "PostgreSQL tests are off" in str(report.longrepr))
+    if off:
+        terminalreporter.write_line(
+            f"{off} PostgreSQL variants skipped: set {POSTGRES_ENV}="
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test to run them",
+            yellow=True,
+        )
+
+
 def _admin_engine(url: str) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=None)
 
