@@ -27,6 +27,7 @@ from api.routes import (
     me,
     regions,
     sites,
+    ticket_types,
     tickets,
 )
 from api.settings import Settings
@@ -42,6 +43,7 @@ _V1_ROUTERS = (
     sites.router,
     contracts.router,
     tickets.router,
+    ticket_types.router,
     me.router,
 )
 

@@ -182,3 +182,13 @@ class PositionRead(ReadModel):
     current_lat: float | None
     current_lon: float | None
     position_at: Timestamp | None
+
+
+class TicketTypeRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    product_line_id: int
+    fault_class: str
+    service_min: int = Field(description="standard service duration in minutes")
+    required_level: int = Field(description="skill level the fault needs (1-3)")

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch.errors import NotFoundError
-from dispatch.models import Contract, Engineer, EngineerSkill, PromisePolicy, Site
+from dispatch.models import Contract, Engineer, EngineerSkill, PromisePolicy, Site, TicketType
 from inventory.pagination import Page, fetch_page
 from inventory.queries import eq, get_by_id, product_line_id_of, region_id_of, where
 
@@ -146,3 +146,43 @@ def get_contract(*, session: Session, contract_id: int) -> ContractDetail:
         options=(selectinload(PromisePolicy.severities),),
     )
     return ContractDetail(contract=contract, policy=policy)
+
+
+_POLICY_OPTIONS = (selectinload(PromisePolicy.severities),)
+
+
+def list_policies(*, session: Session, after: int | None, limit: int) -> Page[PromisePolicy]:
+    """List promise policies with their severities, in id order."""
+    stmt = select(PromisePolicy).options(*_POLICY_OPTIONS)
+    return fetch_page(stmt, PromisePolicy.id, session=session, after=after, limit=limit)
+
+
+def get_policy(*, session: Session, policy_id: int) -> PromisePolicy:
+    """Get one promise policy with its severities."""
+    return _get(PromisePolicy, policy_id, session=session, options=_POLICY_OPTIONS)
+
+
+def list_ticket_types(
+    *,
+    session: Session,
+    after: int | None,
+    limit: int,
+    product_line_id: int | None = None,
+    product_line_code: str | None = None,
+) -> Page[TicketType]:
+    """List ticket types (product line x fault class, with service minutes)."""
+    stmt = where(
+        select(TicketType),
+        eq(TicketType.product_line_id, product_line_id),
+        (
+            eq(TicketType.product_line_id, product_line_id_of(product_line_code))
+            if product_line_code is not None
+            else None
+        ),
+    )
+    return fetch_page(stmt, TicketType.id, session=session, after=after, limit=limit)
+
+
+def get_ticket_type(*, session: Session, ticket_type_id: int) -> TicketType:
+    """Get one ticket type."""
+    return get_by_id(TicketType, ticket_type_id, session=session, not_found=NotFoundError)

@@ -311,3 +311,17 @@ class TestEngineerUpdates:
         assert position.json()["current_lat"] == 23.2
         bad = client.put("/v1/me/position", json={"lat": 123, "lon": 113.3}, headers=engineer)
         assert bad.status_code == 422
+
+
+class TestTicketTypes:
+    def test_list_filter_and_get(self, client: TestClient, ids: Ids) -> None:
+        listed = client.get(
+            f"/v1/ticket-types?product_line_id={ids.line}", headers=auth(Role.ENGINEER)
+        ).json()
+        assert [t["id"] for t in listed["items"]] == [ids.ticket_type]
+        none = client.get("/v1/ticket-types?product_line_id=999999", headers=auth(Role.ADMIN))
+        assert none.json()["items"] == []
+        one = client.get(f"/v1/ticket-types/{ids.ticket_type}", headers=auth(Role.DISPATCHER))
+        assert one.json()["service_min"] == 60
+        missing = client.get("/v1/ticket-types/999999", headers=auth(Role.DISPATCHER))
+        assert missing.status_code == 404
