@@ -66,7 +66,13 @@ def generate_world(
     tables.update(catalogue.tables)
     depots = depot_rows(places, spec.depots, rng_for(seed, "depots"))
     staff = build_staff(
-        places, weights, spec.engineers, len(depots) + 1, reference_date, rng_for(seed, "staff")
+        places,
+        weights,
+        spec.engineers,
+        len(depots) + 1,
+        reference_date,
+        now,
+        rng_for(seed, "staff"),
     )
     tables.update(staff.tables)
     tables["depots"] = depots + staff.van_depots

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from db.identity import Role, hash_api_key
 from dispatch.world.catalogue_data import LINES
 from dispatch.world.geography import ENGINEER_RADIUS_KM, jitter, region_weights
-from dispatch.world.model import Row, local_datetime, reference_instant
+from dispatch.world.model import Row, local_datetime
 from dispatch.world.names import person_names
 from dispatch.world.places import PREFECTURES, Places
 
@@ -56,9 +56,9 @@ class Staff:
     demo_keys: dict[Role, str]
 
 
-def user_rows(reference_date: date) -> tuple[list[Row], dict[Role, str]]:
+def user_rows(now: datetime) -> tuple[list[Row], dict[Role, str]]:
     """One demo user per role (ids in Role order) and their demo keys."""
-    created = reference_instant(reference_date) - timedelta(days=30)
+    created = now - timedelta(days=30)
     rows, keys = [], {}
     for i, (role, (name, key)) in enumerate(DEMO_USERS.items(), start=1):
         rows.append(
@@ -107,15 +107,14 @@ def build_staff(
     count: int,
     first_van_depot_id: int,
     reference_date: date,
+    now: datetime,
     rng: np.random.Generator,
 ) -> Staff:
-    """Users, engineers (with van depots), skills, shifts and absences."""
-    users, keys = user_rows(reference_date)
+    """Users, engineers (with van depots), skills, shifts and absences, as of `now`."""
+    users, keys = user_rows(now)
     homes = engineer_homes(places, weights, count, rng)
     engineer_user = next(u["id"] for u in users if u["role"] == Role.ENGINEER)
-    engineers, vans = _engineer_rows(
-        places, homes, first_van_depot_id, reference_instant(reference_date), rng
-    )
+    engineers, vans = _engineer_rows(places, homes, first_van_depot_id, now, rng)
     engineers[0]["user_id"] = engineer_user  # the demo engineer logs in as this one
     region_of = places.prefecture[homes]
     tables = {

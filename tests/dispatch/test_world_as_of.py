@@ -39,3 +39,10 @@ def test_demo_deadlines_follow_the_intake_rule() -> None:
         expected = compute_deadlines(ticket["reported_at"], offsets)
         assert ticket["arrive_by"] == expected.arrive_by
         assert ticket["fix_by"] == expected.fix_by
+
+
+def test_nothing_in_the_world_lies_after_as_of() -> None:
+    late = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)  # 02:30 next day in Guangdong
+    world = generate_world(7, "small", as_of=late)
+    assert all(e["position_at"] <= late for e in world.tables["engineers"])
+    assert all(u["created_at"] <= late for u in world.tables["users"])
