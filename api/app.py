@@ -29,6 +29,7 @@ from api.routes import (
     sites,
     ticket_types,
     tickets,
+    world,
 )
 from api.settings import Settings
 from db import make_engine, make_sessionmaker
@@ -45,6 +46,7 @@ _V1_ROUTERS = (
     tickets.router,
     ticket_types.router,
     me.router,
+    world.router,
 )
 
 

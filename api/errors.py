@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import dispatch.errors
+import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,13 @@ PROBLEMS: dict[type[Exception], Problem] = {
         409, _problem_type("inventory-conflict"), "Inventory conflict"
     ),
     dispatch.errors.NotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    bundle_errors.BundleInvalid: Problem(
+        422, _problem_type("invalid-world-bundle"), "Invalid world bundle"
+    ),
+    bundle_errors.BundleConflict: Problem(
+        409, _problem_type("world-bundle-conflict"), "World bundle conflict"
+    ),
+    bundle_errors.BundleTooLarge: Problem(413, _problem_type("too-large"), "Content too large"),
     dispatch.errors.InvalidTicketError: Problem(
         422, _problem_type("invalid-ticket"), "Invalid ticket data"
     ),

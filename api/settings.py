@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = "info"
     page_size_max: int = Field(default=500, ge=1, le=10_000)
+    world_import_max_bytes: int = Field(
+        default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
+    )
 
     @field_validator("database_url")
     @classmethod

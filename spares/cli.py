@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +22,9 @@ from sqlalchemy import Engine
 import db
 from api.settings import Settings
 from spares import __version__
+
+if TYPE_CHECKING:
+    from dispatch.world.bundle import BundleConflict, BundleInvalid
 
 console = Console()
 err_console = Console(stderr=True)
@@ -170,6 +174,74 @@ def _print_demo_keys() -> None:
     for role, (name, key) in DEMO_USERS.items():
         table.add_row(str(role), name, key)
     console.print(table)
+
+
+@world_app.command("export")
+def world_export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="A new (or empty) folder for the bundle.")],
+) -> None:
+    """Write the database's world to a bundle folder (docs/world-format.md)."""
+    from dispatch.world.bundle import export_world
+
+    engine = _migrated_engine(_settings(ctx))
+    started = time.perf_counter()
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            manifest = export_world(session, directory)
+    except FileExistsError as exc:
+        err_console.print(f"[red]{exc}[/red]: export into a new or empty folder.")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    rows = sum(f.rows for f in manifest.files or ())
+    seconds = time.perf_counter() - started
+    console.print(f"exported {rows:,} rows in {len(manifest.files or ())} files to {directory} "
+                  f"({seconds:.1f} s)")  # fmt: skip
+
+
+@world_app.command("import")
+def world_import(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A bundle folder, or a .zip of one.")],
+) -> None:
+    """Validate a bundle as a whole and load it into an empty database (all or nothing)."""
+    from dispatch.world import WorldNotEmptyError
+    from dispatch.world.bundle import (
+        BundleConflict,
+        BundleError,
+        BundleInvalid,
+        import_world,
+        import_world_zip,
+    )
+
+    engine = _migrated_engine(_settings(ctx))
+    started = time.perf_counter()
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            if source.is_file():
+                world = import_world_zip(session, source.read_bytes())
+            else:
+                world = import_world(session, source)
+    except (BundleInvalid, BundleConflict) as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from exc
+    except (BundleError, WorldNotEmptyError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    console.print(f"imported {sum(world.counts.values()):,} rows from {source} ({seconds:.1f} s)")
+
+
+def _print_problems(exc: BundleInvalid | BundleConflict) -> None:
+    table = Table(title=str(exc))
+    for column in ("file", "row", "field", "reason"):
+        table.add_column(column, overflow="fold")
+    for p in exc.errors:
+        table.add_row(p.file, "" if p.row is None else str(p.row), p.field or "", p.reason)
+    err_console.print(table)
 
 
 @user_app.command("add")

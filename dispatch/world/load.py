@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Table, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -31,15 +33,22 @@ def world_is_empty(session: Session) -> bool:
     return not _occupied_tables(session)
 
 
-def load_world(session: Session, world: World) -> None:
+def ensure_empty(session: Session, *, may_hold_rows: Collection[str] = ()) -> None:
+    """Raise WorldNotEmptyError unless every table outside `may_hold_rows` is empty."""
+    occupied = tuple(t for t in _occupied_tables(session) if t not in may_hold_rows)
+    if occupied:
+        raise WorldNotEmptyError(occupied)
+
+
+def load_world(session: Session, world: World, *, may_hold_rows: Collection[str] = ()) -> None:
     """Insert every row of `world` in foreign-key order; the caller commits.
 
     Raises WorldNotEmptyError when any of the world's tables already holds rows: the world
-    carries explicit ids, so it cannot be merged into existing data.
+    carries explicit ids, so it cannot be merged into existing data. `may_hold_rows`
+    names tables that may (an import keeps the users already stored; their ids are
+    checked against the world's by the caller).
     """
-    occupied = _occupied_tables(session)
-    if occupied:
-        raise WorldNotEmptyError(occupied)
+    ensure_empty(session, may_hold_rows=may_hold_rows)
     for name, rows in world.tables.items():
         if rows:
             session.execute(insert(_table(name)), rows)

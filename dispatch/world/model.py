@@ -97,11 +97,13 @@ class World:
 
     Rows are plain dicts keyed by column name, ready for a Core bulk insert; values are
     Python types (int, float, str, bool, Decimal, date, time, aware UTC datetime, None).
+    A world read from a bundle (`spares world import`) has no seed, size or reference
+    date: None there.
     """
 
-    seed: int
-    size: WorldSize
-    reference_date: date
+    seed: int | None
+    size: WorldSize | None
+    reference_date: date | None
     tables: dict[str, list[Row]]
     # Demo only, NOT secret: fixed keys so a demo can be driven by hand (see people.py).
     demo_keys: dict[Role, str]
