@@ -1,0 +1,179 @@
+"""`recommend`: the ranked engineers for one ticket, with parts and promise checks.
+
+How it stays fast and exact
+---------------------------
+1. **Screen, vectorised over all engineers**: skill mask, start point and ready time (the end
+   of the current job), one many-to-one travel call to the site, the first shift window the
+   straight visit (drive + service) fits in, the too-far cut. This gives every candidate's
+   *direct arrival* ``a_i``.
+2. **Lower bounds**: any plan of engineer ``i`` arrives no earlier than ``a_i`` (a pickup detour
+   is never shorter than the straight drive, by the triangle inequality every `TravelTimes`
+   guarantees, and a later shift only departs later), fixes no earlier than ``a_i + service``,
+   and is never earlier for the ship promise than zero lateness. So ``LB_i`` below is a lower
+   bound, in the ranking order, of the rank key of whatever plan ``i`` gets::
+
+       key  = (0, not dedicated, arrival, id)  if the plan keeps every promise
+              (1, lateness, arrival, id)       otherwise
+       LB_i = (0, not dedicated, a_i, id)      if a_i keeps arrival and fix
+              (1, lateness(a_i), a_i, id)      otherwise
+
+3. **Best-first search**: candidates are sourced (van, pickup, shipment) in increasing ``LB``
+   order, in vectorised chunks; it stops once the ``max_options``-th best key found is
+   below the next candidate's ``LB``, since every remaining candidate's key is at least its
+   ``LB``. The options are therefore exactly the top ``max_options`` of a brute force over all
+   engineers (the property tests check this). Keys include the engineer id, so they are unique.
+4. **The earliest arrival is always shown**: a second best-first search with key
+   ``(arrival, id)`` and bound ``(a_i, id)`` finds the plan that arrives first; when the ranking
+   left it out, it is appended as one more option. So the earliest arrival among the options
+   equals the earliest arrival of any qualified, available engineer, pickups included.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.candidates import TOLERANCE_S, Call, Screen, chunk_options, screen_engineers
+from optimizer.explain import Explanations
+from optimizer.model import Ticket
+from optimizer.params import RecommendParams
+from optimizer.result import Option, Recommendation
+from optimizer.travel import TravelTimes
+from optimizer.world import DispatchWorld
+
+RankKey = tuple[int, int, int, int]
+K = TypeVar("K", tuple[int, int, int, int], tuple[int, int])
+
+_FIRST_CHUNK = 16
+
+
+def rank_key(option: Option) -> RankKey:
+    """Return the sort key of an option: promise keepers first (dedicated, then arrival),
+    then promise breakers by least lateness, then arrival; ties by engineer id."""
+    if option.keeps_all:
+        return (0, int(not option.dedicated), option.arrives_at, option.engineer_id)
+    return (1, option.lateness_s, option.arrives_at, option.engineer_id)
+
+
+def recommend(
+    world: DispatchWorld,
+    ticket: Ticket,
+    *,
+    now: int,
+    travel: TravelTimes,
+    params: RecommendParams | None = None,
+) -> Recommendation:
+    """Rank the engineers who can take ``ticket``, each with a parts plan and promise checks.
+
+    Parameters
+    ----------
+    world
+        Engineers, depots and suppliers (build once, query many times).
+    ticket
+        The job.
+    now
+        The moment of the question, as a time-axis offset (the optimizer reads no clock).
+    travel
+        The active travel model (geodesic, road network, or a fake).
+    params
+        Options count, pick time, ship promise, overtime, too-far limit.
+
+    Returns
+    -------
+    Recommendation
+        Up to ``params.max_options`` options, best first; ``excluded``, ``suggestions`` and
+        ``loaner`` are computed on first access.
+    """
+    call = Call(world, ticket, now, travel, params or RecommendParams())
+    screen = screen_engineers(call)
+    cache: dict[int, Option | None] = {}
+    ranked = _search(
+        call, screen, cache, screen.order, rank_key, screen.lower_bound, call.params.max_options
+    )
+    arrival = screen.depart + screen.travel_s
+    ids = world.engineer_arrays.ids[screen.rows]
+    fast_order = np.lexsort((ids, arrival))
+    fast_order = fast_order[screen.candidate[fast_order]]
+    fastest = _search(
+        call, screen, cache, fast_order, _arrival_key,
+        lambda pos: (int(arrival[pos]) - TOLERANCE_S, int(ids[pos])), 1,
+    )  # fmt: skip
+    options = [_annotate(call, rank, option) for rank, (_, option) in enumerate(ranked, 1)]
+    if fastest and all(o.engineer_id != fastest[0][1].engineer_id for o in options):
+        extra = fastest[0][1]
+        minutes = (extra.arrives_at - now) // 60
+        reason = f"#{len(options) + 1}: the earliest arrival of all ({minutes} min), ranked lower"
+        options.append(replace(extra, rank=len(options) + 1, reason=reason))
+    return Recommendation(ticket.id, now, tuple(options), Explanations(call, screen))
+
+
+def _arrival_key(option: Option) -> tuple[int, int]:
+    return (option.arrives_at, option.engineer_id)
+
+
+def _evaluate(
+    call: Call, screen: Screen, cache: dict[int, Option | None], chunk: npt.NDArray[np.int64]
+) -> list[Option | None]:
+    """Plans of a chunk of candidates, each computed once per call."""
+    todo = np.array([p for p in chunk if int(p) not in cache], dtype=np.int64)
+    if todo.size:
+        for pos, option in zip(todo, chunk_options(call, screen, todo), strict=True):
+            cache[int(pos)] = option
+    return [cache[int(p)] for p in chunk]
+
+
+def _search(
+    call: Call,
+    screen: Screen,
+    cache: dict[int, Option | None],
+    order: npt.NDArray[np.int64],
+    key_of: Callable[[Option], K],
+    bound_of: Callable[[int], K],
+    limit: int,
+) -> list[tuple[K, Option]]:
+    """The best-first search over candidates in lower-bound order (see the module docstring)."""
+    best: list[tuple[K, Option]] = []
+    start, size = 0, _FIRST_CHUNK
+    while start < order.size:
+        chunk = order[start : start + size]
+        for pos, option in zip(chunk, _evaluate(call, screen, cache, chunk), strict=True):
+            if len(best) >= limit and best[-1][0] < bound_of(int(pos)):
+                return best
+            if option is None:
+                continue
+            key = key_of(option)
+            if len(best) < limit or key < best[-1][0]:
+                bisect.insort(best, (key, option), key=lambda item: item[0])
+                del best[limit:]
+        start, size = start + size, size * 2
+    return best
+
+
+def _annotate(call: Call, rank: int, option: Option) -> Option:
+    return replace(option, rank=rank, reason=_reason(call, rank, option))
+
+
+def _reason(call: Call, rank: int, option: Option) -> str:
+    """Say why an option ranks where it does."""
+    drive = (option.arrives_at - call.now) // 60
+    if option.keeps_all:
+        slack = min((c.slack_min for c in option.promises), default=None)
+        spare = "" if slack is None else f", {slack} min to spare"
+        if option.dedicated:
+            return f"#{rank}: keeps every promise{spare}; the customer's dedicated engineer"
+        return f"#{rank}: keeps every promise{spare}; on site in {drive} min"
+    broken = ", ".join(
+        f"{c.promise.value} by {-c.slack_min} min" for c in option.promises if not c.kept
+    )
+    return f"#{rank}: breaks {broken}; ranked by least lateness, on site in {drive} min"
+
+
+def earliest_arrival(recommendation: Recommendation) -> int | None:
+    """Return the earliest ``arrives_at`` among the options (``None`` without options)."""
+    arrivals = [option.arrives_at for option in recommendation.options]
+    return int(np.min(arrivals)) if arrivals else None

@@ -1,0 +1,343 @@
+"""Candidates of one recommendation: the vectorised screen and each candidate's plan.
+
+`screen_engineers` filters all engineers at once (skills, ready time, travel, shifts, too
+far) and orders the candidates by a lower bound of their rank key (see
+`optimizer.assignment`). `chunk_options` then builds the exact plan of a chunk of
+candidates: parts from the van, via the depot that gets him there first, or by shipment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.model import PartLine, Ticket
+from optimizer.params import RecommendParams
+from optimizer.result import Option, PartsPlan, PartsSource, PartUse, Promise, PromiseCheck
+from optimizer.schedule import first_fit, open_at
+from optimizer.sourcing import (
+    Shipment,
+    best_shipment,
+    depots_covering,
+    split_van,
+    uses_from,
+    van_covers,
+)
+from optimizer.travel import TravelTimes
+from optimizer.world import FAR, DispatchWorld
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+# Slack on the lower bounds for float rounding in a travel model's triangle inequality.
+TOLERANCE_S = 2
+
+
+@dataclass(eq=False)
+class Call:
+    """One `recommend` call: its inputs and what it computes at most once."""
+
+    world: DispatchWorld
+    ticket: Ticket
+    now: int
+    travel: TravelTimes
+    params: RecommendParams
+    site: FloatArray = field(init=False)
+    parts_failed: list[int] = field(default_factory=list)
+    _depot_to_site: tuple[IntArray, IntArray] | None = None
+    _covering: dict[tuple[PartLine, ...], BoolArray] = field(default_factory=dict)
+    _shipments: dict[tuple[PartLine, ...], Shipment | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.site = np.array([[self.ticket.site.lat, self.ticket.site.lon]], dtype=np.float64)
+
+    @property
+    def ship_by(self) -> int:
+        """The ship promise's deadline."""
+        return self.ticket.reported_at + self.params.ship_within_s
+
+    def depot_to_site(self) -> tuple[IntArray, IntArray]:
+        """Seconds and metres from every depot to the site (computed once, on demand)."""
+        if self._depot_to_site is None:
+            coords = self.world.depot_arrays.coords
+            if len(coords):
+                self._depot_to_site = self.travel.many_to_one(coords, self.site)
+            else:
+                empty = np.zeros(0, dtype=np.int64)
+                self._depot_to_site = (empty, empty)
+        return self._depot_to_site
+
+    def covering(self, lines: tuple[PartLine, ...]) -> BoolArray:
+        """Depot rows whose stock covers ``lines`` (cached per line set)."""
+        if lines not in self._covering:
+            self._covering[lines] = depots_covering(self.world, self.ticket, lines)
+        return self._covering[lines]
+
+    def shipment(self, lines: tuple[PartLine, ...]) -> Shipment | None:
+        """The best shipment of ``lines`` (cached per line set)."""
+        if lines not in self._shipments:
+            self._shipments[lines] = best_shipment(
+                self.world, self.ticket, lines, now=self.now, ship_by=self.ship_by,
+                depot_to_site_s=self.depot_to_site()[0],
+            )  # fmt: skip
+        return self._shipments[lines]
+
+
+@dataclass(frozen=True, eq=False)
+class Screen:
+    """The vectorised screen: arrays over skill-qualified rows, and the candidates' order.
+
+    ``rows`` are the engineer rows with every skill; the other arrays align with ``rows``.
+    ``candidate`` marks those whose straight visit fits a shift and who are not too far;
+    ``order`` lists candidate positions in increasing lower-bound order.
+    """
+
+    skill_ok: BoolArray
+    rows: IntArray
+    ready: IntArray
+    origins: FloatArray
+    travel_s: IntArray
+    travel_m: IntArray
+    overtime: IntArray
+    fits: BoolArray
+    shift: IntArray
+    depart: IntArray
+    near: BoolArray
+    dedicated: BoolArray
+    candidate: BoolArray
+    van_ok: BoolArray
+    lb: tuple[IntArray, IntArray, IntArray, IntArray]
+    order: IntArray
+
+    def lower_bound(self, pos: int) -> tuple[int, int, int, int]:
+        """The lower bound of the rank key of candidate position ``pos``."""
+        return (
+            int(self.lb[0][pos]),
+            int(self.lb[1][pos]),
+            int(self.lb[2][pos]),
+            int(self.lb[3][pos]),
+        )
+
+    def arrival(self, pos: int) -> int:
+        """The straight-drive arrival of position ``pos``."""
+        return int(self.depart[pos] + self.travel_s[pos])
+
+
+def skill_mask(world: DispatchWorld, ticket: Ticket) -> BoolArray:
+    """Return, per engineer row, whether he holds every required skill at its level."""
+    arrays = world.engineer_arrays
+    ok = np.ones(len(world.engineers), dtype=np.bool_)
+    for line, level in ticket.skills.items():
+        col = arrays.skill_col.get(line)
+        if col is None:
+            return np.zeros_like(ok)
+        ok &= arrays.skill_level[:, col] >= level
+    return ok
+
+
+def _lateness(call: Call, arrival: IntArray) -> IntArray:
+    t = call.ticket
+    late = np.zeros_like(arrival)
+    if t.arrive_by is not None:
+        late += np.maximum(0, arrival - t.arrive_by)
+    if t.fix_by is not None:
+        late += np.maximum(0, arrival + t.service_s - t.fix_by)
+    return late
+
+
+def screen_engineers(call: Call) -> Screen:
+    """Screen every engineer at once and order the candidates by their lower bound."""
+    world, arrays, now = call.world, call.world.engineer_arrays, call.now
+    skill_ok = skill_mask(world, call.ticket)
+    rows = np.flatnonzero(skill_ok).astype(np.int64)
+    busy = arrays.busy_until[rows] > now
+    ready = np.maximum(now, arrays.busy_until[rows])
+    origins = np.where(busy[:, None], arrays.busy_coords[rows], arrays.coords[rows])
+    if rows.size:
+        travel_s, travel_m = call.travel.many_to_one(origins, call.site)
+    else:
+        travel_s = travel_m = np.zeros(0, dtype=np.int64)
+    own = arrays.overtime_s[rows]
+    overtime = own if call.params.overtime_s is None else np.full_like(own, call.params.overtime_s)
+    depart, shift, fits = first_fit(
+        ready, travel_s + call.ticket.service_s,
+        arrays.shift_start[rows], arrays.shift_end[rows], overtime,
+    )  # fmt: skip
+    near = travel_s <= call.params.max_travel_s
+    dedicated = arrays.ids[rows] == (
+        -1 if call.ticket.dedicated_engineer is None else call.ticket.dedicated_engineer
+    )
+    site_rows = arrays.dedicated_rows.get(call.ticket.site_id)
+    if site_rows is not None:
+        dedicated |= np.isin(rows, site_rows)
+    candidate = fits & near
+    van_ok = van_covers(world, call.ticket)[rows] if call.ticket.parts else np.ones_like(fits)
+    lb_arrival = depart + travel_s - TOLERANCE_S
+    late = _lateness(call, lb_arrival)
+    tier = (late > 0).astype(np.int64)
+    second = np.where(tier == 0, (~dedicated).astype(np.int64), late)
+    ids = arrays.ids[rows]
+    order = np.lexsort((ids, lb_arrival, second, tier))
+    order = order[candidate[order]]
+    return Screen(
+        skill_ok, rows, ready, origins, travel_s, travel_m, overtime, fits, shift, depart, near,
+        dedicated, candidate, van_ok, (tier, second, lb_arrival, ids), order,
+    )  # fmt: skip
+
+
+def make_option(
+    call: Call, screen: Screen, pos: int, *, depart: int, arrival: int, plan: PartsPlan,
+    travel: tuple[int, int],
+) -> Option:  # fmt: skip
+    """Build a candidate's option with its promise checks."""
+    t = call.ticket
+    start_work = max(arrival, plan.part_arrives_at or arrival)
+    fixes_at = start_work + t.service_s
+    checks = []
+    if t.arrive_by is not None:
+        checks.append(PromiseCheck(Promise.ARRIVAL, t.arrive_by, arrival))
+    if t.fix_by is not None:
+        checks.append(PromiseCheck(Promise.FIX, t.fix_by, fixes_at))
+    if (
+        plan.source is PartsSource.SHIPMENT
+        and plan.ship_by is not None
+        and plan.ships_at is not None
+    ):
+        checks.append(PromiseCheck(Promise.SHIP, plan.ship_by, plan.ships_at))
+    engineer_id = int(call.world.engineer_arrays.ids[screen.rows[pos]])
+    return Option(
+        engineer_id, depart, arrival, fixes_at, plan, tuple(checks), travel[0], travel[1],
+        bool(screen.dedicated[pos]),
+    )  # fmt: skip
+
+
+def _direct(call: Call, screen: Screen, pos: int, plan: PartsPlan) -> Option:
+    return make_option(
+        call, screen, pos, depart=int(screen.depart[pos]), arrival=screen.arrival(pos), plan=plan,
+        travel=(int(screen.travel_s[pos]), int(screen.travel_m[pos])),
+    )  # fmt: skip
+
+
+def choose_plan(pickup: Option | None, shipment: Option | None) -> Option | None:
+    """Pick a pickup that keeps every promise, else a shipment that does, else the least late."""
+    if pickup is not None and pickup.keeps_all:
+        return pickup
+    if shipment is not None and shipment.keeps_all:
+        return shipment
+    found = [o for o in (pickup, shipment) if o is not None]
+    if not found:
+        return None
+    return min(
+        found, key=lambda o: (o.lateness_s, o.arrives_at, o.parts.source is not PartsSource.PICKUP)
+    )
+
+
+def chunk_options(call: Call, screen: Screen, chunk: IntArray) -> list[Option | None]:
+    """Return the exact option of each candidate position in ``chunk`` (``None``: no parts)."""
+    ticket = call.ticket
+    out: list[Option | None] = [None] * len(chunk)
+    groups: dict[tuple[PartLine, ...], list[tuple[int, int, tuple[PartUse, ...]]]] = {}
+    for j, pos in enumerate(int(p) for p in chunk):
+        engineer = call.world.engineers[int(screen.rows[pos])]
+        if not ticket.parts:
+            out[j] = _direct(call, screen, pos, PartsPlan(PartsSource.NONE))
+            continue
+        van_uses, missing = (
+            split_van(ticket, engineer.van_stock) if engineer.van_stock else ((), ticket.parts)
+        )
+        if not missing:
+            out[j] = _direct(call, screen, pos, PartsPlan(PartsSource.VAN, van_uses))
+        else:
+            groups.setdefault(missing, []).append((j, pos, van_uses))
+    for missing, members in groups.items():
+        positions = np.array([pos for _, pos, _ in members], dtype=np.int64)
+        pickups = _pickups(call, screen, positions, missing, [uses for _, _, uses in members])
+        shipment = call.shipment(missing)
+        for (j, pos, van_uses), pickup in zip(members, pickups, strict=True):
+            shipped = None
+            if shipment is not None:
+                plan = _with_van(shipment.plan, van_uses)
+                shipped = _direct(call, screen, pos, plan)
+            out[j] = choose_plan(pickup, shipped)
+            if out[j] is None:
+                call.parts_failed.append(int(call.world.engineer_arrays.ids[screen.rows[pos]]))
+    return out
+
+
+def _with_van(plan: PartsPlan, van_uses: tuple[PartUse, ...]) -> PartsPlan:
+    if not van_uses:
+        return plan
+    return replace(plan, uses=van_uses + plan.uses)
+
+
+def _pickups(
+    call: Call, screen: Screen, positions: IntArray, missing: tuple[PartLine, ...],
+    van_uses: list[tuple[PartUse, ...]],
+) -> list[Option | None]:  # fmt: skip
+    """Exact pickup options of candidates sharing the same missing lines (vectorised)."""
+    depots = np.flatnonzero(call.covering(missing))
+    if depots.size == 0:
+        return [None] * len(positions)
+    world = call.world
+    to_depot_s, to_depot_m = call.travel.matrix(
+        screen.origins[positions], world.depot_arrays.coords[depots]
+    )
+    from_s, from_m = (a[depots] for a in call.depot_to_site())
+    pick = np.array(
+        [
+            world.depots[d].pick_s if world.depots[d].pick_s is not None else call.params.pick_s
+            for d in depots
+        ]
+    )
+    out: list[Option | None] = []
+    for i, pos in enumerate(int(p) for p in positions):
+        out.append(
+            _pickup_one(
+                call,
+                screen,
+                pos,
+                depots,
+                (to_depot_s[i], to_depot_m[i]),
+                (from_s, from_m),
+                pick,
+                missing,
+                van_uses[i],
+            )
+        )
+    return out
+
+
+def _pickup_one(
+    call: Call, screen: Screen, pos: int, depots: IntArray, leg1: tuple[IntArray, IntArray],
+    leg2: tuple[IntArray, IntArray], pick: IntArray, missing: tuple[PartLine, ...],
+    van_uses: tuple[PartUse, ...],
+) -> Option | None:  # fmt: skip
+    """The earliest-arriving pickup of one candidate over the shifts where it fits."""
+    world, row = call.world, int(screen.rows[pos])
+    arrays = world.engineer_arrays
+    openings = [world.depots[d].opening for d in depots]
+    service, overtime = call.ticket.service_s, int(screen.overtime[pos])
+    for k in range(int(screen.shift[pos]), arrays.shift_start.shape[1]):
+        end = int(arrays.shift_end[row, k])
+        if end <= -FAR:
+            break
+        depart = max(int(screen.ready[pos]), int(arrays.shift_start[row, k]))
+        at_depot = open_at(openings, depart + leg1[0])
+        at_site = at_depot + pick + leg2[0]
+        best = int(np.argmin(at_site))
+        arrival = int(at_site[best])
+        if arrival >= FAR or arrival + service > end + overtime:
+            continue
+        depot = world.depots[int(depots[best])]
+        plan = PartsPlan(
+            PartsSource.PICKUP, van_uses + uses_from(call.ticket, missing, depot.stock),
+            depot_id=depot.id, pickup_at=int(at_depot[best]),
+        )  # fmt: skip
+        travel = (int(leg1[0][best] + leg2[0][best]), int(leg1[1][best] + leg2[1][best]))
+        return make_option(
+            call, screen, pos, depart=depart, arrival=arrival, plan=plan, travel=travel
+        )
+    return None

@@ -1,0 +1,188 @@
+"""Explanations of a recommendation, built only when asked for.
+
+`Explanations` keeps the call's screen arrays; `Recommendation.excluded`, ``.suggestions``
+and ``.loaner`` call it on first access, so the fast path never pays for them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.candidates import Call, Screen
+from optimizer.result import (
+    Exclusion,
+    ExclusionReason,
+    Loaner,
+    Option,
+    Suggestion,
+    SuggestionKind,
+)
+from optimizer.schedule import first_fit
+from optimizer.world import FAR
+
+
+class Explanations:
+    """The `Explainer` of `optimizer.recommend`: excluded engineers, suggestions, loaners."""
+
+    def __init__(self, call: Call, screen: Screen) -> None:
+        self._call = call
+        self._screen = screen
+
+    def _clock(self, offset: int) -> str:
+        return self._call.world.at(offset).strftime("%H:%M")
+
+    def excluded(self) -> tuple[Exclusion, ...]:
+        """Every engineer left out, by reason: skill, too far, busy, shift, parts."""
+        call, screen = self._call, self._screen
+        ids = call.world.engineer_arrays.ids
+        out = [
+            Exclusion(int(ids[row]), ExclusionReason.SKILL, self._missing_skill(int(row)))
+            for row in np.flatnonzero(~screen.skill_ok)
+        ]
+        for pos in np.flatnonzero(~screen.near):
+            minutes = int(screen.travel_s[pos]) // 60
+            detail = f"{minutes} min drive, over the {call.params.max_travel_s // 60} min limit"
+            out.append(Exclusion(int(ids[screen.rows[pos]]), ExclusionReason.TOO_FAR, detail))
+        out.extend(self._unfit())
+        out.extend(
+            Exclusion(e, ExclusionReason.PARTS, "no van, depot or supplier has the parts")
+            for e in call.parts_failed
+        )
+        return tuple(out)
+
+    def _missing_skill(self, row: int) -> str:
+        engineer = self._call.world.engineers[row]
+        for line, level in self._call.ticket.skills.items():
+            if engineer.skills.get(line, 0) < level:
+                return f"needs {line} level {level}, has {engineer.skills.get(line, 0)}"
+        return "lacks a required skill"  # unreachable: the mask said so
+
+    def _unfit(self) -> list[Exclusion]:
+        """Near, skilled engineers whose visit fits no shift: busy, or off shift."""
+        call, screen = self._call, self._screen
+        arrays = call.world.engineer_arrays
+        pos = np.flatnonzero(screen.near & ~screen.fits)
+        if pos.size == 0:
+            return []
+        rows = screen.rows[pos]
+        duration = screen.travel_s[pos] + call.ticket.service_s
+        start, end = arrays.shift_start[rows], arrays.shift_end[rows]
+        now = np.full(pos.size, call.now, dtype=np.int64)
+        _, _, fits_if_free = first_fit(now, duration, start, end, screen.overtime[pos])
+        depart = np.maximum(screen.ready[pos][:, None], start)
+        needed = np.where(
+            end > -FAR, depart + duration[:, None] - end - screen.overtime[pos][:, None], FAR
+        )
+        needed = np.where(needed > 0, needed, FAR).min(axis=1)
+        out = []
+        for i, row in enumerate(int(r) for r in rows):
+            engineer_id = int(arrays.ids[row])
+            ready = int(screen.ready[pos[i]])
+            if fits_if_free[i] and ready > call.now:
+                detail = f"busy until {self._clock(ready)}"
+                out.append(Exclusion(engineer_id, ExclusionReason.BUSY, detail, free_at=ready))
+            elif needed[i] >= FAR:
+                out.append(Exclusion(engineer_id, ExclusionReason.SHIFT, "no shift ahead"))
+            else:
+                extra = int(needed[i])
+                detail = f"off shift: needs {-(-extra // 60)} min past the shift's end"
+                out.append(
+                    Exclusion(engineer_id, ExclusionReason.SHIFT, detail, overtime_needed_s=extra)
+                )
+        return out
+
+    def suggestions(self, options: tuple[Option, ...]) -> tuple[Suggestion, ...]:
+        """What would make the ticket keepable: a longer shift, a pulled part, the dedicated one."""
+        out = self._extend_shifts()
+        pulled = self._pull_part()
+        if pulled is not None:
+            out.append(pulled)
+        dedicated = self._dedicated_free(options)
+        if dedicated is not None:
+            out.append(dedicated)
+        return tuple(out)
+
+    def _keeps(self, arrival: int) -> bool:
+        t = self._call.ticket
+        arrive_ok = t.arrive_by is None or arrival <= t.arrive_by
+        return arrive_ok and (t.fix_by is None or arrival + t.service_s <= t.fix_by)
+
+    def _extend_shifts(self, limit: int = 3) -> list[Suggestion]:
+        """Off-shift engineers whose straight visit would keep the promises with overtime."""
+        screen = self._screen
+        found = []
+        for exclusion in self.excluded():
+            if exclusion.reason is not ExclusionReason.SHIFT or exclusion.overtime_needed_s is None:
+                continue
+            pos = int(
+                np.flatnonzero(
+                    self._call.world.engineer_arrays.ids[screen.rows] == exclusion.engineer_id
+                )[0]
+            )
+            arrival = int(screen.ready[pos] + screen.travel_s[pos])
+            if self._keeps(arrival):
+                found.append((exclusion.overtime_needed_s, exclusion.engineer_id))
+        return [
+            Suggestion(
+                SuggestionKind.EXTEND_SHIFT,
+                f"extend engineer {e}'s shift by {-(-s // 60)} min",
+                engineer_id=e,
+                minutes=-(-s // 60),
+            )  # fmt: skip
+            for s, e in sorted(found)[:limit]
+        ]
+
+    def _pull_part(self) -> Suggestion | None:
+        """A courier from the depot whose parts reach the site soonest, if that keeps the fix."""
+        call = self._call
+        if not call.ticket.parts or call.ticket.fix_by is None:
+            return None
+        depots = np.flatnonzero(call.covering(call.ticket.parts))
+        if depots.size == 0:
+            return None
+        seconds = call.depot_to_site()[0][depots]
+        best = int(np.argmin(seconds))
+        depot = call.world.depots[int(depots[best])]
+        pick = call.params.pick_s if depot.pick_s is None else depot.pick_s
+        arrives = call.now + pick + int(seconds[best])
+        if arrives + call.ticket.service_s > call.ticket.fix_by:
+            return None
+        text = f"pull the part from depot {depot.id} by courier: on site at {self._clock(arrives)}"
+        return Suggestion(SuggestionKind.PULL_PART, text, depot_id=depot.id, at=arrives)
+
+    def _dedicated_free(self, options: tuple[Option, ...]) -> Suggestion | None:
+        """When the customer's dedicated engineer can leave, if he is not already an option."""
+        call, arrays = self._call, self._call.world.engineer_arrays
+        engineer_id = call.ticket.dedicated_engineer
+        if engineer_id is None or engineer_id not in call.world.engineer_row:
+            return None
+        if any(o.engineer_id == engineer_id for o in options):
+            return None
+        row = call.world.engineer_row[engineer_id]
+        ready = max(call.now, int(arrays.busy_until[row]))
+        starts = [s for s, e in call.world.engineers[row].shifts if e > ready]
+        if not starts:
+            return None
+        free = max(ready, starts[0])
+        text = f"the dedicated engineer {engineer_id} is free at {self._clock(free)}"
+        return Suggestion(SuggestionKind.DEDICATED_FREE, text, engineer_id=engineer_id, at=free)
+
+    def loaner(self, options: tuple[Option, ...]) -> Loaner | None:
+        """A unit of equal function from the nearest depot, when the fix promise overruns."""
+        call = self._call
+        fix_by = call.ticket.fix_by
+        if fix_by is None or not call.ticket.loaner_units:
+            return None
+        if options and options[0].fixes_at <= fix_by:
+            return None
+        seconds = call.depot_to_site()[0]
+        best: tuple[int, int, int] | None = None
+        for j, depot in enumerate(call.world.depots):
+            for part in call.ticket.loaner_units:
+                if depot.stock.get(part, 0) > 0 and (best is None or int(seconds[j]) < best[0]):
+                    best = (int(seconds[j]), j, part)
+        if best is None:
+            return None
+        depot = call.world.depots[best[1]]
+        pick = call.params.pick_s if depot.pick_s is None else depot.pick_s
+        return Loaner(best[2], depot.id, call.now + pick + best[0], best[0])

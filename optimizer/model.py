@@ -1,0 +1,254 @@
+"""The solver's data: frozen, validated dataclasses with integer seconds and metres.
+
+Time is one axis of integer seconds counted from the world's ``epoch`` (a timezone-aware
+datetime given by the caller; the optimizer never reads a clock). Every instant below
+(shift windows, ``busy_until``, deadlines, ``now``) is such an offset. A window is a
+half-open ``(start, end)`` pair of offsets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Window = tuple[int, int]
+
+
+def _require(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ValueError(f"{name}: {message}")
+
+
+def _check_windows(windows: tuple[Window, ...], name: str) -> None:
+    previous_end: int | None = None
+    for start, end in windows:
+        _require(start < end, name, f"window ({start}, {end}) must have start < end")
+        _require(
+            previous_end is None or start >= previous_end,
+            name,
+            "windows must be sorted and must not overlap",
+        )
+        previous_end = end
+
+
+def _check_quantities(stock: Mapping[int, int], name: str) -> None:
+    for part_id, qty in stock.items():
+        _require(qty >= 0, name, f"quantity of part {part_id} must be >= 0, got {qty}")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point on the earth, in WGS84 degrees.
+
+    Parameters
+    ----------
+    lat
+        Latitude in degrees, within [-90, 90].
+    lon
+        Longitude in degrees, within [-180, 180].
+    """
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        _require(math.isfinite(self.lat) and -90 <= self.lat <= 90, "lat", f"{self.lat}")
+        _require(math.isfinite(self.lon) and -180 <= self.lon <= 180, "lon", f"{self.lon}")
+
+
+@dataclass(frozen=True, slots=True)
+class PartLine:
+    """A quantity of one spare part a ticket needs.
+
+    Parameters
+    ----------
+    part_id
+        The SKU.
+    qty
+        How many units, at least 1.
+    """
+
+    part_id: int
+    qty: int = 1
+
+    def __post_init__(self) -> None:
+        _require(self.qty >= 1, "qty", f"must be >= 1, got {self.qty}")
+
+
+@dataclass(frozen=True, eq=False)
+class Engineer:
+    """A field engineer as the dispatcher sees him at one moment.
+
+    Parameters
+    ----------
+    id
+        Unique engineer id.
+    location
+        Where he is now.
+    skills
+        ``{product_line: level}``; a ticket needs every one of its lines at its level or above.
+    shifts
+        Sorted, non-overlapping ``(start, end)`` offsets when he works.
+    home
+        His home base (informational; the ETA starts at ``location``).
+    overtime_s
+        How long past a shift's end he may work (seconds).
+    busy_until
+        When his current job ends; ``None`` when he is free.
+    busy_location
+        Where that job ends (required with ``busy_until``); his ETA then starts there.
+    van_stock
+        ``{part_id: qty}`` he carries.
+    dedicated_sites
+        Sites whose customer has him as their dedicated engineer.
+    """
+
+    id: int
+    location: Location
+    skills: Mapping[str, int]
+    shifts: tuple[Window, ...]
+    home: Location | None = None
+    overtime_s: int = 0
+    busy_until: int | None = None
+    busy_location: Location | None = None
+    van_stock: Mapping[int, int] = field(default_factory=dict)
+    dedicated_sites: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        for line, level in self.skills.items():
+            _require(level >= 1, "skills", f"level of {line!r} must be >= 1, got {level}")
+        _check_windows(self.shifts, "shifts")
+        _require(self.overtime_s >= 0, "overtime_s", f"must be >= 0, got {self.overtime_s}")
+        _require(
+            (self.busy_until is None) == (self.busy_location is None),
+            "busy_location",
+            "busy_until and busy_location go together",
+        )
+        _check_quantities(self.van_stock, "van_stock")
+
+
+@dataclass(frozen=True, eq=False)
+class Depot:
+    """A warehouse that can hand parts to an engineer or ship them.
+
+    Parameters
+    ----------
+    id
+        Unique depot id.
+    location
+        Where it is.
+    stock
+        ``{part_id: available qty}`` (on hand less live reservations).
+    opening
+        Sorted ``(start, end)`` windows when a pickup can start; empty means 24x7.
+    pick_s
+        Time to pick the parts at the counter; ``None`` takes ``RecommendParams.pick_s``.
+    ship_lead_s
+        Time from an order until a courier leaves with the parts.
+    """
+
+    id: int
+    location: Location
+    stock: Mapping[int, int]
+    opening: tuple[Window, ...] = ()
+    pick_s: int | None = None
+    ship_lead_s: int = 3_600
+
+    def __post_init__(self) -> None:
+        _check_quantities(self.stock, "stock")
+        _check_windows(self.opening, "opening")
+        _require(self.pick_s is None or self.pick_s >= 0, "pick_s", f"{self.pick_s}")
+        _require(self.ship_lead_s >= 0, "ship_lead_s", f"must be >= 0, got {self.ship_lead_s}")
+
+
+@dataclass(frozen=True, eq=False)
+class Supplier:
+    """A partner or supplier that ships parts to a site.
+
+    Parameters
+    ----------
+    id
+        Unique supplier id.
+    parts
+        ``{part_id: available qty}`` it can ship.
+    lead_s
+        Time from an order until the parts leave.
+    transit_s
+        Courier time from leaving to arriving on site.
+    """
+
+    id: int
+    parts: Mapping[int, int]
+    lead_s: int
+    transit_s: int
+
+    def __post_init__(self) -> None:
+        _check_quantities(self.parts, "parts")
+        _require(self.lead_s >= 0, "lead_s", f"must be >= 0, got {self.lead_s}")
+        _require(self.transit_s >= 0, "transit_s", f"must be >= 0, got {self.transit_s}")
+
+
+@dataclass(frozen=True, eq=False)
+class Ticket:
+    """A job to recommend an engineer for.
+
+    Parameters
+    ----------
+    id
+        Ticket id.
+    site
+        Where the job is.
+    site_id
+        The customer site (for dedicated engineers).
+    skills
+        ``{product_line: minimum level}`` the job needs.
+    service_s
+        Standard on-site service duration.
+    reported_at
+        When the request came in (the promise clocks start there).
+    arrive_by, fix_by
+        Deadlines of the arrival and fix promises; ``None`` when the policy has none.
+    parts
+        Parts the job needs (maybe none yet).
+    substitutes
+        ``{part_id: (substitute part ids, best first)}``: parts of similar function.
+    severity_rank
+        0 is the most severe (informational here).
+    dedicated_engineer
+        The customer's dedicated engineer, when there is one.
+    loaner_units
+        Part ids of units of equal function that can be lent if the fix overruns.
+    """
+
+    id: int
+    site: Location
+    site_id: int
+    skills: Mapping[str, int]
+    service_s: int
+    reported_at: int = 0
+    arrive_by: int | None = None
+    fix_by: int | None = None
+    parts: tuple[PartLine, ...] = ()
+    substitutes: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    severity_rank: int = 0
+    dedicated_engineer: int | None = None
+    loaner_units: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")
+        for line, level in self.skills.items():
+            _require(level >= 1, "skills", f"level of {line!r} must be >= 1, got {level}")
+        ids = [line.part_id for line in self.parts]
+        _require(len(ids) == len(set(ids)), "parts", "a part appears on two lines")
+        for name in ("arrive_by", "fix_by"):
+            deadline = getattr(self, name)
+            _require(
+                deadline is None or deadline >= self.reported_at,
+                name,
+                f"must be >= reported_at ({self.reported_at}), got {deadline}",
+            )
+
+    def accepted(self, part_id: int) -> tuple[int, ...]:
+        """Return the part ids that satisfy a line of ``part_id``: exact part first."""
+        return (part_id, *self.substitutes.get(part_id, ()))

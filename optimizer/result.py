@@ -1,0 +1,218 @@
+"""What a recommendation returns: ranked `Option`s and lazily built explanations.
+
+All instants are offsets in seconds on the world's time axis; slacks are whole minutes
+(negative = late), rounded down so that one second late is already -1 minute.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+
+class PartsSource(enum.StrEnum):
+    """Where an option's parts come from."""
+
+    NONE = "none"  # the ticket needs no parts
+    VAN = "van"  # the engineer carries them
+    PICKUP = "pickup"  # he drives via a depot
+    SHIPMENT = "shipment"  # a courier brings them; the job waits for the parts
+
+
+class Promise(enum.StrEnum):
+    """The promise clocks an option is checked against."""
+
+    ARRIVAL = "arrival"
+    FIX = "fix"
+    SHIP = "ship"
+
+
+@dataclass(frozen=True, slots=True)
+class PartUse:
+    """One ticket line as it will be supplied (``part_id`` differs for a substitute)."""
+
+    line_part_id: int
+    part_id: int
+    qty: int
+
+    @property
+    def substitute(self) -> bool:
+        """Whether a part of similar function replaces the exact one."""
+        return self.part_id != self.line_part_id
+
+
+@dataclass(frozen=True, slots=True)
+class PartsPlan:
+    """How the parts reach the job.
+
+    ``depot_id`` is the pickup or shipping depot, ``supplier_id`` a shipping supplier;
+    ``pickup_at`` is when the pick starts, ``ships_at`` when a shipment leaves (its promise is
+    ``ship_by``) and ``part_arrives_at`` when it reaches the site.
+    """
+
+    source: PartsSource
+    uses: tuple[PartUse, ...] = ()
+    depot_id: int | None = None
+    supplier_id: int | None = None
+    pickup_at: int | None = None
+    ships_at: int | None = None
+    ship_by: int | None = None
+    part_arrives_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseCheck:
+    """One promise of one option: its deadline, the planned time and the slack."""
+
+    promise: Promise
+    deadline: int
+    at: int
+
+    @property
+    def kept(self) -> bool:
+        """Whether the planned time is on or before the deadline."""
+        return self.at <= self.deadline
+
+    @property
+    def slack_min(self) -> int:
+        """Whole minutes to spare (negative: late), rounded down."""
+        return (self.deadline - self.at) // 60
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One engineer's plan for the ticket, with its place in the ranking and why."""
+
+    engineer_id: int
+    departs_at: int
+    arrives_at: int
+    fixes_at: int
+    parts: PartsPlan
+    promises: tuple[PromiseCheck, ...]
+    travel_s: int
+    travel_m: int
+    dedicated: bool
+    rank: int = 0
+    reason: str = ""
+
+    @property
+    def keeps_all(self) -> bool:
+        """Whether every promise is kept."""
+        return all(check.kept for check in self.promises)
+
+    @property
+    def lateness_s(self) -> int:
+        """Seconds late, summed over the broken promises."""
+        return sum(max(0, check.at - check.deadline) for check in self.promises)
+
+
+class ExclusionReason(enum.StrEnum):
+    """Why an engineer is not an option."""
+
+    SKILL = "skill"
+    SHIFT = "shift"
+    BUSY = "busy"
+    TOO_FAR = "too_far"
+    PARTS = "parts"
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """An engineer left out, with the reason and the number behind it."""
+
+    engineer_id: int
+    reason: ExclusionReason
+    detail: str
+    free_at: int | None = None  # BUSY: when his current job ends
+    overtime_needed_s: int | None = None  # SHIFT: extra time past his shift that would do
+
+
+class SuggestionKind(enum.StrEnum):
+    """What would make a ticket's promises keepable."""
+
+    EXTEND_SHIFT = "extend_shift"
+    PULL_PART = "pull_part"
+    DEDICATED_FREE = "dedicated_free"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One change a dispatcher could make, in words and in data."""
+
+    kind: SuggestionKind
+    text: str
+    engineer_id: int | None = None
+    depot_id: int | None = None
+    minutes: int | None = None
+    at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Loaner:
+    """A unit of equal function lent while the repair overruns its fix promise."""
+
+    part_id: int
+    depot_id: int
+    arrives_at: int
+    travel_s: int
+
+
+class Explainer(Protocol):
+    """Builds a recommendation's explanations on demand (see `optimizer.explain`)."""
+
+    def excluded(self) -> tuple[Exclusion, ...]: ...
+
+    def suggestions(self, options: tuple[Option, ...]) -> tuple[Suggestion, ...]: ...
+
+    def loaner(self, options: tuple[Option, ...]) -> Loaner | None: ...
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The ranked options for one ticket.
+
+    ``excluded``, ``suggestions`` and ``loaner`` are computed on first access only, so the
+    fast path (just the options) pays nothing for them.
+
+    Parameters
+    ----------
+    ticket_id
+        The ticket.
+    now
+        The moment of the recommendation (time-axis offset).
+    options
+        Best first: promise keepers (dedicated engineer first, then earliest arrival), then
+        promise breakers by least lateness.
+    """
+
+    ticket_id: int
+    now: int
+    options: tuple[Option, ...]
+    _explainer: Explainer = field(repr=False, compare=False)
+
+    @property
+    def best(self) -> Option | None:
+        """The first option, or ``None`` when nobody can do the job."""
+        return self.options[0] if self.options else None
+
+    @property
+    def keepable(self) -> bool:
+        """Whether some option keeps every promise."""
+        return any(option.keeps_all for option in self.options)
+
+    @cached_property
+    def excluded(self) -> tuple[Exclusion, ...]:
+        """Engineers left out, each with the reason (skill, shift, busy, too far, parts)."""
+        return self._explainer.excluded()
+
+    @cached_property
+    def suggestions(self) -> tuple[Suggestion, ...]:
+        """For a ticket whose promises nobody keeps: what would make them keepable."""
+        return () if self.keepable else self._explainer.suggestions(self.options)
+
+    @cached_property
+    def loaner(self) -> Loaner | None:
+        """A loaner from the nearest depot when the best option overruns the fix promise."""
+        return self._explainer.loaner(self.options)

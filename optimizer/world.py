@@ -1,0 +1,185 @@
+"""`DispatchWorld`: engineers, depots and suppliers, with numpy arrays built once.
+
+The world is built once per snapshot and queried many times: every per-ticket question
+(skills, shifts, busy, van stock, depot stock) is then a vectorised look-up over these arrays.
+It lives beside `model` (not in it) only to keep both modules small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.model import Depot, Engineer, Location, Supplier
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# Padding for absent shift windows and "not busy": far outside any real time axis, and small
+# enough that sums of a few of them never overflow int64.
+FAR = 1 << 50
+
+
+def coordinates(locations: Sequence[Location]) -> FloatArray:
+    """Return an ``(n, 2)`` float array of ``(lat, lon)`` degrees.
+
+    Parameters
+    ----------
+    locations
+        The points, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, 2)``; ``(0, 2)`` for no points.
+    """
+    out = np.empty((len(locations), 2), dtype=np.float64)
+    for i, loc in enumerate(locations):
+        out[i, 0] = loc.lat
+        out[i, 1] = loc.lon
+    return out
+
+
+def _unique_ids(
+    items: Sequence[Engineer] | Sequence[Depot] | Sequence[Supplier], name: str
+) -> None:
+    ids = [item.id for item in items]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{name}: ids must be unique")
+
+
+@dataclass(frozen=True, eq=False)
+class EngineerArrays:
+    """Column arrays over the world's engineers (row ``i`` is ``engineers[i]``)."""
+
+    ids: IntArray
+    coords: FloatArray
+    busy_until: IntArray  # -FAR when free
+    busy_coords: FloatArray  # where the current job ends (= coords when free)
+    overtime_s: IntArray
+    shift_start: IntArray  # (n, k), padded with -FAR
+    shift_end: IntArray
+    skill_col: dict[str, int]
+    skill_level: npt.NDArray[np.int16]  # (n, product lines), 0 = no skill
+    van: dict[int, tuple[IntArray, IntArray]]  # part -> (engineer rows, qty)
+    dedicated_rows: dict[int, IntArray]  # site -> engineer rows
+
+
+def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
+    n = len(engineers)
+    k = max((len(e.shifts) for e in engineers), default=0)
+    start = np.full((n, max(k, 1)), -FAR, dtype=np.int64)
+    end = np.full((n, max(k, 1)), -FAR, dtype=np.int64)
+    lines = sorted({line for e in engineers for line in e.skills})
+    col = {line: j for j, line in enumerate(lines)}
+    level = np.zeros((n, len(lines)), dtype=np.int16)
+    van: dict[int, tuple[list[int], list[int]]] = {}
+    dedicated: dict[int, list[int]] = {}
+    for i, e in enumerate(engineers):
+        for j, (s, t) in enumerate(e.shifts):
+            start[i, j], end[i, j] = s, t
+        for line, lv in e.skills.items():
+            level[i, col[line]] = lv
+        for part, qty in e.van_stock.items():
+            if qty > 0:
+                rows, qtys = van.setdefault(part, ([], []))
+                rows.append(i)
+                qtys.append(qty)
+        for site in e.dedicated_sites:
+            dedicated.setdefault(site, []).append(i)
+    coords = coordinates([e.location for e in engineers])
+    busy = np.array([FAR * -1 if e.busy_until is None else e.busy_until for e in engineers])
+    busy_at = coordinates([e.busy_location or e.location for e in engineers])
+    return EngineerArrays(
+        ids=np.array([e.id for e in engineers], dtype=np.int64),
+        coords=coords,
+        busy_until=busy.astype(np.int64).reshape(n),
+        busy_coords=busy_at,
+        overtime_s=np.array([e.overtime_s for e in engineers], dtype=np.int64).reshape(n),
+        shift_start=start,
+        shift_end=end,
+        skill_col=col,
+        skill_level=level,
+        van={
+            p: (np.array(r, dtype=np.int64), np.array(q, dtype=np.int64))
+            for p, (r, q) in van.items()
+        },
+        dedicated_rows={s: np.array(r, dtype=np.int64) for s, r in dedicated.items()},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DepotArrays:
+    """Column arrays over the world's depots (row ``j`` is ``depots[j]``)."""
+
+    ids: IntArray
+    coords: FloatArray
+    stock: dict[int, IntArray]  # part -> available qty per depot row
+
+
+def _depot_arrays(depots: Sequence[Depot]) -> DepotArrays:
+    m = len(depots)
+    stock: dict[int, IntArray] = {}
+    for j, d in enumerate(depots):
+        for part, qty in d.stock.items():
+            if qty > 0:
+                stock.setdefault(part, np.zeros(m, dtype=np.int64))[j] = qty
+    return DepotArrays(
+        ids=np.array([d.id for d in depots], dtype=np.int64).reshape(m),
+        coords=coordinates([d.location for d in depots]),
+        stock=stock,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DispatchWorld:
+    """Everything a recommendation looks at, except the ticket and the travel model.
+
+    Parameters
+    ----------
+    epoch
+        A timezone-aware datetime: offset 0 of the time axis.
+    engineers
+        Engineers with unique ids.
+    depots
+        Depots with unique ids.
+    suppliers
+        Partners and suppliers that can ship parts.
+
+    Notes
+    -----
+    The arrays (`engineer_arrays`, `depot_arrays`) are built once in ``__post_init__``; build
+    the world once per snapshot and ask it many questions.
+    """
+
+    epoch: datetime
+    engineers: tuple[Engineer, ...]
+    depots: tuple[Depot, ...] = ()
+    suppliers: tuple[Supplier, ...] = ()
+    engineer_arrays: EngineerArrays = field(init=False, repr=False)
+    depot_arrays: DepotArrays = field(init=False, repr=False)
+    engineer_row: dict[int, int] = field(init=False, repr=False)
+    depot_row: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.epoch.tzinfo is None or self.epoch.utcoffset() is None:
+            raise ValueError("epoch: must be timezone-aware")
+        _unique_ids(self.engineers, "engineers")
+        _unique_ids(self.depots, "depots")
+        _unique_ids(self.suppliers, "suppliers")
+        object.__setattr__(self, "engineer_arrays", _engineer_arrays(self.engineers))
+        object.__setattr__(self, "depot_arrays", _depot_arrays(self.depots))
+        object.__setattr__(self, "engineer_row", {e.id: i for i, e in enumerate(self.engineers)})
+        object.__setattr__(self, "depot_row", {d.id: j for j, d in enumerate(self.depots)})
+
+    def at(self, offset: int) -> datetime:
+        """Return the datetime of a time-axis offset (seconds after ``epoch``)."""
+        return self.epoch + timedelta(seconds=int(offset))
+
+    def offset(self, moment: datetime) -> int:
+        """Return the time-axis offset of a timezone-aware datetime, in whole seconds."""
+        return int((moment - self.epoch).total_seconds())
