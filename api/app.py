@@ -17,6 +17,9 @@ from sqlalchemy import Engine
 from api.deps import check_route_access
 from api.errors import install_error_handlers
 from api.routes import (
+    admin_catalogue,
+    admin_customers,
+    admin_engineers,
     assets,
     catalogue,
     contracts,
@@ -25,10 +28,12 @@ from api.routes import (
     engineers,
     health,
     me,
+    policies,
     regions,
     sites,
     ticket_types,
     tickets,
+    users,
     world,
 )
 from api.settings import Settings
@@ -46,6 +51,11 @@ _V1_ROUTERS = (
     tickets.router,
     ticket_types.router,
     me.router,
+    policies.router,
+    admin_engineers.router,
+    admin_customers.router,
+    admin_catalogue.router,
+    users.router,
     world.router,
 )
 

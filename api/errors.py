@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import db.errors
 import dispatch.errors
 import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
@@ -68,10 +69,22 @@ def _problem_type(slug: str) -> str:
     return f"urn:spares:problem:{slug}"
 
 
+# Domain rules broken by submitted data look like request-validation errors (same type).
+_FIELD_RULES = Problem(422, _problem_type("validation-error"), "Invalid request")
+_DUPLICATE = Problem(409, _problem_type("duplicate"), "Already exists")
+
 # The one table: exception class -> status and problem type. Starlette picks the
 # most specific class of a raised exception, so subclasses may refine their base.
+
 PROBLEMS: dict[type[Exception], Problem] = {
     inventory.errors.NotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    inventory.errors.ValidationFailed: _FIELD_RULES,
+    inventory.errors.DuplicateError: _DUPLICATE,
+    dispatch.errors.ValidationFailed: _FIELD_RULES,
+    dispatch.errors.DuplicateError: _DUPLICATE,
+    db.errors.UserNotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    db.errors.DuplicateUserError: _DUPLICATE,
+    db.errors.IdentityError: Problem(409, _problem_type("identity-conflict"), "User conflict"),
     inventory.errors.InventoryError: Problem(
         409, _problem_type("inventory-conflict"), "Inventory conflict"
     ),
@@ -139,9 +152,24 @@ def _extensions(exc: Exception) -> dict[str, Any]:
         return {}
 
 
+def _rule_errors(exc: inventory.errors.ValidationFailed | dispatch.errors.ValidationFailed) -> Any:
+    """Domain field errors in the shape of request-validation errors (a body location)."""
+    return [
+        {
+            "location": ["body", *(int(p) if p.isdigit() else p for p in e.field.split("."))],
+            "message": e.reason,
+            "type": e.type,
+        }
+        for e in exc.errors
+    ]
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     problem = next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
-    return problem_response(problem, request, str(exc), **_extensions(exc))
+    extensions = _extensions(exc)
+    if isinstance(exc, inventory.errors.ValidationFailed | dispatch.errors.ValidationFailed):
+        extensions["errors"] = _rule_errors(exc)
+    return problem_response(problem, request, str(exc), **extensions)
 
 
 _HTTP_DETAILS = {

@@ -5,12 +5,16 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.base import Base, IdMixin
+from db.errors import DuplicateUserError, LastAdminError, UserNotFoundError
 from db.types import UTCDateTime, enum_column
 
 API_KEY_PREFIX = "spk_"
@@ -66,3 +70,86 @@ def find_active_user(*, session: Session, api_key: str) -> User | None:
     """The active user holding `api_key`, or None; only the key's hash is compared."""
     stmt = select(User).where(User.api_key_hash == hash_api_key(api_key), User.active.is_(True))
     return session.scalars(stmt).one_or_none()
+
+
+class UserChanges(TypedDict, total=False):
+    """What an administrator may change about a user (absent means unchanged)."""
+
+    name: str
+    role: Role
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    """One keyset page of users in id order; `next_after` is None on the last page."""
+
+    items: Sequence[User]
+    next_after: int | None
+
+
+def _check_name_free(session: Session, name: str, exclude_id: int | None = None) -> None:
+    stmt = select(User.id).where(User.name == name)
+    if exclude_id is not None:
+        stmt = stmt.where(User.id != exclude_id)
+    if session.scalars(stmt.limit(1)).first() is not None:
+        raise DuplicateUserError(name)
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    """One user, or `UserNotFoundError`."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFoundError(user_id)
+    return user
+
+
+def list_users(*, session: Session, after: int | None, limit: int) -> UserPage:
+    """Users in id order, one keyset page (db sits below inventory's pagination helper)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    stmt = select(User).order_by(User.id).limit(limit + 1)
+    if after is not None:
+        stmt = stmt.where(User.id > after)
+    rows = list(session.scalars(stmt))
+    items = rows[:limit]
+    return UserPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+
+
+def add_user(*, session: Session, name: str, role: Role) -> tuple[User, str]:
+    """`create_user` with the name checked first: a taken name is a `DuplicateUserError`."""
+    _check_name_free(session, name)
+    return create_user(session, name=name, role=role)
+
+
+def update_user(*, session: Session, user_id: int, changes: UserChanges) -> User:
+    """Rename, change the role of, deactivate or reactivate a user.
+
+    The last active admin can be neither demoted nor deactivated: nobody could
+    manage users afterwards. The key stays the same (see `rotate_api_key`).
+    """
+    user = get_user(session=session, user_id=user_id)
+    if "name" in changes:
+        _check_name_free(session, changes["name"], exclude_id=user.id)
+    stays_admin = changes.get("role", user.role) == Role.ADMIN and changes.get(
+        "active", user.active
+    )
+    if user.role == Role.ADMIN and user.active and not stays_admin:
+        # Lock the active admins (in id order): two concurrent demotions cannot both pass.
+        admins = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+        locked = session.scalars(admins.order_by(User.id).with_for_update()).all()
+        if not [other for other in locked if other != user.id]:
+            raise LastAdminError(user.id)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    session.flush()
+    return user
+
+
+def rotate_api_key(*, session: Session, user_id: int) -> tuple[User, str]:
+    """Issue a new key for a user; the old one stops working. The key is returned once."""
+    user = get_user(session=session, user_id=user_id)
+    key = new_api_key()
+    user.api_key_hash = hash_api_key(key)
+    session.flush()
+    return user, key

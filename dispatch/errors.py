@@ -6,10 +6,17 @@ Hierarchy:
     ├── WorldNotEmptyError(tables)
     ├── IllegalTransitionError(ticket_id, current, target, allowed)
     ├── InvalidTicketError(field, reason)
-    └── StaleTicketError(ticket_id)
+    ├── StaleTicketError(ticket_id)
+    ├── ValidationFailed(errors: list[FieldError])   master data breaking rules, per field
+    ├── DuplicateError(entity, field, value)          a unique code taken already
+    ├── InUseError(entity, key, detail)               a change would strand rows that use it
+    ├── NoVanError(engineer_id)                       van stock for an engineer without a van
+    └── IntegrityConflictError(entity)                a concurrent change won
 """
 
 from __future__ import annotations
+
+from inventory.errors import FieldError
 
 
 class DispatchError(Exception):
@@ -66,3 +73,54 @@ class StaleTicketError(DispatchError):
     def __init__(self, ticket_id: int) -> None:
         super().__init__(f"ticket {ticket_id} was changed by someone else meanwhile; retry")
         self.ticket_id = ticket_id
+
+
+class ValidationFailed(DispatchError):
+    """Submitted master data breaks one or more rules; every broken rule is listed."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        if not errors:
+            raise ValueError("ValidationFailed needs at least one FieldError")
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = list(errors)
+
+
+class DuplicateError(DispatchError):
+    """A row with the same unique value exists already (a code)."""
+
+    def __init__(self, entity: str, field: str, value: object) -> None:
+        super().__init__(f"a {entity} with {field} {value!r} exists already")
+        self.entity = entity
+        self.field = field
+        self.value = value
+
+
+class InUseError(DispatchError):
+    """The change would leave other rows pointing at something that no longer fits them."""
+
+    def __init__(self, entity: str, key: object, detail: str) -> None:
+        super().__init__(f"{entity} {key!r}: {detail}")
+        self.entity = entity
+        self.key = key
+
+
+class NoVanError(DispatchError):
+    """Van stock was set for an engineer who has no van depot."""
+
+    def __init__(self, engineer_id: int) -> None:
+        super().__init__(
+            f"engineer {engineer_id} has no van; give them one first"
+            ' (PATCH the engineer with {"create_van": true})'
+        )
+        self.engineer_id = engineer_id
+
+
+class IntegrityConflictError(DispatchError):
+    """The database refused a write the checks let through: a concurrent change won."""
+
+    def __init__(self, entity: str) -> None:
+        super().__init__(
+            f"the {entity} could not be written: it conflicts with a concurrent change;"
+            " read it again and retry"
+        )
+        self.entity = entity
