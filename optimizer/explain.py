@@ -151,12 +151,12 @@ class Explanations:
         return Suggestion(SuggestionKind.PULL_PART, text, depot_id=depot.id, at=arrives)
 
     def _dedicated_free(self, options: tuple[Option, ...]) -> Suggestion | None:
-        """When the customer's dedicated engineer can leave, if he is not already an option."""
+        """When the dedicated engineer can leave, unless he already keeps the promises."""
         call, arrays = self._call, self._call.world.engineer_arrays
         engineer_id = call.ticket.dedicated_engineer
         if engineer_id is None or engineer_id not in call.world.engineer_row:
             return None
-        if any(o.engineer_id == engineer_id for o in options):
+        if any(o.engineer_id == engineer_id and o.keeps_all for o in options):
             return None
         row = call.world.engineer_row[engineer_id]
         ready = max(call.now, int(arrays.busy_until[row]))

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from optimizer.model import PartLine, Ticket
 from optimizer.result import PartsPlan, PartsSource, PartUse
+from optimizer.schedule import next_open
 from optimizer.world import DispatchWorld
 
 BoolArray = npt.NDArray[np.bool_]
@@ -127,8 +128,8 @@ def best_shipment(
 ) -> Shipment | None:
     """Return the shipment of ``lines`` that keeps the ship promise and arrives first.
 
-    Sources are depots whose stock covers every line (they leave ``ship_lead_s`` after ``now``
-    and drive to the site) and suppliers that cover every line (``lead_s`` then
+    Sources are depots whose stock covers every line (they leave ``ship_lead_s`` after they
+    next open and drive to the site) and suppliers that cover every line (``lead_s`` then
     ``transit_s``). Among those that leave by ``ship_by`` the earliest arrival wins; if none
     does, the earliest arrival of all (a broken ship promise). ``None``: no source at all.
     """
@@ -136,7 +137,10 @@ def best_shipment(
     covering = depots_covering(world, ticket, lines)
     for row in np.flatnonzero(covering):
         depot = world.depots[int(row)]
-        leaves = now + depot.ship_lead_s
+        opens = next_open(depot.opening, now)
+        if opens is None:
+            continue
+        leaves = opens + depot.ship_lead_s
         arrives = leaves + int(depot_to_site_s[row])
         plan = PartsPlan(
             PartsSource.SHIPMENT, uses_from(ticket, lines, depot.stock), depot_id=depot.id,

@@ -1,0 +1,27 @@
+"""The optimizer's public names are deliberate: a guard like httpx's test_exported_members."""
+
+from __future__ import annotations
+
+import optimizer
+
+EXPECTED = {
+    "Depot", "DispatchWorld", "Engineer", "Exclusion", "ExclusionReason", "GeodesicTravelTimes",
+    "InvalidProblemError", "Loaner", "Location", "MatrixTravelTimes", "OptimizerError", "Option",
+    "PartLine", "PartUse", "PartsPlan", "PartsSource", "Promise", "PromiseCheck",
+    "RecommendParams", "Recommendation", "RoadModel", "RoadNetwork", "RoadNetworkError",
+    "RoadNetworkTravelTimes", "Suggestion", "SuggestionKind", "Supplier", "Ticket", "TravelTimes",
+    "UNREACHABLE", "Window", "coordinates", "earliest_arrival", "haversine_m",
+    "load_road_network", "parse_maxspeed", "rank_key", "recommend",
+}  # fmt: skip
+
+
+def test_all_lists_exactly_the_public_api_sorted() -> None:
+    assert set(optimizer.__all__) == EXPECTED
+    assert optimizer.__all__ == sorted(optimizer.__all__)
+
+
+def test_every_exported_name_exists_and_belongs_to_the_optimizer() -> None:
+    for name in set(optimizer.__all__) - {"UNREACHABLE", "Window"}:  # a constant, an alias
+        member = getattr(optimizer, name)
+        module = getattr(member, "__module__", "optimizer")
+        assert module.startswith("optimizer"), name
