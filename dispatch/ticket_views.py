@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,11 @@ class TicketView:
     parts_used: list[TicketPartUsed]
 
     @property
+    def id(self) -> int:
+        """The ticket's id (pages of views are keyed by it)."""
+        return self.ticket.id
+
+    @property
     def at_risk(self) -> bool:
         """True when a pending clock is at risk or already breached."""
         return any(c.state in ("at_risk", "breached") for c in self.clocks)
@@ -55,10 +61,14 @@ def _margins(session: Session, tickets: Sequence[Ticket]) -> dict[int, timedelta
     return {tid: timedelta(minutes=m) for tid, m in session.execute(stmt)}
 
 
-def _children(session: Session, model: type, ids: list[int]) -> dict[int, list]:  # type: ignore[type-arg]
-    grouped: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+ChildT = TypeVar("ChildT", TicketSkill, TicketPart, TicketPartUsed)
+
+
+def _children(session: Session, model: type[ChildT], ids: list[int]) -> dict[int, list[ChildT]]:
+    """Rows of a ticket's child table for many tickets, grouped by ticket id."""
+    grouped: dict[int, list[ChildT]] = defaultdict(list)
     if ids:
-        for row in session.scalars(select(model).where(model.ticket_id.in_(ids))):  # type: ignore[attr-defined]
+        for row in session.scalars(select(model).where(model.ticket_id.in_(ids))):
             grouped[row.ticket_id].append(row)
     return grouped
 
@@ -98,7 +108,7 @@ class TicketFilter:
     engineer_id: int | None = None
 
 
-def _filtered(filters: TicketFilter) -> Select[tuple[Ticket]]:
+def _filtered(filters: TicketFilter) -> Select[Any]:
     stmt = select(Ticket)
     if filters.status is not None:
         stmt = stmt.where(Ticket.status == filters.status)
@@ -115,7 +125,9 @@ def list_tickets(
     session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int
 ) -> Page[TicketView]:
     """Tickets in id order (keyset pages), each with its clocks."""
-    page = fetch_page(_filtered(filters), Ticket.id, session=session, after=after, limit=limit)
+    page: Page[Ticket] = fetch_page(
+        _filtered(filters), Ticket.id, session=session, after=after, limit=limit
+    )
     return Page(items=view_tickets(session, page.items, now=now), next_after=page.next_after)
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
 class _HasId(Protocol):
-    id: Any
+    @property
+    def id(self) -> Any: ...
 
 
 RowT = TypeVar("RowT", bound=_HasId)
