@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from inventory import ledger
 from inventory.checks import (
     FieldErrors,
     check_currency,
@@ -26,9 +27,11 @@ from inventory.checks import (
     reference,
 )
 from inventory.errors import NotFoundError
+from inventory.ledger import Delta, Posting
 from inventory.models import (
     Depot,
     DepotKind,
+    LedgerKind,
     Part,
     PartSubstitute,
     ProductLine,
@@ -288,12 +291,16 @@ def set_depot_stock(
     depot_id: int,
     levels: Sequence[StockTarget],
     capacity: int | None = None,
+    user_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[StockLevel]:
     """Replace a depot's stock with `levels` (an administrator's count, e.g. a van's load).
 
-    Parts not listed leave the depot. Stock that is reserved, in transit or on order
-    cannot disappear this way: such a part must stay listed with at least its reserved
-    quantity. `capacity` caps the total on hand (a van's). Returns the levels, by part.
+    Parts not listed leave the depot. Stock that is reserved, in transit, on order or
+    in the returns bin cannot disappear this way: such a part must stay listed with at
+    least its reserved quantity. `capacity` caps the total on hand (a van's). Every
+    change of on hand is an adjustment in the stock ledger (by `user_id`, at `now`).
+    Returns the levels, by part.
     """
     get_depot(session=session, depot_id=depot_id)  # 404 before any field error
     current = {
@@ -319,13 +326,19 @@ def set_depot_stock(
         if row is not None and line.on_hand < row.reserved:
             errors.add(f"levels.{i}.on_hand", f"{row.reserved} are reserved: keep at least those")
     for part_id, row in current.items():
-        if part_id not in part_ids and (row.reserved or row.in_transit or row.on_order):
-            reason = f"part {part_id} has stock reserved, in transit or on order: keep it listed"
+        if part_id not in part_ids and (
+            row.reserved or row.in_transit or row.on_order or row.returns
+        ):
+            reason = (
+                f"part {part_id} has stock reserved, in transit, on order or returned:"
+                " keep it listed"
+            )
             errors.add("levels", reason)
     total = sum(max(line.on_hand, 0) for line in levels)
     if capacity is not None and total > capacity:
         errors.add("levels", f"{total} units on hand exceed the capacity of {capacity}")
     errors.raise_if_any()
+    _count_into_ledger(session, depot_id, current, levels, user_id, now or datetime.now(UTC))
     for part_id, row in current.items():
         if part_id not in part_ids:
             session.delete(row)
@@ -339,3 +352,25 @@ def set_depot_stock(
     flush_or_conflict(session, "stock level")
     stmt = select(StockLevel).where(StockLevel.depot_id == depot_id).order_by(StockLevel.part_id)
     return list(session.scalars(stmt))
+
+
+def _count_into_ledger(
+    session: Session,
+    depot_id: int,
+    current: dict[int, StockLevel],
+    levels: Sequence[StockTarget],
+    user_id: int | None,
+    now: datetime,
+) -> None:
+    """Record each change of on hand as an adjustment, so `inventory.verify` still holds."""
+    wanted = {line.part_id: line.on_hand for line in levels}
+    postings = []
+    for part_id in sorted(current.keys() | wanted.keys()):
+        before = current[part_id].on_hand if part_id in current else 0
+        change = wanted.get(part_id, 0) - before
+        if change:
+            postings.append(
+                Posting(LedgerKind.ADJUSTMENT, depot_id, part_id, Delta(on_hand=change),
+                        user_id, now, "stock set by an administrator")
+            )  # fmt: skip
+    ledger.append(session, postings)

@@ -1,20 +1,31 @@
 """ORM models owned by inventory: geography shared with dispatch, catalogue, depots, stock, assets.
 
 `inventory` never imports `dispatch`: where a row points at a dispatch table (an
-asset's site) it does so by table name only.
+asset's site, a reservation's ticket) it does so by table name only.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, IdMixin
-from db.types import enum_column
+from db.types import UTCDateTime, enum_column
 
 Money = Numeric(12, 2)
 
@@ -166,6 +177,8 @@ class StockLevel(IdMixin, Base):
     in_transit: Mapped[int] = mapped_column(default=0)
     on_order: Mapped[int] = mapped_column(default=0)
     reorder_point: Mapped[int] = mapped_column(default=0)
+    # Faulty parts returned for inspection: counted here, never sellable (not in on_hand).
+    returns: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("depot_id", "part_id"),
@@ -175,6 +188,7 @@ class StockLevel(IdMixin, Base):
         CheckConstraint("in_transit >= 0", name="in_transit_nonnegative"),
         CheckConstraint("on_order >= 0", name="on_order_nonnegative"),
         CheckConstraint("reorder_point >= 0", name="reorder_point_nonnegative"),
+        CheckConstraint("returns >= 0", name="returns_nonnegative"),
     )
 
 
@@ -216,3 +230,159 @@ class InstalledPart(IdMixin, Base):
             "removed_on IS NULL OR removed_on >= installed_on", name="removed_after_installed"
         ),
     )
+
+
+class LedgerKind(enum.StrEnum):
+    """Why stock moved; each kind changes the balances in its own way (inventory.ledger)."""
+
+    OPENING = "opening"  # an opening balance (a world loaded, a depot set up)
+    RECEIPT = "receipt"
+    ORDER = "order"  # a supplier or partner order placed: on order
+    RESERVATION = "reservation"
+    RELEASE = "release"
+    EXPIRY = "expiry"
+    PICK = "pick"
+    SHIPMENT = "shipment"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    RETURN = "return"  # a faulty part back into the returns bin
+    ADJUSTMENT = "adjustment"
+    SCRAP = "scrap"
+    USE = "use"  # used on a ticket
+
+
+class LedgerEntry(IdMixin, Base):
+    """One immutable stock movement; the balances are the sums of these deltas."""
+
+    __tablename__ = "ledger_entries"
+
+    kind: Mapped[LedgerKind] = mapped_column(enum_column(LedgerKind, "ledger_kind"))
+    depot_id: Mapped[int] = mapped_column(ForeignKey("depots.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), index=True)
+    d_on_hand: Mapped[int] = mapped_column(default=0)
+    d_reserved: Mapped[int] = mapped_column(default=0)
+    d_in_transit: Mapped[int] = mapped_column(default=0)
+    d_on_order: Mapped[int] = mapped_column(default=0)
+    d_returns: Mapped[int] = mapped_column(default=0)
+    # None: the system did it (an opening balance, the expiry sweeper).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_orders.id"), index=True)
+    # By table name: tickets are dispatch's, and inventory never imports dispatch.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+
+    __table_args__ = (Index("ix_ledger_entries_stock_row", "depot_id", "part_id", "id"),)
+
+
+class ReservationStatus(enum.StrEnum):
+    RESERVED = "reserved"
+    RELEASED = "released"
+    PICKED = "picked"
+    EXPIRED = "expired"
+    USED = "used"  # consumed on its ticket without a separate pick
+
+
+class Reservation(IdMixin, Base):
+    """Units held at a depot for a ticket until `expires_at`; expired holds never block stock."""
+
+    __tablename__ = "reservations"
+
+    depot_id: Mapped[int] = mapped_column(ForeignKey("depots.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    # The part asked for when a substitute of similar function was reserved instead.
+    requested_part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    status: Mapped[ReservationStatus] = mapped_column(
+        enum_column(ReservationStatus, "reservation_status"), default=ReservationStatus.RESERVED
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # The reserve path and the sweeper look up live holds by stock row and expiry.
+        Index("ix_reservations_live_holds", "depot_id", "part_id", "status", "expires_at"),
+    )
+
+
+class ShipmentStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to leave its depot (ship by `ship_by`)
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"  # arrived (at a depot: in its stock; at a site: delivered)
+
+
+class Shipment(IdMixin, Base):
+    """Parts leaving a depot for another depot (a transfer) or a customer site."""
+
+    __tablename__ = "shipments"
+
+    from_depot_id: Mapped[int] = mapped_column(ForeignKey("depots.id"), index=True)
+    to_depot_id: Mapped[int | None] = mapped_column(ForeignKey("depots.id"))
+    to_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int]
+    status: Mapped[ShipmentStatus] = mapped_column(
+        enum_column(ShipmentStatus, "shipment_status"), default=ShipmentStatus.PENDING
+    )
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ship_by: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    transit_min: Mapped[int]
+    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("transit_min >= 0", name="transit_nonnegative"),
+        CheckConstraint("(to_depot_id IS NULL) <> (to_site_id IS NULL)", name="one_destination"),
+    )
+
+
+class SupplierOrder(IdMixin, Base):
+    """Parts ordered from a supplier or partner for a depot, due after its lead time."""
+
+    __tablename__ = "supplier_orders"
+
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    depot_id: Mapped[int] = mapped_column(ForeignKey("depots.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int]
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class IdempotencyStatus(enum.StrEnum):
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+
+
+class IdempotencyKey(IdMixin, Base):
+    """A stock-changing request already answered: its key, body fingerprint and response."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[IdempotencyStatus] = mapped_column(
+        enum_column(IdempotencyStatus, "idempotency_status")
+    )
+    response_status: Mapped[int | None]
+    response_body: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, datetime, time
 
 from sqlalchemy import Table, exists, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from db.base import Base
 from db.identity import User  # noqa: F401 (registers users)
 from dispatch.errors import WorldNotEmptyError
 from dispatch.world.model import World
+from inventory.ledger import open_balances
 
 
 def _table(name: str) -> Table:
@@ -54,6 +56,16 @@ def load_world(session: Session, world: World, *, may_hold_rows: Collection[str]
             session.execute(insert(_table(name)), rows)
     if session.get_bind().dialect.name == "postgresql":
         _reset_sequences(session, world)
+    if world.tables.get("stock_levels") and not world.tables.get("ledger_entries"):
+        # Stock loaded directly must also be in the ledger, so `spares stock verify` holds.
+        open_balances(session, at=_opened_at(world))
+
+
+def _opened_at(world: World) -> datetime:
+    """Opening balances date from the start of the world's reference day (else now)."""
+    if world.reference_date is None:
+        return datetime.now(UTC)
+    return datetime.combine(world.reference_date, time(0), tzinfo=UTC)
 
 
 def _reset_sequences(session: Session, world: World) -> None:

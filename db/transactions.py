@@ -1,0 +1,57 @@
+"""Write transactions at the edge: `BEGIN IMMEDIATE` on SQLite, bounded retries on PostgreSQL.
+
+Services only flush; whoever runs them (the API's write routes, the CLI, the worker,
+benchmarks) opens the transaction here. On SQLite a write transaction must take the
+database lock when it begins: a deferred one that reads first and writes later fails
+at once (SQLITE_BUSY) if another writer committed meanwhile, and the busy timeout
+cannot help it. On PostgreSQL a serialization failure or a deadlock (SQLSTATE 40001,
+40P01) means "run the whole transaction again"; that is safe because it wrote nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+DEFAULT_RETRIES = 5
+WRITE_OPTIONS = {"sqlite_begin": "IMMEDIATE"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for a serialization failure or a deadlock: the transaction may simply run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate in RETRYABLE_SQLSTATES
+
+
+def begin_write(session: Session) -> None:
+    """Open the session's transaction as a writer (`BEGIN IMMEDIATE` on SQLite)."""
+    session.connection(execution_options=WRITE_OPTIONS)
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session],
+    fn: Callable[[Session], T],
+    *,
+    retries: int = DEFAULT_RETRIES,
+) -> T:
+    """Run `fn(session)` in one write transaction and commit; rerun it on a retryable failure."""
+    for attempt in range(retries + 1):
+        with factory() as session:
+            try:
+                begin_write(session)
+                result = fn(session)
+                session.commit()
+                return result
+            except DBAPIError as exc:
+                session.rollback()
+                if not is_retryable(exc) or attempt == retries:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,264 @@
+"""Reserve, release, pick and expire: holds on stock that never oversell and never outlive expiry.
+
+The guard is the database's (inventory.ledger): `reserved = reserved + n WHERE
+on_hand - reserved >= n`. An expired hold never blocks stock: before reserving on a
+row, the reserve path releases that row's expired holds into the ledger (as the
+sweeper would), and `stock.list_stock` subtracts only live holds. Multi-line requests
+touch stock rows in primary-key order, so two of them can never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from inventory import ledger
+from inventory.ledger import Delta, Posting, Refs
+from inventory.models import (
+    Depot,
+    LedgerKind,
+    Part,
+    PartSubstitute,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+)
+from inventory.stock_errors import (
+    InsufficientStock,
+    InvalidMovement,
+    ReservationExpired,
+    ReservationNotActive,
+    ShortLine,
+    SubstituteOffer,
+    UnknownDepot,
+    UnknownPart,
+    UnknownReservation,
+)
+
+# The default policy's hold (PromisePolicy.reservation_lifetime_min); callers pass the
+# ticket's own policy value when there is one.
+DEFAULT_LIFETIME_MIN = 240
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveLine:
+    """Reserve `quantity` of `part_id`; `substitute_for` names the part asked for, if another."""
+
+    part_id: int
+    quantity: int
+    substitute_for: int | None = None
+
+
+def _check_lines(session: Session, depot_id: int, lines: Sequence[ReserveLine]) -> None:
+    if not lines:
+        raise InvalidMovement("lines", "reserve at least one part")
+    if session.get(Depot, depot_id) is None:
+        raise UnknownDepot(depot_id)
+    for i, line in enumerate(lines):
+        if line.quantity < 1:
+            raise InvalidMovement(f"lines.{i}.quantity", "must be at least 1")
+        if session.get(Part, line.part_id) is None:
+            raise UnknownPart(line.part_id)
+        if line.substitute_for is not None and not _is_substitute(
+            session, line.substitute_for, line.part_id
+        ):
+            reason = f"part {line.part_id} is not a substitute of part {line.substitute_for}"
+            raise InvalidMovement(f"lines.{i}.substitute_for", reason)
+    if len({line.part_id for line in lines}) != len(lines):
+        raise InvalidMovement("lines", "name each part once")
+
+
+def _is_substitute(session: Session, part_id: int, substitute_id: int) -> bool:
+    stmt = select(PartSubstitute.part_id).where(
+        PartSubstitute.part_id == part_id, PartSubstitute.substitute_id == substitute_id
+    )
+    return session.execute(stmt).first() is not None
+
+
+def expire_row(session: Session, *, depot_id: int, part_id: int, now: datetime) -> int:
+    """Release the expired holds of one stock row into the ledger; returns how many."""
+    r = Reservation
+    expired = session.execute(
+        update(r)
+        .where(
+            r.depot_id == depot_id,
+            r.part_id == part_id,
+            r.status == ReservationStatus.RESERVED,
+            r.expires_at <= now,
+        )
+        .values(status=ReservationStatus.EXPIRED, closed_at=now)
+        .returning(r.id, r.quantity, r.ticket_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    total = sum(q for _, q, _ in expired)
+    if total:
+        postings = [
+            Posting(LedgerKind.EXPIRY, depot_id, part_id, Delta(reserved=-q), None, now,
+                    "hold expired", Refs(reservation_id=rid, ticket_id=tid))
+            for rid, q, tid in expired
+        ]  # fmt: skip
+        if not ledger.apply(
+            session, depot_id=depot_id, part_id=part_id, delta=Delta(reserved=-total)
+        ):  # the holds were counted in `reserved`: this cannot be refused
+            raise AssertionError(f"stock row {depot_id}/{part_id} disagrees with its holds")
+        ledger.append(session, postings)
+    return len(expired)
+
+
+def _row_order(session: Session, depot_id: int, lines: Sequence[ReserveLine]) -> list[ReserveLine]:
+    """Lines sorted by their stock row's primary key (rows the depot lacks go last)."""
+    ids = dict(
+        session.execute(
+            select(StockLevel.part_id, StockLevel.id).where(
+                StockLevel.depot_id == depot_id,
+                StockLevel.part_id.in_([line.part_id for line in lines]),
+            )
+        ).all()
+    )
+    big = 2**63
+    return sorted(lines, key=lambda line: (ids.get(line.part_id, big), line.part_id))
+
+
+def substitutes_available(
+    session: Session, *, depot_id: int, part_id: int
+) -> list[SubstituteOffer]:
+    """Parts of similar function that could replace `part_id`, with their availability here."""
+    p, ps, s = Part, PartSubstitute, StockLevel
+    stmt = (
+        select(p.id, p.sku, p.name, s.on_hand - s.reserved)
+        .join(ps, ps.substitute_id == p.id)
+        .outerjoin(s, (s.part_id == p.id) & (s.depot_id == depot_id))
+        .where(ps.part_id == part_id)
+        .order_by(p.id)
+    )
+    return [
+        SubstituteOffer(pid, sku, name, depot_id, int(avail or 0))
+        for pid, sku, name, avail in session.execute(stmt)
+    ]
+
+
+def reserve(
+    *,
+    session: Session,
+    depot_id: int,
+    lines: Sequence[ReserveLine],
+    user_id: int | None,
+    now: datetime,
+    ticket_id: int | None = None,
+    lifetime_min: int = DEFAULT_LIFETIME_MIN,
+) -> list[Reservation]:
+    """Hold stock for a ticket until `now + lifetime_min`; all lines or none."""
+    _check_lines(session, depot_id, lines)
+    if lifetime_min < 1:
+        raise InvalidMovement("expires_in_min", "must be at least 1 minute")
+    short: list[ShortLine] = []
+    for line in _row_order(session, depot_id, lines):
+        expire_row(session, depot_id=depot_id, part_id=line.part_id, now=now)
+        delta = Delta(reserved=line.quantity)
+        if not ledger.apply(session, depot_id=depot_id, part_id=line.part_id, delta=delta):
+            have = ledger.available(session, depot_id=depot_id, part_id=line.part_id)
+            short.append(ShortLine(depot_id, line.part_id, line.quantity, have))
+    if short:
+        offers = [
+            offer
+            for line in short
+            for offer in substitutes_available(session, depot_id=depot_id, part_id=line.part_id)
+        ]
+        raise InsufficientStock(short, offers)
+    return _write_holds(session, depot_id, lines, user_id, now, ticket_id, lifetime_min)
+
+
+def _write_holds(
+    session: Session,
+    depot_id: int,
+    lines: Sequence[ReserveLine],
+    user_id: int | None,
+    now: datetime,
+    ticket_id: int | None,
+    lifetime_min: int,
+) -> list[Reservation]:
+    expires = now + timedelta(minutes=lifetime_min)
+    rows = [
+        {"depot_id": depot_id, "part_id": ln.part_id, "requested_part_id": ln.substitute_for,
+         "quantity": ln.quantity, "ticket_id": ticket_id, "status": ReservationStatus.RESERVED,
+         "expires_at": expires, "created_at": now, "created_by_id": user_id}
+        for ln in lines
+    ]  # fmt: skip
+    held = list(session.scalars(insert(Reservation).returning(Reservation), rows))
+    postings = [
+        Posting(LedgerKind.RESERVATION, depot_id, h.part_id, Delta(reserved=h.quantity), user_id,
+                now, "reserved", Refs(reservation_id=h.id, ticket_id=ticket_id))
+        for h in held
+    ]  # fmt: skip
+    ledger.append(session, postings)
+    return held
+
+
+def _close(
+    session: Session, reservation_id: int, now: datetime, status: ReservationStatus
+) -> Reservation:
+    """Move a live hold to `status`, or explain why it is not live (expired, closed, unknown)."""
+    r = Reservation
+    closed = session.scalars(
+        update(r)
+        .where(r.id == reservation_id, r.status == ReservationStatus.RESERVED, r.expires_at > now)
+        .values(status=status, closed_at=now)
+        .returning(r)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+    if closed is not None:
+        return closed
+    found = session.get(Reservation, reservation_id, populate_existing=True)
+    if found is None:
+        raise UnknownReservation(reservation_id)
+    if found.status == ReservationStatus.RESERVED or found.status == ReservationStatus.EXPIRED:
+        raise ReservationExpired(reservation_id, found.expires_at)
+    raise ReservationNotActive(reservation_id, found.status.value)
+
+
+def release(
+    *, session: Session, reservation_id: int, user_id: int | None, now: datetime, reason: str = ""
+) -> Reservation:
+    """Give a live hold's units back to available stock."""
+    held = _close(session, reservation_id, now, ReservationStatus.RELEASED)
+    refs = Refs(reservation_id=held.id, ticket_id=held.ticket_id)
+    ledger.post(session, Posting(LedgerKind.RELEASE, held.depot_id, held.part_id,
+                                 Delta(reserved=-held.quantity), user_id, now,
+                                 reason or "released", refs))  # fmt: skip
+    return held
+
+
+def consume(
+    *,
+    session: Session,
+    reservation_id: int,
+    user_id: int | None,
+    now: datetime,
+    kind: LedgerKind = LedgerKind.PICK,
+) -> Reservation:
+    """Take a live hold's units off the shelf (a pick, or a use on its ticket)."""
+    status = ReservationStatus.PICKED if kind == LedgerKind.PICK else ReservationStatus.USED
+    held = _close(session, reservation_id, now, status)
+    refs = Refs(reservation_id=held.id, ticket_id=held.ticket_id)
+    delta = Delta(on_hand=-held.quantity, reserved=-held.quantity)
+    ledger.post(session, Posting(kind, held.depot_id, held.part_id, delta, user_id, now,
+                                 kind.value, refs))  # fmt: skip
+    return held
+
+
+def sweep_expired(*, session: Session, now: datetime, limit: int = 1000) -> int:
+    """Release up to `limit` rows' worth of expired holds (the sweeper; the worker runs it too)."""
+    r, s = Reservation, StockLevel
+    rows = session.execute(
+        select(s.depot_id, s.part_id)
+        .join(r, (r.depot_id == s.depot_id) & (r.part_id == s.part_id))
+        .where(r.status == ReservationStatus.RESERVED, r.expires_at <= now)
+        .group_by(s.id, s.depot_id, s.part_id)
+        .order_by(s.id)  # stock rows in primary-key order, like every multi-row change
+        .limit(limit)
+    ).all()
+    return sum(expire_row(session, depot_id=d, part_id=p, now=now) for d, p in rows)
