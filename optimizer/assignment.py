@@ -91,7 +91,7 @@ def recommend(
     """
     call = Call(world, ticket, now, travel, params or RecommendParams())
     screen = screen_engineers(call)
-    cache: dict[int, Option | None] = {}
+    cache = call.evaluated
     ranked = _search(
         call, screen, cache, screen.order, rank_key, screen.lower_bound, call.params.max_options
     )

@@ -47,6 +47,7 @@ class Call:
     params: RecommendParams
     site: FloatArray = field(init=False)
     parts_failed: list[int] = field(default_factory=list)
+    evaluated: dict[int, Option | None] = field(default_factory=dict)
     _depot_to_site: tuple[IntArray, IntArray] | None = None
     _covering: dict[tuple[PartLine, ...], BoolArray] = field(default_factory=dict)
     _shipments: dict[tuple[PartLine, ...], Shipment | None] = field(default_factory=dict)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.candidates import Call, Screen
+from optimizer.candidates import Call, Screen, chunk_options
 from optimizer.result import (
     Exclusion,
     ExclusionReason,
@@ -44,6 +44,11 @@ class Explanations:
             detail = f"{minutes} min drive, over the {call.params.max_travel_s // 60} min limit"
             out.append(Exclusion(int(ids[screen.rows[pos]]), ExclusionReason.TOO_FAR, detail))
         out.extend(self._unfit())
+        pending = np.array([p for p in screen.order if int(p) not in call.evaluated], np.int64)
+        if pending.size:  # the search stopped early: their parts only matter here
+            call.evaluated.update(
+                zip(pending.tolist(), chunk_options(call, screen, pending), strict=True)
+            )
         out.extend(
             Exclusion(e, ExclusionReason.PARTS, "no van, depot or supplier has the parts")
             for e in call.parts_failed

@@ -133,7 +133,7 @@ def best_shipment(
     ``transit_s``). Among those that leave by ``ship_by`` the earliest arrival wins; if none
     does, the earliest arrival of all (a broken ship promise). ``None``: no source at all.
     """
-    best: tuple[tuple[int, int, int, int], PartsPlan] | None = None
+    best: tuple[tuple[int, int, int, int, int], PartsPlan] | None = None
     covering = depots_covering(world, ticket, lines)
     for row in np.flatnonzero(covering):
         depot = world.depots[int(row)]
@@ -146,7 +146,7 @@ def best_shipment(
             PartsSource.SHIPMENT, uses_from(ticket, lines, depot.stock), depot_id=depot.id,
             ships_at=leaves, ship_by=ship_by, part_arrives_at=arrives,
         )  # fmt: skip
-        key = (int(leaves > ship_by), arrives, 0, depot.id)
+        key = (int(leaves > ship_by), arrives, leaves, 0, depot.id)
         if best is None or key < best[0]:
             best = (key, plan)
     for supplier in world.suppliers:
@@ -158,7 +158,7 @@ def best_shipment(
             PartsSource.SHIPMENT, uses_from(ticket, lines, supplier.parts),
             supplier_id=supplier.id, ships_at=leaves, ship_by=ship_by, part_arrives_at=arrives,
         )  # fmt: skip
-        key = (int(leaves > ship_by), arrives, 1, supplier.id)
+        key = (int(leaves > ship_by), arrives, leaves, 1, supplier.id)
         if best is None or key < best[0]:
             best = (key, plan)
     if best is None:

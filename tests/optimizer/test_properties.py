@@ -1,0 +1,85 @@
+"""Properties against brute force on random small worlds (hypothesis).
+
+The oracle (`tests.optimizer.brute`) tries every engineer, shift and depot without pruning.
+The recommendation must rank exactly its top options, show its earliest arrival, and
+propose only feasible plans (skills, shifts, stock).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from optimizer import (
+    DispatchWorld,
+    GeodesicTravelTimes,
+    PartsSource,
+    RecommendParams,
+    Recommendation,
+    Ticket,
+    TravelTimes,
+    rank_key,
+    recommend,
+)
+from tests.optimizer.brute import brute_plans
+from tests.optimizer.builders import grid_travel
+from tests.optimizer.strategies import nows, params, tickets, worlds
+
+TRAVELS = {"grid": grid_travel(), "geodesic": GeodesicTravelTimes()}
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _check_feasible(
+    world: DispatchWorld, ticket: Ticket, rec: Recommendation, now: int, p: RecommendParams
+) -> None:
+    for option in rec.options:
+        engineer = world.engineers[world.engineer_row[option.engineer_id]]
+        assert all(engineer.skills.get(k, 0) >= v for k, v in ticket.skills.items())
+        overtime = engineer.overtime_s if p.overtime_s is None else p.overtime_s
+        busy_end = engineer.busy_until if engineer.busy_until is not None else now
+        assert option.departs_at >= max(now, busy_end)
+        assert any(
+            s <= option.departs_at and option.arrives_at + ticket.service_s <= e + overtime
+            for s, e in engineer.shifts
+        )
+        assert option.fixes_at >= option.arrives_at + ticket.service_s
+        supplied = {u.line_part_id: u for u in option.parts.uses}
+        assert set(supplied) == {line.part_id for line in ticket.parts}
+        for line in ticket.parts:
+            use = supplied[line.part_id]
+            assert use.part_id in ticket.accepted(line.part_id) and use.qty == line.qty
+            source = option.parts.source
+            if source is PartsSource.PICKUP and engineer.van_stock.get(use.part_id, 0) < use.qty:
+                depot = world.depots[world.depot_row[option.parts.depot_id]]
+                assert depot.stock.get(use.part_id, 0) >= use.qty
+
+
+@pytest.mark.parametrize("travel_name", sorted(TRAVELS))
+@SETTINGS
+@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+def test_recommendation_equals_brute_force(
+    travel_name: str, world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
+) -> None:
+    travel: TravelTimes = TRAVELS[travel_name]
+    rec = recommend(world, ticket, now=now, travel=travel, params=p)
+    plans = brute_plans(world, ticket, now, travel, p)
+    ship_by = ticket.reported_at + p.ship_within_s
+    expected = sorted(plan.key(ticket, ship_by) for plan in plans)[: p.max_options]
+    assert [rank_key(o) for o in rec.options[: len(expected)]] == expected
+    if plans:
+        assert min(o.arrives_at for o in rec.options) == min(plan.arrival for plan in plans)
+    else:
+        assert rec.options == ()
+    _check_feasible(world, ticket, rec, now, p)
+
+
+@SETTINGS
+@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+def test_every_engineer_is_an_option_or_explained(
+    world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
+) -> None:
+    rec = recommend(world, ticket, now=now, travel=TRAVELS["grid"], params=p)
+    plans = {plan.engineer_id for plan in brute_plans(world, ticket, now, TRAVELS["grid"], p)}
+    excluded = {e.engineer_id for e in rec.excluded}
+    assert not plans & excluded
+    assert plans | excluded == {e.id for e in world.engineers}
