@@ -124,8 +124,8 @@ class Explanations:
                     self._call.world.engineer_arrays.ids[screen.rows] == exclusion.engineer_id
                 )[0]
             )
-            arrival = int(screen.ready[pos] + screen.travel_s[pos])
-            if self._keeps(arrival):
+            arrival = self._arrival_with_overtime(pos, exclusion.overtime_needed_s)
+            if arrival is not None and self._keeps(arrival):
                 found.append((exclusion.overtime_needed_s, exclusion.engineer_id))
         return [
             Suggestion(
@@ -136,6 +136,18 @@ class Explanations:
             )  # fmt: skip
             for s, e in sorted(found)[:limit]
         ]
+
+    def _arrival_with_overtime(self, pos: int, extra: int) -> int | None:
+        """The straight arrival in the first shift the visit fits with ``extra`` overtime."""
+        screen, call = self._screen, self._call
+        engineer = call.world.engineers[int(screen.rows[pos])]
+        ready, drive = int(screen.ready[pos]), int(screen.travel_s[pos])
+        limit = int(screen.overtime[pos]) + extra
+        for start, end in engineer.shifts:
+            depart = max(ready, start)
+            if depart + drive + call.ticket.service_s <= end + limit:
+                return depart + drive
+        return None
 
     def _pull_part(self) -> Suggestion | None:
         """A courier from the depot whose parts reach the site soonest, if that keeps the fix."""
