@@ -28,9 +28,12 @@ from api.routes import (
     engineers,
     health,
     me,
+    movements,
     policies,
     regions,
+    reservations,
     sites,
+    stock,
     ticket_types,
     tickets,
     users,
@@ -57,6 +60,9 @@ _V1_ROUTERS = (
     admin_catalogue.router,
     users.router,
     world.router,
+    stock.router,
+    reservations.router,
+    movements.router,
 )
 
 

@@ -24,6 +24,7 @@ import db.errors
 import dispatch.errors
 import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
+import inventory.stock_errors as stock_errors
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,27 @@ PROBLEMS: dict[type[Exception], Problem] = {
     db.errors.UserNotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
     db.errors.DuplicateUserError: _DUPLICATE,
     db.errors.IdentityError: Problem(409, _problem_type("identity-conflict"), "User conflict"),
+    stock_errors.InsufficientStock: Problem(
+        409, _problem_type("insufficient-stock"), "Not enough stock"
+    ),
+    stock_errors.ReservationExpired: Problem(
+        409, _problem_type("reservation-expired"), "Reservation expired"
+    ),
+    stock_errors.ReservationNotActive: Problem(
+        409, _problem_type("reservation-not-active"), "Reservation not active"
+    ),
+    stock_errors.InvalidMovement: Problem(
+        422, _problem_type("invalid-movement"), "Invalid stock movement"
+    ),
+    stock_errors.IdempotencyKeyMissing: Problem(
+        400, _problem_type("idempotency-key-missing"), "Idempotency-Key required"
+    ),
+    stock_errors.IdempotencyKeyReused: Problem(
+        422, _problem_type("idempotency-key-reused"), "Idempotency-Key reused"
+    ),
+    stock_errors.IdempotencyKeyInFlight: Problem(
+        409, _problem_type("idempotency-key-in-flight"), "Request still in flight"
+    ),
     inventory.errors.InventoryError: Problem(
         409, _problem_type("inventory-conflict"), "Inventory conflict"
     ),

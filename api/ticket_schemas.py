@@ -171,6 +171,9 @@ class PartUseIn(StrictModel):
     part_id: Id
     quantity: int = Field(1, ge=1, le=1_000)
     serial: str | None = Field(None, max_length=64)
+    depot_id: Id | None = Field(
+        None, description="where the part came from; default: my van, else the ticket's hold"
+    )
 
 
 class PartsUsedIn(StrictModel):

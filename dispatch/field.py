@@ -18,7 +18,10 @@ from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.lifecycle import ENGINEER_STEPS, OPEN_STATUSES
 from dispatch.models import Engineer, LogKind, Ticket, TicketPartUsed, TicketStatus
 from dispatch.tickets import log_entry, transition
-from inventory.models import Part
+from inventory import ledger, reservations, stock
+from inventory.ledger import Delta, Posting, Refs
+from inventory.models import LedgerKind, Part, Reservation, ReservationStatus
+from inventory.stock import Who
 
 # Parts are reported while on site or right after the fix, never before arriving.
 PARTS_REPORTABLE = frozenset({TicketStatus.ON_SITE, TicketStatus.FIXED})
@@ -29,6 +32,7 @@ class PartUse:
     part_id: int
     quantity: int = 1
     serial: str | None = None
+    depot_id: int | None = None  # where it came from; default: the van, else the ticket's hold
 
 
 def engineer_of(session: Session, user: User) -> Engineer:
@@ -92,7 +96,7 @@ def update_position(
 def record_parts_used(
     session: Session, *, user: User, ticket_id: int, uses: Sequence[PartUse], now: datetime
 ) -> list[TicketPartUsed]:
-    """Record parts used on one's own ticket; stock consumption follows with the ledger."""
+    """Record parts used on one's own ticket and take them out of stock (`consume_part`)."""
     ticket = own_ticket(session, user=user, ticket_id=ticket_id)
     if ticket.status not in PARTS_REPORTABLE:
         raise InvalidTicketError(
@@ -106,6 +110,7 @@ def record_parts_used(
             raise InvalidTicketError("parts", f"quantity {use.quantity} must be at least 1")
         if session.get(Part, use.part_id) is None:
             raise InvalidTicketError("parts", f"part {use.part_id} does not exist")
+        consume_part(session, ticket=ticket, user=user, use=use, now=now)
         row = TicketPartUsed(
             ticket_id=ticket.id,
             part_id=use.part_id,
@@ -120,3 +125,60 @@ def record_parts_used(
     log_entry(session, ticket, user=user, at=now, kind=LogKind.PARTS_USED, details=details)
     session.flush()
     return rows
+
+
+def _live_hold(session: Session, ticket_id: int, use: PartUse, *, now: datetime) -> int | None:
+    """The ticket's live reservation of exactly this part and quantity (at `use.depot_id`)."""
+    r = Reservation
+    stmt = select(r.id).where(
+        r.ticket_id == ticket_id, r.part_id == use.part_id, r.quantity == use.quantity,
+        r.status == ReservationStatus.RESERVED, r.expires_at > now,
+    )  # fmt: skip
+    if use.depot_id is not None:
+        stmt = stmt.where(r.depot_id == use.depot_id)
+    return session.scalars(stmt.order_by(r.id).limit(1)).first()
+
+
+def _picked(session: Session, ticket_id: int, use: PartUse) -> int | None:
+    r = Reservation
+    stmt = select(r.id).where(
+        r.ticket_id == ticket_id, r.part_id == use.part_id, r.status == ReservationStatus.PICKED
+    )
+    return session.scalars(stmt.order_by(r.id).limit(1)).first()
+
+
+def consume_part(
+    session: Session, *, ticket: Ticket, user: User, use: PartUse, now: datetime
+) -> None:
+    """Take a used part out of stock, in the ledger, in the caller's transaction.
+
+    From the named depot if any, else the engineer's van when it holds the part, else
+    the ticket's live reservation of it; a part picked for the ticket left stock at the
+    pick, so only the use is recorded. Nothing to take it from: InsufficientStock.
+    """
+    who = Who(user.id, now)
+    engineer = engineer_of(session, user)
+    hold = _live_hold(session, ticket.id, use, now=now)
+    if hold is not None:
+        reservations.consume(session=session, reservation_id=hold, user_id=user.id, now=now,
+                             kind=LedgerKind.USE)  # fmt: skip
+        return
+    depot = use.depot_id if use.depot_id is not None else engineer.van_depot_id
+    picked = _picked(session, ticket.id, use) if use.depot_id is None else None
+    if picked is not None and (depot is None or _available(session, depot, use) < use.quantity):
+        held = session.get(Reservation, picked)
+        assert held is not None
+        refs = Refs(reservation_id=picked, ticket_id=ticket.id)
+        entry = Posting(LedgerKind.USE, held.depot_id, use.part_id, Delta(), user.id, now,
+                        "picked part used", refs)  # fmt: skip
+        ledger.append(session, [entry])
+        return
+    if depot is None:
+        reason = f"part {use.part_id}: no van or reservation holds it; name its depot_id"
+        raise InvalidTicketError("parts", reason)
+    stock.use_on_ticket(session=session, depot_id=depot, part_id=use.part_id,
+                        quantity=use.quantity, ticket_id=ticket.id, who=who)  # fmt: skip
+
+
+def _available(session: Session, depot_id: int, use: PartUse) -> int:
+    return ledger.available(session, depot_id=depot_id, part_id=use.part_id)

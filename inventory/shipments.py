@@ -26,7 +26,7 @@ from inventory.models import (
     SupplierOrder,
 )
 from inventory.pagination import Page, fetch_page
-from inventory.stock import Who, check_row
+from inventory.stock import Who, check_row, receive
 from inventory.stock_errors import (
     InvalidMovement,
     OrderAlreadyReceived,
@@ -244,3 +244,43 @@ def list_shipments(
         if value is not None:
             stmt = stmt.where(column == value)
     return fetch_page(stmt, s.id, session=session, after=after, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What arrived at a depot, and the order or shipment it closed (if any)."""
+
+    depot_id: int
+    part_id: int
+    quantity: int
+    order: SupplierOrder | None = None
+    shipment: Shipment | None = None
+
+
+def receive_any(
+    *,
+    session: Session,
+    who: Who,
+    order_id: int | None = None,
+    shipment_id: int | None = None,
+    depot_id: int | None = None,
+    part_id: int | None = None,
+    quantity: int | None = None,
+    reason: str = "",
+) -> Receipt:
+    """Receive a supplier order, an arriving transfer, or a plain delivery (exactly one)."""
+    if order_id is not None:
+        placed = receive_order(session=session, order_id=order_id, who=who)
+        return Receipt(placed.depot_id, placed.part_id, placed.quantity, order=placed)
+    if shipment_id is not None:
+        moved = session.get(Shipment, shipment_id)
+        if moved is not None and moved.to_depot_id is None:
+            raise InvalidMovement("shipment_id", "a shipment to a site is not received at a depot")
+        moved = receive_shipment(session=session, shipment_id=shipment_id, who=who)
+        assert moved.to_depot_id is not None
+        return Receipt(moved.to_depot_id, moved.part_id, moved.quantity, shipment=moved)
+    if depot_id is None or part_id is None or quantity is None:
+        raise InvalidMovement("depot_id", "give order_id, shipment_id, or depot, part and quantity")
+    receive(session=session, depot_id=depot_id, part_id=part_id, quantity=quantity, who=who,
+            reason=reason)  # fmt: skip
+    return Receipt(depot_id, part_id, quantity)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 import db
 from api.settings import Settings
 from spares import __version__
+from spares.stock_cli import stock_app
 
 if TYPE_CHECKING:
     from dispatch.world.bundle import BundleConflict, BundleInvalid
@@ -41,6 +42,7 @@ user_app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(world_app, name="world")
 app.add_typer(user_app, name="user")
+app.add_typer(stock_app, name="stock")
 
 
 @dataclass

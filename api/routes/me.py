@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
+from api.idempotency import IDEMPOTENT, StockWriteRoute
 from api.schemas import IdPath
 from api.ticket_schemas import (
     FieldStatusIn,
@@ -20,7 +21,8 @@ from db import Role
 from dispatch import field, ticket_views
 from dispatch.models import TicketStatus
 
-router = APIRouter(prefix="/me", tags=["engineer"])
+# Parts used now take stock: that route is an idempotent stock write (api.idempotency).
+router = APIRouter(prefix="/me", tags=["engineer"], route_class=StockWriteRoute)
 ENGINEER = requires(Role.ENGINEER)
 
 
@@ -56,12 +58,14 @@ def report_status(
 
 
 @router.post(
-    "/tickets/{ticket_id}/parts-used", status_code=status.HTTP_201_CREATED, dependencies=[ENGINEER]
+    "/tickets/{ticket_id}/parts-used",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[ENGINEER, IDEMPOTENT],
 )
 def report_parts_used(
     body: PartsUsedIn, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath
 ) -> TicketRead:
-    """Record the parts I used on my ticket."""
+    """Record the parts I used on my ticket; they leave my van's stock (or the ticket's hold)."""
     uses = [field.PartUse(**p.model_dump()) for p in body.parts]
     field.record_parts_used(session, user=user, ticket_id=ticket_id, uses=uses, now=now)
     ticket = field.own_ticket(session, user=user, ticket_id=ticket_id)

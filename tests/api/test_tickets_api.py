@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import Settings
 from db import Role
-from dispatch.models import Ticket, TicketStatus
+from dispatch.models import Engineer, Ticket, TicketStatus
+from inventory import stock
+from inventory.models import DepotKind, StockLevel
+from inventory.verify import verify
 from tests.api.conftest import TestClient, auth
-from tests.builders import make_engineer, make_user
+from tests.builders import make_depot, make_engineer, make_user
 from tests.ticket_builders import T0, make_ticket_world
 
 OTHER_ENGINEER_KEY = "spk_test_engineer_two"
@@ -96,6 +99,17 @@ def step(client: TestClient, ticket_id: int, to: str, **extra: object):  # type:
         json={"to": to, **extra},
         headers=auth(Role.DISPATCHER),
     )
+
+
+def stock_van(api_engine: Engine, engineer_id: int, part_id: int, quantity: int) -> None:
+    """Give the engineer a van holding `quantity` of the part (received through the ledger)."""
+    with Session(api_engine) as s, s.begin():
+        engineer = s.get(Engineer, engineer_id)
+        assert engineer is not None
+        van = make_depot(s, None, kind=DepotKind.VAN, lat=None, lon=None)
+        engineer.van_depot_id = van.id
+        stock.receive(session=s, depot_id=van.id, part_id=part_id, quantity=quantity,
+                      who=stock.Who(None, datetime.now(UTC)))  # fmt: skip
 
 
 def assign(api_engine: Engine, ticket_id: int, engineer_id: int) -> None:
@@ -265,7 +279,8 @@ class TestEngineerUpdates:
             ("POST", f"/v1/me/tickets/{tid}/status", {"status": "en_route"}),
             ("POST", f"/v1/me/tickets/{tid}/parts-used", {"parts": [{"part_id": ids.part}]}),
         ):
-            response = client.request(method, url, json=body, headers=other)
+            headers = other | {"Idempotency-Key": f"{method}-{url}"}
+            response = client.request(method, url, json=body, headers=headers)
             assert response.status_code == 404, (method, url)
         mine = client.get("/v1/me/tickets", headers=auth(Role.ENGINEER)).json()
         assert [t["id"] for t in mine] == [tid]
@@ -288,7 +303,8 @@ class TestEngineerUpdates:
         tid = create(client, ids)["id"]
         step(client, tid, "responded")
         assign(api_engine, tid, ids.engineer)
-        engineer = auth(Role.ENGINEER)
+        stock_van(api_engine, ids.engineer, ids.part, 2)
+        engineer = auth(Role.ENGINEER) | {"Idempotency-Key": "parts-1"}
         early = client.post(
             f"/v1/me/tickets/{tid}/parts-used", json={"parts": [{"part_id": ids.part}]},
             headers=engineer,
@@ -303,10 +319,17 @@ class TestEngineerUpdates:
         used = client.post(
             f"/v1/me/tickets/{tid}/parts-used",
             json={"parts": [{"part_id": ids.part, "quantity": 2, "serial": "SN-NEW-1"}]},
-            headers=engineer,
+            headers=engineer | {"Idempotency-Key": "parts-2"},
         )
         assert used.status_code == 201, used.text
         assert used.json()["parts_used"][0]["quantity"] == 2
+        with Session(api_engine) as s:  # the van's two units were used, in the ledger
+            van = s.get(Engineer, ids.engineer)
+            assert van is not None
+            assert van.van_depot_id is not None
+            level = s.scalars(select(StockLevel).where(StockLevel.depot_id == van.van_depot_id))
+            assert level.one().on_hand == 0
+            assert verify(session=s) == []
         position = client.put("/v1/me/position", json={"lat": 23.2, "lon": 113.3}, headers=engineer)
         assert position.json()["current_lat"] == 23.2
         bad = client.put("/v1/me/position", json={"lat": 123, "lon": 113.3}, headers=engineer)

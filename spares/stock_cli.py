@@ -1,0 +1,154 @@
+"""`spares stock ...`: the warehouse's work from a shell, through the same services as the API.
+
+Each write runs in one transaction via `db.transactions.run_in_transaction` (BEGIN
+IMMEDIATE on SQLite, bounded retries on PostgreSQL) and is recorded in the ledger as
+the user named by `--user` (default: the system). `sweep` is the expiry sweeper as a
+plain function call; the worker (`spares worker`, a later issue) will call the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import db
+from db.transactions import run_in_transaction
+from inventory import reservations, shipments, stock
+from inventory.errors import InventoryError
+from inventory.verify import verify
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+stock_app = typer.Typer(help="Stock: verify, sweep, reserve, move.", no_args_is_help=True)
+
+UserOpt = Annotated[str | None, typer.Option("--user", help="who does it (a user's name)")]
+Depot = Annotated[int, typer.Option("--depot", help="depot id")]
+PartOpt = Annotated[int, typer.Option("--part", help="part id")]
+Qty = Annotated[int, typer.Option("--quantity", "-n", min=1, help="units")]
+
+
+def _run(ctx: typer.Context, user: str | None, work: Callable[[Session, stock.Who], T]) -> T:
+    """Run `work` in one write transaction; a refused request prints why and exits 1."""
+    engine = db.make_engine(ctx.obj.settings.database_url)
+    db.upgrade(engine)
+    try:
+
+        def fn(session: Session) -> T:
+            user_id = None
+            if user is not None:
+                user_id = session.scalar(select(db.User.id).where(db.User.name == user))
+                if user_id is None:
+                    raise typer.BadParameter(f"no user named {user!r}", param_hint="--user")
+            return work(session, stock.Who(user_id, datetime.now(UTC)))
+
+        return run_in_transaction(db.make_sessionmaker(engine), fn)
+    except InventoryError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+@stock_app.command("verify")
+def verify_cmd(ctx: typer.Context) -> None:
+    """Prove balances equal the ledger (and holds, transfers, orders); exit 1 on any mismatch."""
+    found = _run(ctx, None, lambda s, _who: verify(session=s))
+    for m in found:
+        console.print(f"depot {m.depot_id} part {m.part_id} {m.counter}: stored {m.stored}, "
+                      f"{m.source} say {m.expected}")  # fmt: skip
+    if found:
+        raise typer.Exit(1)
+    console.print("ledger and balances agree")
+
+
+@stock_app.command("sweep")
+def sweep_cmd(ctx: typer.Context) -> None:
+    """Release expired reservations into the ledger (the worker runs this too)."""
+    n = _run(ctx, None, lambda s, who: reservations.sweep_expired(session=s, now=who.now))
+    console.print(f"released {n} expired reservation(s)")
+
+
+@stock_app.command("reserve")
+def reserve_cmd(
+    ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty = 1,
+    ticket: Annotated[int | None, typer.Option("--ticket")] = None,
+    minutes: Annotated[int, typer.Option("--minutes", min=1)] = reservations.DEFAULT_LIFETIME_MIN,
+    user: UserOpt = None,
+) -> None:  # fmt: skip
+    """Hold units at a depot (for a ticket) for `--minutes`."""
+    held = _run(ctx, user, lambda s, who: reservations.reserve(
+        session=s, depot_id=depot, lines=[reservations.ReserveLine(part, quantity)],
+        user_id=who.user_id, now=who.now, ticket_id=ticket, lifetime_min=minutes))  # fmt: skip
+    console.print(f"reservation {held[0].id}: {quantity} held until {held[0].expires_at}")
+
+
+def _reservation_cmd(name: str, fn: Callable[..., Any], help_text: str) -> None:
+    def command(
+        ctx: typer.Context, reservation_id: Annotated[int, typer.Argument()], user: UserOpt = None
+    ) -> None:
+        done = _run(ctx, user, lambda s, who: fn(session=s, reservation_id=reservation_id,
+                                                 user_id=who.user_id, now=who.now))  # fmt: skip
+        console.print(f"reservation {done.id}: {done.status.value}")
+
+    command.__doc__ = help_text
+    stock_app.command(name)(command)
+
+
+_reservation_cmd("release", reservations.release, "Give a live reservation's units back.")
+_reservation_cmd("pick", reservations.consume, "Take a live reservation's units off the shelf.")
+
+
+@stock_app.command("receive")
+def receive_cmd(
+    ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty, user: UserOpt = None
+) -> None:
+    """Put delivered units on the shelf."""
+    _run(ctx, user, lambda s, who: stock.receive(session=s, depot_id=depot, part_id=part,
+                                                 quantity=quantity, who=who))  # fmt: skip
+    console.print(f"received {quantity} of part {part} at depot {depot}")
+
+
+@stock_app.command("transfer")
+def transfer_cmd(
+    ctx: typer.Context, depot: Depot, to: Annotated[int, typer.Option("--to")], part: PartOpt,
+    quantity: Qty, transit: Annotated[int, typer.Option("--transit-min", min=0)] = 0,
+    user: UserOpt = None,
+) -> None:  # fmt: skip
+    """Send units to another depot now (in transit there until received)."""
+    moved = _run(ctx, user, lambda s, who: shipments.transfer(
+        session=s, from_depot_id=depot, to_depot_id=to, part_id=part, quantity=quantity,
+        transit_min=transit, who=who))  # fmt: skip
+    console.print(f"shipment {moved.id}: expected at {moved.expected_at}")
+
+
+@stock_app.command("adjust")
+def adjust_cmd(
+    ctx: typer.Context, depot: Depot, part: PartOpt,
+    reason: Annotated[str, typer.Option("--reason")],
+    counted: Annotated[int | None, typer.Option("--counted", min=0)] = None,
+    delta: Annotated[int | None, typer.Option("--delta")] = None,
+    user: UserOpt = None,
+) -> None:  # fmt: skip
+    """Correct on hand after a cycle count (`--counted`) or by `--delta`, with a reason."""
+    change = _run(ctx, user, lambda s, who: stock.adjust(
+        session=s, depot_id=depot, part_id=part, reason=reason, who=who, delta=delta,
+        counted=counted))  # fmt: skip
+    console.print(f"adjusted part {part} at depot {depot} by {change:+d}")
+
+
+@stock_app.command("return")
+def return_cmd(
+    ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty = 1, user: UserOpt = None
+) -> None:
+    """Take faulty parts into the depot's returns bin."""
+    _run(ctx, user, lambda s, who: stock.return_faulty(session=s, depot_id=depot, part_id=part,
+                                                       quantity=quantity, who=who))  # fmt: skip
+    console.print(f"{quantity} of part {part} into the returns bin of depot {depot}")
