@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import db
+import dispatch.models  # noqa: F401 (every table on the metadata: stock rows point at tickets)
 from db.transactions import run_in_transaction
 from inventory import reservations, shipments, stock
 from inventory.errors import InventoryError
