@@ -102,6 +102,20 @@ class Engineer:
         ``{part_id: qty}`` he carries.
     dedicated_sites
         Sites whose customer has him as their dedicated engineer.
+    absences
+        Sorted, non-overlapping ``(start, end)`` offsets when he is away (leave, training):
+        route planning cuts them out of his shifts.
+    capacity
+        How many part units (and `Ticket.demand` units) his van carries at once; ``None``
+        means unlimited.
+    cost_per_hour, cost_per_km
+        What an hour of his route and a km driven cost, in integer minor currency units
+        (fen); reported by route planning and weighted by ``PlanParams.cost_weight``.
+
+    Notes
+    -----
+    Route planning starts him at ``location`` (or ``busy_location`` when ``busy_until``
+    is set) and ends his route at ``home`` (``location`` when there is no home).
     """
 
     id: int
@@ -114,11 +128,23 @@ class Engineer:
     busy_location: Location | None = None
     van_stock: Mapping[int, int] = field(default_factory=dict)
     dedicated_sites: frozenset[int] = frozenset()
+    absences: tuple[Window, ...] = ()
+    capacity: int | None = None
+    cost_per_hour: int = 0
+    cost_per_km: int = 0
 
     def __post_init__(self) -> None:
         for line, level in self.skills.items():
             _require(level >= 1, "skills", f"level of {line!r} must be >= 1, got {level}")
         _check_windows(self.shifts, "shifts")
+        _check_windows(self.absences, "absences")
+        _require(
+            self.capacity is None or self.capacity >= 0,
+            "capacity",
+            f"must be >= 0: {self.capacity}",
+        )
+        for name in ("cost_per_hour", "cost_per_km"):
+            _require(getattr(self, name) >= 0, name, f"must be >= 0, got {getattr(self, name)}")
         _require(self.overtime_s >= 0, "overtime_s", f"must be >= 0, got {self.overtime_s}")
         _require(
             (self.busy_until is None) == (self.busy_location is None),
@@ -219,6 +245,15 @@ class Ticket:
         The customer's dedicated engineer, when there is one.
     loaner_units
         Part ids of units of equal function that can be lent if the fix overruns.
+    hard_arrival
+        The policy makes ``arrive_by`` a hard bound (route planning never plans a later
+        arrival; it drops the ticket with a reason instead).
+    not_before
+        The earliest start of service (an appointment the customer agreed, a Solomon ready
+        time); ``None``: as soon as possible.
+    demand
+        Units loaded at the route's start and delivered here (a VRP demand; 0 for repairs,
+        whose parts come as pickups).
     """
 
     id: int
@@ -234,9 +269,18 @@ class Ticket:
     severity_rank: int = 0
     dedicated_engineer: int | None = None
     loaner_units: tuple[int, ...] = ()
+    hard_arrival: bool = False
+    not_before: int | None = None
+    demand: int = 0
 
     def __post_init__(self) -> None:
         _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")
+        _require(self.demand >= 0, "demand", f"must be >= 0, got {self.demand}")
+        _require(
+            not self.hard_arrival or self.arrive_by is not None,
+            "hard_arrival",
+            "needs an arrive_by deadline",
+        )
         for line, level in self.skills.items():
             _require(level >= 1, "skills", f"level of {line!r} must be >= 1, got {level}")
         ids = [line.part_id for line in self.parts]

@@ -1,4 +1,4 @@
-"""`RecommendParams`: the knobs of a recommendation, validated on construction."""
+"""`RecommendParams` and `PlanParams`: the knobs of the solver, validated on construction."""
 
 from __future__ import annotations
 
@@ -40,3 +40,119 @@ class RecommendParams:
             raise ValueError(f"overtime_s: must be >= 0, got {self.overtime_s}")
         if self.max_travel_s <= 0:
             raise ValueError(f"max_travel_s: must be > 0, got {self.max_travel_s}")
+
+
+FIRST_SOLUTION_STRATEGIES = (
+    "AUTOMATIC",
+    "PATH_CHEAPEST_ARC",
+    "PARALLEL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_INSERTION",
+    "SAVINGS",
+    "CHRISTOFIDES",
+)
+METAHEURISTICS = (
+    "AUTOMATIC",
+    "GREEDY_DESCENT",
+    "GUIDED_LOCAL_SEARCH",
+    "SIMULATED_ANNEALING",
+    "TABU_SEARCH",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanParams:
+    """Parameters of `optimizer.plan`: stopping, objective weights and sourcing.
+
+    Parameters
+    ----------
+    time_limit_ms
+        Hard wall-clock limit of the improvement (production): the OR-Tools search runs in a
+        child process that is stopped at this deadline; the best plan found so far (at worst
+        the greedy plan) is returned. ``0`` skips the improvement. ``None``: no wall-clock
+        limit (tests stop on ``solution_limit`` instead, which is deterministic).
+    solution_limit
+        Stop the search after this many improving solutions (deterministic); ``None``: none.
+    seed
+        Breaks ties between equally urgent tickets in the greedy construction; the same seed
+        and inputs give the same plan when the search stops on ``solution_limit``.
+    first_solution_strategy
+        OR-Tools first-solution strategy, used only when the greedy routes are not accepted.
+    metaheuristic
+        OR-Tools local-search metaheuristic (default guided local search).
+    severity_weights
+        Objective points per second late, by ``Ticket.severity_rank`` (0 = most severe;
+        higher ranks take the last weight). Must not increase.
+    travel_weight, overtime_weight, cost_weight
+        Points per second of driving, per second past a shift's end, and per minor currency
+        unit of engineer cost (hour and km rates).
+    dedicated_penalty
+        Points charged when a ticket with a dedicated engineer is served by someone else.
+    drop_penalty
+        Points for leaving a ticket of the least severe rank unserved; scaled up by the
+        severity weights. Keep it above any lateness so that a drop is the last resort.
+    hard_deadlines
+        Every ``arrive_by`` is hard (as if each ticket had ``hard_arrival``).
+    pick_s
+        Pick time at depots without their own ``pick_s``.
+    ship_within_s
+        The ship promise, as in `RecommendParams`.
+    pickup_radius_s
+        Depots farther from the site than this ship instead of being visited.
+    max_alternatives
+        Alternative pickup sources kept per ticket (each holds its units; see `allocate`).
+    overtime_s
+        When set, every engineer's allowed overtime; otherwise each engineer's own.
+    greedy_candidates
+        Nearest qualified engineers the greedy construction tries per ticket.
+    """
+
+    time_limit_ms: int | None = 10_000
+    solution_limit: int | None = None
+    seed: int = 0
+    first_solution_strategy: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    severity_weights: tuple[int, ...] = (10_000, 1_000, 100)
+    travel_weight: int = 1
+    overtime_weight: int = 2
+    cost_weight: int = 0
+    dedicated_penalty: int = 1_800
+    drop_penalty: int = 10**9
+    hard_deadlines: bool = False
+    pick_s: int = 600
+    ship_within_s: int = 8 * 3_600
+    pickup_radius_s: int = 3 * 3_600
+    max_alternatives: int = 3
+    overtime_s: int | None = None
+    greedy_candidates: int = 12
+
+    def __post_init__(self) -> None:
+        if self.time_limit_ms is not None and self.time_limit_ms < 0:
+            raise ValueError(f"time_limit_ms: must be >= 0, got {self.time_limit_ms}")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError(f"solution_limit: must be >= 1, got {self.solution_limit}")
+        if self.first_solution_strategy not in FIRST_SOLUTION_STRATEGIES:
+            raise ValueError(f"first_solution_strategy: one of {FIRST_SOLUTION_STRATEGIES}")
+        if self.metaheuristic not in METAHEURISTICS:
+            raise ValueError(f"metaheuristic: one of {METAHEURISTICS}")
+        weights = self.severity_weights
+        if not weights or min(weights) < 1 or list(weights) != sorted(weights, reverse=True):
+            raise ValueError("severity_weights: must be >= 1 and must not increase")
+        for name in (
+            "travel_weight", "overtime_weight", "cost_weight", "dedicated_penalty", "pick_s",
+            "ship_within_s", "pickup_radius_s",
+        ):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        for name in ("drop_penalty", "max_alternatives", "greedy_candidates"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.overtime_s is not None and self.overtime_s < 0:
+            raise ValueError(f"overtime_s: must be >= 0, got {self.overtime_s}")
+
+    def weight(self, severity_rank: int) -> int:
+        """Return the points per second late of a severity rank."""
+        return self.severity_weights[min(max(severity_rank, 0), len(self.severity_weights) - 1)]
+
+    def drop_cost(self, severity_rank: int) -> int:
+        """Return the points for dropping a ticket of a severity rank."""
+        return self.drop_penalty * (self.weight(severity_rank) // self.severity_weights[-1])

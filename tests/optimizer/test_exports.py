@@ -12,6 +12,10 @@ EXPECTED = {
     "RoadNetworkTravelTimes", "Suggestion", "SuggestionKind", "Supplier", "Ticket", "TravelTimes",
     "UNREACHABLE", "Window", "coordinates", "earliest_arrival", "haversine_m",
     "load_road_network", "parse_maxspeed", "rank_key", "recommend",
+    # route planning (issue 7)
+    "DropReason", "Dropped", "PickupOption", "Plan", "PlanKpis", "PlanParams", "PlanQuality",
+    "PromiseTally", "Route", "Shipped", "SolverStats", "Stop", "StopKind", "TicketSupply",
+    "allocate", "plan", "validate", "warm_up",
 }  # fmt: skip
 
 

@@ -1,0 +1,199 @@
+"""Greedy cheapest insertion: a feasible plan first, in a fraction of a second.
+
+Tickets are taken most severe first (then the tightest deadline; the seed breaks the
+remaining ties). Each is inserted where it raises the objective least: among the
+``greedy_candidates`` qualified engineers nearest to the site (plus the owners of van stock
+allocated to it), at every position of their routes, with each of its alternative pickups
+(a depot pickup goes right before the visit, the way `optimizer.recommend` drives via a
+depot; a van pickup at the route's start). Every insertion is checked in full (windows,
+shift end, capacity), so the plan is always feasible; a ticket that fits nowhere is left out
+(see `optimizer.solve` for its reason).
+
+`route_cost` and `objective` price a route exactly as the OR-Tools model does, so that the
+greedy plan and the improved one compare on one scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.problem import PICKUP, START, RoutingProblem
+
+
+@dataclass(frozen=True, slots=True)
+class GreedyResult:
+    """Routes as node sequences (without start and end), and the visits left out."""
+
+    routes: tuple[tuple[int, ...], ...]
+    unassigned: tuple[int, ...]
+    objective: int
+
+
+class _Tables:
+    """Python lists of the problem's arrays: fast scalar access in the insertion loops."""
+
+    def __init__(self, p: RoutingProblem) -> None:
+        self.sec = p.seconds.tolist()
+        self.met = p.metres.tolist()
+        self.service = p.service.tolist()
+        self.earliest = p.earliest.tolist()
+        self.latest = p.latest.tolist()
+        self.due = p.due.tolist()
+        self.weight = p.weight.tolist()
+        self.load = p.load.tolist()
+        self.kind = p.kind.tolist()
+
+
+def route_cost(
+    p: RoutingProblem, v: int, seq: Sequence[int], tab: _Tables | None = None
+) -> int | None:
+    """Return the objective points of vehicle ``v`` driving ``seq``; ``None`` if infeasible.
+
+    The schedule starts each service as early as possible: departure at the vehicle's
+    ``depart``, waiting where a window opens later. Points: travel seconds x travel weight,
+    lateness past each ``due`` x its weight, overtime x overtime weight, engineer cost x cost
+    weight, and the dedicated-engineer penalty.
+    """
+    t = tab or _Tables(p)
+    params = p.params
+    prev, time = int(p.starts[v]), int(p.depart[v])
+    begin = time
+    travel = metres = late = dedicated = 0
+    load = -sum(t.load[n] for n in seq)  # units loaded at the start (VRP demands)
+    cap = int(p.capacity[v])
+    if load < 0 or load > cap:
+        return None
+    for node in seq:
+        if not p.may_serve(node, v):
+            return None
+        drive = t.sec[prev][node]
+        travel += drive
+        metres += t.met[prev][node]
+        time = max(time + drive, t.earliest[node])
+        if time > t.latest[node]:
+            return None
+        if t.due[node] >= 0 and time > t.due[node]:
+            late += t.weight[node] * (time - t.due[node])
+        dedicated += p.dedicated_cost(node, v)
+        load += t.load[node]
+        if load < 0 or load > cap:
+            return None
+        time += t.service[node]
+        prev = node
+    end = int(p.ends[v])
+    travel += t.sec[prev][end]
+    metres += t.met[prev][end]
+    time += t.sec[prev][end]
+    if time > int(p.close[v]):
+        return None
+    overtime = max(0, time - int(p.shift_end[v]))
+    return int(
+        travel * params.travel_weight
+        + late
+        + overtime * params.overtime_weight
+        + dedicated
+        + _money(p, v, time - begin, metres)
+    )
+
+
+def _money(p: RoutingProblem, v: int, span_s: int, metres: int) -> int:
+    """Engineer cost in points, with the integer coefficients the OR-Tools model uses."""
+    w = p.params.cost_weight
+    return span_s * (int(p.hour_cost[v]) * w // 3_600) + metres * (int(p.km_cost[v]) * w // 1_000)
+
+
+def objective(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
+    """Return the plan's points: every route's cost plus the drop penalty of each left-out visit."""
+    tab = _Tables(p)
+    total, served = 0, set[int]()
+    for v, seq in enumerate(routes):
+        if seq:
+            cost = route_cost(p, v, seq, tab)
+            if cost is None:
+                raise ValueError(f"routes: route of vehicle {v} is infeasible")
+            total += cost
+            served.update(seq)
+    return total + sum(int(p.drop[n]) for n in p.visits.tolist() if n not in served)
+
+
+def construct(p: RoutingProblem) -> GreedyResult:
+    """Build a feasible plan by cheapest insertion (see the module docstring).
+
+    Parameters
+    ----------
+    p
+        The routing problem.
+
+    Returns
+    -------
+    GreedyResult
+        Routes per vehicle, the visits that fit nowhere, and the objective.
+    """
+    tab = _Tables(p)
+    routes: list[list[int]] = [[] for _ in range(p.vehicles)]
+    costs = [0] * p.vehicles
+    unassigned: list[int] = []
+    for u in _order(p):
+        best = _best_insertion(p, tab, routes, costs, u)
+        if best is None:
+            unassigned.append(u)
+            continue
+        v, seq, cost = best
+        routes[v], costs[v] = seq, cost
+    out = tuple(tuple(r) for r in routes)
+    return GreedyResult(out, tuple(unassigned), objective(p, out))
+
+
+def _order(p: RoutingProblem) -> list[int]:
+    visits = p.visits
+    rng = np.random.default_rng(p.params.seed)
+    tie = rng.permutation(len(visits))
+    due = np.where(p.due[visits] >= 0, p.due[visits], p.horizon)
+    key = np.lexsort((tie, p.latest[visits], due, -p.weight[visits]))
+    return [int(n) for n in visits[key]]
+
+
+def _candidates(p: RoutingProblem, tab: _Tables, u: int) -> list[int]:
+    allowed = p.allowed[u] or tuple(range(p.vehicles))
+    near = sorted(allowed, key=lambda v: (tab.sec[int(p.starts[v])][u], v))
+    chosen = near[: p.params.greedy_candidates]
+    owners = {a for n in p.pickups.get(u, ()) for a in p.allowed[n] if tab.kind[n] == PICKUP}
+    chosen += [v for v in near[p.params.greedy_candidates :] if v in owners and _is_van(p, v, u)]
+    return chosen
+
+
+def _is_van(p: RoutingProblem, v: int, u: int) -> bool:
+    return any(p.allowed[n] == (v,) and _at_start(p, n, v) for n in p.pickups.get(u, ()))
+
+
+def _at_start(p: RoutingProblem, node: int, v: int) -> bool:
+    """A van pickup: the owner's start place, no pick time (it can go first for free)."""
+    start = int(p.starts[v])
+    return bool(p.seconds[start, node] == 0 and p.service[node] == 0 and p.kind[start] == START)
+
+
+def _best_insertion(
+    p: RoutingProblem, tab: _Tables, routes: list[list[int]], costs: list[int], u: int
+) -> tuple[int, list[int], int] | None:
+    best: tuple[int, int, list[int], int] | None = None
+    options: list[int | None] = list(p.pickups.get(u, ())) or [None]
+    for v in _candidates(p, tab, u):
+        seq = routes[v]
+        for pick in options:
+            if pick is not None and not p.may_serve(pick, v):
+                continue
+            van = pick is not None and _at_start(p, pick, v)
+            for i in range(len(seq) + 1):
+                if pick is None:
+                    new = [*seq[:i], u, *seq[i:]]
+                elif van:
+                    new = [pick, *seq[:i], u, *seq[i:]]
+                else:
+                    new = [*seq[:i], pick, u, *seq[i:]]
+                cost = route_cost(p, v, new, tab)
+                if cost is not None and (best is None or cost - costs[v] < best[0]):
+                    best = (cost - costs[v], v, new, cost)
+    return None if best is None else (best[1], best[2], best[3])

@@ -1,0 +1,321 @@
+"""The routing problem: nodes, vehicles and integer matrices, as plain picklable data.
+
+Built once per plan from the world, the tickets and their `allocate`d stock, then handed to
+the greedy construction, to OR-Tools (in a child process) and back. Times are integer
+seconds **relative to the planning moment** (``0`` = ``now``; OR-Tools wants non-negative
+cumuls); `RoutingProblem.now` converts back.
+
+Nodes: one start and one end per vehicle (an engineer with working time left), one visit per
+plannable ticket, and one pickup node per alternative pickup of a ticket (a depot, or the
+engineer's own van: a node at his start with no pick time that only he can take). The time
+cumul of a node is the *start of service* there; a node's transit is its service time plus
+the drive to the next node.
+
+A Solomon VRPTW instance maps onto this without loss: vehicles start and end at the depot
+(``home``) with one shift ``[0, due of the depot]`` and ``capacity``; customers are tickets
+with ``not_before`` = ready time, ``arrive_by`` = due time, ``hard_arrival``, ``service_s``
+and ``demand``; travel is a `MatrixTravelTimes` over Euclidean distances scaled to integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.allocation import TicketSupply
+from optimizer.candidates import skill_mask
+from optimizer.model import Engineer, Location, Ticket, Window
+from optimizer.params import PlanParams
+from optimizer.travel import TravelTimes
+from optimizer.world import DispatchWorld
+
+IntArray = npt.NDArray[np.int64]
+
+START, END, VISIT, PICKUP = 0, 1, 2, 3
+BIG_LOAD = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class WorkWindow:
+    """An engineer's working time in this plan: one stretch of a shift without absences."""
+
+    depart: int  # earliest departure (now, his current job's end, or the shift's start)
+    close: int  # everything must be done by then (shift end + overtime, or an absence)
+    shift_end: int  # past this is overtime
+
+
+def available(
+    shifts: tuple[Window, ...], absences: tuple[Window, ...], overtime: int
+) -> list[Window]:
+    """Return the stretches of ``shifts`` (each extended by ``overtime``) outside ``absences``."""
+    out: list[Window] = []
+    for start, end in shifts:
+        pieces = [(start, end + overtime)]
+        for a, b in absences:
+            pieces = [
+                piece
+                for s, e in pieces
+                for piece in ((s, min(e, a)), (max(s, b), e))
+                if piece[0] < piece[1]
+            ]
+        out.extend(pieces)
+    return out
+
+
+def work_window(engineer: Engineer, now: int, overtime: int) -> WorkWindow | None:
+    """Return the first stretch of working time that is not over at ``now`` (``None``: none)."""
+    ready = max(now, engineer.busy_until or now)
+    for start, end in engineer.shifts:
+        for s, e in available(((start, end),), engineer.absences, overtime):
+            depart = max(s, ready)
+            if depart < e:
+                return WorkWindow(depart, e, min(end, e))
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingProblem:
+    """Plain arrays over nodes and vehicles (see the module docstring).
+
+    Per node: ``kind``, ``ticket`` (index into the planned tickets), ``option`` (pickup
+    alternative index), ``service``, ``earliest``/``latest`` (hard window of the service
+    start), ``due`` (soft bound, ``-1``: none), ``weight`` (points per second past ``due``),
+    ``load`` (units on board change), ``drop`` (penalty), ``allowed`` (vehicles; empty: all),
+    ``penalty`` (per vehicle row: dedicated-engineer points, for visits). Per vehicle:
+    ``engineer`` rows, ``starts``/``ends`` nodes, ``depart``/``close``/``shift_end``,
+    ``capacity``, ``hour_cost``/``km_cost``. ``pickups`` maps a visit node to its pickup
+    nodes; ``visit_of`` a pickup node to its visit.
+    """
+
+    now: int
+    kind: IntArray
+    ticket: IntArray
+    option: IntArray
+    service: IntArray
+    earliest: IntArray
+    latest: IntArray
+    due: IntArray
+    weight: IntArray
+    load: IntArray
+    drop: IntArray
+    allowed: tuple[tuple[int, ...], ...]
+    preferred: tuple[tuple[int, ...], ...]
+    pickups: dict[int, tuple[int, ...]]
+    visit_of: dict[int, int]
+    seconds: IntArray
+    metres: IntArray
+    engineer: IntArray
+    starts: IntArray
+    ends: IntArray
+    depart: IntArray
+    close: IntArray
+    shift_end: IntArray
+    capacity: IntArray
+    hour_cost: IntArray
+    km_cost: IntArray
+    horizon: int
+    params: PlanParams
+
+    @property
+    def vehicles(self) -> int:
+        """Number of vehicles."""
+        return len(self.starts)
+
+    @property
+    def visits(self) -> IntArray:
+        """Visit node indices."""
+        return np.flatnonzero(self.kind == VISIT).astype(np.int64)
+
+    def may_serve(self, node: int, vehicle: int) -> bool:
+        """Whether ``vehicle`` may take ``node`` (skills; a van pickup only by its owner)."""
+        allowed = self.allowed[node]
+        return not allowed or vehicle in allowed
+
+    def dedicated_cost(self, node: int, vehicle: int) -> int:
+        """Points for serving visit ``node`` with ``vehicle`` when he is not the dedicated one."""
+        preferred = self.preferred[node]
+        return self.params.dedicated_penalty if preferred and vehicle not in preferred else 0
+
+
+@dataclass
+class _Builder:
+    """Collects nodes; `build_problem` turns them into arrays."""
+
+    rows: list[tuple[int, int, int, int, int, int, int, int, int, int]]
+    coords: list[Location]
+    allowed: list[tuple[int, ...]]
+    preferred: list[tuple[int, ...]]
+
+    def add(
+        self, loc: Location, kind: int, *, ticket: int = -1, option: int = -1, service: int = 0,
+        window: tuple[int, int] = (0, 0), due: int = -1, weight: int = 0, load: int = 0,
+        drop: int = 0, allowed: tuple[int, ...] = (), preferred: tuple[int, ...] = (),
+    ) -> int:  # fmt: skip
+        self.rows.append(
+            (kind, ticket, option, service, window[0], window[1], due, weight, load, drop)
+        )
+        self.coords.append(loc)
+        self.allowed.append(allowed)
+        self.preferred.append(preferred)
+        return len(self.rows) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """An engineer who can work in this plan."""
+
+    row: int
+    window: WorkWindow
+    start: Location
+    end: Location
+
+
+def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehicle]:
+    """Return the engineers with working time left, with their start and end places."""
+    out = []
+    for row, e in enumerate(world.engineers):
+        overtime = e.overtime_s if params.overtime_s is None else params.overtime_s
+        window = work_window(e, now, overtime)
+        if window is None:
+            continue
+        busy = e.busy_until is not None and e.busy_until > now and e.busy_location is not None
+        start = e.busy_location if busy and e.busy_location is not None else e.location
+        out.append(Vehicle(row, window, start, e.home or e.location))
+    return out
+
+
+def build_problem(
+    world: DispatchWorld, tickets: Sequence[Ticket], supplies: dict[int, TicketSupply],
+    vehicles: Sequence[Vehicle], allowed: Sequence[tuple[int, ...]], *, now: int,
+    travel: TravelTimes, params: PlanParams,
+) -> RoutingProblem:  # fmt: skip
+    """Build the problem of ``tickets`` (each plannable, ``allowed`` its vehicles)."""
+    horizon = max((v.window.close - now for v in vehicles), default=0) + 1
+    b = _Builder([], [], [], [])
+    for v in vehicles:
+        b.add(v.start, START)
+    for v in vehicles:
+        b.add(v.end, END)
+    pickups: dict[int, tuple[int, ...]] = {}
+    visit_of: dict[int, int] = {}
+    owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+    for k, t in enumerate(tickets):
+        supply = supplies[t.id]
+        visit = _add_visit(b, k, t, supply, allowed[k], vehicles, world, now, horizon, params)
+        nodes: list[int] = []
+        only: tuple[int, ...]
+        for j, opt in enumerate(supply.pickups):
+            qty = sum(u.qty for u in opt.uses)
+            if opt.van_of is not None:
+                if opt.van_of not in owner:
+                    continue
+                vehicle = owner[opt.van_of]
+                loc, window, pick, only = vehicles[vehicle].start, (0, horizon), 0, (vehicle,)
+            else:
+                depot = world.depots[world.depot_row[int(opt.depot_id or 0)]]
+                loc, window, only = (
+                    depot.location,
+                    _opening(depot.opening, now, horizon),
+                    allowed[k],
+                )
+                pick = params.pick_s if depot.pick_s is None else depot.pick_s
+            nodes.append(
+                b.add(
+                    loc,
+                    PICKUP,
+                    ticket=k,
+                    option=j,
+                    service=pick,
+                    window=window,
+                    load=qty,
+                    allowed=only,
+                )
+            )
+            visit_of[nodes[-1]] = visit
+        pickups[visit] = tuple(nodes)
+    return _arrays(b, pickups, visit_of, vehicles, world, now, travel, horizon, params)
+
+
+def _add_visit(
+    b: _Builder, k: int, t: Ticket, supply: TicketSupply, allowed: tuple[int, ...],
+    vehicles: Sequence[Vehicle], world: DispatchWorld, now: int, horizon: int, params: PlanParams,
+) -> int:  # fmt: skip
+    earliest = max(now, t.not_before or now, supply.ready_at or now) - now
+    hard = t.arrive_by is not None and (t.hard_arrival or params.hard_deadlines)
+    latest = min(horizon, t.arrive_by - now) if hard and t.arrive_by is not None else horizon
+    soft = [d for d in (None if hard else t.arrive_by, _fix_start(t)) if d is not None]
+    due = max(0, min(soft) - now) if soft else -1
+    preferred = tuple(
+        i
+        for i, v in enumerate(vehicles)
+        if world.engineers[v.row].id == t.dedicated_engineer
+        or t.site_id in world.engineers[v.row].dedicated_sites
+    )
+    qty = sum(u.qty for opt in supply.pickups[:1] for u in opt.uses)
+    return b.add(
+        t.site, VISIT, ticket=k, service=t.service_s, window=(earliest, latest), due=due,
+        weight=params.weight(t.severity_rank), load=-qty - t.demand,
+        drop=params.drop_cost(t.severity_rank), allowed=allowed, preferred=preferred,
+    )  # fmt: skip
+
+
+def _fix_start(t: Ticket) -> int | None:
+    return None if t.fix_by is None else t.fix_by - t.service_s
+
+
+def _opening(opening: tuple[Window, ...], now: int, horizon: int) -> tuple[int, int]:
+    """The first opening window not over at ``now``, relative (24x7: the whole horizon)."""
+    for start, end in opening:
+        if end > now:
+            return max(0, start - now), min(horizon, end - now)
+    return (0, horizon) if not opening else (horizon, horizon)
+
+
+def _arrays(
+    b: _Builder, pickups: dict[int, tuple[int, ...]], visit_of: dict[int, int],
+    vehicles: Sequence[Vehicle], world: DispatchWorld, now: int, travel: TravelTimes,
+    horizon: int, params: PlanParams,
+) -> RoutingProblem:  # fmt: skip
+    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), 10)
+    pts = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
+    uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
+    if len(uniq):
+        sec, met = travel.matrix(uniq, uniq)
+    else:
+        sec = met = np.zeros((0, 0), dtype=np.int64)
+    inverse = inverse.reshape(-1)
+    seconds = np.asarray(sec, dtype=np.int64)[np.ix_(inverse, inverse)]
+    metres = np.asarray(met, dtype=np.int64)[np.ix_(inverse, inverse)]
+    n_v = len(vehicles)
+    engineers = [world.engineers[v.row] for v in vehicles]
+    close = np.array(
+        [max(v.window.close - now, v.window.depart - now + int(seconds[i, n_v + i]))
+         for i, v in enumerate(vehicles)], dtype=np.int64,
+    )  # fmt: skip
+    return RoutingProblem(
+        now=now, kind=cols[:, 0], ticket=cols[:, 1], option=cols[:, 2], service=cols[:, 3],
+        earliest=cols[:, 4], latest=cols[:, 5], due=cols[:, 6], weight=cols[:, 7],
+        load=cols[:, 8], drop=cols[:, 9], allowed=tuple(b.allowed), preferred=tuple(b.preferred),
+        pickups=pickups, visit_of=visit_of, seconds=seconds, metres=metres,
+        engineer=np.array([v.row for v in vehicles], dtype=np.int64),
+        starts=np.arange(n_v, dtype=np.int64), ends=np.arange(n_v, 2 * n_v, dtype=np.int64),
+        depart=np.array([v.window.depart - now for v in vehicles], dtype=np.int64),
+        close=close,
+        shift_end=np.array([v.window.shift_end - now for v in vehicles], dtype=np.int64),
+        capacity=np.array(
+            [BIG_LOAD if e.capacity is None else e.capacity for e in engineers], dtype=np.int64
+        ),
+        hour_cost=np.array([e.cost_per_hour for e in engineers], dtype=np.int64),
+        km_cost=np.array([e.cost_per_km for e in engineers], dtype=np.int64),
+        horizon=max(horizon, int(close.max(initial=0))) + 1,
+        params=params,
+    )  # fmt: skip
+
+
+def qualified(world: DispatchWorld, t: Ticket, vehicles: Sequence[Vehicle]) -> tuple[int, ...]:
+    """Vehicle indices whose engineer holds every skill of ``t``."""
+    mask = skill_mask(world, t)
+    return tuple(i for i, v in enumerate(vehicles) if mask[v.row])
