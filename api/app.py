@@ -24,6 +24,7 @@ from api.routes import (
     catalogue,
     contracts,
     depots,
+    dispatch,
     docs,
     engineers,
     health,
@@ -41,6 +42,12 @@ from api.routes import (
 )
 from api.settings import Settings
 from db import make_engine, make_sessionmaker
+from optimizer import (
+    GeodesicTravelTimes,
+    RoadNetworkTravelTimes,
+    TravelTimes,
+    load_road_network,
+)
 
 API_PREFIX = "/v1"
 _V1_ROUTERS = (
@@ -63,6 +70,7 @@ _V1_ROUTERS = (
     stock.router,
     reservations.router,
     movements.router,
+    dispatch.router,
 )
 
 
@@ -74,15 +82,25 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
+def make_travel(settings: Settings) -> TravelTimes:
+    """The travel-time provider the settings choose: geodesic, or a real road network."""
+    if settings.travel_provider == "road":
+        assert settings.road_network_pbf is not None  # the settings validator guarantees it
+        return RoadNetworkTravelTimes(load_road_network(settings.road_network_pbf))
+    return GeodesicTravelTimes()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] | None = None,
+    travel: TravelTimes | None = None,
 ) -> FastAPI:
     """Build the app; the lifespan makes the engine unless one is injected (tests do).
 
     `clock` returns the current aware time; tests inject a fixed one (default: UTC now).
+    `travel` replaces the provider the settings choose (tests inject a fake).
     """
     settings = settings if settings is not None else Settings()
 
@@ -92,6 +110,7 @@ def create_app(
         owned = engine is None
         app.state.engine = make_engine(settings.database_url) if engine is None else engine
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.travel = travel if travel is not None else make_travel(settings)
         try:
             yield
         finally:

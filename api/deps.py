@@ -25,6 +25,7 @@ from api.errors import AuthenticationRequired, PermissionDenied
 from api.schemas import MAX_ID
 from api.settings import Settings
 from db.identity import Role, User
+from optimizer import TravelTimes
 
 API_KEY_HEADER = "X-API-Key"
 DEFAULT_PAGE_SIZE = 50
@@ -67,7 +68,14 @@ def get_now(request: Request) -> datetime:
     return clock() if clock is not None else datetime.now(UTC)
 
 
+def get_travel(request: Request) -> TravelTimes:
+    """The travel-time provider the lifespan chose (or the one injected by tests)."""
+    travel: TravelTimes = request.app.state.travel
+    return travel
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+TravelDep = Annotated[TravelTimes, Depends(get_travel)]
 NowDep = Annotated[datetime, Depends(get_now)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 # scope="function": the commit runs before the response is sent, so a failed commit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = "info"
     page_size_max: int = Field(default=500, ge=1, le=10_000)
+    travel_provider: Literal["geodesic", "road"] = Field(
+        default="geodesic",
+        description="travel times: great-circle with a road model, or a real road network",
+    )
+    road_network_pbf: Path | None = Field(
+        default=None, description="OpenStreetMap extract (.osm.pbf) for travel_provider=road"
+    )
     world_import_max_bytes: int = Field(
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
     )
@@ -39,6 +47,15 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("Spares supports SQLite and PostgreSQL URLs only")
         return value
+
+    @model_validator(mode="after")
+    def _road_needs_a_map(self) -> Settings:
+        if self.travel_provider == "road":
+            if self.road_network_pbf is None:
+                raise ValueError("travel_provider=road needs SPARES_ROAD_NETWORK_PBF")
+            if not self.road_network_pbf.is_file():
+                raise ValueError(f"road_network_pbf {self.road_network_pbf} is not a file")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.settings import Settings
 from db import Role
 from dispatch.models import Engineer, Ticket, TicketStatus
 from inventory import stock
@@ -68,9 +66,9 @@ def ids(api_engine: Engine) -> Ids:
 
 
 @pytest.fixture
-def client(settings: Settings, api_engine: Engine, clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine=api_engine, clock=clock)) as test_client:
-        yield test_client
+def client(client: TestClient, app: FastAPI, clock: Clock) -> TestClient:
+    app.state.clock = clock
+    return client
 
 
 def intake(ids: Ids, **changes: object) -> dict[str, object]:

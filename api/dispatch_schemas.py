@@ -1,0 +1,203 @@
+"""Wire schemas of dispatch decisions: recommendations with their explanations.
+
+The solver counts time in second offsets from the snapshot's epoch; here every instant
+becomes an ISO 8601 timestamp, every duration minutes and every distance kilometres.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.schemas import Id, Timestamp
+from api.ticket_schemas import StrictModel
+
+MAX_OPTIONS = 20
+
+
+class RecommendationRequest(StrictModel):
+    ticket_id: Id
+    as_of: Timestamp | None = Field(None, description="plan as of this time (default: now)")
+    limit: int = Field(5, ge=1, le=MAX_OPTIONS, description="how many ranked options")
+    explain: bool = Field(
+        True, description="include excluded engineers, suggestions and a loaner proposal"
+    )
+
+
+class PartUseRead(BaseModel):
+    line_part_id: int
+    part_id: int
+    qty: int
+    substitute: bool
+
+
+class PartsPlanRead(BaseModel):
+    source: str = Field(description="none, van, pickup or shipment")
+    depot_id: int | None
+    depot_name: str | None
+    supplier_id: int | None
+    pickup_at: Timestamp | None
+    ships_at: Timestamp | None
+    ship_by: Timestamp | None
+    part_arrives_at: Timestamp | None
+    uses: list[PartUseRead]
+
+
+class PromiseRead(BaseModel):
+    promise: str = Field(description="arrival, fix or ship")
+    deadline: Timestamp
+    at: Timestamp
+    kept: bool
+    slack_min: int = Field(description="minutes to spare; negative: late")
+
+
+class OptionRead(BaseModel):
+    rank: int
+    engineer_id: int
+    engineer_name: str
+    dedicated: bool
+    departs_at: Timestamp
+    arrives_at: Timestamp
+    fixes_at: Timestamp
+    keeps_all_promises: bool
+    lateness_min: int
+    travel_min: float
+    travel_km: float
+    parts: PartsPlanRead
+    promises: list[PromiseRead]
+    reason: str
+
+
+class ExcludedRead(BaseModel):
+    engineer_id: int
+    engineer_name: str
+    reason: str = Field(description="skill, shift, busy, too_far or parts")
+    detail: str
+    free_at: Timestamp | None
+
+
+class SuggestionRead(BaseModel):
+    kind: str
+    text: str
+    engineer_id: int | None
+    depot_id: int | None
+    minutes: int | None
+    at: Timestamp | None
+
+
+class LoanerRead(BaseModel):
+    part_id: int
+    depot_id: int
+    depot_name: str | None
+    arrives_at: Timestamp
+    travel_min: float
+
+
+class RecommendationRead(BaseModel):
+    ticket_id: int
+    as_of: Timestamp
+    keepable: bool = Field(description="some option keeps every promise")
+    options: list[OptionRead]
+    excluded: list[ExcludedRead] | None = Field(description="null unless explain=true")
+    suggestions: list[SuggestionRead] | None
+    loaner: LoanerRead | None
+
+    @classmethod
+    def build(cls, result: Any, *, as_of: Any, explain: bool) -> RecommendationRead:
+        """Translate a `dispatch.recommend.TicketRecommendation` into wire form."""
+        snap, rec = result.snapshot, result.recommendation
+        at = snap.at
+
+        def when(offset: int | None) -> Any:
+            return None if offset is None else at(offset)
+
+        options = [_option(o, snap, when) for o in rec.options]
+        excluded = suggestions = loaner = None
+        if explain:
+            names = snap.engineer_names
+            excluded = [
+                ExcludedRead(
+                    engineer_id=x.engineer_id,
+                    engineer_name=names.get(x.engineer_id, ""),
+                    reason=str(x.reason),
+                    detail=x.detail,
+                    free_at=when(x.free_at),
+                )
+                for x in rec.excluded
+            ]
+            suggestions = [
+                SuggestionRead(
+                    kind=str(s.kind),
+                    text=s.text,
+                    engineer_id=s.engineer_id,
+                    depot_id=s.depot_id,
+                    minutes=s.minutes,
+                    at=when(s.at),
+                )
+                for s in rec.suggestions
+            ]
+            if rec.loaner is not None:
+                ln = rec.loaner
+                loaner = LoanerRead(
+                    part_id=ln.part_id,
+                    depot_id=ln.depot_id,
+                    depot_name=snap.depot_names.get(ln.depot_id),
+                    arrives_at=at(ln.arrives_at),
+                    travel_min=ln.travel_s / 60,
+                )
+        return cls(
+            ticket_id=rec.ticket_id,
+            as_of=as_of,
+            keepable=rec.keepable,
+            options=options,
+            excluded=excluded,
+            suggestions=suggestions,
+            loaner=loaner,
+        )
+
+
+def _option(o: Any, snap: Any, when: Any) -> OptionRead:
+    p = o.parts
+    parts = PartsPlanRead(
+        source=str(p.source),
+        depot_id=p.depot_id,
+        depot_name=snap.depot_names.get(p.depot_id) if p.depot_id else None,
+        supplier_id=p.supplier_id,
+        pickup_at=when(p.pickup_at),
+        ships_at=when(p.ships_at),
+        ship_by=when(p.ship_by),
+        part_arrives_at=when(p.part_arrives_at),
+        uses=[
+            PartUseRead(
+                line_part_id=u.line_part_id, part_id=u.part_id, qty=u.qty, substitute=u.substitute
+            )
+            for u in p.uses
+        ],
+    )
+    promises = [
+        PromiseRead(
+            promise=str(c.promise),
+            deadline=when(c.deadline),
+            at=when(c.at),
+            kept=c.kept,
+            slack_min=c.slack_min,
+        )
+        for c in o.promises
+    ]
+    return OptionRead(
+        rank=o.rank,
+        engineer_id=o.engineer_id,
+        engineer_name=snap.engineer_names.get(o.engineer_id, ""),
+        dedicated=o.dedicated,
+        departs_at=when(o.departs_at),
+        arrives_at=when(o.arrives_at),
+        fixes_at=when(o.fixes_at),
+        keeps_all_promises=o.keeps_all,
+        lateness_min=o.lateness_s // 60,
+        travel_min=round(o.travel_s / 60, 1),
+        travel_km=round(o.travel_m / 1000, 2),
+        parts=parts,
+        promises=promises,
+        reason=o.reason,
+    )

@@ -1,0 +1,65 @@
+"""Who goes to this ticket: the solver's ranked options on a fresh snapshot, with names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.errors import InvalidTicketError, NotFoundError
+from dispatch.lifecycle import OPEN_STATUSES
+from dispatch.models import Contract, PromisePolicy, Site, Ticket
+from dispatch.snapshot import Snapshot, job_for, load_snapshot
+
+MAX_OPTIONS = 20
+
+
+@dataclass(frozen=True, eq=False)
+class TicketRecommendation:
+    """A recommendation with the snapshot that produced it (to turn offsets into times)."""
+
+    snapshot: Snapshot
+    job: opt.Ticket
+    recommendation: opt.Recommendation
+
+
+def recommend_ticket(
+    session: Session,
+    *,
+    ticket_id: int,
+    now: datetime,
+    travel: opt.TravelTimes,
+    limit: int = 5,
+    snapshot: Snapshot | None = None,
+) -> TicketRecommendation:
+    """Rank the engineers who could take an open ticket, as of `now`."""
+    if not 1 <= limit <= MAX_OPTIONS:
+        raise InvalidTicketError("limit", f"must be within 1..{MAX_OPTIONS}, got {limit}")
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTicketError(
+            "ticket_id", f"ticket {ticket_id} is {ticket.status}: only open tickets get options"
+        )
+    snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
+    job = job_for(session, snap, ticket_id)
+    params = opt.RecommendParams(
+        max_options=limit, ship_within_s=_ship_within_min(session, ticket.site_id) * 60
+    )
+    rec = opt.recommend(snap.world, job, now=snap.offset(now), travel=travel, params=params)
+    return TicketRecommendation(snap, job, rec)
+
+
+def _ship_within_min(session: Session, site_id: int) -> int:
+    """The ship promise of the site's contract policy (8 h by default)."""
+    stmt = (
+        select(PromisePolicy.ship_within_min)
+        .join(Contract, Contract.policy_id == PromisePolicy.id)
+        .join(Site, Site.contract_id == Contract.id)
+        .where(Site.id == site_id)
+    )
+    return int(session.scalars(stmt).one())

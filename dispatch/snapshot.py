@@ -1,0 +1,315 @@
+"""The one bridge from the database to the solver: a snapshot of engineers, depots, suppliers.
+
+Everything is read at one instant `now`, which becomes the solver's epoch (offset 0), so
+every time below is an integer second offset from it. Working windows cover a horizon
+around now; a job in progress makes its engineer busy until it ends, at its site.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.calendar import WeeklyShift, to_offsets, working_windows
+from dispatch.errors import NotFoundError
+from dispatch.models import (
+    Absence,
+    Contract,
+    Engineer,
+    EngineerSkill,
+    PolicySeverity,
+    PromisePolicy,
+    Shift,
+    Site,
+    Ticket,
+    TicketPart,
+    TicketSkill,
+    TicketStatus,
+    TicketType,
+)
+from inventory.availability import available_stock
+from inventory.models import (
+    Asset,
+    Depot,
+    DepotKind,
+    Part,
+    PartFit,
+    PartSubstitute,
+    ProductLine,
+    Region,
+    Supplier,
+)
+
+LOOKBACK = timedelta(hours=12)  # a night shift that began before now still counts
+HORIZON = timedelta(hours=48)
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Courier time from a supplier or partner to a site; suppliers have no transit column yet.
+SUPPLIER_TRANSIT = timedelta(hours=24)
+# What a supplier can ship: it restocks from its own warehouse, so treat it as ample.
+SUPPLIER_QTY = 1_000
+ALL_WEEK = range(7)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The solver's world at `epoch`, with the names a dispatcher reads in explanations."""
+
+    epoch: datetime
+    world: opt.DispatchWorld
+    engineer_names: dict[int, str]
+    depot_names: dict[int, str]
+    van_depot_of: dict[int, int]  # engineer id -> van depot id
+
+    def offset(self, at: datetime) -> int:
+        """Seconds from the epoch (the solver's time axis)."""
+        return int((at - self.epoch).total_seconds())
+
+    def at(self, offset: int) -> datetime:
+        """The instant of an offset."""
+        return self.epoch + timedelta(seconds=offset)
+
+
+def load_snapshot(session: Session, *, now: datetime, region_id: int | None = None) -> Snapshot:
+    """Read engineers (active; of one region when given), depots and suppliers at `now`."""
+    epoch = now.replace(microsecond=0)
+    stock = available_stock(session=session, now=now)
+    engineers, names, vans = _engineers(session, epoch, stock, region_id)
+    depots, depot_names = _depots(session, epoch, stock)
+    world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session))
+    return Snapshot(epoch, world, names, depot_names, vans)
+
+
+def _timezones(session: Session) -> dict[int, str]:
+    return {rid: tz for rid, tz in session.execute(select(Region.id, Region.timezone))}
+
+
+def _engineers(
+    session: Session, epoch: datetime, stock: dict[tuple[int, int], int], region_id: int | None
+) -> tuple[tuple[opt.Engineer, ...], dict[int, str], dict[int, int]]:
+    stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
+    if region_id is not None:
+        stmt = stmt.where(Engineer.region_id == region_id)
+    rows = list(session.scalars(stmt))
+    ids = [e.id for e in rows]
+    lines = {pid: code for pid, code in session.execute(select(ProductLine.id, ProductLine.code))}
+    skills: dict[int, dict[str, int]] = defaultdict(dict)
+    for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
+        skills[s.engineer_id][lines[s.product_line_id]] = s.level
+    windows = _windows(session, rows, epoch)
+    busy = _busy(session, ids, epoch)
+    van_stock: dict[int, dict[int, int]] = defaultdict(dict)
+    for (depot_id, part_id), qty in stock.items():
+        van_stock[depot_id][part_id] = qty
+    dedicated: dict[int, set[int]] = defaultdict(set)
+    for site_id, eng in session.execute(
+        select(Site.id, Site.dedicated_engineer_id).where(Site.dedicated_engineer_id.is_not(None))
+    ):
+        if eng is not None:  # filtered in SQL; for the type checker
+            dedicated[eng].add(site_id)
+    out = []
+    for e in rows:
+        located = e.current_lat is not None and e.current_lon is not None
+        here = opt.Location(
+            e.current_lat if located else e.home_lat,  # type: ignore[arg-type]
+            e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
+        )
+        until, where = busy.get(e.id, (None, None))
+        out.append(
+            opt.Engineer(
+                e.id,
+                here,
+                skills[e.id],
+                windows[e.id],
+                home=opt.Location(e.home_lat, e.home_lon),
+                busy_until=until,
+                busy_location=where,
+                van_stock=van_stock.get(e.van_depot_id, {}) if e.van_depot_id else {},
+                dedicated_sites=frozenset(dedicated[e.id]),
+            )
+        )
+    vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
+    return tuple(out), {e.id: e.name for e in rows}, vans
+
+
+def _windows(
+    session: Session, engineers: list[Engineer], epoch: datetime
+) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Each engineer's working windows (shifts minus absences) over the horizon."""
+    ids = [e.id for e in engineers]
+    start, end = epoch - LOOKBACK, epoch + HORIZON
+    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids))):
+        shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
+    absences: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    stmt = select(Absence).where(
+        Absence.engineer_id.in_(ids), Absence.ends_at > start, Absence.starts_at < end
+    )
+    for a in session.scalars(stmt):
+        absences[a.engineer_id].append((a.starts_at, a.ends_at))
+    zones = _timezones(session)
+    return {
+        e.id: to_offsets(
+            working_windows(
+                shifts[e.id],
+                absences[e.id],
+                start=start,
+                end=end,
+                timezone=zones.get(e.region_id, DEFAULT_TIMEZONE),
+            ),
+            epoch,
+        )
+        for e in engineers
+    }
+
+
+def _busy(
+    session: Session, engineer_ids: Iterable[int], epoch: datetime
+) -> dict[int, tuple[int, opt.Location]]:
+    """A job in progress (on site, or en route) keeps its engineer until it should end.
+
+    On site: arrival + standard service, at least until now. En route: now + service (the
+    drive is still ahead; this errs early, and the ETA of the next ticket starts at the
+    site). Assigned but not started tickets are the plan's business, not this snapshot's.
+    """
+    stmt = (
+        select(
+            Ticket.engineer_id,
+            Ticket.status,
+            Ticket.arrived_at,
+            TicketType.service_min,
+            Site.lat,
+            Site.lon,
+        )  # fmt: skip
+        .join(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .join(Site, Site.id == Ticket.site_id)
+        .where(
+            Ticket.engineer_id.in_(list(engineer_ids)),
+            Ticket.status.in_([TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),
+        )
+    )
+    busy: dict[int, tuple[int, opt.Location]] = {}
+    for engineer_id, status, arrived_at, service_min, lat, lon in session.execute(stmt):
+        if engineer_id is None:  # filtered in SQL; for the type checker
+            continue
+        start = arrived_at if status is TicketStatus.ON_SITE and arrived_at else epoch
+        end = max(epoch, start + timedelta(minutes=service_min))
+        until = int((end - epoch).total_seconds())
+        if engineer_id not in busy or until > busy[engineer_id][0]:
+            busy[engineer_id] = (until, opt.Location(lat, lon))
+    return busy
+
+
+def _depots(
+    session: Session, epoch: datetime, stock: dict[tuple[int, int], int]
+) -> tuple[tuple[opt.Depot, ...], dict[int, str]]:
+    by_depot: dict[int, dict[int, int]] = defaultdict(dict)
+    for (depot_id, part_id), qty in stock.items():
+        by_depot[depot_id][part_id] = qty
+    zones = _timezones(session)
+    rows = session.scalars(select(Depot).where(Depot.kind != DepotKind.VAN).order_by(Depot.id))
+    depots, names = [], {}
+    for d in rows:
+        if d.lat is None or d.lon is None:
+            continue
+        opening: tuple[tuple[int, int], ...] = ()
+        if d.opens_at is not None and d.closes_at is not None:
+            daily = [WeeklyShift(day, d.opens_at, d.closes_at) for day in ALL_WEEK]
+            zone = zones.get(d.region_id, DEFAULT_TIMEZONE) if d.region_id else DEFAULT_TIMEZONE
+            opening = to_offsets(
+                working_windows(
+                    daily, [], start=epoch - LOOKBACK, end=epoch + HORIZON, timezone=zone
+                ),
+                epoch,
+            )
+            opening = opening or ((-1, 0),)  # closed for the whole horizon
+        depots.append(opt.Depot(d.id, opt.Location(d.lat, d.lon), by_depot[d.id], opening))
+        names[d.id] = d.name
+    return tuple(depots), names
+
+
+def _suppliers(session: Session) -> tuple[opt.Supplier, ...]:
+    parts: dict[int, dict[int, int]] = defaultdict(dict)
+    for part_id, supplier_id in session.execute(
+        select(Part.id, Part.supplier_id).where(Part.supplier_id.is_not(None))
+    ):
+        if supplier_id is not None:  # filtered in SQL; for the type checker
+            parts[supplier_id][part_id] = SUPPLIER_QTY
+    transit = int(SUPPLIER_TRANSIT.total_seconds())
+    return tuple(
+        opt.Supplier(s.id, parts[s.id], s.lead_time_hours * 3_600, transit)
+        for s in session.scalars(select(Supplier).order_by(Supplier.id))
+    )
+
+
+def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
+    """The solver's view of one ticket: site, skills, parts and substitutes, deadlines."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    site = session.get(Site, ticket.site_id)
+    ticket_type = session.get(TicketType, ticket.ticket_type_id)
+    assert site is not None  # foreign key
+    assert ticket_type is not None  # foreign key
+    level = session.scalars(
+        select(PolicySeverity)
+        .join(PromisePolicy, PromisePolicy.id == PolicySeverity.policy_id)
+        .join(Contract, Contract.policy_id == PromisePolicy.id)
+        .where(Contract.id == site.contract_id, PolicySeverity.code == ticket.severity)
+    ).one()
+    lines = {pid: code for pid, code in session.execute(select(ProductLine.id, ProductLine.code))}
+    skills = {
+        lines[s.product_line_id]: s.min_level
+        for s in session.scalars(select(TicketSkill).where(TicketSkill.ticket_id == ticket.id))
+    }
+    needs = list(session.scalars(select(TicketPart).where(TicketPart.ticket_id == ticket.id)))
+    part_ids = [n.part_id for n in needs]
+    substitutes: dict[int, tuple[int, ...]] = defaultdict(tuple)
+    for part_id, sub in session.execute(
+        select(PartSubstitute.part_id, PartSubstitute.substitute_id)
+        .where(PartSubstitute.part_id.in_(part_ids))
+        .order_by(PartSubstitute.part_id, PartSubstitute.substitute_id)
+    ):
+        substitutes[part_id] += (sub,)
+    return opt.Ticket(
+        ticket.id,
+        opt.Location(site.lat, site.lon),
+        site.id,
+        skills,
+        ticket_type.service_min * 60,
+        reported_at=snapshot.offset(ticket.reported_at),
+        arrive_by=_maybe(snapshot, ticket.arrive_by),
+        fix_by=_maybe(snapshot, ticket.fix_by),
+        parts=tuple(opt.PartLine(n.part_id, n.quantity) for n in needs),
+        substitutes=dict(substitutes),
+        severity_rank=level.rank - 1,
+        dedicated_engineer=site.dedicated_engineer_id,
+        loaner_units=_loaner_units(session, ticket.asset_id),
+        hard_arrival=level.arrive_hard and ticket.arrive_by is not None,
+        not_before=_maybe(snapshot, ticket.agreed_arrival_at),
+    )
+
+
+def _maybe(snapshot: Snapshot, at: datetime | None) -> int | None:
+    return None if at is None else snapshot.offset(at)
+
+
+def _loaner_units(session: Session, asset_id: int | None) -> tuple[int, ...]:
+    """Key parts that fit the asset's model: units of equal function a depot can lend."""
+    if asset_id is None:
+        return ()
+    asset = session.get(Asset, asset_id)
+    if asset is None:  # pragma: no cover - foreign key
+        return ()
+    stmt = (
+        select(Part.id)
+        .join(PartFit, PartFit.part_id == Part.id)
+        .where(PartFit.product_model_id == asset.product_model_id, Part.key_part.is_(True))
+        .order_by(Part.id)
+    )
+    return tuple(session.scalars(stmt))

@@ -1,0 +1,98 @@
+"""`POST /v1/dispatch/recommendations`: ranked options with times, names and explanations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from db import Role
+from tests.api.conftest import TestClient
+from tests.builders import key_for
+from tests.dispatch_world import make_dispatch_world
+from tests.ticket_builders import T0
+
+
+@dataclass
+class Ids:
+    ticket: int
+    haizhu: int
+    yuexiu: int
+    depot: int
+
+
+@pytest.fixture
+def ids(api_engine: Engine) -> Ids:
+    with Session(api_engine) as s, s.begin():
+        dw = make_dispatch_world(s)
+        return Ids(dw.ticket.id, dw.haizhu.id, dw.yuexiu.id, dw.depot.id)
+
+
+@pytest.fixture
+def client(client: TestClient, app: FastAPI) -> TestClient:
+    app.state.clock = lambda: T0
+    return client
+
+
+DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
+
+
+def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/recommendations", json={"ticket_id": ids.ticket}, headers=DISPATCHER
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["as_of"] == T0.isoformat()
+    assert body["keepable"] is True
+    best = body["options"][0]
+    assert best["engineer_id"] == ids.haizhu
+    assert best["engineer_name"]
+    assert best["parts"]["source"] == "pickup"
+    assert best["parts"]["depot_id"] == ids.depot
+    assert best["parts"]["depot_name"] == "Baiyun depot"
+    assert best["arrives_at"] > T0.isoformat()
+    assert {p["promise"] for p in best["promises"]} == {"arrival", "fix"}
+    assert all(p["kept"] for p in best["promises"])
+    excluded = {x["engineer_id"]: x["reason"] for x in body["excluded"]}
+    assert excluded[ids.yuexiu] == "skill"
+
+
+def test_fast_path_without_explanations(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/recommendations",
+        json={"ticket_id": ids.ticket, "explain": False, "limit": 1},
+        headers=DISPATCHER,
+    )
+    body = response.json()
+    assert len(body["options"]) >= 1
+    assert body["excluded"] is None
+
+
+def test_unknown_ticket_is_404(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/recommendations", json={"ticket_id": 999999}, headers=DISPATCHER
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_bad_limit_is_422(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/recommendations",
+        json={"ticket_id": ids.ticket, "limit": 99},
+        headers=DISPATCHER,
+    )
+    assert response.status_code == 422
+
+
+def test_engineers_may_not_ask(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/recommendations",
+        json={"ticket_id": ids.ticket},
+        headers={"X-API-Key": key_for(Role.ENGINEER)},
+    )
+    assert response.status_code == 403

@@ -1,0 +1,147 @@
+"""The snapshot bridge and recommendations on stored data (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.errors import InvalidTicketError, NotFoundError
+from dispatch.models import Absence, TicketStatus
+from dispatch.recommend import recommend_ticket
+from dispatch.snapshot import job_for, load_snapshot
+from dispatch.tickets import transition
+from inventory.reservations import ReserveLine, reserve
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0
+
+TRAVEL = opt.GeodesicTravelTimes()
+
+
+@pytest.fixture
+def dw(session: Session) -> DispatchWorld:
+    return make_dispatch_world(session)
+
+
+class TestSnapshot:
+    def test_shifts_become_windows_around_now(self, session: Session, dw: DispatchWorld) -> None:
+        snap = load_snapshot(session, now=T0)
+        by_id = {e.id: e for e in snap.world.engineers}
+        # 08:00-20:00 local; now is 16:00 local: the current window ends in 4 h
+        assert any(s <= 0 < e == 4 * 3600 for s, e in by_id[dw.haizhu.id].shifts)
+        # the night engineer's next window starts at 22:00 local, 6 h from now
+        assert min(s for s, _ in by_id[dw.liwan.id].shifts if s > 0) == 6 * 3600
+
+    def test_absence_is_cut_out(self, session: Session, dw: DispatchWorld) -> None:
+        session.add(
+            Absence(
+                engineer_id=dw.haizhu.id,
+                starts_at=T0 - timedelta(hours=1),
+                ends_at=T0 + timedelta(hours=2),
+                reason="sick",
+            )
+        )
+        session.flush()
+        shifts = next(
+            e.shifts for e in load_snapshot(session, now=T0).world.engineers if e.id == dw.haizhu.id
+        )
+        assert not any(s <= 0 < e for s, e in shifts)
+        assert any(s == 2 * 3600 for s, _ in shifts)
+
+    def test_depot_stock_is_available_stock(self, session: Session, dw: DispatchWorld) -> None:
+        depot = next(d for d in load_snapshot(session, now=T0).world.depots if d.id == dw.depot.id)
+        assert depot.stock == {dw.part.id: 2}
+
+    def test_expired_hold_does_not_block(self, session: Session, dw: DispatchWorld) -> None:
+        reserve(
+            session=session,
+            depot_id=dw.depot.id,
+            lines=[ReserveLine(dw.part.id, 2)],
+            user_id=None,
+            now=T0 - timedelta(hours=5),
+            lifetime_min=60,
+        )
+        depot = next(d for d in load_snapshot(session, now=T0).world.depots if d.id == dw.depot.id)
+        assert depot.stock == {dw.part.id: 2}
+        live = load_snapshot(session, now=T0 - timedelta(hours=4, minutes=30))
+        assert next(d for d in live.world.depots if d.id == dw.depot.id).stock == {}
+
+    def test_engineer_on_site_is_busy_there(self, session: Session, dw: DispatchWorld) -> None:
+        other = dw.ticket
+        other.engineer_id, other.status = dw.panyu.id, TicketStatus.ON_SITE
+        other.arrived_at = T0 - timedelta(minutes=10)
+        session.flush()
+        panyu = next(
+            e for e in load_snapshot(session, now=T0).world.engineers if e.id == dw.panyu.id
+        )
+        assert panyu.busy_until == 50 * 60  # 60 min service, 10 min done
+        assert panyu.busy_location == opt.Location(dw.base.site.lat, dw.base.site.lon)
+
+    def test_job_carries_deadlines_parts_and_severity(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        snap = load_snapshot(session, now=T0)
+        job = job_for(session, snap, dw.ticket.id)
+        assert job.arrive_by == 2 * 3600
+        assert job.fix_by == 4 * 3600
+        assert job.parts == (opt.PartLine(dw.part.id, 1),)
+        assert job.severity_rank == 0
+        assert job.skills == {dw.base.line.code: 1}
+
+
+class TestRecommend:
+    def test_nearest_qualified_on_shift_goes_first(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        rec = recommend_ticket(
+            session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL
+        ).recommendation
+        assert rec.best is not None
+        assert rec.best.engineer_id == dw.haizhu.id
+        assert rec.best.parts.source == opt.PartsSource.PICKUP
+        assert rec.best.parts.depot_id == dw.depot.id
+        keepers = {o.engineer_id for o in rec.options if o.keeps_all}
+        assert keepers == {dw.haizhu.id, dw.panyu.id}
+        # the night engineer can only start at 22:00 local: an option, but a late one
+        night = next(o for o in rec.options if o.engineer_id == dw.liwan.id)
+        assert not night.keeps_all
+        assert night.departs_at >= 6 * 3600
+        reasons = {x.engineer_id: x.reason for x in rec.excluded}
+        assert reasons[dw.yuexiu.id] == opt.ExclusionReason.SKILL
+
+    def test_without_stock_the_part_is_shipped(self, session: Session, dw: DispatchWorld) -> None:
+        reserve(
+            session=session,
+            depot_id=dw.depot.id,
+            lines=[ReserveLine(dw.part.id, 2)],
+            user_id=None,
+            now=T0,
+        )
+        rec = recommend_ticket(
+            session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL
+        ).recommendation
+        assert rec.best is not None
+        assert rec.best.parts.source == opt.PartsSource.SHIPMENT
+        assert rec.best.parts.supplier_id == dw.supplier.id
+
+    def test_closed_ticket_gets_no_options(self, session: Session, dw: DispatchWorld) -> None:
+        transition(
+            session,
+            ticket_id=dw.ticket.id,
+            target=TicketStatus.CANCELLED,
+            user=dw.base.dispatcher,
+            now=T0,
+            reason="duplicate",
+        )
+        with pytest.raises(InvalidTicketError, match="only open tickets"):
+            recommend_ticket(session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL)
+
+    def test_unknown_ticket(self, session: Session, dw: DispatchWorld) -> None:
+        with pytest.raises(NotFoundError):
+            recommend_ticket(session, ticket_id=10**9, now=T0, travel=TRAVEL)
+
+    def test_limit_is_bounded(self, session: Session, dw: DispatchWorld) -> None:
+        with pytest.raises(InvalidTicketError, match="limit"):
+            recommend_ticket(session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL, limit=0)
