@@ -72,6 +72,10 @@ class PlanParams:
         limit (tests stop on ``solution_limit`` instead, which is deterministic).
     solution_limit
         Stop the search after this many improving solutions (deterministic); ``None``: none.
+    failure_limit
+        Stop the search after this many rejected moves (deterministic). Guided local search
+        never stops by itself, and on a small problem it may find no further solution at
+        all, so a run without a wall-clock limit needs this one.
     seed
         Breaks ties between equally urgent tickets in the greedy construction; the same seed
         and inputs give the same plan when the search stops on ``solution_limit``.
@@ -108,6 +112,7 @@ class PlanParams:
 
     time_limit_ms: int | None = 10_000
     solution_limit: int | None = None
+    failure_limit: int | None = None
     seed: int = 0
     first_solution_strategy: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
@@ -128,8 +133,11 @@ class PlanParams:
     def __post_init__(self) -> None:
         if self.time_limit_ms is not None and self.time_limit_ms < 0:
             raise ValueError(f"time_limit_ms: must be >= 0, got {self.time_limit_ms}")
-        if self.solution_limit is not None and self.solution_limit < 1:
-            raise ValueError(f"solution_limit: must be >= 1, got {self.solution_limit}")
+        for name in ("solution_limit", "failure_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.time_limit_ms is None and self.failure_limit is None:
+            raise ValueError("failure_limit: required without a wall-clock limit")
         if self.first_solution_strategy not in FIRST_SOLUTION_STRATEGIES:
             raise ValueError(f"first_solution_strategy: one of {FIRST_SOLUTION_STRATEGIES}")
         if self.metaheuristic not in METAHEURISTICS:

@@ -97,6 +97,8 @@ def improve(
     _load(p, routing)
     _dedicated(p, routing)
     search = _search(p, time_limit_ms, solution_limit)
+    if p.params.failure_limit is not None:
+        routing.AddSearchMonitor(routing.solver().FailuresLimit(p.params.failure_limit))
     if on_solution is not None:
         best = [np.iinfo(np.int64).max]
 
@@ -163,6 +165,9 @@ def _time(p: RoutingProblem, routing: object, manager: object) -> None:
             )
     for node in np.flatnonzero(p.kind > END).tolist():
         index = manager.NodeToIndex(node)  # type: ignore[attr-defined]
+        if p.earliest[node] > p.latest[node]:  # e.g. parts arrive after every shift: drop it
+            r.VehicleVar(index).SetValues([-1])
+            continue
         dim.CumulVar(index).SetRange(int(p.earliest[node]), int(p.latest[node]))
         if p.due[node] >= 0 and p.weight[node] > 0:
             dim.SetCumulVarSoftUpperBound(index, int(p.due[node]), int(p.weight[node]))
@@ -172,7 +177,7 @@ def _nodes(p: RoutingProblem, routing: object, manager: object) -> None:
     """Allowed vehicles, drop disjunctions and pickup-and-delivery sets."""
     r: pywrapcp.RoutingModel = routing
     for node in np.flatnonzero(p.kind > END).tolist():
-        if p.allowed[node]:
+        if p.allowed[node] and p.earliest[node] <= p.latest[node]:
             index = manager.NodeToIndex(node)  # type: ignore[attr-defined]
             r.VehicleVar(index).SetValues([-1, *p.allowed[node]])  # -1: dropped
     for node in np.flatnonzero(p.kind == VISIT).tolist():
