@@ -21,6 +21,7 @@ from api.routes import (
     admin_customers,
     admin_engineers,
     assets,
+    audit,
     catalogue,
     contracts,
     depots,
@@ -71,6 +72,7 @@ _V1_ROUTERS = (
     reservations.router,
     movements.router,
     dispatch.router,
+    audit.router,
 )
 
 

@@ -24,6 +24,7 @@ import db
 from api.errors import AuthenticationRequired, PermissionDenied
 from api.schemas import MAX_ID
 from api.settings import Settings
+from db import audit
 from db.identity import Role, User
 from optimizer import TravelTimes
 
@@ -89,13 +90,20 @@ _api_key = APIKeyHeader(
 )
 
 
-def current_user(session: SessionDep, api_key: Annotated[str | None, Depends(_api_key)]) -> User:
-    """The active user holding the request's API key; 401 without one."""
+def current_user(
+    session: SessionDep, now: NowDep, api_key: Annotated[str | None, Depends(_api_key)]
+) -> User:
+    """The active user holding the request's API key; 401 without one.
+
+    The user and the time are also put on the session, so the audit trail records them.
+    """
     if not api_key:
         raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
     user = db.find_active_user(session=session, api_key=api_key)
     if user is None:
         raise AuthenticationRequired("the API key is unknown or its user is inactive")
+    session.info[audit.ACTOR] = user.id
+    session.info[audit.NOW] = now
     return user
 
 

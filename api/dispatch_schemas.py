@@ -201,3 +201,51 @@ def _option(o: Any, snap: Any, when: Any) -> OptionRead:
         promises=promises,
         reason=o.reason,
     )
+
+
+class AssignmentRequest(StrictModel):
+    ticket_id: Id
+    engineer_id: Id
+    as_of: Timestamp | None = Field(None, description="decide as of this time (default: now)")
+    pinned: bool = Field(False, description="re-planning keeps a pinned assignment")
+
+
+class AssignmentRead(BaseModel):
+    id: int
+    ticket_id: int
+    engineer_id: int
+    status: str
+    departs_at: Timestamp
+    arrives_at: Timestamp
+    fixes_at: Timestamp
+    parts_source: str
+    depot_id: int | None
+    supplier_id: int | None
+    shipment_id: int | None
+    pinned: bool
+    reservation_ids: list[int] = Field(default_factory=list)
+    option: OptionRead | None = None
+
+    @classmethod
+    def confirmed(cls, done: Any) -> AssignmentRead:
+        """From `dispatch.assign.Confirmed`: the row, its holds and the option it realises."""
+        a, snap = done.assignment, done.result.snapshot
+
+        def when(offset: int | None) -> Any:
+            return None if offset is None else snap.at(offset)
+
+        return cls(
+            **_assignment_fields(a),
+            reservation_ids=list(done.reservation_ids),
+            option=_option(done.option, snap, when),
+        )
+
+    @classmethod
+    def of(cls, a: Any) -> AssignmentRead:
+        return cls(**_assignment_fields(a))
+
+
+def _assignment_fields(a: Any) -> dict[str, Any]:
+    names = ("id", "ticket_id", "engineer_id", "departs_at", "arrives_at", "fixes_at",
+             "parts_source", "depot_id", "supplier_id", "shipment_id", "pinned")  # fmt: skip
+    return {n: getattr(a, n) for n in names} | {"status": str(a.status)}

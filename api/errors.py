@@ -124,6 +124,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.IllegalTransitionError: Problem(
         409, _problem_type("illegal-transition"), "Transition not allowed"
     ),
+    dispatch.errors.AssignmentConflict: Problem(
+        409, _problem_type("assignment-conflict"), "Assignment not possible"
+    ),
     dispatch.errors.StaleTicketError: Problem(
         409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
     ),

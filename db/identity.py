@@ -13,6 +13,7 @@ from typing import TypedDict
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from db.audit import Audited
 from db.base import Base, IdMixin
 from db.errors import DuplicateUserError, LastAdminError, UserNotFoundError
 from db.types import UTCDateTime, enum_column
@@ -30,7 +31,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(IdMixin, Base):
+class User(Audited, IdMixin, Base):
     """A person (or system) holding one API key and one role."""
 
     __tablename__ = "users"

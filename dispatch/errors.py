@@ -124,3 +124,21 @@ class IntegrityConflictError(DispatchError):
             " read it again and retry"
         )
         self.entity = entity
+
+
+class AssignmentConflict(DispatchError):
+    """The assignment cannot be made as asked; `next_best` is the best option now, if any."""
+
+    def __init__(
+        self, ticket_id: int, reason: str, next_best: dict[str, object] | None = None
+    ) -> None:
+        hint = ""
+        if next_best is not None:
+            hint = (
+                f"; next best: engineer {next_best['engineer_id']}"
+                f" arriving {next_best['arrives_at']}"
+            )
+        super().__init__(f"ticket {ticket_id} cannot be assigned: {reason}{hint}")
+        self.ticket_id = ticket_id
+        self.reason = reason
+        self.next_best = next_best

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     SmallInteger,
     String,
@@ -19,10 +20,12 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, IdMixin, UTCDateTime, enum_column
+from db.audit import Audited
 
 Money = Numeric(12, 2)
 
@@ -33,7 +36,7 @@ class InspectionFrequency(enum.StrEnum):
     QUARTERLY = "quarterly"
 
 
-class PromisePolicy(IdMixin, Base):
+class PromisePolicy(Audited, IdMixin, Base):
     """What a contract promises; every number of domain.md is a default stored here."""
 
     __tablename__ = "promise_policies"
@@ -73,7 +76,7 @@ class PromisePolicy(IdMixin, Base):
     )
 
 
-class PolicySeverity(IdMixin, Base):
+class PolicySeverity(Audited, IdMixin, Base):
     """One severity (or priority) level of a policy and its clock offsets in minutes.
 
     An offset of None means the policy sets no deadline for that clock (e.g. a
@@ -106,7 +109,7 @@ class PolicySeverity(IdMixin, Base):
     )
 
 
-class Contract(IdMixin, Base):
+class Contract(Audited, IdMixin, Base):
     """A customer's service contract; its policy decides every promise."""
 
     __tablename__ = "contracts"
@@ -124,7 +127,7 @@ class Contract(IdMixin, Base):
     )
 
 
-class Engineer(IdMixin, Base):
+class Engineer(Audited, IdMixin, Base):
     """A service engineer: home base, current position, skills, shifts, van stock."""
 
     __tablename__ = "engineers"
@@ -155,7 +158,7 @@ class Engineer(IdMixin, Base):
     )
 
 
-class EngineerSkill(Base):
+class EngineerSkill(Audited, Base):
     """Engineer x product line at a level (1 basic, 2 advanced, 3 expert)."""
 
     __tablename__ = "engineer_skills"
@@ -169,7 +172,7 @@ class EngineerSkill(Base):
     __table_args__ = (CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
 
 
-class Shift(IdMixin, Base):
+class Shift(Audited, IdMixin, Base):
     """A weekly shift in the engineer's region time zone; may end after midnight."""
 
     __tablename__ = "shifts"
@@ -185,7 +188,7 @@ class Shift(IdMixin, Base):
     )
 
 
-class Absence(IdMixin, Base):
+class Absence(Audited, IdMixin, Base):
     """Time an engineer is not available (sick leave, holiday, training)."""
 
     __tablename__ = "absences"
@@ -198,7 +201,7 @@ class Absence(IdMixin, Base):
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
 
-class Site(IdMixin, Base):
+class Site(Audited, IdMixin, Base):
     """A customer site with installed equipment, under one contract."""
 
     __tablename__ = "sites"
@@ -222,7 +225,7 @@ class Site(IdMixin, Base):
     )
 
 
-class TicketType(IdMixin, Base):
+class TicketType(Audited, IdMixin, Base):
     """Product line x fault class, with its standard service duration."""
 
     __tablename__ = "ticket_types"
@@ -374,3 +377,50 @@ class ServiceLogEntry(IdMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # Field changes as {"field": [old, new]} or decision details; JSON on both databases.
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AssignmentStatus(enum.StrEnum):
+    ACTIVE = "active"  # the engineer's schedule holds this job
+    WITHDRAWN = "withdrawn"  # re-planned away or cancelled before the work
+    DONE = "done"  # the ticket was fixed or closed
+
+
+class Assignment(IdMixin, Base):
+    """An engineer's planned job: the one record of who goes, when, with which parts.
+
+    Only the assignment service writes it, in the same transaction as the ticket's
+    "assigned" transition and the part reservation. A ticket has at most one active
+    assignment (a partial unique index enforces it under concurrency).
+    """
+
+    __tablename__ = "assignments"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"), index=True)
+    status: Mapped[AssignmentStatus] = mapped_column(
+        enum_column(AssignmentStatus, "assignment_status"), default=AssignmentStatus.ACTIVE
+    )
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    arrives_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fixes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    parts_source: Mapped[str] = mapped_column(String(16))  # none, van, pickup, shipment
+    depot_id: Mapped[int | None] = mapped_column(ForeignKey("depots.id"))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+    pinned: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index(
+            "uq_assignments_active_ticket",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        CheckConstraint("arrives_at >= departs_at", name="arrives_after_departure"),
+        CheckConstraint("fixes_at >= arrives_at", name="fixed_after_arrival"),
+    )

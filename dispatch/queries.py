@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, selectinload
 
+from db.audit import AuditEntry, audit_query
 from dispatch.errors import NotFoundError
 from dispatch.models import Contract, Engineer, EngineerSkill, PromisePolicy, Site, TicketType
 from inventory.pagination import Page, fetch_page
@@ -186,3 +187,17 @@ def list_ticket_types(
 def get_ticket_type(*, session: Session, ticket_type_id: int) -> TicketType:
     """Get one ticket type."""
     return get_by_id(TicketType, ticket_type_id, session=session, not_found=NotFoundError)
+
+
+def list_audit(
+    *,
+    session: Session,
+    after: int | None,
+    limit: int,
+    entity: str | None = None,
+    entity_key: str | None = None,
+    user_id: int | None = None,
+) -> Page[AuditEntry]:
+    """The audit trail of master data, oldest first, filtered by entity, row or user."""
+    stmt = audit_query(entity=entity, entity_key=entity_key, user_id=user_id)
+    return fetch_page(stmt, AuditEntry.id, session=session, after=after, limit=limit)

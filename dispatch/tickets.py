@@ -25,6 +25,8 @@ from dispatch.errors import (
 )
 from dispatch.lifecycle import allowed_next
 from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
     Channel,
     Contract,
     LogKind,
@@ -39,7 +41,8 @@ from dispatch.models import (
 )
 from dispatch.models import TicketStatus as S
 from dispatch.promises import SeverityOffsets, compute_deadlines
-from inventory.models import Asset, Part, ProductLine
+from inventory.models import Asset, Part, ProductLine, Reservation, ReservationStatus
+from inventory.reservations import release
 
 # How far in the future a reported time may lie (clock skew of the reporting system).
 REPORTED_AT_TOLERANCE = timedelta(minutes=5)
@@ -272,6 +275,7 @@ def transition(
     if event_field is not None and getattr(ticket, event_field) is None:
         setattr(ticket, event_field, now)
     ticket.status = target
+    _follow_assignment(session, ticket, target, user=user, now=now, reason=reason)
     details = {"satisfaction": satisfaction, "comment": comment} if satisfaction else None
     log_entry(
         session,
@@ -286,6 +290,41 @@ def transition(
     )
     _flush(session, ticket)
     return ticket
+
+
+# An assignment ends with the work, or is withdrawn (its holds released) when the ticket is
+# cancelled or handed back to dispatch.
+_ASSIGNMENT_DONE = frozenset({S.FIXED, S.RESOLVED_REMOTELY, S.CLOSED})
+_ASSIGNMENT_WITHDRAWN = frozenset({S.CANCELLED, S.RESPONDED})
+
+
+def _follow_assignment(
+    session: Session, ticket: Ticket, target: S, *, user: User, now: datetime, reason: str | None
+) -> None:
+    if target not in _ASSIGNMENT_DONE | _ASSIGNMENT_WITHDRAWN:
+        return
+    active = session.scalars(
+        select(Assignment).where(
+            Assignment.ticket_id == ticket.id, Assignment.status == AssignmentStatus.ACTIVE
+        )
+    ).one_or_none()
+    if active is None:
+        return
+    active.closed_at = now
+    if target in _ASSIGNMENT_DONE:
+        active.status = AssignmentStatus.DONE
+        return
+    active.status = AssignmentStatus.WITHDRAWN
+    active.close_reason = reason or f"ticket {target}"
+    ticket.engineer_id = None
+    holds = select(Reservation.id).where(  # expired holds are the sweeper's
+        Reservation.ticket_id == ticket.id,
+        Reservation.status == ReservationStatus.RESERVED,
+        Reservation.expires_at > now,
+    )
+    for hold_id in session.scalars(holds.order_by(Reservation.id)):
+        release(session=session, reservation_id=hold_id, user_id=user.id, now=now,
+                reason=f"ticket {ticket.id} {target}")  # fmt: skip
 
 
 def change_severity(

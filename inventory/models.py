@@ -25,12 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, IdMixin
+from db.audit import Audited
 from db.types import UTCDateTime, enum_column
 
 Money = Numeric(12, 2)
 
 
-class Region(IdMixin, Base):
+class Region(Audited, IdMixin, Base):
     """A named service area; in the demo world a prefecture-level city."""
 
     __tablename__ = "regions"
@@ -48,7 +49,7 @@ class Region(IdMixin, Base):
     )
 
 
-class ProductLine(IdMixin, Base):
+class ProductLine(Audited, IdMixin, Base):
     """A family of products; engineers' skills are product line x level."""
 
     __tablename__ = "product_lines"
@@ -57,7 +58,7 @@ class ProductLine(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
 
 
-class ProductModel(IdMixin, Base):
+class ProductModel(Audited, IdMixin, Base):
     """A model of installed equipment; parts say which models they fit."""
 
     __tablename__ = "product_models"
@@ -72,7 +73,7 @@ class SupplierKind(enum.StrEnum):
     PARTNER = "partner"
 
 
-class Supplier(IdMixin, Base):
+class Supplier(Audited, IdMixin, Base):
     """An outside source of parts (supplier or strategic partner) with a lead time."""
 
     __tablename__ = "suppliers"
@@ -87,7 +88,7 @@ class Supplier(IdMixin, Base):
     __table_args__ = (CheckConstraint("lead_time_hours >= 0", name="lead_time_nonnegative"),)
 
 
-class Part(IdMixin, Base):
+class Part(Audited, IdMixin, Base):
     """A spare-part SKU with its purchase cost (what post-warranty customers pay)."""
 
     __tablename__ = "parts"
@@ -115,7 +116,7 @@ class Part(IdMixin, Base):
     )
 
 
-class PartFit(Base):
+class PartFit(Audited, Base):
     """Part x product model it fits."""
 
     __tablename__ = "part_fits"
@@ -126,7 +127,7 @@ class PartFit(Base):
     )
 
 
-class PartSubstitute(Base):
+class PartSubstitute(Audited, Base):
     """A part of similar function that may replace another (a free upgrade)."""
 
     __tablename__ = "part_substitutes"
@@ -143,7 +144,7 @@ class DepotKind(enum.StrEnum):
     VAN = "van"  # an engineer's van stock: a depot that moves with its engineer
 
 
-class Depot(IdMixin, Base):
+class Depot(Audited, IdMixin, Base):
     """A place that holds stock: central warehouse, regional depot or an engineer's van."""
 
     __tablename__ = "depots"
@@ -192,7 +193,7 @@ class StockLevel(IdMixin, Base):
     )
 
 
-class Asset(IdMixin, Base):
+class Asset(Audited, IdMixin, Base):
     """One installed unit at a customer site."""
 
     __tablename__ = "assets"
@@ -213,7 +214,7 @@ class Asset(IdMixin, Base):
     )
 
 
-class InstalledPart(IdMixin, Base):
+class InstalledPart(Audited, IdMixin, Base):
     """A part fitted in an asset; a replaced key part carries its own warranty start."""
 
     __tablename__ = "installed_parts"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-import dispatch.models  # noqa: F401  (imports every model onto Base.metadata)
+import db.audit  # noqa: F401  (imports every model onto Base.metadata)
+import dispatch.models  # noqa: F401
 import inventory.models  # noqa: F401
 from db.base import Base
 

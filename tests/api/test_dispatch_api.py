@@ -96,3 +96,41 @@ def test_engineers_may_not_ask(client: TestClient, ids: Ids) -> None:
         headers={"X-API-Key": key_for(Role.ENGINEER)},
     )
     assert response.status_code == 403
+
+
+def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/assignments",
+        json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu, "pinned": True},
+        headers=DISPATCHER,
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["engineer_id"] == ids.haizhu
+    assert body["status"] == "active"
+    assert body["pinned"] is True
+    assert len(body["reservation_ids"]) == 1
+    assert body["option"]["parts"]["depot_id"] == ids.depot
+    ticket = client.get(f"/v1/tickets/{ids.ticket}", headers=DISPATCHER).json()
+    assert (ticket["status"], ticket["engineer_id"]) == ("assigned", ids.haizhu)
+    again = client.post(
+        "/v1/dispatch/assignments",
+        json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu},
+        headers=DISPATCHER,
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:spares:problem:assignment-conflict"
+
+
+def test_refusal_names_the_next_best_and_writes_nothing(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/assignments",
+        json={"ticket_id": ids.ticket, "engineer_id": ids.yuexiu},
+        headers=DISPATCHER,
+    )
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["next_best"]["engineer_id"] == ids.haizhu
+    assert "skill" in problem["detail"]
+    ticket = client.get(f"/v1/tickets/{ids.ticket}", headers=DISPATCHER).json()
+    assert ticket["status"] == "new"

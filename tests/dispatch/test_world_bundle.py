@@ -523,6 +523,10 @@ SEED_ROWS: dict[str, dict[str, str]] = {
                                 ordered_at=_WHEN, expected_at=_WHEN),
     "shipments.csv": dict(id="1", from_depot_id="1", to_depot_id="2", part_id="1", quantity="1",
                           requested_at=_WHEN, ship_by=_WHEN, transit_min="60"),
+    "assignments.csv": dict(id="1", ticket_id="1", engineer_id="1", status="active",
+                            departs_at=_WHEN, arrives_at="2026-11-02T02:00:00+00:00",
+                            fixes_at="2026-11-02T03:00:00+00:00", parts_source="none",
+                            pinned="false", created_at=_WHEN, created_by_id="1"),
 }  # fmt: skip
 CHECK_CASES |= {
     "ck_stock_levels_returns_nonnegative": ("stock_levels.csv", 1, {"returns": "-1"}),
@@ -531,6 +535,12 @@ CHECK_CASES |= {
     "ck_shipments_quantity_positive": ("shipments.csv", 1, {"quantity": "0"}),
     "ck_shipments_transit_nonnegative": ("shipments.csv", 1, {"transit_min": "-1"}),
     "ck_shipments_one_destination": ("shipments.csv", 1, {"to_site_id": "1"}),
+    "ck_assignments_arrives_after_departure": (
+        "assignments.csv", 1, {"arrives_at": "2026-11-02T00:00:00+00:00"}
+    ),  # fmt: skip
+    "ck_assignments_fixed_after_arrival": (
+        "assignments.csv", 1, {"fixes_at": "2026-11-02T01:30:00+00:00"}
+    ),  # fmt: skip
 }
 
 

@@ -1,0 +1,204 @@
+"""Confirming who goes: the one path to "assigned" (the plan issues reuse it).
+
+In one transaction: the ticket answers (if it had not yet) and becomes assigned through the
+lifecycle, the engineer's schedule gets an active assignment, the parts are reserved at the
+van or depot of the chosen option (or a shipment is opened), and the decision is logged with
+the alternatives of that moment. If anything fails (the part was taken meanwhile), the error
+carries the next best option and the caller's rollback leaves nothing written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from db import User
+from dispatch.errors import AssignmentConflict, NotFoundError
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Contract,
+    LogKind,
+    PromisePolicy,
+    Site,
+    Ticket,
+    TicketStatus,
+)
+from dispatch.recommend import MAX_OPTIONS, TicketRecommendation, recommend_ticket
+from dispatch.tickets import log_entry, transition
+from inventory.reservations import ReserveLine, reserve
+from inventory.shipments import ship_to_site
+from inventory.stock import Who
+from inventory.stock_errors import InsufficientStock
+
+ASSIGNABLE = frozenset({TicketStatus.NEW, TicketStatus.RESPONDED})
+
+
+@dataclass(frozen=True, eq=False)
+class Confirmed:
+    """The assignment written, with the option it realises."""
+
+    assignment: Assignment
+    option: opt.Option
+    result: TicketRecommendation
+    reservation_ids: tuple[int, ...]
+    shipment_id: int | None
+
+
+def confirm_assignment(
+    session: Session,
+    *,
+    ticket_id: int,
+    engineer_id: int,
+    user: User,
+    now: datetime,
+    travel: opt.TravelTimes,
+    pinned: bool = False,
+) -> Confirmed:
+    """Assign `engineer_id` to the ticket with his current best option, or refuse with why."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    if ticket.status not in ASSIGNABLE:
+        raise AssignmentConflict(ticket_id, f"the ticket is {ticket.status}, not new or responded")
+    result = recommend_ticket(
+        session, ticket_id=ticket_id, now=now, travel=travel, limit=MAX_OPTIONS
+    )
+    option = next((o for o in result.recommendation.options if o.engineer_id == engineer_id), None)
+    if option is None:
+        raise AssignmentConflict(ticket_id, _why_not(result, engineer_id), _next_best(result))
+    policy = _policy(session, ticket.site_id)
+    try:
+        reservations, shipment_id = _secure_parts(
+            session, ticket, option, result, user=user, now=now, policy=policy
+        )
+    except InsufficientStock as exc:
+        fresh = recommend_ticket(session, ticket_id=ticket_id, now=now, travel=travel)
+        raise AssignmentConflict(
+            ticket_id, f"the part was taken meanwhile: {exc}", _next_best(fresh)
+        ) from exc
+    if ticket.status is TicketStatus.NEW:
+        transition(session, ticket_id=ticket_id, target=TicketStatus.RESPONDED, user=user,
+                   now=now, reason="answered with an assignment")  # fmt: skip
+    assignment = _write_assignment(session, ticket, option, result, user, now, pinned, shipment_id)
+    ticket.engineer_id = engineer_id
+    transition(session, ticket_id=ticket_id, target=TicketStatus.ASSIGNED, user=user, now=now,
+               reason=f"assigned to engineer {engineer_id}", via_dispatch=True)  # fmt: skip
+    log_entry(session, ticket, user=user, at=now, kind=LogKind.DECISION,
+              reason=option.reason, details=_decision(result, option))  # fmt: skip
+    session.flush()
+    return Confirmed(assignment, option, result, reservations, shipment_id)
+
+
+def _policy(session: Session, site_id: int) -> PromisePolicy:
+    stmt = (
+        select(PromisePolicy)
+        .join(Contract, Contract.policy_id == PromisePolicy.id)
+        .join(Site, Site.contract_id == Contract.id)
+        .where(Site.id == site_id)
+    )
+    return session.scalars(stmt).one()
+
+
+def _secure_parts(
+    session: Session,
+    ticket: Ticket,
+    option: opt.Option,
+    result: TicketRecommendation,
+    *,
+    user: User,
+    now: datetime,
+    policy: PromisePolicy,
+) -> tuple[tuple[int, ...], int | None]:
+    """Reserve what the option uses where it takes it from; open a shipment if it ships."""
+    plan = option.parts
+    lines = [
+        ReserveLine(u.part_id, u.qty, substitute_for=u.line_part_id if u.substitute else None)
+        for u in plan.uses
+    ]
+    if not lines:
+        return (), None
+    depot_id = plan.depot_id
+    if plan.source is opt.PartsSource.VAN:
+        depot_id = result.snapshot.van_depot_of.get(option.engineer_id)
+    if depot_id is None:  # shipped by a supplier or partner: their stock is not ours to hold
+        return (), None
+    held = reserve(session=session, depot_id=depot_id, lines=lines, user_id=user.id, now=now,
+                   ticket_id=ticket.id, lifetime_min=policy.reservation_lifetime_min)  # fmt: skip
+    shipment_id = None
+    if plan.source is opt.PartsSource.SHIPMENT and plan.part_arrives_at is not None:
+        ships = plan.ships_at if plan.ships_at is not None else 0
+        transit_min = max(0, (plan.part_arrives_at - ships) // 60)
+        for hold in held:
+            shipment = ship_to_site(
+                session=session, from_depot_id=depot_id, site_id=ticket.site_id,
+                part_id=hold.part_id, quantity=hold.quantity, requested_at=now,
+                transit_min=transit_min, who=Who(user.id, now), reservation_id=hold.id,
+                ticket_id=ticket.id, ship_within_min=policy.ship_within_min,
+            )  # fmt: skip
+            shipment_id = shipment_id or shipment.id
+    return tuple(h.id for h in held), shipment_id
+
+
+def _write_assignment(
+    session: Session,
+    ticket: Ticket,
+    option: opt.Option,
+    result: TicketRecommendation,
+    user: User,
+    now: datetime,
+    pinned: bool,
+    shipment_id: int | None,
+) -> Assignment:
+    at = result.snapshot.at
+    assignment = Assignment(
+        ticket_id=ticket.id, engineer_id=option.engineer_id, status=AssignmentStatus.ACTIVE,
+        departs_at=at(option.departs_at), arrives_at=at(option.arrives_at),
+        fixes_at=at(option.fixes_at), parts_source=str(option.parts.source),
+        depot_id=option.parts.depot_id, supplier_id=option.parts.supplier_id,
+        shipment_id=shipment_id, pinned=pinned, created_at=now, created_by_id=user.id,
+    )  # fmt: skip
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def _brief(result: TicketRecommendation, o: opt.Option) -> dict[str, Any]:
+    return {
+        "engineer_id": o.engineer_id,
+        "engineer": result.snapshot.engineer_names.get(o.engineer_id, ""),
+        "arrives_at": result.snapshot.at(o.arrives_at).isoformat(),
+        "keeps_all_promises": o.keeps_all,
+        "parts": str(o.parts.source),
+        "reason": o.reason,
+    }
+
+
+def _decision(result: TicketRecommendation, chosen: opt.Option) -> dict[str, Any]:
+    """What was chosen and what else was on the table, so a dispute can be answered later."""
+    rec = result.recommendation
+    return {
+        "chosen": _brief(result, chosen),
+        "alternatives": [_brief(result, o) for o in rec.options if o is not chosen],
+        "excluded": [
+            {"engineer_id": x.engineer_id, "reason": str(x.reason), "detail": x.detail}
+            for x in rec.excluded
+        ],
+    }
+
+
+def _why_not(result: TicketRecommendation, engineer_id: int) -> str:
+    for x in result.recommendation.excluded:
+        if x.engineer_id == engineer_id:
+            return f"engineer {engineer_id} is not an option: {x.reason} ({x.detail})"
+    return f"engineer {engineer_id} is not an option for this ticket"
+
+
+def _next_best(result: TicketRecommendation) -> dict[str, Any] | None:
+    best = result.recommendation.best
+    return None if best is None else _brief(result, best)
