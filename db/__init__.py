@@ -10,12 +10,15 @@ timestamps in UTC, the migration runner, and the identity model (`User`,
 from db.base import Base, IdMixin
 from db.engine import make_engine, make_sessionmaker
 from db.identity import Role, User, create_user, find_active_user, hash_api_key, new_api_key
+from db.jobs import Job, JobStatus
 from db.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from db.types import UTCDateTime, enum_column
 
 __all__ = [
     "Base",
     "IdMixin",
+    "Job",
+    "JobStatus",
     "Role",
     "UTCDateTime",
     "enum_column",

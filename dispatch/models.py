@@ -424,3 +424,35 @@ class Assignment(IdMixin, Base):
         CheckConstraint("arrives_at >= departs_at", name="arrives_after_departure"),
         CheckConstraint("fixes_at >= arrives_at", name="fixed_after_arrival"),
     )
+
+
+class PlanStage(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class Plan(IdMixin, Base):
+    """A region's route plan as the solver returned it (JSON), and its stage.
+
+    Drafts are compared with the published plan and published through the assignment
+    service; a newer published plan supersedes the older one.
+    """
+
+    __tablename__ = "plans"
+
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    stage: Mapped[PlanStage] = mapped_column(
+        enum_column(PlanStage, "plan_stage"), default=PlanStage.DRAFT
+    )
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    ticket_ids: Mapped[list[int]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    quality: Mapped[str | None] = mapped_column(String(16))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -387,3 +387,29 @@ class IdempotencyKey(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+
+class QuoteKind(enum.StrEnum):
+    QUOTE = "quote"  # before the work, from the parts expected
+    FINAL = "final"  # after the fix, from the parts actually used
+
+
+class Quote(IdMixin, Base):
+    """A priced repair, stored with its ticket: every line says which rule priced it."""
+
+    __tablename__ = "quotes"
+
+    # By table name: tickets are dispatch's, and inventory never imports dispatch.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
+    kind: Mapped[QuoteKind] = mapped_column(enum_column(QuoteKind, "quote_kind"))
+    cause: Mapped[str] = mapped_column(String(32))
+    on_date: Mapped[date] = mapped_column(Date())
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money)
+    warranty_job: Mapped[bool]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("total >= 0", name="total_nonnegative"),)

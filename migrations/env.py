@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 import db.audit  # noqa: F401  (imports every model onto Base.metadata)
+import db.jobs  # noqa: F401
 import dispatch.models  # noqa: F401
 import inventory.models  # noqa: F401
 from db.base import Base

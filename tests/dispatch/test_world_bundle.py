@@ -527,6 +527,9 @@ SEED_ROWS: dict[str, dict[str, str]] = {
                             departs_at=_WHEN, arrives_at="2026-11-02T02:00:00+00:00",
                             fixes_at="2026-11-02T03:00:00+00:00", parts_source="none",
                             pinned="false", created_at=_WHEN, created_by_id="1"),
+    "quotes.csv": dict(id="1", ticket_id="1", kind="quote", cause="normal_fault",
+                       on_date="2026-11-02", currency="CNY", total="0.00", warranty_job="true",
+                       lines="[]", created_at=_WHEN),
 }  # fmt: skip
 CHECK_CASES |= {
     "ck_stock_levels_returns_nonnegative": ("stock_levels.csv", 1, {"returns": "-1"}),
@@ -538,6 +541,7 @@ CHECK_CASES |= {
     "ck_assignments_arrives_after_departure": (
         "assignments.csv", 1, {"arrives_at": "2026-11-02T00:00:00+00:00"}
     ),  # fmt: skip
+    "ck_quotes_total_nonnegative": ("quotes.csv", 1, {"total": "-1.00"}),
     "ck_assignments_fixed_after_arrival": (
         "assignments.csv", 1, {"fixes_at": "2026-11-02T01:30:00+00:00"}
     ),  # fmt: skip
