@@ -19,15 +19,22 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# A twin request committed its idempotency key between our read and our lock (see
+# inventory.idempotency): running again finds the key and replays its response.
+RETRYABLE_UNIQUE = frozenset({"uq_idempotency_keys_user_id_key"})
 DEFAULT_RETRIES = 5
 WRITE_OPTIONS = {"sqlite_begin": "IMMEDIATE"}
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for a serialization failure or a deadlock: the transaction may simply run again."""
+    """True when the transaction may simply run again: serialization failure, deadlock,
+    or a twin's idempotency key committed under our feet."""
     if not isinstance(exc, DBAPIError):
         return False
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate == "23505":
+        diag = getattr(exc.orig, "diag", None)
+        return getattr(diag, "constraint_name", None) in RETRYABLE_UNIQUE
     return sqlstate in RETRYABLE_SQLSTATES
 
 

@@ -22,9 +22,21 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from inventory.models import IdempotencyKey, IdempotencyStatus
@@ -36,6 +48,22 @@ from inventory.stock_errors import (
 )
 
 KEEP = timedelta(hours=24)
+_KEYS = cast(Table, IdempotencyKey.__table__)
+# Built once: every stock-changing request runs one of them.
+_LOCK_AND_LOOKUP = text(
+    "SELECT pg_try_advisory_xact_lock(:user_id, hashtext(:key)) AS got, k.id, k.fingerprint,"
+    " k.status, k.response_status, k.response_body, k.expires_at"
+    " FROM (SELECT 1) AS one LEFT JOIN idempotency_keys AS k"
+    " ON k.user_id = :user_id AND k.key = :key"
+).columns(
+    got=Boolean(), id=Integer(), fingerprint=String(), status=_KEYS.c.status.type,
+    response_status=Integer(), response_body=_KEYS.c.response_body.type,
+    expires_at=_KEYS.c.expires_at.type,
+)  # fmt: skip
+_LOOKUP = select(
+    _KEYS.c.id, _KEYS.c.fingerprint, _KEYS.c.status, _KEYS.c.response_status,
+    _KEYS.c.response_body, _KEYS.c.expires_at,
+).where(_KEYS.c.user_id == bindparam("user_id"), _KEYS.c.key == bindparam("key"))  # fmt: skip
 MAX_KEY_LENGTH = 255
 
 
@@ -52,10 +80,13 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """This request owns the key; `complete` stores its response in the same transaction."""
+    """This request owns the key; `complete` stores it with the response, in its transaction."""
 
-    id: int
+    user_id: int
     key: str
+    fingerprint: str
+    now: datetime
+    stale_id: int | None = None  # an expired row of the same key, replaced on completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,57 +97,60 @@ class StoredResponse:
     body: Any
 
 
-def _lock_key(session: Session, user_id: int, key: str) -> None:
-    """Own the key for this transaction, or report that a twin holds it (PostgreSQL only)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    got = session.execute(
-        text("SELECT pg_try_advisory_xact_lock(:user_id, hashtext(:key))"),
-        {"user_id": user_id, "key": key},
-    ).scalar_one()
-    if not got:
-        raise IdempotencyKeyInFlight(key)
+def _locked_lookup(connection: Connection, params: dict[str, Any]) -> tuple[bool, Any]:
+    """Try the key's advisory lock and read the key, in one round trip (PostgreSQL).
+
+    The statement's snapshot is taken before the lock: a twin that commits in between
+    is not seen, runs again here, and its key's INSERT then fails on the unique key.
+    `db.transactions.is_retryable` treats that as "run again", and the rerun replays.
+    """
+    row = connection.execute(_LOCK_AND_LOOKUP, params).one()
+    found = None if row.id is None else row
+    return bool(row.got), found
 
 
 def claim(
     *, session: Session, user_id: int, key: str | None, fingerprint: str, now: datetime
 ) -> Claim | StoredResponse:
-    """Claim `key` for this request, or return the stored response of its finished twin."""
+    """Claim `key` for this request, or return the stored response of its finished twin.
+
+    Nothing is written yet: the key is stored by `complete`, with the response, so the
+    stored key and the change it guards commit together (one row, no in-flight state
+    for anyone to see; the advisory lock or SQLite's write lock guards the window).
+    """
     if not key:
         raise IdempotencyKeyMissing()
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidMovement("Idempotency-Key", f"at most {MAX_KEY_LENGTH} characters")
-    _lock_key(session, user_id, key)
-    k = IdempotencyKey
-    found = session.execute(
-        select(k.id, k.fingerprint, k.status, k.response_status, k.response_body, k.expires_at)
-        .where(k.user_id == user_id, k.key == key)
-    ).one_or_none()  # fmt: skip
-    if found is not None and found.expires_at > now:
-        if found.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(key)
-        if found.status != IdempotencyStatus.DONE:
+    params = {"user_id": user_id, "key": key}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        got, found = _locked_lookup(connection, params)
+        if not got:
             raise IdempotencyKeyInFlight(key)
-        return StoredResponse(found.response_status, found.response_body)
-    if found is not None:  # expired: the key may be used afresh
-        session.execute(delete(k).where(k.id == found.id))
-    new_id = session.execute(
-        insert(k)
-        .values(user_id=user_id, key=key, fingerprint=fingerprint,
-                status=IdempotencyStatus.IN_FLIGHT, created_at=now, expires_at=now + KEEP)
-        .returning(k.id)
-    ).scalar_one()  # fmt: skip
-    return Claim(int(new_id), key)
+    else:  # SQLite: BEGIN IMMEDIATE already made this the only writer
+        found = connection.execute(_LOOKUP, params).one_or_none()
+    if found is None:
+        return Claim(user_id, key, fingerprint, now)
+    if found.expires_at <= now:  # kept long enough: the key may be used afresh
+        return Claim(user_id, key, fingerprint, now, stale_id=found.id)
+    if found.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(key)
+    if found.status != IdempotencyStatus.DONE:  # pragma: no cover - never committed so
+        raise IdempotencyKeyInFlight(key)
+    return StoredResponse(found.response_status, found.response_body)
 
 
 def complete(*, session: Session, claim: Claim, status: int, body: Any) -> None:
-    """Store the response given for the claimed key (before the transaction commits)."""
-    session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claim.id)
-        .values(status=IdempotencyStatus.DONE, response_status=status, response_body=body)
-        .execution_options(synchronize_session=False)
-    )
+    """Store the claimed key with its response (before the transaction commits)."""
+    if claim.stale_id is not None:
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.stale_id))
+    session.connection().execute(
+        insert(_KEYS),
+        dict(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint,
+             status=IdempotencyStatus.DONE, response_status=status, response_body=body,
+             created_at=claim.now, expires_at=claim.now + KEEP),
+    )  # fmt: skip
 
 
 def purge_expired(*, session: Session, now: datetime) -> int:

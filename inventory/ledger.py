@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import cast
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Table, Update, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,14 +61,39 @@ class Posting:
     refs: Refs = Refs()
 
 
+_STOCK = cast(Table, StockLevel.__table__)
+_LEDGER = cast(Table, LedgerEntry.__table__)
+COUNTERS = ("on_hand", "reserved", "in_transit", "on_order", "returns")
+Shape = tuple[tuple[str, int], ...]
+
+_AVAILABLE = select(_STOCK.c.on_hand - _STOCK.c.reserved).where(
+    _STOCK.c.depot_id == bindparam("depot_id"), _STOCK.c.part_id == bindparam("part_id")
+)
+
+
 def available(session: Session, *, depot_id: int, part_id: int) -> int:
     """On hand minus reserved as stored (0 when the depot holds no row for the part)."""
-    row = session.execute(
-        select(StockLevel.on_hand - StockLevel.reserved).where(
-            StockLevel.depot_id == depot_id, StockLevel.part_id == part_id
-        )
-    ).scalar_one_or_none()
+    params = {"depot_id": depot_id, "part_id": part_id}
+    row = session.connection().execute(_AVAILABLE, params).scalar_one_or_none()
     return int(row or 0)
+
+
+@cache
+def _guarded(shape: Shape) -> Update:
+    """The conditional UPDATE for one shape of delta (which counters move, which way).
+
+    Built once per shape with bound parameters: the reservation path runs it per
+    request, and building SQL expressions costs more than sending them.
+    """
+    c = _STOCK.c
+    values = {name: c[name] + bindparam(f"d_{name}") for name, _ in shape}
+    guards = [c.depot_id == bindparam("b_depot"), c.part_id == bindparam("b_part")]
+    moving = dict(shape)
+    # Only counters that go down need a guard; increases can never break a CHECK.
+    if moving.get("reserved", 0) > 0 or moving.get("on_hand", 0) < 0:
+        guards.append(c.on_hand - c.reserved >= bindparam("need"))
+    guards += [c[name] >= -bindparam(f"d_{name}") for name, sign in shape if sign < 0]
+    return update(_STOCK).where(and_(*guards)).values(values)
 
 
 def apply(session: Session, *, depot_id: int, part_id: int, delta: Delta) -> bool:
@@ -74,35 +101,15 @@ def apply(session: Session, *, depot_id: int, part_id: int, delta: Delta) -> boo
 
     Callers that apply one delta for several entries write those entries with `append`.
     """
-    d, s = delta, StockLevel
-    stmt = (
-        update(s)
-        .where(s.depot_id == depot_id, s.part_id == part_id)
-        .values(
-            on_hand=s.on_hand + d.on_hand,
-            reserved=s.reserved + d.reserved,
-            in_transit=s.in_transit + d.in_transit,
-            on_order=s.on_order + d.on_order,
-            returns=s.returns + d.returns,
-        )
-    )
-    guards = []
-    # Only the counters that go down need a guard; increases can never break a CHECK.
-    if d.reserved - d.on_hand > 0:
-        guards.append(s.on_hand - s.reserved >= d.reserved - d.on_hand)
-    for column, change in (
-        (s.on_hand, d.on_hand),
-        (s.reserved, d.reserved),
-        (s.in_transit, d.in_transit),
-        (s.on_order, d.on_order),
-        (s.returns, d.returns),
-    ):
-        if change < 0:
-            guards.append(column >= -change)
-    if guards:
-        stmt = stmt.where(and_(*guards))
-    result = session.execute(stmt.execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    moves = {name: getattr(delta, name) for name in COUNTERS if getattr(delta, name)}
+    if not moves:
+        return True
+    shape = tuple((name, 1 if n > 0 else -1) for name, n in moves.items())
+    params = {f"d_{name}": n for name, n in moves.items()}
+    params |= {"b_depot": depot_id, "b_part": part_id}
+    params["need"] = delta.reserved - delta.on_hand
+    result = session.connection().execute(_guarded(shape), params)
+    return bool(result.rowcount)
 
 
 def _create_row(session: Session, depot_id: int, part_id: int) -> None:
@@ -158,7 +165,8 @@ def append(session: Session, postings: list[Posting]) -> None:
         for p in postings
     ]
     if rows:
-        session.execute(insert(LedgerEntry), rows)
+        # Core, not the ORM's bulk path: the entries are never loaded back as objects.
+        session.connection().execute(insert(_LEDGER), rows)
 
 
 def open_balances(session: Session, *, at: datetime, user_id: int | None = None) -> int:

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from inventory import ledger
 from inventory.ledger import Delta, Posting, Refs
 from inventory.models import (
     Depot,
+    LedgerEntry,
     LedgerKind,
     Part,
     PartSubstitute,
@@ -39,6 +41,13 @@ from inventory.stock_errors import (
     UnknownReservation,
 )
 
+_HOLDS = cast(Table, Reservation.__table__)
+_STOCK = cast(Table, StockLevel.__table__)
+_ROWS = select(_STOCK.c.part_id, _STOCK.c.id).where(
+    _STOCK.c.depot_id == bindparam("depot_id"),
+    _STOCK.c.part_id.in_(bindparam("part_ids", expanding=True)),
+)
+
 # The default policy's hold (PromisePolicy.reservation_lifetime_min); callers pass the
 # ticket's own policy value when there is one.
 DEFAULT_LIFETIME_MIN = 240
@@ -53,16 +62,15 @@ class ReserveLine:
     substitute_for: int | None = None
 
 
-def _check_lines(session: Session, depot_id: int, lines: Sequence[ReserveLine]) -> None:
+def _check_lines(session: Session, lines: Sequence[ReserveLine], lifetime_min: int) -> None:
+    """Rules that need no stock row; depots and parts are checked only when a row is missing."""
     if not lines:
         raise InvalidMovement("lines", "reserve at least one part")
-    if session.get(Depot, depot_id) is None:
-        raise UnknownDepot(depot_id)
+    if lifetime_min < 1:
+        raise InvalidMovement("expires_in_min", "must be at least 1 minute")
     for i, line in enumerate(lines):
         if line.quantity < 1:
             raise InvalidMovement(f"lines.{i}.quantity", "must be at least 1")
-        if session.get(Part, line.part_id) is None:
-            raise UnknownPart(line.part_id)
         if line.substitute_for is not None and not _is_substitute(
             session, line.substitute_for, line.part_id
         ):
@@ -70,6 +78,14 @@ def _check_lines(session: Session, depot_id: int, lines: Sequence[ReserveLine]) 
             raise InvalidMovement(f"lines.{i}.substitute_for", reason)
     if len({line.part_id for line in lines}) != len(lines):
         raise InvalidMovement("lines", "name each part once")
+
+
+def _missing_row(session: Session, depot_id: int, part_id: int) -> None:
+    """A depot without a row for the part: unknown depot or part, or simply none in stock."""
+    if session.get(Depot, depot_id) is None:
+        raise UnknownDepot(depot_id)
+    if session.get(Part, part_id) is None:
+        raise UnknownPart(part_id)
 
 
 def _is_substitute(session: Session, part_id: int, substitute_id: int) -> bool:
@@ -109,18 +125,10 @@ def expire_row(session: Session, *, depot_id: int, part_id: int, now: datetime) 
     return len(expired)
 
 
-def _row_order(session: Session, depot_id: int, lines: Sequence[ReserveLine]) -> list[ReserveLine]:
-    """Lines sorted by their stock row's primary key (rows the depot lacks go last)."""
-    ids = dict(
-        session.execute(
-            select(StockLevel.part_id, StockLevel.id).where(
-                StockLevel.depot_id == depot_id,
-                StockLevel.part_id.in_([line.part_id for line in lines]),
-            )
-        ).all()
-    )
-    big = 2**63
-    return sorted(lines, key=lambda line: (ids.get(line.part_id, big), line.part_id))
+def _stock_rows(session: Session, depot_id: int, lines: Sequence[ReserveLine]) -> dict[int, int]:
+    """Stock row id per part at the depot (rows that exist only)."""
+    params = {"depot_id": depot_id, "part_ids": [ln.part_id for ln in lines]}
+    return dict(session.connection().execute(_ROWS, params).all())
 
 
 def substitutes_available(
@@ -151,25 +159,62 @@ def reserve(
     ticket_id: int | None = None,
     lifetime_min: int = DEFAULT_LIFETIME_MIN,
 ) -> list[Reservation]:
-    """Hold stock for a ticket until `now + lifetime_min`; all lines or none."""
-    _check_lines(session, depot_id, lines)
-    if lifetime_min < 1:
-        raise InvalidMovement("expires_in_min", "must be at least 1 minute")
+    """Hold stock for a ticket until `now + lifetime_min`; all lines or none.
+
+    The holds and their ledger entries are written first and the guarded UPDATEs come
+    last, in stock-row order: a hot row stays locked only from its UPDATE to the commit.
+    A refused line makes the caller roll the whole transaction back (nothing is kept).
+    """
+    _check_lines(session, lines, lifetime_min)
+    rows = _stock_rows(session, depot_id, lines)
+    for line in lines:
+        if line.part_id not in rows:
+            _missing_row(session, depot_id, line.part_id)
+    held = _write_holds(session, depot_id, lines, user_id, now, ticket_id, lifetime_min)
     short: list[ShortLine] = []
-    for line in _row_order(session, depot_id, lines):
-        expire_row(session, depot_id=depot_id, part_id=line.part_id, now=now)
-        delta = Delta(reserved=line.quantity)
-        if not ledger.apply(session, depot_id=depot_id, part_id=line.part_id, delta=delta):
+    applied: list[ReserveLine] = []
+    for line in sorted(lines, key=lambda ln: rows.get(ln.part_id, 2**63)):
+        if line.part_id in rows and _hold(session, depot_id, line, now):
+            applied.append(line)
+        else:
             have = ledger.available(session, depot_id=depot_id, part_id=line.part_id)
             short.append(ShortLine(depot_id, line.part_id, line.quantity, have))
     if short:
+        _undo(session, depot_id, held, applied)
         offers = [
             offer
             for line in short
             for offer in substitutes_available(session, depot_id=depot_id, part_id=line.part_id)
         ]
         raise InsufficientStock(short, offers)
-    return _write_holds(session, depot_id, lines, user_id, now, ticket_id, lifetime_min)
+    return held
+
+
+def _undo(
+    session: Session, depot_id: int, held: list[Reservation], applied: list[ReserveLine]
+) -> None:
+    """Take back a refused request's holds, so the service itself writes nothing on refusal.
+
+    (Released expired holds stay released: that is the sweeper's work done early.)
+    """
+    for line in applied:
+        ledger.apply(session, depot_id=depot_id, part_id=line.part_id,
+                     delta=Delta(reserved=-line.quantity))  # fmt: skip
+    ids = [h.id for h in held]
+    session.execute(delete(LedgerEntry).where(LedgerEntry.reservation_id.in_(ids)))
+    session.execute(delete(Reservation).where(Reservation.id.in_(ids)))
+    for h in held:
+        session.expunge(h)
+
+
+def _hold(session: Session, depot_id: int, line: ReserveLine, now: datetime) -> bool:
+    """Reserve on one row; refused, release its expired holds (they never block) and retry."""
+    delta = Delta(reserved=line.quantity)
+    if ledger.apply(session, depot_id=depot_id, part_id=line.part_id, delta=delta):
+        return True
+    if not expire_row(session, depot_id=depot_id, part_id=line.part_id, now=now):
+        return False
+    return ledger.apply(session, depot_id=depot_id, part_id=line.part_id, delta=delta)
 
 
 def _write_holds(
@@ -188,7 +233,14 @@ def _write_holds(
          "expires_at": expires, "created_at": now, "created_by_id": user_id}
         for ln in lines
     ]  # fmt: skip
-    held = list(session.scalars(insert(Reservation).returning(Reservation), rows))
+    # Core INSERT ... RETURNING, then the rows as persistent objects (no ORM flush needed).
+    returned = session.connection().execute(insert(_HOLDS).returning(*_HOLDS.c), rows).all()
+    held = []
+    for row in returned:
+        hold = Reservation(**row._mapping)
+        make_transient_to_detached(hold)
+        session.add(hold)
+        held.append(hold)
     postings = [
         Posting(LedgerKind.RESERVATION, depot_id, h.part_id, Delta(reserved=h.quantity), user_id,
                 now, "reserved", Refs(reservation_id=h.id, ticket_id=ticket_id))

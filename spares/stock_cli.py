@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 import db
 import dispatch.models  # noqa: F401 (every table on the metadata: stock rows point at tickets)
 from db.transactions import run_in_transaction
-from inventory import reservations, shipments, stock
+from inventory import idempotency, reservations, shipments, stock
 from inventory.errors import InventoryError
 from inventory.verify import verify
 
@@ -72,9 +72,13 @@ def verify_cmd(ctx: typer.Context) -> None:
 
 @stock_app.command("sweep")
 def sweep_cmd(ctx: typer.Context) -> None:
-    """Release expired reservations into the ledger (the worker runs this too)."""
+    """Release expired reservations into the ledger and forget idempotency keys past 24 h.
+
+    A plain function call: the worker (`spares worker`, a later issue) will run the same.
+    """
     n = _run(ctx, None, lambda s, who: reservations.sweep_expired(session=s, now=who.now))
-    console.print(f"released {n} expired reservation(s)")
+    keys = _run(ctx, None, lambda s, who: idempotency.purge_expired(session=s, now=who.now))
+    console.print(f"released {n} expired reservation(s); forgot {keys} idempotency key(s)")
 
 
 @stock_app.command("reserve")
