@@ -162,6 +162,13 @@ class ShipmentFilterIn(BaseModel):
     margin_min: Minutes = Field(0, description="'will miss': ship_by within this many minutes")
 
 
+class OrderCreate(WriteModel):
+    supplier_id: Id
+    depot_id: Id
+    part_id: Id
+    quantity: Quantity
+
+
 class OrderRead(ReadModel):
     id: int
     supplier_id: int

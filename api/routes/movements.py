@@ -10,6 +10,8 @@ from api.schemas import IdPath
 from api.stock_schemas import (
     AdjustmentCreate,
     AdjustmentRead,
+    OrderCreate,
+    OrderRead,
     ReceiptCreate,
     ReceiptRead,
     ReturnCreate,
@@ -67,3 +69,10 @@ def ship(session: SessionDep, user: CurrentUser, now: NowDep, shipment_id: IdPat
     sent = shipments.dispatch_shipment(session=session, shipment_id=shipment_id,
                                        who=Who(user.id, now))  # fmt: skip
     return ShipmentRead.model_validate(sent)
+
+
+@router.post("/orders", status_code=CREATED, dependencies=[WAREHOUSE, IDEMPOTENT])
+def order(body: OrderCreate, session: SessionDep, user: CurrentUser, now: NowDep) -> OrderRead:
+    """Order from a supplier or partner: on order now, due after its lead time."""
+    placed = shipments.order(session=session, who=Who(user.id, now), **body.model_dump())
+    return OrderRead.model_validate(placed)

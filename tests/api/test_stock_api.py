@@ -217,3 +217,27 @@ class TestMovementsApi:
                                           "to_depot_id": world["dgz"], "part_id": world["psu"],
                                           "quantity": 1, "transit_min": 0})  # fmt: skip
         assert got.status_code == 422
+
+
+@pytest.mark.usefixtures("world")
+class TestOrdersApi:
+    def test_order_then_receive_it(
+        self, client: TestClient, world: World, api_engine: Engine
+    ) -> None:
+        from inventory.models import Supplier, SupplierKind
+
+        with Session(api_engine) as s, s.begin():
+            supplier = Supplier(code="SUP-API", name="Supplier", kind=SupplierKind.PARTNER,
+                                lat=None, lon=None, lead_time_hours=24)  # fmt: skip
+            s.add(supplier)
+            s.flush()
+            supplier_id = supplier.id
+        body = {"supplier_id": supplier_id, "depot_id": world["dgz"], "part_id": world["odd"],
+                "quantity": 3}  # fmt: skip
+        placed = post(client, "/orders", body)
+        assert placed.status_code == 201, placed.json()
+        rows = client.get(f"/v1/stock?part_id={world['odd']}", headers=auth(Role.WAREHOUSE))
+        assert rows.json()["items"][0]["on_order"] == 3
+        got = post(client, "/receipts", {"order_id": placed.json()["id"]})
+        assert got.json()["order"]["received_at"] is not None
+        assert consistent(api_engine)
