@@ -39,6 +39,7 @@ from api.routes import (
     ticket_types,
     tickets,
     users,
+    warranty,
     world,
 )
 from api.settings import Settings
@@ -73,6 +74,7 @@ _V1_ROUTERS = (
     movements.router,
     dispatch.router,
     audit.router,
+    warranty.router,
 )
 
 

@@ -41,6 +41,8 @@ from dispatch.models import (
 )
 from dispatch.models import TicketStatus as S
 from dispatch.promises import SeverityOffsets, compute_deadlines
+from dispatch.quotes import final_price
+from dispatch.warranty_service import swap_parts_on_fix
 from inventory.models import Asset, Part, ProductLine, Reservation, ReservationStatus
 from inventory.reservations import release
 
@@ -275,8 +277,12 @@ def transition(
     if event_field is not None and getattr(ticket, event_field) is None:
         setattr(ticket, event_field, now)
     ticket.status = target
+    details: dict[str, Any] | None = (
+        {"satisfaction": satisfaction, "comment": comment} if satisfaction else None
+    )
+    if target is S.FIXED:
+        details = _on_fix(session, ticket, user=user, now=now)
     _follow_assignment(session, ticket, target, user=user, now=now, reason=reason)
-    details = {"satisfaction": satisfaction, "comment": comment} if satisfaction else None
     log_entry(
         session,
         ticket,
@@ -290,6 +296,16 @@ def transition(
     )
     _flush(session, ticket)
     return ticket
+
+
+def _on_fix(session: Session, ticket: Ticket, *, user: User, now: datetime) -> dict[str, Any]:
+    """A fix prices the work from the parts used, then records the swapped parts."""
+    final = final_price(session, ticket, user=user, now=now)
+    swaps = swap_parts_on_fix(session, ticket, user=user, now=now)
+    return {
+        "final_price": None if final is None else f"{final.total} {final.currency}",
+        "swaps": swaps,
+    }
 
 
 # An assignment ends with the work, or is withdrawn (its holds released) when the ticket is
