@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from inventory.warranty import EXCLUDED_CAUSES, Cause, Coverage
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
