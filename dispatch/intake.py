@@ -1,0 +1,222 @@
+"""Ticket intake: validate a report, start its promise clocks from `reported_at`, log it.
+
+Functions take the session keyword-only and only flush: the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import User
+from dispatch.errors import (
+    InvalidTicketError,
+    NotFoundError,
+)
+from dispatch.models import (
+    Channel,
+    Contract,
+    LogKind,
+    PolicySeverity,
+    PromisePolicy,
+    Site,
+    Ticket,
+    TicketPart,
+    TicketSkill,
+    TicketType,
+)
+from dispatch.models import TicketStatus as S
+from dispatch.promises import SeverityOffsets, compute_deadlines
+from dispatch.servicelog import log_entry
+from inventory.models import Asset, Part, ProductLine
+
+# How far in the future a reported time may lie (clock skew of the reporting system).
+REPORTED_AT_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SkillNeed:
+    product_line_id: int
+    min_level: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PartNeed:
+    part_id: int
+    quantity: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TicketIntake:
+    """What a dispatcher (or remote monitoring) reports; skills default from the ticket type."""
+
+    site_id: int
+    ticket_type_id: int
+    severity: str
+    channel: Channel
+    description: str = ""
+    asset_id: int | None = None
+    reported_at: datetime | None = None
+    agreed_arrival_at: datetime | None = None
+    skills: Sequence[SkillNeed] | None = None
+    parts: Sequence[PartNeed] = field(default_factory=tuple)
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    """Load a ticket or raise NotFoundError."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    return ticket
+
+
+def policy_of_site(session: Session, site_id: int) -> PromisePolicy:
+    """The promise policy of a site's contract."""
+    stmt = (
+        select(PromisePolicy)
+        .join(Contract, Contract.policy_id == PromisePolicy.id)
+        .join(Site, Site.contract_id == Contract.id)
+        .where(Site.id == site_id)
+    )
+    policy = session.scalars(stmt).one_or_none()
+    if policy is None:
+        raise NotFoundError("site", site_id)
+    return policy
+
+
+def severity_of(session: Session, policy: PromisePolicy, code: str) -> PolicySeverity:
+    """The policy's level for `code`, or a field error listing the codes it has."""
+    levels = list(
+        session.scalars(
+            select(PolicySeverity)
+            .where(PolicySeverity.policy_id == policy.id)
+            .order_by(PolicySeverity.rank)
+        )
+    )
+    for level in levels:
+        if level.code == code:
+            return level
+    codes = ", ".join(level.code for level in levels)
+    raise InvalidTicketError(
+        "severity", f"{code!r} is not a level of policy {policy.code} (one of: {codes})"
+    )
+
+
+def offsets_of(level: PolicySeverity) -> SeverityOffsets:
+    """The pure clock offsets of a stored severity level."""
+    return SeverityOffsets(
+        respond_min=level.respond_min,
+        depart_min=level.depart_min,
+        arrive_min=level.arrive_min,
+        fix_min=level.fix_min,
+    )
+
+
+def create_ticket(session: Session, intake: TicketIntake, *, user: User, now: datetime) -> Ticket:
+    """Take a ticket in: validate it, start its clocks from `reported_at`, log it."""
+    reported_at = intake.reported_at or now
+    if reported_at > now + REPORTED_AT_TOLERANCE:
+        raise InvalidTicketError("reported_at", f"{reported_at.isoformat()} is in the future")
+    site = session.get(Site, intake.site_id)
+    if site is None:
+        raise InvalidTicketError("site_id", f"site {intake.site_id} does not exist")
+    ticket_type = session.get(TicketType, intake.ticket_type_id)
+    if ticket_type is None:
+        raise InvalidTicketError(
+            "ticket_type_id", f"ticket type {intake.ticket_type_id} does not exist"
+        )
+    _check_asset(session, intake.asset_id, site.id)
+    _check_contract_runs(session, site, reported_at)
+    policy = policy_of_site(session, site.id)
+    level = severity_of(session, policy, intake.severity)
+    deadlines = compute_deadlines(
+        reported_at, offsets_of(level), agreed_arrival=intake.agreed_arrival_at
+    )
+    ticket = Ticket(
+        code=f"T-{uuid.uuid4().hex[:10].upper()}",
+        site_id=site.id,
+        asset_id=intake.asset_id,
+        ticket_type_id=ticket_type.id,
+        severity=level.code,
+        channel=intake.channel,
+        status=S.NEW,
+        description=intake.description,
+        reported_at=reported_at,
+        agreed_arrival_at=intake.agreed_arrival_at,
+        respond_by=deadlines.respond_by,
+        depart_by=deadlines.depart_by,
+        arrive_by=deadlines.arrive_by,
+        fix_by=deadlines.fix_by,
+        created_by_id=user.id,
+    )
+    session.add(ticket)
+    session.flush()
+    skills = intake.skills
+    if skills is None:
+        skills = [SkillNeed(ticket_type.product_line_id, ticket_type.required_level)]
+    _add_needs(session, ticket, skills, intake.parts)
+    log_entry(session, ticket, user=user, at=now, kind=LogKind.CREATED, to_status=S.NEW)
+    return ticket
+
+
+def _check_asset(session: Session, asset_id: int | None, site_id: int) -> None:
+    if asset_id is None:
+        return
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise InvalidTicketError("asset_id", f"asset {asset_id} does not exist")
+    if asset.site_id != site_id:
+        raise InvalidTicketError(
+            "asset_id", f"asset {asset_id} is installed at site {asset.site_id}, not {site_id}"
+        )
+
+
+def _check_contract_runs(session: Session, site: Site, reported_at: datetime) -> None:
+    contract = session.get(Contract, site.contract_id)
+    if contract is None:  # pragma: no cover - the foreign key forbids it
+        raise NotFoundError("contract", site.contract_id)
+    day = reported_at.date()
+    if day < contract.starts_on or (contract.ends_on is not None and day >= contract.ends_on):
+        raise InvalidTicketError(
+            "site_id",
+            f"contract {contract.code} of site {site.code} does not run on {day.isoformat()}"
+            f" ({contract.starts_on.isoformat()} to {contract.ends_on or 'open end'})",
+        )
+
+
+def _add_needs(
+    session: Session, ticket: Ticket, skills: Sequence[SkillNeed], parts: Sequence[PartNeed]
+) -> None:
+    seen_lines: set[int] = set()
+    for skill in skills:
+        if session.get(ProductLine, skill.product_line_id) is None:
+            raise InvalidTicketError(
+                "skills", f"product line {skill.product_line_id} does not exist"
+            )
+        if skill.product_line_id in seen_lines:
+            raise InvalidTicketError("skills", f"product line {skill.product_line_id} twice")
+        if not 1 <= skill.min_level <= 3:
+            raise InvalidTicketError("skills", f"min_level {skill.min_level} is not in 1..3")
+        seen_lines.add(skill.product_line_id)
+        session.add(TicketSkill(ticket_id=ticket.id, **_fields(skill)))
+    seen_parts: set[int] = set()
+    for part in parts:
+        if session.get(Part, part.part_id) is None:
+            raise InvalidTicketError("parts", f"part {part.part_id} does not exist")
+        if part.part_id in seen_parts:
+            raise InvalidTicketError("parts", f"part {part.part_id} twice; sum the quantities")
+        if part.quantity < 1:
+            raise InvalidTicketError("parts", f"quantity {part.quantity} must be at least 1")
+        seen_parts.add(part.part_id)
+        session.add(TicketPart(ticket_id=ticket.id, **_fields(part)))
+    session.flush()
+
+
+def _fields(need: SkillNeed | PartNeed) -> dict[str, Any]:
+    return {name: getattr(need, name) for name in need.__slots__}
