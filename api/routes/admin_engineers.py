@@ -16,7 +16,7 @@ from api.admin_schemas import (
     StockLevelRead,
     StockPut,
 )
-from api.deps import SessionDep, requires
+from api.deps import CurrentUser, NowDep, SessionDep, requires
 from api.schemas import EngineerRead, IdPath
 from db.identity import Role
 from dispatch import masterdata
@@ -84,7 +84,11 @@ def update_absence(
 
 
 @router.put("/{engineer_id}/van-stock", dependencies=ADMIN)
-def set_van_stock(session: SessionDep, engineer_id: IdPath, body: StockPut) -> list[StockLevelRead]:
+def set_van_stock(
+    session: SessionDep, user: CurrentUser, now: NowDep, engineer_id: IdPath, body: StockPut
+) -> list[StockLevelRead]:
     """Set what the engineer's van carries, in full (parts left out leave the van)."""
-    levels = masterdata.set_van_stock(session=session, engineer_id=engineer_id, **body.fields())
+    levels = masterdata.set_van_stock(
+        session=session, engineer_id=engineer_id, user_id=user.id, now=now, **body.fields()
+    )
     return [StockLevelRead.model_validate(level) for level in levels]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TypedDict
 
@@ -252,7 +253,12 @@ def replace_skills(*, session: Session, engineer_id: int, skills: Sequence[Skill
 
 
 def set_van_stock(
-    *, session: Session, engineer_id: int, levels: Sequence[StockTarget]
+    *,
+    session: Session,
+    engineer_id: int,
+    levels: Sequence[StockTarget],
+    user_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[StockLevel]:
     """Replace what the engineer's van carries (an administrator's count), within capacity."""
     engineer = engineer_row(session, engineer_id)
@@ -263,4 +269,6 @@ def set_van_stock(
         depot_id=engineer.van_depot_id,
         levels=levels,
         capacity=engineer.van_capacity,
+        user_id=user_id,
+        now=now,
     )
