@@ -157,3 +157,19 @@ def return_cmd(
     _run(ctx, user, lambda s, who: stock.return_faulty(session=s, depot_id=depot, part_id=part,
                                                        quantity=quantity, who=who))  # fmt: skip
     console.print(f"{quantity} of part {part} into the returns bin of depot {depot}")
+
+
+@stock_app.command("order")
+def order_cmd(
+    ctx: typer.Context,
+    depot: Depot,
+    part: PartOpt,
+    quantity: Qty,
+    supplier: Annotated[int, typer.Option("--supplier", help="supplier or partner id")],
+    user: UserOpt = None,
+) -> None:
+    """Order units from a supplier or partner: on order until received after its lead time."""
+    placed = _run(ctx, user, lambda s, who: shipments.order(
+        session=s, supplier_id=supplier, depot_id=depot, part_id=part, quantity=quantity,
+        who=who))  # fmt: skip
+    console.print(f"order {placed.id}: {quantity} of part {part}, expected at {placed.expected_at}")

@@ -37,8 +37,12 @@ def test_stock_commands_keep_the_ledger(tmp_path: Path) -> None:
     assert (
         invoke(url, "transfer", "--depot", da, "--to", dbb, "--part", p, "-n", "1").exit_code == 0
     )
-    assert invoke(url, "adjust", "--depot", da, "--part", p, "--counted", "1",
-                  "--reason", "count").exit_code == 0  # fmt: skip
+    assert (
+        invoke(
+            url, "adjust", "--depot", da, "--part", p, "--counted", "1", "--reason", "count"
+        ).exit_code
+        == 0
+    )
     assert invoke(url, "return", "--depot", dbb, "--part", p).exit_code == 0
     short = invoke(url, "reserve", "--depot", da, "--part", p, "-n", "9")
     assert short.exit_code == 1
@@ -47,3 +51,34 @@ def test_stock_commands_keep_the_ledger(tmp_path: Path) -> None:
     verified = invoke(url, "verify")
     assert verified.exit_code == 0
     assert "agree" in verified.output
+
+
+def test_order_from_a_supplier_is_on_order(tmp_path: Path) -> None:
+    from inventory.models import Supplier, SupplierKind
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        part = make_part(s, make_product_line(s)).id
+        depot = make_depot(s, make_region(s)).id
+        supplier = Supplier(code="HW", name="Huawei", kind=SupplierKind.PARTNER, lead_time_hours=8)
+        s.add(supplier)
+        s.flush()
+        supplier_id = supplier.id
+    engine.dispose()
+    placed = invoke(
+        url,
+        "order",
+        "--depot",
+        str(depot),
+        "--part",
+        str(part),
+        "-n",
+        "3",
+        "--supplier",
+        str(supplier_id),
+    )
+    assert placed.exit_code == 0, placed.output
+    assert "expected at" in placed.output
+    assert invoke(url, "verify").exit_code == 0
