@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import db.errors
+import db.jobs
 import dispatch.errors
 import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
@@ -130,6 +131,11 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.StaleTicketError: Problem(
         409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
     ),
+    dispatch.errors.InvalidPlanRequest: Problem(
+        422, _problem_type("invalid-plan-request"), "Invalid plan request"
+    ),
+    db.jobs.JobNotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
+    db.jobs.JobError: Problem(409, _problem_type("job-conflict"), "Job conflict"),
     dispatch.errors.DispatchError: Problem(
         409, _problem_type("dispatch-conflict"), "Dispatch conflict"
     ),

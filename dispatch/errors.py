@@ -11,7 +11,9 @@ Hierarchy:
     ├── DuplicateError(entity, field, value)          a unique code taken already
     ├── InUseError(entity, key, detail)               a change would strand rows that use it
     ├── NoVanError(engineer_id)                       van stock for an engineer without a van
-    └── IntegrityConflictError(entity)                a concurrent change won
+    ├── IntegrityConflictError(entity)                a concurrent change won
+    ├── AssignmentConflict(ticket_id, reason, next_best)
+    └── InvalidPlanRequest(field, reason, ticket_ids) a plan request that cannot be planned
 """
 
 from __future__ import annotations
@@ -142,3 +144,13 @@ class AssignmentConflict(DispatchError):
         self.ticket_id = ticket_id
         self.reason = reason
         self.next_best = next_best
+
+
+class InvalidPlanRequest(DispatchError):
+    """A route-planning request that cannot be planned as asked (field-level)."""
+
+    def __init__(self, field: str, reason: str, ticket_ids: list[int] | None = None) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+        self.ticket_ids = ticket_ids

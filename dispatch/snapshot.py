@@ -8,9 +8,10 @@ around now; a job in progress makes its engineer busy until it ends, at its site
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -75,11 +76,25 @@ class Snapshot:
         return self.epoch + timedelta(seconds=offset)
 
 
-def load_snapshot(session: Session, *, now: datetime, region_id: int | None = None) -> Snapshot:
-    """Read engineers (active; of one region when given), depots and suppliers at `now`."""
+def load_snapshot(
+    session: Session,
+    *,
+    now: datetime,
+    region_id: int | None = None,
+    region_ids: Collection[int] | None = None,
+) -> Snapshot:
+    """Read engineers (active; of the given regions, if any), depots and suppliers at `now`.
+
+    Engineers carry what route planning needs besides what a recommendation needs: van
+    capacity, hour and km rates (in minor units, fen) and their absences (also cut out of
+    their working windows already).
+    """
     epoch = now.replace(microsecond=0)
     stock = available_stock(session=session, now=now)
-    engineers, names, vans = _engineers(session, epoch, stock, region_id)
+    regions = None if region_id is None and region_ids is None else set(region_ids or ())
+    if region_id is not None and regions is not None:
+        regions.add(region_id)
+    engineers, names, vans = _engineers(session, epoch, stock, regions)
     depots, depot_names = _depots(session, epoch, stock)
     world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session))
     return Snapshot(epoch, world, names, depot_names, vans)
@@ -90,18 +105,21 @@ def _timezones(session: Session) -> dict[int, str]:
 
 
 def _engineers(
-    session: Session, epoch: datetime, stock: dict[tuple[int, int], int], region_id: int | None
+    session: Session,
+    epoch: datetime,
+    stock: dict[tuple[int, int], int],
+    regions: Collection[int] | None,
 ) -> tuple[tuple[opt.Engineer, ...], dict[int, str], dict[int, int]]:
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
-    if region_id is not None:
-        stmt = stmt.where(Engineer.region_id == region_id)
+    if regions is not None:
+        stmt = stmt.where(Engineer.region_id.in_(sorted(regions)))
     rows = list(session.scalars(stmt))
     ids = [e.id for e in rows]
     lines = {pid: code for pid, code in session.execute(select(ProductLine.id, ProductLine.code))}
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
-    windows = _windows(session, rows, epoch)
+    windows, absences = _windows(session, rows, epoch)
     busy = _busy(session, ids, epoch)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
@@ -131,16 +149,25 @@ def _engineers(
                 busy_location=where,
                 van_stock=van_stock.get(e.van_depot_id, {}) if e.van_depot_id else {},
                 dedicated_sites=frozenset(dedicated[e.id]),
+                absences=absences[e.id],
+                capacity=e.van_capacity,
+                cost_per_hour=_minor(e.cost_per_hour),
+                cost_per_km=_minor(e.cost_per_km),
             )
         )
     vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
     return tuple(out), {e.id: e.name for e in rows}, vans
 
 
+def _minor(amount: Decimal) -> int:
+    """Money in minor units (fen): the solver counts integers."""
+    return int((amount * 100).to_integral_value(ROUND_HALF_UP))
+
+
 def _windows(
     session: Session, engineers: list[Engineer], epoch: datetime
-) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Each engineer's working windows (shifts minus absences) over the horizon."""
+) -> tuple[dict[int, tuple[opt.Window, ...]], dict[int, tuple[opt.Window, ...]]]:
+    """Each engineer's working windows (shifts minus absences) and absences over the horizon."""
     ids = [e.id for e in engineers]
     start, end = epoch - LOOKBACK, epoch + HORIZON
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
@@ -153,7 +180,7 @@ def _windows(
     for a in session.scalars(stmt):
         absences[a.engineer_id].append((a.starts_at, a.ends_at))
     zones = _timezones(session)
-    return {
+    windows = {
         e.id: to_offsets(
             working_windows(
                 shifts[e.id],
@@ -166,6 +193,23 @@ def _windows(
         )
         for e in engineers
     }
+    return windows, {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
+
+
+def _merged(
+    spans: list[tuple[datetime, datetime]], start: datetime, end: datetime, epoch: datetime
+) -> tuple[opt.Window, ...]:
+    """Absences clipped to the horizon as sorted, non-overlapping offset windows."""
+    out: list[list[int]] = []
+    for a, b in sorted((max(a, start), min(b, end)) for a, b in spans):
+        lo, hi = int((a - epoch).total_seconds()), int((b - epoch).total_seconds())
+        if hi <= lo:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in out)
 
 
 def _busy(

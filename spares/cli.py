@@ -22,7 +22,9 @@ from sqlalchemy import Engine
 import db
 from api.settings import Settings
 from spares import __version__
+from spares.dispatch_cli import dispatch_app
 from spares.stock_cli import stock_app
+from spares.worker import worker_command
 
 if TYPE_CHECKING:
     from dispatch.world.bundle import BundleConflict, BundleInvalid
@@ -43,6 +45,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(world_app, name="world")
 app.add_typer(user_app, name="user")
 app.add_typer(stock_app, name="stock")
+app.add_typer(dispatch_app, name="dispatch")
+app.command("worker")(worker_command)
 
 
 @dataclass

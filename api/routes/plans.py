@@ -1,0 +1,85 @@
+"""Route plans: plan a region (at once, or as a job to poll), read a plan as JSON or GeoJSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires
+from api.plan_schemas import JobRead, PlanCreate, PlanRead
+from api.schemas import IdPath
+from db import Role
+from db.transactions import begin_write
+from dispatch import planning
+from dispatch.geojson import MEDIA_TYPE, plan_geojson
+
+router = APIRouter(prefix="/dispatch/plans", tags=["dispatch"])
+PLANNERS = (Role.DISPATCHER, Role.ADMIN)
+
+
+def _as_writer(session: Session) -> None:
+    """End the read transaction the solve ran in; begin the write (BEGIN IMMEDIATE on SQLite).
+
+    A SQLite reader cannot become a writer once another writer committed meanwhile (a
+    worker's heartbeat, say), so the one insert gets a fresh write transaction.
+    """
+    session.commit()
+    begin_write(session)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[requires(*PLANNERS)],
+    responses={202: {"model": JobRead, "description": "too large to answer at once: a job"}},
+)
+def create_plan(
+    body: PlanCreate, session: SessionDep, user: CurrentUser, travel: TravelDep, now: NowDep,
+    response: Response,
+) -> PlanRead | JobRead:  # fmt: skip
+    """Plan routes for a region's open tickets or a list; large requests answer 202 + a job."""
+    prepared = planning.prepare_plan(session, body.to_request())
+    if not prepared.run_now:
+        job = planning.enqueue_plan(session, prepared, user_id=user.id, now=now)
+        response.status_code, response.headers["Location"] = 202, f"/v1/jobs/{job.id}"
+        return JobRead.of(job)
+    computed = planning.compute_plan(session, prepared, now=now, travel=travel)
+    _as_writer(session)
+    row = planning.store_plan(session, computed, user_id=user.id, job_id=None, now=now)
+    response.headers["Location"] = f"/v1/dispatch/plans/{row.id}"
+    return PlanRead.of(row)
+
+
+# Declared before "/{plan_id}": that path's parameter would otherwise take "7.geojson".
+@router.get(
+    "/{plan_id}.geojson",
+    dependencies=[requires(*PLANNERS)],
+    response_class=JSONResponse,
+    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "a FeatureCollection"}},
+)
+def plan_as_geojson(plan_id: IdPath, session: SessionDep) -> JSONResponse:
+    """The plan as GeoJSON: routes as LineStrings, stops and dropped tickets as Points."""
+    row = planning.get_plan(session, plan_id)
+    return JSONResponse(plan_geojson(row.result or {}, plan_id=row.id), media_type=MEDIA_TYPE)
+
+
+@router.get(
+    "/{plan_id}",
+    dependencies=[requires(*PLANNERS)],
+    response_model=PlanRead,
+    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "JSON, or GeoJSON on request"}},
+)
+def get_plan(
+    plan_id: IdPath,
+    session: SessionDep,
+    format: Annotated[Literal["json", "geojson"], Query(description="json or geojson")] = "json",
+) -> PlanRead | JSONResponse:
+    """The plan: routes, dropped tickets with reasons, KPIs, quality, validator findings."""
+    row = planning.get_plan(session, plan_id)
+    if format == "geojson":
+        body = plan_geojson(row.result or {}, plan_id=row.id)
+        return JSONResponse(body, media_type=MEDIA_TYPE)
+    return PlanRead.of(row)

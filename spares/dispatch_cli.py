@@ -1,0 +1,275 @@
+"""`spares dispatch ...`: plan a region's routes and ask who goes to a ticket, from a shell.
+
+The same services as the API (`dispatch.planning`, `dispatch.recommend`): the solve runs
+outside any write transaction, and the plan is stored as a draft in one write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+import db
+import optimizer as opt
+from api.app import make_travel
+from api.settings import Settings
+from db.transactions import run_in_transaction
+from dispatch.errors import DispatchError
+from dispatch.geojson import plan_geojson
+from dispatch.planning import (
+    DEFAULT_TIME_LIMIT_S,
+    Computed,
+    PlanRequest,
+    Prepared,
+    compute_plan,
+    find_region,
+    prepare_plan,
+    store_plan,
+)
+from dispatch.recommend import recommend_ticket
+
+console = Console()
+err_console = Console(stderr=True)
+
+dispatch_app = typer.Typer(help="Dispatch: plan routes, recommend engineers.", no_args_is_help=True)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time", param_hint="--as-of"
+        ) from exc
+    if at.tzinfo is None:
+        raise typer.BadParameter(
+            "give an offset, e.g. 2026-11-02T08:00:00+00:00", param_hint="--as-of"
+        )
+    return at
+
+
+def _factory(ctx: typer.Context) -> sessionmaker[Session]:
+    settings: Settings = ctx.obj.settings
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    return db.make_sessionmaker(engine)
+
+
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="ISO 8601 time with offset (default: now)")
+]
+
+
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="plan this region's open tickets (its code)")
+]
+TicketOpt = Annotated[list[int] | None, typer.Option("--ticket", help="or these tickets (repeat)")]
+LimitOpt = Annotated[float, typer.Option("--time-limit", min=0, help="seconds of search")]
+FailOpt = Annotated[
+    int | None, typer.Option(min=1, help="stop after N rejected moves (deterministic, no clock)")
+]
+GeoOpt = Annotated[Path | None, typer.Option("--geojson", help="also write the plan as GeoJSON")]
+
+
+@dispatch_app.command("plan")
+def plan_cmd(
+    ctx: typer.Context,
+    region: RegionOpt = None,
+    ticket: TicketOpt = None,
+    time_limit: LimitOpt = DEFAULT_TIME_LIMIT_S,
+    failure_limit: FailOpt = None,
+    seed: Annotated[int, typer.Option(help="tie-break seed")] = 0,
+    as_of: AsOf = None,
+    geojson: GeoOpt = None,
+) -> None:
+    """Plan routes for a region (or tickets) and store them as a draft; print a summary."""
+    if (region is None) == (not ticket):
+        raise typer.BadParameter("give --region or --ticket (not both)")
+    factory = _factory(ctx)
+    now = datetime.now(UTC)
+    try:
+        with factory() as session:
+            region_id = None if region is None else find_region(session, region)
+            request = PlanRequest(
+                region_id=region_id, ticket_ids=None if not ticket else tuple(ticket),
+                as_of=_as_of(as_of), time_limit_s=None if failure_limit else time_limit,
+                failure_limit=failure_limit, seed=seed,
+            )  # fmt: skip
+            prepared = prepare_plan(session, request)
+        if request.time_limit_s:
+            opt.warm_up()  # the solver's process server, so the limit is all search
+        travel = make_travel(ctx.obj.settings)
+        computed = _solve_with_progress(factory, prepared, now, travel)
+
+        def store(session: Session) -> tuple[int, dict[str, Any]]:
+            row = store_plan(session, computed, user_id=None, job_id=None, now=now)
+            return row.id, dict(row.result or {})
+
+        plan_id, result = run_in_transaction(factory, store)
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    _print_plan(plan_id, result)
+    if geojson is not None:
+        geojson.write_text(json.dumps(plan_geojson(result, plan_id=plan_id), indent=1))
+        console.print(f"GeoJSON written to {geojson}")
+
+
+def _solve_with_progress(
+    factory: sessionmaker[Session], prepared: Prepared, now: datetime, travel: opt.TravelTimes
+) -> Computed:
+    """Solve in a thread while a progress bar shows the time spent against the limit."""
+    limit = prepared.request.time_limit_s
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            with factory() as session:
+                box["done"] = compute_plan(session, prepared, now=now, travel=travel)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="plan")
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        n = len(prepared.ticket_ids)
+        task = progress.add_task(f"planning {n} tickets", total=limit or None)
+        started = time.monotonic()
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+            progress.update(task, completed=min(time.monotonic() - started, limit or 0))
+    if "error" in box:
+        raise box["error"]
+    done: Computed = box["done"]
+    return done
+
+
+def _print_plan(plan_id: int, r: dict[str, Any]) -> None:
+    names = {e["id"]: e["name"] for e in r.get("engineers", [])}
+    codes = {t["id"]: t["code"] for t in r.get("tickets", [])}
+    k = r["kpis"]
+    routes = Table(title=f"Plan {plan_id}: {len(r['routes'])} routes, quality {r['quality']}")
+    for col in (
+        "engineer",
+        "visits",
+        "pickups",
+        "departs",
+        "returns",
+        "travel h",
+        "km",
+        "overtime min",
+    ):
+        routes.add_column(
+            col, justify="left" if col in ("engineer", "departs", "returns") else "right"
+        )
+    for route in r["routes"]:
+        kinds = [s["kind"] for s in route["stops"]]
+        routes.add_row(
+            f"{names.get(route['engineer_id'], '')} ({route['engineer_id']})",
+            str(kinds.count("visit")), str(kinds.count("pickup")),
+            route["departs_at"][11:16], route["returns_at"][11:16],
+            f"{route['travel_min'] / 60:.1f}", f"{route['distance_km']:.1f}",
+            f"{route['overtime_min']:.0f}",
+        )  # fmt: skip
+    console.print(routes)
+    kpis = Table(title="Promises kept", caption="severity 1 is the most severe")
+    for col in ("severity", "kept", "of"):
+        kpis.add_column(col, justify="right")
+    for t in k["promises"]:
+        kpis.add_row(str(t["severity_rank"] + 1), str(t["kept"]), str(t["total"]))
+    console.print(kpis)
+    console.print(
+        f"served {k['served']}, dropped {k['dropped']}; travel {k['travel_min'] / 60:.1f} h, "
+        f"{k['distance_km']:.1f} km; overtime {k['overtime_min']:.0f} min; "
+        f"lateness {k['lateness_min']:.0f} min"
+    )
+    if r["dropped"]:
+        dropped = Table(title="Dropped tickets")
+        for col in ("ticket", "reason", "detail"):
+            dropped.add_column(col)
+        for d in r["dropped"]:
+            code = codes.get(d["ticket_id"], "")
+            dropped.add_row(f"{code} ({d['ticket_id']})", d["reason"], d["detail"])
+        console.print(dropped)
+    if r["violations"]:
+        console.print(f"[red]validator: {len(r['violations'])} violation(s)[/red]")
+        for v in r["violations"]:
+            console.print(f"  {v}", markup=False)
+    else:
+        console.print("validator: no violations")
+
+
+@dispatch_app.command("recommend")
+def recommend_cmd(
+    ctx: typer.Context,
+    ticket: Annotated[int, typer.Argument(help="the ticket id")],
+    as_of: AsOf = None,
+    limit: Annotated[int, typer.Option(min=1, max=20, help="ranked options")] = 5,
+) -> None:
+    """Rank the engineers who could take a ticket; say who is left out and why."""
+    factory = _factory(ctx)
+    at = _as_of(as_of) or datetime.now(UTC)
+    try:
+        with factory() as session:
+            found = recommend_ticket(
+                session, ticket_id=ticket, now=at, travel=make_travel(ctx.obj.settings), limit=limit
+            )
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    _print_recommendation(found)
+
+
+def _print_recommendation(found: Any) -> None:
+    snap, rec = found.snapshot, found.recommendation
+    names = snap.engineer_names
+
+    def hhmm(offset: int | None) -> str:
+        return "" if offset is None else snap.at(offset).isoformat()[11:16]
+
+    state = "can be kept" if rec.keepable else "[red]cannot all be kept[/red]"
+    options = Table(title=f"Ticket {rec.ticket_id}: options (promises {state})")
+    for col in ("#", "engineer", "arrives", "fixes", "parts", "promises", "travel", "why"):
+        options.add_column(col)
+    for o in rec.options:
+        p = o.parts
+        where = snap.depot_names.get(p.depot_id, "") if p.depot_id else ""
+        options.add_row(
+            str(o.rank), f"{names.get(o.engineer_id, '')} ({o.engineer_id})",
+            hhmm(o.arrives_at), hhmm(o.fixes_at), f"{p.source} {where}".strip(),
+            "kept" if o.keeps_all else f"late {o.lateness_s // 60} min",
+            f"{o.travel_s / 60:.0f} min, {o.travel_m / 1000:.1f} km", o.reason,
+        )  # fmt: skip
+    console.print(options)
+    if rec.excluded:
+        excluded = Table(title="Left out")
+        for col in ("engineer", "reason", "detail"):
+            excluded.add_column(col)
+        for x in rec.excluded:
+            excluded.add_row(
+                f"{names.get(x.engineer_id, '')} ({x.engineer_id})", str(x.reason), x.detail
+            )
+        console.print(excluded)
+    for s in rec.suggestions:
+        console.print(f"suggestion ({s.kind}): {s.text}", markup=False)
+    if rec.loaner is not None:
+        ln = rec.loaner
+        depot = snap.depot_names.get(ln.depot_id, str(ln.depot_id))
+        console.print(f"loaner: part {ln.part_id} from {depot}, on site at {hhmm(ln.arrives_at)}")

@@ -1,0 +1,203 @@
+"""`spares worker`: claim background jobs, run them in this process, record how they ended.
+
+Each round: sweep expired stock holds (the stock issue's sweeper), claim the oldest job
+(`db.jobs.claim`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
+run its handler while a thread heartbeats, then finish or fail it. A job whose worker died
+is claimed again once its heartbeat is `stale_after` old. SIGINT/SIGTERM stop the loop
+after the running job. Handlers are a plain dict by job kind: `handlers()` below.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+import db
+import optimizer as opt
+from db import jobs
+from db.transactions import run_in_transaction
+from dispatch.planning import PLAN_JOB, run_plan_job
+from inventory.reservations import sweep_expired
+
+logger = logging.getLogger("spares.worker")
+
+STALE_AFTER = timedelta(seconds=60)
+HEARTBEAT_EVERY_S = 10.0
+POLL_S = 2.0
+
+
+def handlers(travel: opt.TravelTimes) -> dict[str, jobs.Handler]:
+    """The job kinds this worker runs; scenario runs add theirs here."""
+    return {PLAN_JOB: partial(run_plan_job, travel=travel)}
+
+
+def worker_name() -> str:
+    """Host and process id: who holds a job, for people reading the table."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Worker:
+    """One worker process's loop; `run_once` is one round (the `--once` flag, tests)."""
+
+    factory: sessionmaker[Session]
+    registry: Mapping[str, jobs.Handler]
+    name: str = field(default_factory=worker_name)
+    clock: Callable[[], datetime] = _utc_now
+    stale_after: timedelta = STALE_AFTER
+    heartbeat_every_s: float = HEARTBEAT_EVERY_S
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def sweep(self) -> int:
+        """Release expired reservations (one batch)."""
+        return run_in_transaction(
+            self.factory, lambda s: sweep_expired(session=s, now=self.clock())
+        )
+
+    def claim(self) -> tuple[int, str, dict[str, Any], int | None] | None:
+        """Claim a job; its id, kind, payload and creator, or None when there is none."""
+
+        def take(session: Session) -> tuple[int, str, dict[str, Any], int | None] | None:
+            job = jobs.claim(
+                session, worker=self.name, now=self.clock(), stale_after=self.stale_after
+            )
+            return None if job is None else (job.id, job.kind, dict(job.payload), job.created_by_id)
+
+        return run_in_transaction(self.factory, take)
+
+    def run_once(self) -> jobs.JobStatus | None:
+        """Sweep, then claim and run one job; return how it ended (None: no job)."""
+        self.sweep()
+        claimed = self.claim()
+        if claimed is None:
+            return None
+        job_id, kind, payload, user_id = claimed
+        beat = _Heartbeat(self, job_id)
+        ctx = jobs.JobContext(
+            job_id, kind, payload, user_id, self.factory, self.clock, beat.set_progress,
+            beat.cancelled,
+        )  # fmt: skip
+        beat.start()
+        try:
+            handler = self.registry.get(kind)
+            if handler is None:
+                raise LookupError(f"no handler for jobs of kind {kind!r}")
+            result = handler(ctx)
+        except Exception as exc:  # any handler failure is recorded, never fatal to the worker
+            beat.halt()
+            logger.warning("job %s (%s) failed: %s", job_id, kind, exc)
+            error = _describe(exc)
+            return self._end(job_id, lambda s: jobs.fail(
+                s, job_id=job_id, worker=self.name, error=error, now=self.clock()
+            ))  # fmt: skip
+        beat.halt()
+        return self._end(job_id, lambda s: jobs.finish(
+            s, job_id=job_id, worker=self.name, result=result, now=self.clock()
+        ))  # fmt: skip
+
+    def _end(self, job_id: int, record: Callable[[Session], jobs.Job]) -> jobs.JobStatus | None:
+        try:
+            return run_in_transaction(self.factory, lambda s: record(s).status)
+        except jobs.JobLostError:  # another worker took it over: its outcome counts
+            logger.warning("job %s was taken over by another worker; result dropped", job_id)
+            return None
+
+    def run(self, *, poll_s: float = POLL_S) -> None:
+        """Loop until `stop` is set (by a signal): run jobs back to back, else wait `poll_s`."""
+        while not self.stop.is_set():
+            if self.run_once() is None:
+                self.stop.wait(poll_s)
+
+
+def _describe(exc: Exception) -> str:
+    last = traceback.format_exception(exc)[-1].strip()
+    return last if len(last) <= 2_000 else last[:2_000] + "..."
+
+
+class _Heartbeat:
+    """A thread that marks the job alive every few seconds and notices a cancel request."""
+
+    def __init__(self, worker: Worker, job_id: int) -> None:
+        self.worker, self.job_id = worker, job_id
+        self.progress: float | None = None
+        self.cancel = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"heartbeat-{job_id}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def halt(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def set_progress(self, fraction: float) -> None:
+        self.progress = fraction
+
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+    def _loop(self) -> None:
+        w = self.worker
+        while not self.done.wait(w.heartbeat_every_s):
+            try:
+                job = run_in_transaction(w.factory, lambda s: jobs.heartbeat(
+                    s, job_id=self.job_id, worker=w.name, now=w.clock(), progress=self.progress
+                ).cancel_requested)  # fmt: skip
+            except jobs.JobLostError:
+                self.cancel.set()  # someone else runs it now: stop wasting work
+                return
+            except Exception:  # a missed beat is retried next time; the job goes on
+                logger.exception("heartbeat of job %s failed", self.job_id)
+                continue
+            if job:
+                self.cancel.set()
+
+
+def worker_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
+    poll: Annotated[float, typer.Option("--poll", min=0.1, help="seconds between polls")] = POLL_S,
+) -> None:  # fmt: skip
+    """Run background jobs (route plans) and the stock sweeper until SIGINT/SIGTERM."""
+    from api.app import make_travel
+
+    settings = ctx.obj.settings
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    opt.warm_up()  # start the solver's process server before the first job's clock runs
+    worker = Worker(db.make_sessionmaker(engine), handlers(make_travel(settings)))
+    previous = {sig: signal.signal(sig, lambda *_: worker.stop.set()) for sig in _SIGNALS}
+    console = Console(stderr=True)
+    console.print(f"worker {worker.name} on {len(worker.registry)} job kind(s)")
+    try:
+        if once:
+            status = worker.run_once()
+            console.print(f"ran a job: {status}" if status else "no job waiting")
+        else:
+            worker.run(poll_s=poll)
+            console.print("stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        engine.dispose()
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)

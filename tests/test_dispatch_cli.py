@@ -1,0 +1,90 @@
+"""`spares dispatch plan|recommend` and `spares worker --once` on a throwaway SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+import db
+import spares.cli as cli
+from db.jobs import Job, JobStatus
+from dispatch.models import Plan
+from dispatch.planning import PlanRequest, enqueue_plan, prepare_plan
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0
+
+runner = CliRunner()
+
+
+def invoke(url: str, *args: str) -> Any:
+    return runner.invoke(cli.app, ["--database-url", url, *args], catch_exceptions=False)
+
+
+def _world(tmp_path: Path) -> tuple[str, DispatchWorld]:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s)
+    engine.dispose()
+    return url, dw
+
+
+def test_plan_a_region_prints_a_summary_and_writes_geojson(tmp_path: Path) -> None:
+    url, dw = _world(tmp_path)
+    out = tmp_path / "plan.geojson"
+    args = ("--failure-limit", "200", "--as-of", T0.isoformat(), "--geojson", str(out))
+    result = invoke(url, "dispatch", "plan", "--region", dw.base.region.code, *args)
+    assert result.exit_code == 0, result.output
+    assert "Plan 1: 1 routes" in result.output
+    assert "Promises kept" in result.output
+    assert "served 1, dropped 0" in result.output
+    assert "validator: no violations" in result.output
+    fc = json.loads(out.read_text())
+    assert fc["type"] == "FeatureCollection"
+    assert any(f["properties"].get("ticket_id") == dw.ticket.id for f in fc["features"])
+
+
+def test_plan_refusals_exit_1(tmp_path: Path) -> None:
+    url, dw = _world(tmp_path)
+    unknown = invoke(url, "dispatch", "plan", "--region", "NOWHERE")
+    assert unknown.exit_code == 1
+    assert "no region has the code" in unknown.output
+    assert invoke(url, "dispatch", "plan").exit_code == 2  # neither --region nor --ticket
+
+
+def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
+    url, dw = _world(tmp_path)
+    result = invoke(url, "dispatch", "recommend", str(dw.ticket.id), "--as-of", T0.isoformat())
+    assert result.exit_code == 0, result.output
+    assert f"Ticket {dw.ticket.id}: options" in result.output
+    assert f"({dw.haizhu.id})" in result.output
+    assert "Left out" in result.output
+    assert "skill" in result.output
+    assert invoke(url, "dispatch", "recommend", "987654").exit_code == 1
+
+
+def test_worker_once_runs_a_queued_plan_job(tmp_path: Path) -> None:
+    url, dw = _world(tmp_path)
+    engine = db.make_engine(url)
+    request = PlanRequest(ticket_ids=(dw.ticket.id,), as_of=T0, time_limit_s=None,
+                          failure_limit=200)  # fmt: skip
+    with Session(engine) as s, s.begin():
+        job_id = enqueue_plan(s, prepare_plan(s, request), user_id=None, now=T0).id
+    result = invoke(url, "worker", "--once")
+    assert result.exit_code == 0, result.output
+    with Session(engine) as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        assert job.status is JobStatus.DONE, job.error
+        assert job.result is not None
+        plan = s.scalars(select(Plan).where(Plan.job_id == job_id)).one()
+        assert job.result["plan_id"] == plan.id
+        assert plan.ticket_ids == [dw.ticket.id]
+    engine.dispose()
+    assert "no job waiting" in invoke(url, "worker", "--once").output
