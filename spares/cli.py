@@ -23,6 +23,7 @@ import db
 from api.settings import Settings
 from spares import __version__
 from spares.dispatch_cli import dispatch_app
+from spares.scenario_cli import scenario_app
 from spares.stock_cli import stock_app
 from spares.worker import worker_command
 
@@ -46,6 +47,7 @@ app.add_typer(world_app, name="world")
 app.add_typer(user_app, name="user")
 app.add_typer(stock_app, name="stock")
 app.add_typer(dispatch_app, name="dispatch")
+app.add_typer(scenario_app, name="scenario")
 app.command("worker")(worker_command)
 
 

@@ -1,0 +1,173 @@
+"""KPIs of runs, and their means with 95 % confidence intervals over replications.
+
+Every run gives one value per (kpi, scope); a variant x policy then has one value per
+replication, and its interval is mean +- t(0.975, n-1) * s / sqrt(n) (Student's t: few
+replications). With one replication the interval is the mean itself (n says so).
+Attainment KPIs are shares in [0, 1] of the tickets whose policy has that promise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats  # type: ignore[import-untyped]  # no stubs for scipy
+
+from scenarios.records import JobRecord, RunResult
+
+Key = tuple[str, str]  # (kpi, scope): scope "all", "severity=urgent", "region=x", "depot=y"
+
+UNITS = {
+    "arrival_attainment": "share",
+    "fix_attainment": "share",
+    "ship_8h_attainment": "share",
+    "swap_2h_attainment": "share",
+    "eta_p50_min": "min",
+    "eta_p90_min": "min",
+    "eta_p95_min": "min",
+    "utilisation": "share",
+    "overtime_h": "h",
+    "travel_km": "km",
+    "fill_rate": "share",
+    "stockout_days": "days",
+    "inventory_value": "CNY",
+    "travel_cost": "CNY",
+    "parts_cost": "CNY",
+    "warranty_cost": "CNY",
+    "charged": "CNY",
+    "loaners": "count",
+    "tickets": "count",
+    "unassigned": "count",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A KPI of one variant and policy over replications."""
+
+    variant: str
+    policy: str
+    kpi: str
+    scope: str
+    mean: float
+    low: float
+    high: float
+    n: int
+    unit: str
+    partial: bool = False
+
+
+def _share(records: Iterable[JobRecord], test: Callable[[JobRecord], bool | None]) -> float | None:
+    values = [v for v in (test(r) for r in records) if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _promise_kpis(jobs: Sequence[JobRecord], scope: str, out: dict[Key, float]) -> None:
+    for kpi, test in (
+        ("arrival_attainment", JobRecord.arrival_kept),
+        ("fix_attainment", JobRecord.fix_kept),
+        ("ship_8h_attainment", JobRecord.shipped_in_time),
+        ("swap_2h_attainment", JobRecord.swapped_in_time),
+    ):
+        value = _share(jobs, test)
+        if value is not None:
+            out[(kpi, scope)] = value
+
+
+def run_kpis(result: RunResult) -> dict[Key, float]:
+    """Every KPI of one run."""
+    jobs = result.jobs
+    out: dict[Key, float] = {("tickets", "all"): float(len(jobs))}
+    _promise_kpis(jobs, "all", out)
+    for field, scope_of in (("severity", "severity="), ("region", "region=")):
+        groups: dict[str, list[JobRecord]] = defaultdict(list)
+        for job in jobs:
+            groups[getattr(job, field)].append(job)
+        for name, group in groups.items():
+            _promise_kpis(group, scope_of + name, out)
+    etas = [job.eta_s / 60 for job in jobs if job.eta_s is not None]
+    if etas:
+        for q in (50, 90, 95):
+            out[(f"eta_p{q}_min", "all")] = float(np.percentile(etas, q))
+    out[("unassigned", "all")] = float(sum(job.engineer_id is None for job in jobs))
+    out[("loaners", "all")] = float(sum(job.loaner for job in jobs))
+    for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged"):
+        out[(kpi, "all")] = float(sum(getattr(job, kpi) for job in jobs))
+    _people(result, out)
+    _stock(result, out)
+    return out
+
+
+def _people(result: RunResult, out: dict[Key, float]) -> None:
+    by_region: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for tally in result.engineers.values():
+        by_region[tally.region][0] += tally.busy_s
+        by_region[tally.region][1] += tally.shift_s
+    for region, (busy, shift) in by_region.items():
+        if shift:
+            out[("utilisation", f"region={region}")] = busy / shift
+    busy = sum(t.busy_s for t in result.engineers.values())
+    shift = sum(t.shift_s for t in result.engineers.values())
+    out[("utilisation", "all")] = busy / shift if shift else 0.0
+    out[("overtime_h", "all")] = sum(t.overtime_s for t in result.engineers.values()) / 3_600
+    out[("travel_km", "all")] = sum(t.travel_m for t in result.engineers.values()) / 1_000
+
+
+def _stock(result: RunResult, out: dict[Key, float]) -> None:
+    requests = filled = 0
+    for depot in result.depots.values():
+        out[("stockout_days", f"depot={depot.code}")] = float(len(depot.stockout_days))
+        if depot.requests:
+            out[("fill_rate", f"depot={depot.code}")] = depot.filled / depot.requests
+        requests += depot.requests
+        filled += depot.filled
+    if requests:
+        out[("fill_rate", "all")] = filled / requests
+    out[("stockout_days", "all")] = float(sum(len(d.stockout_days) for d in result.depots.values()))
+    if result.inventory_value:
+        out[("inventory_value", "all")] = float(sum(result.inventory_value)) / len(
+            result.inventory_value
+        )
+
+
+def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) by Student's t; e.g. [1, 2, 3]: 2 +- 4.303 * 1 / sqrt(3)."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("values: need at least one")
+    mean = float(np.mean(values))
+    if n == 1:
+        return mean, mean, mean
+    half = float(stats.t.ppf((1 + level) / 2, n - 1)) * float(np.std(values, ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def summarise(results: Sequence[RunResult]) -> list[Estimate]:
+    """Estimates per (variant, policy, kpi, scope) over the replications run."""
+    values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+    partial: dict[tuple[str, str], bool] = defaultdict(bool)
+    for result in results:
+        partial[(result.variant, result.policy)] |= result.partial
+        for (kpi, scope), value in run_kpis(result).items():
+            values[(result.variant, result.policy, kpi, scope)].append(value)
+    out = []
+    for (variant, policy, kpi, scope), series in values.items():
+        mean, low, high = confidence_interval(series)
+        out.append(
+            Estimate(
+                variant,
+                policy,
+                kpi,
+                scope,
+                mean,
+                low,
+                high,
+                len(series),
+                UNITS[kpi],
+                partial[(variant, policy)],
+            )  # fmt: skip
+        )
+    return out

@@ -1,0 +1,197 @@
+"""The mutable state of one run, and the `DispatchWorld` the optimizer reads from it.
+
+Stock lives in memory as `inventory.stock_rules.Balance` rows and changes only through those
+rule functions, so the simulation can never oversell. Building a `DispatchWorld` for 2,000
+engineers takes milliseconds, too slow per ticket; so the view is rebuilt every
+`REBUILD_S` (shift windows, positions, outages) and patched in place between rebuilds for
+the few engineers and stock rows a ticket changed. `tests/scenarios` checks that a patched
+view equals a freshly built one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+
+from dispatch.calendar import to_offsets, working_windows
+from inventory import stock_rules
+from inventory.stock_rules import Balance
+from optimizer import Depot, DispatchWorld, Engineer, Location, Supplier
+from scenarios.model import SimWorld, StockKey
+
+REBUILD_S = 86_400
+WINDOW_BEFORE_S = 86_400  # shift windows kept around "now" in the view
+WINDOW_AFTER_S = 3 * 86_400
+SUPPLIER_TRANSIT_S = 24 * 3_600  # as dispatch.snapshot: suppliers have no transit column
+SUPPLIER_QTY = 1_000
+OVERTIME_S = 1_800
+
+
+class LiveState:
+    """Balances, engineers' commitments and positions, and the optimizer's view."""
+
+    def __init__(self, world: SimWorld, horizon_s: int) -> None:
+        self.world = world
+        self.balances: dict[int, dict[int, Balance]] = {}
+        for (depot_id, part), qty in world.stock.items():
+            self.balances.setdefault(depot_id, {})[part] = Balance(qty)
+        self.free_at = {e.id: 0 for e in world.engineers}
+        self.position = {e.id: e.home for e in world.engineers}
+        self.van_of = {e.id: e.van_depot_id for e in world.engineers}
+        self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
+        self.windows = _absolute_windows(world, horizon_s + WINDOW_AFTER_S)
+        self._view: DispatchWorld | None = None
+        self._built_at = -REBUILD_S
+        self._stale = True
+
+    # -- stock, through the pure rules -------------------------------------------------
+    def balance(self, key: StockKey) -> Balance:
+        return self.balances.get(key[0], {}).get(key[1], Balance())
+
+    def available(self, key: StockKey) -> int:
+        return self.balance(key).available
+
+    def _set(self, key: StockKey, balance: Balance) -> None:
+        self.balances.setdefault(key[0], {})[key[1]] = balance
+
+    def reserve(self, key: StockKey, qty: int) -> None:
+        self._set(key, stock_rules.reserve(self.balance(key), qty))
+        self._patch_stock(key)
+
+    def pick(self, key: StockKey, qty: int) -> None:
+        self._set(key, stock_rules.pick(self.balance(key), qty))
+
+    def receive(self, key: StockKey, qty: int) -> None:
+        self._set(key, stock_rules.receive(self.balance(key), qty))
+        self._patch_stock(key)
+
+    # -- engineers ---------------------------------------------------------------------
+    def commit(self, engineer_id: int, until: int, at: Location) -> None:
+        """The engineer is busy until `until` and then stands at `at`."""
+        self.free_at[engineer_id] = until
+        self.position[engineer_id] = at
+        view = self._view
+        if view is None or self._stale:
+            return
+        row = view.engineer_row[engineer_id]
+        arrays = view.engineer_arrays
+        arrays.busy_until[row] = until
+        arrays.busy_coords[row] = (at.lat, at.lon)
+        arrays.coords[row] = (at.lat, at.lon)  # where he stands once that job is done
+        engineers = list(view.engineers)
+        engineers[row] = replace(engineers[row], location=at, busy_until=until, busy_location=at)
+        object.__setattr__(view, "engineers", tuple(engineers))
+
+    def invalidate(self) -> None:
+        """Force a rebuild at the next `view` (an outage or strike began or ended)."""
+        self._stale = True
+
+    # -- the optimizer's view ----------------------------------------------------------
+    def view(self, now: int) -> DispatchWorld:
+        """The `DispatchWorld` at `now` (rebuilt when stale or older than REBUILD_S)."""
+        if self._view is None or self._stale or now - self._built_at >= REBUILD_S:
+            self._view = self._build(now)
+            self._built_at, self._stale = now, False
+        return self._view
+
+    def _build(self, now: int) -> DispatchWorld:
+        world = self.world
+        engineers = tuple(
+            self._engineer(e.id, e.home, dict(e.skills), now) for e in world.engineers
+        )
+        depots = tuple(
+            Depot(d.id, d.location, self._stock_of(d.id))
+            for d in world.depots
+            if d.location is not None and not _closed(world, d.id, now)
+        )
+        return DispatchWorld(world.epoch, engineers, depots, self._suppliers())
+
+    def _engineer(self, eid: int, home: Location, skills: dict[str, int], now: int) -> Engineer:
+        lo, hi = now - WINDOW_BEFORE_S, now + WINDOW_AFTER_S
+        shifts = tuple((s, e) for s, e in self.windows[eid] if e > lo and s < hi)
+        busy = self.free_at[eid] > now
+        at = self.position[eid]
+        van = self.van_of[eid]
+        return Engineer(
+            eid, at, skills, shifts, home=home, overtime_s=OVERTIME_S,
+            busy_until=self.free_at[eid] if busy else None, busy_location=at if busy else None,
+            van_stock={} if van is None else self._stock_of(van),
+        )  # fmt: skip
+
+    def _stock_of(self, depot_id: int) -> dict[int, int]:
+        return {p: b.available for p, b in self.balances.get(depot_id, {}).items() if b.available}
+
+    def _suppliers(self) -> tuple[Supplier, ...]:
+        parts: dict[int, dict[int, int]] = {}
+        for part in self.world.parts.values():
+            parts.setdefault(part.supplier_id, {})[part.id] = SUPPLIER_QTY
+        return tuple(
+            Supplier(sid, parts.get(sid, {}), lead, SUPPLIER_TRANSIT_S)
+            for sid, lead in sorted(self.world.supplier_lead_s.items())
+        )
+
+    def _patch_stock(self, key: StockKey) -> None:
+        """Mirror one balance into the current view (or mark the view stale)."""
+        view = self._view
+        if view is None or self._stale:
+            return
+        depot_id, part = key
+        qty = self.available(key)
+        row = view.depot_row.get(depot_id)
+        if row is not None:
+            column = view.depot_arrays.stock.get(part)
+            if column is None:  # the part's first units in any depot of the view
+                column = np.zeros(len(view.depots), dtype=np.int64)
+                view.depot_arrays.stock[part] = column
+            column[row] = qty
+            depots = list(view.depots)
+            depots[row] = replace(depots[row], stock=_with(depots[row].stock, part, qty))
+            object.__setattr__(view, "depots", tuple(depots))
+            return
+        owner = self.owner_of.get(depot_id)
+        if owner is not None:
+            self._patch_van(view, owner, part, qty)
+
+    def _patch_van(self, view: DispatchWorld, owner: int, part: int, qty: int) -> None:
+        row = view.engineer_row[owner]
+        van = view.engineer_arrays.van
+        rows, qtys = van.get(part, (np.empty(0, np.int64), np.empty(0, np.int64)))
+        hit = np.flatnonzero(rows == row)
+        if hit.size:
+            qtys[hit[0]] = qty
+        elif qty > 0:  # the van's first units of this part: one more row in its column
+            van[part] = (np.append(rows, row), np.append(qtys, qty))
+        engineers = list(view.engineers)
+        engineers[row] = replace(
+            engineers[row], van_stock=_with(engineers[row].van_stock, part, qty)
+        )
+        object.__setattr__(view, "engineers", tuple(engineers))
+
+
+def _with(stock: object, part: int, qty: int) -> dict[int, int]:
+    out: dict[int, int] = dict(stock)  # type: ignore[call-overload]
+    if qty > 0:
+        out[part] = qty
+    else:
+        out.pop(part, None)
+    return out
+
+
+def _closed(world: SimWorld, depot_id: int, now: int) -> bool:
+    return any(p.covers(now) for p in world.outages.get(depot_id, ()))
+
+
+def _absolute_windows(world: SimWorld, until_s: int) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Every engineer's working windows over the horizon: shifts minus strike periods."""
+    start, end = world.epoch - timedelta(days=1), world.epoch + timedelta(seconds=until_s)
+    out = {}
+    for e in world.engineers:
+        holes = [
+            (world.epoch + timedelta(seconds=p.start_s), world.epoch + timedelta(seconds=p.end_s))
+            for p in world.strikes.get(e.id, ())
+        ]
+        windows = working_windows(e.shifts, holes, start=start, end=end, timezone=world.timezone)
+        out[e.id] = to_offsets(windows, world.epoch)
+    return out

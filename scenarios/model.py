@@ -1,0 +1,164 @@
+"""The simulated world: frozen dataclasses that what-if transforms replace piece by piece.
+
+Built once from a base world's rows (`scenarios.base`), then changed only through
+`dataclasses.replace` (`scenarios.whatif`), so every variant shares the base untouched.
+Time is integer seconds from `epoch` (00:00 local on the scenario's start date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from dispatch.calendar import WeeklyShift
+from dispatch.promises import SeverityOffsets
+from optimizer import Location
+
+StockKey = tuple[int, int]  # (depot id, part id)
+SEVERITY_CLASSES = ("urgent", "serious", "general")  # rank 1, 2, 3 and below
+
+
+def severity_class(rank: int) -> str:
+    """The reporting class of a severity rank (P1-P4 fold onto urgent/serious/general)."""
+    return SEVERITY_CLASSES[min(max(rank, 1), 3) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class SimEngineer:
+    id: int
+    region_id: int
+    home: Location
+    skills: Mapping[str, int]
+    shifts: tuple[WeeklyShift, ...]
+    van_depot_id: int | None
+    cost_per_hour: Decimal = Decimal(0)
+    cost_per_km: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class SimDepot:
+    id: int
+    code: str
+    region_id: int
+    location: Location | None  # None for a van (it rides with its engineer)
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class SimSite:
+    id: int
+    region_id: int
+    location: Location
+    policy_id: int
+    dedicated_engineer_id: int | None
+    rural: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SimAsset:
+    id: int
+    site_id: int
+    model_id: int
+    line: str
+    installed_on: date
+    accepted_on: date | None
+    has_warranty_record: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SimPart:
+    id: int
+    sku: str
+    line: str
+    cost_price: Decimal
+    key_part: bool
+    supplier_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SimSeverity:
+    code: str
+    rank: int
+    offsets: SeverityOffsets
+
+
+@dataclass(frozen=True, slots=True)
+class SimPolicy:
+    id: int
+    code: str
+    warranty_years: int
+    currency: str
+    ship_within_min: int
+    swap_within_min: int
+    severities: tuple[SimSeverity, ...]  # by rank
+
+    def by_rank(self, rank: int) -> SimSeverity:
+        """The severity of a rank, or the policy's least severe one beyond its ranks."""
+        return self.severities[min(rank, len(self.severities)) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketType:
+    id: int
+    line: str
+    service_min: int
+    required_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A half-open span of the horizon, in seconds from the epoch."""
+
+    start_s: int
+    end_s: int
+
+    def covers(self, at: int) -> bool:
+        return self.start_s <= at < self.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class Surge:
+    region_id: int
+    factor: float
+    period: Period
+
+
+@dataclass(frozen=True)
+class SimWorld:
+    """Everything the simulation reads; replaced, never mutated."""
+
+    epoch: datetime
+    timezone: str
+    regions: Mapping[int, str]  # id -> code
+    engineers: tuple[SimEngineer, ...]
+    depots: tuple[SimDepot, ...]
+    stock: Mapping[StockKey, int]  # starting on hand (vans included)
+    reorder_points: Mapping[StockKey, int]
+    parts: Mapping[int, SimPart]
+    part_fits: Mapping[int, tuple[int, ...]]  # product model -> parts that fit
+    substitutes: Mapping[int, tuple[int, ...]]
+    supplier_lead_s: Mapping[int, int]
+    sites: tuple[SimSite, ...]
+    assets_by_site: Mapping[int, tuple[SimAsset, ...]]
+    policies: Mapping[int, SimPolicy]
+    ticket_types: tuple[TicketType, ...]
+    travel_speed: float = 1.0
+    outages: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # depot id
+    strikes: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # engineer id
+    surges: tuple[Surge, ...] = ()
+
+    def region_id(self, code: str) -> int:
+        """The id of a region code (ValueError naming the code when unknown)."""
+        for rid, rcode in self.regions.items():
+            if rcode == code:
+                return rid
+        raise ValueError(f"region {code!r} is not in the base world")
+
+    def depot(self, code: str) -> SimDepot:
+        """The depot of a code (ValueError naming the code when unknown)."""
+        for depot in self.depots:
+            if depot.code == code:
+                return depot
+        raise ValueError(f"depot {code!r} is not in the base world")

@@ -1,0 +1,186 @@
+"""Dispatch policies: who goes, with which parts from where. Both return a `JobPlan`.
+
+- optimised: the production fast path, `optimizer.recommend`, on the live view; its best
+  option is taken as is (the same ranking a dispatcher sees first);
+- naive: the baseline, "nearest idle engineer, first come first served": among qualified
+  engineers on shift and idle now, the nearest one goes at once; parts from his van, else the
+  nearest open depot that has them, else shipped by the part's supplier.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from dispatch.promises import compute_deadlines
+from optimizer import (
+    Location,
+    PartLine,
+    PartsSource,
+    RecommendParams,
+    Ticket,
+    TravelTimes,
+    coordinates,
+    recommend,
+)
+from scenarios.demand import DemandTicket
+from scenarios.live import SUPPLIER_TRANSIT_S, LiveState
+from scenarios.model import SimDepot, SimSite, SimWorld
+
+PICK_S = 600  # as RecommendParams.pick_s
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    arrive_by: int | None
+    fix_by: int | None
+    ship_within_s: int
+    swap_within_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobPlan:
+    """What the dispatcher decided for one ticket (times on the simulation's axis)."""
+
+    engineer_id: int
+    departs_at: int
+    arrives_at: int  # as planned (the simulation measures the real one)
+    source: PartsSource
+    uses: tuple[tuple[int, int, int], ...] = ()  # (depot id or -supplier id, part id, qty)
+    pickup_depot: int | None = None
+    ships_at: int | None = None
+    part_arrives_at: int | None = None
+
+
+def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
+    """The ticket's promise deadlines from its contract's policy (dispatch.promises)."""
+    policy = world.policies[site.policy_id]
+    severity = policy.by_rank(t.rank)
+    reported = world.epoch + timedelta(seconds=t.at_s)
+    d = compute_deadlines(reported, severity.offsets)
+
+    def offset(at: object) -> int | None:
+        return None if at is None else int((at - world.epoch).total_seconds())  # type: ignore[operator]
+
+    return Deadlines(
+        offset(d.arrive_by), offset(d.fix_by),
+        policy.ship_within_min * 60, policy.swap_within_min * 60,
+    )  # fmt: skip
+
+
+def optimizer_ticket(world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines) -> Ticket:
+    """The ticket as the optimizer sees it at intake."""
+    return Ticket(
+        t.id, site.location, site.id, {t.line: t.level}, t.planned_service_s,
+        reported_at=t.at_s, arrive_by=d.arrive_by, fix_by=d.fix_by,
+        parts=tuple(PartLine(p) for p in t.parts),
+        substitutes={p: world.substitutes.get(p, ()) for p in t.parts},
+        severity_rank=t.rank - 1, dedicated_engineer=site.dedicated_engineer_id,
+    )  # fmt: skip
+
+
+def decide_optimised(
+    state: LiveState, ticket: Ticket, *, now: int, travel: TravelTimes, ship_within_s: int
+) -> JobPlan | None:
+    """The fast path: `recommend`'s best option, or None when nobody can take the ticket."""
+    params = RecommendParams(max_options=1, ship_within_s=ship_within_s)
+    best = recommend(state.view(now), ticket, now=now, travel=travel, params=params).best
+    if best is None:
+        return None
+    parts = best.parts
+    engineer_van = state.van_of[best.engineer_id]
+    uses = []
+    for use in parts.uses:
+        if (
+            engineer_van is not None
+            and state.available((engineer_van, use.part_id)) >= use.qty
+            and (parts.source in (PartsSource.VAN, PartsSource.PICKUP))
+        ):
+            uses.append((engineer_van, use.part_id, use.qty))
+        elif parts.depot_id is not None:
+            uses.append((parts.depot_id, use.part_id, use.qty))
+        else:
+            uses.append((-(parts.supplier_id or 0), use.part_id, use.qty))
+    return JobPlan(
+        best.engineer_id, best.departs_at, best.arrives_at, parts.source, tuple(uses),
+        parts.depot_id if parts.source == PartsSource.PICKUP else None,
+        parts.ships_at, parts.part_arrives_at,
+    )  # fmt: skip
+
+
+class NaiveDispatcher:
+    """Nearest idle qualified engineer on shift, at once; parts van > nearest depot > supplier."""
+
+    def __init__(self, world: SimWorld, state: LiveState, travel: TravelTimes) -> None:
+        self.world, self.state, self.travel = world, state, travel
+        self.ids = [e.id for e in world.engineers]
+        self.skills = [e.skills for e in world.engineers]
+        self.depots = [d for d in world.depots if d.location is not None]
+        self.depot_xy = coordinates([d.location for d in self.depots if d.location])
+        self.supplier_of = {p.id: p.supplier_id for p in world.parts.values()}
+
+    def _on_shift(self, eid: int, now: int) -> bool:
+        windows = self.state.windows[eid]
+        i = bisect.bisect_right(windows, (now, 1 << 62)) - 1
+        return i >= 0 and windows[i][0] <= now < windows[i][1]
+
+    def decide(self, t: DemandTicket, site: SimSite, now: int) -> JobPlan | None:
+        """Plan the ticket now, or None to leave it queued (nobody idle and qualified)."""
+        state = self.state
+        rows = [
+            i
+            for i, eid in enumerate(self.ids)
+            if self.skills[i].get(t.line, 0) >= t.level
+            and state.free_at[eid] <= now
+            and self._on_shift(eid, now)
+        ]
+        if not rows:
+            return None
+        here = coordinates([state.position[self.ids[i]] for i in rows])
+        seconds, _ = self.travel.many_to_one(here, coordinates([site.location]))
+        best = rows[int(np.argmin(seconds))]
+        eid = self.ids[best]
+        return self._parts_plan(eid, t, site, now, int(seconds.min()))
+
+    def _parts_plan(
+        self, eid: int, t: DemandTicket, site: SimSite, now: int, drive_s: int
+    ) -> JobPlan:
+        van = self.state.van_of[eid]
+        if not t.parts or (van is not None and self._has(van, t.parts)):
+            source = PartsSource.VAN if t.parts else PartsSource.NONE
+            uses = tuple((van or 0, p, 1) for p in t.parts)
+            return JobPlan(eid, now, now + drive_s, source, uses)
+        depot = self._nearest_depot(site.location, t.parts, now)
+        if depot is not None:
+            start = coordinates([self.state.position[eid]])
+            via = coordinates([depot.location]) if depot.location else start
+            leg1, _ = self.travel.many_to_one(start, via)
+            leg2, _ = self.travel.many_to_one(via, coordinates([site.location]))
+            arrive = now + int(leg1[0]) + PICK_S + int(leg2[0])
+            uses = tuple((depot.id, p, 1) for p in t.parts)
+            return JobPlan(eid, now, arrive, PartsSource.PICKUP, uses, depot.id)
+        lead = max(self.world.supplier_lead_s.get(self.supplier_of[p], 0) for p in t.parts)
+        uses = tuple((-self.supplier_of[p], p, 1) for p in t.parts)
+        ships = now + lead
+        return JobPlan(
+            eid, now, now + drive_s, PartsSource.SHIPMENT, uses,
+            ships_at=ships, part_arrives_at=ships + SUPPLIER_TRANSIT_S,
+        )  # fmt: skip
+
+    def _has(self, depot_id: int, parts: Sequence[int]) -> bool:
+        return all(self.state.available((depot_id, p)) >= 1 for p in parts)
+
+    def _nearest_depot(self, site: Location, parts: Sequence[int], now: int) -> SimDepot | None:
+        if not self.depots:
+            return None
+        seconds, _ = self.travel.many_to_one(self.depot_xy, coordinates([site]))
+        for j in np.argsort(seconds, kind="stable"):
+            depot = self.depots[int(j)]
+            closed = any(p.covers(now) for p in self.world.outages.get(depot.id, ()))
+            if not closed and self._has(depot.id, parts):
+                return depot
+        return None

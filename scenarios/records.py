@@ -1,0 +1,98 @@
+"""What one simulation run leaves behind: a record per ticket and per-depot/engineer tallies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """One ticket from report to fix (times in seconds from the epoch; None: did not happen)."""
+
+    ticket_id: int
+    region: str
+    severity: str
+    reported_at: int
+    arrive_by: int | None
+    fix_by: int | None
+    needs_parts: bool
+    engineer_id: int | None = None
+    assigned_at: int | None = None
+    source: str = "none"
+    arrived_at: int | None = None
+    fixed_at: int | None = None
+    ships_at: int | None = None
+    ship_within_s: int = 8 * 3_600
+    swap_within_s: int = 2 * 3_600
+    travel_m: int = 0
+    overtime_s: int = 0
+    parts_cost: Decimal = Decimal(0)  # purchase cost of the parts fitted
+    warranty_cost: Decimal = Decimal(0)  # of those, given free under warranty
+    charged: Decimal = Decimal(0)  # the quote's total to the customer
+    travel_cost: Decimal = Decimal(0)  # km at the engineer's rate
+    loaner: bool = False  # the fix overran its promise: a unit was lent
+
+    @property
+    def eta_s(self) -> int | None:
+        return None if self.arrived_at is None else self.arrived_at - self.reported_at
+
+    def arrival_kept(self) -> bool | None:
+        """Arrived by the deadline (None: the policy promises no arrival time)."""
+        if self.arrive_by is None:
+            return None
+        return self.arrived_at is not None and self.arrived_at <= self.arrive_by
+
+    def fix_kept(self) -> bool | None:
+        if self.fix_by is None:
+            return None
+        return self.fixed_at is not None and self.fixed_at <= self.fix_by
+
+    def shipped_in_time(self) -> bool | None:
+        """A part not in stock left its source within the ship promise (8 h by default)."""
+        if self.source != "shipment":
+            return None
+        return self.ships_at is not None and self.ships_at - self.reported_at <= self.ship_within_s
+
+    def swapped_in_time(self) -> bool | None:
+        """A part in stock (van or depot pickup) was swapped within the swap promise (2 h)."""
+        if not self.needs_parts or self.source not in ("van", "pickup"):
+            return None
+        return self.fixed_at is not None and self.fixed_at - self.reported_at <= self.swap_within_s
+
+
+@dataclass(slots=True)
+class DepotTally:
+    code: str
+    region: str
+    requests: int = 0  # part lines whose nearest depot this is
+    filled: int = 0  # ... that it had in stock at the time
+    stockout_days: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class EngineerTally:
+    region: str
+    shift_s: int = 0
+    busy_s: int = 0  # travel + service
+    overtime_s: int = 0
+    travel_m: int = 0
+
+
+@dataclass(slots=True)
+class RunResult:
+    """One run of one variant under one policy and replication."""
+
+    variant: str
+    policy: str
+    replication: int
+    horizon_s: int
+    jobs: list[JobRecord]
+    depots: dict[int, DepotTally]
+    engineers: dict[int, EngineerTally]
+    inventory_value: list[Decimal]  # one sample per simulated day
+    partial: bool = False
+    reached_s: int = 0  # simulated time reached (the horizon unless interrupted)
+    reservation_refusals: int = 0  # a hold the stock rules refused (then shipped instead)
+    wall_s: float = 0.0
+    replan_wall_s: float = 0.0

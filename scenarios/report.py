@@ -1,0 +1,193 @@
+"""The report folder: KPI tables (CSV, JSON) and charts (PNG) a planner can show as they are.
+
+Charts use matplotlib's Agg backend (no screen). Each chart has a title that says what is
+measured and over how many replications, axis labels with units, and a legend naming
+variant and policy; long category lists go on the y axis so labels never overlap.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from scenarios.kpis import Estimate  # noqa: E402
+from scenarios.model import SEVERITY_CLASSES  # noqa: E402
+from scenarios.run import ScenarioRun  # noqa: E402
+
+FIELDS = ("variant", "policy", "kpi", "scope", "mean", "low", "high", "n", "unit", "partial")
+
+
+def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
+    """Write kpis.csv, kpis.json and the charts into `folder`; return the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [_csv(run.estimates, folder / "kpis.csv"), _json(run, folder / "kpis.json")]
+    n = run.scenario.replications
+    for name, draw in (
+        ("promise_attainment.png", _attainment_chart),
+        ("eta_distribution.png", _eta_chart),
+        ("utilisation_by_region.png", _utilisation_chart),
+        ("stockout_days_by_depot.png", _stockout_chart),
+    ):
+        figure = draw(run, n)
+        figure.savefig(folder / name, dpi=110)
+        plt.close(figure)
+        files.append(folder / name)
+    return files
+
+
+def _csv(estimates: Sequence[Estimate], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(FIELDS)
+        for e in sorted(estimates, key=lambda e: (e.kpi, e.scope, e.variant, e.policy)):
+            writer.writerow([getattr(e, f) for f in FIELDS])
+    return path
+
+
+def _json(run: ScenarioRun, path: Path) -> Path:
+    body = {
+        "scenario": run.scenario.name,
+        "partial": run.partial,
+        "replications": run.scenario.replications,
+        "horizon_days": run.scenario.horizon_days,
+        "tickets_per_replication": run.tickets,
+        "runs": [
+            {
+                "variant": r.variant,
+                "policy": r.policy,
+                "replication": r.replication,
+                "partial": r.partial,
+                "simulated_h": r.reached_s / 3_600,
+                "wall_s": round(r.wall_s, 3),
+                "tickets": len(r.jobs),
+            }
+            for r in run.results
+        ],  # fmt: skip
+        "kpis": [{f: getattr(e, f) for f in FIELDS} for e in run.estimates],
+    }
+    path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    return path
+
+
+def _series(run: ScenarioRun) -> list[tuple[str, str]]:
+    seen = dict.fromkeys((r.variant, r.policy) for r in run.results)
+    return list(seen)
+
+
+def _label(variant: str, policy: str) -> str:
+    return f"{variant} ({policy})"
+
+
+def _index(run: ScenarioRun) -> dict[tuple[str, str, str, str], Estimate]:
+    return {(e.variant, e.policy, e.kpi, e.scope): e for e in run.estimates}
+
+
+def _suffix(run: ScenarioRun, n: int) -> str:
+    partial = ", PARTIAL: interrupted" if run.partial else ""
+    return f"mean and 95 % CI over {n} replication{'s' * (n > 1)}{partial}"
+
+
+def _attainment_chart(run: ScenarioRun, n: int) -> Figure:
+    index, series = _index(run), _series(run)
+    groups = [*SEVERITY_CLASSES, "all"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True, layout="constrained")
+    width = 0.8 / max(len(series), 1)
+    for ax, kpi, title in (
+        (axes[0], "arrival_attainment", "Engineer on site within the promise"),
+        (axes[1], "fix_attainment", "Fixed within the promise"),
+    ):
+        for k, (variant, policy) in enumerate(series):
+            x = np.arange(len(groups)) + (k - (len(series) - 1) / 2) * width
+            means: list[float] = []
+            errs: list[list[float]] = [[], []]
+            for g in groups:
+                e = index.get((variant, policy, kpi, "all" if g == "all" else f"severity={g}"))
+                mean = 100 * e.mean if e else 0.0
+                means.append(mean)
+                errs[0].append(mean - 100 * e.low if e else 0.0)
+                errs[1].append(100 * e.high - mean if e else 0.0)
+            ax.bar(x, means, width, yerr=errs, capsize=3, label=_label(variant, policy))
+        ax.set_xticks(np.arange(len(groups)), [g.capitalize() for g in groups])
+        ax.set_xlabel("Severity")
+        ax.set_title(title)
+        ax.set_ylim(0, 105)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("Tickets with the promise kept (%)")
+    axes[1].legend(title="Variant (policy)", loc="lower right", fontsize="small")
+    fig.suptitle(f"Promise attainment by severity: {_suffix(run, n)}")
+    return fig
+
+
+def _eta_chart(run: ScenarioRun, n: int) -> Figure:
+    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    etas: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in run.results:
+        etas[(r.variant, r.policy)] += [j.eta_s / 60 for j in r.jobs if j.eta_s is not None]
+    for (variant, policy), values in etas.items():
+        if values:
+            x = np.sort(values)
+            ax.plot(x, 100 * np.arange(1, x.size + 1) / x.size, label=_label(variant, policy))
+    ax.axvline(120, color="grey", linestyle="--", linewidth=1)
+    ax.annotate("2 h promise", (122, 4), color="grey")
+    ax.set_xlim(0, 480)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("Time from report to engineer on site (minutes)")
+    ax.set_ylabel("Tickets with the engineer on site by then (%)")
+    ax.set_title(f"Arrival time distribution (cumulative), all replications pooled ({n})")
+    ax.grid(alpha=0.3)
+    ax.legend(title="Variant (policy)", loc="lower right")
+    return fig
+
+
+def _hbars(run: ScenarioRun, kpi: str, prefix: str, scale: float) -> tuple[Figure, object]:
+    index, series = _index(run), _series(run)
+    names = sorted(
+        {
+            e.scope[len(prefix) :]
+            for e in run.estimates
+            if e.kpi == kpi and e.scope.startswith(prefix)
+        }
+    )
+    height = max(4.0, 0.32 * len(names) * max(1, len(series) / 2) + 1.8)
+    fig, ax = plt.subplots(figsize=(10, height), layout="constrained")
+    bar = 0.8 / max(len(series), 1)
+    for k, (variant, policy) in enumerate(series):
+        y = np.arange(len(names)) + (k - (len(series) - 1) / 2) * bar
+        values = []
+        for name in names:
+            e = index.get((variant, policy, kpi, prefix + name))
+            values.append(scale * e.mean if e else 0.0)
+        ax.barh(y, values, bar, label=_label(variant, policy))
+    ax.set_yticks(np.arange(len(names)), names)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="Variant (policy)", loc="best", fontsize="small")
+    return fig, ax
+
+
+def _utilisation_chart(run: ScenarioRun, n: int) -> Figure:
+    fig, ax = _hbars(run, "utilisation", "region=", 100)
+    ax.set_xlabel("Utilisation: travel and work time / shift time (%)")  # type: ignore[attr-defined]
+    ax.set_ylabel("Region")  # type: ignore[attr-defined]
+    ax.set_title(f"Engineer utilisation by region: mean over {n} replication(s)")  # type: ignore[attr-defined]
+    return fig
+
+
+def _stockout_chart(run: ScenarioRun, n: int) -> Figure:
+    fig, ax = _hbars(run, "stockout_days", "depot=", 1)
+    ax.set_xlabel(  # type: ignore[attr-defined]
+        "Days with a stock-out (a part requested near the depot that it did not have)"
+    )
+    ax.set_ylabel("Depot")  # type: ignore[attr-defined]
+    ax.set_title(f"Stock-out days by depot: mean over {n} replication(s)")  # type: ignore[attr-defined]
+    return fig

@@ -1,0 +1,114 @@
+"""A whole scenario: replications x variants x policies, on common random numbers.
+
+Per replication the ticket stream is drawn once from the base world; every variant (the
+base first, then the file's variants) and every policy runs on that same stream (a surge
+only adds its extra tickets). An interrupted run (Ctrl-C) ends the scenario there: what
+ran is returned, the interrupted run is marked partial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scenarios.base import build_sim_world, load_world_rows
+from scenarios.demand import DAY_S, DemandTicket, history_rates, surge_tickets, ticket_stream
+from scenarios.kpis import Estimate, summarise
+from scenarios.model import SimWorld
+from scenarios.records import RunResult
+from scenarios.simulate import STEP_S, RunParams, simulate
+from scenarios.spec import Scenario
+from scenarios.whatif import apply_changes
+
+# (runs done, runs in all, simulated seconds of the current run, its end)
+Progress = Callable[[int, int, int, int], None]
+
+
+@dataclass
+class ScenarioRun:
+    scenario: Scenario
+    results: list[RunResult] = field(default_factory=list)
+    estimates: list[Estimate] = field(default_factory=list)
+    tickets: dict[int, int] = field(default_factory=dict)  # replication -> common tickets
+
+    @property
+    def partial(self) -> bool:
+        runs = (
+            self.scenario.replications
+            * len(variants_of(self.scenario))
+            * len(self.scenario.policies)
+        )
+        return any(r.partial for r in self.results) or len(self.results) < runs
+
+
+def variants_of(scenario: Scenario) -> list[str]:
+    return ["base", *(v.name for v in scenario.variants)]
+
+
+def build_variants(scenario: Scenario, base: SimWorld) -> dict[str, SimWorld]:
+    """The base and each variant's world (pure transforms of the base)."""
+    worlds = {"base": base}
+    for variant in scenario.variants:
+        worlds[variant.name] = apply_changes(base, variant.changes)
+    return worlds
+
+
+def run_scenario(
+    scenario: Scenario, *, exported: Path | None = None, progress: Progress | None = None
+) -> ScenarioRun:
+    """Run every replication, variant and policy; stop early (partial) on Ctrl-C."""
+    rows = load_world_rows(scenario.base, exported=exported)
+    base = build_sim_world(rows, scenario.start)
+    history = history_rates(rows.tables) if scenario.demand.from_history else {}
+    worlds = build_variants(scenario, base)
+    horizon = round(scenario.horizon_days * DAY_S)
+    out = ScenarioRun(scenario)
+    total = scenario.replications * len(worlds) * len(scenario.policies)
+    for rep in range(scenario.replications):
+        common = ticket_stream(
+            base, scenario.demand, horizon_s=horizon, seed=scenario.seed, replication=rep,
+            history=history,
+        )  # fmt: skip
+        out.tickets[rep] = len(common)
+        for name, world in worlds.items():
+            stream = _with_surges(world, common, scenario, horizon, rep, history)
+            for policy in scenario.policies:
+                params = RunParams(
+                    name, policy, rep, horizon,
+                    replan_every_s=None if scenario.replan_every_min is None
+                    else scenario.replan_every_min * 60,
+                )  # fmt: skip
+                done = len(out.results)
+
+                def tick(now: int, done: int = done, end: int = horizon + params.drain_s) -> None:
+                    if progress is not None:
+                        progress(done, total, now, end)
+
+                result = simulate(world, stream, params, progress=tick)
+                out.results.append(result)
+                if result.partial:
+                    out.estimates = summarise(out.results)
+                    return out
+    out.estimates = summarise(out.results)
+    return out
+
+
+def _with_surges(
+    world: SimWorld,
+    common: tuple[DemandTicket, ...],
+    scenario: Scenario,
+    horizon: int,
+    rep: int,
+    history: dict[int, float],
+) -> tuple[DemandTicket, ...]:
+    if not world.surges:
+        return common
+    extra = surge_tickets(
+        world, scenario.demand, horizon_s=horizon, seed=scenario.seed, replication=rep,
+        first_id=len(common) + 1, history=history,
+    )  # fmt: skip
+    return tuple(sorted((*common, *extra), key=lambda t: (t.at_s, t.id)))
+
+
+__all__ = ["STEP_S", "Progress", "ScenarioRun", "build_variants", "run_scenario", "variants_of"]

@@ -1,0 +1,214 @@
+"""Jobs as SimPy processes: hold parts, travel, pick, wait for a shipment, serve, pay.
+
+An engineer works his jobs one after the other (each job waits for his previous one), so a
+job that overruns delays his next; the optimizer then sees him busy until the real end.
+Stock moves only through `inventory.stock_rules` (via `LiveState`): held at dispatch,
+picked at the depot counter, at the courier's departure or from the van at the fix, and
+refilled by orders when the available quantity falls below the reorder point.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Generator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from inventory.stock_rules import Oversold
+from optimizer import Location, PartsSource, coordinates
+from scenarios.costing import Costing
+from scenarios.demand import DemandTicket
+from scenarios.model import SimAsset
+from scenarios.policies import PICK_S, JobPlan
+from scenarios.records import JobRecord
+
+if TYPE_CHECKING:
+    from scenarios.simulate import _Run
+
+TRANSFER_S = 12 * 3_600  # a van is refilled from its region's depot by the next shift
+NO_SUPPLIER_LEAD_S = 7 * 86_400
+
+
+class JobRunner:
+    """Starts and runs the jobs of one simulation run."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.last_done: dict[int, Any] = {}
+        self.on_order: dict[tuple[int, int], int] = {}
+        self.costing = Costing(dict(run.world.parts))
+        self.actual: dict[int, Location] = {}  # where each engineer really is
+        self.homes = {e.id: e.home for e in run.world.engineers}
+        self.engineers = {e.id: e for e in run.world.engineers}
+        self.depots = {d.id: d for d in run.world.depots}
+        self.assets: dict[int, SimAsset] = {
+            a.id: a for assets in run.world.assets_by_site.values() for a in assets
+        }
+
+    def start(self, t: DemandTicket, record: JobRecord, plan: JobPlan) -> None:
+        """Hold the plan's parts and queue the job behind the engineer's previous one."""
+        run = self.run
+        uses = []
+        for source, part, qty in plan.uses:
+            if source > 0:
+                try:
+                    run.state.reserve((source, part), qty)
+                except Oversold:  # the view lagged behind the stock: ship it instead
+                    run.result.reservation_refusals += 1
+                    source = -run.world.parts[part].supplier_id
+            uses.append((source, part, qty))
+        record.engineer_id, record.assigned_at = plan.engineer_id, int(run.env.now)
+        record.source = plan.source.value
+        record.ships_at = plan.ships_at
+        previous = self.last_done.get(plan.engineer_id)
+        done = run.env.event()
+        self.last_done[plan.engineer_id] = done
+        ready = max(plan.arrives_at, plan.part_arrives_at or 0, int(run.env.now))
+        run.state.commit(
+            plan.engineer_id, ready + t.planned_service_s, run.sites[t.site_id].location
+        )
+        run.env.process(self.job(t, record, plan, tuple(uses), previous, done))
+
+    def job(
+        self,
+        t: DemandTicket,
+        record: JobRecord,
+        plan: JobPlan,
+        uses: tuple[tuple[int, int, int], ...],
+        previous: Any,
+        done: Any,
+    ) -> Generator[Any, Any, None]:
+        env, run, eid = self.run.env, self.run, plan.engineer_id
+        if previous is not None and not previous.triggered:
+            yield previous
+        yield env.timeout(max(0, plan.departs_at - env.now))
+        start, here = int(env.now), self.actual.get(eid) or self.homes[eid]
+        van = run.state.van_of[eid]
+        site = run.sites[t.site_id].location
+        metres = 0
+        if plan.source == PartsSource.PICKUP and plan.pickup_depot is not None:
+            depot = self.depots[plan.pickup_depot]
+            assert depot.location is not None
+            seconds, m = self._leg(here, depot.location)
+            yield env.timeout(seconds + PICK_S)
+            metres += m
+            here = depot.location
+            self._pick(uses, lambda s: s == plan.pickup_depot)
+        if plan.source == PartsSource.SHIPMENT and plan.ships_at is not None:
+            env.process(self._ship(uses, plan.ships_at, van))
+        seconds, m = self._leg(here, site)
+        yield env.timeout(seconds)
+        metres += m
+        record.arrived_at = int(env.now)
+        if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
+            yield env.timeout(plan.part_arrives_at - env.now)
+        yield env.timeout(t.service_s)
+        record.fixed_at = int(env.now)
+        self._pick(uses, lambda s: s == van)
+        self.actual[eid] = site
+        self._close(t, record, uses, eid, start, metres)
+        done.succeed()
+
+    def _leg(self, a: Any, b: Any) -> tuple[int, int]:
+        seconds, metres = self.run.travel.matrix(coordinates([a]), coordinates([b]))
+        return int(seconds[0, 0]), int(metres[0, 0])
+
+    def _pick(self, uses: tuple[tuple[int, int, int], ...], which: Any) -> None:
+        for source, part, qty in uses:
+            if source > 0 and which(source):
+                self.run.state.pick((source, part), qty)
+                self._reorder(source, part)
+
+    def _ship(
+        self, uses: tuple[tuple[int, int, int], ...], at: int, van: int | None
+    ) -> Generator[Any, Any, None]:
+        yield self.run.env.timeout(max(0, at - self.run.env.now))
+        self._pick(uses, lambda s: s > 0 and s != van)
+
+    def _reorder(self, depot_id: int, part: int) -> None:
+        """Below the reorder point: a van gets a transfer, a depot orders from the supplier."""
+        run, key = self.run, (depot_id, part)
+        point = run.world.reorder_points.get(key, 1)
+        pending = self.on_order.get(key, 0)
+        if run.state.available(key) + pending >= point:
+            return
+        qty = 2 * point - run.state.available(key) - pending
+        lead = self._transfer(depot_id, part, qty)
+        if lead is None:
+            supplier = run.world.parts[part].supplier_id
+            lead = run.world.supplier_lead_s.get(supplier, NO_SUPPLIER_LEAD_S)
+        self.on_order[key] = pending + qty
+        run.env.process(self._receive(key, qty, lead))
+
+    def _transfer(self, depot_id: int, part: int, qty: int) -> int | None:
+        """Refill a van from a depot of its region that has the units (None: not a van)."""
+        run = self.run
+        van = self.depots.get(depot_id)
+        if van is None or van.location is not None:
+            return None
+        for depot in run.world.depots:
+            key = (depot.id, part)
+            if (
+                depot.region_id == van.region_id
+                and depot.location is not None
+                and (run.state.available(key) >= qty)
+            ):
+                run.state.reserve(key, qty)
+                run.state.pick(key, qty)
+                self._reorder(depot.id, part)
+                return TRANSFER_S
+        return None
+
+    def _receive(self, key: tuple[int, int], qty: int, lead: int) -> Generator[Any, Any, None]:
+        yield self.run.env.timeout(lead)
+        self.on_order[key] -= qty
+        self.run.state.receive(key, qty)
+
+    def _close(
+        self,
+        t: DemandTicket,
+        record: JobRecord,
+        uses: tuple[tuple[int, int, int], ...],
+        eid: int,
+        start: int,
+        metres: int,
+    ) -> None:
+        """Tally time, overtime, km and the job's cost; tell the optimizer he is free."""
+        run = self.run
+        end = int(run.env.now)
+        windows = run.state.windows[eid]
+        i = bisect.bisect_right(windows, (start, 1 << 62)) - 1
+        shift_end = windows[i][1] if i >= 0 else start
+        record.overtime_s = max(0, end - max(start, shift_end))
+        record.travel_m = metres
+        tally = run.result.engineers[eid]
+        tally.busy_s += end - start
+        tally.overtime_s += record.overtime_s
+        tally.travel_m += metres
+        engineer = self.engineers[eid]
+        km = Decimal(metres) / 1000
+        record.travel_cost = (engineer.cost_per_km * km).quantize(Decimal("0.01"))
+        record.loaner = record.fix_by is not None and end > record.fix_by
+        self._cost(t, record, uses, km)
+        if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
+            run.state.commit(eid, end, run.sites[t.site_id].location)
+
+    def _cost(
+        self,
+        t: DemandTicket,
+        record: JobRecord,
+        uses: tuple[tuple[int, int, int], ...],
+        km: Decimal,
+    ) -> None:
+        run = self.run
+        asset = self.assets[t.asset_id]
+        policy = run.world.policies[run.sites[t.site_id].policy_id]
+        fitted = [(line, part) for line, (_, part, _) in zip(t.parts, uses, strict=False)]
+        from scenarios.simulate import local_date_of
+
+        cost = self.costing.job(
+            asset, policy, fitted, t.cause, fixed_on=local_date_of(run.world, int(run.env.now)),
+            travel_km=km,
+        )  # fmt: skip
+        record.parts_cost, record.warranty_cost = cost.parts_cost, cost.warranty_cost
+        record.charged = cost.charged

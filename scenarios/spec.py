@@ -1,0 +1,233 @@
+"""The scenario file (YAML or JSON) as validated pydantic models, with field-level errors.
+
+A scenario is a base world, a horizon, a demand model and variants; each variant is a list
+of changes applied to the base (docs/scenarios.md). Unknown fields are refused, so a typo
+is an error that names its place (`variants.1.changes.0.factor: ...`), never a silent
+default.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dispatch.world import REFERENCE_DATE
+
+Policy = Literal["optimised", "naive"]
+POLICIES: tuple[Policy, ...] = ("optimised", "naive")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used: every problem as `(field path, message)`."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source, self.problems = source, problems
+        lines = "\n".join(f"  {where}: {what}" for where, what in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BaseWorld(_Strict):
+    """Where the simulated world comes from: the demo generator, a bundle folder or a DB."""
+
+    kind: Literal["demo", "bundle", "database"] = "demo"
+    seed: int = Field(7, ge=0)
+    size: Literal["small", "medium", "large"] = "small"
+    path: str | None = None  # bundle folder (relative paths: to the scenario file)
+    database_url: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> BaseWorld:
+        if self.kind == "bundle" and not self.path:
+            raise ValueError("path: required for a bundle base")
+        if self.kind == "database" and not self.database_url:
+            raise ValueError("database_url: required for a database base")
+        return self
+
+
+class Demand(_Strict):
+    """Ticket arrivals: Poisson per region, spread over its sites."""
+
+    tickets_per_day: float = Field(20.0, ge=0)  # whole world; split by each region's sites
+    per_region: dict[str, float] = Field(default_factory=dict)  # region code -> tickets/day
+    severity_mix: tuple[float, ...] = (0.2, 0.35, 0.45)  # by rank, most severe first
+    part_share: float = Field(0.4, ge=0, le=1)  # tickets that need a spare part
+    damage_share: float = Field(0.05, ge=0, le=1)  # customer damage: priced at cost
+    service_spread: float = Field(0.25, ge=0, le=2)  # lognormal sigma of the service time
+    from_history: bool = False  # rates from the base world's tickets when it has enough
+
+    @model_validator(mode="after")
+    def _mix(self) -> Demand:
+        if not self.severity_mix or min(self.severity_mix) < 0:
+            raise ValueError("severity_mix: probabilities must be >= 0")
+        if abs(sum(self.severity_mix) - 1) > 1e-6:
+            raise ValueError(f"severity_mix: must sum to 1, got {sum(self.severity_mix):.4f}")
+        if any(rate < 0 for rate in self.per_region.values()):
+            raise ValueError("per_region: rates must be >= 0")
+        return self
+
+
+class _Period(_Strict):
+    start_day: int = Field(0, ge=0)  # days after the start of the horizon
+    days: float = Field(1, gt=0)
+
+
+class AddDepot(_Strict):
+    kind: Literal["add_depot"]
+    code: str
+    region: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    stock_like: str | None = None  # copy the stock levels of this depot
+
+
+class RemoveDepot(_Strict):
+    kind: Literal["remove_depot"]
+    depot: str
+
+
+class MoveDepot(_Strict):
+    kind: Literal["move_depot"]
+    depot: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Engineers(_Strict):
+    kind: Literal["engineers"]
+    delta: int  # + adds copies of the region's engineers, - removes the newest
+    region: str | None = None
+    skill: str | None = None  # product line code
+
+
+class ShiftPattern(_Strict):
+    kind: Literal["shift_pattern"]
+    start: str = Field(pattern=r"^\d{2}:\d{2}$")  # local HH:MM
+    end: str = Field(pattern=r"^\d{2}:\d{2}$")  # <= start: ends the next day
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _days(self) -> ShiftPattern:
+        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+            raise ValueError("weekdays: each must be 0 (Monday) .. 6")
+        if self.start == self.end:
+            raise ValueError("end: must differ from start")
+        return self
+
+
+class StockLevel(_Strict):
+    kind: Literal["stock_level"]
+    depot: str | None = None  # None: every non-van depot
+    part: str | None = None  # SKU; None: every part
+    factor: float | None = Field(None, ge=0)
+    quantity: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> StockLevel:
+        if (self.factor is None) == (self.quantity is None):
+            raise ValueError("factor: give exactly one of factor and quantity")
+        return self
+
+
+class PromisePolicy(_Strict):
+    kind: Literal["promise_policy"]
+    severity: str  # code, e.g. urgent
+    arrive_min: int | None = Field(None, ge=0)
+    fix_min: int | None = Field(None, ge=0)
+    policy: str | None = None  # policy code; None: every policy with that severity
+
+
+class TravelSpeed(_Strict):
+    kind: Literal["travel_speed"]
+    factor: float = Field(gt=0, le=5)
+
+
+class DemandSurge(_Period):
+    kind: Literal["demand_surge"]
+    region: str
+    factor: float = Field(gt=1)
+
+
+class Strike(_Period):
+    kind: Literal["strike"]
+    share: float = Field(1.0, gt=0, le=1)  # share of the engineers who strike
+    region: str | None = None
+
+
+class DepotOutage(_Period):
+    kind: Literal["depot_outage"]
+    depot: str
+
+
+Change = Annotated[
+    AddDepot | RemoveDepot | MoveDepot | Engineers | ShiftPattern | StockLevel
+    | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage,
+    Field(discriminator="kind"),
+]  # fmt: skip
+
+
+class Variant(_Strict):
+    name: str = Field(min_length=1, max_length=40)
+    changes: tuple[Change, ...] = ()
+
+
+class Scenario(_Strict):
+    """A whole scenario file; variant "base" (no changes) is always run first."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    base: BaseWorld = BaseWorld()
+    start: date = REFERENCE_DATE  # fixed, never today (rule 4)
+    horizon_days: float = Field(7, gt=0, le=366)
+    demand: Demand = Demand()
+    seed: int = Field(1, ge=0)
+    replications: int = Field(3, ge=1, le=100)
+    policies: tuple[Policy, ...] = ("optimised",)
+    replan_every_min: int | None = Field(None, ge=5)
+    variants: tuple[Variant, ...] = ()
+
+    @model_validator(mode="after")
+    def _names(self) -> Scenario:
+        names = [v.name for v in self.variants]
+        if "base" in names or len(names) != len(set(names)):
+            raise ValueError("variants: names must be unique and not 'base'")
+        if not self.policies or len(set(self.policies)) != len(self.policies):
+            raise ValueError("policies: one or both of optimised, naive, each once")
+        return self
+
+
+def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
+    """Validate loaded YAML/JSON data; raise ScenarioError listing every field problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(p) for p in err["loc"]) or "(file)", err["msg"]) for err in exc.errors()
+        ]
+        raise ScenarioError(source, problems) from None
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read a scenario file (.yaml, .yml or .json); a bundle path is made absolute."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(str(path), [("(file)", str(exc))]) from None
+    scenario = parse_scenario(data, str(path))
+    if scenario.base.path and not Path(scenario.base.path).is_absolute():
+        absolute = str((path.parent / scenario.base.path).resolve())
+        scenario = scenario.model_copy(
+            update={"base": scenario.base.model_copy(update={"path": absolute})}
+        )
+    return scenario

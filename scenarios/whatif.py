@@ -1,0 +1,217 @@
+"""What-if changes as pure transforms: each returns a new `SimWorld` (dataclasses.replace).
+
+The base world is never mutated, so every variant of a scenario starts from the same base
+and the order of a variant's changes is the order of its list. Choices that need a pick
+(which engineers strike, which leave) are deterministic: by id, spread evenly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import time
+
+from dispatch.calendar import WeeklyShift
+from optimizer import Location
+from scenarios import spec
+from scenarios.model import Period, SimDepot, SimEngineer, SimWorld, StockKey, Surge
+
+DAY_S = 86_400
+
+
+def add_depot(world: SimWorld, change: spec.AddDepot) -> SimWorld:
+    """A new depot; with `stock_like`, a copy of that depot's stock levels."""
+    if any(d.code == change.code for d in world.depots):
+        raise ValueError(f"depot {change.code!r} exists already")
+    new_id = max((d.id for d in world.depots), default=0) + 1
+    depot = SimDepot(
+        new_id, change.code, world.region_id(change.region),
+        Location(change.lat, change.lon), "regional",
+    )  # fmt: skip
+    stock, reorder = dict(world.stock), dict(world.reorder_points)
+    if change.stock_like is not None:
+        model = world.depot(change.stock_like).id
+        for (depot_id, part), qty in world.stock.items():
+            if depot_id == model:
+                stock[(new_id, part)] = qty
+                reorder[(new_id, part)] = world.reorder_points[(depot_id, part)]
+    return replace(world, depots=(*world.depots, depot), stock=stock, reorder_points=reorder)
+
+
+def remove_depot(world: SimWorld, change: spec.RemoveDepot) -> SimWorld:
+    """The depot closes for good: it and its stock are gone."""
+    gone = world.depot(change.depot).id
+    return replace(
+        world,
+        depots=tuple(d for d in world.depots if d.id != gone),
+        stock={k: q for k, q in world.stock.items() if k[0] != gone},
+        reorder_points={k: q for k, q in world.reorder_points.items() if k[0] != gone},
+    )
+
+
+def move_depot(world: SimWorld, change: spec.MoveDepot) -> SimWorld:
+    """The depot stands elsewhere, with the same stock."""
+    moved = world.depot(change.depot)
+    where = Location(change.lat, change.lon)
+    return replace(
+        world, depots=tuple(replace(d, location=where) if d == moved else d for d in world.depots)
+    )
+
+
+def _pool(world: SimWorld, region: str | None, skill: str | None) -> list[SimEngineer]:
+    rid = None if region is None else world.region_id(region)
+    return sorted(
+        (
+            e
+            for e in world.engineers
+            if (rid is None or e.region_id == rid) and (skill is None or skill in e.skills)
+        ),
+        key=lambda e: e.id,
+    )
+
+
+def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
+    """+n: copies of the pool's engineers (skills, shifts, van stock); -n: the newest leave."""
+    pool = _pool(world, change.region, change.skill)
+    if not pool:
+        raise ValueError(f"engineers: nobody matches region={change.region} skill={change.skill}")
+    if change.delta < 0:
+        gone = {e.id for e in pool[change.delta :]}
+        return replace(world, engineers=tuple(e for e in world.engineers if e.id not in gone))
+    next_id = max(e.id for e in world.engineers) + 1
+    next_depot = max(d.id for d in world.depots) + 1
+    engineers, depots, stock = list(world.engineers), list(world.depots), dict(world.stock)
+    reorder = dict(world.reorder_points)
+    for i in range(change.delta):
+        model = pool[i % len(pool)]
+        van = None
+        if model.van_depot_id is not None:
+            van = next_depot + i
+            depots.append(SimDepot(van, f"VAN-NEW{next_id + i}", model.region_id, None, "van"))
+            for (depot_id, part), qty in world.stock.items():
+                if depot_id == model.van_depot_id:
+                    stock[(van, part)] = qty
+                    reorder[(van, part)] = world.reorder_points[(depot_id, part)]
+        engineers.append(replace(model, id=next_id + i, van_depot_id=van))
+    return replace(
+        world, engineers=tuple(engineers), depots=tuple(depots), stock=stock,
+        reorder_points=reorder,
+    )  # fmt: skip
+
+
+def shift_pattern(world: SimWorld, change: spec.ShiftPattern) -> SimWorld:
+    """Every engineer (of a region) works the given weekly pattern instead of his own."""
+    start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
+    pattern = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
+    rid = None if change.region is None else world.region_id(change.region)
+    return replace(
+        world,
+        engineers=tuple(
+            replace(e, shifts=pattern) if rid is None or e.region_id == rid else e
+            for e in world.engineers
+        ),
+    )
+
+
+def stock_level(world: SimWorld, change: spec.StockLevel) -> SimWorld:
+    """Scale or set the stock of non-van depots (one depot and/or one SKU, or all)."""
+    depots = {d.id for d in world.depots if d.kind != "van"}
+    if change.depot is not None:
+        depots = {world.depot(change.depot).id}
+    part_id = None
+    if change.part is not None:
+        part_id = next((p.id for p in world.parts.values() if p.sku == change.part), None)
+        if part_id is None:
+            raise ValueError(f"part {change.part!r} is not in the base world")
+    keys: set[StockKey] = {k for k in world.stock if k[0] in depots}
+    if part_id is not None:
+        keys = {k for k in keys if k[1] == part_id} | {(d, part_id) for d in depots}
+    stock, reorder = dict(world.stock), dict(world.reorder_points)
+    for key in keys:
+        old = stock.get(key, 0)
+        stock[key] = change.quantity if change.quantity is not None else round(old * change.factor)  # type: ignore[operator]
+        reorder.setdefault(key, 1)
+    return replace(world, stock=stock, reorder_points=reorder)
+
+
+def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
+    """Sell another promise: new arrival and/or fix offsets for one severity code."""
+    policies = dict(world.policies)
+    touched = False
+    for pid, policy in world.policies.items():
+        if change.policy is not None and policy.code != change.policy:
+            continue
+        severities = []
+        for sev in policy.severities:
+            if sev.code == change.severity:
+                touched = True
+                offsets = replace(
+                    sev.offsets,
+                    arrive_min=change.arrive_min
+                    if change.arrive_min is not None
+                    else sev.offsets.arrive_min,
+                    fix_min=change.fix_min if change.fix_min is not None else sev.offsets.fix_min,
+                )
+                sev = replace(sev, offsets=offsets)
+            severities.append(sev)
+        policies[pid] = replace(policy, severities=tuple(severities))
+    if not touched:
+        raise ValueError(f"promise_policy: no policy has severity {change.severity!r}")
+    return replace(world, policies=policies)
+
+
+def travel_speed(world: SimWorld, change: spec.TravelSpeed) -> SimWorld:
+    """Roads faster (> 1) or slower (< 1) than the base road model."""
+    return replace(world, travel_speed=world.travel_speed * change.factor)
+
+
+def _period(change: spec.DemandSurge | spec.Strike | spec.DepotOutage) -> Period:
+    start = change.start_day * DAY_S
+    return Period(start, start + round(change.days * DAY_S))
+
+
+def demand_surge(world: SimWorld, change: spec.DemandSurge) -> SimWorld:
+    """More tickets in one region for some days (extra arrivals on top of the common stream)."""
+    surge = Surge(world.region_id(change.region), change.factor, _period(change))
+    return replace(world, surges=(*world.surges, surge))
+
+
+def strike(world: SimWorld, change: spec.Strike) -> SimWorld:
+    """A share of the engineers (of a region) stop work for the period (spread by id)."""
+    pool = _pool(world, change.region, None)
+    count = math.ceil(change.share * len(pool))
+    chosen = [pool[(i * len(pool)) // count] for i in range(count)] if count else []
+    strikes = dict(world.strikes)
+    for e in chosen:
+        strikes[e.id] = (*strikes.get(e.id, ()), _period(change))
+    return replace(world, strikes=strikes)
+
+
+def depot_outage(world: SimWorld, change: spec.DepotOutage) -> SimWorld:
+    """A depot hands out nothing for the period (its stock stays on the shelf)."""
+    depot = world.depot(change.depot).id
+    outages = dict(world.outages)
+    outages[depot] = (*outages.get(depot, ()), _period(change))
+    return replace(world, outages=outages)
+
+
+_TRANSFORMS = {
+    "add_depot": add_depot,
+    "remove_depot": remove_depot,
+    "move_depot": move_depot,
+    "engineers": change_engineers,
+    "shift_pattern": shift_pattern,
+    "stock_level": stock_level,
+    "promise_policy": promise_policy,
+    "travel_speed": travel_speed,
+    "demand_surge": demand_surge,
+    "strike": strike,
+    "depot_outage": depot_outage,
+}
+
+
+def apply_changes(world: SimWorld, changes: tuple[spec.Change, ...]) -> SimWorld:
+    """Apply a variant's changes in order."""
+    for change in changes:
+        world = _TRANSFORMS[change.kind](world, change)  # type: ignore[operator]
+    return world

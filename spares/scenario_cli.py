@@ -1,0 +1,152 @@
+"""`spares scenario run|compare`: what-if simulations with a progress bar and a report folder.
+
+Ctrl-C stops the simulation between two simulated hours; what ran is reported and marked
+PARTIAL (tables, JSON and chart titles). A database base is exported to a scratch bundle
+first, so the simulation itself never touches the database.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scenarios.kpis import Estimate
+from scenarios.report import write_report
+from scenarios.run import ScenarioRun, run_scenario
+from scenarios.spec import Scenario, ScenarioError, load_scenario
+
+console = Console()
+err_console = Console(stderr=True)
+scenario_app = typer.Typer(
+    help="What-if scenarios: simulate, compare, report.", no_args_is_help=True
+)
+
+HEADLINE = (
+    ("arrival_attainment", "all", "arrival kept"),
+    ("arrival_attainment", "severity=urgent", "urgent arrival"),
+    ("fix_attainment", "all", "fix kept"),
+    ("ship_8h_attainment", "all", "shipped <= 8 h"),
+    ("swap_2h_attainment", "all", "swap <= 2 h"),
+    ("eta_p90_min", "all", "ETA p90 (min)"),
+    ("utilisation", "all", "utilisation"),
+    ("overtime_h", "all", "overtime (h)"),
+    ("travel_km", "all", "travel (km)"),
+    ("fill_rate", "all", "fill rate"),
+    ("charged", "all", "charged (CNY)"),
+    ("warranty_cost", "all", "warranty (CNY)"),
+)
+
+
+def _export(scenario: Scenario, stack: ExitStack) -> Path | None:
+    if scenario.base.kind != "database":
+        return None
+    import db
+    from dispatch.world.bundle import export_world
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="spares-scn-"))) / "w"
+    engine = db.make_engine(scenario.base.database_url or "")
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            export_world(session, folder)
+    finally:
+        engine.dispose()
+    return folder
+
+
+def _run_one(scenario: Scenario) -> ScenarioRun:
+    with ExitStack() as stack:
+        exported = _export(scenario, stack)
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err_console,
+        ) as bar:  # fmt: skip
+            task = bar.add_task(scenario.name, total=1.0)
+
+            def progress(done: int, total: int, now: int, end: int) -> None:
+                bar.update(task, completed=(done + min(now / end, 1.0)) / total,
+                           description=f"{scenario.name}: run {done + 1}/{total}")  # fmt: skip
+
+            return run_scenario(scenario, exported=exported, progress=progress)
+
+
+def _cell(e: Estimate | None) -> str:
+    if e is None:
+        return "-"
+    if e.unit == "share":
+        text = f"{100 * e.mean:.1f} %"
+        return text if e.n < 2 else f"{text} ±{100 * (e.high - e.mean):.1f}"
+    return f"{e.mean:,.0f}" if abs(e.mean) >= 100 else f"{e.mean:.1f}"
+
+
+def _table(runs: list[ScenarioRun]) -> Table:
+    """KPIs down, variants across: narrow enough for a terminal."""
+    partial = any(r.partial for r in runs)
+    title = "What-if KPIs (mean ± 95 % CI half-width)" + (" — PARTIAL" if partial else "")
+    table = Table(title=title)
+    table.add_column("KPI")
+    columns = []
+    for run in runs:
+        index = {(e.variant, e.policy, e.kpi, e.scope): e for e in run.estimates}
+        for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
+            prefix = f"{run.scenario.name}/" if len(runs) > 1 else ""
+            table.add_column(f"{prefix}{variant}\n({policy})", justify="right")
+            columns.append((index, variant, policy))
+    for kpi, scope, label in HEADLINE:
+        table.add_row(label, *(_cell(ix.get((v, p, kpi, scope))) for ix, v, p in columns))
+    return table
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _report(runs: list[ScenarioRun], out: Path | None) -> None:
+    console.print(_table(runs))
+    for run in runs:
+        folder = out / run.scenario.name if out and len(runs) > 1 else out
+        folder = folder or Path("reports") / run.scenario.name
+        files = write_report(run, folder)
+        console.print(f"report: {folder}/ ({', '.join(f.name for f in files)})")
+    if any(r.partial for r in runs):
+        err_console.print("[yellow]interrupted: the results above are PARTIAL[/yellow]")
+        raise typer.Exit(130)
+
+
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="report folder (default: reports/<name>/)")
+]
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Annotated[Path, typer.Argument(help="a scenario file (.yaml or .json)")],
+    out: OutOpt = None,
+) -> None:
+    """Simulate one scenario (its base and variants) and write the report."""
+    _report([_run_one(_load(file))], out)
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    files: Annotated[list[Path], typer.Argument(help="scenario files to compare")],
+    out: OutOpt = None,
+) -> None:
+    """Simulate several scenarios and print their KPIs side by side."""
+    scenarios = [_load(f) for f in files]
+    runs: list[ScenarioRun] = []
+    for scenario in scenarios:
+        runs.append(_run_one(scenario))
+        if runs[-1].partial:
+            break
+    _report(runs, out)

@@ -1,0 +1,75 @@
+"""The scenario file: validated with errors that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.spec import ScenarioError, load_scenario, parse_scenario
+
+EXAMPLES = Path(__file__).parents[2] / "scenarios" / "examples"
+
+
+def _problems(data: object) -> dict[str, str]:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data)
+    return dict(info.value.problems)
+
+
+def test_minimal_file_takes_the_defaults() -> None:
+    scenario = parse_scenario({"name": "x"})
+    assert scenario.base.kind == "demo"
+    assert scenario.replications == 3
+
+
+def test_unknown_field_is_named() -> None:
+    assert "horizon" in _problems({"name": "x", "horizon": 3})
+
+
+def test_wrong_change_field_names_its_place() -> None:
+    data = {"name": "x", "variants": [{"name": "v", "changes": [
+        {"kind": "travel_speed", "factor": -1}]}]}  # fmt: skip
+    assert any(k.startswith("variants.0.changes.0.travel_speed.factor") for k in _problems(data))
+
+
+def test_unknown_change_kind() -> None:
+    data = {"name": "x", "variants": [{"name": "v", "changes": [{"kind": "teleport"}]}]}
+    assert any(k.startswith("variants.0.changes.0") for k in _problems(data))
+
+
+def test_severity_mix_must_sum_to_one() -> None:
+    problems = _problems({"name": "x", "demand": {"severity_mix": [0.5, 0.2]}})
+    assert any("severity_mix" in v for v in problems.values())
+
+
+def test_variant_named_base_is_refused() -> None:
+    problems = _problems({"name": "x", "variants": [{"name": "base"}]})
+    assert any("names must be unique" in v for v in problems.values())
+
+
+def test_stock_level_needs_factor_or_quantity() -> None:
+    data = {"name": "x", "variants": [{"name": "v", "changes": [{"kind": "stock_level"}]}]}
+    assert any("factor" in v for v in _problems(data).values())
+
+
+def test_bundle_needs_a_path() -> None:
+    assert any("path" in v for v in _problems({"name": "x", "base": {"kind": "bundle"}}).values())
+
+
+def test_bad_yaml_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.yaml"):
+        load_scenario(path)
+
+
+def test_json_file_and_relative_bundle_path(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"name": "j", "base": {"kind": "bundle", "path": "w"}}', encoding="utf-8")
+    assert load_scenario(path).base.path == str((tmp_path / "w").resolve())
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_examples_are_valid(path: Path) -> None:
+    assert load_scenario(path).name
