@@ -46,6 +46,7 @@ from api.routes import (
 )
 from api.settings import Settings
 from db import make_engine, make_sessionmaker
+from dispatch.snapshot_cache import SnapshotCache
 from optimizer import (
     GeodesicTravelTimes,
     RoadNetworkTravelTimes,
@@ -137,6 +138,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)

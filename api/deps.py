@@ -26,6 +26,7 @@ from api.schemas import MAX_ID
 from api.settings import Settings
 from db import audit
 from db.identity import Role, User
+from dispatch.snapshot_cache import SnapshotCache
 from optimizer import TravelTimes
 
 API_KEY_HEADER = "X-API-Key"
@@ -75,7 +76,14 @@ def get_travel(request: Request) -> TravelTimes:
     return travel
 
 
+def get_snapshots(request: Request) -> SnapshotCache:
+    """The app's snapshot cache (dispatch.snapshot_cache): one world snapshot, reused."""
+    cache: SnapshotCache = request.app.state.snapshots
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 TravelDep = Annotated[TravelTimes, Depends(get_travel)]
 NowDep = Annotated[datetime, Depends(get_now)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

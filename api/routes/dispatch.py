@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires
+from api.deps import CurrentUser, NowDep, SessionDep, SnapshotsDep, TravelDep, requires
 from api.dispatch_schemas import (
     AssignmentRead,
     AssignmentRequest,
@@ -21,13 +21,15 @@ DISPATCHERS = (Role.DISPATCHER, Role.ADMIN)
 
 @router.post("/recommendations", dependencies=[requires(*DISPATCHERS)])
 def recommend(
-    body: RecommendationRequest, session: SessionDep, travel: TravelDep, now: NowDep
-) -> RecommendationRead:
+    body: RecommendationRequest, session: SessionDep, travel: TravelDep, now: NowDep,
+    snapshots: SnapshotsDep,
+) -> RecommendationRead:  # fmt: skip
     """Rank the qualified engineers for a ticket; explain who is left out and why."""
     as_of = body.as_of or now
     found = recommend_ticket(
-        session, ticket_id=body.ticket_id, now=as_of, travel=travel, limit=body.limit
-    )
+        session, ticket_id=body.ticket_id, now=as_of, travel=travel, limit=body.limit,
+        snapshot=snapshots.get(session, now=as_of),
+    )  # fmt: skip
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
 
 

@@ -80,6 +80,8 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
 def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
     """A client of the real app; the lifespan runs (with the injected engine), clock: now."""
     app.state.clock = None
+    # Tests empty the tables, so ids (the cache's world version) repeat on SQLite.
+    app.state.snapshots.clear()
     with TestClient(app) as test_client:
         yield test_client
     app.state.clock = None
