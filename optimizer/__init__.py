@@ -6,12 +6,31 @@ extract):
 
 - `recommend(world, ticket, *, now, travel, params)`: the ranked engineers for one ticket;
 - `plan(world, tickets, *, now, travel, params)`: whole-region routes (`Plan`), validated by
-  the independent `validate`; OR-Tools is imported by `optimizer.routing` only.
+  the independent `validate`; OR-Tools is imported by `optimizer.routing` only;
+- `replan` / `insert_urgent` (with a `Baseline` of commitments), `diff`, disruption
+  transforms and `inspection_visits`: re-planning with stability (issue 8).
 """
 
 from optimizer.allocation import PickupOption, TicketSupply, allocate
 from optimizer.assignment import earliest_arrival, rank_key, recommend
+from optimizer.commitments import Baseline, Commitment, check_commitments
+from optimizer.diff import PlanDiff, PromiseState, ReservationDiff, RouteDiff, TicketDiff, diff
+from optimizer.disruptions import (
+    Disrupted,
+    DisruptionResult,
+    engineer_absent,
+    part_runs_out,
+    replan_disrupted,
+    visit_overruns,
+)
 from optimizer.errors import InvalidProblemError, OptimizerError, RoadNetworkError
+from optimizer.inspections import (
+    Frequency,
+    InspectionPolicy,
+    InspectionSite,
+    carry_over,
+    inspection_visits,
+)
 from optimizer.model import Depot, Engineer, Location, PartLine, Supplier, Ticket, Window
 from optimizer.network import RoadNetwork, RoadNetworkTravelTimes, load_road_network, parse_maxspeed
 from optimizer.params import PlanParams, RecommendParams
@@ -28,6 +47,7 @@ from optimizer.plan_result import (
     Stop,
     StopKind,
 )
+from optimizer.replan import Insertion, VisitChange, insert_urgent, replan
 from optimizer.result import (
     Exclusion,
     ExclusionReason,
@@ -55,14 +75,22 @@ from optimizer.validate import validate
 from optimizer.world import DispatchWorld, coordinates
 
 __all__ = [
+    "Baseline",
+    "Commitment",
     "Depot",
     "DispatchWorld",
+    "Disrupted",
+    "DisruptionResult",
     "DropReason",
     "Dropped",
     "Engineer",
     "Exclusion",
     "ExclusionReason",
+    "Frequency",
     "GeodesicTravelTimes",
+    "Insertion",
+    "InspectionPolicy",
+    "InspectionSite",
     "InvalidProblemError",
     "Loaner",
     "Location",
@@ -75,19 +103,23 @@ __all__ = [
     "PartsSource",
     "PickupOption",
     "Plan",
+    "PlanDiff",
     "PlanKpis",
     "PlanParams",
     "PlanQuality",
     "Promise",
     "PromiseCheck",
+    "PromiseState",
     "PromiseTally",
     "RecommendParams",
     "Recommendation",
+    "ReservationDiff",
     "RoadModel",
     "RoadNetwork",
     "RoadNetworkError",
     "RoadNetworkTravelTimes",
     "Route",
+    "RouteDiff",
     "Shipped",
     "SolverStats",
     "Stop",
@@ -96,19 +128,31 @@ __all__ = [
     "SuggestionKind",
     "Supplier",
     "Ticket",
+    "TicketDiff",
     "TicketSupply",
     "TravelTimes",
     "UNREACHABLE",
+    "VisitChange",
     "Window",
     "allocate",
+    "carry_over",
+    "check_commitments",
     "coordinates",
+    "diff",
     "earliest_arrival",
+    "engineer_absent",
     "haversine_m",
+    "insert_urgent",
+    "inspection_visits",
     "load_road_network",
     "parse_maxspeed",
+    "part_runs_out",
     "plan",
     "rank_key",
     "recommend",
+    "replan",
+    "replan_disrupted",
     "validate",
+    "visit_overruns",
     "warm_up",
 ]

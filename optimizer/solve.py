@@ -24,7 +24,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from optimizer.allocation import allocate
@@ -35,6 +35,7 @@ from optimizer.model import Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Plan, PlanQuality, SolverStats
 from optimizer.problem import RoutingProblem, build_problem, vehicles_of
+from optimizer.ruin import applies, ruin_and_recreate
 from optimizer.screening import screen, unplaced
 from optimizer.travel import TravelTimes
 from optimizer.validate import validate
@@ -43,6 +44,8 @@ from optimizer.world import DispatchWorld
 # Share of the wall-clock budget given to OR-Tools' own limit: the rest covers the child's
 # model building and the trip back.
 _INNER_SHARE = 0.6
+# Ruin and recreate stops this long before the deadline (at most): the trip back.
+_SISR_MARGIN_S = 0.15
 
 
 def plan(
@@ -117,15 +120,27 @@ def _search(
         return greedy.routes, PlanQuality.OPTIMAL, "nothing to plan"
     if params.time_limit_ms == 0 or not p.vehicles:
         return greedy.routes, PlanQuality.FALLBACK, "greedy"
+    sisr = params.ruin_recreate and not greedy.unassigned and applies(p)
     if params.time_limit_ms is None:
-        from optimizer.routing import improve  # OR-Tools loads only when a search runs
-
         found: tuple[Sequence[Sequence[int]], int, str] | None
-        done = improve(p, greedy.routes, time_limit_ms=None, solution_limit=params.solution_limit)
-        found = None if done is None else (done.routes, done.objective, done.status)
+        if sisr:
+            better, cost = ruin_and_recreate(
+                p, greedy.routes, seed=params.seed, iterations=params.ruin_iterations
+            )
+            found = (better, cost, "iteration limit")
+        else:
+            from optimizer.routing import improve  # OR-Tools loads only when a search runs
+
+            done = improve(
+                p, greedy.routes, time_limit_ms=None, solution_limit=params.solution_limit
+            )
+            found = None if done is None else (done.routes, done.objective, done.status)
         stopped = False
     else:
-        found, stopped = _in_child(p, greedy.routes, params.time_limit_ms, params.solution_limit)
+        workers = params.workers if sisr else 1
+        found, stopped = _in_child(
+            p, greedy.routes, params.time_limit_ms, params.solution_limit, sisr, workers
+        )
     points = None if found is None else _points(p, found[0])
     if found is None or points is None or points > greedy.objective:
         return greedy.routes, PlanQuality.FALLBACK, "greedy: the search found nothing better"
@@ -135,6 +150,16 @@ def _search(
     if stopped or status == "local_optimum_not_reached":
         return routes, PlanQuality.TIME_LIMITED, status
     return routes, PlanQuality.IMPROVED, status
+
+
+def improve_routes(
+    p: RoutingProblem, greedy: GreedyResult, params: PlanParams
+) -> tuple[Sequence[Sequence[int]], PlanQuality, str]:
+    """Improve ``greedy`` routes within ``params``' limits, as `plan` does (for re-planning).
+
+    Returns the routes, the quality flag and the solver status.
+    """
+    return _search(p, greedy, params)
 
 
 def _points(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int | None:
@@ -153,9 +178,21 @@ def _context() -> Any:
 
 def _child(
     p: RoutingProblem, initial: Sequence[Sequence[int]], deadline: float, limit_ms: int,
-    solution_limit: int | None, conn: Connection,
+    solution_limit: int | None, sisr: int | None, conn: Connection,
 ) -> None:  # fmt: skip
-    """The child process: search, streaming each improving solution to the parent."""
+    """The child process: search, streaming each improving solution to the parent.
+
+    ``sisr`` is the ruin-and-recreate seed, or ``None`` for the OR-Tools search.
+    """
+    if sisr is not None:
+        stop = deadline - min(_SISR_MARGIN_S, limit_ms / 1_000 * (1 - _INNER_SHARE))
+        routes, cost = ruin_and_recreate(
+            p, initial, seed=sisr, deadline=stop,
+            on_solution=lambda r, c: conn.send(("partial", r, c, "partial")),
+        )  # fmt: skip
+        conn.send(("done", routes, cost, "time limit"))
+        conn.close()
+        return
     from optimizer.routing import improve
 
     inner = int(min(limit_ms * _INNER_SHARE, (deadline - time.monotonic()) * 1_000 * 0.9))
@@ -169,37 +206,50 @@ def _child(
 
 
 def _in_child(
-    p: RoutingProblem, initial: Sequence[Sequence[int]], limit_ms: int, solution_limit: int | None
-) -> tuple[tuple[Sequence[Sequence[int]], int, str] | None, bool]:
-    """Run `_child` until it is done or the deadline passes; return the best found, stopped."""
+    p: RoutingProblem, initial: Sequence[Sequence[int]], limit_ms: int,
+    solution_limit: int | None, sisr: bool = False, workers: int = 1,
+) -> tuple[tuple[Sequence[Sequence[int]], int, str] | None, bool]:  # fmt: skip
+    """Run `_child` (``workers`` of them) until done or the deadline; return the best, stopped."""
     deadline = time.monotonic() + limit_ms / 1_000
     ctx = _context()
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child, args=(p, initial, deadline, limit_ms, solution_limit, send), daemon=True
-    )
-    proc.start()
-    send.close()
+    pipes, procs = [], []
+    for k in range(workers):
+        recv, send = ctx.Pipe(duplex=False)
+        seed = p.params.seed + k if sisr else None
+        args = (p, initial, deadline, limit_ms, solution_limit, seed, send)
+        procs.append(ctx.Process(target=_child, args=args, daemon=True))
+        procs[-1].start()
+        send.close()
+        pipes.append(recv)
     best: tuple[Sequence[Sequence[int]], int, str] | None = None
-    done = False
+    open_pipes = list(pipes)
+    finished = 0
     try:
-        while not done:
+        while open_pipes:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not recv.poll(remaining):
+            ready = wait(open_pipes, timeout=remaining) if remaining > 0 else []
+            if not ready:
                 break
-            try:
-                kind, routes, cost, status = recv.recv()
-            except EOFError:
-                break
-            done = kind == "done"
-            if best is None or cost <= best[1]:
-                best = (routes, cost, status if done else "stopped at the deadline")
+            for conn in ready:
+                assert isinstance(conn, Connection)
+                try:
+                    kind, routes, cost, status = conn.recv()
+                except EOFError:
+                    open_pipes.remove(conn)
+                    continue
+                if kind == "done":
+                    open_pipes.remove(conn)
+                    finished += 1
+                if best is None or cost < best[1] or (cost == best[1] and kind == "done"):
+                    best = (routes, cost, status if kind == "done" else "stopped at the deadline")
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        recv.close()
-    return best, not done
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+        for conn in pipes:
+            conn.close()
+    return best, finished < workers
 
 
 def warm_up() -> None:

@@ -16,6 +16,12 @@ EXPECTED = {
     "DropReason", "Dropped", "PickupOption", "Plan", "PlanKpis", "PlanParams", "PlanQuality",
     "PromiseTally", "Route", "Shipped", "SolverStats", "Stop", "StopKind", "TicketSupply",
     "allocate", "plan", "validate", "warm_up",
+    # re-planning with stability (issue 8)
+    "Baseline", "Commitment", "Disrupted", "DisruptionResult", "Frequency", "InspectionPolicy",
+    "InspectionSite", "Insertion", "PlanDiff", "PromiseState", "ReservationDiff", "RouteDiff",
+    "TicketDiff", "VisitChange", "carry_over", "check_commitments", "diff", "engineer_absent",
+    "insert_urgent", "inspection_visits", "part_runs_out", "replan", "replan_disrupted",
+    "visit_overruns",
 }  # fmt: skip
 
 
