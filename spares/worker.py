@@ -30,6 +30,7 @@ import optimizer as opt
 from db import jobs
 from db.transactions import run_in_transaction
 from dispatch.planning import PLAN_JOB, run_plan_job
+from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
 
 logger = logging.getLogger("spares.worker")
@@ -66,10 +67,12 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def sweep(self) -> int:
-        """Release expired reservations (one batch)."""
-        return run_in_transaction(
+        """Release expired reservations (one batch) and forget idempotency keys past 24 h."""
+        released = run_in_transaction(
             self.factory, lambda s: sweep_expired(session=s, now=self.clock())
         )
+        run_in_transaction(self.factory, lambda s: purge_expired(session=s, now=self.clock()))
+        return released
 
     def claim(self) -> tuple[int, str, dict[str, Any], int | None] | None:
         """Claim a job; its id, kind, payload and creator, or None when there is none."""
