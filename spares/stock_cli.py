@@ -23,12 +23,16 @@ from db.transactions import run_in_transaction
 from inventory import idempotency, reservations, shipments, stock
 from inventory.errors import InventoryError
 from inventory.verify import verify
+from spares.stock_recommend_cli import recommend_cmd
 
 T = TypeVar("T")
 console = Console()
 err_console = Console(stderr=True)
 
-stock_app = typer.Typer(help="Stock: verify, sweep, reserve, move.", no_args_is_help=True)
+stock_app = typer.Typer(
+    help="Stock: verify, sweep, reserve, move, recommend.", no_args_is_help=True
+)
+stock_app.command("recommend")(recommend_cmd)
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="who does it (a user's name)")]
 Depot = Annotated[int, typer.Option("--depot", help="depot id")]

@@ -1,0 +1,81 @@
+"""`spares stock recommend`: METRIC base-stock levels against today's stock, as a table or file.
+
+Reads only: one session, rolled back at the end. `--out` writes the whole recommendation
+(every level, the curve, and the scenario `stock_level` changes) as JSON or YAML.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+import db
+import dispatch.models  # noqa: F401 (every table on the metadata: the service reads tickets)
+from inventory.errors import InventoryError
+from inventory.metric import Metric
+from inventory.stock_recommend import StockRecommendation, recommend_stock
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def recommend_cmd(
+    ctx: typer.Context,
+    target: Annotated[float, typer.Option(min=0, max=1, help="strictly between 0 and 1")] = 0.95,
+    metric: Annotated[Metric, typer.Option(help="fill-rate, or per-depot swap-2h")] = (
+        Metric.FILL_RATE
+    ),
+    region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
+    rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
+) -> None:
+    """Recommend stock levels per depot x part that reach the target at least value."""
+    if out is not None and out.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise typer.BadParameter("must end in .json, .yaml or .yml", param_hint="--out")
+    engine = db.make_engine(ctx.obj.settings.database_url)
+    try:
+        with db.make_sessionmaker(engine)() as session:
+            found = recommend_stock(
+                session=session, now=datetime.now(UTC), target=target, metric=metric, region=region
+            )
+    except (InventoryError, ValueError) as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    _print(found, rows)
+    if out is not None:
+        data = found.to_dict()
+        text = json.dumps(data, indent=2) if out.suffix == ".json" else yaml.safe_dump(data)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"written to {out}")
+
+
+def _print(found: StockRecommendation, rows: int) -> None:
+    table = Table(title="Recommended levels (largest value changes first)")
+    for name in ("depot", "part", "current", "recommended", "delta", "value"):
+        table.add_column(name, justify="left" if name in ("depot", "part") else "right")
+    for line in sorted(found.lines, key=lambda x: -abs(x.delta * x.unit_cost))[:rows]:
+        table.add_row(line.depot, line.sku, str(line.current), str(line.recommended),
+                      f"{line.delta:+d}", str(line.value))  # fmt: skip
+    console.print(table)
+    curve = Table(title="Efficient curve: inventory value against the target metric")
+    for name in ("units", "value", found.result.params.metric.value, "backorders"):
+        curve.add_column(name, justify="right")
+    for p in found.result.curve(10):
+        curve.add_row(str(p.units), str(p.value), f"{p.metric:.4f}", f"{p.backorders:.4f}")
+    console.print(curve)
+    r = found.result
+    console.print(
+        f"{r.params.metric.value} {r.achieved:.4f} (target {r.params.target}, "
+        f"{'reached' if r.reached else 'NOT reached'}); value today {found.today.value}, "
+        f"recommended {r.evaluation.value}; fill rate today {found.today.fill_rate:.4f}, "
+        f"recommended {r.evaluation.fill_rate:.4f}"
+    )
