@@ -191,7 +191,7 @@ def compute_plan(
     regions = {r.region_id for r in rows}
     if prepared.region_id is not None:
         regions.add(prepared.region_id)
-    snap = load_snapshot(session, now=as_of, region_ids=regions)
+    snap = load_snapshot(session, now=as_of, region_ids=regions, pinned_only=True)
     tickets = tuple(job_for(session, snap, i) for i in ids)
     params = prepared.request.params()
     solved = opt.plan(snap.world, tickets, now=snap.offset(as_of), travel=travel, params=params)

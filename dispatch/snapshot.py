@@ -21,6 +21,8 @@ from dispatch.calendar import WeeklyShift, to_offsets, working_windows
 from dispatch.errors import NotFoundError
 from dispatch.models import (
     Absence,
+    Assignment,
+    AssignmentStatus,
     Contract,
     Engineer,
     EngineerSkill,
@@ -82,19 +84,23 @@ def load_snapshot(
     now: datetime,
     region_id: int | None = None,
     region_ids: Collection[int] | None = None,
+    pinned_only: bool = False,
 ) -> Snapshot:
     """Read engineers (active; of the given regions, if any), depots and suppliers at `now`.
 
     Engineers carry what route planning needs besides what a recommendation needs: van
     capacity, hour and km rates (in minor units, fen) and their absences (also cut out of
-    their working windows already).
+    their working windows already). Jobs already assigned to an engineer but not started
+    block his time from departure to fix like an absence: all of them for a single-ticket
+    recommendation, only the pinned ones for a region plan (`pinned_only`), which re-plans
+    the others itself.
     """
     epoch = now.replace(microsecond=0)
     stock = available_stock(session=session, now=now)
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
-    engineers, names, vans = _engineers(session, epoch, stock, regions)
+    engineers, names, vans = _engineers(session, epoch, stock, regions, pinned_only)
     depots, depot_names = _depots(session, epoch, stock)
     world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session))
     return Snapshot(epoch, world, names, depot_names, vans)
@@ -109,6 +115,7 @@ def _engineers(
     epoch: datetime,
     stock: dict[tuple[int, int], int],
     regions: Collection[int] | None,
+    pinned_only: bool,
 ) -> tuple[tuple[opt.Engineer, ...], dict[int, str], dict[int, int]]:
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
     if regions is not None:
@@ -119,7 +126,7 @@ def _engineers(
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
-    windows, absences = _windows(session, rows, epoch)
+    windows, absences = _windows(session, rows, epoch, pinned_only)
     busy = _busy(session, ids, epoch)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
@@ -165,7 +172,7 @@ def _minor(amount: Decimal) -> int:
 
 
 def _windows(
-    session: Session, engineers: list[Engineer], epoch: datetime
+    session: Session, engineers: list[Engineer], epoch: datetime, pinned_only: bool
 ) -> tuple[dict[int, tuple[opt.Window, ...]], dict[int, tuple[opt.Window, ...]]]:
     """Each engineer's working windows (shifts minus absences) and absences over the horizon."""
     ids = [e.id for e in engineers]
@@ -179,6 +186,8 @@ def _windows(
     )
     for a in session.scalars(stmt):
         absences[a.engineer_id].append((a.starts_at, a.ends_at))
+    for engineer_id, span in _assigned_work(session, ids, start, end, pinned_only):
+        absences[engineer_id].append(span)
     zones = _timezones(session)
     windows = {
         e.id: to_offsets(
@@ -194,6 +203,26 @@ def _windows(
         for e in engineers
     }
     return windows, {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
+
+
+def _assigned_work(
+    session: Session, ids: list[int], start: datetime, end: datetime, pinned_only: bool
+) -> list[tuple[int, tuple[datetime, datetime]]]:
+    """Active assignments of tickets not yet started: departure to fix, per engineer."""
+    stmt = (
+        select(Assignment.engineer_id, Assignment.departs_at, Assignment.fixes_at)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(
+            Assignment.engineer_id.in_(ids),
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Ticket.status == TicketStatus.ASSIGNED,
+            Assignment.fixes_at > start,
+            Assignment.departs_at < end,
+        )
+    )
+    if pinned_only:
+        stmt = stmt.where(Assignment.pinned.is_(True))
+    return [(eng, (dep, fix)) for eng, dep, fix in session.execute(stmt) if fix > dep]
 
 
 def _merged(

@@ -111,3 +111,20 @@ def test_fix_completes_the_assignment(session: Session, dw: DispatchWorld) -> No
         transition(session, ticket_id=dw.ticket.id, target=step, user=dw.base.dispatcher, now=T0)
     assert done.assignment.status is AssignmentStatus.DONE
     assert session.scalars(select(Assignment)).all() == [done.assignment]
+
+
+def test_assigned_work_blocks_the_engineer_for_the_next_ticket(
+    session: Session, dw: DispatchWorld
+) -> None:
+    from dispatch.recommend import recommend_ticket
+    from tests.ticket_builders import open_ticket
+
+    done = confirm(session, dw, dw.haizhu.id)
+    second = open_ticket(session, dw.base)
+    rec = recommend_ticket(session, ticket_id=second.id, now=T0, travel=TRAVEL)
+    fixes = rec.snapshot.offset(done.assignment.fixes_at)
+    for option in rec.recommendation.options:
+        if option.engineer_id == dw.haizhu.id:
+            assert option.departs_at >= fixes
+    assert rec.recommendation.best is not None
+    assert rec.recommendation.best.engineer_id != dw.haizhu.id
