@@ -92,6 +92,7 @@ def route_cost(
     overtime = max(0, time - int(p.shift_end[v]))
     return int(
         travel * params.travel_weight
+        + metres * params.distance_weight
         + late
         + overtime * params.overtime_weight
         + dedicated

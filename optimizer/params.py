@@ -89,6 +89,10 @@ class PlanParams:
     travel_weight, overtime_weight, cost_weight
         Points per second of driving, per second past a shift's end, and per minor currency
         unit of engineer cost (hour and km rates).
+    distance_weight
+        Points per metre driven (default 0: distance counts only through ``cost_weight``).
+        With ``travel_weight=0`` and no soft promises the objective is pure distance, as in
+        the Solomon benchmark (`optimizer.solomon`).
     dedicated_penalty
         Points charged when a ticket with a dedicated engineer is served by someone else.
     drop_penalty
@@ -108,6 +112,15 @@ class PlanParams:
         When set, every engineer's allowed overtime; otherwise each engineer's own.
     greedy_candidates
         Nearest qualified engineers the greedy construction tries per ticket.
+    ruin_recreate
+        Improve with ruin and recreate (SISR, `optimizer.ruin`) instead of OR-Tools when the
+        problem is the plain time-window model (no pickups, soft promises, skills limits or
+        engineer costs: the Solomon benchmark); other problems use OR-Tools as before.
+    ruin_iterations
+        Ruin-and-recreate steps without a wall-clock limit (deterministic).
+    workers
+        Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
+        ...); the best plan wins. Ruin and recreate only; OR-Tools runs one search.
     """
 
     time_limit_ms: int | None = 10_000
@@ -120,6 +133,7 @@ class PlanParams:
     travel_weight: int = 1
     overtime_weight: int = 2
     cost_weight: int = 0
+    distance_weight: int = 0
     dedicated_penalty: int = 1_800
     drop_penalty: int = 10**9
     hard_deadlines: bool = False
@@ -129,6 +143,9 @@ class PlanParams:
     max_alternatives: int = 3
     overtime_s: int | None = None
     greedy_candidates: int = 12
+    ruin_recreate: bool = False
+    ruin_iterations: int = 2_000
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.time_limit_ms is not None and self.time_limit_ms < 0:
@@ -146,12 +163,15 @@ class PlanParams:
         if not weights or min(weights) < 1 or list(weights) != sorted(weights, reverse=True):
             raise ValueError("severity_weights: must be >= 1 and must not increase")
         for name in (
-            "travel_weight", "overtime_weight", "cost_weight", "dedicated_penalty", "pick_s",
+            "travel_weight", "overtime_weight", "cost_weight", "distance_weight",
+            "dedicated_penalty", "pick_s",
             "ship_within_s", "pickup_radius_s",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
-        for name in ("drop_penalty", "max_alternatives", "greedy_candidates"):
+        for name in (
+            "drop_penalty", "max_alternatives", "greedy_candidates", "ruin_iterations", "workers",
+        ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
         if self.overtime_s is not None and self.overtime_s < 0:

@@ -145,7 +145,8 @@ def _time(p: RoutingProblem, routing: object, manager: object) -> None:
     params = p.params
     transit = (p.seconds + p.service[:, None]).tolist()
     time_cb = r.RegisterTransitMatrix(transit)
-    cost_cb = r.RegisterTransitMatrix((p.seconds * params.travel_weight).tolist())
+    arc = p.seconds * params.travel_weight + p.metres * params.distance_weight
+    cost_cb = r.RegisterTransitMatrix(arc.tolist())
     r.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     r.AddDimension(time_cb, p.horizon, p.horizon, False, "time")
     dim = r.GetDimensionOrDie("time")

@@ -170,9 +170,9 @@ def _points(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int | None:
         return None
 
 
-def _context() -> Any:
+def _context(preload: Sequence[str] = ()) -> Any:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["optimizer.routing"])
+    ctx.set_forkserver_preload(["optimizer.routing", *preload])
     return ctx
 
 
@@ -252,15 +252,20 @@ def _in_child(
     return best, finished < workers
 
 
-def warm_up() -> None:
+def warm_up(preload: Sequence[str] = ()) -> None:
     """Start the solver's process server now (OR-Tools preloaded), not on the first `plan`.
 
     The first child of a process otherwise pays for starting the server and importing
     OR-Tools (about a second), which a short wall-clock limit cannot absorb: call this once
     when a worker starts. Like any `multiprocessing` user, a script calling `plan` with a
     wall-clock limit needs the ``if __name__ == "__main__":`` guard.
+
+    Every child re-runs the main script (``multiprocessing`` does, for a script run by path,
+    such as a console entry point), and so re-imports whatever it imports: name those
+    modules in ``preload`` (e.g. the CLI module) so that the server imports them once and
+    each child finds them loaded, instead of paying seconds per child.
     """
-    ctx = _context()
+    ctx = _context(preload)
     proc = ctx.Process(target=_noop, daemon=True)
     proc.start()
     proc.join()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 import db
 from api.settings import Settings
 from spares import __version__
+from spares.bench_cli import bench_app
 from spares.dispatch_cli import dispatch_app
 from spares.scenario_cli import scenario_app
 from spares.stock_cli import stock_app
@@ -49,6 +50,7 @@ app.add_typer(stock_app, name="stock")
 app.add_typer(dispatch_app, name="dispatch")
 app.add_typer(scenario_app, name="scenario")
 app.command("worker")(worker_command)
+app.add_typer(bench_app, name="bench")
 
 
 @dataclass
