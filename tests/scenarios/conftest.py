@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch.world import REFERENCE_DATE, generate_world
 from scenarios.base import build_sim_world
 from scenarios.model import SimWorld
 from scenarios.spec import Scenario
-from dispatch.world import REFERENCE_DATE, generate_world
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,45 @@
+"""`spares scenario run|compare` end to end on a tiny file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from spares.cli import app
+
+TINY = """
+name: tiny-cli
+horizon_days: 0.5
+demand: {tickets_per_day: 30}
+replications: 1
+policies: [optimised, naive]
+"""
+
+
+def test_run_writes_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "run", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "arrival kept" in result.output
+    assert (tmp_path / "o" / "promise_attainment.png").exists()
+
+
+def test_compare_two_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.json"
+    a.write_text(TINY, encoding="utf-8")
+    b.write_text('{"name": "b", "horizon_days": 0.5, "replications": 1}', encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["scenario", "compare", str(a), str(b), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "b" / "kpis.csv").exists()
+
+
+def test_invalid_file_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nhorizon_days: -1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "run", str(path)])
+    assert result.exit_code == 2
+    assert "horizon_days" in result.output

@@ -1,0 +1,48 @@
+"""Confidence-interval arithmetic, estimates, and the report folder with its charts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from scenarios.kpis import confidence_interval
+from scenarios.report import write_report
+from scenarios.run import run_scenario
+from tests.scenarios.conftest import tiny_scenario
+
+
+def test_confidence_interval_by_students_t() -> None:
+    mean, low, high = confidence_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * s / sqrt(n), s = 1
+    assert mean == 2.0
+    assert low == pytest.approx(2 - half)
+    assert high == pytest.approx(2 + half)
+
+
+def test_one_replication_has_no_width() -> None:
+    assert confidence_interval([0.7]) == (0.7, 0.7, 0.7)
+    with pytest.raises(ValueError, match="at least one"):
+        confidence_interval([])
+
+
+def test_report_folder(tmp_path: Path) -> None:
+    run = run_scenario(tiny_scenario())
+    files = write_report(run, tmp_path / "r")
+    names = {f.name for f in files}
+    assert names == {
+        "kpis.csv", "kpis.json", "promise_attainment.png", "eta_distribution.png",
+        "utilisation_by_region.png", "stockout_days_by_depot.png",
+    }  # fmt: skip
+    for f in files:
+        assert f.stat().st_size > 0
+    assert (tmp_path / "r" / "promise_attainment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    body = json.loads((tmp_path / "r" / "kpis.json").read_text(encoding="utf-8"))
+    assert body["partial"] is False
+    rows = [k for k in body["kpis"] if k["kpi"] == "arrival_attainment" and k["scope"] == "all"]
+    assert {(k["variant"], k["policy"]) for k in rows} == {("base", "optimised"), ("base", "naive")}
+    assert all(k["n"] == 2 and k["low"] <= k["mean"] <= k["high"] for k in rows)
+    header = (tmp_path / "r" / "kpis.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "variant,policy,kpi,scope,mean,low,high,n,unit,partial"
