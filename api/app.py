@@ -82,6 +82,7 @@ _V1_ROUTERS = (
     jobs.router,
     audit.router,
     warranty.router,
+    dispatch.writes,
 )
 
 

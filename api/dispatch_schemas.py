@@ -249,3 +249,11 @@ def _assignment_fields(a: Any) -> dict[str, Any]:
     names = ("id", "ticket_id", "engineer_id", "departs_at", "arrives_at", "fixes_at",
              "parts_source", "depot_id", "supplier_id", "shipment_id", "pinned")  # fmt: skip
     return {n: getattr(a, n) for n in names} | {"status": str(a.status)}
+
+
+class PublishRead(BaseModel):
+    plan_id: int
+    stage: str
+    assigned: list[int] = Field(description="tickets (re)assigned by this plan")
+    kept: list[int] = Field(description="tickets whose pinned assignment already matched")
+    superseded_plan_id: int | None

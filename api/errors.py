@@ -125,6 +125,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.IllegalTransitionError: Problem(
         409, _problem_type("illegal-transition"), "Transition not allowed"
     ),
+    dispatch.errors.PublishConflict: Problem(
+        409, _problem_type("publish-conflict"), "Plan not published"
+    ),
     dispatch.errors.AssignmentConflict: Problem(
         409, _problem_type("assignment-conflict"), "Assignment not possible"
     ),

@@ -50,6 +50,97 @@ class Confirmed:
     shipment_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class PartsChoice:
+    """Where a job's parts come from: the engineer's van, a depot pickup, or a shipment.
+
+    `lines` are (part id, quantity, the part it substitutes or None); `depot_id` is the van's
+    depot for a van, the pickup or shipping depot otherwise; a supplier's shipment holds
+    nothing of ours.
+    """
+
+    source: str  # none, van, pickup, shipment
+    lines: tuple[tuple[int, int, int | None], ...] = ()
+    depot_id: int | None = None
+    supplier_id: int | None = None
+    transit_min: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """An engineer's planned job: when he leaves, arrives and is done, and its parts."""
+
+    engineer_id: int
+    departs_at: datetime
+    arrives_at: datetime
+    fixes_at: datetime
+    parts: PartsChoice
+    pinned: bool = False
+
+
+def assign(
+    session: Session,
+    *,
+    ticket: Ticket,
+    planned: Planned,
+    user: User,
+    now: datetime,
+    reason: str,
+    details: dict[str, Any],
+) -> tuple[Assignment, tuple[int, ...]]:
+    """The one path to "assigned": parts held, schedule written, lifecycle step, decision log.
+
+    Raises InsufficientStock when a part is gone; the caller's rollback undoes everything.
+    """
+    if ticket.status not in ASSIGNABLE:
+        raise AssignmentConflict(ticket.id, f"the ticket is {ticket.status}, not new or responded")
+    policy = _policy(session, ticket.site_id)
+    holds, shipment_id = _secure_parts(
+        session, ticket, planned.parts, user=user, now=now, policy=policy
+    )
+    if ticket.status is TicketStatus.NEW:
+        transition(
+            session,
+            ticket_id=ticket.id,
+            target=TicketStatus.RESPONDED,
+            user=user,
+            now=now,
+            reason="answered with an assignment",
+        )
+    assignment = Assignment(
+        ticket_id=ticket.id,
+        engineer_id=planned.engineer_id,
+        status=AssignmentStatus.ACTIVE,
+        departs_at=planned.departs_at,
+        arrives_at=planned.arrives_at,
+        fixes_at=max(planned.fixes_at, planned.arrives_at),
+        parts_source=planned.parts.source,
+        depot_id=None if planned.parts.source == "van" else planned.parts.depot_id,
+        supplier_id=planned.parts.supplier_id,
+        shipment_id=shipment_id,
+        pinned=planned.pinned,
+        created_at=now,
+        created_by_id=user.id,
+    )
+    session.add(assignment)
+    session.flush()
+    ticket.engineer_id = planned.engineer_id
+    transition(
+        session,
+        ticket_id=ticket.id,
+        target=TicketStatus.ASSIGNED,
+        user=user,
+        now=now,
+        reason=f"assigned to engineer {planned.engineer_id}",
+        via_dispatch=True,
+    )
+    log_entry(
+        session, ticket, user=user, at=now, kind=LogKind.DECISION, reason=reason, details=details
+    )
+    session.flush()
+    return assignment, holds
+
+
 def confirm_assignment(
     session: Session,
     *,
@@ -72,27 +163,44 @@ def confirm_assignment(
     option = next((o for o in result.recommendation.options if o.engineer_id == engineer_id), None)
     if option is None:
         raise AssignmentConflict(ticket_id, _why_not(result, engineer_id), _next_best(result))
-    policy = _policy(session, ticket.site_id)
+    planned = _planned_from(option, result, pinned)
     try:
-        reservations, shipment_id = _secure_parts(
-            session, ticket, option, result, user=user, now=now, policy=policy
+        assignment, holds = assign(
+            session,
+            ticket=ticket,
+            planned=planned,
+            user=user,
+            now=now,
+            reason=option.reason,
+            details=_decision(result, option),
         )
     except InsufficientStock as exc:
         fresh = recommend_ticket(session, ticket_id=ticket_id, now=now, travel=travel)
         raise AssignmentConflict(
             ticket_id, f"the part was taken meanwhile: {exc}", _next_best(fresh)
         ) from exc
-    if ticket.status is TicketStatus.NEW:
-        transition(session, ticket_id=ticket_id, target=TicketStatus.RESPONDED, user=user,
-                   now=now, reason="answered with an assignment")  # fmt: skip
-    assignment = _write_assignment(session, ticket, option, result, user, now, pinned, shipment_id)
-    ticket.engineer_id = engineer_id
-    transition(session, ticket_id=ticket_id, target=TicketStatus.ASSIGNED, user=user, now=now,
-               reason=f"assigned to engineer {engineer_id}", via_dispatch=True)  # fmt: skip
-    log_entry(session, ticket, user=user, at=now, kind=LogKind.DECISION,
-              reason=option.reason, details=_decision(result, option))  # fmt: skip
-    session.flush()
-    return Confirmed(assignment, option, result, reservations, shipment_id)
+    return Confirmed(assignment, option, result, holds, assignment.shipment_id)
+
+
+def _planned_from(option: opt.Option, result: TicketRecommendation, pinned: bool) -> Planned:
+    plan, at = option.parts, result.snapshot.at
+    depot_id = plan.depot_id
+    if plan.source is opt.PartsSource.VAN:
+        depot_id = result.snapshot.van_depot_of.get(option.engineer_id)
+    transit = 0
+    if plan.part_arrives_at is not None:
+        ships = plan.ships_at if plan.ships_at is not None else 0
+        transit = max(0, (plan.part_arrives_at - ships) // 60)
+    lines = tuple((u.part_id, u.qty, u.line_part_id if u.substitute else None) for u in plan.uses)
+    choice = PartsChoice(str(plan.source), lines, depot_id, plan.supplier_id, transit)
+    return Planned(
+        option.engineer_id,
+        at(option.departs_at),
+        at(option.arrives_at),
+        at(option.fixes_at),
+        choice,
+        pinned,
+    )
 
 
 def _policy(session: Session, site_id: int) -> PromisePolicy:
@@ -108,64 +216,43 @@ def _policy(session: Session, site_id: int) -> PromisePolicy:
 def _secure_parts(
     session: Session,
     ticket: Ticket,
-    option: opt.Option,
-    result: TicketRecommendation,
+    parts: PartsChoice,
     *,
     user: User,
     now: datetime,
     policy: PromisePolicy,
 ) -> tuple[tuple[int, ...], int | None]:
-    """Reserve what the option uses where it takes it from; open a shipment if it ships."""
-    plan = option.parts
-    lines = [
-        ReserveLine(u.part_id, u.qty, substitute_for=u.line_part_id if u.substitute else None)
-        for u in plan.uses
-    ]
-    if not lines:
-        return (), None
-    depot_id = plan.depot_id
-    if plan.source is opt.PartsSource.VAN:
-        depot_id = result.snapshot.van_depot_of.get(option.engineer_id)
-    if depot_id is None:  # shipped by a supplier or partner: their stock is not ours to hold
-        return (), None
-    held = reserve(session=session, depot_id=depot_id, lines=lines, user_id=user.id, now=now,
-                   ticket_id=ticket.id, lifetime_min=policy.reservation_lifetime_min)  # fmt: skip
+    """Reserve what the job uses where it takes it from; open a shipment if it ships."""
+    if not parts.lines or parts.depot_id is None:
+        return (), None  # nothing needed, or a supplier's stock: not ours to hold
+    lines = [ReserveLine(part, qty, substitute_for=sub) for part, qty, sub in parts.lines]
+    held = reserve(
+        session=session,
+        depot_id=parts.depot_id,
+        lines=lines,
+        user_id=user.id,
+        now=now,
+        ticket_id=ticket.id,
+        lifetime_min=policy.reservation_lifetime_min,
+    )
     shipment_id = None
-    if plan.source is opt.PartsSource.SHIPMENT and plan.part_arrives_at is not None:
-        ships = plan.ships_at if plan.ships_at is not None else 0
-        transit_min = max(0, (plan.part_arrives_at - ships) // 60)
+    if parts.source == "shipment":
         for hold in held:
             shipment = ship_to_site(
-                session=session, from_depot_id=depot_id, site_id=ticket.site_id,
-                part_id=hold.part_id, quantity=hold.quantity, requested_at=now,
-                transit_min=transit_min, who=Who(user.id, now), reservation_id=hold.id,
-                ticket_id=ticket.id, ship_within_min=policy.ship_within_min,
-            )  # fmt: skip
+                session=session,
+                from_depot_id=parts.depot_id,
+                site_id=ticket.site_id,
+                part_id=hold.part_id,
+                quantity=hold.quantity,
+                requested_at=now,
+                transit_min=parts.transit_min,
+                who=Who(user.id, now),
+                reservation_id=hold.id,
+                ticket_id=ticket.id,
+                ship_within_min=policy.ship_within_min,
+            )
             shipment_id = shipment_id or shipment.id
     return tuple(h.id for h in held), shipment_id
-
-
-def _write_assignment(
-    session: Session,
-    ticket: Ticket,
-    option: opt.Option,
-    result: TicketRecommendation,
-    user: User,
-    now: datetime,
-    pinned: bool,
-    shipment_id: int | None,
-) -> Assignment:
-    at = result.snapshot.at
-    assignment = Assignment(
-        ticket_id=ticket.id, engineer_id=option.engineer_id, status=AssignmentStatus.ACTIVE,
-        departs_at=at(option.departs_at), arrives_at=at(option.arrives_at),
-        fixes_at=at(option.fixes_at), parts_source=str(option.parts.source),
-        depot_id=option.parts.depot_id, supplier_id=option.parts.supplier_id,
-        shipment_id=shipment_id, pinned=pinned, created_at=now, created_by_id=user.id,
-    )  # fmt: skip
-    session.add(assignment)
-    session.flush()
-    return assignment
 
 
 def _brief(result: TicketRecommendation, o: opt.Option) -> dict[str, Any]:

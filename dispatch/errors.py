@@ -154,3 +154,14 @@ class InvalidPlanRequest(DispatchError):
         self.field = field
         self.reason = reason
         self.ticket_ids = ticket_ids
+
+
+class PublishConflict(DispatchError):
+    """A draft plan cannot be published as it stands; nothing was changed."""
+
+    def __init__(self, plan_id: int, conflicts: list[str]) -> None:
+        super().__init__(
+            f"plan {plan_id} cannot be published: {len(conflicts)} conflict(s); nothing changed"
+        )
+        self.plan_id = plan_id
+        self.conflicts = conflicts

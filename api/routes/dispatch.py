@@ -2,46 +2,87 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, SnapshotsDep, TravelDep, requires
 from api.dispatch_schemas import (
     AssignmentRead,
     AssignmentRequest,
+    PublishRead,
     RecommendationRead,
     RecommendationRequest,
 )
+from api.idempotency import IDEMPOTENT, stock_router
+from api.schemas import IdPath
 from db import Role
 from dispatch.assign import confirm_assignment
+from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
+# Assigning and publishing hold parts: stock writes, with an Idempotency-Key and retries.
+writes = stock_router("/dispatch", ["dispatch"])
 DISPATCHERS = (Role.DISPATCHER, Role.ADMIN)
 
 
 @router.post("/recommendations", dependencies=[requires(*DISPATCHERS)])
 def recommend(
-    body: RecommendationRequest, session: SessionDep, travel: TravelDep, now: NowDep,
+    body: RecommendationRequest,
+    session: SessionDep,
+    travel: TravelDep,
+    now: NowDep,
     snapshots: SnapshotsDep,
-) -> RecommendationRead:  # fmt: skip
+) -> RecommendationRead:
     """Rank the qualified engineers for a ticket; explain who is left out and why."""
     as_of = body.as_of or now
     found = recommend_ticket(
-        session, ticket_id=body.ticket_id, now=as_of, travel=travel, limit=body.limit,
+        session,
+        ticket_id=body.ticket_id,
+        now=as_of,
+        travel=travel,
+        limit=body.limit,
         snapshot=snapshots.get(session, now=as_of),
-    )  # fmt: skip
+    )
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
 
 
-@router.post(
-    "/assignments", status_code=status.HTTP_201_CREATED, dependencies=[requires(*DISPATCHERS)]
+@writes.post(
+    "/assignments",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[requires(*DISPATCHERS), IDEMPOTENT],
 )
 def confirm(
     body: AssignmentRequest, session: SessionDep, user: CurrentUser, travel: TravelDep, now: NowDep
 ) -> AssignmentRead:
     """Assign the engineer with his current best option: ticket, schedule and parts at once."""
     done = confirm_assignment(
-        session, ticket_id=body.ticket_id, engineer_id=body.engineer_id, user=user,
-        now=body.as_of or now, travel=travel, pinned=body.pinned,
-    )  # fmt: skip
+        session,
+        ticket_id=body.ticket_id,
+        engineer_id=body.engineer_id,
+        user=user,
+        now=body.as_of or now,
+        travel=travel,
+        pinned=body.pinned,
+    )
     return AssignmentRead.confirmed(done)
+
+
+@writes.post("/plans/{plan_id}/publish", dependencies=[requires(*DISPATCHERS), IDEMPOTENT])
+def publish(plan_id: IdPath, session: SessionDep, user: CurrentUser, now: NowDep) -> PublishRead:
+    """Turn a draft plan into assignments and part holds, all or nothing (409 lists conflicts)."""
+    done = publish_plan(session, plan_id=plan_id, user=user, now=now)
+    return PublishRead(
+        plan_id=done.plan.id,
+        stage=str(done.plan.stage),
+        assigned=list(done.assigned),
+        kept=list(done.kept),
+        superseded_plan_id=done.superseded,
+    )
+
+
+@router.get("/plans/{plan_id}/diff", dependencies=[requires(*DISPATCHERS)])
+def plan_diff(plan_id: IdPath, session: SessionDep) -> dict[str, Any]:
+    """The draft against the published plan it would replace: moves, ETAs, promises, parts."""
+    return diff_against_published(session, plan_id=plan_id)

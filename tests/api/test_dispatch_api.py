@@ -40,6 +40,11 @@ def client(client: TestClient, app: FastAPI) -> TestClient:
 DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
 
 
+def keyed(key: str) -> dict[str, str]:
+    """Assigning holds parts: a stock write, which needs an Idempotency-Key."""
+    return DISPATCHER | {"Idempotency-Key": key}
+
+
 def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -> None:
     response = client.post(
         "/v1/dispatch/recommendations", json={"ticket_id": ids.ticket}, headers=DISPATCHER
@@ -102,7 +107,7 @@ def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -
     response = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu, "pinned": True},
-        headers=DISPATCHER,
+        headers=keyed("assign-1"),
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -116,7 +121,7 @@ def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -
     again = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu},
-        headers=DISPATCHER,
+        headers=keyed("assign-2"),
     )
     assert again.status_code == 409
     assert again.json()["type"] == "urn:spares:problem:assignment-conflict"
@@ -126,7 +131,7 @@ def test_refusal_names_the_next_best_and_writes_nothing(client: TestClient, ids:
     response = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.yuexiu},
-        headers=DISPATCHER,
+        headers=keyed("assign-3"),
     )
     assert response.status_code == 409
     problem = response.json()
@@ -134,3 +139,32 @@ def test_refusal_names_the_next_best_and_writes_nothing(client: TestClient, ids:
     assert "skill" in problem["detail"]
     ticket = client.get(f"/v1/tickets/{ids.ticket}", headers=DISPATCHER).json()
     assert ticket["status"] == "new"
+
+
+def test_assigning_without_a_key_is_400(client: TestClient, ids: Ids) -> None:
+    response = client.post(
+        "/v1/dispatch/assignments",
+        json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu},
+        headers=DISPATCHER,
+    )
+    assert response.status_code == 400
+
+
+def test_plan_diff_then_publish_over_http(client: TestClient, ids: Ids) -> None:
+    made = client.post(
+        "/v1/dispatch/plans",
+        json={"ticket_ids": [ids.ticket], "time_limit_s": 0},
+        headers=DISPATCHER,
+    )
+    assert made.status_code == 201, made.text
+    plan_id = made.json()["id"]
+    diff = client.get(f"/v1/dispatch/plans/{plan_id}/diff", headers=DISPATCHER).json()
+    assert diff["against_plan_id"] is None
+    published = client.post(
+        f"/v1/dispatch/plans/{plan_id}/publish", headers=keyed(f"publish-{plan_id}")
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["assigned"] == [ids.ticket]
+    again = client.post(f"/v1/dispatch/plans/{plan_id}/publish", headers=keyed("publish-again"))
+    assert again.status_code == 409
+    assert again.json()["conflicts"]
