@@ -7,7 +7,9 @@ of the resulting curve is the least backorders for its money (Fox's marginal ana
 the points form the efficient curve of inventory value against the target metric. A
 central unit saves backorders at every regional depot of its part (a shorter central
 delay shortens their pipelines); those savings only shrink as levels grow, so a lazy
-heap (re-rate a popped unit, put it back if its rate fell) stays exact.
+heap (re-rate a popped unit, put it back if its rate fell) stays exact. Ranked by the
+target metric instead (the default), a unit's worth can also rise (a central unit moves a
+regional pipeline's mode), so there the lazy heap is a heuristic, checked by brute force.
 
 For the per-depot target (swap-2h), savings at depots that already meet the target count
 for nothing, so the money goes to the depots still short of it.
