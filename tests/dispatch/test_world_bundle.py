@@ -539,11 +539,15 @@ CHECK_CASES |= {
     "ck_shipments_transit_nonnegative": ("shipments.csv", 1, {"transit_min": "-1"}),
     "ck_shipments_one_destination": ("shipments.csv", 1, {"to_site_id": "1"}),
     "ck_assignments_arrives_after_departure": (
-        "assignments.csv", 1, {"arrives_at": "2026-11-02T00:00:00+00:00"}
+        "assignments.csv",
+        1,
+        {"arrives_at": "2026-11-02T00:00:00+00:00"},
     ),  # fmt: skip
     "ck_quotes_total_nonnegative": ("quotes.csv", 1, {"total": "-1.00"}),
     "ck_assignments_fixed_after_arrival": (
-        "assignments.csv", 1, {"fixes_at": "2026-11-02T01:30:00+00:00"}
+        "assignments.csv",
+        1,
+        {"fixes_at": "2026-11-02T01:30:00+00:00"},
     ),  # fmt: skip
 }
 

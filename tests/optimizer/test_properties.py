@@ -14,8 +14,8 @@ from optimizer import (
     DispatchWorld,
     GeodesicTravelTimes,
     PartsSource,
-    RecommendParams,
     Recommendation,
+    RecommendParams,
     Ticket,
     TravelTimes,
     rank_key,
@@ -47,7 +47,8 @@ def _check_feasible(
         assert set(supplied) == {line.part_id for line in ticket.parts}
         for line in ticket.parts:
             use = supplied[line.part_id]
-            assert use.part_id in ticket.accepted(line.part_id) and use.qty == line.qty
+            assert use.part_id in ticket.accepted(line.part_id)
+            assert use.qty == line.qty
             source = option.parts.source
             if source is PartsSource.PICKUP and engineer.van_stock.get(use.part_id, 0) < use.qty:
                 depot = world.depots[world.depot_row[option.parts.depot_id]]
