@@ -18,6 +18,7 @@ from api.idempotency import IDEMPOTENT, stock_router
 from api.schemas import IdPath
 from db import Role
 from dispatch.assign import confirm_assignment
+from dispatch.pinning import set_pinned
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
 
@@ -86,3 +87,21 @@ def publish(plan_id: IdPath, session: SessionDep, user: CurrentUser, now: NowDep
 def plan_diff(plan_id: IdPath, session: SessionDep) -> dict[str, Any]:
     """The draft against the published plan it would replace: moves, ETAs, promises, parts."""
     return diff_against_published(session, plan_id=plan_id)
+
+
+@router.post("/assignments/{assignment_id}/pin", dependencies=[requires(*DISPATCHERS)])
+def pin(
+    assignment_id: IdPath, session: SessionDep, user: CurrentUser, now: NowDep
+) -> AssignmentRead:
+    """Keep this active assignment with its engineer through re-plans (409 if not active)."""
+    row = set_pinned(session, assignment_id=assignment_id, pinned=True, user=user, now=now)
+    return AssignmentRead.of(row)
+
+
+@router.post("/assignments/{assignment_id}/unpin", dependencies=[requires(*DISPATCHERS)])
+def unpin(
+    assignment_id: IdPath, session: SessionDep, user: CurrentUser, now: NowDep
+) -> AssignmentRead:
+    """Let re-plans move this active assignment again (409 if not active)."""
+    row = set_pinned(session, assignment_id=assignment_id, pinned=False, user=user, now=now)
+    return AssignmentRead.of(row)
