@@ -72,7 +72,7 @@ def run_scenario(
         )  # fmt: skip
         out.tickets[rep] = len(common)
         for name, world in worlds.items():
-            stream = _with_surges(world, common, scenario, horizon, rep, history)
+            stream = with_surges(world, common, scenario, horizon, rep, history)
             for policy in scenario.policies:
                 params = RunParams(
                     name, policy, rep, horizon,
@@ -94,7 +94,7 @@ def run_scenario(
     return out
 
 
-def _with_surges(
+def with_surges(
     world: SimWorld,
     common: tuple[DemandTicket, ...],
     scenario: Scenario,
@@ -111,4 +111,12 @@ def _with_surges(
     return tuple(sorted((*common, *extra), key=lambda t: (t.at_s, t.id)))
 
 
-__all__ = ["STEP_S", "Progress", "ScenarioRun", "build_variants", "run_scenario", "variants_of"]
+__all__ = [
+    "STEP_S",
+    "Progress",
+    "ScenarioRun",
+    "build_variants",
+    "run_scenario",
+    "variants_of",
+    "with_surges",
+]

@@ -9,6 +9,7 @@ default.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -231,3 +232,28 @@ def load_scenario(path: Path | str) -> Scenario:
             update={"base": scenario.base.model_copy(update={"path": absolute})}
         )
     return scenario
+
+
+def with_variant(scenario: Scenario, name: str, changes: object, source: str) -> Scenario:
+    """The scenario plus one variant, validated like a file (field errors name `source`)."""
+    data = scenario.model_dump(mode="json")
+    data["variants"] = [*data["variants"], {"name": name, "changes": changes}]
+    return parse_scenario(data, source)
+
+
+def load_recommendation(path: Path | str, scenario: Scenario) -> Scenario:
+    """Apply a `spares stock recommend --out` file's `scenario_changes` as a variant.
+
+    The variant is named after the file (its stem, e.g. `metric-95`), so the report shows
+    the recommended stock's promises and inventory value next to today's stock ("base").
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(str(path), [("(file)", str(exc))]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("scenario_changes"), list):
+        raise ScenarioError(str(path), [("scenario_changes", "missing: not a recommendation")])
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem)[:40] or "recommended"
+    return with_variant(scenario, name, data["scenario_changes"], str(path))

@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
 from scenarios.kpis import Estimate
 from scenarios.report import write_report
 from scenarios.run import ScenarioRun, run_scenario
-from scenarios.spec import Scenario, ScenarioError, load_scenario
+from scenarios.spec import Scenario, ScenarioError, load_recommendation, load_scenario
 
 console = Console()
 err_console = Console(stderr=True)
@@ -60,7 +61,13 @@ def _export(scenario: Scenario, stack: ExitStack) -> Path | None:
     return folder
 
 
-def _run_one(scenario: Scenario) -> ScenarioRun:
+def _run_one(
+    scenario: Scenario, workers: int | None = None, scheduler: str | None = None
+) -> ScenarioRun:
+    """One scenario: in-process (Ctrl-C gives partial results), on a pool or on Dask."""
+    executor = make_executor(workers, scheduler)
+    if not scheduler and len(units_of(scenario)) == 1:
+        executor = SerialExecutor()  # one unit: a pool would only add its start-up
     with ExitStack() as stack:
         exported = _export(scenario, stack)
         with Progress(
@@ -73,7 +80,22 @@ def _run_one(scenario: Scenario) -> ScenarioRun:
                 bar.update(task, completed=(done + min(now / end, 1.0)) / total,
                            description=f"{scenario.name}: run {done + 1}/{total}")  # fmt: skip
 
-            return run_scenario(scenario, exported=exported, progress=progress)
+            if isinstance(executor, SerialExecutor):
+                return run_scenario(scenario, exported=exported, progress=progress)
+            if scheduler and exported is not None:
+                err_console.print(
+                    "[red]--scheduler: a database base is exported to this machine only; "
+                    "use a bundle the workers can read[/red]"
+                )
+                raise typer.Exit(2)
+            try:
+                return run_on(executor, scenario, exported=exported, progress=progress)
+            except KeyboardInterrupt:
+                err_console.print(
+                    "[yellow]interrupted: parallel runs leave no partial report "
+                    "(use --workers 1 for one)[/yellow]"
+                )
+                raise typer.Exit(130) from None
 
 
 def _cell(e: Estimate | None) -> str:
@@ -126,27 +148,53 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="report folder (default: reports/<name>/)")
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="local processes (default: CPU count; 1: serial)"),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="a Dask scheduler ADDRESS (pip install '.[dask]')"),
+]
 
 
 @scenario_app.command("run")
 def scenario_run(
     file: Annotated[Path, typer.Argument(help="a scenario file (.yaml or .json)")],
     out: OutOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    recommendation: Annotated[
+        Path | None,
+        typer.Option(
+            "--stock-recommendation",
+            help="a `spares stock recommend --out` file: its levels as one more variant",
+        ),
+    ] = None,
 ) -> None:
     """Simulate one scenario (its base and variants) and write the report."""
-    _report([_run_one(_load(file))], out)
+    scenario = _load(file)
+    if recommendation is not None:
+        try:
+            scenario = load_recommendation(recommendation, scenario)
+        except ScenarioError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    _report([_run_one(scenario, workers, scheduler)], out)
 
 
 @scenario_app.command("compare")
 def scenario_compare(
     files: Annotated[list[Path], typer.Argument(help="scenario files to compare")],
     out: OutOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Simulate several scenarios and print their KPIs side by side."""
     scenarios = [_load(f) for f in files]
     runs: list[ScenarioRun] = []
     for scenario in scenarios:
-        runs.append(_run_one(scenario))
+        runs.append(_run_one(scenario, workers, scheduler))
         if runs[-1].partial:
             break
     _report(runs, out)
