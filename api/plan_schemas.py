@@ -21,6 +21,7 @@ from dispatch.planning import (
     SYNC_MAX_TIME_LIMIT_S,
     PlanRequest,
 )
+from dispatch.replanning import MAX_CHANGE_BUDGET
 
 
 class PlanCreate(StrictModel):
@@ -191,3 +192,37 @@ class JobRead(BaseModel):
             finished_at=job.finished_at, error=job.error, result=result, result_url=link,
             url=f"/v1/jobs/{job.id}",
         )  # fmt: skip
+
+
+class InsertCreate(StrictModel):
+    """An urgent ticket to insert into the published plan at once (a new draft)."""
+
+    ticket_id: Id
+    change_budget: int = Field(
+        0, ge=0, le=MAX_CHANGE_BUDGET,
+        description="how many announced visits may change engineer to make room",
+    )  # fmt: skip
+
+
+class VisitChangeRead(BaseModel):
+    ticket_id: int
+    engineer_before: int
+    engineer_after: int | None = Field(description="null: no longer served in the draft")
+    moved: bool = Field(description="reassigned to another engineer")
+    eta_before: Timestamp
+    eta_after: Timestamp | None
+    eta_delta_min: float | None
+
+
+class InsertRead(BaseModel):
+    """The draft made by the insertion, what it changes, and the queued improvement."""
+
+    plan_id: int
+    ticket_id: int
+    promise: str = Field(description="kept, late, no_promise or dropped")
+    engineer_id: int | None
+    eta: Timestamp | None = Field(description="when the inserted visit starts")
+    moved: int = Field(description="announced visits that change engineer")
+    feasible: bool
+    changes: list[VisitChangeRead]
+    job_id: int | None = Field(description='the background "replan" job, if one was queued')

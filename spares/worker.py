@@ -30,6 +30,7 @@ import optimizer as opt
 from db import jobs
 from db.transactions import run_in_transaction
 from dispatch.planning import PLAN_JOB, run_plan_job
+from dispatch.replanning import REPLAN_JOB, run_replan_job
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
 
@@ -42,7 +43,10 @@ POLL_S = 2.0
 
 def handlers(travel: opt.TravelTimes) -> dict[str, jobs.Handler]:
     """The job kinds this worker runs; scenario runs add theirs here."""
-    return {PLAN_JOB: partial(run_plan_job, travel=travel)}
+    return {
+        PLAN_JOB: partial(run_plan_job, travel=travel),
+        REPLAN_JOB: partial(run_replan_job, travel=travel),
+    }
 
 
 def worker_name() -> str:

@@ -15,12 +15,14 @@ from api.dispatch_schemas import (
     RecommendationRequest,
 )
 from api.idempotency import IDEMPOTENT, stock_router
+from api.plan_schemas import InsertCreate, InsertRead
 from api.schemas import IdPath
 from db import Role
 from dispatch.assign import confirm_assignment
 from dispatch.pinning import set_pinned
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
+from dispatch.replanning import insert_ticket, insertion_summary
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
 # Assigning and publishing hold parts: stock writes, with an Idempotency-Key and retries.
@@ -105,3 +107,19 @@ def unpin(
     """Let re-plans move this active assignment again (409 if not active)."""
     row = set_pinned(session, assignment_id=assignment_id, pinned=False, user=user, now=now)
     return AssignmentRead.of(row)
+
+
+@router.post(
+    "/plans/{plan_id}/insert", status_code=status.HTTP_201_CREATED,
+    dependencies=[requires(*DISPATCHERS)],
+)  # fmt: skip
+def insert(
+    plan_id: IdPath, body: InsertCreate, session: SessionDep, user: CurrentUser,
+    travel: TravelDep, now: NowDep,
+) -> InsertRead:  # fmt: skip
+    """Insert an urgent ticket into the published plan at once: a draft, improved in a job."""
+    done = insert_ticket(
+        session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
+        now=now, travel=travel, user_id=user.id,
+    )  # fmt: skip
+    return InsertRead.model_validate(insertion_summary(done))
