@@ -36,6 +36,7 @@ from api.routes import (
     policies,
     regions,
     reservations,
+    scenario_runs,
     sites,
     stock,
     stock_recommend,
@@ -83,6 +84,7 @@ _V1_ROUTERS = (
     audit.router,
     warranty.router,
     dispatch.writes,
+    scenario_runs.router,
 )
 
 

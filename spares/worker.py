@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +34,7 @@ from dispatch.planning import PLAN_JOB, run_plan_job
 from dispatch.replanning import REPLAN_JOB, run_replan_job
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
+from scenarios.job import SCENARIO_JOB, run_document
 
 logger = logging.getLogger("spares.worker")
 
@@ -41,12 +43,29 @@ HEARTBEAT_EVERY_S = 10.0
 POLL_S = 2.0
 
 
-def handlers(travel: opt.TravelTimes) -> dict[str, jobs.Handler]:
-    """The job kinds this worker runs; scenario runs add theirs here."""
+SCENARIO_REPORTS = Path("reports") / "runs"  # relative to the worker's working directory
+
+
+def handlers(
+    travel: opt.TravelTimes, *, reports: Path = SCENARIO_REPORTS
+) -> dict[str, jobs.Handler]:
+    """The job kinds this worker runs: route plans, re-plans and scenario runs."""
     return {
         PLAN_JOB: partial(run_plan_job, travel=travel),
         REPLAN_JOB: partial(run_replan_job, travel=travel),
+        SCENARIO_JOB: partial(run_scenario_job, reports=reports),
     }
+
+
+def run_scenario_job(ctx: jobs.JobContext, *, reports: Path) -> dict[str, Any]:
+    """The "scenario" handler: run the document, report into reports/job-<id>/."""
+
+    def check() -> None:
+        if ctx.cancelled():
+            raise jobs.JobCancelledError(ctx.job_id)
+
+    folder = (reports / f"job-{ctx.job_id}").resolve()
+    return run_document(ctx.payload, folder, progress=ctx.progress, check=check)
 
 
 def worker_name() -> str:

@@ -1,0 +1,54 @@
+"""Scenario runs over HTTP: the scenario document in, a job's status and KPIs out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas import Timestamp
+from scenarios.spec import Scenario
+
+
+class ScenarioRunCreate(Scenario):
+    """The scenario document (docs/scenarios.md), with a demo base only.
+
+    A bundle path or a database URL would let a caller make the worker read files or
+    connect to servers of the caller's choosing, so over HTTP the base is a demo world.
+    """
+
+    @model_validator(mode="after")
+    def _demo_only(self) -> ScenarioRunCreate:
+        if self.base.kind != "demo":
+            raise ValueError("base.kind: only 'demo' over the API (bundles: use the CLI)")
+        return self
+
+
+class ScenarioRunRead(BaseModel):
+    id: int
+    status: str = Field(description="queued, running, done, failed or cancelled")
+    progress: float
+    attempts: int
+    cancel_requested: bool
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    error: str | None
+    partial: bool | None = Field(description="an interrupted run's KPIs (once done)")
+    kpis: list[dict[str, Any]] | None = Field(description="docs/scenarios.md, once done")
+    report: str | None = Field(description="the report folder on the worker's machine")
+    charts: list[str] = Field(description="chart file names in the report folder")
+    url: str
+
+    @classmethod
+    def of(cls, job: Any) -> ScenarioRunRead:
+        """From a `db.jobs.Job` row of kind "scenario"."""
+        result: dict[str, Any] = job.result or {}
+        return cls(
+            id=job.id, status=str(job.status), progress=job.progress, attempts=job.attempts,
+            cancel_requested=job.cancel_requested, created_at=job.created_at,
+            started_at=job.started_at, finished_at=job.finished_at, error=job.error,
+            partial=result.get("partial"), kpis=result.get("kpis"), report=result.get("report"),
+            charts=[f for f in result.get("files", []) if f.endswith(".png")],
+            url=f"/v1/scenarios/runs/{job.id}",
+        )  # fmt: skip
