@@ -116,6 +116,9 @@ class PlanParams:
         Improve with ruin and recreate (SISR, `optimizer.ruin`) instead of OR-Tools when the
         problem is the plain time-window model (no pickups, soft promises, skills limits or
         engineer costs: the Solomon benchmark); other problems use OR-Tools as before.
+    ruin_route_removal
+        Share of ruin-and-recreate steps that remove a whole (short) route and reinsert its
+        visits into the other routes (fewer routes on long-route instances such as C2).
     ruin_iterations
         Ruin-and-recreate steps without a wall-clock limit (deterministic).
     workers
@@ -145,6 +148,7 @@ class PlanParams:
     greedy_candidates: int = 12
     ruin_recreate: bool = False
     ruin_iterations: int = 2_000
+    ruin_route_removal: float = 0.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -174,6 +178,8 @@ class PlanParams:
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.ruin_route_removal <= 1.0:
+            raise ValueError(f"ruin_route_removal: in [0, 1], got {self.ruin_route_removal}")
         if self.overtime_s is not None and self.overtime_s < 0:
             raise ValueError(f"overtime_s: must be >= 0, got {self.overtime_s}")
 

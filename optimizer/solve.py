@@ -125,8 +125,9 @@ def _search(
         found: tuple[Sequence[Sequence[int]], int, str] | None
         if sisr:
             better, cost = ruin_and_recreate(
-                p, greedy.routes, seed=params.seed, iterations=params.ruin_iterations
-            )
+                p, greedy.routes, seed=params.seed, iterations=params.ruin_iterations,
+                route_removal=params.ruin_route_removal,
+            )  # fmt: skip
             found = (better, cost, "iteration limit")
         else:
             from optimizer.routing import improve  # OR-Tools loads only when a search runs
@@ -187,7 +188,7 @@ def _child(
     if sisr is not None:
         stop = deadline - min(_SISR_MARGIN_S, limit_ms / 1_000 * (1 - _INNER_SHARE))
         routes, cost = ruin_and_recreate(
-            p, initial, seed=sisr, deadline=stop,
+            p, initial, seed=sisr, deadline=stop, route_removal=p.params.ruin_route_removal,
             on_solution=lambda r, c: conn.send(("partial", r, c, "partial")),
         )  # fmt: skip
         conn.send(("done", routes, cost, "time limit"))

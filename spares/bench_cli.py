@@ -3,6 +3,10 @@
 ``spares bench solomon --time-limit 10`` solves every instance (or ``--instance`` ones) with
 the dispatcher's own planner and a wall-clock limit per instance, checks every plan, and
 writes ``solomon.md`` and ``solomon.csv`` into ``--out`` (default ``reports/solomon/``).
+
+``spares bench scaling --time-limit 10`` plans generated field-service instances of 50 to
+1,000 tickets (`spares.bench_scaling`) and writes ``scaling.md``, ``scaling.csv`` and
+``scaling.png`` into ``--out`` (default ``reports/scaling/``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from optimizer import PlanParams, warm_up
+from spares import bench_scaling
 from spares.bench_solomon import (
     ENV_DIR,
     Row,
@@ -49,6 +54,9 @@ def solomon(
     ortools_only: Annotated[
         bool, typer.Option("--ortools-only", help="No ruin and recreate: OR-Tools GLS only.")
     ] = False,
+    route_removal: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of route-removal ruin steps.")
+    ] = 0.1,
 ) -> None:
     """Solve the Solomon VRPTW instances and report the gap to the distance-only BKS."""
     folder = solomon_dir(directory)
@@ -59,7 +67,7 @@ def solomon(
     bks = read_bks(folder)
     params = PlanParams(
         time_limit_ms=int(time_limit * 1_000), seed=seed, ruin_recreate=not ortools_only,
-        workers=workers,
+        workers=workers, ruin_route_removal=route_removal,
     )  # fmt: skip
     warm_up(["spares.cli"])  # children re-run the entry script: its imports, loaded once
     rows: list[Row] = []
@@ -80,7 +88,8 @@ def solomon(
             progress.advance(task)
     header = (
         f"`spares bench solomon --time-limit {time_limit:g} --seed {seed} --workers {workers}"
-        f"{' --ortools-only' if ortools_only else ''}` on "
+        f"{' --ortools-only' if ortools_only else ''}"
+        f" --route-removal {route_removal:g}` on "
         f"{platform.node()} ({platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()})"
     )
@@ -92,4 +101,42 @@ def solomon(
         f"{s.infeasible}, mean {s.mean_seconds:.1f} s[/bold]\n{md_path}\n{csv_path}"
     )
     if s.infeasible:
+        raise typer.Exit(1)
+
+
+@bench_app.command("scaling")
+def scaling(
+    time_limit: Annotated[float, typer.Option(help="Seconds of wall clock per plan.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="The planner's seed.")] = 0,
+    size: Annotated[
+        list[int] | None,
+        typer.Option("--size", "-n", min=1, help="Ticket counts (repeatable; default 50-1,000)."),
+    ] = None,
+    engineers: Annotated[int, typer.Option(min=1, help="Engineers of the demo world.")] = (
+        bench_scaling.ENGINEERS
+    ),
+    out: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("reports/scaling"),
+) -> None:
+    """Plan generated field-service instances (skills, pickups, promises) of growing size."""
+    sizes = size or list(bench_scaling.SIZES)
+    warm_up(["spares.cli"])
+    demo = bench_scaling.demo_world(engineers)
+    rows: list[bench_scaling.ScalingRow] = []
+    for n in sizes:
+        row = bench_scaling.run_size(demo, n, int(time_limit * 1_000), seed)
+        rows.append(row)
+        flag = "" if row.feasible else " [red]INFEASIBLE[/red]"
+        console.print(
+            f"{n} tickets: first feasible {row.first_feasible_s:.2f} s, plan {row.plan_s:.2f} s, "
+            f"served {row.served}, promises kept {row.promises_kept}/{row.promises}, "
+            f"travel {row.travel_h:.1f} h (greedy {row.greedy_travel_h:.1f} h){flag}"
+        )
+    header = (
+        f"`spares bench scaling --time-limit {time_limit:g} --seed {seed} --engineers "
+        f"{engineers}` on {platform.node()} ({platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()})"
+    )
+    paths = bench_scaling.write_reports(out, rows, header, time_limit)
+    console.print("\n".join(str(p) for p in paths))
+    if not all(r.feasible for r in rows):
         raise typer.Exit(1)

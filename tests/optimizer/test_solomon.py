@@ -181,6 +181,26 @@ class TestRuinRecreate:
         )
         assert better.kpis.travel_m <= greedy.kpis.travel_m
 
+    def test_route_removal_steps_keep_the_plan_feasible_and_no_longer(self) -> None:
+        inst = _instance("C206")
+        model = to_model(inst)
+        greedy = plan(
+            model.world, model.tickets, now=0, travel=model.travel,
+            params=self._params(time_limit_ms=0),
+        )  # fmt: skip
+        better = plan(
+            model.world, model.tickets, now=0, travel=model.travel,
+            params=self._params(ruin_iterations=150, ruin_route_removal=0.5),
+        )  # fmt: skip
+        routes = [tuple(s.ticket_id for s in r.visits) for r in better.routes]
+        assert check_routes(inst, routes) == []
+        assert validate(model.world, model.tickets, better, travel=model.travel) == []
+        assert better.kpis.travel_m <= greedy.kpis.travel_m
+
+    def test_route_removal_share_is_a_probability(self) -> None:
+        with pytest.raises(ValueError, match="ruin_route_removal"):
+            PlanParams(ruin_route_removal=1.5)
+
     def test_it_applies_only_to_the_plain_time_window_model(self) -> None:
         model = to_model(_instance("C101"))
         params = self._params()
