@@ -1,0 +1,179 @@
+"""`spares dispatch diff` and `spares dispatch replan`: re-planning from a shell (issue 8).
+
+`diff` prints what a draft changes against the published plan it would replace (the same
+`dispatch.publish.diff_against_published` as the API). `replan` re-plans a region's open
+tickets keeping the published commitments (`dispatch.replanning`: locks, frozen horizon,
+ETA tolerance), stores the draft, prints its diff, and publishes it on request. The
+commands are registered on `spares.dispatch_cli.dispatch_app`; this module imports
+nothing of it, so that either can be read alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+import db
+from api.app import make_travel
+from api.settings import Settings
+from db.transactions import run_in_transaction
+from dispatch.errors import DispatchError
+from dispatch.planning import DEFAULT_TIME_LIMIT_S, PlanRequest, find_region, get_plan
+from dispatch.publish import diff_against_published, publish_plan
+from dispatch.replanning import compute_replan, store_replan
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _factory(ctx: typer.Context) -> sessionmaker[Session]:
+    settings: Settings = ctx.obj.settings
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    return db.make_sessionmaker(engine)
+
+
+def _names(session: Session, plan_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """Engineer names and ticket codes from the draft's stored context."""
+    result = get_plan(session, plan_id).result or {}
+    engineers = {int(e["id"]): str(e["name"]) for e in result.get("engineers", [])}
+    codes = {int(t["id"]): str(t["code"]) for t in result.get("tickets", [])}
+    return engineers, codes
+
+
+def diff_cmd(
+    ctx: typer.Context, plan_id: Annotated[int, typer.Argument(help="the draft plan's id")]
+) -> None:
+    """Show what a draft changes against the published plan: moves, ETAs, promises, parts."""
+    factory = _factory(ctx)
+    try:
+        with factory() as session:
+            changes = diff_against_published(session, plan_id=plan_id)
+            names, codes = _names(session, plan_id)
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    print_diff(changes, names, codes)
+
+
+def _who(names: dict[int, str], engineer_id: int | None) -> str:
+    return "-" if engineer_id is None else f"{names.get(engineer_id, '')} ({engineer_id})".strip()
+
+
+def _flags(t: dict[str, Any]) -> str:
+    found = [k.replace("_", " ") for k in ("moved", "newly_served", "newly_dropped") if t[k]]
+    return ", ".join(found + (["[red]at risk[/red]"] if t["at_risk"] else []))
+
+
+def print_diff(changes: dict[str, Any], names: dict[int, str], codes: dict[int, str]) -> None:
+    """Print a plan diff (`optimizer.PlanDiff.to_dict` plus the plan ids) as rich tables."""
+    against = changes["against_plan_id"]
+    title = f"Plan {changes['plan_id']} against " + (
+        f"published plan {against}" if against is not None else "nothing published"
+    )
+    if not changes["tickets"] and not changes["reservations"]:
+        console.print(f"{title}: no changes")
+        return
+    tickets = Table(title=title)
+    for col in ("ticket", "engineer before", "engineer after", "ETA change", "promise", "flags"):
+        tickets.add_column(col, justify="right" if col == "ETA change" else "left")
+    for t in changes["tickets"]:
+        eta = t["eta_change_min"]
+        tickets.add_row(
+            f"{codes.get(t['ticket_id'], '')} ({t['ticket_id']})".strip(),
+            _who(names, t["engineer_before"]), _who(names, t["engineer_after"]),
+            "" if eta is None else f"{eta:+.0f} min",
+            f"{t['promise_before'] or '-'} -> {t['promise_after'] or '-'}", _flags(t),
+        )  # fmt: skip
+    console.print(tickets)
+    if changes["reservations"]:
+        parts = Table(title="Parts sources that change")
+        for col in ("ticket", "before", "after"):
+            parts.add_column(col)
+        for r in changes["reservations"]:
+            parts.add_row(str(r["ticket_id"]), "\n".join(r["before"]) or "-",
+                          "\n".join(r["after"]) or "-")  # fmt: skip
+        console.print(parts)
+    count = {k: sum(t[k] for t in changes["tickets"]) for k in ("moved", "newly_served",
+                                                                  "newly_dropped")}  # fmt: skip
+    console.print(
+        f"{len(changes['tickets'])} ticket(s) change: {count['moved']} move engineer, "
+        f"{count['newly_served']} newly served, {count['newly_dropped']} newly dropped; "
+        f"at risk: {changes['at_risk'] or 'none'}"
+    )
+
+
+def _user(session: Session, name: str) -> db.User:
+    user = session.scalars(select(db.User).where(db.User.name == name)).one_or_none()
+    if user is None:
+        raise typer.BadParameter(f"no user named {name!r}", param_hint="--user")
+    return user
+
+
+def replan_cmd(
+    ctx: typer.Context,
+    region: Annotated[str, typer.Option("--region", help="the region's code")],
+    publish: Annotated[bool, typer.Option("--publish", help="publish the draft at once")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="who publishes (a name)")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0)] = DEFAULT_TIME_LIMIT_S,
+    failure_limit: Annotated[
+        int | None, typer.Option(min=1, help="stop after N rejected moves (deterministic)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
+) -> None:
+    """Re-plan a region against the published plan's commitments; print the diff."""
+    if publish and user is None:
+        raise typer.BadParameter("publishing needs --user (who publishes)", param_hint="--user")
+    now = _at(as_of)
+    factory = _factory(ctx)
+    travel = make_travel(ctx.obj.settings)
+    limits = PlanRequest(
+        time_limit_s=None if failure_limit else time_limit, failure_limit=failure_limit
+    )
+    try:
+        with factory() as session:  # the search outside any write transaction
+            region_id = find_region(session, region)
+            done = compute_replan(
+                session, region_id=region_id, now=now, travel=travel, request=limits
+            )
+
+        def store(session: Session) -> tuple[int, dict[str, Any], bool]:
+            row = store_replan(session, done, user_id=None)
+            changes = diff_against_published(session, plan_id=row.id)
+            if publish and user is not None:
+                publish_plan(session, plan_id=row.id, user=_user(session, user), now=now)
+            return row.id, changes, bool((row.result or {}).get("feasible"))
+
+        plan_id, changes, feasible = run_in_transaction(factory, store)
+        with factory() as session:
+            names, codes = _names(session, plan_id)
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    state = "published" if publish else "stored as a draft"
+    console.print(f"Re-plan of {region}: plan {plan_id} {state} (feasible: {feasible})")
+    print_diff(changes, names, codes)
+
+
+def _at(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time", param_hint="--as-of"
+        ) from exc
+    if at.tzinfo is None:
+        raise typer.BadParameter("give an offset, e.g. +00:00", param_hint="--as-of")
+    return at

@@ -1,0 +1,86 @@
+"""`spares dispatch replan` and `spares dispatch diff` on a throwaway SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+import db
+import optimizer as opt
+import spares.cli as cli
+from dispatch.models import Plan, PlanStage
+from dispatch.planning import PlanRequest, plan_region
+from dispatch.publish import publish_plan
+from tests.dispatch_world import make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+runner = CliRunner()
+AS_OF = ("--as-of", T0.isoformat(), "--failure-limit", "50")
+
+
+def invoke(url: str, *args: str) -> Any:
+    return runner.invoke(cli.app, ["--database-url", url, *args], catch_exceptions=False)
+
+
+def _published_world(tmp_path: Path) -> tuple[str, str, str, int]:
+    """A region whose one ticket is published; a new urgent ticket waits. (url, region, ...)"""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s)
+        request = PlanRequest(region_id=dw.base.region.id, time_limit_s=0)
+        plan = plan_region(s, request=request, now=T0, travel=opt.GeodesicTravelTimes())
+        publish_plan(s, plan_id=plan.id, user=dw.base.dispatcher, now=T0)
+        new = open_ticket(s, dw.base, parts=[])
+    engine.dispose()
+    return url, dw.base.region.code, dw.base.dispatcher.name, new.id
+
+
+def _plans(url: str) -> list[tuple[int, PlanStage]]:
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        found = [(p.id, p.stage) for p in s.scalars(select(Plan).order_by(Plan.id))]
+    engine.dispose()
+    return found
+
+
+def test_replan_stores_a_draft_and_prints_the_diff(tmp_path: Path) -> None:
+    url, region, _, new = _published_world(tmp_path)
+    result = invoke(url, "dispatch", "replan", "--region", region, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "plan 2 stored as a draft (feasible: True)" in result.output
+    assert "against published plan 1" in result.output
+    assert f"({new})" in result.output  # the new ticket's row
+    assert "1 ticket(s) change: 0 move engineer, 1 newly served, 0 newly dropped" in result.output
+    assert _plans(url) == [(1, PlanStage.PUBLISHED), (2, PlanStage.DRAFT)]
+    again = invoke(url, "dispatch", "diff", "2")
+    assert again.exit_code == 0, again.output
+    assert "Plan 2 against published plan 1" in again.output
+    assert "1 newly served" in again.output
+
+
+def test_replan_can_publish(tmp_path: Path) -> None:
+    url, region, dispatcher, _ = _published_world(tmp_path)
+    result = invoke(
+        url, "dispatch", "replan", "--region", region, "--publish", "--user", dispatcher, *AS_OF
+    )
+    assert result.exit_code == 0, result.output
+    assert "plan 2 published" in result.output
+    assert _plans(url) == [(1, PlanStage.SUPERSEDED), (2, PlanStage.PUBLISHED)]
+    same = invoke(url, "dispatch", "diff", "1")  # the old plan against the new one
+    assert same.exit_code == 0, same.output
+
+
+def test_refusals(tmp_path: Path) -> None:
+    url, region, _, _ = _published_world(tmp_path)
+    assert invoke(url, "dispatch", "diff", "99").exit_code == 1
+    unknown = invoke(url, "dispatch", "replan", "--region", "NOWHERE", *AS_OF)
+    assert unknown.exit_code == 1
+    assert "no region has the code" in unknown.output
+    no_user = invoke(url, "dispatch", "replan", "--region", region, "--publish", *AS_OF)
+    assert no_user.exit_code == 2
