@@ -1,16 +1,17 @@
-"""`spares dispatch diff` and `spares dispatch replan`: re-planning from a shell (issue 8).
+"""`spares dispatch diff|replan|inspections`: re-planning from a shell (issue 8).
 
 `diff` prints what a draft changes against the published plan it would replace (the same
 `dispatch.publish.diff_against_published` as the API). `replan` re-plans a region's open
 tickets keeping the published commitments (`dispatch.replanning`: locks, frozen horizon,
-ETA tolerance), stores the draft, prints its diff, and publishes it on request. The
+ETA tolerance), stores the draft, prints its diff, and publishes it on request.
+`inspections` opens the month's preventive inspection tickets (`dispatch.inspections`). The
 commands are registered on `spares.dispatch_cli.dispatch_app`; this module imports
 nothing of it, so that either can be read alone.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +25,7 @@ from api.app import make_travel
 from api.settings import Settings
 from db.transactions import run_in_transaction
 from dispatch.errors import DispatchError
+from dispatch.inspections import generate_inspections
 from dispatch.planning import DEFAULT_TIME_LIMIT_S, PlanRequest, find_region, get_plan
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.replanning import compute_replan, store_replan
@@ -177,3 +179,31 @@ def _at(value: str | None) -> datetime:
     if at.tzinfo is None:
         raise typer.BadParameter("give an offset, e.g. +00:00", param_hint="--as-of")
     return at
+
+
+def inspections_cmd(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM: the period to open")],
+    user: Annotated[str, typer.Option("--user", help="who opens them (a user's name)")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
+) -> None:
+    """Open the month's preventive inspection tickets (once per site, line and period)."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise typer.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--month") from exc
+    now = _at(as_of)
+    factory = _factory(ctx)
+
+    def work(session: Session) -> tuple[int, int]:
+        done = generate_inspections(session, month=first, user=_user(session, user), now=now)
+        return len(done.created), len(done.existing)
+
+    try:
+        created, existing = run_in_transaction(factory, work)
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    console.print(f"{month}: {created} inspection ticket(s) opened, {existing} existed already")

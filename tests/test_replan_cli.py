@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 import db
 import optimizer as opt
 import spares.cli as cli
-from dispatch.models import Plan, PlanStage
+from dispatch.models import InspectionFrequency, Plan, PlanStage
 from dispatch.planning import PlanRequest, plan_region
 from dispatch.publish import publish_plan
 from tests.dispatch_world import make_dispatch_world
-from tests.ticket_builders import T0, open_ticket
+from tests.ticket_builders import T0, make_ticket_type, make_ticket_world, open_ticket
 
 runner = CliRunner()
 AS_OF = ("--as-of", T0.isoformat(), "--failure-limit", "50")
@@ -84,3 +84,26 @@ def test_refusals(tmp_path: Path) -> None:
     assert "no region has the code" in unknown.output
     no_user = invoke(url, "dispatch", "replan", "--region", region, "--publish", *AS_OF)
     assert no_user.exit_code == 2
+
+
+def test_inspections_open_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        w = make_ticket_world(s)
+        w.policy.inspection_frequency = InspectionFrequency.MONTHLY
+        make_ticket_type(s, w.line, fault_class="inspection")
+    engine.dispose()
+    args = ("dispatch", "inspections", "--month", "2026-11", "--user", w.dispatcher.name)
+    first = invoke(url, *args, "--as-of", T0.isoformat())
+    assert first.exit_code == 0, first.output
+    assert "1 inspection ticket(s) opened, 0 existed already" in first.output
+    again = invoke(url, *args, "--as-of", T0.isoformat())
+    assert "0 inspection ticket(s) opened, 1 existed already" in again.output
+    assert invoke(url, *args[:3], "11/2026", "--user", "x").exit_code == 2
+    assert invoke(url, *args[:4], "--user", "nobody").exit_code == 2
+    ahead = invoke(
+        url, *args[:3], "2027-06", "--user", w.dispatcher.name, "--as-of", T0.isoformat()
+    )
+    assert ahead.exit_code == 1

@@ -1,0 +1,95 @@
+"""Preventive inspections: generated per site and period, once, with a wide window."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import InvalidTicketError
+from dispatch.inspections import generate_inspections, period_of
+from dispatch.models import InspectionFrequency, Ticket, TicketStatus, TicketType
+from dispatch.planning import PlanRequest, prepare_plan
+from dispatch.snapshot import job_for, load_snapshot
+from tests.ticket_builders import T0, TicketWorld, make_ticket_type, make_ticket_world
+
+NOVEMBER = date(2026, 11, 1)
+
+
+@pytest.fixture
+def w(session: Session) -> TicketWorld:
+    world = make_ticket_world(session)
+    world.policy.inspection_frequency = InspectionFrequency.MONTHLY
+    make_ticket_type(session, world.line, fault_class="inspection", service_min=45)
+    return world
+
+
+def _run(session: Session, w: TicketWorld, month: date = NOVEMBER) -> tuple[int, ...]:
+    return generate_inspections(session, month=month, user=w.dispatcher, now=T0).created
+
+
+class TestPeriodOf:
+    def test_monthly_every_month_quarterly_from_january(self) -> None:
+        monthly = period_of(NOVEMBER, InspectionFrequency.MONTHLY)
+        assert monthly is not None
+        assert (monthly[0].date(), monthly[1].date()) == (NOVEMBER, date(2026, 12, 1))
+        assert period_of(NOVEMBER, InspectionFrequency.QUARTERLY) is None  # Jan, Apr, Jul, Oct
+        october = period_of(date(2026, 10, 1), InspectionFrequency.QUARTERLY)
+        assert october is not None
+        assert october[1].date() == date(2027, 1, 1)  # a quarter, across the year's end
+
+
+class TestGenerateInspections:
+    def test_opens_one_low_severity_ticket_with_a_seven_day_window(
+        self, session: Session, w: TicketWorld
+    ) -> None:
+        (ticket_id,) = _run(session, w)
+        t = session.get(Ticket, ticket_id)
+        assert t is not None
+        kind = session.get(TicketType, t.ticket_type_id)
+        assert kind is not None
+        assert kind.fault_class == "inspection"
+        assert (t.site_id, t.status, t.severity) == (w.site.id, TicketStatus.NEW, "general")
+        assert t.agreed_arrival_at == T0  # the period began already: the window opens now
+        assert t.arrive_by == T0 + timedelta(days=7)
+        assert t.fix_by == t.arrive_by + timedelta(minutes=45)
+
+    def test_idempotent_per_site_and_period(self, session: Session, w: TicketWorld) -> None:
+        assert len(_run(session, w)) == 1
+        again = generate_inspections(session, month=NOVEMBER, user=w.dispatcher, now=T0)
+        assert again.created == ()
+        assert again.existing == ((w.site.id, w.line.id),)
+
+    def test_quarterly_only_in_its_months(self, session: Session, w: TicketWorld) -> None:
+        w.policy.inspection_frequency = InspectionFrequency.QUARTERLY
+        assert _run(session, w) == ()  # November is not a quarter's first month
+        assert len(_run(session, w, date(2026, 10, 1))) == 1  # October's quarter runs to Jan
+
+    def test_nothing_without_a_contract_or_a_catalogue_entry(
+        self, session: Session, w: TicketWorld
+    ) -> None:
+        w.policy.inspection_frequency = InspectionFrequency.NONE
+        assert _run(session, w) == ()
+        w.policy.inspection_frequency = InspectionFrequency.MONTHLY
+        for t in session.scalars(select(TicketType).where(TicketType.fault_class == "inspection")):
+            t.fault_class = "other"
+        assert _run(session, w) == ()
+
+    def test_a_month_too_far_ahead_is_refused(self, session: Session, w: TicketWorld) -> None:
+        with pytest.raises(InvalidTicketError, match="month"):
+            _run(session, w, date(2027, 3, 1))
+
+    def test_an_open_inspection_is_carried_into_the_next_plan(
+        self, session: Session, w: TicketWorld
+    ) -> None:
+        (ticket_id,) = _run(session, w)
+        # not planned (or dropped by a plan): it stays open, so the region's next plan has it
+        prepared = prepare_plan(session, PlanRequest(region_id=w.region.id, time_limit_s=0))
+        assert ticket_id in prepared.ticket_ids
+        snap = load_snapshot(session, now=T0)
+        job = job_for(session, snap, ticket_id)
+        # the solver sees the window and the lowest rank (dropped first when the day is full)
+        assert (job.not_before, job.arrive_by) == (0, 7 * 86_400)
+        assert job.severity_rank == 2
