@@ -18,6 +18,7 @@ from api.idempotency import IDEMPOTENT, stock_router
 from api.plan_schemas import InsertCreate, InsertRead
 from api.schemas import IdPath
 from db import Role
+from db.transactions import begin_write
 from dispatch.assign import confirm_assignment
 from dispatch.pinning import set_pinned
 from dispatch.publish import diff_against_published, publish_plan
@@ -118,6 +119,10 @@ def insert(
     travel: TravelDep, now: NowDep,
 ) -> InsertRead:  # fmt: skip
     """Insert an urgent ticket into the published plan at once: a draft, improved in a job."""
+    # Read and write as one writer (BEGIN IMMEDIATE on SQLite): the insertion is quick, and a
+    # SQLite reader could not become a writer once another writer committed meanwhile.
+    session.commit()
+    begin_write(session)
     done = insert_ticket(
         session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
         now=now, travel=travel, user_id=user.id,
