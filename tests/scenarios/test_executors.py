@@ -67,6 +67,7 @@ def test_process_pool_equals_serial(reference: ScenarioRun) -> None:
 # Dask's LocalCluster warns when its default dashboard port is taken (parallel test workers):
 # the dashboard is off here, the warning about it is not ours to fix.
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+# The socket that distributed's port probe leaves behind is ignored in pyproject.toml.
 def test_dask_local_cluster_equals_serial(reference: ScenarioRun) -> None:
     distributed = pytest.importorskip("distributed")
     from scenarios.executors import DaskExecutor
