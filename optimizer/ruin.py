@@ -5,8 +5,9 @@ Slack Induction by String Removals (Christiaens & Vanden Berghe, Transportation 
 the removed visits one by one at their cheapest feasible position (skipping each position
 with a small "blink" probability), and accept the new plan by simulated annealing. A share
 of the steps (``route_removal``) instead removes one whole route, short ones likelier, and
-reinserts its visits into the other routes only: string removals rarely empty a route, and on
-few-long-route instances (Solomon C2) one route too many costs 5-8 % of distance. Each
+reinserts its visits into the other routes only, accepted only when shorter: string removals
+rarely empty a route, and on few-long-route instances (Solomon C2) one route too many costs
+5-8 % of distance. Each
 insertion is evaluated for every arc of every route at once (numpy), with each route's
 forward departure times and backward latest arrivals, so that a feasible insertion is
 checked in O(1): start at the new visit within its window, and arrival at the next node no
@@ -210,7 +211,8 @@ def ruin_and_recreate(
     route_removal
         Probability of an iteration that removes a whole route (short ones likelier) and
         reinserts its visits into the other routes only: fewer routes on long-route
-        instances (C2), where string removals rarely empty one.
+        instances (C2), where string removals rarely empty one. Such a step is accepted only
+        when it shortens the current plan (no annealing).
 
     Returns
     -------
@@ -245,7 +247,8 @@ def ruin_and_recreate(
         temp = t0 * (t1 / t0) ** min(1.0, frac)
         n += 1
         s = current.copy()
-        if route_removal and rng.random() < route_removal and sum(map(bool, s.routes)) > 1:
+        strict = route_removal > 0 and rng.random() < route_removal and sum(map(bool, s.routes)) > 1
+        if strict:
             removed, emptied = _ruin_route(s, rng)
             ok = _recreate(s, removed, rng, frozenset((emptied,)))
         else:
@@ -253,7 +256,10 @@ def ruin_and_recreate(
         if not ok:
             continue
         cost = s.total()
-        if cost < current_cost - temp * math.log(float(rng.random()) + 1e-300):
+        # A route removal is kept only when it shortens the plan: annealing into fewer,
+        # longer routes strands the search where the distance-best plan has more (R211).
+        slack = 0.0 if strict else -temp * math.log(float(rng.random()) + 1e-300)
+        if cost < current_cost + slack:
             current, current_cost = s, cost
             if cost < best_cost:
                 best, best_cost = s, cost
