@@ -10,111 +10,37 @@ of solve time from 50 to 1,000 tickets (a printed table). Fixed seed, bounded wo
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 
-from dispatch.world import WorldSize, generate_world
 from optimizer import (
-    Depot,
     DispatchWorld,
-    Engineer,
     GeodesicTravelTimes,
-    Location,
-    PartLine,
     Plan,
     PlanParams,
     Ticket,
     plan,
     warm_up,
 )
+from spares.bench_scaling import DemoWorld, demo_world
+from spares.bench_scaling import tickets as scaling_tickets
 
-SEED = 7
-EPOCH = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Guangdong, the demo's reference
-LOCAL = ZoneInfo("Asia/Shanghai")
 ENGINEERS = 50
 TRAVEL = GeodesicTravelTimes()
 
 
-def _offset(day: date, clock: Any) -> int:
-    return int((datetime.combine(day, clock, LOCAL) - EPOCH).total_seconds())
-
-
-def _engineers(
-    t: dict[str, list[dict[str, Any]]], stock: dict[int, dict[int, int]]
-) -> tuple[Engineer, ...]:
-    lines = {row["id"]: row["code"] for row in t["product_lines"]}
-    skills: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in t["engineer_skills"]:
-        skills[row["engineer_id"]][lines[row["product_line_id"]]] = row["level"]
-    shifts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    day = date(2026, 11, 2)
-    for row in t["shifts"]:
-        if row["weekday"] == day.weekday():
-            start, end = _offset(day, row["starts_at"]), _offset(day, row["ends_at"])
-            shifts[row["engineer_id"]].append((start, end + (86_400 if end <= start else 0)))
-    dedicated: dict[int, set[int]] = defaultdict(set)
-    for site in t["sites"]:
-        if site["dedicated_engineer_id"] is not None:
-            dedicated[site["dedicated_engineer_id"]].add(site["id"])
-    chosen = [e for e in t["engineers"] if shifts[e["id"]]][:ENGINEERS]
-    return tuple(
-        Engineer(
-            e["id"], Location(e["current_lat"], e["current_lon"]), skills[e["id"]],
-            tuple(sorted(shifts[e["id"]])), home=Location(e["home_lat"], e["home_lon"]),
-            overtime_s=1_800, van_stock=stock.get(e["van_depot_id"], {}),
-            dedicated_sites=frozenset(dedicated[e["id"]]), capacity=e["van_capacity"],
-            cost_per_hour=int(e["cost_per_hour"] * 100), cost_per_km=int(e["cost_per_km"] * 100),
-        )
-        for e in chosen
-    )  # fmt: skip
-
-
 def _world() -> tuple[DispatchWorld, list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    t = generate_world(SEED, WorldSize.MEDIUM).tables
-    stock: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in t["stock_levels"]:
-        if row["on_hand"] - row["reserved"] > 0:
-            stock[row["depot_id"]][row["part_id"]] = row["on_hand"] - row["reserved"]
-    depots = tuple(
-        Depot(d["id"], Location(d["lat"], d["lon"]), stock.get(d["id"], {}))
-        for d in t["depots"]
-        if d["kind"] != "van"
-    )
-    engineers = _engineers(t, stock)
-    regions = {e["region_id"] for e in t["engineers"] if e["id"] in {x.id for x in engineers}}
-    sites = [s for s in t["sites"] if s["region_id"] in regions]
-    return DispatchWorld(EPOCH, engineers, depots), sites, t
+    """The same demo world as `spares bench scaling` (one builder for both)."""
+    d = demo_world(ENGINEERS)
+    return d.world, d.sites, d.tables
 
 
 def _tickets(
     world: DispatchWorld, sites: list[dict[str, Any]], t: dict[str, Any], n: int
 ) -> list[Ticket]:
     """``n`` tickets at random sites of the engineers' regions; a third need a part."""
-    rng = np.random.default_rng(SEED)
-    held = sorted({line for e in world.engineers for line in e.skills})
-    parts_of: dict[str, list[int]] = defaultdict(list)
-    codes = [row["code"] for row in t["product_lines"]]
-    for part in t["parts"]:
-        parts_of[codes[part["product_line_id"] - 1]].append(part["id"])
-    out = []
-    for i in range(n):
-        site = sites[int(rng.integers(len(sites)))]
-        line = held[int(rng.integers(len(held)))]
-        parts = (PartLine(int(rng.choice(parts_of[line]))),) if rng.random() < 0.33 else ()
-        rank = int(rng.choice(3, p=[0.1, 0.3, 0.6]))
-        arrive = (2, 2, 4)[rank] * 3_600
-        out.append(
-            Ticket(
-                i, Location(site["lat"], site["lon"]), site["id"], {line: 1}, 3_600,
-                arrive_by=arrive, fix_by=arrive + 2 * 3_600, parts=parts, severity_rank=rank,
-            )
-        )  # fmt: skip
-    return out
+    return scaling_tickets(DemoWorld(world, sites, t), n)
 
 
 @pytest.fixture(scope="module")
