@@ -277,6 +277,12 @@ class PolicyUpdate(WriteModel):
     ship_within_min: Minutes | None = Field(None, ge=1)
     reservation_lifetime_min: Minutes | None = Field(None, ge=1)
     frozen_horizon_min: Minutes | None = None
+    eta_tolerance_min: Minutes | None = Field(
+        None, description="how far a re-plan may move an announced ETA, either way"
+    )
+    inspection_window_days: int | None = Field(
+        None, ge=1, le=366, description="an inspection visit is due within this many days"
+    )
     inspection_frequency: InspectionFrequency | None = None
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None

@@ -200,6 +200,8 @@ class PolicyRead(ReadModel):
     ship_within_min: int
     reservation_lifetime_min: int
     frozen_horizon_min: int
+    eta_tolerance_min: int
+    inspection_window_days: int
     inspection_frequency: InspectionFrequency
     labour_rate_per_hour: Money
     travel_rate_per_km: Money

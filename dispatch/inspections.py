@@ -9,10 +9,9 @@ is opened:
 - severity: the policy's lowest level (the highest rank number), so that a full day drops
   inspections first;
 - window: it may start at ``max(now, period start)`` (the agreed arrival, the solver's
-  ``not_before``) and should start within `optimizer.InspectionPolicy.window_s` of it
-  (7 days by default; PromisePolicy has no column for it and migrations are not allowed
-  here, so the default is documented rather than stored): ``arrive_by`` is the window's end
-  and ``fix_by`` that plus the standard service time.
+  ``not_before``) and should start within the policy's ``inspection_window_days`` of it
+  (policy data, 7 days by default; `optimizer.InspectionPolicy.window_s` in the solver):
+  ``arrive_by`` is the window's end and ``fix_by`` that plus the standard service time.
 
 Generating is idempotent per site, line and period: a ticket of the inspection type whose
 agreed arrival falls in the period exists already (whatever its status; a cancelled one
@@ -46,7 +45,6 @@ from dispatch.models import (
 from inventory.models import Asset, ProductModel
 
 INSPECTION = "inspection"  # the fault class of inspection ticket types
-DEFAULT_POLICY = opt.InspectionPolicy()  # a 7-day window
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +66,16 @@ def period_of(month: date, frequency: InspectionFrequency) -> tuple[datetime, da
     return start, datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC)
 
 
-def generate_inspections(
-    session: Session, *, month: date, user: User, now: datetime,
-    policy: opt.InspectionPolicy = DEFAULT_POLICY,
-) -> Generated:  # fmt: skip
-    """Open the inspection tickets due in ``month`` that do not exist yet; flush only."""
+def window_of(policy: PromisePolicy) -> opt.InspectionPolicy:
+    """The solver's inspection policy from the contract's (its window width in seconds)."""
+    return opt.InspectionPolicy(window_s=policy.inspection_window_days * 86_400)
+
+
+def generate_inspections(session: Session, *, month: date, user: User, now: datetime) -> Generated:
+    """Open the inspection tickets due in ``month`` that do not exist yet; flush only.
+
+    Each ticket's window is as wide as its contract's policy says (``inspection_window_days``).
+    """
     if datetime(month.year, month.month, 1, tzinfo=UTC) > now + timedelta(days=31):
         raise InvalidTicketError("month", "inspections are generated at most a month ahead")
     created: list[int] = []
@@ -93,7 +96,7 @@ def generate_inspections(
                 continue
             ticket = _open(
                 session, site, ticket_type, asset_id, level, opens,
-                policy=policy, user=user, now=now, label=f"{frequency} {month:%Y-%m}",
+                policy=window_of(pol), user=user, now=now, label=f"{frequency} {month:%Y-%m}",
             )  # fmt: skip
             created.append(ticket.id)
     return Generated(tuple(created), tuple(existing))

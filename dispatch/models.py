@@ -51,6 +51,11 @@ class PromisePolicy(Audited, IdMixin, Base):
     ship_within_min: Mapped[int] = mapped_column(default=480)  # out-of-stock part shipped
     reservation_lifetime_min: Mapped[int] = mapped_column(default=240)
     frozen_horizon_min: Mapped[int] = mapped_column(default=30)
+    # An announced ETA a re-plan may move by at most this much, either way (the dispatcher
+    # may allow more per re-plan).
+    eta_tolerance_min: Mapped[int] = mapped_column(default=30)
+    # An inspection visit is due within this many days of its earliest start.
+    inspection_window_days: Mapped[int] = mapped_column(SmallInteger, default=7)
     inspection_frequency: Mapped[InspectionFrequency] = mapped_column(
         enum_column(InspectionFrequency, "inspection_frequency"), default=InspectionFrequency.NONE
     )
@@ -69,6 +74,8 @@ class PromisePolicy(Audited, IdMixin, Base):
         CheckConstraint("ship_within_min > 0", name="ship_positive"),
         CheckConstraint("reservation_lifetime_min > 0", name="reservation_lifetime_positive"),
         CheckConstraint("frozen_horizon_min >= 0", name="frozen_horizon_nonnegative"),
+        CheckConstraint("eta_tolerance_min >= 0", name="eta_tolerance_nonnegative"),
+        CheckConstraint("inspection_window_days > 0", name="inspection_window_positive"),
         CheckConstraint(
             "labour_rate_per_hour >= 0 AND travel_rate_per_km >= 0 AND service_fee >= 0",
             name="rates_nonnegative",

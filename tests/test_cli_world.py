@@ -85,4 +85,5 @@ def test_export_refuses_a_folder_with_files(tmp_path: Path) -> None:
     (tmp_path / "b" / "notes.txt").write_text("keep me")
     result = invoke("--database-url", source, "world", "export", str(tmp_path / "b"))
     assert result.exit_code == 1
-    assert "not an empty directory" in result.output
+    # Rich wraps the message at the terminal's width, and the tmp path may be long.
+    assert "not an empty directory" in " ".join(result.output.split())

@@ -52,6 +52,8 @@ class PolicyTerms(TypedDict, total=False):
     ship_within_min: int
     reservation_lifetime_min: int
     frozen_horizon_min: int
+    eta_tolerance_min: int
+    inspection_window_days: int
     inspection_frequency: InspectionFrequency
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
@@ -74,6 +76,8 @@ _MINIMUM = {
     "ship_within_min": 1,
     "reservation_lifetime_min": 1,
     "frozen_horizon_min": 0,
+    "eta_tolerance_min": 0,
+    "inspection_window_days": 1,
 }
 
 
@@ -90,6 +94,8 @@ def _check_terms(terms: PolicyTerms | PolicyChanges, errors: FieldErrors) -> Non
             errors.add(field, f"must be at least {minimum}")
     if values.get("warranty_years", 0) > 20:
         errors.add("warranty_years", "must be at most 20")
+    if values.get("inspection_window_days", 1) > 366:
+        errors.add("inspection_window_days", "must be at most 366 (a year)")
     for field in ("labour_rate_per_hour", "travel_rate_per_km", "service_fee"):
         check_money(errors, field, values.get(field))
 

@@ -150,6 +150,8 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "ship_within_min": spec.ship_within_min,
                 "reservation_lifetime_min": 240,
                 "frozen_horizon_min": 30,
+                "eta_tolerance_min": 30,
+                "inspection_window_days": 7,
                 "inspection_frequency": spec.inspection,
                 # The seeds charge no labour, travel or service fee under any policy.
                 "labour_rate_per_hour": ZERO,

@@ -135,6 +135,19 @@ class TestPolicies:
         contract = client.get(f"/v1/contracts/{world['c3']}", headers=ADMIN).json()
         assert [s["code"] for s in contract["policy"]["severities"]] == ["S2", "S1", "S3"]
 
+    def test_eta_tolerance_and_inspection_window_are_policy_data(
+        self, client: TestClient, world: World
+    ) -> None:
+        url = f"/v1/policies/{world['rural']}"
+        before = client.get(url, headers=ADMIN).json()
+        assert (before["eta_tolerance_min"], before["inspection_window_days"]) == (30, 7)
+        body = {"eta_tolerance_min": 45, "inspection_window_days": 14}
+        changed = client.patch(url, json=body, headers=ADMIN).json()
+        assert (changed["eta_tolerance_min"], changed["inspection_window_days"]) == (45, 14)
+        for bad in ({"inspection_window_days": 0}, {"eta_tolerance_min": -1}):
+            problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
+            assert locations(problem) == {("body", next(iter(bad)))}
+
     def test_a_bad_patch_leaves_the_policy(self, client: TestClient, world: World) -> None:
         url = f"/v1/policies/{world['rural']}"
         before = client.get(url, headers=ADMIN).json()

@@ -56,6 +56,15 @@ class TestGenerateInspections:
         assert t.arrive_by == T0 + timedelta(days=7)
         assert t.fix_by == t.arrive_by + timedelta(minutes=45)
 
+    def test_the_window_is_as_wide_as_the_policy_says(
+        self, session: Session, w: TicketWorld
+    ) -> None:
+        w.policy.inspection_window_days = 3
+        (ticket_id,) = _run(session, w)
+        t = session.get(Ticket, ticket_id)
+        assert t is not None
+        assert t.arrive_by == T0 + timedelta(days=3)
+
     def test_idempotent_per_site_and_period(self, session: Session, w: TicketWorld) -> None:
         assert len(_run(session, w)) == 1
         again = generate_inspections(session, month=NOVEMBER, user=w.dispatcher, now=T0)

@@ -459,6 +459,16 @@ CHECK_CASES: dict[str, tuple[str, int, dict[str, Any]]] = {
         1,
         {"frozen_horizon_min": "-1"},
     ),  # fmt: skip
+    "ck_promise_policies_eta_tolerance_nonnegative": (
+        "promise_policies.csv",
+        1,
+        {"eta_tolerance_min": "-1"},
+    ),  # fmt: skip
+    "ck_promise_policies_inspection_window_positive": (
+        "promise_policies.csv",
+        1,
+        {"inspection_window_days": "0"},
+    ),  # fmt: skip
     "ck_promise_policies_margin_nonnegative": (
         "promise_policies.csv",
         1,
