@@ -21,7 +21,7 @@ from inventory.warranty import (
     part_coverage,
     swapped_part_warranty_start,
 )
-from scenarios.model import SimAsset, SimPart, SimPolicy
+from scenarios.model import LoanerRates, SimAsset, SimPart, SimPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,8 @@ class JobCost:
     parts_cost: Decimal
     warranty_cost: Decimal
     charged: Decimal
+    swapped: tuple[int, ...] = ()  # the line parts taken out (faulty units), in line order
+    under_warranty: tuple[int, ...] = ()  # of those, the ones swapped free under warranty
 
 
 @dataclass
@@ -77,18 +79,27 @@ class Costing:
             travel_km=travel_km,
         )
         cost = sum((p.cost_price for p in priced), Decimal(0))
-        free = sum(
-            (
-                p.cost_price
-                for p, line in zip(priced, quote.lines, strict=False)
-                if line.kind == LineKind.PARTS and line.rule == PriceRule.WARRANTY_FREE
-            ),
-            Decimal(0),
-        )
+        free_lines = [
+            line.kind == LineKind.PARTS and line.rule == PriceRule.WARRANTY_FREE
+            for line in quote.lines[: len(priced)]
+        ]
+        free = sum((p.cost_price for p, f in zip(priced, free_lines, strict=True) if f), Decimal(0))
         for line_part, fitted in uses:
             start = swapped_part_warranty_start(
                 key_part=self.parts[fitted].key_part, fixed_on=fixed_on
             )
             if start is not None:
                 self.restarted[(asset.id, line_part)] = start
-        return JobCost(cost, free, quote.total.amount)
+        swapped = tuple(line_part for line_part, _ in uses)
+        warranty = tuple(p for p, f in zip(swapped, free_lines, strict=True) if f)
+        return JobCost(cost, free, quote.total.amount, swapped, warranty)
+
+
+def loaner_cost(rates: LoanerRates, *, fix_by: int, fixed_at: int) -> Decimal:
+    """A loan from the fix deadline to the fix: handling plus each started day.
+
+    E.g. 200 + 50 per day, fixed 26 h late: 200 + 2 x 50 = 300 (a few minutes late: 250).
+    """
+    late = max(0, fixed_at - fix_by)
+    days = max(1, -(-late // 86_400))
+    return rates.per_loan + rates.per_day * days

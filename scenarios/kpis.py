@@ -4,6 +4,7 @@ Every run gives one value per (kpi, scope); a variant x policy then has one valu
 replication, and its interval is mean +- t(0.975, n-1) * s / sqrt(n) (Student's t: few
 replications). With one replication the interval is the mean itself (n says so).
 Attainment KPIs are shares in [0, 1] of the tickets whose policy has that promise.
+Differences between variants are paired by replication (`scenarios.paired`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats  # type: ignore[import-untyped]  # no stubs for scipy
 
+from scenarios.paired import paired_difference
 from scenarios.records import JobRecord, RunResult
 
 Key = tuple[str, str]  # (kpi, scope): scope "all", "severity=urgent", "region=x", "depot=y"
 
 UNITS = {
+    "respond_attainment": "share",
+    "depart_attainment": "share",
     "arrival_attainment": "share",
     "fix_attainment": "share",
     "ship_8h_attainment": "share",
@@ -39,6 +43,12 @@ UNITS = {
     "warranty_cost": "CNY",
     "charged": "CNY",
     "loaners": "count",
+    "loaner_cost": "CNY",
+    "total_cost": "CNY",
+    "returns_received": "count",
+    "returns_repaired": "count",
+    "returns_scrapped": "count",
+    "returns_backlog": "count",
     "tickets": "count",
     "unassigned": "count",
 }
@@ -60,6 +70,24 @@ class Estimate:
     partial: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A variant's KPI minus the base variant's, paired by replication (same tickets)."""
+
+    variant: str
+    base: str
+    policy: str
+    kpi: str
+    scope: str
+    mean: float
+    low: float
+    high: float
+    n: int
+    unit: str
+    significant: bool
+    p_value: float | None
+
+
 def _share(records: Iterable[JobRecord], test: Callable[[JobRecord], bool | None]) -> float | None:
     values = [v for v in (test(r) for r in records) if v is not None]
     return sum(values) / len(values) if values else None
@@ -67,6 +95,8 @@ def _share(records: Iterable[JobRecord], test: Callable[[JobRecord], bool | None
 
 def _promise_kpis(jobs: Sequence[JobRecord], scope: str, out: dict[Key, float]) -> None:
     for kpi, test in (
+        ("respond_attainment", JobRecord.respond_kept),
+        ("depart_attainment", JobRecord.depart_kept),
         ("arrival_attainment", JobRecord.arrival_kept),
         ("fix_attainment", JobRecord.fix_kept),
         ("ship_8h_attainment", JobRecord.shipped_in_time),
@@ -94,11 +124,28 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
             out[(f"eta_p{q}_min", "all")] = float(np.percentile(etas, q))
     out[("unassigned", "all")] = float(sum(job.engineer_id is None for job in jobs))
     out[("loaners", "all")] = float(sum(job.loaner for job in jobs))
-    for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged"):
+    for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged", "loaner_cost"):
         out[(kpi, "all")] = float(sum(getattr(job, kpi) for job in jobs))
+    # what the service costs the company: travel, the parts fitted (at cost) and loans
+    out[("total_cost", "all")] = sum(out[(k, "all")] for k in _COSTS)
     _people(result, out)
     _stock(result, out)
+    _returns(result, out)
     return out
+
+
+_COSTS = ("travel_cost", "parts_cost", "loaner_cost")
+
+
+def _returns(result: RunResult, out: dict[Key, float]) -> None:
+    tally = result.returns
+    codes = {d: t.code for d, t in result.depots.items()}
+    for depot, units in tally.received.items():
+        out[("returns_received", f"depot={codes.get(depot, depot)}")] = float(units)
+    out[("returns_received", "all")] = float(sum(tally.received.values()))
+    out[("returns_repaired", "all")] = float(tally.repaired)
+    out[("returns_scrapped", "all")] = float(tally.scrapped)
+    out[("returns_backlog", "all")] = float(tally.backlog)
 
 
 def _people(result: RunResult, out: dict[Key, float]) -> None:
@@ -170,4 +217,47 @@ def summarise(results: Sequence[RunResult]) -> list[Estimate]:
                 partial[(variant, policy)],
             )  # fmt: skip
         )
+    return out
+
+
+def differences(results: Sequence[RunResult], base: str = "base") -> list[Difference]:
+    """Every variant against `base` under the same policy, KPI by KPI, paired per replication.
+
+    Only replications where both have the KPI pair up (e.g. a scope without tickets of that
+    promise in one replication drops that pair); `n` says how many did.
+    """
+    by_run: dict[tuple[str, str], dict[int, dict[Key, float]]] = defaultdict(dict)
+    for result in results:
+        by_run[(result.variant, result.policy)][result.replication] = run_kpis(result)
+    out = []
+    for (variant, policy), reps in by_run.items():
+        ref = by_run.get((base, policy))
+        if variant == base or ref is None:
+            continue
+        keys = sorted({k for kpis in reps.values() for k in kpis})
+        for kpi, scope in keys:
+            pairs = [
+                (kpis[(kpi, scope)], ref[rep][(kpi, scope)])
+                for rep, kpis in sorted(reps.items())
+                if rep in ref and (kpi, scope) in kpis and (kpi, scope) in ref[rep]
+            ]
+            if not pairs:
+                continue
+            d = paired_difference([v for v, _ in pairs], [b for _, b in pairs])
+            out.append(
+                Difference(
+                    variant,
+                    base,
+                    policy,
+                    kpi,
+                    scope,
+                    d.mean,
+                    d.low,
+                    d.high,
+                    d.n,
+                    UNITS[kpi],
+                    d.significant,
+                    d.p_value,
+                )  # fmt: skip
+            )
     return out

@@ -125,6 +125,34 @@ class Surge:
     period: Period
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnsPolicy:
+    """What happens to the faulty unit a swap takes out (defaults: docs/scenarios.md).
+
+    The engineer carries it until he next picks parts at a depot and drops it there; after
+    `carry_h` without such a visit it is couriered (`courier_h`) to the depot nearest the
+    site. The depot inspects it (`inspect_h`); a `repairable_share` of units is repaired
+    (`repair_days`) back onto that depot's shelf, the rest are scrapped.
+    """
+
+    enabled: bool = True
+    warranty_only: bool = True  # only parts swapped free under warranty go back (domain)
+    carry_h: float = 24.0
+    courier_h: float = 24.0
+    inspect_h: float = 24.0
+    repairable_share: float = 0.6
+    repair_days: float = 5.0
+    seed: int = 0  # the scenario's: which units are repairable is common to all variants
+
+
+@dataclass(frozen=True, slots=True)
+class LoanerRates:
+    """The cost of lending a unit while a fix overruns its promise (contract currency)."""
+
+    per_loan: Decimal = Decimal("200")  # handling: courier both ways, refurbishing
+    per_day: Decimal = Decimal("50")  # each started day from the fix deadline to the fix
+
+
 @dataclass(frozen=True)
 class SimWorld:
     """Everything the simulation reads; replaced, never mutated."""
@@ -148,6 +176,8 @@ class SimWorld:
     outages: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # depot id
     strikes: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # engineer id
     surges: tuple[Surge, ...] = ()
+    returns: ReturnsPolicy = ReturnsPolicy()
+    loaners: LoanerRates = LoanerRates()
 
     def region_id(self, code: str) -> int:
         """The id of a region code (ValueError naming the code when unknown)."""

@@ -40,6 +40,8 @@ class Deadlines:
     fix_by: int | None
     ship_within_s: int
     swap_within_s: int
+    respond_by: int | None = None
+    depart_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
     return Deadlines(
         offset(d.arrive_by), offset(d.fix_by),
         policy.ship_within_min * 60, policy.swap_within_min * 60,
+        offset(d.respond_by), offset(d.depart_by),
     )  # fmt: skip
 
 

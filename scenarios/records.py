@@ -32,10 +32,26 @@ class JobRecord:
     charged: Decimal = Decimal(0)  # the quote's total to the customer
     travel_cost: Decimal = Decimal(0)  # km at the engineer's rate
     loaner: bool = False  # the fix overran its promise: a unit was lent
+    loaner_cost: Decimal = Decimal(0)  # handling + days lent, at the scenario's loaner rates
+    respond_by: int | None = None
+    depart_by: int | None = None
+    departed_at: int | None = None  # the engineer set off for this job (pickup included)
 
     @property
     def eta_s(self) -> int | None:
         return None if self.arrived_at is None else self.arrived_at - self.reported_at
+
+    def respond_kept(self) -> bool | None:
+        """A plan went back by the respond deadline: the dispatch decision is the response."""
+        if self.respond_by is None:
+            return None
+        return self.assigned_at is not None and self.assigned_at <= self.respond_by
+
+    def depart_kept(self) -> bool | None:
+        """The engineer set off by the depart deadline (None: no depart clock, e.g. general)."""
+        if self.depart_by is None:
+            return None
+        return self.departed_at is not None and self.departed_at <= self.depart_by
 
     def arrival_kept(self) -> bool | None:
         """Arrived by the deadline (None: the policy promises no arrival time)."""
@@ -80,6 +96,21 @@ class EngineerTally:
 
 
 @dataclass(slots=True)
+class ReturnsTally:
+    """Faulty units a run's swaps took out, and where they got to (counts of units)."""
+
+    produced: int = 0  # swapped out and due back
+    received: dict[int, int] = field(default_factory=dict)  # depot id -> units in its bin
+    repaired: int = 0  # back on a shelf as serviceable stock
+    scrapped: int = 0
+
+    @property
+    def backlog(self) -> int:
+        """Units not yet settled: carried, in transit, awaiting inspection or in repair."""
+        return self.produced - self.repaired - self.scrapped
+
+
+@dataclass(slots=True)
 class RunResult:
     """One run of one variant under one policy and replication."""
 
@@ -96,3 +127,4 @@ class RunResult:
     reservation_refusals: int = 0  # a hold the stock rules refused (then shipped instead)
     wall_s: float = 0.0
     replan_wall_s: float = 0.0
+    returns: ReturnsTally = field(default_factory=ReturnsTally)

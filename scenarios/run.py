@@ -9,13 +9,13 @@ ran is returned, the interrupted run is marked partial.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, DemandTicket, history_rates, surge_tickets, ticket_stream
 from scenarios.kpis import Estimate, summarise
-from scenarios.model import SimWorld
+from scenarios.model import LoanerRates, ReturnsPolicy, SimWorld
 from scenarios.records import RunResult
 from scenarios.simulate import STEP_S, RunParams, simulate
 from scenarios.spec import Scenario
@@ -46,8 +46,22 @@ def variants_of(scenario: Scenario) -> list[str]:
     return ["base", *(v.name for v in scenario.variants)]
 
 
+def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
+    """The scenario's returns flow and loaner rates (model defaults: docs/scenarios.md)."""
+    r, loan = scenario.returns, scenario.loaners
+    return replace(
+        world,
+        returns=ReturnsPolicy(
+            r.enabled, r.warranty_only, r.carry_h, r.courier_h, r.inspect_h,
+            r.repairable_share, r.repair_days, seed=scenario.seed,
+        ),
+        loaners=LoanerRates(loan.per_loan, loan.per_day),
+    )  # fmt: skip
+
+
 def build_variants(scenario: Scenario, base: SimWorld) -> dict[str, SimWorld]:
     """The base and each variant's world (pure transforms of the base)."""
+    base = with_settings(scenario, base)
     worlds = {"base": base}
     for variant in scenario.variants:
         worlds[variant.name] = apply_changes(base, variant.changes)
@@ -118,5 +132,6 @@ __all__ = [
     "build_variants",
     "run_scenario",
     "variants_of",
+    "with_settings",
     "with_surges",
 ]

@@ -83,6 +83,7 @@ class JobRunner:
             yield previous
         yield env.timeout(max(0, plan.departs_at - env.now))
         start, here = int(env.now), self.actual.get(eid) or self.homes[eid]
+        record.departed_at = start
         van = run.state.van_of[eid]
         site = run.sites[t.site_id].location
         metres = 0
@@ -94,6 +95,7 @@ class JobRunner:
             metres += m
             here = depot.location
             self._pick(uses, lambda s: s == plan.pickup_depot)
+            run.returns.visit(eid, depot.id)  # drops the faulty units he carries
         if plan.source == PartsSource.SHIPMENT and plan.ships_at is not None:
             env.process(self._ship(uses, plan.ships_at, van))
         seconds, m = self._leg(here, site)
@@ -212,3 +214,4 @@ class JobRunner:
         )  # fmt: skip
         record.parts_cost, record.warranty_cost = cost.parts_cost, cost.warranty_cost
         record.charged = cost.charged
+        run.fixed(t, record, cost)  # its faulty units start back (scenarios.returns)

@@ -2,10 +2,11 @@
 
 Processes: the ticket source, one process per job (travel, pick, wait for parts, service),
 a retry loop for tickets nobody could take yet, replenishment orders (supplier lead times,
-depot-to-van transfers), a daily sampler, view invalidation at outage/strike boundaries and,
-optionally, a periodic batch re-plan (`scenarios.replan`). The run stops at the horizon
-plus a drain period (no new tickets) so late jobs finish; Ctrl-C (KeyboardInterrupt)
-stops it between steps and returns what was recorded, marked partial.
+depot-to-van transfers), returned faulty parts (`scenarios.returns`), a daily sampler, view
+invalidation at outage/strike boundaries and, optionally, a periodic batch re-plan
+(`scenarios.replan`). Loaners are priced once the run ends (`costing.loaner_cost`). The
+run stops at the horizon plus a drain period (no new tickets) so late jobs finish; Ctrl-C
+(KeyboardInterrupt) stops it between steps and returns what was recorded, marked partial.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typing import Any
 import simpy
 
 from optimizer import GeodesicTravelTimes, PartsSource, RoadModel, TravelTimes, coordinates
+from scenarios.costing import JobCost, loaner_cost
 from scenarios.demand import DemandTicket
 from scenarios.live import LiveState
 from scenarios.model import SimWorld, severity_class
 from scenarios.policies import NaiveDispatcher, deadlines_of, decide_optimised, optimizer_ticket
 from scenarios.records import DepotTally, EngineerTally, JobRecord, RunResult
+from scenarios.returns import Returns
 from scenarios.running import JobRunner
 
 DAY_S = 86_400
@@ -84,6 +87,7 @@ def simulate(
     except KeyboardInterrupt:
         run.result.partial = True
     run.result.reached_s = int(env.now)
+    _price_loaners(world, run.result)
     run.result.wall_s = time.perf_counter() - started
     return run.result
 
@@ -104,6 +108,10 @@ class _Run:
             _depot_tallies(world), _engineer_tallies(world, self.state, params.horizon_s), [],
         )  # fmt: skip
         self.jobs = JobRunner(self)
+        self.returns = Returns(
+            self.env, self.state, self.result.returns, policy=world.returns,
+            replication=params.replication, nearest_depot=self.nearest_depot,
+        )  # fmt: skip
         self._nearest: dict[int, int | None] = {}
 
     # -- processes ---------------------------------------------------------------------
@@ -147,6 +155,7 @@ class _Run:
             t.id, self.world.regions[t.region_id], severity_class(rank), t.at_s,
             d.arrive_by, d.fix_by, bool(t.parts),
             ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
+            respond_by=d.respond_by, depart_by=d.depart_by,
         )  # fmt: skip
         self.result.jobs.append(record)
         self.count_depot_request(t)
@@ -169,6 +178,14 @@ class _Run:
             return False
         self.jobs.start(t, record, plan)
         return True
+
+    def fixed(self, t: DemandTicket, record: JobRecord, cost: JobCost) -> None:
+        """A fix is done: its faulty units start back (all swaps, or warranty ones only)."""
+        if record.engineer_id is None:
+            return
+        policy = self.world.returns
+        faulty = cost.under_warranty if policy.warranty_only else cost.swapped
+        self.returns.swapped(record.engineer_id, t.site_id, t.id, list(faulty))
 
     def count_depot_request(self, t: DemandTicket) -> None:
         """Fill rate: did the depot nearest to the site have the part at the request?"""
@@ -203,6 +220,13 @@ class _Run:
             for part, balance in rows.items():
                 total += self.world.parts[part].cost_price * balance.on_hand
         return total
+
+
+def _price_loaners(world: SimWorld, result: RunResult) -> None:
+    """Each loan at the scenario's rates: no effect on the run, so priced after it."""
+    for job in result.jobs:
+        if job.loaner and job.fix_by is not None and job.fixed_at is not None:
+            job.loaner_cost = loaner_cost(world.loaners, fix_by=job.fix_by, fixed_at=job.fixed_at)
 
 
 def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:

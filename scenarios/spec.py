@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -74,6 +75,25 @@ class Demand(_Strict):
         if any(rate < 0 for rate in self.per_region.values()):
             raise ValueError("per_region: rates must be >= 0")
         return self
+
+
+class Returns(_Strict):
+    """Faulty units swapped out: back to a depot, inspected, repaired or scrapped."""
+
+    enabled: bool = True
+    warranty_only: bool = True  # only parts swapped free under warranty come back
+    carry_h: float = Field(24.0, ge=0)  # kept in the van until a depot visit, at most this
+    courier_h: float = Field(24.0, ge=0)  # then couriered to the depot nearest the site
+    inspect_h: float = Field(24.0, ge=0)
+    repairable_share: float = Field(0.6, ge=0, le=1)
+    repair_days: float = Field(5.0, ge=0)  # repaired units then go back on that depot's shelf
+
+
+class Loaners(_Strict):
+    """What a loaner costs, in the contract's currency (exact: written as strings or ints)."""
+
+    per_loan: Decimal = Field(Decimal("200"), ge=0, decimal_places=2)
+    per_day: Decimal = Field(Decimal("50"), ge=0, decimal_places=2)
 
 
 class _Period(_Strict):
@@ -169,9 +189,29 @@ class DepotOutage(_Period):
     depot: str
 
 
+class ReturnsChange(_Strict):
+    """Another returns flow in one variant: only the fields given change."""
+
+    kind: Literal["returns"]
+    enabled: bool | None = None
+    warranty_only: bool | None = None
+    carry_h: float | None = Field(None, ge=0)
+    courier_h: float | None = Field(None, ge=0)
+    inspect_h: float | None = Field(None, ge=0)
+    repairable_share: float | None = Field(None, ge=0, le=1)
+    repair_days: float | None = Field(None, ge=0)
+
+
+class LoanerRates(_Strict):
+    kind: Literal["loaner_rates"]
+    per_loan: Decimal | None = Field(None, ge=0, decimal_places=2)
+    per_day: Decimal | None = Field(None, ge=0, decimal_places=2)
+
+
 Change = Annotated[
     AddDepot | RemoveDepot | MoveDepot | Engineers | ShiftPattern | StockLevel
-    | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage,
+    | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage | ReturnsChange
+    | LoanerRates,
     Field(discriminator="kind"),
 ]  # fmt: skip
 
@@ -194,6 +234,8 @@ class Scenario(_Strict):
     replications: int = Field(3, ge=1, le=100)
     policies: tuple[Policy, ...] = ("optimised",)
     replan_every_min: int | None = Field(None, ge=5)
+    returns: Returns = Returns()
+    loaners: Loaners = Loaners()
     variants: tuple[Variant, ...] = ()
 
     @model_validator(mode="after")

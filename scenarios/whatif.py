@@ -195,6 +195,18 @@ def depot_outage(world: SimWorld, change: spec.DepotOutage) -> SimWorld:
     return replace(world, outages=outages)
 
 
+def returns(world: SimWorld, change: spec.ReturnsChange) -> SimWorld:
+    """Another returns flow (e.g. a faster repair shop): the fields given replace the base's."""
+    given = change.model_dump(exclude={"kind"}, exclude_none=True)
+    return replace(world, returns=replace(world.returns, **given))
+
+
+def loaner_rates(world: SimWorld, change: spec.LoanerRates) -> SimWorld:
+    """Another price for loaners (a cheaper pool, a rental contract)."""
+    given = change.model_dump(exclude={"kind"}, exclude_none=True)
+    return replace(world, loaners=replace(world.loaners, **given))
+
+
 _TRANSFORMS = {
     "add_depot": add_depot,
     "remove_depot": remove_depot,
@@ -207,6 +219,8 @@ _TRANSFORMS = {
     "demand_surge": demand_surge,
     "strike": strike,
     "depot_outage": depot_outage,
+    "returns": returns,
+    "loaner_rates": loaner_rates,
 }
 
 
