@@ -25,8 +25,8 @@ from inventory.metric import Metric, MetricProblem, problem_from_rows
 from inventory.metric_allocate import AllocationParams, allocate
 
 
-@pytest.fixture(scope="module")
-def large_problem() -> MetricProblem:
+def build_large_problem() -> MetricProblem:
+    """The large demo world's METRIC problem (also used to compare greedy versions)."""
     tables: dict[str, list[dict[str, Any]]] = generate_world(7, "large").tables
     params = DemandParams()
     region_of_site = {s["id"]: s["region_id"] for s in tables["sites"]}
@@ -49,6 +49,11 @@ def large_problem() -> MetricProblem:
         parts=[(p["sku"], p["cost_price"], lead[p["supplier_id"]]) for p in tables["parts"]],
         demand={(code[d], sku[p]): r for (d, p), r in rates.items()},
     )
+
+
+@pytest.fixture(scope="module")
+def large_problem() -> MetricProblem:
+    return build_large_problem()
 
 
 @pytest.mark.parametrize("metric", list(Metric))

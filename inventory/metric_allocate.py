@@ -13,6 +13,12 @@ regional pipeline's mode), so there the lazy heap is a heuristic, checked by bru
 
 For the per-depot target (swap-2h), savings at depots that already meet the target count
 for nothing, so the money goes to the depots still short of it.
+
+Speed: each regional item keeps its Poisson terms (P(X <= k), P(X > k)) for its current
+pipeline in a table (`_Terms`), built by one vectorised call and rebuilt only when a
+central unit changes that pipeline; a step then costs list look-ups, not scipy calls.
+The tables hold the very floats the scalar calls gave, so the choices are unchanged
+(tests/inventory/test_metric_allocate_regression.py pins them).
 """
 
 from __future__ import annotations
@@ -135,6 +141,39 @@ class Recommendation:
         ]
 
 
+class _Terms:
+    """One regional item's Poisson terms for its current pipeline, k = 0 .. len - 1.
+
+    Why: the greedy re-rates an item at every pop and moves its level one unit at a time;
+    one vectorised scipy call per pipeline (a pipeline only changes when the central level
+    of its part moves) replaces two scalar calls per look. The values are the same floats
+    the scalar calls give (the same ufunc loop), so the greedy's choices are unchanged.
+    """
+
+    __slots__ = ("cdf", "cdf_list", "mu", "sf_list")
+
+    def __init__(self, mu: float, size: int) -> None:
+        k = np.arange(size, dtype=np.float64)
+        self.mu = mu
+        self.cdf: FloatArray = pdtr(k, mu)  # P(X <= k)
+        self.cdf_list: list[float] = self.cdf.tolist()
+        self.sf_list: list[float] = pdtrc(k, mu).tolist()  # P(X > k)
+
+    def fill(self, s: int) -> float:
+        """fill_rate(s, mu) = P(X < s) (0 for s <= 0), as `inventory.metric` computes it."""
+        return self.cdf_list[s - 1] if s > 0 else 0.0
+
+    def ebo(self, s: int) -> float:
+        """expected_backorders(s, mu), in the same float operations as `inventory.metric`."""
+        below = self.sf_list[s - 1] if s > 0 else 1.0
+        return max(self.mu * below - float(s) * self.sf_list[s], 0.0)
+
+
+def _terms_size(mu: float, top: int) -> int:
+    """Table length: past the level asked for and a generous tail of the pipeline."""
+    return max(top + 1, int(mu + 6.0 * mu**0.5) + 16, 2 * top)
+
+
 class _State:
     """Levels, pipelines and the running totals the greedy needs, updated per unit."""
 
@@ -157,6 +196,26 @@ class _State:
         self.site_met = np.zeros(n + 1)
         self.cost = np.maximum(p.cost_cents, 1)  # a free part ranks as one minor unit
         self.backorders = float(self.ebo.sum() + (self.direct * self.ebo0).sum())
+        self.terms: dict[tuple[int, int], _Terms] = {}
+        self.demand_list: list[list[float]] = p.demand.tolist()
+        self.cost_list: list[int] = self.cost.tolist()
+        self.with_demand = np.flatnonzero(self.site_demand > 0)
+        self.inverse_demand: list[float] = [1.0 / d if d > 0 else 0.0 for d in self.site_demand]
+        self.short_of: list[float] = (params.target * self.site_demand).tolist()
+
+    def item(self, i: int, j: int, top: int) -> _Terms:
+        """Depot i's terms for part j at its current pipeline, valid up to level `top`."""
+        mu = float(self.mu[i, j])
+        terms = self.terms.get((i, j))
+        if terms is None or terms.mu != mu or len(terms.sf_list) <= top:
+            terms = self.terms[(i, j)] = _Terms(mu, _terms_size(mu, top))
+        return terms
+
+    def weight(self, i: int) -> float:
+        """`weights()[i]` alone, without building the whole vector."""
+        if self.params.metric is Metric.FILL_RATE:
+            return 1.0
+        return self.inverse_demand[i] if float(self.site_met[i]) < self.short_of[i] else 0.0
 
     def weights(self) -> FloatArray:
         """What a unit of demand met at each site is worth now.
@@ -178,8 +237,8 @@ class _State:
         if self.params.metric is Metric.FILL_RATE:
             total = demand.sum()
             return float(self.site_met.sum() / total) if total > 0 else 1.0
-        with_demand = demand > 0
-        if not with_demand.any():
+        with_demand = self.with_demand
+        if not with_demand.size:
             return 1.0
         return float((self.site_met[with_demand] / demand[with_demand]).min())
 
@@ -193,9 +252,8 @@ class _State:
 
     def set_regional(self, i: int, j: int, level: int) -> None:
         """Move depot i's level of part j; totals follow."""
-        mu = self.mu[i, j]
-        ebo = float(expected_backorders(level, mu))
-        fill = float(fill_rate(level, mu))
+        terms = self.item(i, j, level)
+        ebo, fill = terms.ebo(level), terms.fill(level)
         self.backorders += ebo - self.ebo[i, j]
         self.site_met[i] += self.p.demand[i, j] * (fill - self.fill[i, j])
         self.s[i, j], self.ebo[i, j], self.fill[i, j] = level, ebo, fill
@@ -236,13 +294,18 @@ def _regional_worth(state: _State, i: int, j: int) -> tuple[float, int]:
     """
     s, mu = int(state.s[i, j]), float(state.mu[i, j])
     if state.params.rank is Rank.BACKORDERS:
-        open_ = state.params.metric is Metric.FILL_RATE or state.weights()[i] > 0
-        return (float(pdtrc(s, mu)) if open_ else 0.0), 1
-    weight = state.weights()[i] * state.p.demand[i, j]
+        open_ = state.params.metric is Metric.FILL_RATE or state.weight(i) > 0
+        return (state.item(i, j, s).sf_list[s] if open_ else 0.0), 1
+    weight = state.weight(i) * state.demand_list[i][j]
     if weight == 0:
         return 0.0, 1
-    k = np.arange(1, min(max(1, int(mu) + 1 - s), _MAX_BUNDLE) + 1)
-    per_unit = weight * (pdtr(s + k - 1, mu) - state.fill[i, j]) / k
+    bundle = min(max(1, int(mu) + 1 - s), _MAX_BUNDLE)
+    terms = state.item(i, j, s + bundle)
+    fill = float(state.fill[i, j])
+    if bundle == 1:  # the common case, in scalars: x / 1 is x, so nothing changes
+        return weight * (terms.cdf_list[s] - fill), 1
+    k = np.arange(1, bundle + 1)
+    per_unit = weight * (terms.cdf[s : s + bundle] - fill) / k
     best = int(np.argmax(per_unit))
     return float(per_unit[best]), best + 1
 
@@ -266,9 +329,9 @@ def _central_worth(state: _State, j: int) -> float:
 def _rate(state: _State, i: int, j: int) -> tuple[float, int]:
     """(worth per minor unit of money, units to add) of the next step at (i, j)."""
     if i == _CENTRAL:
-        return _central_worth(state, j) / state.cost[j], 1
+        return _central_worth(state, j) / state.cost_list[j], 1
     worth, k = _regional_worth(state, i, j)
-    return worth / state.cost[j], k
+    return worth / state.cost_list[j], k
 
 
 def _initial_heap(state: _State) -> list[tuple[float, int, int]]:
