@@ -6,18 +6,23 @@ re-planned as new work under the same locks and tolerance for everyone else); pi
 except an absent engineer's, which cannot hold either.
 
 - `engineer_absent`: he is away from ``now`` to the end of his last shift;
-- `visit_overruns`: a visit takes ``extra_s`` longer; his later unlocked visits are affected;
+- `visit_overruns`: a visit takes ``extra_s`` longer; his later unlocked visits are affected.
+  A visit that is planned lengthens its ticket's service time; one in progress that the
+  caller keeps out of ``tickets`` (its engineer is ``busy_until`` the end of it) keeps
+  its engineer busy ``extra_s`` longer;
 - `part_runs_out`: a depot has no more of a part; the visits planned to pick it up (or to
   have it shipped from there) in the published plan are affected.
 
 `replan_disrupted` re-plans and compares promise states with the published plan: the
-tickets whose state gets worse (kept -> late, served -> dropped) are at risk.
+tickets whose state gets worse (kept -> late, served -> dropped) are at risk. The published
+plan may be a `Plan` or its `Plan.to_dict` data (what a database keeps).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from optimizer.commitments import Baseline
 from optimizer.diff import PlanDiff, diff
@@ -124,6 +129,8 @@ def visit_overruns(
         replace(t, service_s=t.service_s + extra_s) if t.id == ticket_id else t for t in tickets
     )
     own = baseline.by_ticket().get(ticket_id)
+    if own is not None and own.in_progress and all(t.id != ticket_id for t in tickets):
+        world = _busy_longer(world, own.engineer_id, extra_s, now=now)
     affected = (
         ()
         if own is None
@@ -138,9 +145,27 @@ def visit_overruns(
     return Disrupted(world, longer, _released(baseline, affected, keep_pins=True), affected)
 
 
+def _busy_longer(
+    world: DispatchWorld, engineer_id: int, extra_s: int, *, now: int
+) -> DispatchWorld:
+    """His job in progress ends ``extra_s`` later (from now, if it should have ended already)."""
+    if engineer_id not in world.engineer_row:
+        return world
+    row = world.engineer_row[engineer_id]
+    e = world.engineers[row]
+    until = max(now if e.busy_until is None else e.busy_until, now) + extra_s
+    longer = replace(e, busy_until=until, busy_location=e.busy_location or e.location)
+    engineers = tuple(longer if i == row else x for i, x in enumerate(world.engineers))
+    return DispatchWorld(world.epoch, engineers, world.depots, world.suppliers)
+
+
+def _as_dict(plan: Plan | Mapping[str, Any]) -> Mapping[str, Any]:
+    return plan.to_dict() if isinstance(plan, Plan) else plan
+
+
 def part_runs_out(
-    world: DispatchWorld, tickets: Sequence[Ticket], baseline: Baseline, published: Plan,
-    depot_id: int, part_id: int,
+    world: DispatchWorld, tickets: Sequence[Ticket], baseline: Baseline,
+    published: Plan | Mapping[str, Any], depot_id: int, part_id: int,
 ) -> Disrupted:  # fmt: skip
     """Return the world in which depot ``depot_id`` has no more units of ``part_id``.
 
@@ -149,7 +174,7 @@ def part_runs_out(
     world, tickets, baseline
         Before the disruption.
     published
-        The published plan (which visits counted on that stock).
+        The published plan, or its `Plan.to_dict` data (which visits counted on that stock).
     depot_id, part_id
         The depot and the part.
 
@@ -162,12 +187,13 @@ def part_runs_out(
         replace(d, stock={**d.stock, part_id: 0}) if d.id == depot_id else d for d in world.depots
     )
     affected: set[int] = set()
-    for r in published.routes:
-        for s in r.stops:
-            uses = list(s.parts) if s.kind is StopKind.PICKUP and s.depot_id == depot_id else []
-            uses += [u for sh in s.shipped if sh.depot_id == depot_id for u in sh.uses]
-            if any(u.part_id == part_id for u in uses):
-                affected.add(s.ticket_id)
+    for r in _as_dict(published)["routes"]:
+        for s in r["stops"]:
+            picked = s["kind"] == StopKind.PICKUP.value and s["depot_id"] == depot_id
+            uses = list(s["parts"]) if picked else []
+            uses += [u for sh in s["shipped"] if sh["depot_id"] == depot_id for u in sh["parts"]]
+            if any(int(u["part_id"]) == part_id for u in uses):
+                affected.add(int(s["ticket_id"]))
     found = tuple(sorted(affected))
     return Disrupted(
         DispatchWorld(world.epoch, world.engineers, depots, world.suppliers),
@@ -178,7 +204,7 @@ def part_runs_out(
 
 
 def replan_disrupted(
-    published: Plan, disrupted: Disrupted, *, now: int, travel: TravelTimes,
+    published: Plan | Mapping[str, Any], disrupted: Disrupted, *, now: int, travel: TravelTimes,
     params: PlanParams | None = None,
 ) -> DisruptionResult:  # fmt: skip
     """Re-plan after a disruption and list the tickets whose promises become at risk.
@@ -186,7 +212,7 @@ def replan_disrupted(
     Parameters
     ----------
     published
-        The plan in force before the disruption.
+        The plan in force before the disruption (or its `Plan.to_dict` data).
     disrupted
         What a transform of this module returned.
     now, travel, params
