@@ -19,18 +19,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
-from scenarios.kpis import Estimate  # noqa: E402
+from scenarios.kpis import Difference, Estimate, differences  # noqa: E402
 from scenarios.model import SEVERITY_CLASSES  # noqa: E402
 from scenarios.run import ScenarioRun  # noqa: E402
 
 FIELDS = ("variant", "policy", "kpi", "scope", "mean", "low", "high", "n", "unit", "partial")
+DIFF_FIELDS = (
+    "variant", "base", "policy", "kpi", "scope", "mean", "low", "high", "n", "unit",
+    "significant", "p_value",
+)  # fmt: skip
 
 
 def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
     """Write kpis.csv, kpis.json and the charts into `folder`; return the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = [_csv(run.estimates, folder / "kpis.csv"), _json(run, folder / "kpis.json")]
+    diffs = differences(run.results)
+    files = [
+        _csv(run.estimates, folder / "kpis.csv"),
+        _json(run, diffs, folder / "kpis.json"),
+        _diff_csv(diffs, folder / "differences.csv"),
+    ]
     n = run.scenario.replications
     for name, draw in (
         ("promise_attainment.png", _attainment_chart),
@@ -42,6 +52,11 @@ def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
         figure.savefig(folder / name, dpi=110)
         plt.close(figure)
         files.append(folder / name)
+    if diffs:
+        figure = _difference_chart(run, diffs, n)
+        figure.savefig(folder / "difference_vs_base.png", dpi=110)
+        plt.close(figure)
+        files.append(folder / "difference_vs_base.png")
     return files
 
 
@@ -54,7 +69,17 @@ def _csv(estimates: Sequence[Estimate], path: Path) -> Path:
     return path
 
 
-def _json(run: ScenarioRun, path: Path) -> Path:
+def _diff_csv(diffs: Sequence[Difference], path: Path) -> Path:
+    """Each variant minus the base, paired by replication (common random numbers)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DIFF_FIELDS)
+        for d in sorted(diffs, key=lambda d: (d.kpi, d.scope, d.variant, d.policy)):
+            writer.writerow(["" if v is None else v for v in (getattr(d, f) for f in DIFF_FIELDS)])
+    return path
+
+
+def _json(run: ScenarioRun, diffs: Sequence[Difference], path: Path) -> Path:
     body = {
         "scenario": run.scenario.name,
         "partial": run.partial,
@@ -74,6 +99,7 @@ def _json(run: ScenarioRun, path: Path) -> Path:
             for r in run.results
         ],  # fmt: skip
         "kpis": [{f: getattr(e, f) for f in FIELDS} for e in run.estimates],
+        "differences": [{f: getattr(d, f) for f in DIFF_FIELDS} for d in diffs],
     }
     path.write_text(json.dumps(body, indent=2), encoding="utf-8")
     return path
@@ -97,33 +123,49 @@ def _suffix(run: ScenarioRun, n: int) -> str:
     return f"mean and 95 % CI over {n} replication{'s' * (n > 1)}{partial}"
 
 
+ATTAINMENT_PANELS = (
+    ("respond_attainment", "Responded (plan sent back) within the promise"),
+    ("depart_attainment", "Engineer departed within the promise"),
+    ("arrival_attainment", "Engineer on site within the promise"),
+    ("fix_attainment", "Fixed within the promise"),
+)
+
+
 def _attainment_chart(run: ScenarioRun, n: int) -> Figure:
     index, series = _index(run), _series(run)
     groups = [*SEVERITY_CLASSES, "all"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9), sharey=True, layout="constrained")
     width = 0.8 / max(len(series), 1)
-    for ax, kpi, title in (
-        (axes[0], "arrival_attainment", "Engineer on site within the promise"),
-        (axes[1], "fix_attainment", "Fixed within the promise"),
-    ):
+    for ax, (kpi, title) in zip(axes.flat, ATTAINMENT_PANELS, strict=True):
+        missing = set(range(len(groups)))
         for k, (variant, policy) in enumerate(series):
             x = np.arange(len(groups)) + (k - (len(series) - 1) / 2) * width
             means: list[float] = []
             errs: list[list[float]] = [[], []]
-            for g in groups:
+            for i, g in enumerate(groups):
                 e = index.get((variant, policy, kpi, "all" if g == "all" else f"severity={g}"))
-                mean = 100 * e.mean if e else 0.0
+                if e is not None:
+                    missing.discard(i)
+                mean = 100 * e.mean if e else float("nan")  # no bar where there is no clock
                 means.append(mean)
                 errs[0].append(mean - 100 * e.low if e else 0.0)
                 errs[1].append(100 * e.high - mean if e else 0.0)
             ax.bar(x, means, width, yerr=errs, capsize=3, label=_label(variant, policy))
+        for i in sorted(missing):
+            ax.text(i, 3, "no such\nclock", ha="center", va="bottom", color="grey", fontsize=8)
         ax.set_xticks(np.arange(len(groups)), [g.capitalize() for g in groups])
-        ax.set_xlabel("Severity")
         ax.set_title(title)
         ax.set_ylim(0, 105)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("Tickets with the promise kept (%)")
-    axes[1].legend(title="Variant (policy)", loc="lower right", fontsize="small")
+    for ax in axes[1]:
+        ax.set_xlabel("Severity")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Tickets with the promise kept (%)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, title="Variant (policy)", loc="outside lower center",
+        ncols=min(len(series), 4), fontsize="small",
+    )  # fmt: skip
     fig.suptitle(f"Promise attainment by severity: {_suffix(run, n)}")
     return fig
 
@@ -190,4 +232,60 @@ def _stockout_chart(run: ScenarioRun, n: int) -> Figure:
     )
     ax.set_ylabel("Depot")  # type: ignore[attr-defined]
     ax.set_title(f"Stock-out days by depot: mean over {n} replication(s)")  # type: ignore[attr-defined]
+    return fig
+
+
+DIFF_PANELS = (
+    (
+        "Promise attainment (percentage points)", 100.0,
+        (("respond_attainment", "respond"), ("depart_attainment", "depart"),
+         ("arrival_attainment", "arrival"), ("fix_attainment", "fix"),
+         ("ship_8h_attainment", "shipped <= 8 h"), ("swap_2h_attainment", "swap <= 2 h")),
+    ),
+    (
+        "Cost over the run (thousand CNY)", 0.001,
+        (("total_cost", "total cost"), ("travel_cost", "travel"), ("parts_cost", "parts at cost"),
+         ("loaner_cost", "loaners"), ("warranty_cost", "warranty"), ("charged", "charged")),
+    ),
+)  # fmt: skip
+
+
+def _difference_chart(run: ScenarioRun, diffs: Sequence[Difference], n: int) -> Figure:
+    """Variant minus base with its paired 95 % CI; a filled marker: the CI excludes 0."""
+    index = {(d.variant, d.policy, d.kpi, d.scope): d for d in diffs}
+    series = [(v, p) for v, p in _series(run) if v != diffs[0].base]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), layout="constrained")
+    step = 0.8 / max(len(series), 1)
+    for ax, (xlabel, scale, kpis) in zip(axes, DIFF_PANELS, strict=True):
+        for k, (variant, policy) in enumerate(series):
+            color = f"C{k}"
+            for i, (kpi, _) in enumerate(kpis):
+                d = index.get((variant, policy, kpi, "all"))
+                if d is None:
+                    continue
+                y = i + (k - (len(series) - 1) / 2) * step
+                lo, hi = scale * (d.mean - d.low), scale * (d.high - d.mean)
+                ax.errorbar(
+                    scale * d.mean, y, xerr=[[lo], [hi]], fmt="o", color=color, capsize=3,
+                    markerfacecolor=color if d.significant else "white",
+                )  # fmt: skip
+        ax.axvline(0, color="grey", linewidth=1)
+        ax.set_yticks(np.arange(len(kpis)), [label for _, label in kpis])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Variant - base: {xlabel}")
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        Line2D([], [], color=f"C{k}", marker="o", label=_label(v, p))
+        for k, (v, p) in enumerate(series)
+    ]
+    handles.append(
+        Line2D([], [], color="grey", marker="o", markerfacecolor="white", linestyle="none",
+               label="CI includes 0 (not significant)")
+    )  # fmt: skip
+    axes[1].legend(handles=handles, title="Variant (policy)", loc="best", fontsize="small")
+    fig.suptitle(
+        f"Difference vs {diffs[0].base}, paired by replication (same tickets): mean and 95 % CI"
+        f" over {n} replication{'s' * (n > 1)}; filled: significant"
+        + (", PARTIAL: interrupted" if run.partial else "")
+    )
     return fig

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
-from scenarios.kpis import Estimate
+from scenarios.kpis import Difference, Estimate, differences
 from scenarios.report import write_report
 from scenarios.run import ScenarioRun, run_scenario
 from scenarios.spec import Scenario, ScenarioError, load_recommendation, load_scenario
@@ -30,6 +30,8 @@ scenario_app = typer.Typer(
 )
 
 HEADLINE = (
+    ("respond_attainment", "all", "respond kept"),
+    ("depart_attainment", "all", "depart kept"),
     ("arrival_attainment", "all", "arrival kept"),
     ("arrival_attainment", "severity=urgent", "urgent arrival"),
     ("fix_attainment", "all", "fix kept"),
@@ -42,6 +44,10 @@ HEADLINE = (
     ("fill_rate", "all", "fill rate"),
     ("charged", "all", "charged (CNY)"),
     ("warranty_cost", "all", "warranty (CNY)"),
+    ("loaner_cost", "all", "loaners (CNY)"),
+    ("total_cost", "all", "total cost (CNY)"),
+    ("returns_received", "all", "returns received"),
+    ("returns_backlog", "all", "returns backlog"),
 )
 
 
@@ -125,6 +131,39 @@ def _table(runs: list[ScenarioRun]) -> Table:
     return table
 
 
+def _diff_cell(d: Difference | None) -> str:
+    if d is None:
+        return "-"
+    scale, fmt = (100, "{:+.1f}") if d.unit == "share" else (1, "{:+,.1f}")
+    text = (
+        f"{fmt.format(scale * d.mean)} [{fmt.format(scale * d.low)}, {fmt.format(scale * d.high)}]"
+    )
+    return f"[bold]{text} *[/bold]" if d.significant else text
+
+
+def _diff_table(runs: list[ScenarioRun]) -> Table | None:
+    """Each variant minus its scenario's base, paired by replication; * the CI excludes 0."""
+    columns = []
+    for run in runs:
+        index = {(d.variant, d.policy, d.kpi, d.scope): d for d in differences(run.results)}
+        for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
+            if variant != "base":
+                columns.append((run.scenario.name, index, variant, policy))
+    if not columns:
+        return None
+    table = Table(
+        title="Difference vs base, paired by replication: mean [95 % CI] "
+        "(shares in percentage points; * significant)"
+    )
+    table.add_column("KPI")
+    for name, _, variant, policy in columns:
+        prefix = f"{name}/" if len(runs) > 1 else ""
+        table.add_column(f"{prefix}{variant} - base\n({policy})", justify="right")
+    for kpi, scope, label in HEADLINE:
+        table.add_row(label, *(_diff_cell(ix.get((v, p, kpi, scope))) for _, ix, v, p in columns))
+    return table
+
+
 def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
@@ -135,6 +174,9 @@ def _load(path: Path) -> Scenario:
 
 def _report(runs: list[ScenarioRun], out: Path | None) -> None:
     console.print(_table(runs))
+    paired = _diff_table(runs)
+    if paired is not None:
+        console.print(paired)
     for run in runs:
         folder = out / run.scenario.name if out and len(runs) > 1 else out
         folder = folder or Path("reports") / run.scenario.name

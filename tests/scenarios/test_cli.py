@@ -43,3 +43,21 @@ def test_invalid_file_names_the_field(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["scenario", "run", str(path)])
     assert result.exit_code == 2
     assert "horizon_days" in result.output
+
+
+def test_compare_prints_paired_differences(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(
+        "name: paired\nhorizon_days: 0.5\ndemand: {tickets_per_day: 30}\nreplications: 2\n"
+        "variants: [{name: more, changes: [{kind: engineers, delta: 5}]}]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["scenario", "compare", str(path), "--workers", "1", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "paired by replication" in result.output
+    assert "respond kept" in result.output
+    header = (tmp_path / "o" / "differences.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "variant,base,policy,kpi,scope,mean,low,high,n,unit,significant,p_value"
+    assert (tmp_path / "o" / "difference_vs_base.png").exists()

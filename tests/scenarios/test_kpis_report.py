@@ -33,8 +33,8 @@ def test_report_folder(tmp_path: Path) -> None:
     files = write_report(run, tmp_path / "r")
     names = {f.name for f in files}
     assert names == {
-        "kpis.csv", "kpis.json", "promise_attainment.png", "eta_distribution.png",
-        "utilisation_by_region.png", "stockout_days_by_depot.png",
+        "kpis.csv", "kpis.json", "differences.csv", "promise_attainment.png",
+        "eta_distribution.png", "utilisation_by_region.png", "stockout_days_by_depot.png",
     }  # fmt: skip
     for f in files:
         assert f.stat().st_size > 0
