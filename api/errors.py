@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import db.errors
 import db.jobs
+import dispatch.disruptions
 import dispatch.errors
 import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
@@ -133,6 +134,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     ),
     dispatch.errors.StaleTicketError: Problem(
         409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
+    ),
+    dispatch.disruptions.DisruptionConflict: Problem(
+        409, _problem_type("disruption-conflict"), "Disruption not applicable"
     ),
     dispatch.errors.InvalidPlanRequest: Problem(
         422, _problem_type("invalid-plan-request"), "Invalid plan request"

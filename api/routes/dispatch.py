@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, SnapshotsDep, TravelDep, requires
 from api.dispatch_schemas import (
@@ -14,13 +14,16 @@ from api.dispatch_schemas import (
     RecommendationRead,
     RecommendationRequest,
 )
+from api.disruption_schemas import DisruptionCreate, DisruptionRead
 from api.idempotency import IDEMPOTENT, stock_router
 from api.plan_schemas import InsertCreate, InsertRead
 from api.schemas import IdPath
 from db import Role
 from db.transactions import begin_write
 from dispatch.assign import confirm_assignment
+from dispatch.disruptions import disruption_summary, report_disruption
 from dispatch.pinning import set_pinned
+from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
 from dispatch.replanning import insert_ticket, insertion_summary
@@ -128,3 +131,25 @@ def insert(
         now=now, travel=travel, user_id=user.id,
     )  # fmt: skip
     return InsertRead.model_validate(insertion_summary(done))
+
+
+@router.post(
+    "/plans/{plan_id}/disruptions", status_code=status.HTTP_201_CREATED,
+    dependencies=[requires(*DISPATCHERS)],
+)  # fmt: skip
+def disrupt(
+    plan_id: IdPath, body: DisruptionCreate, session: SessionDep, user: CurrentUser,
+    travel: TravelDep, now: NowDep, response: Response,
+) -> DisruptionRead:  # fmt: skip
+    """Report an absence, an overrun or a part out: a draft re-plan and the promises at risk."""
+    # One writer throughout (BEGIN IMMEDIATE on SQLite): an absence is recorded, then solved
+    # around, in the one transaction that also stores the draft.
+    session.commit()
+    begin_write(session)
+    done = report_disruption(
+        session, plan_id=plan_id, disruption=body.to_disruption(), now=now, travel=travel,
+        user=user, allow_eta_moves=body.allow_eta_moves,
+        request=PlanRequest(time_limit_s=body.time_limit_s),
+    )  # fmt: skip
+    response.headers["Location"] = f"/v1/dispatch/plans/{done.plan.id}"
+    return DisruptionRead.model_validate(disruption_summary(done))
