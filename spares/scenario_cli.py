@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scenarios.base import load_world_rows
+from scenarios.demand import HISTORY_MIN_TICKETS
 from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
 from scenarios.kpis import Difference, Estimate, differences
 from scenarios.report import write_report
@@ -67,6 +69,18 @@ def _export(scenario: Scenario, stack: ExitStack) -> Path | None:
     return folder
 
 
+def _warn_short_history(scenario: Scenario, exported: Path | None) -> None:
+    """`from_history` on a base with too few tickets falls back to tickets_per_day: say so."""
+    if not scenario.demand.from_history:
+        return
+    tickets = len(load_world_rows(scenario.base, exported=exported).tables.get("tickets", []))
+    if tickets < HISTORY_MIN_TICKETS:
+        err_console.print(
+            f"[yellow]demand.from_history: the base has {tickets} ticket(s), fewer than "
+            f"{HISTORY_MIN_TICKETS}; rates come from tickets_per_day and per_region[/yellow]"
+        )
+
+
 def _run_one(
     scenario: Scenario, workers: int | None = None, scheduler: str | None = None
 ) -> ScenarioRun:
@@ -76,6 +90,7 @@ def _run_one(
         executor = SerialExecutor()  # one unit: a pool would only add its start-up
     with ExitStack() as stack:
         exported = _export(scenario, stack)
+        _warn_short_history(scenario, exported)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err_console,
