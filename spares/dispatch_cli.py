@@ -37,7 +37,7 @@ from dispatch.planning import (
     store_plan,
 )
 from dispatch.recommend import recommend_ticket
-from spares.replan_cli import diff_cmd, inspections_cmd, replan_cmd
+from spares.replan_cli import diff_cmd, disrupt_cmd, inspections_cmd, replan_cmd
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,6 +45,7 @@ err_console = Console(stderr=True)
 dispatch_app = typer.Typer(help="Dispatch: plan routes, recommend engineers.", no_args_is_help=True)
 dispatch_app.command("diff")(diff_cmd)  # re-planning: spares/replan_cli.py
 dispatch_app.command("replan")(replan_cmd)
+dispatch_app.command("disrupt")(disrupt_cmd)
 dispatch_app.command("inspections")(inspections_cmd)
 
 

@@ -1,10 +1,13 @@
-"""`spares dispatch diff|replan|inspections`: re-planning from a shell (issue 8).
+"""`spares dispatch diff|replan|disrupt|inspections`: re-planning from a shell (issue 8).
 
 `diff` prints what a draft changes against the published plan it would replace (the same
 `dispatch.publish.diff_against_published` as the API). `replan` re-plans a region's open
 tickets keeping the published commitments (`dispatch.replanning`: locks, frozen horizon,
 ETA tolerance), stores the draft, prints its diff, and publishes it on request.
-`inspections` opens the month's preventive inspection tickets (`dispatch.inspections`). The
+`disrupt` reports an engineer's absence, a visit's overrun or a depot out of a part against
+the published plan (`dispatch.disruptions`): the draft re-plan, the promises at risk and
+why, and the diff. `inspections` opens the month's preventive inspection tickets
+(`dispatch.inspections`). The
 commands are registered on `spares.dispatch_cli.dispatch_app`; this module imports
 nothing of it, so that either can be read alone.
 """
@@ -24,6 +27,15 @@ import db
 from api.app import make_travel
 from api.settings import Settings
 from db.transactions import run_in_transaction
+from dispatch.disruptions import (
+    DEFAULT_ABSENCE_REASON,
+    Disruption,
+    EngineerAbsent,
+    PartOut,
+    VisitOverrun,
+    disruption_summary,
+    report_disruption,
+)
 from dispatch.errors import DispatchError
 from dispatch.inspections import generate_inspections
 from dispatch.planning import DEFAULT_TIME_LIMIT_S, PlanRequest, find_region, get_plan
@@ -167,17 +179,15 @@ def replan_cmd(
     print_diff(changes, names, codes)
 
 
-def _at(value: str | None) -> datetime:
+def _at(value: str | None, option: str = "--as-of") -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
         at = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO 8601 time", param_hint="--as-of"
-        ) from exc
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=option) from exc
     if at.tzinfo is None:
-        raise typer.BadParameter("give an offset, e.g. +00:00", param_hint="--as-of")
+        raise typer.BadParameter("give an offset, e.g. +00:00", param_hint=option)
     return at
 
 
@@ -207,3 +217,109 @@ def inspections_cmd(
     finally:
         factory.kw["bind"].dispose()
     console.print(f"{month}: {created} inspection ticket(s) opened, {existing} existed already")
+
+
+def _disruption(
+    absent: int | None, until: str | None, reason: str, overrun: int | None,
+    extra_min: int | None, depot: int | None, part: int | None,
+) -> Disruption:  # fmt: skip
+    """The one disruption the options describe (a usage error otherwise)."""
+    given = [absent is not None, overrun is not None, depot is not None or part is not None]
+    if sum(given) != 1:
+        raise typer.BadParameter("give exactly one of --absent, --overrun, or --depot with --part")
+    if absent is not None:
+        return EngineerAbsent(absent, None if until is None else _at(until, "--until"), reason)
+    if overrun is not None:
+        if extra_min is None:
+            raise typer.BadParameter("an overrun needs --extra-min", param_hint="--extra-min")
+        return VisitOverrun(overrun, extra_min)
+    if depot is None or part is None:
+        raise typer.BadParameter("a part out needs both --depot and --part", param_hint="--part")
+    return PartOut(depot, part)
+
+
+def disrupt_cmd(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help="the published plan's id")],
+    user: Annotated[str, typer.Option("--user", help="who reports it (a user's name)")],
+    absent: Annotated[
+        int | None, typer.Option("--absent", help="ENGINEER_ID is away from now")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="(--absent) back at, ISO 8601 with offset")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help="(--absent) why")
+    ] = DEFAULT_ABSENCE_REASON,
+    overrun: Annotated[
+        int | None, typer.Option("--overrun", help="TICKET_ID's visit takes longer")
+    ] = None,
+    extra_min: Annotated[
+        int | None, typer.Option("--extra-min", min=1, help="(--overrun) by this many minutes")
+    ] = None,
+    depot: Annotated[int | None, typer.Option("--depot", help="DEPOT_ID runs out of ...")] = None,
+    part: Annotated[int | None, typer.Option("--part", help="... PART_ID")] = None,
+    allow_eta_moves: Annotated[
+        bool, typer.Option("--allow-eta-moves", help="ETAs may move beyond the tolerance")
+    ] = False,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0)] = 2.0,
+    failure_limit: Annotated[
+        int | None, typer.Option(min=1, help="stop after N rejected moves (deterministic)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
+) -> None:
+    """Report a disruption of the published plan: a draft re-plan and the promises at risk."""
+    what = _disruption(absent, until, reason, overrun, extra_min, depot, part)
+    now = _at(as_of)
+    factory = _factory(ctx)
+    travel = make_travel(ctx.obj.settings)
+    limits = PlanRequest(
+        time_limit_s=None if failure_limit else time_limit, failure_limit=failure_limit
+    )
+
+    def work(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+        done = report_disruption(
+            session, plan_id=plan_id, disruption=what, now=now, travel=travel,
+            user=_user(session, user), allow_eta_moves=allow_eta_moves, request=limits,
+        )  # fmt: skip
+        return disruption_summary(done), diff_against_published(session, plan_id=done.plan.id)
+
+    try:
+        summary, changes = run_in_transaction(factory, work)
+        with factory() as session:  # names of the published plan too: who is absent, say
+            before, before_codes = _names(session, summary["published_plan_id"])
+            names, codes = _names(session, summary["plan_id"])
+    except DispatchError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    names, codes = before | names, before_codes | codes
+    print_disruption(summary, names)
+    print_diff(changes, names, codes)
+
+
+def print_disruption(summary: dict[str, Any], names: dict[int, str]) -> None:
+    """Print what was recorded, the draft, and the promises at risk with why."""
+    console.print(
+        f"{summary['cause']}: plan {summary['plan_id']} stored as a draft against published"
+        f" plan {summary['published_plan_id']} (feasible: {summary['feasible']})"
+    )
+    if summary["absence_id"] is not None:
+        console.print(f"absence {summary['absence_id']} is in the engineer's calendar")
+    if summary["unpinned"]:
+        console.print(f"unpinned: tickets {summary['unpinned']}")
+    console.print(f"visits released by the disruption: {summary['affected'] or 'none'}")
+    if not summary["at_risk"]:
+        console.print("[green]no promise gets worse[/green]")
+        return
+    table = Table(title="Promises at risk")
+    for col in ("ticket", "severity", "promise", "engineer before", "engineer after", "why"):
+        table.add_column(col)
+    for r in summary["at_risk"]:
+        table.add_row(
+            f"{r['code']} ({r['ticket_id']})", r["severity"],
+            f"{r['promise_before'] or '-'} -> [red]{r['promise_after'] or '-'}[/red]",
+            _who(names, r["engineer_before"]), _who(names, r["engineer_after"]), r["why"],
+        )  # fmt: skip
+    console.print(table)

@@ -12,7 +12,14 @@ from typer.testing import CliRunner
 import db
 import optimizer as opt
 import spares.cli as cli
-from dispatch.models import InspectionFrequency, Plan, PlanStage
+from dispatch.models import (
+    Absence,
+    Assignment,
+    AssignmentStatus,
+    InspectionFrequency,
+    Plan,
+    PlanStage,
+)
 from dispatch.planning import PlanRequest, plan_region
 from dispatch.publish import publish_plan
 from tests.dispatch_world import make_dispatch_world
@@ -107,3 +114,48 @@ def test_inspections_open_once(tmp_path: Path) -> None:
         url, *args[:3], "2027-06", "--user", w.dispatcher.name, "--as-of", T0.isoformat()
     )
     assert ahead.exit_code == 1
+
+
+def _assigned_engineer(url: str) -> tuple[int, int]:
+    """(engineer id, ticket id) of the published plan's one active assignment."""
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        a = s.scalars(select(Assignment).where(Assignment.status == AssignmentStatus.ACTIVE)).one()
+        found = (a.engineer_id, a.ticket_id)
+    engine.dispose()
+    return found
+
+
+def test_disrupt_records_an_absence_and_prints_the_draft(tmp_path: Path) -> None:
+    url, _, dispatcher, _ = _published_world(tmp_path)
+    gone, ticket = _assigned_engineer(url)
+    result = invoke(
+        url, "dispatch", "disrupt", "1", "--absent", str(gone), "--reason", "sick",
+        "--user", dispatcher, *AS_OF,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"engineer {gone} is absent: plan 2 stored as a draft against published plan 1" in (
+        " ".join(result.output.split())
+    )
+    assert "absence 1 is in the engineer's calendar" in result.output
+    assert f"visits released by the disruption: [{ticket}]" in result.output
+    assert "Plan 2 against published plan 1" in result.output
+    assert _plans(url) == [(1, PlanStage.PUBLISHED), (2, PlanStage.DRAFT)]
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        (absence,) = s.scalars(select(Absence)).all()
+        assert (absence.engineer_id, absence.reason) == (gone, "sick")
+    engine.dispose()
+
+
+def test_disrupt_refusals(tmp_path: Path) -> None:
+    url, _, dispatcher, new = _published_world(tmp_path)
+    base = ("dispatch", "disrupt", "1", "--user", dispatcher, *AS_OF)
+    assert invoke(url, *base).exit_code == 2  # no disruption given
+    assert invoke(url, *base, "--absent", "1", "--overrun", "1").exit_code == 2  # two
+    assert invoke(url, *base, "--overrun", "1").exit_code == 2  # no --extra-min
+    assert invoke(url, *base, "--depot", "1").exit_code == 2  # no --part
+    stray = invoke(url, *base, "--overrun", str(new), "--extra-min", "10")
+    assert stray.exit_code == 1
+    assert f"ticket {new} is not in plan 1" in stray.output
+    assert _plans(url) == [(1, PlanStage.PUBLISHED)]
