@@ -47,7 +47,7 @@ from optimizer.plan_result import (
     Stop,
     StopKind,
 )
-from optimizer.replan import Insertion, VisitChange, insert_urgent, replan
+from optimizer.replan import replan
 from optimizer.result import (
     Exclusion,
     ExclusionReason,
@@ -71,6 +71,13 @@ from optimizer.travel import (
     TravelTimes,
     haversine_m,
 )
+from optimizer.urgent import (
+    PreparedInsertion,
+    insert_prepared,
+    insert_urgent,
+    prepare_insertion,
+)
+from optimizer.urgent_result import Insertion, VisitChange
 from optimizer.validate import validate
 from optimizer.world import DispatchWorld, coordinates
 
@@ -107,6 +114,7 @@ __all__ = [
     "PlanKpis",
     "PlanParams",
     "PlanQuality",
+    "PreparedInsertion",
     "Promise",
     "PromiseCheck",
     "PromiseState",
@@ -142,12 +150,14 @@ __all__ = [
     "earliest_arrival",
     "engineer_absent",
     "haversine_m",
+    "insert_prepared",
     "insert_urgent",
     "inspection_visits",
     "load_road_network",
     "parse_maxspeed",
     "part_runs_out",
     "plan",
+    "prepare_insertion",
     "rank_key",
     "recommend",
     "replan",

@@ -31,7 +31,15 @@ from optimizer.greedy import _Tables, route_cost  # _Tables: the greedy's scalar
 from optimizer.model import Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Dropped, DropReason
-from optimizer.problem import PICKUP, START, RoutingProblem, Vehicle, build_problem, vehicles_of
+from optimizer.problem import (
+    PICKUP,
+    START,
+    RoutingProblem,
+    Vehicle,
+    build_problem,
+    extend_problem,
+    vehicles_of,
+)
 from optimizer.screening import screen
 from optimizer.travel import TravelTimes
 from optimizer.world import DispatchWorld
@@ -89,7 +97,7 @@ def lock_problem(
     p, head = _windows(p, baseline, now, node_of, vehicle_of)
     return Locked(
         p, planned, tuple(keep2), supplies, vehicles, tuple(allowed2), tuple(dropped), node_of,
-        vehicle_of, head, baseline, _Tables(p),
+        vehicle_of, head, baseline, _Tables(p, lazy=True),
     )  # fmt: skip
 
 
@@ -129,6 +137,38 @@ def _windows(
                 earliest[node] = max(earliest[node], c.eta - tol - now)
                 latest[node] = min(latest[node], c.eta + tol - now)
     return replace(p, earliest=earliest, latest=latest), head
+
+
+def with_ticket(
+    lk: Locked, world: DispatchWorld, ticket: Ticket, supply: TicketSupply,
+    allowed: tuple[int, ...], *, travel: TravelTimes,
+) -> Locked:  # fmt: skip
+    """``lk`` with one more plannable ticket (not announced: no lock, no window cut)."""
+    p = extend_problem(lk.p, world, ticket, supply, lk.vehicles, allowed, travel=travel)
+    return replace(
+        lk, p=p, tickets=(*lk.tickets, ticket), keep=(*lk.keep, ticket),
+        supplies={**lk.supplies, ticket.id: supply}, allowed=(*lk.allowed, allowed),
+        node_of={**lk.node_of, ticket.id: len(lk.p.kind)}, tab=lk.tab.extended(p),
+    )  # fmt: skip
+
+
+def reach(lk: Locked, u: int, limit: int) -> list[int]:
+    """The vehicles that could start ``u`` on time on an empty route first, then the nearest.
+
+    Nearest by start place alone favours an engineer whose shift starts in 8 hours; the
+    urgent fast path wants those who can be there by the due time.
+    """
+    p, tab = lk.p, lk.tab
+    due = tab.due[u] if tab.due[u] >= 0 else p.horizon
+
+    def key(v: int) -> tuple[int, int, int]:
+        drive = tab.sec[int(p.starts[v])][u]
+        start = max(int(p.depart[v]) + drive, tab.earliest[u])
+        return (max(0, start - due), drive, v)
+
+    allowed = p.allowed[u] or tuple(range(p.vehicles))
+    ok = [v for v in allowed if int(p.depart[v]) + tab.sec[int(p.starts[v])][u] <= tab.latest[u]]
+    return sorted(ok, key=key)[:limit]
 
 
 def candidates(lk: Locked, u: int, limit: int | None = None) -> list[int]:

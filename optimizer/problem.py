@@ -20,7 +20,7 @@ and ``demand``; travel is a `MatrixTravelTimes` over Euclidean distances scaled 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -118,6 +118,7 @@ class RoutingProblem:
     km_cost: IntArray
     horizon: int
     params: PlanParams
+    coords: npt.NDArray[np.float64] | None = None  # (lat, lon) per node: `extend_problem`
 
     @property
     def vehicles(self) -> int:
@@ -148,6 +149,7 @@ class _Builder:
     coords: list[Location]
     allowed: list[tuple[int, ...]]
     preferred: list[tuple[int, ...]]
+    offset: int = 0  # nodes already in the problem being extended
 
     def add(
         self, loc: Location, kind: int, *, ticket: int = -1, option: int = -1, service: int = 0,
@@ -160,7 +162,7 @@ class _Builder:
         self.coords.append(loc)
         self.allowed.append(allowed)
         self.preferred.append(preferred)
-        return len(self.rows) - 1
+        return self.offset + len(self.rows) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,41 +204,50 @@ def build_problem(
     pickups: dict[int, tuple[int, ...]] = {}
     visit_of: dict[int, int] = {}
     owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+    at = _Where(world, vehicles, owner, now, horizon, params)
     for k, t in enumerate(tickets):
-        supply = supplies[t.id]
-        visit = _add_visit(b, k, t, supply, allowed[k], vehicles, world, now, horizon, params)
-        nodes: list[int] = []
-        only: tuple[int, ...]
-        for j, opt in enumerate(supply.pickups):
-            qty = sum(u.qty for u in opt.uses)
-            if opt.van_of is not None:
-                if opt.van_of not in owner:
-                    continue
-                vehicle = owner[opt.van_of]
-                loc, window, pick, only = vehicles[vehicle].start, (0, horizon), 0, (vehicle,)
-            else:
-                depot = world.depots[world.depot_row[int(opt.depot_id or 0)]]
-                loc, window, only = (
-                    depot.location,
-                    _opening(depot.opening, now, horizon),
-                    allowed[k],
-                )
-                pick = params.pick_s if depot.pick_s is None else depot.pick_s
-            nodes.append(
-                b.add(
-                    loc,
-                    PICKUP,
-                    ticket=k,
-                    option=j,
-                    service=pick,
-                    window=window,
-                    load=qty,
-                    allowed=only,
-                )
-            )
-            visit_of[nodes[-1]] = visit
-        pickups[visit] = tuple(nodes)
+        visit, nodes = _add_ticket(b, k, t, supplies[t.id], allowed[k], at)
+        pickups[visit] = nodes
+        visit_of.update((n, visit) for n in nodes)
     return _arrays(b, pickups, visit_of, vehicles, world, now, travel, horizon, params)
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """What adding a ticket's nodes reads besides the ticket (one per problem)."""
+
+    world: DispatchWorld
+    vehicles: Sequence[Vehicle]
+    owner: dict[int, int]  # engineer id -> vehicle
+    now: int
+    horizon: int
+    params: PlanParams
+
+
+def _add_ticket(
+    b: _Builder, k: int, t: Ticket, supply: TicketSupply, allowed: tuple[int, ...], at: _Where
+) -> tuple[int, tuple[int, ...]]:
+    """Add ticket ``k``'s visit and one pickup node per pickup alternative."""
+    world, vehicles, params = at.world, at.vehicles, at.params
+    visit = _add_visit(b, k, t, supply, allowed, vehicles, world, at.now, at.horizon, params)
+    nodes: list[int] = []
+    only: tuple[int, ...]
+    for j, opt in enumerate(supply.pickups):
+        qty = sum(u.qty for u in opt.uses)
+        if opt.van_of is not None:
+            if opt.van_of not in at.owner:
+                continue
+            vehicle = at.owner[opt.van_of]
+            loc, window, pick, only = vehicles[vehicle].start, (0, at.horizon), 0, (vehicle,)
+        else:
+            depot = world.depots[world.depot_row[int(opt.depot_id or 0)]]
+            loc, window, only = depot.location, _opening(depot.opening, at.now, at.horizon), allowed
+            pick = params.pick_s if depot.pick_s is None else depot.pick_s
+        nodes.append(
+            b.add(loc, PICKUP, ticket=k, option=j, service=pick, window=window, load=qty,
+                  allowed=only)
+        )  # fmt: skip
+    return visit, tuple(nodes)
 
 
 def _add_visit(
@@ -267,10 +278,14 @@ def _fix_start(t: Ticket) -> int | None:
 
 
 def _opening(opening: tuple[Window, ...], now: int, horizon: int) -> tuple[int, int]:
-    """The first opening window not over at ``now``, relative (24x7: the whole horizon)."""
+    """The first opening window not over at ``now``, relative (24x7: the whole horizon).
+
+    Windows are half-open: open 08:00-12:00 means a pick may start at 11:59:59, not at 12:00
+    (the validator's rule), so the last start is ``end - 1``.
+    """
     for start, end in opening:
         if end > now:
-            return max(0, start - now), min(horizon, end - now)
+            return max(0, start - now), min(horizon, end - now - 1)
     return (0, horizon) if not opening else (horizon, horizon)
 
 
@@ -311,8 +326,62 @@ def _arrays(
         hour_cost=np.array([e.cost_per_hour for e in engineers], dtype=np.int64),
         km_cost=np.array([e.cost_per_km for e in engineers], dtype=np.int64),
         horizon=max(horizon, int(close.max(initial=0))) + 1,
-        params=params,
+        params=params, coords=pts,
     )  # fmt: skip
+
+
+def extend_problem(
+    p: RoutingProblem, world: DispatchWorld, ticket: Ticket, supply: TicketSupply,
+    vehicles: Sequence[Vehicle], allowed: tuple[int, ...], *, travel: TravelTimes,
+) -> RoutingProblem:  # fmt: skip
+    """Return ``p`` with one more ticket: its visit and pickup nodes appended at the end.
+
+    The nodes are exactly those `build_problem` would add for ``ticket`` as its last ticket
+    (same windows, due, weights, pickups), and the matrices keep every existing entry: only
+    the new rows and columns are asked of the travel model. So an insertion into a prepared
+    problem does not rebuild (or re-price) the ~600 nodes of a published plan.
+    """
+    if p.coords is None:
+        raise ValueError("p: built without coordinates (use build_problem)")
+    now, params, n0 = p.now, p.params, len(p.kind)
+    horizon = max((v.window.close - now for v in vehicles), default=0) + 1
+    owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+    b = _Builder([], [], [], [], offset=n0)
+    k = int(p.ticket.max(initial=-1)) + 1
+    at = _Where(world, vehicles, owner, now, horizon, params)
+    visit, nodes = _add_ticket(b, k, ticket, supply, allowed, at)
+    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), 10)
+    new = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
+    seconds, metres = _grown(p.seconds, p.metres, p.coords, new, travel)
+
+    def grow(name: str, j: int) -> IntArray:
+        return np.concatenate([getattr(p, name), cols[:, j]])
+
+    return replace(
+        p, kind=grow("kind", 0), ticket=grow("ticket", 1), option=grow("option", 2),
+        service=grow("service", 3), earliest=grow("earliest", 4), latest=grow("latest", 5),
+        due=grow("due", 6), weight=grow("weight", 7), load=grow("load", 8), drop=grow("drop", 9),
+        allowed=(*p.allowed, *b.allowed), preferred=(*p.preferred, *b.preferred),
+        pickups={**p.pickups, visit: nodes}, visit_of={**p.visit_of, **dict.fromkeys(nodes, visit)},
+        seconds=seconds, metres=metres, coords=np.concatenate([p.coords, new]),
+    )  # fmt: skip
+
+
+def _grown(
+    seconds: IntArray, metres: IntArray, old: npt.NDArray[np.float64],
+    new: npt.NDArray[np.float64], travel: TravelTimes,
+) -> tuple[IntArray, IntArray]:  # fmt: skip
+    """The matrices with rows and columns for ``new`` points appended (old entries kept)."""
+    n0, n = len(old), len(old) + len(new)
+    out_s = np.empty((n, n), dtype=np.int64)
+    out_m = np.empty((n, n), dtype=np.int64)
+    out_s[:n0, :n0], out_m[:n0, :n0] = seconds, metres
+    every = np.concatenate([old, new])
+    s_from, m_from = travel.matrix(new, every)
+    s_to, m_to = travel.matrix(old, new)
+    out_s[n0:, :], out_m[n0:, :] = s_from, m_from
+    out_s[:n0, n0:], out_m[:n0, n0:] = s_to, m_to
+    return out_s, out_m
 
 
 def qualified(world: DispatchWorld, t: Ticket, vehicles: Sequence[Vehicle]) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ EXPECTED = {
     "InspectionSite", "Insertion", "PlanDiff", "PromiseState", "ReservationDiff", "RouteDiff",
     "TicketDiff", "VisitChange", "carry_over", "check_commitments", "diff", "engineer_absent",
     "insert_urgent", "inspection_visits", "part_runs_out", "replan", "replan_disrupted",
-    "visit_overruns",
+    "visit_overruns", "PreparedInsertion", "insert_prepared", "prepare_insertion",
 }  # fmt: skip
 
 

@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from optimizer import (
     Baseline,
     Commitment,
+    Insertion,
+    InvalidProblemError,
     Plan,
     PlanParams,
     PromiseState,
     Ticket,
     check_commitments,
     engineer_absent,
+    insert_prepared,
     insert_urgent,
     part_runs_out,
     plan,
+    prepare_insertion,
     replan,
     replan_disrupted,
     visit_overruns,
@@ -174,6 +180,88 @@ class TestUrgentInsertion:
         )
         assert stuck.moved == 0
         assert stuck.promise is not PromiseState.KEPT
+
+
+class TestChangeBudget:
+    """Engineer 1 at (5, 5) has two announced visits held to the minute (tolerance 0).
+
+    A at (5, 6) starts at 0:01 (30 min), B at (5, 7) at 0:32. The urgent ticket at (5, 4)
+    must start by 0:05: only engineer 1 can be there (1 min away; engineer 2 needs 9 min).
+    Putting it first (0:01-0:31) leaves no room for A, and B would start at 0:34, not 0:32:
+    both must leave engineer 1, which takes two changes.
+    """
+
+    def _case(
+        self, rank: int = 2, pinned: bool = False
+    ) -> tuple[DispatchWorld, list[Ticket], Baseline, Ticket]:
+        world = make_world([make_engineer(1, (5, 5)), make_engineer(2, (0, 0))])
+        tickets = [_ticket(1, (5, 6), severity_rank=rank), _ticket(2, (5, 7), severity_rank=rank)]
+        base = Baseline(
+            (Commitment(1, 1, 60, pinned=pinned), Commitment(2, 1, 60 + 1_800 + 60)),
+            frozen_horizon_s=0, eta_tolerance_s=0,
+        )  # fmt: skip
+        urgent = _ticket(9, (5, 4), arrive_by=5 * 60, severity_rank=0)
+        return world, tickets, base, urgent
+
+    def _insert(
+        self, case: tuple[DispatchWorld, list[Ticket], Baseline, Ticket], budget: int
+    ) -> Insertion:
+        world, tickets, base, urgent = case
+        out = insert_urgent(
+            world, tickets, base, urgent, now=0, travel=TRAVEL, params=SEARCH,
+            change_budget=budget,
+        )  # fmt: skip
+        assert out.plan.is_feasible(), out.plan.violations
+        assert out.moved <= budget
+        return out
+
+    def test_budget_2_keeps_the_promise_budget_1_cannot(self) -> None:
+        case = self._case()
+        one = self._insert(case, 1)
+        assert one.promise is PromiseState.LATE
+        two = self._insert(case, 2)
+        assert two.promise is PromiseState.KEPT
+        assert (two.engineer_id, two.eta) == (1, 60)
+        assert two.moved == 2
+        # nobody else can start A at 0:01: deferred; engineer 2 takes B at 0:32 sharp
+        assert two.deferred == (1,)
+        assert (_by(two.plan)[2], _starts(two.plan)[2]) == (2, 1_920)
+        assert [d.ticket_id for d in two.plan.dropped] == [1]
+
+    def test_a_larger_budget_is_never_worse(self) -> None:
+        case = self._case()
+        late = [self._insert(case, b).plan for b in range(4)]
+        starts = [_starts(p).get(9, 10**9) for p in late]
+        assert starts == sorted(starts, reverse=True)
+
+    def test_work_as_severe_as_the_urgent_ticket_is_not_deferred(self) -> None:
+        out = self._insert(self._case(rank=0), 3)
+        assert out.deferred == ()
+        assert out.promise is not PromiseState.KEPT
+
+    def test_a_pinned_visit_is_never_deferred(self) -> None:
+        out = self._insert(self._case(pinned=True), 3)
+        assert 1 not in out.deferred
+        assert _by(out.plan).get(1) == 1
+        assert out.promise is not PromiseState.KEPT
+
+    def test_a_prepared_plan_serves_several_insertions(self) -> None:
+        world, tickets, base, urgent = self._case()
+        prep = prepare_insertion(world, tickets, base, now=0, travel=TRAVEL, params=SEARCH)
+        other = _ticket(8, (0, 1), arrive_by=HOUR, severity_rank=0)
+        for new in (urgent, other, urgent):
+            fast = insert_prepared(prep, new, change_budget=2)
+            cold = insert_urgent(
+                world, tickets, base, new, now=0, travel=TRAVEL, params=SEARCH, change_budget=2
+            )
+            assert fast.plan.routes == cold.plan.routes
+            assert fast.changes == cold.changes
+
+    def test_a_planned_ticket_cannot_be_inserted_again(self) -> None:
+        world, tickets, base, _ = self._case()
+        prep = prepare_insertion(world, tickets, base, now=0, travel=TRAVEL, params=SEARCH)
+        with pytest.raises(InvalidProblemError, match="already planned"):
+            insert_prepared(prep, tickets[0])
 
 
 class TestDisruptions:

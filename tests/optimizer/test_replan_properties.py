@@ -1,8 +1,10 @@
 """Properties of re-planning on random small worlds (hypothesis).
 
-Urgent insertion never moves more announced visits than its change budget, never moves a
-pinned, in-progress or frozen visit, and every result passes the validator and the
-stability check; so does every `replan`.
+Urgent insertion never changes more announced visits than its change budget (reassigned or
+deferred), never changes a pinned, in-progress or frozen visit, defers only less severe
+work, keeps every other ETA within the tolerance, and every result passes the validator and
+the stability check; a larger budget never gives the urgent ticket a worse outcome. Every
+`replan` keeps the locks too.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from optimizer import (
     Baseline,
     Commitment,
     DispatchWorld,
+    Insertion,
     PlanParams,
     Ticket,
     check_commitments,
+    insert_prepared,
     insert_urgent,
     plan,
+    prepare_insertion,
     replan,
     validate,
 )
@@ -50,7 +55,7 @@ def published(draw: st.DrawFn) -> tuple[DispatchWorld, list[Ticket], Baseline, T
             replace(c, in_progress=True) if c is started else c for c in base.commitments
         ))  # fmt: skip
     urgent = replace(draw(tickets()), id=99, severity_rank=0)
-    return world, todo, base, urgent, draw(st.integers(0, 2))
+    return world, todo, base, urgent, draw(st.integers(0, 4))
 
 
 def _locked(base: Baseline, now: int) -> dict[int, Commitment]:
@@ -71,6 +76,9 @@ def test_urgent_insertion_keeps_the_budget_and_the_locks(
     for change in out.changes:
         if change.ticket_id in locked:
             assert not change.moved
+    rank = {t.id: t.severity_rank for t in todo}
+    assert all(rank[tid] > urgent.severity_rank for tid in out.deferred)
+    assert {d.ticket_id for d in out.plan.dropped} >= set(out.deferred)
     assert out.plan.violations == ()
     assert validate(world, [*todo, urgent], out.plan, travel=TRAVEL) == [] or any(
         c.in_progress or base.is_fixed(c, 0) for c in base.commitments
@@ -90,3 +98,27 @@ def test_every_replan_keeps_the_locks(
     served = {s.ticket_id: r.engineer_id for r in out.routes for s in r.visits}
     for tid, c in _locked(base, now).items():
         assert served.get(tid, c.engineer_id) == c.engineer_id
+
+
+def _lateness(out: Insertion, urgent: Ticket) -> int:
+    """Seconds the urgent visit starts past its due time (what the search minimises)."""
+    if out.eta is None:
+        return 1 << 60
+    fix = None if urgent.fix_by is None else urgent.fix_by - urgent.service_s
+    due = [d for d in (urgent.arrive_by, fix) if d is not None]
+    return max(0, out.eta - min(due)) if due else 0
+
+
+@SETTINGS
+@given(case=published())
+def test_a_larger_budget_never_gives_a_worse_urgent_outcome(
+    case: tuple[DispatchWorld, list[Ticket], Baseline, Ticket, int],
+) -> None:
+    world, todo, base, urgent, _ = case
+    prep = prepare_insertion(world, todo, base, now=0, travel=TRAVEL, params=SEARCH)
+    found = [insert_prepared(prep, urgent, change_budget=b) for b in range(4)]
+    late = [_lateness(out, urgent) for out in found]
+    assert late == sorted(late, reverse=True), late
+    for b, out in enumerate(found):
+        assert out.moved <= b
+        assert out.plan.violations == ()
