@@ -70,6 +70,37 @@ def test_json_file_and_relative_bundle_path(tmp_path: Path) -> None:
     assert load_scenario(path).base.path == str((tmp_path / "w").resolve())
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("*.json")]), ids=lambda p: p.name
+)
 def test_examples_are_valid(path: Path) -> None:
     assert load_scenario(path).name
+
+
+def test_returns_and_loaners_take_documented_defaults() -> None:
+    scenario = parse_scenario({"name": "x"})
+    assert (scenario.returns.repairable_share, scenario.returns.repair_days) == (0.6, 5.0)
+    assert scenario.returns.warranty_only
+    assert (str(scenario.loaners.per_loan), str(scenario.loaners.per_day)) == ("200", "50")
+
+
+def test_returns_and_loaner_errors_name_their_field() -> None:
+    problems = _problems(
+        {"name": "x", "returns": {"repairable_share": 1.5}, "loaners": {"per_day": "1.234"}}
+    )
+    assert "returns.repairable_share" in problems
+    assert "loaners.per_day" in problems
+    data = {"name": "x", "variants": [{"name": "v", "changes": [
+        {"kind": "returns", "repair_days": -1}]}]}  # fmt: skip
+    assert any(k.startswith("variants.0.changes.0.returns.repair_days") for k in _problems(data))
+
+
+def test_the_documented_file_is_valid(tmp_path: Path) -> None:
+    """The YAML block of docs/scenarios.md, as a planner would copy it."""
+    doc = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "doc.yaml"
+    path.write_text(block, encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.returns.carry_h == 24
+    assert str(scenario.loaners.per_loan) == "200"
