@@ -1,0 +1,63 @@
+"""The contract's ship promise reaches plans: each ticket carries its own, never the default."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from db import Role
+from dispatch.planning import PlanRequest, plan_region
+from dispatch.snapshot import job_for, load_snapshot
+from dispatch.tickets import PartNeed
+from inventory.stock import Who, receive
+from tests.builders import make_depot, make_part, make_user
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+TRAVEL = opt.GeodesicTravelTimes()
+SHANTOU = (23.354, 116.682)  # about 350 km from the Tianhe site: past the 3 h pickup radius
+
+
+@pytest.fixture
+def dw(session: Session) -> DispatchWorld:
+    return make_dispatch_world(session, with_part=False)
+
+
+def _shipped_ticket(session: Session, dw: DispatchWorld, ship_within_min: int) -> int:
+    """A ticket whose part only a depot in Shantou has: too far to fetch, it is shipped."""
+    dw.base.policy.ship_within_min = ship_within_min
+    part = make_part(session, dw.base.line)
+    far = make_depot(session, dw.base.region, lat=SHANTOU[0], lon=SHANTOU[1], name="Shantou")
+    who = Who(make_user(session, Role.WAREHOUSE, key=f"spk_test_far_{far.id}").id, T0)
+    receive(session=session, depot_id=far.id, part_id=part.id, quantity=1, who=who)
+    return int(open_ticket(session, dw.base, parts=[PartNeed(part.id)]).id)
+
+
+class TestShipPromiseInPlans:
+    def test_the_solver_ticket_carries_its_contracts_promise(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        ticket_id = _shipped_ticket(session, dw, 240)
+        snap = load_snapshot(session, now=T0, region_id=dw.base.region.id)
+        assert job_for(session, snap, ticket_id).ship_within_s == 4 * 3_600
+
+    @pytest.mark.parametrize("within_min", [240, 600])
+    def test_a_plan_ships_by_the_contracts_promise(
+        self, session: Session, dw: DispatchWorld, within_min: int
+    ) -> None:
+        ticket_id = _shipped_ticket(session, dw, within_min)
+        request = PlanRequest(
+            ticket_ids=(ticket_id,), time_limit_s=None, failure_limit=200, as_of=T0
+        )
+        row = plan_region(session, request=request, now=T0, travel=TRAVEL)
+        assert row.result is not None
+        visits = [
+            s for r in row.result["routes"] for s in r["stops"] if s["ticket_id"] == ticket_id
+            and s["kind"] == "visit"
+        ]  # fmt: skip
+        assert visits, row.result["dropped"]
+        (shipped,) = visits[0]["shipped"]
+        assert datetime.fromisoformat(shipped["ship_by"]) == T0 + timedelta(minutes=within_min)
