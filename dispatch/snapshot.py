@@ -321,7 +321,11 @@ def _suppliers(session: Session) -> tuple[opt.Supplier, ...]:
 
 
 def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
-    """The solver's view of one ticket: site, skills, parts and substitutes, deadlines."""
+    """The solver's view of one ticket: site, skills, parts and substitutes, deadlines.
+
+    Its promises come from its contract's policy: the deadlines, hard arrival and the ship
+    promise (``ship_within_s``), which plans use instead of `PlanParams.ship_within_s`.
+    """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFoundError("ticket", ticket_id)
@@ -329,8 +333,8 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
     ticket_type = session.get(TicketType, ticket.ticket_type_id)
     assert site is not None  # foreign key
     assert ticket_type is not None  # foreign key
-    level = session.scalars(
-        select(PolicySeverity)
+    level, ship_within_min = session.execute(
+        select(PolicySeverity, PromisePolicy.ship_within_min)
         .join(PromisePolicy, PromisePolicy.id == PolicySeverity.policy_id)
         .join(Contract, Contract.policy_id == PromisePolicy.id)
         .where(Contract.id == site.contract_id, PolicySeverity.code == ticket.severity)
@@ -365,6 +369,7 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
         loaner_units=_loaner_units(session, ticket.asset_id),
         hard_arrival=level.arrive_hard and ticket.arrive_by is not None,
         not_before=_maybe(snapshot, ticket.agreed_arrival_at),
+        ship_within_s=ship_within_min * 60,  # the contract's ship promise, not the default
     )
 
 

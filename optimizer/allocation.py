@@ -11,6 +11,7 @@ unit is never planned twice:
        van of a qualified engineer     substitute rank        (van stock first)
        depot within pickup radius      rank + depot->site seconds + pick time
        shipment (far depot, supplier)  SHIP + seconds until the parts arrive
+                                       (+ SHIP if it leaves after the ticket's ship_by)
        unsupplied                      UNSUPPLIED
 
 2. **Alternatives.** A ticket's pickup may happen at its flow source or at other sources
@@ -157,6 +158,7 @@ def _arcs(
 ) -> list[_Arc]:  # fmt: skip
     """Every source that can supply ``line`` whole, with its cost (before severity)."""
     arcs: list[_Arc] = []
+    ship_by = t.ship_by(params.ship_within_s)  # the contract's promise, else the params'
     qualified = skill_mask(world, t) if len(t.parts) == 1 else np.zeros(0, dtype=np.bool_)
     for row_ in np.flatnonzero(qualified).tolist():
         part = pick_part(t, line, world.engineers[row_].van_stock)
@@ -171,12 +173,13 @@ def _arcs(
         drive = int(to_site[row])
         leaves = opens + depot.ship_lead_s
         use = (PartUse(line.part_id, part, line.qty),)
-        ship = Shipped(use, depot.id, None, leaves, leaves + drive)
+        ship = Shipped(use, depot.id, None, leaves, leaves + drive, ship_by)
         if drive <= params.pickup_radius_s:
             pick = params.pick_s if depot.pick_s is None else depot.pick_s
             arcs.append(_Arc(("depot", row), part, 2 + rank + drive + pick, None, ship))
         else:
-            arcs.append(_Arc(("depot", row), part, SHIP + rank + leaves + drive - now, ship))
+            cost = SHIP + _late_ship(leaves, ship_by) + rank + leaves + drive - now
+            arcs.append(_Arc(("depot", row), part, cost, ship))
     for k, supplier in enumerate(world.suppliers):
         part = pick_part(t, line, supplier.parts)
         if part is None:
@@ -184,10 +187,20 @@ def _arcs(
         leaves = now + supplier.lead_s
         ship = Shipped(
             (PartUse(line.part_id, part, line.qty),), None, supplier.id, leaves,
-            leaves + supplier.transit_s,
+            leaves + supplier.transit_s, ship_by,
         )  # fmt: skip
-        arcs.append(_Arc(("supplier", k), part, SHIP + leaves + supplier.transit_s - now, ship))
+        cost = SHIP + _late_ship(leaves, ship_by) + leaves + supplier.transit_s - now
+        arcs.append(_Arc(("supplier", k), part, cost, ship))
     return arcs
+
+
+def _late_ship(leaves: int, ship_by: int) -> int:
+    """A shipment that breaks the ship promise ranks after every one that keeps it.
+
+    Depot leaving at 10:00 for a ship-by of 12:00: 0; a supplier leaving at 14:00: `SHIP`,
+    more than any difference of hours between two shipments (as `optimizer.sourcing`).
+    """
+    return SHIP if leaves > ship_by else 0
 
 
 def _flow(

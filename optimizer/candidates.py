@@ -58,7 +58,7 @@ class Call:
     @property
     def ship_by(self) -> int:
         """The ship promise's deadline."""
-        return self.ticket.reported_at + self.params.ship_within_s
+        return self.ticket.ship_by(self.params.ship_within_s)
 
     def depot_to_site(self) -> tuple[IntArray, IntArray]:
         """Seconds and metres from every depot to the site (computed once, on demand)."""

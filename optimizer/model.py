@@ -254,6 +254,9 @@ class Ticket:
     demand
         Units loaded at the route's start and delivered here (a VRP demand; 0 for repairs,
         whose parts come as pickups).
+    ship_within_s
+        The ship promise of this ticket's contract: a part not picked up leaves its source
+        within this time of ``reported_at``; ``None``: the params' ``ship_within_s``.
     """
 
     id: int
@@ -272,9 +275,14 @@ class Ticket:
     hard_arrival: bool = False
     not_before: int | None = None
     demand: int = 0
+    ship_within_s: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")
+        _require(
+            self.ship_within_s is None or self.ship_within_s >= 0,
+            "ship_within_s", f"must be >= 0, got {self.ship_within_s}",
+        )  # fmt: skip
         _require(self.demand >= 0, "demand", f"must be >= 0, got {self.demand}")
         _require(
             not self.hard_arrival or self.arrive_by is not None,
@@ -292,6 +300,14 @@ class Ticket:
                 name,
                 f"must be >= reported_at ({self.reported_at}), got {deadline}",
             )
+
+    def ship_by(self, default_within_s: int) -> int:
+        """When a shipped part must leave: ``reported_at`` + this ticket's ship promise.
+
+        ``default_within_s`` (the params' ship promise) applies when the ticket has none.
+        """
+        within = default_within_s if self.ship_within_s is None else self.ship_within_s
+        return self.reported_at + within
 
     def accepted(self, part_id: int) -> tuple[int, ...]:
         """Return the part ids that satisfy a line of ``part_id``: exact part first."""

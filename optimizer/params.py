@@ -103,7 +103,9 @@ class PlanParams:
     pick_s
         Pick time at depots without their own ``pick_s``.
     ship_within_s
-        The ship promise, as in `RecommendParams`.
+        The ship promise of tickets without their own (`Ticket.ship_within_s`, the
+        contract's): each shipment carries its ``ship_by``, and the allocation ranks a
+        shipment that leaves after it below every one that keeps it.
     pickup_radius_s
         Depots farther from the site than this ship instead of being visited.
     max_alternatives

@@ -42,13 +42,18 @@ class DropReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Shipped:
-    """Parts a courier brings to the site; the visit waits for ``arrives_at``."""
+    """Parts a courier brings to the site; the visit waits for ``arrives_at``.
+
+    ``ship_by`` is the ticket's ship promise (its contract's, or the params'): the shipment
+    keeps it when ``ships_at <= ship_by``.
+    """
 
     uses: tuple[PartUse, ...]
     depot_id: int | None
     supplier_id: int | None
     ships_at: int
     arrives_at: int
+    ship_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +238,7 @@ class Plan:
                     "supplier_id": sh.supplier_id,
                     "ships_at": self._iso(sh.ships_at),
                     "arrives_at": self._iso(sh.arrives_at),
+                    "ship_by": self._iso(sh.ship_by),
                 }
                 for sh in s.shipped
             ],

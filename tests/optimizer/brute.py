@@ -77,7 +77,7 @@ def brute_plans(
     world: DispatchWorld, ticket: Ticket, now: int, travel: TravelTimes, params: RecommendParams
 ) -> list[Plan]:
     """Each qualified, available engineer's plan."""
-    ship_by = ticket.reported_at + params.ship_within_s
+    ship_by = ticket.ship_by(params.ship_within_s)
     plans = []
     for e in world.engineers:
         if any(e.skills.get(line, 0) < level for line, level in ticket.skills.items()):

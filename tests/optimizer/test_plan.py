@@ -20,6 +20,7 @@ from optimizer import (
     Ticket,
     allocate,
     plan,
+    recommend,
     validate,
 )
 from optimizer.world import DispatchWorld
@@ -148,6 +149,52 @@ class TestParts:
             world, [make_ticket(parts=[(10, 1)])], now=0, travel=TRAVEL, params=SEARCH
         )
         assert supply[1].pickups[0].van_of == 1
+
+
+class TestShipPromise:
+    """The ship promise is per ticket (its contract's policy), else the params' default."""
+
+    def _world(self) -> DispatchWorld:
+        # supplier 1 leaves at 5 h and arrives at 6 h; supplier 2 leaves at 1 h, arrives at 7 h
+        return make_world(
+            [make_engineer(1, shifts=((0, 12 * HOUR),))],
+            suppliers=[
+                make_supplier(1, parts={10: 5}, lead_s=5 * HOUR, transit_s=HOUR),
+                make_supplier(2, parts={10: 5}, lead_s=HOUR, transit_s=6 * HOUR),
+            ],
+        )
+
+    def _shipped(self, ticket: Ticket) -> tuple[int | None, int | None]:
+        p = _plan(self._world(), [ticket])
+        sh = p.routes[0].visits[0].shipped[0]
+        return sh.supplier_id, sh.ship_by
+
+    def test_a_4_hour_contract_ships_by_4_hours_after_the_report(self) -> None:
+        # reported at 0:30, 4 h promise: ship by 4:30, which only supplier 2 (1 h) keeps
+        t = make_ticket(parts=[(10, 1)], reported_at=1_800, ship_within_s=4 * HOUR,
+                        arrive_by=None, fix_by=None)  # fmt: skip
+        assert self._shipped(t) == (2, 1_800 + 4 * HOUR)
+
+    def test_without_its_own_promise_the_params_8_hours_apply(self) -> None:
+        # ship by 8:30: both keep it, supplier 1 arrives first
+        t = make_ticket(parts=[(10, 1)], reported_at=1_800, arrive_by=None, fix_by=None)
+        assert self._shipped(t) == (1, 1_800 + 8 * HOUR)
+
+    def test_the_ship_promise_is_in_the_plan_json(self) -> None:
+        t = make_ticket(parts=[(10, 1)], ship_within_s=4 * HOUR, arrive_by=None, fix_by=None)
+        data = _plan(self._world(), [t]).to_dict()
+        shipped = data["routes"][0]["stops"][0]["shipped"][0]
+        assert shipped["ship_by"].startswith("2026-11-02T05:00")  # EPOCH 01:00 UTC + 4 h
+
+    def test_the_recommendation_reads_the_tickets_promise_too(self) -> None:
+        t = make_ticket(parts=[(10, 1)], ship_within_s=4 * HOUR, arrive_by=None, fix_by=None)
+        rec = recommend(self._world(), t, now=0, travel=TRAVEL)
+        assert rec.options[0].parts.ship_by == 4 * HOUR
+        assert rec.options[0].parts.supplier_id == 2
+
+    def test_a_negative_promise_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="ship_within_s"):
+            make_ticket(ship_within_s=-1)
 
 
 class TestObjective:
