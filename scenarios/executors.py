@@ -6,6 +6,13 @@ picklable `RunUnit` handed to the module-level `run_unit`, so any executor can r
 the caller assembles the results in the units' order, never in completion order. Hence the
 KPIs are identical whichever executor ran them (tests/scenarios/test_executors.py proves it).
 
+Ctrl-C (KeyboardInterrupt in this process) on any executor: the units not started are
+cancelled, the running ones stopped (pool processes are terminated; Dask cannot stop a
+running task, so its result is dropped), and the executor raises `Interrupted` carrying the
+finished units' results; `run_on` turns that into a partial `ScenarioRun` (which
+replications of which variants ran: its `results`). Pool processes ignore SIGINT, so the
+terminal's Ctrl-C (sent to the whole process group) reaches only this process.
+
 No home-made distribution: the pool is `concurrent.futures.ProcessPoolExecutor` (spawn
 context: no forked copies of threads or open handles), and a cluster is whatever
 `dask.distributed.Client(address)` reaches (the optional `dask` extra). The worlds a unit
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -35,6 +43,18 @@ from scenarios.spec import Scenario
 T = TypeVar("T")
 R = TypeVar("R")
 Done = Callable[[int], None]  # called with a unit's index as it finishes
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during `Executor.map`: the results of the items that finished, by index.
+
+    A KeyboardInterrupt, so a caller that does not know partial results still stops.
+    """
+
+    def __init__(self, finished: dict[int, Any], total: int) -> None:
+        super().__init__(f"interrupted: {len(finished)} of {total} units finished")
+        self.finished = finished
+        self.total = total
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +138,14 @@ class SerialExecutor:
     workers: int = 1
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
-        out = []
-        for i, item in enumerate(items):
-            out.append(fn(item))
-            if done is not None:
-                done(i)
+        out: list[R] = []
+        try:
+            for i, item in enumerate(items):
+                out.append(fn(item))
+                if done is not None:
+                    done(i)
+        except KeyboardInterrupt as exc:
+            raise Interrupted(dict(enumerate(out)), len(items)) from exc
         return out
 
 
@@ -139,14 +162,51 @@ class PoolExecutor:
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(self.workers, len(items) or 1), mp_context=context) as pool:
+        workers = min(self.workers, len(items) or 1)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+        futures: list[Future[R]] = []
+        try:
             futures = [pool.submit(fn, item) for item in items]
-            try:
-                _wait_all(futures, done)
-            except BaseException:  # Ctrl-C: drop what has not started, then re-raise
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            return [f.result() for f in futures]
+            _wait_all(futures, done)
+        except KeyboardInterrupt as exc:
+            finished = _finished(futures)
+            _stop(pool)
+            raise Interrupted(finished, len(items)) from exc
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
+        return [f.result() for f in futures]
+
+
+def _ignore_sigint() -> None:
+    """Pool processes leave Ctrl-C to the parent, which stops them (see `_stop`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _finished(futures: Sequence[Future[R]]) -> dict[int, R]:
+    """The results of the futures that completed without an error, by index."""
+    return {
+        i: f.result()
+        for i, f in enumerate(futures)
+        if f.done() and not f.cancelled() and f.exception() is None
+    }
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the units not started and end the processes running the others now.
+
+    `shutdown(cancel_futures=True)` alone would wait for the running units (minutes each)
+    at interpreter exit; the standard library has no public way to stop them, hence
+    terminating the pool's processes (its `_processes`).
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _wait_all(futures: list[Future[Any]], done: Done | None) -> None:
@@ -176,9 +236,15 @@ class DaskExecutor:
             # pure=False: two equal units are still two runs (and results never get merged)
             futures = client.map(fn, list(items), pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
-            for f in as_completed(futures):  # type: ignore[no-untyped-call]
-                if done is not None:
-                    done(index[f.key])
+            try:
+                for f in as_completed(futures):  # type: ignore[no-untyped-call]
+                    if done is not None:
+                        done(index[f.key])
+            except KeyboardInterrupt as exc:
+                ready = [i for i, f in enumerate(futures) if f.status == "finished"]
+                results = client.gather([futures[i] for i in ready]) if ready else []
+                client.cancel([f for f in futures if f.status != "finished"])
+                raise Interrupted(dict(zip(ready, results, strict=True)), len(items)) from exc
             return list(client.gather(futures))
 
 
@@ -189,7 +255,11 @@ def run_on(
     exported: Path | None = None,
     progress: Progress | None = None,
 ) -> ScenarioRun:
-    """Run the scenario's units on `executor`; results in the units' order, not finishing order."""
+    """Run the scenario's units on `executor`; results in the units' order, not finishing order.
+
+    Ctrl-C answers the finished units only: the run's `partial` is then true, and its
+    results say which replications of which variants ran (`Interrupted` when none did).
+    """
     units = units_of(scenario, exported)
     per_unit = len(scenario.policies)
     total = len(units) * per_unit
@@ -201,10 +271,17 @@ def run_on(
         if progress is not None:
             progress(finished * per_unit, total, 0, 1)
 
+    ran: dict[int, UnitResult]
+    try:
+        ran = dict(enumerate(executor.map(run_unit, units, done)))
+    except Interrupted as stop:  # Ctrl-C: what finished, in the units' order; partial
+        if not stop.finished:
+            raise  # nothing ran to the end: nothing to report
+        ran = stop.finished
     out = ScenarioRun(scenario)
-    for unit, done_unit in zip(units, executor.map(run_unit, units, done), strict=True):
-        out.results.extend(done_unit.results)
-        out.tickets[unit.replication] = done_unit.tickets
+    for i in sorted(ran):
+        out.results.extend(ran[i].results)
+        out.tickets[units[i].replication] = ran[i].tickets
     out.estimates = summarise(out.results)
     return out
 
@@ -221,6 +298,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
 __all__ = [
     "DaskExecutor",
     "Executor",
+    "Interrupted",
     "PoolExecutor",
     "RunUnit",
     "SerialExecutor",
