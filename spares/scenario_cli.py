@@ -84,7 +84,7 @@ def _warn_short_history(scenario: Scenario, exported: Path | None) -> None:
 def _run_one(
     scenario: Scenario, workers: int | None = None, scheduler: str | None = None
 ) -> ScenarioRun:
-    """One scenario: in-process (Ctrl-C gives partial results), on a pool or on Dask."""
+    """One scenario: in-process, on a pool or on Dask; Ctrl-C gives partial results on each."""
     executor = make_executor(workers, scheduler)
     if not scheduler and len(units_of(scenario)) == 1:
         executor = SerialExecutor()  # one unit: a pool would only add its start-up
@@ -113,8 +113,7 @@ def _run_one(
                 return run_on(executor, scenario, exported=exported, progress=progress)
             except KeyboardInterrupt:
                 err_console.print(
-                    "[yellow]interrupted: parallel runs leave no partial report "
-                    "(use --workers 1 for one)[/yellow]"
+                    "[yellow]interrupted before any run finished: nothing to report[/yellow]"
                 )
                 raise typer.Exit(130) from None
 
