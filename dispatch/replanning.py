@@ -13,14 +13,23 @@ snapshot (``pinned_only=True``) already blocks their engineer's time, exactly as
 plan does, and a draft holding them could not be published (they are not assignable).
 Their commitments stay in the baseline, where the optimizer ignores unlisted tickets.
 
-`insert_ticket` answers at once with `optimizer.insert_urgent` (no search) and queues a
+`insert_ticket` answers at once with `optimizer.insert_prepared` (no search) and queues a
 "replan" job that `run_replan_job` runs: the same locks, frozen horizon and tolerance,
 with `optimizer.replan`'s search. Both store drafts for the dispatcher to diff and publish.
+The change budget counts announced visits moved to another engineer and those deferred
+(taken out of the draft, less severe than the urgent ticket; see `optimizer.urgent`).
+
+Reading the published plan (snapshot, commitments, one solver ticket per announced visit)
+costs far more than the insertion itself, so `insert_ticket` takes an optional
+`PlanCache`: the data is reused while `dispatch.snapshot_cache.plan_version` is unchanged
+(no stock movement, reservation, assignment, master-data change, nor any step of an
+assigned ticket) and for at most its TTL; a new urgent ticket does not invalidate it. The
+optimizer's prepared insertion is exact for one moment, so it is rebuilt per ``now``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +60,7 @@ from dispatch.planning import (
     store_plan,
 )
 from dispatch.snapshot import Snapshot, job_for, load_snapshot
+from dispatch.snapshot_cache import PlanCache
 
 REPLAN_JOB = "replan"
 MAX_CHANGE_BUDGET = 5
@@ -153,14 +163,62 @@ def _store(
     return row
 
 
+@dataclass(frozen=True, eq=False)
+class PublishedData:
+    """What every insertion into one published plan reads: reused by `PlanCache`.
+
+    ``prepared`` keeps the optimizer's `PreparedInsertion` per (planning moment, travel
+    model, params): exact for that moment only (departures and the frozen horizon move
+    with ``now``), so a later request re-prepares from the same data (~35 ms, no reads).
+    """
+
+    snap: Snapshot
+    baseline: opt.Baseline
+    plannable: tuple[int, ...]
+    tickets: tuple[opt.Ticket, ...]
+    prepared: dict[tuple[int, int, opt.PlanParams], opt.PreparedInsertion] = field(
+        default_factory=dict
+    )
+
+    def prepare(
+        self, now: datetime, travel: opt.TravelTimes, params: opt.PlanParams
+    ) -> opt.PreparedInsertion:
+        """The prepared insertion at ``now`` (built once per moment, model and params)."""
+        at = self.snap.offset(now)
+        key = (at, id(travel), params)
+        found = self.prepared.get(key)
+        if found is None or found.travel is not travel:
+            found = opt.prepare_insertion(
+                self.snap.world, self.tickets, self.baseline, now=at, travel=travel,
+                params=params,
+            )  # fmt: skip
+            self.prepared.clear()  # one moment at a time: the next request is later
+            self.prepared[key] = found
+        return found
+
+
+def _published_data(
+    session: Session, published: Plan, regions: set[int], now: datetime, ticket_id: int
+) -> PublishedData:
+    announced = [i for i in published.ticket_ids if i != ticket_id]
+    snap = load_snapshot(session, now=now, region_ids=regions, pinned_only=True)
+    baseline, plannable = baseline_of(session, snap, announced)
+    tickets = tuple(job_for(session, snap, i) for i in plannable)
+    return PublishedData(snap, baseline, plannable, tickets)
+
+
 def insert_ticket(
     session: Session, *, plan_id: int, ticket_id: int, change_budget: int, now: datetime,
     travel: opt.TravelTimes, user_id: int | None, background: bool = True,
+    cache: PlanCache[PublishedData] | None = None,
 ) -> Inserted:  # fmt: skip
     """Insert an urgent ticket into the published plan at once; store the draft; flush only.
 
-    ``change_budget`` (0..5) is how many announced visits may change engineer to make room.
-    With ``background``, a "replan" job of the plan's region is queued to improve on it.
+    ``change_budget`` (0..5) is how many announced visits may change to make room: moved
+    to another engineer, or deferred when less severe than the new ticket (see
+    `optimizer.urgent`). With ``background``, a "replan" job of the plan's region is queued
+    to improve on it. ``cache`` reuses what the published plan's insertions share (its
+    snapshot, commitments and tickets) while `plan_version` and the TTL allow.
     """
     if not 0 <= change_budget <= MAX_CHANGE_BUDGET:
         raise InvalidPlanRequest("change_budget", f"must be within 0..{MAX_CHANGE_BUDGET}")
@@ -171,32 +229,32 @@ def insert_ticket(
     if ticket.status not in INSERTABLE:
         reason = f"the ticket is {ticket.status}: only new or responded tickets are inserted"
         raise InvalidPlanRequest("ticket_id", reason, [ticket_id])
-    announced = [i for i in published.ticket_ids if i != ticket_id]
-    snap = load_snapshot(
-        session, now=now, region_ids=_regions(session, [*announced, ticket_id],
-        published.region_id), pinned_only=True,
-    )  # fmt: skip
-    baseline, plannable = baseline_of(session, snap, announced)
-    tickets = tuple(job_for(session, snap, i) for i in plannable)
-    new = job_for(session, snap, ticket_id)
-    request = PlanRequest(ticket_ids=(*plannable, ticket_id), time_limit_s=0)
-    found = opt.insert_urgent(
-        snap.world, tickets, baseline, new, now=snap.offset(now), travel=travel,
-        params=request.params(), change_budget=change_budget,
-    )  # fmt: skip
+    regions = _regions(session, [*published.ticket_ids, ticket_id], published.region_id)
+
+    def load() -> PublishedData:
+        return _published_data(session, published, regions, now, ticket_id)
+
+    # a ticket of the published plan itself (its assignment withdrawn) changes what is read
+    cached = cache is not None and ticket_id not in published.ticket_ids
+    key = (plan_id, frozenset(regions))
+    data = cache.get(session, key=key, now=now, load=load) if cache and cached else load()
+    new = job_for(session, data.snap, ticket_id)
+    request = PlanRequest(ticket_ids=(*data.plannable, ticket_id), time_limit_s=0)
+    prep = data.prepare(now, travel, request.params())
+    found = opt.insert_prepared(prep, new, change_budget=change_budget)
     extra = {"insert": {"into_plan_id": plan_id, "ticket_id": ticket_id,
                         "change_budget": change_budget}}  # fmt: skip
     row = _store(
-        session, region_id=published.region_id, ids=(*plannable, ticket_id), as_of=now,
-        found=found.plan, snap=snap, tickets=(*tickets, new), request=request, user_id=user_id,
-        job_id=None, extra=extra,
+        session, region_id=published.region_id, ids=(*data.plannable, ticket_id), as_of=now,
+        found=found.plan, snap=data.snap, tickets=(*data.tickets, new), request=request,
+        user_id=user_id, job_id=None, extra=extra,
     )  # fmt: skip
     job = None
     if background and published.region_id is not None:
         payload = {"region_id": published.region_id, "after_plan_id": row.id,
                    "time_limit_s": DEFAULT_TIME_LIMIT_S, "failure_limit": None}  # fmt: skip
         job = enqueue(session, kind=REPLAN_JOB, payload=payload, user_id=user_id, now=now)
-    return Inserted(row, found, snap, ticket_id, job)
+    return Inserted(row, found, data.snap, ticket_id, job)
 
 
 def insertion_summary(done: Inserted) -> dict[str, Any]:
@@ -216,6 +274,7 @@ def insertion_summary(done: Inserted) -> dict[str, Any]:
                 "engineer_before": c.engineer_before,
                 "engineer_after": c.engineer_after,
                 "moved": c.moved,
+                "deferred": c.deferred,
                 "eta_before": at(c.eta_before),
                 "eta_after": None if c.eta_after is None else at(c.eta_after),
                 "eta_delta_min": None if c.eta_delta_s is None else round(c.eta_delta_s / 60, 1),

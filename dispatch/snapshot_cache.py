@@ -14,12 +14,18 @@ available stock) takes far longer than the recommendation itself (about 0.6 s ag
 
 A snapshot's offsets work for any later `now` within its horizon (48 h), so reusing it
 for a request a few seconds later is exact apart from the two effects above.
+
+`PlanCache` does the same for what urgent insertions into one published plan share (its
+snapshot, commitments and solver tickets; see `dispatch.replanning`), with `plan_version`,
+which new tickets do not change.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,6 +37,8 @@ from inventory.models import LedgerEntry, Reservation
 
 DEFAULT_TTL = timedelta(seconds=30)
 _VERSIONED = (LedgerEntry, Reservation, Ticket, ServiceLogEntry, Assignment, AuditEntry)
+_PLAN_VERSIONED = (LedgerEntry, Reservation, Assignment, AuditEntry)
+T = TypeVar("T")
 
 Version = tuple[int, ...]
 
@@ -70,5 +78,55 @@ class SnapshotCache:
 
     def clear(self) -> None:
         """Forget the cached snapshot."""
+        with self._lock:
+            self._entry = None
+
+
+def plan_version(session: Session) -> Version:
+    """What can change a published plan's insertion data, and not what a new ticket writes.
+
+    The stock ledger, reservations, assignments and the master-data audit trail as in
+    `world_version`, but the service log only of tickets that have (or had) an assignment:
+    opening and answering an urgent ticket must not throw away the published plan's data,
+    while every step of an assigned ticket (withdrawn, pinned, started, fixed) does.
+    """
+    assigned = select(Assignment.ticket_id)
+    logged = select(func.max(ServiceLogEntry.id)).where(ServiceLogEntry.ticket_id.in_(assigned))
+    maxima = [select(func.max(m.id)).scalar_subquery() for m in _PLAN_VERSIONED]
+    row = session.execute(select(*maxima, logged.scalar_subquery())).one()
+    return tuple(v or 0 for v in row)
+
+
+class PlanCache(Generic[T]):
+    """The last data read for one key (a published plan), reused while `plan_version` holds.
+
+    Like `SnapshotCache`: at most `ttl` old and not after the request's time; what changes
+    without a write (a reservation expiring, a shift starting) is bounded by the TTL.
+    """
+
+    def __init__(self, ttl: timedelta = DEFAULT_TTL) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entry: tuple[Hashable, Version, datetime, T] | None = None
+        self.hits = self.misses = 0
+
+    def get(self, session: Session, *, key: Hashable, now: datetime, load: Callable[[], T]) -> T:
+        """The cached value of ``key`` if still current at ``now``, else ``load()``."""
+        version = plan_version(session)
+        with self._lock:
+            entry = self._entry
+        if entry is not None:
+            cached_key, cached_version, at, value = entry
+            if (cached_key, cached_version) == (key, version) and at <= now <= at + self.ttl:
+                self.hits += 1
+                return value
+        self.misses += 1
+        fresh = load()
+        with self._lock:
+            self._entry = (key, version, now, fresh)
+        return fresh
+
+    def clear(self) -> None:
+        """Forget the cached value."""
         with self._lock:
             self._entry = None
