@@ -7,7 +7,8 @@ extract):
 - `recommend(world, ticket, *, now, travel, params)`: the ranked engineers for one ticket;
 - `plan(world, tickets, *, now, travel, params)`: whole-region routes (`Plan`), validated by
   the independent `validate`; OR-Tools is imported by `optimizer.routing` only;
-- `replan` / `insert_urgent` (with a `Baseline` of commitments), `diff`, disruption
+- `replan` / `insert_urgent` (with a `Baseline` of commitments; `prepare_insertion` then
+  `insert_prepared` for several tickets into one published plan), `diff`, disruption
   transforms and `inspection_visits`: re-planning with stability (issue 8).
 """
 

@@ -283,5 +283,6 @@ def insert_urgent(
     if change_budget < 0:
         raise ValueError(f"change_budget: must be >= 0, got {change_budget}")
     others = [t for t in tickets if t.id != ticket.id]
-    prep = prepare_insertion(world, others, baseline, now=now, travel=travel, params=params)
+    released = baseline.without([ticket.id])  # replaced: its old promise no longer binds
+    prep = prepare_insertion(world, others, released, now=now, travel=travel, params=params)
     return insert_prepared(prep, ticket, change_budget=change_budget)
