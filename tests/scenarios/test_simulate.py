@@ -90,7 +90,7 @@ def test_stock_is_never_oversold(
         original(self, *args)  # type: ignore[arg-type]
         seen.append(self)
 
-    LiveState.__init__ = spy  # type: ignore[method-assign]
+    LiveState.__init__ = spy  # type: ignore[method-assign,assignment]
     try:
         simulate(scarce, stream, RunParams("base", policy, 0, DAY))
     finally:
