@@ -20,7 +20,7 @@ and ``demand``; travel is a `MatrixTravelTimes` over Euclidean distances scaled 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -203,8 +203,7 @@ def build_problem(
         b.add(v.end, END)
     pickups: dict[int, tuple[int, ...]] = {}
     visit_of: dict[int, int] = {}
-    owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
-    at = _Where(world, vehicles, owner, now, horizon, params)
+    at = _Where.of(world, vehicles, now, horizon, params)
     for k, t in enumerate(tickets):
         visit, nodes = _add_ticket(b, k, t, supplies[t.id], allowed[k], at)
         pickups[visit] = nodes
@@ -222,6 +221,26 @@ class _Where:
     now: int
     horizon: int
     params: PlanParams
+    dedicated: dict[int, tuple[int, ...]] = field(default_factory=dict)  # site -> vehicles
+
+    @classmethod
+    def of(
+        cls, world: DispatchWorld, vehicles: Sequence[Vehicle], now: int, horizon: int,
+        params: PlanParams,
+    ) -> _Where:  # fmt: skip
+        owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+        dedicated: dict[int, tuple[int, ...]] = {}
+        for i, v in enumerate(vehicles):
+            for site in world.engineers[v.row].dedicated_sites:
+                dedicated[site] = (*dedicated.get(site, ()), i)
+        return cls(world, vehicles, owner, now, horizon, params, dedicated)
+
+    def preferred(self, t: Ticket) -> tuple[int, ...]:
+        """Vehicles of the ticket's dedicated engineer or of its site's, in vehicle order."""
+        found = set(self.dedicated.get(t.site_id, ()))
+        if t.dedicated_engineer is not None and t.dedicated_engineer in self.owner:
+            found.add(self.owner[t.dedicated_engineer])
+        return tuple(sorted(found))
 
 
 def _add_ticket(
@@ -229,7 +248,7 @@ def _add_ticket(
 ) -> tuple[int, tuple[int, ...]]:
     """Add ticket ``k``'s visit and one pickup node per pickup alternative."""
     world, vehicles, params = at.world, at.vehicles, at.params
-    visit = _add_visit(b, k, t, supply, allowed, vehicles, world, at.now, at.horizon, params)
+    visit = _add_visit(b, k, t, supply, allowed, at)
     nodes: list[int] = []
     only: tuple[int, ...]
     for j, opt in enumerate(supply.pickups):
@@ -251,20 +270,15 @@ def _add_ticket(
 
 
 def _add_visit(
-    b: _Builder, k: int, t: Ticket, supply: TicketSupply, allowed: tuple[int, ...],
-    vehicles: Sequence[Vehicle], world: DispatchWorld, now: int, horizon: int, params: PlanParams,
-) -> int:  # fmt: skip
+    b: _Builder, k: int, t: Ticket, supply: TicketSupply, allowed: tuple[int, ...], at: _Where
+) -> int:
+    now, horizon, params = at.now, at.horizon, at.params
     earliest = max(now, t.not_before or now, supply.ready_at or now) - now
     hard = t.arrive_by is not None and (t.hard_arrival or params.hard_deadlines)
     latest = min(horizon, t.arrive_by - now) if hard and t.arrive_by is not None else horizon
     soft = [d for d in (None if hard else t.arrive_by, _fix_start(t)) if d is not None]
     due = max(0, min(soft) - now) if soft else -1
-    preferred = tuple(
-        i
-        for i, v in enumerate(vehicles)
-        if world.engineers[v.row].id == t.dedicated_engineer
-        or t.site_id in world.engineers[v.row].dedicated_sites
-    )
+    preferred = at.preferred(t)
     qty = sum(u.qty for opt in supply.pickups[:1] for u in opt.uses)
     return b.add(
         t.site, VISIT, ticket=k, service=t.service_s, window=(earliest, latest), due=due,
@@ -345,10 +359,9 @@ def extend_problem(
         raise ValueError("p: built without coordinates (use build_problem)")
     now, params, n0 = p.now, p.params, len(p.kind)
     horizon = max((v.window.close - now for v in vehicles), default=0) + 1
-    owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
     b = _Builder([], [], [], [], offset=n0)
     k = int(p.ticket.max(initial=-1)) + 1
-    at = _Where(world, vehicles, owner, now, horizon, params)
+    at = _Where.of(world, vehicles, now, horizon, params)
     visit, nodes = _add_ticket(b, k, ticket, supply, allowed, at)
     cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), 10)
     new = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
@@ -387,4 +400,6 @@ def _grown(
 def qualified(world: DispatchWorld, t: Ticket, vehicles: Sequence[Vehicle]) -> tuple[int, ...]:
     """Vehicle indices whose engineer holds every skill of ``t``."""
     mask = skill_mask(world, t)
-    return tuple(i for i, v in enumerate(vehicles) if mask[v.row])
+    rows = np.fromiter((v.row for v in vehicles), dtype=np.int64, count=len(vehicles))
+    found: list[int] = np.flatnonzero(mask[rows]).tolist()
+    return tuple(found)
