@@ -2,7 +2,7 @@
 
 A *change* is an announced, unlocked visit that the insertion reassigns to another engineer
 (its start stays within the ETA tolerance: its window says so) or, when it is less severe
-than the urgent ticket, defers out of today's plan (the background re-plan places it again).
+than the urgent ticket, defers out of today's plan (the background re-plan tries it again).
 Locked visits (pinned, in progress, inside the frozen horizon) never change.
 
 The search is level by level, level ``L`` holding the candidates with exactly ``L`` changes:

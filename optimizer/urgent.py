@@ -16,7 +16,7 @@ colleague rarely fits inside that visit's ETA tolerance: in the 200-ticket bench
 one urgent ticket of 20 was kept by moves alone. A dispatcher keeps an urgent (rank 0)
 ticket by deferring less severe work, so a change may also take an unlocked announced
 visit of a *strictly less severe* ticket out of today's plan (dropped with that reason,
-listed in the changes, counted in the budget; the background re-plan places it again).
+listed in the changes, counted in the budget; the background re-plan tries it again).
 Locked visits never change, and a relocated visit keeps its ETA within the tolerance.
 
 **When a prepared insertion is stale.** It is exact for the world, tickets, baseline,
@@ -208,7 +208,7 @@ def _answer(prep: PreparedInsertion, lk: Locked, ticket: Ticket, found: Outcome)
     drops = [*lk.dropped, *prep.waiting]
     for w in sorted(found.deferred):
         tid = lk.keep[int(lk.p.ticket[w])].id
-        why = f"deferred to make room for urgent ticket {ticket.id}; the re-plan places it again"
+        why = f"deferred to make room for urgent ticket {ticket.id}; the re-plan tries it again"
         drops.append(Dropped(tid, DropReason.NO_ROOM, why))
     u = lk.node_of.get(ticket.id)
     if u is not None and found.late == NEVER:
