@@ -37,6 +37,7 @@ from optimizer.problem import VISIT
 EJECT = 6  # engineers who can reach u first, on whose routes room is made
 RELOCATE = 8  # engineers tried for a visit that must move (those who can start it first)
 BEAM = 8  # partial candidates per level that grow chains
+ROOM = 6  # first movable visits of a route that room is made from (the ones delaying u)
 NEVER = 1 << 60  # lateness of a visit that fits nowhere
 
 
@@ -139,7 +140,7 @@ def _room(s: _Search, u: int, level: int, bound: int) -> list[_Partial]:
     lk, out = s.lk, []
     for v in reach(lk, u, EJECT):
         seq = list(s.base[v])
-        for gone in combinations(s.movable(Outcome(0, 0), seq), level):
+        for gone in combinations(s.movable(Outcome(0, 0), seq)[:ROOM], level):
             rest = seq
             for w in gone:
                 rest = remove(lk, rest, w)

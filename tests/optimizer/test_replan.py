@@ -245,6 +245,26 @@ class TestChangeBudget:
         assert _by(out.plan).get(1) == 1
         assert out.promise is not PromiseState.KEPT
 
+    def test_a_chain_moves_a_visit_to_make_room_for_another(self) -> None:
+        # the urgent ticket at (5, 4) must start by 0:02: only engineer 1 (at 5,5) can. His
+        # visit A at (5, 6), held at 0:01 (tolerance 0), can only go to engineer 2 (6, 6),
+        # whose visit B at (6, 7), also at 0:01, can only go to engineer 3 (7, 7): A and B
+        # are as severe as the urgent ticket, so nothing is deferred; it takes a chain of 2
+        world = make_world(
+            [make_engineer(1, (5, 5)), make_engineer(2, (6, 6)), make_engineer(3, (7, 7))]
+        )
+        tickets = [_ticket(1, (5, 6)), _ticket(2, (6, 7))]
+        base = Baseline(
+            (Commitment(1, 1, 60), Commitment(2, 2, 60)), frozen_horizon_s=0, eta_tolerance_s=0
+        )
+        case = (world, tickets, base, _ticket(9, (5, 4), arrive_by=120, severity_rank=0))
+        assert self._insert(case, 1).promise is PromiseState.LATE
+        two = self._insert(case, 2)
+        assert two.promise is PromiseState.KEPT
+        assert two.deferred == ()
+        assert _by(two.plan) == {9: 1, 1: 2, 2: 3}
+        assert _starts(two.plan) == {9: 60, 1: 60, 2: 60}
+
     def test_a_prepared_plan_serves_several_insertions(self) -> None:
         world, tickets, base, urgent = self._case()
         prep = prepare_insertion(world, tickets, base, now=0, travel=TRAVEL, params=SEARCH)
