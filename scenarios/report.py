@@ -254,7 +254,7 @@ def _difference_chart(run: ScenarioRun, diffs: Sequence[Difference], n: int) -> 
     """Variant minus base with its paired 95 % CI; a filled marker: the CI excludes 0."""
     index = {(d.variant, d.policy, d.kpi, d.scope): d for d in diffs}
     series = [(v, p) for v, p in _series(run) if v != diffs[0].base]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.4), layout="constrained")
     step = 0.8 / max(len(series), 1)
     for ax, (xlabel, scale, kpis) in zip(axes, DIFF_PANELS, strict=True):
         for k, (variant, policy) in enumerate(series):
@@ -270,6 +270,9 @@ def _difference_chart(run: ScenarioRun, diffs: Sequence[Difference], n: int) -> 
                     markerfacecolor=color if d.significant else "white",
                 )  # fmt: skip
         ax.axvline(0, color="grey", linewidth=1)
+        if scale == 100.0:  # shares differ by at most 100 points; wider CIs run off the axis
+            left, right = ax.get_xlim()
+            ax.set_xlim(max(left, -105.0), min(right, 105.0))
         ax.set_yticks(np.arange(len(kpis)), [label for _, label in kpis])
         ax.invert_yaxis()
         ax.set_xlabel(f"Variant - base: {xlabel}")
@@ -282,7 +285,10 @@ def _difference_chart(run: ScenarioRun, diffs: Sequence[Difference], n: int) -> 
         Line2D([], [], color="grey", marker="o", markerfacecolor="white", linestyle="none",
                label="CI includes 0 (not significant)")
     )  # fmt: skip
-    axes[1].legend(handles=handles, title="Variant (policy)", loc="best", fontsize="small")
+    fig.legend(
+        handles=handles, title="Variant (policy)", loc="outside lower center",
+        ncols=min(len(handles), 3), fontsize="small",
+    )  # fmt: skip
     fig.suptitle(
         f"Difference vs {diffs[0].base}, paired by replication (same tickets): mean and 95 % CI"
         f" over {n} replication{'s' * (n > 1)}; filled: significant"
