@@ -223,10 +223,20 @@ class _Run:
 
 
 def _price_loaners(world: SimWorld, result: RunResult) -> None:
-    """Each loan at the scenario's rates: no effect on the run, so priced after it."""
+    """Each loan at the scenario's rates: no effect on the run, so priced after it.
+
+    A ticket still not fixed when the run ends but past its fix deadline has a loaner out
+    too: counted, and priced up to the end of the run.
+    """
+    end = result.reached_s
     for job in result.jobs:
-        if job.loaner and job.fix_by is not None and job.fixed_at is not None:
-            job.loaner_cost = loaner_cost(world.loaners, fix_by=job.fix_by, fixed_at=job.fixed_at)
+        if job.fix_by is None:
+            continue
+        if job.fixed_at is None and job.fix_by < end:
+            job.loaner = True
+        if job.loaner:
+            until = end if job.fixed_at is None else job.fixed_at
+            job.loaner_cost = loaner_cost(world.loaners, fix_by=job.fix_by, fixed_at=until)
 
 
 def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:

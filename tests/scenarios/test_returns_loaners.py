@@ -211,3 +211,18 @@ class TestSettings:
         assert worlds["fast-shop"].returns.repairable_share == 0.9
         assert worlds["cheap"].loaners == LoanerRates(Decimal("120.00"), Decimal("5"))
         assert apply_changes(small, ()) is small
+
+
+def test_a_ticket_open_past_its_deadline_at_the_end_has_a_loaner(small: SimWorld) -> None:
+    """No drain: tickets of the last hours are still open, some past their fix deadline."""
+    rates = LoanerRates(Decimal("200"), Decimal("50"))
+    result = _run(replace(small, loaners=rates), days=1, drain=0)
+    open_late = [
+        j for j in result.jobs if j.fixed_at is None and j.fix_by is not None
+        and j.fix_by < result.reached_s
+    ]  # fmt: skip
+    assert open_late
+    for job in open_late:
+        assert job.loaner
+        assert job.fix_by is not None
+        assert job.loaner_cost == loaner_cost(rates, fix_by=job.fix_by, fixed_at=result.reached_s)
