@@ -48,7 +48,8 @@ from api.routes import (
 )
 from api.settings import Settings
 from db import make_engine, make_sessionmaker
-from dispatch.snapshot_cache import SnapshotCache
+from dispatch.replanning import PublishedData
+from dispatch.snapshot_cache import PlanCache, SnapshotCache
 from optimizer import (
     GeodesicTravelTimes,
     RoadNetworkTravelTimes,
@@ -144,6 +145,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
+    app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)

@@ -26,7 +26,8 @@ from api.schemas import MAX_ID
 from api.settings import Settings
 from db import audit
 from db.identity import Role, User
-from dispatch.snapshot_cache import SnapshotCache
+from dispatch.replanning import PublishedData
+from dispatch.snapshot_cache import PlanCache, SnapshotCache
 from optimizer import TravelTimes
 
 API_KEY_HEADER = "X-API-Key"
@@ -82,8 +83,15 @@ def get_snapshots(request: Request) -> SnapshotCache:
     return cache
 
 
+def get_published(request: Request) -> PlanCache[PublishedData]:
+    """The app's published-plan cache: what urgent insertions into one plan share."""
+    cache: PlanCache[PublishedData] = request.app.state.published
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
+PublishedDep = Annotated[PlanCache[PublishedData], Depends(get_published)]
 TravelDep = Annotated[TravelTimes, Depends(get_travel)]
 NowDep = Annotated[datetime, Depends(get_now)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

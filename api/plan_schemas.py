@@ -209,6 +209,10 @@ class VisitChangeRead(BaseModel):
     engineer_before: int
     engineer_after: int | None = Field(description="null: no longer served in the draft")
     moved: bool = Field(description="reassigned to another engineer")
+    deferred: bool = Field(
+        description="taken out of the draft to make room for more urgent work; the background "
+        "re-plan places it again"
+    )
     eta_before: Timestamp
     eta_after: Timestamp | None
     eta_delta_min: float | None
@@ -222,7 +226,10 @@ class InsertRead(BaseModel):
     promise: str = Field(description="kept, late, no_promise or dropped")
     engineer_id: int | None
     eta: Timestamp | None = Field(description="when the inserted visit starts")
-    moved: int = Field(description="announced visits that change engineer")
+    moved: int = Field(
+        description="announced visits that change engineer or are deferred (what the change "
+        "budget counts)"
+    )
     feasible: bool
     changes: list[VisitChangeRead]
     job_id: int | None = Field(description='the background "replan" job, if one was queued')

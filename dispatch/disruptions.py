@@ -36,22 +36,18 @@ from dispatch.models import (
     Absence,
     Assignment,
     AssignmentStatus,
-    Contract,
     Engineer,
     Plan,
     PlanStage,
-    PromisePolicy,
-    Site,
     Ticket,
 )
 from dispatch.models import TicketStatus as S
 from dispatch.pinning import set_pinned
 from dispatch.planning import Computed, PlanRequest, Prepared, prepare_plan, store_plan
-from dispatch.replanning import baseline_of
+from dispatch.replanning import baseline_of, regions_of, ticket_codes
 from dispatch.snapshot import HORIZON, Snapshot, job_for, load_snapshot
 from inventory.models import Depot, Part
 
-DEFAULT_TOLERANCE_MIN = 30  # PromisePolicy.eta_tolerance_min's default, when nothing is committed
 DEFAULT_ABSENCE_REASON = "absent (reported as a disruption)"
 UNDER_WAY = frozenset({S.EN_ROUTE, S.ON_SITE})
 
@@ -151,20 +147,18 @@ def report_disruption(
     ids = prepare_plan(session, wanted, strict=False).ticket_ids
     committed = sorted(set(ids) | set(published.ticket_ids))
     snap = load_snapshot(
-        session, now=now, region_ids=_regions(session, committed, published.region_id),
+        session, now=now, region_ids=regions_of(session, committed, published.region_id),
         pinned_only=True,
     )  # fmt: skip
     baseline, _ = baseline_of(session, snap, committed)
-    baseline = replace(
-        baseline, eta_tolerance_s=_tolerance_s(session, committed), allow_eta_moves=allow_eta_moves
-    )
+    baseline = replace(baseline, allow_eta_moves=allow_eta_moves)
     tickets = tuple(job_for(session, snap, i) for i in ids)
     hit = _apply(published, disruption, snap, tickets, baseline, now=snap.offset(now))
     found = opt.replan_disrupted(
         published.result or {"routes": [], "dropped": []}, hit, now=snap.offset(now),
         travel=travel, params=wanted.params(),
     )  # fmt: skip
-    codes = _codes(session, sorted(set(committed) | set(found.at_risk)))
+    codes = ticket_codes(session, sorted(set(committed) | set(found.at_risk)))
     kind, cause = kind_of(disruption), _cause(disruption)
     at_risk = tuple(_at_risk(found, i, codes, set(hit.affected), cause) for i in found.at_risk)
     extra = {
@@ -194,24 +188,6 @@ def _published(session: Session, plan_id: int) -> Plan:
     return plan
 
 
-def _regions(session: Session, ticket_ids: list[int], region_id: int | None) -> set[int]:
-    stmt = select(Site.region_id).join(Ticket, Ticket.site_id == Site.id)
-    found = set(session.scalars(stmt.where(Ticket.id.in_(ticket_ids))))
-    return found | ({region_id} if region_id is not None else set())
-
-
-def _tolerance_s(session: Session, ticket_ids: list[int]) -> int:
-    """The smallest ETA tolerance among the tickets' contracts (seconds; default 30 min)."""
-    stmt = (
-        select(PromisePolicy.eta_tolerance_min)
-        .join(Contract, Contract.policy_id == PromisePolicy.id)
-        .join(Site, Site.contract_id == Contract.id)
-        .join(Ticket, Ticket.site_id == Site.id)
-        .where(Ticket.id.in_(ticket_ids))
-    )
-    return min(session.scalars(stmt), default=DEFAULT_TOLERANCE_MIN) * 60
-
-
 def _record(
     session: Session, plan: Plan, disruption: Disruption, *, now: datetime, user: User
 ) -> tuple[int | None, tuple[int, ...]]:
@@ -228,7 +204,7 @@ def _record(
     engineer = session.get(Engineer, disruption.engineer_id)
     if engineer is None:
         raise NotFoundError("engineer", disruption.engineer_id)
-    regions = _regions(session, list(plan.ticket_ids), plan.region_id)
+    regions = regions_of(session, list(plan.ticket_ids), plan.region_id)
     if not engineer.active or engineer.region_id not in regions:
         reason = f"engineer {engineer.id} is not an active engineer of plan {plan.id}'s regions"
         raise InvalidPlanRequest("engineer_id", reason)
@@ -323,11 +299,6 @@ def _cause(disruption: Disruption) -> str:
     if isinstance(disruption, VisitOverrun):
         return f"the visit of ticket {disruption.ticket_id} runs {disruption.extra_min} min over"
     return f"depot {disruption.depot_id} has no more of part {disruption.part_id}"
-
-
-def _codes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
-    stmt = select(Ticket.id, Ticket.code, Ticket.severity).where(Ticket.id.in_(ids))
-    return {i: (code, severity) for i, code, severity in session.execute(stmt)}
 
 
 def _at_risk(

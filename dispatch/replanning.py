@@ -67,6 +67,7 @@ MAX_CHANGE_BUDGET = 5
 UNDER_WAY = frozenset({S.EN_ROUTE, S.ON_SITE})
 INSERTABLE = frozenset({S.NEW, S.RESPONDED})
 DEFAULT_FROZEN_MIN = 30  # PromisePolicy.frozen_horizon_min's default, when nothing is committed
+DEFAULT_TOLERANCE_MIN = 30  # PromisePolicy.eta_tolerance_min's default, likewise
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,17 +101,24 @@ def _active(session: Session, ticket_ids: list[int]) -> list[tuple[Assignment, S
     return [(a, status) for a, status in session.execute(stmt)]
 
 
-def _frozen_s(session: Session, ticket_ids: list[int]) -> int:
-    """The longest frozen horizon among the tickets' contracts (seconds; default 30 min)."""
+def _stability_s(session: Session, ticket_ids: list[int]) -> tuple[int, int]:
+    """Frozen horizon and ETA tolerance of the tickets' contracts (seconds).
+
+    The longest frozen horizon and the smallest tolerance win: the strictest promise among
+    the announced visits sets the rule (30 min each when nothing is committed).
+    """
     stmt = (
-        select(PromisePolicy.frozen_horizon_min)
+        select(PromisePolicy.frozen_horizon_min, PromisePolicy.eta_tolerance_min)
         .join(Contract, Contract.policy_id == PromisePolicy.id)
         .join(Site, Site.contract_id == Contract.id)
         .join(Ticket, Ticket.site_id == Site.id)
         .where(Ticket.id.in_(ticket_ids))
+        .distinct()
     )
-    found = [m * 60 for m in session.scalars(stmt)]
-    return max(found, default=DEFAULT_FROZEN_MIN * 60)
+    found = session.execute(stmt).all()
+    frozen = max((f for f, _ in found), default=DEFAULT_FROZEN_MIN)
+    tolerance = min((t for _, t in found), default=DEFAULT_TOLERANCE_MIN)
+    return frozen * 60, tolerance * 60
 
 
 def baseline_of(
@@ -134,17 +142,20 @@ def baseline_of(
         )
         if status is S.ASSIGNED and not a.pinned:
             plannable.append(a.ticket_id)
-    frozen = _frozen_s(session, [c.ticket_id for c in commitments])
-    return opt.Baseline(tuple(commitments), frozen_horizon_s=frozen), tuple(plannable)
+    frozen, tolerance = _stability_s(session, [c.ticket_id for c in commitments])
+    baseline = opt.Baseline(tuple(commitments), frozen_horizon_s=frozen, eta_tolerance_s=tolerance)
+    return baseline, tuple(plannable)
 
 
-def _regions(session: Session, ticket_ids: list[int], region_id: int | None) -> set[int]:
+def regions_of(session: Session, ticket_ids: list[int], region_id: int | None) -> set[int]:
+    """The regions of the tickets' sites, plus the plan's own: what a snapshot must cover."""
     stmt = select(Site.region_id).join(Ticket, Ticket.site_id == Site.id)
     found = set(session.scalars(stmt.where(Ticket.id.in_(ticket_ids))))
     return found | ({region_id} if region_id is not None else set())
 
 
-def _codes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+def ticket_codes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Ticket id -> (code, severity), for stored plans and the dispatcher's lists."""
     stmt = select(Ticket.id, Ticket.code, Ticket.severity).where(Ticket.id.in_(ids))
     return {i: (code, severity) for i, code, severity in session.execute(stmt)}
 
@@ -156,7 +167,7 @@ def _store(
 ) -> Plan:  # fmt: skip
     """Store as a draft through `planning.store_plan` (same result and context shape)."""
     prepared = Prepared(request, region_id, ids, run_now=True)
-    computed = Computed(prepared, as_of, found, snap, tickets, _codes(session, list(ids)))
+    computed = Computed(prepared, as_of, found, snap, tickets, ticket_codes(session, list(ids)))
     row = store_plan(session, computed, user_id=user_id, job_id=job_id, now=as_of)
     row.params = dict(row.params) | extra
     session.flush()
@@ -229,7 +240,7 @@ def insert_ticket(
     if ticket.status not in INSERTABLE:
         reason = f"the ticket is {ticket.status}: only new or responded tickets are inserted"
         raise InvalidPlanRequest("ticket_id", reason, [ticket_id])
-    regions = _regions(session, [*published.ticket_ids, ticket_id], published.region_id)
+    regions = regions_of(session, [*published.ticket_ids, ticket_id], published.region_id)
 
     def load() -> PublishedData:
         return _published_data(session, published, regions, now, ticket_id)

@@ -6,7 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentUser, NowDep, SessionDep, SnapshotsDep, TravelDep, requires
+from api.deps import (
+    CurrentUser,
+    NowDep,
+    PublishedDep,
+    SessionDep,
+    SnapshotsDep,
+    TravelDep,
+    requires,
+)
 from api.dispatch_schemas import (
     AssignmentRead,
     AssignmentRequest,
@@ -119,7 +127,7 @@ def unpin(
 )  # fmt: skip
 def insert(
     plan_id: IdPath, body: InsertCreate, session: SessionDep, user: CurrentUser,
-    travel: TravelDep, now: NowDep,
+    travel: TravelDep, now: NowDep, published: PublishedDep,
 ) -> InsertRead:  # fmt: skip
     """Insert an urgent ticket into the published plan at once: a draft, improved in a job."""
     # Read and write as one writer (BEGIN IMMEDIATE on SQLite): the insertion is quick, and a
@@ -128,7 +136,7 @@ def insert(
     begin_write(session)
     done = insert_ticket(
         session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
-        now=now, travel=travel, user_id=user.id,
+        now=now, travel=travel, user_id=user.id, cache=published,
     )  # fmt: skip
     return InsertRead.model_validate(insertion_summary(done))
 

@@ -82,6 +82,7 @@ def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
     app.state.clock = None
     # Tests empty the tables, so ids (the cache's world version) repeat on SQLite.
     app.state.snapshots.clear()
+    app.state.published.clear()
     with TestClient(app) as test_client:
         yield test_client
     app.state.clock = None

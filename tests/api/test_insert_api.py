@@ -148,3 +148,31 @@ def test_a_region_plan_queues_the_background_replan(
     improved = client.get(polled["result_url"], headers=DISPATCHER).json()
     assert sorted(improved["ticket_ids"]) == sorted([ids.ticket, new])
     assert improved["violations"] == []
+
+
+def test_insertions_into_one_published_plan_share_its_reads(
+    client: TestClient, ids: Ids, app: FastAPI, api_engine: Engine
+) -> None:
+    plan_id = _published(client, ids.ticket)
+    with Session(api_engine) as s, s.begin():  # a second urgent call, same world
+        dw_user = s.get(User, ids.dispatcher)
+        assert dw_user is not None
+        intake = TicketIntake(**ids.intake, severity="urgent", channel=Channel.PHONE,
+                              reported_at=T0)  # type: ignore[arg-type]  # fmt: skip
+        second = create_ticket(s, intake, user=dw_user, now=T0).id
+    cache = app.state.published
+    before = (cache.misses, cache.hits)
+    bodies = []
+    for ticket_id in (ids.urgent, second):
+        response = client.post(
+            f"/v1/dispatch/plans/{plan_id}/insert", json={"ticket_id": ticket_id},
+            headers=DISPATCHER,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        bodies.append(response.json())
+    # one read of the published plan: neither a new ticket nor a draft changes it
+    assert (cache.misses - before[0], cache.hits - before[1]) == (1, 1)
+    assert [b["ticket_id"] for b in bodies] == [ids.urgent, second]
+    assert all(b["feasible"] for b in bodies)
+    for change in (c for b in bodies for c in b["changes"]):
+        assert set(change) >= {"moved", "deferred", "eta_delta_min"}

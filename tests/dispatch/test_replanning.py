@@ -74,6 +74,25 @@ class TestBaselineOf:
         # the policy's frozen horizon (30 min by default), in seconds
         assert baseline.frozen_horizon_s == dw.base.policy.frozen_horizon_min * 60
 
+    def test_frozen_horizon_and_eta_tolerance_are_the_policys(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        published(session, dw)
+        dw.base.policy.frozen_horizon_min = 45
+        dw.base.policy.eta_tolerance_min = 10
+        session.flush()
+        snap = load_snapshot(session, now=T0, pinned_only=True)
+        baseline, _ = baseline_of(session, snap, [dw.ticket.id])
+        assert (baseline.frozen_horizon_s, baseline.eta_tolerance_s) == (45 * 60, 10 * 60)
+
+    def test_nothing_committed_takes_the_default_rules(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        snap = load_snapshot(session, now=T0, pinned_only=True)
+        baseline, plannable = baseline_of(session, snap, [dw.ticket.id])
+        assert (baseline.commitments, plannable) == ((), ())
+        assert (baseline.frozen_horizon_s, baseline.eta_tolerance_s) == (30 * 60, 30 * 60)
+
     def test_a_pinned_assignment_is_committed_but_not_replanned(
         self, session: Session, dw: DispatchWorld
     ) -> None:
