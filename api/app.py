@@ -5,6 +5,7 @@ Run it with `uvicorn --factory api.app:create_app` or `spares serve`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -55,6 +56,7 @@ from optimizer import (
     RoadNetworkTravelTimes,
     TravelTimes,
     load_road_network,
+    warm_up,
 )
 
 API_PREFIX = "/v1"
@@ -126,6 +128,8 @@ def create_app(
         app.state.engine = make_engine(settings.database_url) if engine is None else engine
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.travel = travel if travel is not None else make_travel(settings)
+        if owned:  # a served app: the first timed plan must not pay for the solver's server
+            await asyncio.to_thread(warm_up)
         try:
             yield
         finally:
