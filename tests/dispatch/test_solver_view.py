@@ -1,0 +1,122 @@
+"""Pins the demo world as optimizer data, as the benchmarks build it (a refactor guard).
+
+`spares bench scaling`, ``benchmarks/test_plan.py``/``test_replan.py`` (medium world, first 50
+engineers on shift on Monday, costs and van capacity, no suppliers) and
+``benchmarks/test_recommend.py`` (large world, every engineer, Monday and Tuesday shifts
+merged, suppliers) must keep measuring the same instances: a change here changes every
+published benchmark number. The digests were taken from the builders before they were merged
+into `dispatch.world.solver_view`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from optimizer import DispatchWorld, Engineer, PartLine, Ticket
+from spares.bench_scaling import demo_world, tickets
+
+ROOT = Path(__file__).resolve().parents[2]
+# The large world's engineers without capacity and costs (recommend reads neither).
+_NOT_IN_LARGE = frozenset({"capacity", "cost_per_hour", "cost_per_km"})
+
+
+def _canon(x: Any, skip: frozenset[str] = frozenset()) -> Any:
+    """A plain, ordered form of optimizer data: dataclass fields, sorted mappings and sets."""
+    if is_dataclass(x) and not isinstance(x, type):
+        return (
+            type(x).__name__,
+            tuple(
+                (f.name, _canon(getattr(x, f.name), skip)) for f in fields(x) if f.name not in skip
+            ),
+        )
+    if isinstance(x, Mapping):
+        return tuple(sorted((k, _canon(v, skip)) for k, v in x.items()))
+    if isinstance(x, frozenset | set):
+        return tuple(sorted(x))
+    if isinstance(x, tuple | list):
+        return tuple(_canon(v, skip) for v in x)
+    if isinstance(x, float):
+        return repr(x)
+    return x
+
+
+def _digest(x: Any, skip: frozenset[str] = frozenset()) -> str:
+    return hashlib.sha256(repr(_canon(x, skip)).encode()).hexdigest()[:16]
+
+
+def _world_digests(world: DispatchWorld, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {
+        "epoch": world.epoch.isoformat(),
+        "counts": (len(world.engineers), len(world.depots), len(world.suppliers)),
+        "engineers": _digest(world.engineers, skip),
+        "depots": _digest(world.depots),
+        "suppliers": _digest(world.suppliers),
+    }
+
+
+def _bench_recommend() -> ModuleType:
+    """``benchmarks/test_recommend.py``, loaded by path (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "_bench_recommend", ROOT / "benchmarks" / "test_recommend.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scaling_demo_world_and_tickets_are_pinned() -> None:
+    demo = demo_world(50)
+    ts = tickets(demo, 200)
+    assert _world_digests(demo.world) == {
+        "epoch": "2026-11-02T01:00:00+00:00",
+        "counts": (50, 20, 0),
+        "engineers": "dc0fd62fc1309170",
+        "depots": "8dc2c2314149b3e8",
+        "suppliers": "2e38e77b22c314a4",
+    }
+    first = demo.world.engineers[0]
+    assert [e.id for e in demo.world.engineers[:10]] == [1, 2, 4, 5, 6, 7, 9, 11, 12, 14]
+    assert demo.world.engineers[-1].id == 74
+    assert (first.shifts, first.capacity, first.cost_per_hour, first.cost_per_km) == (
+        ((-1_800, 30_600),), 51, 17_867, 124,
+    )  # fmt: skip
+    assert len(demo.sites) == 1_109
+    assert _digest([s["id"] for s in demo.sites]) == "8229f4f30b33e11a"
+    assert (ts[0].site_id, dict(ts[0].skills), ts[0].arrive_by, ts[0].severity_rank) == (
+        2_854, {"network": 1}, 14_400, 2,
+    )  # fmt: skip
+    assert sum(len(t.parts) for t in ts) == 72
+    assert _digest(ts) == "eb472bbba82613d4"
+
+
+@pytest.mark.slow
+def test_recommend_large_world_and_tickets_are_pinned() -> None:
+    world, ts = _bench_recommend()._large_world()
+    assert _world_digests(world, _NOT_IN_LARGE) == {
+        "epoch": "2026-11-02T01:00:00+00:00",
+        "counts": (2_000, 60, 9),
+        "engineers": "143119ff492a45f6",
+        "depots": "fe736bb20291bd0b",
+        "suppliers": "5162eb53abca264c",
+    }
+    first: Engineer = world.engineers[0]
+    assert (first.id, first.shifts, first.dedicated_sites) == (
+        1, ((-1_800, 30_600), (84_600, 117_000)), frozenset({1_986}),
+    )  # fmt: skip
+    assert len(ts) == 400
+    t: Ticket = ts[0]
+    assert (t.site_id, dict(t.skills), t.parts, dict(t.substitutes)) == (
+        16_692, {"power": 2}, (PartLine(642),), {642: (592,)},
+    )  # fmt: skip
+    assert _digest(ts[:20]) == "341a3091516a4e87"
+    assert _digest(ts) == "91743832a1a12085"
