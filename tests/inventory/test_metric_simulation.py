@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 import simpy
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from inventory.metric import evaluate, problem_from_rows
 

@@ -7,6 +7,7 @@ the executor waits. One test sends a real SIGINT to `spares scenario run --worke
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -134,8 +135,9 @@ def test_sigint_to_a_parallel_cli_run_leaves_a_partial_report(tmp_path: Path) ->
     one_done = threading.Event()
 
     def read() -> None:
-        assert proc.stderr is not None
-        for chunk in iter(lambda: proc.stderr.read1(4096), b""):  # type: ignore[union-attr]
+        stream = proc.stderr
+        assert isinstance(stream, io.BufferedReader)
+        for chunk in iter(lambda: stream.read1(4096), b""):
             stderr.append(chunk)
             if any(int(n) >= 2 for n in RUN_N.findall(b"".join(stderr[-3:]))):
                 one_done.set()
