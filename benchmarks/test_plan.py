@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from dispatch.world import SolverView as DemoWorld
 from optimizer import (
     DispatchWorld,
     GeodesicTravelTimes,
@@ -23,7 +24,7 @@ from optimizer import (
     plan,
     warm_up,
 )
-from spares.bench_scaling import DemoWorld, demo_world
+from spares.bench_scaling import demo_world
 from spares.bench_scaling import tickets as scaling_tickets
 
 ENGINEERS = 50

@@ -12,26 +12,21 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import time
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
-from dispatch.world import WorldSize, generate_world
+from dispatch.world import WorldSize, demo_tickets, generate_world, solver_view
 from optimizer import (
-    Depot,
     DispatchWorld,
     Engineer,
     GeodesicTravelTimes,
     Location,
-    PartLine,
     RecommendParams,
     RoadNetworkTravelTimes,
-    Supplier,
     Ticket,
     haversine_m,
     load_road_network,
@@ -40,103 +35,23 @@ from optimizer import (
 
 SEED = 7
 EPOCH = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Guangdong, the demo's reference
-LOCAL = ZoneInfo("Asia/Shanghai")
 TICKETS = 400
 
 
-def _offset(day: date, clock: Any) -> int:
-    return int((datetime.combine(day, clock, LOCAL) - EPOCH).total_seconds())
-
-
-def _engineers(
-    t: dict[str, list[dict[str, Any]]], stock: dict[int, dict[int, int]]
-) -> tuple[Engineer, ...]:
-    lines = {row["id"]: row["code"] for row in t["product_lines"]}
-    skills: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in t["engineer_skills"]:
-        skills[row["engineer_id"]][lines[row["product_line_id"]]] = row["level"]
-    shifts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for row in t["shifts"]:
-        for day in (date(2026, 11, 2), date(2026, 11, 3)):
-            if row["weekday"] == day.weekday():
-                start, end = _offset(day, row["starts_at"]), _offset(day, row["ends_at"])
-                end += 86_400 if end <= start else 0  # a night shift ends the next morning
-                shifts[row["engineer_id"]].append((start, end))
-    dedicated: dict[int, set[int]] = defaultdict(set)
-    for site in t["sites"]:
-        if site["dedicated_engineer_id"] is not None:
-            dedicated[site["dedicated_engineer_id"]].add(site["id"])
-    return tuple(
-        Engineer(
-            e["id"],
-            Location(e["current_lat"], e["current_lon"]),
-            skills[e["id"]],
-            _merged(shifts[e["id"]]),
-            home=Location(e["home_lat"], e["home_lon"]),
-            overtime_s=1_800,
-            van_stock=stock.get(e["van_depot_id"], {}),
-            dedicated_sites=frozenset(dedicated[e["id"]]),
-        )  # fmt: skip
-        for e in t["engineers"]
-    )
-
-
-def _merged(windows: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(windows):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return tuple(out)
-
-
 def _large_world() -> tuple[DispatchWorld, list[Ticket]]:
-    """The demo world (seed 7, large) as optimizer data, and tickets at its sites."""
-    t = generate_world(SEED, WorldSize.LARGE).tables
-    stock: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in t["stock_levels"]:
-        if row["on_hand"] - row["reserved"] > 0:
-            stock[row["depot_id"]][row["part_id"]] = row["on_hand"] - row["reserved"]
-    depots = tuple(
-        Depot(d["id"], Location(d["lat"], d["lon"]), stock.get(d["id"], {}))
-        for d in t["depots"]
-        if d["kind"] != "van"
-    )
-    by_supplier: dict[int, dict[int, int]] = defaultdict(dict)
-    for part in t["parts"]:
-        by_supplier[part["supplier_id"]][part["id"]] = 100
-    suppliers = tuple(
-        Supplier(s["id"], by_supplier[s["id"]], s["lead_time_hours"] * 3_600, 24 * 3_600)
-        for s in t["suppliers"]
-    )
-    world = DispatchWorld(EPOCH, _engineers(t, stock), depots, suppliers)
-    return world, _tickets(t)
+    """The demo world (seed 7, large) as optimizer data, and tickets at its sites.
 
-
-def _tickets(t: dict[str, list[dict[str, Any]]]) -> list[Ticket]:
-    """Tickets at random sites: one product line at level 1-2, a part of it in a third."""
-    rng = np.random.default_rng(SEED)
-    lines = [row["code"] for row in t["product_lines"]]
-    parts_of: dict[str, list[int]] = defaultdict(list)
-    for part in t["parts"]:
-        parts_of[lines[part["product_line_id"] - 1]].append(part["id"])
-    subs: dict[int, tuple[int, ...]] = defaultdict(tuple)
-    for row in t["part_substitutes"]:
-        subs[row["part_id"]] += (row["substitute_id"],)
-    out = []
-    for i, s in enumerate(rng.choice(len(t["sites"]), TICKETS, replace=False)):
-        site = t["sites"][int(s)]
-        line = lines[int(rng.integers(len(lines)))]
-        parts = (PartLine(int(rng.choice(parts_of[line]))),) if rng.random() < 0.33 else ()
-        out.append(
-            Ticket(
-                i, Location(site["lat"], site["lon"]), site["id"], {line: int(rng.integers(1, 3))},
-                3_600, arrive_by=2 * 3_600, fix_by=4 * 3_600, parts=parts,
-                substitutes={p.part_id: subs[p.part_id] for p in parts},
-            )
-        )  # fmt: skip
-    return out
+    Every engineer, with his Monday and Tuesday shifts; suppliers with 100 of each part.
+    Tickets at distinct sites, any product line at level 1-2, a third with a part and its
+    substitutes, arrival in 2 h and fix in 4 h.
+    """
+    tables = generate_world(SEED, WorldSize.LARGE).tables
+    view = solver_view(tables, days=(date(2026, 11, 2), date(2026, 11, 3)), supplier_qty=100)
+    tickets = demo_tickets(
+        view, TICKETS, seed=SEED, distinct_sites=True, catalogue_lines=True, max_level=2,
+        substitutes=True,
+    )  # fmt: skip
+    return view.world, tickets
 
 
 @pytest.fixture(scope="module")

@@ -10,126 +10,37 @@ line each, a third need a part (a pickup when the van does not carry it), a prom
 Per size: the greedy plan alone (``time_limit_ms=0``: the time to the first feasible plan),
 then the plan with the given wall-clock limit; promises kept, travel time and the quality
 flag of the limited plan.
+
+The world and tickets come from `dispatch.world.solver_view`, the builder the recommendation
+benchmark shares.
 """
 
 from __future__ import annotations
 
 import csv
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-import numpy as np
-
-from dispatch.world import WorldSize, generate_world
-from optimizer import (
-    Depot,
-    DispatchWorld,
-    Engineer,
-    GeodesicTravelTimes,
-    Location,
-    PartLine,
-    PlanParams,
-    Ticket,
-    plan,
-)
+from dispatch.world import SolverView, WorldSize, demo_tickets, generate_world, solver_view
+from optimizer import GeodesicTravelTimes, PlanParams, Ticket, plan
 
 SEED = 7
-EPOCH = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Guangdong, the demo's reference
-LOCAL = ZoneInfo("Asia/Shanghai")
 ENGINEERS = 50
 SIZES = (50, 100, 200, 500, 1_000)
-
-Tables = dict[str, list[dict[str, Any]]]
-
-
-def _offset(day: date, clock: Any) -> int:
-    return int((datetime.combine(day, clock, LOCAL) - EPOCH).total_seconds())
+SEVERITIES = (0.1, 0.3, 0.6)  # shares of severity ranks 0, 1 and 2
 
 
-def _engineers(t: Tables, stock: dict[int, dict[int, int]], count: int) -> tuple[Engineer, ...]:
-    lines = {row["id"]: row["code"] for row in t["product_lines"]}
-    skills: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in t["engineer_skills"]:
-        skills[row["engineer_id"]][lines[row["product_line_id"]]] = row["level"]
-    shifts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    day = date(2026, 11, 2)
-    for row in t["shifts"]:
-        if row["weekday"] == day.weekday():
-            start, end = _offset(day, row["starts_at"]), _offset(day, row["ends_at"])
-            shifts[row["engineer_id"]].append((start, end + (86_400 if end <= start else 0)))
-    dedicated: dict[int, set[int]] = defaultdict(set)
-    for site in t["sites"]:
-        if site["dedicated_engineer_id"] is not None:
-            dedicated[site["dedicated_engineer_id"]].add(site["id"])
-    chosen = [e for e in t["engineers"] if shifts[e["id"]]][:count]
-    return tuple(
-        Engineer(
-            e["id"], Location(e["current_lat"], e["current_lon"]), skills[e["id"]],
-            tuple(sorted(shifts[e["id"]])), home=Location(e["home_lat"], e["home_lon"]),
-            overtime_s=1_800, van_stock=stock.get(e["van_depot_id"], {}),
-            dedicated_sites=frozenset(dedicated[e["id"]]), capacity=e["van_capacity"],
-            cost_per_hour=int(e["cost_per_hour"] * 100), cost_per_km=int(e["cost_per_km"] * 100),
-        )
-        for e in chosen
-    )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class DemoWorld:
-    """The planner's world and the sites and tables tickets are drawn from."""
-
-    world: DispatchWorld
-    sites: list[dict[str, Any]]
-    tables: Tables
-
-
-def demo_world(engineers: int = ENGINEERS) -> DemoWorld:
+def demo_world(engineers: int = ENGINEERS) -> SolverView:
     """The demo world's first ``engineers`` engineers on shift, and the non-van depots."""
-    t = generate_world(SEED, WorldSize.MEDIUM).tables
-    stock: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in t["stock_levels"]:
-        if row["on_hand"] - row["reserved"] > 0:
-            stock[row["depot_id"]][row["part_id"]] = row["on_hand"] - row["reserved"]
-    depots = tuple(
-        Depot(d["id"], Location(d["lat"], d["lon"]), stock.get(d["id"], {}))
-        for d in t["depots"]
-        if d["kind"] != "van"
-    )
-    chosen = _engineers(t, stock, engineers)
-    ids = {x.id for x in chosen}
-    regions = {e["region_id"] for e in t["engineers"] if e["id"] in ids}
-    sites = [s for s in t["sites"] if s["region_id"] in regions]
-    return DemoWorld(DispatchWorld(EPOCH, chosen, depots), sites, t)
+    tables = generate_world(SEED, WorldSize.MEDIUM).tables
+    return solver_view(tables, engineers=engineers, on_shift_only=True)
 
 
-def tickets(demo: DemoWorld, n: int) -> list[Ticket]:
+def tickets(demo: SolverView, n: int) -> list[Ticket]:
     """``n`` tickets at random sites of the engineers' regions; a third need a part."""
-    rng = np.random.default_rng(SEED)
-    held = sorted({line for e in demo.world.engineers for line in e.skills})
-    parts_of: dict[str, list[int]] = defaultdict(list)
-    codes = [row["code"] for row in demo.tables["product_lines"]]
-    for part in demo.tables["parts"]:
-        parts_of[codes[part["product_line_id"] - 1]].append(part["id"])
-    out = []
-    for i in range(n):
-        site = demo.sites[int(rng.integers(len(demo.sites)))]
-        line = held[int(rng.integers(len(held)))]
-        parts = (PartLine(int(rng.choice(parts_of[line]))),) if rng.random() < 0.33 else ()
-        rank = int(rng.choice(3, p=[0.1, 0.3, 0.6]))
-        arrive = (2, 2, 4)[rank] * 3_600
-        out.append(
-            Ticket(
-                i, Location(site["lat"], site["lon"]), site["id"], {line: 1}, 3_600,
-                arrive_by=arrive, fix_by=arrive + 2 * 3_600, parts=parts, severity_rank=rank,
-            )
-        )  # fmt: skip
-    return out
+    return demo_tickets(demo, n, seed=SEED, severities=SEVERITIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +63,7 @@ class ScalingRow:
     feasible: bool
 
 
-def run_size(demo: DemoWorld, n: int, time_limit_ms: int, seed: int) -> ScalingRow:
+def run_size(demo: SolverView, n: int, time_limit_ms: int, seed: int) -> ScalingRow:
     """The greedy plan and the ``time_limit_ms`` plan of ``n`` tickets."""
     ts = tickets(demo, n)
     travel = GeodesicTravelTimes()
