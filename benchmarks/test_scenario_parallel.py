@@ -1,7 +1,7 @@
 """Running many scenario runs: 8 replications on 1 vs 2 local processes, and Dask's overhead.
 
 Guards: the process pool speeds 8 independent replications up (ratio printed, not asserted:
-no timed asserts), the Dask path costs little more than the pool on the same work, and all
+no timed asserts), Dask's overhead against the pool on the same work is printed, and all
 three give identical KPIs (the work unit carries its seed). Medium demo world, 3 days,
 300 tickets/day, the optimised policy; fixed seed. Run with `-s -p no:xdist` to see figures.
 Also printed, to read the ratio by: what a spawned process pays before its first unit
