@@ -152,12 +152,18 @@ class _Terms:
 
     __slots__ = ("cdf", "cdf_list", "mu", "sf_list")
 
-    def __init__(self, mu: float, size: int) -> None:
-        k = np.arange(size, dtype=np.float64)
+    def __init__(self, mu: float, cdf: FloatArray, cdf_list: list[float], sf: list[float]) -> None:
         self.mu = mu
-        self.cdf: FloatArray = pdtr(k, mu)  # P(X <= k)
-        self.cdf_list: list[float] = self.cdf.tolist()
-        self.sf_list: list[float] = pdtrc(k, mu).tolist()  # P(X > k)
+        self.cdf = cdf  # P(X <= k)
+        self.cdf_list = cdf_list
+        self.sf_list = sf  # P(X > k)
+
+    @classmethod
+    def build(cls, mu: float, size: int) -> _Terms:
+        """One item's table: one pdtr and one pdtrc call over k = 0 .. size - 1."""
+        k = np.arange(size, dtype=np.float64)
+        cdf: FloatArray = pdtr(k, mu)
+        return cls(mu, cdf, cdf.tolist(), pdtrc(k, mu).tolist())
 
     def fill(self, s: int) -> float:
         """fill_rate(s, mu) = P(X < s) (0 for s <= 0), as `inventory.metric` computes it."""
@@ -208,8 +214,28 @@ class _State:
         mu = float(self.mu[i, j])
         terms = self.terms.get((i, j))
         if terms is None or terms.mu != mu or len(terms.sf_list) <= top:
-            terms = self.terms[(i, j)] = _Terms(mu, _terms_size(mu, top))
+            terms = self.terms[(i, j)] = _Terms.build(mu, _terms_size(mu, top))
         return terms
+
+    def prefill(self) -> None:
+        """Every demanded item's first table, one scipy call per table length (not per item).
+
+        The first rating touches every item; elementwise, a 2-D call gives the same floats.
+        """
+        ii, jj = np.nonzero(self.p.demand > 0)
+        mus = self.mu[ii, jj]
+        top = np.minimum(np.floor(mus) + 1, _MAX_BUNDLE)  # the first bundle's last level
+        tail = np.floor(mus + 6.0 * np.sqrt(mus)) + 16
+        sizes = np.maximum(np.maximum(top + 1, tail), 2 * top).astype(np.int64)
+        for size in np.unique(sizes).tolist():
+            rows = np.flatnonzero(sizes == size)
+            k = np.arange(size, dtype=np.float64)[None, :]
+            mu = mus[rows][:, None]
+            cdf: FloatArray = pdtr(k, mu)
+            cdf_lists, sf_lists = cdf.tolist(), pdtrc(k, mu).tolist()
+            for r, row in enumerate(rows.tolist()):
+                i, j = int(ii[row]), int(jj[row])
+                self.terms[(i, j)] = _Terms(float(mus[row]), cdf[r], cdf_lists[r], sf_lists[r])
 
     def weight(self, i: int) -> float:
         """`weights()[i]` alone, without building the whole vector."""
@@ -337,6 +363,7 @@ def _rate(state: _State, i: int, j: int) -> tuple[float, int]:
 def _initial_heap(state: _State) -> list[tuple[float, int, int]]:
     """Every first step, as (-worth per minor unit, depot, part); central depot is -1."""
     heap: list[tuple[float, int, int]] = []
+    state.prefill()
     for i, j in zip(*np.nonzero(state.p.demand > 0), strict=True):
         heap.append((-_rate(state, int(i), int(j))[0], int(i), int(j)))
     for j in np.flatnonzero(state.lam0 > 0).tolist():
