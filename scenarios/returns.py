@@ -5,8 +5,10 @@ parts at a depot and drops it into that depot's returns bin; if he has not been 
 within `carry_h`, it is couriered to the depot nearest the site (`courier_h`). The depot
 inspects it (`inspect_h`); a `repairable_share` is repaired and goes back onto the shelf
 after `repair_days` through `inventory.stock_rules.receive` (via `LiveState.receive`), the
-rest is scrapped. Which units are repairable is drawn from (scenario seed, replication,
-ticket, line), so every variant of a replication scraps the same units.
+rest is scrapped. A unit in repair counts in its depot's pipeline like a unit on order
+(`repairing`), so the depot does not order what its repair shop is about to return. Which
+units are repairable is drawn from (scenario seed, replication, ticket, line), so every
+variant of a replication scraps the same units.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Returns:
         self.policy, self.replication = policy, replication
         self.nearest_depot = nearest_depot
         self.carried: dict[int, list[FaultyUnit]] = {}  # engineer id -> units in his van
+        self.repairing: dict[tuple[int, int], int] = {}  # (depot, part) -> units in repair
 
     def swapped(self, engineer_id: int, site_id: int, ticket_id: int, parts: list[int]) -> None:
         """A fix took these parts (by line) out: the engineer now carries the faulty units."""
@@ -98,6 +101,9 @@ class Returns:
         if not repairable(self.policy, self.replication, unit):
             self.tally.scrapped += 1
             return
+        key = (depot_id, unit.part_id)
+        self.repairing[key] = self.repairing.get(key, 0) + 1
         yield self.env.timeout(round(self.policy.repair_days * 86_400))
-        self.state.receive((depot_id, unit.part_id), 1)
+        self.repairing[key] -= 1
+        self.state.receive(key, 1)
         self.tally.repaired += 1

@@ -131,15 +131,16 @@ class JobRunner:
         """Below the reorder point: a van gets a transfer, a depot orders from the supplier."""
         run, key = self.run, (depot_id, part)
         point = run.world.reorder_points.get(key, 1)
-        pending = self.on_order.get(key, 0)
-        if run.state.available(key) + pending >= point:
+        ordered = self.on_order.get(key, 0)
+        pipeline = ordered + run.returns.repairing.get(key, 0)  # repaired units come back too
+        if run.state.available(key) + pipeline >= point:
             return
-        qty = 2 * point - run.state.available(key) - pending
+        qty = 2 * point - run.state.available(key) - pipeline
         lead = self._transfer(depot_id, part, qty)
         if lead is None:
             supplier = run.world.parts[part].supplier_id
             lead = run.world.supplier_lead_s.get(supplier, NO_SUPPLIER_LEAD_S)
-        self.on_order[key] = pending + qty
+        self.on_order[key] = ordered + qty
         run.env.process(self._receive(key, qty, lead))
 
     def _transfer(self, depot_id: int, part: int, qty: int) -> int | None:

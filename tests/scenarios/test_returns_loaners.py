@@ -54,8 +54,10 @@ class TestReturnsFlow:
         assert flow.tally.received == {depot: 1}
         env.run(until=HOUR + 2 * HOUR + DAY - 1)  # inspected at 3 h, repaired 1 day later
         assert flow.tally.repaired == 0
+        assert flow.repairing[(depot, part)] == 1  # in the depot's pipeline: not reordered
         env.run(until=HOUR + 2 * HOUR + DAY + 1)
         assert flow.tally.repaired == 1
+        assert flow.repairing[(depot, part)] == 0
         assert flow.tally.backlog == 0
         assert flow.state.balance((depot, part)).on_hand == before + 1
 
