@@ -98,8 +98,9 @@ def _run_one(
             task = bar.add_task(scenario.name, total=1.0)
 
             def progress(done: int, total: int, now: int, end: int) -> None:
+                current = min(done + 1, total)  # the run under way; the last one when all are done
                 bar.update(task, completed=(done + min(now / end, 1.0)) / total,
-                           description=f"{scenario.name}: run {done + 1}/{total}")  # fmt: skip
+                           description=f"{scenario.name}: run {current}/{total}")  # fmt: skip
 
             if isinstance(executor, SerialExecutor):
                 return run_scenario(scenario, exported=exported, progress=progress)
