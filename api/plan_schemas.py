@@ -202,6 +202,9 @@ class InsertCreate(StrictModel):
         0, ge=0, le=MAX_CHANGE_BUDGET,
         description="how many announced visits may change engineer to make room",
     )  # fmt: skip
+    allow_eta_moves: bool = Field(
+        False, description="announced ETAs may move beyond the contracts' tolerance"
+    )
 
 
 class VisitChangeRead(BaseModel):

@@ -187,22 +187,26 @@ class PublishedData:
     baseline: opt.Baseline
     plannable: tuple[int, ...]
     tickets: tuple[opt.Ticket, ...]
-    prepared: dict[tuple[int, int, opt.PlanParams], opt.PreparedInsertion] = field(
+    prepared: dict[tuple[int, int, opt.PlanParams, bool], opt.PreparedInsertion] = field(
         default_factory=dict
     )
 
     def prepare(
-        self, now: datetime, travel: opt.TravelTimes, params: opt.PlanParams
-    ) -> opt.PreparedInsertion:
-        """The prepared insertion at ``now`` (built once per moment, model and params)."""
+        self, now: datetime, travel: opt.TravelTimes, params: opt.PlanParams, *,
+        allow_eta_moves: bool = False,
+    ) -> opt.PreparedInsertion:  # fmt: skip
+        """The prepared insertion at ``now`` (built once per moment, model, params and rule).
+
+        ``allow_eta_moves``: the dispatcher lets announced ETAs move beyond the tolerance.
+        """
         at = self.snap.offset(now)
-        key = (at, id(travel), params)
+        key = (at, id(travel), params, allow_eta_moves)
         found = self.prepared.get(key)
         if found is None or found.travel is not travel:
+            baseline = replace(self.baseline, allow_eta_moves=allow_eta_moves)
             found = opt.prepare_insertion(
-                self.snap.world, self.tickets, self.baseline, now=at, travel=travel,
-                params=params,
-            )  # fmt: skip
+                self.snap.world, self.tickets, baseline, now=at, travel=travel, params=params
+            )
             self.prepared.clear()  # one moment at a time: the next request is later
             self.prepared[key] = found
         return found
@@ -221,7 +225,7 @@ def _published_data(
 def insert_ticket(
     session: Session, *, plan_id: int, ticket_id: int, change_budget: int, now: datetime,
     travel: opt.TravelTimes, user_id: int | None, background: bool = True,
-    cache: PlanCache[PublishedData] | None = None,
+    cache: PlanCache[PublishedData] | None = None, allow_eta_moves: bool = False,
 ) -> Inserted:  # fmt: skip
     """Insert an urgent ticket into the published plan at once; store the draft; flush only.
 
@@ -229,7 +233,9 @@ def insert_ticket(
     to another engineer, or deferred when less severe than the new ticket (see
     `optimizer.urgent`). With ``background``, a "replan" job of the plan's region is queued
     to improve on it. ``cache`` reuses what the published plan's insertions share (its
-    snapshot, commitments and tickets) while `plan_version` and the TTL allow.
+    snapshot, commitments and tickets) while `plan_version` and the TTL allow. With
+    ``allow_eta_moves`` the dispatcher lets announced ETAs move beyond the policies'
+    tolerance for this insertion (its background re-plan keeps the same leave).
     """
     if not 0 <= change_budget <= MAX_CHANGE_BUDGET:
         raise InvalidPlanRequest("change_budget", f"must be within 0..{MAX_CHANGE_BUDGET}")
@@ -251,10 +257,11 @@ def insert_ticket(
     data = cache.get(session, key=key, now=now, load=load) if cache and cached else load()
     new = job_for(session, data.snap, ticket_id)
     request = PlanRequest(ticket_ids=(*data.plannable, ticket_id), time_limit_s=0)
-    prep = data.prepare(now, travel, request.params())
+    prep = data.prepare(now, travel, request.params(), allow_eta_moves=allow_eta_moves)
     found = opt.insert_prepared(prep, new, change_budget=change_budget)
     extra = {"insert": {"into_plan_id": plan_id, "ticket_id": ticket_id,
-                        "change_budget": change_budget}}  # fmt: skip
+                        "change_budget": change_budget,
+                        "allow_eta_moves": allow_eta_moves}}  # fmt: skip
     row = _store(
         session, region_id=published.region_id, ids=(*data.plannable, ticket_id), as_of=now,
         found=found.plan, snap=data.snap, tickets=(*data.tickets, new), request=request,
@@ -263,7 +270,8 @@ def insert_ticket(
     job = None
     if background and published.region_id is not None:
         payload = {"region_id": published.region_id, "after_plan_id": row.id,
-                   "time_limit_s": DEFAULT_TIME_LIMIT_S, "failure_limit": None}  # fmt: skip
+                   "time_limit_s": DEFAULT_TIME_LIMIT_S, "failure_limit": None,
+                   "allow_eta_moves": allow_eta_moves}  # fmt: skip
         job = enqueue(session, kind=REPLAN_JOB, payload=payload, user_id=user_id, now=now)
     return Inserted(row, found, data.snap, ticket_id, job)
 
@@ -308,29 +316,34 @@ class Replanned:
     snapshot: Snapshot
     tickets: tuple[opt.Ticket, ...]
     commitments: int
+    allow_eta_moves: bool = False
 
 
 def compute_replan(
     session: Session, *, region_id: int, now: datetime, travel: opt.TravelTimes,
-    request: PlanRequest | None = None,
+    request: PlanRequest | None = None, allow_eta_moves: bool = False,
 ) -> Replanned:  # fmt: skip
     """Re-plan the region's open tickets keeping its assignments' commitments; reads only.
 
-    ``request`` carries the search limits (its region and tickets are replaced).
+    ``request`` carries the search limits (its region and tickets are replaced). With
+    ``allow_eta_moves`` the dispatcher lets announced ETAs move beyond the policies'
+    tolerance (pins, visits under way and the frozen horizon still hold).
     """
     wanted = replace(request or PlanRequest(), region_id=region_id, ticket_ids=None)
     prepared = prepare_plan(session, wanted, strict=False)
     ids = list(prepared.ticket_ids)
     snap = load_snapshot(session, now=now, region_ids={region_id}, pinned_only=True)
     baseline, _ = baseline_of(session, snap, ids)
+    baseline = replace(baseline, allow_eta_moves=allow_eta_moves)
     tickets = tuple(job_for(session, snap, i) for i in ids)
     found = opt.replan(
         snap.world, tickets, baseline, now=snap.offset(now), travel=travel,
         params=wanted.params(),
     )  # fmt: skip
     return Replanned(
-        region_id, tuple(ids), now, wanted, found, snap, tickets, len(baseline.commitments)
-    )
+        region_id, tuple(ids), now, wanted, found, snap, tickets, len(baseline.commitments),
+        allow_eta_moves,
+    )  # fmt: skip
 
 
 def store_replan(
@@ -340,7 +353,9 @@ def store_replan(
     return _store(
         session, region_id=done.region_id, ids=done.ticket_ids, as_of=done.as_of,
         found=done.plan, snap=done.snapshot, tickets=done.tickets, request=done.request,
-        user_id=user_id, job_id=job_id, extra={"replan": {"commitments": done.commitments}},
+        user_id=user_id, job_id=job_id,
+        extra={"replan": {"commitments": done.commitments,
+                          "allow_eta_moves": done.allow_eta_moves}},
     )  # fmt: skip
 
 
@@ -367,8 +382,9 @@ def run_replan_job(ctx: JobContext, *, travel: opt.TravelTimes) -> dict[str, Any
     with ctx.factory() as session:
         ctx.progress(0.05)
         done = compute_replan(
-            session, region_id=region_id, now=ctx.clock(), travel=travel, request=limits
-        )
+            session, region_id=region_id, now=ctx.clock(), travel=travel, request=limits,
+            allow_eta_moves=bool(ctx.payload.get("allow_eta_moves", False)),
+        )  # fmt: skip
     if ctx.cancelled():
         raise JobCancelledError(ctx.job_id)
     ctx.progress(0.95)

@@ -142,6 +142,9 @@ def replan_cmd(
         int | None, typer.Option(min=1, help="stop after N rejected moves (deterministic)")
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
+    allow_eta_moves: Annotated[
+        bool, typer.Option("--allow-eta-moves", help="ETAs may move beyond the tolerance")
+    ] = False,
 ) -> None:
     """Re-plan a region against the published plan's commitments; print the diff."""
     if publish and user is None:
@@ -156,8 +159,9 @@ def replan_cmd(
         with factory() as session:  # the search outside any write transaction
             region_id = find_region(session, region)
             done = compute_replan(
-                session, region_id=region_id, now=now, travel=travel, request=limits
-            )
+                session, region_id=region_id, now=now, travel=travel, request=limits,
+                allow_eta_moves=allow_eta_moves,
+            )  # fmt: skip
 
         def store(session: Session) -> tuple[int, dict[str, Any], bool]:
             row = store_replan(session, done, user_id=None)

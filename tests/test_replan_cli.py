@@ -71,6 +71,18 @@ def test_replan_stores_a_draft_and_prints_the_diff(tmp_path: Path) -> None:
     assert "1 newly served" in again.output
 
 
+def test_replan_may_allow_larger_eta_moves(tmp_path: Path) -> None:
+    url, region, _, _ = _published_world(tmp_path)
+    result = invoke(url, "dispatch", "replan", "--region", region, "--allow-eta-moves", *AS_OF)
+    assert result.exit_code == 0, result.output
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        draft = s.get(Plan, 2)
+        assert draft is not None
+        assert draft.params["replan"]["allow_eta_moves"] is True
+    engine.dispose()
+
+
 def test_replan_can_publish(tmp_path: Path) -> None:
     url, region, dispatcher, _ = _published_world(tmp_path)
     result = invoke(

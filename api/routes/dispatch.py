@@ -137,6 +137,7 @@ def insert(
     done = insert_ticket(
         session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
         now=now, travel=travel, user_id=user.id, cache=published,
+        allow_eta_moves=body.allow_eta_moves,
     )  # fmt: skip
     return InsertRead.model_validate(insertion_summary(done))
 

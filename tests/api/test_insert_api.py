@@ -176,3 +176,20 @@ def test_insertions_into_one_published_plan_share_its_reads(
     assert all(b["feasible"] for b in bodies)
     for change in (c for b in bodies for c in b["changes"]):
         assert set(change) >= {"moved", "deferred", "eta_delta_min"}
+
+
+def test_the_dispatcher_may_allow_larger_eta_moves(client: TestClient, ids: Ids) -> None:
+    plan_id = _published(client, ids.ticket)
+    response = client.post(
+        f"/v1/dispatch/plans/{plan_id}/insert",
+        json={"ticket_id": ids.urgent, "allow_eta_moves": True}, headers=DISPATCHER,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    draft = client.get(f"/v1/dispatch/plans/{response.json()['plan_id']}", headers=DISPATCHER)
+    assert draft.json()["params"]["insert"]["allow_eta_moves"] is True
+    bad = client.post(
+        f"/v1/dispatch/plans/{plan_id}/insert",
+        json={"ticket_id": ids.urgent, "allow_eta_moves": "sometimes"}, headers=DISPATCHER,
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")

@@ -129,6 +129,7 @@ class TestInsertTicket:
         assert sorted(row.ticket_ids) == sorted([dw.ticket.id, new.id])
         assert row.params["insert"] == {
             "into_plan_id": plan_id, "ticket_id": new.id, "change_budget": 0,
+            "allow_eta_moves": False,
         }  # fmt: skip
         assert row.result is not None
         assert {t["id"] for t in row.result["tickets"]} == {dw.ticket.id, new.id}
@@ -157,6 +158,30 @@ class TestInsertTicket:
         assert new.id in out.assigned
         assert out.superseded == plan_id
         assert new.status is TicketStatus.ASSIGNED
+
+    def test_announced_etas_move_beyond_the_tolerance_only_when_allowed(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        dw.base.policy.eta_tolerance_min = 0  # announced ETAs may not move at all
+        dw.base.policy.frozen_horizon_min = 0
+        plan_id = published(session, dw)
+        new = urgent(session, dw)
+        moved = {}
+        for allow in (False, True):
+            done = insert_ticket(
+                session, plan_id=plan_id, ticket_id=new.id, change_budget=0, now=T0,
+                travel=TRAVEL, user_id=None, allow_eta_moves=allow,
+            )  # fmt: skip
+            assert done.plan.params["insert"]["allow_eta_moves"] is allow
+            assert done.job is not None
+            assert done.job.payload["allow_eta_moves"] is allow  # the background keeps it
+            assert done.insertion.plan.violations == ()
+            moved[allow] = [c.eta_delta_s for c in done.insertion.changes]
+        assert moved[False] == []  # tolerance 0: the announced visit keeps its ETA
+        # allowed: the announced visit waits while the urgent ticket goes first
+        (delta,) = moved[True]
+        assert delta is not None
+        assert delta > 0
 
     def test_refusals(self, session: Session, dw: DispatchWorld) -> None:
         plan_id = published(session, dw)
@@ -195,7 +220,7 @@ class TestReplanRegion:
         )  # fmt: skip
         assert row.stage is PlanStage.DRAFT
         assert sorted(row.ticket_ids) == sorted([dw.ticket.id, new.id])
-        assert row.params["replan"] == {"commitments": 1}
+        assert row.params["replan"] == {"commitments": 1, "allow_eta_moves": False}
         assert row.result is not None
         assert row.result["violations"] == []
         visits = {
