@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -60,13 +61,12 @@ def _admin_engine(url: str) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=None)
 
 
-@pytest.fixture(scope="session")
-def postgresql_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test process; dropped at the end."""
+@contextmanager
+def fresh_postgresql_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named ``prefix`` + a random suffix; dropped after."""
     skip_without_postgres()
     server_url = make_url(postgres_url() or "")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"spares_test_{worker}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = _admin_engine(server_url.render_as_string(hide_password=False))
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -76,6 +76,14 @@ def postgresql_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test process; dropped at the end."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with fresh_postgresql_database(f"spares_test_{worker}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from db import Role
 from dispatch.models import Absence, Assignment, AssignmentStatus
 from dispatch.snapshot import HORIZON
 from tests.api.conftest import TestClient
+from tests.api.plan_helpers import draft_plan, published_plan
 from tests.api.test_errors import assert_problem
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
@@ -46,23 +47,6 @@ def client(client: TestClient, app: FastAPI) -> TestClient:
     return client
 
 
-def _draft(client: TestClient, ticket_id: int) -> int:
-    made = client.post(
-        "/v1/dispatch/plans", json={"ticket_ids": [ticket_id], "time_limit_s": 0},
-        headers=DISPATCHER,
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
-
-
-def _published(client: TestClient, ticket_id: int) -> int:
-    plan_id = _draft(client, ticket_id)
-    headers = DISPATCHER | {"Idempotency-Key": f"publish-{plan_id}"}
-    done = client.post(f"/v1/dispatch/plans/{plan_id}/publish", headers=headers)
-    assert done.status_code == 200, done.text
-    return plan_id
-
-
 def _engineer_of(api_engine: Engine, ticket_id: int) -> int:
     with Session(api_engine) as s:
         return s.scalars(
@@ -82,7 +66,7 @@ def _disrupt(client: TestClient, plan_id: int, body: dict[str, Any]) -> Any:
 def test_an_absence_is_recorded_and_replanned_as_a_draft_that_publishes(
     client: TestClient, ids: Ids, api_engine: Engine
 ) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     gone = _engineer_of(api_engine, ids.ticket)
     response = _disrupt(client, plan_id, {"kind": "engineer_absent", "engineer_id": gone})
     assert response.status_code == 201, response.text
@@ -107,7 +91,7 @@ def test_an_absence_is_recorded_and_replanned_as_a_draft_that_publishes(
 def test_promises_at_risk_are_listed_with_why(
     client: TestClient, ids: Ids, api_engine: Engine
 ) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     gone = _engineer_of(api_engine, ids.ticket)
     with Session(api_engine) as s, s.begin():  # nobody else can go either
         for e in ids.engineers:
@@ -123,7 +107,7 @@ def test_promises_at_risk_are_listed_with_why(
 
 
 def test_an_overrun_and_a_part_out_make_drafts(client: TestClient, ids: Ids) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     overrun = _disrupt(
         client, plan_id, {"kind": "visit_overrun", "ticket_id": ids.ticket, "extra_min": 45}
     )
@@ -139,13 +123,13 @@ def test_an_overrun_and_a_part_out_make_drafts(client: TestClient, ids: Ids) -> 
 
 
 def test_bad_disruptions_are_problems(client: TestClient, ids: Ids, api_engine: Engine) -> None:
-    draft = _draft(client, ids.ticket)
+    draft = draft_plan(client, ids.ticket)
     part_out = {"kind": "part_out", "depot_id": ids.depot, "part_id": ids.part}
     problem = assert_problem(_disrupt(client, draft, part_out), 409)
     assert problem["type"].endswith("disruption-conflict")
     assert "published" in problem["detail"]
     assert_problem(_disrupt(client, 999_999, part_out), 404)
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"kind": "engineer_absent", "engineer_id": 999_999}, 404, "engineer 999999"),
         ({"kind": "visit_overrun", "ticket_id": 999_999, "extra_min": 5}, 404, "ticket 999999"),

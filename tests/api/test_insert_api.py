@@ -16,6 +16,7 @@ from dispatch.models import Channel, Ticket, TicketStatus
 from dispatch.tickets import TicketIntake, create_ticket
 from spares.worker import Worker, handlers
 from tests.api.conftest import TestClient
+from tests.api.plan_helpers import draft_plan, published_plan
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
 from tests.ticket_builders import T0, open_ticket
@@ -48,25 +49,8 @@ def client(client: TestClient, app: FastAPI) -> TestClient:
     return client
 
 
-def _draft(client: TestClient, ticket_id: int) -> int:
-    made = client.post(
-        "/v1/dispatch/plans", json={"ticket_ids": [ticket_id], "time_limit_s": 0},
-        headers=DISPATCHER,
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
-
-
-def _published(client: TestClient, ticket_id: int) -> int:
-    plan_id = _draft(client, ticket_id)
-    headers = DISPATCHER | {"Idempotency-Key": f"publish-{plan_id}"}
-    done = client.post(f"/v1/dispatch/plans/{plan_id}/publish", headers=headers)
-    assert done.status_code == 200, done.text
-    return plan_id
-
-
 def test_insert_makes_a_draft_that_diffs_and_publishes(client: TestClient, ids: Ids) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     response = client.post(
         f"/v1/dispatch/plans/{plan_id}/insert",
         json={"ticket_id": ids.urgent, "change_budget": 1}, headers=DISPATCHER,
@@ -89,7 +73,7 @@ def test_insert_makes_a_draft_that_diffs_and_publishes(client: TestClient, ids: 
 
 
 def test_bad_inserts_are_problems(client: TestClient, ids: Ids) -> None:
-    draft = _draft(client, ids.ticket)
+    draft = draft_plan(client, ids.ticket)
     cases = [
         (draft, {"ticket_id": ids.urgent}, 409),  # a draft: insert into a published plan
         (999_999, {"ticket_id": ids.urgent}, 404),
@@ -102,7 +86,7 @@ def test_bad_inserts_are_problems(client: TestClient, ids: Ids) -> None:
         )
         assert response.status_code == code, (body, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     taken = client.post(
         f"/v1/dispatch/plans/{plan_id}/insert", json={"ticket_id": ids.ticket},
         headers=DISPATCHER,
@@ -153,7 +137,7 @@ def test_a_region_plan_queues_the_background_replan(
 def test_insertions_into_one_published_plan_share_its_reads(
     client: TestClient, ids: Ids, app: FastAPI, api_engine: Engine
 ) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     with Session(api_engine) as s, s.begin():  # a second urgent call, same world
         dw_user = s.get(User, ids.dispatcher)
         assert dw_user is not None
@@ -179,7 +163,7 @@ def test_insertions_into_one_published_plan_share_its_reads(
 
 
 def test_the_dispatcher_may_allow_larger_eta_moves(client: TestClient, ids: Ids) -> None:
-    plan_id = _published(client, ids.ticket)
+    plan_id = published_plan(client, ids.ticket)
     response = client.post(
         f"/v1/dispatch/plans/{plan_id}/insert",
         json={"ticket_id": ids.urgent, "allow_eta_moves": True}, headers=DISPATCHER,

@@ -9,15 +9,13 @@ when asked (`demand.from_history`), or fall back to `tickets_per_day` when too s
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 import db
@@ -28,7 +26,7 @@ from scenarios.demand import HISTORY_MIN_TICKETS, history_rates, ticket_stream
 from scenarios.run import run_scenario
 from scenarios.spec import Scenario
 from spares.cli import app
-from tests.conftest import BACKENDS, postgres_url, skip_without_postgres
+from tests.conftest import BACKENDS, fresh_postgresql_database
 
 HISTORY_REGION_SITES = {3: 30, 5: 12}  # region id -> tickets in the history (over 14 days)
 
@@ -65,24 +63,13 @@ def _with_history(world: World) -> World:
     return replace(world, tables=tables)
 
 
-def _fresh_database(backend: str, folder: Path) -> Generator[str, None, None]:
+@contextmanager
+def _fresh_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'live.db'}"
         return
-    skip_without_postgres()
-    server = make_url(postgres_url() or "")
-    name = f"spares_scn_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgresql_database("spares_scn") as url:
+        yield url
 
 
 def _loaded(url: str, world: World) -> None:
@@ -106,11 +93,9 @@ def live_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, demo: World
 ) -> Iterator[str]:
     """A database holding the small demo world and a 42-ticket history."""
-    databases = _fresh_database(request.param, tmp_path_factory.mktemp(request.param))
-    url = next(databases)
-    _loaded(url, _with_history(demo))
-    yield url
-    databases.close()
+    with _fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        _loaded(url, _with_history(demo))
+        yield url
 
 
 @pytest.fixture(scope="module")
