@@ -161,6 +161,9 @@ def report_disruption(
     codes = ticket_codes(session, sorted(set(committed) | set(found.at_risk)))
     kind, cause = kind_of(disruption), _cause(disruption)
     at_risk = tuple(_at_risk(found, i, codes, set(hit.affected), cause) for i in found.at_risk)
+    planned = {t.id for t in tickets}
+    stranded = [i for i in hit.affected if i not in planned and i not in found.at_risk]
+    at_risk += tuple(_under_way(i, codes, baseline, cause) for i in stranded)
     extra = {
         "disruption": {
             "kind": kind, "cause": cause, "published_plan_id": published.id,
@@ -313,6 +316,23 @@ def _at_risk(
         ticket_id, code, severity, before, after, change.engineer_before, change.engineer_after,
         ticket_id in affected, _why(found.plan, ticket_id, cause, ticket_id in affected),
     )  # fmt: skip
+
+
+def _under_way(
+    ticket_id: int, codes: dict[int, tuple[str, str]], baseline: opt.Baseline, cause: str
+) -> AtRisk:
+    """A visit already under way (en route, on site) that the disruption stops.
+
+    The draft cannot re-plan it: a ticket under way is its engineer's until he reports the
+    next step, so the dispatcher must hand it over (or cancel it) by hand.
+    """
+    code, severity = codes.get(ticket_id, ("", ""))
+    engineer = next((c.engineer_id for c in baseline.commitments if c.ticket_id == ticket_id), None)
+    why = (
+        f"{cause} while the visit is under way: the draft cannot re-plan it; hand the "
+        "ticket over to another engineer or cancel it"
+    )
+    return AtRisk(ticket_id, code, severity, None, None, engineer, None, True, why)
 
 
 def _why(plan: opt.Plan, ticket_id: int, cause: str, affected: bool) -> str:

@@ -125,6 +125,25 @@ class TestEngineerAbsent:
         assert summary["at_risk"][0]["ticket_id"] == dw.ticket.id
         assert summary["diff"]["newly_dropped"] == 1
 
+    def test_a_visit_under_way_is_listed_for_a_hand_over(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        plan = published(session, dw)
+        gone = active(session, dw.ticket.id).engineer_id
+        dw.ticket.status = TicketStatus.EN_ROUTE  # he set off, then dropped out
+        session.flush()
+        done = report(session, dw, plan.id, EngineerAbsent(gone))
+        assert done.affected == (dw.ticket.id,)
+        assert dw.ticket.id not in done.plan.ticket_ids  # under way: not the solver's to move
+        (risk,) = done.at_risk
+        assert (risk.ticket_id, risk.engineer_before, risk.engineer_after) == (
+            dw.ticket.id, gone, None,
+        )  # fmt: skip
+        assert risk.affected
+        assert "under way" in risk.why
+        assert "hand the ticket over" in risk.why
+        assert disruption_summary(done)["at_risk"][0]["why"] == risk.why
+
     def test_his_pins_are_released(self, session: Session, dw: DispatchWorld) -> None:
         plan = published(session, dw)
         a = active(session, dw.ticket.id)
