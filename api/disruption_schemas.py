@@ -114,5 +114,9 @@ class DisruptionRead(BaseModel):
     affected: list[int] = Field(description="tickets whose announced visit was released")
     absence_id: int | None = Field(description="the engineer's recorded absence")
     unpinned: list[int] = Field(description="tickets of the absent engineer that were unpinned")
+    handed_back: list[int] = Field(
+        description="tickets the absent engineer had under way (en route, on site): taken "
+        "back from him and re-planned in the draft"
+    )
     diff: DiffSummaryRead
     at_risk: list[AtRiskRead]

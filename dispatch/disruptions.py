@@ -15,9 +15,12 @@ for one re-plan (``allow_eta_moves``).
 An absence is a fact, not a what-if: it is recorded in the engineer's calendar (from now
 for the planning horizon, or until a given time; a stored absence that already covers now
 is kept as it is) and his pinned, not yet started assignments are unpinned (a pin cannot
-hold while he is away), in the same transaction as the draft. A part that runs out is not
-written to stock (the warehouse records its count with an adjustment): the re-plan only
-stops counting on that depot's units.
+hold while he is away), in the same transaction as the draft. A visit he already started
+(en route, on site) is handed back to dispatch (`dispatch.pinning.withdraw_assignment`: the
+ticket waits again, his holds are released) and re-planned with the rest.
+
+A part that runs out is not written to stock (the warehouse records its count with an
+adjustment): the re-plan only stops counting on that depot's units.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from dispatch.models import (
     Ticket,
 )
 from dispatch.models import TicketStatus as S
-from dispatch.pinning import set_pinned
+from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import Computed, PlanRequest, Prepared, prepare_plan, store_plan
 from dispatch.replanning import baseline_of, regions_of, ticket_codes
 from dispatch.snapshot import HORIZON, Snapshot, job_for, load_snapshot
@@ -117,6 +120,7 @@ class Disrupted:
     diff: opt.PlanDiff
     absence_id: int | None
     unpinned: tuple[int, ...]
+    handed_back: tuple[int, ...] = ()  # his visits under way, taken back from him
 
 
 def kind_of(disruption: Disruption) -> str:
@@ -138,7 +142,7 @@ def report_disruption(
     (the plan is not published; a visit that cannot overrun) or `InvalidPlanRequest`.
     """
     published = _published(session, plan_id)
-    absence_id, unpinned = _record(session, published, disruption, now=now, user=user)
+    absence_id, unpinned, handed_back = _record(session, published, disruption, now=now, user=user)
     wanted = request or PlanRequest()
     if published.region_id is not None:
         wanted = replace(wanted, region_id=published.region_id, ticket_ids=None)
@@ -154,6 +158,8 @@ def report_disruption(
     baseline = replace(baseline, allow_eta_moves=allow_eta_moves)
     tickets = tuple(job_for(session, snap, i) for i in ids)
     hit = _apply(published, disruption, snap, tickets, baseline, now=snap.offset(now))
+    if handed_back:  # no longer commitments, but the disruption's own victims
+        hit = replace(hit, affected=tuple(sorted({*hit.affected, *handed_back})))
     found = opt.replan_disrupted(
         published.result or {"routes": [], "dropped": []}, hit, now=snap.offset(now),
         travel=travel, params=wanted.params(),
@@ -170,15 +176,16 @@ def report_disruption(
             "affected": list(hit.affected), "at_risk": list(found.at_risk),
             "allow_eta_moves": allow_eta_moves,
             "eta_tolerance_min": baseline.eta_tolerance_s // 60, "absence_id": absence_id,
-            "unpinned": list(unpinned),
+            "unpinned": list(unpinned), "handed_back": list(handed_back),
         }
     }  # fmt: skip
     row = _store(session, published, wanted, ids, snap, tickets, found.plan, codes, now, user)
     row.params = dict(row.params) | extra
     session.flush()
     return Disrupted(
-        row, published.id, kind, cause, hit.affected, at_risk, found.diff, absence_id, unpinned
-    )
+        row, published.id, kind, cause, hit.affected, at_risk, found.diff, absence_id, unpinned,
+        handed_back,
+    )  # fmt: skip
 
 
 def _published(session: Session, plan_id: int) -> Plan:
@@ -193,17 +200,20 @@ def _published(session: Session, plan_id: int) -> Plan:
 
 def _record(
     session: Session, plan: Plan, disruption: Disruption, *, now: datetime, user: User
-) -> tuple[int | None, tuple[int, ...]]:
-    """Check the disruption against the database; an absence is recorded, his pins released."""
+) -> tuple[int | None, tuple[int, ...], tuple[int, ...]]:
+    """Check the disruption against the database; an absence is recorded, his pins released.
+
+    Returns the absence's id, the tickets unpinned and the tickets handed back.
+    """
     if isinstance(disruption, VisitOverrun):
         _check_overrun(session, plan, disruption)
-        return None, ()
+        return None, (), ()
     if isinstance(disruption, PartOut):
         if session.get(Depot, disruption.depot_id) is None:
             raise NotFoundError("depot", disruption.depot_id)
         if session.get(Part, disruption.part_id) is None:
             raise NotFoundError("part", disruption.part_id)
-        return None, ()
+        return None, (), ()
     engineer = session.get(Engineer, disruption.engineer_id)
     if engineer is None:
         raise NotFoundError("engineer", disruption.engineer_id)
@@ -214,9 +224,9 @@ def _record(
     until = disruption.until or now + HORIZON
     if until <= now:
         raise InvalidPlanRequest("until", "must be later than now")
-    return _absence(session, engineer.id, now, until, disruption.reason), _unpin(
-        session, engineer.id, user=user, now=now
-    )
+    absence_id = _absence(session, engineer.id, now, until, disruption.reason)
+    unpinned = _unpin(session, engineer.id, user=user, now=now)
+    return absence_id, unpinned, _hand_back(session, engineer.id, user=user, now=now)
 
 
 def _check_overrun(session: Session, plan: Plan, overrun: VisitOverrun) -> None:
@@ -256,6 +266,27 @@ def _absence(
     session.add(absence)
     session.flush()
     return absence.id
+
+
+def _hand_back(session: Session, engineer_id: int, *, user: User, now: datetime) -> tuple[int, ...]:
+    """Withdraw his visits under way: nobody is on them now, the re-plan sends someone."""
+    stmt = (
+        select(Assignment.id, Assignment.ticket_id)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(
+            Assignment.engineer_id == engineer_id,
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Ticket.status.in_(UNDER_WAY),
+        )
+        .order_by(Assignment.ticket_id)
+    )
+    rows = session.execute(stmt).all()
+    for assignment_id, _ in rows:
+        withdraw_assignment(
+            session, assignment_id=assignment_id, user=user, now=now,
+            reason="absent (reported as a disruption) while the visit was under way",
+        )  # fmt: skip
+    return tuple(ticket_id for _, ticket_id in rows)
 
 
 def _unpin(session: Session, engineer_id: int, *, user: User, now: datetime) -> tuple[int, ...]:
@@ -375,6 +406,7 @@ def disruption_summary(done: Disrupted) -> dict[str, Any]:
         "affected": list(done.affected),
         "absence_id": done.absence_id,
         "unpinned": list(done.unpinned),
+        "handed_back": list(done.handed_back),
         "diff": {
             "tickets_changed": len(d.tickets),
             "moved": sum(1 for t in d.tickets if t.moved),

@@ -3,7 +3,9 @@
 new -> responded -> assigned -> en route -> on site -> fixed -> closed -> callback done,
 plus resolved remotely (then closed) and cancelled (with a reason) from any status before
 the engineer is on site. "Assigned" is reachable only through dispatch's assignment service,
-so the plain transition API refuses it.
+so the plain transition API refuses it. Dispatch may also hand an assigned ticket back
+(to responded: nobody is on it) at any point before the fix, e.g. when its engineer drops
+out on the way or on site; the ticket is then assigned again.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.RESPONDED: frozenset({S.ASSIGNED, S.RESOLVED_REMOTELY, S.CANCELLED}),
     # An assignment may be withdrawn (back to responded) by dispatch, e.g. on re-planning.
     S.ASSIGNED: frozenset({S.EN_ROUTE, S.RESPONDED, S.CANCELLED}),
-    S.EN_ROUTE: frozenset({S.ON_SITE, S.CANCELLED}),
-    S.ON_SITE: frozenset({S.FIXED}),
+    S.EN_ROUTE: frozenset({S.ON_SITE, S.RESPONDED, S.CANCELLED}),
+    S.ON_SITE: frozenset({S.FIXED, S.RESPONDED}),
     S.FIXED: frozenset({S.CLOSED}),
     S.RESOLVED_REMOTELY: frozenset({S.CLOSED}),
     S.CLOSED: frozenset({S.CALLBACK_DONE}),
@@ -26,7 +28,12 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 
 # Steps only the assignment service takes (it changes schedules and reservations with them).
 DISPATCH_ONLY: frozenset[tuple[S, S]] = frozenset(
-    {(S.RESPONDED, S.ASSIGNED), (S.ASSIGNED, S.RESPONDED)}
+    {
+        (S.RESPONDED, S.ASSIGNED),
+        (S.ASSIGNED, S.RESPONDED),
+        (S.EN_ROUTE, S.RESPONDED),
+        (S.ON_SITE, S.RESPONDED),
+    }
 )
 
 # What an engineer may report on his own ticket.

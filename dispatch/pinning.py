@@ -1,4 +1,4 @@
-"""Pinning an assignment: re-planning keeps a pinned visit with its engineer, in its order.
+"""Pinning an assignment (re-planning keeps it with its engineer) and withdrawing one.
 
 Only an active assignment can be pinned or unpinned: a withdrawn or finished one is no
 longer a promise a plan could keep or release. The change is logged on the ticket as a
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from db import User
 from dispatch.errors import AssignmentConflict, NotFoundError
-from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket
+from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
 from dispatch.servicelog import log_entry
+from dispatch.tickets import transition
 
 
 def set_pinned(
@@ -43,4 +44,32 @@ def set_pinned(
         details={"assignment_id": assignment.id, "pinned": pinned},
     )
     session.flush()
+    return assignment
+
+
+WITHDRAWABLE = frozenset({TicketStatus.ASSIGNED, TicketStatus.EN_ROUTE, TicketStatus.ON_SITE})
+
+
+def withdraw_assignment(
+    session: Session, *, assignment_id: int, user: User, now: datetime, reason: str
+) -> Assignment:
+    """Take an active assignment back from its engineer: the ticket waits for dispatch again.
+
+    For the engineer who cannot go on (ill, van broken down, called away): the ticket goes
+    back to "responded" (its clocks keep running from the report), his holds are released
+    (parts he already picked stay in his van) and the step is logged with ``reason``; the
+    next recommendation, plan or publish assigns it again. Flush only.
+    """
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFoundError("assignment", assignment_id)
+    ticket = session.get(Ticket, assignment.ticket_id)
+    assert ticket is not None  # foreign key
+    if assignment.status is not AssignmentStatus.ACTIVE or ticket.status not in WITHDRAWABLE:
+        why = f"assignment {assignment_id} is {assignment.status} and its ticket {ticket.status}"
+        raise AssignmentConflict(ticket.id, f"{why}: only an active, unfinished one is withdrawn")
+    transition(
+        session, ticket_id=ticket.id, target=TicketStatus.RESPONDED, user=user, now=now,
+        reason=f"withdrawn from engineer {assignment.engineer_id}: {reason}", via_dispatch=True,
+    )  # fmt: skip
     return assignment

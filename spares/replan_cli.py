@@ -313,6 +313,8 @@ def print_disruption(summary: dict[str, Any], names: dict[int, str]) -> None:
         console.print(f"absence {summary['absence_id']} is in the engineer's calendar")
     if summary["unpinned"]:
         console.print(f"unpinned: tickets {summary['unpinned']}")
+    if summary["handed_back"]:
+        console.print(f"handed back (under way with him): tickets {summary['handed_back']}")
     console.print(f"visits released by the disruption: {summary['affected'] or 'none'}")
     if not summary["at_risk"]:
         console.print("[green]no promise gets worse[/green]")

@@ -125,24 +125,31 @@ class TestEngineerAbsent:
         assert summary["at_risk"][0]["ticket_id"] == dw.ticket.id
         assert summary["diff"]["newly_dropped"] == 1
 
-    def test_a_visit_under_way_is_listed_for_a_hand_over(
-        self, session: Session, dw: DispatchWorld
+    @pytest.mark.parametrize("step", [TicketStatus.EN_ROUTE, TicketStatus.ON_SITE])
+    def test_his_visit_under_way_is_handed_back_and_replanned(
+        self, session: Session, dw: DispatchWorld, step: TicketStatus
     ) -> None:
         plan = published(session, dw)
-        gone = active(session, dw.ticket.id).engineer_id
-        dw.ticket.status = TicketStatus.EN_ROUTE  # he set off, then dropped out
+        a = active(session, dw.ticket.id)
+        gone = a.engineer_id
+        dw.ticket.status = step  # he set off (or arrived), then dropped out
         session.flush()
         done = report(session, dw, plan.id, EngineerAbsent(gone))
+        assert done.handed_back == (dw.ticket.id,)
         assert done.affected == (dw.ticket.id,)
-        assert dw.ticket.id not in done.plan.ticket_ids  # under way: not the solver's to move
-        (risk,) = done.at_risk
-        assert (risk.ticket_id, risk.engineer_before, risk.engineer_after) == (
-            dw.ticket.id, gone, None,
+        assert (a.status, dw.ticket.status, dw.ticket.engineer_id) == (
+            AssignmentStatus.WITHDRAWN, TicketStatus.RESPONDED, None,
         )  # fmt: skip
-        assert risk.affected
-        assert "under way" in risk.why
-        assert "hand the ticket over" in risk.why
-        assert disruption_summary(done)["at_risk"][0]["why"] == risk.why
+        assert dw.ticket.id in done.plan.ticket_ids  # re-planned with the rest
+        assert done.plan.result is not None
+        engineers = {r["engineer_id"] for r in done.plan.result["routes"] if r["stops"]}
+        assert gone not in engineers
+        assert disruption_summary(done)["handed_back"] == [dw.ticket.id]
+        assert done.plan.params["disruption"]["handed_back"] == [dw.ticket.id]
+        later = NOW + timedelta(minutes=1)
+        out = publish_plan(session, plan_id=done.plan.id, user=dw.base.dispatcher, now=later)
+        if dw.ticket.id in out.assigned:  # someone else goes
+            assert active(session, dw.ticket.id).engineer_id != gone
 
     def test_his_pins_are_released(self, session: Session, dw: DispatchWorld) -> None:
         plan = published(session, dw)
@@ -241,6 +248,26 @@ class TestPartOut:
         assert done.plan.params["disruption"]["cause"] == (
             f"depot {dw.depot.id} has no more of part {dw.part.id}"
         )
+
+    def test_a_visit_under_way_to_that_depot_is_listed_for_the_dispatcher(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        plan = published(session, dw)
+        assert plan.result is not None
+        picks = [
+            s for r in plan.result["routes"] for s in r["stops"]
+            if s["kind"] == "pickup" and s["depot_id"] == dw.depot.id
+        ]  # fmt: skip
+        assert picks, "the world's plan picks the part up at its depot"
+        dw.ticket.status = TicketStatus.EN_ROUTE  # on his way to the depot
+        session.flush()
+        done = report(session, dw, plan.id, PartOut(dw.depot.id, dw.part.id))
+        assert done.affected == (dw.ticket.id,)
+        (risk,) = done.at_risk
+        assert risk.ticket_id == dw.ticket.id
+        assert risk.engineer_before == active(session, dw.ticket.id).engineer_id
+        assert "under way" in risk.why
+        assert "hand the ticket over" in risk.why
 
     def test_unknown_depot_or_part(self, session: Session, dw: DispatchWorld) -> None:
         plan = published(session, dw)
