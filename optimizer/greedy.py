@@ -105,6 +105,7 @@ def route_cost(
     params = p.params
     prev, time = int(p.starts[v]), int(p.depart[v])
     begin = time
+    work_ends = int(p.work_ends()[v])  # services end by then; only the drive home may not
     travel = metres = late = dedicated = 0
     load = -sum(t.load[n] for n in seq)  # units loaded at the start (VRP demands)
     cap = int(p.capacity[v])
@@ -126,6 +127,8 @@ def route_cost(
         if load < 0 or load > cap:
             return None
         time += t.service[node]
+        if time > work_ends:
+            return None
         prev = node
     end = int(p.ends[v])
     travel += t.sec[prev][end]

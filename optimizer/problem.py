@@ -86,7 +86,9 @@ class RoutingProblem:
     ``load`` (units on board change), ``drop`` (penalty), ``allowed`` (vehicles; empty: all),
     ``penalty`` (per vehicle row: dedicated-engineer points, for visits). Per vehicle:
     ``engineer`` rows, ``starts``/``ends`` nodes, ``depart``/``close``/``shift_end``,
-    ``capacity``, ``hour_cost``/``km_cost``. ``pickups`` maps a visit node to its pickup
+    ``capacity``, ``hour_cost``/``km_cost``, ``work_close`` (every service ends by then: the
+    working window's close; ``close`` may be later by the drive home from where he starts,
+    which is travel, not work; ``None``: ``close``). ``pickups`` maps a visit node to its pickup
     nodes; ``visit_of`` a pickup node to its visit.
     """
 
@@ -119,6 +121,11 @@ class RoutingProblem:
     horizon: int
     params: PlanParams
     coords: npt.NDArray[np.float64] | None = None  # (lat, lon) per node: `extend_problem`
+    work_close: IntArray | None = None
+
+    def work_ends(self) -> IntArray:
+        """Per vehicle, when every service must be over (the working window's close)."""
+        return self.close if self.work_close is None else self.work_close
 
     @property
     def vehicles(self) -> int:
@@ -341,6 +348,7 @@ def _arrays(
         km_cost=np.array([e.cost_per_km for e in engineers], dtype=np.int64),
         horizon=max(horizon, int(close.max(initial=0))) + 1,
         params=params, coords=pts,
+        work_close=np.array([v.window.close - now for v in vehicles], dtype=np.int64),
     )  # fmt: skip
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -172,6 +173,27 @@ def _time(p: RoutingProblem, routing: object, manager: object) -> None:
         dim.CumulVar(index).SetRange(int(p.earliest[node]), int(p.latest[node]))
         if p.due[node] >= 0 and p.weight[node] > 0:
             dim.SetCumulVarSoftUpperBound(index, int(p.due[node]), int(p.weight[node]))
+    _work_ends(p, r, manager, dim)
+
+
+def _work_ends(p: RoutingProblem, r: pywrapcp.RoutingModel, manager: object, dim: Any) -> None:
+    """Every service ends within its vehicle's working time, not in the drive home after it.
+
+    Only needed where a vehicle's route may end later than its working time (he starts far
+    from home near the end of his shift): then each node's service end is bounded by the
+    serving vehicle's work end (an element constraint on its vehicle variable).
+    """
+    work = p.work_ends()
+    if not (work < p.close).any():
+        return
+    solver = r.solver()
+    bounds = [int(p.horizon), *(int(w) for w in work.tolist())]  # [0]: not served
+    for node in np.flatnonzero(p.kind > END).tolist():
+        if p.earliest[node] > p.latest[node]:
+            continue
+        index = manager.NodeToIndex(node)  # type: ignore[attr-defined]
+        served_by = (r.VehicleVar(index) + 1).Var()
+        solver.Add(dim.CumulVar(index) + int(p.service[node]) <= solver.Element(bounds, served_by))
 
 
 def _nodes(p: RoutingProblem, routing: object, manager: object) -> None:

@@ -84,9 +84,11 @@ class _State:
             start = max(dep[-1] + int(sec[b, a]), int(p.earliest[a]))
             dep.append(start + int(p.service[a]))
         late = [int(p.close[v])]
+        work_ends = int(p.work_ends()[v])
         for i in range(len(nodes) - 2, 0, -1):
             a, b = nodes[i], nodes[i + 1]
-            late.append(min(int(p.latest[a]), late[-1] - int(sec[a, b]) - int(p.service[a])))
+            by = min(late[-1] - int(sec[a, b]), work_ends) - int(p.service[a])
+            late.append(min(int(p.latest[a]), by))
         late.reverse()  # late[k] is the latest arrival at nodes[k + 1]
         arr = np.array(nodes, dtype=np.int64)
         return arr[:-1], arr[1:], np.array(dep, dtype=np.int64), np.array(late, dtype=np.int64)
@@ -115,6 +117,7 @@ class _State:
         owner = np.repeat(np.arange(p.vehicles), [len(x[0]) for x in self.arcs])
         start = np.maximum(dep + self.sec[a, u], p.earliest[u])
         ok = (start <= p.latest[u]) & (start + p.service[u] + self.sec[u, b] <= late)
+        ok &= start + p.service[u] <= p.work_ends()[owner]
         ok &= np.asarray(self.load)[owner] + self.demand[u] <= p.capacity[owner]
         ok &= rng.random(len(a)) >= _BLINK
         if closed:

@@ -13,6 +13,7 @@ import pytest
 
 from optimizer import (
     DropReason,
+    Engineer,
     Plan,
     PlanParams,
     PlanQuality,
@@ -26,6 +27,7 @@ from optimizer import (
 from optimizer.world import DispatchWorld
 from tests.optimizer.builders import (
     HOUR,
+    grid,
     grid_travel,
     make_depot,
     make_engineer,
@@ -76,6 +78,27 @@ class TestVehicles:
         world = make_world([make_engineer(1, (3, 2), absences=((-HOUR, HOUR),))])
         visit = _plan(world, [make_ticket((3, 3))]).routes[0].visits[0]
         assert visit.arrives_at >= HOUR
+
+    @pytest.mark.parametrize(
+        "how",
+        [{}, {"time_limit_ms": 0}, {"ruin_recreate": True, "ruin_iterations": 200}],
+        ids=["or-tools", "greedy", "ruin-and-recreate"],
+    )
+    def test_no_work_in_the_drive_home_after_the_shift(self, how: dict[str, object]) -> None:
+        # Busy 8 min from home until 5 min before his shift ends (no overtime): his route may
+        # end 3 min after the shift (the drive home), but no visit may start in that time,
+        # not even a zero-length one at his home's door.
+        def engineer(free: int) -> Engineer:
+            return make_engineer(
+                1, (0, 0), shifts=((0, HOUR),), overtime_s=0, busy_until=free,
+                busy_location=grid(8, 0),
+            )  # fmt: skip
+
+        door = make_ticket((0, 0), service_s=0, arrive_by=None, fix_by=None)
+        late = _plan(make_world([engineer(HOUR - 300)]), [door], **how)
+        assert _drop(late, 1) is DropReason.NO_ROOM
+        early = _plan(make_world([engineer(HOUR - 900)]), [door], **how)
+        assert _served_by(early) == {1: 1}  # home by the shift's end: served
 
     def test_van_capacity_is_never_exceeded(self) -> None:
         # capacity 1: two part pickups cannot ride together

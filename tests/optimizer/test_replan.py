@@ -32,6 +32,7 @@ from optimizer import (
 from optimizer.world import DispatchWorld
 from tests.optimizer.builders import (
     HOUR,
+    grid,
     grid_travel,
     make_depot,
     make_engineer,
@@ -111,6 +112,41 @@ class TestLocks:
         tickets = [_ticket(1, (10, 10)), _ticket(2, (1, 0))]
         base = Baseline((Commitment(1, 1, 20 * 60),), frozen_horizon_s=0, allow_eta_moves=True)
         assert _order(_replan(world, tickets, base), 1) == [2, 1]
+
+
+class TestWorkingTime:
+    """An announced visit that no longer fits in working time is not kept there."""
+
+    def _late_world(self) -> DispatchWorld:
+        # His shift ends at 6 min; a job keeps him 1 min from home until 5:01, so the
+        # route may end at 6:01 (the drive home), but no visit may start after 6 min.
+        engineer = make_engineer(
+            1, (0, 0), skills={"server": 1}, shifts=((0, 360),), overtime_s=0,
+            busy_until=301, busy_location=grid(0, 1),
+        )  # fmt: skip
+        return make_world([engineer])
+
+    def _door(self, tid: int, rank: int) -> Ticket:
+        return make_ticket(
+            (0, 0), ticket_id=tid, skills={"server": 1}, service_s=0, arrive_by=None,
+            fix_by=None, severity_rank=rank,
+        )  # fmt: skip
+
+    def test_a_visit_announced_after_the_shift_is_not_seeded_there(self) -> None:
+        world, door = self._late_world(), self._door(1, 1)
+        base = Baseline((Commitment(1, 1, 361),), frozen_horizon_s=0, eta_tolerance_s=600)
+        out = replan(world, [door], base, now=0, travel=TRAVEL, params=SEARCH)
+        assert out.violations == ()
+        assert _by(out) == {}  # nobody can still do it today
+
+    def test_an_urgent_insertion_returns_a_valid_plan(self) -> None:
+        world = self._late_world()
+        base = Baseline((Commitment(1, 1, 361),), frozen_horizon_s=0, eta_tolerance_s=600)
+        out = insert_urgent(
+            world, [self._door(1, 1)], base, self._door(99, 0), now=0, travel=TRAVEL,
+            change_budget=0,
+        )  # fmt: skip
+        assert out.plan.violations == ()
 
 
 class TestTolerance:
