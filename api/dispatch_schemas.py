@@ -45,7 +45,7 @@ class PartsPlanRead(BaseModel):
 
 
 class PromiseRead(BaseModel):
-    promise: str = Field(description="arrival, fix or ship")
+    promise: str = Field(description="depart, arrival, fix or ship")
     deadline: Timestamp
     at: Timestamp
     kept: bool

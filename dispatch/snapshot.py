@@ -323,8 +323,10 @@ def _suppliers(session: Session) -> tuple[opt.Supplier, ...]:
 def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
     """The solver's view of one ticket: site, skills, parts and substitutes, deadlines.
 
-    Its promises come from its contract's policy: the deadlines, hard arrival and the ship
-    promise (``ship_within_s``), which plans use instead of `PlanParams.ship_within_s`.
+    Its promises come from its contract's policy: the deadlines (the depart one only when
+    the severity has a depart clock, so a recommendation does not pick a busy engineer who
+    sets off late), hard arrival and the ship promise (``ship_within_s``), which plans use
+    instead of `PlanParams.ship_within_s`.
     """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -360,6 +362,7 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
         skills,
         ticket_type.service_min * 60,
         reported_at=snapshot.offset(ticket.reported_at),
+        depart_by=_maybe(snapshot, ticket.depart_by),
         arrive_by=_maybe(snapshot, ticket.arrive_by),
         fix_by=_maybe(snapshot, ticket.fix_by),
         parts=tuple(opt.PartLine(n.part_id, n.quantity) for n in needs),

@@ -6,16 +6,19 @@ How it stays fast and exact
    of the current job), one many-to-one travel call to the site, the first shift window the
    straight visit (drive + service) fits in, the too-far cut. This gives every candidate's
    *direct arrival* ``a_i``.
-2. **Lower bounds**: any plan of engineer ``i`` arrives no earlier than ``a_i`` (a pickup detour
-   is never shorter than the straight drive, by the triangle inequality every `TravelTimes`
-   guarantees, and a later shift only departs later), fixes no earlier than ``a_i + service``,
-   and is never earlier for the ship promise than zero lateness. So ``LB_i`` below is a lower
-   bound, in the ranking order, of the rank key of whatever plan ``i`` gets::
+2. **Lower bounds**: any plan of engineer ``i`` departs no earlier than the screen's departure
+   ``d_i`` (a pickup starts in the same shift or a later one), arrives no earlier than ``a_i``
+   (a pickup detour is never shorter than the straight drive, by the triangle inequality every
+   `TravelTimes` guarantees, and a later shift only departs later), fixes no earlier than
+   ``a_i + service``, and is never earlier for the ship promise than zero lateness. Lateness
+   (depart + arrival + fix + ship, each ``max(0, at - deadline)``) only grows with those
+   times, so ``LB_i`` below is a lower bound, in the ranking order, of the rank key of
+   whatever plan ``i`` gets::
 
        key  = (0, not dedicated, arrival, id)  if the plan keeps every promise
               (1, lateness, arrival, id)       otherwise
-       LB_i = (0, not dedicated, a_i, id)      if a_i keeps arrival and fix
-              (1, lateness(a_i), a_i, id)      otherwise
+       LB_i = (0, not dedicated, a_i, id)      if d_i keeps depart and a_i arrival and fix
+              (1, lateness(d_i, a_i), a_i, id) otherwise
 
 3. **Best-first search**: candidates are sourced (van, pickup, shipment) in increasing ``LB``
    order, in vectorised chunks; it stops once the ``max_options``-th best key found is

@@ -139,9 +139,16 @@ def skill_mask(world: DispatchWorld, ticket: Ticket) -> BoolArray:
     return ok
 
 
-def _lateness(call: Call, arrival: IntArray) -> IntArray:
+def _lateness(call: Call, depart: IntArray, arrival: IntArray) -> IntArray:
+    """Lateness of a plan departing at ``depart`` and arriving at ``arrival`` (ship aside).
+
+    Monotone in both, so lower bounds of the departure and arrival give a lower bound of
+    the lateness of any plan of the candidate.
+    """
     t = call.ticket
     late = np.zeros_like(arrival)
+    if t.depart_by is not None:
+        late += np.maximum(0, depart - t.depart_by)
     if t.arrive_by is not None:
         late += np.maximum(0, arrival - t.arrive_by)
     if t.fix_by is not None:
@@ -177,7 +184,9 @@ def screen_engineers(call: Call) -> Screen:
     candidate = fits & near
     van_ok = van_covers(world, call.ticket)[rows] if call.ticket.parts else np.ones_like(fits)
     lb_arrival = depart + travel_s - TOLERANCE_S
-    late = _lateness(call, lb_arrival)
+    # Every plan of a candidate departs no earlier than ``depart`` (its pickups start in
+    # the same shift or a later one), so ``depart`` bounds its depart lateness exactly.
+    late = _lateness(call, depart, lb_arrival)
     tier = (late > 0).astype(np.int64)
     second = np.where(tier == 0, (~dedicated).astype(np.int64), late)
     ids = arrays.ids[rows]
@@ -198,6 +207,8 @@ def make_option(
     start_work = max(arrival, plan.part_arrives_at or arrival)
     fixes_at = start_work + t.service_s
     checks = []
+    if t.depart_by is not None:
+        checks.append(PromiseCheck(Promise.DEPART, t.depart_by, depart))
     if t.arrive_by is not None:
         checks.append(PromiseCheck(Promise.ARRIVAL, t.arrive_by, arrival))
     if t.fix_by is not None:

@@ -107,10 +107,13 @@ class Explanations:
             out.append(dedicated)
         return tuple(out)
 
-    def _keeps(self, arrival: int) -> bool:
+    def _keeps(self, depart: int, arrival: int) -> bool:
+        """Whether a straight visit keeps the depart, arrival and fix promises."""
         t = self._call.ticket
+        depart_ok = t.depart_by is None or depart <= t.depart_by
         arrive_ok = t.arrive_by is None or arrival <= t.arrive_by
-        return arrive_ok and (t.fix_by is None or arrival + t.service_s <= t.fix_by)
+        fix_ok = t.fix_by is None or arrival + t.service_s <= t.fix_by
+        return depart_ok and arrive_ok and fix_ok
 
     def _extend_shifts(self, limit: int = 3) -> list[Suggestion]:
         """Off-shift engineers whose straight visit would keep the promises with overtime."""
@@ -124,8 +127,8 @@ class Explanations:
                     self._call.world.engineer_arrays.ids[screen.rows] == exclusion.engineer_id
                 )[0]
             )
-            arrival = self._arrival_with_overtime(pos, exclusion.overtime_needed_s)
-            if arrival is not None and self._keeps(arrival):
+            visit = self._visit_with_overtime(pos, exclusion.overtime_needed_s)
+            if visit is not None and self._keeps(*visit):
                 found.append((exclusion.overtime_needed_s, exclusion.engineer_id))
         return [
             Suggestion(
@@ -137,8 +140,9 @@ class Explanations:
             for s, e in sorted(found)[:limit]
         ]
 
-    def _arrival_with_overtime(self, pos: int, extra: int) -> int | None:
-        """The straight arrival in the first shift the visit fits with ``extra`` overtime."""
+    def _visit_with_overtime(self, pos: int, extra: int) -> tuple[int, int] | None:
+        """(departure, arrival) of the straight visit in the first shift it fits with
+        ``extra`` overtime."""
         screen, call = self._screen, self._call
         engineer = call.world.engineers[int(screen.rows[pos])]
         ready, drive = int(screen.ready[pos]), int(screen.travel_s[pos])
@@ -146,7 +150,7 @@ class Explanations:
         for start, end in engineer.shifts:
             depart = max(ready, start)
             if depart + drive + call.ticket.service_s <= end + limit:
-                return depart + drive
+                return depart, depart + drive
         return None
 
     def _pull_part(self) -> Suggestion | None:

@@ -235,6 +235,10 @@ class Ticket:
         When the request came in (the promise clocks start there).
     arrive_by, fix_by
         Deadlines of the arrival and fix promises; ``None`` when the policy has none.
+    depart_by
+        Deadline of the depart promise (the engineer sets off by then, e.g. urgent +15 min);
+        ``None`` when the policy has none (general tickets). Recommendations check it; route
+        planning ignores it.
     parts
         Parts the job needs (maybe none yet).
     substitutes
@@ -276,6 +280,7 @@ class Ticket:
     not_before: int | None = None
     demand: int = 0
     ship_within_s: int | None = None
+    depart_by: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")
@@ -293,7 +298,7 @@ class Ticket:
             _require(level >= 1, "skills", f"level of {line!r} must be >= 1, got {level}")
         ids = [line.part_id for line in self.parts]
         _require(len(ids) == len(set(ids)), "parts", "a part appears on two lines")
-        for name in ("arrive_by", "fix_by"):
+        for name in ("depart_by", "arrive_by", "fix_by"):
             deadline = getattr(self, name)
             _require(
                 deadline is None or deadline >= self.reported_at,

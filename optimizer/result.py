@@ -24,6 +24,7 @@ class PartsSource(enum.StrEnum):
 class Promise(enum.StrEnum):
     """The promise clocks an option is checked against."""
 
+    DEPART = "depart"
     ARRIVAL = "arrival"
     FIX = "fix"
     SHIP = "ship"

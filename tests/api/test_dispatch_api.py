@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -60,8 +61,12 @@ def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -
     assert best["parts"]["depot_id"] == ids.depot
     assert best["parts"]["depot_name"] == "Baiyun depot"
     assert best["arrives_at"] > T0.isoformat()
-    assert {p["promise"] for p in best["promises"]} == {"arrival", "fix"}
+    # urgent: the depart promise (15 min) is checked along with arrival and fix
+    promises = {p["promise"]: p for p in best["promises"]}
+    assert set(promises) == {"depart", "arrival", "fix"}
     assert all(p["kept"] for p in best["promises"])
+    assert promises["depart"]["deadline"] == (T0 + timedelta(minutes=15)).isoformat()
+    assert promises["depart"]["at"] == best["departs_at"]
     excluded = {x["engineer_id"]: x["reason"] for x in body["excluded"]}
     assert excluded[ids.yuexiu] == "skill"
 

@@ -15,7 +15,7 @@ from dispatch.snapshot import job_for, load_snapshot
 from dispatch.tickets import transition
 from inventory.reservations import ReserveLine, reserve
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
-from tests.ticket_builders import T0
+from tests.ticket_builders import T0, open_ticket
 
 TRAVEL = opt.GeodesicTravelTimes()
 
@@ -84,11 +84,18 @@ class TestSnapshot:
     ) -> None:
         snap = load_snapshot(session, now=T0)
         job = job_for(session, snap, dw.ticket.id)
+        assert job.depart_by == 15 * 60  # urgent: depart within 15 min
         assert job.arrive_by == 2 * 3600
         assert job.fix_by == 4 * 3600
         assert job.parts == (opt.PartLine(dw.part.id, 1),)
         assert job.severity_rank == 0
         assert job.skills == {dw.base.line.code: 1}
+
+    def test_general_job_has_no_depart_deadline(self, session: Session, dw: DispatchWorld) -> None:
+        general = open_ticket(session, dw.base, severity="general")
+        job = job_for(session, load_snapshot(session, now=T0), general.id)
+        assert job.depart_by is None
+        assert job.arrive_by == 2 * 3600
 
 
 class TestRecommend:
@@ -104,10 +111,13 @@ class TestRecommend:
         assert rec.best.parts.depot_id == dw.depot.id
         keepers = {o.engineer_id for o in rec.options if o.keeps_all}
         assert keepers == {dw.haizhu.id, dw.panyu.id}
-        # the night engineer can only start at 22:00 local: an option, but a late one
+        # the night engineer can only start at 22:00 local: an option, but a late one, which
+        # breaks the urgent ticket's depart promise (15 min) as well as its arrival
         night = next(o for o in rec.options if o.engineer_id == dw.liwan.id)
         assert not night.keeps_all
         assert night.departs_at >= 6 * 3600
+        broken = {str(c.promise) for c in night.promises if not c.kept}
+        assert {"depart", "arrival"} <= broken
         reasons = {x.engineer_id: x.reason for x in rec.excluded}
         assert reasons[dw.yuexiu.id] == opt.ExclusionReason.SKILL
 

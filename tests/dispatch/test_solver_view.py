@@ -53,6 +53,10 @@ def _canon(x: Any, skip: frozenset[str] = frozenset()) -> Any:
     return x
 
 
+# Ticket fields added after the digests were pinned (the benchmarks leave them unset).
+_NEWER_TICKET_FIELDS = frozenset({"depart_by"})
+
+
 def _digest(x: Any, skip: frozenset[str] = frozenset()) -> str:
     return hashlib.sha256(repr(_canon(x, skip)).encode()).hexdigest()[:16]
 
@@ -101,7 +105,8 @@ def test_scaling_demo_world_and_tickets_are_pinned() -> None:
         2_854, {"network": 1}, 14_400, 2,
     )  # fmt: skip
     assert sum(len(t.parts) for t in ts) == 72
-    assert _digest(ts) == "eb472bbba82613d4"
+    assert all(t.depart_by is None for t in ts)  # added after the pin: not in the digest
+    assert _digest(ts, _NEWER_TICKET_FIELDS) == "eb472bbba82613d4"
 
 
 @pytest.mark.slow
@@ -123,8 +128,9 @@ def test_recommend_large_world_and_tickets_are_pinned() -> None:
     assert (t.site_id, dict(t.skills), t.parts, dict(t.substitutes)) == (
         16_692, {"power": 2}, (PartLine(642),), {642: (592,)},
     )  # fmt: skip
-    assert _digest(ts[:20]) == "341a3091516a4e87"
-    assert _digest(ts) == "91743832a1a12085"
+    assert all(t.depart_by is None for t in ts)
+    assert _digest(ts[:20], _NEWER_TICKET_FIELDS) == "341a3091516a4e87"
+    assert _digest(ts, _NEWER_TICKET_FIELDS) == "91743832a1a12085"
 
 
 def test_solver_view_defaults_take_every_engineer_with_capacity_and_costs() -> None:

@@ -5,7 +5,7 @@ and when the current job ends; a visit (drive, any pickup, service) fits a shift
 parts from the van (exact part first, then substitutes), else the pickup depot that arrives
 first, else the shipment that keeps the ship promise and arrives first; a pickup that keeps
 every promise beats a shipment, a shipment that keeps every promise beats a late pickup,
-otherwise the least late.
+otherwise the least late. Promises: depart (the visit's departure), arrival, fix, ship.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from optimizer import DispatchWorld, Engineer, Location, RecommendParams, Ticket
 class Plan:
     engineer_id: int
     source: str
+    depart: int
     arrival: int
     fix: int
     ships_at: int | None
@@ -28,6 +29,8 @@ class Plan:
 
     def checks(self, ticket: Ticket, ship_by: int) -> list[tuple[int, int]]:
         out = []
+        if ticket.depart_by is not None:
+            out.append((ticket.depart_by, self.depart))
         if ticket.arrive_by is not None:
             out.append((ticket.arrive_by, self.arrival))
         if ticket.fix_by is not None:
@@ -94,9 +97,11 @@ def brute_plans(
             continue
         dedicated = e.id == ticket.dedicated_engineer or ticket.site_id in e.dedicated_sites
         missing = [line for line in ticket.parts if not _has(e.van_stock, ticket, line)]
-        arrival = min(a for _, a in direct)
+        depart, arrival = min(direct, key=lambda visit: visit[1])
         if not missing:
-            plans.append(Plan(e.id, "direct", arrival, arrival + ticket.service_s, None, dedicated))
+            plans.append(
+                Plan(e.id, "direct", depart, arrival, arrival + ticket.service_s, None, dedicated)
+            )
             continue
         candidates = []
         for depot in world.depots:
@@ -112,14 +117,16 @@ def brute_plans(
                 at = _opens(depot.opening, d + to_d)
                 return None if at is None else at + pick + from_d
 
-            for _, a in _visits(e, ready, ticket.service_s, overtime, trip):
-                candidates.append(Plan(e.id, "pickup", a, a + ticket.service_s, None, dedicated))
-        pickup = min(candidates, key=lambda p: p.arrival, default=None)
+            for d, a in _visits(e, ready, ticket.service_s, overtime, trip):
+                candidates.append(Plan(e.id, "pickup", d, a, a + ticket.service_s, None, dedicated))
+        # Earliest arrival; on a tie, the earliest departure (an earlier shift keeps the
+        # depart promise at least as well).
+        pickup = min(candidates, key=lambda p: (p.arrival, p.depart), default=None)
         shipment = _shipment(world, ticket, missing, now, ship_by, travel)
         shipped = None
         if shipment is not None:
             fix = max(arrival, shipment[1]) + ticket.service_s
-            shipped = Plan(e.id, "shipment", arrival, fix, shipment[0], dedicated)
+            shipped = Plan(e.id, "shipment", depart, arrival, fix, shipment[0], dedicated)
         plan = _choose(pickup, shipped, ticket, ship_by)
         if plan is not None:
             plans.append(plan)

@@ -71,12 +71,14 @@ def worlds(draw: st.DrawFn) -> DispatchWorld:
 def tickets(draw: st.DrawFn) -> Ticket:
     lines = draw(st.lists(st.sampled_from(PARTS[:2]), unique=True, max_size=2))
     deadline = st.none() | st.integers(0, 6 * 60).map(lambda m: m * 60)
+    depart_deadline = st.none() | st.integers(0, 3 * 60).map(lambda m: m * 60)
     return Ticket(
         1,
         draw(points),
         100,
         {"server": draw(st.integers(1, 3))},
         draw(st.sampled_from([0, 1_800, HOUR])),
+        depart_by=draw(depart_deadline),
         arrive_by=draw(deadline),
         fix_by=draw(deadline),
         parts=tuple(PartLine(p, draw(st.integers(1, 2))) for p in lines),

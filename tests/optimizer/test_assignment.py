@@ -222,3 +222,70 @@ class TestLoaner:
     def test_no_loaner_when_the_fix_is_on_time(self) -> None:
         world = make_world([make_engineer(1)], [make_depot(stock={500: 1})])
         assert _recommend(world, make_ticket(loaner_units=(500,))).loaner is None
+
+
+class TestDepartPromise:
+    """The depart clock (urgent +15 min): a busy engineer who sets off late breaks it."""
+
+    # site (2, 2); engineer 1 is busy at the site itself until 0:16 (departs 1 min past the
+    # 0:15 depart deadline, arrives at 0:16); engineer 2 is idle at (11, 11): 18 steps, so he
+    # departs now and arrives at 0:18. Both keep the 2 h arrival and 4 h fix promises.
+    WORLD = make_world(
+        [
+            make_engineer(1, (2, 2), busy_until=16 * 60, busy_location=grid(2, 2)),
+            make_engineer(2, (11, 11)),
+        ]
+    )
+
+    def test_idle_engineer_departing_now_beats_a_nearer_busy_one_who_departs_late(self) -> None:
+        rec = _recommend(self.WORLD, make_ticket(at=(2, 2), depart_by=15 * 60))
+        assert _ids(rec) == [2, 1]
+        idle, busy = rec.options
+        assert idle.keeps_all
+        assert (idle.departs_at, idle.arrives_at) == (0, 18 * 60)
+        assert not busy.keeps_all
+        assert (busy.departs_at, busy.arrives_at) == (16 * 60, 16 * 60)
+        kept = {c.promise: c.kept for c in busy.promises}
+        assert kept == {Promise.DEPART: False, Promise.ARRIVAL: True, Promise.FIX: True}
+        assert busy.lateness_s == 60
+        assert "breaks depart by 1 min" in busy.reason
+
+    def test_without_a_depart_clock_the_earlier_arrival_wins(self) -> None:
+        # a general ticket: no depart promise, so the busy engineer's earlier arrival ranks first
+        rec = _recommend(self.WORLD, make_ticket(at=(2, 2)))
+        assert _ids(rec) == [1, 2]
+        assert all(o.keeps_all for o in rec.options)
+        assert all(Promise.DEPART not in {c.promise for c in o.promises} for o in rec.options)
+
+    def test_depart_lateness_adds_to_arrival_lateness(self) -> None:
+        # arrive_by 0:10 too: the busy engineer is 1 min late to depart and 6 min late to
+        # arrive; the idle one 8 min late to arrive only
+        ticket = make_ticket(at=(2, 2), depart_by=15 * 60, arrive_by=10 * 60)
+        rec = _recommend(self.WORLD, ticket)
+        assert _ids(rec) == [1, 2]
+        assert [o.lateness_s for o in rec.options] == [7 * 60, 8 * 60]
+
+    def test_pickup_departure_is_checked_too(self) -> None:
+        # the part is only at a depot (whose courier leaves too late for the ship promise):
+        # engineer 1 still departs at 0:16, via the depot
+        depot = make_depot(at=(2, 3), stock={10: 1}, ship_lead_s=9 * HOUR)
+        world = make_world(list(self.WORLD.engineers), [depot])
+        ticket = make_ticket(at=(2, 2), depart_by=15 * 60, parts=[(10, 1)])
+        rec = _recommend(world, ticket)
+        assert _ids(rec) == [2, 1]
+        busy = rec.options[1]
+        assert busy.parts.source is PartsSource.PICKUP
+        check = next(c for c in busy.promises if c.promise is Promise.DEPART)
+        assert (check.at, check.kept) == (16 * 60, False)
+
+    def test_no_shift_extension_is_suggested_when_he_would_still_depart_late(self) -> None:
+        # busy at the site until 0:30, shift ends at 0:40: 50 min overtime would fit the
+        # visit, but he would depart 15 min past the depart deadline
+        engineer = make_engineer(
+            1, (3, 3), shifts=((-HOUR, 40 * 60),), busy_until=30 * 60, busy_location=grid(3, 3)
+        )
+        world = make_world([engineer])
+        late = _recommend(world, make_ticket(depart_by=15 * 60)).suggestions
+        assert SuggestionKind.EXTEND_SHIFT not in {s.kind for s in late}
+        (on_time,) = _recommend(world, make_ticket(depart_by=HOUR)).suggestions
+        assert (on_time.kind, on_time.minutes) == (SuggestionKind.EXTEND_SHIFT, 50)

@@ -2,7 +2,8 @@
 
 The oracle (`tests.optimizer.brute`) tries every engineer, shift and depot without pruning.
 The recommendation must rank exactly its top options, show its earliest arrival, and
-propose only feasible plans (skills, shifts, stock).
+propose only feasible plans (skills, shifts, stock). The screen's bound, which the search
+prunes with, must be a lower bound of every candidate's rank key (depart lateness included).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from optimizer import (
     rank_key,
     recommend,
 )
+from optimizer.candidates import Call, chunk_options, screen_engineers
 from tests.optimizer.brute import brute_plans
 from tests.optimizer.builders import grid_travel
 from tests.optimizer.strategies import nows, params, tickets, worlds
@@ -84,3 +86,19 @@ def test_every_engineer_is_an_option_or_explained(
     excluded = {e.engineer_id for e in rec.excluded}
     assert not plans & excluded
     assert plans | excluded == {e.id for e in world.engineers}
+
+
+@pytest.mark.parametrize("travel_name", sorted(TRAVELS))
+@SETTINGS
+@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+def test_screen_bound_is_a_lower_bound_of_every_rank_key(
+    travel_name: str, world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
+) -> None:
+    """Checked on every candidate, not only through the top options the search returns."""
+    travel: TravelTimes = TRAVELS[travel_name]
+    call = Call(world, ticket, now, travel, p)
+    screen = screen_engineers(call)
+    for pos, option in zip(screen.order, chunk_options(call, screen, screen.order), strict=True):
+        if option is not None:
+            assert option.departs_at >= int(screen.depart[pos])
+            assert rank_key(option) >= screen.lower_bound(int(pos))
