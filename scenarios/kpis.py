@@ -192,6 +192,16 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
     return mean, mean - half, mean + half
 
 
+def kpi_interval(kpi: str, values: Sequence[float]) -> tuple[float, float, float]:
+    """`confidence_interval` clipped to what the KPI can be: every KPI here is >= 0 and a
+    share is <= 1 (with 3 replications a t-interval of a share easily passes 100 %)."""
+    mean, low, high = confidence_interval(values)
+    low = max(low, 0.0)
+    if UNITS[kpi] == "share":
+        high = min(high, 1.0)
+    return mean, low, high
+
+
 def summarise(results: Sequence[RunResult]) -> list[Estimate]:
     """Estimates per (variant, policy, kpi, scope) over the replications run."""
     values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
@@ -202,7 +212,7 @@ def summarise(results: Sequence[RunResult]) -> list[Estimate]:
             values[(result.variant, result.policy, kpi, scope)].append(value)
     out = []
     for (variant, policy, kpi, scope), series in values.items():
-        mean, low, high = confidence_interval(series)
+        mean, low, high = kpi_interval(kpi, series)
         out.append(
             Estimate(
                 variant,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.kpis import confidence_interval
+from scenarios.kpis import confidence_interval, kpi_interval
 from scenarios.report import write_report
 from scenarios.run import run_scenario
 from tests.scenarios.conftest import tiny_scenario
@@ -46,3 +46,12 @@ def test_report_folder(tmp_path: Path) -> None:
     assert all(k["n"] == 2 and k["low"] <= k["mean"] <= k["high"] for k in rows)
     header = (tmp_path / "r" / "kpis.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "variant,policy,kpi,scope,mean,low,high,n,unit,partial"
+
+
+def test_kpi_intervals_stay_within_what_the_kpi_can_be() -> None:
+    share = kpi_interval("arrival_attainment", [0.2, 1.0, 1.0])
+    assert share[0] == pytest.approx(0.7333, abs=1e-4)
+    assert (share[1], share[2]) == (0.0, 1.0)  # the t-interval is [-0.41, 1.88]
+    km = kpi_interval("travel_km", [1.0, 50.0, 2.0])
+    assert km[1] == 0.0
+    assert km[2] == confidence_interval([1.0, 50.0, 2.0])[2]  # no upper bound for km
