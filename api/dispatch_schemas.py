@@ -210,6 +210,12 @@ class AssignmentRequest(StrictModel):
     pinned: bool = Field(False, description="re-planning keeps a pinned assignment")
 
 
+class WithdrawRequest(StrictModel):
+    reason: str = Field(
+        min_length=1, max_length=500, description="why he cannot go on (logged on the ticket)"
+    )
+
+
 class AssignmentRead(BaseModel):
     id: int
     ticket_id: int

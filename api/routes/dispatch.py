@@ -21,6 +21,7 @@ from api.dispatch_schemas import (
     PublishRead,
     RecommendationRead,
     RecommendationRequest,
+    WithdrawRequest,
 )
 from api.disruption_schemas import DisruptionCreate, DisruptionRead
 from api.idempotency import IDEMPOTENT, stock_router
@@ -30,7 +31,7 @@ from db import Role
 from db.transactions import begin_write
 from dispatch.assign import confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
-from dispatch.pinning import set_pinned
+from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
@@ -118,6 +119,22 @@ def unpin(
 ) -> AssignmentRead:
     """Let re-plans move this active assignment again (409 if not active)."""
     row = set_pinned(session, assignment_id=assignment_id, pinned=False, user=user, now=now)
+    return AssignmentRead.of(row)
+
+
+@router.post("/assignments/{assignment_id}/withdraw", dependencies=[requires(*DISPATCHERS)])
+def withdraw(
+    assignment_id: IdPath, body: WithdrawRequest, session: SessionDep, user: CurrentUser,
+    now: NowDep,
+) -> AssignmentRead:  # fmt: skip
+    """Take an active assignment back (ill, van down): the ticket waits for dispatch again.
+
+    Allowed until the fix (assigned, en route, on site); his part holds are released, so
+    the next recommendation, plan or publish can send someone else (409 otherwise).
+    """
+    row = withdraw_assignment(
+        session, assignment_id=assignment_id, user=user, now=now, reason=body.reason
+    )
     return AssignmentRead.of(row)
 
 
