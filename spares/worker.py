@@ -208,7 +208,9 @@ def worker_command(
     settings = ctx.obj.settings
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine)
-    opt.warm_up()  # start the solver's process server before the first job's clock runs
+    # Start the process server before the first job's clock runs, with what both job kinds'
+    # children need imported (one server per process: the first to start it sets the list).
+    opt.warm_up(preload=["scenarios.executors"])
     worker = Worker(db.make_sessionmaker(engine), handlers(make_travel(settings)))
     previous = {sig: signal.signal(sig, lambda *_: worker.stop.set()) for sig in _SIGNALS}
     console = Console(stderr=True)
