@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -28,8 +27,8 @@ from inventory.demand_estimate import (
     spread_to_depots,
 )
 from inventory.errors import FieldError, NotFoundError, ValidationFailed
-from inventory.metric import Evaluation, Metric, evaluate, problem_from_rows
-from inventory.metric_allocate import AllocationParams, Recommendation, allocate
+from inventory.metric import Metric, evaluate, problem_from_rows
+from inventory.metric_allocate import AllocationParams, allocate
 from inventory.models import (
     Asset,
     Depot,
@@ -44,6 +43,16 @@ from inventory.models import (
     StockLevel,
     Supplier,
 )
+from inventory.stock_levels import Line, StockRecommendation, recommendation_lines, scenario_changes
+
+# Moved to the pure `inventory.stock_levels` (the scenarios package uses them); kept importable.
+__all__ = [
+    "OPEN_TICKET_STATUSES",
+    "Line",
+    "StockRecommendation",
+    "recommend_stock",
+    "scenario_changes",
+]
 
 # Dispatch's tables, by name only (inventory never imports dispatch).
 _SITES = table("sites", column("id"), column("region_id"))
@@ -51,85 +60,6 @@ _TICKETS = table("tickets", column("id"), column("site_id"), column("status"))
 _TICKET_PARTS = table("ticket_parts", column("ticket_id"), column("part_id"), column("quantity"))
 # dispatch.lifecycle.OPEN_STATUSES (tests/inventory/test_stock_recommend.py keeps them equal).
 OPEN_TICKET_STATUSES = ("new", "responded", "assigned", "en_route", "on_site")
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One depot x part: today's level against the recommended one, and its value."""
-
-    depot: str
-    sku: str
-    current: int
-    recommended: int
-    unit_cost: Decimal
-
-    @property
-    def delta(self) -> int:
-        return self.recommended - self.current
-
-    @property
-    def value(self) -> Decimal:
-        return self.unit_cost * self.recommended
-
-
-@dataclass(frozen=True)
-class StockRecommendation:
-    """The recommendation, today's stock beside it, and the model's own result."""
-
-    lines: list[Line]
-    today: Evaluation
-    result: Recommendation
-
-    @property
-    def levels(self) -> dict[tuple[str, str], int]:
-        """{(depot code, sku): level}: every row to set, zeros where stock should go."""
-        return {(x.depot, x.sku): x.recommended for x in self.lines}
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON/YAML-friendly form; `scenario_changes` are scenario `stock_level` changes."""
-        r, params = self.result, self.result.params
-        return {
-            "target": params.target,
-            "metric": params.metric.value,
-            "reached": r.reached,
-            "achieved": r.achieved,
-            "value_today": str(self.today.value),
-            "value_recommended": str(r.evaluation.value),
-            "fill_rate_today": self.today.fill_rate,
-            "fill_rate_recommended": r.evaluation.fill_rate,
-            "attainment_today": self.today.attainment,
-            "attainment_recommended": r.evaluation.attainment,
-            "levels": [
-                {
-                    "depot": x.depot,
-                    "part": x.sku,
-                    "current": x.current,
-                    "recommended": x.recommended,
-                    "delta": x.delta,
-                    "unit_cost": str(x.unit_cost),
-                    "value": str(x.value),
-                }
-                for x in self.lines
-            ],  # fmt: skip
-            "curve": [
-                {
-                    "units": p.units,
-                    "value": str(p.value),
-                    "metric": p.metric,
-                    "backorders": p.backorders,
-                }
-                for p in r.curve()
-            ],  # fmt: skip
-            "scenario_changes": scenario_changes(self.levels),
-        }
-
-
-def scenario_changes(levels: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
-    """Levels as scenario `stock_level` changes (scenarios/spec.py `StockLevel`)."""
-    return [
-        {"kind": "stock_level", "depot": depot, "part": sku, "quantity": level}
-        for (depot, sku), level in sorted(levels.items())
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +105,7 @@ def recommend_stock(
     current = _current_levels(session, net, [p.id for p in parts])
     today = evaluate(problem, current[0], current[1:])
     result = allocate(problem, allocation)
-    return StockRecommendation(_lines(result, current), today, result)
+    return StockRecommendation(recommendation_lines(result, current), today, result)
 
 
 def _network(session: Session, region: str | None) -> _Network:
@@ -291,18 +221,3 @@ def _current_levels(session: Session, net: _Network, part_ids: list[int]) -> Any
     for depot_id, part_id, level in session.execute(stmt):
         levels[row[depot_id], col[part_id]] = level
     return levels
-
-
-def _lines(result: Recommendation, current: Any) -> list[Line]:
-    """Every depot x part that holds stock today or should, central first."""
-    p = result.problem
-    recommended = np.vstack([result.central_levels, result.levels])
-    codes = [p.central, *p.depots]
-    lines = []
-    for i, j in zip(*np.nonzero((recommended > 0) | (current > 0)), strict=True):
-        lines.append(
-            Line(
-                codes[i], p.parts[j], int(current[i, j]), int(recommended[i, j]), p.unit_costs[j]
-            )  # fmt: skip
-        )
-    return lines

@@ -4,15 +4,21 @@ Each write runs in one transaction via `db.transactions.run_in_transaction` (BEG
 IMMEDIATE on SQLite, bounded retries on PostgreSQL) and is recorded in the ledger as
 the user named by `--user` (default: the system). `sweep` is the expiry sweeper as a
 plain function call; the worker (`spares worker`, a later issue) will call the same.
+`recommend` reads only: from the database (`spares.stock_recommend_cli`), or with
+`--scenario FILE` from the scenario's demand model (`scenarios.stock`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import yaml
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +28,13 @@ import dispatch.models  # noqa: F401 (every table on the metadata: stock rows po
 from db.transactions import run_in_transaction
 from inventory import idempotency, reservations, shipments, stock
 from inventory.errors import InventoryError
+from inventory.metric import Metric
+from inventory.stock_levels import StockRecommendation
 from inventory.verify import verify
-from spares.stock_recommend_cli import recommend_cmd
+from scenarios.spec import ScenarioError, load_scenario
+from scenarios.stock import RATE_STREAMS, rate_seed, recommend_for_scenario
+from spares.scenario_cli import _export
+from spares.stock_recommend_cli import _print, recommend_cmd
 
 T = TypeVar("T")
 console = Console()
@@ -32,7 +43,6 @@ err_console = Console(stderr=True)
 stock_app = typer.Typer(
     help="Stock: verify, sweep, reserve, move, recommend.", no_args_is_help=True
 )
-stock_app.command("recommend")(recommend_cmd)
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="who does it (a user's name)")]
 Depot = Annotated[int, typer.Option("--depot", help="depot id")]
@@ -177,3 +187,74 @@ def order_cmd(
         session=s, supplier_id=supplier, depot_id=depot, part_id=part, quantity=quantity,
         who=who))  # fmt: skip
     console.print(f"order {placed.id}: {quantity} of part {part}, expected at {placed.expected_at}")
+
+
+@stock_app.command("recommend")
+def recommend_any_cmd(
+    ctx: typer.Context,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="demand from this scenario file's demand model, not the database"),
+    ] = None,
+    target: Annotated[float, typer.Option(min=0, max=1, help="strictly between 0 and 1")] = 0.95,
+    metric: Annotated[Metric, typer.Option(help="fill-rate, or per-depot swap-2h")] = (
+        Metric.FILL_RATE
+    ),
+    region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
+    rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
+    streams: Annotated[
+        int | None,
+        typer.Option(min=1, help=f"(--scenario) ticket streams counted [{RATE_STREAMS}]"),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="(--scenario) their seed; never the scenario's own")
+    ] = None,
+) -> None:
+    """Recommend stock levels per depot x part that reach the target at least value.
+
+    Demand comes from the database (use history, open tickets, installed base), or with
+    `--scenario FILE` from that scenario's demand model: then no database is read (unless
+    the scenario's base is one), and `--out` can go straight to `spares scenario run FILE
+    --stock-recommendation`.
+    """
+    if scenario is None:
+        if streams is not None or seed is not None:
+            raise typer.BadParameter("only with --scenario", param_hint="--streams/--seed")
+        console.print("demand: the database (use history, open tickets, installed base)")
+        recommend_cmd(ctx, target=target, metric=metric, region=region, out=out, rows=rows)
+        return
+    if out is not None and out.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise typer.BadParameter("must end in .json, .yaml or .yml", param_hint="--out")
+    try:
+        spec = load_scenario(scenario)
+        used_seed = rate_seed(spec, seed)
+    except (ScenarioError, ValueError) as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    n = streams or RATE_STREAMS
+    console.print(
+        f"demand: scenario {spec.name!r} ({scenario}): its demand model, {n} ticket streams of "
+        f"{spec.horizon_days:g} days drawn with seed {used_seed} (not the measured seed "
+        f"{spec.seed}); no variant's changes"
+    )
+    try:
+        with ExitStack() as stack:
+            found = recommend_for_scenario(
+                spec, target=target, metric=metric, region=region, streams=n, seed=used_seed,
+                exported=_export(spec, stack),
+            )  # fmt: skip
+    except ValueError as exc:
+        err_console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    _print(found, rows)
+    if out is not None:
+        _write(found, out)
+
+
+def _write(found: StockRecommendation, out: Path) -> None:
+    """The file `recommend_cmd` writes: the same shape whichever the demand came from."""
+    data = found.to_dict()
+    text = json.dumps(data, indent=2) if out.suffix == ".json" else yaml.safe_dump(data)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"written to {out}")

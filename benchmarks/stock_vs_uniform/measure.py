@@ -7,11 +7,12 @@ Not collected by pytest (a measurement, minutes of wall time): run it as
 Why this shape: the earlier CLI measurement recommended from the installed-base prior
 (0.1 failures per asset-year: ~0.15 part demands a day on the small world) and then
 simulated ~7 part demands a day, and its 2-hour swap was bound by engineers' arrival. Here
-the METRIC problem is fed the scenario's own demand (ticket streams drawn with other seeds
-than the measured ones, counted per region x part and spread over the region's depots as
-`inventory.demand_estimate` does), and the scenario puts demand only where a stocking depot
-is, adds engineers working round the clock and lowers the ticket rate, so that arrivals are
-mostly on time (~70 %, against ~29 % before) and the stock moves the swap.
+the METRIC problem is fed the scenario's own demand (`scenarios.stock.recommend_for_scenario`,
+as `spares stock recommend --scenario` does: ticket streams drawn with other seeds than the
+measured ones, counted per region x part and spread over the region's depots), and the
+scenario puts demand only where a stocking depot is, adds engineers working round the clock
+and lowers the ticket rate, so that arrivals are mostly on time (~70 %, against ~29 %
+before) and the stock moves the swap.
 
 Swap attainment here is unconditional: part tickets whose part came from stock (van or
 depot pickup) and was fitted within the swap promise, over **all** part tickets (the
@@ -31,81 +32,16 @@ from typing import Any
 
 import yaml
 
-from inventory.demand_estimate import DemandParams
-from inventory.metric import Metric, problem_from_rows
-from inventory.metric_allocate import AllocationParams, allocate
-from inventory.stock_recommend import scenario_changes
+from inventory.metric import Metric
+from inventory.stock_levels import scenario_changes
 from scenarios.base import build_sim_world, load_world_rows
-from scenarios.demand import DAY_S, ticket_stream
 from scenarios.executors import PoolExecutor, run_on
 from scenarios.paired import paired_difference
 from scenarios.records import RunResult
 from scenarios.spec import Scenario
+from scenarios.stock import recommend_for_scenario
 
 HERE = Path(__file__).parent
-RATE_SEED = 9_999  # the rates' streams: never the measured seed
-RATE_REPS = 40
-
-
-def scenario_rates(scenario: Scenario) -> tuple[Any, dict[tuple[str, str], float]]:
-    """The scenario's own part demand per (depot code, sku) per day, and the world rows."""
-    rows = load_world_rows(scenario.base)
-    world = build_sim_world(rows, scenario.start)
-    horizon = round(scenario.horizon_days * DAY_S)
-    by_region: dict[tuple[int, int], float] = defaultdict(float)
-    for rep in range(RATE_REPS):
-        stream = ticket_stream(
-            world, scenario.demand, horizon_s=horizon, seed=RATE_SEED, replication=rep
-        )
-        for t in stream:
-            for part in t.parts:
-                by_region[(t.region_id, part)] += 1.0
-    days = RATE_REPS * scenario.horizon_days
-    depots = [d for d in rows.tables["depots"] if d["kind"] != "van"]
-    central = next(d for d in depots if d["kind"] == "central")
-    regional: dict[int, list[str]] = defaultdict(list)
-    for d in depots:
-        if d["kind"] == "regional":
-            regional[d["region_id"]].append(d["code"])
-    sku = {p["id"]: p["sku"] for p in rows.tables["parts"]}
-    rates: dict[tuple[str, str], float] = defaultdict(float)
-    for (region, part), count in by_region.items():
-        codes = regional.get(region) or [central["code"]]
-        for code in codes:
-            rates[(code, sku[part])] += count / days / len(codes)
-    return rows, dict(rates)
-
-
-def recommend(scenario: Scenario, target: float) -> tuple[list[dict[str, Any]], Decimal, Any]:
-    """METRIC swap-2h levels for the scenario's demand: changes, value, and the result."""
-    rows, rates = scenario_rates(scenario)
-    t = rows.tables
-    params = DemandParams()
-    lead = {s["id"]: s["lead_time_hours"] / 24 for s in t["suppliers"]}
-    depots = [d for d in t["depots"] if d["kind"] != "van"]
-    central = next(d for d in depots if d["kind"] == "central")
-    problem = problem_from_rows(
-        central=central["code"],
-        depots=[(d["code"], params.transfer_hours / 24) for d in depots if d["kind"] == "regional"],
-        parts=[
-            (
-                p["sku"],
-                Decimal(str(p["cost_price"])),
-                lead.get(p["supplier_id"], params.supplier_lead_hours / 24),
-            )
-            for p in t["parts"]
-        ],  # fmt: skip
-        demand=rates,
-    )
-    found = allocate(problem, AllocationParams(target, Metric.SWAP_2H))
-    levels = found.as_mapping()
-    # zeros where the world holds stock the recommendation drops (as the CLI's output does)
-    codes = {d["id"]: d["code"] for d in depots}
-    skus = {p["id"]: p["sku"] for p in t["parts"]}
-    for r in t["stock_levels"]:
-        if r["depot_id"] in codes:
-            levels.setdefault((codes[r["depot_id"]], skus[r["part_id"]]), 0)
-    return scenario_changes(levels), found.evaluation.value, found
 
 
 def uniform_changes(scenario: Scenario, quantity: int) -> list[dict[str, Any]]:
@@ -166,8 +102,10 @@ def main() -> None:
     if args.replications:
         doc["replications"] = args.replications
     scenario = Scenario.model_validate(doc)
-    changes, value, found = recommend(scenario, args.target)
-    print(f"metric-{args.target}: value {value}, achieved {found.achieved:.4f} (model)")  # noqa: T201
+    found = recommend_for_scenario(scenario, target=args.target, metric=Metric.SWAP_2H)
+    changes = scenario_changes(found.levels)
+    value, achieved = found.result.evaluation.value, found.result.achieved
+    print(f"metric-{args.target}: value {value}, achieved {achieved:.4f} (model)")  # noqa: T201
     doc["variants"] = (
         list(doc.get("variants", []))
         + [
