@@ -37,7 +37,7 @@ from optimizer.params import PlanParams
 from optimizer.plan_result import Shipped
 from optimizer.result import PartUse
 from optimizer.schedule import next_open
-from optimizer.sourcing import pick_part
+from optimizer.sourcing import pick_part, take_whole
 from optimizer.travel import TravelTimes
 from optimizer.world import DispatchWorld
 
@@ -277,11 +277,8 @@ def _supply(
         stock = residual[arc.source]
         if arc.ship is not None or arc.source == main:
             continue
-        parts = [pick_part(t, line, stock) for line in lines]
-        if all(p is not None for p in parts):
-            alt = tuple(
-                PartUse(ln.part_id, int(p or 0), ln.qty) for ln, p in zip(lines, parts, strict=True)
-            )
+        alt = take_whole(t, lines, stock)
+        if alt is not None:
             options.append(_option(world, arc.source, alt))
             for use in alt:
                 stock[use.part_id] -= use.qty

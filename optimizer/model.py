@@ -317,3 +317,14 @@ class Ticket:
     def accepted(self, part_id: int) -> tuple[int, ...]:
         """Return the part ids that satisfy a line of ``part_id``: exact part first."""
         return (part_id, *self.substitutes.get(part_id, ()))
+
+    @property
+    def lines_share_parts(self) -> bool:
+        """Whether two lines accept a common part (so they compete for the same units)."""
+        seen: set[int] = set()
+        for line in self.parts:
+            accepted = set(self.accepted(line.part_id))
+            if seen & accepted:
+                return True
+            seen |= accepted
+        return False

@@ -14,7 +14,7 @@ function (``Ticket.substitutes``, best first); one line is never split across pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,17 +52,42 @@ def pick_part(ticket: Ticket, line: PartLine, stock: Mapping[int, int]) -> int |
     return None
 
 
+def take_whole(
+    ticket: Ticket, lines: Sequence[PartLine], stock: Mapping[int, int]
+) -> tuple[PartUse, ...] | None:
+    """Every one of ``lines`` from ``stock`` together, or ``None``.
+
+    Lines are taken in order, each from what the earlier ones left (exact part first): two
+    lines may land on the same part (one line's substitute is another's part), and each
+    fitting alone does not mean both fit. This is the one rule for "a source covers lines".
+    """
+    left = dict(stock)
+    uses = []
+    for line in lines:
+        part = pick_part(ticket, line, left)
+        if part is None:
+            return None
+        left[part] -= line.qty
+        uses.append(PartUse(line.part_id, part, line.qty))
+    return tuple(uses)
+
+
 def split_van(
     ticket: Ticket, van: Mapping[int, int]
 ) -> tuple[tuple[PartUse, ...], tuple[PartLine, ...]]:
-    """Split a ticket's lines into those the van supplies and those still missing."""
+    """Split a ticket's lines into those the van supplies and those still missing.
+
+    In line order, each from what the earlier lines left in the van (see `take_whole`).
+    """
+    left = dict(van)
     uses: list[PartUse] = []
     missing: list[PartLine] = []
     for line in ticket.parts:
-        part = pick_part(ticket, line, van)
+        part = pick_part(ticket, line, left)
         if part is None:
             missing.append(line)
         else:
+            left[part] -= line.qty
             uses.append(PartUse(line.part_id, part, line.qty))
     return tuple(uses), tuple(missing)
 
@@ -79,6 +104,10 @@ def van_covers(world: DispatchWorld, ticket: Ticket) -> BoolArray:
                 rows, qty = entry
                 line_ok[rows[qty >= line.qty]] = True
         covers &= line_ok
+    if ticket.lines_share_parts:  # each line alone is not enough: check the rows together
+        for row in np.flatnonzero(covers).tolist():
+            van = world.engineers[row].van_stock
+            covers[row] = take_whole(ticket, ticket.parts, van) is not None
     return covers
 
 
@@ -93,20 +122,20 @@ def depots_covering(world: DispatchWorld, ticket: Ticket, lines: tuple[PartLine,
             if column is not None:
                 line_ok |= column >= line.qty
         covers &= line_ok
+    if ticket.lines_share_parts:  # each line alone is not enough: check the rows together
+        for row in np.flatnonzero(covers).tolist():
+            covers[row] = take_whole(ticket, lines, world.depots[row].stock) is not None
     return covers
 
 
 def uses_from(
     ticket: Ticket, lines: tuple[PartLine, ...], stock: Mapping[int, int]
 ) -> tuple[PartUse, ...]:
-    """Return the parts a covering source supplies for ``lines`` (exact first)."""
-    out = []
-    for line in lines:
-        part = pick_part(ticket, line, stock)
-        if part is None:  # callers pass covering sources only
-            raise ValueError(f"lines: part {line.part_id} is not covered")
-        out.append(PartUse(line.part_id, part, line.qty))
-    return tuple(out)
+    """Return the parts a covering source supplies for ``lines`` (see `take_whole`)."""
+    found = take_whole(ticket, lines, stock)
+    if found is None:  # callers pass covering sources only
+        raise ValueError(f"lines: parts {[line.part_id for line in lines]} are not covered")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +179,7 @@ def best_shipment(
         if best is None or key < best[0]:
             best = (key, plan)
     for supplier in world.suppliers:
-        if not all(pick_part(ticket, line, supplier.parts) is not None for line in lines):
+        if take_whole(ticket, lines, supplier.parts) is None:
             continue
         leaves = now + supplier.lead_s
         arrives = leaves + supplier.transit_s

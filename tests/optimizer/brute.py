@@ -51,11 +51,25 @@ def _t(travel: TravelTimes, a: Location, b: Location) -> int:
     return int(seconds[0, 0])
 
 
-def _has(stock, ticket: Ticket, line) -> bool:
-    return any(
-        stock.get(p, 0) >= line.qty
-        for p in (line.part_id, *ticket.substitutes.get(line.part_id, ()))
-    )
+def _take(left, ticket: Ticket, line) -> bool:
+    """Take ``line`` from ``left`` (exact part first); False if no accepted part has it."""
+    for p in (line.part_id, *ticket.substitutes.get(line.part_id, ())):
+        if left.get(p, 0) >= line.qty:
+            left[p] -= line.qty
+            return True
+    return False
+
+
+def _covers(stock, ticket: Ticket, lines) -> bool:
+    """All ``lines`` from one source together, in order (two lines may want the same part)."""
+    left = dict(stock)
+    return all(_take(left, ticket, line) for line in lines)
+
+
+def _van_missing(van, ticket: Ticket) -> list:
+    """The lines the van cannot supply, taking lines in order from what is left."""
+    left = dict(van)
+    return [line for line in ticket.parts if not _take(left, ticket, line)]
 
 
 def _opens(opening, t: int) -> int | None:
@@ -96,7 +110,7 @@ def brute_plans(
         if not direct:
             continue
         dedicated = e.id == ticket.dedicated_engineer or ticket.site_id in e.dedicated_sites
-        missing = [line for line in ticket.parts if not _has(e.van_stock, ticket, line)]
+        missing = _van_missing(e.van_stock, ticket)
         depart, arrival = min(direct, key=lambda visit: visit[1])
         if not missing:
             plans.append(
@@ -105,7 +119,7 @@ def brute_plans(
             continue
         candidates = []
         for depot in world.depots:
-            if not all(_has(depot.stock, ticket, line) for line in missing):
+            if not _covers(depot.stock, ticket, missing):
                 continue
             pick = params.pick_s if depot.pick_s is None else depot.pick_s
             to_d, from_d = (
@@ -138,13 +152,13 @@ def _shipment(world, ticket, missing, now, ship_by, travel) -> tuple[int, int] |
     found = []
     for depot in world.depots:
         opens = _opens(depot.opening, now)
-        if opens is not None and all(_has(depot.stock, ticket, line) for line in missing):
+        if opens is not None and _covers(depot.stock, ticket, missing):
             leaves = opens + depot.ship_lead_s
             found.append(
                 (leaves > ship_by, leaves + _t(travel, depot.location, ticket.site), leaves)
             )
     for supplier in world.suppliers:
-        if all(_has(supplier.parts, ticket, line) for line in missing):
+        if _covers(supplier.parts, ticket, missing):
             leaves = now + supplier.lead_s
             found.append((leaves > ship_by, leaves + supplier.transit_s, leaves))
     if not found:

@@ -154,6 +154,52 @@ class TestParts:
         assert p.kpis.served == 1
         assert {d.reason for d in p.dropped} == {DropReason.NO_STOCK}
 
+    def test_two_lines_on_the_same_part_are_counted_together(self) -> None:
+        # Found by hypothesis. Ticket 4 wants 2 x part 10 (or 12, or 11) and 2 x part 11 (or
+        # 12). Depot 2 has 3 x 11: each line alone fits there, both together (4 x 11) do
+        # not, so it may not be offered as a pickup holding both.
+        engineer = make_engineer(1, (0, 0), skills={"server": 1}, shifts=((0, 60),))
+        depots = [
+            make_depot(1, (0, 0), stock={10: 2, 11: 2}, opening=((7_200, 21_600),)),
+            make_depot(2, (0, 0), stock={10: 1, 11: 3, 12: 2}),
+        ]
+
+        def ticket(tid: int, rank: int, parts: list[tuple[int, int]], **subs: object) -> Ticket:
+            return make_ticket(
+                (0, 0), ticket_id=tid, skills={"server": 1}, service_s=0, arrive_by=None,
+                fix_by=None, severity_rank=rank, parts=parts, **subs,
+            )  # fmt: skip
+
+        tickets = [
+            ticket(1, 1, []),
+            ticket(2, 2, [(10, 2)], substitutes={10: (12,)}),
+            ticket(3, 0, [(10, 1), (11, 1)]),
+            ticket(4, 1, [(10, 2), (11, 2)], substitutes={10: (12, 11), 11: (12,)}),
+        ]
+        world = make_world([engineer], depots)
+        supply = allocate(world, tickets, now=0, travel=TRAVEL, params=SEARCH)
+        stock = {d.id: d.stock for d in depots}
+        for option in (o for s in supply.values() for o in s.pickups):
+            held: dict[int, int] = {}
+            for use in option.uses:
+                held[use.part_id] = held.get(use.part_id, 0) + use.qty
+            assert option.depot_id is not None
+            assert all(q <= stock[option.depot_id].get(part, 0) for part, q in held.items())
+        p = plan(world, tickets, now=0, travel=TRAVEL, params=SEARCH)
+        assert p.violations == ()
+
+    def test_a_recommendation_counts_two_lines_on_one_part_together(self) -> None:
+        # The near depot has 3 x part 11 and no 10; the ticket wants 2 x 10 (or 11) and
+        # 2 x 11: only the far depot holds both lines at once.
+        world = make_world(
+            [make_engineer(1, (0, 0))],
+            [make_depot(1, (1, 0), stock={11: 3}), make_depot(2, (0, 6), stock={10: 2, 11: 2})],
+        )
+        t = make_ticket((2, 0), parts=[(10, 2), (11, 2)], substitutes={10: (11,)})
+        (option, *_) = recommend(world, t, now=0, travel=TRAVEL).options
+        assert option.parts.depot_id == 2
+        assert sorted((u.part_id, u.qty) for u in option.parts.uses) == [(10, 2), (11, 2)]
+
     def test_scarce_stock_goes_to_the_most_severe_ticket(self) -> None:
         world = make_world([make_engineer(1)], [make_depot(1, (1, 1), stock={10: 1})])
         tickets = [
