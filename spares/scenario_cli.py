@@ -53,7 +53,8 @@ HEADLINE = (
 )
 
 
-def _export(scenario: Scenario, stack: ExitStack) -> Path | None:
+def export_database_base(scenario: Scenario, stack: ExitStack) -> Path | None:
+    """A database base exported to a bundle folder (removed with ``stack``); else ``None``."""
     if scenario.base.kind != "database":
         return None
     import db
@@ -89,7 +90,7 @@ def _run_one(
     if not scheduler and len(units_of(scenario)) == 1:
         executor = SerialExecutor()  # one unit: a pool would only add its start-up
     with ExitStack() as stack:
-        exported = _export(scenario, stack)
+        exported = export_database_base(scenario, stack)
         _warn_short_history(scenario, exported)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(),

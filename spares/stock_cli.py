@@ -33,8 +33,8 @@ from inventory.stock_levels import StockRecommendation
 from inventory.verify import verify
 from scenarios.spec import ScenarioError, load_scenario
 from scenarios.stock import RATE_STREAMS, rate_seed, recommend_for_scenario
-from spares.scenario_cli import _export
-from spares.stock_recommend_cli import _print, recommend_cmd
+from spares.scenario_cli import export_database_base
+from spares.stock_recommend_cli import print_recommendation, recommend_cmd
 
 T = TypeVar("T")
 console = Console()
@@ -242,12 +242,12 @@ def recommend_any_cmd(
         with ExitStack() as stack:
             found = recommend_for_scenario(
                 spec, target=target, metric=metric, region=region, streams=n, seed=used_seed,
-                exported=_export(spec, stack),
+                exported=export_database_base(spec, stack),
             )  # fmt: skip
     except ValueError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
-    _print(found, rows)
+    print_recommendation(found, rows)
     if out is not None:
         _write(found, out)
 

@@ -50,7 +50,7 @@ def recommend_cmd(
         raise typer.Exit(1) from exc
     finally:
         engine.dispose()
-    _print(found, rows)
+    print_recommendation(found, rows)
     if out is not None:
         data = found.to_dict()
         text = json.dumps(data, indent=2) if out.suffix == ".json" else yaml.safe_dump(data)
@@ -58,7 +58,8 @@ def recommend_cmd(
         console.print(f"written to {out}")
 
 
-def _print(found: StockRecommendation, rows: int) -> None:
+def print_recommendation(found: StockRecommendation, rows: int) -> None:
+    """The summary and the ``rows`` largest value changes, as both recommend commands show."""
     table = Table(title="Recommended levels (largest value changes first)")
     for name in ("depot", "part", "current", "recommended", "delta", "value"):
         table.add_column(name, justify="left" if name in ("depot", "part") else "right")
