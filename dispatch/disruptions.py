@@ -268,19 +268,24 @@ def _absence(
     return absence.id
 
 
-def _hand_back(session: Session, engineer_id: int, *, user: User, now: datetime) -> tuple[int, ...]:
-    """Withdraw his visits under way: nobody is on them now, the re-plan sends someone."""
+def _his_active(session: Session, engineer_id: int, *where: Any) -> list[tuple[int, int]]:
+    """(assignment id, ticket id) of his active assignments that also match ``where``."""
     stmt = (
         select(Assignment.id, Assignment.ticket_id)
         .join(Ticket, Ticket.id == Assignment.ticket_id)
         .where(
             Assignment.engineer_id == engineer_id,
             Assignment.status == AssignmentStatus.ACTIVE,
-            Ticket.status.in_(UNDER_WAY),
+            *where,
         )
         .order_by(Assignment.ticket_id)
     )
-    rows = session.execute(stmt).all()
+    return [(a, t) for a, t in session.execute(stmt)]
+
+
+def _hand_back(session: Session, engineer_id: int, *, user: User, now: datetime) -> tuple[int, ...]:
+    """Withdraw his visits under way: nobody is on them now, the re-plan sends someone."""
+    rows = _his_active(session, engineer_id, Ticket.status.in_(UNDER_WAY))
     for assignment_id, _ in rows:
         withdraw_assignment(
             session, assignment_id=assignment_id, user=user, now=now,
@@ -291,18 +296,9 @@ def _hand_back(session: Session, engineer_id: int, *, user: User, now: datetime)
 
 def _unpin(session: Session, engineer_id: int, *, user: User, now: datetime) -> tuple[int, ...]:
     """Unpin his pinned visits not yet started (logged decisions): they must be re-planned."""
-    stmt = (
-        select(Assignment.id, Assignment.ticket_id)
-        .join(Ticket, Ticket.id == Assignment.ticket_id)
-        .where(
-            Assignment.engineer_id == engineer_id,
-            Assignment.status == AssignmentStatus.ACTIVE,
-            Assignment.pinned.is_(True),
-            Ticket.status == S.ASSIGNED,
-        )
-        .order_by(Assignment.ticket_id)
+    rows = _his_active(
+        session, engineer_id, Assignment.pinned.is_(True), Ticket.status == S.ASSIGNED
     )
-    rows = session.execute(stmt).all()
     for assignment_id, _ in rows:
         set_pinned(session, assignment_id=assignment_id, pinned=False, user=user, now=now)
     return tuple(ticket_id for _, ticket_id in rows)
