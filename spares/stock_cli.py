@@ -10,7 +10,6 @@ plain function call; the worker (`spares worker`, a later issue) will call the s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,12 +27,16 @@ from db.transactions import run_in_transaction
 from inventory import idempotency, reservations, shipments, stock
 from inventory.errors import InventoryError
 from inventory.metric import Metric
-from inventory.stock_levels import StockRecommendation
 from inventory.verify import verify
 from scenarios.spec import ScenarioError, load_scenario
 from scenarios.stock import RATE_STREAMS, rate_seed, recommend_for_scenario
 from spares.scenario_cli import export_database_base
-from spares.stock_recommend_cli import print_recommendation, recommend_cmd
+from spares.stock_recommend_cli import (
+    check_out,
+    print_recommendation,
+    recommend_cmd,
+    write_recommendation,
+)
 
 T = TypeVar("T")
 console = Console()
@@ -224,8 +226,7 @@ def recommend_any_cmd(
         console.print("demand: the database (use history, open tickets, installed base)")
         recommend_cmd(ctx, target=target, metric=metric, region=region, out=out, rows=rows)
         return
-    if out is not None and out.suffix.lower() not in (".json", ".yaml", ".yml"):
-        raise typer.BadParameter("must end in .json, .yaml or .yml", param_hint="--out")
+    check_out(out)
     try:
         spec = load_scenario(scenario)
         used_seed = rate_seed(spec, seed)
@@ -249,12 +250,4 @@ def recommend_any_cmd(
         raise typer.Exit(1) from exc
     print_recommendation(found, rows)
     if out is not None:
-        _write(found, out)
-
-
-def _write(found: StockRecommendation, out: Path) -> None:
-    """The file `recommend_cmd` writes: the same shape whichever the demand came from."""
-    data = found.to_dict()
-    text = json.dumps(data, indent=2) if out.suffix == ".json" else yaml.safe_dump(data)
-    out.write_text(text, encoding="utf-8")
-    console.print(f"written to {out}")
+        write_recommendation(found, out)

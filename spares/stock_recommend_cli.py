@@ -37,8 +37,7 @@ def recommend_cmd(
     rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
 ) -> None:
     """Recommend stock levels per depot x part that reach the target at least value."""
-    if out is not None and out.suffix.lower() not in (".json", ".yaml", ".yml"):
-        raise typer.BadParameter("must end in .json, .yaml or .yml", param_hint="--out")
+    check_out(out)
     engine = db.make_engine(ctx.obj.settings.database_url)
     try:
         with db.make_sessionmaker(engine)() as session:
@@ -52,10 +51,21 @@ def recommend_cmd(
         engine.dispose()
     print_recommendation(found, rows)
     if out is not None:
-        data = found.to_dict()
-        text = json.dumps(data, indent=2) if out.suffix == ".json" else yaml.safe_dump(data)
-        out.write_text(text, encoding="utf-8")
-        console.print(f"written to {out}")
+        write_recommendation(found, out)
+
+
+def check_out(out: Path | None) -> None:
+    """``--out`` must name a JSON or YAML file (refused before any work is done)."""
+    if out is not None and out.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise typer.BadParameter("must end in .json, .yaml or .yml", param_hint="--out")
+
+
+def write_recommendation(found: StockRecommendation, out: Path) -> None:
+    """Everything, as JSON or YAML: its `scenario_changes` run as a scenario variant."""
+    data = found.to_dict()
+    text = json.dumps(data, indent=2) if out.suffix.lower() == ".json" else yaml.safe_dump(data)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"written to {out}")
 
 
 def print_recommendation(found: StockRecommendation, rows: int) -> None:
