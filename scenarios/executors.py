@@ -299,7 +299,7 @@ def run_on(
     for i in sorted(ran):
         out.results.extend(ran[i].results)
         out.tickets[units[i].replication] = ran[i].tickets
-    out.estimates = summarise(out.results)
+    out.estimates = summarise(out.results, scenario.replications)
     return out
 
 

@@ -202,12 +202,22 @@ def kpi_interval(kpi: str, values: Sequence[float]) -> tuple[float, float, float
     return mean, low, high
 
 
-def summarise(results: Sequence[RunResult]) -> list[Estimate]:
-    """Estimates per (variant, policy, kpi, scope) over the replications run."""
+def summarise(results: Sequence[RunResult], replications: int | None = None) -> list[Estimate]:
+    """Estimates per (variant, policy, kpi, scope) over the replications run.
+
+    An estimate is ``partial`` when one of its runs was cut off, or when fewer than
+    ``replications`` of them ran (an interrupted run: `n` says how many did).
+    """
     values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
     partial: dict[tuple[str, str], bool] = defaultdict(bool)
+    ran: dict[tuple[str, str], set[int]] = defaultdict(set)
     for result in results:
-        partial[(result.variant, result.policy)] |= result.partial
+        ran[(result.variant, result.policy)].add(result.replication)
+    for result in results:
+        key = (result.variant, result.policy)
+        partial[key] |= result.partial or (
+            replications is not None and len(ran[key]) < replications
+        )
         for (kpi, scope), value in run_kpis(result).items():
             values[(result.variant, result.policy, kpi, scope)].append(value)
     out = []

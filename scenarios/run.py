@@ -102,9 +102,9 @@ def run_scenario(
                 result = simulate(world, stream, params, progress=tick)
                 out.results.append(result)
                 if result.partial:
-                    out.estimates = summarise(out.results)
+                    out.estimates = summarise(out.results, scenario.replications)
                     return out
-    out.estimates = summarise(out.results)
+    out.estimates = summarise(out.results, scenario.replications)
     return out
 
 

@@ -44,6 +44,7 @@ def _same(run: ScenarioRun, reference: ScenarioRun) -> None:
     estimates: list[Estimate] = run.estimates
     assert estimates == reference.estimates
     assert not run.partial
+    assert not any(e.partial for e in estimates)  # every replication ran
 
 
 def test_units_are_replication_then_variant() -> None:

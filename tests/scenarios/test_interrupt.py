@@ -107,6 +107,7 @@ def test_run_on_a_pool_answers_a_partial_run_of_the_finished_units() -> None:
         assert len(again.jobs) == len(result.jobs)
         assert again.inventory_value == result.inventory_value
     assert {e.n for e in run.estimates} <= {1, 2}
+    assert all(e.partial for e in run.estimates)  # 3 replications asked, at most 2 ran
 
 
 BUSY_SCENARIO = """
