@@ -14,19 +14,15 @@ Median and p95 from our own loop over fixed open tickets (printed with ``-s``).
 
 from __future__ import annotations
 
-import os
-import random
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from serving import served_api
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,7 +30,6 @@ import db
 from dispatch.models import Ticket, TicketStatus
 from dispatch.world import generate_world, load_world
 
-ROOT = Path(__file__).parents[1]
 AS_OF = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Guangdong, the demo's reference
 KEY = {"X-API-Key": "spk_demo_dispatcher"}  # the demo world's public key
 CACHED_ROUNDS = 300
@@ -61,23 +56,8 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[int]]:
 @pytest.fixture(scope="module")
 def served(large: tuple[str, list[int]]) -> Iterator[str]:
     """`uvicorn api.app:create_app` in its own process, on loopback."""
-    port = 19000 + random.Random().randrange(1000)
-    env = os.environ | {"SPARES_DATABASE_URL": large[0], "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
-         "--log-level", "warning"], cwd=ROOT, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base) as probe:
-        for _ in range(300):
-            try:
-                if probe.get("/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait()
+    with served_api(large[0], 19000) as base:
+        yield base
 
 
 def _loop(base: str, tickets: list[int], rounds: int, step: timedelta) -> list[float]:
