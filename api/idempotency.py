@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.deps import CurrentUser, NowDep, SessionDep
-from db.transactions import DEFAULT_RETRIES, begin_write, is_retryable
+from db.transactions import DEFAULT_RETRIES, is_retryable, restart_as_writer
 from inventory import idempotency
 
 WRITE_SLOTS = 16
@@ -66,8 +66,7 @@ async def claim_idempotency_key(
     user_id = user.id
 
     def _claim() -> idempotency.Claim | idempotency.StoredResponse:
-        session.commit()  # end the read transaction of authentication (nothing written)
-        begin_write(session)
+        restart_as_writer(session)  # authentication read; the claim writes
         return idempotency.claim(
             session=session, user_id=user_id, key=key, fingerprint=printed, now=now
         )

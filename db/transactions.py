@@ -43,6 +43,17 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options=WRITE_OPTIONS)
 
 
+def restart_as_writer(session: Session) -> None:
+    """End the session's read transaction (nothing written yet) and begin a write one.
+
+    A SQLite reader cannot become a writer once another writer committed meanwhile (a
+    worker's heartbeat, say), so a request that read first (authentication, a solve) and
+    then writes takes a fresh write transaction for the write.
+    """
+    session.commit()
+    begin_write(session)
+
+
 def run_in_transaction(
     factory: sessionmaker[Session],
     fn: Callable[[Session], T],

@@ -28,7 +28,7 @@ from api.idempotency import IDEMPOTENT, stock_router
 from api.plan_schemas import InsertCreate, InsertRead
 from api.schemas import IdPath
 from db import Role
-from db.transactions import begin_write
+from db.transactions import restart_as_writer
 from dispatch.assign import confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
 from dispatch.pinning import set_pinned, withdraw_assignment
@@ -147,10 +147,7 @@ def insert(
     travel: TravelDep, now: NowDep, published: PublishedDep,
 ) -> InsertRead:  # fmt: skip
     """Insert an urgent ticket into the published plan at once: a draft, improved in a job."""
-    # Read and write as one writer (BEGIN IMMEDIATE on SQLite): the insertion is quick, and a
-    # SQLite reader could not become a writer once another writer committed meanwhile.
-    session.commit()
-    begin_write(session)
+    restart_as_writer(session)  # one writer throughout: the insertion is quick
     done = insert_ticket(
         session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
         now=now, travel=travel, user_id=user.id, cache=published,
@@ -168,10 +165,9 @@ def disrupt(
     travel: TravelDep, now: NowDep, response: Response,
 ) -> DisruptionRead:  # fmt: skip
     """Report an absence, an overrun or a part out: a draft re-plan and the promises at risk."""
-    # One writer throughout (BEGIN IMMEDIATE on SQLite): an absence is recorded, then solved
-    # around, in the one transaction that also stores the draft.
-    session.commit()
-    begin_write(session)
+    # One writer throughout: an absence is recorded, then solved around, in the one
+    # transaction that also stores the draft.
+    restart_as_writer(session)
     done = report_disruption(
         session, plan_id=plan_id, disruption=body.to_disruption(), now=now, travel=travel,
         user=user, allow_eta_moves=body.allow_eta_moves,

@@ -6,28 +6,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires
 from api.plan_schemas import JobRead, PlanCreate, PlanRead
 from api.schemas import IdPath
 from db import Role
-from db.transactions import begin_write
+from db.transactions import restart_as_writer
 from dispatch import planning
 from dispatch.geojson import MEDIA_TYPE, plan_geojson
 
 router = APIRouter(prefix="/dispatch/plans", tags=["dispatch"])
 PLANNERS = (Role.DISPATCHER, Role.ADMIN)
-
-
-def _as_writer(session: Session) -> None:
-    """End the read transaction the solve ran in; begin the write (BEGIN IMMEDIATE on SQLite).
-
-    A SQLite reader cannot become a writer once another writer committed meanwhile (a
-    worker's heartbeat, say), so the one insert gets a fresh write transaction.
-    """
-    session.commit()
-    begin_write(session)
 
 
 @router.post(
@@ -47,7 +36,7 @@ def create_plan(
         response.status_code, response.headers["Location"] = 202, f"/v1/jobs/{job.id}"
         return JobRead.of(job)
     computed = planning.compute_plan(session, prepared, now=now, travel=travel)
-    _as_writer(session)
+    restart_as_writer(session)  # the solve read; the insert writes
     row = planning.store_plan(session, computed, user_id=user.id, job_id=None, now=now)
     response.headers["Location"] = f"/v1/dispatch/plans/{row.id}"
     return PlanRead.of(row)
