@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import db
 from api.errors import AuthenticationRequired, PermissionDenied
-from api.schemas import MAX_ID
+from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
 from db.identity import Role, User

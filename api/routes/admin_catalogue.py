@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.admin_schemas import DepotCreate, DepotUpdate, PartCreate, PartUpdate
 from api.deps import SessionDep, requires
-from api.schemas import DepotRead, IdPath, PartRead
+from api.schemas.admin import DepotCreate, DepotUpdate, PartCreate, PartUpdate
+from api.schemas.common import DepotRead, IdPath, PartRead
 from db.identity import Role
 from inventory import catalogue
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.admin_schemas import ContractCreate, ContractUpdate, SiteCreate, SiteUpdate
 from api.deps import SessionDep, requires
-from api.schemas import ContractRead, IdPath, SiteRead
+from api.schemas.admin import ContractCreate, ContractUpdate, SiteCreate, SiteUpdate
+from api.schemas.common import ContractRead, IdPath, SiteRead
 from db.identity import Role
 from dispatch import masterdata
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.admin_schemas import (
+from api.deps import CurrentUser, NowDep, SessionDep, requires
+from api.schemas.admin import (
     AbsenceCreate,
     AbsenceRead,
     AbsenceUpdate,
@@ -16,8 +17,7 @@ from api.admin_schemas import (
     StockLevelRead,
     StockPut,
 )
-from api.deps import CurrentUser, NowDep, SessionDep, requires
-from api.schemas import EngineerRead, IdPath
+from api.schemas.common import EngineerRead, IdPath
 from db.identity import Role
 from dispatch import masterdata
 

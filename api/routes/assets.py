@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import FIELD_READERS, PageDep, SessionDep, requires
-from api.schemas import AssetFilter, AssetRead, IdPath, PageRead
+from api.schemas.common import AssetFilter, AssetRead, IdPath, PageRead
 from inventory import queries
 
 router = APIRouter(prefix="/assets", tags=["assets"])

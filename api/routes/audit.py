@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import PageDep, SessionDep, requires
-from api.schemas import Id, PageRead, ReadModel, Timestamp
+from api.schemas.common import Id, PageRead, ReadModel, Timestamp
 from db import Role
 from dispatch import queries
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import FIELD_READERS, PageDep, SessionDep, requires
-from api.schemas import (
+from api.schemas.common import (
     IdPath,
     PageRead,
     PartFilter,

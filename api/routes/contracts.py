@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import MASTER_DATA_READERS, PageDep, SessionDep, requires
-from api.schemas import ContractDetailRead, ContractFilter, ContractRead, IdPath, PageRead
+from api.schemas.common import ContractDetailRead, ContractFilter, ContractRead, IdPath, PageRead
 from dispatch import queries
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import MASTER_DATA_READERS, PageDep, SessionDep, requires
-from api.schemas import DepotFilter, DepotRead, IdPath, PageRead
+from api.schemas.common import DepotFilter, DepotRead, IdPath, PageRead
 from inventory import queries
 
 router = APIRouter(prefix="/depots", tags=["depots"])

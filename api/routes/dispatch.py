@@ -15,7 +15,9 @@ from api.deps import (
     TravelDep,
     requires,
 )
-from api.dispatch_schemas import (
+from api.idempotency import IDEMPOTENT, stock_router
+from api.schemas.common import IdPath
+from api.schemas.dispatch import (
     AssignmentRead,
     AssignmentRequest,
     PublishRead,
@@ -23,10 +25,8 @@ from api.dispatch_schemas import (
     RecommendationRequest,
     WithdrawRequest,
 )
-from api.disruption_schemas import DisruptionCreate, DisruptionRead
-from api.idempotency import IDEMPOTENT, stock_router
-from api.plan_schemas import InsertCreate, InsertRead
-from api.schemas import IdPath
+from api.schemas.disruption import DisruptionCreate, DisruptionRead
+from api.schemas.plan import InsertCreate, InsertRead
 from db import Role
 from db.transactions import restart_as_writer
 from dispatch.assign import confirm_assignment

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import EngineDep, public
 from api.errors import NotReady
-from api.schemas import HealthRead
+from api.schemas.common import HealthRead
 from db.migrate import is_up_to_date
 
 router = APIRouter(tags=["health"])

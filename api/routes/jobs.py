@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import NowDep, SessionDep, requires
-from api.plan_schemas import JobRead
-from api.schemas import IdPath
+from api.schemas.common import IdPath
+from api.schemas.plan import JobRead
 from db import Role, jobs
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

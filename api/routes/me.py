@@ -9,8 +9,8 @@ from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
 from api.idempotency import IDEMPOTENT, StockWriteRoute
-from api.schemas import IdPath
-from api.ticket_schemas import (
+from api.schemas.common import IdPath
+from api.schemas.ticket import (
     FieldStatusIn,
     PartsUsedIn,
     PositionIn,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires
-from api.plan_schemas import JobRead, PlanCreate, PlanRead
-from api.schemas import IdPath
+from api.schemas.common import IdPath
+from api.schemas.plan import JobRead, PlanCreate, PlanRead
 from db import Role
 from db.transactions import restart_as_writer
 from dispatch import planning

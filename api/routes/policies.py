@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.admin_schemas import PolicyCreate, PolicyUpdate
 from api.deps import MASTER_DATA_READERS, PageDep, SessionDep, requires
-from api.schemas import IdPath, PageRead, PolicyRead
+from api.schemas.admin import PolicyCreate, PolicyUpdate
+from api.schemas.common import IdPath, PageRead, PolicyRead
 from db.identity import Role
 from dispatch import masterdata, queries
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import FIELD_READERS, PageDep, SessionDep, requires
-from api.schemas import IdPath, PageRead, RegionRead
+from api.schemas.common import IdPath, PageRead, RegionRead
 from inventory import queries
 
 router = APIRouter(prefix="/regions", tags=["regions"])

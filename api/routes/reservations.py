@@ -6,8 +6,8 @@ from fastapi import status
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
 from api.idempotency import IDEMPOTENT, stock_router
-from api.schemas import IdPath
-from api.stock_schemas import (
+from api.schemas.common import IdPath
+from api.schemas.stock import (
     PickIn,
     PickRead,
     ReleaseIn,

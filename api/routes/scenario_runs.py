@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
-from api.scenario_schemas import ScenarioRunCreate, ScenarioRunRead
-from api.schemas import IdPath
+from api.schemas.common import IdPath
+from api.schemas.scenario import ScenarioRunCreate, ScenarioRunRead
 from db import Role, jobs
 from scenarios.job import SCENARIO_JOB
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import FIELD_READERS, PageDep, SessionDep, requires
-from api.schemas import IdPath, PageRead, SiteFilter, SiteRead
+from api.schemas.common import IdPath, PageRead, SiteFilter, SiteRead
 from dispatch import queries
 
 router = APIRouter(prefix="/sites", tags=["sites"])

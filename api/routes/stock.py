@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import MASTER_DATA_READERS, NowDep, PageDep, SessionDep, requires
-from api.schemas import PageRead
-from api.stock_schemas import (
+from api.schemas.common import PageRead
+from api.schemas.stock import (
     LedgerFilterIn,
     LedgerRead,
     ShipmentFilterIn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import NowDep, SessionDep, requires
-from api.metric_schemas import RecommendationCreate, RecommendationRead
+from api.schemas.metric import RecommendationCreate, RecommendationRead
 from db import Role
 from inventory.stock_recommend import recommend_stock
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import FIELD_READERS, PageDep, SessionDep, requires
-from api.schemas import IdPath, PageRead, ProductModelFilter
-from api.ticket_schemas import TicketTypeRead
+from api.schemas.common import IdPath, PageRead, ProductModelFilter
+from api.schemas.ticket import TicketTypeRead
 from dispatch import queries
 
 router = APIRouter(prefix="/ticket-types", tags=["tickets"])

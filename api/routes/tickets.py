@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, NowDep, PageDep, SessionDep, requires
-from api.schemas import IdPath
-from api.ticket_schemas import (
+from api.schemas.common import IdPath
+from api.schemas.ticket import (
     LogEntryRead,
     TicketCreate,
     TicketFilterIn,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.admin_schemas import UserCreate, UserKeyRead, UserRead, UserUpdate
 from api.deps import PageDep, SessionDep, requires
-from api.schemas import IdPath, PageRead
+from api.schemas.admin import UserCreate, UserKeyRead, UserRead, UserUpdate
+from api.schemas.common import IdPath, PageRead
 from db import identity
 from db.identity import Role
 

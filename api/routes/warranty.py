@@ -7,8 +7,8 @@ from datetime import date
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
-from api.schemas import IdPath
-from api.warranty_schemas import (
+from api.schemas.common import IdPath
+from api.schemas.warranty import (
     DoaSwapIn,
     InstalledPartBrief,
     QuoteCreate,

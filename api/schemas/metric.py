@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import ReadModel
+from api.schemas.common import ReadModel
 from inventory.stock_recommend import StockRecommendation
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Id, ReadModel, Timestamp
+from api.schemas.common import Id, ReadModel, Timestamp
 from dispatch.models import Channel, LogKind, TicketStatus
 from dispatch.promises import Clock, ClockState
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas import Id, Timestamp
-from api.ticket_schemas import StrictModel
+from api.schemas.common import Id, Timestamp
+from api.schemas.ticket import StrictModel
 from dispatch.planning import (
     DEFAULT_OVERTIME_MIN,
     DEFAULT_TIME_LIMIT_S,

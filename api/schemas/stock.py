@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Id, ReadModel, Timestamp
+from api.schemas.common import Id, ReadModel, Timestamp
 from inventory.models import LedgerKind, ReservationStatus, ShipmentStatus
 
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]

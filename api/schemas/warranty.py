@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas import Id, ReadModel, Timestamp
-from api.ticket_schemas import StrictModel
+from api.schemas.common import Id, ReadModel, Timestamp
+from api.schemas.ticket import StrictModel
 from inventory.warranty import Cause
 
 

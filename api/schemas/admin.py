@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.schemas import Id, ReadModel, Timestamp
+from api.schemas.common import Id, ReadModel, Timestamp
 from db.identity import Role
 from dispatch.masterdata import SeverityLevel, SkillLevel
 from dispatch.models import InspectionFrequency

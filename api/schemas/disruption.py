@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import Id, Timestamp
-from api.ticket_schemas import StrictModel
+from api.schemas.common import Id, Timestamp
+from api.schemas.ticket import StrictModel
 from dispatch.disruptions import (
     DEFAULT_ABSENCE_REASON,
     Disruption,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas import Timestamp
+from api.schemas.common import Timestamp
 from scenarios.spec import Scenario
 
 

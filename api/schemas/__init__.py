@@ -1,0 +1,1 @@
+"""Wire schemas of the API (pydantic), one module per area; never ORM or solver classes."""
