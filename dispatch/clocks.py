@@ -21,6 +21,8 @@ _EVENT_OF: dict[Clock, str] = {
     Clock.FIX: "fixed_at",
 }
 _NO_VISIT = frozenset({Clock.DEPART, Clock.ARRIVE})
+# Statuses after the work is done: a visit that has not happened by then never will.
+_DONE = frozenset({S.FIXED, S.RESOLVED_REMOTELY, S.CLOSED, S.CALLBACK_DONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ def read_clocks(
             continue
         event_at: datetime | None = getattr(ticket, _EVENT_OF[clock])
         projected = (projections or {}).get(clock)
-        if event_at is None and _void(ticket.status, clock):
+        if event_at is None and _void(ticket, clock):
             readings.append(ClockReading(clock, deadline, None, ClockState.VOID, None))
             continue
         state = clock_state(
@@ -65,10 +67,16 @@ def read_clocks(
     return readings
 
 
-def _void(status: S, clock: Clock) -> bool:
-    if status is S.CANCELLED:
+def _void(ticket: Ticket, clock: Clock) -> bool:
+    """True when the clock's event will never happen.
+
+    A ticket solved without a visit (remotely) keeps its visit clocks void after it is
+    closed and called back too: the fix is recorded and nobody arrived, so the status that
+    follows `resolved_remotely` must not wake them up as breached.
+    """
+    if ticket.status is S.CANCELLED:
         return True
-    return status is S.RESOLVED_REMOTELY and clock in _NO_VISIT
+    return clock in _NO_VISIT and ticket.status in _DONE and ticket.arrived_at is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,21 @@ class TestLifecycle:
             "callback_done",
         ]
 
+    def test_remote_resolution_stays_visit_free_after_close_and_callback(
+        self, client: TestClient, ids: Ids, clock: Clock
+    ) -> None:
+        # Solved on the phone: nobody departs or arrives, before or after the ticket closes.
+        tid = create(client, ids)["id"]
+        clock.now = T0 + timedelta(minutes=5)
+        assert step(client, tid, "resolved_remotely").status_code == 200
+        clock.now = T0 + timedelta(days=1)
+        for to, extra in (("closed", {}), ("callback_done", {"satisfaction": 4})):
+            body = step(client, tid, to, **extra).json()
+            assert body["status"] == to
+            assert body["at_risk"] is False
+            states = {c["clock"]: c["state"] for c in body["clocks"]}
+            assert states == {"respond": "met", "depart": "void", "arrive": "void", "fix": "met"}
+
     def test_illegal_step_names_the_allowed_ones(self, client: TestClient, ids: Ids) -> None:
         tid = create(client, ids)["id"]
         response = step(client, tid, "fixed")
