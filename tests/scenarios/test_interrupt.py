@@ -85,7 +85,9 @@ class TestExecutorsKeepTheFinished:
 
 
 def test_run_on_a_pool_answers_a_partial_run_of_the_finished_units() -> None:
-    scenario = tiny_scenario(horizon_days=0.25, replications=3, policies=["naive"])
+    # Six units on two processes: when the second one reports, the other process may have
+    # finished a third (a loaded machine did), never all six.
+    scenario = tiny_scenario(horizon_days=0.25, replications=6, policies=["naive"])
     units = units_of(scenario)
     ran: list[int] = []
 
@@ -97,7 +99,7 @@ def test_run_on_a_pool_answers_a_partial_run_of_the_finished_units() -> None:
     run = run_on(PoolExecutor(2), scenario, progress=progress)
     assert isinstance(run, ScenarioRun)
     assert run.partial
-    assert len(run.results) == 2
+    assert 2 <= len(run.results) < 6
     keys = [(r.variant, r.replication) for r in run.results]
     order = [(u.variant, u.replication) for u in units]
     assert keys == sorted(keys, key=order.index)  # in the units' order, not finishing order
@@ -106,23 +108,24 @@ def test_run_on_a_pool_answers_a_partial_run_of_the_finished_units() -> None:
         again = run_unit(unit).results[0]
         assert len(again.jobs) == len(result.jobs)
         assert again.inventory_value == result.inventory_value
-    assert {e.n for e in run.estimates} <= {1, 2}
-    assert all(e.partial for e in run.estimates)  # 3 replications asked, at most 2 ran
+    assert max(e.n for e in run.estimates) < 6
+    assert all(e.partial for e in run.estimates)  # 6 replications asked, fewer ran
 
 
 BUSY_SCENARIO = """
 name: sigint-test
 horizon_days: 1
 demand: {tickets_per_day: 200}
-replications: 6
+replications: 20
 policies: [optimised]
 """
-RUN_N = re.compile(rb"run (\d+)/6")  # the progress bar's "run <done + 1>/<runs>"
+RUN_N = re.compile(rb"run (\d+)/20")  # the progress bar's "run <done + 1>/<runs>"
 
 
 def test_sigint_to_a_parallel_cli_run_leaves_a_partial_report(tmp_path: Path) -> None:
-    # Six units of a few seconds each on two processes: SIGINT lands as soon as the progress
-    # bar shows a finished unit, while at least four are still to run.
+    # Twenty units of a second or two each on two processes: SIGINT lands as soon as the
+    # progress bar shows a finished unit, while many are still to run (with six units, a
+    # loaded machine once finished them all before the signal arrived).
     path = tmp_path / "s.yaml"
     path.write_text(BUSY_SCENARIO, encoding="utf-8")
     out = tmp_path / "o"
@@ -160,4 +163,4 @@ def test_sigint_to_a_parallel_cli_run_leaves_a_partial_report(tmp_path: Path) ->
     assert report["partial"] is True
     ran = {(r["variant"], r["replication"]) for r in report["runs"]}
     assert ran
-    assert len(ran) < 6
+    assert len(ran) < 20
