@@ -45,9 +45,11 @@ from api.routes import (
     tickets,
     users,
     warranty,
+    whoami,
     world,
 )
 from api.settings import Settings
+from api.web import pages
 from db import make_engine, make_sessionmaker
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
@@ -88,6 +90,7 @@ _V1_ROUTERS = (
     warranty.router,
     dispatch.writes,
     scenario_runs.router,
+    whoami.router,
 )
 
 
@@ -153,6 +156,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(pages.router)
     v1 = APIRouter(prefix=API_PREFIX)
     for router in _V1_ROUTERS:
         v1.include_router(router)

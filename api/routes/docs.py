@@ -1,4 +1,8 @@
-"""The OpenAPI document and its interactive page, declared public like every other route."""
+"""The OpenAPI document and its interactive page, declared public like every other route.
+
+Swagger UI comes from the package's vendored swagger-ui-dist (api/web/static/vendor), so
+/docs works offline; FastAPI's default would load it from a CDN.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import public
+from api.web.pages import STATIC_PREFIX
 
 router = APIRouter(include_in_schema=False)
 
 OPENAPI_PATH = "/openapi.json"
+SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui-dist-5.35.0"
 
 
 @router.get(OPENAPI_PATH, dependencies=[public()])
@@ -21,5 +27,12 @@ def openapi(request: Request) -> JSONResponse:
 
 @router.get("/docs", dependencies=[public()])
 def docs() -> HTMLResponse:
-    """Swagger UI over the OpenAPI document."""
-    return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="Spares API")
+    """Swagger UI over the OpenAPI document, from local assets (no validator badge call)."""
+    return get_swagger_ui_html(
+        openapi_url=OPENAPI_PATH,
+        title="Spares API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{STATIC_PREFIX}/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
