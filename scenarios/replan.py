@@ -11,28 +11,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optimizer import PartsSource, PlanParams, Route, StopKind, plan
+from scenarios.context import RunContext
 from scenarios.policies import JobPlan, deadlines_of, optimizer_ticket
-
-if TYPE_CHECKING:
-    from scenarios.simulate import _Run
+from scenarios.running import JobRunner
 
 PARAMS = PlanParams(time_limit_ms=0)
 
 
-def replan_loop(run: _Run, every_s: int) -> Generator[Any, Any, None]:
-    """Re-plan the backlog every `every_s` seconds of simulated time."""
+def replan_loop(run: RunContext, jobs: JobRunner, every_s: int) -> Generator[Any, Any, None]:
+    """Re-plan the backlog every `every_s` seconds of simulated time; `jobs` runs the visits."""
     while True:
         yield run.env.timeout(every_s)
         if run.waiting:
             started = time.perf_counter()
-            _replan(run)
+            _replan(run, jobs)
             run.result.replan_wall_s += time.perf_counter() - started
 
 
-def _replan(run: _Run) -> None:
+def _replan(run: RunContext, jobs: JobRunner) -> None:
     now = int(run.env.now)
     by_id = {t.id: (t, record) for t, record in run.waiting}
     tickets = []
@@ -44,9 +43,9 @@ def _replan(run: _Run) -> None:
     for route in result.routes:
         for ticket_id, job in _jobs(route, run.state.van_of.get(route.engineer_id) or 0):
             t, record = by_id[ticket_id]
-            run.jobs.start(t, record, job)
+            jobs.start(t, record, job)
             placed.add(ticket_id)
-    run.waiting = [(t, r) for t, r in run.waiting if t.id not in placed]
+    run.waiting[:] = [(t, r) for t, r in run.waiting if t.id not in placed]
 
 
 def _jobs(route: Route, van_id: int) -> list[tuple[int, JobPlan]]:

@@ -12,18 +12,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Generator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inventory.stock_rules import Oversold
 from optimizer import Location, PartsSource, coordinates
-from scenarios.costing import Costing
+from scenarios.context import RunContext, local_date_of
+from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
 from scenarios.model import SimAsset
 from scenarios.policies import PICK_S, JobPlan
 from scenarios.records import JobRecord
-
-if TYPE_CHECKING:
-    from scenarios.simulate import _Run
+from scenarios.returns import Returns
 
 TRANSFER_S = 12 * 3_600  # a van is refilled from its region's depot by the next shift
 NO_SUPPLIER_LEAD_S = 7 * 86_400
@@ -32,8 +31,8 @@ NO_SUPPLIER_LEAD_S = 7 * 86_400
 class JobRunner:
     """Starts and runs the jobs of one simulation run."""
 
-    def __init__(self, run: _Run) -> None:
-        self.run = run
+    def __init__(self, run: RunContext, returns: Returns) -> None:
+        self.run, self.returns = run, returns
         self.last_done: dict[int, Any] = {}
         self.on_order: dict[tuple[int, int], int] = {}
         self.costing = Costing(dict(run.world.parts))
@@ -95,7 +94,7 @@ class JobRunner:
             metres += m
             here = depot.location
             self._pick(uses, lambda s: s == plan.pickup_depot)
-            run.returns.visit(eid, depot.id)  # drops the faulty units he carries
+            self.returns.visit(eid, depot.id)  # drops the faulty units he carries
         if plan.source == PartsSource.SHIPMENT and plan.ships_at is not None:
             env.process(self._ship(uses, plan.ships_at, van))
         seconds, m = self._leg(here, site)
@@ -132,7 +131,7 @@ class JobRunner:
         run, key = self.run, (depot_id, part)
         point = run.world.reorder_points.get(key, 1)
         ordered = self.on_order.get(key, 0)
-        pipeline = ordered + run.returns.repairing.get(key, 0)  # repaired units come back too
+        pipeline = ordered + self.returns.repairing.get(key, 0)  # repaired units come back too
         if run.state.available(key) + pipeline >= point:
             return
         qty = 2 * point - run.state.available(key) - pipeline
@@ -207,12 +206,18 @@ class JobRunner:
         asset = self.assets[t.asset_id]
         policy = run.world.policies[run.sites[t.site_id].policy_id]
         fitted = [(line, part) for line, (_, part, _) in zip(t.parts, uses, strict=False)]
-        from scenarios.simulate import local_date_of
-
         cost = self.costing.job(
             asset, policy, fitted, t.cause, fixed_on=local_date_of(run.world, int(run.env.now)),
             travel_km=km,
         )  # fmt: skip
         record.parts_cost, record.warranty_cost = cost.parts_cost, cost.warranty_cost
         record.charged = cost.charged
-        run.fixed(t, record, cost)  # its faulty units start back (scenarios.returns)
+        self._send_back(t, record, cost)
+
+    def _send_back(self, t: DemandTicket, record: JobRecord, cost: JobCost) -> None:
+        """A fix is done: its faulty units start back (all swaps, or warranty ones only)."""
+        if record.engineer_id is None:
+            return
+        policy = self.run.world.returns
+        faulty = cost.under_warranty if policy.warranty_only else cost.swapped
+        self.returns.swapped(record.engineer_id, t.site_id, t.id, list(faulty))

@@ -1,0 +1,114 @@
+"""What every process of one simulation run shares: clock, world, live state, records.
+
+The bottom layer of a run: `scenarios.running` (jobs) and `scenarios.replan` (the batch
+re-plan) read a `RunContext`; `scenarios.simulate` builds one and wires the processes
+around it. Nothing here imports those modules, so the run's imports point one way:
+simulate -> replan -> running -> context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import simpy
+
+from optimizer import GeodesicTravelTimes, RoadModel, TravelTimes, coordinates
+from scenarios.demand import DemandTicket
+from scenarios.live import LiveState
+from scenarios.model import SimSite, SimWorld
+from scenarios.records import DepotTally, EngineerTally, JobRecord, RunResult
+
+DAY_S = 86_400
+DRAIN_S = 2 * DAY_S
+
+
+@dataclass(frozen=True, slots=True)
+class RunParams:
+    """One run: which variant, policy and replication, over which horizon."""
+
+    variant: str
+    policy: str
+    replication: int
+    horizon_s: int
+    retry_s: int = 900
+    replan_every_s: int | None = None
+    drain_s: int = DRAIN_S
+
+
+def travel_for(world: SimWorld) -> TravelTimes:
+    """The production travel model, with every speed band scaled by the what-if factor."""
+    road = RoadModel()
+    if world.travel_speed != 1.0:
+        bands = tuple((limit, kmh * world.travel_speed) for limit, kmh in road.bands)
+        road = RoadModel(road.circuity, bands)
+    return GeodesicTravelTimes(road)
+
+
+def local_date_of(world: SimWorld, at: int) -> date:
+    """The calendar date of an offset in the contract time zone (warranty dates)."""
+    return (world.epoch + timedelta(seconds=at)).date()
+
+
+@dataclass(eq=False)
+class RunContext:
+    """The shared state of one run; `waiting` holds the tickets nobody could take yet."""
+
+    world: SimWorld
+    params: RunParams
+    env: simpy.Environment
+    state: LiveState
+    travel: TravelTimes
+    sites: dict[int, SimSite]
+    result: RunResult
+    waiting: list[tuple[DemandTicket, JobRecord]] = field(default_factory=list)
+    _nearest: dict[int, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, world: SimWorld, params: RunParams) -> RunContext:
+        """A fresh run at time 0: stock and shifts from the world, empty records."""
+        state = LiveState(world, params.horizon_s + params.drain_s)
+        result = RunResult(
+            params.variant, params.policy, params.replication, params.horizon_s, [],
+            _depot_tallies(world), _engineer_tallies(world, state, params.horizon_s), [],
+        )  # fmt: skip
+        sites = {s.id: s for s in world.sites}
+        return cls(world, params, simpy.Environment(), state, travel_for(world), sites, result)
+
+    @property
+    def now(self) -> int:
+        return int(self.env.now)
+
+    def nearest_depot(self, site_id: int) -> int | None:
+        """The open-or-not depot nearest a site by travel time (cached per site)."""
+        if site_id not in self._nearest:
+            depots = [d for d in self.world.depots if d.location is not None]
+            if not depots:
+                self._nearest[site_id] = None
+            else:
+                xy = coordinates([d.location for d in depots if d.location is not None])
+                here = coordinates([self.sites[site_id].location])
+                seconds, _ = self.travel.many_to_one(xy, here)
+                self._nearest[site_id] = depots[int(seconds.argmin())].id
+        return self._nearest[site_id]
+
+
+def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:
+    return {
+        d.id: DepotTally(d.code, world.regions.get(d.region_id, "?"))
+        for d in world.depots
+        if d.location is not None
+    }
+
+
+def _engineer_tallies(
+    world: SimWorld, state: LiveState, horizon_s: int
+) -> dict[int, EngineerTally]:
+    out = {}
+    for e in world.engineers:
+        shift = sum(max(0, min(b, horizon_s) - max(a, 0)) for a, b in state.windows[e.id])
+        out[e.id] = EngineerTally(world.regions.get(e.region_id, "?"), shift_s=shift)
+    return out
+
+
+__all__ = ["DAY_S", "DRAIN_S", "RunContext", "RunParams", "local_date_of", "travel_for"]

@@ -1,0 +1,48 @@
+"""A golden run: the simulation's records, pinned, so a refactor proves it changed nothing.
+
+The digests were taken before the run loop was untied from its import circle (issue 16);
+a change that moves any ticket's engineer, times, km, source or price changes a digest.
+A deliberate behaviour change updates the digests in the same commit, saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from scenarios.demand import ticket_stream
+from scenarios.model import SimWorld
+from scenarios.simulate import RunParams, simulate
+from scenarios.spec import Demand
+
+DAY = 86_400
+
+
+def _digest(world: SimWorld, policy: str, replan_every_s: int | None) -> tuple[int, str, int]:
+    stream = ticket_stream(
+        world, Demand(tickets_per_day=80), horizon_s=2 * DAY, seed=3, replication=0
+    )
+    result = simulate(
+        world, stream, RunParams("base", policy, 0, 2 * DAY, replan_every_s=replan_every_s)
+    )
+    rows = [
+        (j.ticket_id, j.engineer_id, j.assigned_at, j.departed_at, j.arrived_at, j.fixed_at,
+         j.overtime_s, j.travel_m, j.source, str(j.charged), str(j.loaner_cost))
+        for j in result.jobs
+    ]  # fmt: skip
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()[:16], result.returns.produced
+
+
+@pytest.mark.parametrize(
+    ("policy", "replan_every_s", "expected"),
+    [
+        ("optimised", None, (148, "4b92cc2ddb82c048", 20)),
+        ("naive", None, (148, "4e3f81636a638d1a", 20)),
+        ("naive", 1_800, (148, "73788f5dd83a881e", 20)),
+    ],
+)
+def test_the_golden_run_is_unchanged(
+    small: SimWorld, policy: str, replan_every_s: int | None, expected: tuple[int, str, int]
+) -> None:
+    assert _digest(small, policy, replan_every_s) == expected
