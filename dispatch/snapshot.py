@@ -2,7 +2,8 @@
 
 Everything is read at one instant `now`, which becomes the solver's epoch (offset 0), so
 every time below is an integer second offset from it. Working windows cover a horizon
-around now; a job in progress makes its engineer busy until it ends, at its site.
+around now; the work committed to an engineer (the job in progress and the assigned ones)
+makes him busy until the last of it ends, at its site: his next drive starts there.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def load_snapshot(
     Engineers carry what route planning needs besides what a recommendation needs: van
     capacity, hour and km rates (in minor units, fen) and their absences (also cut out of
     their working windows already). Jobs already assigned to an engineer but not started
-    block his time from departure to fix like an absence: all of them for a single-ticket
+    block his time from departure to fix like an absence, and keep him busy until the
+    last of them ends, at its site (`_busy`): all of them for a single-ticket
     recommendation, only the pinned ones for a region plan (`pinned_only`), which re-plans
     the others itself.
     """
@@ -127,7 +129,7 @@ def _engineers(
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
     windows, absences = _windows(session, rows, epoch, pinned_only)
-    busy = _busy(session, ids, epoch)
+    busy = _busy(session, ids, epoch, pinned_only)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
         van_stock[depot_id][part_id] = qty
@@ -242,14 +244,23 @@ def _merged(
 
 
 def _busy(
-    session: Session, engineer_ids: Iterable[int], epoch: datetime
+    session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool
 ) -> dict[int, tuple[int, opt.Location]]:
-    """A job in progress (on site, or en route) keeps its engineer until it should end.
+    """When and where each engineer's committed work ends: his next drive starts there.
 
-    On site: arrival + standard service, at least until now. En route: now + service (the
-    drive is still ahead; this errs early, and the ETA of the next ticket starts at the
-    site). Assigned but not started tickets are the plan's business, not this snapshot's.
+    Committed work is the job in progress (on site, en route) and the assigned jobs not
+    yet started (all of them for a recommendation, only the pinned ones for a plan, which
+    re-plans the others). Each ends at its site:
+
+    - on site: arrival + standard service, at least now;
+    - en route or assigned: the assignment's planned fix (its drive is still ahead), at
+      least now + service (without an assignment: now + service, which errs early).
+
+    The last end wins (a busy engineer is ranked from where his last committed job ends,
+    not from where he stands); assigned jobs leaving after the horizon are not read. An
+    engineer with nothing committed is free: the solver starts him at his position.
     """
+    active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     stmt = (
         select(
             Ticket.engineer_id,
@@ -258,20 +269,41 @@ def _busy(
             TicketType.service_min,
             Site.lat,
             Site.lon,
+            Assignment.departs_at,
+            Assignment.fixes_at,
+            Assignment.pinned,
         )  # fmt: skip
         .join(TicketType, TicketType.id == Ticket.ticket_type_id)
         .join(Site, Site.id == Ticket.site_id)
+        .outerjoin(Assignment, active)
         .where(
             Ticket.engineer_id.in_(list(engineer_ids)),
-            Ticket.status.in_([TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),
+            Ticket.status.in_([TicketStatus.ASSIGNED, TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),
         )
     )
     busy: dict[int, tuple[int, opt.Location]] = {}
-    for engineer_id, status, arrived_at, service_min, lat, lon in session.execute(stmt):
+    for (
+        engineer_id,
+        status,
+        arrived_at,
+        service_min,
+        lat,
+        lon,
+        departs,
+        fixes,
+        pinned,
+    ) in session.execute(stmt):
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
-        start = arrived_at if status is TicketStatus.ON_SITE and arrived_at else epoch
-        end = max(epoch, start + timedelta(minutes=service_min))
+        service = timedelta(minutes=service_min)
+        if status is TicketStatus.ASSIGNED:
+            if fixes is None or (pinned_only and not pinned) or departs >= epoch + HORIZON:
+                continue  # no schedule, the plan's own ticket, or beyond the snapshot
+            end = max(fixes, epoch + service)
+        elif status is TicketStatus.ON_SITE and arrived_at is not None:
+            end = max(epoch, arrived_at + service)
+        else:  # en route (or on site without an arrival time)
+            end = max(epoch + service, fixes or epoch)
         until = int((end - epoch).total_seconds())
         if engineer_id not in busy or until > busy[engineer_id][0]:
             busy[engineer_id] = (until, opt.Location(lat, lon))

@@ -8,14 +8,16 @@ import pytest
 from sqlalchemy.orm import Session
 
 import optimizer as opt
+from dispatch.assign import confirm_assignment
 from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.models import Absence, TicketStatus
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import job_for, load_snapshot
 from dispatch.tickets import transition
 from inventory.reservations import ReserveLine, reserve
-from tests.dispatch_world import DispatchWorld, make_dispatch_world
-from tests.ticket_builders import T0, open_ticket
+from tests.builders import make_site
+from tests.dispatch_world import HAIZHU, DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0, make_ticket_type, open_ticket
 
 TRAVEL = opt.GeodesicTravelTimes()
 
@@ -155,3 +157,78 @@ class TestRecommend:
     def test_limit_is_bounded(self, session: Session, dw: DispatchWorld) -> None:
         with pytest.raises(InvalidTicketError, match="limit"):
             recommend_ticket(session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL, limit=0)
+
+
+class TestCommittedWork:
+    """A busy engineer is ranked from the end of the work already committed to him."""
+
+    # Dongguan (Songshan Lake), about 100 minutes' drive from Haizhu.
+    FAR = (22.80, 113.95)
+
+    @pytest.fixture
+    def far(self, session: Session, dw: DispatchWorld) -> tuple[int, opt.Option]:
+        """Haizhu confirmed on a short job 100 min away, leaving at once: (ticket, option)."""
+        self.short = make_ticket_type(session, dw.base.line, service_min=15)
+        far_site = make_site(
+            session, dw.base.region, dw.base.contract, lat=self.FAR[0], lon=self.FAR[1]
+        )
+        far = open_ticket(
+            session, dw.base, site_id=far_site.id, asset_id=None, severity="general",
+            ticket_type_id=self.short.id,
+        )  # fmt: skip
+        confirmed = confirm_assignment(
+            session, ticket_id=far.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+            now=T0, travel=TRAVEL,
+        )  # fmt: skip
+        assert confirmed.option.travel_s > 95 * 60
+        return far.id, confirmed.option
+
+    def test_next_drive_starts_at_the_committed_site_after_its_end(
+        self, session: Session, dw: DispatchWorld, far: tuple[int, opt.Option]
+    ) -> None:
+        _, job = far
+        # A general ticket where Haizhu stands now: 0 min from his recorded position, but
+        # he will be 100 min away, at the far site, when that job ends (about +115 min).
+        here = make_site(session, dw.base.region, dw.base.contract, lat=HAIZHU[0], lon=HAIZHU[1])
+        near = open_ticket(
+            session, dw.base, site_id=here.id, asset_id=None, severity="general",
+            ticket_type_id=self.short.id,
+        )  # fmt: skip
+        rec = recommend_ticket(session, ticket_id=near.id, now=T0, travel=TRAVEL).recommendation
+        mine = next(o for o in rec.options if o.engineer_id == dw.haizhu.id)
+        assert mine.departs_at >= job.fixes_at
+        assert mine.travel_s > 95 * 60  # the drive back from the far site, not 0.1 min
+        assert mine.arrives_at >= job.fixes_at + 95 * 60
+        assert not mine.keeps_all  # arrival by +120 min is out of his reach
+        assert rec.best is not None
+        assert rec.best.engineer_id != dw.haizhu.id
+
+    def test_snapshot_keeps_him_busy_at_the_committed_site(
+        self, session: Session, dw: DispatchWorld, far: tuple[int, opt.Option]
+    ) -> None:
+        _, job = far
+        snap = load_snapshot(session, now=T0)
+        haizhu = next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
+        assert haizhu.busy_until == job.fixes_at
+        assert haizhu.busy_location == opt.Location(*self.FAR)
+
+    def test_en_route_he_is_busy_until_the_planned_fix_not_now_plus_service(
+        self, session: Session, dw: DispatchWorld, far: tuple[int, opt.Option]
+    ) -> None:
+        ticket_id, job = far
+        transition(
+            session, ticket_id=ticket_id, target=TicketStatus.EN_ROUTE,
+            user=dw.base.dispatcher, now=T0,
+        )  # fmt: skip
+        snap = load_snapshot(session, now=T0)
+        haizhu = next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
+        assert haizhu.busy_until == job.fixes_at  # the drive ahead counts too
+        assert haizhu.busy_location == opt.Location(*self.FAR)
+
+    def test_a_region_plan_keeps_only_pinned_work_as_committed(
+        self, session: Session, dw: DispatchWorld, far: tuple[int, opt.Option]
+    ) -> None:
+        # the plan re-plans an unpinned assignment itself: he is free for it
+        snap = load_snapshot(session, now=T0, pinned_only=True)
+        haizhu = next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
+        assert haizhu.busy_until is None
