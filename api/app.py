@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 
 from api.deps import check_route_access
 from api.errors import install_error_handlers
+from api.logs import configure_logging
+from api.operations import install_operations
 from api.routes import (
     admin_catalogue,
     admin_customers,
@@ -126,8 +128,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logging.getLogger("api").setLevel(settings.log_level.upper())
         owned = engine is None
+        if owned:  # a served app logs as configured; tests keep pytest's handlers
+            configure_logging(settings.log_level, settings.log_format)
+        logging.getLogger("api").setLevel(settings.log_level.upper())
         app.state.engine = make_engine(settings.database_url) if engine is None else engine
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.travel = travel if travel is not None else make_travel(settings)
@@ -154,6 +158,7 @@ def create_app(
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
+    install_operations(app, settings)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(pages.router)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import db
 from api.errors import AuthenticationRequired, PermissionDenied
+from api.logs import set_user
 from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
@@ -107,11 +108,15 @@ _api_key = APIKeyHeader(
 
 
 def current_user(
-    session: SessionDep, now: NowDep, api_key: Annotated[str | None, Depends(_api_key)]
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> User:
     """The active user holding the request's API key; 401 without one.
 
-    The user and the time are also put on the session, so the audit trail records them.
+    The user and the time are also put on the session, so the audit trail records them,
+    and the user's name on the request's log lines (never the key).
     """
     if not api_key:
         raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
@@ -120,6 +125,7 @@ def current_user(
         raise AuthenticationRequired("the API key is unknown or its user is inactive")
     session.info[audit.ACTOR] = user.id
     session.info[audit.NOW] = now
+    set_user(request.scope, user.name)
     return user
 
 

@@ -27,6 +27,7 @@ import dispatch.errors
 import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
 import inventory.stock_errors as stock_errors
+from api.logs import REQUEST_ID_HEADER, request_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +177,13 @@ def problem_response(
         "detail": detail,
         "instance": request.url.path,
     }
+    request_id = request_id_of(request.scope)
+    if request_id is not None:  # the id the logs carry, so a report can be traced
+        body["request_id"] = request_id
     body |= {k: v for k, v in jsonable_encoder(extensions).items() if k not in body}
     all_headers = dict(problem.headers) | dict(headers or {})
+    if request_id is not None:
+        all_headers[REQUEST_ID_HEADER] = request_id
     return JSONResponse(body, problem.status, headers=all_headers, media_type=PROBLEM_JSON)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+_OFF = {"", "none", "off"}
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,39 @@ class Settings(BaseSettings):
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
     )
 
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="one JSON object per line (request id, user, route) or plain text",
+    )
+    rate_limit_per_key: str | None = Field(
+        default="1200/minute",
+        description="requests one API key may make (limits notation, e.g. '20/second;"
+        " 1000/hour'); empty or 'off' disables",
+    )
+    rate_limit_per_address: str | None = Field(
+        default="3000/minute",
+        description="requests one client address may make, keyed or not; empty or 'off' disables",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where counters live (limits storage URI); memory is per process",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="serve /metrics without a key; otherwise an admin or planner key is needed",
+    )
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_address")
+    @classmethod
+    def _valid_limit(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in _OFF:
+            return None
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit: {value!r} (e.g. '1200/minute')") from exc
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _valid_url(cls, value: str) -> str:
@@ -57,7 +92,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"road_network_pbf {self.road_network_pbf} is not a file")
         return self
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -25,6 +25,9 @@ def served_api(database_url: str, port_base: int) -> Iterator[str]:
     """`uvicorn api.app:create_app` on ``database_url``; yields its base URL once healthy."""
     port = port_base + random.Random().randrange(1000)
     env = os.environ | {"SPARES_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    # Throughput is measured, not limited (every client comes from 127.0.0.1), and no access log.
+    env |= {"SPARES_RATE_LIMIT_PER_KEY": "off", "SPARES_RATE_LIMIT_PER_ADDRESS": "off",
+            "SPARES_LOG_LEVEL": "warning"}  # fmt: skip
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
          "--log-level", "warning"], cwd=ROOT, env=env,

@@ -316,7 +316,14 @@ def serve(
         highlight=False,
         markup=False,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    # The app writes its own access line (JSON, with request id and user): not uvicorn's too.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 def _safe_url(settings: Settings) -> str:

@@ -66,8 +66,13 @@ def api_engine(engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    """Settings that ignore any `.env` file of the working directory."""
-    return Settings(_env_file=None, database_url=database_url)
+    """Settings that ignore any `.env` file; no rate limits (the suite shares app and address)."""
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        rate_limit_per_key=None,
+        rate_limit_per_address=None,
+    )
 
 
 @pytest.fixture(scope="session")
