@@ -25,6 +25,7 @@ from api.routes import (
     admin_engineers,
     assets,
     audit,
+    board,
     catalogue,
     contracts,
     depots,
@@ -93,6 +94,7 @@ _V1_ROUTERS = (
     dispatch.writes,
     scenario_runs.router,
     whoami.router,
+    board.router,
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from inventory import ledger
@@ -53,6 +53,7 @@ class StockFilter:
     part_id: int | None = None
     region_id: int | None = None
     below_reorder_point: bool | None = None
+    q: str | None = None  # part SKU (the part's code) or name contains this, any case
 
 
 def list_stock(
@@ -78,6 +79,12 @@ def list_stock(
     if filters.region_id is not None:
         in_region = select(Depot.id).where(Depot.region_id == filters.region_id)
         conditions.append(s.depot_id.in_(in_region))
+    if filters.q:
+        pattern = "%" + _escape_like(filters.q) + "%"
+        found = select(Part.id).where(
+            or_(Part.sku.ilike(pattern, escape="\\"), Part.name.ilike(pattern, escape="\\"))
+        )
+        conditions.append(s.part_id.in_(found))
     if filters.below_reorder_point is True:
         conditions.append(s.on_hand - s.reserved + stale < s.reorder_point)
     elif filters.below_reorder_point is False:
@@ -88,6 +95,11 @@ def list_stock(
     rows = session.execute(stmt.order_by(s.id).limit(limit + 1)).all()
     views = [_view(row[0], int(row[1])) for row in rows[:limit]]
     return Page(items=views, next_after=views[-1].id if len(rows) > limit else None)
+
+
+def _escape_like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _view(row: StockLevel, expired: int) -> StockView:

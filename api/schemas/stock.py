@@ -40,6 +40,9 @@ class StockFilterIn(BaseModel):
     part_id: Id | None = None
     region_id: Id | None = None
     below_reorder_point: bool | None = None
+    q: str | None = Field(
+        None, min_length=1, max_length=100, description="part SKU (code) or name contains this"
+    )
 
 
 class ReserveLineIn(WriteModel):

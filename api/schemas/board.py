@@ -1,0 +1,205 @@
+"""Wire schemas of the pages' reads: the board, plan summaries, shifts, positions, pick lists."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Id, ReadModel, RegionRead, SkillRead, Timestamp
+from api.schemas.dispatch import AssignmentRead
+from api.schemas.stock import ReservationRead
+from api.schemas.ticket import ClockRead, PartNeedRead, SkillNeedRead
+from dispatch.models import AssignmentStatus, PlanStage
+from inventory.models import ReservationStatus
+
+Risk = Literal["on_time", "at_risk", "breached"]
+
+
+class WindowRead(BaseModel):
+    start: Timestamp
+    end: Timestamp
+
+
+class DepotPinRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+
+
+class BoardEngineerRead(BaseModel):
+    id: int
+    code: str
+    name: str
+    lat: float = Field(description="his reported position, or home when he reported none")
+    lon: float
+    position_at: Timestamp | None = Field(description="null: the position is his home")
+    status: str = Field(description="idle, assigned, en_route, on_site or off_shift")
+    skills: list[SkillRead]
+    windows: list[WindowRead] = Field(description="today's working windows (shifts - absences)")
+
+
+class BoardTicketRead(BaseModel):
+    id: int
+    code: str
+    severity: str
+    status: str
+    ticket_type_id: int
+    site_id: int
+    site_name: str
+    lat: float
+    lon: float
+    engineer_id: int | None
+    reported_at: Timestamp
+    risk: Risk = Field(description="the worst pending clock: on_time, at_risk or breached")
+    clocks: list[ClockRead]
+    skills: list[SkillNeedRead]
+    parts: list[PartNeedRead]
+
+
+class BoardRead(BaseModel):
+    region: RegionRead
+    timezone: str = Field(description="the zone the pages show times in (the region's)")
+    now: Timestamp
+    day_start: Timestamp = Field(description="the region's local day around now")
+    day_end: Timestamp
+    depots: list[DepotPinRead]
+    engineers: list[BoardEngineerRead]
+    tickets: list[BoardTicketRead]
+    assignments: list[AssignmentRead] = Field(description="active: the lanes and routes")
+    published_plan_id: int | None
+    draft_plan_id: int | None
+
+    @classmethod
+    def of(cls, board: Any) -> BoardRead:
+        """From a `dispatch.board.Board`."""
+        engineers = []
+        for b in board.engineers:
+            e = b.engineer
+            here = e.current_lat is not None and e.current_lon is not None
+            engineers.append(BoardEngineerRead(
+                id=e.id, code=e.code, name=e.name,
+                lat=e.current_lat if here else e.home_lat,
+                lon=e.current_lon if here else e.home_lon,
+                position_at=e.position_at if here else None, status=b.status,
+                skills=[SkillRead.model_validate(s) for s in b.skills],
+                windows=[WindowRead(start=lo, end=hi) for lo, hi in b.windows],
+            ))  # fmt: skip
+        tickets = []
+        for bt in board.tickets:
+            t, site, clocks = bt.view.ticket, bt.site, bt.view.clocks
+            states = {str(c.state) for c in clocks}
+            risk: Risk = "breached" if "breached" in states else (
+                "at_risk" if "at_risk" in states else "on_time")  # fmt: skip
+            tickets.append(BoardTicketRead(
+                id=t.id, code=t.code, severity=t.severity, status=str(t.status),
+                ticket_type_id=t.ticket_type_id, site_id=site.id, site_name=site.name,
+                lat=site.lat, lon=site.lon, engineer_id=t.engineer_id,
+                reported_at=t.reported_at, risk=risk,
+                clocks=[ClockRead.model_validate(c) for c in clocks],
+                skills=[SkillNeedRead.model_validate(s) for s in bt.view.skills],
+                parts=[PartNeedRead.model_validate(p) for p in bt.view.parts],
+            ))  # fmt: skip
+        return cls(
+            region=RegionRead.model_validate(board.region), timezone=board.region.timezone,
+            now=board.now, day_start=board.day[0], day_end=board.day[1],
+            depots=[DepotPinRead.model_validate(d) for d in board.depots],
+            engineers=engineers, tickets=tickets,
+            assignments=[AssignmentRead.of(a) for a in board.assignments],
+            published_plan_id=board.published_plan_id, draft_plan_id=board.draft_plan_id,
+        )  # fmt: skip
+
+
+class BoardQuery(BaseModel):
+    region_id: Id
+
+
+class PlanFilterIn(BaseModel):
+    region_id: Id | None = None
+    stage: PlanStage | None = None
+
+
+class PlanSummaryRead(BaseModel):
+    id: int
+    region_id: int | None
+    stage: str
+    as_of: Timestamp
+    created_at: Timestamp
+    published_at: Timestamp | None
+    quality: str | None
+    job_id: int | None
+    tickets: int
+    kpis: dict[str, Any] | None = Field(description="as in the plan (null until solved)")
+    url: str
+
+    @classmethod
+    def of(cls, plan: Any) -> PlanSummaryRead:
+        """From a `dispatch.models.Plan` row, without its routes."""
+        result = plan.result or {}
+        return cls(
+            id=plan.id, region_id=plan.region_id, stage=str(plan.stage), as_of=plan.as_of,
+            created_at=plan.created_at, published_at=plan.published_at, quality=plan.quality,
+            job_id=plan.job_id, tickets=len(plan.ticket_ids), kpis=result.get("kpis"),
+            url=f"/v1/dispatch/plans/{plan.id}",
+        )  # fmt: skip
+
+
+class AssignmentFilterIn(BaseModel):
+    region_id: Id | None = None
+    engineer_id: Id | None = None
+    ticket_id: Id | None = None
+    status: AssignmentStatus | None = None
+
+
+class ShiftFilterIn(BaseModel):
+    region_id: Id | None = None
+    engineer_id: Id | None = None
+
+
+class ShiftRead(ReadModel):
+    id: int
+    engineer_id: int
+    weekday: int = Field(description="0 = Monday")
+    starts_at: time = Field(description="local time of the engineer's region")
+    ends_at: time = Field(description="at or before starts_at: the next day")
+
+
+class EngineerPositionRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    region_id: int
+    current_lat: float | None
+    current_lon: float | None
+    position_at: Timestamp | None
+
+
+class ReservationFilterIn(BaseModel):
+    depot_id: Id | None = None
+    ticket_id: Id | None = None
+    status: ReservationStatus | None = None
+
+
+class PickLineRead(BaseModel):
+    assignment_id: int
+    engineer_id: int
+    engineer_code: str
+    engineer_name: str
+    ticket_id: int
+    ticket_code: str
+    departs_at: Timestamp = Field(description="when he leaves for the pickup and the visit")
+    arrives_at: Timestamp = Field(description="his arrival at the customer")
+    reservations: list[ReservationRead] = Field(description="what to put on the counter")
+
+    @classmethod
+    def of(cls, line: Any) -> PickLineRead:
+        """From a `dispatch.board.PickLine`."""
+        a, e, t = line.assignment, line.engineer, line.ticket
+        return cls(
+            assignment_id=a.id, engineer_id=e.id, engineer_code=e.code, engineer_name=e.name,
+            ticket_id=t.id, ticket_code=t.code, departs_at=a.departs_at, arrives_at=a.arrives_at,
+            reservations=[ReservationRead.model_validate(r) for r in line.reservations],
+        )  # fmt: skip

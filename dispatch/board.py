@@ -1,0 +1,290 @@
+"""What the pages read: a region's board, and the lists behind it (plans, assignments,
+shifts, positions, the pick list). Reads only; every rule stays in its own module.
+
+The board is one read so that a region of 300 engineers and 1,000 open tickets answers in
+a few queries: tickets with their clocks (ticket_views), engineers with today's working
+windows (calendar), active assignments (the lanes and routes), the published plan's id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from dispatch.calendar import Interval, WeeklyShift, working_windows
+from dispatch.errors import NotFoundError
+from dispatch.lifecycle import OPEN_STATUSES
+from dispatch.models import (
+    Absence,
+    Assignment,
+    AssignmentStatus,
+    Engineer,
+    EngineerSkill,
+    Plan,
+    PlanStage,
+    Shift,
+    Site,
+    Ticket,
+    TicketStatus,
+)
+from dispatch.ticket_views import TicketView, view_tickets
+from inventory.models import Depot, DepotKind, Region, Reservation, ReservationStatus
+from inventory.pagination import Page, fetch_page
+
+# An engineer's state on the board, from his most advanced active visit.
+_STATUS_RANK = {TicketStatus.ON_SITE: 3, TicketStatus.EN_ROUTE: 2, TicketStatus.ASSIGNED: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEngineer:
+    engineer: Engineer
+    skills: list[EngineerSkill]
+    status: str  # idle, assigned, en_route, on_site; off_shift when not working now
+    windows: list[Interval]  # today's working windows (shifts minus absences)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardTicket:
+    view: TicketView
+    site: Site
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    region: Region
+    now: datetime
+    day: Interval  # the region's local calendar day around `now`
+    depots: list[Depot]
+    engineers: list[BoardEngineer]
+    tickets: list[BoardTicket]
+    assignments: list[Assignment]
+    published_plan_id: int | None
+    draft_plan_id: int | None
+
+
+def local_day(now: datetime, timezone: str) -> Interval:
+    """The calendar day around `now` in `timezone`, as aware datetimes."""
+    zone = ZoneInfo(timezone)
+    start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, (start + timedelta(days=1)).astimezone(zone)
+
+
+def _region(session: Session, region_id: int) -> Region:
+    region = session.get(Region, region_id)
+    if region is None:
+        raise NotFoundError("region", region_id)
+    return region
+
+
+def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
+    """Everything the dispatcher's board shows for one region at `now`."""
+    region = _region(session, region_id)
+    day = local_day(now, region.timezone)
+    depots = list(
+        session.scalars(
+            select(Depot).where(Depot.region_id == region_id, Depot.kind != DepotKind.VAN)
+            .order_by(Depot.id)
+        )
+    )  # fmt: skip
+    engineers = list(
+        session.scalars(
+            select(Engineer).where(Engineer.region_id == region_id, Engineer.active)
+            .order_by(Engineer.id)
+        )
+    )  # fmt: skip
+    ids = [e.id for e in engineers]
+    skills: dict[int, list[EngineerSkill]] = defaultdict(list)
+    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    absences: dict[int, list[Interval]] = defaultdict(list)
+    if ids:
+        for skill in session.scalars(
+            select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))
+        ):
+            skills[skill.engineer_id].append(skill)
+        for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids))):
+            shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
+        for away in session.scalars(
+            select(Absence).where(
+                Absence.engineer_id.in_(ids), Absence.ends_at > day[0], Absence.starts_at < day[1]
+            )
+        ):
+            absences[away.engineer_id].append((away.starts_at, away.ends_at))
+    rows = session.execute(
+        select(Ticket, Site)
+        .join(Site, Site.id == Ticket.site_id)
+        .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+    ).all()
+    sites = {t.id: s for t, s in rows}
+    views = view_tickets(session, [t for t, _ in rows], now=now)
+    tickets = [BoardTicket(v, sites[v.ticket.id]) for v in views]
+    assignments = list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.engineer_id.in_(ids))
+            .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
+        )
+    ) if ids else []  # fmt: skip
+    status_of = {v.ticket.id: v.ticket.status for v in views}
+    rank: dict[int, int] = defaultdict(int)
+    for a in assignments:
+        rank[a.engineer_id] = max(
+            rank[a.engineer_id],
+            _STATUS_RANK.get(status_of.get(a.ticket_id, TicketStatus.ASSIGNED), 1),
+        )
+    names = {0: "idle", 1: "assigned", 2: "en_route", 3: "on_site"}
+    board_engineers = []
+    for e in engineers:
+        windows = working_windows(
+            shifts[e.id], absences[e.id], start=day[0], end=day[1], timezone=region.timezone
+        )
+        working = any(lo <= now < hi for lo, hi in windows)
+        status = names[rank[e.id]]
+        if status == "idle" and not working:
+            status = "off_shift"
+        board_engineers.append(BoardEngineer(e, skills[e.id], status, windows))
+    return Board(
+        region=region, now=now, day=day, depots=depots, engineers=board_engineers,
+        tickets=tickets, assignments=assignments,
+        published_plan_id=_latest_plan(session, region_id, PlanStage.PUBLISHED),
+        draft_plan_id=_latest_plan(session, region_id, PlanStage.DRAFT),
+    )  # fmt: skip
+
+
+def _latest_plan(session: Session, region_id: int, stage: PlanStage) -> int | None:
+    return session.scalar(
+        select(Plan.id).where(Plan.region_id == region_id, Plan.stage == stage)
+        .order_by(Plan.id.desc()).limit(1)
+    )  # fmt: skip
+
+
+# -- paged lists ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFilter:
+    region_id: int | None = None
+    stage: PlanStage | None = None
+
+
+def list_plans(
+    session: Session, *, filters: PlanFilter, after: int | None, limit: int
+) -> Page[Plan]:
+    """Plans in id order (keyset pages)."""
+    stmt = select(Plan)
+    if filters.region_id is not None:
+        stmt = stmt.where(Plan.region_id == filters.region_id)
+    if filters.stage is not None:
+        stmt = stmt.where(Plan.stage == filters.stage)
+    return fetch_page(stmt, Plan.id, session=session, after=after, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFilter:
+    region_id: int | None = None
+    engineer_id: int | None = None
+    ticket_id: int | None = None
+    status: AssignmentStatus | None = None
+
+
+def list_assignments(
+    session: Session, *, filters: AssignmentFilter, after: int | None, limit: int
+) -> Page[Assignment]:
+    """Assignments in id order (keyset pages)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.region_id is not None:
+        in_region = select(Engineer.id).where(Engineer.region_id == filters.region_id)
+        conditions.append(Assignment.engineer_id.in_(in_region))
+    if filters.engineer_id is not None:
+        conditions.append(Assignment.engineer_id == filters.engineer_id)
+    if filters.ticket_id is not None:
+        conditions.append(Assignment.ticket_id == filters.ticket_id)
+    if filters.status is not None:
+        conditions.append(Assignment.status == filters.status)
+    stmt = select(Assignment).where(*conditions)
+    return fetch_page(stmt, Assignment.id, session=session, after=after, limit=limit)
+
+
+def list_shifts(
+    session: Session, *, region_id: int | None, engineer_id: int | None, after: int | None,
+    limit: int,
+) -> Page[Shift]:  # fmt: skip
+    """Weekly shifts (local times of the engineer's region) in id order."""
+    stmt = select(Shift)
+    if region_id is not None:
+        stmt = stmt.where(
+            Shift.engineer_id.in_(select(Engineer.id).where(Engineer.region_id == region_id))
+        )
+    if engineer_id is not None:
+        stmt = stmt.where(Shift.engineer_id == engineer_id)
+    return fetch_page(stmt, Shift.id, session=session, after=after, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class PickLine:
+    """One pickup a published assignment needs at a depot, in route order."""
+
+    assignment: Assignment
+    engineer: Engineer
+    ticket: Ticket
+    reservations: list[Reservation]
+
+
+def pick_list(session: Session, *, depot_id: int) -> list[PickLine]:
+    """The pickups active assignments need at `depot_id`, engineer by engineer in route order.
+
+    Route order is each engineer's departure order; the held parts are the ticket's live
+    reservations at that depot (what the warehouse puts on the counter).
+    """
+    if session.get(Depot, depot_id) is None:
+        raise NotFoundError("depot", depot_id)
+    rows = session.execute(
+        select(Assignment, Engineer, Ticket)
+        .join(Engineer, Engineer.id == Assignment.engineer_id)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Assignment.parts_source == "pickup",
+            Assignment.depot_id == depot_id,
+        )
+        .order_by(Assignment.departs_at, Assignment.engineer_id, Assignment.id)
+    ).all()
+    ticket_ids = [t.id for _, _, t in rows]
+    held: dict[int, list[Reservation]] = defaultdict(list)
+    if ticket_ids:
+        for r in session.scalars(
+            select(Reservation).where(
+                Reservation.ticket_id.in_(ticket_ids),
+                Reservation.depot_id == depot_id,
+                Reservation.status == ReservationStatus.RESERVED,
+            ).order_by(Reservation.id)
+        ):  # fmt: skip
+            assert r.ticket_id is not None
+            held[r.ticket_id].append(r)
+    return [PickLine(a, e, t, held[t.id]) for a, e, t in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    depot_id: int | None = None
+    ticket_id: int | None = None
+    status: ReservationStatus | None = None
+
+
+def list_reservations(
+    session: Session, *, filters: ReservationFilter, after: int | None, limit: int
+) -> Page[Reservation]:
+    """Reservations in id order (keyset pages)."""
+    stmt = select(Reservation)
+    if filters.depot_id is not None:
+        stmt = stmt.where(Reservation.depot_id == filters.depot_id)
+    if filters.ticket_id is not None:
+        stmt = stmt.where(Reservation.ticket_id == filters.ticket_id)
+    if filters.status is not None:
+        stmt = stmt.where(Reservation.status == filters.status)
+    return fetch_page(stmt, Reservation.id, session=session, after=after, limit=limit)

@@ -1,0 +1,158 @@
+"""The pages' reads: the board of a region, and the paged lists behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from db import Role
+from tests.api.conftest import TestClient
+from tests.api.plan_helpers import draft_plan
+from tests.builders import key_for
+from tests.dispatch_world import make_dispatch_world
+from tests.ticket_builders import T0
+
+DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
+
+
+@dataclass
+class Ids:
+    region: int
+    ticket: int
+    depot: int
+    part: int
+    sku: str
+    haizhu: int
+    liwan: int
+    yuexiu: int
+    warehouse: dict[str, str]
+
+
+@pytest.fixture
+def ids(api_engine: Engine) -> Ids:
+    with Session(api_engine) as s, s.begin():
+        dw = make_dispatch_world(s)
+        return Ids(dw.base.region.id, dw.ticket.id, dw.depot.id, dw.part.id, dw.part.sku,
+                   dw.haizhu.id, dw.liwan.id, dw.yuexiu.id,
+                   {"X-API-Key": f"spk_test_wh_{dw.base.site.id}"})  # fmt: skip
+
+
+@pytest.fixture
+def client(client: TestClient, app: FastAPI) -> TestClient:
+    app.state.clock = lambda: T0  # 16:00 in Guangzhou: day shifts on, the night shift off
+    return client
+
+
+def _board(client: TestClient, region: int) -> dict:  # type: ignore[type-arg]
+    response = client.get(f"/v1/dispatch/board?region_id={region}", headers=DISPATCHER)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_the_board_shows_engineers_tickets_and_depots_of_the_region(
+    client: TestClient, ids: Ids
+) -> None:
+    board = _board(client, ids.region)
+    assert board["timezone"] == board["region"]["timezone"]
+    assert board["now"].startswith("2026-11-02T08:00")
+    status = {e["id"]: e["status"] for e in board["engineers"]}
+    assert status[ids.haizhu] == "idle"
+    assert status[ids.liwan] == "off_shift"  # works nights
+    haizhu = next(e for e in board["engineers"] if e["id"] == ids.haizhu)
+    assert haizhu["windows"], "today's shift is a lane band"
+    (ticket,) = board["tickets"]
+    assert ticket["id"] == ids.ticket
+    assert ticket["risk"] in ("on_time", "at_risk", "breached")
+    assert ticket["clocks"]
+    assert ticket["site_name"]
+    assert [d["id"] for d in board["depots"]] == [ids.depot]
+    assert board["assignments"] == []
+    assert board["published_plan_id"] is None
+
+
+def test_a_confirmed_option_shows_on_the_board_and_in_the_lists(
+    client: TestClient, ids: Ids
+) -> None:
+    headers = DISPATCHER | {"Idempotency-Key": "confirm-board"}
+    done = client.post("/v1/dispatch/assignments", headers=headers,
+                       json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu})  # fmt: skip
+    assert done.status_code == 201, done.text
+    board = _board(client, ids.region)
+    (lane,) = board["assignments"]
+    assert (lane["ticket_id"], lane["engineer_id"]) == (ids.ticket, ids.haizhu)
+    assert {e["id"]: e["status"] for e in board["engineers"]}[ids.haizhu] == "assigned"
+    listed = client.get(f"/v1/dispatch/assignments?engineer_id={ids.haizhu}", headers=DISPATCHER)
+    assert [a["ticket_id"] for a in listed.json()["items"]] == [ids.ticket]
+    assert (
+        client.get(f"/v1/dispatch/assignments?engineer_id={ids.liwan}", headers=DISPATCHER).json()[
+            "items"
+        ]
+        == []
+    )
+    held = client.get(f"/v1/reservations?ticket_id={ids.ticket}", headers=ids.warehouse).json()
+    assert lane["parts_source"] == "pickup"  # no van: he picks the part up at the depot
+    assert [r["part_id"] for r in held["items"]] == [ids.part]
+    picks = client.get(f"/v1/depots/{lane['depot_id']}/pick-list", headers=ids.warehouse)
+    assert [p["ticket_id"] for p in picks.json()] == [ids.ticket]
+    assert picks.json()[0]["reservations"][0]["expires_at"]
+
+
+def test_plans_are_listed_by_region_and_stage(client: TestClient, ids: Ids) -> None:
+    made = client.post("/v1/dispatch/plans", headers=DISPATCHER,
+                       json={"region_id": ids.region, "time_limit_s": 0})  # fmt: skip
+    assert made.status_code == 201, made.text
+    plan = made.json()["id"]
+    draft_plan(client, ids.ticket)  # a plan of a ticket list belongs to no region
+    drafts = client.get(
+        f"/v1/dispatch/plans?region_id={ids.region}&stage=draft", headers=DISPATCHER
+    ).json()
+    assert [p["id"] for p in drafts["items"]] == [plan]
+    assert drafts["items"][0]["kpis"]["served"] + drafts["items"][0]["kpis"]["dropped"] == 1
+    published = client.get("/v1/dispatch/plans?stage=published", headers=DISPATCHER).json()
+    assert published["items"] == []
+    assert _board(client, ids.region)["draft_plan_id"] == plan
+
+
+def test_shifts_page_with_a_stable_cursor(client: TestClient, ids: Ids) -> None:
+    seen: list[int] = []
+    after = None
+    while True:
+        query = f"/v1/engineer-shifts?region_id={ids.region}&limit=5"
+        page = client.get(query + (f"&after={after}" if after else ""), headers=DISPATCHER).json()
+        seen += [s["id"] for s in page["items"]]
+        after = page["next_after"]
+        if after is None:
+            break
+    assert len(seen) == len(set(seen)) == 4 * 7  # four engineers, every weekday
+    assert seen == sorted(seen)
+    liwan = client.get(f"/v1/engineer-shifts?engineer_id={ids.liwan}", headers=DISPATCHER).json()
+    assert {(s["starts_at"], s["ends_at"]) for s in liwan["items"]} == {("22:00:00", "06:00:00")}
+
+
+def test_positions_list(client: TestClient, ids: Ids) -> None:
+    found = client.get(f"/v1/engineer-positions?region_id={ids.region}", headers=DISPATCHER)
+    assert {p["id"] for p in found.json()["items"]} >= {ids.haizhu, ids.liwan}
+    where = {p["id"]: p["current_lat"] for p in found.json()["items"]}
+    assert where[ids.haizhu] is not None
+
+
+def test_stock_search_by_part_code_or_name(client: TestClient, ids: Ids) -> None:
+    by_code = client.get(f"/v1/stock?q={ids.sku.lower()}", headers=ids.warehouse).json()
+    assert [r["part_id"] for r in by_code["items"]] == [ids.part]
+    assert client.get("/v1/stock?q=%25", headers=ids.warehouse).json()["items"] == []
+    assert client.get("/v1/stock?q=", headers=ids.warehouse).status_code == 422
+
+
+def test_board_refusals(client: TestClient, ids: Ids) -> None:
+    missing = client.get("/v1/dispatch/board?region_id=999999", headers=DISPATCHER)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (
+        client.get(f"/v1/dispatch/board?region_id={ids.region}", headers=ids.warehouse).status_code
+        == 403
+    )
+    assert client.get("/v1/depots/999999/pick-list", headers=ids.warehouse).status_code == 404
