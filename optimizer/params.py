@@ -115,14 +115,18 @@ class PlanParams:
     greedy_candidates
         Nearest qualified engineers the greedy construction tries per ticket.
     ruin_recreate
-        Improve with ruin and recreate (SISR, `optimizer.ruin`) instead of OR-Tools when the
-        problem is the plain time-window model (no pickups, soft promises, skills limits or
-        engineer costs: the Solomon benchmark); other problems use OR-Tools as before.
+        Improve with ruin and recreate instead of OR-Tools' guided local search: the
+        vectorised SISR of `optimizer.ruin` on the plain time-window model (the Solomon
+        benchmark), `optimizer.search` on every other problem (skills, pickups, soft
+        promises, costs, overtime, locks). ``False``: OR-Tools (the cross-check).
     ruin_route_removal
         Share of ruin-and-recreate steps that remove a whole (short) route and reinsert its
         visits into the other routes (fewer routes on long-route instances such as C2).
     ruin_iterations
         Ruin-and-recreate steps without a wall-clock limit (deterministic).
+    ruin_patience
+        Under a wall-clock limit, `optimizer.search` stops after this many steps without a
+        new best plan (a small plan need not use its whole limit).
     workers
         Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
         ...); the best plan wins. Ruin and recreate only; OR-Tools runs one search.
@@ -148,9 +152,10 @@ class PlanParams:
     max_alternatives: int = 3
     overtime_s: int | None = None
     greedy_candidates: int = 12
-    ruin_recreate: bool = False
+    ruin_recreate: bool = True
     ruin_iterations: int = 2_000
     ruin_route_removal: float = 0.0
+    ruin_patience: int = 2_000
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -176,7 +181,8 @@ class PlanParams:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
         for name in (
-            "drop_penalty", "max_alternatives", "greedy_candidates", "ruin_iterations", "workers",
+            "drop_penalty", "max_alternatives", "greedy_candidates", "ruin_iterations",
+            "ruin_patience", "workers",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")

@@ -78,7 +78,12 @@ def replan(
     insert_all(lk, routes, todo)
     seeded = tuple(tuple(r) for r in routes)
     greedy = GreedyResult(seeded, (), objective(lk.p, seeded))
-    found, quality, status = improve_routes(lk.p, greedy, params)
+    locked = frozenset(
+        lk.node_of[c.ticket_id]
+        for c in baseline.commitments
+        if c.ticket_id in lk.node_of and baseline.is_locked(c, now)
+    )
+    found, quality, status = improve_routes(lk.p, greedy, params, locked=locked)
     result = _build(lk, world, found, quality, status, greedy.objective, travel, params)
     if result.violations and quality is not PlanQuality.FALLBACK:
         why = f"{status}; rejected by the validator or the stability rules"

@@ -1,0 +1,346 @@
+"""Ruin and recreate on the whole dispatch model: the improvement search of every real plan.
+
+The plain time-window model (Solomon) has its vectorised SISR in `optimizer.ruin`; this one
+handles everything a dispatcher's problem holds: allowed engineers per visit (skills, a van
+pickup only by its owner), depot pickups on the same route right before the visit they feed
+(with alternative depots), soft promise deadlines with their per-second weights, the
+dedicated-engineer preference, engineer cost, shift ends with overtime, engineers starting
+where they are (``depart`` and ``starts`` of the problem), locked (pinned or fixed) visits,
+and optional visits: a visit that fits nowhere stays out at its drop penalty, and the plan
+says why (`optimizer.screening.unplaced`).
+
+One logic: a route is priced by `optimizer.greedy.route_cost`, the function the greedy
+construction and the OR-Tools objective agree on, and nothing else. The search only adds a
+lower bound to skip positions that cannot win (the travel detour, the dedicated penalty, the
+kilometre cost of the detour and the new visit's own lateness, each >= 0 on a metric travel
+model) and a forward check of the new visit's own window; the choice among the remaining
+positions is by `route_cost`.
+
+Steps (Christiaens & Vanden Berghe's SISR): remove strings of consecutive visits from routes
+near a random visit (a visit leaves with its pickup; locked visits never leave), reinsert
+the removed visits and every visit still out at their cheapest position (skipping each
+position with a small "blink" probability), and accept the new plan by simulated annealing
+on the objective (route costs plus drop penalties). Deterministic for a seed and an
+iteration limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.greedy import _Tables, route_cost  # _Tables: the greedy's scalar look-ups
+from optimizer.problem import START, VISIT, RoutingProblem
+
+IntArray = npt.NDArray[np.int64]
+
+_AVG_REMOVED = 10  # c-bar: visits removed per iteration on average
+_MAX_STRING = 10  # L-max: longest string removed
+_BLINK = 0.01  # probability of skipping a position while reinserting
+_NEAR = 40  # neighbours kept per visit (ruin strings and candidate vehicles)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The best routes, their objective, the steps made and why the search stopped."""
+
+    routes: list[list[int]]
+    objective: int
+    steps: int
+    stopped_by: str  # "time limit", "no improvement", "iteration limit" or "nothing to do"
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the wall clock stopped the search."""
+        return self.stopped_by == "time limit"
+
+
+class _Plan:
+    """Routes, their `route_cost`, where each visit is, and the visits left out."""
+
+    def __init__(self, routes: list[list[int]], costs: list[int], out: set[int]) -> None:
+        self.routes, self.costs, self.out = routes, costs, out
+
+    def copy(self) -> _Plan:
+        return _Plan([list(r) for r in self.routes], list(self.costs), set(self.out))
+
+    def total(self, drop: list[int]) -> int:
+        return sum(self.costs) + sum(drop[u] for u in self.out)
+
+
+class _Search:
+    """What every step reads: the problem, its tables and neighbour lists."""
+
+    def __init__(self, p: RoutingProblem, locked: frozenset[int], seed: int) -> None:
+        self.p, self.locked = p, locked
+        self.tab = _Tables(p)
+        self.rng = np.random.default_rng(seed)
+        self.drop = p.drop.tolist()
+        self.visits = [int(u) for u in p.visits]
+        vis = p.visits
+        k = min(_NEAR, len(vis))
+        sec = p.seconds[np.ix_(vis, vis)]
+        part = np.argpartition(sec, k - 1, axis=1)[:, :k] if k < len(vis) else None
+        rows = np.argsort(sec, axis=1, kind="stable") if part is None else part
+        near: dict[int, list[int]] = {}
+        for i, u in enumerate(self.visits):
+            cols = rows[i] if part is None else rows[i][np.argsort(sec[i, rows[i]], kind="stable")]
+            near[u] = [self.visits[j] for j in cols.tolist() if self.visits[j] != u]
+        self.near = near
+        cw = p.params.cost_weight
+        self.km = [int(p.km_cost[v]) * cw // 1_000 for v in range(p.vehicles)]
+        self.tw, self.dw = p.params.travel_weight, p.params.distance_weight
+        self.cands = {u: self._nearest(u) for u in self.visits}
+
+    def _nearest(self, u: int) -> list[int]:
+        p, tab = self.p, self.tab
+        allowed = p.allowed[u] or tuple(range(p.vehicles))
+        near = sorted(allowed, key=lambda v: (tab.sec[int(p.starts[v])][u], v))
+        return near[: p.params.greedy_candidates]
+
+    def is_van(self, pick: int, v: int) -> bool:
+        start = int(self.p.starts[v])
+        tab = self.tab
+        at_start = tab.sec[start][pick] == 0 and tab.service[pick] == 0
+        return bool(at_start and tab.kind[start] == START)
+
+    def vehicles_for(self, u: int, where: dict[int, int]) -> list[int]:
+        """Nearest qualified engineers by start, plus those serving ``u``'s neighbours."""
+        p = self.p
+        found = list(self.cands[u])
+        seen = set(found)
+        for c in self.near[u][:10]:
+            v = where.get(c)
+            if v is not None and v not in seen and p.may_serve(u, v):
+                found.append(v)
+                seen.add(v)
+        return found
+
+
+def _where(s: _Plan, tab: _Tables) -> dict[int, int]:
+    return {n: v for v, r in enumerate(s.routes) for n in r if tab.kind[n] == VISIT}
+
+
+def _remove(x: _Search, s: _Plan, v: int, gone: set[int]) -> bool:
+    """Remove visits ``gone`` (and their pickups) from route ``v``; False if it turns infeasible."""
+    p = x.p
+    drop = set(gone)
+    for u in gone:
+        drop.update(p.pickups.get(u, ()))
+    seq = [n for n in s.routes[v] if n not in drop]
+    cost = route_cost(p, v, seq, x.tab) if seq else 0
+    if cost is None:  # a non-metric matrix can make a shorter route later
+        return False
+    s.routes[v], s.costs[v] = seq, cost
+    s.out.update(gone)
+    return True
+
+
+def _ruin(x: _Search, s: _Plan) -> bool:
+    """Remove strings of visits around a random visit (SISR)."""
+    rng, tab = x.rng, x.tab
+    where = _where(s, tab)
+    movable = [u for u in where if u not in x.locked]
+    if not movable:
+        return False
+    routes = [[n for n in r if tab.kind[n] == VISIT] for r in s.routes]
+    used = [r for r in routes if r]
+    avg = sum(len(r) for r in used) / max(1, len(used))
+    l_max = min(_MAX_STRING, avg)
+    k_max = 4 * _AVG_REMOVED / (1 + l_max) - 1
+    strings = int(rng.uniform(1, k_max + 1))
+    seed = movable[int(rng.integers(len(movable)))]
+    ruined: set[int] = set()
+    for c in [seed, *x.near[seed]]:
+        if len(ruined) >= strings:
+            break
+        v = where.get(c)
+        if v is None or v in ruined or c in x.locked:
+            continue
+        route = routes[v]
+        length = int(rng.uniform(1, min(len(route), l_max) + 1))
+        i = route.index(c)
+        lo = int(rng.integers(max(0, i - length + 1), min(i, len(route) - length) + 1))
+        chunk = {u for u in route[lo : lo + length] if u not in x.locked}
+        if not _remove(x, s, v, chunk):
+            return False
+        ruined.add(v)
+    return True
+
+
+def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int, list[int]]]:
+    """Every way to add ``u`` (with one pickup) to ``seq`` of ``v``: (lower bound, -, new)."""
+    p, tab = x.p, x.tab
+    sec, met = tab.sec, tab.met
+    tw, dw = x.tw, x.dw + x.km[v]
+    nodes = [int(p.starts[v]), *seq, int(p.ends[v])]
+    # forward departures: the new visit cannot start before its arrival from its predecessor
+    dep = [int(p.depart[v])]
+    for a, b in zip(nodes[:-2], nodes[1:-1], strict=True):
+        dep.append(max(dep[-1] + sec[a][b], tab.earliest[b]) + tab.service[b])
+    fixed = p.dedicated_cost(u, v)
+    out: list[tuple[int, int, list[int]]] = []
+    picks: list[int | None] = list(p.pickups.get(u, ())) or [None]
+    latest_u, earliest_u = tab.latest[u], tab.earliest[u]
+    due_u, weight_u = tab.due[u], tab.weight[u]
+    for pick in picks:
+        if pick is not None and not p.may_serve(pick, v):
+            continue
+        van = pick is not None and x.is_van(pick, v)
+        for i in range(len(nodes) - 1):
+            a, b = nodes[i], nodes[i + 1]
+            if pick is None or van:
+                arrive = dep[i] + sec[a][u]
+                d_sec = sec[a][u] + sec[u][b] - sec[a][b]
+                d_met = met[a][u] + met[u][b] - met[a][b]
+            else:
+                at_pick = max(dep[i] + sec[a][pick], tab.earliest[pick]) + tab.service[pick]
+                arrive = at_pick + sec[pick][u]
+                d_sec = sec[a][pick] + sec[pick][u] + sec[u][b] - sec[a][b]
+                d_met = met[a][pick] + met[pick][u] + met[u][b] - met[a][b]
+            if arrive > latest_u:
+                break  # later positions depart later still
+            late = max(0, max(arrive, earliest_u) - due_u) * weight_u if due_u >= 0 else 0
+            if pick is None:
+                new = [*seq[:i], u, *seq[i:]]
+            elif van:
+                new = [pick, *seq[:i], u, *seq[i:]]
+            else:
+                new = [*seq[:i], pick, u, *seq[i:]]
+            out.append((d_sec * tw + d_met * dw + fixed + late, i, new))
+    return out
+
+
+def _insert(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
+    """Insert ``u`` where `route_cost` rises least (blinking); False if it fits nowhere."""
+    p, rng = x.p, x.rng
+    found: list[tuple[int, int, int, list[int]]] = []
+    for v in x.vehicles_for(u, where):
+        for bound, _, new in _options(x, s.routes[v], v, u):
+            found.append((bound, v, len(found), new))
+    found.sort(key=lambda f: (f[0], f[2]))
+    blink = rng.random(len(found)) < _BLINK
+    best: tuple[int, int, list[int], int] | None = None
+    for k, (bound, v, _, new) in enumerate(found):
+        if best is not None and bound >= best[0]:
+            break
+        if blink[k]:
+            continue
+        cost = route_cost(p, v, new, x.tab)
+        if cost is not None and (best is None or cost - s.costs[v] < best[0]):
+            best = (cost - s.costs[v], v, new, cost)
+    if best is None:
+        return False
+    _, v, new, cost = best
+    s.routes[v], s.costs[v] = new, cost
+    s.out.discard(u)
+    where[u] = v
+    return True
+
+
+def _recreate(x: _Search, s: _Plan, deadline: float | None) -> bool:
+    """Reinsert every visit out, in one of three orders; False when the deadline passed."""
+    rng, tab = x.rng, x.tab
+    order = int(rng.integers(3))
+    todo = sorted(s.out)
+    if order == 0:
+        rng.shuffle(todo)
+    elif order == 1:  # most urgent first, as the greedy does
+        todo.sort(key=lambda u: (-tab.weight[u], tab.latest[u]))
+    else:  # tightest window first
+        todo.sort(key=lambda u: tab.latest[u] - tab.earliest[u])
+    where = _where(s, tab)
+    for u in todo:
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        _insert(x, s, u, where)
+    return True
+
+
+def improve(
+    p: RoutingProblem, routes: Sequence[Sequence[int]], *, seed: int,
+    deadline: float | None = None, iterations: int | None = None,
+    patience: int | None = None, locked: frozenset[int] = frozenset(),
+    on_solution: Callable[[list[list[int]], int], None] | None = None,
+) -> Found:  # fmt: skip
+    """Improve feasible ``routes`` by ruin and recreate until ``deadline`` or ``iterations``.
+
+    Parameters
+    ----------
+    p
+        The problem (any: see the module docstring).
+    routes
+        Feasible routes per vehicle (node sequences without start and end); visits in no
+        route are out, at their drop penalty, and the search tries to place them.
+    seed
+        Seeds the random choices: the same seed and iteration limit give the same routes.
+    deadline
+        A ``time.monotonic()`` instant to stop at (production and benchmarks); checked
+        between insertions, so a step overruns it by one insertion at most.
+    iterations
+        Stop after this many steps (deterministic).
+    patience
+        Stop after this many steps without a new best plan.
+    locked
+        Visits that never leave their place (pinned or fixed by a published plan).
+    on_solution
+        Called with each new best (routes, objective).
+
+    Returns
+    -------
+    Found
+        The best routes, their objective (`optimizer.greedy.objective`), the number of
+        steps made and why it stopped.
+    """
+    x = _Search(p, locked, seed)
+    costs = []
+    for v, seq in enumerate(routes):
+        cost = route_cost(p, v, seq, x.tab) if seq else 0
+        if cost is None:
+            raise ValueError(f"routes: route of vehicle {v} is infeasible")
+        costs.append(cost)
+    placed = {n for r in routes for n in r}
+    best = _Plan([list(r) for r in routes], costs, {u for u in x.visits if u not in placed})
+    best_cost = best.total(x.drop)
+    if (deadline is None and iterations is None) or not x.visits:
+        return Found(best.routes, best_cost, 0, "nothing to do")
+    served = max(1, len(x.visits) - len(best.out))
+    arc = max(1.0, sum(costs) / served)
+    t0, t1 = arc * 1.0, arc * 0.01
+    current, current_cost = best, best_cost
+    started, n, last = time.monotonic(), 0, 0
+    why = "iteration limit"
+    while iterations is None or n < iterations:
+        if patience is not None and n - last >= patience:
+            why = "no improvement"
+            break
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            why = "time limit"
+            break
+        frac = (
+            n / iterations
+            if iterations is not None
+            else (now - started) / max(1e-9, (deadline or now) - started)
+        )
+        temp = t0 * (t1 / t0) ** min(1.0, frac)
+        n += 1
+        s = current.copy()
+        if not _ruin(x, s):
+            continue
+        if not _recreate(x, s, deadline):
+            why = "time limit"
+            break
+        cost = s.total(x.drop)
+        if cost < current_cost - temp * math.log(float(x.rng.random()) + 1e-300):
+            current, current_cost = s, cost
+            if cost < best_cost:
+                best, best_cost, last = s, cost, n
+                if on_solution is not None:
+                    on_solution([list(r) for r in s.routes], cost)
+    return Found([list(r) for r in best.routes], best_cost, n, why)

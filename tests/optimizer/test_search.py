@@ -1,0 +1,162 @@
+"""Ruin and recreate on the whole dispatch model (`optimizer.search`).
+
+The search prices routes with the greedy's `route_cost` only; the validator judges every plan
+and OR-Tools is the independent cross-check on the same objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import DispatchWorld, PlanParams, PlanQuality, Ticket, allocate, plan, validate
+from optimizer.greedy import construct, objective
+from optimizer.problem import VISIT, RoutingProblem, build_problem, vehicles_of
+from optimizer.screening import screen
+from optimizer.search import improve
+from tests.optimizer.builders import (
+    HOUR,
+    grid_travel,
+    make_depot,
+    make_engineer,
+    make_ticket,
+    make_world,
+)
+from tests.optimizer.strategies import nows, tickets, worlds
+
+TRAVEL = grid_travel()
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RUIN = PlanParams(time_limit_ms=None, failure_limit=500, ruin_iterations=60)
+ORTOOLS = PlanParams(time_limit_ms=None, solution_limit=30, failure_limit=500, ruin_recreate=False)
+
+
+def _problem(world: DispatchWorld, todo: list[Ticket], now: int = 0) -> RoutingProblem:
+    vehicles = vehicles_of(world, now, RUIN)
+    supplies = allocate(world, todo, now=now, travel=TRAVEL, params=RUIN)
+    keep, allowed, _ = screen(world, todo, supplies, vehicles, now=now, travel=TRAVEL, params=RUIN)
+    return build_problem(
+        world, keep, supplies, vehicles, allowed, now=now, travel=TRAVEL, params=RUIN
+    )
+
+
+@st.composite
+def ticket_lists(draw: st.DrawFn) -> list[Ticket]:
+    drawn = draw(st.lists(tickets(), min_size=1, max_size=8))
+    return [replace(t, id=i, severity_rank=i % 3) for i, t in enumerate(drawn, 1)]
+
+
+def _spread(n: int) -> list[Ticket]:
+    """``n`` tickets over the grid, every third with a depot part, mixed promises."""
+    return [
+        make_ticket(
+            ((3 * i) % 12, (5 * i) % 12),
+            ticket_id=i,
+            severity_rank=i % 3,
+            service_s=1_200,
+            arrive_by=(1 + i % 4) * HOUR,
+            fix_by=(3 + i % 4) * HOUR,
+            parts=[(10, 1)] if i % 3 == 0 else [],
+            skills={"server": 1 + i % 2},
+            dedicated_engineer=1 + i % 4 if i % 5 == 0 else None,
+        )  # fmt: skip
+        for i in range(1, n + 1)
+    ]
+
+
+def _crew() -> DispatchWorld:
+    engineers = [
+        make_engineer(
+            k,
+            (k * 3 % 12, k * 7 % 12),
+            skills={"server": 1 + k % 2},
+            shifts=((0, 4 * HOUR),),
+            overtime_s=HOUR,
+            capacity=2,
+            cost_per_hour=3_000,
+        )  # fmt: skip
+        for k in range(1, 5)
+    ]
+    return make_world(engineers, [make_depot(1, (6, 6), stock={10: 20})])
+
+
+class TestImprove:
+    @SETTINGS
+    @given(world=worlds(), todo=ticket_lists(), now=nows, seed=st.integers(0, 3))
+    def test_its_routes_are_feasible_and_never_worse_than_the_start(
+        self, world: DispatchWorld, todo: list[Ticket], now: int, seed: int
+    ) -> None:
+        p = _problem(world, todo, now)
+        start = construct(p)
+        found = improve(p, start.routes, seed=seed, iterations=30)
+        # its objective is the greedy's own pricing (route costs plus drop penalties)
+        assert found.objective == objective(p, found.routes) <= start.objective
+
+    def test_the_same_seed_gives_the_same_routes(self) -> None:
+        p = _problem(_crew(), _spread(14))
+        start = construct(p).routes
+        one = improve(p, start, seed=5, iterations=40)
+        two = improve(p, start, seed=5, iterations=40)
+        assert one.routes == two.routes
+        assert one.steps == 40
+        assert one.stopped_by == "iteration limit"
+
+    def test_a_visit_left_out_by_the_start_is_placed_when_room_exists(self) -> None:
+        p = _problem(_crew(), _spread(6))
+        start = construct(p)
+        out = [list(r) for r in start.routes]
+        visit = next(n for r in out for n in r if p.kind[n] == VISIT)
+        gone = {visit, *p.pickups.get(visit, ())}
+        out = [[n for n in r if n not in gone] for r in out]
+        assert objective(p, out) > start.objective  # its drop penalty
+        found = improve(p, out, seed=0, iterations=20)
+        assert visit in {n for r in found.routes for n in r}
+
+    def test_locked_visits_keep_their_engineer_and_order(self) -> None:
+        p = _problem(_crew(), _spread(14))
+        start = construct(p).routes
+        v = max(range(len(start)), key=lambda k: len(start[k]))
+        locked = frozenset(n for n in start[v] if p.kind[n] == VISIT)
+        found = improve(p, start, seed=1, iterations=60, locked=locked)
+        assert [n for n in found.routes[v] if n in locked] == [n for n in start[v] if n in locked]
+
+    def test_patience_stops_a_search_that_finds_nothing(self) -> None:
+        p = _problem(_crew(), _spread(3))
+        found = improve(p, construct(p).routes, seed=0, iterations=10_000, patience=25)
+        assert found.stopped_by == "no improvement"
+        assert found.steps < 10_000
+
+    def test_infeasible_start_routes_are_refused(self) -> None:
+        p = _problem(_crew(), _spread(4))
+        visits = [int(n) for n in p.visits]
+        with pytest.raises(ValueError, match="routes"):
+            improve(p, [visits * 3, [], [], []], seed=0, iterations=1)
+
+
+class TestPlanUsesIt:
+    def test_a_real_plan_is_improved_by_ruin_and_recreate_and_validated(self) -> None:
+        world, todo = _crew(), _spread(14)
+        out = plan(world, todo, now=0, travel=TRAVEL, params=RUIN)
+        assert out.violations == ()
+        assert validate(world, todo, out, travel=TRAVEL) == []
+        assert out.stats.status == "iteration limit"
+        assert out.stats.objective <= out.stats.greedy_objective
+
+    def test_it_is_no_worse_than_the_or_tools_cross_check(self) -> None:
+        # same problem, same objective: OR-Tools' guided local search (30 solutions) against
+        # 200 ruin-and-recreate steps
+        world, todo = _crew(), _spread(14)
+        ours = plan(world, todo, now=0, travel=TRAVEL, params=replace(RUIN, ruin_iterations=200))
+        theirs = plan(world, todo, now=0, travel=TRAVEL, params=ORTOOLS)
+        assert ours.violations == theirs.violations == ()
+        assert ours.kpis.served >= theirs.kpis.served
+        assert ours.stats.objective <= theirs.stats.objective
+
+    def test_a_tiny_limit_still_gives_a_valid_flagged_plan(self) -> None:
+        world, todo = _crew(), _spread(14)
+        out = plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=50))
+        assert out.violations == ()
+        assert out.quality in (PlanQuality.TIME_LIMITED, PlanQuality.FALLBACK)
+        assert out.kpis.served + out.kpis.dropped == len(todo)
