@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
 from api.deps import check_route_access
 from api.errors import install_error_handlers
+from api.localtime import SharedZoneCache, use_display_zone
 from api.logs import configure_logging
 from api.operations import install_operations
 from api.routes import (
@@ -164,7 +165,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(pages.router)
-    v1 = APIRouter(prefix=API_PREFIX)
+    app.state.shared_zone = SharedZoneCache()  # the zone answers show times in
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(use_display_zone)])
     for router in _V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)

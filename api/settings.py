@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 from pydantic import Field, field_validator, model_validator
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     )
     road_network_pbf: Path | None = Field(
         default=None, description="OpenStreetMap extract (.osm.pbf) for travel_provider=road"
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="the zone answers show times in (IANA, e.g. Asia/Shanghai); default: the"
+        " one zone every region shares, else UTC. A request's `tz` or `Time-Zone` overrides it.",
     )
     world_import_max_bytes: int = Field(
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
@@ -81,6 +87,16 @@ class Settings(BaseSettings):
             raise ValueError(f"not a database URL: {value!r}") from exc
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("Spares supports SQLite and PostgreSQL URLs only")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Shanghai") from exc
         return value
 
     @model_validator(mode="after")

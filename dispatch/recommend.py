@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, PromisePolicy, Site, Ticket
 from dispatch.snapshot import Snapshot, job_for, load_snapshot
+from inventory.localtime import region_zone
 
 MAX_OPTIONS = 20
 
@@ -24,6 +25,7 @@ class TicketRecommendation:
     snapshot: Snapshot
     job: opt.Ticket
     recommendation: opt.Recommendation
+    zone: tzinfo  # the zone its texts state times in
 
 
 def recommend_ticket(
@@ -34,8 +36,12 @@ def recommend_ticket(
     travel: opt.TravelTimes,
     limit: int = 5,
     snapshot: Snapshot | None = None,
+    zone: tzinfo | None = None,
 ) -> TicketRecommendation:
-    """Rank the engineers who could take an open ticket, as of `now`."""
+    """Rank the engineers who could take an open ticket, as of `now`.
+
+    The explanations state times in `zone` (default: the zone of the ticket's region).
+    """
     if not 1 <= limit <= MAX_OPTIONS:
         raise InvalidTicketError("limit", f"must be within 1..{MAX_OPTIONS}, got {limit}")
     ticket = session.get(Ticket, ticket_id)
@@ -47,11 +53,14 @@ def recommend_ticket(
         )
     snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
     job = job_for(session, snap, ticket_id)
+    site = session.get(Site, ticket.site_id)
+    assert site is not None  # a foreign key
+    zone = zone if zone is not None else region_zone(session, site.region_id)
     params = opt.RecommendParams(
-        max_options=limit, ship_within_s=_ship_within_min(session, ticket.site_id) * 60
+        max_options=limit, ship_within_s=_ship_within_min(session, ticket.site_id) * 60, zone=zone
     )
     rec = opt.recommend(snap.world, job, now=snap.offset(now), travel=travel, params=params)
-    return TicketRecommendation(snap, job, rec)
+    return TicketRecommendation(snap, job, rec, zone)
 
 
 def _ship_within_min(session: Session, site_id: int) -> int:

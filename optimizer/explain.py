@@ -29,7 +29,11 @@ class Explanations:
         self._screen = screen
 
     def _clock(self, offset: int) -> str:
-        return self._call.world.at(offset).strftime("%H:%M")
+        """A time as its reader's clock shows it, with the zone named (texts leave no doubt)."""
+        moment = self._call.world.at(offset)
+        if self._call.params.zone is not None:
+            moment = moment.astimezone(self._call.params.zone)
+        return f"{moment:%H:%M} {getattr(moment.tzinfo, 'key', None) or moment.tzname()}"
 
     def excluded(self) -> tuple[Exclusion, ...]:
         """Every engineer left out, by reason: skill, too far, busy, shift, parts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ class RecommendParams:
         When set, every engineer's allowed overtime (a what-if); otherwise each engineer's own.
     max_travel_s
         Engineers whose straight drive to the site is longer are excluded as too far.
+    zone
+        The time zone the explanations' texts state their times in (the reader's local
+        time); ``None`` keeps the zone of the world's ``epoch``.
     """
 
     max_options: int = 5
@@ -29,6 +33,7 @@ class RecommendParams:
     ship_within_s: int = 8 * 3_600
     overtime_s: int | None = None
     max_travel_s: int = 6 * 3_600
+    zone: tzinfo | None = None
 
     def __post_init__(self) -> None:
         if self.max_options < 1:

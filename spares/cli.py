@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,6 +56,8 @@ app.add_typer(bench_app, name="bench")
 @dataclass
 class _State:
     settings: Settings
+    tz: str | None = None  # --tz: the zone printed times are shown in
+    zone: tzinfo | None = None  # resolved once per command by spares.localtime.cli_zone
 
 
 def _version(value: bool) -> None:
@@ -75,6 +77,14 @@ def main(
             show_default=False,
         ),
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Show times in this IANA zone (default: SPARES_TIMEZONE, else the regions' zone).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -87,7 +97,22 @@ def main(
     except ValueError as exc:
         err_console.print(f"[red]Invalid settings:[/red] {exc}")
         raise typer.Exit(2) from exc
-    ctx.obj = _State(settings=settings)
+    if tz is not None:
+        _check_zone(tz)
+    ctx.obj = _State(settings=settings, tz=tz)
+
+
+def _check_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() == "UTC":
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise typer.BadParameter(
+            f"{name!r} is not an IANA time zone, e.g. Asia/Shanghai or UTC", param_hint="--tz"
+        ) from exc
 
 
 def _settings(ctx: typer.Context) -> Settings:

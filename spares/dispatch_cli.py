@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +37,7 @@ from dispatch.planning import (
     store_plan,
 )
 from dispatch.recommend import recommend_ticket
+from spares.localtime import caption, cli_zone, clock, when
 from spares.replan_cli import diff_cmd, disrupt_cmd, inspections_cmd, replan_cmd
 
 console = Console()
@@ -123,12 +124,14 @@ def plan_cmd(
             return row.id, dict(row.result or {})
 
         plan_id, result = run_in_transaction(factory, store)
+        with factory() as session:
+            zone = cli_zone(ctx.obj, session)
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
     finally:
         factory.kw["bind"].dispose()
-    _print_plan(plan_id, result)
+    _print_plan(plan_id, result, zone)
     if geojson is not None:
         geojson.write_text(json.dumps(plan_geojson(result, plan_id=plan_id), indent=1))
         console.print(f"GeoJSON written to {geojson}")
@@ -164,11 +167,14 @@ def _solve_with_progress(
     return done
 
 
-def _print_plan(plan_id: int, r: dict[str, Any]) -> None:
+def _print_plan(plan_id: int, r: dict[str, Any], zone: tzinfo) -> None:
     names = {e["id"]: e["name"] for e in r.get("engineers", [])}
     codes = {t["id"]: t["code"] for t in r.get("tickets", [])}
     k = r["kpis"]
-    routes = Table(title=f"Plan {plan_id}: {len(r['routes'])} routes, quality {r['quality']}")
+    routes = Table(
+        title=f"Plan {plan_id}: {len(r['routes'])} routes, quality {r['quality']}",
+        caption=caption(zone),
+    )
     for col in (
         "engineer",
         "visits",
@@ -187,7 +193,7 @@ def _print_plan(plan_id: int, r: dict[str, Any]) -> None:
         routes.add_row(
             f"{names.get(route['engineer_id'], '')} ({route['engineer_id']})",
             str(kinds.count("visit")), str(kinds.count("pickup")),
-            route["departs_at"][11:16], route["returns_at"][11:16],
+            clock(route["departs_at"], zone), clock(route["returns_at"], zone),
             f"{route['travel_min'] / 60:.1f}", f"{route['distance_km']:.1f}",
             f"{route['overtime_min']:.0f}",
         )  # fmt: skip
@@ -231,26 +237,30 @@ def recommend_cmd(
     at = _as_of(as_of) or datetime.now(UTC)
     try:
         with factory() as session:
+            zone = cli_zone(ctx.obj, session) if ctx.obj.tz or ctx.obj.settings.timezone else None
             found = recommend_ticket(
-                session, ticket_id=ticket, now=at, travel=make_travel(ctx.obj.settings), limit=limit
-            )
+                session, ticket_id=ticket, now=at, travel=make_travel(ctx.obj.settings),
+                limit=limit, zone=zone,
+            )  # fmt: skip
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
     finally:
         factory.kw["bind"].dispose()
-    _print_recommendation(found)
+    _print_recommendation(found, found.zone)
 
 
-def _print_recommendation(found: Any) -> None:
+def _print_recommendation(found: Any, zone: tzinfo) -> None:
     snap, rec = found.snapshot, found.recommendation
     names = snap.engineer_names
 
     def hhmm(offset: int | None) -> str:
-        return "" if offset is None else snap.at(offset).isoformat()[11:16]
+        return "" if offset is None else clock(snap.at(offset), zone)
 
     state = "can be kept" if rec.keepable else "[red]cannot all be kept[/red]"
-    options = Table(title=f"Ticket {rec.ticket_id}: options (promises {state})")
+    options = Table(
+        title=f"Ticket {rec.ticket_id}: options (promises {state})", caption=caption(zone)
+    )
     for col in ("#", "engineer", "arrives", "fixes", "parts", "promises", "travel", "why"):
         options.add_column(col)
     for o in rec.options:
@@ -277,4 +287,5 @@ def _print_recommendation(found: Any) -> None:
     if rec.loaner is not None:
         ln = rec.loaner
         depot = snap.depot_names.get(ln.depot_id, str(ln.depot_id))
-        console.print(f"loaner: part {ln.part_id} from {depot}, on site at {hhmm(ln.arrives_at)}")
+        on_site = when(snap.at(ln.arrives_at), zone)
+        console.print(f"loaner: part {ln.part_id} from {depot}, on site at {on_site}")

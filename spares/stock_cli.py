@@ -30,6 +30,7 @@ from inventory.metric import Metric
 from inventory.verify import verify
 from scenarios.spec import ScenarioError, load_scenario
 from scenarios.stock import RATE_STREAMS, rate_seed, recommend_for_scenario
+from spares.localtime import cli_zone, when
 from spares.scenario_cli import export_database_base
 from spares.stock_recommend_cli import (
     check_out,
@@ -64,6 +65,7 @@ def _run(ctx: typer.Context, user: str | None, work: Callable[[Session, stock.Wh
                 user_id = session.scalar(select(db.User.id).where(db.User.name == user))
                 if user_id is None:
                     raise typer.BadParameter(f"no user named {user!r}", param_hint="--user")
+            cli_zone(ctx.obj, session)  # the zone printed times are shown in, read once
             return work(session, stock.Who(user_id, datetime.now(UTC)))
 
         return run_in_transaction(db.make_sessionmaker(engine), fn)
@@ -108,7 +110,8 @@ def reserve_cmd(
     held = _run(ctx, user, lambda s, who: reservations.reserve(
         session=s, depot_id=depot, lines=[reservations.ReserveLine(part, quantity)],
         user_id=who.user_id, now=who.now, ticket_id=ticket, lifetime_min=minutes))  # fmt: skip
-    console.print(f"reservation {held[0].id}: {quantity} held until {held[0].expires_at}")
+    until = when(held[0].expires_at, ctx.obj.zone)
+    console.print(f"reservation {held[0].id}: {quantity} held until {until}")
 
 
 def _reservation_cmd(name: str, fn: Callable[..., Any], help_text: str) -> None:
@@ -147,7 +150,8 @@ def transfer_cmd(
     moved = _run(ctx, user, lambda s, who: shipments.transfer(
         session=s, from_depot_id=depot, to_depot_id=to, part_id=part, quantity=quantity,
         transit_min=transit, who=who))  # fmt: skip
-    console.print(f"shipment {moved.id}: expected at {moved.expected_at}")
+    expected = "" if moved.expected_at is None else when(moved.expected_at, ctx.obj.zone)
+    console.print(f"shipment {moved.id}: expected at {expected}")
 
 
 @stock_app.command("adjust")
@@ -188,7 +192,8 @@ def order_cmd(
     placed = _run(ctx, user, lambda s, who: shipments.order(
         session=s, supplier_id=supplier, depot_id=depot, part_id=part, quantity=quantity,
         who=who))  # fmt: skip
-    console.print(f"order {placed.id}: {quantity} of part {part}, expected at {placed.expected_at}")
+    expected = when(placed.expected_at, ctx.obj.zone)
+    console.print(f"order {placed.id}: {quantity} of part {part}, expected at {expected}")
 
 
 @stock_app.command("recommend")

@@ -82,3 +82,25 @@ def test_order_from_a_supplier_is_on_order(tmp_path: Path) -> None:
     assert placed.exit_code == 0, placed.output
     assert "expected at" in placed.output
     assert invoke(url, "verify").exit_code == 0
+
+
+def test_times_print_in_the_regions_zone_or_tz(tmp_path: Path) -> None:
+    """Storage is UTC; a person reads the region's clock (Asia/Shanghai) or the one --tz names."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        region = make_region(s)  # timezone: Asia/Shanghai by default
+        part, depot = make_part(s, make_product_line(s)).id, make_depot(s, region).id
+    engine.dispose()
+    p, d = str(part), str(depot)
+    assert invoke(url, "receive", "--depot", d, "--part", p, "-n", "5").exit_code == 0
+    held = invoke(url, "reserve", "--depot", d, "--part", p, "--minutes", "60")
+    assert held.exit_code == 0, held.output
+    assert held.output.strip().endswith("Asia/Shanghai"), held.output
+    utc = runner.invoke(cli.app, ["--database-url", url, "--tz", "UTC", "stock", "reserve",
+                                  "--depot", d, "--part", p])  # fmt: skip
+    assert utc.output.strip().endswith(" UTC"), utc.output
+    bad = runner.invoke(cli.app, ["--database-url", url, "--tz", "Mars/Olympus", "stock", "sweep"])
+    assert bad.exit_code == 2
+    assert "IANA" in bad.output

@@ -16,6 +16,7 @@ from api.deps import (
     requires,
 )
 from api.idempotency import IDEMPOTENT, stock_router
+from api.localtime import DisplayZoneDep
 from api.schemas.common import IdPath
 from api.schemas.dispatch import (
     AssignmentRead,
@@ -50,6 +51,7 @@ def recommend(
     travel: TravelDep,
     now: NowDep,
     snapshots: SnapshotsDep,
+    zone: DisplayZoneDep,
 ) -> RecommendationRead:
     """Rank the qualified engineers for a ticket; explain who is left out and why."""
     as_of = body.as_of or now
@@ -60,6 +62,7 @@ def recommend(
         travel=travel,
         limit=body.limit,
         snapshot=snapshots.get(session, now=as_of),
+        zone=zone,
     )
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
 

@@ -1,12 +1,14 @@
 """Wire schemas: what the API reads and returns; never ORM or solver classes.
 
-Conventions: timestamps are ISO 8601 with an offset, money is a decimal string
+Conventions: timestamps are ISO 8601 with the offset of the request's display zone
+(`DISPLAY_ZONE`, set per request by `api.localtime`; UTC when unset), money is a decimal string
 with two places (never a float), coordinates are floats in degrees.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from contextvars import ContextVar
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -27,8 +29,14 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+# The zone a person reads this response's times in; storage and the wire's instants stay
+# the same, only the offset changes. One place converts: the `Timestamp` serializer.
+DISPLAY_ZONE: ContextVar[tzinfo | None] = ContextVar("display_zone", default=None)
+
+
 def _timestamp(value: datetime) -> str:
-    return value.isoformat()
+    zone = DISPLAY_ZONE.get()
+    return (value if zone is None else value.astimezone(zone)).isoformat()
 
 
 Money = Annotated[Decimal, PlainSerializer(_money, return_type=str, when_used="json")]

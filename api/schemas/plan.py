@@ -74,8 +74,8 @@ class ShippedRead(BaseModel):
     parts: list[PartUseRead]
     depot_id: int | None
     supplier_id: int | None
-    ships_at: str
-    arrives_at: str
+    ships_at: Timestamp
+    arrives_at: Timestamp
 
 
 class StopRead(BaseModel):
@@ -83,9 +83,9 @@ class StopRead(BaseModel):
     ticket_id: int
     lat: float
     lon: float
-    arrives_at: str
-    starts_at: str
-    departs_at: str
+    arrives_at: Timestamp
+    starts_at: Timestamp
+    departs_at: Timestamp
     depot_id: int | None
     parts: list[PartUseRead]
     shipped: list[ShippedRead]
@@ -96,8 +96,8 @@ class StopRead(BaseModel):
 
 class RouteRead(BaseModel):
     engineer_id: int
-    departs_at: str
-    returns_at: str
+    departs_at: Timestamp
+    returns_at: Timestamp
     travel_min: float
     distance_km: float
     overtime_min: float

@@ -88,6 +88,7 @@ def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
     # Tests empty the tables, so ids (the cache's world version) repeat on SQLite.
     app.state.snapshots.clear()
     app.state.published.clear()
+    app.state.shared_zone.clear()  # each test builds its own regions
     with TestClient(app) as test_client:
         yield test_client
     app.state.clock = None

@@ -146,11 +146,11 @@ class TestShiftsAndAbsences:
         response = client.post(url, json=body, headers=ADMIN)
         assert response.status_code == 201, response.text
         absence = response.json()
-        assert absence["starts_at"] == "2026-03-01T16:00:00+00:00"
+        assert absence["starts_at"] == "2026-03-02T00:00:00+08:00"  # the regions' zone
         ended = client.patch(f"{url}/{absence['id']}", json={"ends_at": "2026-03-04T00:00:00Z"},
                              headers=ADMIN)  # fmt: skip
         assert ended.status_code == 200, ended.text
-        assert ended.json()["ends_at"] == "2026-03-04T00:00:00+00:00"
+        assert ended.json()["ends_at"] == "2026-03-04T08:00:00+08:00"
 
     def test_absence_rules(self, client: TestClient, world: World) -> None:
         url = f"/v1/engineers/{world['e2']}/absences"

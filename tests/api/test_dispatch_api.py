@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -52,7 +52,7 @@ def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["as_of"] == T0.isoformat()
+    assert datetime.fromisoformat(body["as_of"]) == T0
     assert body["keepable"] is True
     best = body["options"][0]
     assert best["engineer_id"] == ids.haizhu
@@ -60,12 +60,12 @@ def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -
     assert best["parts"]["source"] == "pickup"
     assert best["parts"]["depot_id"] == ids.depot
     assert best["parts"]["depot_name"] == "Baiyun depot"
-    assert best["arrives_at"] > T0.isoformat()
+    assert datetime.fromisoformat(best["arrives_at"]) > T0
     # urgent: the depart promise (15 min) is checked along with arrival and fix
     promises = {p["promise"]: p for p in best["promises"]}
     assert set(promises) == {"depart", "arrival", "fix"}
     assert all(p["kept"] for p in best["promises"])
-    assert promises["depart"]["deadline"] == (T0 + timedelta(minutes=15)).isoformat()
+    assert datetime.fromisoformat(promises["depart"]["deadline"]) == (T0 + timedelta(minutes=15))
     assert promises["depart"]["at"] == best["departs_at"]
     excluded = {x["engineer_id"]: x["reason"] for x in body["excluded"]}
     assert excluded[ids.yuexiu] == "skill"

@@ -160,7 +160,7 @@ class TestEngineers:
         skills = {(s["product_line_id"], s["level"]) for s in body["skills"]}
         assert skills == {(w["cctv"], 3), (w["acs"], 1)}
         e4 = client.get(f"/v1/engineers/{w['e4']}", headers=DISPATCHER).json()
-        assert e4["position_at"] == "2025-03-01T08:30:00+00:00"
+        assert e4["position_at"] == "2025-03-01T16:30:00+08:00"  # in the regions' zone
         assert (e4["cost_per_hour"], e4["cost_per_km"]) == ("85.50", "0.00")
         assert isinstance(e4["current_lat"], float)
         assert e4["van_depot_id"] == w["van"]

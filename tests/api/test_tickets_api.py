@@ -123,9 +123,9 @@ class TestIntake:
     def test_created_with_deadlines_and_clocks(self, client: TestClient, ids: Ids) -> None:
         body = create(client, ids)
         assert body["status"] == "new"
-        assert body["reported_at"] == T0.isoformat()
+        assert datetime.fromisoformat(body["reported_at"]) == T0
         clocks = {c["clock"]: c for c in body["clocks"]}
-        assert clocks["arrive"]["deadline"] == (T0 + timedelta(hours=2)).isoformat()
+        assert datetime.fromisoformat(clocks["arrive"]["deadline"]) == (T0 + timedelta(hours=2))
         assert clocks["respond"]["state"] == "at_risk"  # 10 min to respond, 15 min margin
         assert clocks["fix"]["state"] == "on_time"
         assert body["skills"] == [{"product_line_id": ids.line, "min_level": 1}]
@@ -246,7 +246,7 @@ class TestLifecycle:
         )
         assert response.status_code == 200
         clocks = {c["clock"]: c for c in response.json()["clocks"]}
-        assert clocks["depart"]["deadline"] == (T0 + timedelta(minutes=15)).isoformat()
+        assert datetime.fromisoformat(clocks["depart"]["deadline"]) == (T0 + timedelta(minutes=15))
         assert clocks["depart"]["state"] == "breached"
 
     def test_unknown_ticket_is_404(self, client: TestClient, ids: Ids) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from optimizer import (
     ExclusionReason,
     PartsSource,
@@ -187,7 +189,15 @@ class TestExplanations:
         rec = _recommend(world, make_ticket(dedicated_engineer=7, arrive_by=HOUR))
         kinds = {s.kind: s for s in rec.suggestions}
         assert kinds[SuggestionKind.DEDICATED_FREE].at == 5 * HOUR
-        assert "06:00" in kinds[SuggestionKind.DEDICATED_FREE].text  # EPOCH is 01:00 UTC
+        assert "06:00 UTC" in kinds[SuggestionKind.DEDICATED_FREE].text  # EPOCH is 01:00 UTC
+
+    def test_texts_state_times_in_the_readers_zone(self) -> None:
+        # free at 5 h on the axis: 06:00 UTC (EPOCH 01:00 UTC), 14:00 in Shanghai (+08:00)
+        world = make_world([make_engineer(7, shifts=((5 * HOUR, 9 * HOUR),))])
+        zone = ZoneInfo("Asia/Shanghai")
+        rec = _recommend(world, make_ticket(dedicated_engineer=7, arrive_by=HOUR), zone=zone)
+        text = {s.kind: s.text for s in rec.suggestions}[SuggestionKind.DEDICATED_FREE]
+        assert text.endswith("is free at 14:00 Asia/Shanghai"), text
 
     def test_suggest_pulling_the_part_by_courier(self) -> None:
         # a pickup arrives at 0:19 (> 0:05), a shipment fixes at 2:04 (> 1:30); a courier
