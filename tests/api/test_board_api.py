@@ -58,7 +58,7 @@ def test_the_board_shows_engineers_tickets_and_depots_of_the_region(
 ) -> None:
     board = _board(client, ids.region)
     assert board["timezone"] == board["region"]["timezone"]
-    assert board["now"].== "2026-11-02T16:00:00+08:00"  # in the region's zone
+    assert board["now"] == "2026-11-02T16:00:00+08:00"  # in the region's zone
     status = {e["id"]: e["status"] for e in board["engineers"]}
     assert status[ids.haizhu] == "idle"
     assert status[ids.liwan] == "off_shift"  # works nights
