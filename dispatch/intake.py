@@ -34,7 +34,7 @@ from dispatch.models import (
 from dispatch.models import TicketStatus as S
 from dispatch.promises import SeverityOffsets, compute_deadlines
 from dispatch.servicelog import log_entry
-from inventory.models import Asset, Part, ProductLine
+from inventory.models import Asset, Part, ProductLine, ProductModel
 
 # How far in the future a reported time may lie (clock skew of the reporting system).
 REPORTED_AT_TOLERANCE = timedelta(minutes=5)
@@ -132,6 +132,7 @@ def create_ticket(session: Session, intake: TicketIntake, *, user: User, now: da
             "ticket_type_id", f"ticket type {intake.ticket_type_id} does not exist"
         )
     _check_asset(session, intake.asset_id, site.id)
+    _check_product_line(session, intake.asset_id, ticket_type)
     _check_contract_runs(session, site, reported_at)
     policy = policy_of_site(session, site.id)
     level = severity_of(session, policy, intake.severity)
@@ -175,6 +176,32 @@ def _check_asset(session: Session, asset_id: int | None, site_id: int) -> None:
         raise InvalidTicketError(
             "asset_id", f"asset {asset_id} is installed at site {asset.site_id}, not {site_id}"
         )
+
+
+def _check_product_line(session: Session, asset_id: int | None, ticket_type: TicketType) -> None:
+    """A ticket type is a fault of one product line: it must be the asset's line.
+
+    Otherwise the ticket would ask for the skill of another line (a CCTV fault on a rack
+    server) and dispatch would send someone who cannot fix the asset.
+    """
+    if asset_id is None:
+        return
+    stmt = (
+        select(Asset.serial, ProductLine.id, ProductLine.code)
+        .join(ProductModel, ProductModel.id == Asset.product_model_id)
+        .join(ProductLine, ProductLine.id == ProductModel.product_line_id)
+        .where(Asset.id == asset_id)
+    )
+    serial, line_id, line_code = session.execute(stmt).one()
+    if line_id == ticket_type.product_line_id:
+        return
+    type_line = session.get(ProductLine, ticket_type.product_line_id)
+    type_code = type_line.code if type_line is not None else str(ticket_type.product_line_id)
+    raise InvalidTicketError(
+        "ticket_type_id",
+        f"ticket type {ticket_type.code} is a fault of product line {type_code}, but asset"
+        f" {asset_id} ({serial}) is of product line {line_code}: choose a {line_code} type",
+    )
 
 
 def _check_contract_runs(session: Session, site: Site, reported_at: datetime) -> None:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from db import Role
 from dispatch.models import Engineer, Ticket, TicketStatus
 from inventory import stock
-from inventory.models import DepotKind, StockLevel
+from inventory.models import Asset, DepotKind, ProductLine, ProductModel, StockLevel
 from inventory.verify import verify
 from tests.api.conftest import TestClient, auth
-from tests.builders import make_depot, make_engineer, make_user
-from tests.ticket_builders import T0, make_ticket_world
+from tests.builders import make_depot, make_engineer, make_product_line, make_user
+from tests.ticket_builders import T0, make_ticket_type, make_ticket_world
 
 OTHER_ENGINEER_KEY = "spk_test_engineer_two"
 
@@ -139,6 +139,32 @@ class TestIntake:
         problem = response.json()
         assert problem["field"] == "severity"
         assert "urgent, serious, general" in problem["detail"]
+
+    def test_ticket_type_of_another_product_line_than_the_asset_is_refused(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        # a CCTV fault type on a rack server: nobody qualified for the server would be sent
+        with Session(api_engine) as s, s.begin():
+            servers = make_product_line(s, code="SRV", name="Rack servers")
+            other_type = make_ticket_type(s, servers, code="SRV-PSU", name="Server PSU fault")
+            asset = s.get(Asset, ids.asset)
+            assert asset is not None
+            model = s.get(ProductModel, asset.product_model_id)
+            assert model is not None
+            line = s.get(ProductLine, model.product_line_id)
+            assert line is not None
+            asset_line, other_id, serial = line.code, other_type.id, asset.serial
+        response = client.post(
+            "/v1/tickets", json=intake(ids, ticket_type_id=other_id), headers=auth(Role.DISPATCHER)
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["field"] == "ticket_type_id"
+        for name in ("SRV-PSU", "SRV", serial, asset_line):
+            assert name in problem["detail"]
+        listed = client.get("/v1/tickets", headers=auth(Role.DISPATCHER)).json()
+        assert listed["items"] == []
 
     def test_unknown_fields_are_refused(self, client: TestClient, ids: Ids) -> None:
         response = client.post(
