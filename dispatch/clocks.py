@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.errors import InvalidTicketError
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, PolicySeverity, PromisePolicy, Site, Ticket
 from dispatch.models import TicketStatus as S
@@ -91,15 +92,77 @@ class WorklistItem:
         pending = [c for c in self.clocks if c.state in (ClockState.AT_RISK, ClockState.BREACHED)]
         return min(pending, key=lambda c: c.deadline)
 
+    @property
+    def at_risk(self) -> bool:
+        """True when a clock is at risk or breached."""
+        return any(c.state in (ClockState.AT_RISK, ClockState.BREACHED) for c in self.clocks)
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        """The worklist's order (and paging cursor): urgent deadline, severity rank, id.
+
+        A ticket off the worklist (calm, or closed since) keys on its earliest deadline, so
+        a page that starts after it still finds its place in the order.
+        """
+        if self.at_risk:
+            deadline = self.urgent_clock.deadline
+        else:
+            deadline = min((c.deadline for c in self.clocks), default=_NEVER)
+        return (deadline, self.rank, self.ticket.id)
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
 
 def at_risk_worklist(
-    session: Session, *, now: datetime, region_id: int | None = None, limit: int = 100
+    session: Session,
+    *,
+    now: datetime,
+    region_id: int | None = None,
+    limit: int = 100,
+    after: int | None = None,
+    where: WorklistFilter | None = None,
 ) -> list[WorklistItem]:
     """Open tickets with a clock at risk or breached, most urgent first.
 
     Urgency: the earliest deadline among the ticket's at-risk or breached clocks, then the
-    severity rank (1 = most urgent), then the ticket id for a stable order.
+    severity rank (1 = most urgent), then the ticket id for a stable order. `after` (a
+    ticket id, the last one of the previous page) starts the list after that ticket's place
+    in this order, so pages of `limit` walk the whole worklist (every ticket is read and
+    filtered before the page is cut). An unknown `after` is an `InvalidTicketError`.
+    `where` narrows the open tickets read (status, site, engineer) in the query.
     """
+    found = _readings(session, now=now, region_id=region_id, where=where)
+    items = [i for i in found if i.at_risk]
+    items.sort(key=lambda i: i.key)
+    if after is not None:
+        cursor = next((i for i in items if i.ticket.id == after), None)
+        if cursor is None:
+            cursor = next(iter(_readings(session, now=now, ticket_id=after)), None)
+        if cursor is None:
+            raise InvalidTicketError("after", f"ticket {after} does not exist")
+        items = [i for i in items if i.key > cursor.key]
+    return items[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilter:
+    """Narrower worklists: one status (an open one), one site, one engineer."""
+
+    status: S | None = None
+    site_id: int | None = None
+    engineer_id: int | None = None
+
+
+def _readings(
+    session: Session,
+    *,
+    now: datetime,
+    region_id: int | None = None,
+    ticket_id: int | None = None,
+    where: WorklistFilter | None = None,
+) -> list[WorklistItem]:
+    """Open tickets (or the one ticket `ticket_id`, whatever its status) with their clocks."""
     stmt = (
         select(Ticket, PromisePolicy.at_risk_margin_min, PolicySeverity.rank)
         .join(Site, Site.id == Ticket.site_id)
@@ -110,14 +173,20 @@ def at_risk_worklist(
             (PolicySeverity.policy_id == PromisePolicy.id)
             & (PolicySeverity.code == Ticket.severity),
         )
-        .where(Ticket.status.in_(OPEN_STATUSES))
     )
+    if ticket_id is not None:
+        stmt = stmt.where(Ticket.id == ticket_id)
+    else:
+        stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES))
     if region_id is not None:
         stmt = stmt.where(Site.region_id == region_id)
-    items = []
-    for ticket, margin_min, rank in session.execute(stmt):
-        clocks = read_clocks(ticket, margin=timedelta(minutes=margin_min), now=now)
-        if any(c.state in (ClockState.AT_RISK, ClockState.BREACHED) for c in clocks):
-            items.append(WorklistItem(ticket=ticket, rank=rank, clocks=clocks))
-    items.sort(key=lambda i: (i.urgent_clock.deadline, i.rank, i.ticket.id))
-    return items[:limit]
+    if where is not None and where.status is not None:
+        stmt = stmt.where(Ticket.status == where.status)
+    if where is not None and where.site_id is not None:
+        stmt = stmt.where(Ticket.site_id == where.site_id)
+    if where is not None and where.engineer_id is not None:
+        stmt = stmt.where(Ticket.engineer_id == where.engineer_id)
+    return [
+        WorklistItem(ticket, rank, read_clocks(ticket, margin=timedelta(minutes=m), now=now))
+        for ticket, m, rank in session.execute(stmt)
+    ]

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
+from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, read_clocks
 from dispatch.errors import NotFoundError
 from dispatch.models import (
     Contract,
@@ -132,12 +132,18 @@ def list_tickets(
 
 
 def list_at_risk(
-    session: Session, *, now: datetime, region_id: int | None, limit: int
+    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int
 ) -> Page[TicketView]:
     """The dispatcher's worklist: open tickets at risk or breached, most urgent first.
 
-    Urgency order is not id order, so this list is one page of the `limit` most urgent.
+    Pages like every list: `next_after` is the last ticket's id while more follow (the
+    next page starts after that ticket's place in the urgency order), None on the last.
+    Every filter narrows the tickets read before the page is cut.
     """
-    items = at_risk_worklist(session, now=now, region_id=region_id, limit=limit)
-    views = view_tickets(session, [i.ticket for i in items], now=now)
-    return Page(items=views, next_after=None)
+    where = WorklistFilter(filters.status, filters.site_id, filters.engineer_id)
+    items = at_risk_worklist(
+        session, now=now, region_id=filters.region_id, after=after, limit=limit + 1, where=where
+    )
+    shown = items[:limit]
+    views = view_tickets(session, [i.ticket for i in shown], now=now)
+    return Page(items=views, next_after=shown[-1].ticket.id if len(items) > limit else None)

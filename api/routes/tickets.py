@@ -46,13 +46,16 @@ def create_ticket(
 def list_tickets(
     session: SessionDep, page: PageDep, now: NowDep, filters: Annotated[TicketFilterIn, Query()]
 ) -> TicketPage:
-    """List tickets by id; `at_risk=true` gives the worklist, most urgent first (one page)."""
+    """List tickets by id; `at_risk=true` gives the worklist, most urgent first.
+
+    Both page the same way: follow `next_after` until it is null.
+    """
+    criteria = ticket_views.TicketFilter(**filters.model_dump(exclude={"at_risk"}))
     if filters.at_risk:
         found = ticket_views.list_at_risk(
-            session, now=now, region_id=filters.region_id, limit=page.limit
+            session, filters=criteria, now=now, after=page.after, limit=page.limit
         )
     else:
-        criteria = ticket_views.TicketFilter(**filters.model_dump(exclude={"at_risk"}))
         found = ticket_views.list_tickets(
             session, filters=criteria, now=now, after=page.after, limit=page.limit
         )
