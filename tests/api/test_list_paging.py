@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -21,10 +21,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db import Role
-from dispatch.models import Channel
+from dispatch.models import Assignment, AssignmentStatus, Channel, Plan, PlanStage, Shift
 from dispatch.tickets import TicketIntake, create_ticket
 from inventory import stock
 from inventory.models import ProductLine, StockLevel
+from inventory.reservations import ReserveLine, reserve
 from inventory.shipments import ship_to_site
 from tests.api.conftest import TestClient, World, auth
 from tests.builders import make_user
@@ -65,6 +66,11 @@ QUERIES: dict[str, list[Query]] = {
     "/v1/ledger": [_all, lambda w: {"depot_id": w["dgz"]}],
     "/v1/shipments": [_all],
     "/v1/audit": [_all],
+    "/v1/dispatch/plans": [_all, lambda w: {"region_id": w["gz"]}],
+    "/v1/dispatch/assignments": [_all, lambda w: {"engineer_id": w["e1"]}],
+    "/v1/engineer-shifts": [_all, lambda w: {"engineer_id": w["e1"]}],
+    "/v1/engineer-positions": [_all, lambda w: {"region_id": w["gz"]}],
+    "/v1/reservations": [_all, lambda w: {"depot_id": w["dgz"]}],
 }
 
 
@@ -105,7 +111,20 @@ def rows(api_engine: Engine, world: World, app: FastAPI) -> World:
                 site_id=world["s1"] if i % 2 else world["s2"], ticket_type_id=fault.id,
                 severity=severity, channel=Channel.PHONE, reported_at=reported,
             )  # fmt: skip
-            create_ticket(s, intake, user=dispatcher, now=reported)
+            ticket = create_ticket(s, intake, user=dispatcher, now=reported)
+            if i < 3:  # on paper only: the list reads rows, not the schedule
+                s.add(Assignment(
+                    ticket_id=ticket.id, engineer_id=world["e1"],
+                    status=AssignmentStatus.ACTIVE, departs_at=reported, arrives_at=reported,
+                    fixes_at=reported, parts_source="none", created_at=reported,
+                    created_by_id=dispatcher.id,
+                ))  # fmt: skip
+        for weekday in range(3):
+            s.add(Shift(engineer_id=world["e1"], weekday=weekday, starts_at=time(8),
+                        ends_at=time(18)))  # fmt: skip
+        for stage in (PlanStage.DRAFT, PlanStage.DRAFT):
+            s.add(Plan(region_id=world["gz"], stage=stage, as_of=T0, ticket_ids=[], params={},
+                       result=None, created_at=T0))  # fmt: skip
         who = stock.Who(None, T0)
         for depot in ("dgz", "dsz", "central"):
             for part in ("lens", "psu", "lock"):
@@ -115,6 +134,9 @@ def rows(api_engine: Engine, world: World, app: FastAPI) -> World:
             ship_to_site(session=s, from_depot_id=world["dgz"], site_id=world["s1"],
                          part_id=world["lens"], quantity=1, requested_at=T0,
                          transit_min=60, who=who)  # fmt: skip
+        for _ in range(3):
+            reserve(session=s, depot_id=world["dgz"], lines=[ReserveLine(world["psu"], 1)],
+                    user_id=None, now=T0)  # fmt: skip
         low = select(StockLevel).where(StockLevel.part_id.in_([world["lens"], world["psu"]]))
         for level in s.scalars(low):
             level.reorder_point = 50
