@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 import db
 from api.settings import Settings
 from spares import __version__
+from spares.advise_cli import advise_command
 from spares.bench_cli import bench_app
 from spares.dispatch_cli import dispatch_app
 from spares.scenario_cli import scenario_app
@@ -51,6 +52,7 @@ app.add_typer(dispatch_app, name="dispatch")
 app.add_typer(scenario_app, name="scenario")
 app.command("worker")(worker_command)
 app.add_typer(bench_app, name="bench")
+app.command("advise")(advise_command)
 
 
 @dataclass

@@ -1,0 +1,128 @@
+"""`spares advise FILE`: the cheapest staff and stock changes that reach promise targets.
+
+Heavy modules (the simulation, matplotlib) are imported inside the command, so the CLI
+starts at once for every other command.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from scenarios.advise import Advice, Evaluation
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _share(e: Evaluation, kpi: str, scope: str) -> str:
+    estimate = e.attainment.get((kpi, scope))
+    if estimate is None:
+        return "-"
+    return f"{100 * estimate.mean:.1f} [{100 * estimate.low:.0f}-{100 * estimate.high:.0f}]"
+
+
+def _short(kpi: str) -> str:
+    """arrival_attainment@region=x -> arrival@x: fits 80 columns."""
+    return kpi.replace("_attainment", "").replace("region=", "")
+
+
+def _tables(advice: Advice) -> list[Table]:
+    columns = [("today", advice.today), ("advised", advice.advised)]
+    if advice.uniform is not None:
+        columns.append(("uniform rule", advice.uniform))
+    cur = advice.spec.costs.currency
+    targets = Table(title="Targets on fresh ticket streams: % kept, mean [95 % CI]")
+    targets.add_column("target")
+    for name, _ in columns:
+        targets.add_column(name, justify="right")
+    for t in advice.targets:
+        targets.add_row(
+            f"{_short(t.kpi)} {t.scope.removeprefix('region=')} >= {100 * t.share:g}",
+            *(_share(e, t.kpi, t.scope) for _, e in columns),
+        )
+    costs = Table(title=f"Cost over {advice.spec.scenario.horizon_days:g} days ({cur})")
+    costs.add_column("cost")
+    for name, _ in columns:
+        costs.add_column(name, justify="right")
+    for label, attr in (
+        ("staff", "staff"), ("overtime", "overtime"), ("holding", "holding"),
+        ("couriers", "courier"), ("total", "total"),
+    ):  # fmt: skip
+        costs.add_row(label, *(f"{getattr(e.cost, attr):,.0f}" for _, e in columns))
+    costs.add_row("engineers", *(str(e.cost.engineers) for _, e in columns))
+    steps = Table(title="Moves kept (search streams), and the targets that bound")
+    for col in ("round", "move", f"cost ({cur})", "shortfall", "binding"):
+        steps.add_column(col)
+    for s in advice.steps:
+        steps.add_row(
+            str(s.round), s.label, f"{s.cost_delta:+,.0f}",
+            f"{100 * s.shortfall_before:.1f} -> {100 * s.shortfall_after:.1f}",
+            ", ".join(_short(b) for b in s.binding),
+        )  # fmt: skip
+    return [targets, costs, steps]
+
+
+def advise_command(
+    file: Annotated[Path, typer.Argument(help="an advice file (.yaml or .json)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="report folder (default: reports/<name>/)")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="local processes (default: CPU count; 1: serial)"),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="a Dask scheduler ADDRESS (pip install '.[dask]')"),
+    ] = None,
+) -> None:
+    """Advise the cheapest engineers and stock that keep the file's promise targets."""
+    from scenarios.advise import SimulationEvaluator, advise, load_advice, scenario_runner
+    from scenarios.advise_report import write_advice
+    from scenarios.executors import make_executor
+    from scenarios.spec import ScenarioError
+    from spares.scenario_cli import export_database_base
+
+    try:
+        spec = load_advice(file)
+    except ScenarioError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if scheduler and spec.scenario.base.kind == "database":
+        err_console.print("[red]--scheduler: a database base is exported here only[/red]")
+        raise typer.Exit(2)
+    executor = make_executor(workers, scheduler)
+    with ExitStack() as stack:
+        exported = export_database_base(spec.scenario, stack)  # its service history too
+        evaluator = SimulationEvaluator(
+            spec, scenario_runner(executor, exported=exported), exported=exported
+        )
+        try:
+            advice = advise(
+                spec, evaluator.world, evaluator,
+                on_round=lambda text: err_console.print(f"[dim]{spec.name}: {text}[/dim]"),
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted: no advice[/yellow]")
+            raise typer.Exit(130) from None
+    for table in _tables(advice):
+        console.print(table)
+    saving = advice.saving
+    verdict = "every target holds" if advice.reached else "NOT every target holds"
+    console.print(f"advised: {verdict} on fresh streams", highlight=False)
+    if saving is not None:
+        console.print(f"advised cost {100 * saving:.1f} % below the uniform rule's")
+    elif advice.uniform is not None:
+        console.print("the uniform rule did not reach every target within its steps")
+    folder = out or Path("reports") / spec.name
+    files = write_advice(advice, folder)
+    console.print(f"report: {folder}/ ({', '.join(f.name for f in files)})")
+    if not advice.reached:
+        raise typer.Exit(1)

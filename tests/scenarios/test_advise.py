@@ -1,0 +1,258 @@
+"""Capacity advice: the greedy search on a fake evaluator, the cost rules, and one real run."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from scenarios.advise import (
+    AdviceCosts,
+    AdviceMoves,
+    AdviceSpec,
+    CostBreakdown,
+    Evaluation,
+    Target,
+    advise,
+    engineer_rate,
+    expand_targets,
+    load_advice,
+    staff_cost,
+    uniform_changes,
+)
+from scenarios.base import build_sim_world, load_world_rows
+from scenarios.kpis import Estimate
+from scenarios.model import SimWorld
+from scenarios.spec import Change, Engineers, Scenario, StockLevel, with_variant
+from scenarios.whatif import apply_changes
+from spares.cli import app
+
+
+@cache
+def small_world() -> SimWorld:
+    scenario = Scenario(name="w")
+    return build_sim_world(load_world_rows(scenario.base), scenario.start)
+
+
+def _estimate(kpi: str, scope: str, mean: float) -> Estimate:
+    mean = min(1.0, mean)
+    return Estimate("v", "optimised", kpi, scope, mean, mean - 0.005, min(1.0, mean + 0.005), 3,
+                    "share")  # fmt: skip
+
+
+class FakeEvaluator:
+    """Attainment as a known function of the changes; costs from the real cost rules.
+
+    Arrival (overall and in Shenzhen) rises 4 points per Shenzhen engineer and 1 point per
+    engineer elsewhere; the 2-hour swap rises 10 points per stock move at RD-SHENZHEN-1 and
+    nothing at other depots. Holding costs 1,000 per stock step and depot.
+    """
+
+    def __init__(self, arrival: float = 0.80, swap: float = 0.70) -> None:
+        self.arrival, self.swap = arrival, swap
+        self.calls: list[tuple[int, list[str]]] = []
+
+    def __call__(
+        self, configs: Mapping[str, tuple[Change, ...]], streams: int
+    ) -> dict[str, Evaluation]:
+        self.calls.append((streams, list(configs)))
+        return {name: self._one(name, changes) for name, changes in configs.items()}
+
+    def _one(self, name: str, changes: tuple[Change, ...]) -> Evaluation:
+        world = apply_changes(small_world(), changes)
+        sz = sum(c.delta for c in changes if isinstance(c, Engineers) and c.region == "shenzhen")
+        other = sum(c.delta for c in changes if isinstance(c, Engineers) and c.region != "shenzhen")
+        # One "stock step" is a factor of 1.5 (the uniform rule's step k is 1.5^k everywhere).
+        steps = [
+            (c.depot, math.log(c.factor or 1) / math.log(1.5))
+            for c in changes
+            if isinstance(c, StockLevel)
+        ]
+        stock = sum(n if depot else 5 * n for depot, n in steps)  # None: all five depots
+        sz_stock = sum(n for depot, n in steps if depot in ("RD-SHENZHEN-1", None))
+        arrival = self.arrival + 0.04 * sz + 0.01 * other
+        swap = self.swap + 0.10 * sz_stock
+        attainment = {
+            ("arrival_attainment", "all"): _estimate("arrival_attainment", "all", arrival),
+            ("arrival_attainment", "region=shenzhen"): _estimate(
+                "arrival_attainment", "region=shenzhen", arrival
+            ),
+            ("swap_2h_attainment", "all"): _estimate("swap_2h_attainment", "all", swap),
+        }
+        for code in world.regions.values():
+            if code != "shenzhen":
+                attainment[("arrival_attainment", f"region={code}")] = _estimate(
+                    "arrival_attainment", f"region={code}", self.arrival + 0.05
+                )
+                attainment[("swap_2h_attainment", f"region={code}")] = _estimate(
+                    "swap_2h_attainment", f"region={code}", 0.99
+                )
+        attainment[("swap_2h_attainment", "region=shenzhen")] = _estimate(
+            "swap_2h_attainment", "region=shenzhen", swap
+        )
+        cost = CostBreakdown(
+            staff=staff_cost(world, AdviceCosts(), 30),
+            overtime=Decimal(0),
+            holding=Decimal(round(1000 * stock)),
+            courier=Decimal(0),
+            engineers=len(world.engineers),
+        )
+        return Evaluation(name, changes, cost, attainment)
+
+
+def _spec(*targets: Target, max_rounds: int = 8) -> AdviceSpec:
+    return AdviceSpec(
+        name="t", scenario=Scenario(name="t", horizon_days=30), targets=targets,
+        moves=AdviceMoves(engineer_share=0.1, stock_factor=1.5, regions_per_round=2),
+        max_rounds=max_rounds,
+    )  # fmt: skip
+
+
+class TestGreedy:
+    def test_a_target_already_kept_needs_no_change(self) -> None:
+        fake = FakeEvaluator(arrival=0.97)
+        advice = advise(_spec(Target(kpi="arrival_attainment", share=0.95)), small_world(), fake)
+        assert advice.reached
+        assert advice.steps == []
+        assert advice.advised.changes == ()
+        assert advice.advised.cost.total == advice.today.cost.total
+
+    def test_the_cheapest_moves_reach_every_target_and_beat_the_uniform_rule(self) -> None:
+        fake = FakeEvaluator(arrival=0.80, swap=0.70)
+        spec = _spec(
+            Target(kpi="arrival_attainment", share=0.95),
+            Target(kpi="swap_2h_attainment", share=0.90),
+        )
+        advice = advise(spec, small_world(), fake)
+        assert advice.reached
+        kinds = [(type(s.change).__name__, getattr(s.change, "region", None) or
+                  getattr(s.change, "depot", None)) for s in advice.steps]  # fmt: skip
+        # Shenzhen engineers buy 4 points each, elsewhere 1: the search never staffs elsewhere.
+        assert all(where in ("shenzhen", "RD-SHENZHEN-1") for _, where in kinds)
+        assert ("StockLevel", "RD-SHENZHEN-1") in kinds
+        assert advice.uniform is not None
+        assert advice.uniform_reached
+        assert advice.advised.cost.total < advice.uniform.cost.total
+        assert advice.saving is not None
+        assert advice.saving > 0
+        # The final figures come from fresh streams, the search from its own.
+        assert fake.calls[-1][0] == 1
+        assert all(s == 0 for s, _ in fake.calls[:-1])
+
+    def test_each_kept_move_closed_shortfall(self) -> None:
+        fake = FakeEvaluator(arrival=0.80, swap=0.70)
+        spec = _spec(
+            Target(kpi="arrival_attainment", share=0.95),
+            Target(kpi="swap_2h_attainment", share=0.90),
+        )
+        for step in advise(spec, small_world(), fake).steps:
+            assert step.shortfall_after < step.shortfall_before
+            assert step.binding
+
+    def test_an_unreachable_target_is_reported_not_reached(self) -> None:
+        fake = FakeEvaluator(arrival=0.50)
+        spec = _spec(Target(kpi="swap_2h_attainment", share=1.0), max_rounds=2)
+        advice = advise(spec, small_world(), fake)
+        assert not advice.reached
+        assert len(advice.steps) <= 2
+
+    def test_every_region_is_one_target_per_region(self) -> None:
+        regions = list(small_world().regions.values())
+        targets = expand_targets(
+            [Target(kpi="arrival_attainment", share=0.9, scope="every_region")], regions
+        )
+        assert [t.scope for t in targets] == [f"region={r}" for r in regions]
+
+
+class TestCosts:
+    def test_staff_is_each_engineer_monthly_rate_prorated(self) -> None:
+        world = small_world()
+        costs = AdviceCosts(engineer_per_month={"default": Decimal("9000")})
+        # 30 engineers x 9,000 a month x 10/30 of a month
+        assert len(world.engineers) == 30
+        assert staff_cost(world, costs, 10) == Decimal("90000.00")
+
+    def test_the_most_specific_rate_wins(self) -> None:
+        costs = AdviceCosts(engineer_per_month={
+            "default": Decimal(1), "L3": Decimal(2), "shenzhen": Decimal(3),
+            "shenzhen/L3": Decimal(4),
+        })  # fmt: skip
+        assert engineer_rate(costs, "shenzhen", 3) == 4
+        assert engineer_rate(costs, "shenzhen", 2) == 3
+        assert engineer_rate(costs, "foshan", 3) == 2
+        assert engineer_rate(costs, "foshan", 1) == 1
+
+    def test_a_rate_table_without_a_default_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="default"):
+            AdviceCosts(engineer_per_month={"shenzhen": Decimal(1)})
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        delta=st.integers(min_value=1, max_value=6),
+        rate=st.decimals(min_value=0, max_value=100_000, places=2),
+        days=st.floats(min_value=0.5, max_value=120),
+    )
+    def test_more_engineers_never_cost_less(self, delta: int, rate: Decimal, days: float) -> None:
+        world = small_world()
+        costs = AdviceCosts(engineer_per_month={"default": rate})
+        more = apply_changes(world, (Engineers(kind="engineers", delta=delta, region="foshan"),))
+        assert staff_cost(more, costs, days) >= staff_cost(world, costs, days) >= 0
+
+    def test_the_uniform_rule_grows_with_its_step(self) -> None:
+        world = small_world()
+        one, two = (uniform_changes(world, AdviceMoves(), k) for k in (1, 2))
+        added = [sum(c.delta for c in ch if isinstance(c, Engineers)) for ch in (one, two)]
+        assert added == [3, 6]  # 10 % and 20 % of 30 engineers, shared out by region size
+        factors = [next(c.factor for c in ch if isinstance(c, StockLevel)) for ch in (one, two)]
+        assert factors == [1.5, 2.25]
+
+
+ADVICE = """
+name: tiny-advice
+scenario:
+  name: tiny
+  horizon_days: 0.25
+  demand: {tickets_per_day: 40}
+  replications: 1
+  policies: [optimised]
+targets:
+  - {kpi: arrival_attainment, share: 0.999}
+costs:
+  engineer_per_month: {default: "12000"}
+max_rounds: 1
+"""
+
+
+def test_spares_advise_runs_the_simulation_and_writes_a_reusable_report(tmp_path: Path) -> None:
+    path = tmp_path / "advice.yaml"
+    path.write_text(ADVICE, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["advise", str(path), "--workers", "1", "--out", str(out)])
+    assert result.exit_code in (0, 1), result.output  # 1: a target not reached, said so
+    assert "Targets on fresh ticket streams" in result.output
+    data = json.loads((out / "advice.json").read_text())
+    assert data["targets"] == [{"kpi": "arrival_attainment", "scope": "all", "share": 0.999}]
+    assert data["reached"] == (result.exit_code == 0)
+    assert set(data["today"]["cost"]) >= {"staff", "overtime", "holding", "courier", "total"}
+    assert (out / "frontier.png").stat().st_size > 0
+    # The advised changes run as a scenario variant as they are.
+    scenario = Scenario.model_validate(yaml.safe_load(ADVICE)["scenario"])
+    with_variant(scenario, "advised", data["scenario_changes"], "advice.json")
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "scenarios/examples/advice").glob("*.yaml"))
+)
+def test_every_advice_example_loads(path: Path) -> None:
+    spec = load_advice(path)
+    assert spec.targets
+    assert spec.scenario.name
