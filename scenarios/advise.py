@@ -311,7 +311,8 @@ def candidate_moves(
     regions (by that region's mean) and the regions where staff already paid off
     (``paid_off``: a region that was worst may still buy the most per engineer once it
     is no longer worst). Each region tried gets more engineers; a failing stock clock
-    (swap, ship, fix) also tries more stock at every non-van depot.
+    (swap, ship, fix) also tries more stock at the depots of those regions and at the
+    central warehouse, which pools for every region.
     """
     failing = [t for t in targets if not current.holds([t], tolerance)]
     regions: dict[str, None] = {}
@@ -339,8 +340,10 @@ def candidate_moves(
         out.append(Move(f"+{delta} engineer(s) in {code}", Engineers(
             kind="engineers", delta=delta, region=code)))  # fmt: skip
     if any(t.kpi in _STOCK_KPIS for t in failing):
+        tried = {world.region_id(code) for code in regions}
         for depot in world.depots:
-            if depot.kind == "van":
+            # The depots of the regions tried, and the central ones that pool for all.
+            if depot.kind == "van" or (depot.kind != "central" and depot.region_id not in tried):
                 continue
             out.append(Move(f"stock x{moves.stock_factor:g} at {depot.code}", StockLevel(
                 kind="stock_level", depot=depot.code, factor=moves.stock_factor)))  # fmt: skip
