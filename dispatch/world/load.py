@@ -13,7 +13,7 @@ import inventory.models  # noqa: F401 (registers inventory's tables)
 from db.base import Base
 from db.identity import User  # noqa: F401 (registers users)
 from dispatch.errors import WorldNotEmptyError
-from dispatch.world.model import World
+from dispatch.world.model import World, local_datetime
 from inventory.ledger import open_balances
 
 
@@ -62,10 +62,15 @@ def load_world(session: Session, world: World, *, may_hold_rows: Collection[str]
 
 
 def _opened_at(world: World) -> datetime:
-    """Opening balances date from the start of the world's reference day (else now)."""
+    """Opening balances date from the start of the world's reference day (else now).
+
+    The reference date is a local date (the demo's zone), so its day starts at local
+    midnight: midnight UTC of that date would lie up to 8 hours after the world's "now"
+    when it is loaded between 16:00 and 24:00 UTC, and `ledger?until=now` would miss it.
+    """
     if world.reference_date is None:
         return datetime.now(UTC)
-    return datetime.combine(world.reference_date, time(0), tzinfo=UTC)
+    return local_datetime(world.reference_date, time(0))
 
 
 def _reset_sequences(session: Session, world: World) -> None:

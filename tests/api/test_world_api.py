@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import Settings
 from db import Base
 from db.identity import Role
+from dispatch.world import DEMO_USERS, WorldSize, generate_world, load_world
 from tests.api.conftest import World, auth
 
 ZIP = {"Content-Type": "application/zip"}
@@ -141,3 +146,24 @@ class TestErrors:
     def test_other_roles_may_not_export(self, client: TestClient, users: None) -> None:
         response = client.get("/v1/world/export", headers=auth(Role.DISPATCHER))
         assert response.status_code == 403
+
+
+class TestDemoOpeningStock:
+    """The demo's opening balances are dated in the past, whatever the hour it is loaded."""
+
+    @pytest.mark.parametrize("hour", [17, 23])  # 01:00 and 07:00 the next day in Guangdong
+    def test_ledger_until_now_holds_the_opening_stock(
+        self, client: TestClient, app: FastAPI, api_engine: Engine, hour: int
+    ) -> None:
+        now = datetime(2026, 11, 2, hour, 0, tzinfo=UTC)
+        world = generate_world(7, WorldSize.SMALL, as_of=now)
+        with Session(api_engine) as session, session.begin():
+            load_world(session, world)
+        app.state.clock = lambda: now
+        admin = {"X-API-Key": DEMO_USERS[Role.ADMIN][1]}
+        at = {"until": now.isoformat(), "kind": "opening", "limit": 1}
+        opened = client.get("/v1/ledger", params=at, headers=admin)
+        assert opened.status_code == 200, opened.text
+        assert len(opened.json()["items"]) == 1
+        later = {"since": (now + timedelta(seconds=1)).isoformat(), "kind": "opening"}
+        assert client.get("/v1/ledger", params=later, headers=admin).json()["items"] == []
