@@ -176,7 +176,12 @@ class Explanations:
         return Suggestion(SuggestionKind.PULL_PART, text, depot_id=depot.id, at=arrives)
 
     def _dedicated_free(self, options: tuple[Option, ...]) -> Suggestion | None:
-        """When the dedicated engineer can leave, unless he already keeps the promises."""
+        """When the dedicated engineer can leave, unless he already keeps the promises.
+
+        Only an engineer who could be sent is offered: one excluded for lack of skill or
+        for the drive gets a text that says so (kind ``dedicated_unqualified``), never a
+        "free at" that the dispatcher would act on.
+        """
         call, arrays = self._call, self._call.world.engineer_arrays
         engineer_id = call.ticket.dedicated_engineer
         if engineer_id is None or engineer_id not in call.world.engineer_row:
@@ -184,6 +189,10 @@ class Explanations:
         if any(o.engineer_id == engineer_id and o.keeps_all for o in options):
             return None
         row = call.world.engineer_row[engineer_id]
+        unfit = self._cannot_send(row)
+        if unfit is not None:
+            text = f"the dedicated engineer {engineer_id} cannot take this ticket: {unfit}"
+            return Suggestion(SuggestionKind.DEDICATED_UNQUALIFIED, text, engineer_id=engineer_id)
         ready = max(call.now, int(arrays.busy_until[row]))
         starts = [s for s, e in call.world.engineers[row].shifts if e > ready]
         if not starts:
@@ -191,6 +200,18 @@ class Explanations:
         free = max(ready, starts[0])
         text = f"the dedicated engineer {engineer_id} is free at {self._clock(free)}"
         return Suggestion(SuggestionKind.DEDICATED_FREE, text, engineer_id=engineer_id, at=free)
+
+    def _cannot_send(self, row: int) -> str | None:
+        """Why the engineer of ``row`` can never be sent to this ticket, or None."""
+        screen = self._screen
+        if not screen.skill_ok[row]:
+            return self._missing_skill(row)
+        pos = int(np.flatnonzero(screen.rows == row)[0])
+        if not screen.near[pos]:
+            minutes = int(screen.travel_s[pos]) // 60
+            limit = self._call.params.max_travel_s // 60
+            return f"{minutes} min drive, over the {limit} min limit"
+        return None
 
     def loaner(self, options: tuple[Option, ...]) -> Loaner | None:
         """A unit of equal function from the nearest depot, when the fix promise overruns."""

@@ -136,6 +136,8 @@ class SuggestionKind(enum.StrEnum):
     EXTEND_SHIFT = "extend_shift"
     PULL_PART = "pull_part"
     DEDICATED_FREE = "dedicated_free"
+    # The dedicated engineer cannot be sent (no skill, out of reach): said, not offered.
+    DEDICATED_UNQUALIFIED = "dedicated_unqualified"
 
 
 @dataclass(frozen=True, slots=True)

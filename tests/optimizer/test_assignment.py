@@ -191,6 +191,34 @@ class TestExplanations:
         assert kinds[SuggestionKind.DEDICATED_FREE].at == 5 * HOUR
         assert "06:00 UTC" in kinds[SuggestionKind.DEDICATED_FREE].text  # EPOCH is 01:00 UTC
 
+    def test_an_unqualified_dedicated_engineer_is_not_said_to_be_free(self) -> None:
+        # engineer 7 is the site's dedicated engineer but holds no server skill: he was
+        # excluded for it, so no text may offer him ("free at ..."); it says why he cannot
+        world = make_world([
+            make_engineer(7, skills={"network": 3}, shifts=((5 * HOUR, 9 * HOUR),)),
+            make_engineer(1, shifts=((5 * HOUR, 9 * HOUR),)),
+        ])  # fmt: skip
+        rec = _recommend(world, make_ticket(dedicated_engineer=7, arrive_by=HOUR))
+        assert _reason(rec, 7) is ExclusionReason.SKILL
+        texts = [s.text for s in rec.suggestions if s.engineer_id == 7]
+        assert not any("free" in t for t in texts), texts
+        kinds = {s.kind: s for s in rec.suggestions}
+        assert SuggestionKind.DEDICATED_FREE not in kinds
+        unqualified = kinds[SuggestionKind.DEDICATED_UNQUALIFIED]
+        assert unqualified.engineer_id == 7
+        assert "needs server level 2, has 0" in unqualified.text
+
+    def test_a_dedicated_engineer_out_of_reach_is_not_said_to_be_free(self) -> None:
+        # 7 is qualified but beyond the drive limit: "free at" would offer someone who
+        # cannot be sent; the text says he is too far
+        world = make_world([make_engineer(7, at=(11, 11)), make_engineer(1, at=(3, 2))])
+        ticket = make_ticket(dedicated_engineer=7, arrive_by=30)  # nobody keeps it
+        rec = _recommend(world, ticket, max_travel_s=10 * 60)
+        assert _reason(rec, 7) is ExclusionReason.TOO_FAR
+        texts = [s.text for s in rec.suggestions if s.engineer_id == 7]
+        assert texts == ["the dedicated engineer 7 cannot take this ticket: 16 min drive, over"
+                         " the 10 min limit"]  # fmt: skip
+
     def test_texts_state_times_in_the_readers_zone(self) -> None:
         # free at 5 h on the axis: 06:00 UTC (EPOCH 01:00 UTC), 14:00 in Shanghai (+08:00)
         world = make_world([make_engineer(7, shifts=((5 * HOUR, 9 * HOUR),))])
