@@ -30,6 +30,7 @@ from dispatch.models import (
     TicketStatus,
 )
 from dispatch.recommend import MAX_OPTIONS, TicketRecommendation, recommend_ticket
+from dispatch.snapshot import Snapshot
 from dispatch.tickets import log_entry, transition
 from inventory.reservations import ReserveLine, reserve
 from inventory.shipments import ship_to_site
@@ -157,12 +158,12 @@ def confirm_assignment(
         raise NotFoundError("ticket", ticket_id)
     if ticket.status not in ASSIGNABLE:
         raise AssignmentConflict(ticket_id, f"the ticket is {ticket.status}, not new or responded")
-    result = recommend_ticket(
-        session, ticket_id=ticket_id, now=now, travel=travel, limit=MAX_OPTIONS
+    checked = check_assignment(
+        session, ticket_id=ticket_id, engineer_id=engineer_id, now=now, travel=travel
     )
-    option = next((o for o in result.recommendation.options if o.engineer_id == engineer_id), None)
-    if option is None:
-        raise AssignmentConflict(ticket_id, _why_not(result, engineer_id), _next_best(result))
+    option, result = checked.option, checked.result
+    if option is None or result is None:
+        raise AssignmentConflict(ticket_id, checked.refusal or "not an option", checked.next_best)
     planned = _planned_from(option, result, pinned)
     try:
         assignment, holds = assign(
@@ -180,6 +181,49 @@ def confirm_assignment(
             ticket_id, f"the part was taken meanwhile: {exc}", _next_best(fresh)
         ) from exc
     return Confirmed(assignment, option, result, holds, assignment.shipment_id)
+
+
+@dataclass(frozen=True, eq=False)
+class AssignmentCheck:
+    """What confirming this engineer would do, by the confirm's own rule; nothing written.
+
+    `refusal` is why the confirm would be refused (skill, shift, parts, promises, the
+    ticket's status), or None with the `option` it would realise.
+    """
+
+    ticket_id: int
+    engineer_id: int
+    option: opt.Option | None
+    result: TicketRecommendation | None
+    refusal: str | None
+    next_best: dict[str, Any] | None
+
+
+def check_assignment(
+    session: Session,
+    *,
+    ticket_id: int,
+    engineer_id: int,
+    now: datetime,
+    travel: opt.TravelTimes,
+    snapshot: Snapshot | None = None,
+) -> AssignmentCheck:
+    """Check an engineer for a ticket the way `confirm_assignment` would, before any write.
+
+    The board calls it when a ticket is dropped on an engineer's lane.
+    """
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", ticket_id)
+    if ticket.status not in ASSIGNABLE:
+        reason = f"the ticket is {ticket.status}, not new or responded"
+        return AssignmentCheck(ticket_id, engineer_id, None, None, reason, None)
+    result = recommend_ticket(
+        session, ticket_id=ticket_id, now=now, travel=travel, limit=MAX_OPTIONS, snapshot=snapshot
+    )
+    option = next((o for o in result.recommendation.options if o.engineer_id == engineer_id), None)
+    refusal = None if option is not None else _why_not(result, engineer_id)
+    return AssignmentCheck(ticket_id, engineer_id, option, result, refusal, _next_best(result))
 
 
 def _planned_from(option: opt.Option, result: TicketRecommendation, pinned: bool) -> Planned:

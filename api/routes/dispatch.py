@@ -19,6 +19,8 @@ from api.idempotency import IDEMPOTENT, stock_router
 from api.localtime import DisplayZoneDep
 from api.schemas.common import IdPath
 from api.schemas.dispatch import (
+    AssignmentCheckRead,
+    AssignmentCheckRequest,
     AssignmentRead,
     AssignmentRequest,
     PublishRead,
@@ -30,7 +32,7 @@ from api.schemas.disruption import DisruptionCreate, DisruptionRead
 from api.schemas.plan import InsertCreate, InsertRead
 from db import Role
 from db.transactions import restart_as_writer
-from dispatch.assign import confirm_assignment
+from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
@@ -65,6 +67,20 @@ def recommend(
         zone=zone,
     )
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
+
+
+@router.post("/checks", dependencies=[requires(*DISPATCHERS)])
+def check(
+    body: AssignmentCheckRequest, session: SessionDep, travel: TravelDep, now: NowDep,
+    snapshots: SnapshotsDep,
+) -> AssignmentCheckRead:  # fmt: skip
+    """Would confirming this engineer be accepted? Skills, shift, parts, promises; no write."""
+    as_of = body.as_of or now
+    found = check_assignment(
+        session, ticket_id=body.ticket_id, engineer_id=body.engineer_id, now=as_of,
+        travel=travel, snapshot=snapshots.get(session, now=as_of),
+    )  # fmt: skip
+    return AssignmentCheckRead.build(found)
 
 
 @writes.post(

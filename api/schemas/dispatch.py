@@ -263,3 +263,44 @@ class PublishRead(BaseModel):
     assigned: list[int] = Field(description="tickets (re)assigned by this plan")
     kept: list[int] = Field(description="tickets whose pinned assignment already matched")
     superseded_plan_id: int | None
+
+
+class AssignmentCheckRequest(StrictModel):
+    ticket_id: Id
+    engineer_id: Id
+    as_of: Timestamp | None = Field(None, description="check as of this time (default: now)")
+
+
+class AssignmentCheckRead(BaseModel):
+    ticket_id: int
+    engineer_id: int
+    allowed: bool = Field(description="confirming him now would be accepted")
+    refusal: str | None = Field(description="why not: skill, shift, parts, promises, status")
+    excluded: ExcludedRead | None = Field(description="the recommendation's reason, if any")
+    option: OptionRead | None = Field(description="what confirming him would write")
+    next_best: dict[str, Any] | None
+
+    @classmethod
+    def build(cls, check: Any) -> AssignmentCheckRead:
+        """From a `dispatch.assign.AssignmentCheck`."""
+        option = excluded = None
+        if check.result is not None:
+            snap = check.result.snapshot
+
+            def when(offset: int | None) -> Any:
+                return None if offset is None else snap.at(offset)
+
+            if check.option is not None:
+                option = _option(check.option, snap, when)
+            for x in check.result.recommendation.excluded:
+                if x.engineer_id == check.engineer_id:
+                    excluded = ExcludedRead(
+                        engineer_id=x.engineer_id,
+                        engineer_name=snap.engineer_names.get(x.engineer_id, ""),
+                        reason=str(x.reason), detail=x.detail, free_at=when(x.free_at),
+                    )  # fmt: skip
+        return cls(
+            ticket_id=check.ticket_id, engineer_id=check.engineer_id,
+            allowed=check.option is not None, refusal=check.refusal, excluded=excluded,
+            option=option, next_best=check.next_best,
+        )  # fmt: skip

@@ -156,3 +156,25 @@ def test_board_refusals(client: TestClient, ids: Ids) -> None:
         == 403
     )
     assert client.get("/v1/depots/999999/pick-list", headers=ids.warehouse).status_code == 404
+
+
+def test_checking_an_engineer_writes_nothing_and_says_why_not(client: TestClient, ids: Ids) -> None:
+    def check(engineer: int) -> dict:  # type: ignore[type-arg]
+        body = {"ticket_id": ids.ticket, "engineer_id": engineer}
+        answer = client.post("/v1/dispatch/checks", json=body, headers=DISPATCHER)
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    unqualified = check(ids.yuexiu)
+    assert unqualified["allowed"] is False
+    assert unqualified["excluded"]["reason"] == "skill"
+    assert "skill" in unqualified["refusal"]
+    qualified = check(ids.haizhu)
+    assert qualified["allowed"] is True
+    assert qualified["option"]["engineer_id"] == ids.haizhu
+    assert _board(client, ids.region)["assignments"] == []  # nothing was written
+    headers = DISPATCHER | {"Idempotency-Key": "confirm-after-check"}
+    refused = client.post("/v1/dispatch/assignments", headers=headers,
+                          json={"ticket_id": ids.ticket, "engineer_id": ids.yuexiu})  # fmt: skip
+    assert refused.status_code == 409
+    assert unqualified["refusal"] in refused.json()["detail"]  # the same rule said the same
