@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import Interval, WeeklyShift, working_windows
@@ -91,13 +91,48 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
             .order_by(Depot.id)
         )
     )  # fmt: skip
+    open_here = (
+        select(Ticket.id).join(Site, Site.id == Ticket.site_id)
+        .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
+    )  # fmt: skip
+    rows = session.execute(
+        select(Ticket, Site)
+        .join(Site, Site.id == Ticket.site_id)
+        .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+    ).all()
+    sites = {t.id: s for t, s in rows}
+    views = view_tickets(session, [t for t, _ in rows], now=now)
+    tickets = [BoardTicket(v, sites[v.ticket.id]) for v in views]
+    # Lanes: the region's engineers, and anyone from elsewhere sent to one of its tickets.
+    engineers_here = select(Engineer.id).where(Engineer.region_id == region_id)
+    assignments = list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.status == AssignmentStatus.ACTIVE,
+                or_(
+                    Assignment.engineer_id.in_(engineers_here), Assignment.ticket_id.in_(open_here)
+                ),
+            )
+            .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
+        )
+    )
+    visiting = {a.engineer_id for a in assignments}
     engineers = list(
         session.scalars(
-            select(Engineer).where(Engineer.region_id == region_id, Engineer.active)
+            select(Engineer)
+            .where(or_(and_(Engineer.region_id == region_id, Engineer.active),
+                       Engineer.id.in_(visiting)))
             .order_by(Engineer.id)
         )
     )  # fmt: skip
     ids = [e.id for e in engineers]
+    wanted = {e.region_id for e in engineers} | {region_id}
+    zones = {
+        row.id: row.timezone
+        for row in session.execute(select(Region.id, Region.timezone).where(Region.id.in_(wanted)))
+    }
     skills: dict[int, list[EngineerSkill]] = defaultdict(list)
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
     absences: dict[int, list[Interval]] = defaultdict(list)
@@ -114,22 +149,6 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
             )
         ):
             absences[away.engineer_id].append((away.starts_at, away.ends_at))
-    rows = session.execute(
-        select(Ticket, Site)
-        .join(Site, Site.id == Ticket.site_id)
-        .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.id)
-    ).all()
-    sites = {t.id: s for t, s in rows}
-    views = view_tickets(session, [t for t, _ in rows], now=now)
-    tickets = [BoardTicket(v, sites[v.ticket.id]) for v in views]
-    assignments = list(
-        session.scalars(
-            select(Assignment)
-            .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.engineer_id.in_(ids))
-            .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
-        )
-    ) if ids else []  # fmt: skip
     status_of = {v.ticket.id: v.ticket.status for v in views}
     rank: dict[int, int] = defaultdict(int)
     for a in assignments:
@@ -141,7 +160,7 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
     board_engineers = []
     for e in engineers:
         windows = working_windows(
-            shifts[e.id], absences[e.id], start=day[0], end=day[1], timezone=region.timezone
+            shifts[e.id], absences[e.id], start=day[0], end=day[1], timezone=zones[e.region_id]
         )
         working = any(lo <= now < hi for lo, hi in windows)
         status = names[rank[e.id]]

@@ -1,0 +1,573 @@
+// The dispatcher's board: one region now. Data from GET /v1/dispatch/board (polled), every
+// decision through the same /v1 routes as any client; the server checks every rule.
+import {
+  ApiProblem, api, apiAll, el, fmtMinutes, fmtTime, newKey, requirePage, toast, zoneLabel,
+} from "./api.js";
+
+const POLL_MS = 15000;
+const BEFORE_MIN = 120; // the lanes show 2 h back and 10 h ahead of now
+const AHEAD_MIN = 600;
+const PALETTE = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626",
+  "#65a30d", "#c026d3", "#0d9488", "#ea580c", "#4f46e5"];
+const CLOCK_NAMES = { respond: "respond", depart: "depart", arrive: "arrive", fix: "fix" };
+
+const state = {
+  region: null, board: null, selected: null, check: null, keys: new Map(),
+  map: null, layers: null, fitted: null, plan: null, options: null,
+};
+const $ = (id) => document.getElementById(id);
+const zone = () => state.board?.timezone ?? "UTC";
+const engineerOf = (id) => state.board?.engineers.find((e) => e.id === id);
+const ticketOf = (id) => state.board?.tickets.find((t) => t.id === id);
+const colourOf = (engineerId) => {
+  const i = state.board.engineers.findIndex((e) => e.id === engineerId);
+  return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+};
+const minutesUntil = (iso) => (new Date(iso) - Date.now()) / 60000;
+
+/** The pending clock that runs out first (the one a countdown shows), or null. */
+function nextClock(ticket) {
+  const pending = ticket.clocks.filter((c) => !c.event_at && c.state !== "void" && c.state !== "met");
+  pending.sort((a, b) => new Date(a.deadline) - new Date(b.deadline));
+  return pending[0] ?? null;
+}
+
+function countdown(clock) {
+  if (!clock) return el("span", { class: "countdown" }, "—");
+  const left = minutesUntil(clock.deadline);
+  const cls = left < 0 ? "countdown late" : clock.state === "at_risk" ? "countdown risk" : "countdown";
+  const text = left < 0 ? `${CLOCK_NAMES[clock.clock]} ${fmtMinutes(-left)} late`
+    : `${CLOCK_NAMES[clock.clock]} in ${fmtMinutes(left)}`;
+  return el("span", { class: cls, "data-deadline": clock.deadline, "data-clock": clock.clock }, text);
+}
+
+function refreshCountdowns() {
+  for (const node of document.querySelectorAll(".countdown[data-deadline]")) {
+    const left = minutesUntil(node.dataset.deadline);
+    const name = CLOCK_NAMES[node.dataset.clock];
+    node.textContent = left < 0 ? `${name} ${fmtMinutes(-left)} late` : `${name} in ${fmtMinutes(left)}`;
+    node.classList.toggle("late", left < 0);
+  }
+  if (state.board) $("clock").textContent = fmtTime(new Date().toISOString(), zone());
+}
+
+// -- loading -------------------------------------------------------------------------
+
+async function loadRegions() {
+  const regions = await apiAll("/v1/regions");
+  const select = $("region");
+  select.replaceChildren(...regions.map((r) => el("option", { value: r.id }, `${r.name} (${r.code})`)));
+  const wanted = new URLSearchParams(location.search).get("region")
+    ?? sessionStorage.getItem("spares.region") ?? String(regions[0]?.id ?? "");
+  select.value = regions.some((r) => String(r.id) === wanted) ? wanted : String(regions[0]?.id);
+  select.addEventListener("change", () => {
+    sessionStorage.setItem("spares.region", select.value);
+    state.selected = null;
+    state.check = null;
+    load();
+  });
+}
+
+async function load() {
+  const region = $("region").value;
+  try {
+    const board = await api(`/v1/dispatch/board?region_id=${region}`);
+    state.board = board;
+    state.region = board.region;
+    render();
+    $("updated").textContent = `↻ ${fmtTime(board.now, zone())}`;
+    $("updated").title = `data as of ${fmtTime(board.now, zone())}; refreshed every ${POLL_MS / 1000} s`;
+  } catch (problem) {
+    toast(`Could not load the board: ${problem.message}`, "error");
+  }
+}
+
+// -- rendering -----------------------------------------------------------------------
+
+function render() {
+  $("zone").textContent = zoneLabel(zone());
+  renderKpis();
+  renderWorklist();
+  renderMap();
+  renderLanes();
+  if (state.selected !== null) renderPanel();
+  refreshCountdowns();
+}
+
+function renderKpis() {
+  const t = state.board.tickets;
+  const count = (risk) => t.filter((x) => x.risk === risk).length;
+  const unassigned = t.filter((x) => x.engineer_id === null).length;
+  const working = state.board.engineers.filter((e) => e.status !== "off_shift").length;
+  $("kpis").replaceChildren(
+    el("span", {}, el("b", {}, t.length), " open"),
+    el("span", { class: "error" }, el("b", {}, count("breached")), " breached"),
+    el("span", {}, el("b", {}, count("at_risk")), " at risk"),
+    el("span", {}, el("b", {}, unassigned), " unassigned"),
+    el("span", {}, el("b", {}, working), `/${state.board.engineers.length} engineers working`),
+  );
+}
+
+function worklistTickets() {
+  const rank = { breached: 0, at_risk: 1, on_time: 2 };
+  return state.board.tickets
+    .filter((t) => t.risk !== "on_time" || t.engineer_id === null)
+    .sort((a, b) => (rank[a.risk] - rank[b.risk])
+      || (new Date(nextClock(a)?.deadline ?? 8.64e15) - new Date(nextClock(b)?.deadline ?? 8.64e15)));
+}
+
+const CANVAS_ABOVE = 400; // markers drawn on a canvas past this many
+const LABELLED = 40; // fewer markers than this carry their label on the map
+const SHOWN = 200; // a long list is cut: the rest are counted, the most urgent are first
+
+function renderWorklist() {
+  const items = worklistTickets();
+  const list = $("worklist");
+  list.replaceChildren(...items.slice(0, SHOWN).map((t) => {
+    const who = t.engineer_id === null ? "unassigned" : (engineerOf(t.engineer_id)?.name ?? "assigned");
+    return el("li", {
+      class: t.risk, draggable: "true", "data-ticket": t.id,
+      "aria-selected": String(state.selected === t.id),
+      ondragstart: (e) => { e.dataTransfer.setData("text/x-ticket", String(t.id)); e.dataTransfer.effectAllowed = "move"; },
+    },
+    el("div", { class: "row" },
+      el("button", { type: "button", class: "open", onclick: () => select(t.id),
+        "aria-label": `Open ticket ${t.code}, ${t.risk.replace("_", " ")}` }, t.code),
+      el("span", { class: `pill ${t.risk}` }, t.risk.replace("_", " "))),
+    el("div", { class: "row small" }, el("span", {}, `${t.severity} · ${t.site_name}`), countdown(nextClock(t))),
+    el("div", { class: "small muted" }, `${t.status.replace("_", " ")} · ${who}`));
+  }));
+  if (items.length > SHOWN) list.append(el("li", { class: "muted" }, `${items.length - SHOWN} more…`));
+  if (!items.length) list.append(el("li", { class: "muted" }, "Nothing at risk or unassigned."));
+}
+
+function renderMap() {
+  if (!state.map) {
+    // SVG (markers are elements, tests can find them) unless the region is large: canvas.
+    const many = state.board.tickets.length + state.board.engineers.length > CANVAS_ABOVE;
+    state.map = L.map("map", { preferCanvas: many, attributionControl: false, zoomSnap: 0.25 });
+    state.layers = L.layerGroup().addTo(state.map);
+    L.control.scale({ imperial: false }).addTo(state.map);
+  }
+  const b = state.board;
+  state.layers.clearLayers();
+  const points = [];
+  for (const route of routes()) {
+    L.polyline(route.points, { color: route.colour, weight: 3, opacity: 0.8, className: "route" })
+      .bindTooltip(`${route.engineer.name}'s route`).addTo(state.layers);
+  }
+  for (const d of b.depots) {
+    if (d.lat === null) continue;
+    points.push([d.lat, d.lon]);
+    L.marker([d.lat, d.lon], { icon: L.divIcon({ className: "depot-icon", iconSize: [12, 12] }),
+      keyboard: false }).bindTooltip(`Depot ${d.code}: ${d.name}`).addTo(state.layers);
+  }
+  for (const e of b.engineers) {
+    points.push([e.lat, e.lon]);
+    L.circleMarker([e.lat, e.lon], {
+      radius: 6, color: colourOf(e.id), weight: 3, className: "engineer-marker", fillColor: e.status === "off_shift" ? "#d1d5db" : "#fff",
+      fillOpacity: 1,
+    }).bindTooltip(b.engineers.length <= LABELLED ? e.name : `${e.name} · ${e.status.replace("_", " ")}${e.position_at ? "" : " (at home)"}`,
+      { permanent: b.engineers.length <= LABELLED, direction: "left", offset: [-8, 0], className: "map-label" })
+      .addTo(state.layers);
+  }
+  const fill = { breached: "#b91c1c", at_risk: "#d97706", on_time: "#15803d" };
+  for (const t of b.tickets) {
+    points.push([t.lat, t.lon]);
+    L.circleMarker([t.lat, t.lon], {
+      radius: state.selected === t.id ? 10 : 7, color: "#111827", weight: state.selected === t.id ? 3 : 1,
+      fillColor: fill[t.risk], fillOpacity: 0.9, className: `ticket-marker ${t.risk}`,
+    }).bindTooltip(b.tickets.length <= LABELLED ? t.code : `${t.code} · ${t.risk.replace("_", " ")} · ${t.site_name}`,
+      { permanent: b.tickets.length <= LABELLED, direction: "right", offset: [8, 0], className: "map-label" })
+      .on("click", () => select(t.id)).addTo(state.layers);
+  }
+  if (state.fitted !== b.region.id) {
+    state.fitted = b.region.id;
+    if (points.length) state.map.fitBounds(L.latLngBounds(points).pad(0.3));
+    else state.map.setView([b.region.lat, b.region.lon], 10);
+  }
+  state.map.invalidateSize();
+}
+
+/** Each engineer's active assignments in arrival order, as map polylines. */
+function routes() {
+  const byEngineer = new Map();
+  for (const a of state.board.assignments) {
+    if (!byEngineer.has(a.engineer_id)) byEngineer.set(a.engineer_id, []);
+    byEngineer.get(a.engineer_id).push(a);
+  }
+  const depots = new Map(state.board.depots.map((d) => [d.id, d]));
+  const out = [];
+  for (const [id, list] of byEngineer) {
+    const engineer = engineerOf(id);
+    if (!engineer) continue;
+    const points = [[engineer.lat, engineer.lon]];
+    for (const a of list.sort((x, y) => new Date(x.arrives_at) - new Date(y.arrives_at))) {
+      const depot = a.parts_source === "pickup" ? depots.get(a.depot_id) : null;
+      if (depot && depot.lat !== null) points.push([depot.lat, depot.lon]);
+      const t = ticketOf(a.ticket_id);
+      if (t) points.push([t.lat, t.lon]);
+    }
+    if (points.length > 1) out.push({ engineer, points, colour: colourOf(id) });
+  }
+  return out;
+}
+
+function renderLanes() {
+  const now = Date.now();
+  const start = now - BEFORE_MIN * 60000;
+  const span = (BEFORE_MIN + AHEAD_MIN) * 60000;
+  const x = (iso) => Math.min(100, Math.max(0, ((new Date(iso) - start) / span) * 100));
+  const w = (a, b) => Math.max(0, x(b) - x(a));
+  const ticks = [];
+  const first = Math.ceil(start / 3600000) * 3600000;
+  for (let t = first; t < start + span; t += 3600000) {
+    const iso = new Date(t).toISOString();
+    ticks.push(el("span", { class: "tick", style: `left:${x(iso)}%` }, fmtTime(iso, zone())));
+  }
+  $("axis").replaceChildren(el("span", { class: "small muted" }, "engineer"), el("div", { class: "track" }, ...ticks));
+
+  const byEngineer = new Map();
+  for (const a of state.board.assignments) {
+    if (!byEngineer.has(a.engineer_id)) byEngineer.set(a.engineer_id, []);
+    byEngineer.get(a.engineer_id).push(a);
+  }
+  const order = { on_site: 0, en_route: 1, assigned: 2, idle: 3, off_shift: 4 };
+  const engineers = [...state.board.engineers].sort((a, b) => (order[a.status] - order[b.status]) || a.id - b.id);
+  const nowX = x(new Date(now).toISOString());
+  $("lanes").replaceChildren(...engineers.map((e) => {
+    const track = el("div", { class: "track", "aria-hidden": "true" });
+    for (const win of e.windows) {
+      track.append(el("div", { class: "band shift", style: `left:${x(win.start)}%;width:${w(win.start, win.end)}%`,
+        title: `shift ${fmtTime(win.start, zone())}–${fmtTime(win.end, zone())}` }));
+    }
+    let previousEnd = null;
+    const work = (byEngineer.get(e.id) ?? []).sort((p, q) => new Date(p.arrives_at) - new Date(q.arrives_at));
+    for (const a of work) {
+      const t = ticketOf(a.ticket_id);
+      const code = t?.code ?? `#${a.ticket_id}`;
+      if (previousEnd && new Date(a.departs_at) > new Date(previousEnd)) {
+        track.append(el("div", { class: "blk wait", style: `left:${x(previousEnd)}%;width:${w(previousEnd, a.departs_at)}%`,
+          title: `waiting ${fmtTime(previousEnd, zone())}–${fmtTime(a.departs_at, zone())}` }));
+      }
+      track.append(el("div", { class: "blk travel", style: `left:${x(a.departs_at)}%;width:${w(a.departs_at, a.arrives_at)}%`,
+        title: `travel to ${code}: ${fmtTime(a.departs_at, zone())}–${fmtTime(a.arrives_at, zone())}${a.parts_source === "pickup" ? " via depot pickup" : ""}` }));
+      track.append(el("div", {
+        class: `blk service${a.pinned ? " pinned" : ""}`, "data-ticket": a.ticket_id,
+        style: `left:${x(a.arrives_at)}%;width:${Math.max(w(a.arrives_at, a.fixes_at), 0.4)}%`,
+        title: `${code}: on site ${fmtTime(a.arrives_at, zone())}–${fmtTime(a.fixes_at, zone())}${a.pinned ? " (pinned)" : ""}`,
+        onclick: () => select(a.ticket_id),
+      }, code));
+      const arrive = t?.clocks.find((c) => c.clock === "arrive");
+      if (arrive && new Date(a.arrives_at) > new Date(arrive.deadline)) {
+        track.append(el("div", { class: "blk late", style: `left:${x(arrive.deadline)}%;width:${w(arrive.deadline, a.arrives_at)}%`,
+          title: `${code} arrives ${fmtMinutes(minutesUntil(a.arrives_at) - minutesUntil(arrive.deadline))} after its promise` }));
+      }
+      for (const [lo, hi] of outside(e.windows, a.departs_at, a.fixes_at)) {
+        track.prepend(el("div", { class: "band overtime", style: `left:${x(lo)}%;width:${w(lo, hi)}%;background:var(--overtime)`,
+          title: "outside his shift: overtime" }));
+      }
+      previousEnd = a.fixes_at;
+    }
+    track.append(el("div", { class: "now", style: `left:${nowX}%` }));
+    const lane = el("div", {
+      class: "lane", role: "listitem", "data-engineer": e.id,
+      "aria-label": `${e.name}, ${e.status.replace("_", " ")}, ${work.length} visits`,
+      ondragover: (ev) => { ev.preventDefault(); lane.classList.add("drop-ok"); },
+      ondragleave: () => lane.classList.remove("drop-ok"),
+      ondrop: (ev) => {
+        ev.preventDefault();
+        lane.classList.remove("drop-ok");
+        const id = Number(ev.dataTransfer.getData("text/x-ticket"));
+        if (id) checkEngineer(id, e.id);
+      },
+    },
+    el("div", { class: "who", title: `${e.name} (${e.code})` },
+      el("span", { style: `color:${colourOf(e.id)}` }, "● "), e.name,
+      el("span", { class: "st" }, `${e.status.replace("_", " ")} · ${work.length} visit${work.length === 1 ? "" : "s"}`)),
+    track);
+    return lane;
+  }));
+}
+
+/** The parts of [from, to) outside the working windows (overtime). */
+function outside(windows, from, to) {
+  let pieces = [[new Date(from).getTime(), new Date(to).getTime()]];
+  for (const win of windows) {
+    const ws = new Date(win.start).getTime();
+    const we = new Date(win.end).getTime();
+    pieces = pieces.flatMap(([lo, hi]) => {
+      if (we <= lo || ws >= hi) return [[lo, hi]];
+      const out = [];
+      if (lo < ws) out.push([lo, ws]);
+      if (we < hi) out.push([we, hi]);
+      return out;
+    });
+  }
+  return pieces.filter(([lo, hi]) => hi > lo).map(([lo, hi]) => [new Date(lo).toISOString(), new Date(hi).toISOString()]);
+}
+
+// -- the ticket panel ----------------------------------------------------------------
+
+function select(ticketId) {
+  if (state.selected !== ticketId) { state.check = null; state.options = null; }
+  state.selected = ticketId;
+  renderWorklist();
+  renderMap();
+  renderPanel();
+  refreshCountdowns();
+  const t = ticketOf(ticketId);
+  if (t && ["new", "responded"].includes(t.status) && state.options === null) loadOptions(ticketId);
+}
+
+function renderPanel() {
+  const t = ticketOf(state.selected);
+  const body = $("panel-body");
+  if (!t) {
+    body.replaceChildren(el("p", { class: "muted" }, "That ticket is no longer open."));
+    return;
+  }
+  $("panel-title").textContent = `Ticket ${t.code}`;
+  const parts = [
+    el("p", {}, el("span", { class: `pill ${t.risk}` }, t.risk.replace("_", " ")), " ",
+      `${t.severity} · ${t.status.replace("_", " ")} · ${t.site_name}`),
+    el("table", { "aria-label": "Promise clocks" },
+      el("thead", {}, el("tr", {}, el("th", {}, "clock"), el("th", {}, "deadline"), el("th", {}, "state"), el("th", {}, "left"))),
+      el("tbody", {}, ...t.clocks.map((c) => el("tr", {},
+        el("td", {}, c.clock), el("td", {}, fmtTime(c.deadline, zone(), { withDate: true })),
+        el("td", {}, el("span", { class: `pill ${c.state}` }, c.state.replace("_", " "))),
+        el("td", {}, c.event_at ? `done ${fmtTime(c.event_at, zone())}` : countdown(c)))))),
+  ];
+  if (state.check) parts.push(renderCheck(state.check));
+  const a = state.board.assignments.find((x) => x.ticket_id === t.id);
+  if (a) {
+    const engineer = engineerOf(a.engineer_id);
+    parts.push(el("h3", {}, "Assigned"),
+      el("p", {}, `${engineer?.name ?? a.engineer_id}: leaves ${fmtTime(a.departs_at, zone())}, arrives ${fmtTime(a.arrives_at, zone())}, done ${fmtTime(a.fixes_at, zone())}; parts: ${a.parts_source}`),
+      el("button", { type: "button", class: "secondary", onclick: () => pin(a, !a.pinned) },
+        a.pinned ? "Unpin (let re-plans move it)" : "Pin to this engineer"));
+  }
+  if (["new", "responded"].includes(t.status)) parts.push(renderOptions(t));
+  body.replaceChildren(...parts);
+}
+
+function renderCheck(check) {
+  const e = engineerOf(check.engineer_id);
+  if (check.allowed) {
+    const o = check.option;
+    return el("div", { class: "check ok", role: "status" },
+      el("b", {}, `${e?.name ?? check.engineer_id} can take it: `),
+      `arrives ${fmtTime(o.arrives_at, zone())}, ${o.keeps_all_promises ? "keeps every promise" : `${fmtMinutes(o.lateness_min)} late`}, parts: ${o.parts.source}. `,
+      el("button", { type: "button", onclick: () => confirm(check.ticket_id, check.engineer_id) }, `Confirm ${e?.name ?? ""}`),
+      " ", el("button", { type: "button", class: "secondary", onclick: () => { state.check = null; renderPanel(); } }, "Cancel"));
+  }
+  return el("div", { class: "check no", role: "alert" },
+    el("b", {}, `Refused: ${e?.name ?? check.engineer_id} cannot take this ticket. `),
+    check.excluded ? `${check.excluded.reason}: ${check.excluded.detail}` : check.refusal);
+}
+
+function renderOptions(t) {
+  const box = el("section", { "aria-label": "Who can take this" }, el("h3", {}, "Who can take this"));
+  const engineers = el("select", { id: "check-engineer", "aria-label": "Engineer to check" },
+    ...state.board.engineers.map((e) => el("option", { value: e.id }, `${e.name} (${e.status.replace("_", " ")})`)));
+  box.append(el("div", { class: "row" }, engineers,
+    el("button", { type: "button", class: "secondary", onclick: () => checkEngineer(t.id, Number(engineers.value)) }, "Check")));
+  if (state.options === null) { box.append(el("p", { class: "muted" }, "Ranking the engineers…")); return box; }
+  if (state.options instanceof Error) { box.append(el("p", { class: "error" }, state.options.message)); return box; }
+  const rec = state.options;
+  if (!rec.options.length) box.append(el("p", { class: "error" }, "Nobody can take it now."));
+  box.append(el("ol", { class: "options" }, ...rec.options.map((o) => el("li", {},
+    el("div", { class: "head" }, el("b", {}, `${o.rank}. ${o.engineer_name}`),
+      el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : `${fmtMinutes(o.lateness_min)} late`)),
+    el("div", { class: "small" }, `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · done ${fmtTime(o.fixes_at, zone())} · ${Math.round(o.travel_min)} min drive · parts: ${o.parts.source}${o.parts.depot_name ? ` (${o.parts.depot_name})` : ""}`),
+    el("div", { class: "small muted" }, o.reason),
+    el("div", { class: "small" }, o.promises.map((p) => `${p.promise} ${p.kept ? "kept" : "missed"} (${fmtMinutes(p.slack_min)} to spare)`).join(" · ")),
+    el("button", { type: "button", onclick: () => confirm(t.id, o.engineer_id), "aria-label": `Confirm ${o.engineer_name} for ${t.code}` }, "Confirm")))));
+  if (rec.excluded?.length) {
+    box.append(el("details", {}, el("summary", {}, `${rec.excluded.length} left out, and why`),
+      el("ul", { class: "small" }, ...rec.excluded.map((x) => el("li", {}, `${x.engineer_name}: ${x.reason} (${x.detail})`)))));
+  }
+  return box;
+}
+
+async function loadOptions(ticketId) {
+  try {
+    state.options = await api("/v1/dispatch/recommendations", { method: "POST", body: { ticket_id: ticketId, limit: 5, explain: true } });
+  } catch (problem) {
+    state.options = problem;
+  }
+  if (state.selected === ticketId) renderPanel();
+}
+
+async function checkEngineer(ticketId, engineerId) {
+  state.selected = ticketId;
+  state.options = state.options ?? null;
+  try {
+    state.check = await api("/v1/dispatch/checks", { method: "POST", body: { ticket_id: ticketId, engineer_id: engineerId } });
+  } catch (problem) {
+    state.check = { ticket_id: ticketId, engineer_id: engineerId, allowed: false, refusal: problem.message };
+  }
+  select(ticketId);
+  const e = engineerOf(engineerId);
+  toast(state.check.allowed ? `${e?.name} can take ${ticketOf(ticketId)?.code}: confirm in the panel`
+    : `Refused: ${state.check.excluded?.detail ?? state.check.refusal}`, state.check.allowed ? "ok" : "error");
+}
+
+async function confirm(ticketId, engineerId) {
+  const id = `${ticketId}:${engineerId}`;
+  if (!state.keys.has(id)) state.keys.set(id, newKey(`assign-${ticketId}-${engineerId}`));
+  try {
+    await api("/v1/dispatch/assignments", { method: "POST", body: { ticket_id: ticketId, engineer_id: engineerId }, idempotencyKey: state.keys.get(id) });
+    toast(`${ticketOf(ticketId)?.code} assigned to ${engineerOf(engineerId)?.name}`, "ok");
+    state.check = null;
+    state.options = null;
+    await load();
+  } catch (problem) {
+    toast(`Not assigned: ${problem.message}`, "error");
+  }
+}
+
+async function pin(assignment, on) {
+  try {
+    await api(`/v1/dispatch/assignments/${assignment.id}/${on ? "pin" : "unpin"}`, { method: "POST" });
+    toast(on ? "Pinned: re-plans keep it with this engineer" : "Unpinned", "ok");
+    await load();
+  } catch (problem) {
+    toast(problem.message, "error");
+  }
+}
+
+// -- plans ---------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+async function runPlan() {
+  const dialog = $("plan-dialog");
+  const bar = $("plan-progress");
+  $("plan-title").textContent = "Planning the region…";
+  $("plan-body").replaceChildren(el("p", {}, "The optimiser routes every open ticket over the engineers on shift."));
+  $("plan-publish").hidden = true;
+  bar.hidden = false;
+  bar.removeAttribute("value");
+  dialog.showModal();
+  try {
+    let answer = await api("/v1/dispatch/plans", { method: "POST", body: { region_id: state.region.id, time_limit_s: 3 } });
+    if (answer.kind !== undefined && answer.url) { // a job: poll its progress
+      while (!["done", "failed", "cancelled"].includes(answer.status)) {
+        bar.value = answer.progress;
+        await sleep(1000);
+        answer = await api(answer.url);
+      }
+      if (answer.status !== "done") throw new ApiProblem(500, { detail: answer.error ?? answer.status });
+      answer = await api(answer.result_url);
+    }
+    bar.value = 1;
+    await showPlan(answer.id);
+  } catch (problem) {
+    $("plan-body").replaceChildren(el("p", { class: "error", role: "alert" }, problem.message));
+  } finally {
+    bar.hidden = true;
+  }
+}
+
+async function showPlan(planId, extra = []) {
+  const [plan, diff] = await Promise.all([api(`/v1/dispatch/plans/${planId}`), api(`/v1/dispatch/plans/${planId}/diff`)]);
+  state.plan = plan;
+  const k = plan.kpis;
+  $("plan-title").textContent = `Draft plan ${plan.id}`;
+  const moved = diff.tickets.filter((t) => t.moved || t.newly_served || t.newly_dropped || t.eta_change_min);
+  const code = (id) => ticketOf(id)?.code ?? `#${id}`;
+  const name = (id) => (id === null ? "nobody" : engineerOf(id)?.name ?? `engineer ${id}`);
+  $("plan-body").replaceChildren(
+    ...extra,
+    el("p", {}, `${k.served} served, ${k.dropped} left out, ${k.promises_kept} promises kept; ${Math.round(k.travel_min)} min travel, ${Math.round(k.overtime_min)} min overtime; quality ${plan.quality}${plan.feasible ? "" : " — NOT feasible"}.`),
+    el("h3", {}, diff.against_plan_id ? `Against published plan ${diff.against_plan_id}` : "Against nothing published yet"),
+    moved.length ? el("table", { "aria-label": "What publishing changes" },
+      el("thead", {}, el("tr", {}, el("th", {}, "ticket"), el("th", {}, "engineer"), el("th", { class: "num" }, "ETA change"), el("th", {}, "promise"))),
+      el("tbody", {}, ...moved.map((t) => el("tr", {},
+        el("td", {}, code(t.ticket_id)),
+        el("td", {}, t.moved ? `${name(t.engineer_before)} → ${name(t.engineer_after)}` : name(t.engineer_after)),
+        el("td", { class: "num" }, t.eta_change_min ? fmtMinutes(t.eta_change_min) : "—"),
+        el("td", {}, `${t.promise_before ?? "—"} → ${t.promise_after ?? "—"}${t.at_risk ? " ⚠" : ""}`)))))
+      : el("p", { class: "muted" }, "No change against the published plan."),
+    plan.dropped.length ? el("details", {}, el("summary", {}, `${plan.dropped.length} left out`),
+      el("ul", { class: "small" }, ...plan.dropped.map((d) => el("li", {}, `${code(d.ticket_id)}: ${d.reason} — ${d.detail}`)))) : "",
+  );
+  $("plan-publish").hidden = plan.stage !== "draft";
+}
+
+async function publish() {
+  const plan = state.plan;
+  try {
+    const done = await api(`/v1/dispatch/plans/${plan.id}/publish`, { method: "POST", idempotencyKey: `publish-${plan.id}` });
+    toast(`Plan ${plan.id} published: ${done.assigned.length} assigned, ${done.kept.length} kept`, "ok");
+    $("plan-dialog").close();
+    await load();
+  } catch (problem) {
+    $("plan-body").prepend(el("p", { class: "error", role: "alert" }, `Not published: ${problem.message}`));
+  }
+}
+
+// -- disruptions ---------------------------------------------------------------------
+
+function openDisruption() {
+  if (!state.board.published_plan_id) {
+    toast("Publish a plan first: a disruption re-plans the published plan.", "error");
+    return;
+  }
+  const b = state.board;
+  $("d-engineer").replaceChildren(...b.engineers.map((e) => el("option", { value: e.id }, e.name)));
+  $("d-ticket").replaceChildren(...b.assignments.map((a) => el("option", { value: a.ticket_id }, `${ticketOf(a.ticket_id)?.code ?? a.ticket_id} (${engineerOf(a.engineer_id)?.name})`)));
+  $("d-depot").replaceChildren(...b.depots.map((d) => el("option", { value: d.id }, `${d.code} ${d.name}`)));
+  showKind();
+  $("disrupt-dialog").showModal();
+}
+
+function showKind() {
+  const kind = $("d-kind").value;
+  for (const node of $("disrupt-form").querySelectorAll("[data-for]")) node.hidden = node.dataset.for !== kind;
+}
+
+async function reportDisruption(event) {
+  event.preventDefault();
+  const kind = $("d-kind").value;
+  const body = { kind };
+  if (kind === "engineer_absent") body.engineer_id = Number($("d-engineer").value);
+  if (kind === "visit_overrun") Object.assign(body, { ticket_id: Number($("d-ticket").value), extra_min: Number($("d-extra").value) });
+  if (kind === "part_out") Object.assign(body, { depot_id: Number($("d-depot").value), part_id: Number($("d-part").value) });
+  $("disrupt-dialog").close();
+  const dialog = $("plan-dialog");
+  $("plan-title").textContent = "Re-planning…";
+  $("plan-body").replaceChildren();
+  $("plan-publish").hidden = true;
+  dialog.showModal();
+  try {
+    const done = await api(`/v1/dispatch/plans/${state.board.published_plan_id}/disruptions`, { method: "POST", body });
+    const risk = done.at_risk.length
+      ? el("div", { class: "check no" }, el("b", {}, "Promises put at risk: "),
+        el("ul", {}, ...done.at_risk.map((r) => el("li", {}, `${r.code}: ${r.why}`))))
+      : el("div", { class: "check ok" }, "No promise gets worse.");
+    await showPlan(done.plan_id, [el("p", {}, done.cause), risk]);
+  } catch (problem) {
+    $("plan-body").replaceChildren(el("p", { class: "error", role: "alert" }, problem.message));
+  }
+}
+
+// -- start ---------------------------------------------------------------------------
+
+async function start() {
+  if (!requirePage("board")) return;
+  $("run-plan").addEventListener("click", runPlan);
+  $("plan-publish").addEventListener("click", publish);
+  $("plan-close").addEventListener("click", () => $("plan-dialog").close());
+  $("disrupt").addEventListener("click", openDisruption);
+  $("d-kind").addEventListener("change", showKind);
+  $("disrupt-form").addEventListener("submit", reportDisruption);
+  $("d-cancel").addEventListener("click", () => $("disrupt-dialog").close());
+  await loadRegions();
+  await load();
+  setInterval(refreshCountdowns, 1000);
+  setInterval(() => { if (!document.hidden && !$("plan-dialog").open) load(); }, POLL_MS);
+}
+
+start();

@@ -1,0 +1,101 @@
+"""A dispatcher's morning on the board, in a real browser (see conftest for the server)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.request import Request, urlopen
+
+from tests.browser.conftest import Served, Visit
+
+DISPATCHER = "spk_demo_dispatcher"
+SHENZHEN = 3  # the demo world's region with the most open tickets
+WAIT_MS = 20_000
+
+
+def _api(served: Served, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = Request(served.base + path, data=data, method=method, headers={
+        "X-API-Key": DISPATCHER, "Content-Type": "application/json"})  # fmt: skip
+    with urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _open_board(visit: Visit) -> Any:
+    visit.login(DISPATCHER)
+    page = visit.page
+    page.wait_for_url("**/board")
+    page.goto(f"{visit.base}/board?region={SHENZHEN}")
+    page.locator("#lanes .lane").first.wait_for(timeout=WAIT_MS)
+    return page
+
+
+def test_the_board_shows_engineers_tickets_and_the_clock(visit: Visit, served: Served) -> None:
+    page = _open_board(visit)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    assert page.locator("#lanes .lane").count() == len(board["engineers"])
+    assert page.locator("#worklist li[data-ticket]").count() >= 1
+    assert page.locator("path.ticket-marker").count() == len(board["tickets"])
+    assert page.locator("path.engineer-marker").count() == len(board["engineers"])
+    assert "Asia/Shanghai (UTC+08:00)" in page.locator("#zone").inner_text()
+    visit.shot("board")
+
+
+def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit) -> None:
+    page = _open_board(visit)
+    first = page.locator("#worklist li[data-ticket]").first
+    ticket = first.get_attribute("data-ticket")
+    first.locator("button.open").click()
+    confirm = page.locator("#panel-body .options button", has_text="Confirm").first
+    confirm.wait_for(timeout=WAIT_MS)
+    visit.shot("board-options")
+    confirm.click()
+    block = page.locator(f"#lanes .blk.service[data-ticket='{ticket}']")
+    block.wait_for(timeout=WAIT_MS)
+    assert page.locator("path.route").count() >= 1
+    assert "assigned" in page.locator("#toast").inner_text()
+
+
+def test_dragging_a_ticket_onto_an_unqualified_engineer_is_refused(
+    visit: Visit, served: Served
+) -> None:
+    page = _open_board(visit)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    waiting = [t for t in board["tickets"] if t["status"] in ("new", "responded")]
+    refused = None
+    for ticket in waiting:
+        found = _api(served, "POST", "/v1/dispatch/recommendations",
+                     {"ticket_id": ticket["id"], "limit": 3})  # fmt: skip
+        lanes = {e["id"] for e in board["engineers"]}
+        skill = [
+            x for x in found["excluded"] if x["reason"] == "skill" and x["engineer_id"] in lanes
+        ]
+        if skill:
+            refused = (ticket["id"], skill[0]["engineer_id"])
+            break
+    assert refused is not None, "the demo region has an engineer without the skill"
+    ticket_id, engineer_id = refused
+    before = len(_api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")["assignments"])
+    page.locator(f"#worklist li[data-ticket='{ticket_id}']").drag_to(
+        page.locator(f"#lanes .lane[data-engineer='{engineer_id}'] .track")
+    )
+    alert = page.locator("#panel-body .check.no")
+    alert.wait_for(timeout=WAIT_MS)
+    assert "Refused" in alert.inner_text()
+    assert "skill" in alert.inner_text()
+    after = len(_api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")["assignments"])
+    assert after == before  # the check wrote nothing
+    visit.shot("board-refusal")
+
+
+def test_run_a_plan_see_its_diff_and_publish_it(visit: Visit, served: Served) -> None:
+    page = _open_board(visit)
+    page.get_by_role("button", name="Run plan").click()
+    publish = page.locator("#plan-publish")
+    publish.wait_for(state="visible", timeout=60_000)
+    assert "Draft plan" in page.locator("#plan-title").inner_text()
+    visit.shot("board-plan")
+    publish.click()
+    page.locator("#toast", has_text="published").wait_for(timeout=WAIT_MS)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    assert board["published_plan_id"] is not None
