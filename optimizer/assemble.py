@@ -30,10 +30,16 @@ def assemble(
     p: RoutingProblem, routes: Sequence[Sequence[int]], dropped: Sequence[Dropped],
     quality: PlanQuality, stats: SolverStats,
 ) -> Plan:  # fmt: skip
-    """Build the plan of ``routes`` (node sequences per vehicle of ``p``)."""
+    """Build the plan of ``routes`` (node sequences per vehicle of ``p``).
+
+    A plan that places no ticket while some were dropped is labelled ``nothing_placed``,
+    whatever the search proved: "optimal" would read as a plan worth publishing.
+    """
     out = [_route(world, tickets, supplies, p, v, seq) for v, seq in enumerate(routes) if seq]
     out.sort(key=lambda r: r.engineer_id)
     drops = tuple(sorted(dropped, key=lambda d: d.ticket_id))
+    if drops and not any(r.visits for r in out):
+        quality = PlanQuality.NOTHING_PLACED
     return Plan(world.epoch, p.now, tuple(out), drops, kpis(tickets, out, drops), quality, stats)
 
 

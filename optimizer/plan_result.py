@@ -29,6 +29,7 @@ class PlanQuality(enum.StrEnum):
     IMPROVED = "improved"  # the search ended on its own terms (solution limit, local optimum)
     TIME_LIMITED = "time_limited"  # the search was stopped by its time limit: best found
     FALLBACK = "fallback"  # the greedy plan: no search, a search that failed or was stopped
+    NOTHING_PLACED = "nothing_placed"  # tickets were asked for, none is in a route (see dropped)
 
 
 class DropReason(enum.StrEnum):

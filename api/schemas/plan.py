@@ -140,7 +140,9 @@ class PlanRead(BaseModel):
     created_at: Timestamp
     job_id: int | None
     ticket_ids: list[int]
-    quality: str | None = Field(description="optimal, improved, time_limited or fallback")
+    quality: str | None = Field(
+        description="optimal, improved, time_limited, fallback or nothing_placed (none routed)"
+    )
     feasible: bool = Field(description="the independent validator found nothing wrong")
     violations: list[str]
     routes: list[RouteRead]

@@ -342,6 +342,19 @@ class TestSolving:
         assert p.stats.objective <= p.stats.greedy_objective
         assert p.quality in (PlanQuality.IMPROVED, PlanQuality.OPTIMAL, PlanQuality.FALLBACK)
 
+    def test_a_plan_that_drops_every_ticket_is_not_called_optimal(self) -> None:
+        # nobody holds the network skill: both tickets are dropped, nothing is planned
+        tickets = [make_ticket(at=(3, 3), skills={"network": 1}),
+                   make_ticket(at=(4, 4), skills={"network": 1}, ticket_id=2)]  # fmt: skip
+        p = _plan(make_world([make_engineer(1)]), tickets)
+        assert p.routes == ()
+        assert {d.reason for d in p.dropped} == {DropReason.NO_QUALIFIED_ENGINEER}
+        assert p.quality is PlanQuality.NOTHING_PLACED
+        assert p.to_dict()["quality"] == "nothing_placed"
+
+    def test_an_empty_request_is_optimal(self) -> None:
+        assert _plan(make_world([make_engineer(1)]), []).quality is PlanQuality.OPTIMAL
+
     def test_greedy_only(self) -> None:
         p = _plan(self.WORLD, self.TICKETS, time_limit_ms=0)
         assert p.quality is PlanQuality.FALLBACK
