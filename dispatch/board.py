@@ -141,7 +141,9 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
             select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))
         ):
             skills[skill.engineer_id].append(skill)
-        for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids))):
+        for s in session.scalars(
+            select(Shift).where(Shift.engineer_id.in_(ids), Shift.on_call.is_(False))
+        ):
             shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
         for away in session.scalars(
             select(Absence).where(

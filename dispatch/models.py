@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, IdMixin, UTCDateTime, enum_column
 from db.audit import Audited
+from dispatch.labour import DEFAULT_LABOUR_RULES as LABOUR
 
 Money = Numeric(12, 2)
 
@@ -62,6 +63,10 @@ class PromisePolicy(Audited, IdMixin, Base):
     labour_rate_per_hour: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     travel_rate_per_km: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     service_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # A broken clock costs its penalty plus this share of it per hour late; a clock kept
+    # inside the at-risk margin costs `at_risk_penalty_pct` of it (optimizer.penalties).
+    late_penalty_pct_per_hour: Mapped[int] = mapped_column(SmallInteger, default=25)
+    at_risk_penalty_pct: Mapped[int] = mapped_column(SmallInteger, default=10)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
@@ -79,6 +84,10 @@ class PromisePolicy(Audited, IdMixin, Base):
         CheckConstraint(
             "labour_rate_per_hour >= 0 AND travel_rate_per_km >= 0 AND service_fee >= 0",
             name="rates_nonnegative",
+        ),
+        CheckConstraint(
+            "late_penalty_pct_per_hour >= 0 AND at_risk_penalty_pct >= 0",
+            name="penalty_shares_nonnegative",
         ),
     )
 
@@ -101,6 +110,14 @@ class PolicySeverity(Audited, IdMixin, Base):
     arrive_min: Mapped[int | None]
     fix_min: Mapped[int | None]
     arrive_hard: Mapped[bool] = mapped_column(default=False)
+    # What breaking each clock costs (contract currency); None: the documented default of
+    # the rank (optimizer.penalties.DEFAULT_PENALTIES). Swap and ship: the parts promises.
+    respond_penalty: Mapped[Decimal | None] = mapped_column(Money)
+    depart_penalty: Mapped[Decimal | None] = mapped_column(Money)
+    arrive_penalty: Mapped[Decimal | None] = mapped_column(Money)
+    fix_penalty: Mapped[Decimal | None] = mapped_column(Money)
+    swap_penalty: Mapped[Decimal | None] = mapped_column(Money)
+    ship_penalty: Mapped[Decimal | None] = mapped_column(Money)
 
     policy: Mapped[PromisePolicy] = relationship(back_populates="severities", lazy="raise")
 
@@ -112,6 +129,13 @@ class PolicySeverity(Audited, IdMixin, Base):
             "(respond_min IS NULL OR respond_min >= 0) AND (depart_min IS NULL OR depart_min >= 0)"
             " AND (arrive_min IS NULL OR arrive_min >= 0) AND (fix_min IS NULL OR fix_min >= 0)",
             name="offsets_nonnegative",
+        ),
+        CheckConstraint(
+            " AND ".join(
+                f"({c}_penalty IS NULL OR {c}_penalty >= 0)"
+                for c in ("respond", "depart", "arrive", "fix", "swap", "ship")
+            ),
+            name="penalties_nonnegative",
         ),
     )
 
@@ -131,6 +155,41 @@ class Contract(Audited, IdMixin, Base):
 
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR ends_on > starts_on", name="ends_after_start"),
+    )
+
+
+class LabourRule(Audited, IdMixin, Base):
+    """Labour rules of a region or an engineer group (fields: `dispatch.labour.LabourRules`).
+
+    ``region_id`` set: the rules of that region's engineers; ``None``: a group's rules, for
+    the engineers whose ``labour_rule_id`` points here. Defaults are the documented ones.
+    """
+
+    __tablename__ = "labour_rules"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), unique=True)
+    overtime_max_min: Mapped[int] = mapped_column(default=LABOUR.overtime_max_min)
+    start_into_overtime: Mapped[bool] = mapped_column(default=LABOUR.start_into_overtime)
+    overtime_day_max_min: Mapped[int] = mapped_column(default=LABOUR.overtime_day_max_min)
+    overtime_week_max_min: Mapped[int] = mapped_column(default=LABOUR.overtime_week_max_min)
+    overtime_cost_per_hour: Mapped[Decimal] = mapped_column(
+        Money, default=LABOUR.overtime_cost_per_hour
+    )
+    callout_cost: Mapped[Decimal] = mapped_column(Money, default=LABOUR.callout_cost)
+    callout_max_rank: Mapped[int] = mapped_column(SmallInteger, default=LABOUR.callout_max_rank)
+    callout_lead_min: Mapped[int] = mapped_column(default=LABOUR.callout_lead_min)
+
+    __table_args__ = (
+        CheckConstraint(
+            "overtime_max_min >= 0 AND overtime_day_max_min >= 0 AND overtime_week_max_min >= 0"
+            " AND callout_lead_min >= 0 AND callout_max_rank >= 0",
+            name="minutes_nonnegative",
+        ),
+        CheckConstraint(
+            "overtime_cost_per_hour >= 0 AND callout_cost >= 0", name="costs_nonnegative"
+        ),
     )
 
 
@@ -155,6 +214,8 @@ class Engineer(Audited, IdMixin, Base):
     cost_per_km: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # His group's labour rules (None: his region's, else the defaults; dispatch.labour).
+    labour_rule_id: Mapped[int | None] = mapped_column(ForeignKey("labour_rules.id"), index=True)
 
     skills: Mapped[list[EngineerSkill]] = relationship(lazy="raise")
     shifts: Mapped[list[Shift]] = relationship(lazy="raise", order_by="Shift.weekday")
@@ -188,6 +249,8 @@ class Shift(Audited, IdMixin, Base):
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday (ISO weekday - 1)
     starts_at: Mapped[time] = mapped_column(Time())
     ends_at: Mapped[time] = mapped_column(Time())  # <= starts_at means the next day
+    # On call, not at work: he may be woken for a severe ticket at his rules' call-out cost.
+    on_call: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),

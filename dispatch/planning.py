@@ -34,8 +34,6 @@ SYNC_MAX_TIME_LIMIT_S = 5.0  # ... and at most this time limit: answered at once
 MAX_TIME_LIMIT_S = 120.0  # the longest search a request may ask for
 MAX_TICKETS = 2_000
 DEFAULT_TIME_LIMIT_S = 5.0
-# Engineers have no overtime column yet: a plan lets each work this long past a shift's end.
-DEFAULT_OVERTIME_MIN = 30
 PLAN_JOB = "plan"
 # Tickets a plan may (re)place: not yet started. An assigned one stays out when pinned.
 PLANNABLE = frozenset({S.NEW, S.RESPONDED, S.ASSIGNED})
@@ -56,7 +54,7 @@ class PlanRequest:
     solution_limit: int | None = None
     failure_limit: int | None = None
     seed: int = 0
-    overtime_min: int = DEFAULT_OVERTIME_MIN
+    overtime_min: int | None = None  # a what-if for every engineer; None: his labour rules
 
     def params(self) -> opt.PlanParams:
         """The solver's parameters; a bad combination is an `InvalidPlanRequest`."""
@@ -65,7 +63,7 @@ class PlanRequest:
             return opt.PlanParams(
                 time_limit_ms=limit, solution_limit=self.solution_limit,
                 failure_limit=self.failure_limit, seed=self.seed,
-                overtime_s=self.overtime_min * 60,
+                overtime_s=None if self.overtime_min is None else self.overtime_min * 60,
             )  # fmt: skip
         except ValueError as exc:
             name, _, reason = str(exc).partition(": ")

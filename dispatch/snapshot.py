@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from dispatch.calendar import WeeklyShift, to_offsets, working_windows
 from dispatch.errors import NotFoundError
+from dispatch.labour import LabourRules, minor, rules_for, solver_fields
 from dispatch.models import (
     Absence,
     Assignment,
@@ -27,6 +27,7 @@ from dispatch.models import (
     Contract,
     Engineer,
     EngineerSkill,
+    LabourRule,
     PolicySeverity,
     PromisePolicy,
     Shift,
@@ -139,8 +140,14 @@ def _engineers(
     ):
         if eng is not None:  # filtered in SQL; for the type checker
             dedicated[eng].add(site_id)
+    rules = list(session.scalars(select(LabourRule)))
+    by_id = {r.id: LabourRules.of(r) for r in rules}
+    by_region = {r.region_id: by_id[r.id] for r in rules if r.region_id is not None}
     out = []
     for e in rows:
+        labour = rules_for(
+            own_rule_id=e.labour_rule_id, region_id=e.region_id, by_id=by_id, by_region=by_region
+        )
         located = e.current_lat is not None and e.current_lon is not None
         here = opt.Location(
             e.current_lat if located else e.home_lat,  # type: ignore[arg-type]
@@ -160,17 +167,14 @@ def _engineers(
                 dedicated_sites=frozenset(dedicated[e.id]),
                 absences=absences[e.id],
                 capacity=e.van_capacity,
-                cost_per_hour=_minor(e.cost_per_hour),
-                cost_per_km=_minor(e.cost_per_km),
+                cost_per_hour=minor(e.cost_per_hour),
+                cost_per_km=minor(e.cost_per_km),
+                # Overtime already worked is not tracked yet: the caps apply per visit.
+                **solver_fields(labour),
             )
         )
     vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
     return tuple(out), {e.id: e.name for e in rows}, vans
-
-
-def _minor(amount: Decimal) -> int:
-    """Money in minor units (fen): the solver counts integers."""
-    return int((amount * 100).to_integral_value(ROUND_HALF_UP))
 
 
 def _windows(
@@ -180,7 +184,9 @@ def _windows(
     ids = [e.id for e in engineers]
     start, end = epoch - LOOKBACK, epoch + HORIZON
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids))):
+    # On-call shifts are not working time (a call-out is priced separately).
+    stmt_shifts = select(Shift).where(Shift.engineer_id.in_(ids), Shift.on_call.is_(False))
+    for s in session.scalars(stmt_shifts):
         shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
     absences: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     stmt = select(Absence).where(

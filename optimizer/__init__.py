@@ -35,6 +35,7 @@ from optimizer.inspections import (
 from optimizer.model import Depot, Engineer, Location, PartLine, Supplier, Ticket, Window
 from optimizer.network import RoadNetwork, RoadNetworkTravelTimes, load_road_network, parse_maxspeed
 from optimizer.params import PlanParams, RecommendParams
+from optimizer.penalties import ClockPenalties, clock_cost, default_penalties
 from optimizer.plan_result import (
     Dropped,
     DropReason,
@@ -84,6 +85,7 @@ from optimizer.world import DispatchWorld, coordinates
 
 __all__ = [
     "Baseline",
+    "ClockPenalties",
     "Commitment",
     "Depot",
     "DispatchWorld",
@@ -146,7 +148,9 @@ __all__ = [
     "allocate",
     "carry_over",
     "check_commitments",
+    "clock_cost",
     "coordinates",
+    "default_penalties",
     "diff",
     "earliest_arrival",
     "engineer_absent",

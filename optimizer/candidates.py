@@ -102,7 +102,7 @@ class Screen:
     origins: FloatArray
     travel_s: IntArray
     travel_m: IntArray
-    overtime: IntArray
+    overtime: IntArray  # (m, k): allowed seconds past each shift window's end
     fits: BoolArray
     shift: IntArray
     depart: IntArray
@@ -169,7 +169,9 @@ def screen_engineers(call: Call) -> Screen:
     else:
         travel_s = travel_m = np.zeros(0, dtype=np.int64)
     own = arrays.overtime_s[rows]
-    overtime = own if call.params.overtime_s is None else np.full_like(own, call.params.overtime_s)
+    if call.params.overtime_s is not None:
+        own = np.full_like(own, call.params.overtime_s)
+    overtime = np.minimum(own[:, None], arrays.overtime_room[rows])
     depart, shift, fits = first_fit(
         ready, travel_s + call.ticket.service_s,
         arrays.shift_start[rows], arrays.shift_end[rows], overtime,
@@ -331,7 +333,7 @@ def _pickup_one(
     world, row = call.world, int(screen.rows[pos])
     arrays = world.engineer_arrays
     openings = [world.depots[d].opening for d in depots]
-    service, overtime = call.ticket.service_s, int(screen.overtime[pos])
+    service = call.ticket.service_s
     for k in range(int(screen.shift[pos]), arrays.shift_start.shape[1]):
         end = int(arrays.shift_end[row, k])
         if end <= -FAR:
@@ -341,7 +343,7 @@ def _pickup_one(
         at_site = at_depot + pick + leg2[0]
         best = int(np.argmin(at_site))
         arrival = int(at_site[best])
-        if arrival >= FAR or arrival + service > end + overtime:
+        if arrival >= FAR or arrival + service > end + int(screen.overtime[pos, k]):
             continue
         depot = world.depots[int(depots[best])]
         plan = PartsPlan(

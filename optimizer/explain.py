@@ -79,9 +79,7 @@ class Explanations:
         now = np.full(pos.size, call.now, dtype=np.int64)
         _, _, fits_if_free = first_fit(now, duration, start, end, screen.overtime[pos])
         depart = np.maximum(screen.ready[pos][:, None], start)
-        needed = np.where(
-            end > -FAR, depart + duration[:, None] - end - screen.overtime[pos][:, None], FAR
-        )
+        needed = np.where(end > -FAR, depart + duration[:, None] - end - screen.overtime[pos], FAR)
         needed = np.where(needed > 0, needed, FAR).min(axis=1)
         out = []
         for i, row in enumerate(int(r) for r in rows):
@@ -150,10 +148,9 @@ class Explanations:
         screen, call = self._screen, self._call
         engineer = call.world.engineers[int(screen.rows[pos])]
         ready, drive = int(screen.ready[pos]), int(screen.travel_s[pos])
-        limit = int(screen.overtime[pos]) + extra
-        for start, end in engineer.shifts:
+        for k, (start, end) in enumerate(engineer.shifts):
             depart = max(ready, start)
-            if depart + drive + call.ticket.service_s <= end + limit:
+            if depart + drive + call.ticket.service_s <= end + int(screen.overtime[pos, k]) + extra:
                 return depart, depart + drive
         return None
 

@@ -93,7 +93,14 @@ class Engineer:
     home
         His home base (informational; the ETA starts at ``location``).
     overtime_s
-        How long past a shift's end he may work (seconds).
+        How long past a shift's end his work may run (seconds): his labour rules' allowance,
+        less what the day's and week's caps have used up.
+    start_into_overtime
+        Whether a visit may be planned to start when it will end in overtime; when false,
+        planned visits end by the shift's end (``plan_overtime_s`` is 0) and the allowance
+        only absorbs overruns.
+    overtime_cost_per_hour
+        What an hour past the shift's end costs (fen), on top of ``cost_per_hour``.
     busy_until
         When his current job ends; ``None`` when he is free.
     busy_location
@@ -132,6 +139,8 @@ class Engineer:
     capacity: int | None = None
     cost_per_hour: int = 0
     cost_per_km: int = 0
+    start_into_overtime: bool = True
+    overtime_cost_per_hour: int = 0
 
     def __post_init__(self) -> None:
         for line, level in self.skills.items():
@@ -143,7 +152,7 @@ class Engineer:
             "capacity",
             f"must be >= 0: {self.capacity}",
         )
-        for name in ("cost_per_hour", "cost_per_km"):
+        for name in ("cost_per_hour", "cost_per_km", "overtime_cost_per_hour"):
             _require(getattr(self, name) >= 0, name, f"must be >= 0, got {getattr(self, name)}")
         _require(self.overtime_s >= 0, "overtime_s", f"must be >= 0, got {self.overtime_s}")
         _require(
@@ -152,6 +161,12 @@ class Engineer:
             "busy_until and busy_location go together",
         )
         _check_quantities(self.van_stock, "van_stock")
+
+    @property
+    def plan_overtime_s(self) -> int:
+        """How far a planned visit may run past a shift's end (0 unless he may start into
+        overtime)."""
+        return self.overtime_s if self.start_into_overtime else 0
 
 
 @dataclass(frozen=True, eq=False)

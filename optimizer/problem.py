@@ -186,7 +186,7 @@ def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehi
     """Return the engineers with working time left, with their start and end places."""
     out = []
     for row, e in enumerate(world.engineers):
-        overtime = e.overtime_s if params.overtime_s is None else params.overtime_s
+        overtime = e.plan_overtime_s if params.overtime_s is None else params.overtime_s
         window = work_window(e, now, overtime)
         if window is None:
             continue

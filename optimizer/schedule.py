@@ -30,7 +30,7 @@ def first_fit(
     start, end
         ``(n, k)`` shift windows, padded with ``-FAR``.
     overtime
-        ``(n,)`` allowed seconds past a shift's end.
+        ``(n,)`` allowed seconds past a shift's end, or ``(n, k)`` per shift.
 
     Returns
     -------
@@ -38,7 +38,8 @@ def first_fit(
         ``(depart, shift index, fits)``; where ``fits`` is false the other two are meaningless.
     """
     depart = np.maximum(ready[:, None], start)
-    ok = (depart + duration[:, None] <= end + overtime[:, None]) & (end > -FAR)
+    extra = overtime if overtime.ndim == 2 else overtime[:, None]
+    ok = (depart + duration[:, None] <= end + extra) & (end > -FAR)
     first = ok.argmax(axis=1)
     rows = np.arange(len(ready))
     fits: BoolArray = np.asarray(ok.any(axis=1), dtype=np.bool_)

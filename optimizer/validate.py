@@ -114,7 +114,7 @@ def _route(
     ready = max(now, e.busy_until or now)
     if route.departs_at < ready:
         out.append(f"{name} leaves at {route.departs_at}, before he is free at {ready}")
-    overtime = e.overtime_s if params.overtime_s is None else params.overtime_s
+    overtime = e.plan_overtime_s if params.overtime_s is None else params.overtime_s
     stretch = next(((s, x) for s, x in _stretches(e, overtime) if s <= route.departs_at < x), None)
     if stretch is None:
         out.append(f"{name} leaves at {route.departs_at}, outside his working time")

@@ -60,7 +60,13 @@ class EngineerArrays:
     coords: FloatArray
     busy_until: IntArray  # -FAR when free
     busy_coords: FloatArray  # where the current job ends (= coords when free)
-    overtime_s: IntArray
+    overtime_s: IntArray  # how far a planned visit may run past a shift (plan_overtime_s)
+    # (n, k): from each shift window's end to his next absence (FAR: none). A window that ends
+    # where an absence (or assigned work) begins gives no overtime: it is not his shift's end.
+    overtime_room: IntArray
+    overtime_cost: IntArray  # fen per overtime hour
+    cost_per_hour: IntArray  # fen per hour (his travel time in a recommendation's cost)
+    cost_per_km: IntArray
     shift_start: IntArray  # (n, k), padded with -FAR
     shift_end: IntArray
     skill_col: dict[str, int]
@@ -74,6 +80,7 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
     k = max((len(e.shifts) for e in engineers), default=0)
     start = np.full((n, max(k, 1)), -FAR, dtype=np.int64)
     end = np.full((n, max(k, 1)), -FAR, dtype=np.int64)
+    room = np.full((n, max(k, 1)), FAR, dtype=np.int64)
     lines = sorted({line for e in engineers for line in e.skills})
     col = {line: j for j, line in enumerate(lines)}
     level = np.zeros((n, len(lines)), dtype=np.int16)
@@ -82,6 +89,9 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
     for i, e in enumerate(engineers):
         for j, (s, t) in enumerate(e.shifts):
             start[i, j], end[i, j] = s, t
+            after = [a for a, b in e.absences if b > t]
+            if after:
+                room[i, j] = max(0, min(after) - t)
         for line, lv in e.skills.items():
             level[i, col[line]] = lv
         for part, qty in e.van_stock.items():
@@ -99,7 +109,13 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
         coords=coords,
         busy_until=busy.astype(np.int64).reshape(n),
         busy_coords=busy_at,
-        overtime_s=np.array([e.overtime_s for e in engineers], dtype=np.int64).reshape(n),
+        overtime_s=np.array([e.plan_overtime_s for e in engineers], dtype=np.int64).reshape(n),
+        overtime_room=room,
+        overtime_cost=np.array(
+            [e.overtime_cost_per_hour for e in engineers], dtype=np.int64
+        ).reshape(n),
+        cost_per_hour=np.array([e.cost_per_hour for e in engineers], dtype=np.int64).reshape(n),
+        cost_per_km=np.array([e.cost_per_km for e in engineers], dtype=np.int64).reshape(n),
         shift_start=start,
         shift_end=end,
         skill_col=col,

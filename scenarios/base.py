@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.calendar import WeeklyShift
+from dispatch.labour import LabourRules, rules_for
+from dispatch.penalties import clock_penalties
 from dispatch.promises import SeverityOffsets
 from dispatch.world import World, generate_world
 from dispatch.world.bundle import read_bundle
@@ -102,9 +104,14 @@ def _engineers(t: Rows, lines: dict[int, str]) -> tuple[SimEngineer, ...]:
         skills[row["engineer_id"]][lines[row["product_line_id"]]] = int(row["level"])
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
     for row in t["shifts"]:
+        if row.get("on_call"):
+            continue  # on call is not working time
         shifts[row["engineer_id"]].append(
             WeeklyShift(row["weekday"], row["starts_at"], row["ends_at"])
         )
+    rules = t.get("labour_rules", [])
+    by_id = {r["id"]: LabourRules.of(r) for r in rules}
+    by_region = {r["region_id"]: by_id[r["id"]] for r in rules if r.get("region_id") is not None}
     return tuple(
         SimEngineer(
             e["id"],
@@ -115,6 +122,12 @@ def _engineers(t: Rows, lines: dict[int, str]) -> tuple[SimEngineer, ...]:
             e.get("van_depot_id"),
             Decimal(e.get("cost_per_hour") or 0),
             Decimal(e.get("cost_per_km") or 0),
+            rules_for(
+                own_rule_id=e.get("labour_rule_id"),
+                region_id=e["region_id"],
+                by_id=by_id,
+                by_region=by_region,
+            ),
         )  # fmt: skip
         for e in t["engineers"]
         if e.get("active", True)
@@ -168,11 +181,15 @@ def _assets(t: Rows, lines: dict[int, str]) -> dict[int, tuple[SimAsset, ...]]:
 
 def _policies(t: Rows) -> dict[int, SimPolicy]:
     severities: dict[int, list[SimSeverity]] = defaultdict(list)
+    policy_rows = {p["id"]: p for p in t["promise_policies"]}
     for row in sorted(t["policy_severities"], key=lambda r: (r["policy_id"], r["rank"])):
         offsets = SeverityOffsets(
             row["respond_min"], row["depart_min"], row["arrive_min"], row["fix_min"]
         )
-        severities[row["policy_id"]].append(SimSeverity(row["code"], row["rank"], offsets))
+        penalties = clock_penalties(row, policy_rows[row["policy_id"]])
+        severities[row["policy_id"]].append(
+            SimSeverity(row["code"], row["rank"], offsets, penalties)
+        )
     return {
         p["id"]: SimPolicy(
             p["id"],

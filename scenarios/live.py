@@ -10,12 +10,14 @@ view equals a freshly built one.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 
 from dispatch.calendar import to_offsets, working_windows
+from dispatch.labour import minor, solver_fields
 from inventory import stock_rules
 from inventory.stock_rules import Balance
 from optimizer import Depot, DispatchWorld, Engineer, Location, Supplier
@@ -26,7 +28,8 @@ WINDOW_BEFORE_S = 86_400  # shift windows kept around "now" in the view
 WINDOW_AFTER_S = 3 * 86_400
 SUPPLIER_TRANSIT_S = 24 * 3_600  # as dispatch.snapshot: suppliers have no transit column
 SUPPLIER_QTY = 1_000
-OVERTIME_S = 1_800
+DAY_S = 86_400
+WEEK_S = 7 * DAY_S
 
 
 class LiveState:
@@ -42,6 +45,10 @@ class LiveState:
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
         self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
         self.windows = _absolute_windows(world, horizon_s + WINDOW_AFTER_S)
+        self.labour = {e.id: e for e in world.engineers}
+        # Overtime per engineer and working window (keyed by the window's end): work runs on
+        # past the end without a break, so a window's overtime is its last job's end - end.
+        self.overtime: dict[int, dict[int, int]] = {e.id: {} for e in world.engineers}
         self._view: DispatchWorld | None = None
         self._built_at = -REBUILD_S
         self._stale = True
@@ -70,6 +77,7 @@ class LiveState:
     # -- engineers ---------------------------------------------------------------------
     def commit(self, engineer_id: int, until: int, at: Location) -> None:
         """The engineer is busy until `until` and then stands at `at`."""
+        self._tally_overtime(engineer_id, until)
         self.free_at[engineer_id] = until
         self.position[engineer_id] = at
         view = self._view
@@ -83,6 +91,25 @@ class LiveState:
         engineers = list(view.engineers)
         engineers[row] = replace(engineers[row], location=at, busy_until=until, busy_location=at)
         object.__setattr__(view, "engineers", tuple(engineers))
+
+    def _tally_overtime(self, engineer_id: int, until: int) -> None:
+        windows = self.windows[engineer_id]
+        i = bisect.bisect_left(windows, (until, -1)) - 1  # the last window starting before
+        if i >= 0 and until > windows[i][1]:
+            end = windows[i][1]
+            seen = self.overtime[engineer_id]
+            seen[end] = max(seen.get(end, 0), until - end)
+
+    def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
+        """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""
+        day0 = now - now % DAY_S
+        week0 = day0 - ((self.world.epoch.weekday() + day0 // DAY_S) % 7) * DAY_S
+        day = week = 0
+        for end, seconds in self.overtime[engineer_id].items():
+            if end + seconds <= now and end >= week0:
+                week += seconds
+                day += seconds if end >= day0 else 0
+        return day, week
 
     def invalidate(self) -> None:
         """Force a rebuild at the next `view` (an outage or strike began or ended)."""
@@ -114,10 +141,14 @@ class LiveState:
         busy = self.free_at[eid] > now
         at = self.position[eid]
         van = self.van_of[eid]
+        e = self.labour[eid]
+        day, week = self.overtime_used(eid, now)
         return Engineer(
-            eid, at, skills, shifts, home=home, overtime_s=OVERTIME_S,
+            eid, at, skills, shifts, home=home,
             busy_until=self.free_at[eid] if busy else None, busy_location=at if busy else None,
             van_stock={} if van is None else self._stock_of(van),
+            cost_per_hour=minor(e.cost_per_hour), cost_per_km=minor(e.cost_per_km),
+            **solver_fields(e.labour, used_day_s=day, used_week_s=week),
         )  # fmt: skip
 
     def _stock_of(self, depot_id: int) -> dict[int, int]:

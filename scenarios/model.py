@@ -13,8 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from dispatch.calendar import WeeklyShift
+from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
-from optimizer import Location
+from optimizer import ClockPenalties, Location
 
 StockKey = tuple[int, int]  # (depot id, part id)
 SEVERITY_CLASSES = ("urgent", "serious", "general")  # rank 1, 2, 3 and below
@@ -35,6 +36,7 @@ class SimEngineer:
     van_depot_id: int | None
     cost_per_hour: Decimal = Decimal(0)
     cost_per_km: Decimal = Decimal(0)
+    labour: LabourRules = DEFAULT_LABOUR_RULES  # his group's, region's or the defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class SimSeverity:
     code: str
     rank: int
     offsets: SeverityOffsets
+    penalties: ClockPenalties = ClockPenalties()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import Id, Timestamp
 from api.schemas.ticket import StrictModel
 from dispatch.planning import (
-    DEFAULT_OVERTIME_MIN,
     DEFAULT_TIME_LIMIT_S,
     MAX_TICKETS,
     MAX_TIME_LIMIT_S,
@@ -45,7 +44,11 @@ class PlanCreate(StrictModel):
         " (deterministic: the same request gives the same plan)",
     )  # fmt: skip
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    overtime_min: int = Field(DEFAULT_OVERTIME_MIN, ge=0, le=480)
+    overtime_min: int | None = Field(
+        None, ge=0, le=480,
+        description="every engineer may work this long past a shift's end (a what-if);"
+        " default: each engineer's labour rules",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _one_selection(self) -> PlanCreate:

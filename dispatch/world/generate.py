@@ -30,7 +30,7 @@ from dispatch.world.model import (
 )
 from dispatch.world.people import build_staff
 from dispatch.world.places import load_places
-from dispatch.world.policies import policy_rows
+from dispatch.world.policies import labour_rule_rows, policy_rows
 from dispatch.world.stock import stock_rows
 from dispatch.world.tickets import ticket_tables
 
@@ -80,6 +80,7 @@ def generate_world(
         depots, _van_lines(staff.van_depots, tables), catalogue, rng_for(seed, "stock")
     )
     tables["promise_policies"], tables["policy_severities"] = policy_rows()
+    tables["labour_rules"] = labour_rule_rows(tables["regions"])
 
     region_weight = region_weights(places, weights)
     n_contracts = max(MIN_CONTRACTS, spec.sites // SITES_PER_CONTRACT)

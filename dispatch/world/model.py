@@ -36,6 +36,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "promise_policies",
     "policy_severities",
     "contracts",
+    "labour_rules",
     "engineers",
     "engineer_skills",
     "shifts",

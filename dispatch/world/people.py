@@ -169,6 +169,7 @@ def _engineer_rows(
                 "cost_per_km": Decimal(f"{per_km[i]:.2f}"),
                 "user_id": None,
                 "active": True,
+                "labour_rule_id": None,  # his region's rules
             }
         )
     return engineers, vans
@@ -228,6 +229,7 @@ def _shifts(region_of: npt.NDArray[np.int64]) -> list[Row]:
                     "weekday": day,
                     "starts_at": hours[0],
                     "ends_at": hours[1],
+                    "on_call": False,
                 }
             )
     return rows

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from dispatch.labour import DEFAULT_LABOUR_RULES
 from dispatch.models import InspectionFrequency
 from dispatch.world.model import LOCAL_TIMEZONE, Row
+from optimizer.penalties import default_penalties
+
+CLOCKS = ("respond", "depart", "arrive", "fix", "swap", "ship")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,8 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "labour_rate_per_hour": ZERO,
                 "travel_rate_per_km": ZERO,
                 "service_fee": ZERO,
+                "late_penalty_pct_per_hour": 25,
+                "at_risk_penalty_pct": 10,
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):
@@ -172,9 +178,38 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                     "arrive_min": sev.arrive_min,
                     "fix_min": sev.fix_min,
                     "arrive_hard": sev.arrive_hard,
+                    **_penalties(rank),
                 }
             )
     return policies, severities
+
+
+def _penalties(rank: int) -> Row:
+    """The documented default penalty of each clock for a rank (CNY)."""
+    fen = default_penalties(rank - 1)
+    return {f"{clock}_penalty": Decimal(getattr(fen, clock)) / 100 for clock in CLOCKS}
+
+
+def labour_rule_rows(regions: list[Row]) -> list[Row]:
+    """One row of labour rules per region, each the documented defaults (dispatch.labour)."""
+    d = DEFAULT_LABOUR_RULES
+    return [
+        {
+            "id": i,
+            "code": f"labour-{region['code']}",
+            "name": f"Labour rules of {region['name']}",
+            "region_id": region["id"],
+            "overtime_max_min": d.overtime_max_min,
+            "start_into_overtime": d.start_into_overtime,
+            "overtime_day_max_min": d.overtime_day_max_min,
+            "overtime_week_max_min": d.overtime_week_max_min,
+            "overtime_cost_per_hour": d.overtime_cost_per_hour,
+            "callout_cost": d.callout_cost,
+            "callout_max_rank": d.callout_max_rank,
+            "callout_lead_min": d.callout_lead_min,
+        }
+        for i, region in enumerate(regions, start=1)
+    ]
 
 
 def policy_index(code: str) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from dispatch.labour import LabourRules, rules_for, solver_fields
 from dispatch.world.model import REFERENCE_DATE, Row, local_datetime, reference_instant
 from optimizer import Depot, DispatchWorld, Engineer, Location, PartLine, Supplier, Ticket
 
@@ -25,7 +26,6 @@ Tables = dict[str, list[Row]]
 Window = tuple[int, int]
 
 DAY_S = 86_400
-OVERTIME_S = 1_800  # past a shift's end an engineer may work (seconds)
 SERVICE_S = 3_600  # standard on-site service of a demo ticket
 ARRIVE_H = (2, 2, 4)  # arrival promise (hours) by severity rank; the fix is promised 2 h later
 SUPPLIER_TRANSIT_S = 24 * 3_600
@@ -74,7 +74,8 @@ def solver_view(
     Returns
     -------
     SolverView
-        Engineers with skills, merged shifts, home, 30 min overtime, van stock (on hand less
+        Engineers with skills, merged shifts, home, their labour rules (region's or group's;
+        the documented defaults without), van stock (on hand less
         reserved), dedicated sites, van capacity and costs (fen); the non-van depots with
         their available stock; the suppliers when asked for.
     """
@@ -105,6 +106,8 @@ def _shifts(tables: Tables, epoch: datetime, days: Sequence[date]) -> dict[int, 
 
     windows: dict[int, list[Window]] = defaultdict(list)
     for row in tables["shifts"]:
+        if row.get("on_call"):
+            continue  # on call is not working time
         for day in days:
             if row["weekday"] == day.weekday():
                 start, end = offset(day, row["starts_at"]), offset(day, row["ends_at"])
@@ -138,13 +141,25 @@ def _engineers(
     for site in tables["sites"]:
         if site["dedicated_engineer_id"] is not None:
             dedicated[site["dedicated_engineer_id"]].add(site["id"])
+    rules = tables.get("labour_rules", [])
+    by_id = {r["id"]: LabourRules.of(r) for r in rules}
+    by_region = {r["region_id"]: by_id[r["id"]] for r in rules if r.get("region_id") is not None}
+
+    def labour(e: Row) -> dict[str, Any]:
+        found = rules_for(
+            own_rule_id=e.get("labour_rule_id"), region_id=e["region_id"], by_id=by_id,
+            by_region=by_region,
+        )  # fmt: skip
+        return solver_fields(found)
+
     return [
         Engineer(
             e["id"], Location(e["current_lat"], e["current_lon"]), skills[e["id"]],
             tuple(shifts.get(e["id"], ())), home=Location(e["home_lat"], e["home_lon"]),
-            overtime_s=OVERTIME_S, van_stock=stock.get(e["van_depot_id"], {}),
+            van_stock=stock.get(e["van_depot_id"], {}),
             dedicated_sites=frozenset(dedicated[e["id"]]), capacity=e["van_capacity"],
             cost_per_hour=int(e["cost_per_hour"] * 100), cost_per_km=int(e["cost_per_km"] * 100),
+            **labour(e),
         )
         for e in tables["engineers"]
         if shifts.get(e["id"]) or not on_shift_only

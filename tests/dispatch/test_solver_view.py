@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # shared builder, which always sets them; `recommend` reads neither (its options, exclusions,
 # suggestions and loaners were checked equal for all 400 tickets with and without them).
 _NOT_IN_LARGE = frozenset({"capacity", "cost_per_hour", "cost_per_km"})
+# Labour fields come from the world's labour rules since issue 16 (before: a constant 30 min
+# of overtime); they are pinned on their own below, the rest of each engineer as before.
+_LABOUR = frozenset({"overtime_s", "start_into_overtime", "overtime_cost_per_hour"})
 
 
 def _canon(x: Any, skip: frozenset[str] = frozenset()) -> Any:
@@ -86,10 +89,14 @@ def _bench_recommend() -> ModuleType:
 def test_scaling_demo_world_and_tickets_are_pinned() -> None:
     demo = demo_world(50)
     ts = tickets(demo, 200)
-    assert _world_digests(demo.world) == {
+    assert {
+        (e.overtime_s, e.start_into_overtime, e.overtime_cost_per_hour)
+        for e in demo.world.engineers
+    } == {(7_200, True, 9_000)}  # the documented defaults
+    assert _world_digests(demo.world, _LABOUR) == {
         "epoch": "2026-11-02T01:00:00+00:00",
         "counts": (50, 20, 0),
-        "engineers": "dc0fd62fc1309170",
+        "engineers": "309a5b46c6f6598d",  # dc0fd62fc1309170 with overtime_s 1_800
         "depots": "8dc2c2314149b3e8",
         "suppliers": "2e38e77b22c314a4",
     }
@@ -112,10 +119,10 @@ def test_scaling_demo_world_and_tickets_are_pinned() -> None:
 @pytest.mark.slow
 def test_recommend_large_world_and_tickets_are_pinned() -> None:
     world, ts = _bench_recommend()._large_world()
-    assert _world_digests(world, _NOT_IN_LARGE) == {
+    assert _world_digests(world, _NOT_IN_LARGE | _LABOUR) == {
         "epoch": "2026-11-02T01:00:00+00:00",
         "counts": (2_000, 60, 9),
-        "engineers": "143119ff492a45f6",
+        "engineers": "667c588bc7570b36",  # 143119ff492a45f6 with overtime_s 1_800
         "depots": "fe736bb20291bd0b",
         "suppliers": "5162eb53abca264c",
     }

@@ -559,6 +559,19 @@ CHECK_CASES |= {
         1,
         {"fixes_at": "2026-11-02T01:30:00+00:00"},
     ),  # fmt: skip
+    # labour rules and clock penalties (issue 16)
+    "ck_labour_rules_minutes_nonnegative": ("labour_rules.csv", 1, {"overtime_max_min": "-1"}),
+    "ck_labour_rules_costs_nonnegative": ("labour_rules.csv", 1, {"callout_cost": "-1.00"}),
+    "ck_policy_severities_penalties_nonnegative": (
+        "policy_severities.csv",
+        1,
+        {"arrive_penalty": "-1.00"},
+    ),  # fmt: skip
+    "ck_promise_policies_penalty_shares_nonnegative": (
+        "promise_policies.csv",
+        1,
+        {"at_risk_penalty_pct": "-1"},
+    ),  # fmt: skip
 }
 
 

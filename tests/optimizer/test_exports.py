@@ -22,6 +22,8 @@ EXPECTED = {
     "TicketDiff", "VisitChange", "carry_over", "check_commitments", "diff", "engineer_absent",
     "insert_urgent", "inspection_visits", "part_runs_out", "replan", "replan_disrupted",
     "visit_overruns", "PreparedInsertion", "insert_prepared", "prepare_insertion",
+    # a price per promise clock (issue 16)
+    "ClockPenalties", "clock_cost", "default_penalties",
 }  # fmt: skip
 
 

@@ -1,0 +1,129 @@
+"""Labour rules: how far work may run past a shift, what overtime and a call-out cost.
+
+Policy data (table ``labour_rules``), not constants: a region has its rules, an engineer
+group (the engineers that point at a rule) overrides them, and an engineer with neither
+works under the documented defaults below (README "Labour rules"). Production dispatch
+(`dispatch.snapshot`), the demo world's solver view and the simulator (`scenarios.live`)
+all turn the rules into the optimizer's engineer fields through `solver_fields`, so the
+three read the same rules the same way.
+
+Pure: no database; `dispatch.models.LabourRule` stores these fields with these defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+MIN_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class LabourRules:
+    """One set of labour rules (the documented defaults are the field defaults).
+
+    Parameters
+    ----------
+    overtime_max_min
+        How long a visit may run past the end of the shift it started in.
+    start_into_overtime
+        Whether a visit may be planned to start when it will end in overtime; when false,
+        planned visits end by the shift's end and the allowance only absorbs overruns.
+    overtime_day_max_min, overtime_week_max_min
+        Caps of overtime per local day and per week (Monday to Sunday).
+    overtime_cost_per_hour
+        What an hour of overtime costs (contract currency), on top of the hour rate.
+    callout_cost
+        What waking an on-call engineer costs, per call-out.
+    callout_max_rank
+        Severities of this rank or more severe (1 = urgent) may wake an on-call engineer.
+    callout_lead_min
+        From the call to the on-call engineer's departure.
+    """
+
+    overtime_max_min: int = 120
+    start_into_overtime: bool = True
+    overtime_day_max_min: int = 120
+    overtime_week_max_min: int = 480
+    overtime_cost_per_hour: Decimal = Decimal("90.00")
+    callout_cost: Decimal = Decimal("300.00")
+    callout_max_rank: int = 1
+    callout_lead_min: int = 30
+
+    def __post_init__(self) -> None:
+        for name in (
+            "overtime_max_min", "overtime_day_max_min", "overtime_week_max_min",
+            "callout_lead_min", "overtime_cost_per_hour", "callout_cost",
+        ):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        if self.callout_max_rank < 0:
+            raise ValueError(f"callout_max_rank: must be >= 0, got {self.callout_max_rank}")
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any] | Any) -> LabourRules:
+        """The rules of a stored row (an ORM `LabourRule` or a dict of its columns)."""
+
+        def get(name: str) -> Any:
+            return row[name] if isinstance(row, Mapping) else getattr(row, name)
+
+        return cls(
+            overtime_max_min=int(get("overtime_max_min")),
+            start_into_overtime=bool(get("start_into_overtime")),
+            overtime_day_max_min=int(get("overtime_day_max_min")),
+            overtime_week_max_min=int(get("overtime_week_max_min")),
+            overtime_cost_per_hour=Decimal(get("overtime_cost_per_hour")),
+            callout_cost=Decimal(get("callout_cost")),
+            callout_max_rank=int(get("callout_max_rank")),
+            callout_lead_min=int(get("callout_lead_min")),
+        )
+
+
+DEFAULT_LABOUR_RULES = LabourRules()
+
+
+def rules_for(
+    *,
+    own_rule_id: int | None,
+    region_id: int | None,
+    by_id: Mapping[int, LabourRules],
+    by_region: Mapping[int, LabourRules],
+) -> LabourRules:
+    """An engineer's rules: his group's, else his region's, else the documented defaults."""
+    if own_rule_id is not None and own_rule_id in by_id:
+        return by_id[own_rule_id]
+    if region_id is not None and region_id in by_region:
+        return by_region[region_id]
+    return DEFAULT_LABOUR_RULES
+
+
+def overtime_allowance_s(rules: LabourRules, *, used_day_s: int = 0, used_week_s: int = 0) -> int:
+    """Seconds a visit may still run past a shift's end, after the overtime already worked.
+
+    The least of the per-visit allowance and what is left of the day's and the week's caps,
+    e.g. 120 min allowed, 120 min a day of which 90 used, 480 a week: 30 min.
+    """
+    left = min(
+        rules.overtime_max_min * MIN_S,
+        rules.overtime_day_max_min * MIN_S - used_day_s,
+        rules.overtime_week_max_min * MIN_S - used_week_s,
+    )
+    return max(0, left)
+
+
+def minor(amount: Decimal) -> int:
+    """Money in minor units (fen): the solver counts integers."""
+    return int((amount * 100).to_integral_value(ROUND_HALF_UP))
+
+
+def solver_fields(
+    rules: LabourRules, *, used_day_s: int = 0, used_week_s: int = 0
+) -> dict[str, Any]:
+    """The optimizer `Engineer` fields the rules decide (the one conversion of all callers)."""
+    return {
+        "overtime_s": overtime_allowance_s(rules, used_day_s=used_day_s, used_week_s=used_week_s),
+        "start_into_overtime": rules.start_into_overtime,
+        "overtime_cost_per_hour": minor(rules.overtime_cost_per_hour),
+    }
