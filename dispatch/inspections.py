@@ -7,7 +7,8 @@ there (its assets), one ticket of the line's inspection type (fault class "inspe
 is opened:
 
 - severity: the policy's lowest level (the highest rank number), so that a full day drops
-  inspections first;
+  inspections first; but none of that level's clocks: preventive work has no respond or
+  depart clock (nobody called), only its window;
 - window: it may start at ``max(now, period start)`` (the agreed arrival, the solver's
   ``not_before``) and should start within the policy's ``inspection_window_days`` of it
   (policy data, 7 days by default; `optimizer.InspectionPolicy.window_s` in the solver):
@@ -170,6 +171,9 @@ def _open(
     )  # fmt: skip
     ticket = create_ticket(session, intake, user=user, now=now)
     # The window, not the severity's clocks: start within window_s of the agreed arrival.
+    # Nobody called, so there is nobody to answer in 2 h and no departure to make at once:
+    # a fault's respond and depart clocks would put every inspection on the at-risk list.
+    ticket.respond_by = ticket.depart_by = None
     ticket.arrive_by = opens + timedelta(seconds=policy.window_s)
     ticket.fix_by = ticket.arrive_by + timedelta(minutes=ticket_type.service_min)
     session.flush()

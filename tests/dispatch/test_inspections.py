@@ -8,12 +8,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.clocks import at_risk_worklist
 from dispatch.errors import InvalidTicketError
 from dispatch.inspections import generate_inspections, period_of
 from dispatch.models import InspectionFrequency, Ticket, TicketStatus, TicketType
 from dispatch.planning import PlanRequest, prepare_plan
+from dispatch.promises import Clock
 from dispatch.snapshot import job_for, load_snapshot
-from tests.ticket_builders import T0, TicketWorld, make_ticket_type, make_ticket_world
+from tests.ticket_builders import (
+    T0,
+    TicketWorld,
+    make_ticket_type,
+    make_ticket_world,
+    open_ticket,
+)
 
 NOVEMBER = date(2026, 11, 1)
 
@@ -55,6 +63,24 @@ class TestGenerateInspections:
         assert t.agreed_arrival_at == T0  # the period began already: the window opens now
         assert t.arrive_by == T0 + timedelta(days=7)
         assert t.fix_by == t.arrive_by + timedelta(minutes=45)
+
+    def test_an_inspection_keeps_its_window_not_a_faults_clocks(
+        self, session: Session, w: TicketWorld
+    ) -> None:
+        # preventive work: nobody called, nobody must answer in 2 h or leave at once
+        (inspection_id,) = _run(session, w)
+        t = session.get(Ticket, inspection_id)
+        assert t is not None
+        assert (t.respond_by, t.depart_by) == (None, None)
+        fault = open_ticket(session, w, severity="general")  # respond by T0 + 2 h
+        worklist = [i.ticket.id for i in at_risk_worklist(session, now=T0 + timedelta(hours=3))]
+        assert fault.id in worklist
+        assert inspection_id not in worklist  # not buried under inspections
+        # near its window's end the inspection is at risk, on its own (arrival) clock
+        assert t.arrive_by is not None
+        late = at_risk_worklist(session, now=t.arrive_by - timedelta(minutes=5))
+        (item,) = [i for i in late if i.ticket.id == inspection_id]
+        assert item.urgent_clock.clock is Clock.ARRIVE
 
     def test_the_window_is_as_wide_as_the_policy_says(
         self, session: Session, w: TicketWorld
