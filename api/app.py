@@ -53,17 +53,12 @@ from api.routes import (
     world,
 )
 from api.settings import Settings
+from api.travel import make_travel as make_travel  # where the CLI found it before
 from api.web import pages
 from db import make_engine, make_sessionmaker
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
-from optimizer import (
-    GeodesicTravelTimes,
-    RoadNetworkTravelTimes,
-    TravelTimes,
-    load_road_network,
-    warm_up,
-)
+from optimizer import TravelTimes, warm_up
 
 API_PREFIX = "/v1"
 _V1_ROUTERS = (
@@ -105,14 +100,6 @@ def _version() -> str:
         return version("spares")
     except PackageNotFoundError:
         return "0.0.0+unknown"
-
-
-def make_travel(settings: Settings) -> TravelTimes:
-    """The travel-time provider the settings choose: geodesic, or a real road network."""
-    if settings.travel_provider == "road":
-        assert settings.road_network_pbf is not None  # the settings validator guarantees it
-        return RoadNetworkTravelTimes(load_road_network(settings.road_network_pbf))
-    return GeodesicTravelTimes()
 
 
 def create_app(

@@ -48,10 +48,10 @@ from dispatch.models import TicketStatus as S
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import Computed, PlanRequest, Prepared, prepare_plan, store_plan
 from dispatch.replanning import baseline_of, regions_of, ticket_codes
+from dispatch.request_defaults import DEFAULT_ABSENCE_REASON as DEFAULT_ABSENCE_REASON
 from dispatch.snapshot import HORIZON, Snapshot, job_for, load_snapshot
 from inventory.models import Depot, Part
 
-DEFAULT_ABSENCE_REASON = "absent (reported as a disruption)"
 UNDER_WAY = frozenset({S.EN_ROUTE, S.ON_SITE})
 
 

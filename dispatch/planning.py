@@ -26,6 +26,7 @@ from db.transactions import run_in_transaction
 from dispatch.errors import InvalidPlanRequest, NotFoundError
 from dispatch.models import Assignment, AssignmentStatus, Plan, PlanStage, Site, Ticket
 from dispatch.models import TicketStatus as S
+from dispatch.request_defaults import DEFAULT_TIME_LIMIT_S as DEFAULT_TIME_LIMIT_S
 from dispatch.snapshot import Snapshot, job_for, load_snapshot
 from inventory.models import Region
 
@@ -33,7 +34,6 @@ SYNC_MAX_TICKETS = 60  # at most this many tickets ...
 SYNC_MAX_TIME_LIMIT_S = 5.0  # ... and at most this time limit: answered at once
 MAX_TIME_LIMIT_S = 120.0  # the longest search a request may ask for
 MAX_TICKETS = 2_000
-DEFAULT_TIME_LIMIT_S = 5.0
 PLAN_JOB = "plan"
 # Tickets a plan may (re)place: not yet started. An assigned one stays out when pinned.
 PLANNABLE = frozenset({S.NEW, S.RESPONDED, S.ASSIGNED})

@@ -16,7 +16,6 @@ minor units; the probability math is float.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,16 +27,11 @@ import numpy.typing as npt
 # scipy ships no type information; pdtr/pdtrc are the Poisson CDF and survival ufuncs.
 from scipy.special import pdtr, pdtrc  # type: ignore[import-untyped]
 
+from inventory.metric_kind import Metric as Metric  # defined apart: the CLI offers it cheaply
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 MINOR_UNITS = 100  # costs are money with at most two decimals (Numeric(12, 2) in the ORM)
-
-
-class Metric(enum.StrEnum):
-    """What the target is measured on."""
-
-    FILL_RATE = "fill-rate"  # demand-weighted share of all demand met from a shelf at once
-    SWAP_2H = "swap-2h"  # each depot's share of its own demand met from its own shelf
 
 
 def pipeline_mean(rate: npt.ArrayLike, lead_days: npt.ArrayLike) -> FloatArray:

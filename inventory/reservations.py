@@ -40,6 +40,7 @@ from inventory.stock_errors import (
     UnknownPart,
     UnknownReservation,
 )
+from inventory.stock_rules import DEFAULT_LIFETIME_MIN as DEFAULT_LIFETIME_MIN
 
 _HOLDS = cast(Table, Reservation.__table__)
 _STOCK = cast(Table, StockLevel.__table__)
@@ -47,10 +48,6 @@ _ROWS = select(_STOCK.c.part_id, _STOCK.c.id).where(
     _STOCK.c.depot_id == bindparam("depot_id"),
     _STOCK.c.part_id.in_(bindparam("part_ids", expanding=True)),
 )
-
-# The default policy's hold (PromisePolicy.reservation_lifetime_min); callers pass the
-# ticket's own policy value when there is one.
-DEFAULT_LIFETIME_MIN = 240
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The default policy's hold (PromisePolicy.reservation_lifetime_min); callers pass the
+# ticket's own policy value when there is one. Here, not in `inventory.reservations`, so
+# the command line can show it without loading the database layer.
+DEFAULT_LIFETIME_MIN = 240
+
 
 class Oversold(ValueError):
     """A movement would sell or hold units that are not there; nothing was changed."""

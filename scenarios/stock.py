@@ -30,9 +30,8 @@ from inventory.stock_levels import StockRecommendation, recommendation_lines
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.spec import Scenario
-
-RATE_SEED = 9_999  # the rate streams' seed; never the scenario's own (see `rate_seed`)
-RATE_STREAMS = 40  # replications counted: ~40 x the horizon's days of demand per rate
+from scenarios.stock_defaults import RATE_SEED as RATE_SEED
+from scenarios.stock_defaults import RATE_STREAMS as RATE_STREAMS
 
 
 def rate_seed(scenario: Scenario, seed: int | None = None) -> int:

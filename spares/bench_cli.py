@@ -17,20 +17,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from optimizer import PlanParams, warm_up
-from spares import bench_scaling
-from spares.bench_solomon import (
-    ENV_DIR,
-    Row,
-    instance_names,
-    read_bks,
-    solomon_dir,
-    solve_instance,
-    summarise,
-    write_reports,
-)
+# The planner, OR-Tools and the world generator load when a benchmark runs, not when the
+# command line starts (`spares --help` must answer at once); these are the light constants.
+ENV_DIR = "SPARES_SOLOMON_DIR"  # the Solomon folder, when --dir is not given
+ENGINEERS = 50  # engineers of the scaling benchmark's demo world
+SIZES = (50, 100, 200, 500, 1_000)  # its ticket counts
 
 console = Console()
 bench_app = typer.Typer(help="Benchmarks: routing quality on public data.", no_args_is_help=True)
@@ -59,6 +51,25 @@ def solomon(
     ] = 0.1,
 ) -> None:
     """Solve the Solomon VRPTW instances and report the gap to the distance-only BKS."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from optimizer import PlanParams, warm_up
+    from spares.bench_solomon import (
+        Row,
+        instance_names,
+        read_bks,
+        solomon_dir,
+        solve_instance,
+        summarise,
+        write_reports,
+    )
+
     folder = solomon_dir(directory)
     if not (folder / "instances").is_dir():
         console.print(f"[red]No Solomon instances in {folder}[/red] (set --dir or ${ENV_DIR})")
@@ -112,13 +123,14 @@ def scaling(
         list[int] | None,
         typer.Option("--size", "-n", min=1, help="Ticket counts (repeatable; default 50-1,000)."),
     ] = None,
-    engineers: Annotated[int, typer.Option(min=1, help="Engineers of the demo world.")] = (
-        bench_scaling.ENGINEERS
-    ),
+    engineers: Annotated[int, typer.Option(min=1, help="Engineers of the demo world.")] = ENGINEERS,
     out: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("reports/scaling"),
 ) -> None:
     """Plan generated field-service instances (skills, pickups, promises) of growing size."""
-    sizes = size or list(bench_scaling.SIZES)
+    from optimizer import warm_up
+    from spares import bench_scaling
+
+    sizes = size or list(SIZES)
     warm_up(["spares.cli"])
     demo = bench_scaling.demo_world(engineers)
     rows: list[bench_scaling.ScalingRow] = []

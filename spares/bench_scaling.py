@@ -25,10 +25,9 @@ from pathlib import Path
 
 from dispatch.world import SolverView, WorldSize, demo_tickets, generate_world, solver_view
 from optimizer import GeodesicTravelTimes, PlanParams, Ticket, plan
+from spares.bench_cli import ENGINEERS
 
 SEED = 7
-ENGINEERS = 50
-SIZES = (50, 100, 200, 500, 1_000)
 SEVERITIES = (0.1, 0.3, 0.6)  # shares of severity ranks 0, 1 and 2
 
 

@@ -26,8 +26,8 @@ from optimizer.solomon import (
     parse_instance,
     to_model,
 )
+from spares.bench_cli import ENV_DIR
 
-ENV_DIR = "SPARES_SOLOMON_DIR"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -15,22 +15,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy import Engine
 
-import db
-from api.settings import Settings
-from spares import __version__
+import spares
 from spares.advise_cli import advise_command
 from spares.bench_cli import bench_app
 from spares.dispatch_cli import dispatch_app
 from spares.scenario_cli import scenario_app
 from spares.stock_cli import stock_app
-from spares.worker import worker_command
+from spares.worker_cli import worker_command
 
+# Heavy parts (the database layer, the API app, the solver, the simulation) are imported
+# inside the commands that use them: `spares --version` and `--help` answer at once, and a
+# light command pays only for what it touches. BENCHMARKS.md has the figures.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from api.settings import Settings
     from dispatch.world.bundle import BundleConflict, BundleInvalid
+
+# The roles `spares user add --role` offers (db.Role's values; a test keeps them equal).
+ROLES = ("dispatcher", "warehouse", "planner", "engineer", "admin")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -64,7 +69,7 @@ class _State:
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"spares {__version__}")
+        console.print(f"spares {spares.__version__}")
         raise typer.Exit
 
 
@@ -93,6 +98,8 @@ def main(
     ] = False,
 ) -> None:
     """Read the settings once for every command."""
+    from api.settings import Settings
+
     overrides = {"database_url": database_url} if database_url else {}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -123,6 +130,8 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 def _migrated_engine(settings: Settings) -> Engine:
+    import db
+
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine)
     return engine
@@ -134,6 +143,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the schema (the only way the schema is ever created)."""
+    import db
+
     settings = _settings(ctx)
     engine = db.make_engine(settings.database_url)
     before = db.current_revision(engine)
@@ -146,6 +157,8 @@ def db_upgrade(
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Show the schema revision of the database and of the code."""
+    import db
+
     settings = _settings(ctx)
     engine = db.make_engine(settings.database_url)
     current = db.current_revision(engine)
@@ -191,6 +204,7 @@ def _load_demo_world(
     engine: Engine, *, seed: int, size: object, as_of: datetime | None = None
 ) -> tuple[dict[str, int], float]:
     """Generate and load in one transaction: either the whole world lands or nothing."""
+    import db
     from dispatch.world import generate_world, load_world
 
     started = time.perf_counter()
@@ -219,6 +233,7 @@ def world_export(
     directory: Annotated[Path, typer.Argument(help="A new (or empty) folder for the bundle.")],
 ) -> None:
     """Write the database's world to a bundle folder (docs/world-format.md)."""
+    import db
     from dispatch.world.bundle import export_world
 
     engine = _migrated_engine(_settings(ctx))
@@ -243,6 +258,7 @@ def world_import(
     source: Annotated[Path, typer.Argument(help="A bundle folder, or a .zip of one.")],
 ) -> None:
     """Validate a bundle as a whole and load it into an empty database (all or nothing)."""
+    import db
     from dispatch.world import WorldNotEmptyError
     from dispatch.world.bundle import (
         BundleConflict,
@@ -285,16 +301,21 @@ def _print_problems(exc: BundleInvalid | BundleConflict) -> None:
 def user_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The user's name (unique).")],
-    role: Annotated[db.Role, typer.Option(help="The user's one role.")],
+    role: Annotated[str, typer.Option(help=f"The user's one role: {' | '.join(ROLES)}.")],
 ) -> None:
     """Create a user and print the new API key (shown once, stored hashed)."""
-    settings = _settings(ctx)
-    engine = _migrated_engine(settings)
+    from rich.panel import Panel
     from sqlalchemy.exc import IntegrityError
 
+    import db
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
+    settings = _settings(ctx)
+    engine = _migrated_engine(settings)
     try:
         with db.make_sessionmaker(engine).begin() as session:
-            user, key = db.create_user(session, name=name, role=role)
+            user, key = db.create_user(session, name=name, role=db.Role(role))
     except IntegrityError as exc:
         err_console.print(f"[red]A user named {name!r} already exists.[/red]")
         raise typer.Exit(1) from exc
@@ -317,6 +338,7 @@ def serve(
     """Migrate the database, optionally load the demo world, and serve the API."""
     import uvicorn
 
+    import db
     from api.app import create_app
     from dispatch.world import WorldSize, world_is_empty
 
@@ -333,7 +355,7 @@ def serve(
         _print_demo_keys()
     engine.dispose()
     base = f"http://{host}:{port}"
-    console.print(f"Spares {__version__} listens on [bold]{base}[/bold]", soft_wrap=True)
+    console.print(f"Spares {spares.__version__} listens on [bold]{base}[/bold]", soft_wrap=True)
     console.print(f"database: {_safe_url(settings)}    API docs: {base}/docs", soft_wrap=True)
     console.print("A first request (the dispatcher's at-risk worklist):")
     key = "spk_demo_dispatcher" if demo else "<your key from `spares user add`>"

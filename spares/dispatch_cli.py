@@ -11,34 +11,23 @@ import threading
 import time
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
-import db
-import optimizer as opt
-from api.app import make_travel
-from api.settings import Settings
-from db.transactions import run_in_transaction
-from dispatch.errors import DispatchError
-from dispatch.geojson import plan_geojson
-from dispatch.planning import (
-    DEFAULT_TIME_LIMIT_S,
-    Computed,
-    PlanRequest,
-    Prepared,
-    compute_plan,
-    find_region,
-    prepare_plan,
-    store_plan,
-)
-from dispatch.recommend import recommend_ticket
+from dispatch.request_defaults import DEFAULT_TIME_LIMIT_S
 from spares.localtime import caption, cli_zone, clock, when
 from spares.replan_cli import diff_cmd, disrupt_cmd, inspections_cmd, replan_cmd
+
+# The database, the solver and the API's travel provider load inside each command, so that
+# the command line starts at once; only types are named here.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    import optimizer as opt
+    from dispatch.planning import Computed, Prepared
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,7 +56,9 @@ def _as_of(value: str | None) -> datetime | None:
 
 
 def _factory(ctx: typer.Context) -> sessionmaker[Session]:
-    settings: Settings = ctx.obj.settings
+    import db
+
+    settings = ctx.obj.settings
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine)
     return db.make_sessionmaker(engine)
@@ -101,6 +92,13 @@ def plan_cmd(
     geojson: GeoOpt = None,
 ) -> None:
     """Plan routes for a region (or tickets) and store them as a draft; print a summary."""
+    import optimizer as opt
+    from api.travel import make_travel
+    from db.transactions import run_in_transaction
+    from dispatch.errors import DispatchError
+    from dispatch.geojson import plan_geojson
+    from dispatch.planning import PlanRequest, find_region, prepare_plan, store_plan
+
     if (region is None) == (not ticket):
         raise typer.BadParameter("give --region or --ticket (not both)")
     factory = _factory(ctx)
@@ -141,6 +139,10 @@ def _solve_with_progress(
     factory: sessionmaker[Session], prepared: Prepared, now: datetime, travel: opt.TravelTimes
 ) -> Computed:
     """Solve in a thread while a progress bar shows the time spent against the limit."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from dispatch.planning import compute_plan
+
     limit = prepared.request.time_limit_s
     box: dict[str, Any] = {}
 
@@ -233,6 +235,10 @@ def recommend_cmd(
     limit: Annotated[int, typer.Option(min=1, max=20, help="ranked options")] = 5,
 ) -> None:
     """Rank the engineers who could take a ticket; say who is left out and why."""
+    from api.travel import make_travel
+    from dispatch.errors import DispatchError
+    from dispatch.recommend import recommend_ticket
+
     factory = _factory(ctx)
     at = _as_of(as_of) or datetime.now(UTC)
     try:

@@ -15,39 +15,30 @@ nothing of it, so that either can be read alone.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-import db
-from api.app import make_travel
-from api.settings import Settings
-from db.transactions import run_in_transaction
-from dispatch.disruptions import (
-    DEFAULT_ABSENCE_REASON,
-    Disruption,
-    EngineerAbsent,
-    PartOut,
-    VisitOverrun,
-    disruption_summary,
-    report_disruption,
-)
-from dispatch.errors import DispatchError
-from dispatch.inspections import generate_inspections
-from dispatch.planning import DEFAULT_TIME_LIMIT_S, PlanRequest, find_region, get_plan
-from dispatch.publish import diff_against_published, publish_plan
-from dispatch.replanning import compute_replan, store_replan
+from dispatch.request_defaults import DEFAULT_ABSENCE_REASON, DEFAULT_TIME_LIMIT_S
+
+# The database, the solver and the services load inside each command, so that the command
+# line starts at once; only types are named here.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    import db
+    from dispatch.disruptions import Disruption
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def _factory(ctx: typer.Context) -> sessionmaker[Session]:
-    settings: Settings = ctx.obj.settings
+    import db
+
+    settings = ctx.obj.settings
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine)
     return db.make_sessionmaker(engine)
@@ -55,6 +46,8 @@ def _factory(ctx: typer.Context) -> sessionmaker[Session]:
 
 def _names(session: Session, plan_id: int) -> tuple[dict[int, str], dict[int, str]]:
     """Engineer names and ticket codes from the draft's stored context."""
+    from dispatch.planning import get_plan
+
     result = get_plan(session, plan_id).result or {}
     engineers = {int(e["id"]): str(e["name"]) for e in result.get("engineers", [])}
     codes = {int(t["id"]): str(t["code"]) for t in result.get("tickets", [])}
@@ -65,6 +58,9 @@ def diff_cmd(
     ctx: typer.Context, plan_id: Annotated[int, typer.Argument(help="the draft plan's id")]
 ) -> None:
     """Show what a draft changes against the published plan: moves, ETAs, promises, parts."""
+    from dispatch.errors import DispatchError
+    from dispatch.publish import diff_against_published
+
     factory = _factory(ctx)
     try:
         with factory() as session:
@@ -126,6 +122,10 @@ def print_diff(changes: dict[str, Any], names: dict[int, str], codes: dict[int, 
 
 
 def _user(session: Session, name: str) -> db.User:
+    from sqlalchemy import select
+
+    import db
+
     user = session.scalars(select(db.User).where(db.User.name == name)).one_or_none()
     if user is None:
         raise typer.BadParameter(f"no user named {name!r}", param_hint="--user")
@@ -147,6 +147,13 @@ def replan_cmd(
     ] = False,
 ) -> None:
     """Re-plan a region against the published plan's commitments; print the diff."""
+    from api.travel import make_travel
+    from db.transactions import run_in_transaction
+    from dispatch.errors import DispatchError
+    from dispatch.planning import PlanRequest, find_region
+    from dispatch.publish import diff_against_published, publish_plan
+    from dispatch.replanning import compute_replan, store_replan
+
     if publish and user is None:
         raise typer.BadParameter("publishing needs --user (who publishes)", param_hint="--user")
     now = _at(as_of)
@@ -202,6 +209,10 @@ def inspections_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
 ) -> None:
     """Open the month's preventive inspection tickets (once per site, line and period)."""
+    from db.transactions import run_in_transaction
+    from dispatch.errors import DispatchError
+    from dispatch.inspections import generate_inspections
+
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError as exc:
@@ -228,6 +239,8 @@ def _disruption(
     extra_min: int | None, depot: int | None, part: int | None,
 ) -> Disruption:  # fmt: skip
     """The one disruption the options describe (a usage error otherwise)."""
+    from dispatch.disruptions import EngineerAbsent, PartOut, VisitOverrun
+
     given = [absent is not None, overrun is not None, depot is not None or part is not None]
     if sum(given) != 1:
         raise typer.BadParameter("give exactly one of --absent, --overrun, or --depot with --part")
@@ -273,6 +286,13 @@ def disrupt_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 with offset")] = None,
 ) -> None:
     """Report a disruption of the published plan: a draft re-plan and the promises at risk."""
+    from api.travel import make_travel
+    from db.transactions import run_in_transaction
+    from dispatch.disruptions import disruption_summary, report_disruption
+    from dispatch.errors import DispatchError
+    from dispatch.planning import PlanRequest
+    from dispatch.publish import diff_against_published
+
     what = _disruption(absent, until, reason, overrun, extra_min, depot, part)
     now = _at(as_of)
     factory = _factory(ctx)

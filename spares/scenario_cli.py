@@ -10,20 +10,18 @@ from __future__ import annotations
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scenarios.base import load_world_rows
-from scenarios.demand import HISTORY_MIN_TICKETS
-from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
-from scenarios.kpis import Difference, Estimate, differences
-from scenarios.report import write_report
-from scenarios.run import ScenarioRun, run_scenario
-from scenarios.spec import Scenario, ScenarioError, load_recommendation, load_scenario
+# The simulation (numpy, scipy, simpy, matplotlib) loads when a scenario runs, not when the
+# command line starts; only the types are named here.
+if TYPE_CHECKING:
+    from scenarios.kpis import Difference, Estimate
+    from scenarios.run import ScenarioRun
+    from scenarios.spec import Scenario
 
 console = Console()
 err_console = Console(stderr=True)
@@ -72,6 +70,9 @@ def export_database_base(scenario: Scenario, stack: ExitStack) -> Path | None:
 
 def _warn_short_history(scenario: Scenario, exported: Path | None) -> None:
     """`from_history` on a base with too few tickets falls back to tickets_per_day: say so."""
+    from scenarios.base import load_world_rows
+    from scenarios.demand import HISTORY_MIN_TICKETS
+
     if not scenario.demand.from_history:
         return
     tickets = len(load_world_rows(scenario.base, exported=exported).tables.get("tickets", []))
@@ -86,6 +87,11 @@ def _run_one(
     scenario: Scenario, workers: int | None = None, scheduler: str | None = None
 ) -> ScenarioRun:
     """One scenario: in-process, on a pool or on Dask; Ctrl-C gives partial results on each."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
+    from scenarios.run import run_scenario
+
     executor = make_executor(workers, scheduler)
     if not scheduler and len(units_of(scenario)) == 1:
         executor = SerialExecutor()  # one unit: a pool would only add its start-up
@@ -159,6 +165,8 @@ def _diff_cell(d: Difference | None) -> str:
 
 def _diff_table(runs: list[ScenarioRun]) -> Table | None:
     """Each variant minus its scenario's base, paired by replication; * the CI excludes 0."""
+    from scenarios.kpis import differences
+
     columns = []
     for run in runs:
         index = {(d.variant, d.policy, d.kpi, d.scope): d for d in differences(run.results)}
@@ -181,6 +189,8 @@ def _diff_table(runs: list[ScenarioRun]) -> Table | None:
 
 
 def _load(path: Path) -> Scenario:
+    from scenarios.spec import ScenarioError, load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -189,6 +199,8 @@ def _load(path: Path) -> Scenario:
 
 
 def _report(runs: list[ScenarioRun], out: Path | None) -> None:
+    from scenarios.report import write_report
+
     console.print(_table(runs))
     paired = _diff_table(runs)
     if paired is not None:
@@ -231,6 +243,8 @@ def scenario_run(
     ] = None,
 ) -> None:
     """Simulate one scenario (its base and variants) and write the report."""
+    from scenarios.spec import ScenarioError, load_recommendation
+
     scenario = _load(file)
     if recommendation is not None:
         try:

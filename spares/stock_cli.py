@@ -14,30 +14,22 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-import db
-import dispatch.models  # noqa: F401 (every table on the metadata: stock rows point at tickets)
-from db.transactions import run_in_transaction
-from inventory import idempotency, reservations, shipments, stock
-from inventory.errors import InventoryError
-from inventory.metric import Metric
-from inventory.verify import verify
-from scenarios.spec import ScenarioError, load_scenario
-from scenarios.stock import RATE_STREAMS, rate_seed, recommend_for_scenario
+from inventory.metric_kind import Metric
+from inventory.stock_rules import DEFAULT_LIFETIME_MIN
+from scenarios.stock_defaults import RATE_STREAMS
 from spares.localtime import cli_zone, when
-from spares.scenario_cli import export_database_base
-from spares.stock_recommend_cli import (
-    check_out,
-    print_recommendation,
-    recommend_cmd,
-    write_recommendation,
-)
+
+# The database layer and the services load inside each command (the command line starts
+# at once); only light constants and types are imported above.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from inventory.stock import Who
 
 T = TypeVar("T")
 console = Console()
@@ -53,8 +45,16 @@ PartOpt = Annotated[int, typer.Option("--part", help="part id")]
 Qty = Annotated[int, typer.Option("--quantity", "-n", min=1, help="units")]
 
 
-def _run(ctx: typer.Context, user: str | None, work: Callable[[Session, stock.Who], T]) -> T:
+def _run(ctx: typer.Context, user: str | None, work: Callable[[Session, Who], T]) -> T:
     """Run `work` in one write transaction; a refused request prints why and exits 1."""
+    from sqlalchemy import select
+
+    import db
+    import dispatch.models  # noqa: F401 (every table on the metadata: stock rows point at tickets)
+    from db.transactions import run_in_transaction
+    from inventory import stock
+    from inventory.errors import InventoryError
+
     engine = db.make_engine(ctx.obj.settings.database_url)
     db.upgrade(engine)
     try:
@@ -79,6 +79,8 @@ def _run(ctx: typer.Context, user: str | None, work: Callable[[Session, stock.Wh
 @stock_app.command("verify")
 def verify_cmd(ctx: typer.Context) -> None:
     """Prove balances equal the ledger (and holds, transfers, orders); exit 1 on any mismatch."""
+    from inventory.verify import verify
+
     found = _run(ctx, None, lambda s, _who: verify(session=s))
     for m in found:
         console.print(f"depot {m.depot_id} part {m.part_id} {m.counter}: stored {m.stored}, "
@@ -94,6 +96,8 @@ def sweep_cmd(ctx: typer.Context) -> None:
 
     A plain function call: the worker (`spares worker`, a later issue) will run the same.
     """
+    from inventory import idempotency, reservations
+
     n = _run(ctx, None, lambda s, who: reservations.sweep_expired(session=s, now=who.now))
     keys = _run(ctx, None, lambda s, who: idempotency.purge_expired(session=s, now=who.now))
     console.print(f"released {n} expired reservation(s); forgot {keys} idempotency key(s)")
@@ -103,10 +107,12 @@ def sweep_cmd(ctx: typer.Context) -> None:
 def reserve_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty = 1,
     ticket: Annotated[int | None, typer.Option("--ticket")] = None,
-    minutes: Annotated[int, typer.Option("--minutes", min=1)] = reservations.DEFAULT_LIFETIME_MIN,
+    minutes: Annotated[int, typer.Option("--minutes", min=1)] = DEFAULT_LIFETIME_MIN,
     user: UserOpt = None,
 ) -> None:  # fmt: skip
     """Hold units at a depot (for a ticket) for `--minutes`."""
+    from inventory import reservations
+
     held = _run(ctx, user, lambda s, who: reservations.reserve(
         session=s, depot_id=depot, lines=[reservations.ReserveLine(part, quantity)],
         user_id=who.user_id, now=who.now, ticket_id=ticket, lifetime_min=minutes))  # fmt: skip
@@ -114,10 +120,15 @@ def reserve_cmd(
     console.print(f"reservation {held[0].id}: {quantity} held until {until}")
 
 
-def _reservation_cmd(name: str, fn: Callable[..., Any], help_text: str) -> None:
+def _reservation_cmd(name: str, service: str, help_text: str) -> None:
+    """A command that calls `inventory.reservations.<service>` on one reservation."""
+
     def command(
         ctx: typer.Context, reservation_id: Annotated[int, typer.Argument()], user: UserOpt = None
     ) -> None:
+        from inventory import reservations
+
+        fn: Callable[..., Any] = getattr(reservations, service)
         done = _run(ctx, user, lambda s, who: fn(session=s, reservation_id=reservation_id,
                                                  user_id=who.user_id, now=who.now))  # fmt: skip
         console.print(f"reservation {done.id}: {done.status.value}")
@@ -126,8 +137,8 @@ def _reservation_cmd(name: str, fn: Callable[..., Any], help_text: str) -> None:
     stock_app.command(name)(command)
 
 
-_reservation_cmd("release", reservations.release, "Give a live reservation's units back.")
-_reservation_cmd("pick", reservations.consume, "Take a live reservation's units off the shelf.")
+_reservation_cmd("release", "release", "Give a live reservation's units back.")
+_reservation_cmd("pick", "consume", "Take a live reservation's units off the shelf.")
 
 
 @stock_app.command("receive")
@@ -135,6 +146,8 @@ def receive_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty, user: UserOpt = None
 ) -> None:
     """Put delivered units on the shelf."""
+    from inventory import stock
+
     _run(ctx, user, lambda s, who: stock.receive(session=s, depot_id=depot, part_id=part,
                                                  quantity=quantity, who=who))  # fmt: skip
     console.print(f"received {quantity} of part {part} at depot {depot}")
@@ -147,6 +160,8 @@ def transfer_cmd(
     user: UserOpt = None,
 ) -> None:  # fmt: skip
     """Send units to another depot now (in transit there until received)."""
+    from inventory import shipments
+
     moved = _run(ctx, user, lambda s, who: shipments.transfer(
         session=s, from_depot_id=depot, to_depot_id=to, part_id=part, quantity=quantity,
         transit_min=transit, who=who))  # fmt: skip
@@ -163,6 +178,8 @@ def adjust_cmd(
     user: UserOpt = None,
 ) -> None:  # fmt: skip
     """Correct on hand after a cycle count (`--counted`) or by `--delta`, with a reason."""
+    from inventory import stock
+
     change = _run(ctx, user, lambda s, who: stock.adjust(
         session=s, depot_id=depot, part_id=part, reason=reason, who=who, delta=delta,
         counted=counted))  # fmt: skip
@@ -174,6 +191,8 @@ def return_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty = 1, user: UserOpt = None
 ) -> None:
     """Take faulty parts into the depot's returns bin."""
+    from inventory import stock
+
     _run(ctx, user, lambda s, who: stock.return_faulty(session=s, depot_id=depot, part_id=part,
                                                        quantity=quantity, who=who))  # fmt: skip
     console.print(f"{quantity} of part {part} into the returns bin of depot {depot}")
@@ -189,6 +208,8 @@ def order_cmd(
     user: UserOpt = None,
 ) -> None:
     """Order units from a supplier or partner: on order until received after its lead time."""
+    from inventory import shipments
+
     placed = _run(ctx, user, lambda s, who: shipments.order(
         session=s, supplier_id=supplier, depot_id=depot, part_id=part, quantity=quantity,
         who=who))  # fmt: skip
@@ -225,6 +246,16 @@ def recommend_any_cmd(
     the scenario's base is one), and `--out` can go straight to `spares scenario run FILE
     --stock-recommendation`.
     """
+    from scenarios.spec import ScenarioError, load_scenario
+    from scenarios.stock import rate_seed, recommend_for_scenario
+    from spares.scenario_cli import export_database_base
+    from spares.stock_recommend_cli import (
+        check_out,
+        print_recommendation,
+        recommend_cmd,
+        write_recommendation,
+    )
+
     if scenario is None:
         if streams is not None or seed is not None:
             raise typer.BadParameter("only with --scenario", param_hint="--streams/--seed")

@@ -20,13 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-import db
 import optimizer as opt
 from db import jobs
 from db.transactions import run_in_transaction
@@ -35,12 +32,12 @@ from dispatch.replanning import REPLAN_JOB, run_replan_job
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
 from scenarios.job import SCENARIO_JOB, run_document
+from spares.worker_cli import POLL_S
 
 logger = logging.getLogger("spares.worker")
 
 STALE_AFTER = timedelta(seconds=60)
 HEARTBEAT_EVERY_S = 10.0
-POLL_S = 2.0
 
 
 SCENARIO_REPORTS = Path("reports") / "runs"  # relative to the worker's working directory
@@ -197,35 +194,4 @@ class _Heartbeat:
                 self.cancel.set()
 
 
-def worker_command(
-    ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
-    poll: Annotated[float, typer.Option("--poll", min=0.1, help="seconds between polls")] = POLL_S,
-) -> None:  # fmt: skip
-    """Run background jobs (route plans) and the stock sweeper until SIGINT/SIGTERM."""
-    from api.app import make_travel
-
-    settings = ctx.obj.settings
-    engine = db.make_engine(settings.database_url)
-    db.upgrade(engine)
-    # Start the process server before the first job's clock runs, with what both job kinds'
-    # children need imported (one server per process: the first to start it sets the list).
-    opt.warm_up(preload=["scenarios.executors"])
-    worker = Worker(db.make_sessionmaker(engine), handlers(make_travel(settings)))
-    previous = {sig: signal.signal(sig, lambda *_: worker.stop.set()) for sig in _SIGNALS}
-    console = Console(stderr=True)
-    console.print(f"worker {worker.name} on {len(worker.registry)} job kind(s)")
-    try:
-        if once:
-            status = worker.run_once()
-            console.print(f"ran a job: {status}" if status else "no job waiting")
-        else:
-            worker.run(poll_s=poll)
-            console.print("stopped")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        engine.dispose()
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM)  # stop the loop after the running job

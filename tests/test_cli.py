@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,26 @@ def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0
     assert __version__ in result.output
+
+
+# What `spares --help` must not load: each costs from a tenth of a second to seconds.
+# (`dispatch` and `scenarios` themselves are light: the CLI reads defaults from them.)
+HEAVY = ("sqlalchemy", "alembic", "fastapi", "pydantic", "numpy", "scipy", "matplotlib",
+         "pandas", "ortools", "networkx", "simpy", "optimizer", "api", "db")  # fmt: skip
+
+
+def test_the_command_line_starts_without_the_heavy_parts() -> None:
+    """The CLI's module tree imports none of them; each command imports what it uses."""
+    code = (
+        "import sys, spares.cli; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_user_roles_offered_are_the_roles() -> None:
+    assert set(cli.ROLES) == {r.value for r in db.Role}
 
 
 def test_db_upgrade_then_current(db_url: str) -> None:
