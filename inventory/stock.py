@@ -45,6 +45,8 @@ class StockView:
     on_order: int
     returns: int
     reorder_point: int
+    part_sku: str = ""  # the part's code and name, so a reader needs no second lookup
+    part_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +91,11 @@ def list_stock(
         conditions.append(s.on_hand - s.reserved + stale < s.reorder_point)
     elif filters.below_reorder_point is False:
         conditions.append(s.on_hand - s.reserved + stale >= s.reorder_point)
-    stmt = select(s, stale).where(*conditions)
+    stmt = select(s, stale, Part.sku, Part.name).join(Part, Part.id == s.part_id).where(*conditions)
     if after is not None:
         stmt = stmt.where(s.id > after)
     rows = session.execute(stmt.order_by(s.id).limit(limit + 1)).all()
-    views = [_view(row[0], int(row[1])) for row in rows[:limit]]
+    views = [_view(row[0], int(row[1]), row[2], row[3]) for row in rows[:limit]]
     return Page(items=views, next_after=views[-1].id if len(rows) > limit else None)
 
 
@@ -102,11 +104,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _view(row: StockLevel, expired: int) -> StockView:
+def _view(row: StockLevel, expired: int, sku: str, name: str) -> StockView:
     live = row.reserved - expired
     return StockView(
         row.id, row.depot_id, row.part_id, row.on_hand, live, row.on_hand - live,
-        row.in_transit, row.on_order, row.returns, row.reorder_point,
+        row.in_transit, row.on_order, row.returns, row.reorder_point, sku, name,
     )  # fmt: skip
 
 

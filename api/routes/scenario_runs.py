@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
 from api.schemas.common import IdPath
-from api.schemas.scenario import ScenarioRunCreate, ScenarioRunRead
+from api.schemas.scenario import ExampleRead, ScenarioRunCreate, ScenarioRunRead
 from db import Role, jobs
+from scenarios.catalogue import example_scenarios
 from scenarios.job import SCENARIO_JOB
 
-router = APIRouter(prefix="/scenarios/runs", tags=["scenarios"])
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 PLANNERS = (Role.PLANNER, Role.ADMIN)
+CHART_NAME = re.compile(r"[a-z0-9_]{1,64}\.png")
 
 
 def _run(session: Session, run_id: int) -> jobs.Job:
@@ -23,7 +32,7 @@ def _run(session: Session, run_id: int) -> jobs.Job:
     return job
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, dependencies=[requires(*PLANNERS)])
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[requires(*PLANNERS)])
 def create_run(
     body: ScenarioRunCreate, session: SessionDep, user: CurrentUser, now: NowDep,
     response: Response,
@@ -35,14 +44,41 @@ def create_run(
     return ScenarioRunRead.of(job)
 
 
-@router.get("/{run_id}", dependencies=[requires(*PLANNERS)])
+@router.get("/runs/{run_id}", dependencies=[requires(*PLANNERS)])
 def get_run(run_id: IdPath, session: SessionDep) -> ScenarioRunRead:
     """Status and progress; once done, the KPIs and the chart file names."""
     return ScenarioRunRead.of(_run(session, run_id))
 
 
-@router.post("/{run_id}/cancel", dependencies=[requires(*PLANNERS)])
+@router.post("/runs/{run_id}/cancel", dependencies=[requires(*PLANNERS)])
 def cancel_run(run_id: IdPath, session: SessionDep, now: NowDep) -> ScenarioRunRead:
     """Cancel a queued run at once; a running one stops within a simulated hour."""
     job = _run(session, run_id)
     return ScenarioRunRead.of(jobs.request_cancel(session, job_id=job.id, now=now))
+
+
+@router.get(
+    "/runs/{run_id}/charts/{name}",
+    dependencies=[requires(*PLANNERS)],
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}, "description": "the chart"}},
+)
+def chart(
+    run_id: IdPath, name: Annotated[str, PathParam(max_length=68)], session: SessionDep
+) -> FileResponse:
+    """One chart of a finished run, as PNG (names in the run's `charts`)."""
+    job = _run(session, run_id)
+    result = job.result or {}
+    if not CHART_NAME.fullmatch(name) or name not in result.get("files", []):
+        raise HTTPException(404, f"run {run_id} has no chart {name!r}")
+    path = Path(result["report"]) / name
+    if not path.is_file():  # the worker wrote it on another machine, or it was deleted
+        raise HTTPException(404, f"chart {name!r} of run {run_id} is not on this machine")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/examples", dependencies=[requires(*PLANNERS)])
+def examples() -> list[ExampleRead]:
+    """The example scenarios shipped with Spares: pick one, change it, run it."""
+    return [ExampleRead(file=e.file, name=e.name, description=e.description,
+                        document=e.document) for e in example_scenarios()]  # fmt: skip

@@ -52,3 +52,10 @@ class ScenarioRunRead(BaseModel):
             charts=[f for f in result.get("files", []) if f.endswith(".png")],
             url=f"/v1/scenarios/runs/{job.id}",
         )  # fmt: skip
+
+
+class ExampleRead(BaseModel):
+    file: str
+    name: str
+    description: str
+    document: dict[str, Any] = Field(description="what POST /v1/scenarios/runs takes")

@@ -33,6 +33,8 @@ class StockRead(ReadModel):
     on_order: int
     returns: int = Field(description="faulty parts in the returns bin (not sellable)")
     reorder_point: int
+    part_sku: str = Field(description="the part's code")
+    part_name: str
 
 
 class StockFilterIn(BaseModel):

@@ -81,3 +81,30 @@ def test_a_run_whose_worker_died_is_claimed_again(
     assert str(_worker(api_engine, tmp_path, later).run_once()) == "done"
     done = client.get(run["url"], headers=PLANNER).json()
     assert (done["status"], done["attempts"]) == ("done", 2)
+
+
+def test_a_finished_run_serves_its_charts_as_images(
+    client: TestClient, api_engine: Engine, tmp_path: Path
+) -> None:
+    run = client.post(URL, json=TINY, headers=PLANNER).json()
+    _worker(api_engine, tmp_path).run_once()
+    done = client.get(run["url"], headers=PLANNER).json()
+    chart = client.get(f"{run['url']}/charts/{done['charts'][0]}", headers=PLANNER)
+    assert chart.status_code == 200
+    assert chart.headers["content-type"] == "image/png"
+    assert chart.content.startswith(b"\x89PNG")
+    for name in ("kpis.json", "nothing.png", "..%2fkpis.json"):
+        refused = client.get(f"{run['url']}/charts/{name}", headers=PLANNER)
+        assert refused.status_code == 404
+        assert refused.headers["content-type"] == "application/problem+json"
+    dispatcher = client.get(
+        f"{run['url']}/charts/{done['charts'][0]}", headers=auth(Role.DISPATCHER)
+    )
+    assert dispatcher.status_code == 403
+
+
+def test_the_example_scenarios_are_listed_as_runnable_documents(client: TestClient) -> None:
+    examples = client.get("/v1/scenarios/examples", headers=PLANNER).json()
+    assert {e["file"] for e in examples} >= {"demo_optimised_vs_naive.yaml"}
+    for example in examples:
+        assert example["document"]["base"]["kind"] == "demo"  # runnable over the API as is

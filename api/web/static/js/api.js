@@ -48,6 +48,13 @@ export async function api(path, { method = "GET", body, idempotencyKey, key } = 
   return data;
 }
 
+/** A binary answer (an image) as an object URL the page may show; the key goes along. */
+export async function apiObjectUrl(path) {
+  const response = await fetch(path, { headers: { "X-API-Key": apiKey() ?? "" } });
+  if (!response.ok) throw new ApiProblem(response.status, await response.json().catch(() => ({})));
+  return URL.createObjectURL(await response.blob());
+}
+
 /** Every page of a keyset-paged list (`next_after`), up to `max` rows. */
 export async function apiAll(path, { limit = 500, max = 5000 } = {}) {
   const items = [];
