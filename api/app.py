@@ -122,7 +122,11 @@ def create_app(
         if owned:  # a served app logs as configured; tests keep pytest's handlers
             configure_logging(settings.log_level, settings.log_format)
         logging.getLogger("api").setLevel(settings.log_level.upper())
-        app.state.engine = make_engine(settings.database_url) if engine is None else engine
+        app.state.engine = (
+            make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+            if engine is None
+            else engine
+        )
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.travel = travel if travel is not None else make_travel(settings)
         if owned:  # a served app: the first timed plan must not pay for the solver's server

@@ -8,11 +8,13 @@ Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import Depends, FastAPI, Query, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
@@ -27,6 +29,7 @@ from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
 from db.identity import Role, User
+from db.transactions import begin_write
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
 from optimizer import TravelTimes
@@ -51,13 +54,86 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HOLDS_SLOT = "spares_write_slot"
+
+
+def _reads_only() -> None:
+    """Marker: a POST that computes an answer and stores nothing (a recommendation)."""
+
+
+def _writes_late() -> None:
+    """Marker: the route reads (solves) first and takes the write lock itself when it writes."""
+
+
+def reads_only() -> params.Depends:
+    """Declare a non-GET route that never writes: no write lock, no write slot."""
+    return params.Depends(_reads_only)
+
+
+def writes_late() -> params.Depends:
+    """Declare a route that solves before it writes (`restart_as_writer` when it does)."""
+    return params.Depends(_writes_late)
+
+
+def _marked(request: Request, marker: Callable[[], None]) -> bool:
+    route = request.scope.get("route")
+    return any(d.dependency is marker for d in getattr(route, "dependencies", None) or ())
+
+
+def is_write(request: Request) -> bool:
+    """True for a request that may write: any method but GET/HEAD/OPTIONS, unless marked."""
+    return request.method not in SAFE_METHODS and not _marked(request, _reads_only)
+
+
+@asynccontextmanager
+async def write_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of the app's `write_slots` (re-entrant within a request).
+
+    A write request holds the database's write lock (SQLite) or row locks (PostgreSQL)
+    across several thread-pool calls: dependencies, handler, commit. Were every worker
+    thread taken by requests waiting for that lock, its holder could never get a thread
+    to finish and commit. So fewer writes run at once than the pool has threads, and
+    the others wait here, on the event loop, holding neither a thread nor a connection.
+    """
+    if request.scope.get(_HOLDS_SLOT):
+        yield
+        return
+    slots: anyio.Semaphore | None = getattr(request.app.state, "write_slots", None)
+    if slots is None:
+        settings: Settings = request.app.state.settings
+        slots = request.app.state.write_slots = anyio.Semaphore(settings.write_slots)
+    async with slots:
+        request.scope[_HOLDS_SLOT] = True
+        try:
+            yield
+        finally:
+            request.scope.pop(_HOLDS_SLOT, None)
+
+
+async def _write_slot(request: Request) -> AsyncIterator[None]:
+    if not is_write(request):
+        yield
+        return
+    async with write_slot(request):
+        yield
+
+
+def get_session(
+    request: Request, _slot: Annotated[None, Depends(_write_slot, scope="function")]
+) -> Iterator[Session]:
     """One session per request: commit when the handler succeeded, roll back when it raised.
 
-    Services only flush; this is the one place an API transaction ends.
+    Services only flush; this is the one place an API transaction ends. A write request
+    begins as a writer (`BEGIN IMMEDIATE` on SQLite) before it reads anything it will
+    change: a SQLite reader that later writes fails at once when another writer committed
+    meanwhile. PostgreSQL services lock the rows they change (`SELECT ... FOR UPDATE`).
+    Routes marked `writes_late()` solve first and take the write lock themselves.
     """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory() as session:
+        if is_write(request) and not _marked(request, _writes_late):
+            begin_write(session)
         try:
             yield session
         except BaseException:

@@ -18,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import db.errors
@@ -158,6 +160,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
 }
 
 VALIDATION = Problem(422, _problem_type("validation-error"), "Invalid request")
+BUSY = Problem(503, _problem_type("busy"), "Database busy")
+STALE = Problem(409, _problem_type("stale-row"), "Changed meanwhile")
+CONSTRAINT = Problem(409, _problem_type("constraint-conflict"), "Conflicts with stored data")
 INTERNAL = Problem(500, "about:blank", HTTPStatus.INTERNAL_SERVER_ERROR.phrase)
 
 
@@ -254,6 +259,38 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(VALIDATION, request, detail, errors=errors)
 
 
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when the database was too busy, not broken: SQLite's lock stayed taken through
+    its busy timeout, or no pooled connection came free in time."""
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool's, not a statement's
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        return any(m in str(exc.orig).lower() for m in _BUSY_MESSAGES)
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, StaleDataError):  # a version check lost: a race the locks did not order
+        detail = "the row was changed by another request meanwhile; read it again and retry"
+        return problem_response(STALE, request, detail)
+    if isinstance(exc, sa_exc.IntegrityError):  # a rule the checks could not see: a race
+        clash = db.errors.unique_clash(exc)
+        if clash is not None:
+            detail = f"{clash.field} {clash.value!r} exists already (taken meanwhile)"
+            return problem_response(_DUPLICATE, request, detail, field=clash.field,
+                                    value=clash.value)  # fmt: skip
+        detail = "the change conflicts with data changed meanwhile; read it again and retry"
+        return problem_response(CONSTRAINT, request, detail)
+    if is_busy(exc):
+        retry_after = str(request.app.state.settings.busy_retry_after_s)
+        detail = "the database stayed busy with other writes; retry after the Retry-After delay"
+        return problem_response(BUSY, request, detail, headers={"Retry-After": retry_after})
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The client gets a generic body; the traceback goes to the log only.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -267,4 +304,11 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_class, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for db_error in (
+        StaleDataError,
+        sa_exc.IntegrityError,
+        sa_exc.OperationalError,
+        sa_exc.TimeoutError,
+    ):
+        app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -4,19 +4,16 @@ The rules live in `inventory.idempotency`; here they meet HTTP. A stock-changing
 route uses a `stock_router` (its routes are `StockWriteRoute`s) and declares
 `IDEMPOTENT` after its role guard:
 
-- `IDEMPOTENT` (one dependency) ends the read transaction authentication opened,
-  begins the write transaction (`BEGIN IMMEDIATE` on SQLite) and claims the key in it;
+- `IDEMPOTENT` (one dependency) claims the key in the request's write transaction
+  (begun as a writer, `BEGIN IMMEDIATE` on SQLite, by `api.deps.get_session`);
   a finished twin is replayed, a missing key is a 400, a reused one a 422, a running
   twin a 409.
 - `StockWriteRoute` stores the response with the key before the request's session
   commits, and reruns the whole request (dependencies, handler, commit) when
   PostgreSQL reports a serialization failure or deadlock: nothing was written then.
 
-A write request holds database locks (SQLite's write lock, PostgreSQL row locks)
-across several thread-pool calls (dependencies, handler, commit). If every worker
-thread were taken by requests waiting for those locks, the holder could never get
-a thread to finish and commit. So at most `WRITE_SLOTS` stock writes run at once,
-well below the thread pool's 40: the holder always finds a free thread.
+Like every write, a stock write holds one of the app's write slots (`api.deps.write_slot`),
+here across all its attempts.
 """
 
 from __future__ import annotations
@@ -26,17 +23,15 @@ from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.deps import CurrentUser, NowDep, SessionDep
-from db.transactions import DEFAULT_RETRIES, is_retryable, restart_as_writer
+from api.deps import CurrentUser, NowDep, SessionDep, write_slot
+from db.transactions import DEFAULT_RETRIES, is_retryable
 from inventory import idempotency
 
-WRITE_SLOTS = 16
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STATE = "spares_idempotency_claim"
@@ -66,7 +61,7 @@ async def claim_idempotency_key(
     user_id = user.id
 
     def _claim() -> idempotency.Claim | idempotency.StoredResponse:
-        restart_as_writer(session)  # authentication read; the claim writes
+        # The request's session began as a writer (api.deps.get_session): claim in it.
         return idempotency.claim(
             session=session, user_id=user_id, key=key, fingerprint=printed, now=now
         )
@@ -100,10 +95,7 @@ class StockWriteRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            slots = getattr(request.app.state, "stock_write_slots", None)
-            if slots is None:
-                slots = request.app.state.stock_write_slots = anyio.Semaphore(WRITE_SLOTS)
-            async with slots:
+            async with write_slot(request):
                 return await attempts(request)
 
         async def attempts(request: Request) -> Response:

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     world_import_max_bytes: int = Field(
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
     )
+    write_slots: int = Field(
+        default=16,
+        ge=1,
+        le=32,
+        description="write requests run at once (below the 40 worker threads); the rest queue",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="how long a SQLite write waits for the lock, then 503"
+    )
+    busy_retry_after_s: int = Field(
+        default=2, ge=1, description="the Retry-After of a 503 when the database stays busy"
+    )
 
     log_format: Literal["json", "text"] = Field(
         default="json",

@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import TypedDict
 
 from sqlalchemy import String, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.audit import Audited
 from db.base import Base, IdMixin
-from db.errors import DuplicateUserError, LastAdminError, UserNotFoundError
+from db.errors import DuplicateUserError, LastAdminError, UserNotFoundError, unique_clash
 from db.types import UTCDateTime, enum_column
 
 API_KEY_PREFIX = "spk_"
@@ -58,12 +59,20 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_user(session: Session, *, name: str, role: Role) -> tuple[User, str]:
+def create_user(
+    session: Session, *, name: str, role: Role, active: bool = True
+) -> tuple[User, str]:
     """Create a user and issue a key; the key is returned once and never stored in clear."""
     key = new_api_key()
-    user = User(name=name, role=role, api_key_hash=hash_api_key(key), active=True)
+    user = User(name=name, role=role, api_key_hash=hash_api_key(key), active=active)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name after our check
+        clash = unique_clash(exc)
+        if clash is not None and clash.field == "name":
+            raise DuplicateUserError(name) from exc
+        raise
     return user, key
 
 
@@ -117,10 +126,13 @@ def list_users(*, session: Session, after: int | None, limit: int) -> UserPage:
     return UserPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
 
-def add_user(*, session: Session, name: str, role: Role) -> tuple[User, str]:
-    """`create_user` with the name checked first: a taken name is a `DuplicateUserError`."""
+def add_user(*, session: Session, name: str, role: Role, active: bool = True) -> tuple[User, str]:
+    """`create_user` with the name checked first: a taken name is a `DuplicateUserError`.
+
+    A user may be created inactive (prepared ahead, activated later).
+    """
     _check_name_free(session, name)
-    return create_user(session, name=name, role=role)
+    return create_user(session, name=name, role=role, active=active)
 
 
 def update_user(*, session: Session, user_id: int, changes: UserChanges) -> User:

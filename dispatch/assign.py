@@ -23,6 +23,7 @@ from dispatch.models import (
     Assignment,
     AssignmentStatus,
     Contract,
+    Engineer,
     LogKind,
     PromisePolicy,
     Site,
@@ -152,10 +153,15 @@ def confirm_assignment(
     travel: opt.TravelTimes,
     pinned: bool = False,
 ) -> Confirmed:
-    """Assign `engineer_id` to the ticket with his current best option, or refuse with why."""
-    ticket = session.get(Ticket, ticket_id)
+    """Assign `engineer_id` to the ticket with his current best option, or refuse with why.
+
+    The ticket, then the engineer, are locked first (`FOR UPDATE` on PostgreSQL): racing
+    assignments of one ticket, or of one engineer, decide one after the other.
+    """
+    ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
         raise NotFoundError("ticket", ticket_id)
+    session.get(Engineer, engineer_id, with_for_update=True, populate_existing=True)
     if ticket.status not in ASSIGNABLE:
         raise AssignmentConflict(ticket_id, f"the ticket is {ticket.status}, not new or responded")
     checked = check_assignment(

@@ -189,7 +189,8 @@ def report_disruption(
 
 
 def _published(session: Session, plan_id: int) -> Plan:
-    plan = session.get(Plan, plan_id)
+    # Locked (PostgreSQL): disruptions of one plan are applied one after the other.
+    plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
     if plan is None:
         raise NotFoundError("plan", plan_id)
     if plan.stage is not PlanStage.PUBLISHED:

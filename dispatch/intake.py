@@ -68,9 +68,14 @@ class TicketIntake:
     parts: Sequence[PartNeed] = field(default_factory=tuple)
 
 
-def get_ticket(session: Session, ticket_id: int) -> Ticket:
-    """Load a ticket or raise NotFoundError."""
-    ticket = session.get(Ticket, ticket_id)
+def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> Ticket:
+    """Load a ticket or raise NotFoundError.
+
+    With ``lock`` (whoever will change it) the row is read `FOR UPDATE` on PostgreSQL and
+    refreshed: concurrent writers of one ticket queue up and each sees the last one's
+    change, instead of all reading one version and all but one failing its version check.
+    """
+    ticket = session.get(Ticket, ticket_id, with_for_update=lock, populate_existing=lock)
     if ticket is None:
         raise NotFoundError("ticket", ticket_id)
     return ticket

@@ -22,9 +22,7 @@ def set_pinned(
     session: Session, *, assignment_id: int, pinned: bool, user: User, now: datetime
 ) -> Assignment:
     """Pin (or unpin) an active assignment; a no-op when it already is; flush only."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFoundError("assignment", assignment_id)
+    assignment = _locked(session, assignment_id)
     if assignment.status is not AssignmentStatus.ACTIVE:
         action = "pinned" if pinned else "unpinned"
         reason = f"assignment {assignment_id} is {assignment.status}: only active ones are {action}"
@@ -32,7 +30,7 @@ def set_pinned(
     if assignment.pinned == pinned:
         return assignment  # repeating the request changes nothing (and logs nothing)
     assignment.pinned = pinned
-    ticket = session.get(Ticket, assignment.ticket_id)
+    ticket = session.get(Ticket, assignment.ticket_id)  # locked by _locked
     assert ticket is not None  # foreign key
     log_entry(
         session,
@@ -44,6 +42,18 @@ def set_pinned(
         details={"assignment_id": assignment.id, "pinned": pinned},
     )
     session.flush()
+    return assignment
+
+
+def _locked(session: Session, assignment_id: int) -> Assignment:
+    """The assignment, read after its ticket's row lock (PostgreSQL): racing pins and
+    withdrawals of one assignment queue up on the ticket, as every ticket write does."""
+    found = session.get(Assignment, assignment_id)
+    if found is None:
+        raise NotFoundError("assignment", assignment_id)
+    session.get(Ticket, found.ticket_id, with_for_update=True, populate_existing=True)
+    assignment = session.get(Assignment, assignment_id, populate_existing=True)
+    assert assignment is not None  # assignments are never deleted
     return assignment
 
 
@@ -60,10 +70,8 @@ def withdraw_assignment(
     (parts he already picked stay in his van) and the step is logged with ``reason``; the
     next recommendation, plan or publish assigns it again. Flush only.
     """
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFoundError("assignment", assignment_id)
-    ticket = session.get(Ticket, assignment.ticket_id)
+    assignment = _locked(session, assignment_id)
+    ticket = session.get(Ticket, assignment.ticket_id)  # locked by _locked
     assert ticket is not None  # foreign key
     if assignment.status is not AssignmentStatus.ACTIVE or ticket.status not in WITHDRAWABLE:
         why = f"assignment {assignment_id} is {assignment.status} and its ticket {ticket.status}"

@@ -95,8 +95,12 @@ def _choice(pickup: dict[str, Any] | None, visit: dict[str, Any], van: int | Non
 
 
 def publish_plan(session: Session, *, plan_id: int, user: User, now: datetime) -> Published:
-    """Turn a feasible draft into assignments and holds, all or nothing."""
-    plan = session.get(Plan, plan_id)
+    """Turn a feasible draft into assignments and holds, all or nothing.
+
+    The plan, then its tickets in id order, are locked first (`FOR UPDATE` on PostgreSQL):
+    of racing publishes one goes through, the others then find no draft.
+    """
+    plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
     if plan is None:
         raise NotFoundError("plan", plan_id)
     if plan.stage is not PlanStage.DRAFT:
@@ -130,7 +134,7 @@ def publish_plan(session: Session, *, plan_id: int, user: User, now: datetime) -
 def _publish_one(
     session: Session, plan: Plan, ticket_id: int, planned: Planned, user: User, now: datetime
 ) -> str:
-    ticket = session.get(Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
         return f"ticket {ticket_id} no longer exists"
     active = session.scalars(

@@ -82,7 +82,7 @@ def transition(
     via_dispatch: bool = False,
 ) -> Ticket:
     """Move a ticket to `target` if the lifecycle allows it; record the event time and log."""
-    ticket = get_ticket(session, ticket_id)
+    ticket = get_ticket(session, ticket_id, lock=True)
     current = ticket.status
     allowed = allowed_next(current, via_dispatch=via_dispatch)
     if target not in allowed:
@@ -180,7 +180,7 @@ def change_severity(
     reason: str | None = None,
 ) -> Ticket:
     """Change a ticket's severity and recompute every deadline from its `reported_at`."""
-    ticket = get_ticket(session, ticket_id)
+    ticket = get_ticket(session, ticket_id, lock=True)
     policy = policy_of_site(session, ticket.site_id)
     level = severity_of(session, policy, severity)
     deadlines = compute_deadlines(

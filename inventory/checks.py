@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import Base
+from db.errors import unique_clash
 from inventory.errors import DuplicateError, FieldError, IntegrityConflictError, ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -98,12 +99,23 @@ def flush_or_conflict(
     session: Session,
     entity: str,
     raise_as: Callable[[str], Exception] = IntegrityConflictError,
+    duplicate_as: Callable[[str, str, object], Exception] = DuplicateError,
 ) -> None:
     """Flush; a constraint the checks could not see (a concurrent insert) becomes a conflict.
 
-    The session is unusable afterwards; the caller's transaction rolls back.
+    A unique value taken meanwhile is `duplicate_as(entity, field, value)`, as the
+    check would have said had it run a moment later. The session is unusable
+    afterwards; the caller's transaction rolls back.
     """
+    pending = list(session.new) + list(session.dirty)
     try:
         session.flush()
     except IntegrityError as exc:
-        raise raise_as(entity) from exc
+        clash = unique_clash(exc)
+        if clash is None or " " in clash.field:
+            raise raise_as(entity) from exc
+        value: object = clash.value
+        if value is None:  # SQLite names the column only: the pending row holds the value
+            rows = [r for r in pending if getattr(r, "__tablename__", None) == clash.table]
+            value = next((getattr(r, clash.field) for r in rows if hasattr(r, clash.field)), None)
+        raise duplicate_as(entity, clash.field, value) from exc

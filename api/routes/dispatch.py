@@ -13,6 +13,7 @@ from api.deps import (
     SessionDep,
     SnapshotsDep,
     TravelDep,
+    reads_only,
     requires,
 )
 from api.idempotency import IDEMPOTENT, stock_router
@@ -31,7 +32,6 @@ from api.schemas.dispatch import (
 from api.schemas.disruption import DisruptionCreate, DisruptionRead
 from api.schemas.plan import InsertCreate, InsertRead
 from db import Role
-from db.transactions import restart_as_writer
 from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
 from dispatch.pinning import set_pinned, withdraw_assignment
@@ -46,7 +46,7 @@ writes = stock_router("/dispatch", ["dispatch"])
 DISPATCHERS = (Role.DISPATCHER, Role.ADMIN)
 
 
-@router.post("/recommendations", dependencies=[requires(*DISPATCHERS)])
+@router.post("/recommendations", dependencies=[requires(*DISPATCHERS), reads_only()])
 def recommend(
     body: RecommendationRequest,
     session: SessionDep,
@@ -69,7 +69,7 @@ def recommend(
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
 
 
-@router.post("/checks", dependencies=[requires(*DISPATCHERS)])
+@router.post("/checks", dependencies=[requires(*DISPATCHERS), reads_only()])
 def check(
     body: AssignmentCheckRequest, session: SessionDep, travel: TravelDep, now: NowDep,
     snapshots: SnapshotsDep,
@@ -166,7 +166,6 @@ def insert(
     travel: TravelDep, now: NowDep, published: PublishedDep,
 ) -> InsertRead:  # fmt: skip
     """Insert an urgent ticket into the published plan at once: a draft, improved in a job."""
-    restart_as_writer(session)  # one writer throughout: the insertion is quick
     done = insert_ticket(
         session, plan_id=plan_id, ticket_id=body.ticket_id, change_budget=body.change_budget,
         now=now, travel=travel, user_id=user.id, cache=published,
@@ -184,9 +183,8 @@ def disrupt(
     travel: TravelDep, now: NowDep, response: Response,
 ) -> DisruptionRead:  # fmt: skip
     """Report an absence, an overrun or a part out: a draft re-plan and the promises at risk."""
-    # One writer throughout: an absence is recorded, then solved around, in the one
-    # transaction that also stores the draft.
-    restart_as_writer(session)
+    # One writer throughout (the session began as one): an absence is recorded, then
+    # solved around, in the one transaction that also stores the draft.
     done = report_disruption(
         session, plan_id=plan_id, disruption=body.to_disruption(), now=now, travel=travel,
         user=user, allow_eta_moves=body.allow_eta_moves,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires
+from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires, writes_late
 from api.schemas.common import IdPath
 from api.schemas.plan import JobRead, PlanCreate, PlanRead
 from db import Role
@@ -22,7 +22,7 @@ PLANNERS = (Role.DISPATCHER, Role.ADMIN)
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[requires(*PLANNERS)],
+    dependencies=[requires(*PLANNERS), writes_late()],
     responses={202: {"model": JobRead, "description": "too large to answer at once: a job"}},
 )
 def create_plan(
@@ -32,6 +32,7 @@ def create_plan(
     """Plan routes for a region's open tickets or a list; large requests answer 202 + a job."""
     prepared = planning.prepare_plan(session, body.to_request())
     if not prepared.run_now:
+        restart_as_writer(session)  # the preparation read; the job writes
         job = planning.enqueue_plan(session, prepared, user_id=user.id, now=now)
         response.status_code, response.headers["Location"] = 202, f"/v1/jobs/{job.id}"
         return JobRead.of(job)

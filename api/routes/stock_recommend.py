@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import NowDep, SessionDep, requires
+from api.deps import NowDep, SessionDep, reads_only, requires
 from api.schemas.metric import RecommendationCreate, RecommendationRead
 from db import Role
 from inventory.stock_recommend import recommend_stock
@@ -12,7 +12,9 @@ from inventory.stock_recommend import recommend_stock
 router = APIRouter(tags=["stock"])
 
 
-@router.post("/stock/recommendations", dependencies=[requires(Role.PLANNER, Role.ADMIN)])
+@router.post(
+    "/stock/recommendations", dependencies=[requires(Role.PLANNER, Role.ADMIN), reads_only()]
+)
 def recommend(body: RecommendationCreate, session: SessionDep, now: NowDep) -> RecommendationRead:
     """Levels per depot x part that reach the target at least inventory value; nothing stored."""
     found = recommend_stock(

@@ -46,7 +46,9 @@ def field_errors() -> FieldErrors:
 
 
 check_unique = partial(checks.check_unique, raise_as=DuplicateError)
-flush_or_conflict = partial(checks.flush_or_conflict, raise_as=IntegrityConflictError)
+flush_or_conflict = partial(
+    checks.flush_or_conflict, raise_as=IntegrityConflictError, duplicate_as=DuplicateError
+)
 
 
 def check_coordinates(errors: FieldErrors, lat_field: str, lat: float, lon: float) -> None:

@@ -29,6 +29,19 @@ class TestUsers:
             stored = session.scalars(select(User).where(User.name == "Li Wei")).one()
             assert stored.api_key_hash == hash_api_key(key)
 
+    def test_a_user_created_inactive_cannot_sign_in_until_activated(
+        self, client: TestClient, world: World
+    ) -> None:
+        response = client.post("/v1/users", json={"name": "Later", "role": "planner",
+                                                  "active": False}, headers=ADMIN)  # fmt: skip
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["active"] is False
+        key = {"X-API-Key": created["api_key"]}
+        assert_problem(client.get("/v1/regions", headers=key), 401)
+        client.patch(f"/v1/users/{created['id']}", json={"active": True}, headers=ADMIN)
+        assert client.get("/v1/regions", headers=key).status_code == 200
+
     def test_rotate_key(self, client: TestClient, world: World) -> None:
         created = client.post("/v1/users", json={"name": "Rotor", "role": "warehouse"},
                               headers=ADMIN).json()  # fmt: skip

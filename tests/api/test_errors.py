@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.app import create_app
 from api.deps import SessionDep, requires
@@ -21,6 +24,29 @@ from inventory.models import Region
 from tests.api.conftest import TestClient, auth
 
 STANDARD = {"type", "title", "status", "detail", "instance"}
+
+
+class _Orig(Exception):
+    """A driver exception as psycopg raises it: a SQLSTATE and diagnostics."""
+
+    def __init__(self, message: str, sqlstate: str | None = None, **diag: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.diag = SimpleNamespace(**diag)
+
+
+DATABASE_ERRORS: dict[str, Exception] = {
+    "locked": sa_exc.OperationalError("INSERT", {}, _Orig("database is locked")),
+    "pool": sa_exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+    "stale": StaleDataError("UPDATE statement on table 'tickets' expected to update 1 row(s)"),
+    "unique": sa_exc.IntegrityError("INSERT", {}, _Orig(
+        "duplicate key", "23505", table_name="contracts", constraint_name="uq_contracts_code",
+        message_detail="Key (code)=(C-1) already exists.")),
+    "sqlite-unique": sa_exc.IntegrityError(
+        "INSERT", {}, _Orig("UNIQUE constraint failed: users.name")),
+    "foreign-key": sa_exc.IntegrityError("INSERT", {}, _Orig("FOREIGN KEY constraint failed")),
+    "other": sa_exc.OperationalError("SELECT", {}, _Orig("disk I/O error")),
+}  # fmt: skip
 ADMIN = auth(Role.ADMIN)
 
 
@@ -63,6 +89,10 @@ def _test_app(settings: Settings, engine: Engine) -> FastAPI:
     @app.get("/test/conflict/{package}", dependencies=admin)
     def conflict(package: str) -> None:
         raise InventoryError("no") if package == "inventory" else DispatchError("no")
+
+    @app.get("/test/database/{kind}", dependencies=admin)
+    def database(kind: str) -> None:
+        raise DATABASE_ERRORS[kind]
 
     return app
 
@@ -150,6 +180,31 @@ class TestWithTestRoutes:
     @pytest.mark.parametrize("package", ["inventory", "dispatch"])
     def test_domain_conflict_is_409(self, test_client: TestClient, package: str) -> None:
         assert_problem(test_client.get(f"/test/conflict/{package}", headers=ADMIN), 409)
+
+    @pytest.mark.parametrize(
+        ("kind", "status", "problem", "extra"),
+        [
+            ("locked", 503, "busy", {}),
+            ("pool", 503, "busy", {}),
+            ("stale", 409, "stale-row", {}),
+            ("unique", 409, "duplicate", {"field": "code", "value": "C-1"}),
+            ("sqlite-unique", 409, "duplicate", {"field": "name", "value": None}),
+            ("foreign-key", 409, "constraint-conflict", {}),
+        ],
+    )
+    def test_database_races_and_busy_are_never_500(
+        self, test_client: TestClient, kind: str, status: int, problem: str,
+        extra: dict[str, Any],
+    ) -> None:  # fmt: skip
+        response = test_client.get(f"/test/database/{kind}", headers=ADMIN)
+        body = assert_problem(response, status)
+        assert body["type"] == f"urn:spares:problem:{problem}"
+        assert body.items() >= extra.items()
+        if status == 503:
+            assert response.headers["Retry-After"] == "2"  # the setting's default
+
+    def test_other_database_failures_stay_500(self, test_client: TestClient) -> None:
+        assert_problem(test_client.get("/test/database/other", headers=ADMIN), 500)
 
     def test_a_successful_request_commits(
         self, test_client: TestClient, api_engine: Engine

@@ -5,51 +5,23 @@ No timed asserts: threads start together at a barrier and the outcome is counted
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.settings import Settings
-from db import Role, make_engine, make_sessionmaker
+from db import Role, make_sessionmaker
 from db.transactions import run_in_transaction
 from inventory import reservations as rs
 from inventory.models import Reservation, StockLevel
 from inventory.stock_errors import InsufficientStock
 from inventory.verify import verify
 from tests.builders import make_user
+from tests.concurrency.conftest import WORKERS, race
 from tests.inventory.stock_builders import Shop
 
-WORKERS = 40  # >= 32 concurrent clients
 UNITS = 7
-
-
-def race(workers: int, attempt: Callable[[int], Any]) -> list[Any]:
-    """Run `attempt(i)` in `workers` threads released together; their results in order."""
-    barrier = threading.Barrier(workers)
-
-    def go(i: int) -> Any:
-        barrier.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(go, range(workers)))
-
-
-@pytest.fixture
-def wide_engine(clean_engine: Engine) -> Iterator[Engine]:
-    """An engine with a connection per worker, so the race is between open transactions."""
-    url = clean_engine.url.render_as_string(hide_password=False)
-    eng = make_engine(url, pool_size=WORKERS + 2, max_overflow=0)
-    yield eng
-    eng.dispose()
 
 
 def _counts(engine: Engine, shop: Shop) -> tuple[int, int, int]:
@@ -104,26 +76,6 @@ def test_multi_line_requests_in_any_order_never_deadlock(
     assert sum(race(WORKERS, attempt)) == UNITS
     with Session(wide_engine) as s:
         assert verify(session=s) == []
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the test thread owns no signals
-        pass
-
-
-@pytest.fixture
-def served(wide_engine: Engine, database_url: str) -> Iterator[str]:
-    """The real app over a socket, on the wide engine; yields its base URL."""
-    app = create_app(Settings(_env_file=None, database_url=database_url), engine=wide_engine)
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
 
 
 def test_over_http_the_rest_get_409_with_what_is_available(
