@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default="geodesic",
         description="travel times: great-circle with a road model, or a real road network",
     )
+    rush_hours: Literal["guangdong", "none"] = Field(
+        default="guangdong",
+        description="speed by local hour (optimizer.GUANGDONG_RUSH_HOURS) or free flow always",
+    )
     road_network_pbf: Path | None = Field(
         default=None, description="OpenStreetMap extract (.osm.pbf) for travel_provider=road"
     )

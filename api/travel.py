@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from api.settings import Settings
 from optimizer import (
+    GUANGDONG_RUSH_HOURS,
     GeodesicTravelTimes,
     RoadNetworkTravelTimes,
+    TimedTravelTimes,
     TravelTimes,
     load_road_network,
 )
 
 
 def make_travel(settings: Settings) -> TravelTimes:
-    """The travel-time provider the settings choose: geodesic, or a real road network."""
+    """The travel-time provider the settings choose: geodesic, or a real road network.
+
+    With rush hours on, the optimizer reads each decision's speed from the profile
+    (`optimizer.TimedTravelTimes`), the same profile the what-if simulator drives by.
+    """
+    road: TravelTimes
     if settings.travel_provider == "road":
         assert settings.road_network_pbf is not None  # the settings validator guarantees it
-        return RoadNetworkTravelTimes(load_road_network(settings.road_network_pbf))
-    return GeodesicTravelTimes()
+        road = RoadNetworkTravelTimes(load_road_network(settings.road_network_pbf))
+    else:
+        road = GeodesicTravelTimes()
+    if settings.rush_hours == "none":
+        return road
+    return TimedTravelTimes(road, GUANGDONG_RUSH_HOURS)

@@ -66,12 +66,17 @@ from optimizer.result import (
 )
 from optimizer.solve import plan, warm_up
 from optimizer.travel import (
+    GUANGDONG_RUSH_HOURS,
     UNREACHABLE,
     GeodesicTravelTimes,
     MatrixTravelTimes,
     RoadModel,
+    ScaledTravelTimes,
+    SpeedProfile,
+    TimedTravelTimes,
     TravelTimes,
     haversine_m,
+    travel_at,
 )
 from optimizer.urgent import (
     PreparedInsertion,
@@ -97,6 +102,7 @@ __all__ = [
     "Exclusion",
     "ExclusionReason",
     "Frequency",
+    "GUANGDONG_RUSH_HOURS",
     "GeodesicTravelTimes",
     "Insertion",
     "InspectionPolicy",
@@ -131,8 +137,10 @@ __all__ = [
     "RoadNetworkTravelTimes",
     "Route",
     "RouteDiff",
+    "ScaledTravelTimes",
     "Shipped",
     "SolverStats",
+    "SpeedProfile",
     "Stop",
     "StopKind",
     "Suggestion",
@@ -141,6 +149,7 @@ __all__ = [
     "Ticket",
     "TicketDiff",
     "TicketSupply",
+    "TimedTravelTimes",
     "TravelTimes",
     "UNREACHABLE",
     "VisitChange",
@@ -167,6 +176,7 @@ __all__ = [
     "recommend",
     "replan",
     "replan_disrupted",
+    "travel_at",
     "validate",
     "visit_overruns",
     "warm_up",

@@ -46,7 +46,7 @@ from optimizer.explain import Explanations
 from optimizer.model import Ticket
 from optimizer.params import RecommendParams
 from optimizer.result import Option, Recommendation
-from optimizer.travel import TravelTimes
+from optimizer.travel import TravelTimes, travel_at
 from optimizer.world import DispatchWorld
 
 RankKey = tuple[int, int, int, int]
@@ -92,6 +92,7 @@ def recommend(
         Up to ``params.max_options`` options, best first; ``excluded``, ``suggestions`` and
         ``loaner`` are computed on first access.
     """
+    travel = travel_at(travel, world.at(now))  # rush hours: the speed of the moment
     call = Call(world, ticket, now, travel, params or RecommendParams())
     screen = screen_engineers(call)
     cache = call.evaluated

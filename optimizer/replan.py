@@ -33,7 +33,7 @@ from optimizer.params import PlanParams
 from optimizer.plan_result import Plan, PlanQuality, SolverStats
 from optimizer.screening import unplaced
 from optimizer.solve import improve_routes
-from optimizer.travel import TravelTimes
+from optimizer.travel import TravelTimes, travel_at
 from optimizer.validate import validate
 from optimizer.world import DispatchWorld
 
@@ -73,6 +73,7 @@ def replan(
     """
     params = params or PlanParams()
     _checked(tickets)
+    travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     lk = lock_problem(world, tickets, baseline, now=now, travel=travel, params=params)
     routes, todo = seed_routes(lk)
     insert_all(lk, routes, todo)

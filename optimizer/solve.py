@@ -38,7 +38,7 @@ from optimizer.plan_result import Plan, PlanQuality, SolverStats
 from optimizer.problem import RoutingProblem, build_problem, vehicles_of
 from optimizer.ruin import applies, ruin_and_recreate
 from optimizer.screening import screen, unplaced
-from optimizer.travel import TravelTimes
+from optimizer.travel import TravelTimes, travel_at
 from optimizer.validate import validate
 from optimizer.world import DispatchWorld
 
@@ -83,6 +83,7 @@ def plan(
     """
     params = params or PlanParams()
     entered = time.monotonic()
+    travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     ids = [t.id for t in tickets]
     if len(ids) != len(set(ids)):
         raise InvalidProblemError("tickets", "ticket ids must be unique")

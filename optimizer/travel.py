@@ -13,8 +13,10 @@ is never faster than driving straight). The geodesic model satisfies it by const
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -226,3 +228,121 @@ class MatrixTravelTimes:
         """Return ``(seconds, metres)`` from each origin to one destination."""
         seconds, metres = self.matrix(origins, destination)
         return seconds[:, 0], metres[:, 0]
+
+
+FREE_FLOW: tuple[float, ...] = (1.0,) * 24
+# Defaults for Guangdong weekdays: the morning (07-09) and evening (17-19) rush hours drive at
+# 0.65-0.75 of the free-flow speed, the hours around them at 0.85-0.9; weekends flow freely
+# except a milder midday and evening slow-down. Documented in docs/scenarios.md ("Travel").
+GUANGDONG_WEEKDAY: tuple[float, ...] = (
+    1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.95, 0.75, 0.65, 0.85, 0.95, 0.95,
+    0.9, 0.95, 0.95, 0.95, 0.9, 0.7, 0.65, 0.85, 0.95, 1.0, 1.0, 1.0,
+)  # fmt: skip
+GUANGDONG_WEEKEND: tuple[float, ...] = (
+    1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.95, 0.9, 0.9,
+    0.9, 0.95, 0.95, 0.95, 0.9, 0.85, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0,
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedProfile:
+    """Speed as a share of free flow by local hour: rush hours slow every leg.
+
+    Parameters
+    ----------
+    weekday, weekend
+        24 factors each (hour 0 first), > 0: at 0.7 every leg takes 1 / 0.7 of its
+        free-flow time; ``1`` everywhere is free flow (the travel model unchanged).
+    timezone
+        The IANA zone whose clock the hours are read on.
+    """
+
+    weekday: tuple[float, ...] = FREE_FLOW
+    weekend: tuple[float, ...] = FREE_FLOW
+    timezone: str = "Asia/Shanghai"
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, values in (("weekday", self.weekday), ("weekend", self.weekend)):
+            if len(values) != 24 or not all(math.isfinite(v) and v > 0 for v in values):
+                raise ValueError(f"{name}: 24 finite speed factors > 0, got {values!r}")
+        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+
+    @property
+    def free_flow(self) -> bool:
+        return all(v == 1.0 for v in (*self.weekday, *self.weekend))
+
+    def factor(self, moment: datetime) -> float:
+        """The speed factor at an aware moment (its local hour; Saturday and Sunday: weekend)."""
+        local = moment.astimezone(self._zone)
+        hours = self.weekend if local.weekday() >= 5 else self.weekday
+        return hours[local.hour]
+
+
+GUANGDONG_RUSH_HOURS = SpeedProfile(GUANGDONG_WEEKDAY, GUANGDONG_WEEKEND)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaledTravelTimes:
+    """Another model's times divided by a speed factor, rounded up; metres unchanged.
+
+    ``ceil(t / f)`` is monotone and subadditive on integers, so the triangle inequality of the
+    inner model survives (``ceil((a + b) / f) <= ceil(a / f) + ceil(b / f)``).
+    """
+
+    inner: TravelTimes
+    speed: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.speed) and self.speed > 0):
+            raise ValueError(f"speed: must be a finite number > 0, got {self.speed}")
+
+    def _scaled(self, seconds: IntArray) -> IntArray:
+        out: IntArray = np.ceil(seconds / self.speed).astype(np.int64)
+        return np.where(seconds >= UNREACHABLE, seconds, out)
+
+    def matrix(self, origins: FloatArray, destinations: FloatArray) -> tuple[IntArray, IntArray]:
+        """Return ``(seconds, metres)``: the inner model's seconds at this speed."""
+        seconds, metres = self.inner.matrix(origins, destinations)
+        return self._scaled(seconds), metres
+
+    def many_to_one(
+        self, origins: FloatArray, destination: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """Return ``(seconds, metres)`` from each origin to one destination at this speed."""
+        seconds, metres = self.inner.many_to_one(origins, destination)
+        return self._scaled(seconds), metres
+
+
+@dataclass(frozen=True, slots=True)
+class TimedTravelTimes:
+    """A travel model whose speed follows the time of day (`SpeedProfile`).
+
+    Asked directly it answers free flow; `at` gives the model at a moment. The optimizer's
+    entry points resolve it at their ``now`` (`travel_at`), so a dispatch decision, a plan
+    and the simulator's drive all read the same profile. A plan's later legs use the speed of
+    the planning moment: an approximation (no time-dependent routing) the simulator measures.
+    """
+
+    inner: TravelTimes
+    profile: SpeedProfile
+
+    def matrix(self, origins: FloatArray, destinations: FloatArray) -> tuple[IntArray, IntArray]:
+        """Return free-flow ``(seconds, metres)`` (see `at` for a moment's)."""
+        return self.inner.matrix(origins, destinations)
+
+    def many_to_one(
+        self, origins: FloatArray, destination: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """Return free-flow ``(seconds, metres)`` from each origin to one destination."""
+        return self.inner.many_to_one(origins, destination)
+
+    def at(self, moment: datetime) -> TravelTimes:
+        """The model at an aware moment: the inner one when the factor there is 1."""
+        speed = self.profile.factor(moment)
+        return self.inner if speed == 1.0 else ScaledTravelTimes(self.inner, speed)
+
+
+def travel_at(travel: TravelTimes, moment: datetime) -> TravelTimes:
+    """The travel model at a moment: a `TimedTravelTimes` resolved there, any other as is."""
+    return travel.at(moment) if isinstance(travel, TimedTravelTimes) else travel

@@ -45,7 +45,7 @@ from optimizer.model import Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Dropped, DropReason, Plan, PlanQuality, SolverStats
 from optimizer.screening import screen, unplaced
-from optimizer.travel import TravelTimes
+from optimizer.travel import TravelTimes, travel_at
 from optimizer.urgent_result import Insertion, VisitChange, state_of
 from optimizer.validate import validate
 from optimizer.world import DispatchWorld
@@ -111,6 +111,7 @@ def prepare_insertion(
     """
     params = params or PlanParams()
     _checked(tickets)
+    travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     lk = lock_problem(world, tickets, baseline, now=now, travel=travel, params=params)
     routes, left = seed_routes(lk)
     p = lk.p

@@ -21,6 +21,7 @@ from dispatch.promises import SeverityOffsets
 from dispatch.world import World, generate_world
 from dispatch.world.bundle import read_bundle
 from optimizer import Location
+from scenarios.demand import history_profiles
 from scenarios.model import (
     SimAsset,
     SimDepot,
@@ -81,6 +82,7 @@ def build_sim_world(world: World, start: date) -> SimWorld:
             TicketType(r["id"], lines[r["product_line_id"]], r["service_min"], r["required_level"])
             for r in t["ticket_types"]
         ),
+        learnt_arrivals=history_profiles(t, TIMEZONE),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import simpy
 
-from optimizer import GeodesicTravelTimes, RoadModel, TravelTimes, coordinates
+from optimizer import GeodesicTravelTimes, RoadModel, TimedTravelTimes, TravelTimes, coordinates
 from scenarios.demand import DemandTicket
 from scenarios.live import LiveState
 from scenarios.model import SimSite, SimWorld
@@ -37,12 +37,18 @@ class RunParams:
 
 
 def travel_for(world: SimWorld) -> TravelTimes:
-    """The production travel model, with every speed band scaled by the what-if factor."""
+    """The production travel model: speed bands scaled by the what-if factor, rush hours.
+
+    Dispatch resolves the rush-hour factor at its decision (inside the optimizer), the
+    simulated drive at its real departure (`scenarios.running`): the same profile.
+    """
     road = RoadModel()
     if world.travel_speed != 1.0:
         bands = tuple((limit, kmh * world.travel_speed) for limit, kmh in road.bands)
         road = RoadModel(road.circuity, bands)
-    return GeodesicTravelTimes(road)
+    if world.speed_by_hour.free_flow:
+        return GeodesicTravelTimes(road)
+    return TimedTravelTimes(GeodesicTravelTimes(road), world.speed_by_hour)
 
 
 def local_date_of(world: SimWorld, at: int) -> date:

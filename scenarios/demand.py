@@ -1,5 +1,12 @@
 """Ticket streams: Poisson arrivals per region, spread over its sites, from a seed.
 
+Arrivals follow each region's hour-of-day and weekday profile (`ArrivalProfile`): a
+non-homogeneous Poisson process drawn by thinning (Lewis and Shedler): candidates at the
+profile's peak rate, each kept with probability rate(t) / peak. A region's profile is the
+scenario's `per_region_profile`, else the one learnt from the base world's service log
+(`from_history`), else the scenario's `profile` (default: business hours). A flat profile
+draws exactly the homogeneous stream (no thinning draws).
+
 Common random numbers: the stream of one replication is drawn once, from the base world
 and `(scenario seed, replication)`, and every variant and policy sees exactly that stream.
 A demand surge adds extra arrivals from a stream of its own, so the common tickets stay
@@ -12,12 +19,14 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from inventory.warranty import Cause
-from scenarios.model import SimSite, SimWorld, Surge, TicketType
+from scenarios.model import ArrivalProfile, SimSite, SimWorld, Surge, TicketType
 from scenarios.spec import Demand
 
 DAY_S = 86_400
@@ -71,6 +80,88 @@ def history_rates(tables: Mapping[str, list[dict[str, Any]]]) -> dict[int, float
     return {rid: n / days for rid, n in counts.items()}
 
 
+def history_profiles(
+    tables: Mapping[str, list[dict[str, Any]]], timezone: str
+) -> dict[int, ArrivalProfile]:
+    """Arrival profiles by region from a service log (its tickets' local report times).
+
+    A region with at least HISTORY_MIN_TICKETS tickets gets its own profile; the others the
+    whole log's (when the log has that many). Counts get one added per hour and weekday, so
+    an hour never seen stays possible.
+    """
+    tickets = tables.get("tickets", [])
+    if len(tickets) < HISTORY_MIN_TICKETS:
+        return {}
+    zone = ZoneInfo(timezone)
+    region_of = {s["id"]: s["region_id"] for s in tables["sites"]}
+    hours: dict[int, np.ndarray] = defaultdict(lambda: np.ones(24))
+    days: dict[int, np.ndarray] = defaultdict(lambda: np.ones(7))
+    for t in tickets:
+        local = _aware(t["reported_at"]).astimezone(zone)
+        for key in (region_of[t["site_id"]], -1):  # -1: the whole log
+            hours[key][local.hour] += 1
+            days[key][local.weekday()] += 1
+    whole = _profile(hours[-1], days[-1])
+    out = {}
+    for s in tables["sites"]:
+        rid = s["region_id"]
+        enough = rid in days and days[rid].sum() - 7 >= HISTORY_MIN_TICKETS
+        out[rid] = _profile(hours[rid], days[rid]) if enough else whole
+    return out
+
+
+def _aware(at: datetime) -> datetime:
+    """The log stores UTC; a naive timestamp (SQLite) is UTC too."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _profile(hours: np.ndarray, days: np.ndarray) -> ArrivalProfile:
+    return ArrivalProfile(tuple(float(h) for h in hours), tuple(float(d) for d in days))
+
+
+def region_profile(world: SimWorld, demand: Demand, region_id: int) -> ArrivalProfile:
+    """The region's arrival profile: per_region_profile, else learnt, else the default."""
+    code = world.regions.get(region_id)
+    if code in demand.per_region_profile:
+        return demand.per_region_profile[code].profile()
+    if demand.from_history and region_id in world.learnt_arrivals:
+        return world.learnt_arrivals[region_id]
+    return demand.profile.profile()
+
+
+def relative_rate(profile: ArrivalProfile, epoch_weekday: int, at_s: np.ndarray) -> np.ndarray:
+    """rate(t) / mean rate at offsets `at_s` from a local midnight on `epoch_weekday`.
+
+    E.g. the default at 10:00 on a Monday: 1.9 / 0.99 (mean hour) * 1.15 / 1.0 (mean day).
+    """
+    hours = np.asarray(profile.hours) / np.mean(profile.hours)
+    days = np.asarray(profile.weekdays) / np.mean(profile.weekdays)
+    out: np.ndarray = hours[(at_s % DAY_S) // 3_600] * days[(epoch_weekday + at_s // DAY_S) % 7]
+    return out
+
+
+def arrival_times(
+    rng: np.random.Generator,
+    per_day: float,
+    profile: ArrivalProfile,
+    *,
+    epoch_weekday: int,
+    start: int,
+    end: int,
+) -> np.ndarray:
+    """Sorted arrival offsets in [start, end) of a non-homogeneous Poisson process (thinning)."""
+    if profile.flat:
+        n = int(rng.poisson(per_day * (end - start) / DAY_S))
+        return np.sort(rng.integers(start, end, size=n))
+    peak = max(profile.hours) / np.mean(profile.hours)
+    peak *= max(profile.weekdays) / np.mean(profile.weekdays)
+    n = int(rng.poisson(per_day * peak * (end - start) / DAY_S))
+    times = np.sort(rng.integers(start, end, size=n))
+    keep = rng.random(n) * peak < relative_rate(profile, epoch_weekday, times)
+    kept: np.ndarray = times[keep]
+    return kept
+
+
 def ticket_stream(
     world: SimWorld,
     demand: Demand,
@@ -88,9 +179,11 @@ def ticket_stream(
     for rid in sorted(rates):
         if not by_region.get(rid):
             continue
-        n = int(rng.poisson(rates[rid] * horizon_s / DAY_S))
-        times = np.sort(rng.integers(0, horizon_s, size=n))
-        picks = rng.integers(0, len(by_region[rid]), size=n)
+        times = arrival_times(
+            rng, rates[rid], region_profile(world, demand, rid),
+            epoch_weekday=world.epoch.weekday(), start=0, end=horizon_s,
+        )  # fmt: skip
+        picks = rng.integers(0, len(by_region[rid]), size=len(times))
         arrivals += [(int(t), by_region[rid][int(p)]) for t, p in zip(times, picks, strict=True)]
     arrivals.sort(key=lambda item: (item[0], item[1].id))
     return tuple(
@@ -114,7 +207,9 @@ def surge_tickets(
     out: list[DemandTicket] = []
     for k, surge in enumerate(world.surges):
         rng = rng_for(seed, replication, f"surge-{k}-{surge.region_id}")
-        for at, site in _surge_arrivals(surge, rates, by_region, horizon_s, rng):
+        profile = region_profile(world, demand, surge.region_id)
+        weekday = world.epoch.weekday()
+        for at, site in _surge_arrivals(surge, rates, by_region, horizon_s, rng, profile, weekday):
             out.append(_ticket(world, demand, first_id + len(out), at, site, rng))
     return tuple(out)
 
@@ -125,14 +220,15 @@ def _surge_arrivals(
     by_region: Mapping[int, list[SimSite]],
     horizon_s: int,
     rng: np.random.Generator,
+    profile: ArrivalProfile,
+    weekday: int,
 ) -> list[tuple[int, SimSite]]:
     sites = by_region.get(surge.region_id, [])
     start, end = surge.period.start_s, min(surge.period.end_s, horizon_s)
     if not sites or end <= start:
         return []
-    extra = rates.get(surge.region_id, 0.0) * (surge.factor - 1) * (end - start) / DAY_S
-    n = int(rng.poisson(extra))
-    times = np.sort(rng.integers(start, end, size=n))
+    extra = rates.get(surge.region_id, 0.0) * (surge.factor - 1)
+    times = arrival_times(rng, extra, profile, epoch_weekday=weekday, start=start, end=end)
     return [(int(t), sites[int(rng.integers(0, len(sites)))]) for t in times]
 
 

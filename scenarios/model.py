@@ -15,7 +15,7 @@ from decimal import Decimal
 from dispatch.calendar import WeeklyShift
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
-from optimizer import ClockPenalties, Location
+from optimizer import ClockPenalties, Location, SpeedProfile
 
 StockKey = tuple[int, int]  # (depot id, part id)
 SEVERITY_CLASSES = ("urgent", "serious", "general")  # rank 1, 2, 3 and below
@@ -128,6 +128,40 @@ class Surge:
     period: Period
 
 
+# Relative ticket arrival weights by local hour (0-23) and weekday (Monday first): the default
+# peaks in business hours (09-12 and 14-17 about 1.8x the daily mean, the small hours about a
+# fifth of it) and on working days (weekends about 0.6x); docs/scenarios.md, "Demand profile".
+BUSINESS_HOURS: tuple[float, ...] = (
+    0.3, 0.25, 0.2, 0.2, 0.2, 0.25, 0.4, 0.7, 1.3, 1.8, 1.9, 1.8,
+    1.3, 1.4, 1.8, 1.8, 1.6, 1.2, 0.9, 0.7, 0.6, 0.5, 0.4, 0.35,
+)  # fmt: skip
+WORKING_WEEK: tuple[float, ...] = (1.15, 1.1, 1.1, 1.1, 1.1, 0.8, 0.65)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalProfile:
+    """When tickets arrive: relative weights by local hour and by weekday (Monday first).
+
+    Only the shape matters: the weights are scaled so that a whole week keeps the region's
+    mean tickets per day. All ones is the flat (homogeneous) rate.
+    """
+
+    hours: tuple[float, ...] = BUSINESS_HOURS
+    weekdays: tuple[float, ...] = WORKING_WEEK
+
+    def __post_init__(self) -> None:
+        for name, values, n in (("hours", self.hours, 24), ("weekdays", self.weekdays, 7)):
+            if len(values) != n or min(values) < 0 or sum(values) <= 0:
+                raise ValueError(f"{name}: {n} weights >= 0, not all zero")
+
+    @property
+    def flat(self) -> bool:
+        return len(set(self.hours)) == 1 and len(set(self.weekdays)) == 1
+
+
+FLAT_ARRIVALS = ArrivalProfile((1.0,) * 24, (1.0,) * 7)
+
+
 @dataclass(frozen=True, slots=True)
 class ReturnsPolicy:
     """What happens to the faulty unit a swap takes out (defaults: docs/scenarios.md).
@@ -176,11 +210,14 @@ class SimWorld:
     policies: Mapping[int, SimPolicy]
     ticket_types: tuple[TicketType, ...]
     travel_speed: float = 1.0
+    speed_by_hour: SpeedProfile = SpeedProfile()  # rush hours (the scenario's; free flow here)
     outages: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # depot id
     strikes: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # engineer id
     surges: tuple[Surge, ...] = ()
     returns: ReturnsPolicy = ReturnsPolicy()
     loaners: LoanerRates = LoanerRates()
+    # arrival profiles learnt from the base world's service log, by region id (none: no log)
+    learnt_arrivals: Mapping[int, ArrivalProfile] = field(default_factory=dict)
 
     def region_id(self, code: str) -> int:
         """The id of a region code (ValueError naming the code when unknown)."""

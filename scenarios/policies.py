@@ -26,6 +26,7 @@ from optimizer import (
     TravelTimes,
     coordinates,
     recommend,
+    travel_at,
 )
 from scenarios.demand import DemandTicket
 from scenarios.live import SUPPLIER_TRANSIT_S, LiveState
@@ -144,15 +145,17 @@ class NaiveDispatcher:
         ]
         if not rows:
             return None
+        travel = travel_at(self.travel, self.world.epoch + timedelta(seconds=now))
         here = coordinates([state.position[self.ids[i]] for i in rows])
-        seconds, _ = self.travel.many_to_one(here, coordinates([site.location]))
+        seconds, _ = travel.many_to_one(here, coordinates([site.location]))
         best = rows[int(np.argmin(seconds))]
         eid = self.ids[best]
-        return self._parts_plan(eid, t, site, now, int(seconds.min()))
+        return self._parts_plan(eid, t, site, now, int(seconds.min()), travel)
 
     def _parts_plan(
-        self, eid: int, t: DemandTicket, site: SimSite, now: int, drive_s: int
-    ) -> JobPlan:
+        self, eid: int, t: DemandTicket, site: SimSite, now: int, drive_s: int,
+        travel: TravelTimes,
+    ) -> JobPlan:  # fmt: skip
         van = self.state.van_of[eid]
         if not t.parts or (van is not None and self._has(van, t.parts)):
             source = PartsSource.VAN if t.parts else PartsSource.NONE
@@ -162,8 +165,8 @@ class NaiveDispatcher:
         if depot is not None:
             start = coordinates([self.state.position[eid]])
             via = coordinates([depot.location]) if depot.location else start
-            leg1, _ = self.travel.many_to_one(start, via)
-            leg2, _ = self.travel.many_to_one(via, coordinates([site.location]))
+            leg1, _ = travel.many_to_one(start, via)
+            leg2, _ = travel.many_to_one(via, coordinates([site.location]))
             arrive = now + int(leg1[0]) + PICK_S + int(leg2[0])
             uses = tuple((depot.id, p, 1) for p in t.parts)
             return JobPlan(eid, now, arrive, PartsSource.PICKUP, uses, depot.id)

@@ -47,7 +47,7 @@ def variants_of(scenario: Scenario) -> list[str]:
 
 
 def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
-    """The scenario's returns flow and loaner rates (model defaults: docs/scenarios.md)."""
+    """The scenario's returns flow, loaner rates and rush hours (docs/scenarios.md)."""
     r, loan = scenario.returns, scenario.loaners
     return replace(
         world,
@@ -56,6 +56,7 @@ def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
             r.repairable_share, r.repair_days, seed=scenario.seed,
         ),
         loaners=LoanerRates(loan.per_loan, loan.per_day),
+        speed_by_hour=scenario.rush_hours.profile(),
     )  # fmt: skip
 
 

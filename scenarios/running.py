@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Generator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from inventory.stock_rules import Oversold
-from optimizer import Location, PartsSource, coordinates
+from optimizer import Location, PartsSource, coordinates, travel_at
 from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
@@ -111,7 +112,8 @@ class JobRunner:
         done.succeed()
 
     def _leg(self, a: Any, b: Any) -> tuple[int, int]:
-        seconds, metres = self.run.travel.matrix(coordinates([a]), coordinates([b]))
+        travel = travel_at(self.run.travel, self.run.world.epoch + timedelta(seconds=self.run.now))
+        seconds, metres = travel.matrix(coordinates([a]), coordinates([b]))
         return int(seconds[0, 0]), int(metres[0, 0])
 
     def _pick(self, uses: tuple[tuple[int, int, int], ...], which: Any) -> None:

@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.world import REFERENCE_DATE
+from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
+from scenarios.model import BUSINESS_HOURS, WORKING_WEEK, ArrivalProfile
 
 Policy = Literal["optimised", "naive"]
 POLICIES: tuple[Policy, ...] = ("optimised", "naive")
@@ -55,8 +57,23 @@ class BaseWorld(_Strict):
         return self
 
 
+class ArrivalShape(_Strict):
+    """Relative arrival weights by local hour (24) and weekday (7, Monday first)."""
+
+    hours: tuple[float, ...] = BUSINESS_HOURS
+    weekdays: tuple[float, ...] = WORKING_WEEK
+
+    @model_validator(mode="after")
+    def _shape(self) -> ArrivalShape:
+        self.profile()  # ArrivalProfile names the field that is wrong
+        return self
+
+    def profile(self) -> ArrivalProfile:
+        return ArrivalProfile(tuple(self.hours), tuple(self.weekdays))
+
+
 class Demand(_Strict):
-    """Ticket arrivals: Poisson per region, spread over its sites."""
+    """Ticket arrivals: Poisson per region, spread over its sites, shaped by the hour."""
 
     tickets_per_day: float = Field(20.0, ge=0)  # whole world; split by each region's sites
     per_region: dict[str, float] = Field(default_factory=dict)  # region code -> tickets/day
@@ -65,6 +82,8 @@ class Demand(_Strict):
     damage_share: float = Field(0.05, ge=0, le=1)  # customer damage: priced at cost
     service_spread: float = Field(0.25, ge=0, le=2)  # lognormal sigma of the service time
     from_history: bool = False  # rates from the base world's tickets when it has enough
+    profile: ArrivalShape = ArrivalShape()  # default: business-hours peak
+    per_region_profile: dict[str, ArrivalShape] = Field(default_factory=dict)  # by region code
 
     @model_validator(mode="after")
     def _mix(self) -> Demand:
@@ -216,6 +235,21 @@ Change = Annotated[
 ]  # fmt: skip
 
 
+class RushHours(_Strict):
+    """Speed as a share of free flow by local hour (24 each; 1 everywhere: free flow)."""
+
+    weekday: tuple[float, ...] = GUANGDONG_RUSH_HOURS.weekday
+    weekend: tuple[float, ...] = GUANGDONG_RUSH_HOURS.weekend
+
+    @model_validator(mode="after")
+    def _shape(self) -> RushHours:
+        self.profile()  # SpeedProfile names the field that is wrong
+        return self
+
+    def profile(self) -> SpeedProfile:
+        return SpeedProfile(tuple(self.weekday), tuple(self.weekend))
+
+
 class Variant(_Strict):
     name: str = Field(min_length=1, max_length=40)
     changes: tuple[Change, ...] = ()
@@ -236,6 +270,7 @@ class Scenario(_Strict):
     replan_every_min: int | None = Field(None, ge=5)
     returns: Returns = Returns()
     loaners: Loaners = Loaners()
+    rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS
     variants: tuple[Variant, ...] = ()
 
     @model_validator(mode="after")

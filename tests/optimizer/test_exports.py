@@ -24,6 +24,8 @@ EXPECTED = {
     "visit_overruns", "PreparedInsertion", "insert_prepared", "prepare_insertion",
     # a price per promise clock (issue 16)
     "ClockPenalties", "clock_cost", "default_penalties",
+    # rush hours (issue 16)
+    "GUANGDONG_RUSH_HOURS", "ScaledTravelTimes", "SpeedProfile", "TimedTravelTimes", "travel_at",
 }  # fmt: skip
 
 

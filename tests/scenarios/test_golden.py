@@ -18,14 +18,15 @@ import pytest
 from scenarios.demand import ticket_stream
 from scenarios.model import SimWorld
 from scenarios.simulate import RunParams, simulate
-from scenarios.spec import Demand
+from scenarios.spec import ArrivalShape, Demand
 
 DAY = 86_400
+FLAT = ArrivalShape(hours=(1.0,) * 24, weekdays=(1.0,) * 7)  # the stream of before
 
 
 def _digest(world: SimWorld, policy: str, replan_every_s: int | None) -> tuple[int, str, int]:
     stream = ticket_stream(
-        world, Demand(tickets_per_day=80), horizon_s=2 * DAY, seed=3, replication=0
+        world, Demand(tickets_per_day=80, profile=FLAT), horizon_s=2 * DAY, seed=3, replication=0
     )
     result = simulate(
         world, stream, RunParams("base", policy, 0, 2 * DAY, replan_every_s=replan_every_s)
