@@ -10,13 +10,14 @@ Differences between variants are paired by replication (`scenarios.paired`).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats  # type: ignore[import-untyped]  # no stubs for scipy
 
+from scenarios.bounds import REASONS
 from scenarios.paired import paired_difference
 from scenarios.records import JobRecord, RunResult
 
@@ -51,7 +52,18 @@ UNITS = {
     "returns_backlog": "count",
     "tickets": "count",
     "unassigned": "count",
+    "bound_geography": "share",
+    "bound_shift": "share",
+    "bound_labour": "share",
+    "lost_decisions": "share",
 }
+# scenarios.bounds: each clock's kept-test, to split its misses into bounds and decisions
+BOUND_CLOCKS: tuple[tuple[str, Callable[[JobRecord], bool | None]], ...] = (
+    ("respond", JobRecord.respond_kept),
+    ("depart", JobRecord.depart_kept),
+    ("arrival", JobRecord.arrival_kept),
+    ("fix", JobRecord.fix_kept),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +119,31 @@ def _promise_kpis(jobs: Sequence[JobRecord], scope: str, out: dict[Key, float]) 
             out[(kpi, scope)] = value
 
 
+def _bound_kpis(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
+    """Per clock: the shares no dispatch could keep (by reason) and the misses it could.
+
+    Shares of the tickets with that clock; e.g. 100 arrival clocks, 2 out of geographic
+    reach, 5 kept only past the overtime rule, 20 missed of the other 93: bound_geography
+    0.02, bound_labour 0.05, lost_decisions 0.20.
+    """
+    for clock, kept in BOUND_CLOCKS:
+        judged = [(job, k) for job in jobs if (k := kept(job)) is not None and job.bounds]
+        if not judged:
+            continue
+        scope, n = f"clock={clock}", len(judged)
+        reasons = Counter(job.bounds.get(clock, "") for job, _ in judged)
+        for reason in REASONS:
+            out[(f"bound_{reason}", scope)] = reasons[reason] / n
+        lost = sum(1 for job, k in judged if not k and not job.bounds.get(clock))
+        out[("lost_decisions", scope)] = lost / n
+
+
 def run_kpis(result: RunResult) -> dict[Key, float]:
     """Every KPI of one run."""
     jobs = result.jobs
     out: dict[Key, float] = {("tickets", "all"): float(len(jobs))}
     _promise_kpis(jobs, "all", out)
+    _bound_kpis(jobs, out)
     for field, scope_of in (("severity", "severity="), ("region", "region=")):
         groups: dict[str, list[JobRecord]] = defaultdict(list)
         for job in jobs:

@@ -36,6 +36,8 @@ class JobRecord:
     respond_by: int | None = None
     depart_by: int | None = None
     departed_at: int | None = None  # the engineer set off for this job (pickup included)
+    # clock -> why no dispatch could keep it ("" keepable), judged at arrival (scenarios.bounds)
+    bounds: dict[str, str] = field(default_factory=dict)
 
     @property
     def eta_s(self) -> int | None:

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from scenarios.bounds import CLOCKS  # noqa: E402
 from scenarios.kpis import Difference, Estimate, differences  # noqa: E402
 from scenarios.model import SEVERITY_CLASSES  # noqa: E402
 from scenarios.run import ScenarioRun  # noqa: E402
@@ -47,6 +48,7 @@ def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
         ("eta_distribution.png", _eta_chart),
         ("utilisation_by_region.png", _utilisation_chart),
         ("stockout_days_by_depot.png", _stockout_chart),
+        ("promise_bounds.png", _bounds_chart),
     ):
         figure = draw(run, n)
         figure.savefig(folder / name, dpi=110)
@@ -167,6 +169,37 @@ def _attainment_chart(run: ScenarioRun, n: int) -> Figure:
         ncols=min(len(series), 4), fontsize="small",
     )  # fmt: skip
     fig.suptitle(f"Promise attainment by severity: {_suffix(run, n)}")
+    return fig
+
+
+BOUND_PARTS = (
+    ("bound_geography", "out of reach: geography", "C3"),
+    ("bound_shift", "out of reach: nobody on shift", "C1"),
+    ("bound_labour", "out of reach: labour rules", "C4"),
+    ("lost_decisions", "keepable, missed: decisions", "C7"),
+)
+
+
+def _bounds_chart(run: ScenarioRun, n: int) -> Figure:
+    """Per clock and series: the shares no dispatch could keep, and those decisions lost."""
+    index, series = _index(run), _series(run)
+    rows = [(clock, v, p) for clock in CLOCKS for v, p in series]
+    fig, ax = plt.subplots(figsize=(11, max(4.0, 0.34 * len(rows) + 2)), layout="constrained")
+    left = np.zeros(len(rows))
+    for kpi, label, color in BOUND_PARTS:
+        values = []
+        for clock, v, p in rows:
+            e = index.get((v, p, kpi, f"clock={clock}"))
+            values.append(100 * e.mean if e else 0.0)
+        ax.barh(np.arange(len(rows)), values, 0.7, left=left, label=label, color=color)
+        left += np.array(values)
+    ax.set_yticks(np.arange(len(rows)), [f"{c}: {_label(v, p)}" for c, v, p in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("Tickets with that clock (%)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title(f"Promises no dispatch could keep, and misses lost to decisions: mean over {n}"
+                 f" replication{'s' * (n > 1)}" + (", PARTIAL" if run.partial else ""))  # fmt: skip
     return fig
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from optimizer import PartsSource
+from scenarios.bounds import Staff, unkeepable
 from scenarios.context import (
     DAY_S,
     DRAIN_S,
@@ -86,6 +87,7 @@ class _Desk:
     def __init__(self, run: RunContext, jobs: JobRunner) -> None:
         self.run, self.jobs = run, jobs
         self.naive = NaiveDispatcher(run.world, run.state, run.travel)
+        self.staff = Staff.of(run.world, run.state.windows)
 
     def arrivals(self, tickets: Sequence[DemandTicket]) -> Generator[Any, Any, None]:
         run = self.run
@@ -117,6 +119,7 @@ class _Desk:
             ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
             respond_by=d.respond_by, depart_by=d.depart_by,
         )  # fmt: skip
+        record.bounds = unkeepable(self.staff, run.world, run.travel, t, site, d)
         run.result.jobs.append(record)
         _count_depot_request(run, t)
         if not self.dispatch(t, record):

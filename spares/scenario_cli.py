@@ -153,6 +153,42 @@ def _table(runs: list[ScenarioRun]) -> Table:
     return table
 
 
+def _bounds_cell(index: dict[tuple[str, str], Estimate], clock: str) -> str:
+    parts = []
+    for kpi, short in (("bound_geography", "geo"), ("bound_shift", "shift"),
+                       ("bound_labour", "labour"), ("lost_decisions", "decisions")):  # fmt: skip
+        e = index.get((kpi, f"clock={clock}"))
+        if e is None:
+            return "-"
+        parts.append(f"{short} {100 * e.mean:.1f}")
+    return " · ".join(parts)
+
+
+def _bounds_table(runs: list[ScenarioRun]) -> Table:
+    """Per clock: % of its tickets no dispatch could keep (why), and % lost to decisions."""
+    from scenarios.bounds import CLOCKS
+
+    table = Table(
+        title="Bounds: % of tickets no dispatch could keep (geography, shift, labour rules) "
+        "and % missed that could have been kept (decisions)"
+    )
+    table.add_column("clock")
+    columns = []
+    for run in runs:
+        for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
+            index = {
+                (e.kpi, e.scope): e
+                for e in run.estimates
+                if (e.variant, e.policy) == (variant, policy)
+            }
+            prefix = f"{run.scenario.name}/" if len(runs) > 1 else ""
+            table.add_column(f"{prefix}{variant}\n({policy})", justify="right")
+            columns.append(index)
+    for clock in CLOCKS:
+        table.add_row(clock, *(_bounds_cell(ix, clock) for ix in columns))
+    return table
+
+
 def _diff_cell(d: Difference | None) -> str:
     if d is None:
         return "-"
@@ -202,6 +238,7 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
     from scenarios.report import write_report
 
     console.print(_table(runs))
+    console.print(_bounds_table(runs))
     paired = _diff_table(runs)
     if paired is not None:
         console.print(paired)

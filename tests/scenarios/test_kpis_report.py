@@ -35,6 +35,7 @@ def test_report_folder(tmp_path: Path) -> None:
     assert names == {
         "kpis.csv", "kpis.json", "differences.csv", "promise_attainment.png",
         "eta_distribution.png", "utilisation_by_region.png", "stockout_days_by_depot.png",
+        "promise_bounds.png",
     }  # fmt: skip
     for f in files:
         assert f.stat().st_size > 0
@@ -44,6 +45,13 @@ def test_report_folder(tmp_path: Path) -> None:
     rows = [k for k in body["kpis"] if k["kpi"] == "arrival_attainment" and k["scope"] == "all"]
     assert {(k["variant"], k["policy"]) for k in rows} == {("base", "optimised"), ("base", "naive")}
     assert all(k["n"] == 2 and k["low"] <= k["mean"] <= k["high"] for k in rows)
+    # every report states its bounds per clock (issue 16), for each policy
+    bounds = {
+        (k["policy"], k["kpi"], k["scope"]) for k in body["kpis"] if k["scope"] == "clock=arrival"
+    }
+    for policy in ("optimised", "naive"):
+        for kpi in ("bound_geography", "bound_shift", "bound_labour", "lost_decisions"):
+            assert (policy, kpi, "clock=arrival") in bounds
     header = (tmp_path / "r" / "kpis.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "variant,policy,kpi,scope,mean,low,high,n,unit,partial"
 

@@ -1,0 +1,137 @@
+"""What no dispatch could have kept: per ticket and clock, judged at the ticket's arrival.
+
+For each promise clock (respond, depart, arrival, fix) a ticket is unkeepable when, even
+with every qualified engineer free at his home base at the moment it arrives:
+
+- ``geography``: none could reach the site by the deadline leaving at once (shifts ignored;
+  for the fix clock, plus the standard service time). Nobody qualified at all counts here;
+- ``shift``: none could do it departing within his working time (his current or next window);
+- ``labour``: some could, but only by running the visit past his shift end by more than the
+  labour rules allow (`scenarios.live.OVERTIME_S`, the rule the optimizer plans with).
+
+Otherwise the clock was keepable, and a miss is lost to decisions. The travel is the run's
+own model at the arrival's hour (rush hours included); parts are ignored (a part that must
+be shipped can only make a clock harder), so "keepable" is optimistic and the bounds are
+lower bounds of what is out of reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer import TravelTimes, coordinates, travel_at
+from scenarios.demand import DemandTicket
+from scenarios.live import OVERTIME_S
+from scenarios.model import SimSite, SimWorld
+from scenarios.policies import Deadlines
+
+GEOGRAPHY, SHIFT, LABOUR = "geography", "shift", "labour"
+REASONS = (GEOGRAPHY, SHIFT, LABOUR)
+CLOCKS = ("respond", "depart", "arrival", "fix")
+_NEVER = 1 << 62  # a padded window that never opens
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The engineers as arrays: home coordinates, skill levels by line, working windows."""
+
+    homes: npt.NDArray[np.float64]
+    levels: dict[str, IntArray]
+    starts: IntArray  # (engineers, windows), padded with _NEVER
+    ends: IntArray
+    allowance_s: IntArray  # how long a visit may run past the shift end
+
+    @classmethod
+    def of(cls, world: SimWorld, windows: dict[int, tuple[tuple[int, int], ...]]) -> Staff:
+        """From the world's engineers and their absolute working windows (`LiveState`)."""
+        engineers = world.engineers
+        width = max((len(windows[e.id]) for e in engineers), default=0) or 1
+        starts = np.full((len(engineers), width), _NEVER, dtype=np.int64)
+        ends = np.full((len(engineers), width), _NEVER, dtype=np.int64)
+        for i, e in enumerate(engineers):
+            for k, (a, b) in enumerate(windows[e.id]):
+                starts[i, k], ends[i, k] = a, b
+        lines = {line for e in engineers for line in e.skills}
+        levels = {
+            line: np.array([e.skills.get(line, 0) for e in engineers], dtype=np.int64)
+            for line in lines
+        }
+        homes = coordinates([e.home for e in engineers]) if engineers else np.empty((0, 2))
+        allowance = np.full(len(engineers), OVERTIME_S, dtype=np.int64)
+        return cls(homes, levels, starts, ends, allowance)
+
+
+def unkeepable(
+    staff: Staff,
+    world: SimWorld,
+    travel: TravelTimes,
+    t: DemandTicket,
+    site: SimSite,
+    d: Deadlines,
+) -> dict[str, str]:
+    """Clock -> why no dispatch could keep it ("" = keepable); only the ticket's clocks."""
+    deadlines = {"respond": d.respond_by, "depart": d.depart_by, "arrival": d.arrive_by,
+                 "fix": d.fix_by}  # fmt: skip
+    clocks = {c: at for c, at in deadlines.items() if at is not None}
+    level = staff.levels.get(t.line)
+    rows = np.flatnonzero(level >= t.level) if level is not None else np.empty(0, np.int64)
+    if rows.size == 0:
+        return dict.fromkeys(clocks, GEOGRAPHY)
+    now = world.epoch + timedelta(seconds=t.at_s)
+    drive, _ = travel_at(travel, now).many_to_one(staff.homes[rows], coordinates([site.location]))
+    drive = drive.astype(np.int64)
+    service = t.planned_service_s
+    # his current or next working window, and the one after it
+    first = (staff.ends[rows] <= t.at_s).sum(axis=1)
+    out = {}
+    for clock, deadline in clocks.items():
+        if clock == "respond":  # a plan can go back at once whenever anyone is qualified
+            out[clock] = ""
+            continue
+        # from his departure to the clock's event: none, the drive, the drive and the service
+        if clock == "depart":
+            after = np.zeros_like(drive)
+        else:
+            after = drive + (service if clock == "fix" else 0)
+        out[clock] = _reason(staff, rows, first, t.at_s, drive, service, after, deadline, clock)
+    return out
+
+
+def _reason(
+    staff: Staff,
+    rows: IntArray,
+    first: IntArray,
+    at_s: int,
+    drive: IntArray,
+    service: int,
+    after: IntArray,
+    deadline: int,
+    clock: str,
+) -> str:
+    """Why one clock is out of reach: geography, then shift, then labour ("" = keepable)."""
+    if clock != "depart" and int((at_s + after).min()) > deadline:
+        return GEOGRAPHY
+    in_time = np.zeros(rows.size, dtype=bool)
+    lawful = np.zeros(rows.size, dtype=bool)
+    width = staff.starts.shape[1]
+    for step in (0, 1):
+        k = np.minimum(first + step, width - 1)
+        start = staff.starts[rows, k]
+        end = staff.ends[rows, k]
+        depart = np.maximum(at_s, start)
+        opens = (start < _NEVER) & (depart < end)
+        ok = opens & (depart + after <= deadline)
+        in_time |= ok
+        lawful |= ok & (depart + drive + service <= end + staff.allowance_s[rows])
+    if not in_time.any():
+        return SHIFT
+    return "" if lawful.any() else LABOUR
+
+
+__all__ = ["CLOCKS", "GEOGRAPHY", "LABOUR", "REASONS", "SHIFT", "Staff", "unkeepable"]

@@ -1,0 +1,105 @@
+"""Bounds: per ticket and clock, what no dispatch could keep, and what decisions lost."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from inventory.warranty import Cause
+from optimizer import Location, MatrixTravelTimes
+from scenarios.bounds import GEOGRAPHY, LABOUR, SHIFT, Staff, unkeepable
+from scenarios.demand import DemandTicket
+from scenarios.kpis import run_kpis
+from scenarios.model import SimSite, SimWorld
+from scenarios.policies import Deadlines
+from scenarios.records import JobRecord, RunResult
+
+H, M = 3_600, 60
+HOME, SITE = Location(22.5, 113.9), Location(22.6, 114.0)
+T0 = 10 * H  # the ticket arrives at 10:00 on day 0
+
+
+def _staff(window: tuple[int, int], *, level: int = 2, allowance: int = 30 * M) -> Staff:
+    return Staff(
+        homes=np.array([[HOME.lat, HOME.lon]]), levels={"server": np.array([level])},
+        starts=np.array([[window[0]]]), ends=np.array([[window[1]]]),
+        allowance_s=np.array([allowance]),
+    )  # fmt: skip
+
+
+def _travel(drive_s: int) -> MatrixTravelTimes:
+    points = np.array([[HOME.lat, HOME.lon], [SITE.lat, SITE.lon]])
+    return MatrixTravelTimes(points, np.array([[0, drive_s], [drive_s, 0]]))
+
+
+def _ticket(service_s: int = H) -> DemandTicket:
+    return DemandTicket(
+        1, T0, 1, 1, 1, "server", 2, service_s, service_s, 1, (), Cause.NORMAL_FAULT
+    )
+
+
+def _judge(
+    small: SimWorld, staff: Staff, drive_s: int, d: Deadlines, service_s: int = H
+) -> dict[str, str]:
+    site = SimSite(1, 1, SITE, 1, None)
+    return unkeepable(staff, small, _travel(drive_s), _ticket(service_s), site, d)
+
+
+def _deadlines(*, depart: int = 15 * M, arrive: int = 2 * H, fix: int = 8 * H) -> Deadlines:
+    return Deadlines(T0 + arrive, T0 + fix, 8 * H, 2 * H, T0 + 5 * M, T0 + depart)
+
+
+DAY_SHIFT = (8 * H, 18 * H)
+
+
+def test_an_engineer_on_shift_within_reach_keeps_every_clock(small: SimWorld) -> None:
+    assert _judge(small, _staff(DAY_SHIFT), 30 * M, _deadlines()) == dict.fromkeys(
+        ("respond", "depart", "arrival", "fix"), ""
+    )
+
+
+def test_too_far_to_arrive_in_time_is_geography(small: SimWorld) -> None:
+    # a 3 h drive cannot arrive within 2 h, even leaving at once; departing is still possible
+    found = _judge(small, _staff(DAY_SHIFT), 3 * H, _deadlines())
+    assert found["arrival"] == GEOGRAPHY
+    assert found["depart"] == ""
+    assert found["fix"] == ""  # 10:00 + 3 h + 1 h = 14:00 <= 18:00
+
+
+def test_nobody_on_shift_in_time_is_shift(small: SimWorld) -> None:
+    # his shift starts at 13:00: departing 13:00 + 30 min > 12:00 arrive-by
+    found = _judge(small, _staff((13 * H, 20 * H)), 30 * M, _deadlines())
+    assert found["arrival"] == SHIFT
+    assert found["depart"] == SHIFT
+    assert found["fix"] == ""  # 13:00 + 30 min + 1 h <= 18:00
+
+
+def test_in_time_only_past_the_overtime_rule_is_labour(small: SimWorld) -> None:
+    # shift ends 10:40: arrives 10:30, a 2 h visit ends 12:30 > 10:40 + 30 min
+    staff = _staff((8 * H, T0 + 40 * M))
+    found = _judge(small, staff, 30 * M, _deadlines(), service_s=2 * H)
+    assert found["arrival"] == LABOUR
+    looser = replace(staff, allowance_s=np.array([2 * H]))  # 12:30 <= 10:40 + 2 h
+    assert _judge(small, looser, 30 * M, _deadlines(), service_s=2 * H)["arrival"] == ""
+
+
+def test_nobody_qualified_is_out_of_reach_on_every_clock(small: SimWorld) -> None:
+    found = _judge(small, _staff(DAY_SHIFT, level=1), 30 * M, _deadlines())
+    assert set(found.values()) == {GEOGRAPHY}
+
+
+def test_the_report_splits_misses_into_bounds_and_decisions() -> None:
+    def job(tid: int, arrived: int, why: str) -> JobRecord:
+        record = JobRecord(tid, "r", "urgent", 0, 100, None, needs_parts=False, arrived_at=arrived)
+        record.bounds = {"arrival": why}
+        return record
+
+    # 4 arrival clocks: one out of reach (missed), one keepable missed, two kept
+    jobs = [job(1, 200, GEOGRAPHY), job(2, 200, ""), job(3, 50, ""), job(4, 60, "")]
+    kpis = run_kpis(RunResult("base", "naive", 0, 1_000, jobs, {}, {}, []))
+    assert kpis[("bound_geography", "clock=arrival")] == pytest.approx(0.25)
+    assert kpis[("bound_labour", "clock=arrival")] == 0
+    assert kpis[("lost_decisions", "clock=arrival")] == pytest.approx(0.25)
+    assert kpis[("arrival_attainment", "all")] == pytest.approx(0.5)
