@@ -24,6 +24,7 @@ from scenarios.records import JobRecord, RunResult
 Key = tuple[str, str]  # (kpi, scope): scope "all", "severity=urgent", "region=x", "depot=y"
 
 UNITS = {
+    "promise_attainment": "share",
     "respond_attainment": "share",
     "depart_attainment": "share",
     "arrival_attainment": "share",
@@ -119,6 +120,13 @@ def _promise_kpis(jobs: Sequence[JobRecord], scope: str, out: dict[Key, float]) 
             out[(kpi, scope)] = value
 
 
+def _pooled(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
+    """Every clock of every ticket in one share (the frontier's "promises kept")."""
+    kept = [k for job in jobs for _, test in BOUND_CLOCKS if (k := test(job)) is not None]
+    if kept:
+        out[("promise_attainment", "all")] = sum(kept) / len(kept)
+
+
 def _bound_kpis(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
     """Per clock: the shares no dispatch could keep (by reason) and the misses it could.
 
@@ -143,6 +151,7 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
     jobs = result.jobs
     out: dict[Key, float] = {("tickets", "all"): float(len(jobs))}
     _promise_kpis(jobs, "all", out)
+    _pooled(jobs, out)
     _bound_kpis(jobs, out)
     for field, scope_of in (("severity", "severity="), ("region", "region=")):
         groups: dict[str, list[JobRecord]] = defaultdict(list)

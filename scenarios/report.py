@@ -22,6 +22,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from scenarios.bounds import CLOCKS  # noqa: E402
+from scenarios.frontier import mark_frontier, save_frontier, trade_offs  # noqa: E402
 from scenarios.kpis import Difference, Estimate, differences  # noqa: E402
 from scenarios.model import SEVERITY_CLASSES  # noqa: E402
 from scenarios.run import ScenarioRun  # noqa: E402
@@ -54,6 +55,11 @@ def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
         figure.savefig(folder / name, dpi=110)
         plt.close(figure)
         files.append(folder / name)
+    points = mark_frontier(trade_offs(run.estimates))
+    if len(points) > 1:
+        files.append(
+            save_frontier(points, f"Trade-off: {_suffix(run, n)}", folder / "frontier.png")
+        )
     if diffs:
         figure = _difference_chart(run, diffs, n)
         figure.savefig(folder / "difference_vs_base.png", dpi=110)

@@ -19,6 +19,7 @@ from rich.table import Table
 # The simulation (numpy, scipy, simpy, matplotlib) loads when a scenario runs, not when the
 # command line starts; only the types are named here.
 if TYPE_CHECKING:
+    from scenarios.frontier import TradeOff
     from scenarios.kpis import Difference, Estimate
     from scenarios.run import ScenarioRun
     from scenarios.spec import Scenario
@@ -224,6 +225,32 @@ def _diff_table(runs: list[ScenarioRun]) -> Table | None:
     return table
 
 
+def _points(runs: list[ScenarioRun]) -> list[TradeOff]:
+    from scenarios.frontier import mark_frontier, trade_offs
+
+    points = []
+    for run in runs:
+        prefix = f"{run.scenario.name}/" if len(runs) > 1 else ""
+        points += trade_offs(run.estimates, prefix)
+    return mark_frontier(points)
+
+
+def _tradeoff_table(points: list[TradeOff]) -> Table:
+    """Promises kept against overtime and travel; * on the frontier (nothing dominates it)."""
+    table = Table(
+        title="Trade-off: promises kept (every clock pooled) against overtime and travel; "
+        "* on the frontier"
+    )
+    for name in ("variant (policy)", "promises kept", "overtime (h)", "travel (km)", "frontier"):
+        table.add_column(name, justify="left" if name.startswith("variant") else "right")
+    for p in points:
+        table.add_row(
+            p.label, f"{100 * p.kept[0]:.1f} %", f"{p.overtime_h[0]:,.0f}",
+            f"{p.travel_km[0]:,.0f}", "*" if p.frontier else "",
+        )  # fmt: skip
+    return table
+
+
 def _load(path: Path) -> Scenario:
     from scenarios.spec import ScenarioError, load_scenario
 
@@ -235,6 +262,7 @@ def _load(path: Path) -> Scenario:
 
 
 def _report(runs: list[ScenarioRun], out: Path | None) -> None:
+    from scenarios.frontier import save_frontier
     from scenarios.report import write_report
 
     console.print(_table(runs))
@@ -242,6 +270,14 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
     paired = _diff_table(runs)
     if paired is not None:
         console.print(paired)
+    points = _points(runs)
+    if len(points) > 1:
+        console.print(_tradeoff_table(points))
+    if len(runs) > 1 and len(points) > 1:  # one frontier across the scenarios compared
+        root = out or Path("reports")
+        root.mkdir(parents=True, exist_ok=True)
+        title = "Trade-off across scenarios: mean and 95 % CI"
+        console.print(f"frontier: {save_frontier(points, title, root / 'frontier.png')}")
     for run in runs:
         folder = out / run.scenario.name if out and len(runs) > 1 else out
         folder = folder or Path("reports") / run.scenario.name

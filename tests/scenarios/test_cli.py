@@ -35,6 +35,11 @@ def test_compare_two_files(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "b" / "kpis.csv").exists()
+    # the trade-off over every scenario's variant x policy: a table and one chart
+    assert "Trade-off" in result.output
+    assert "b/base (optimised)" in result.output
+    assert (tmp_path / "frontier.png").exists()
+    assert "Bounds" in result.output
 
 
 def test_invalid_file_names_the_field(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_report_folder(tmp_path: Path) -> None:
     assert names == {
         "kpis.csv", "kpis.json", "differences.csv", "promise_attainment.png",
         "eta_distribution.png", "utilisation_by_region.png", "stockout_days_by_depot.png",
-        "promise_bounds.png",
+        "promise_bounds.png", "frontier.png",
     }  # fmt: skip
     for f in files:
         assert f.stat().st_size > 0
