@@ -6,8 +6,9 @@ with every qualified engineer free at his home base at the moment it arrives:
 - ``geography``: none could reach the site by the deadline leaving at once (shifts ignored;
   for the fix clock, plus the standard service time). Nobody qualified at all counts here;
 - ``shift``: none could do it departing within his working time (his current or next window);
-- ``labour``: some could, but only by running the visit past his shift end by more than the
-  labour rules allow (`scenarios.live.OVERTIME_S`, the rule the optimizer plans with).
+- ``labour``: some could, but only by running the visit past his shift end by more than his
+  labour rules allow (`dispatch.labour`: the per-visit allowance, no overtime used yet;
+  none when a visit may not start into overtime), the rules the optimizer plans with.
 
 Otherwise the clock was keepable, and a miss is lost to decisions. The travel is the run's
 own model at the arrival's hour (rush hours included); parts are ignored (a part that must
@@ -23,9 +24,9 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
+from dispatch.labour import overtime_allowance_s
 from optimizer import TravelTimes, coordinates, travel_at
 from scenarios.demand import DemandTicket
-from scenarios.live import OVERTIME_S
 from scenarios.model import SimSite, SimWorld
 from scenarios.policies import Deadlines
 
@@ -63,7 +64,11 @@ class Staff:
             for line in lines
         }
         homes = coordinates([e.home for e in engineers]) if engineers else np.empty((0, 2))
-        allowance = np.full(len(engineers), OVERTIME_S, dtype=np.int64)
+        allowance = np.array(
+            [overtime_allowance_s(e.labour) if e.labour.start_into_overtime else 0
+             for e in engineers],
+            dtype=np.int64,
+        )  # fmt: skip
         return cls(homes, levels, starts, ends, allowance)
 
 
