@@ -151,9 +151,13 @@ def confirm_assignment(
     user: User,
     now: datetime,
     travel: opt.TravelTimes,
-    pinned: bool = False,
+    pinned: bool = True,
 ) -> Confirmed:
     """Assign `engineer_id` to the ticket with his current best option, or refuse with why.
+
+    A dispatcher's own choice is pinned unless he says otherwise: the next region plan
+    keeps it with its engineer (and plans around his time) instead of re-planning, and
+    maybe dropping, a ticket just promised. A published plan's assignments stay unpinned.
 
     The ticket, then the engineer, are locked first (`FOR UPDATE` on PostgreSQL): racing
     assignments of one ticket, or of one engineer, decide one after the other.

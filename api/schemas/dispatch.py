@@ -207,7 +207,11 @@ class AssignmentRequest(StrictModel):
     ticket_id: Id
     engineer_id: Id
     as_of: Timestamp | None = Field(None, description="decide as of this time (default: now)")
-    pinned: bool = Field(False, description="re-planning keeps a pinned assignment")
+    pinned: bool = Field(
+        True,
+        description="re-planning keeps a pinned assignment with its engineer (the default for"
+        " a dispatcher's choice); false lets the next region plan move it",
+    )
 
 
 class WithdrawRequest(StrictModel):

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch import planning
+from dispatch.assign import confirm_assignment
 from dispatch.errors import InvalidPlanRequest
 from dispatch.geojson import plan_geojson
-from dispatch.models import PlanStage, TicketStatus
+from dispatch.models import AssignmentStatus, PlanStage, TicketStatus
 from dispatch.planning import PlanRequest, plan_region, prepare_plan
 from dispatch.snapshot import load_snapshot
 from tests.builders import make_region
@@ -198,3 +199,41 @@ class TestGeoJson:
             d["ticket_id"] for d in row.result["dropped"]
         ]
         assert all(f["properties"]["reason"] for f in dropped)
+
+
+class TestHandAssignments:
+    """A ticket the dispatcher just assigned by hand stays with his engineer in a plan."""
+
+    def test_the_next_region_plan_keeps_it_with_its_engineer(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        confirmed = confirm_assignment(
+            session, ticket_id=dw.ticket.id, engineer_id=dw.panyu.id, user=dw.base.dispatcher,
+            now=T0, travel=TRAVEL,
+        )  # fmt: skip
+        assert confirmed.assignment.pinned
+        other = open_ticket(session, dw.base, parts=[])
+        row = plan_region(
+            session, request=_request(region_id=dw.base.region.id), now=T0, travel=TRAVEL
+        )
+        assert row.result is not None
+        assert dw.ticket.id not in row.ticket_ids  # not re-planned ...
+        assert dw.ticket.id not in [d["ticket_id"] for d in row.result["dropped"]]  # nor dropped
+        assert row.ticket_ids == [other.id]
+        session.refresh(confirmed.assignment)
+        assert confirmed.assignment.engineer_id == dw.panyu.id  # ... but kept with Panyu
+        assert confirmed.assignment.status is AssignmentStatus.ACTIVE
+        # Panyu's time is his: the other ticket is not planned on top of it
+        panyu = [r for r in row.result["routes"] if r["engineer_id"] == dw.panyu.id]
+        for route in panyu:
+            assert route["departs_at"] >= confirmed.assignment.fixes_at.isoformat()
+
+    def test_an_unpinned_hand_assignment_may_be_replanned(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        confirm_assignment(
+            session, ticket_id=dw.ticket.id, engineer_id=dw.panyu.id, user=dw.base.dispatcher,
+            now=T0, travel=TRAVEL, pinned=False,
+        )  # fmt: skip
+        prepared = prepare_plan(session, _request(region_id=dw.base.region.id))
+        assert prepared.ticket_ids == (dw.ticket.id,)

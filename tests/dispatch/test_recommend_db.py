@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.assign import confirm_assignment
 from dispatch.errors import InvalidTicketError, NotFoundError
-from dispatch.models import Absence, TicketStatus
+from dispatch.models import Absence, Assignment, TicketStatus
+from dispatch.pinning import set_pinned
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import job_for, load_snapshot
 from dispatch.tickets import transition
@@ -228,7 +230,17 @@ class TestCommittedWork:
     def test_a_region_plan_keeps_only_pinned_work_as_committed(
         self, session: Session, dw: DispatchWorld, far: tuple[int, opt.Option]
     ) -> None:
-        # the plan re-plans an unpinned assignment itself: he is free for it
-        snap = load_snapshot(session, now=T0, pinned_only=True)
-        haizhu = next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
-        assert haizhu.busy_until is None
+        ticket_id, job = far  # confirmed by hand: pinned, so a plan plans around it
+
+        def haizhu() -> opt.Engineer:
+            snap = load_snapshot(session, now=T0, pinned_only=True)
+            return next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
+
+        assert haizhu().busy_until == job.fixes_at
+        assignment = session.scalars(
+            select(Assignment).where(Assignment.ticket_id == ticket_id)
+        ).one()
+        set_pinned(
+            session, assignment_id=assignment.id, pinned=False, user=dw.base.dispatcher, now=T0
+        )
+        assert haizhu().busy_until is None  # the plan re-plans an unpinned one itself
