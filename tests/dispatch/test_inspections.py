@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import db
 from dispatch.clocks import at_risk_worklist
 from dispatch.errors import InvalidTicketError
 from dispatch.inspections import generate_inspections, period_of
@@ -128,3 +131,29 @@ class TestGenerateInspections:
         # the solver sees the window and the lowest rank (dropped first when the day is full)
         assert (job.not_before, job.arrive_by) == (0, 7 * 86_400)
         assert job.severity_rank == 2
+
+
+def test_migration_0007_clears_the_fault_clocks_of_stored_inspections(tmp_path: Path) -> None:
+    """Inspections stored before the fix lose their respond and depart deadlines; faults keep."""
+    engine = db.make_engine(f"sqlite:///{tmp_path}/inspections.db")
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        w = make_ticket_world(s)
+        kind = make_ticket_type(s, w.line, fault_class="inspection", service_min=45)
+        old = open_ticket(s, w, ticket_type_id=kind.id, severity="general")
+        fault = open_ticket(s, w, severity="general")
+        assert old.respond_by is not None  # as generated before the fix
+        ids = (old.id, fault.id)
+    cfg = db.migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0006")
+    db.upgrade(engine)
+    with Session(engine) as s:
+        inspected, faulty = (s.get(Ticket, i) for i in ids)
+        assert inspected is not None
+        assert faulty is not None
+        assert (inspected.respond_by, inspected.depart_by) == (None, None)
+        assert inspected.arrive_by is not None
+        assert faulty.respond_by == T0 + timedelta(hours=2)
+    engine.dispose()
