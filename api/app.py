@@ -6,6 +6,7 @@ Run it with `uvicorn --factory api.app:create_app` or `spares serve`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -131,6 +132,8 @@ def create_app(
         app.state.travel = travel if travel is not None else make_travel(settings)
         if owned:  # a served app: the first timed plan must not pay for the solver's server
             await asyncio.to_thread(warm_up)
+            gc.collect()
+            gc.freeze()  # what startup built lives on: full collections stop rescanning it
         try:
             yield
         finally:

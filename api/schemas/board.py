@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import Id, ReadModel, RegionRead, SkillRead, Timestamp
 from api.schemas.dispatch import AssignmentRead
 from api.schemas.stock import ReservationRead
-from api.schemas.ticket import ClockRead, PartNeedRead, SkillNeedRead
+from api.schemas.ticket import ClockRead
 from dispatch.models import AssignmentStatus, PlanStage
 from inventory.models import ReservationStatus
 
@@ -55,9 +55,7 @@ class BoardTicketRead(BaseModel):
     engineer_id: int | None
     reported_at: Timestamp
     risk: Risk = Field(description="the worst pending clock: on_time, at_risk or breached")
-    clocks: list[ClockRead]
-    skills: list[SkillNeedRead]
-    parts: list[PartNeedRead]
+    clocks: list[ClockRead] = Field(description="skills and parts: GET /v1/tickets/{id}")
 
 
 class BoardRead(BaseModel):
@@ -90,7 +88,7 @@ class BoardRead(BaseModel):
             ))  # fmt: skip
         tickets = []
         for bt in board.tickets:
-            t, site, clocks = bt.view.ticket, bt.site, bt.view.clocks
+            t, site, clocks = bt.ticket, bt.site, bt.clocks
             states = {str(c.state) for c in clocks}
             risk: Risk = "breached" if "breached" in states else (
                 "at_risk" if "at_risk" in states else "on_time")  # fmt: skip
@@ -100,8 +98,6 @@ class BoardRead(BaseModel):
                 lat=site.lat, lon=site.lon, engineer_id=t.engineer_id,
                 reported_at=t.reported_at, risk=risk,
                 clocks=[ClockRead.model_validate(c) for c in clocks],
-                skills=[SkillNeedRead.model_validate(s) for s in bt.view.skills],
-                parts=[PartNeedRead.model_validate(p) for p in bt.view.parts],
             ))  # fmt: skip
         return cls(
             region=RegionRead.model_validate(board.region), timezone=board.region.timezone,
