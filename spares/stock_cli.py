@@ -141,6 +141,33 @@ _reservation_cmd("release", "release", "Give a live reservation's units back.")
 _reservation_cmd("pick", "consume", "Take a live reservation's units off the shelf.")
 
 
+@stock_app.command("find")
+def find_cmd(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="part code (SKU) or name contains this, any case")],
+    depot: Annotated[int | None, typer.Option("--depot", help="only this depot or van")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+) -> None:
+    """Stock rows of the parts whose code or name contains TEXT (the warehouse page's search)."""
+    from rich.table import Table
+
+    from inventory import stock
+
+    found = _run(ctx, None, lambda s, who: stock.list_stock(
+        session=s, now=who.now, filters=stock.StockFilter(depot_id=depot, q=text), after=None,
+        limit=limit))  # fmt: skip
+    table = Table(title=f"stock matching {text!r}", title_justify="left")
+    for name in ("depot", "part", "code", "name", "on hand", "reserved", "available"):
+        table.add_column(name, justify="right" if name in ("on hand", "reserved", "available")
+                         else "left")  # fmt: skip
+    for row in found.items:
+        table.add_row(str(row.depot_id), str(row.part_id), row.part_sku, row.part_name,
+                      str(row.on_hand), str(row.reserved), str(row.available))  # fmt: skip
+    console.print(table)
+    if found.next_after is not None:
+        console.print(f"(more: raise --limit above {limit})")
+
+
 @stock_app.command("receive")
 def receive_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty, user: UserOpt = None

@@ -104,3 +104,27 @@ def test_times_print_in_the_regions_zone_or_tz(tmp_path: Path) -> None:
     bad = runner.invoke(cli.app, ["--database-url", url, "--tz", "Mars/Olympus", "stock", "sweep"])
     assert bad.exit_code == 2
     assert "IANA" in bad.output
+
+
+def test_stock_find_searches_part_code_or_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/find.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        region = make_region(s)
+        line = make_product_line(s)
+        lens = make_part(s, line, sku="CAM-LENS-9", name="Camera lens")
+        make_part(s, line, sku="PSU-1", name="Power supply")
+        depot = make_depot(s, region).id
+        lens_id = lens.id
+    engine.dispose()
+    assert (
+        invoke(url, "receive", "--depot", str(depot), "--part", str(lens_id), "-n", "3").exit_code
+        == 0
+    )
+    by_code = invoke(url, "find", "cam-lens")
+    assert by_code.exit_code == 0
+    assert "CAM-LENS-9" in by_code.output
+    assert "PSU-1" not in by_code.output
+    assert "CAM-LENS-9" in invoke(url, "find", "LENS", "--depot", str(depot)).output
+    assert "CAM-LENS-9" not in invoke(url, "find", "supply").output
