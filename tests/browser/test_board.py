@@ -41,11 +41,23 @@ def test_the_board_shows_engineers_tickets_and_the_clock(visit: Visit, served: S
     visit.shot("board")
 
 
-def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit) -> None:
+def _ticket_with_options(served: Served) -> int:
+    """An unassigned ticket of the region that someone can take now (the hour matters)."""
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    for ticket in board["tickets"]:
+        if ticket["status"] not in ("new", "responded"):
+            continue
+        found = _api(served, "POST", "/v1/dispatch/recommendations",
+                     {"ticket_id": ticket["id"], "limit": 1, "explain": False})  # fmt: skip
+        if found["options"]:
+            return int(ticket["id"])
+    raise AssertionError("no ticket of the demo region has an option now")
+
+
+def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit, served: Served) -> None:
     page = _open_board(visit)
-    first = page.locator("#worklist li[data-ticket]").first
-    ticket = first.get_attribute("data-ticket")
-    first.locator("button.open").click()
+    ticket = _ticket_with_options(served)
+    page.locator(f"#worklist li[data-ticket='{ticket}'] button.open").click()
     confirm = page.locator("#panel-body .options button", has_text="Confirm").first
     confirm.wait_for(timeout=WAIT_MS)
     visit.shot("board-options")
@@ -99,3 +111,20 @@ def test_run_a_plan_see_its_diff_and_publish_it(visit: Visit, served: Served) ->
     page.locator("#toast", has_text="published").wait_for(timeout=WAIT_MS)
     board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
     assert board["published_plan_id"] is not None
+
+
+def test_report_an_absence_and_see_the_re_plan(visit: Visit, served: Served) -> None:
+    plan = _api(served, "POST", "/v1/dispatch/plans", {"region_id": SHENZHEN, "time_limit_s": 0})
+    headers = {"X-API-Key": DISPATCHER, "Idempotency-Key": f"p-{plan['id']}"}
+    url = f"{served.base}/v1/dispatch/plans/{plan['id']}/publish"
+    request = Request(url, method="POST", headers=headers)
+    with urlopen(request, timeout=60) as answer:
+        assert answer.status == 200
+    page = _open_board(visit)
+    page.get_by_role("button", name="Report disruption").click()
+    page.get_by_label("What happened").select_option("engineer_absent")
+    page.get_by_role("button", name="Report and re-plan").click()
+    page.locator("#plan-publish").wait_for(state="visible", timeout=60_000)
+    body = page.locator("#plan-body").inner_text()
+    assert "Promises put at risk" in body or "No promise gets worse" in body
+    visit.shot("board-disruption")
