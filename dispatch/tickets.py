@@ -21,6 +21,7 @@ from dispatch.errors import (
     InvalidTicketError,
     StaleTicketError,
 )
+from dispatch.inspections import INSPECTION
 from dispatch.intake import (
     PartNeed,
     SkillNeed,
@@ -37,6 +38,7 @@ from dispatch.models import (
     AssignmentStatus,
     LogKind,
     Ticket,
+    TicketType,
 )
 from dispatch.models import TicketStatus as S
 from dispatch.promises import compute_deadlines
@@ -179,7 +181,11 @@ def change_severity(
     now: datetime,
     reason: str | None = None,
 ) -> Ticket:
-    """Change a ticket's severity and recompute every deadline from its `reported_at`."""
+    """Change a ticket's severity and recompute every deadline from its `reported_at`.
+
+    An inspection keeps its window (`dispatch.inspections`): the severity only ranks it in
+    a plan, and a fault's clocks would put it on the at-risk list within hours.
+    """
     ticket = get_ticket(session, ticket_id, lock=True)
     policy = policy_of_site(session, ticket.site_id)
     level = severity_of(session, policy, severity)
@@ -187,13 +193,14 @@ def change_severity(
         ticket.reported_at, offsets_of(level), agreed_arrival=ticket.agreed_arrival_at
     )
     changes: dict[str, Any] = {}
-    updates = {
-        "severity": level.code,
-        "respond_by": deadlines.respond_by,
-        "depart_by": deadlines.depart_by,
-        "arrive_by": deadlines.arrive_by,
-        "fix_by": deadlines.fix_by,
-    }
+    updates: dict[str, Any] = {"severity": level.code}
+    if not _is_inspection(session, ticket):
+        updates |= {
+            "respond_by": deadlines.respond_by,
+            "depart_by": deadlines.depart_by,
+            "arrive_by": deadlines.arrive_by,
+            "fix_by": deadlines.fix_by,
+        }
     for name, new in updates.items():
         old = getattr(ticket, name)
         if old != new:
@@ -205,6 +212,11 @@ def change_severity(
         )
         _flush(session, ticket)
     return ticket
+
+
+def _is_inspection(session: Session, ticket: Ticket) -> bool:
+    kind = session.get(TicketType, ticket.ticket_type_id)
+    return kind is not None and kind.fault_class == INSPECTION
 
 
 def _flush(session: Session, ticket: Ticket) -> None:

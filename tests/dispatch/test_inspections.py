@@ -18,6 +18,7 @@ from dispatch.models import InspectionFrequency, Ticket, TicketStatus, TicketTyp
 from dispatch.planning import PlanRequest, prepare_plan
 from dispatch.promises import Clock
 from dispatch.snapshot import job_for, load_snapshot
+from dispatch.tickets import change_severity
 from tests.ticket_builders import (
     T0,
     TicketWorld,
@@ -157,3 +158,17 @@ def test_migration_0007_clears_the_fault_clocks_of_stored_inspections(tmp_path: 
         assert inspected.arrive_by is not None
         assert faulty.respond_by == T0 + timedelta(hours=2)
     engine.dispose()
+
+
+def test_a_severity_change_keeps_an_inspections_window(session: Session, w: TicketWorld) -> None:
+    (inspection_id,) = _run(session, w)
+    t = session.get(Ticket, inspection_id)
+    assert t is not None
+    window = (t.arrive_by, t.fix_by)
+    change_severity(
+        session, ticket_id=inspection_id, severity="serious", user=w.dispatcher, now=T0,
+        reason="planned before the audit",
+    )  # fmt: skip
+    assert t.severity == "serious"  # it ranks higher in a plan ...
+    assert (t.respond_by, t.depart_by) == (None, None)  # ... without a fault's clocks
+    assert (t.arrive_by, t.fix_by) == window
