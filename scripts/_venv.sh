@@ -1,5 +1,7 @@
 # Sourced by scripts/serve and scripts/test: make ./.venv and install Spares into it.
 # Needs only Python 3.11+ with venv and pip; the venv keeps the system Python untouched.
+# The install is editable, so code changes need no reinstall: pip runs again only when
+# pyproject.toml changed (its hash is stamped in the venv), or for extras not installed yet.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -9,5 +11,16 @@ if [ ! -x "$VENV/bin/python" ]; then
     || { echo "Spares needs Python 3.11 or newer (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT${SPARES_EXTRAS:-}"
+EXTRAS="${SPARES_EXTRAS:-}"
+HASH="$("$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$ROOT/pyproject.toml")"
+STAMP="$VENV/.spares-installed"   # lines: "<pyproject hash> <extras>"
+installed() { [ -f "$STAMP" ] && grep -qxF "$HASH $1" "$STAMP"; }
+# No extras are wanted when any install of this pyproject.toml is there (extras add to it).
+if { [ -z "$EXTRAS" ] && [ -f "$STAMP" ] && grep -q "^$HASH " "$STAMP"; } || installed "$EXTRAS"; then
+  :
+else
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$EXTRAS"
+  { [ -f "$STAMP" ] && grep "^$HASH " "$STAMP" || true; echo "$HASH $EXTRAS"; } > "$STAMP.new"
+  mv "$STAMP.new" "$STAMP"
+fi
 cd "$ROOT"

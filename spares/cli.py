@@ -334,6 +334,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     seed: Annotated[int, typer.Option(help="Demo world seed (with --demo).")] = 7,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run `spares worker` beside the server (large plans and scenario runs are jobs).",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database, optionally load the demo world, and serve the API."""
     import uvicorn
@@ -341,8 +348,15 @@ def serve(
     import db
     from api.app import create_app
     from dispatch.world import WorldSize, world_is_empty
+    from spares.serving import PortUnavailable, bind, start_worker, stop_worker
 
     settings = _settings(ctx)
+    try:  # bound first: nothing is announced (or loaded) for a port that is taken
+        sock = bind(host, port)
+    except PortUnavailable as exc:
+        err_console.print(f"[red]{exc}[/red] (choose another with --port)")
+        raise typer.Exit(1) from exc
+    port = sock.getsockname()[1]  # the one bound (--port 0 asks the system for a free one)
     engine = _migrated_engine(settings)
     if demo:
         with db.make_sessionmaker(engine)() as session:
@@ -357,6 +371,11 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"Spares {spares.__version__} listens on [bold]{base}[/bold]", soft_wrap=True)
     console.print(f"database: {_safe_url(settings)}    API docs: {base}/docs", soft_wrap=True)
+    console.print(
+        "background jobs: a worker runs beside the server"
+        if worker
+        else "background jobs: none run until you start `spares worker` (same database)"
+    )
     console.print("A first request (the dispatcher's at-risk worklist):")
     key = "spk_demo_dispatcher" if demo else "<your key from `spares user add`>"
     console.print(
@@ -366,13 +385,14 @@ def serve(
         markup=False,
     )
     # The app writes its own access line (JSON, with request id and user): not uvicorn's too.
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    config = uvicorn.Config(create_app(settings), log_level=settings.log_level, access_log=False)
+    child = start_worker(settings.database_url) if worker else None
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if child is not None:
+            stop_worker(child)
+        sock.close()
 
 
 def _safe_url(settings: Settings) -> str:

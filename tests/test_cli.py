@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 import db
 import spares.cli as cli
 from spares import __version__
+from spares.serving import PortUnavailable, bind
 
 runner = CliRunner()
 
@@ -115,19 +117,51 @@ def test_serve_demo_migrates_loads_and_prints_how_to_start(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     served: dict[str, Any] = {}
+    workers: list[str] = []
 
-    def fake_run(app: object, **kwargs: Any) -> None:
-        served.update(kwargs, app=app)
+    def fake_run(server: Any, sockets: list[socket.socket]) -> None:
+        served.update(port=sockets[0].getsockname()[1], app=server.config.app)
 
-    monkeypatch.setattr("uvicorn.run", fake_run)
-    result = invoke("--database-url", db_url, "serve", "--demo", "--port", "8123")
+    monkeypatch.setattr("uvicorn.Server.run", fake_run)
+    monkeypatch.setattr("spares.serving.start_worker", lambda url: workers.append(url) or "w")
+    monkeypatch.setattr("spares.serving.stop_worker", lambda w: workers.append(f"stopped {w}"))
+    result = invoke("--database-url", db_url, "serve", "--demo", "--port", "0")
     assert result.exit_code == 0, result.output
-    assert served["port"] == 8123
-    assert served["host"] == "127.0.0.1"
-    assert "http://127.0.0.1:8123" in result.output
+    assert f"http://127.0.0.1:{served['port']}" in result.output  # the port actually bound
     assert "spk_demo_admin" in result.output
     assert "curl" in result.output
+    assert workers == [db_url, "stopped w"]  # the worker ran beside the server, and stopped
+    assert "a worker runs beside the server" in result.output
     # A second start finds the world in place and does not load it again.
-    again = invoke("--database-url", db_url, "serve", "--demo", "--port", "8123")
+    again = invoke("--database-url", db_url, "serve", "--demo", "--port", "0", "--no-worker")
     assert again.exit_code == 0, again.output
     assert "Loading the demo world" not in again.output
+    assert "start `spares worker`" in again.output
+    assert workers == [db_url, "stopped w"]
+
+
+def test_serve_refuses_a_busy_port_before_announcing_anything(tmp_path: Path) -> None:
+    """Issue 17, defect 7: the banner said 'listens on' and then the bind failed."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        url = f"sqlite:///{tmp_path / 'serve.db'}"
+        result = runner.invoke(
+            cli.app, ["--database-url", url, "serve", "--port", str(port), "--no-worker"]
+        )
+    assert result.exit_code == 1
+    assert "listens on" not in result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert not (tmp_path / "serve.db").exists()  # refused before migrating or loading
+
+
+def test_bind_gives_a_listening_socket() -> None:
+    sock = bind("127.0.0.1", 0)
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            pass  # accepted into the backlog: the socket listens
+    finally:
+        sock.close()
+    with pytest.raises(PortUnavailable, match="not an address"):
+        bind("no-such-host.invalid", 0)
