@@ -308,6 +308,7 @@ def user_add(
     from sqlalchemy.exc import IntegrityError
 
     import db
+    from db.errors import DuplicateUserError
 
     if role not in ROLES:
         raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
@@ -316,7 +317,7 @@ def user_add(
     try:
         with db.make_sessionmaker(engine).begin() as session:
             user, key = db.create_user(session, name=name, role=db.Role(role))
-    except IntegrityError as exc:
+    except (IntegrityError, DuplicateUserError) as exc:
         err_console.print(f"[red]A user named {name!r} already exists.[/red]")
         raise typer.Exit(1) from exc
     finally:
