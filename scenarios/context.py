@@ -34,6 +34,9 @@ class RunParams:
     retry_s: int = 900
     replan_every_s: int | None = None
     drain_s: int = DRAIN_S
+    # overrun re-dispatch (optimised policy): how long past its standard duration a job runs
+    # before the dispatcher moves the engineer's next promised visit; None: never
+    redispatch_grace_s: int | None = None
 
 
 def travel_for(world: SimWorld) -> TravelTimes:

@@ -37,8 +37,8 @@ from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.kpis import summarise
 from scenarios.model import SimWorld
 from scenarios.records import RunResult
-from scenarios.run import Progress, ScenarioRun, build_variants, with_surges
-from scenarios.simulate import RunParams, simulate
+from scenarios.run import Progress, ScenarioRun, build_variants, run_params, with_surges
+from scenarios.simulate import simulate
 from scenarios.spec import Scenario
 
 T = TypeVar("T")
@@ -110,13 +110,8 @@ def run_unit(unit: RunUnit) -> UnitResult:
     )  # fmt: skip
     world = worlds[unit.variant]
     stream = with_surges(world, common, scenario, horizon, unit.replication, history)
-    replan = None if scenario.replan_every_min is None else scenario.replan_every_min * 60
     runs = [
-        simulate(
-            world,
-            stream,
-            RunParams(unit.variant, policy, unit.replication, horizon, replan_every_s=replan),
-        )
+        simulate(world, stream, run_params(scenario, unit.variant, policy, unit.replication))
         for policy in scenario.policies
     ]
     return UnitResult(len(common), runs)

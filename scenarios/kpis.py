@@ -53,6 +53,7 @@ UNITS = {
     "returns_backlog": "count",
     "tickets": "count",
     "unassigned": "count",
+    "redispatched": "count",
     "bound_geography": "share",
     "bound_shift": "share",
     "bound_labour": "share",
@@ -164,6 +165,7 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
         for q in (50, 90, 95):
             out[(f"eta_p{q}_min", "all")] = float(np.percentile(etas, q))
     out[("unassigned", "all")] = float(sum(job.engineer_id is None for job in jobs))
+    out[("redispatched", "all")] = float(result.redispatched)
     out[("loaners", "all")] = float(sum(job.loaner for job in jobs))
     for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged", "loaner_cost"):
         out[(kpi, "all")] = float(sum(getattr(job, kpi) for job in jobs))

@@ -67,6 +67,10 @@ class LiveState:
         self._set(key, stock_rules.reserve(self.balance(key), qty))
         self._patch_stock(key)
 
+    def release(self, key: StockKey, qty: int) -> None:
+        self._set(key, stock_rules.release(self.balance(key), qty))
+        self._patch_stock(key)
+
     def pick(self, key: StockKey, qty: int) -> None:
         self._set(key, stock_rules.pick(self.balance(key), qty))
 

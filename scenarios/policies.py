@@ -19,6 +19,7 @@ import numpy as np
 from dispatch.promises import compute_deadlines
 from optimizer import (
     Location,
+    Option,
     PartLine,
     PartsSource,
     RecommendParams,
@@ -33,6 +34,7 @@ from scenarios.live import SUPPLIER_TRANSIT_S, LiveState
 from scenarios.model import SimDepot, SimSite, SimWorld
 
 PICK_S = 600  # as RecommendParams.pick_s
+ALTERNATIVES = 5  # options a re-dispatch looks through for another engineer in time
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,26 @@ def decide_optimised(
     """The fast path: `recommend`'s best option, or None when nobody can take the ticket."""
     params = RecommendParams(max_options=1, ship_within_s=ship_within_s)
     best = recommend(state.view(now), ticket, now=now, travel=travel, params=params).best
-    if best is None:
-        return None
+    return None if best is None else _job_plan(state, best)
+
+
+def alternative_optimised(
+    state: LiveState, ticket: Ticket, *, now: int, travel: TravelTimes, ship_within_s: int,
+    busy: int, arrive_by: int,
+) -> JobPlan | None:  # fmt: skip
+    """Another engineer than `busy` who arrives by `arrive_by` (the best-ranked such), or None.
+
+    The re-dispatch of a visit whose engineer overran his previous job (`scenarios.running`).
+    """
+    params = RecommendParams(max_options=ALTERNATIVES, ship_within_s=ship_within_s)
+    for option in recommend(state.view(now), ticket, now=now, travel=travel, params=params).options:
+        if option.engineer_id != busy and option.arrives_at <= arrive_by:
+            return _job_plan(state, option)
+    return None
+
+
+def _job_plan(state: LiveState, best: Option) -> JobPlan:
+    """A recommendation's option as the simulation's plan (parts from the van when it has them)."""
     parts = best.parts
     engineer_van = state.van_of[best.engineer_id]
     uses = []

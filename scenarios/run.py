@@ -60,6 +60,19 @@ def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
     )  # fmt: skip
 
 
+def run_params(scenario: Scenario, variant: str, policy: str, replication: int) -> RunParams:
+    """One run's parameters from the scenario (minutes in the file, seconds in the run)."""
+
+    def seconds(minutes: int | None) -> int | None:
+        return None if minutes is None else minutes * 60
+
+    return RunParams(
+        variant, policy, replication, round(scenario.horizon_days * DAY_S),
+        replan_every_s=seconds(scenario.replan_every_min),
+        redispatch_grace_s=seconds(scenario.redispatch_after_min),
+    )  # fmt: skip
+
+
 def build_variants(scenario: Scenario, base: SimWorld) -> dict[str, SimWorld]:
     """The base and each variant's world (pure transforms of the base)."""
     base = with_settings(scenario, base)
@@ -89,11 +102,7 @@ def run_scenario(
         for name, world in worlds.items():
             stream = with_surges(world, common, scenario, horizon, rep, history)
             for policy in scenario.policies:
-                params = RunParams(
-                    name, policy, rep, horizon,
-                    replan_every_s=None if scenario.replan_every_min is None
-                    else scenario.replan_every_min * 60,
-                )  # fmt: skip
+                params = run_params(scenario, name, policy, rep)
                 done = len(out.results)
 
                 def tick(now: int, done: int = done, end: int = horizon + params.drain_s) -> None:
@@ -131,6 +140,7 @@ __all__ = [
     "Progress",
     "ScenarioRun",
     "build_variants",
+    "run_params",
     "run_scenario",
     "variants_of",
     "with_settings",

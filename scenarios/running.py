@@ -10,10 +10,13 @@ refilled by orders when the available quantity falls below the reorder point.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
+import simpy
 
 from inventory.stock_rules import Oversold
 from optimizer import Location, PartsSource, coordinates, travel_at
@@ -29,11 +32,35 @@ TRANSFER_S = 12 * 3_600  # a van is refilled from its region's depot by the next
 NO_SUPPLIER_LEAD_S = 7 * 86_400
 
 
-class JobRunner:
-    """Starts and runs the jobs of one simulation run."""
+# Given a queued visit and the engineer whose overrun delays it: another engineer's plan that
+# keeps its arrival promise, or None (`scenarios.simulate` asks the dispatch policy).
+Alternative = Callable[[DemandTicket, JobRecord, int], JobPlan | None]
 
-    def __init__(self, run: RunContext, returns: Returns) -> None:
-        self.run, self.returns = run, returns
+
+@dataclass(slots=True)
+class _Queued:
+    """A job waiting behind its engineer's previous one (not departed yet)."""
+
+    t: DemandTicket
+    record: JobRecord
+    plan: JobPlan
+    uses: tuple[tuple[int, int, int], ...]
+    process: Any = None
+
+
+class JobRunner:
+    """Starts and runs the jobs of one simulation run.
+
+    With an `alternative` (the optimised policy), a job that overruns its standard duration
+    hands the engineer's next queued visit to another engineer when its arrival promise is
+    then at risk and the other keeps it (issue 16: plans that survive overruns).
+    """
+
+    def __init__(
+        self, run: RunContext, returns: Returns, alternative: Alternative | None = None
+    ) -> None:
+        self.run, self.returns, self.alternative = run, returns, alternative
+        self.queued: dict[int, list[_Queued]] = {}  # engineer id -> jobs not departed yet
         self.last_done: dict[int, Any] = {}
         self.on_order: dict[tuple[int, int], int] = {}
         self.costing = Costing(dict(run.world.parts))
@@ -57,7 +84,9 @@ class JobRunner:
                     run.result.reservation_refusals += 1
                     source = -run.world.parts[part].supplier_id
             uses.append((source, part, qty))
-        record.engineer_id, record.assigned_at = plan.engineer_id, int(run.env.now)
+        record.engineer_id = plan.engineer_id
+        if record.assigned_at is None:  # a re-dispatch is no second response
+            record.assigned_at = int(run.env.now)
         record.source = plan.source.value
         record.ships_at = plan.ships_at
         previous = self.last_done.get(plan.engineer_id)
@@ -67,21 +96,24 @@ class JobRunner:
         run.state.commit(
             plan.engineer_id, ready + t.planned_service_s, run.sites[t.site_id].location
         )
-        run.env.process(self.job(t, record, plan, tuple(uses), previous, done))
+        queued = _Queued(t, record, plan, tuple(uses))
+        self.queued.setdefault(plan.engineer_id, []).append(queued)
+        queued.process = run.env.process(self.job(queued, previous, done))
 
-    def job(
-        self,
-        t: DemandTicket,
-        record: JobRecord,
-        plan: JobPlan,
-        uses: tuple[tuple[int, int, int], ...],
-        previous: Any,
-        done: Any,
-    ) -> Generator[Any, Any, None]:
+    def job(self, queued: _Queued, previous: Any, done: Any) -> Generator[Any, Any, None]:
+        t, record, plan, uses = queued.t, queued.record, queued.plan, queued.uses
         env, run, eid = self.run.env, self.run, plan.engineer_id
-        if previous is not None and not previous.triggered:
-            yield previous
-        yield env.timeout(max(0, plan.departs_at - env.now))
+        try:
+            if previous is not None and not previous.triggered:
+                yield previous
+            yield env.timeout(max(0, plan.departs_at - env.now))
+        except simpy.Interrupt:  # handed to another engineer: his chain goes on without it
+            self._release(uses)
+            if previous is not None and not previous.triggered:
+                yield previous
+            done.succeed()
+            return
+        self.queued[eid].remove(queued)
         start, here = int(env.now), self.actual.get(eid) or self.homes[eid]
         record.departed_at = start
         van = run.state.van_of[eid]
@@ -104,12 +136,43 @@ class JobRunner:
         record.arrived_at = int(env.now)
         if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
             yield env.timeout(plan.part_arrives_at - env.now)
+        if self.alternative is not None and t.service_s > t.planned_service_s:
+            env.process(self._overrun(eid, int(env.now) + t.planned_service_s))
         yield env.timeout(t.service_s)
         record.fixed_at = int(env.now)
         self._pick(uses, lambda s: s == van)
         self.actual[eid] = site
         self._close(t, record, uses, eid, start, metres)
         done.succeed()
+
+    def _overrun(self, eid: int, planned_end: int) -> Generator[Any, Any, None]:
+        """At the overrun's grace, re-dispatch his next queued visit if that keeps its promise.
+
+        His best case for that visit is to leave now and drive as planned; when that is later
+        than planned, and another engineer would arrive by the promise, the visit moves.
+        """
+        run = self.run
+        grace = run.params.redispatch_grace_s or 0
+        yield run.env.timeout(max(0, planned_end + grace - run.now))
+        waiting = self.queued.get(eid)
+        if not waiting or self.alternative is None:
+            return
+        nxt = waiting[0]
+        drive = nxt.plan.arrives_at - nxt.plan.departs_at
+        if nxt.record.arrive_by is None or run.now + drive <= nxt.plan.arrives_at:
+            return
+        plan = self.alternative(nxt.t, nxt.record, eid)
+        if plan is None:
+            return
+        waiting.remove(nxt)
+        nxt.process.interrupt("re-dispatched")
+        run.result.redispatched += 1
+        self.start(nxt.t, nxt.record, plan)
+
+    def _release(self, uses: tuple[tuple[int, int, int], ...]) -> None:
+        for source, part, qty in uses:
+            if source > 0:
+                self.run.state.release((source, part), qty)
 
     def _leg(self, a: Any, b: Any) -> tuple[int, int]:
         travel = travel_at(self.run.travel, self.run.world.epoch + timedelta(seconds=self.run.now))

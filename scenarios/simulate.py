@@ -33,7 +33,14 @@ from scenarios.context import (
 from scenarios.costing import loaner_cost
 from scenarios.demand import DemandTicket
 from scenarios.model import SimWorld, severity_class
-from scenarios.policies import NaiveDispatcher, deadlines_of, decide_optimised, optimizer_ticket
+from scenarios.policies import (
+    JobPlan,
+    NaiveDispatcher,
+    alternative_optimised,
+    deadlines_of,
+    decide_optimised,
+    optimizer_ticket,
+)
 from scenarios.records import JobRecord, RunResult
 from scenarios.replan import replan_loop
 from scenarios.returns import Returns
@@ -59,6 +66,8 @@ def simulate(
     )  # fmt: skip
     jobs = JobRunner(run, returns)
     desk = _Desk(run, jobs)
+    if params.redispatch_grace_s is not None and params.policy == "optimised":
+        jobs.alternative = desk.alternative
     env = run.env
     env.process(desk.arrivals(tickets))
     env.process(desk.retry_loop())
@@ -107,6 +116,18 @@ class _Desk:
                 if not self.dispatch(t, record):
                     still.append((t, record))
             run.waiting[:] = still
+
+    def alternative(self, t: DemandTicket, record: JobRecord, busy: int) -> JobPlan | None:
+        """Another engineer who keeps the ticket's arrival promise (overrun re-dispatch)."""
+        run = self.run
+        if record.arrive_by is None:
+            return None
+        site = run.sites[t.site_id]
+        d = deadlines_of(run.world, site, t)
+        return alternative_optimised(
+            run.state, optimizer_ticket(run.world, site, t, d), now=run.now, travel=run.travel,
+            ship_within_s=d.ship_within_s, busy=busy, arrive_by=record.arrive_by,
+        )  # fmt: skip
 
     def intake(self, t: DemandTicket) -> None:
         run = self.run

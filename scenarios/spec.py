@@ -268,6 +268,7 @@ class Scenario(_Strict):
     replications: int = Field(3, ge=1, le=100)
     policies: tuple[Policy, ...] = ("optimised",)
     replan_every_min: int | None = Field(None, ge=5)
+    redispatch_after_min: int | None = Field(15, ge=0)  # overrun re-dispatch; null: never
     returns: Returns = Returns()
     loaners: Loaners = Loaners()
     rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS

@@ -49,6 +49,7 @@ HEADLINE = (
     ("total_cost", "all", "total cost (CNY)"),
     ("returns_received", "all", "returns received"),
     ("returns_backlog", "all", "returns backlog"),
+    ("redispatched", "all", "re-dispatched"),
 )
 
 
