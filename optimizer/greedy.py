@@ -17,20 +17,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from time import monotonic
 
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.insertion import DEPOT, NONE, VAN, KernelData, best_insertion, ready
 from optimizer.problem import PICKUP, START, RoutingProblem
 
 
 @dataclass(frozen=True, slots=True)
 class GreedyResult:
-    """Routes as node sequences (without start and end), and the visits left out."""
+    """Routes as node sequences (without start and end), and the visits left out.
+
+    ``unreached``: the visits (also in ``unassigned``) the construction never tried, because
+    its deadline passed first.
+    """
 
     routes: tuple[tuple[int, ...], ...]
     unassigned: tuple[int, ...]
     objective: int
+    unreached: tuple[int, ...] = ()
 
 
 class _Rows(dict[int, list[int]]):
@@ -155,7 +162,7 @@ def _money(p: RoutingProblem, v: int, span_s: int, metres: int) -> int:
 
 def objective(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     """Return the plan's points: every route's cost plus the drop penalty of each left-out visit."""
-    tab = _Tables(p)
+    tab = _Tables(p, lazy=True)  # a few rows per route: converting all costs seconds at 1,000
     total, served = 0, set[int]()
     for v, seq in enumerate(routes):
         if seq:
@@ -167,32 +174,43 @@ def objective(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     return total + sum(int(p.drop[n]) for n in p.visits.tolist() if n not in served)
 
 
-def construct(p: RoutingProblem) -> GreedyResult:
+def construct(p: RoutingProblem, deadline: float | None = None) -> GreedyResult:
     """Build a feasible plan by cheapest insertion (see the module docstring).
 
     Parameters
     ----------
     p
         The routing problem.
+    deadline
+        A ``time.monotonic()`` instant: the visits not inserted by then are left out
+        (``unreached``), so that a plan call with a tiny limit still returns on time.
 
     Returns
     -------
     GreedyResult
         Routes per vehicle, the visits that fit nowhere, and the objective.
     """
-    tab = _Tables(p)
+    tab = _Tables(p, lazy=ready())  # the kernel reads the arrays; few rows are read here
+    kc = Compiled(p) if ready() else None
     routes: list[list[int]] = [[] for _ in range(p.vehicles)]
     costs = [0] * p.vehicles
     unassigned: list[int] = []
+    unreached: list[int] = []
     for u in _order(p):
-        best = _best_insertion(p, tab, routes, costs, u)
+        if deadline is not None and monotonic() >= deadline:
+            unreached.append(u)
+            continue
+        best = _best_insertion(p, tab, kc, routes, costs, u)
         if best is None:
             unassigned.append(u)
             continue
         v, seq, cost = best
         routes[v], costs[v] = seq, cost
+        if kc is not None:
+            kc.set(v, seq, cost)
     out = tuple(tuple(r) for r in routes)
-    return GreedyResult(out, tuple(unassigned), objective(p, out))
+    left = (*unassigned, *unreached)
+    return GreedyResult(out, left, objective(p, out), tuple(unreached))
 
 
 def _order(p: RoutingProblem) -> list[int]:
@@ -223,9 +241,65 @@ def _at_start(p: RoutingProblem, node: int, v: int) -> bool:
     return bool(p.seconds[start, node] == 0 and p.service[node] == 0 and p.kind[start] == START)
 
 
+class Compiled:
+    """The routes as the insertion kernel reads them: one row per vehicle, kept in step."""
+
+    def __init__(self, p: RoutingProblem) -> None:
+        self.data = KernelData.of(p)
+        self.mat = np.zeros((p.vehicles, len(p.kind) + 1), dtype=np.int64)
+        self.lens = np.zeros(p.vehicles, dtype=np.int64)
+        self.costs = np.zeros(p.vehicles, dtype=np.int64)
+
+    def set(self, v: int, seq: Sequence[int], cost: int) -> None:
+        """Route ``v`` is now ``seq`` at ``cost``."""
+        self.mat[v, : len(seq)] = seq
+        self.lens[v], self.costs[v] = len(seq), cost
+
+
 def _best_insertion(
+    p: RoutingProblem, tab: _Tables, kc: Compiled | None, routes: list[list[int]],
+    costs: list[int], u: int,
+) -> tuple[int, list[int], int] | None:  # fmt: skip
+    """`_reference_insertion`, with every position priced by the compiled kernel at once.
+
+    The same candidates, options and order, so the same choice; the chosen route is priced
+    by `route_cost` again, and a disagreement falls back to the reference (as does a
+    process where the kernel is not loaded: a plan never waits for a compiler).
+    """
+    if kc is None:
+        return _reference_insertion(p, tab, routes, costs, u)
+    cands = _candidates(p, tab, u)
+    options: list[int | None] = list(p.pickups.get(u, ())) or [None]
+    modes = np.full((len(cands), len(options)), -1, dtype=np.int64)
+    for c, v in enumerate(cands):
+        for k, pick in enumerate(options):
+            if pick is None:
+                modes[c, k] = NONE
+            elif p.may_serve(pick, v):
+                modes[c, k] = VAN if _at_start(p, pick, v) else DEPOT
+    picks = np.array([-1 if o is None else o for o in options], dtype=np.int64)
+    c, k, i, rise = best_insertion(
+        kc.data, kc.mat, kc.lens, kc.costs, np.array(cands, dtype=np.int64), u, picks, modes
+    )
+    if c < 0:
+        return None
+    v, pick, seq = cands[c], options[k], routes[cands[c]]
+    if pick is None:
+        new = [*seq[:i], u, *seq[i:]]
+    elif modes[c, k] == VAN:
+        new = [pick, *seq[:i], u, *seq[i:]]
+    else:
+        new = [*seq[:i], pick, u, *seq[i:]]
+    cost = route_cost(p, v, new, tab)
+    if cost is None or cost - costs[v] != rise:
+        return _reference_insertion(p, tab, routes, costs, u)
+    return v, new, cost
+
+
+def _reference_insertion(
     p: RoutingProblem, tab: _Tables, routes: list[list[int]], costs: list[int], u: int
 ) -> tuple[int, list[int], int] | None:
+    """The cheapest insertion in pure Python: every position priced by `route_cost`."""
     best: tuple[int, int, list[int], int] | None = None
     options: list[int | None] = list(p.pickups.get(u, ())) or [None]
     for v in _candidates(p, tab, u):

@@ -39,6 +39,7 @@ class DropReason(enum.StrEnum):
     DEADLINE_OUT_OF_REACH = "deadline_out_of_reach"  # a hard deadline nobody can meet
     NO_STOCK = "no_stock"  # no van, depot or supplier has the parts
     NO_ROOM = "no_room"  # qualified engineers exist, but no route has room for the visit
+    OUT_OF_TIME = "out_of_time"  # the plan call's time limit ran out before it was tried
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,15 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.greedy import _Tables, route_cost  # _Tables: the greedy's scalar look-ups
+from optimizer.insertion import (
+    DEPOT,
+    INFEASIBLE,
+    NONE,
+    VAN,
+    KernelData,
+    insertion_costs,
+    ready,
+)
 from optimizer.problem import START, VISIT, RoutingProblem
 
 IntArray = npt.NDArray[np.int64]
@@ -78,7 +87,7 @@ class _Search:
 
     def __init__(self, p: RoutingProblem, locked: frozenset[int], seed: int) -> None:
         self.p, self.locked = p, locked
-        self.tab = _Tables(p)
+        self.tab = _Tables(p, lazy=ready())  # with the kernel, few rows are read in Python
         self.rng = np.random.default_rng(seed)
         self.drop = p.drop.tolist()
         self.visits = [int(u) for u in p.visits]
@@ -96,6 +105,7 @@ class _Search:
         self.km = [int(p.km_cost[v]) * cw // 1_000 for v in range(p.vehicles)]
         self.tw, self.dw = p.params.travel_weight, p.params.distance_weight
         self.cands = {u: self._nearest(u) for u in self.visits}
+        self.data = KernelData.of(p) if ready() else None
 
     def _nearest(self, u: int) -> list[int]:
         p, tab = self.p, self.tab
@@ -141,13 +151,13 @@ def _remove(x: _Search, s: _Plan, v: int, gone: set[int]) -> bool:
     return True
 
 
-def _ruin(x: _Search, s: _Plan) -> bool:
-    """Remove strings of visits around a random visit (SISR)."""
+def _ruin(x: _Search, s: _Plan) -> list[int] | None:
+    """Remove strings of visits around a random visit (SISR); the removed, or None."""
     rng, tab = x.rng, x.tab
     where = _where(s, tab)
     movable = [u for u in where if u not in x.locked]
     if not movable:
-        return False
+        return None
     routes = [[n for n in r if tab.kind[n] == VISIT] for r in s.routes]
     used = [r for r in routes if r]
     avg = sum(len(r) for r in used) / max(1, len(used))
@@ -156,6 +166,7 @@ def _ruin(x: _Search, s: _Plan) -> bool:
     strings = int(rng.uniform(1, k_max + 1))
     seed = movable[int(rng.integers(len(movable)))]
     ruined: set[int] = set()
+    removed: list[int] = []
     for c in [seed, *x.near[seed]]:
         if len(ruined) >= strings:
             break
@@ -168,9 +179,54 @@ def _ruin(x: _Search, s: _Plan) -> bool:
         lo = int(rng.integers(max(0, i - length + 1), min(i, len(route) - length) + 1))
         chunk = {u for u in route[lo : lo + length] if u not in x.locked}
         if not _remove(x, s, v, chunk):
-            return False
+            return None
         ruined.add(v)
-    return True
+        removed.extend(sorted(chunk))
+    return removed
+
+
+def _insert(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
+    """Insert ``u`` where its cost rises least (blinking); False if it fits nowhere.
+
+    The compiled kernel prices every position of every candidate route; the chosen one is
+    priced again by `route_cost` (the one logic) before it is kept. Without the kernel
+    loaded (`optimizer.insertion.ready`), `_insert_python`.
+    """
+    if x.data is None:
+        return _insert_python(x, s, u, where)
+    p, rng, data = x.p, x.rng, x.data
+    picks: list[int] = list(p.pickups.get(u, ())) or [-1]
+    options: list[tuple[int, int, int, int]] = []  # (delta, vehicle, pick, position)
+    for v in x.vehicles_for(u, where):
+        route = np.array(s.routes[v], dtype=np.int64)
+        for pick in picks:
+            if pick >= 0 and not p.may_serve(pick, v):
+                continue
+            mode = NONE if pick < 0 else VAN if x.is_van(pick, v) else DEPOT
+            costs = insertion_costs(data, route, v, u, pick, mode)
+            ok = costs != INFEASIBLE
+            ok &= rng.random(len(costs)) >= _BLINK
+            if not ok.any():
+                continue
+            deltas = np.where(ok, costs - s.costs[v], np.iinfo(np.int64).max)
+            i = int(np.argmin(deltas))
+            options.append((int(deltas[i]), v, pick, i))
+    for _, v, pick, i in sorted(options):
+        seq = s.routes[v]
+        if pick < 0:
+            new = [*seq[:i], u, *seq[i:]]
+        elif x.is_van(pick, v):
+            new = [pick, *seq[:i], u, *seq[i:]]
+        else:
+            new = [*seq[:i], pick, u, *seq[i:]]
+        cost = route_cost(p, v, new, x.tab)
+        if cost is None:  # the kernel and route_cost disagree: the next option
+            continue
+        s.routes[v], s.costs[v] = new, cost
+        s.out.discard(u)
+        where[u] = v
+        return True
+    return False
 
 
 def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int, list[int]]]:
@@ -216,8 +272,8 @@ def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int,
     return out
 
 
-def _insert(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
-    """Insert ``u`` where `route_cost` rises least (blinking); False if it fits nowhere."""
+def _insert_python(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
+    """`_insert` without the kernel: positions pruned by a lower bound, priced by `route_cost`."""
     p, rng = x.p, x.rng
     found: list[tuple[int, int, int, list[int]]] = []
     for v in x.vehicles_for(u, where):
@@ -243,11 +299,20 @@ def _insert(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
     return True
 
 
-def _recreate(x: _Search, s: _Plan, deadline: float | None) -> bool:
-    """Reinsert every visit out, in one of three orders; False when the deadline passed."""
+def _recreate(x: _Search, s: _Plan, removed: list[int], deadline: float | None) -> bool:
+    """Reinsert the removed visits and a few of those out before, in one of three orders.
+
+    Only ``_AVG_REMOVED`` of the visits that were out before this step are tried again: a
+    saturated day leaves hundreds out, and retrying them all made each step seconds long.
+    Returns False when the deadline passed.
+    """
     rng, tab = x.rng, x.tab
     order = int(rng.integers(3))
-    todo = sorted(s.out)
+    earlier = sorted(s.out.difference(removed))
+    if len(earlier) > _AVG_REMOVED:
+        pick = rng.choice(len(earlier), size=_AVG_REMOVED, replace=False)
+        earlier = [earlier[int(i)] for i in sorted(pick)]
+    todo = [*removed, *earlier]
     if order == 0:
         rng.shuffle(todo)
     elif order == 1:  # most urgent first, as the greedy does
@@ -331,9 +396,10 @@ def improve(
         temp = t0 * (t1 / t0) ** min(1.0, frac)
         n += 1
         s = current.copy()
-        if not _ruin(x, s):
+        removed = _ruin(x, s)
+        if removed is None:
             continue
-        if not _recreate(x, s, deadline):
+        if not _recreate(x, s, removed, deadline):
             why = "time limit"
             break
         cost = s.total(x.drop)

@@ -32,9 +32,10 @@ from optimizer.allocation import allocate
 from optimizer.assemble import assemble
 from optimizer.errors import InvalidProblemError
 from optimizer.greedy import GreedyResult, construct, objective
+from optimizer.insertion import load
 from optimizer.model import Ticket
 from optimizer.params import PlanParams
-from optimizer.plan_result import Plan, PlanQuality, SolverStats
+from optimizer.plan_result import Dropped, DropReason, Plan, PlanQuality, SolverStats
 from optimizer.problem import RoutingProblem, build_problem, vehicles_of
 from optimizer.ruin import applies, ruin_and_recreate
 from optimizer.screening import screen, unplaced
@@ -95,22 +96,27 @@ def plan(
     p = build_problem(
         world, keep, supplies, vehicles, allowed, now=now, travel=travel, params=params
     )
-    greedy = construct(p)
-    started = time.monotonic() if params.time_limit_ms else 0.0
     deadline = None
     if params.time_limit_ms:
         deadline = entered + params.time_limit_ms / 1_000 - _finishing_s(p)
+    greedy = construct(p, deadline)
+    started = time.monotonic() if params.time_limit_ms else 0.0
     routes, quality, status = _search(p, greedy, params, deadline=deadline)
     wall_ms = int((time.monotonic() - started) * 1_000) if params.time_limit_ms else 0
+    unreached = set(greedy.unreached)
 
     def build(chosen: Sequence[Sequence[int]], flag: PlanQuality, how: str) -> Plan:
         placed = {n for r in chosen for n in r}
         late = [
-            unplaced(
-                world, keep[k], [vehicles[i] for i in allowed[k]], travel=travel, params=params
+            _out_of_time(keep[int(p.ticket[u])])
+            if u in unreached
+            else unplaced(
+                world, keep[int(p.ticket[u])], [vehicles[i] for i in allowed[int(p.ticket[u])]],
+                travel=travel, params=params,
             )
-            for k in (int(p.ticket[u]) for u in p.visits.tolist() if u not in placed)
-        ]
+            for u in p.visits.tolist()
+            if u not in placed
+        ]  # fmt: skip
         stats = SolverStats(greedy.objective, objective(p, chosen), how, wall_ms)
         out = assemble(world, keep, supplies, p, chosen, [*dropped, *late], flag, stats)
         return replace(out, violations=tuple(validate(world, tickets, out, travel=travel)))
@@ -119,6 +125,12 @@ def plan(
     if result.violations and quality is not PlanQuality.FALLBACK:
         result = build(greedy.routes, PlanQuality.FALLBACK, f"{status}; rejected by validator")
     return result
+
+
+def _out_of_time(t: Ticket) -> Dropped:
+    """The reason of a ticket the greedy construction never reached before the deadline."""
+    detail = "the plan's time limit ran out before this ticket was tried: plan again"
+    return Dropped(t.id, DropReason.OUT_OF_TIME, detail, deadline=t.arrive_by)
 
 
 def _search(
@@ -315,7 +327,12 @@ def warm_up(preload: Sequence[str] = ()) -> None:
     such as a console entry point), and so re-imports whatever it imports: name those
     modules in ``preload`` (e.g. the CLI module) so that the server imports them once and
     each child finds them loaded, instead of paying seconds per child.
+
+    It also loads the compiled insertion kernels (`optimizer.insertion.load`) in this
+    process: until then the planner prices insertions in pure Python, never waiting for a
+    compiler inside a time limit.
     """
+    load()  # the compiled insertion kernels, here (children do not use them)
     ctx = _context(preload)
     proc = ctx.Process(target=_noop, daemon=True)
     proc.start()

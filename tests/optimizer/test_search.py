@@ -6,14 +6,27 @@ and OR-Tools is the independent cross-check on the same objective.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import DispatchWorld, PlanParams, PlanQuality, Ticket, allocate, plan, validate
+from optimizer import (
+    DispatchWorld,
+    DropReason,
+    PlanParams,
+    PlanQuality,
+    Ticket,
+    allocate,
+    insertion,
+    plan,
+    validate,
+)
 from optimizer.greedy import construct, objective
+from optimizer.insertion import load
 from optimizer.problem import VISIT, RoutingProblem, build_problem, vehicles_of
 from optimizer.screening import screen
 from optimizer.search import improve
@@ -82,15 +95,27 @@ def _crew() -> DispatchWorld:
     return make_world(engineers, [make_depot(1, (6, 6), stock={10: 20})])
 
 
+@contextmanager
+def _python_only() -> Iterator[None]:
+    """The planner as in a process where the compiled kernels are not loaded."""
+    was = insertion._loaded[0]
+    insertion._loaded[0] = False
+    try:
+        yield
+    finally:
+        insertion._loaded[0] = was
+
+
 class TestImprove:
     @SETTINGS
     @given(world=worlds(), todo=ticket_lists(), now=nows, seed=st.integers(0, 3))
     def test_its_routes_are_feasible_and_never_worse_than_the_start(
         self, world: DispatchWorld, todo: list[Ticket], now: int, seed: int
     ) -> None:
-        p = _problem(world, todo, now)
-        start = construct(p)
-        found = improve(p, start.routes, seed=seed, iterations=30)
+        with _python_only():
+            p = _problem(world, todo, now)
+            start = construct(p)
+            found = improve(p, start.routes, seed=seed, iterations=30)
         # its objective is the greedy's own pricing (route costs plus drop penalties)
         assert found.objective == objective(p, found.routes) <= start.objective
 
@@ -160,3 +185,25 @@ class TestPlanUsesIt:
         assert out.violations == ()
         assert out.quality in (PlanQuality.TIME_LIMITED, PlanQuality.FALLBACK)
         assert out.kpis.served + out.kpis.dropped == len(todo)
+
+    def test_a_limit_shorter_than_the_construction_drops_with_out_of_time(self) -> None:
+        # 1 ms is less than the time kept for mapping and validating: nothing is tried
+        world, todo = _crew(), _spread(6)
+        out = plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=1))
+        assert out.violations == ()
+        assert out.quality is PlanQuality.FALLBACK
+        assert {d.reason for d in out.dropped} == {DropReason.OUT_OF_TIME}
+        assert out.kpis.dropped == len(todo)
+
+
+class TestWithTheKernel:
+    @SETTINGS
+    @given(world=worlds(), todo=ticket_lists(), now=nows, seed=st.integers(0, 3))
+    def test_its_routes_are_feasible_and_never_worse_than_the_start(
+        self, world: DispatchWorld, todo: list[Ticket], now: int, seed: int
+    ) -> None:
+        load()
+        p = _problem(world, todo, now)
+        start = construct(p)
+        found = improve(p, start.routes, seed=seed, iterations=30)
+        assert found.objective == objective(p, found.routes) <= start.objective
