@@ -49,7 +49,8 @@ def test_the_greedy_plan_alone_is_feasible(
     world: DispatchWorld, todo: list[Ticket], now: int
 ) -> None:
     greedy = plan(world, todo, now=now, travel=TRAVEL, params=replace(SEARCH, time_limit_ms=0))
-    assert greedy.quality in (PlanQuality.FALLBACK, PlanQuality.OPTIMAL)
+    # nothing_placed: every ticket was dropped before routing (e.g. nobody on shift)
+    assert greedy.quality in (PlanQuality.FALLBACK, PlanQuality.OPTIMAL, PlanQuality.NOTHING_PLACED)
     assert greedy.violations == ()
     searched = plan(world, todo, now=now, travel=TRAVEL, params=SEARCH)
     assert searched.kpis.served >= greedy.kpis.served or (

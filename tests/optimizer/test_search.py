@@ -183,7 +183,11 @@ class TestPlanUsesIt:
         world, todo = _crew(), _spread(14)
         out = plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=50))
         assert out.violations == ()
-        assert out.quality in (PlanQuality.TIME_LIMITED, PlanQuality.FALLBACK)
+        assert out.quality in (
+            PlanQuality.TIME_LIMITED,
+            PlanQuality.FALLBACK,
+            PlanQuality.NOTHING_PLACED,
+        )
         assert out.kpis.served + out.kpis.dropped == len(todo)
 
     def test_a_limit_shorter_than_the_construction_drops_with_out_of_time(self) -> None:
@@ -191,7 +195,7 @@ class TestPlanUsesIt:
         world, todo = _crew(), _spread(6)
         out = plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=1))
         assert out.violations == ()
-        assert out.quality is PlanQuality.FALLBACK
+        assert out.quality is PlanQuality.NOTHING_PLACED  # flagged: every ticket is dropped
         assert {d.reason for d in out.dropped} == {DropReason.OUT_OF_TIME}
         assert out.kpis.dropped == len(todo)
 
