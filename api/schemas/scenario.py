@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -36,21 +37,27 @@ class ScenarioRunRead(BaseModel):
     error: str | None
     partial: bool | None = Field(description="an interrupted run's KPIs (once done)")
     kpis: list[dict[str, Any]] | None = Field(description="docs/scenarios.md, once done")
-    report: str | None = Field(description="the report folder on the worker's machine")
+    report: str | None = Field(
+        description="the report folder's name on the worker (never a path of the server)"
+    )
     charts: list[str] = Field(description="chart file names in the report folder")
+    chart_urls: list[str] = Field(description="each chart as a PNG served by this API")
     url: str
 
     @classmethod
     def of(cls, job: Any) -> ScenarioRunRead:
         """From a `db.jobs.Job` row of kind "scenario"."""
         result: dict[str, Any] = job.result or {}
+        url = f"/v1/scenarios/runs/{job.id}"
+        charts = [f for f in result.get("files", []) if f.endswith(".png")]
+        folder = result.get("report")
         return cls(
             id=job.id, status=str(job.status), progress=job.progress, attempts=job.attempts,
             cancel_requested=job.cancel_requested, created_at=job.created_at,
             started_at=job.started_at, finished_at=job.finished_at, error=job.error,
-            partial=result.get("partial"), kpis=result.get("kpis"), report=result.get("report"),
-            charts=[f for f in result.get("files", []) if f.endswith(".png")],
-            url=f"/v1/scenarios/runs/{job.id}",
+            partial=result.get("partial"), kpis=result.get("kpis"),
+            report=None if folder is None else PurePath(folder).name, charts=charts,
+            chart_urls=[f"{url}/charts/{name}" for name in charts], url=url,
         )  # fmt: skip
 
 

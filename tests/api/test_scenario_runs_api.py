@@ -43,7 +43,12 @@ def test_a_run_is_queued_run_by_the_worker_and_answers_kpis(
     assert (done["status"], done["progress"], done["partial"]) == ("done", 1.0, False)
     assert {k["kpi"] for k in done["kpis"]} >= {"arrival_attainment", "inventory_value"}
     assert "promise_attainment.png" in done["charts"]
-    assert (Path(done["report"]) / "kpis.json").exists()
+    # issue 17, defect 10: no server path on the wire; each chart has a URL the API serves
+    assert not Path(done["report"]).is_absolute()
+    assert (tmp_path / done["report"] / "kpis.json").exists()
+    assert done["chart_urls"] == [f"{run['url']}/charts/{name}" for name in done["charts"]]
+    chart = client.get(done["chart_urls"][0], headers=PLANNER)
+    assert (chart.status_code, chart.headers["content-type"]) == (200, "image/png")
 
 
 def test_field_errors_are_422_with_the_field(client: TestClient) -> None:
