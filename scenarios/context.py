@@ -8,12 +8,21 @@ simulate -> replan -> running -> context.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import simpy
 
-from optimizer import GeodesicTravelTimes, RoadModel, TimedTravelTimes, TravelTimes, coordinates
+from optimizer import (
+    GeodesicTravelTimes,
+    Location,
+    RoadModel,
+    TimedTravelTimes,
+    TravelTimes,
+    coordinates,
+    travel_at,
+)
 from scenarios.demand import DemandTicket
 from scenarios.live import LiveState
 from scenarios.model import SimSite, SimWorld
@@ -100,6 +109,28 @@ class RunContext:
                 seconds, _ = self.travel.many_to_one(xy, here)
                 self._nearest[site_id] = depots[int(seconds.argmin())].id
         return self._nearest[site_id]
+
+    def stock_in_reach(self, site_id: int, parts: Sequence[int], within_s: int) -> bool:
+        """The swap promise applies (domain: a spare in stock at a depot that can reach the
+        site in time): an open depot, or an engineer's van where he stands, has every part
+        now and drives to the site within `within_s` at this hour's speed."""
+        state, world = self.state, self.world
+        places: list[Location] = []
+        for d in world.depots:
+            if d.location is None or any(p.covers(self.now) for p in world.outages.get(d.id, ())):
+                continue
+            if all(state.available((d.id, p)) >= 1 for p in parts):
+                places.append(d.location)
+        for eid, van in state.van_of.items():
+            if van is not None and all(state.available((van, p)) >= 1 for p in parts):
+                places.append(state.position[eid])
+        if not places:
+            return False
+        travel = travel_at(self.travel, world.epoch + timedelta(seconds=self.now))
+        seconds, _ = travel.many_to_one(
+            coordinates(places), coordinates([self.sites[site_id].location])
+        )
+        return bool(seconds.min() <= within_s)
 
 
 def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:

@@ -36,6 +36,9 @@ class JobRecord:
     respond_by: int | None = None
     depart_by: int | None = None
     departed_at: int | None = None  # the engineer set off for this job (pickup included)
+    # the swap promise applies: at intake its parts were in stock at a depot or van that
+    # could reach the site within the swap promise (None: not judged, no parts)
+    swap_due: bool | None = None
     # clock -> why no dispatch could keep it ("" keepable), judged at arrival (scenarios.bounds)
     bounds: dict[str, str] = field(default_factory=dict)
 
@@ -73,8 +76,16 @@ class JobRecord:
         return self.ships_at is not None and self.ships_at - self.reported_at <= self.ship_within_s
 
     def swapped_in_time(self) -> bool | None:
-        """A part in stock (van or depot pickup) was swapped within the swap promise (2 h)."""
-        if not self.needs_parts or self.source not in ("van", "pickup"):
+        """A part in stock within reach at intake was swapped within the swap promise (2 h).
+
+        Judged on the world at intake (`swap_due`), not on the source dispatch chose: a part
+        in reach that was shipped misses the promise; one picked up far away had none.
+        Records not judged (`swap_due` None) count the parts taken from stock, as before.
+        """
+        if not self.needs_parts:
+            return None
+        due = self.source in ("van", "pickup") if self.swap_due is None else self.swap_due
+        if not due:
             return None
         return self.fixed_at is not None and self.fixed_at - self.reported_at <= self.swap_within_s
 

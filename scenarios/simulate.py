@@ -141,6 +141,8 @@ class _Desk:
             respond_by=d.respond_by, depart_by=d.depart_by,
         )  # fmt: skip
         record.bounds = unkeepable(self.staff, run.world, run.travel, t, site, d)
+        if t.parts:
+            record.swap_due = run.stock_in_reach(t.site_id, t.parts, d.swap_within_s)
         run.result.jobs.append(record)
         _count_depot_request(run, t)
         if not self.dispatch(t, record):

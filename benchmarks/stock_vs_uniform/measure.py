@@ -80,7 +80,11 @@ def per_replication(results: list[RunResult], variant: str) -> dict[str, list[fl
     out: dict[str, list[float]] = defaultdict(list)
     for r in sorted((r for r in results if r.variant == variant), key=lambda r: r.replication):
         parts = [j for j in r.jobs if j.needs_parts]
-        swapped = [j for j in parts if j.swapped_in_time()]
+        swapped = [  # from stock and fitted in time (not the report's conditional KPI)
+            j for j in parts
+            if j.source in ("van", "pickup") and j.fixed_at is not None
+            and j.fixed_at - j.reported_at <= j.swap_within_s
+        ]  # fmt: skip
         out["swap"].append(len(swapped) / len(parts))
         arrivals = [k for k in (j.arrival_kept() for j in r.jobs) if k is not None]
         out["arrival"].append(sum(arrivals) / len(arrivals))
