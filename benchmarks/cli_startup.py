@@ -1,4 +1,4 @@
-"""Wall time of `spares` commands: the median of N runs (issue 17: a CLI that answers at once).
+"""Wall and CPU time of `spares` commands, the median of N runs (issue 17: a prompt CLI).
 
     python benchmarks/cli_startup.py [--runs 5] [--database-url URL] [--ticket ID]
 
@@ -10,19 +10,24 @@ goals live here and in BENCHMARKS.md, never in timed asserts.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
 import time
 
 
-def _time(cmd: list[str], runs: int) -> list[float]:
-    out = []
+def _time(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + system) seconds of each run; CPU varies less with machine load."""
+    wall, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(cmd, check=False, capture_output=True)
-        out.append(time.perf_counter() - started)
-    return out
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -56,10 +61,13 @@ def main() -> None:
         ],  # fmt: skip
         "spares dispatch recommend": [*db, "dispatch", "recommend", args.ticket],
     }
-    rows = ["| command | median s | min s | max s |", "|---|---:|---:|---:|"]
+    rows = ["| command | wall median s | min | max | CPU median s |", "|---|---:|---:|---:|---:|"]
     for name, tail in commands.items():
-        t = _time([*base, *tail], args.runs)
-        rows.append(f"| `{name}` | {statistics.median(t):.2f} | {min(t):.2f} | {max(t):.2f} |")
+        t, c = _time([*base, *tail], args.runs)
+        rows.append(
+            f"| `{name}` | {statistics.median(t):.2f} | {min(t):.2f} | {max(t):.2f} "
+            f"| {statistics.median(c):.2f} |"
+        )
     sys.stdout.write("\n".join(rows) + "\n")
 
 

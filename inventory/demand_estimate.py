@@ -28,6 +28,8 @@ class DemandParams:
     """How rates and lead times are estimated; every number is a documented default."""
 
     window_days: float = 90.0  # history looked at
+    # Fewer days of records than this and a recommendation says its history is short.
+    min_history_days: float = 28.0
     prior_days: float = 30.0  # how many days of observation the installed-base prior weighs
     failures_per_asset_year: float = 0.1  # part swaps per installed asset and year
     supplier_lead_hours: float = 168.0  # a part without a supplier: a week
@@ -37,7 +39,7 @@ class DemandParams:
         for name in ("window_days", "supplier_lead_hours", "transfer_hours"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be > 0, got {getattr(self, name)}")
-        for name in ("prior_days", "failures_per_asset_year"):
+        for name in ("prior_days", "failures_per_asset_year", "min_history_days"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
 
@@ -81,9 +83,18 @@ def blend_rates(
     observed: Mapping[Key, float],
     prior: Mapping[Key, float],
     params: DemandParams,
+    history_days: float | None = None,
 ) -> dict[Key, float]:
-    """The Gamma-Poisson posterior mean per (depot, part): history and prior together."""
-    window, weight = params.window_days, params.prior_days
+    """The Gamma-Poisson posterior mean per (depot, part): history and prior together.
+
+    `history_days`: how much of the window the records cover (a young system has a few
+    days); the units seen are divided by that, not by the whole window, which would
+    understate demand (and recommend emptying shelves) by window / history.
+    """
+    window = params.window_days if history_days is None else min(history_days, params.window_days)
+    weight = params.prior_days
+    if window + weight <= 0:
+        return {}
     keys = set(observed) | set(prior)
     rates = {
         key: (observed.get(key, 0.0) + prior.get(key, 0.0) * weight) / (window + weight)

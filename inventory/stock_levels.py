@@ -44,6 +44,14 @@ class StockRecommendation:
     lines: list[Line]
     today: Evaluation
     result: Recommendation
+    history_days: float | None = None  # days of records behind the rates (None: a model's)
+    min_history_days: float = 0.0  # fewer than this and the recommendation says so
+    currency: str = ""  # of every value (the parts' prices)
+
+    @property
+    def history_short(self) -> bool:
+        """Rates rest on fewer days of records than a recommendation needs."""
+        return self.history_days is not None and self.history_days < self.min_history_days
 
     @property
     def levels(self) -> dict[tuple[str, str], int]:
@@ -55,6 +63,9 @@ class StockRecommendation:
         r, params = self.result, self.result.params
         return {
             "target": params.target,
+            "currency": self.currency,
+            "history_days": self.history_days,
+            "history_short": self.history_short,
             "metric": params.metric.value,
             "reached": r.reached,
             "achieved": r.achieved,

@@ -92,7 +92,8 @@ def recommend_stock(
         .order_by(Part.id)
     ).all()
     transfer = _transfer_days(session, net, params)
-    rates = _rates(session, net, now, params)
+    history = _history_days(session, now, params)
+    rates = _rates(session, net, now, params, history)
     code = {d.id: d.code for d in [net.central, *net.regional]}
     sku = {p.id: p.sku for p in parts}
     lead = params.supplier_lead_hours
@@ -105,7 +106,28 @@ def recommend_stock(
     current = _current_levels(session, net, [p.id for p in parts])
     today = evaluate(problem, current[0], current[1:])
     result = allocate(problem, allocation)
-    return StockRecommendation(recommendation_lines(result, current), today, result)
+    return StockRecommendation(
+        recommendation_lines(result, current), today, result,
+        history_days=history, min_history_days=params.min_history_days,
+        currency=_currency(session),
+    )  # fmt: skip
+
+
+def _history_days(session: Session, now: datetime, params: DemandParams) -> float:
+    """Days of stock records behind `now` (the first ledger entry), at most the window."""
+    first: datetime | None = session.scalar(select(func.min(LedgerEntry.at)))
+    if first is None:
+        return 0.0
+    if first.tzinfo is None:  # SQLite hands aggregates back without the UTC type's help
+        first = first.replace(tzinfo=now.tzinfo)
+    days = (now - first).total_seconds() / 86_400
+    return float(max(0.0, min(days, params.window_days)))
+
+
+def _currency(session: Session) -> str:
+    """The parts' currency ("mixed" when they are priced in several)."""
+    found = list(session.scalars(select(Part.currency).distinct().limit(2)))
+    return found[0] if len(found) == 1 else ("mixed" if found else "")
 
 
 def _network(session: Session, region: str | None) -> _Network:
@@ -139,7 +161,7 @@ def _transfer_days(session: Session, net: _Network, params: DemandParams) -> dic
 
 
 def _rates(
-    session: Session, net: _Network, now: datetime, params: DemandParams
+    session: Session, net: _Network, now: datetime, params: DemandParams, history_days: float
 ) -> dict[Key, float]:
     """Demands per day per modeled (depot, part): history and open tickets, with the prior."""
     depots_of: dict[int, list[int]] = defaultdict(list)
@@ -164,7 +186,7 @@ def _rates(
         params,
     )
     prior = spread_to_depots(base, depots_of, net.central.id)
-    return blend_rates(observed, prior, params)
+    return blend_rates(observed, prior, params, history_days)
 
 
 def _open_ticket_parts(region_id: int | None) -> Any:

@@ -68,25 +68,41 @@ def write_recommendation(found: StockRecommendation, out: Path) -> None:
     console.print(f"written to {out}")
 
 
+# Each measure printed under its own name (a swap-2h figure is never called a fill rate).
+METRIC_LABELS = {
+    "fill-rate": "fill rate (all demand met at once from a shelf)",
+    "swap-2h": "swap-2h attainment (each depot's demand met from its own shelf, worst depot)",
+}
+
+
 def print_recommendation(found: StockRecommendation, rows: int) -> None:
     """The summary and the ``rows`` largest value changes, as both recommend commands show."""
+    money = f" ({found.currency})" if found.currency else ""
+    if found.history_short:
+        err_console.print(
+            f"[yellow]short history: {found.history_days:.0f} day(s) of stock records, fewer "
+            f"than the {found.min_history_days:.0f} a recommendation needs; the rates lean on "
+            "the installed base. Do not cut stock on this advice yet.[/yellow]"
+        )
     table = Table(title="Recommended levels (largest value changes first)")
-    for name in ("depot", "part", "current", "recommended", "delta", "value"):
+    for name in ("depot", "part", "current", "recommended", "delta", f"value{money}"):
         table.add_column(name, justify="left" if name in ("depot", "part") else "right")
     for line in sorted(found.lines, key=lambda x: -abs(x.delta * x.unit_cost))[:rows]:
         table.add_row(line.depot, line.sku, str(line.current), str(line.recommended),
                       f"{line.delta:+d}", str(line.value))  # fmt: skip
     console.print(table)
+    metric = found.result.params.metric.value
     curve = Table(title="Efficient curve: inventory value against the target metric")
-    for name in ("units", "value", found.result.params.metric.value, "backorders"):
+    for name in ("units", f"value{money}", metric, "backorders"):
         curve.add_column(name, justify="right")
     for p in found.result.curve(10):
         curve.add_row(str(p.units), str(p.value), f"{p.metric:.4f}", f"{p.backorders:.4f}")
     console.print(curve)
     r = found.result
     console.print(
-        f"{r.params.metric.value} {r.achieved:.4f} (target {r.params.target}, "
-        f"{'reached' if r.reached else 'NOT reached'}); value today {found.today.value}, "
-        f"recommended {r.evaluation.value}; fill rate today {found.today.fill_rate:.4f}, "
+        f"target: {METRIC_LABELS.get(metric, metric)} {r.params.target}; achieved "
+        f"{r.achieved:.4f} ({'reached' if r.reached else 'NOT reached'})\n"
+        f"inventory value{money}: today {found.today.value}, recommended {r.evaluation.value}\n"
+        f"fill rate (all demand): today {found.today.fill_rate:.4f}, "
         f"recommended {r.evaluation.fill_rate:.4f}"
     )

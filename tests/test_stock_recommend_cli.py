@@ -61,3 +61,45 @@ def test_recommend_refuses_an_unknown_region(tmp_path: Path) -> None:
     result = runner.invoke(cli.app, args, catch_exceptions=False)
     assert result.exit_code == 1
     assert "no region with code 'XX'" in result.output
+
+
+def test_a_short_history_is_said_and_not_spread_over_the_whole_window(tmp_path: Path) -> None:
+    """Issue 17, defect 9: three days of records were divided by a 90-day window."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        region = make_region(s, code="GZ")
+        make_depot(s, region, code="CW", kind=DepotKind.CENTRAL)
+        depot = make_depot(s, region, code="RD-1")
+        part = make_part(s, make_product_line(s), sku="PSU-1")
+        now = datetime.now(UTC)
+        for hours in (12, 36, 60):  # three uses in the system's first three days
+            s.add(LedgerEntry(kind=LedgerKind.USE, depot_id=depot.id, part_id=part.id,
+                              d_on_hand=-1, at=now - timedelta(hours=hours)))  # fmt: skip
+    engine.dispose()
+    out = tmp_path / "rec.json"
+    args = ["--database-url", url, "stock", "recommend", "--target", "0.9", "--out", str(out)]
+    result = runner.invoke(cli.app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "short history: 3 day(s)" in result.output
+    assert "value (CNY)" in result.output
+    assert "fill rate (all demand)" in result.output
+    data = json.loads(out.read_text())
+    assert data["history_short"] is True
+    assert data["currency"] == "CNY"
+    # ~1 use a day over 3 days: 0.9 of demand over a 1-day transfer needs 2 units, not 0
+    level = next(c["quantity"] for c in data["scenario_changes"] if c["depot"] == "RD-1")
+    assert level >= 2
+
+
+def test_a_full_history_is_not_called_short(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    _world(url)
+    out = tmp_path / "rec.json"
+    args = ["--database-url", url, "stock", "recommend", "--metric", "swap-2h", "--out", str(out)]
+    result = runner.invoke(cli.app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "short history" not in result.output
+    assert "target: swap-2h attainment" in result.output
+    assert json.loads(out.read_text())["history_short"] is False

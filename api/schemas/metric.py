@@ -53,6 +53,11 @@ class StockLevelChange(ReadModel):
 class RecommendationRead(ReadModel):
     target: float
     metric: str
+    currency: str = Field(description="of every value")
+    history_days: float | None = Field(description="days of stock records behind the rates")
+    history_short: bool = Field(
+        description="fewer days than a recommendation needs: the rates lean on the installed base"
+    )
     reached: bool
     achieved: float
     value_today: str
