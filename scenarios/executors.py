@@ -68,13 +68,14 @@ class RunUnit:
     exported: str | None = None  # a database base's exported bundle (local executors only)
 
 
-def units_of(scenario: Scenario, exported: Path | None = None) -> list[RunUnit]:
-    """Every unit, in the order results are assembled: replication, then variant (base first)."""
+def units_of(scenario: Scenario, exported: Path | None = None, first: int = 0) -> list[RunUnit]:
+    """Every unit (replications from `first`), in the order results are assembled:
+    replication, then variant (base first)."""
     names = ["base", *(v.name for v in scenario.variants)]
     where = None if exported is None else str(exported)
     return [
         RunUnit(scenario, name, rep, where)
-        for rep in range(scenario.replications)
+        for rep in range(first, scenario.replications)
         for name in names
     ]
 
@@ -266,13 +267,16 @@ def run_on(
     *,
     exported: Path | None = None,
     progress: Progress | None = None,
+    first: int = 0,
 ) -> ScenarioRun:
     """Run the scenario's units on `executor`; results in the units' order, not finishing order.
+
+    `first`: replications from this one only (`scenarios.precision` adds replications).
 
     Ctrl-C answers the finished units only: the run's `partial` is then true, and its
     results say which replications of which variants ran (`Interrupted` when none did).
     """
-    units = units_of(scenario, exported)
+    units = units_of(scenario, exported, first)
     per_unit = len(scenario.policies)
     total = len(units) * per_unit
     finished = 0

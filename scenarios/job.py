@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scenarios.precision import run_until_precise
 from scenarios.report import write_report
 from scenarios.run import run_scenario
 from scenarios.spec import parse_scenario
@@ -40,12 +41,15 @@ def run_document(
         check()
         progress((done + min(now / end, 1.0)) / total)
 
-    run = run_scenario(scenario, progress=tick)
+    run = run_until_precise(
+        scenario, lambda sc, first: run_scenario(sc, progress=tick, first=first)
+    )
     files = write_report(run, folder)
     return {
         "report": str(folder),
         "files": sorted(f.name for f in files),
         "partial": run.partial,
+        "precision": None if run.precision is None else run.precision.describe(),
         "kpis": [
             {
                 "variant": e.variant,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, DemandTicket, history_rates, surge_tickets, ticket_stream
@@ -20,6 +21,9 @@ from scenarios.records import RunResult
 from scenarios.simulate import STEP_S, RunParams, simulate
 from scenarios.spec import Scenario
 from scenarios.whatif import apply_changes
+
+if TYPE_CHECKING:
+    from scenarios.precision import PrecisionOutcome
 
 # (runs done, runs in all, simulated seconds of the current run, its end)
 Progress = Callable[[int, int, int, int], None]
@@ -31,6 +35,7 @@ class ScenarioRun:
     results: list[RunResult] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     tickets: dict[int, int] = field(default_factory=dict)  # replication -> common tickets
+    precision: PrecisionOutcome | None = None  # with `precision:`: how precise it ended
 
     @property
     def partial(self) -> bool:
@@ -83,17 +88,22 @@ def build_variants(scenario: Scenario, base: SimWorld) -> dict[str, SimWorld]:
 
 
 def run_scenario(
-    scenario: Scenario, *, exported: Path | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    exported: Path | None = None,
+    progress: Progress | None = None,
+    first: int = 0,
 ) -> ScenarioRun:
-    """Run every replication, variant and policy; stop early (partial) on Ctrl-C."""
+    """Run every replication (from `first`), variant and policy; stop early (partial) on
+    Ctrl-C. `scenarios.precision` calls it again with `first` to add replications."""
     rows = load_world_rows(scenario.base, exported=exported)
     base = build_sim_world(rows, scenario.start)
     history = history_rates(rows.tables) if scenario.demand.from_history else {}
     worlds = build_variants(scenario, base)
     horizon = round(scenario.horizon_days * DAY_S)
     out = ScenarioRun(scenario)
-    total = scenario.replications * len(worlds) * len(scenario.policies)
-    for rep in range(scenario.replications):
+    total = (scenario.replications - first) * len(worlds) * len(scenario.policies)
+    for rep in range(first, scenario.replications):
         common = ticket_stream(
             base, scenario.demand, horizon_s=horizon, seed=scenario.seed, replication=rep,
             history=history,

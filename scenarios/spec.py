@@ -255,6 +255,26 @@ class Variant(_Strict):
     changes: tuple[Change, ...] = ()
 
 
+HeadlineKpi = Literal[
+    "promise_attainment", "respond_attainment", "depart_attainment", "arrival_attainment",
+    "fix_attainment", "ship_8h_attainment", "swap_2h_attainment",
+]  # fmt: skip
+
+
+class Precision(_Strict):
+    """Add replications until every headline KPI's 95 % half-width is below the target.
+
+    Shares, in percentage points, scope "all", every variant x policy; at most
+    `max_replications` (the report says when the target was not reached).
+    """
+
+    half_width_points: float = Field(2.0, gt=0, le=50)
+    max_replications: int = Field(20, ge=2, le=100)
+    kpis: tuple[HeadlineKpi, ...] = (
+        "promise_attainment", "arrival_attainment", "fix_attainment", "swap_2h_attainment",
+    )  # fmt: skip
+
+
 class Scenario(_Strict):
     """A whole scenario file; variant "base" (no changes) is always run first."""
 
@@ -273,6 +293,7 @@ class Scenario(_Strict):
     loaners: Loaners = Loaners()
     rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS
     variants: tuple[Variant, ...] = ()
+    precision: Precision | None = None  # None: exactly `replications` runs
 
     @model_validator(mode="after")
     def _names(self) -> Scenario:

@@ -92,6 +92,7 @@ def _run_one(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scenarios.executors import SerialExecutor, make_executor, run_on, units_of
+    from scenarios.precision import run_until_precise
     from scenarios.run import run_scenario
 
     executor = make_executor(workers, scheduler)
@@ -112,7 +113,12 @@ def _run_one(
                            description=f"{scenario.name}: run {current}/{total}")  # fmt: skip
 
             if isinstance(executor, SerialExecutor):
-                return run_scenario(scenario, exported=exported, progress=progress)
+                return run_until_precise(
+                    scenario,
+                    lambda sc, first: run_scenario(
+                        sc, exported=exported, progress=progress, first=first
+                    ),
+                )
             if scheduler and exported is not None:
                 err_console.print(
                     "[red]--scheduler: a database base is exported to this machine only; "
@@ -120,7 +126,12 @@ def _run_one(
                 )
                 raise typer.Exit(2)
             try:
-                return run_on(executor, scenario, exported=exported, progress=progress)
+                return run_until_precise(
+                    scenario,
+                    lambda sc, first: run_on(
+                        executor, sc, exported=exported, progress=progress, first=first
+                    ),
+                )
             except KeyboardInterrupt:
                 err_console.print(
                     "[yellow]interrupted before any run finished: nothing to report[/yellow]"
@@ -280,6 +291,8 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
         title = "Trade-off across scenarios: mean and 95 % CI"
         console.print(f"frontier: {save_frontier(points, title, root / 'frontier.png')}")
     for run in runs:
+        if run.precision is not None:
+            console.print(f"{run.scenario.name}: {run.precision.describe()}")
         folder = out / run.scenario.name if out and len(runs) > 1 else out
         folder = folder or Path("reports") / run.scenario.name
         files = write_report(run, folder)
