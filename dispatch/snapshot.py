@@ -38,6 +38,7 @@ from dispatch.models import (
     TicketStatus,
     TicketType,
 )
+from dispatch.penalties import clock_penalties
 from inventory.availability import available_stock
 from inventory.models import (
     Asset,
@@ -363,8 +364,8 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
 
     Its promises come from its contract's policy: the deadlines (the depart one only when
     the severity has a depart clock, so a recommendation does not pick a busy engineer who
-    sets off late), hard arrival and the ship promise (``ship_within_s``), which plans use
-    instead of `PlanParams.ship_within_s`.
+    sets off late), hard arrival, the swap and ship promises (``ship_within_s``, which plans
+    use instead of `PlanParams.ship_within_s`) and what breaking each clock costs.
     """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -373,8 +374,8 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
     ticket_type = session.get(TicketType, ticket.ticket_type_id)
     assert site is not None  # foreign key
     assert ticket_type is not None  # foreign key
-    level, ship_within_min = session.execute(
-        select(PolicySeverity, PromisePolicy.ship_within_min)
+    level, policy = session.execute(
+        select(PolicySeverity, PromisePolicy)
         .join(PromisePolicy, PromisePolicy.id == PolicySeverity.policy_id)
         .join(Contract, Contract.policy_id == PromisePolicy.id)
         .where(Contract.id == site.contract_id, PolicySeverity.code == ticket.severity)
@@ -410,7 +411,9 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
         loaner_units=_loaner_units(session, ticket.asset_id),
         hard_arrival=level.arrive_hard and ticket.arrive_by is not None,
         not_before=_maybe(snapshot, ticket.agreed_arrival_at),
-        ship_within_s=ship_within_min * 60,  # the contract's ship promise, not the default
+        ship_within_s=policy.ship_within_min * 60,  # the contract's, not the default
+        swap_within_s=policy.swap_within_min * 60,
+        penalties=clock_penalties(level, policy),
     )
 
 

@@ -10,15 +10,19 @@ How it stays fast and exact
    ``d_i`` (a pickup starts in the same shift or a later one), arrives no earlier than ``a_i``
    (a pickup detour is never shorter than the straight drive, by the triangle inequality every
    `TravelTimes` guarantees, and a later shift only departs later), fixes no earlier than
-   ``a_i + service``, and is never earlier for the ship promise than zero lateness. Lateness
-   (depart + arrival + fix + ship, each ``max(0, at - deadline)``) only grows with those
-   times, so ``LB_i`` below is a lower bound, in the ranking order, of the rank key of
-   whatever plan ``i`` gets::
+   ``a_i + service``, drives at least the straight drive (seconds and metres), and its swap,
+   ship and overtime costs are >= 0. A clock's cost (`optimizer.penalties.clock_cost`) only
+   grows with its event's time, so ``LB_i`` below is a lower bound, in the ranking order, of
+   the rank key of whatever plan ``i`` gets::
 
-       key  = (0, not dedicated, arrival, id)  if the plan keeps every promise
-              (1, lateness, arrival, id)       otherwise
-       LB_i = (0, not dedicated, a_i, id)      if d_i keeps depart and a_i arrival and fix
-              (1, lateness(d_i, a_i), a_i, id) otherwise
+       key  = (breaks depart, cost, not dedicated, arrival, id)
+       LB_i = (d_i > depart_by, clocks(d_i, a_i, a_i + service) + rates x straight drive,
+               not dedicated, a_i, id)
+
+   ``cost`` is the penalties of the clocks the plan breaks or keeps only just, plus his hour
+   and km rates over the drive, plus overtime at his labour rules' rate. Keeping the depart
+   clock comes first: an urgent ticket's first option departs at once whenever anyone
+   qualified can (the seeds promise "departs at once, fastest arrival").
 
 3. **Best-first search**: candidates are sourced (van, pickup, shipment) in increasing ``LB``
    order, in vectorised chunks; it stops once the ``max_options``-th best key found is
@@ -49,18 +53,20 @@ from optimizer.result import Option, Recommendation
 from optimizer.travel import TravelTimes, travel_at
 from optimizer.world import DispatchWorld
 
-RankKey = tuple[int, int, int, int]
-K = TypeVar("K", tuple[int, int, int, int], tuple[int, int])
+RankKey = tuple[int, int, int, int, int]
+K = TypeVar("K", tuple[int, int, int, int, int], tuple[int, int])
 
 _FIRST_CHUNK = 16
 
 
 def rank_key(option: Option) -> RankKey:
-    """Return the sort key of an option: promise keepers first (dedicated, then arrival),
-    then promise breakers by least lateness, then arrival; ties by engineer id."""
-    if option.keeps_all:
-        return (0, int(not option.dedicated), option.arrives_at, option.engineer_id)
-    return (1, option.lateness_s, option.arrives_at, option.engineer_id)
+    """Return the sort key of an option: the depart clock kept first (when anyone can), then
+    the least cost (penalties, travel, overtime), the dedicated engineer, the earliest
+    arrival; ties by engineer id."""
+    return (
+        int(option.departs_late), option.cost, int(not option.dedicated), option.arrives_at,
+        option.engineer_id,
+    )  # fmt: skip
 
 
 def recommend(
@@ -162,19 +168,30 @@ def _annotate(call: Call, rank: int, option: Option) -> Option:
     return replace(option, rank=rank, reason=_reason(call, rank, option))
 
 
+def _yuan(fen: int) -> str:
+    return f"CNY {fen / 100:,.0f}"
+
+
 def _reason(call: Call, rank: int, option: Option) -> str:
-    """Say why an option ranks where it does."""
+    """Say why an option ranks where it does: the clocks it keeps and breaks, and its cost."""
     drive = (option.arrives_at - call.now) // 60
+    extra = f"; cost {_yuan(option.cost)}" if option.cost else ""
+    if option.overtime_s:
+        extra += f" ({-(-option.overtime_s // 60)} min overtime)"
     if option.keeps_all:
         slack = min((c.slack_min for c in option.promises), default=None)
         spare = "" if slack is None else f", {slack} min to spare"
         if option.dedicated:
-            return f"#{rank}: keeps every promise{spare}; the customer's dedicated engineer"
-        return f"#{rank}: keeps every promise{spare}; on site in {drive} min"
+            return f"#{rank}: keeps every promise{spare}; the customer's dedicated engineer{extra}"
+        return f"#{rank}: keeps every promise{spare}; on site in {drive} min{extra}"
     broken = ", ".join(
-        f"{c.promise.value} by {-c.slack_min} min" for c in option.promises if not c.kept
+        f"{c.promise.value} by {-c.slack_min} min ({_yuan(c.cost)})"
+        for c in option.promises
+        if not c.kept
     )
-    return f"#{rank}: breaks {broken}; ranked by least lateness, on site in {drive} min"
+    kept = [c.promise.value for c in option.promises if c.kept]
+    keeps = f"; keeps {', '.join(kept)}" if kept else ""
+    return f"#{rank}: breaks {broken}{keeps}; on site in {drive} min{extra}"
 
 
 def earliest_arrival(recommendation: Recommendation) -> int | None:

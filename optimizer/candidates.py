@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from optimizer.model import PartLine, Ticket
 from optimizer.params import RecommendParams
+from optimizer.penalties import ClockPenalties, clock_cost
 from optimizer.result import Option, PartsPlan, PartsSource, PartUse, Promise, PromiseCheck
 from optimizer.schedule import first_fit, open_at
 from optimizer.sourcing import (
@@ -34,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # Slack on the lower bounds for float rounding in a travel model's triangle inequality.
 TOLERANCE_S = 2
+TOLERANCE_M = 10
 
 
 @dataclass(eq=False)
@@ -110,17 +112,12 @@ class Screen:
     dedicated: BoolArray
     candidate: BoolArray
     van_ok: BoolArray
-    lb: tuple[IntArray, IntArray, IntArray, IntArray]
+    lb: tuple[IntArray, IntArray, IntArray, IntArray, IntArray]
     order: IntArray
 
-    def lower_bound(self, pos: int) -> tuple[int, int, int, int]:
+    def lower_bound(self, pos: int) -> tuple[int, int, int, int, int]:
         """The lower bound of the rank key of candidate position ``pos``."""
-        return (
-            int(self.lb[0][pos]),
-            int(self.lb[1][pos]),
-            int(self.lb[2][pos]),
-            int(self.lb[3][pos]),
-        )
+        return tuple(int(a[pos]) for a in self.lb)  # type: ignore[return-value]
 
     def arrival(self, pos: int) -> int:
         """The straight-drive arrival of position ``pos``."""
@@ -139,21 +136,28 @@ def skill_mask(world: DispatchWorld, ticket: Ticket) -> BoolArray:
     return ok
 
 
-def _lateness(call: Call, depart: IntArray, arrival: IntArray) -> IntArray:
-    """Lateness of a plan departing at ``depart`` and arriving at ``arrival`` (ship aside).
+def _costs(p: ClockPenalties, penalty: int, deadline: int | None, at: IntArray) -> IntArray:
+    """`optimizer.penalties.clock_cost` over an array of event times."""
+    if deadline is None or penalty == 0:
+        return np.zeros_like(at)
+    late = at - deadline
+    risk = np.where(late > -p.at_risk_margin_s, penalty * p.at_risk_pct // 100, 0)
+    return np.where(late > 0, penalty + penalty * p.late_pct_per_hour * late // 360_000, risk)
+
+
+def _clock_bound(call: Call, depart: IntArray, arrival: IntArray) -> IntArray:
+    """Penalties of a plan departing at ``depart`` and arriving at ``arrival`` (parts aside).
 
     Monotone in both, so lower bounds of the departure and arrival give a lower bound of
-    the lateness of any plan of the candidate.
+    the clock costs of any plan of the candidate (its swap and ship clocks cost >= 0).
     """
     t = call.ticket
-    late = np.zeros_like(arrival)
-    if t.depart_by is not None:
-        late += np.maximum(0, depart - t.depart_by)
-    if t.arrive_by is not None:
-        late += np.maximum(0, arrival - t.arrive_by)
-    if t.fix_by is not None:
-        late += np.maximum(0, arrival + t.service_s - t.fix_by)
-    return late
+    p = t.prices
+    return (
+        _costs(p, p.depart, t.depart_by, depart)
+        + _costs(p, p.arrive, t.arrive_by, arrival)
+        + _costs(p, p.fix, t.fix_by, arrival + t.service_s)
+    )
 
 
 def screen_engineers(call: Call) -> Screen:
@@ -187,44 +191,71 @@ def screen_engineers(call: Call) -> Screen:
     van_ok = van_covers(world, call.ticket)[rows] if call.ticket.parts else np.ones_like(fits)
     lb_arrival = depart + travel_s - TOLERANCE_S
     # Every plan of a candidate departs no earlier than ``depart`` (its pickups start in
-    # the same shift or a later one), so ``depart`` bounds its depart lateness exactly.
-    late = _lateness(call, depart, lb_arrival)
-    tier = (late > 0).astype(np.int64)
-    second = np.where(tier == 0, (~dedicated).astype(np.int64), late)
+    # the same shift or a later one), so ``depart`` decides its depart clock exactly; a
+    # pickup's detour is never shorter than the straight drive (triangle inequality), so the
+    # straight drive bounds the travel cost; overtime costs >= 0.
+    t = call.ticket
+    tier = np.zeros_like(depart) if t.depart_by is None else (depart > t.depart_by).astype(np.int64)
+    drive = np.maximum(travel_s - TOLERANCE_S, 0)
+    metres = np.maximum(travel_m - TOLERANCE_M, 0)
+    cost = (
+        _clock_bound(call, depart, lb_arrival)
+        + arrays.cost_per_hour[rows] * drive // 3_600
+        + arrays.cost_per_km[rows] * metres // 1_000
+    )
+    not_dedicated = (~dedicated).astype(np.int64)
     ids = arrays.ids[rows]
-    order = np.lexsort((ids, lb_arrival, second, tier))
+    order = np.lexsort((ids, lb_arrival, not_dedicated, cost, tier))
     order = order[candidate[order]]
     return Screen(
         skill_ok, rows, ready, origins, travel_s, travel_m, overtime, fits, shift, depart, near,
-        dedicated, candidate, van_ok, (tier, second, lb_arrival, ids), order,
+        dedicated, candidate, van_ok, (tier, cost, not_dedicated, lb_arrival, ids), order,
     )  # fmt: skip
 
 
 def make_option(
     call: Call, screen: Screen, pos: int, *, depart: int, arrival: int, plan: PartsPlan,
-    travel: tuple[int, int],
+    travel: tuple[int, int], shift: int,
 ) -> Option:  # fmt: skip
-    """Build a candidate's option with its promise checks."""
+    """Build a candidate's option (in shift ``shift``) with its promise checks and costs."""
     t = call.ticket
+    p = t.prices
     start_work = max(arrival, plan.part_arrives_at or arrival)
     fixes_at = start_work + t.service_s
     checks = []
+
+    def check(promise: Promise, penalty: int, deadline: int, at: int) -> None:
+        checks.append(PromiseCheck(promise, deadline, at, clock_cost(penalty, deadline, at, p)))
+
     if t.depart_by is not None:
-        checks.append(PromiseCheck(Promise.DEPART, t.depart_by, depart))
+        check(Promise.DEPART, p.depart, t.depart_by, depart)
     if t.arrive_by is not None:
-        checks.append(PromiseCheck(Promise.ARRIVAL, t.arrive_by, arrival))
+        check(Promise.ARRIVAL, p.arrive, t.arrive_by, arrival)
     if t.fix_by is not None:
-        checks.append(PromiseCheck(Promise.FIX, t.fix_by, fixes_at))
+        check(Promise.FIX, p.fix, t.fix_by, fixes_at)
+    swap_by = t.swap_by
+    # The swap promise holds for parts in stock, however they travel (van, pickup, or a
+    # depot's courier); a supplier's shipment has the ship promise only.
+    from_stock = plan.source in (PartsSource.VAN, PartsSource.PICKUP) or (
+        plan.source is PartsSource.SHIPMENT and plan.supplier_id is None
+    )
+    if swap_by is not None and from_stock:
+        check(Promise.SWAP, p.swap, swap_by, fixes_at)
     if (
         plan.source is PartsSource.SHIPMENT
         and plan.ship_by is not None
         and plan.ships_at is not None
     ):
-        checks.append(PromiseCheck(Promise.SHIP, plan.ship_by, plan.ships_at))
-    engineer_id = int(call.world.engineer_arrays.ids[screen.rows[pos]])
+        check(Promise.SHIP, p.ship, plan.ship_by, plan.ships_at)
+    arrays = call.world.engineer_arrays
+    row = int(screen.rows[pos])
+    overtime = max(0, fixes_at - int(arrays.shift_end[row, shift]))
     return Option(
-        engineer_id, depart, arrival, fixes_at, plan, tuple(checks), travel[0], travel[1],
-        bool(screen.dedicated[pos]),
+        int(arrays.ids[row]), depart, arrival, fixes_at, plan, tuple(checks), travel[0],
+        travel[1], bool(screen.dedicated[pos]),
+        travel_cost=int(arrays.cost_per_hour[row]) * travel[0] // 3_600
+        + int(arrays.cost_per_km[row]) * travel[1] // 1_000,
+        overtime_s=overtime, overtime_cost=int(arrays.overtime_cost[row]) * overtime // 3_600,
     )  # fmt: skip
 
 
@@ -232,21 +263,23 @@ def _direct(call: Call, screen: Screen, pos: int, plan: PartsPlan) -> Option:
     return make_option(
         call, screen, pos, depart=int(screen.depart[pos]), arrival=screen.arrival(pos), plan=plan,
         travel=(int(screen.travel_s[pos]), int(screen.travel_m[pos])),
+        shift=int(screen.shift[pos]),
+    )  # fmt: skip
+
+
+def plan_key(option: Option) -> tuple[int, int, bool, int]:
+    """How one candidate's parts plans compare: depart clock kept, least cost, a pickup
+    (the part in hand, not waited for), arrival."""
+    return (
+        int(option.departs_late), option.cost, option.parts.source is not PartsSource.PICKUP,
+        option.arrives_at,
     )  # fmt: skip
 
 
 def choose_plan(pickup: Option | None, shipment: Option | None) -> Option | None:
-    """Pick a pickup that keeps every promise, else a shipment that does, else the least late."""
-    if pickup is not None and pickup.keeps_all:
-        return pickup
-    if shipment is not None and shipment.keeps_all:
-        return shipment
+    """Pick the better of a candidate's pickup and shipment plans (`plan_key`)."""
     found = [o for o in (pickup, shipment) if o is not None]
-    if not found:
-        return None
-    return min(
-        found, key=lambda o: (o.lateness_s, o.arrives_at, o.parts.source is not PartsSource.PICKUP)
-    )
+    return min(found, key=plan_key) if found else None
 
 
 def chunk_options(call: Call, screen: Screen, chunk: IntArray) -> list[Option | None]:
@@ -352,6 +385,6 @@ def _pickup_one(
         )  # fmt: skip
         travel = (int(leg1[0][best] + leg2[0][best]), int(leg1[1][best] + leg2[1][best]))
         return make_option(
-            call, screen, pos, depart=depart, arrival=arrival, plan=plan, travel=travel
+            call, screen, pos, depart=depart, arrival=arrival, plan=plan, travel=travel, shift=k
         )
     return None

@@ -86,6 +86,7 @@ class _Tables:
         self.weight = p.weight.tolist()
         self.load = p.load.tolist()
         self.kind = p.kind.tolist()
+        self.clocks: list[list[int]] | None = None if p.clocks is None else p.clocks.tolist()
 
     def extended(self, p: RoutingProblem) -> _Tables:
         """The tables of ``p``, this problem with nodes appended (old rows reused, lazily)."""
@@ -95,7 +96,30 @@ class _Tables:
         out.met = _Rows(p.metres, self.met, n0)
         for name in ("service", "earliest", "latest", "due", "weight", "load", "kind"):
             setattr(out, name, getattr(self, name) + getattr(p, name)[n0:].tolist())
+        out.clocks = None
+        if self.clocks is not None and p.clocks is not None:
+            out.clocks = self.clocks + p.clocks[n0:].tolist()
         return out
+
+
+def visit_cost(clocks: Sequence[int], start: int) -> int:
+    """What a visit starting service at ``start`` costs in broken and at-risk clocks.
+
+    ``clocks`` is the visit's row of `RoutingProblem.clocks`: (deadline, penalty) of its
+    arrival, fix and swap, then the late share per hour, at-risk share and margin. The
+    arithmetic of `optimizer.penalties.clock_cost`, inlined: this is the planner's hot loop
+    (a test checks both agree).
+    """
+    total = 0
+    for i in (0, 2, 4):
+        penalty = clocks[i + 1]
+        if penalty:
+            late = start - clocks[i]
+            if late > 0:
+                total += penalty + penalty * clocks[6] * late // 360_000
+            elif late > -clocks[8]:
+                total += penalty * clocks[7] // 100
+    return total
 
 
 def route_cost(
@@ -104,9 +128,10 @@ def route_cost(
     """Return the objective points of vehicle ``v`` driving ``seq``; ``None`` if infeasible.
 
     The schedule starts each service as early as possible: departure at the vehicle's
-    ``depart``, waiting where a window opens later. Points: travel seconds x travel weight,
-    lateness past each ``due`` x its weight, overtime x overtime weight, engineer cost x cost
-    weight, and the dedicated-engineer penalty.
+    ``depart``, waiting where a window opens later. Points (fen): travel seconds x travel
+    weight, each visit's broken and at-risk clocks (`visit_cost`; without clocks, lateness
+    past ``due`` x its weight), overtime x (overtime weight + his overtime rate), engineer
+    cost x cost weight, and the dedicated-engineer penalty.
     """
     t = tab or _Tables(p)
     params = p.params
@@ -127,7 +152,9 @@ def route_cost(
         time = max(time + drive, t.earliest[node])
         if time > t.latest[node]:
             return None
-        if t.due[node] >= 0 and time > t.due[node]:
+        if t.clocks is not None and t.kind[node] != PICKUP:
+            late += visit_cost(t.clocks[node], time)
+        elif t.due[node] >= 0 and time > t.due[node]:
             late += t.weight[node] * (time - t.due[node])
         dedicated += p.dedicated_cost(node, v)
         load += t.load[node]
@@ -144,8 +171,10 @@ def route_cost(
     if time > int(p.close[v]):
         return None
     overtime = max(0, time - int(p.shift_end[v]))
+    rate = 0 if p.overtime_cost is None else int(p.overtime_cost[v])
     return int(
-        travel * params.travel_weight
+        overtime * rate // 3_600
+        + travel * params.travel_weight
         + metres * params.distance_weight
         + late
         + overtime * params.overtime_weight

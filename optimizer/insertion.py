@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from optimizer.problem import RoutingProblem
+from optimizer.problem import PICKUP, RoutingProblem
 
 if TYPE_CHECKING:
     from optimizer.greedy import _Tables
@@ -46,8 +46,10 @@ _START, _END, _DEPART, _CLOSE, _SHIFT_END, _WORK_ENDS, _CAP, _HOUR, _KM = range(
 class KernelData:
     """A problem as the kernel reads it: integer arrays only.
 
-    ``nodes`` (n, 6): service, earliest, latest, due, weight, load. ``vehicles`` (V, 9):
-    start, end, depart, close, shift end, work ends, capacity, hour and km cost in points.
+    ``nodes`` (n, 16): service, earliest, latest, due, weight, load, the 9 clock columns of
+    `RoutingProblem.clocks`, and 1 where those price the visit. ``vehicles`` (V, 10):
+    start, end, depart, close, shift end, work ends, capacity, hour and km cost in points,
+    overtime rate (fen per hour).
     ``allowed`` (n, V) who may take each node; ``dedicated`` (n, V) the dedicated-engineer
     points; ``weights``: travel, distance and overtime weights.
     """
@@ -65,10 +67,15 @@ class KernelData:
         """The arrays of ``p`` (one pass over its nodes)."""
         n, nv = len(p.kind), p.vehicles
         nodes = np.stack([p.service, p.earliest, p.latest, p.due, p.weight, p.load], axis=1)
+        # the visit's clocks (`RoutingProblem.clocks`) and whether they price it (not `due`)
+        clocks = np.zeros((n, 9), dtype=np.int64) if p.clocks is None else p.clocks
+        priced = (p.kind != PICKUP) & (p.clocks is not None)
+        nodes = np.concatenate([nodes, clocks, priced.astype(np.int64)[:, None]], axis=1)
         w = p.params.cost_weight
         vehicles = np.stack(
             [p.starts, p.ends, p.depart, p.close, p.shift_end, p.work_ends(), p.capacity,
-             p.hour_cost * w // 3_600, p.km_cost * w // 1_000],
+             p.hour_cost * w // 3_600, p.km_cost * w // 1_000,
+             np.zeros(nv, dtype=np.int64) if p.overtime_cost is None else p.overtime_cost],
             axis=1,
         )  # fmt: skip
         allowed = np.ones((n, nv), dtype=np.bool_)
@@ -301,9 +308,19 @@ def _price(
         t = max(t + sec[prev, node], nodes[node, 1])
         if t > nodes[node, 2]:
             return -1
-        due = nodes[node, 3]
-        if due >= 0 and t > due:
-            late += nodes[node, 4] * (t - due)
+        if nodes[node, 15]:
+            for j in range(3):  # arrive, fix, swap: `optimizer.greedy.visit_cost`
+                penalty = nodes[node, 7 + 2 * j]
+                if penalty:
+                    over = t - nodes[node, 6 + 2 * j]
+                    if over > 0:
+                        late += penalty + penalty * nodes[node, 12] * over // 360_000
+                    elif over > -nodes[node, 14]:
+                        late += penalty * nodes[node, 13] // 100
+        else:
+            due = nodes[node, 3]
+            if due >= 0 and t > due:
+                late += nodes[node, 4] * (t - due)
         dedicated += ded[node, v]
         load += nodes[node, 5]
         if load < 0 or load > cap:
@@ -321,6 +338,12 @@ def _price(
     overtime = max(0, t - veh[v, 4])
     money = (t - begin) * veh[v, 7] + metres * veh[v, 8]
     cost: int = (
-        travel * weights[0] + metres * weights[1] + late + overtime * weights[2] + dedicated + money
+        overtime * veh[v, 9] // 3_600
+        + travel * weights[0]
+        + metres * weights[1]
+        + late
+        + overtime * weights[2]
+        + dedicated
+        + money
     )
     return cost

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from optimizer.penalties import ClockPenalties, default_penalties
+
 Window = tuple[int, int]
 
 
@@ -276,6 +278,13 @@ class Ticket:
     ship_within_s
         The ship promise of this ticket's contract: a part not picked up leaves its source
         within this time of ``reported_at``; ``None``: the params' ``ship_within_s``.
+    swap_within_s
+        The swap promise of this ticket's contract: a part in stock (van or depot) is
+        swapped, i.e. the fix done, within this time of ``reported_at``; ``None``: no swap
+        clock is checked.
+    penalties
+        What breaking each clock costs (contract x severity, fen); ``None``: the documented
+        defaults of ``severity_rank`` (`optimizer.penalties.DEFAULT_PENALTIES`).
     """
 
     id: int
@@ -296,6 +305,8 @@ class Ticket:
     demand: int = 0
     ship_within_s: int | None = None
     depart_by: int | None = None
+    swap_within_s: int | None = None
+    penalties: ClockPenalties | None = None
 
     def __post_init__(self) -> None:
         _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")
@@ -304,6 +315,10 @@ class Ticket:
             "ship_within_s", f"must be >= 0, got {self.ship_within_s}",
         )  # fmt: skip
         _require(self.demand >= 0, "demand", f"must be >= 0, got {self.demand}")
+        _require(
+            self.swap_within_s is None or self.swap_within_s >= 0,
+            "swap_within_s", f"must be >= 0, got {self.swap_within_s}",
+        )  # fmt: skip
         _require(
             not self.hard_arrival or self.arrive_by is not None,
             "hard_arrival",
@@ -328,6 +343,20 @@ class Ticket:
         """
         within = default_within_s if self.ship_within_s is None else self.ship_within_s
         return self.reported_at + within
+
+    @property
+    def swap_by(self) -> int | None:
+        """When a part in stock must be swapped (the fix done); ``None``: no swap clock."""
+        if self.swap_within_s is None or not self.parts:
+            return None
+        return self.reported_at + self.swap_within_s
+
+    @property
+    def prices(self) -> ClockPenalties:
+        """The ticket's clock penalties, or the documented defaults of its severity."""
+        return (
+            self.penalties if self.penalties is not None else default_penalties(self.severity_rank)
+        )
 
     def accepted(self, part_id: int) -> tuple[int, ...]:
         """Return the part ids that satisfy a line of ``part_id``: exact part first."""

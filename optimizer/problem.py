@@ -36,6 +36,7 @@ IntArray = npt.NDArray[np.int64]
 
 START, END, VISIT, PICKUP = 0, 1, 2, 3
 BIG_LOAD = 1 << 30
+COLS = 19  # node columns of `_Builder.rows`
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,10 @@ class RoutingProblem:
     alternative index), ``service``, ``earliest``/``latest`` (hard window of the service
     start), ``due`` (soft bound, ``-1``: none), ``weight`` (points per second past ``due``),
     ``load`` (units on board change), ``drop`` (penalty), ``allowed`` (vehicles; empty: all),
-    ``penalty`` (per vehicle row: dedicated-engineer points, for visits). Per vehicle:
+    ``penalty`` (per vehicle row: dedicated-engineer points, for visits), ``clocks`` (per visit:
+    the arrive, fix and swap clocks as (deadline of the service start, penalty) pairs, then
+    the ticket's late share per hour, at-risk share and margin; a penalty 0 is no clock;
+    `optimizer.greedy.route_cost` prices them by `optimizer.penalties.clock_cost`). Per vehicle:
     ``engineer`` rows, ``starts``/``ends`` nodes, ``depart``/``close``/``shift_end``,
     ``capacity``, ``hour_cost``/``km_cost``, ``work_close`` (every service ends by then: the
     working window's close; ``close`` may be later by the drive home from where he starts,
@@ -122,6 +126,8 @@ class RoutingProblem:
     params: PlanParams
     coords: npt.NDArray[np.float64] | None = None  # (lat, lon) per node: `extend_problem`
     work_close: IntArray | None = None
+    clocks: IntArray | None = None  # (n, 9): see above
+    overtime_cost: IntArray | None = None  # per vehicle: fen per overtime hour
 
     def work_ends(self) -> IntArray:
         """Per vehicle, when every service must be over (the working window's close)."""
@@ -152,7 +158,7 @@ class RoutingProblem:
 class _Builder:
     """Collects nodes; `build_problem` turns them into arrays."""
 
-    rows: list[tuple[int, int, int, int, int, int, int, int, int, int]]
+    rows: list[tuple[int, ...]]
     coords: list[Location]
     allowed: list[tuple[int, ...]]
     preferred: list[tuple[int, ...]]
@@ -162,9 +168,10 @@ class _Builder:
         self, loc: Location, kind: int, *, ticket: int = -1, option: int = -1, service: int = 0,
         window: tuple[int, int] = (0, 0), due: int = -1, weight: int = 0, load: int = 0,
         drop: int = 0, allowed: tuple[int, ...] = (), preferred: tuple[int, ...] = (),
+        clocks: tuple[int, ...] = (0,) * 9,
     ) -> int:  # fmt: skip
         self.rows.append(
-            (kind, ticket, option, service, window[0], window[1], due, weight, load, drop)
+            (kind, ticket, option, service, window[0], window[1], due, weight, load, drop, *clocks)
         )
         self.coords.append(loc)
         self.allowed.append(allowed)
@@ -287,11 +294,39 @@ def _add_visit(
     due = max(0, min(soft) - now) if soft else -1
     preferred = at.preferred(t)
     qty = sum(u.qty for opt in supply.pickups[:1] for u in opt.uses)
+    clocks = visit_clocks(t, supply, now, hard=hard)
     return b.add(
         t.site, VISIT, ticket=k, service=t.service_s, window=(earliest, latest), due=due,
-        weight=params.weight(t.severity_rank), load=-qty - t.demand,
+        weight=_slope(clocks), load=-qty - t.demand,
         drop=params.drop_cost(t.severity_rank), allowed=allowed, preferred=preferred,
+        clocks=clocks,
     )  # fmt: skip
+
+
+def visit_clocks(t: Ticket, supply: TicketSupply, now: int, *, hard: bool) -> tuple[int, ...]:
+    """The visit's clocks as deadlines of its service start (relative to ``now``) and prices.
+
+    Arrival (unless hard: then it is a window, never late), fix (its deadline less the
+    service) and swap (when its parts come from stock, not from a supplier); the planner leaves
+    the depart clock to the recommendation. A penalty 0 means no clock.
+    """
+    p = t.prices
+    arrive = (0, 0) if hard or t.arrive_by is None else (t.arrive_by - now, p.arrive)
+    fix = (0, 0) if t.fix_by is None else (t.fix_by - t.service_s - now, p.fix)
+    swap_by = t.swap_by
+    # in stock: a van or depot pickup, or a depot's courier (not a supplier's shipment)
+    from_stock = all(sh.supplier_id is None for sh in supply.shipped) and bool(
+        supply.pickups or supply.shipped
+    )
+    swap = (swap_by - t.service_s - now, p.swap) if swap_by is not None and from_stock else (0, 0)
+    return (*arrive, *fix, *swap, p.late_pct_per_hour, p.at_risk_pct, p.at_risk_margin_s)
+
+
+def _slope(clocks: tuple[int, ...]) -> int:
+    """Points per second late that every clock of the visit at least charges (its lateness
+    share), the weight of the soft bound OR-Tools sees and the search's lower bound uses."""
+    pens = [clocks[i] for i in (1, 3, 5) if clocks[i] > 0]
+    return min(pens) * clocks[6] // 360_000 if pens else 0
 
 
 def _fix_start(t: Ticket) -> int | None:
@@ -315,7 +350,7 @@ def _arrays(
     vehicles: Sequence[Vehicle], world: DispatchWorld, now: int, travel: TravelTimes,
     horizon: int, params: PlanParams,
 ) -> RoutingProblem:  # fmt: skip
-    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), 10)
+    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), COLS)
     pts = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
     uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
     if len(uniq):
@@ -349,6 +384,8 @@ def _arrays(
         horizon=max(horizon, int(close.max(initial=0))) + 1,
         params=params, coords=pts,
         work_close=np.array([v.window.close - now for v in vehicles], dtype=np.int64),
+        clocks=cols[:, 10:],
+        overtime_cost=np.array([e.overtime_cost_per_hour for e in engineers], dtype=np.int64),
     )  # fmt: skip
 
 
@@ -371,7 +408,7 @@ def extend_problem(
     k = int(p.ticket.max(initial=-1)) + 1
     at = _Where.of(world, vehicles, now, horizon, params)
     visit, nodes = _add_ticket(b, k, ticket, supply, allowed, at)
-    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), 10)
+    cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), COLS)
     new = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
     seconds, metres = _grown(p.seconds, p.metres, p.coords, new, travel)
 
@@ -385,6 +422,7 @@ def extend_problem(
         allowed=(*p.allowed, *b.allowed), preferred=(*p.preferred, *b.preferred),
         pickups={**p.pickups, visit: nodes}, visit_of={**p.visit_of, **dict.fromkeys(nodes, visit)},
         seconds=seconds, metres=metres, coords=np.concatenate([p.coords, new]),
+        clocks=None if p.clocks is None else np.concatenate([p.clocks, cols[:, 10:]]),
     )  # fmt: skip
 
 

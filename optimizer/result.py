@@ -27,6 +27,7 @@ class Promise(enum.StrEnum):
     DEPART = "depart"
     ARRIVAL = "arrival"
     FIX = "fix"
+    SWAP = "swap"  # a part in stock swapped (the fix done) by the swap promise
     SHIP = "ship"
 
 
@@ -65,11 +66,17 @@ class PartsPlan:
 
 @dataclass(frozen=True, slots=True)
 class PromiseCheck:
-    """One promise of one option: its deadline, the planned time and the slack."""
+    """One promise of one option: its deadline, the planned time, the slack and its cost.
+
+    ``cost`` is what this clock adds to the option's cost (fen, `optimizer.penalties`): 0
+    when kept with the at-risk margin to spare, a share when kept only just, the penalty
+    and more when broken.
+    """
 
     promise: Promise
     deadline: int
     at: int
+    cost: int = 0
 
     @property
     def kept(self) -> bool:
@@ -97,6 +104,20 @@ class Option:
     dedicated: bool
     rank: int = 0
     reason: str = ""
+    travel_cost: int = 0  # fen: his hour and km rates over the drive
+    overtime_s: int = 0  # the visit's end past the end of the shift it starts in
+    overtime_cost: int = 0  # fen, at his labour rules' overtime rate
+
+    @property
+    def cost(self) -> int:
+        """What the option costs (fen): its clocks' penalties, travel and overtime; the ranking
+        minimises it."""
+        return sum(c.cost for c in self.promises) + self.travel_cost + self.overtime_cost
+
+    @property
+    def departs_late(self) -> bool:
+        """Whether the option breaks the depart clock."""
+        return any(c.promise is Promise.DEPART and not c.kept for c in self.promises)
 
     @property
     def keeps_all(self) -> bool:
@@ -186,8 +207,9 @@ class Recommendation:
     now
         The moment of the recommendation (time-axis offset).
     options
-        Best first: promise keepers (dedicated engineer first, then earliest arrival), then
-        promise breakers by least lateness.
+        Best first: those that keep the depart clock (when anyone can), then by least cost
+        (broken and at-risk clocks' penalties, travel, overtime), the dedicated engineer,
+        the earliest arrival.
     """
 
     ticket_id: int

@@ -9,8 +9,10 @@ The model:
 - **time** dimension: transit = service at the node + drive; cumul = start of service;
   waiting allowed (slack); node windows ``[earliest, latest]`` (hard), vehicle start in
   ``[depart, close]`` and end by ``close``; a soft upper bound at each visit's ``due``
-  weighted by its severity (points per second late) and at each vehicle's shift end
-  (overtime weight); the engineer's hourly cost as a span cost;
+  weighted by its clocks' lateness share (points per second late: a linear stand-in for
+  the penalty of a broken clock, which `optimizer.greedy.route_cost` prices exactly when
+  the result is compared) and at each vehicle's shift end (overtime weight plus his
+  overtime rate); the engineer's hourly cost as a span cost;
 - **arc cost**: drive seconds x travel weight (plus a distance dimension's span cost for the
   per-km rate when ``cost_weight`` is set);
 - **skills**: allowed vehicles per visit and per pickup (a van pickup: its owner only), as
@@ -155,7 +157,10 @@ def _time(p: RoutingProblem, routing: object, manager: object) -> None:
         start, end = r.Start(v), r.End(v)
         dim.CumulVar(start).SetRange(int(p.depart[v]), int(p.close[v]))
         dim.CumulVar(end).SetRange(int(p.depart[v]), int(p.close[v]))
-        dim.SetCumulVarSoftUpperBound(end, max(0, int(p.shift_end[v])), params.overtime_weight)
+        rate = 0 if p.overtime_cost is None else int(p.overtime_cost[v]) // 3_600
+        dim.SetCumulVarSoftUpperBound(
+            end, max(0, int(p.shift_end[v])), params.overtime_weight + rate
+        )
         dim.SetSpanCostCoefficientForVehicle(int(p.hour_cost[v]) * params.cost_weight // 3_600, v)
     if params.cost_weight and p.km_cost.any():
         dist_cb = r.RegisterTransitMatrix(p.metres.tolist())

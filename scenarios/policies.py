@@ -80,13 +80,17 @@ def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
 
 def optimizer_ticket(world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines) -> Ticket:
     """The ticket as the optimizer sees it at intake, with the same depart deadline the
-    simulation measures (so the recommendation weighs the depart promise it is scored on)."""
+    simulation measures (so the recommendation weighs the depart promise it is scored on),
+    the swap promise and the clocks' penalties of its contract and severity."""
+    severity = world.policies[site.policy_id].by_rank(t.rank)
     return Ticket(
         t.id, site.location, site.id, {t.line: t.level}, t.planned_service_s,
         reported_at=t.at_s, depart_by=d.depart_by, arrive_by=d.arrive_by, fix_by=d.fix_by,
         parts=tuple(PartLine(p) for p in t.parts),
         substitutes={p: world.substitutes.get(p, ()) for p in t.parts},
         severity_rank=t.rank - 1, dedicated_engineer=site.dedicated_engineer_id,
+        ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
+        penalties=severity.penalties,
     )  # fmt: skip
 
 

@@ -256,6 +256,17 @@ def recommend_cmd(
     _print_recommendation(found, found.zone)
 
 
+def _clocks(o: opt.Option) -> str:
+    """Each clock kept or broken (by how much, at what cost), and the option's cost."""
+    parts = [
+        f"{c.promise.value} kept" if c.kept
+        else f"{c.promise.value} late {-c.slack_min} min (CNY {c.cost / 100:,.0f})"
+        for c in o.promises
+    ]  # fmt: skip
+    parts.append(f"cost CNY {o.cost / 100:,.0f}")
+    return "; ".join(parts)
+
+
 def _print_recommendation(found: Any, zone: tzinfo) -> None:
     snap, rec = found.snapshot, found.recommendation
     names = snap.engineer_names
@@ -267,7 +278,7 @@ def _print_recommendation(found: Any, zone: tzinfo) -> None:
     options = Table(
         title=f"Ticket {rec.ticket_id}: options (promises {state})", caption=caption(zone)
     )
-    for col in ("#", "engineer", "arrives", "fixes", "parts", "promises", "travel", "why"):
+    for col in ("#", "engineer", "arrives", "fixes", "parts", "clocks", "travel", "why"):
         options.add_column(col)
     for o in rec.options:
         p = o.parts
@@ -275,7 +286,7 @@ def _print_recommendation(found: Any, zone: tzinfo) -> None:
         options.add_row(
             str(o.rank), f"{names.get(o.engineer_id, '')} ({o.engineer_id})",
             hhmm(o.arrives_at), hhmm(o.fixes_at), f"{p.source} {where}".strip(),
-            "kept" if o.keeps_all else f"late {o.lateness_s // 60} min",
+            _clocks(o),
             f"{o.travel_s / 60:.0f} min, {o.travel_m / 1000:.1f} km", o.reason,
         )  # fmt: skip
     console.print(options)

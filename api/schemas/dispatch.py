@@ -45,11 +45,16 @@ class PartsPlanRead(BaseModel):
 
 
 class PromiseRead(BaseModel):
-    promise: str = Field(description="depart, arrival, fix or ship")
+    promise: str = Field(description="depart, arrival, fix, swap or ship")
     deadline: Timestamp
     at: Timestamp
     kept: bool
     slack_min: int = Field(description="minutes to spare; negative: late")
+    cost: float = Field(
+        description="what this clock adds to the option's cost (contract currency): 0 when"
+        " kept with the at-risk margin to spare, a share when kept only just, the clock's"
+        " penalty and more per hour late when broken"
+    )
 
 
 class OptionRead(BaseModel):
@@ -62,6 +67,11 @@ class OptionRead(BaseModel):
     fixes_at: Timestamp
     keeps_all_promises: bool
     lateness_min: int
+    cost: float = Field(
+        description="what the ranking minimises (contract currency): the clocks' penalties,"
+        " travel at the engineer's rates and overtime at his labour rules' rate"
+    )
+    overtime_min: int = Field(description="how far the visit runs past his shift's end")
     travel_min: float
     travel_km: float
     parts: PartsPlanRead
@@ -182,6 +192,7 @@ def _option(o: Any, snap: Any, when: Any) -> OptionRead:
             at=when(c.at),
             kept=c.kept,
             slack_min=c.slack_min,
+            cost=c.cost / 100,
         )
         for c in o.promises
     ]
@@ -195,6 +206,8 @@ def _option(o: Any, snap: Any, when: Any) -> OptionRead:
         fixes_at=when(o.fixes_at),
         keeps_all_promises=o.keeps_all,
         lateness_min=o.lateness_s // 60,
+        cost=o.cost / 100,
+        overtime_min=-(-o.overtime_s // 60),
         travel_min=round(o.travel_s / 60, 1),
         travel_km=round(o.travel_m / 1000, 2),
         parts=parts,

@@ -61,10 +61,13 @@ def test_options_are_ranked_with_times_and_names(client: TestClient, ids: Ids) -
     assert best["parts"]["depot_id"] == ids.depot
     assert best["parts"]["depot_name"] == "Baiyun depot"
     assert datetime.fromisoformat(best["arrives_at"]) > T0
-    # urgent: the depart promise (15 min) is checked along with arrival and fix
+    # urgent: the depart promise (15 min) is checked along with arrival, fix and the swap of
+    # the part it needs (in stock), each with what it costs: kept, at most the at-risk share
     promises = {p["promise"]: p for p in best["promises"]}
-    assert set(promises) == {"depart", "arrival", "fix"}
+    assert set(promises) == {"depart", "arrival", "fix", "swap"}
     assert all(p["kept"] for p in best["promises"])
+    assert all(0 <= p["cost"] <= 100 for p in best["promises"])  # 10 % of CNY 1,000
+    assert best["cost"] >= sum(p["cost"] for p in best["promises"])
     assert datetime.fromisoformat(promises["depart"]["deadline"]) == (T0 + timedelta(minutes=15))
     assert promises["depart"]["at"] == best["departs_at"]
     excluded = {x["engineer_id"]: x["reason"] for x in body["excluded"]}

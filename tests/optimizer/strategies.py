@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from optimizer import Depot, DispatchWorld, Engineer, PartLine, RecommendParams, Supplier, Ticket
+from optimizer import (
+    ClockPenalties,
+    Depot,
+    DispatchWorld,
+    Engineer,
+    PartLine,
+    RecommendParams,
+    Supplier,
+    Ticket,
+)
 from tests.optimizer.builders import EPOCH, GRID, HOUR, grid
 
 PARTS = (10, 11, 12)
@@ -37,6 +46,11 @@ def engineers(draw: st.DrawFn, engineer_id: int) -> Engineer:
         busy_location=draw(points) if busy else None,
         van_stock=draw(stock),
         dedicated_sites=frozenset({100}) if draw(st.booleans()) else frozenset(),
+        # labour rules and rates (issue 16): they enter the ranking's cost
+        start_into_overtime=draw(st.booleans()),
+        overtime_cost_per_hour=draw(st.sampled_from([0, 9_000])),
+        cost_per_hour=draw(st.sampled_from([0, 12_000])),
+        cost_per_km=draw(st.sampled_from([0, 150])),
     )
 
 
@@ -84,6 +98,21 @@ def tickets(draw: st.DrawFn) -> Ticket:
         parts=tuple(PartLine(p, draw(st.integers(1, 2))) for p in lines),
         substitutes=draw(st.sampled_from([{}, {10: (12,)}, {10: (12, 11), 11: (12,)}])),
         dedicated_engineer=draw(st.none() | st.integers(1, 8)),
+        swap_within_s=draw(st.none() | st.sampled_from([HOUR, 2 * HOUR])),
+        penalties=draw(
+            st.none()
+            | st.builds(
+                ClockPenalties,
+                depart=st.sampled_from([0, 50_000]),
+                arrive=st.sampled_from([0, 100_000]),
+                fix=st.sampled_from([0, 3_000, 100_000]),
+                swap=st.sampled_from([0, 50_000]),
+                ship=st.sampled_from([0, 30_000]),
+                late_pct_per_hour=st.sampled_from([0, 25]),
+                at_risk_pct=st.sampled_from([0, 10]),
+                at_risk_margin_s=st.sampled_from([0, 900]),
+            )
+        ),
     )
 
 

@@ -295,13 +295,17 @@ class TestDepartPromise:
         assert all(o.keeps_all for o in rec.options)
         assert all(Promise.DEPART not in {c.promise for c in o.promises} for o in rec.options)
 
-    def test_depart_lateness_adds_to_arrival_lateness(self) -> None:
+    def test_whoever_departs_in_time_ranks_first_even_when_later_on_site(self) -> None:
         # arrive_by 0:10 too: the busy engineer is 1 min late to depart and 6 min late to
-        # arrive; the idle one 8 min late to arrive only
+        # arrive; the idle one 8 min late to arrive only. The depart clock comes first (issue
+        # 16: an urgent ticket's first option departs at once whenever anyone can); before,
+        # the summed minutes (7 against 8) put the busy one first.
         ticket = make_ticket(at=(2, 2), depart_by=15 * 60, arrive_by=10 * 60)
         rec = _recommend(self.WORLD, ticket)
-        assert _ids(rec) == [1, 2]
-        assert [o.lateness_s for o in rec.options] == [7 * 60, 8 * 60]
+        assert _ids(rec) == [2, 1]
+        assert [o.lateness_s for o in rec.options] == [8 * 60, 7 * 60]
+        assert "breaks arrival by 8 min" in rec.options[0].reason
+        assert "keeps depart" in rec.options[0].reason
 
     def test_pickup_departure_is_checked_too(self) -> None:
         # the part is only at a depot (whose courier leaves too late for the ship promise):
