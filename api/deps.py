@@ -8,6 +8,7 @@ Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -208,6 +209,82 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+_JSON_NUL = (b"\\u0000", b"\x00")
+
+
+def _nul_locations(value: object, at: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield at
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                yield (*at, key)
+            yield from _nul_locations(item, (*at, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_locations(item, (*at, i))
+
+
+async def refuse_nul(request: Request) -> None:
+    """No NUL character in a path, query or JSON body value: a 422 naming each place.
+
+    Text columns cannot hold NUL on PostgreSQL (the driver refuses it), SQLite would
+    store it and cut it short elsewhere; one check for every route runs after the key's.
+    """
+    found: list[tuple[str | int, ...]] = [
+        ("path", k) for k, v in request.path_params.items() if "\x00" in str(v)
+    ]
+    found += [("query", k) for k, v in request.query_params.multi_items() if "\x00" in k + v]
+    if "json" in request.headers.get("content-type", ""):
+        body = await request.body()
+        if any(marker in body for marker in _JSON_NUL):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None  # not JSON: the body's own validation says so
+            found += _nul_locations(parsed, ("body",))
+    if found:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_nul",
+                    "loc": loc,
+                    "msg": "must not contain a NUL character",
+                    "input": None,
+                }
+                for loc in found
+            ]  # fmt: skip
+        )
+
+
+def check_access(request: Request) -> None:
+    """The route's key and role check, on its own: `AuthenticationRequired` or
+    `PermissionDenied` when the request may not use the route, else nothing.
+
+    FastAPI parses a JSON body before any dependency runs; a request refused for its
+    body is checked here first (api.errors), so a caller without a valid key or role
+    learns nothing about the body the route expects.
+    """
+    route = request.scope.get("route")
+    guards = [
+        d.dependency
+        for d in getattr(route, "dependencies", None) or ()
+        if isinstance(d.dependency, RoleGuard)
+    ]
+    if not guards:
+        return  # public, or no route matched
+    api_key = request.headers.get(API_KEY_HEADER)
+    if not api_key:
+        raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        user = db.find_active_user(session=session, api_key=api_key)
+    if user is None:
+        raise AuthenticationRequired("the API key is unknown or its user is inactive")
+    guards[0].admit(user)
+
+
 class RoleGuard:
     """A route dependency that admits users of the listed roles only."""
 
@@ -216,10 +293,14 @@ class RoleGuard:
         if not self.roles:
             raise ValueError("a guarded route admits at least one role; use public() for none")
 
-    def __call__(self, user: CurrentUser) -> User:
+    def __call__(self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_nul)]) -> User:
+        self.admit(user)
+        return user
+
+    def admit(self, user: User) -> None:
+        """Raise `PermissionDenied` unless the user's role is one of the route's."""
         if user.role not in self.roles:
             raise PermissionDenied(user.role.value, [r.value for r in Role if r in self.roles])
-        return user
 
 
 def requires(*roles: Role) -> params.Depends:
@@ -268,6 +349,7 @@ def check_route_access(app: FastAPI) -> None:
     bad = [f"{r.path}: {len(r.declarations)}" for r in route_table(app) if len(r.declarations) != 1]
     if bad:
         raise RuntimeError("declare requires(...) or public() once per route: " + "; ".join(bad))
+    app.state.access_check = check_access  # what api.errors runs before answering 422
 
 
 @dataclass(frozen=True, slots=True)

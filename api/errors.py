@@ -9,12 +9,13 @@ get the same body shape, so a client parses exactly one error format.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -251,8 +252,23 @@ def _field_errors(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+async def _refused_access(request: Request) -> JSONResponse | None:
+    """401/403 for a request whose body was refused before its key or role was checked."""
+    check: Callable[[Request], None] | None = getattr(request.app.state, "access_check", None)
+    if check is None:
+        return None
+    try:
+        await run_in_threadpool(check, request)
+    except (AuthenticationRequired, PermissionDenied) as denied:
+        return await _domain_error(request, denied)
+    return None
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # registered for this class only
+    refused = await _refused_access(request)
+    if refused is not None:  # who may not use the route learns nothing of its body
+        return refused
     errors = _field_errors(exc.errors())
     fields = ", ".join(".".join(map(str, e["location"])) for e in errors)
     detail = f"{len(errors)} invalid field(s): {fields}; see `errors` for each one"
@@ -284,6 +300,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
                                     value=clash.value)  # fmt: skip
         detail = "the change conflicts with data changed meanwhile; read it again and retry"
         return problem_response(CONSTRAINT, request, detail)
+    if isinstance(exc, sa_exc.DataError):  # a value beyond a column: the checks missed a bound
+        detail = "a value lies outside what the database can store; see the route's limits"
+        return problem_response(VALIDATION, request, detail, errors=[])
     if is_busy(exc):
         retry_after = str(request.app.state.settings.busy_retry_after_s)
         detail = "the database stayed busy with other writes; retry after the Retry-After delay"
@@ -307,6 +326,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for db_error in (
         StaleDataError,
         sa_exc.IntegrityError,
+        sa_exc.DataError,
         sa_exc.OperationalError,
         sa_exc.TimeoutError,
     ):

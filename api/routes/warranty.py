@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, NowDep, SessionDep, requires
-from api.schemas.common import IdPath
+from api.schemas.common import Day, IdPath
 from api.schemas.warranty import (
     DoaSwapIn,
     InstalledPartBrief,
@@ -28,7 +26,7 @@ def asset_warranty(
     session: SessionDep,
     now: NowDep,
     asset_id: IdPath,
-    on: date | None = Query(None, description="the date to judge (default: today, contract time)"),
+    on: Day | None = Query(None, description="the date to judge (default: today, contract time)"),
 ) -> WarrantyRead:
     """The asset's coverage and each installed part's, with the rule that decided."""
     found = warranty_service.warranty_of_asset(session, asset_id=asset_id, on=on, now=now)

@@ -9,13 +9,12 @@ ranges match the columns, so no value reaches the database to fail there.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.schemas.common import Id, ReadModel, Timestamp
+from api.schemas.common import Day, Id, Instant, ReadModel, Timestamp
 from db.identity import Role
 from dispatch.masterdata import SeverityLevel, SkillLevel
 from dispatch.models import InspectionFrequency
@@ -150,14 +149,14 @@ class ShiftCreate(WriteModel):
 class AbsenceUpdate(WriteModel):
     """Change an absence; ending it early sets `ends_at`."""
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     reason: Name200 | None = None
 
 
 class AbsenceCreate(AbsenceUpdate):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     reason: Name200 = Field(description="sick leave, holiday, training, ...")
 
 
@@ -234,15 +233,15 @@ class ContractUpdate(WriteModel):
     code: Code32 | None = None
     customer_name: Name200 | None = None
     policy_id: Id | None = None
-    starts_on: date | None = None
-    ends_on: date | None = Field(None, description="after starts_on; null: open-ended")
+    starts_on: Day | None = None
+    ends_on: Day | None = Field(None, description="after starts_on; null: open-ended")
 
 
 class ContractCreate(ContractUpdate):
     code: Code32
     customer_name: Name200
     policy_id: Id
-    starts_on: date
+    starts_on: Day
 
 
 # Promise policies

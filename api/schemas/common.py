@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from dispatch.models import InspectionFrequency
 from inventory.models import DepotKind
 
-# Ids are 64-bit at most on both databases; a larger number is a 422, not a driver error.
-MAX_ID = 2**63 - 1
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number is a 422 on both
+# databases, never PostgreSQL's "integer out of range" (SQLite would have taken it).
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="the id of the row")]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -41,6 +42,25 @@ def _timestamp(value: datetime) -> str:
 
 Money = Annotated[Decimal, PlainSerializer(_money, return_type=str, when_used="json")]
 Timestamp = Annotated[AwareDatetime, PlainSerializer(_timestamp, return_type=str, when_used="json")]
+
+# Instants and days a client sends are within these years: the calendar's edges (year 1,
+# 9999) overflow on the first hour added to them; nothing Spares plans lies outside.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+DayT = TypeVar("DayT", bound=date)
+
+
+def within_years(value: DayT) -> DayT:
+    """The one bound on every instant and day a client sends (a 422 outside it)."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must lie within the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return value
+
+
+# The input forms of `Timestamp` and `date`: request bodies and queries use these.
+Instant = Annotated[Timestamp, AfterValidator(within_years)]
+Day = Annotated[date, AfterValidator(within_years)]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Id, Timestamp
+from api.schemas.common import Id, Instant, Timestamp
 from api.schemas.ticket import StrictModel
 
 MAX_OPTIONS = 20
@@ -18,7 +18,7 @@ MAX_OPTIONS = 20
 
 class RecommendationRequest(StrictModel):
     ticket_id: Id
-    as_of: Timestamp | None = Field(None, description="plan as of this time (default: now)")
+    as_of: Instant | None = Field(None, description="plan as of this time (default: now)")
     limit: int = Field(5, ge=1, le=MAX_OPTIONS, description="how many ranked options")
     explain: bool = Field(
         True, description="include excluded engineers, suggestions and a loaner proposal"
@@ -219,7 +219,7 @@ def _option(o: Any, snap: Any, when: Any) -> OptionRead:
 class AssignmentRequest(StrictModel):
     ticket_id: Id
     engineer_id: Id
-    as_of: Timestamp | None = Field(None, description="decide as of this time (default: now)")
+    as_of: Instant | None = Field(None, description="decide as of this time (default: now)")
     pinned: bool = Field(
         True,
         description="re-planning keeps a pinned assignment with its engineer (the default for"
@@ -285,7 +285,7 @@ class PublishRead(BaseModel):
 class AssignmentCheckRequest(StrictModel):
     ticket_id: Id
     engineer_id: Id
-    as_of: Timestamp | None = Field(None, description="check as of this time (default: now)")
+    as_of: Instant | None = Field(None, description="check as of this time (default: now)")
 
 
 class AssignmentCheckRead(BaseModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Id, Timestamp
+from api.schemas.common import Id, Instant
 from api.schemas.ticket import StrictModel
 from dispatch.disruptions import (
     DEFAULT_ABSENCE_REASON,
@@ -41,7 +41,7 @@ class EngineerAbsentCreate(_DisruptionBase):
 
     kind: Literal["engineer_absent"]
     engineer_id: Id
-    until: Timestamp | None = Field(None, description="default: the 48-hour planning horizon")
+    until: Instant | None = Field(None, description="default: the 48-hour planning horizon")
     reason: str = Field(DEFAULT_ABSENCE_REASON, min_length=1, max_length=200)
 
     def to_disruption(self) -> Disruption:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Id, Timestamp
+from api.schemas.common import Id, Instant, Timestamp
 from api.schemas.ticket import StrictModel
 from dispatch.planning import (
     DEFAULT_TIME_LIMIT_S,
@@ -32,7 +32,7 @@ class PlanCreate(StrictModel):
 
     region_id: Id | None = Field(None, description="plan the region's open tickets")
     ticket_ids: list[Id] | None = Field(None, max_length=MAX_TICKETS, description="or these")
-    as_of: Timestamp | None = Field(None, description="plan as of this time (default: now)")
+    as_of: Instant | None = Field(None, description="plan as of this time (default: now)")
     time_limit_s: float = Field(
         DEFAULT_TIME_LIMIT_S, ge=0, le=MAX_TIME_LIMIT_S,
         description="wall-clock limit of the search; 0: the greedy plan only",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import PurePath
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from api.schemas.common import Timestamp
+from api.schemas.common import Timestamp, within_years
 from scenarios.spec import Scenario
 
 
@@ -17,6 +18,11 @@ class ScenarioRunCreate(Scenario):
     A bundle path or a database URL would let a caller make the worker read files or
     connect to servers of the caller's choosing, so over HTTP the base is a demo world.
     """
+
+    @field_validator("start")
+    @classmethod
+    def _sane_start(cls, value: date) -> date:
+        return within_years(value)
 
     @model_validator(mode="after")
     def _demo_only(self) -> ScenarioRunCreate:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Id, ReadModel, Timestamp
+from api.schemas.common import Id, Instant, ReadModel, Timestamp
 from inventory.models import LedgerKind, ReservationStatus, ShipmentStatus
 
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
@@ -220,5 +220,5 @@ class LedgerFilterIn(BaseModel):
     kind: LedgerKind | None = None
     reservation_id: Id | None = None
     ticket_id: Id | None = None
-    since: Timestamp | None = None
-    until: Timestamp | None = None
+    since: Instant | None = None
+    until: Instant | None = None

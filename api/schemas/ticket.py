@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, ReadModel, Timestamp
+from api.schemas.common import Id, Instant, ReadModel, Timestamp
 from dispatch.models import Channel, LogKind, TicketStatus
 from dispatch.promises import Clock, ClockState
 
@@ -39,8 +39,8 @@ class TicketCreate(StrictModel):
     channel: Channel
     description: str = Field("", max_length=10_000)
     asset_id: Id | None = None
-    reported_at: Timestamp | None = Field(None, description="when the request came in; now")
-    agreed_arrival_at: Timestamp | None = Field(
+    reported_at: Instant | None = Field(None, description="when the request came in; now")
+    agreed_arrival_at: Instant | None = Field(
         None, description="a later arrival appointment agreed with the customer"
     )
     skills: list[SkillNeedIn] | None = Field(None, max_length=20)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Id, ReadModel, Timestamp
+from api.schemas.common import Day, Id, ReadModel, Timestamp
 from api.schemas.ticket import StrictModel
 from inventory.warranty import Cause
 
@@ -107,7 +107,7 @@ class QuoteCreate(StrictModel):
     asset_id: Id | None = None
     parts: list[QuotePartIn] | None = Field(None, max_length=100)
     cause: Cause = Cause.NORMAL_FAULT
-    on: date | None = Field(None, description="the date coverage is judged on (default: today)")
+    on: Day | None = Field(None, description="the date coverage is judged on (default: today)")
     labour_hours: Decimal | None = Field(None, ge=0, le=1_000, decimal_places=2)
     travel_km: Decimal | None = Field(None, ge=0, le=10_000, decimal_places=2)
 

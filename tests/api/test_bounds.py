@@ -1,0 +1,136 @@
+"""Input bounded in one place: ids, NUL, instants; and the key and role checked before the body.
+
+Each of these was a 500 on PostgreSQL (integer out of range, NUL in text) or on both
+databases (OverflowError at the calendar's edges), or a 422 that showed a caller without
+a key the body a route expects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from api.deps import route_table
+from db.identity import Role
+from tests.api.conftest import TestClient, World, auth
+from tests.api.test_errors import assert_problem
+
+DISPATCHER = auth(Role.DISPATCHER)
+ADMIN = auth(Role.ADMIN)
+HUGE = 3464308791686906880
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _guarded_writes(app: FastAPI) -> list[tuple[str, str, frozenset[Role]]]:
+    rows = []
+    for route in route_table(app):
+        (access,) = route.declarations
+        if access == "public":
+            continue
+        for method in sorted(route.methods & BODY_METHODS):
+            rows.append((method, route.path.replace("{", "").replace("}", ""), access))
+    return rows
+
+
+def _concrete(path: str) -> str:
+    """A path template with every parameter set to 1 (`plan_id.geojson` stays a name)."""
+    return "/".join("1" if p.endswith("_id") else p for p in path.split("/"))
+
+
+@pytest.mark.usefixtures("world")
+class TestAccessBeforeBody:
+    def test_no_key_and_a_malformed_body_is_401_on_every_write(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        writes = _guarded_writes(app)
+        assert len(writes) > 40
+        for method, path, _ in writes:
+            response = client.request(method, _concrete(path), content=b"{not json",
+                                      headers={"Content-Type": "application/json"})  # fmt: skip
+            assert response.status_code == 401, (method, path, response.text)
+            assert "errors" not in response.json()
+
+    def test_a_wrong_role_with_a_malformed_body_is_403(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        for method, path, roles in _guarded_writes(app):
+            outsider = next(r for r in Role if r not in roles)
+            headers = auth(outsider) | {"Content-Type": "application/json"}
+            response = client.request(method, _concrete(path), content=b"[", headers=headers)
+            assert response.status_code == 403, (method, path, response.text)
+
+    def test_an_admitted_key_still_learns_what_is_wrong(self, client: TestClient) -> None:
+        headers = DISPATCHER | {"Content-Type": "application/json"}
+        body = assert_problem(client.post("/v1/tickets", content=b"{", headers=headers), 422)
+        assert body["errors"]
+
+
+@pytest.mark.usefixtures("world")
+class TestIds:
+    @pytest.mark.parametrize(
+        ("method", "url", "location"),
+        [
+            ("GET", f"/v1/tickets/{HUGE}", ["path", "ticket_id"]),
+            ("GET", f"/v1/regions?after={2**31}", ["query", "after"]),
+            ("GET", f"/v1/engineers?region_id={2**40}", ["query", "region_id"]),
+            ("POST", f"/v1/dispatch/assignments/{HUGE}/pin", ["path", "assignment_id"]),
+        ],
+    )
+    def test_beyond_the_column_is_422(
+        self, client: TestClient, method: str, url: str, location: list[str]
+    ) -> None:
+        body = assert_problem(client.request(method, url, headers=DISPATCHER), 422)
+        assert [e["location"] for e in body["errors"]] == [location]
+
+    def test_in_a_body(self, client: TestClient, world: World) -> None:
+        body = {"ticket_id": HUGE, "engineer_id": world["e1"]}
+        headers = DISPATCHER | {"Idempotency-Key": "huge"}
+        problem = assert_problem(client.post("/v1/dispatch/assignments", json=body,
+                                             headers=headers), 422)  # fmt: skip
+        assert [e["location"] for e in problem["errors"]] == [["body", "ticket_id"]]
+
+
+@pytest.mark.usefixtures("world")
+class TestNul:
+    def test_in_a_body_is_422_naming_the_field(self, client: TestClient, world: World) -> None:
+        body = {"code": "D-\x00", "name": "ok", "kind": "regional", "region_id": world["gz"],
+                "lat": 23.1, "lon": 113.3}  # fmt: skip
+        problem = assert_problem(client.post("/v1/depots", json=body, headers=ADMIN), 422)
+        assert problem["errors"][0]["location"] == ["body", "code"]
+        assert problem["errors"][0]["type"] == "string_nul"
+
+    def test_nested_and_in_a_query(self, client: TestClient, world: World) -> None:
+        body = {"site_id": world["s1"], "ticket_type_id": 1, "severity": "urgent",
+                "channel": "phone", "description": "ok", "parts": [],
+                "skills": [{"product_line_id": 1, "note\x00": 1}]}  # fmt: skip
+        problem = assert_problem(client.post("/v1/tickets", json=body, headers=DISPATCHER), 422)
+        assert problem["errors"][0]["location"] == ["body", "skills", 0, "note\x00"]
+        problem = assert_problem(client.get("/v1/parts?q=a%00b", headers=DISPATCHER), 422)
+        assert problem["errors"][0]["location"] == ["query", "q"]
+
+
+@pytest.mark.usefixtures("world")
+class TestInstants:
+    @pytest.mark.parametrize("instant", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+    def test_at_the_calendars_edges_is_422(
+        self, client: TestClient, world: World, instant: str
+    ) -> None:
+        sent: list[tuple[str, dict[str, Any], list[Any]]] = [
+            ("/v1/dispatch/recommendations", {"ticket_id": 1, "as_of": instant},
+             ["body", "as_of"]),
+            ("/v1/tickets", {"site_id": world["s1"], "ticket_type_id": 1, "severity": "urgent",
+                             "channel": "phone", "agreed_arrival_at": instant},
+             ["body", "agreed_arrival_at"]),
+            ("/v1/dispatch/plans", {"ticket_ids": [1], "as_of": instant}, ["body", "as_of"]),
+        ]  # fmt: skip
+        for url, body, location in sent:
+            problem = assert_problem(client.post(url, json=body, headers=DISPATCHER), 422)
+            assert location in [e["location"] for e in problem["errors"]], (url, problem)
+
+    def test_a_day_at_the_edge_is_422(self, client: TestClient, world: World) -> None:
+        body = {"code": "C-OLD", "customer_name": "x", "policy_id": world["std"],
+                "starts_on": "0001-01-01"}  # fmt: skip
+        problem = assert_problem(client.post("/v1/contracts", json=body, headers=ADMIN), 422)
+        assert [e["location"] for e in problem["errors"]] == [["body", "starts_on"]]
