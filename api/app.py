@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
+from api.bodylimit import BodyLimit
 from api.deps import check_route_access
 from api.errors import install_error_handlers
 from api.localtime import SharedZoneCache, use_display_zone
@@ -155,6 +156,7 @@ def create_app(
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, settings=settings)  # innermost: after ids and rate limits
     install_operations(app, settings)
     app.include_router(health.router)
     app.include_router(docs.router)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         description="the zone answers show times in (IANA, e.g. Asia/Shanghai); default: the"
         " one zone every region shares, else UTC. A request's `tz` or `Time-Zone` overrides it.",
     )
+    max_body_bytes: int = Field(
+        default=2**20, ge=1, description="the largest JSON request body (a larger one is a 413)"
+    )
     world_import_max_bytes: int = Field(
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
     )

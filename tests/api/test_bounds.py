@@ -134,3 +134,24 @@ class TestInstants:
                 "starts_on": "0001-01-01"}  # fmt: skip
         problem = assert_problem(client.post("/v1/contracts", json=body, headers=ADMIN), 422)
         assert [e["location"] for e in problem["errors"]] == [["body", "starts_on"]]
+
+
+@pytest.mark.usefixtures("world")
+class TestBodySize:
+    def test_a_declared_oversized_body_is_413_before_it_is_read(self, client: TestClient) -> None:
+        big = b"{" + b" " * (2**20) + b"}"
+        headers = DISPATCHER | {"Content-Type": "application/json"}
+        problem = assert_problem(client.post("/v1/tickets", content=big, headers=headers), 413)
+        assert problem["limit"] == 2**20
+
+    def test_a_chunked_body_is_counted_as_it_arrives(self, client: TestClient) -> None:
+        def chunks() -> Any:
+            for _ in range(40):
+                yield b" " * 2**15
+
+        headers = DISPATCHER | {"Content-Type": "application/json"}
+        assert_problem(client.post("/v1/tickets", content=chunks(), headers=headers), 413)
+
+    def test_without_a_key_it_is_413_too(self, client: TestClient) -> None:
+        big = b"x" * (2**20 + 1)
+        assert_problem(client.post("/v1/tickets", content=big), 413)
