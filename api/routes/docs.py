@@ -11,6 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import public
+from api.openapi import problem_document
 from api.web.pages import STATIC_PREFIX
 
 router = APIRouter(include_in_schema=False)
@@ -21,8 +22,8 @@ SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui-dist-5.35.0"
 
 @router.get(OPENAPI_PATH, dependencies=[public()])
 def openapi(request: Request) -> JSONResponse:
-    """The OpenAPI document (FastAPI builds it once and caches it)."""
-    return JSONResponse(request.app.openapi())
+    """The OpenAPI document, every operation's errors declared (built once, then cached)."""
+    return JSONResponse(problem_document(request.app))
 
 
 @router.get("/docs", dependencies=[public()])
