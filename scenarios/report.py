@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,9 +140,26 @@ ATTAINMENT_PANELS = (
 )
 
 
+def zoom_floor(lows: Sequence[float]) -> float:
+    """Where a percentage axis starts: the lowest CI bound shown, down to a multiple of 10.
+
+    Attainments of 80-95 % on a 0-105 axis hide their differences (issue 17); e.g. lows
+    [83.2, 91] -> 80; none, or one below 10 -> 0.
+    """
+    return max(0.0, 10.0 * math.floor(min(lows, default=0.0) / 10.0))
+
+
 def _attainment_chart(run: ScenarioRun, n: int) -> Figure:
     index, series = _index(run), _series(run)
     groups = [*SEVERITY_CLASSES, "all"]
+    panels = {kpi for kpi, _ in ATTAINMENT_PANELS}
+    floor = zoom_floor(
+        [
+            100 * e.low
+            for e in run.estimates
+            if e.kpi in panels and e.scope.startswith(("all", "severity="))
+        ]
+    )
     fig, axes = plt.subplots(2, 2, figsize=(13, 9), sharey=True, layout="constrained")
     width = 0.8 / max(len(series), 1)
     for ax, (kpi, title) in zip(axes.flat, ATTAINMENT_PANELS, strict=True):
@@ -160,15 +178,19 @@ def _attainment_chart(run: ScenarioRun, n: int) -> Figure:
                 errs[1].append(100 * e.high - mean if e else 0.0)
             ax.bar(x, means, width, yerr=errs, capsize=3, label=_label(variant, policy))
         for i in sorted(missing):
-            ax.text(i, 3, "no such\nclock", ha="center", va="bottom", color="grey", fontsize=8)
+            ax.text(
+                i, floor + 3, "no such\nclock", ha="center", va="bottom", color="grey", fontsize=8
+            )
         ax.set_xticks(np.arange(len(groups)), [g.capitalize() for g in groups])
         ax.set_title(title)
-        ax.set_ylim(0, 105)
+        ax.set_ylim(floor, 105)  # zoomed to the bars' range (the axis says where it starts)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("Severity")
     for ax in axes[:, 0]:
-        ax.set_ylabel("Tickets with the promise kept (%)")
+        ax.set_ylabel(
+            "Tickets with the promise kept (%)" + (f", axis from {floor:g} %" if floor else "")
+        )
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(
         handles, labels, title="Variant (policy)", loc="outside lower center",
