@@ -70,11 +70,18 @@ class InvalidTicketError(DispatchError):
 
 
 class StaleTicketError(DispatchError):
-    """The ticket changed meanwhile (another update won); read it again and retry."""
+    """The ticket changed meanwhile (another update won); read it again and retry.
 
-    def __init__(self, ticket_id: int) -> None:
-        super().__init__(f"ticket {ticket_id} was changed by someone else meanwhile; retry")
+    `current_version` is the committed version now (None when it could not be read).
+    """
+
+    def __init__(self, ticket_id: int, current_version: int | None = None) -> None:
+        now = "" if current_version is None else f" (now version {current_version})"
+        super().__init__(
+            f"ticket {ticket_id} was changed by someone else meanwhile{now}; read it and retry"
+        )
         self.ticket_id = ticket_id
+        self.current_version = current_version
 
 
 class ValidationFailed(DispatchError):

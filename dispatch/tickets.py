@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -221,7 +221,18 @@ def _is_inspection(session: Session, ticket: Ticket) -> bool:
 
 def _flush(session: Session, ticket: Ticket) -> None:
     """Flush, turning a lost race on the ticket's version into a clear, retryable error."""
+    ticket_id = ticket.id  # the failed flush expires the object
     try:
         session.flush()
     except StaleDataError as exc:
-        raise StaleTicketError(ticket.id) from exc
+        raise StaleTicketError(ticket_id, _committed_version(session, ticket_id)) from exc
+
+
+def _committed_version(session: Session, ticket_id: int) -> int | None:
+    """The ticket's committed version, read on a connection of its own: the session's
+    transaction is spoiled by the failed flush."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as conn:
+        version: int | None = conn.scalar(select(Ticket.version).where(Ticket.id == ticket_id))
+        return version
