@@ -43,6 +43,10 @@ class ScenarioRunRead(BaseModel):
     error: str | None
     partial: bool | None = Field(description="an interrupted run's KPIs (once done)")
     kpis: list[dict[str, Any]] | None = Field(description="docs/scenarios.md, once done")
+    precision: str | None = Field(
+        default=None,
+        description="with `precision:` in the document: how precise the headline KPIs ended",
+    )
     report: str | None = Field(
         description="the report folder's name on the worker (never a path of the server)"
     )
@@ -62,6 +66,7 @@ class ScenarioRunRead(BaseModel):
             cancel_requested=job.cancel_requested, created_at=job.created_at,
             started_at=job.started_at, finished_at=job.finished_at, error=job.error,
             partial=result.get("partial"), kpis=result.get("kpis"),
+            precision=result.get("precision"),
             report=None if folder is None else PurePath(folder).name, charts=charts,
             chart_urls=[f"{url}/charts/{name}" for name in charts], url=url,
         )  # fmt: skip

@@ -51,6 +51,18 @@ def test_a_run_is_queued_run_by_the_worker_and_answers_kpis(
     assert (chart.status_code, chart.headers["content-type"]) == (200, "image/png")
 
 
+def test_a_run_with_precision_says_how_precise_it_ended(
+    client: TestClient, api_engine: Engine, tmp_path: Path
+) -> None:
+    precise = {**TINY, "precision": {"half_width_points": 0.001, "max_replications": 2}}
+    run = client.post(URL, json=precise, headers=PLANNER).json()
+    assert str(_worker(api_engine, tmp_path).run_once()) == "done"
+    done = client.get(run["url"], headers=PLANNER).json()
+    assert "after 2 replications" in done["precision"]
+    assert "NOT reached" in done["precision"]
+    assert {k["n"] for k in done["kpis"] if k["kpi"] == "tickets"} == {2}
+
+
 def test_field_errors_are_422_with_the_field(client: TestClient) -> None:
     for body, field in (
         (TINY | {"horizon_days": -1}, "horizon_days"),

@@ -66,3 +66,17 @@ def test_compare_prints_paired_differences(tmp_path: Path) -> None:
     header = (tmp_path / "o" / "differences.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "variant,base,policy,kpi,scope,mean,low,high,n,unit,significant,p_value"
     assert (tmp_path / "o" / "difference_vs_base.png").exists()
+
+
+def test_run_with_precision_adds_replications_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        TINY + "precision: {half_width_points: 0.001, max_replications: 2}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["scenario", "run", str(path), "--workers", "1", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "after 2 replications" in text
+    assert "NOT reached" in text
