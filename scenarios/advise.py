@@ -22,7 +22,7 @@ advice file (`AdviceCosts`), with documented defaults that are assumptions to re
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -153,6 +153,7 @@ class Evaluation:
     changes: tuple[Change, ...]
     cost: CostBreakdown
     attainment: Mapping[tuple[str, str], Estimate]  # (kpi, scope) of each expanded target
+    volume: Mapping[str, float] = field(default_factory=dict)  # region -> tickets per run
 
     def shortfall(self, targets: Sequence[Target], tolerance: float) -> float:
         """How far the targets are: per target, the mean's gap plus half the CI low's gap.
@@ -302,17 +303,17 @@ def candidate_moves(
     targets: Sequence[Target],
     moves: AdviceMoves,
     tolerance: float,
-    region_estimate: Callable[[str, str], float | None],
+    region_deficit: Callable[[str, str], float | None],
     paid_off: Sequence[str] = (),
 ) -> tuple[list[Move], tuple[str, ...]]:
     """Moves worth trying now, and the failing targets ("kpi@scope") they are tried for.
 
-    A failing regional target tries its region; a failing overall target tries its worst
-    regions (by that region's mean) and the regions where staff already paid off
-    (``paid_off``: a region that was worst may still buy the most per engineer once it
-    is no longer worst). Each region tried gets more engineers; a failing stock clock
-    (swap, ship, fix) also tries more stock at the depots of those regions and at the
-    central warehouse, which pools for every region.
+    A failing regional target tries its region; a failing overall target tries the regions
+    that lose it the most tickets (``region_deficit``: missed share x tickets) and the
+    regions where staff already paid off (``paid_off``: a region may still buy the most
+    per engineer once it no longer loses the most). Each region tried gets more
+    engineers; a failing stock clock (swap, ship, fix) also tries more stock at the
+    depots of those regions and at the central warehouse, which pools for every region.
     """
     failing = [t for t in targets if not current.holds([t], tolerance)]
     regions: dict[str, None] = {}
@@ -324,9 +325,9 @@ def candidate_moves(
             continue
         ranked = sorted(
             (
-                (value, code)
+                (-deficit, code)
                 for code in world.regions.values()
-                if (value := region_estimate(t.kpi, code)) is not None
+                if (deficit := region_deficit(t.kpi, code)) is not None
             ),
         )
         for _, code in ranked[: moves.regions_per_round]:
@@ -440,9 +441,17 @@ def advise(
 
 
 def _region_lookup(current: Evaluation) -> Callable[[str, str], float | None]:
+    """A region's deficit on a clock: its missed share x its tickets (share alone if unknown).
+
+    An overall target is a share of all tickets: a big region at 80 % loses it more
+    tickets than a small one at 60 %, and staff there buys more of the target.
+    """
+
     def lookup(kpi: str, region: str) -> float | None:
         estimate = current.attainment.get((kpi, f"region={region}"))
-        return None if estimate is None else estimate.mean
+        if estimate is None:
+            return None
+        return (1.0 - estimate.mean) * current.volume.get(region, 1.0)
 
     return lookup
 
@@ -561,7 +570,11 @@ class SimulationEvaluator:
                 worlds[variant], runs, by_variant[variant], spec.costs,
                 spec.scenario.horizon_days,
             )  # fmt: skip
-            out[name] = Evaluation(name, configs[name], cost, by_variant[variant])
+            volume: Counter[str] = Counter()
+            for r in runs:
+                volume.update(j.region for j in r.jobs)
+            per_run = {code: n / max(1, len(runs)) for code, n in volume.items()}
+            out[name] = Evaluation(name, configs[name], cost, by_variant[variant], per_run)
         return out
 
 

@@ -91,6 +91,7 @@ def _frontier(advice: Advice, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     target = advice.targets[0]
     key = (target.kpi, target.scope)
@@ -115,6 +116,7 @@ def _frontier(advice: Advice, path: Path) -> Path:
     ax.set_xlabel(
         f"cost over {advice.spec.scenario.horizon_days:g} days ({advice.spec.costs.currency})"
     )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
     ax.set_ylabel(f"{target.kpi} @ {target.scope} (%)")
     ax.set_title(
         f"{advice.spec.name}: cost against attainment "

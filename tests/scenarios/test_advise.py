@@ -22,7 +22,9 @@ from scenarios.advise import (
     CostBreakdown,
     Evaluation,
     Target,
+    _region_lookup,
     advise,
+    candidate_moves,
     engineer_rate,
     expand_targets,
     load_advice,
@@ -256,3 +258,25 @@ def test_every_advice_example_loads(path: Path) -> None:
     spec = load_advice(path)
     assert spec.targets
     assert spec.scenario.name
+
+
+def test_an_overall_target_tries_the_regions_that_lose_it_the_most_tickets() -> None:
+    world = small_world()
+    regions = list(world.regions.values())
+
+    def estimate(code: str, mean: float) -> Estimate:
+        return _estimate("arrival_attainment", f"region={code}", mean)
+
+    # foshan misses 30 % of 100 tickets (30), heyuan 60 % of 10 (6), the rest 10 % of 10 (1).
+    attainment = {("arrival_attainment", f"region={r}"): estimate(r, 0.9) for r in regions}
+    attainment[("arrival_attainment", "region=foshan")] = estimate("foshan", 0.7)
+    attainment[("arrival_attainment", "region=heyuan")] = estimate("heyuan", 0.4)
+    attainment[("arrival_attainment", "all")] = _estimate("arrival_attainment", "all", 0.8)
+    volume = dict.fromkeys(regions, 10.0) | {"foshan": 100.0}
+    cost = CostBreakdown(Decimal(0), Decimal(0), Decimal(0), Decimal(0), 30)
+    current = Evaluation("today", (), cost, attainment, volume)
+    moves, _ = candidate_moves(
+        world, current, [Target(kpi="arrival_attainment", share=0.95)],
+        AdviceMoves(regions_per_round=1), 0.01, _region_lookup(current),
+    )  # fmt: skip
+    assert [m.label for m in moves] == ["+1 engineer(s) in foshan"]
