@@ -165,6 +165,7 @@ BUSY = Problem(503, _problem_type("busy"), "Database busy")
 STALE = Problem(409, _problem_type("stale-row"), "Changed meanwhile")
 CONSTRAINT = Problem(409, _problem_type("constraint-conflict"), "Conflicts with stored data")
 INTERNAL = Problem(500, "about:blank", HTTPStatus.INTERNAL_SERVER_ERROR.phrase)
+UNAVAILABLE = Problem(503, _problem_type("database-unavailable"), "Database unavailable")
 
 
 def problem_response(
@@ -310,7 +311,39 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _unexpected_error(request, exc)
 
 
+# PostgreSQL's connection exceptions (class 08) and a server shutting down or starting up.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database could not be reached or dropped the connection.
+
+    A disconnect SQLAlchemy noticed, an interface error, a failure while connecting (no
+    statement ran: refused, not accepting connections, a SQLite file that cannot be
+    opened), or a connection or shutdown SQLSTATE. Other database errors stay 500s: they
+    are bugs or broken storage, not an outage to wait out. The pool recycles its
+    connections after a disconnect (and pings before use on PostgreSQL), so the next
+    request after the database returns works without a restart.
+    """
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, sa_exc.InterfaceError):
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    if exc.statement is None:
+        return True
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    if state and state.startswith(_UNAVAILABLE_STATES):
+        return True
+    return "unable to open database file" in str(exc.orig).lower()
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_unavailable(exc):
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                       type(exc.__cause__ or exc).__name__)  # fmt: skip
+        retry_after = str(request.app.state.settings.unavailable_retry_after_s)
+        detail = "the database does not answer; retry after the Retry-After delay"
+        return problem_response(UNAVAILABLE, request, detail, headers={"Retry-After": retry_after})
     # The client gets a generic body; the traceback goes to the log only.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     detail = "an unexpected error occurred; it has been logged"
@@ -331,4 +364,6 @@ def install_error_handlers(app: FastAPI) -> None:
         sa_exc.TimeoutError,
     ):
         app.add_exception_handler(db_error, _database_error)
+    # Database errors are answered here, not re-raised by the server-error middleware.
+    app.add_exception_handler(sa_exc.DBAPIError, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -81,6 +81,18 @@ class Settings(BaseSettings):
         default="memory://",
         description="where counters live (limits storage URI); memory is per process",
     )
+    unavailable_retry_after_s: int = Field(
+        default=5, ge=1, description="Retry-After of a 503 while the database does not answer"
+    )
+    worker_heartbeat_s: float = Field(
+        default=10.0, gt=0, description="how often a worker marks its running job alive"
+    )
+    worker_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="a running job whose heartbeat is this old is taken by another worker"
+        " (its worker died); several heartbeats long, so a slow beat is not a death",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a key; otherwise an admin or planner key is needed",
@@ -117,6 +129,12 @@ class Settings(BaseSettings):
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Shanghai") from exc
         return value
+
+    @model_validator(mode="after")
+    def _stale_after_beats(self) -> Settings:
+        if self.worker_stale_after_s <= 2 * self.worker_heartbeat_s:
+            raise ValueError("worker_stale_after_s must exceed two worker heartbeats")
+        return self
 
     @model_validator(mode="after")
     def _road_needs_a_map(self) -> Settings:

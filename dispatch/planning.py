@@ -265,10 +265,26 @@ def enqueue_plan(
     return enqueue(session, kind=PLAN_JOB, payload=request.to_payload(), user_id=user_id, now=now)
 
 
+def plan_of_job(session: Session, job_id: int) -> Plan | None:
+    """The draft a job stored already, if any.
+
+    A worker killed after storing the draft but before recording the job done leaves the
+    job to be claimed again; the next attempt returns this draft instead of a second one.
+    """
+    return session.scalars(select(Plan).where(Plan.job_id == job_id).limit(1)).first()
+
+
+def job_result(plan: Plan) -> dict[str, Any]:
+    """What a plan or re-plan job records as its result: the draft and its quality."""
+    return {"plan_id": plan.id, "quality": plan.quality}
+
+
 def run_plan_job(ctx: JobContext, *, travel: opt.TravelTimes) -> dict[str, Any]:
     """The "plan" job handler: solve outside any write transaction, then store the draft."""
     request = PlanRequest.from_payload(ctx.payload)
     with ctx.factory() as session:
+        if (earlier := plan_of_job(session, ctx.job_id)) is not None:
+            return job_result(earlier)
         prepared = prepare_plan(session, request, strict=False)
         ctx.progress(0.05)
         computed = compute_plan(session, prepared, now=ctx.clock(), travel=travel)
@@ -277,6 +293,8 @@ def run_plan_job(ctx: JobContext, *, travel: opt.TravelTimes) -> dict[str, Any]:
     ctx.progress(0.95)
 
     def store(session: Session) -> int:
+        if (earlier := plan_of_job(session, ctx.job_id)) is not None:  # a taken-over attempt
+            return earlier.id
         row = store_plan(session, computed, user_id=ctx.user_id, job_id=ctx.job_id, now=ctx.clock())
         return row.id
 

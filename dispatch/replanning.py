@@ -56,6 +56,8 @@ from dispatch.planning import (
     Computed,
     PlanRequest,
     Prepared,
+    job_result,
+    plan_of_job,
     prepare_plan,
     store_plan,
 )
@@ -380,6 +382,8 @@ def run_replan_job(ctx: JobContext, *, travel: opt.TravelTimes) -> dict[str, Any
         failure_limit=ctx.payload.get("failure_limit"),
     )
     with ctx.factory() as session:
+        if (earlier := plan_of_job(session, ctx.job_id)) is not None:
+            return job_result(earlier)  # an earlier attempt stored it; its worker died
         ctx.progress(0.05)
         done = compute_replan(
             session, region_id=region_id, now=ctx.clock(), travel=travel, request=limits,
@@ -390,6 +394,8 @@ def run_replan_job(ctx: JobContext, *, travel: opt.TravelTimes) -> dict[str, Any
     ctx.progress(0.95)
 
     def store(session: Session) -> int:
+        if (earlier := plan_of_job(session, ctx.job_id)) is not None:  # a taken-over attempt
+            return earlier.id
         return store_replan(session, done, user_id=ctx.user_id, job_id=ctx.job_id).id
 
     plan_id = run_in_transaction(ctx.factory, store)

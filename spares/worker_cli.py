@@ -3,6 +3,7 @@ loaded when the command runs so that the command line starts at once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -31,7 +32,12 @@ def worker_command(
     # Start the process server before the first job's clock runs, with what both job kinds'
     # children need imported (one server per process: the first to start it sets the list).
     opt.warm_up(preload=["scenarios.executors"])
-    worker = Worker(db.make_sessionmaker(engine), handlers(make_travel(settings)))
+    worker = Worker(
+        db.make_sessionmaker(engine),
+        handlers(make_travel(settings)),
+        stale_after=timedelta(seconds=settings.worker_stale_after_s),
+        heartbeat_every_s=settings.worker_heartbeat_s,
+    )
     previous = {sig: signal.signal(sig, lambda *_: worker.stop.set()) for sig in SIGNALS}
     console = Console(stderr=True)
     console.print(f"worker {worker.name} on {len(worker.registry)} job kind(s)")

@@ -65,6 +65,11 @@ def test_a_malformed_limit_is_refused_at_startup() -> None:
         Settings(_env_file=None, rate_limit_per_address="many per minute")
 
 
+def test_a_worker_lease_must_outlast_two_heartbeats() -> None:
+    with pytest.raises(ValidationError, match="two worker heartbeats"):
+        Settings(_env_file=None, worker_heartbeat_s=10, worker_stale_after_s=15)
+
+
 def test_every_response_carries_a_request_id(api_engine: Engine) -> None:
     with _client(api_engine) as client:
         made = client.get("/healthz")
