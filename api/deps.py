@@ -29,7 +29,7 @@ from api.logs import set_user
 from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
-from db.identity import Role, User
+from db.identity import UNSCOPED, Role, Scope, User, get_scope
 from db.transactions import begin_write
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
@@ -283,6 +283,14 @@ def check_access(request: Request) -> None:
     if user is None:
         raise AuthenticationRequired("the API key is unknown or its user is inactive")
     guards[0].admit(user)
+
+
+def user_scope(user: CurrentUser, session: SessionDep) -> Scope:
+    """Where the user may write: admins anywhere; others where an admin scoped them."""
+    return UNSCOPED if user.role is Role.ADMIN else get_scope(session, user.id)
+
+
+ScopeDep = Annotated[Scope, Depends(user_scope)]
 
 
 class RoleGuard:

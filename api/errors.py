@@ -91,6 +91,8 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.DuplicateError: _DUPLICATE,
     db.errors.UserNotFoundError: Problem(404, _problem_type("not-found"), "Not found"),
     db.errors.DuplicateUserError: _DUPLICATE,
+    db.errors.ScopeTargetNotFound: Problem(404, _problem_type("not-found"), "Not found"),
+    db.errors.OutOfScope: Problem(403, _problem_type("out-of-scope"), "Outside the user's scope"),
     db.errors.IdentityError: Problem(409, _problem_type("identity-conflict"), "User conflict"),
     stock_errors.InsufficientStock: Problem(
         409, _problem_type("insufficient-stock"), "Not enough stock"

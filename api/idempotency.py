@@ -19,11 +19,11 @@ here across all its attempts.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -119,6 +119,10 @@ class StockWriteRoute(APIRoute):
         return run
 
 
-def stock_router(prefix: str, tags: list[str]) -> APIRouter:
+def stock_router(
+    prefix: str, tags: list[str], dependencies: Sequence[params.Depends] = ()
+) -> APIRouter:
     """A router whose routes run as `StockWriteRoute`s (reads on it are unaffected)."""
-    return APIRouter(prefix=prefix, tags=list(tags), route_class=StockWriteRoute)
+    return APIRouter(
+        prefix=prefix, tags=list(tags), route_class=StockWriteRoute, dependencies=dependencies
+    )

@@ -3,7 +3,9 @@
 IdentityError
 ├── UserNotFoundError(entity, key)
 ├── DuplicateUserError(entity, field, value)
-└── LastAdminError(user_id)
+├── LastAdminError(user_id)
+├── ScopeTargetNotFound(entity, key)
+└── OutOfScope(scope, target, allowed)
 
 `unique_clash` reads what a unique-constraint violation names, for any table.
 """
@@ -78,3 +80,24 @@ def unique_clash(exc: BaseException) -> UniqueClash | None:
     if sqlite is not None:
         return UniqueClash(sqlite["table"], sqlite["field"], None)
     return None
+
+
+class ScopeTargetNotFound(IdentityError):
+    """A user was to be scoped to depots or regions that do not exist."""
+
+    def __init__(self, kind: str, ids: list[int]) -> None:
+        super().__init__(f"no {kind} with id {', '.join(map(str, ids))}")
+        self.entity = kind
+        self.key = ids
+
+
+class OutOfScope(IdentityError):
+    """The user is scoped to other depots or regions than the one the write touches."""
+
+    def __init__(self, kind: str, target: int, allowed: frozenset[int]) -> None:
+        super().__init__(
+            f"this key may write at {kind}s {sorted(allowed)} only, not at {kind} {target}"
+        )
+        self.scope = kind
+        self.target = target
+        self.allowed = sorted(allowed)

@@ -8,15 +8,22 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import String, func, select
+from sqlalchemy import ForeignKey, String, column, func, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.audit import Audited
 from db.base import Base, IdMixin
-from db.errors import DuplicateUserError, LastAdminError, UserNotFoundError, unique_clash
+from db.errors import (
+    DuplicateUserError,
+    LastAdminError,
+    OutOfScope,
+    ScopeTargetNotFound,
+    UserNotFoundError,
+    unique_clash,
+)
 from db.types import UTCDateTime, enum_column
 
 API_KEY_PREFIX = "spk_"
@@ -43,6 +50,116 @@ class User(Audited, IdMixin, Base):
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class UserDepot(Audited, Base):
+    """A depot whose stock the user may move: warehouse staff are scoped to their depots."""
+
+    __tablename__ = "user_depots"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    depot_id: Mapped[int] = mapped_column(
+        ForeignKey("depots.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserRegion(Audited, Base):
+    """A region whose tickets the user may dispatch: dispatchers scoped to their regions."""
+
+    __tablename__ = "user_regions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_id: Mapped[int] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a user may write: depot and region ids, or None for no restriction of that kind.
+
+    A user with no rows of a kind is not restricted by it (the default: scoping is set up
+    per user by an admin); one with rows may write only there.
+    """
+
+    depot_ids: frozenset[int] | None
+    region_ids: frozenset[int] | None
+
+    def require_depot(self, depot_id: int | None) -> None:
+        """`OutOfScope` unless the user may write at this depot (None: nothing to check)."""
+        if depot_id is not None and self.depot_ids is not None and depot_id not in self.depot_ids:
+            raise OutOfScope("depot", depot_id, self.depot_ids)
+
+    def require_region(self, region_id: int | None) -> None:
+        """`OutOfScope` unless the user may write in this region (None: nothing to check)."""
+        allowed = self.region_ids
+        if region_id is not None and allowed is not None and region_id not in allowed:
+            raise OutOfScope("region", region_id, allowed)
+
+
+UNSCOPED = Scope(None, None)
+
+
+def get_scope(session: Session, user_id: int) -> Scope:
+    """The depots and regions a user is scoped to (None: not restricted)."""
+    depots = frozenset(
+        session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user_id))
+    )
+    regions = frozenset(
+        session.scalars(select(UserRegion.region_id).where(UserRegion.user_id == user_id))
+    )
+    return Scope(depots or None, regions or None)
+
+
+_DEPOTS = table("depots", column("id"))
+_REGIONS = table("regions", column("id"))
+
+
+def set_scope(
+    session: Session,
+    *,
+    user_id: int,
+    depot_ids: Sequence[int] | None = None,
+    region_ids: Sequence[int] | None = None,
+) -> Scope:
+    """Replace a user's depots and/or regions (None: leave that kind as it is; []: clear it).
+
+    Unknown ids are a `ScopeTargetNotFound`; every row added or removed is audited.
+    """
+    get_user(session=session, user_id=user_id)
+    for ids, rows, kind in ((depot_ids, _DEPOTS, "depot"), (region_ids, _REGIONS, "region")):
+        if ids:
+            known = set(session.scalars(select(rows.c.id).where(rows.c.id.in_(set(ids)))))
+            missing = sorted(set(ids) - known)
+            if missing:
+                raise ScopeTargetNotFound(kind, missing)
+    if depot_ids is not None:
+        _replace(session, UserDepot, UserDepot.depot_id, user_id, set(depot_ids))
+    if region_ids is not None:
+        _replace(session, UserRegion, UserRegion.region_id, user_id, set(region_ids))
+    session.flush()
+    return get_scope(session, user_id)
+
+
+def _replace(
+    session: Session,
+    model: type[UserDepot] | type[UserRegion],
+    target: Any,
+    user_id: int,
+    wanted: set[int],
+) -> None:
+    rows = {
+        getattr(r, target.key): r
+        for r in session.scalars(select(model).where(model.user_id == user_id))
+    }
+    for gone in set(rows) - wanted:
+        session.delete(rows[gone])
+    for new in sorted(wanted - set(rows)):
+        session.add(model(**{"user_id": user_id, target.key: new}))
 
 
 def new_api_key() -> str:

@@ -326,6 +326,59 @@ def user_add(
     console.print(Panel(key, title="API key: shown once, store it now"))
 
 
+@user_app.command("scope")
+def user_scope(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    depot: Annotated[
+        list[str] | None, typer.Option(help="A depot code the user may write at (repeat).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option(help="A region code the user may write in (repeat).")
+    ] = None,
+    clear_depots: Annotated[bool, typer.Option(help="Lift the depot restriction.")] = False,
+    clear_regions: Annotated[bool, typer.Option(help="Lift the region restriction.")] = False,
+) -> None:
+    """Scope a user to depots (warehouse) and regions (dispatch); writes elsewhere are 403."""
+    from sqlalchemy import select
+
+    import db
+    from db.identity import User, set_scope
+    from inventory.models import Depot, Region
+
+    settings = _settings(ctx)
+    engine = _migrated_engine(settings)
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            user = session.scalars(select(User).where(User.name == name)).one_or_none()
+            if user is None:
+                err_console.print(f"[red]No user named {name!r}.[/red]")
+                raise typer.Exit(1)
+            ids: dict[str, list[int] | None] = {}
+            for key, codes, model, clear in (
+                ("depot_ids", depot, Depot, clear_depots),
+                ("region_ids", region, Region, clear_regions),
+            ):
+                if clear:
+                    ids[key] = []
+                elif codes:
+                    rows = session.execute(
+                        select(model.code, model.id).where(model.code.in_(codes))
+                    )
+                    found = {code: row_id for code, row_id in rows}
+                    unknown = sorted(set(codes) - set(found))
+                    if unknown:
+                        err_console.print(f"[red]Unknown code(s): {', '.join(unknown)}.[/red]")
+                        raise typer.Exit(1)
+                    ids[key] = [found[c] for c in codes]
+            scope = set_scope(session, user_id=user.id, **ids)
+    finally:
+        engine.dispose()
+    depots = "any" if scope.depot_ids is None else ", ".join(map(str, sorted(scope.depot_ids)))
+    regions = "any" if scope.region_ids is None else ", ".join(map(str, sorted(scope.region_ids)))
+    console.print(f"user {name}: depots {depots}; regions {regions}")
+
+
 @app.command()
 def serve(
     ctx: typer.Context,

@@ -165,3 +165,30 @@ def test_bind_gives_a_listening_socket() -> None:
         sock.close()
     with pytest.raises(PortUnavailable, match="not an address"):
         bind("no-such-host.invalid", 0)
+
+
+def test_user_scope_sets_depots_by_code_and_lifts_them(db_url: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from db.identity import Role, create_user, get_scope
+    from tests.builders import make_depot, make_region
+
+    invoke("--database-url", db_url, "db", "upgrade")
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as s, s.begin():
+            region = make_region(s, code="GZ")
+            depot = make_depot(s, region, code="D-GZ").id
+            user = create_user(s, name="Li Na", role=Role.WAREHOUSE)[0].id
+        result = invoke("--database-url", db_url, "user", "scope", "Li Na", "--depot", "D-GZ")
+        assert result.exit_code == 0, result.output
+        with Session(engine) as s:
+            assert get_scope(s, user).depot_ids == {depot}
+        unknown = invoke("--database-url", db_url, "user", "scope", "Li Na", "--depot", "NOPE")
+        assert unknown.exit_code == 1
+        lifted = invoke("--database-url", db_url, "user", "scope", "Li Na", "--clear-depots")
+        assert lifted.exit_code == 0
+        with Session(engine) as s:
+            assert get_scope(s, user).depot_ids is None
+    finally:
+        engine.dispose()

@@ -31,6 +31,7 @@ from api.schemas.dispatch import (
 )
 from api.schemas.disruption import DisruptionCreate, DisruptionRead
 from api.schemas.plan import InsertCreate, InsertRead
+from api.scoping import SCOPED
 from db import Role
 from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
@@ -40,9 +41,9 @@ from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
 from dispatch.replanning import insert_ticket, insertion_summary
 
-router = APIRouter(prefix="/dispatch", tags=["dispatch"])
+router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
 # Assigning and publishing hold parts: stock writes, with an Idempotency-Key and retries.
-writes = stock_router("/dispatch", ["dispatch"])
+writes = stock_router("/dispatch", ["dispatch"], [SCOPED])
 DISPATCHERS = (Role.DISPATCHER, Role.ADMIN)
 
 

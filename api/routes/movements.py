@@ -18,11 +18,12 @@ from api.schemas.stock import (
     ShipmentRead,
     TransferCreate,
 )
+from api.scoping import SCOPED
 from db import Role
 from inventory import shipments, stock
 from inventory.stock import Who
 
-router = stock_router("", ["movements"])
+router = stock_router("", ["movements"], [SCOPED])
 WAREHOUSE = requires(Role.WAREHOUSE, Role.ADMIN)
 CREATED = status.HTTP_201_CREATED
 

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 from api.deps import CurrentUser, NowDep, SessionDep, TravelDep, requires, writes_late
 from api.schemas.common import IdPath
 from api.schemas.plan import JobRead, PlanCreate, PlanRead
+from api.scoping import SCOPED
 from db import Role
 from db.transactions import restart_as_writer
 from dispatch import planning
 from dispatch.geojson import MEDIA_TYPE, plan_geojson
 
-router = APIRouter(prefix="/dispatch/plans", tags=["dispatch"])
+router = APIRouter(prefix="/dispatch/plans", tags=["dispatch"], dependencies=[SCOPED])
 PLANNERS = (Role.DISPATCHER, Role.ADMIN)
 
 

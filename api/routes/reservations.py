@@ -15,12 +15,13 @@ from api.schemas.stock import (
     ReservationRead,
     ShipmentRead,
 )
+from api.scoping import SCOPED
 from db import Role
 from dispatch import parts
 from inventory.reservations import ReserveLine
 from inventory.stock import Who
 
-router = stock_router("/reservations", ["reservations"])
+router = stock_router("/reservations", ["reservations"], [SCOPED])
 # Dispatchers reserve and release for their tickets; picking is the warehouse's work.
 RESERVERS = requires(Role.DISPATCHER, Role.WAREHOUSE, Role.ADMIN)
 WAREHOUSE = requires(Role.WAREHOUSE, Role.ADMIN)

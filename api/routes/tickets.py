@@ -17,10 +17,11 @@ from api.schemas.ticket import (
     TicketUpdate,
     TransitionIn,
 )
+from api.scoping import SCOPED
 from db import Role
 from dispatch import ticket_views, tickets
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[SCOPED])
 
 WRITERS = (Role.DISPATCHER, Role.ADMIN)
 READERS = (Role.DISPATCHER, Role.ADMIN, Role.WAREHOUSE, Role.PLANNER)

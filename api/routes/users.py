@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import PageDep, SessionDep, requires
-from api.schemas.admin import UserCreate, UserKeyRead, UserRead, UserUpdate
+from api.schemas.admin import (
+    ScopeRead,
+    ScopeUpdate,
+    UserCreate,
+    UserKeyRead,
+    UserRead,
+    UserUpdate,
+)
 from api.schemas.common import IdPath, PageRead
 from db import identity
 from db.identity import Role
@@ -44,3 +51,17 @@ def update_user(session: SessionDep, user_id: IdPath, body: UserUpdate) -> UserR
 def rotate_key(session: SessionDep, user_id: IdPath) -> UserKeyRead:
     """Issue a new key (shown once); the old key stops working at once."""
     return UserKeyRead.issued(identity.rotate_api_key(session=session, user_id=user_id))
+
+
+@router.get("/{user_id}/scope", dependencies=ADMIN)
+def get_scope(session: SessionDep, user_id: IdPath) -> ScopeRead:
+    """The depots and regions the user may write at (null: not restricted by that kind)."""
+    identity.get_user(session=session, user_id=user_id)
+    return ScopeRead.of(identity.get_scope(session, user_id))
+
+
+@router.patch("/{user_id}/scope", dependencies=ADMIN)
+def set_scope(session: SessionDep, user_id: IdPath, body: ScopeUpdate) -> ScopeRead:
+    """Scope warehouse staff to depots, dispatchers to regions; writes elsewhere are 403."""
+    scope = identity.set_scope(session, user_id=user_id, **body.fields())
+    return ScopeRead.of(scope)

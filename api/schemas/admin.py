@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from api.schemas.common import Day, Id, Instant, ReadModel, Timestamp
-from db.identity import Role
+from db.identity import Role, Scope
 from dispatch.masterdata import SeverityLevel, SkillLevel
 from dispatch.models import InspectionFrequency
 from inventory.catalogue import StockTarget
@@ -365,6 +365,27 @@ class UserRead(ReadModel):
     role: Role
     active: bool
     created_at: Timestamp
+
+
+class ScopeUpdate(WriteModel):
+    """The depots and regions a user may write at; a list replaces, [] clears, absent keeps."""
+
+    depot_ids: list[Id] | None = Field(None, max_length=1000)
+    region_ids: list[Id] | None = Field(None, max_length=1000)
+
+
+class ScopeRead(BaseModel):
+    """null: not restricted by that kind (the default); a list: writes only there."""
+
+    depot_ids: list[int] | None
+    region_ids: list[int] | None
+
+    @classmethod
+    def of(cls, scope: Scope) -> ScopeRead:
+        def listed(ids: frozenset[int] | None) -> list[int] | None:
+            return None if ids is None else sorted(ids)
+
+        return cls(depot_ids=listed(scope.depot_ids), region_ids=listed(scope.region_ids))
 
 
 class UserKeyRead(UserRead):

@@ -1,0 +1,85 @@
+"""Users' write scopes enforced in one place: warehouse staff at their depots, dispatchers in
+their regions (`db.identity.Scope`, set with `PATCH /v1/users/{id}/scope` or `spares user
+scope`). Writes elsewhere are 403 problem+json (`out-of-scope`); reads are not limited.
+
+`SCOPED` is a router dependency: it reads what a write refers to from the path
+(`ticket_id`, `assignment_id`, `plan_id`, `reservation_id`, `shipment_id`) and from the JSON
+body's reference fields, and `dispatch.scoping` resolves those to depots and regions.
+An unscoped user (admins always) costs no query.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from api.deps import ScopeDep, SessionDep
+from api.schemas.common import MAX_ID
+from dispatch.scoping import WriteTargets, touched_depots, touched_regions
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Where each reference goes: path parameters, then body fields (a body's shipment_id is a
+# receipt, arriving; a path's is a shipment leaving).
+_PATH = {
+    "reservation_id": "reservations",
+    "shipment_id": "shipments_out",
+    "ticket_id": "tickets",
+    "assignment_id": "assignments",
+    "plan_id": "plans",
+}
+_BODY = {
+    "depot_id": "depots",
+    "from_depot_id": "depots",
+    "order_id": "orders",
+    "shipment_id": "shipments_in",
+    "site_id": "sites",
+    "ticket_id": "tickets",
+    "ticket_ids": "tickets",
+    "region_id": "regions",
+}
+
+
+async def _write_targets(request: Request) -> WriteTargets:
+    """What a write request refers to; nothing for reads. A body FastAPI will refuse is skipped."""
+    targets = WriteTargets()
+    if request.method in SAFE_METHODS:
+        return targets
+    for name, kind in _PATH.items():
+        _add(targets, kind, request.path_params.get(name))
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for name, kind in _BODY.items():
+                _add(targets, kind, body.get(name))
+    return targets
+
+
+def _add(targets: WriteTargets, kind: str, value: object) -> None:
+    values = value if isinstance(value, list) else [value]
+    ids: set[int] = getattr(targets, kind)
+    for v in values:
+        digits = isinstance(v, int | str) and not isinstance(v, bool) and str(v).isdigit()
+        if digits and 1 <= int(str(v)) <= MAX_ID:  # beyond the column's range no row exists
+            ids.add(int(str(v)))
+
+
+def check_scope(
+    scope: ScopeDep,
+    session: SessionDep,
+    targets: Annotated[WriteTargets, Depends(_write_targets)],
+) -> None:
+    """403 `OutOfScope` when a scoped user's write touches a depot or region outside it."""
+    if scope.depot_ids is not None:
+        for depot_id in sorted(touched_depots(session, targets)):
+            scope.require_depot(depot_id)
+    if scope.region_ids is not None:
+        for region_id in sorted(touched_regions(session, targets)):
+            scope.require_region(region_id)
+
+
+SCOPED = Depends(check_scope)
