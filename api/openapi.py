@@ -33,7 +33,7 @@ _HEADERS: dict[int, dict[str, Any]] = {
 _WHY = {
     400: "a required header is missing (Idempotency-Key)",
     401: f"no {API_KEY_HEADER}, or one no active user holds",
-    403: "the key's role may not use this route",
+    403: "the key's role may not use this route, or the write is outside the user's scope",
     404: "a row this request names does not exist",
     409: "the change conflicts with the stored state (a duplicate, a refused step, a race)",
     413: "the body is larger than this route takes",
