@@ -10,18 +10,20 @@ and optional visits: a visit that fits nowhere stays out at its drop penalty, an
 says why (`optimizer.screening.unplaced`).
 
 One logic: a route is priced by `optimizer.greedy.route_cost`, the function the greedy
-construction and the OR-Tools objective agree on, and nothing else. The search only adds a
-lower bound to skip positions that cannot win (the travel detour, the dedicated penalty, the
-kilometre cost of the detour and the new visit's own lateness, each >= 0 on a metric travel
-model) and a forward check of the new visit's own window; the choice among the remaining
-positions is by `route_cost`.
+construction and the OR-Tools objective agree on. Once the compiled kernels are loaded
+(`optimizer.insertion`), every position of every candidate route is ranked by the kernel, a
+twin of `route_cost` checked against it by hypothesis, and the chosen one is priced by
+`route_cost` before it is kept. Without the kernels, positions are pruned by a lower bound
+(the travel detour, the dedicated penalty, the kilometre cost of the detour and the new
+visit's own lateness, each >= 0 on a metric travel model) and a forward check of the new
+visit's own window, and priced by `route_cost`.
 
 Steps (Christiaens & Vanden Berghe's SISR): remove strings of consecutive visits from routes
 near a random visit (a visit leaves with its pickup; locked visits never leave), reinsert
-the removed visits and every visit still out at their cheapest position (skipping each
-position with a small "blink" probability), and accept the new plan by simulated annealing
-on the objective (route costs plus drop penalties). Deterministic for a seed and an
-iteration limit.
+the removed visits and up to ten of those out before at their cheapest position (skipping
+each position with a small "blink" probability), and accept the new plan by simulated
+annealing on the objective (route costs plus drop penalties). Deterministic for a seed and
+an iteration limit (and the kernels loaded or not).
 """
 
 from __future__ import annotations
