@@ -3,15 +3,13 @@ and the worker get it without building the web application."""
 
 from __future__ import annotations
 
-from api.settings import Settings
-from optimizer import (
-    GUANGDONG_RUSH_HOURS,
-    GeodesicTravelTimes,
-    RoadNetworkTravelTimes,
-    TimedTravelTimes,
-    TravelTimes,
-    load_road_network,
-)
+from typing import TYPE_CHECKING
+
+from optimizer import GUANGDONG_RUSH_HOURS, GeodesicTravelTimes, TimedTravelTimes
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+    from optimizer import TravelTimes
 
 
 def make_travel(settings: Settings) -> TravelTimes:
@@ -22,6 +20,9 @@ def make_travel(settings: Settings) -> TravelTimes:
     """
     road: TravelTimes
     if settings.travel_provider == "road":
+        # The road network (networkx, scipy's KD-tree) loads only when it is configured.
+        from optimizer import RoadNetworkTravelTimes, load_road_network
+
         assert settings.road_network_pbf is not None  # the settings validator guarantees it
         road = RoadNetworkTravelTimes(load_road_network(settings.road_network_pbf))
     else:

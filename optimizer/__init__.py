@@ -10,83 +10,194 @@ extract):
 - `replan` / `insert_urgent` (with a `Baseline` of commitments; `prepare_insertion` then
   `insert_prepared` for several tickets into one published plan), `diff`, disruption
   transforms and `inspection_visits`: re-planning with stability (issue 8).
+
+Names load on first use (PEP 562 `__getattr__` below): `import optimizer` costs nothing, and
+a caller pays only for the modules it touches (a recommendation never loads OR-Tools, scipy's
+optimiser or the road network), which keeps the command line quick to start.
 """
 
-from optimizer.allocation import PickupOption, TicketSupply, allocate
-from optimizer.assignment import earliest_arrival, rank_key, recommend
-from optimizer.commitments import Baseline, Commitment, check_commitments
-from optimizer.diff import PlanDiff, PromiseState, ReservationDiff, RouteDiff, TicketDiff, diff
-from optimizer.disruptions import (
-    Disrupted,
-    DisruptionResult,
-    engineer_absent,
-    part_runs_out,
-    replan_disrupted,
-    visit_overruns,
-)
-from optimizer.errors import InvalidProblemError, OptimizerError, RoadNetworkError
-from optimizer.inspections import (
-    Frequency,
-    InspectionPolicy,
-    InspectionSite,
-    carry_over,
-    inspection_visits,
-)
-from optimizer.model import Depot, Engineer, Location, PartLine, Supplier, Ticket, Window
-from optimizer.network import RoadNetwork, RoadNetworkTravelTimes, load_road_network, parse_maxspeed
-from optimizer.params import PlanParams, RecommendParams
-from optimizer.penalties import ClockPenalties, clock_cost, default_penalties
-from optimizer.plan_result import (
-    Dropped,
-    DropReason,
-    Plan,
-    PlanKpis,
-    PlanQuality,
-    PromiseTally,
-    Route,
-    Shipped,
-    SolverStats,
-    Stop,
-    StopKind,
-)
-from optimizer.replan import replan
-from optimizer.result import (
-    Exclusion,
-    ExclusionReason,
-    Loaner,
-    Option,
-    PartsPlan,
-    PartsSource,
-    PartUse,
-    Promise,
-    PromiseCheck,
-    Recommendation,
-    Suggestion,
-    SuggestionKind,
-)
-from optimizer.solve import plan, warm_up
-from optimizer.travel import (
-    GUANGDONG_RUSH_HOURS,
-    UNREACHABLE,
-    GeodesicTravelTimes,
-    MatrixTravelTimes,
-    RoadModel,
-    ScaledTravelTimes,
-    SpeedProfile,
-    TimedTravelTimes,
-    TravelTimes,
-    haversine_m,
-    travel_at,
-)
-from optimizer.urgent import (
-    PreparedInsertion,
-    insert_prepared,
-    insert_urgent,
-    prepare_insertion,
-)
-from optimizer.urgent_result import Insertion, VisitChange
-from optimizer.validate import validate
-from optimizer.world import DispatchWorld, coordinates
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optimizer.allocation import PickupOption, TicketSupply, allocate
+    from optimizer.assignment import earliest_arrival, rank_key, recommend
+    from optimizer.commitments import Baseline, Commitment, check_commitments
+    from optimizer.diff import PlanDiff, PromiseState, ReservationDiff, RouteDiff, TicketDiff, diff
+    from optimizer.disruptions import (
+        Disrupted,
+        DisruptionResult,
+        engineer_absent,
+        part_runs_out,
+        replan_disrupted,
+        visit_overruns,
+    )
+    from optimizer.errors import InvalidProblemError, OptimizerError, RoadNetworkError
+    from optimizer.inspections import (
+        Frequency,
+        InspectionPolicy,
+        InspectionSite,
+        carry_over,
+        inspection_visits,
+    )
+    from optimizer.model import Depot, Engineer, Location, PartLine, Supplier, Ticket, Window
+    from optimizer.network import (
+        RoadNetwork,
+        RoadNetworkTravelTimes,
+        load_road_network,
+        parse_maxspeed,
+    )
+    from optimizer.params import PlanParams, RecommendParams
+    from optimizer.penalties import ClockPenalties, clock_cost, default_penalties
+    from optimizer.plan_result import (
+        Dropped,
+        DropReason,
+        Plan,
+        PlanKpis,
+        PlanQuality,
+        PromiseTally,
+        Route,
+        Shipped,
+        SolverStats,
+        Stop,
+        StopKind,
+    )
+    from optimizer.replan import replan
+    from optimizer.result import (
+        Exclusion,
+        ExclusionReason,
+        Loaner,
+        Option,
+        PartsPlan,
+        PartsSource,
+        PartUse,
+        Promise,
+        PromiseCheck,
+        Recommendation,
+        Suggestion,
+        SuggestionKind,
+    )
+    from optimizer.solve import plan, warm_up
+    from optimizer.travel import (
+        GUANGDONG_RUSH_HOURS,
+        UNREACHABLE,
+        GeodesicTravelTimes,
+        MatrixTravelTimes,
+        RoadModel,
+        ScaledTravelTimes,
+        SpeedProfile,
+        TimedTravelTimes,
+        TravelTimes,
+        haversine_m,
+        travel_at,
+    )
+    from optimizer.urgent import (
+        PreparedInsertion,
+        insert_prepared,
+        insert_urgent,
+        prepare_insertion,
+    )
+    from optimizer.urgent_result import Insertion, VisitChange
+    from optimizer.validate import validate
+    from optimizer.world import DispatchWorld, coordinates
+
+_HOMES: dict[str, str] = {
+    "Baseline": "optimizer.commitments",
+    "ClockPenalties": "optimizer.penalties",
+    "Commitment": "optimizer.commitments",
+    "Depot": "optimizer.model",
+    "DispatchWorld": "optimizer.world",
+    "Disrupted": "optimizer.disruptions",
+    "DisruptionResult": "optimizer.disruptions",
+    "DropReason": "optimizer.plan_result",
+    "Dropped": "optimizer.plan_result",
+    "Engineer": "optimizer.model",
+    "Exclusion": "optimizer.result",
+    "ExclusionReason": "optimizer.result",
+    "Frequency": "optimizer.inspections",
+    "GUANGDONG_RUSH_HOURS": "optimizer.travel",
+    "GeodesicTravelTimes": "optimizer.travel",
+    "Insertion": "optimizer.urgent_result",
+    "InspectionPolicy": "optimizer.inspections",
+    "InspectionSite": "optimizer.inspections",
+    "InvalidProblemError": "optimizer.errors",
+    "Loaner": "optimizer.result",
+    "Location": "optimizer.model",
+    "MatrixTravelTimes": "optimizer.travel",
+    "OptimizerError": "optimizer.errors",
+    "Option": "optimizer.result",
+    "PartLine": "optimizer.model",
+    "PartUse": "optimizer.result",
+    "PartsPlan": "optimizer.result",
+    "PartsSource": "optimizer.result",
+    "PickupOption": "optimizer.allocation",
+    "Plan": "optimizer.plan_result",
+    "PlanDiff": "optimizer.diff",
+    "PlanKpis": "optimizer.plan_result",
+    "PlanParams": "optimizer.params",
+    "PlanQuality": "optimizer.plan_result",
+    "PreparedInsertion": "optimizer.urgent",
+    "Promise": "optimizer.result",
+    "PromiseCheck": "optimizer.result",
+    "PromiseState": "optimizer.diff",
+    "PromiseTally": "optimizer.plan_result",
+    "RecommendParams": "optimizer.params",
+    "Recommendation": "optimizer.result",
+    "ReservationDiff": "optimizer.diff",
+    "RoadModel": "optimizer.travel",
+    "RoadNetwork": "optimizer.network",
+    "RoadNetworkError": "optimizer.errors",
+    "RoadNetworkTravelTimes": "optimizer.network",
+    "Route": "optimizer.plan_result",
+    "RouteDiff": "optimizer.diff",
+    "ScaledTravelTimes": "optimizer.travel",
+    "Shipped": "optimizer.plan_result",
+    "SolverStats": "optimizer.plan_result",
+    "SpeedProfile": "optimizer.travel",
+    "Stop": "optimizer.plan_result",
+    "StopKind": "optimizer.plan_result",
+    "Suggestion": "optimizer.result",
+    "SuggestionKind": "optimizer.result",
+    "Supplier": "optimizer.model",
+    "Ticket": "optimizer.model",
+    "TicketDiff": "optimizer.diff",
+    "TicketSupply": "optimizer.allocation",
+    "TimedTravelTimes": "optimizer.travel",
+    "TravelTimes": "optimizer.travel",
+    "UNREACHABLE": "optimizer.travel",
+    "VisitChange": "optimizer.urgent_result",
+    "Window": "optimizer.model",
+    "allocate": "optimizer.allocation",
+    "carry_over": "optimizer.inspections",
+    "check_commitments": "optimizer.commitments",
+    "clock_cost": "optimizer.penalties",
+    "coordinates": "optimizer.world",
+    "default_penalties": "optimizer.penalties",
+    "diff": "optimizer.diff",
+    "earliest_arrival": "optimizer.assignment",
+    "engineer_absent": "optimizer.disruptions",
+    "haversine_m": "optimizer.travel",
+    "insert_prepared": "optimizer.urgent",
+    "insert_urgent": "optimizer.urgent",
+    "inspection_visits": "optimizer.inspections",
+    "load_road_network": "optimizer.network",
+    "parse_maxspeed": "optimizer.network",
+    "part_runs_out": "optimizer.disruptions",
+    "plan": "optimizer.solve",
+    "prepare_insertion": "optimizer.urgent",
+    "rank_key": "optimizer.assignment",
+    "recommend": "optimizer.assignment",
+    "replan": "optimizer.replan",
+    "replan_disrupted": "optimizer.disruptions",
+    "travel_at": "optimizer.travel",
+    "validate": "optimizer.validate",
+    "visit_overruns": "optimizer.disruptions",
+    "warm_up": "optimizer.solve",
+}
 
 __all__ = [
     "Baseline",
@@ -181,3 +292,31 @@ __all__ = [
     "visit_overruns",
     "warm_up",
 ]
+
+
+# Functions named like their own module: importing `optimizer.diff` (say, from another
+# submodule) would otherwise set the package's `diff` to the module and hide the function.
+_SHADOWED = frozenset({"diff", "replan", "validate"})
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return  # the submodule stays reachable as sys.modules["optimizer.<name>"]
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -51,6 +51,17 @@ def test_the_command_line_starts_without_the_heavy_parts() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_recommendation_loads_no_solver_server_nor_road_network() -> None:
+    """`spares dispatch recommend` needs numpy and the database, not OR-Tools or scipy."""
+    code = (
+        "import sys, api.travel, dispatch.recommend; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'ortools', 'scipy', 'networkx', 'fastapi', 'matplotlib', 'pandas'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_user_roles_offered_are_the_roles() -> None:
     assert set(cli.ROLES) == {r.value for r in db.Role}
 
