@@ -233,6 +233,9 @@ def recommend_cmd(
     ticket: Annotated[int, typer.Argument(help="the ticket id")],
     as_of: AsOf = None,
     limit: Annotated[int, typer.Option(min=1, max=20, help="ranked options")] = 5,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="each clock, cost and reason in full")
+    ] = False,
 ) -> None:
     """Rank the engineers who could take a ticket; say who is left out and why."""
     from api.travel import make_travel
@@ -253,7 +256,7 @@ def recommend_cmd(
         raise typer.Exit(1) from exc
     finally:
         factory.kw["bind"].dispose()
-    _print_recommendation(found, found.zone)
+    _print_recommendation(found, found.zone, verbose=verbose)
 
 
 def _clocks(o: opt.Option) -> str:
@@ -267,7 +270,17 @@ def _clocks(o: opt.Option) -> str:
     return "; ".join(parts)
 
 
-def _print_recommendation(found: Any, zone: tzinfo) -> None:
+def _promises(o: opt.Option) -> str:
+    """Kept, or the clocks broken and the worst lateness: one short cell."""
+    late = [c for c in o.promises if not c.kept]
+    if not late:
+        return "kept"
+    worst = max(-c.slack_min for c in late)
+    return f"{len(late)} late, {worst} min"
+
+
+def _print_recommendation(found: Any, zone: tzinfo, *, verbose: bool = False) -> None:
+    """Options in 80 columns (details, reasons and exclusions' detail with --verbose)."""
     snap, rec = found.snapshot, found.recommendation
     names = snap.engineer_names
 
@@ -278,26 +291,30 @@ def _print_recommendation(found: Any, zone: tzinfo) -> None:
     options = Table(
         title=f"Ticket {rec.ticket_id}: options (promises {state})", caption=caption(zone)
     )
-    for col in ("#", "engineer", "arrives", "fixes", "parts", "clocks", "travel", "why"):
-        options.add_column(col)
+    for col in ("#", "engineer", "arrives", "fixes", "parts", "promises", "drive"):
+        options.add_column(col, no_wrap=col in ("arrives", "fixes"))
     for o in rec.options:
         p = o.parts
         where = snap.depot_names.get(p.depot_id, "") if p.depot_id else ""
         options.add_row(
             str(o.rank), f"{names.get(o.engineer_id, '')} ({o.engineer_id})",
             hhmm(o.arrives_at), hhmm(o.fixes_at), f"{p.source} {where}".strip(),
-            _clocks(o),
-            f"{o.travel_s / 60:.0f} min, {o.travel_m / 1000:.1f} km", o.reason,
+            _promises(o), f"{o.travel_s / 60:.0f} min",
         )  # fmt: skip
     console.print(options)
+    for o in rec.options:
+        if verbose:
+            console.print(f"#{o.rank}: {_clocks(o)}; {o.travel_m / 1000:.1f} km", markup=False)
+            console.print(f"    why: {o.reason}", markup=False)
     if rec.excluded:
-        excluded = Table(title="Left out")
-        for col in ("engineer", "reason", "detail"):
+        excluded = Table(title="Left out", caption=None if verbose else "details: --verbose")
+        for col in ("engineer", "reason", *(("detail",) if verbose else ())):
             excluded.add_column(col)
         for x in rec.excluded:
             excluded.add_row(
-                f"{names.get(x.engineer_id, '')} ({x.engineer_id})", str(x.reason), x.detail
-            )
+                f"{names.get(x.engineer_id, '')} ({x.engineer_id})", str(x.reason),
+                *((x.detail,) if verbose else ()),
+            )  # fmt: skip
         console.print(excluded)
     for s in rec.suggestions:
         console.print(f"suggestion ({s.kind}): {s.text}", markup=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -67,6 +70,22 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
     assert "Left out" in result.output
     assert "skill" in result.output
     assert invoke(url, "dispatch", "recommend", "987654").exit_code == 1
+
+
+def test_recommend_fits_80_columns_and_details_come_with_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: the options table wrapped its 'why' over dozens of lines of a terminal."""
+    url, dw = _world(tmp_path)
+    args = ("dispatch", "recommend", str(dw.ticket.id), "--as-of", T0.isoformat())
+    for verbose in ((), ("--verbose",)):
+        out = Console(width=80, record=True, file=io.StringIO())
+        monkeypatch.setattr("spares.dispatch_cli.console", out)
+        assert invoke(url, *args, *verbose).exit_code == 0
+        text = out.export_text()
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        assert ("why:" in text) == bool(verbose)
+        assert "times in Asia/Shanghai" in text
 
 
 def test_worker_once_runs_a_queued_plan_job(tmp_path: Path) -> None:
