@@ -36,7 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.greedy import _Tables, route_cost  # _Tables: the greedy's scalar look-ups
+from optimizer.greedy import (  # _Tables: the greedy's scalar look-ups
+    _Tables,
+    route_cost,
+    visit_cost,
+)
 from optimizer.insertion import (
     DEPOT,
     INFEASIBLE,
@@ -263,7 +267,7 @@ def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int,
                 d_met = met[a][pick] + met[pick][u] + met[u][b] - met[a][b]
             if arrive > latest_u:
                 break  # later positions depart later still
-            late = max(0, max(arrive, earliest_u) - due_u) * weight_u if due_u >= 0 else 0
+            late = _own_cost(tab, u, max(arrive, earliest_u), due_u, weight_u)
             if pick is None:
                 new = [*seq[:i], u, *seq[i:]]
             elif van:
@@ -272,6 +276,17 @@ def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int,
                 new = [*seq[:i], pick, u, *seq[i:]]
             out.append((d_sec * tw + d_met * dw + fixed + late, i, new))
     return out
+
+
+def _own_cost(tab: _Tables, u: int, start: int, due: int, weight: int) -> int:
+    """What ``u`` itself costs when it starts no earlier than ``start`` (a lower bound).
+
+    Priced as `route_cost` prices a visit: its clocks (`visit_cost`, non-decreasing in the
+    start) when the problem has them, else lateness past ``due``.
+    """
+    if tab.clocks is not None:
+        return visit_cost(tab.clocks[u], start)
+    return max(0, start - due) * weight if due >= 0 else 0
 
 
 def _insert_python(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
