@@ -23,6 +23,7 @@ from inventory.metric_kind import Metric
 from inventory.stock_rules import DEFAULT_LIFETIME_MIN
 from scenarios.stock_defaults import RATE_STREAMS
 from spares.localtime import cli_zone, when
+from spares.stock_views import reservations_cmd, show_cmd
 
 # The database layer and the services load inside each command (the command line starts
 # at once); only light constants and types are imported above.
@@ -139,6 +140,10 @@ def _reservation_cmd(name: str, service: str, help_text: str) -> None:
 
 _reservation_cmd("release", "release", "Give a live reservation's units back.")
 _reservation_cmd("pick", "consume", "Take a live reservation's units off the shelf.")
+
+
+stock_app.command("show")(show_cmd)  # read-only views by code and name: spares/stock_views.py
+stock_app.command("reservations")(reservations_cmd)
 
 
 @stock_app.command("find")

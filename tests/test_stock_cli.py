@@ -128,3 +128,37 @@ def test_stock_find_searches_part_code_or_name(tmp_path: Path) -> None:
     assert "PSU-1" not in by_code.output
     assert "CAM-LENS-9" in invoke(url, "find", "LENS", "--depot", str(depot)).output
     assert "CAM-LENS-9" not in invoke(url, "find", "supply").output
+
+
+def test_show_and_reservations_by_code_sku_and_name(tmp_path: Path) -> None:
+    """Issue 17: stock by depot code or part SKU or name, and the live holds with names."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        region = make_region(s)
+        part = make_part(s, make_product_line(s), sku="PSU-9", name="Power supply nine").id
+        depot = make_depot(s, region, code="RD-NINE").id
+    engine.dispose()
+    assert (
+        invoke(url, "receive", "--depot", str(depot), "--part", str(part), "-n", "5").exit_code == 0
+    )
+    assert (
+        invoke(url, "reserve", "--depot", str(depot), "--part", str(part), "-n", "2").exit_code == 0
+    )
+    by_depot = invoke(url, "show", "--depot", "rd-nine")
+    assert by_depot.exit_code == 0, by_depot.output
+    assert "PSU-9" in by_depot.output
+    assert "RD-NINE" in by_depot.output
+    by_name = invoke(url, "show", "--part", "power supply nine")
+    assert by_name.exit_code == 0, by_name.output
+    assert "RD-NINE" in by_name.output
+    holds = invoke(url, "reservations", "--part", "PSU-9")
+    assert holds.exit_code == 0, holds.output
+    assert "1 live hold(s)" in holds.output
+    assert "RD-NINE" in holds.output
+    assert "PSU-9" in holds.output
+    assert "times in Asia/Shanghai" in holds.output
+    unknown = invoke(url, "show", "--depot", "NOWHERE")
+    assert unknown.exit_code == 2
+    assert "no depot named 'NOWHERE'" in unknown.output
