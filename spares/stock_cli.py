@@ -23,7 +23,7 @@ from inventory.metric_kind import Metric
 from inventory.stock_rules import DEFAULT_LIFETIME_MIN
 from scenarios.stock_defaults import RATE_STREAMS
 from spares.localtime import cli_zone, when
-from spares.stock_views import reservations_cmd, show_cmd
+from spares.stock_views import find_id, reservations_cmd, show_cmd
 
 # The database layer and the services load inside each command (the command line starts
 # at once); only light constants and types are imported above.
@@ -41,8 +41,10 @@ stock_app = typer.Typer(
 )
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="who does it (a user's name)")]
-Depot = Annotated[int, typer.Option("--depot", help="depot id")]
-PartOpt = Annotated[int, typer.Option("--part", help="part id")]
+# A depot or part by id, code (SKU) or name; resolved in the command's transaction.
+Depot = Annotated[str, typer.Option("--depot", help="depot id, code or name")]
+PartOpt = Annotated[str, typer.Option("--part", help="part id, SKU or name")]
+ToDepot = Annotated[str, typer.Option("--to", help="depot id, code or name")]
 Qty = Annotated[int, typer.Option("--quantity", "-n", min=1, help="units")]
 
 
@@ -115,7 +117,8 @@ def reserve_cmd(
     from inventory import reservations
 
     held = _run(ctx, user, lambda s, who: reservations.reserve(
-        session=s, depot_id=depot, lines=[reservations.ReserveLine(part, quantity)],
+        session=s, depot_id=find_id(s, "depot", depot),
+        lines=[reservations.ReserveLine(find_id(s, "part", part), quantity)],
         user_id=who.user_id, now=who.now, ticket_id=ticket, lifetime_min=minutes))  # fmt: skip
     until = when(held[0].expires_at, ctx.obj.zone)
     console.print(f"reservation {held[0].id}: {quantity} held until {until}")
@@ -180,14 +183,15 @@ def receive_cmd(
     """Put delivered units on the shelf."""
     from inventory import stock
 
-    _run(ctx, user, lambda s, who: stock.receive(session=s, depot_id=depot, part_id=part,
+    _run(ctx, user, lambda s, who: stock.receive(session=s, depot_id=find_id(s, "depot", depot),
+                                                 part_id=find_id(s, "part", part),
                                                  quantity=quantity, who=who))  # fmt: skip
     console.print(f"received {quantity} of part {part} at depot {depot}")
 
 
 @stock_app.command("transfer")
 def transfer_cmd(
-    ctx: typer.Context, depot: Depot, to: Annotated[int, typer.Option("--to")], part: PartOpt,
+    ctx: typer.Context, depot: Depot, to: ToDepot, part: PartOpt,
     quantity: Qty, transit: Annotated[int, typer.Option("--transit-min", min=0)] = 0,
     user: UserOpt = None,
 ) -> None:  # fmt: skip
@@ -195,7 +199,8 @@ def transfer_cmd(
     from inventory import shipments
 
     moved = _run(ctx, user, lambda s, who: shipments.transfer(
-        session=s, from_depot_id=depot, to_depot_id=to, part_id=part, quantity=quantity,
+        session=s, from_depot_id=find_id(s, "depot", depot), to_depot_id=find_id(s, "depot", to),
+        part_id=find_id(s, "part", part), quantity=quantity,
         transit_min=transit, who=who))  # fmt: skip
     expected = "" if moved.expected_at is None else when(moved.expected_at, ctx.obj.zone)
     console.print(f"shipment {moved.id}: expected at {expected}")
@@ -213,7 +218,8 @@ def adjust_cmd(
     from inventory import stock
 
     change = _run(ctx, user, lambda s, who: stock.adjust(
-        session=s, depot_id=depot, part_id=part, reason=reason, who=who, delta=delta,
+        session=s, depot_id=find_id(s, "depot", depot), part_id=find_id(s, "part", part),
+        reason=reason, who=who, delta=delta,
         counted=counted))  # fmt: skip
     console.print(f"adjusted part {part} at depot {depot} by {change:+d}")
 
@@ -225,8 +231,9 @@ def return_cmd(
     """Take faulty parts into the depot's returns bin."""
     from inventory import stock
 
-    _run(ctx, user, lambda s, who: stock.return_faulty(session=s, depot_id=depot, part_id=part,
-                                                       quantity=quantity, who=who))  # fmt: skip
+    _run(ctx, user, lambda s, who: stock.return_faulty(
+        session=s, depot_id=find_id(s, "depot", depot), part_id=find_id(s, "part", part),
+        quantity=quantity, who=who))  # fmt: skip
     console.print(f"{quantity} of part {part} into the returns bin of depot {depot}")
 
 
@@ -243,7 +250,8 @@ def order_cmd(
     from inventory import shipments
 
     placed = _run(ctx, user, lambda s, who: shipments.order(
-        session=s, supplier_id=supplier, depot_id=depot, part_id=part, quantity=quantity,
+        session=s, supplier_id=supplier, depot_id=find_id(s, "depot", depot),
+        part_id=find_id(s, "part", part), quantity=quantity,
         who=who))  # fmt: skip
     expected = when(placed.expected_at, ctx.obj.zone)
     console.print(f"order {placed.id}: {quantity} of part {part}, expected at {expected}")

@@ -159,6 +159,9 @@ def test_show_and_reservations_by_code_sku_and_name(tmp_path: Path) -> None:
     assert "RD-NINE" in holds.output
     assert "PSU-9" in holds.output
     assert "times in Asia/Shanghai" in holds.output
+    by_codes = invoke(url, "reserve", "--depot", "RD-NINE", "--part", "psu-9")  # codes, any case
+    assert by_codes.exit_code == 0, by_codes.output
+    assert "2 live hold(s)" in invoke(url, "reservations", "--depot", "RD-NINE").output
     unknown = invoke(url, "show", "--depot", "NOWHERE")
     assert unknown.exit_code == 2
     assert "no depot named 'NOWHERE'" in unknown.output
