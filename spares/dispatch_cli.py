@@ -230,7 +230,7 @@ def _print_plan(plan_id: int, r: dict[str, Any], zone: tzinfo) -> None:
 @dispatch_app.command("recommend")
 def recommend_cmd(
     ctx: typer.Context,
-    ticket: Annotated[int, typer.Argument(help="the ticket id")],
+    ticket: Annotated[str, typer.Argument(help="the ticket's id or code")],
     as_of: AsOf = None,
     limit: Annotated[int, typer.Option(min=1, max=20, help="ranked options")] = 5,
     verbose: Annotated[
@@ -248,8 +248,8 @@ def recommend_cmd(
         with factory() as session:
             zone = cli_zone(ctx.obj, session) if ctx.obj.tz or ctx.obj.settings.timezone else None
             found = recommend_ticket(
-                session, ticket_id=ticket, now=at, travel=make_travel(ctx.obj.settings),
-                limit=limit, zone=zone,
+                session, ticket_id=_ticket_id(session, ticket), now=at,
+                travel=make_travel(ctx.obj.settings), limit=limit, zone=zone,
             )  # fmt: skip
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
@@ -268,6 +268,22 @@ def _clocks(o: opt.Option) -> str:
     ]  # fmt: skip
     parts.append(f"cost CNY {o.cost / 100:,.0f}")
     return "; ".join(parts)
+
+
+def _ticket_id(session: Session, text: str) -> int:
+    """A ticket by id or by its code (any case); an unknown one is a usage error."""
+    from sqlalchemy import func, select
+
+    from dispatch.models import Ticket
+
+    wanted = text.strip()
+    stmt = select(Ticket.id).where(func.lower(Ticket.code) == wanted.lower())
+    found = session.scalar(stmt)
+    if found is not None:
+        return int(found)
+    if wanted.isdigit():
+        return int(wanted)  # an id; recommend_ticket says when there is no such ticket
+    raise typer.BadParameter(f"no ticket with id or code {text!r}", param_hint="TICKET")
 
 
 def _promises(o: opt.Option) -> str:

@@ -70,6 +70,12 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
     assert "Left out" in result.output
     assert "skill" in result.output
     assert invoke(url, "dispatch", "recommend", "987654").exit_code == 1
+    by_code = invoke(
+        url, "dispatch", "recommend", dw.ticket.code.lower(), "--as-of", T0.isoformat()
+    )
+    assert by_code.exit_code == 0, by_code.output  # issue 17: a ticket code works as well
+    assert f"Ticket {dw.ticket.id}: options" in by_code.output
+    assert invoke(url, "dispatch", "recommend", "NO-SUCH-CODE").exit_code == 2
 
 
 def test_recommend_fits_80_columns_and_details_come_with_verbose(
