@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from api.bodylimit import BodyLimit
 from api.deps import check_route_access
 from api.errors import install_error_handlers
+from api.keycache import KeyCache, invalidate_on_user_changes
 from api.localtime import SharedZoneCache, use_display_zone
 from api.logs import configure_logging
 from api.operations import install_operations
@@ -130,6 +131,7 @@ def create_app(
             else engine
         )
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        invalidate_on_user_changes(app.state.sessionmaker, app.state.key_cache)
         app.state.travel = travel if travel is not None else make_travel(settings)
         if owned:  # a served app: the first timed plan must not pay for the solver's server
             await asyncio.to_thread(warm_up)
@@ -153,6 +155,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.key_cache = KeyCache(settings.api_key_cache_ttl_s)  # API key -> user, briefly
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)

@@ -9,7 +9,7 @@ Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request, params
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
 from fastapi.security import APIKeyHeader
@@ -25,11 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import db
 from api.errors import AuthenticationRequired, PermissionDenied
+from api.keycache import KeyCache
 from api.logs import set_user
 from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
-from db.identity import UNSCOPED, Role, Scope, User, get_scope
+from db.identity import UNSCOPED, Role, Scope, User, get_scope, hash_api_key
 from db.transactions import begin_write
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
@@ -43,13 +45,13 @@ MASTER_DATA_READERS = (Role.DISPATCHER, Role.WAREHOUSE, Role.PLANNER, Role.ADMIN
 FIELD_READERS = (*MASTER_DATA_READERS, Role.ENGINEER)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The engine the lifespan built (or the one injected by tests)."""
     engine: Engine = request.app.state.engine
     return engine
@@ -59,11 +61,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOLDS_SLOT = "spares_write_slot"
 
 
-def _reads_only() -> None:
+async def _reads_only() -> None:
     """Marker: a POST that computes an answer and stores nothing (a recommendation)."""
 
 
-def _writes_late() -> None:
+async def _writes_late() -> None:
     """Marker: the route reads (solves) first and takes the write lock itself when it writes."""
 
 
@@ -77,7 +79,7 @@ def writes_late() -> params.Depends:
     return params.Depends(_writes_late)
 
 
-def _marked(request: Request, marker: Callable[[], None]) -> bool:
+def _marked(request: Request, marker: Callable[[], Awaitable[None]]) -> bool:
     route = request.scope.get("route")
     return any(d.dependency is marker for d in getattr(route, "dependencies", None) or ())
 
@@ -120,9 +122,9 @@ async def _write_slot(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def get_session(
+async def get_session(
     request: Request, _slot: Annotated[None, Depends(_write_slot, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """One session per request: commit when the handler succeeded, roll back when it raised.
 
     Services only flush; this is the one place an API transaction ends. A write request
@@ -130,38 +132,58 @@ def get_session(
     change: a SQLite reader that later writes fails at once when another writer committed
     meanwhile. PostgreSQL services lock the rows they change (`SELECT ... FOR UPDATE`).
     Routes marked `writes_late()` solve first and take the write lock themselves.
+    An async generator: making a session touches no database, so only the statements
+    (begin as writer; commit or rollback, then close) go to the thread pool, one hop each.
     """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    session = factory()
+    try:
         if is_write(request) and not _marked(request, _writes_late):
-            begin_write(session)
+            await run_in_threadpool(begin_write, session)
         try:
             yield session
         except BaseException:
-            session.rollback()
+            await run_in_threadpool(_rollback_and_close, session)
             raise
+        await run_in_threadpool(_commit_and_close, session)
+    finally:
+        if session.is_active and session.in_transaction():  # cancelled mid-way
+            await run_in_threadpool(_rollback_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
+    finally:
+        session.close()
 
 
-def get_now(request: Request) -> datetime:
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_now(request: Request) -> datetime:
     """The current time from the app's clock (tests inject a fixed one), aware UTC."""
     clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else datetime.now(UTC)
 
 
-def get_travel(request: Request) -> TravelTimes:
+async def get_travel(request: Request) -> TravelTimes:
     """The travel-time provider the lifespan chose (or the one injected by tests)."""
     travel: TravelTimes = request.app.state.travel
     return travel
 
 
-def get_snapshots(request: Request) -> SnapshotCache:
+async def get_snapshots(request: Request) -> SnapshotCache:
     """The app's snapshot cache (dispatch.snapshot_cache): one world snapshot, reused."""
     cache: SnapshotCache = request.app.state.snapshots
     return cache
 
 
-def get_published(request: Request) -> PlanCache[PublishedData]:
+async def get_published(request: Request) -> PlanCache[PublishedData]:
     """The app's published-plan cache: what urgent insertions into one plan share."""
     cache: PlanCache[PublishedData] = request.app.state.published
     return cache
@@ -184,7 +206,7 @@ _api_key = APIKeyHeader(
 )
 
 
-def current_user(
+async def current_user(
     request: Request,
     session: SessionDep,
     now: NowDep,
@@ -193,13 +215,21 @@ def current_user(
     """The active user holding the request's API key; 401 without one.
 
     The user and the time are also put on the session, so the audit trail records them,
-    and the user's name on the request's log lines (never the key).
+    and the user's name on the request's log lines (never the key). A key seen within
+    the last seconds is answered from the app's `KeyCache` (api.keycache) without a query;
+    the user returned is then a shared copy: read its id, name and role, never attach it.
     """
     if not api_key:
         raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
-    user = db.find_active_user(session=session, api_key=api_key)
+    cache: KeyCache = request.app.state.key_cache
+    key_hash = hash_api_key(api_key)
+    user = cache.get(key_hash)
     if user is None:
-        raise AuthenticationRequired("the API key is unknown or its user is inactive")
+        generation = cache.generation
+        found = await run_in_threadpool(db.find_active_user, session=session, api_key=api_key)
+        if found is None:
+            raise AuthenticationRequired("the API key is unknown or its user is inactive")
+        user = cache.put(key_hash, found, generation)
     session.info[audit.ACTOR] = user.id
     session.info[audit.NOW] = now
     set_user(request.scope, user.name)
@@ -301,7 +331,9 @@ class RoleGuard:
         if not self.roles:
             raise ValueError("a guarded route admits at least one role; use public() for none")
 
-    def __call__(self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_nul)]) -> User:
+    async def __call__(
+        self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_nul)]
+    ) -> User:
         self.admit(user)
         return user
 
@@ -316,7 +348,7 @@ def requires(*roles: Role) -> params.Depends:
     return params.Depends(RoleGuard(roles))
 
 
-def _public_route() -> None:
+async def _public_route() -> None:
     """Marker: the route is deliberately open to everyone (health, readiness, docs)."""
 
 
@@ -368,7 +400,7 @@ class PageParams:
     limit: int
 
 
-def page_params(
+async def page_params(
     settings: SettingsDep,
     limit: Annotated[
         int | None, Query(ge=1, description=f"rows per page (default {DEFAULT_PAGE_SIZE})")

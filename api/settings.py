@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default=2, ge=1, description="the Retry-After of a 503 when the database stays busy"
     )
 
+    api_key_cache_ttl_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a key's user is remembered without a query (0: query every"
+        " request); changes through the API apply at once, others (CLI) within this",
+    )
+
     log_format: Literal["json", "text"] = Field(
         default="json",
         description="one JSON object per line (request id, user, route) or plain text",

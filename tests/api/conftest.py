@@ -89,6 +89,7 @@ def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
     app.state.snapshots.clear()
     app.state.published.clear()
     app.state.shared_zone.clear()  # each test builds its own regions
+    app.state.key_cache.clear()  # and its own users, behind the app's back
     with TestClient(app) as test_client:
         yield test_client
     app.state.clock = None
