@@ -289,38 +289,70 @@ def differences(results: Sequence[RunResult], base: str = "base") -> list[Differ
     Only replications where both have the KPI pair up (e.g. a scope without tickets of that
     promise in one replication drops that pair); `n` says how many did.
     """
-    by_run: dict[tuple[str, str], dict[int, dict[Key, float]]] = defaultdict(dict)
-    for result in results:
-        by_run[(result.variant, result.policy)][result.replication] = run_kpis(result)
+    by_run = _by_run(results)
     out = []
     for (variant, policy), reps in by_run.items():
         ref = by_run.get((base, policy))
         if variant == base or ref is None:
             continue
-        keys = sorted({k for kpis in reps.values() for k in kpis})
-        for kpi, scope in keys:
-            pairs = [
-                (kpis[(kpi, scope)], ref[rep][(kpi, scope)])
-                for rep, kpis in sorted(reps.items())
-                if rep in ref and (kpi, scope) in kpis and (kpi, scope) in ref[rep]
-            ]
-            if not pairs:
-                continue
-            d = paired_difference([v for v, _ in pairs], [b for _, b in pairs])
-            out.append(
-                Difference(
-                    variant,
-                    base,
-                    policy,
-                    kpi,
-                    scope,
-                    d.mean,
-                    d.low,
-                    d.high,
-                    d.n,
-                    UNITS[kpi],
-                    d.significant,
-                    d.p_value,
-                )  # fmt: skip
-            )
+        out.extend(_paired(reps, ref, variant, base, policy))
+    return out
+
+
+def policy_differences(results: Sequence[RunResult], base_policy: str) -> list[Difference]:
+    """Each other policy against `base_policy` on the same variant (same tickets), paired.
+
+    `Difference.base` names the reference policy; `policy` the one compared with it.
+    """
+    by_run = _by_run(results)
+    out = []
+    for (variant, policy), reps in by_run.items():
+        ref = by_run.get((variant, base_policy))
+        if policy == base_policy or ref is None:
+            continue
+        out.extend(_paired(reps, ref, variant, base_policy, policy))
+    return out
+
+
+def _by_run(results: Sequence[RunResult]) -> dict[tuple[str, str], dict[int, dict[Key, float]]]:
+    by_run: dict[tuple[str, str], dict[int, dict[Key, float]]] = defaultdict(dict)
+    for result in results:
+        by_run[(result.variant, result.policy)][result.replication] = run_kpis(result)
+    return by_run
+
+
+def _paired(
+    reps: dict[int, dict[Key, float]],
+    ref: dict[int, dict[Key, float]],
+    variant: str,
+    base: str,
+    policy: str,
+) -> list[Difference]:
+    out = []
+    keys = sorted({k for kpis in reps.values() for k in kpis})
+    for kpi, scope in keys:
+        pairs = [
+            (kpis[(kpi, scope)], ref[rep][(kpi, scope)])
+            for rep, kpis in sorted(reps.items())
+            if rep in ref and (kpi, scope) in kpis and (kpi, scope) in ref[rep]
+        ]
+        if not pairs:
+            continue
+        d = paired_difference([v for v, _ in pairs], [b for _, b in pairs])
+        out.append(
+            Difference(
+                variant,
+                base,
+                policy,
+                kpi,
+                scope,
+                d.mean,
+                d.low,
+                d.high,
+                d.n,
+                UNITS[kpi],
+                d.significant,
+                d.p_value,
+            )  # fmt: skip
+        )
     return out

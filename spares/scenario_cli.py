@@ -237,6 +237,38 @@ def _diff_table(runs: list[ScenarioRun]) -> Table | None:
     return table
 
 
+def _policy_diff_table(runs: list[ScenarioRun]) -> Table | None:
+    """Each policy minus the first (naive when run), same variant and tickets, paired."""
+    from scenarios.kpis import policy_differences
+
+    columns = []
+    for run in runs:
+        policies = list(dict.fromkeys(r.policy for r in run.results))
+        if len(policies) < 2:
+            continue
+        ref = "naive" if "naive" in policies else policies[0]
+        diffs = policy_differences(run.results, ref)
+        index = {(d.variant, d.policy, d.kpi, d.scope): d for d in diffs}
+        for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
+            if policy != ref:
+                columns.append((run.scenario.name, index, variant, policy, ref))
+    if not columns:
+        return None
+    table = Table(
+        title="Difference between dispatch policies, paired by replication: mean [95 % CI] "
+        "(shares in percentage points; * significant)"
+    )
+    table.add_column("KPI")
+    for name, _, variant, policy, ref in columns:
+        prefix = f"{name}/" if len(runs) > 1 else ""
+        table.add_column(f"{prefix}{variant}\n{policy} - {ref}", justify="right")
+    for kpi, scope, label in HEADLINE:
+        table.add_row(
+            label, *(_diff_cell(ix.get((v, p, kpi, scope))) for _, ix, v, p, _ in columns)
+        )
+    return table
+
+
 def _points(runs: list[ScenarioRun]) -> list[TradeOff]:
     from scenarios.frontier import mark_frontier, trade_offs
 
@@ -279,9 +311,9 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
 
     console.print(_table(runs))
     console.print(_bounds_table(runs))
-    paired = _diff_table(runs)
-    if paired is not None:
-        console.print(paired)
+    for paired in (_diff_table(runs), _policy_diff_table(runs)):
+        if paired is not None:
+            console.print(paired)
     points = _points(runs)
     if len(points) > 1:
         console.print(_tradeoff_table(points))

@@ -24,6 +24,9 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "arrival kept" in result.output
     assert (tmp_path / "o" / "promise_attainment.png").exists()
+    # issue 17: optimised vs naive is paired too, not only variants vs base
+    assert "Difference between dispatch policies" in result.output
+    assert "optimised - naive" in result.output
 
 
 def test_compare_two_files(tmp_path: Path) -> None:
