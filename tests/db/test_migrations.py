@@ -51,3 +51,32 @@ def test_fresh_database_reports_not_migrated(tmp_path: Path) -> None:
     assert db.current_revision(engine) is None
     assert not db.is_up_to_date(engine)
     engine.dispose()
+
+
+def test_a_database_with_data_migrates_down_and_up(tmp_path: Path) -> None:
+    # SQLite alters a table by copying it: with foreign keys on, dropping the old copy of a
+    # referenced table (engineers, policies) failed on a database holding the demo world.
+    from dispatch.world import generate_world, load_world
+
+    engine = db.make_engine(f"sqlite:///{tmp_path}/demo.db")
+    db.upgrade(engine)
+    with db.make_sessionmaker(engine).begin() as session:
+        load_world(session, generate_world(7, "small"))
+    tables = ("engineers", "shifts", "tickets", "promise_policies", "stock_levels")
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {
+                t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+                for t in tables
+            }
+
+    before = counts()
+    db.migrate.downgrade(engine, "0005")
+    assert db.current_revision(engine) == "0005"
+    db.upgrade(engine)
+    assert db.is_up_to_date(engine)
+    assert counts() == before
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    engine.dispose()
