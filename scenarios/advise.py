@@ -218,8 +218,13 @@ class Advice:
 
     @property
     def saving(self) -> Decimal | None:
-        """The advised cost below the uniform rule's, as a fraction of the uniform's."""
-        if self.uniform is None or not self.uniform_reached or self.uniform.cost.total == 0:
+        """The advised cost below the uniform rule's, as a fraction of the uniform's.
+
+        None unless both keep every target: a saving that buys less is no saving.
+        """
+        if not (self.reached and self.uniform_reached) or self.uniform is None:
+            return None
+        if self.uniform.cost.total == 0:
             return None
         return (self.uniform.cost.total - self.advised.cost.total) / self.uniform.cost.total
 

@@ -119,8 +119,10 @@ def advise_command(
     console.print(f"advised: {verdict} on fresh streams", highlight=False)
     if saving is not None:
         console.print(f"advised cost {100 * saving:.1f} % below the uniform rule's")
-    elif advice.uniform is not None:
+    elif advice.uniform is not None and not advice.uniform_reached:
         console.print("the uniform rule did not reach every target within its steps")
+    elif advice.uniform is not None:
+        console.print("the uniform rule reached every target; the advice did not")
     folder = out or Path("reports") / spec.name
     files = write_advice(advice, folder)
     console.print(f"report: {folder}/ ({', '.join(f.name for f in files)})")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scenarios.advise import (
+    Advice,
     AdviceCosts,
     AdviceMoves,
     AdviceSpec,
@@ -166,6 +167,20 @@ class TestGreedy:
         advice = advise(spec, small_world(), fake)
         assert not advice.reached
         assert len(advice.steps) <= 2
+
+    def test_no_saving_is_claimed_when_the_advice_misses_a_target(self) -> None:
+        fake = FakeEvaluator(arrival=0.80)
+        target = Target(kpi="arrival_attainment", share=0.95)
+        more = (Engineers(kind="engineers", delta=5, region="shenzhen"),)
+        got = fake({"today": (), "cheap": (), "dear": more}, 1)
+        cheap_misses = Advice(
+            _spec(target), (target,), got["today"], got["cheap"], [], [], got["dear"], 1
+        )
+        assert not cheap_misses.reached
+        assert cheap_misses.uniform_reached
+        assert cheap_misses.saving is None  # cheaper, but it does not keep the promise
+        both = Advice(_spec(target), (target,), got["today"], got["dear"], [], [], got["dear"], 1)
+        assert both.saving == 0
 
     def test_every_region_is_one_target_per_region(self) -> None:
         regions = list(small_world().regions.values())
