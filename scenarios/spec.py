@@ -227,10 +227,46 @@ class LoanerRates(_Strict):
     per_day: Decimal | None = Field(None, ge=0, decimal_places=2)
 
 
+class LabourRulesChange(_Strict):
+    """Other labour rules (dispatch.labour.LabourRules) for everyone, or one region's staff.
+
+    Only the fields given change; each engineer keeps the rest of the rules he works under.
+    """
+
+    kind: Literal["labour_rules"]
+    region: str | None = None
+    overtime_max_min: int | None = Field(None, ge=0)
+    start_into_overtime: bool | None = None
+    overtime_day_max_min: int | None = Field(None, ge=0)
+    overtime_week_max_min: int | None = Field(None, ge=0)
+    overtime_cost_per_hour: Decimal | None = Field(None, ge=0, decimal_places=2)
+    callout_cost: Decimal | None = Field(None, ge=0, decimal_places=2)
+    callout_max_rank: int | None = Field(None, ge=0)
+    callout_lead_min: int | None = Field(None, ge=0)
+
+
+class ClockPenaltiesChange(_Strict):
+    """Other prices of broken promises for one severity code (contract currency, like
+    the stored `*_penalty` columns), for every policy or one policy code."""
+
+    kind: Literal["clock_penalties"]
+    severity: str  # code, e.g. urgent
+    policy: str | None = None  # policy code; None: every policy with that severity
+    respond: Decimal | None = Field(None, ge=0, decimal_places=2)
+    depart: Decimal | None = Field(None, ge=0, decimal_places=2)
+    arrive: Decimal | None = Field(None, ge=0, decimal_places=2)
+    fix: Decimal | None = Field(None, ge=0, decimal_places=2)
+    swap: Decimal | None = Field(None, ge=0, decimal_places=2)
+    ship: Decimal | None = Field(None, ge=0, decimal_places=2)
+    late_pct_per_hour: int | None = Field(None, ge=0)
+    at_risk_pct: int | None = Field(None, ge=0)
+    at_risk_margin_min: int | None = Field(None, ge=0)
+
+
 Change = Annotated[
     AddDepot | RemoveDepot | MoveDepot | Engineers | ShiftPattern | StockLevel
     | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage | ReturnsChange
-    | LoanerRates,
+    | LoanerRates | LabourRulesChange | ClockPenaltiesChange,
     Field(discriminator="kind"),
 ]  # fmt: skip
 

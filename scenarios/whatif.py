@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import time
 
 from dispatch.calendar import WeeklyShift
+from dispatch.labour import minor
+from dispatch.penalties import CLOCKS
 from optimizer import Location
 from scenarios import spec
 from scenarios.model import Period, SimDepot, SimEngineer, SimWorld, StockKey, Surge
@@ -207,6 +209,51 @@ def loaner_rates(world: SimWorld, change: spec.LoanerRates) -> SimWorld:
     return replace(world, loaners=replace(world.loaners, **given))
 
 
+def labour_rules(world: SimWorld, change: spec.LabourRulesChange) -> SimWorld:
+    """Other labour rules (e.g. no overtime): the fields given replace each engineer's own.
+
+    The simulator turns `SimEngineer.labour` into solver fields through
+    `dispatch.labour.solver_fields`, as production does, so the variant plans and counts
+    overtime under these rules.
+    """
+    given = change.model_dump(exclude={"kind", "region"}, exclude_none=True)
+    rid = None if change.region is None else world.region_id(change.region)
+    return replace(
+        world,
+        engineers=tuple(
+            replace(e, labour=replace(e.labour, **given))
+            if rid is None or e.region_id == rid
+            else e
+            for e in world.engineers
+        ),
+    )
+
+
+def clock_penalties(world: SimWorld, change: spec.ClockPenaltiesChange) -> SimWorld:
+    """Other prices of broken promises for one severity (currency -> fen like production)."""
+    fen = {c: minor(v) for c in CLOCKS if (v := getattr(change, c)) is not None}
+    for name in ("late_pct_per_hour", "at_risk_pct"):
+        if (value := getattr(change, name)) is not None:
+            fen[name] = value
+    if change.at_risk_margin_min is not None:
+        fen["at_risk_margin_s"] = change.at_risk_margin_min * 60
+    policies = dict(world.policies)
+    touched = False
+    for pid, policy in world.policies.items():
+        if change.policy is not None and policy.code != change.policy:
+            continue
+        severities = []
+        for sev in policy.severities:
+            if sev.code == change.severity:
+                touched = True
+                sev = replace(sev, penalties=replace(sev.penalties, **fen))
+            severities.append(sev)
+        policies[pid] = replace(policy, severities=tuple(severities))
+    if not touched:
+        raise ValueError(f"clock_penalties: no policy has severity {change.severity!r}")
+    return replace(world, policies=policies)
+
+
 _TRANSFORMS = {
     "add_depot": add_depot,
     "remove_depot": remove_depot,
@@ -221,6 +268,8 @@ _TRANSFORMS = {
     "depot_outage": depot_outage,
     "returns": returns,
     "loaner_rates": loaner_rates,
+    "labour_rules": labour_rules,
+    "clock_penalties": clock_penalties,
 }
 
 
