@@ -12,6 +12,7 @@ from scenarios.demand import ticket_stream
 from scenarios.kpis import run_kpis
 from scenarios.live import LiveState
 from scenarios.model import SimWorld
+from scenarios.policies import deadlines_of, optimizer_ticket
 from scenarios.run import build_variants
 from scenarios.simulate import RunParams, simulate
 from tests.scenarios.conftest import tiny_scenario
@@ -75,3 +76,14 @@ def test_forbidding_overtime_lowers_overtime_hours(small: SimWorld) -> None:
         result = simulate(world, stream, RunParams(name, "optimised", 0, DAY))
         hours[name] = run_kpis(result)[("overtime_h", "all")]
     assert hours["none"] < hours["base"]
+
+
+def test_the_simulated_ticket_carries_the_changed_penalties(small: SimWorld) -> None:
+    scenario = tiny_scenario()
+    t = ticket_stream(small, scenario.demand, horizon_s=DAY, seed=1, replication=0)[0]
+    site = next(s for s in small.sites if s.id == t.site_id)
+    code = small.policies[site.policy_id].by_rank(t.rank).code
+    new = _apply(small, {"kind": "clock_penalties", "severity": code, "fix": "7"})
+    d = deadlines_of(new, site, t)
+    assert optimizer_ticket(new, site, t, d).penalties.fix == 700
+    assert optimizer_ticket(small, site, t, d).penalties.fix != 700
