@@ -84,6 +84,8 @@ class Tally:
     reservations: set[int] = field(default_factory=set)
     assignments: set[int] = field(default_factory=set)
     replay_mismatches: int = 0
+    empty_recommendations: int = 0  # answered, but no engineer to assign
+    samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # 4xx
 
     def record(self, route: str, got: httpx.Response, elapsed: float) -> None:
         with self.lock:
@@ -91,6 +93,8 @@ class Tally:
             self.statuses[route][got.status_code] += 1
             if got.status_code >= 500:
                 self.server_errors.append(f"{route} {got.status_code} {got.text[:300]}")
+            elif got.status_code >= 400 and len(self.samples[route]) < 3:
+                self.samples[route].append(f"{got.status_code} {got.text[:300]}")
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ def dispatcher(c: Client, w: World) -> None:
                      "dispatcher", json={"ticket_id": ticket})  # fmt: skip
         options = got.json().get("options") if got.status_code == 200 else None
         if not options:
+            with c.tally.lock:
+                c.tally.empty_recommendations += 1
             continue
         body = {"ticket_id": ticket, "engineer_id": options[0]["engineer_id"]}
         key = {"Idempotency-Key": str(uuid.UUID(int=c.rng.getrandbits(128)))}
@@ -294,6 +300,8 @@ class Report:
     assignments_answered: int
     assignments_missing: list[int]
     replay_mismatches: int
+    empty_recommendations: int
+    refusals: dict[str, list[str]]  # the first few 4xx bodies per route: why, not only how many
 
     def table(self) -> str:
         lines = [f"{'route':<38} {'n':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses"]
@@ -310,7 +318,10 @@ class Report:
                      f"{self.tickets_unexplained}); reservations {self.reservations_answered} "
                      f"(missing {len(self.reservations_missing)}); assignments "
                      f"{self.assignments_answered} (missing {len(self.assignments_missing)}); "
-                     f"replay mismatches {self.replay_mismatches}")  # fmt: skip
+                     f"replay mismatches {self.replay_mismatches}; recommendations without an "
+                     f"option {self.empty_recommendations}")  # fmt: skip
+        for route, bodies in sorted(self.refusals.items()):
+            lines.extend(f"  {route}: {body}" for body in bodies)
         return "\n".join(lines)
 
     def clean(self) -> bool:
@@ -364,6 +375,8 @@ def soak(server_url: str, seconds: float, max_requests: int = MAX_REQUESTS) -> R
             assignments_answered=len(tally.assignments),
             assignments_missing=sorted(_missing(url, Assignment, tally.assignments)),
             replay_mismatches=tally.replay_mismatches,
+            empty_recommendations=tally.empty_recommendations,
+            refusals=dict(tally.samples),
         )  # fmt: skip
 
 
