@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # The simulation (numpy, scipy, simpy, matplotlib) loads when a scenario runs, not when the
 # command line starts; only the types are named here.
@@ -31,6 +32,7 @@ scenario_app = typer.Typer(
 )
 
 HEADLINE = (
+    ("promises_kept", "all", "promises kept (tickets)"),
     ("respond_attainment", "all", "respond kept"),
     ("depart_attainment", "all", "depart kept"),
     ("arrival_attainment", "all", "arrival kept"),
@@ -139,6 +141,46 @@ def _run_one(
                 raise typer.Exit(130) from None
 
 
+Column = tuple[str, list[str]]  # header (lines joined by "\n") and one cell per row
+
+
+def _header(name: str, variant: str, policy: str, many: bool) -> str:
+    """A column's header, one short part a line: scenario, variant, (policy)."""
+    return "\n".join([*([name] if many else []), variant, f"({policy})"])
+
+
+def _fitted(title: str, corner: str, labels: list[str], columns: list[Column]) -> list[Table]:
+    """The table split into as many as fit the terminal's width, the label column repeated.
+
+    Rich would otherwise squeeze every column into a few letters ("staff…") on 80 columns.
+    """
+
+    def width(texts: list[str]) -> int:  # content + padding 2 + one border
+        return max(Text.from_markup(t).cell_len for t in texts) + 3
+
+    first = width([corner, *labels]) + 1
+    groups: list[list[Column]] = [[]]
+    used = first
+    for column in columns:
+        need = width([*column[0].split("\n"), *column[1]])
+        if groups[-1] and used + need > console.width:
+            groups.append([])
+            used = first
+        groups[-1].append(column)
+        used += need
+    tables = []
+    for k, group in enumerate(groups):
+        part = f" ({k + 1}/{len(groups)})" if len(groups) > 1 else ""
+        table = Table(title=title + part)
+        table.add_column(corner)
+        for header, _ in group:
+            table.add_column(header, justify="right")
+        for i, label in enumerate(labels):
+            table.add_row(label, *(cells[i] for _, cells in group))
+        tables.append(table)
+    return tables
+
+
 def _cell(e: Estimate | None) -> str:
     if e is None:
         return "-"
@@ -148,45 +190,35 @@ def _cell(e: Estimate | None) -> str:
     return f"{e.mean:,.0f}" if abs(e.mean) >= 100 else f"{e.mean:.1f}"
 
 
-def _table(runs: list[ScenarioRun]) -> Table:
-    """KPIs down, variants across: narrow enough for a terminal."""
+def _table(runs: list[ScenarioRun]) -> list[Table]:
+    """KPIs down, variants across, as many tables as the terminal's width needs."""
     partial = any(r.partial for r in runs)
     title = "What-if KPIs (mean ± 95 % CI half-width)" + (" — PARTIAL" if partial else "")
-    table = Table(title=title)
-    table.add_column("KPI")
-    columns = []
+    columns: list[Column] = []
     for run in runs:
         index = {(e.variant, e.policy, e.kpi, e.scope): e for e in run.estimates}
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
-            prefix = f"{run.scenario.name}/" if len(runs) > 1 else ""
-            table.add_column(f"{prefix}{variant}\n({policy})", justify="right")
-            columns.append((index, variant, policy))
-    for kpi, scope, label in HEADLINE:
-        table.add_row(label, *(_cell(ix.get((v, p, kpi, scope))) for ix, v, p in columns))
-    return table
+            cells = [_cell(index.get((variant, policy, kpi, scope))) for kpi, scope, _ in HEADLINE]
+            columns.append((_header(run.scenario.name, variant, policy, len(runs) > 1), cells))
+    return _fitted(title, "KPI", [label for *_, label in HEADLINE], columns)
 
 
 def _bounds_cell(index: dict[tuple[str, str], Estimate], clock: str) -> str:
     parts = []
-    for kpi, short in (("bound_geography", "geo"), ("bound_shift", "shift"),
-                       ("bound_labour", "labour"), ("lost_decisions", "decisions")):  # fmt: skip
+    for kpi, short in (("bound_geography", "g"), ("bound_shift", "s"),
+                       ("bound_labour", "l"), ("lost_decisions", "d")):  # fmt: skip
         e = index.get((kpi, f"clock={clock}"))
         if e is None:
             return "-"
-        parts.append(f"{short} {100 * e.mean:.1f}")
-    return " · ".join(parts)
+        parts.append(f"{short} {100 * e.mean:.0f}")
+    return " ".join(parts)
 
 
-def _bounds_table(runs: list[ScenarioRun]) -> Table:
+def _bounds_table(runs: list[ScenarioRun]) -> list[Table]:
     """Per clock: % of its tickets no dispatch could keep (why), and % lost to decisions."""
     from scenarios.bounds import CLOCKS
 
-    table = Table(
-        title="Bounds: % of tickets no dispatch could keep (geography, shift, labour rules) "
-        "and % missed that could have been kept (decisions)"
-    )
-    table.add_column("clock")
-    columns = []
+    columns: list[Column] = []
     for run in runs:
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
             index = {
@@ -194,12 +226,15 @@ def _bounds_table(runs: list[ScenarioRun]) -> Table:
                 for e in run.estimates
                 if (e.variant, e.policy) == (variant, policy)
             }
-            prefix = f"{run.scenario.name}/" if len(runs) > 1 else ""
-            table.add_column(f"{prefix}{variant}\n({policy})", justify="right")
-            columns.append(index)
-    for clock in CLOCKS:
-        table.add_row(clock, *(_bounds_cell(ix, clock) for ix in columns))
-    return table
+            cells = [_bounds_cell(index, clock) for clock in CLOCKS]
+            columns.append((_header(run.scenario.name, variant, policy, len(runs) > 1), cells))
+    return _fitted(
+        "Bounds, % of a clock's tickets: no dispatch could keep them for geography (g), "
+        "shift (s) or labour rules (l); missed though keepable (d, decisions)",
+        "clock",
+        list(CLOCKS),
+        columns,
+    )
 
 
 def _diff_cell(d: Difference | None) -> str:
@@ -212,36 +247,34 @@ def _diff_cell(d: Difference | None) -> str:
     return f"[bold]{text} *[/bold]" if d.significant else text
 
 
-def _diff_table(runs: list[ScenarioRun]) -> Table | None:
+def _diff_table(runs: list[ScenarioRun]) -> list[Table]:
     """Each variant minus its scenario's base, paired by replication; * the CI excludes 0."""
     from scenarios.kpis import differences
 
-    columns = []
+    columns: list[Column] = []
     for run in runs:
         index = {(d.variant, d.policy, d.kpi, d.scope): d for d in differences(run.results)}
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
             if variant != "base":
-                columns.append((run.scenario.name, index, variant, policy))
+                cells = [_diff_cell(index.get((variant, policy, k, s))) for k, s, _ in HEADLINE]
+                header = _header(run.scenario.name, f"{variant} - base", policy, len(runs) > 1)
+                columns.append((header, cells))
     if not columns:
-        return None
-    table = Table(
-        title="Difference vs base, paired by replication: mean [95 % CI] "
-        "(shares in percentage points; * significant)"
+        return []
+    return _fitted(
+        "Difference vs base, paired by replication: mean [95 % CI] "
+        "(shares in percentage points; * significant)",
+        "KPI",
+        [label for *_, label in HEADLINE],
+        columns,
     )
-    table.add_column("KPI")
-    for name, _, variant, policy in columns:
-        prefix = f"{name}/" if len(runs) > 1 else ""
-        table.add_column(f"{prefix}{variant} - base\n({policy})", justify="right")
-    for kpi, scope, label in HEADLINE:
-        table.add_row(label, *(_diff_cell(ix.get((v, p, kpi, scope))) for _, ix, v, p in columns))
-    return table
 
 
-def _policy_diff_table(runs: list[ScenarioRun]) -> Table | None:
+def _policy_diff_table(runs: list[ScenarioRun]) -> list[Table]:
     """Each policy minus the first (naive when run), same variant and tickets, paired."""
     from scenarios.kpis import policy_differences
 
-    columns = []
+    columns: list[Column] = []
     for run in runs:
         policies = list(dict.fromkeys(r.policy for r in run.results))
         if len(policies) < 2:
@@ -251,22 +284,18 @@ def _policy_diff_table(runs: list[ScenarioRun]) -> Table | None:
         index = {(d.variant, d.policy, d.kpi, d.scope): d for d in diffs}
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
             if policy != ref:
-                columns.append((run.scenario.name, index, variant, policy, ref))
+                cells = [_diff_cell(index.get((variant, policy, k, s))) for k, s, _ in HEADLINE]
+                parts = [*([run.scenario.name] if len(runs) > 1 else []), variant]
+                columns.append(("\n".join([*parts, f"{policy} - {ref}"]), cells))
     if not columns:
-        return None
-    table = Table(
-        title="Difference between dispatch policies, paired by replication: mean [95 % CI] "
-        "(shares in percentage points; * significant)"
+        return []
+    return _fitted(
+        "Difference between dispatch policies, paired by replication: mean [95 % CI] "
+        "(shares in percentage points; * significant)",
+        "KPI",
+        [label for *_, label in HEADLINE],
+        columns,
     )
-    table.add_column("KPI")
-    for name, _, variant, policy, ref in columns:
-        prefix = f"{name}/" if len(runs) > 1 else ""
-        table.add_column(f"{prefix}{variant}\n{policy} - {ref}", justify="right")
-    for kpi, scope, label in HEADLINE:
-        table.add_row(
-            label, *(_diff_cell(ix.get((v, p, kpi, scope))) for _, ix, v, p, _ in columns)
-        )
-    return table
 
 
 def _points(runs: list[ScenarioRun]) -> list[TradeOff]:
@@ -280,13 +309,14 @@ def _points(runs: list[ScenarioRun]) -> list[TradeOff]:
 
 
 def _tradeoff_table(points: list[TradeOff]) -> Table:
-    """Promises kept against overtime and travel; * on the frontier (nothing dominates it)."""
+    """Clocks kept against overtime and travel; * on the frontier (nothing dominates it)."""
     table = Table(
-        title="Trade-off: promises kept (every clock pooled) against overtime and travel; "
-        "* on the frontier"
+        title="Trade-off: clocks kept (every clock pooled, `promise_attainment`) against "
+        "overtime and travel; * on the frontier"
     )
-    for name in ("variant (policy)", "promises kept", "overtime (h)", "travel (km)", "frontier"):
-        table.add_column(name, justify="left" if name.startswith("variant") else "right")
+    for name in ("variant (policy)", "clocks kept", "overtime (h)", "travel (km)", "front"):
+        left = name.startswith("variant")  # the label folds whole, never cut to "two-…"
+        table.add_column(name, justify="left" if left else "right", overflow="fold")
     for p in points:
         table.add_row(
             p.label, f"{100 * p.kept[0]:.1f} %", f"{p.overtime_h[0]:,.0f}",
@@ -309,11 +339,9 @@ def _report(runs: list[ScenarioRun], out: Path | None) -> None:
     from scenarios.frontier import save_frontier
     from scenarios.report import write_report
 
-    console.print(_table(runs))
-    console.print(_bounds_table(runs))
-    for paired in (_diff_table(runs), _policy_diff_table(runs)):
-        if paired is not None:
-            console.print(paired)
+    for table in (*_table(runs), *_bounds_table(runs), *_diff_table(runs),
+                  *_policy_diff_table(runs)):  # fmt: skip
+        console.print(table)
     points = _points(runs)
     if len(points) > 1:
         console.print(_tradeoff_table(points))
