@@ -75,7 +75,9 @@ class AdviceCosts(_Strict):
     engineer_per_month: dict[str, Decimal] = Field(
         default_factory=lambda: {"default": Decimal("12000")}
     )
-    overtime_per_hour: Decimal = Field(Decimal("120"), ge=0)
+    # None: each engineer's own labour rules price his overtime (the simulator's rules);
+    # a figure here overrides them for the advice.
+    overtime_per_hour: Decimal | None = Field(None, ge=0)
     holding_rate_per_year: Decimal = Field(Decimal("0.25"), ge=0, le=5)  # of stock value
     courier_per_shipment: Decimal = Field(Decimal("60"), ge=0)
 
@@ -256,6 +258,31 @@ def staff_cost(world: SimWorld, costs: AdviceCosts, horizon_days: float) -> Deci
     return (monthly * Decimal(str(horizon_days)) / Decimal(30)).quantize(_CENT)
 
 
+def overtime_cost(world: SimWorld, results: Sequence[RunResult], costs: AdviceCosts) -> Decimal:
+    """Mean overtime cost per run: each engineer's hours at his labour rules' rate.
+
+    ``costs.overtime_per_hour``, when set, prices every engineer's hour instead.
+    """
+    if not results:
+        return Decimal(0)
+    rate = {
+        e.id: e.labour.overtime_cost_per_hour
+        if costs.overtime_per_hour is None
+        else costs.overtime_per_hour
+        for e in world.engineers
+    }
+    fallback = costs.overtime_per_hour or Decimal(0)
+    total = sum(
+        (
+            Decimal(tally.overtime_s) / Decimal(3600) * rate.get(eid, fallback)
+            for r in results
+            for eid, tally in r.engineers.items()
+        ),
+        Decimal(0),
+    )
+    return (total / len(results)).quantize(_CENT)
+
+
 def run_costs(
     world: SimWorld,
     results: Sequence[RunResult],
@@ -264,16 +291,13 @@ def run_costs(
     horizon_days: float,
 ) -> CostBreakdown:
     """Staff from the world; overtime, holding and couriers as the runs measured them."""
-    overtime_h = estimates.get(("overtime_h", "all"))
     value = estimates.get(("inventory_value", "all"))
     shipments = [sum(1 for j in r.jobs if j.source == "shipment") for r in results]
     days = Decimal(str(horizon_days))
     mean_shipments = Decimal(sum(shipments)) / len(shipments) if shipments else Decimal(0)
     return CostBreakdown(
         staff=staff_cost(world, costs, horizon_days),
-        overtime=(
-            Decimal(str(overtime_h.mean if overtime_h else 0.0)) * costs.overtime_per_hour
-        ).quantize(_CENT),
+        overtime=overtime_cost(world, results, costs),
         holding=(
             Decimal(str(value.mean if value else 0.0))
             * costs.holding_rate_per_year
@@ -617,6 +641,7 @@ __all__ = [
     "engineer_rate",
     "expand_targets",
     "load_advice",
+    "overtime_cost",
     "run_costs",
     "scenario_runner",
     "staff_cost",

@@ -29,12 +29,14 @@ from scenarios.advise import (
     engineer_rate,
     expand_targets,
     load_advice,
+    overtime_cost,
     staff_cost,
     uniform_changes,
 )
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
+from scenarios.records import EngineerTally, RunResult
 from scenarios.spec import Change, Engineers, Scenario, StockLevel, with_variant
 from scenarios.whatif import apply_changes
 from spares.cli import app
@@ -207,6 +209,17 @@ class TestCosts:
         assert engineer_rate(costs, "shenzhen", 2) == 3
         assert engineer_rate(costs, "foshan", 3) == 2
         assert engineer_rate(costs, "foshan", 1) == 1
+
+    def test_overtime_is_priced_by_each_engineers_labour_rules_unless_overridden(self) -> None:
+        world = small_world()
+        first = world.engineers[0]
+        tallies = {first.id: EngineerTally("x", overtime_s=7_200)}
+        two_hours = RunResult("base", "optimised", 0, 86_400, [], {}, tallies, [])
+        # 2 h x the rules' rate (90 CNY by default), then 2 h x 100 for everyone
+        rate = first.labour.overtime_cost_per_hour
+        assert overtime_cost(world, [two_hours], AdviceCosts()) == 2 * rate
+        costs = AdviceCosts(overtime_per_hour=Decimal(100))
+        assert overtime_cost(world, [two_hours], costs) == Decimal("200.00")
 
     def test_a_rate_table_without_a_default_is_refused(self) -> None:
         with pytest.raises(ValueError, match="default"):
