@@ -11,31 +11,36 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeAlias, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import Interval, WeeklyShift, working_windows
-from dispatch.clocks import ClockReading
+from dispatch.clocks import ClockReading, read_clocks
 from dispatch.errors import NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import (
     Absence,
     Assignment,
     AssignmentStatus,
+    Contract,
     Engineer,
     EngineerSkill,
     Plan,
     PlanStage,
+    PromisePolicy,
     Shift,
     Site,
     Ticket,
     TicketStatus,
 )
-from dispatch.ticket_views import clocks_of
 from inventory.models import Depot, DepotKind, Region, Reservation, ReservationStatus
 from inventory.pagination import Page, fetch_page
+
+# A plain result row: columns by name, no ORM object behind it.
+Record: TypeAlias = "Row[*tuple[Any, ...]]"
 
 # An engineer's state on the board, from his most advanced active visit.
 _STATUS_RANK = {TicketStatus.ON_SITE: 3, TicketStatus.EN_ROUTE: 2, TicketStatus.ASSIGNED: 1}
@@ -43,8 +48,11 @@ _STATUS_RANK = {TicketStatus.ON_SITE: 3, TicketStatus.EN_ROUTE: 2, TicketStatus.
 
 @dataclass(frozen=True, slots=True)
 class BoardEngineer:
-    engineer: Engineer
-    skills: list[EngineerSkill]
+    """An engineer's lane: plain rows (`engineers` and `engineer_skills` columns), no ORM
+    objects, so that 300 of them load in two queries without the identity map's cost."""
+
+    engineer: Record
+    skills: list[Record]  # product_line_id, level
     status: str  # idle, assigned, en_route, on_site; off_shift when not working now
     windows: list[Interval]  # today's working windows (shifts minus absences)
 
@@ -61,7 +69,7 @@ class SitePin:
 
 @dataclass(frozen=True, slots=True)
 class BoardTicket:
-    ticket: Ticket
+    ticket: Record  # every column of `tickets`, by name as on `Ticket`
     clocks: list[ClockReading]
     site: SitePin
 
@@ -76,10 +84,10 @@ class Board:
     region: Region
     now: datetime
     day: Interval  # the region's local calendar day around `now`
-    depots: list[Depot]
+    depots: list[Record]
     engineers: list[BoardEngineer]
     tickets: list[BoardTicket]
-    assignments: list[Assignment]
+    assignments: list[Record]  # every column of `assignments`
     published_plan_id: int | None
     draft_plan_id: int | None
 
@@ -99,12 +107,17 @@ def _region(session: Session, region_id: int) -> Region:
 
 
 def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
-    """Everything the dispatcher's board shows for one region at `now`."""
+    """Everything the dispatcher's board shows for one region at `now`.
+
+    Core selects of plain columns, one query per table with IN lists: loading a thousand
+    tickets as ORM objects cost more than the queries themselves (issue 19).
+    """
     region = _region(session, region_id)
     day = local_day(now, region.timezone)
     depots = list(
-        session.scalars(
-            select(Depot).where(Depot.region_id == region_id, Depot.kind != DepotKind.VAN)
+        session.execute(
+            select(Depot.id, Depot.code, Depot.name, Depot.lat, Depot.lon)
+            .where(Depot.region_id == region_id, Depot.kind != DepotKind.VAN)
             .order_by(Depot.id)
         )
     )  # fmt: skip
@@ -112,70 +125,72 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         select(Ticket.id).join(Site, Site.id == Ticket.site_id)
         .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
     )  # fmt: skip
-    rows = list(
-        session.scalars(
-            select(Ticket).join(Site, Site.id == Ticket.site_id)
-            .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.id)
+    # Tickets with their site and their policy's at-risk margin, in one query.
+    ticket_rows = session.execute(
+        select(Ticket.__table__, Site.name.label("site_name"), Site.lat.label("site_lat"),
+               Site.lon.label("site_lon"), PromisePolicy.at_risk_margin_min)
+        .join(Site, Site.id == Ticket.site_id)
+        .join(Contract, Contract.id == Site.contract_id)
+        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
+        .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+    ).all()  # fmt: skip
+    tickets = [
+        BoardTicket(
+            t,
+            # A row has the ticket's attributes by name: what the clocks read.
+            read_clocks(cast(Ticket, t), margin=timedelta(minutes=t.at_risk_margin_min), now=now),
+            SitePin(t.site_id, t.site_name, t.site_lat, t.site_lon),
         )
-    )  # fmt: skip
-    # Plain rows, not entities: a thousand tickets need only where their sites are.
-    sites = {
-        row.id: SitePin(row.id, row.name, row.lat, row.lon)
-        for row in session.execute(
-            select(Site.id, Site.name, Site.lat, Site.lon).where(Site.region_id == region_id)
-        )
-    }
-    clocks = clocks_of(session, rows, now=now)
-    tickets = [BoardTicket(t, clocks[t.id], sites[t.site_id]) for t in rows]
+        for t in ticket_rows
+    ]
     # Lanes: the region's engineers, and anyone from elsewhere sent to one of its tickets.
     engineers_here = select(Engineer.id).where(Engineer.region_id == region_id)
-    assignments = list(
-        session.scalars(
-            select(Assignment)
-            .where(
-                Assignment.status == AssignmentStatus.ACTIVE,
-                or_(
-                    Assignment.engineer_id.in_(engineers_here), Assignment.ticket_id.in_(open_here)
-                ),
-            )
-            .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
+    assignments = session.execute(
+        select(Assignment.__table__)
+        .where(
+            Assignment.status == AssignmentStatus.ACTIVE,
+            or_(Assignment.engineer_id.in_(engineers_here), Assignment.ticket_id.in_(open_here)),
         )
-    )
+        .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
+    ).all()
     visiting = {a.engineer_id for a in assignments}
-    engineers = list(
-        session.scalars(
-            select(Engineer)
-            .where(or_(and_(Engineer.region_id == region_id, Engineer.active),
-                       Engineer.id.in_(visiting)))
-            .order_by(Engineer.id)
-        )
-    )  # fmt: skip
+    engineers = session.execute(
+        select(Engineer.id, Engineer.code, Engineer.name, Engineer.region_id, Engineer.home_lat,
+               Engineer.home_lon, Engineer.current_lat, Engineer.current_lon,
+               Engineer.position_at)
+        .where(or_(and_(Engineer.region_id == region_id, Engineer.active),
+                   Engineer.id.in_(visiting)))
+        .order_by(Engineer.id)
+    ).all()  # fmt: skip
     ids = [e.id for e in engineers]
     wanted = {e.region_id for e in engineers} | {region_id}
     zones = {
         row.id: row.timezone
         for row in session.execute(select(Region.id, Region.timezone).where(Region.id.in_(wanted)))
     }
-    skills: dict[int, list[EngineerSkill]] = defaultdict(list)
+    skills: dict[int, list[Record]] = defaultdict(list)
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
     absences: dict[int, list[Interval]] = defaultdict(list)
     if ids:
-        for skill in session.scalars(
-            select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))
-        ):
+        for skill in session.execute(
+            select(EngineerSkill.engineer_id, EngineerSkill.product_line_id, EngineerSkill.level)
+            .where(EngineerSkill.engineer_id.in_(ids))
+        ):  # fmt: skip
             skills[skill.engineer_id].append(skill)
-        for s in session.scalars(
-            select(Shift).where(Shift.engineer_id.in_(ids), Shift.on_call.is_(False))
-        ):
+        for s in session.execute(
+            select(Shift.engineer_id, Shift.weekday, Shift.starts_at, Shift.ends_at)
+            .where(Shift.engineer_id.in_(ids), Shift.on_call.is_(False))
+        ):  # fmt: skip
             shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
-        for away in session.scalars(
-            select(Absence).where(
+        for away in session.execute(
+            select(Absence.engineer_id, Absence.starts_at, Absence.ends_at)
+            .where(
                 Absence.engineer_id.in_(ids), Absence.ends_at > day[0], Absence.starts_at < day[1]
             )
-        ):
+        ):  # fmt: skip
             absences[away.engineer_id].append((away.starts_at, away.ends_at))
-    status_of = {t.id: t.status for t in rows}
+    status_of = {t.id: t.status for t in ticket_rows}
     rank: dict[int, int] = defaultdict(int)
     for a in assignments:
         rank[a.engineer_id] = max(
@@ -195,7 +210,7 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         board_engineers.append(BoardEngineer(e, skills[e.id], status, windows))
     return Board(
         region=region, now=now, day=day, depots=depots, engineers=board_engineers,
-        tickets=tickets, assignments=assignments,
+        tickets=tickets, assignments=list(assignments),
         published_plan_id=_latest_plan(session, region_id, PlanStage.PUBLISHED),
         draft_plan_id=_latest_plan(session, region_id, PlanStage.DRAFT),
     )  # fmt: skip

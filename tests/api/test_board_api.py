@@ -74,6 +74,21 @@ def test_the_board_shows_engineers_tickets_and_depots_of_the_region(
     assert board["published_plan_id"] is None
 
 
+def test_the_board_is_written_in_the_zone_asked_for_and_names_it(
+    client: TestClient, ids: Ids
+) -> None:
+    """The board writes its own JSON (issue 19): the zone and its header still hold."""
+    response = client.get(
+        f"/v1/dispatch/board?region_id={ids.region}&tz=Europe/Berlin", headers=DISPATCHER
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Time-Zone"] == "Europe/Berlin"
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["now"] == "2026-11-02T09:00:00+01:00"
+    assert all(w["start"].endswith("+01:00") for e in body["engineers"] for w in e["windows"])
+
+
 def test_a_confirmed_option_shows_on_the_board_and_in_the_lists(
     client: TestClient, ids: Ids
 ) -> None:
