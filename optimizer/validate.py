@@ -9,8 +9,9 @@ previous departure + travel), service durations, departure after the engineer is
 every stop inside one stretch of working time (shift + overtime, outside absences) and the
 drive home by its end (or straight home when even that is later); ``not_before``, shipped
 parts' arrival, hard arrivals, depot opening hours; capacity; each line's parts supplied by
-a pickup earlier on the same route or a shipment; no unit of van, depot or supplier stock
-used twice.
+a pickup earlier on the same route or a shipment (each line whole by one accepted part; the
+lines share the units by a search, not first-fit, so crossed substitutes are seen); no unit
+of van, depot or supplier stock used twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimizer.model import Engineer, Ticket, Window
+from optimizer.model import Engineer, PartLine, Ticket, Window
 from optimizer.params import PlanParams
 from optimizer.plan_result import Plan, Route, Stop, StopKind
 from optimizer.travel import TravelTimes
@@ -219,15 +220,52 @@ def _visit(
         for u in sh.uses:
             supply[u.part_id] += u.qty
             used[(kind, int(source or 0), u.part_id)] += u.qty
-    for line in t.parts:
-        part = next((p for p in t.accepted(line.part_id) if supply[p] >= line.qty), None)
-        if part is None:
-            out.append(
-                f"{where}: part {line.part_id} x{line.qty} is neither picked up before nor shipped"
-            )
-        else:
-            supply[part] -= line.qty
+    out.extend(
+        f"{where}: part {line.part_id} x{line.qty} is neither picked up before nor shipped"
+        for line in _unsupplied(t, supply)
+    )
     return out
+
+
+def _unsupplied(t: Ticket, supply: Counter[int]) -> list[PartLine]:
+    """The lines ``supply`` cannot serve, each line whole from one accepted part.
+
+    A search, not first-fit: with 10 <- (12, 11) and 11 x2 <- 12, a supply of one 11 and two
+    12s serves both lines (10 <- 11, 11 <- 12 x2) although first-fit gives line 10 a 12.
+    Lines no part covers alone are reported without searching; when no assignment serves
+    every line, the lines first-fit leaves unserved are reported.
+    """
+    alone = [
+        line for line in t.parts if not any(supply[p] >= line.qty for p in t.accepted(line.part_id))
+    ]
+    if alone:
+        return alone
+    if _serve(t, list(t.parts), Counter(supply)):
+        return []
+    out = []
+    left = Counter(supply)
+    for line in t.parts:
+        part = next((p for p in t.accepted(line.part_id) if left[p] >= line.qty), None)
+        if part is None:
+            out.append(line)
+        else:
+            left[part] -= line.qty
+    return out
+
+
+def _serve(t: Ticket, lines: list[PartLine], left: Counter[int]) -> bool:
+    """Whether ``left`` serves every one of ``lines`` (depth-first over accepted parts)."""
+    if not lines:
+        return True
+    line, rest = lines[0], lines[1:]
+    for part in t.accepted(line.part_id):
+        if left[part] >= line.qty:
+            left[part] -= line.qty
+            found = _serve(t, rest, left)
+            left[part] += line.qty
+            if found:
+                return True
+    return False
 
 
 def _stock(world: DispatchWorld, used: Counter[tuple[str, int, int]]) -> list[str]:
