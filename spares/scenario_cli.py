@@ -190,17 +190,43 @@ def _cell(e: Estimate | None) -> str:
     return f"{e.mean:,.0f}" if abs(e.mean) >= 100 else f"{e.mean:.1f}"
 
 
-def _table(runs: list[ScenarioRun]) -> list[Table]:
+# --verbose: these KPIs per severity and per region too
+DETAILED = (("promises_kept", "kept"), ("arrival_attainment", "arrival"), ("fix_attainment", "fix"))
+
+
+def _rows(runs: list[ScenarioRun], verbose: bool) -> list[tuple[str, str, str]]:
+    """The headline rows; with `verbose` also the detailed KPIs per severity and region."""
+    if not verbose:
+        return list(HEADLINE)
+    kpis = {kpi for kpi, _ in DETAILED}
+    scopes = sorted(
+        {
+            e.scope
+            for run in runs
+            for e in run.estimates
+            if e.kpi in kpis and e.scope.split("=")[0] in ("severity", "region")
+        }  # fmt: skip
+    )
+    detail = [
+        (kpi, scope, f"{short}, {scope.replace('=', ' ')}")
+        for scope in scopes
+        for kpi, short in DETAILED
+    ]
+    return [*HEADLINE, *detail]
+
+
+def _table(runs: list[ScenarioRun], verbose: bool = False) -> list[Table]:
     """KPIs down, variants across, as many tables as the terminal's width needs."""
     partial = any(r.partial for r in runs)
     title = "What-if KPIs (mean ± 95 % CI half-width)" + (" — PARTIAL" if partial else "")
+    rows = _rows(runs, verbose)
     columns: list[Column] = []
     for run in runs:
         index = {(e.variant, e.policy, e.kpi, e.scope): e for e in run.estimates}
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):
-            cells = [_cell(index.get((variant, policy, kpi, scope))) for kpi, scope, _ in HEADLINE]
+            cells = [_cell(index.get((variant, policy, kpi, scope))) for kpi, scope, _ in rows]
             columns.append((_header(run.scenario.name, variant, policy, len(runs) > 1), cells))
-    return _fitted(title, "KPI", [label for *_, label in HEADLINE], columns)
+    return _fitted(title, "KPI", [label for *_, label in rows], columns)
 
 
 def _bounds_cell(index: dict[tuple[str, str], Estimate], clock: str) -> str:
@@ -335,11 +361,11 @@ def _load(path: Path) -> Scenario:
         raise typer.Exit(2) from exc
 
 
-def _report(runs: list[ScenarioRun], out: Path | None) -> None:
+def _report(runs: list[ScenarioRun], out: Path | None, verbose: bool = False) -> None:
     from scenarios.frontier import save_frontier
     from scenarios.report import write_report
 
-    for table in (*_table(runs), *_bounds_table(runs), *_diff_table(runs),
+    for table in (*_table(runs, verbose), *_bounds_table(runs), *_diff_table(runs),
                   *_policy_diff_table(runs)):  # fmt: skip
         console.print(table)
     points = _points(runs)
@@ -369,6 +395,12 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", min=1, help="local processes (default: CPU count; 1: serial)"),
 ]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="also promises kept, arrival and fix per severity and region"
+    ),
+]
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="a Dask scheduler ADDRESS (pip install '.[dask]')"),
@@ -381,6 +413,7 @@ def scenario_run(
     out: OutOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    verbose: VerboseOpt = False,
     recommendation: Annotated[
         Path | None,
         typer.Option(
@@ -399,7 +432,7 @@ def scenario_run(
         except ScenarioError as exc:
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from exc
-    _report([_run_one(scenario, workers, scheduler)], out)
+    _report([_run_one(scenario, workers, scheduler)], out, verbose)
 
 
 @scenario_app.command("compare")
@@ -408,6 +441,7 @@ def scenario_compare(
     out: OutOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Simulate several scenarios and print their KPIs side by side."""
     scenarios = [_load(f) for f in files]
@@ -416,4 +450,4 @@ def scenario_compare(
         runs.append(_run_one(scenario, workers, scheduler))
         if runs[-1].partial:
             break
-    _report(runs, out)
+    _report(runs, out, verbose)

@@ -36,3 +36,20 @@ def test_compare_fits_80_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # every variant x policy of both scenarios still has its column somewhere
     assert "two-more-engineers" in result.output
     assert "promises kept (tickets)" in result.output
+
+
+def test_verbose_adds_severity_and_region_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    path = tmp_path / "v.yaml"
+    path.write_text(WITH_VARIANTS.format(name="verbose"), encoding="utf-8")
+    args = ["scenario", "run", str(path), "--workers", "1", "--out", str(tmp_path / "o")]
+    plain = CliRunner().invoke(app, args)
+    verbose = CliRunner().invoke(app, [*args, "--verbose"])
+    assert plain.exit_code == 0, plain.output
+    assert verbose.exit_code == 0, verbose.output
+    assert "kept, region" not in plain.output
+    assert "kept, region" in verbose.output
+    assert "kept, severity" in verbose.output
+    assert max(len(line) for line in verbose.output.splitlines()) <= 80
