@@ -36,10 +36,10 @@ def read_board(
 ) -> Response:
     """A region now: depots, engineers (position, status, today's windows), open tickets
     with their clocks and risk, active assignments, the latest published and draft plans."""
-    # Written here, once: FastAPI would validate the built model again on the way out. The
+    # Written here, once: FastAPI would validate a built model again on the way out. The
     # headers the dependencies set (the Time-Zone label) are carried over by hand.
-    read = BoardRead.of(board.read_board(session, region_id=query.region_id, now=now))
-    written = Response(read.model_dump_json(), media_type="application/json")
+    found = board.read_board(session, region_id=query.region_id, now=now)
+    written = Response(BoardRead.json_of(found), media_type="application/json")
     written.raw_headers.extend(h for h in response.raw_headers if h[0] != b"content-length")
     return written
 

@@ -35,13 +35,16 @@ def _money(value: Decimal) -> str:
 DISPLAY_ZONE: ContextVar[tzinfo | None] = ContextVar("display_zone", default=None)
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp_text(value: datetime) -> str:
+    """An instant as the wire writes it: ISO 8601 in this request's display zone."""
     zone = DISPLAY_ZONE.get()
     return (value if zone is None else value.astimezone(zone)).isoformat()
 
 
 Money = Annotated[Decimal, PlainSerializer(_money, return_type=str, when_used="json")]
-Timestamp = Annotated[AwareDatetime, PlainSerializer(_timestamp, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    AwareDatetime, PlainSerializer(timestamp_text, return_type=str, when_used="json")
+]
 
 # Instants and days a client sends are within these years: the calendar's edges (year 1,
 # 9999) overflow on the first hour added to them; nothing Spares plans lies outside.

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.schemas.board import BoardRead
 from db import Role
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
@@ -87,6 +88,9 @@ def test_the_board_is_written_in_the_zone_asked_for_and_names_it(
     body = response.json()
     assert body["now"] == "2026-11-02T09:00:00+01:00"
     assert all(w["start"].endswith("+01:00") for e in body["engineers"] for w in e["windows"])
+    # What is written by hand is what the documented model reads, field for field.
+    assert list(body) == list(BoardRead.model_fields)
+    assert BoardRead.model_validate_json(response.content).model_dump(mode="json") == body
 
 
 def test_a_confirmed_option_shows_on_the_board_and_in_the_lists(
