@@ -63,7 +63,9 @@ def test_replan_stores_a_draft_and_prints_the_diff(tmp_path: Path) -> None:
     assert "plan 2 stored as a draft (feasible: True)" in result.output
     assert "against published plan 1" in result.output
     assert f"({new})" in result.output  # the new ticket's row
-    assert "1 ticket(s) change: 0 move engineer, 1 newly served, 0 newly dropped" in result.output
+    # The published ticket keeps its engineer (its ETA may move within the tolerance: rush
+    # hours price the drive at the re-plan's hour); the new one is served.
+    assert "0 move engineer, 1 newly served, 0 newly dropped" in result.output
     assert _plans(url) == [(1, PlanStage.PUBLISHED), (2, PlanStage.DRAFT)]
     again = invoke(url, "dispatch", "diff", "2")
     assert again.exit_code == 0, again.output

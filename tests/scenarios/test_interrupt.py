@@ -134,6 +134,11 @@ def test_sigint_to_a_parallel_cli_run_leaves_a_partial_report(tmp_path: Path) ->
     proc = subprocess.Popen(
         [str(spares), "scenario", "run", str(path), "--workers", "2", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        # A shell that starts a job in the background (nohup, `&` without job control)
+        # ignores SIGINT for it, and the child inherits that: Python then installs no
+        # KeyboardInterrupt handler and the signal is lost. Ctrl-C at a terminal is the
+        # default disposition: give the child that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     stderr: list[bytes] = []
     one_done = threading.Event()
