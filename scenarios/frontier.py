@@ -1,9 +1,10 @@
 """The trade-off a planner chooses on: promises kept against overtime hours and travel.
 
 Each variant x policy of one or more scenarios is a point (its KPI means and 95 % CIs):
-`promise_attainment` (every clock of every ticket, pooled) against `overtime_h` and
-`travel_km`. A point is on the frontier when no other keeps at least as many promises with
-no more overtime and no more travel, and is better on one of them (Pareto). Labour rules and
+`promises_kept` (tickets whose every clock was kept: customers count tickets, not clocks)
+against `overtime_h` and `travel_km`. A point is on the frontier when no other keeps at
+least as many promises with no more overtime and no more travel, and is better on one of
+them (Pareto). Labour rules and
 penalties are variants like any other: the frontier is drawn over whatever the variants are.
 """
 
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from scenarios.kpis import Estimate  # noqa: E402
 
-KEPT, OVERTIME, TRAVEL = "promise_attainment", "overtime_h", "travel_km"
+KEPT, OVERTIME, TRAVEL = "promises_kept", "overtime_h", "travel_km"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ def frontier_chart(points: Sequence[TradeOff], title: str) -> Figure:
                 color="grey", linestyle="--", linewidth=1, zorder=0)  # fmt: skip
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("Promises kept, every clock pooled (%)")
+    axes[0].set_ylabel("Tickets with every promise kept (%)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, title="Variant (policy); filled: on the frontier",
                loc="outside lower center", ncols=min(len(points), 3), fontsize="small")  # fmt: skip

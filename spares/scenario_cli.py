@@ -335,12 +335,12 @@ def _points(runs: list[ScenarioRun]) -> list[TradeOff]:
 
 
 def _tradeoff_table(points: list[TradeOff]) -> Table:
-    """Clocks kept against overtime and travel; * on the frontier (nothing dominates it)."""
+    """Tickets kept against overtime and travel; * on the frontier (nothing dominates it)."""
     table = Table(
-        title="Trade-off: clocks kept (every clock pooled, `promise_attainment`) against "
+        title="Trade-off: tickets with every promise kept (`promises_kept`) against "
         "overtime and travel; * on the frontier"
     )
-    for name in ("variant (policy)", "clocks kept", "overtime (h)", "travel (km)", "front"):
+    for name in ("variant (policy)", "tickets kept", "overtime (h)", "travel (km)", "front"):
         left = name.startswith("variant")  # the label folds whole, never cut to "two-…"
         table.add_column(name, justify="left" if left else "right", overflow="fold")
     for p in points:

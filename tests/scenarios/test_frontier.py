@@ -35,7 +35,7 @@ def test_points_come_from_the_estimates_and_draw(tmp_path: Path) -> None:
     estimates = [
         _estimate(v, kpi, value)
         for v, kept, overtime, travel in (("base", 0.8, 100.0, 900.0), ("loose", 0.9, 300.0, 950.0))
-        for kpi, value in (("promise_attainment", kept), ("overtime_h", overtime),
+        for kpi, value in (("promises_kept", kept), ("overtime_h", overtime),
                            ("travel_km", travel))
     ]  # fmt: skip
     estimates.append(_estimate("partial", "overtime_h", 1.0))  # no other KPIs: no point
