@@ -2,7 +2,8 @@
 shifts, positions, the pick list). Reads only; every rule stays in its own module.
 
 The board is one read so that a region of 300 engineers and 1,000 open tickets answers in
-a few queries: tickets with their clocks (ticket_views), engineers with today's working
+a few queries of plain columns: tickets with their site and policy margin (their clocks by
+`clocks.read_clocks`, the rule every other read uses), engineers with today's working
 windows (calendar), active assignments (the lanes and routes), the published plan's id.
 """
 
