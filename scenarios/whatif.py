@@ -8,6 +8,7 @@ and the order of a variant's changes is the order of its list. Choices that need
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import time
 
@@ -16,7 +17,7 @@ from dispatch.labour import minor
 from dispatch.penalties import CLOCKS
 from optimizer import Location
 from scenarios import spec
-from scenarios.model import Period, SimDepot, SimEngineer, SimWorld, StockKey, Surge
+from scenarios.model import Period, SimDepot, SimEngineer, SimSeverity, SimWorld, StockKey, Surge
 
 DAY_S = 86_400
 
@@ -136,30 +137,40 @@ def stock_level(world: SimWorld, change: spec.StockLevel) -> SimWorld:
     return replace(world, stock=stock, reorder_points=reorder)
 
 
-def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
-    """Sell another promise: new arrival and/or fix offsets for one severity code."""
+def _with_severity(
+    world: SimWorld,
+    kind: str,
+    policy: str | None,
+    severity: str,
+    change: Callable[[SimSeverity], SimSeverity],
+) -> SimWorld:
+    """Apply ``change`` to severity ``severity`` of every policy (or of ``policy`` only)."""
     policies = dict(world.policies)
     touched = False
-    for pid, policy in world.policies.items():
-        if change.policy is not None and policy.code != change.policy:
+    for pid, pol in world.policies.items():
+        if policy is not None and pol.code != policy:
             continue
         severities = []
-        for sev in policy.severities:
-            if sev.code == change.severity:
+        for sev in pol.severities:
+            if sev.code == severity:
                 touched = True
-                offsets = replace(
-                    sev.offsets,
-                    arrive_min=change.arrive_min
-                    if change.arrive_min is not None
-                    else sev.offsets.arrive_min,
-                    fix_min=change.fix_min if change.fix_min is not None else sev.offsets.fix_min,
-                )
-                sev = replace(sev, offsets=offsets)
+                sev = change(sev)
             severities.append(sev)
-        policies[pid] = replace(policy, severities=tuple(severities))
+        policies[pid] = replace(pol, severities=tuple(severities))
     if not touched:
-        raise ValueError(f"promise_policy: no policy has severity {change.severity!r}")
+        raise ValueError(f"{kind}: no policy has severity {severity!r}")
     return replace(world, policies=policies)
+
+
+def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
+    """Sell another promise: new arrival and/or fix offsets for one severity code."""
+
+    def offsets(sev: SimSeverity) -> SimSeverity:
+        arrive = change.arrive_min if change.arrive_min is not None else sev.offsets.arrive_min
+        fix = change.fix_min if change.fix_min is not None else sev.offsets.fix_min
+        return replace(sev, offsets=replace(sev.offsets, arrive_min=arrive, fix_min=fix))
+
+    return _with_severity(world, "promise_policy", change.policy, change.severity, offsets)
 
 
 def travel_speed(world: SimWorld, change: spec.TravelSpeed) -> SimWorld:
@@ -237,21 +248,10 @@ def clock_penalties(world: SimWorld, change: spec.ClockPenaltiesChange) -> SimWo
             fen[name] = value
     if change.at_risk_margin_min is not None:
         fen["at_risk_margin_s"] = change.at_risk_margin_min * 60
-    policies = dict(world.policies)
-    touched = False
-    for pid, policy in world.policies.items():
-        if change.policy is not None and policy.code != change.policy:
-            continue
-        severities = []
-        for sev in policy.severities:
-            if sev.code == change.severity:
-                touched = True
-                sev = replace(sev, penalties=replace(sev.penalties, **fen))
-            severities.append(sev)
-        policies[pid] = replace(policy, severities=tuple(severities))
-    if not touched:
-        raise ValueError(f"clock_penalties: no policy has severity {change.severity!r}")
-    return replace(world, policies=policies)
+    return _with_severity(
+        world, "clock_penalties", change.policy, change.severity,
+        lambda sev: replace(sev, penalties=replace(sev.penalties, **fen)),
+    )  # fmt: skip
 
 
 _TRANSFORMS = {
