@@ -351,13 +351,22 @@ function renderPanel() {
   body.replaceChildren(...parts);
 }
 
+// How an option breaks its promises, as the CLI says it: how many clocks, and the worst
+// lateness (never a sum of minutes across clocks: each clock is its own promise).
+function brokenText(o) {
+  const missed = o.promises.filter((p) => !p.kept);
+  if (!missed.length) return "keeps every promise";
+  const worst = Math.max(...missed.map((p) => -p.slack_min));
+  return `${missed.length} missed, worst ${fmtMinutes(worst)} late`;
+}
+
 function renderCheck(check) {
   const e = engineerOf(check.engineer_id);
   if (check.allowed) {
     const o = check.option;
     return el("div", { class: "check ok", role: "status" },
       el("b", {}, `${e?.name ?? check.engineer_id} can take it: `),
-      `arrives ${fmtTime(o.arrives_at, zone())}, ${o.keeps_all_promises ? "keeps every promise" : `${fmtMinutes(o.lateness_min)} late`}, parts: ${o.parts.source}. `,
+      `arrives ${fmtTime(o.arrives_at, zone())}, ${brokenText(o)}, parts: ${o.parts.source}. `,
       el("button", { type: "button", onclick: () => confirm(check.ticket_id, check.engineer_id) }, `Confirm ${e?.name ?? ""}`),
       " ", el("button", { type: "button", class: "secondary", onclick: () => { state.check = null; renderPanel(); } }, "Cancel"));
   }
@@ -378,7 +387,7 @@ function renderOptions(t) {
   if (!rec.options.length) box.append(el("p", { class: "error" }, "Nobody can take it now."));
   box.append(el("ol", { class: "options" }, ...rec.options.map((o) => el("li", {},
     el("div", { class: "head" }, el("b", {}, `${o.rank}. ${o.engineer_name}`),
-      el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : `${fmtMinutes(o.lateness_min)} late`)),
+      el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : brokenText(o))),
     el("div", { class: "small" }, `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · done ${fmtTime(o.fixes_at, zone())} · ${Math.round(o.travel_min)} min drive · parts: ${o.parts.source}${o.parts.depot_name ? ` (${o.parts.depot_name})` : ""}`),
     el("div", { class: "small muted" }, o.reason),
     el("div", { class: "small" }, o.promises.map((p) => `${p.promise} ${p.kept ? "kept" : "missed"} (${fmtMinutes(p.slack_min)} to spare)`).join(" · ")),
