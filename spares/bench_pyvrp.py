@@ -24,15 +24,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer import PlanParams, plan
+from optimizer import PlanParams
 from optimizer.solomon import (
     SolomonInstance,
     check_routes,
     dimacs_distance,
-    distance_params,
-    to_model,
 )
-from spares.bench_solomon import routes_of
+from spares.bench_solomon import plan_instance
 
 _SIDE = 140.0  # coordinates in [0, 140]^2, as in the Gehring-Homberger 200-customer set
 _HORIZON = {("R", 1): 230, ("C", 1): 1_236, ("RC", 1): 240,
@@ -150,14 +148,7 @@ class SideBySide:
 
 def solve_ours(inst: SolomonInstance, params: PlanParams) -> tuple[float, bool, float]:
     """Our planner on ``inst``: DIMACS distance, both checks passed, wall seconds."""
-    model = to_model(inst)
-    started = time.perf_counter()
-    result = plan(
-        model.world, model.tickets, now=model.now, travel=model.travel,
-        params=distance_params(params, vehicles=inst.vehicles),
-    )  # fmt: skip
-    wall = time.perf_counter() - started
-    routes = routes_of(result)
+    result, routes, wall = plan_instance(inst, params)
     served = sum(len(r) for r in routes)
     ok = not result.violations and not check_routes(inst, routes) and served == inst.customers
     return dimacs_distance(inst, routes), ok, wall

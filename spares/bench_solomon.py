@@ -18,6 +18,7 @@ from pathlib import Path
 
 from optimizer import Plan, PlanParams, plan
 from optimizer.solomon import (
+    SolomonInstance,
     check_routes,
     dimacs_distance,
     distance_params,
@@ -79,9 +80,10 @@ def routes_of(result: Plan) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(s.ticket_id for s in r.visits) for r in result.routes if r.visits)
 
 
-def solve_instance(directory: Path, name: str, params: PlanParams, bks: tuple[int, float]) -> Row:
-    """Solve one instance with ``params`` (made distance-only) and measure it."""
-    inst = parse_instance((directory / "instances" / f"{name}.vrp").read_text())
+def plan_instance(
+    inst: SolomonInstance, params: PlanParams
+) -> tuple[Plan, tuple[tuple[int, ...], ...], float]:
+    """Our planner on ``inst`` (``params`` made distance-only): the plan, routes, seconds."""
     model = to_model(inst)
     started = time.perf_counter()
     result = plan(
@@ -89,7 +91,13 @@ def solve_instance(directory: Path, name: str, params: PlanParams, bks: tuple[in
         params=distance_params(params, vehicles=inst.vehicles),
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    routes = routes_of(result)
+    return result, routes_of(result), seconds
+
+
+def solve_instance(directory: Path, name: str, params: PlanParams, bks: tuple[int, float]) -> Row:
+    """Solve one instance with ``params`` (made distance-only) and measure it."""
+    inst = parse_instance((directory / "instances" / f"{name}.vrp").read_text())
+    result, routes, seconds = plan_instance(inst, params)
     problems = [*result.violations, *check_routes(inst, routes)]
     distance = dimacs_distance(inst, routes)
     return Row(
