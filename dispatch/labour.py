@@ -12,10 +12,13 @@ Pure: no database; `dispatch.models.LabourRule` stores these fields with these d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 MIN_S = 60
 
@@ -113,6 +116,67 @@ def overtime_allowance_s(rules: LabourRules, *, used_day_s: int = 0, used_week_s
     return max(0, left)
 
 
+def window_overtime(windows: Sequence[tuple[int, int]], job_end: int) -> tuple[int, int] | None:
+    """The overtime a job ending at ``job_end`` works: ``(window end, seconds)`` or ``None``.
+
+    ``windows`` are an engineer's sorted working windows (offsets). Work runs on past a
+    window's end without a break, so a job that ends after the end of the last window that
+    began before it works ``job_end - end`` of that window's overtime.
+    """
+    i = bisect.bisect_left(windows, (job_end, -1)) - 1  # the last window starting before
+    if i >= 0 and job_end > windows[i][1]:
+        return windows[i][1], job_end - windows[i][1]
+    return None
+
+
+def tally_overtime(
+    seen: dict[int, int], windows: Sequence[tuple[int, int]], job_ends: Iterable[int]
+) -> dict[int, int]:
+    """Add jobs to ``seen`` (overtime per window, keyed by the window's end): the latest
+    job past a window's end sets its overtime. Returns ``seen``."""
+    for job_end in job_ends:
+        found = window_overtime(windows, job_end)
+        if found is not None:
+            end, seconds = found
+            seen[end] = max(seen.get(end, 0), seconds)
+    return seen
+
+
+def overtime_used(
+    by_window: Mapping[int, int], *, now: int, day_start: int, week_start: int
+) -> tuple[int, int]:
+    """Overtime already worked ``(this day, this week)`` in seconds, from `tally_overtime`.
+
+    Counts the windows whose overtime is over by ``now``; a window belongs to the day and
+    week its end falls in (``day_start``, ``week_start``: offsets of the local midnight and
+    of Monday's). The production snapshot and the simulator both count it this way.
+    """
+    day = week = 0
+    for end, seconds in by_window.items():
+        if end + seconds <= now and end >= week_start:
+            week += seconds
+            day += seconds if end >= day_start else 0
+    return day, week
+
+
+def day_and_week_start(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """The local midnight of ``now``'s day and of its week's Monday, in ``timezone``: the
+    caps count overtime per local day and per week (Monday to Sunday)."""
+    local = now.astimezone(ZoneInfo(timezone))
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day, (day - timedelta(days=local.weekday())).replace(tzinfo=local.tzinfo)
+
+
+def overtime_cap(rules: LabourRules, *, used_day_s: int = 0, used_week_s: int = 0) -> str | None:
+    """Which cap cut the allowance below the per-visit one: ``"day"``, ``"week"`` or ``None``."""
+    per_visit = rules.overtime_max_min * MIN_S
+    day_left = rules.overtime_day_max_min * MIN_S - used_day_s
+    week_left = rules.overtime_week_max_min * MIN_S - used_week_s
+    if min(day_left, week_left) >= per_visit:
+        return None
+    return "week" if week_left < day_left else "day"
+
+
 def minor(amount: Decimal) -> int:
     """Money in minor units (fen): the solver counts integers."""
     return int((amount * 100).to_integral_value(ROUND_HALF_UP))
@@ -126,4 +190,5 @@ def solver_fields(
         "overtime_s": overtime_allowance_s(rules, used_day_s=used_day_s, used_week_s=used_week_s),
         "start_into_overtime": rules.start_into_overtime,
         "overtime_cost_per_hour": minor(rules.overtime_cost_per_hour),
+        "overtime_cap": overtime_cap(rules, used_day_s=used_day_s, used_week_s=used_week_s),
     }

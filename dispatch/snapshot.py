@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from dispatch.calendar import WeeklyShift, to_offsets, working_windows
 from dispatch.errors import NotFoundError
-from dispatch.labour import LabourRules, minor, rules_for, solver_fields
+from dispatch.labour import (
+    LabourRules,
+    day_and_week_start,
+    minor,
+    overtime_used,
+    rules_for,
+    solver_fields,
+    tally_overtime,
+)
 from dispatch.models import (
     Absence,
     Assignment,
@@ -141,6 +149,7 @@ def _engineers(
     ):
         if eng is not None:  # filtered in SQL; for the type checker
             dedicated[eng].add(site_id)
+    worked = overtime_worked(session, rows, epoch)
     rules = list(session.scalars(select(LabourRule)))
     by_id = {r.id: LabourRules.of(r) for r in rules}
     by_region = {r.region_id: by_id[r.id] for r in rules if r.region_id is not None}
@@ -170,12 +179,61 @@ def _engineers(
                 capacity=e.van_capacity,
                 cost_per_hour=minor(e.cost_per_hour),
                 cost_per_km=minor(e.cost_per_km),
-                # Overtime already worked is not tracked yet: the caps apply per visit.
-                **solver_fields(labour),
+                **solver_fields(labour, **worked.get(e.id, {})),
             )
         )
     vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
     return tuple(out), {e.id: e.name for e in rows}, vans
+
+
+def overtime_worked(
+    session: Session, engineers: list[Engineer], now: datetime
+) -> dict[int, dict[str, int]]:
+    """Overtime each engineer already worked this local day and week, from recorded work.
+
+    A job's end is its ticket's ``fixed_at``; past the end of the shift window it was
+    worked in, it counts as that window's overtime (`dispatch.labour.tally_overtime`, the
+    simulator's rule). Returns ``{engineer id: {"used_day_s": .., "used_week_s": ..}}`` for
+    engineers with overtime this week, the keywords of `dispatch.labour.solver_fields`.
+    """
+    ids = [e.id for e in engineers]
+    zones = _timezones(session)
+    starts = {
+        e.id: day_and_week_start(now, zones.get(e.region_id, DEFAULT_TIMEZONE)) for e in engineers
+    }
+    if not starts:
+        return {}
+    since = min(week for _, week in starts.values()) - timedelta(days=1)
+    ends: dict[int, list[int]] = defaultdict(list)
+    stmt = select(Ticket.engineer_id, Ticket.fixed_at).where(
+        Ticket.engineer_id.in_(ids), Ticket.fixed_at > since, Ticket.fixed_at <= now
+    )
+    for engineer_id, fixed_at in session.execute(stmt):
+        if engineer_id is not None and fixed_at is not None:  # filtered in SQL
+            ends[engineer_id].append(int((fixed_at - now).total_seconds()))
+    if not ends:
+        return {}
+    shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    stmt_shifts = select(Shift).where(Shift.engineer_id.in_(list(ends)), Shift.on_call.is_(False))
+    for s in session.scalars(stmt_shifts):
+        shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
+    out: dict[int, dict[str, int]] = {}
+    for e in engineers:
+        if e.id not in ends:
+            continue
+        day, week = starts[e.id]
+        zone = zones.get(e.region_id, DEFAULT_TIMEZONE)
+        windows = to_offsets(
+            working_windows(shifts[e.id], [], start=since, end=now + HORIZON, timezone=zone), now
+        )
+        used = overtime_used(
+            tally_overtime({}, windows, ends[e.id]), now=0,
+            day_start=int((day - now).total_seconds()),
+            week_start=int((week - now).total_seconds()),
+        )  # fmt: skip
+        if any(used):
+            out[e.id] = {"used_day_s": used[0], "used_week_s": used[1]}
+    return out
 
 
 def _windows(

@@ -178,6 +178,10 @@ def _reason(call: Call, rank: int, option: Option) -> str:
     extra = f"; cost {_yuan(option.cost)}" if option.cost else ""
     if option.overtime_s:
         extra += f" ({-(-option.overtime_s // 60)} min overtime)"
+    engineer = call.world.engineers[call.world.engineer_row[option.engineer_id]]
+    if engineer.overtime_cap is not None:
+        left = -(-engineer.overtime_s // 60)
+        extra += f"; his {engineer.overtime_cap}'s overtime cap leaves {left} min (already worked)"
     if option.keeps_all:
         slack = min((c.slack_min for c in option.promises), default=None)
         spare = "" if slack is None else f", {slack} min to spare"

@@ -89,14 +89,24 @@ class Explanations:
                 detail = f"busy until {self._clock(ready)}"
                 out.append(Exclusion(engineer_id, ExclusionReason.BUSY, detail, free_at=ready))
             elif needed[i] >= FAR:
-                out.append(Exclusion(engineer_id, ExclusionReason.SHIFT, "no shift ahead"))
+                detail = "no shift ahead" + self._cap_note(row)
+                out.append(Exclusion(engineer_id, ExclusionReason.SHIFT, detail))
             else:
                 extra = int(needed[i])
                 detail = f"off shift: needs {-(-extra // 60)} min past the shift's end"
+                detail += self._cap_note(row)
                 out.append(
                     Exclusion(engineer_id, ExclusionReason.SHIFT, detail, overtime_needed_s=extra)
                 )
         return out
+
+    def _cap_note(self, row: int) -> str:
+        """Why his overtime is short, when a day or week cap (with what he worked) cut it."""
+        engineer = self._call.world.engineers[row]
+        if engineer.overtime_cap is None:
+            return ""
+        left = -(-engineer.overtime_s // 60)
+        return f"; the {engineer.overtime_cap}'s overtime cap leaves {left} min (already worked)"
 
     def suggestions(self, options: tuple[Option, ...]) -> tuple[Suggestion, ...]:
         """What would make the ticket keepable: a longer shift, a pulled part, the dedicated one."""
@@ -124,6 +134,9 @@ class Explanations:
         for exclusion in self.excluded():
             if exclusion.reason is not ExclusionReason.SHIFT or exclusion.overtime_needed_s is None:
                 continue
+            row = self._call.world.engineer_row[exclusion.engineer_id]
+            if self._call.world.engineers[row].overtime_cap is not None:
+                continue  # more time past his shift would break his overtime caps
             pos = int(
                 np.flatnonzero(
                     self._call.world.engineer_arrays.ids[screen.rows] == exclusion.engineer_id

@@ -103,6 +103,9 @@ class Engineer:
         only absorbs overruns.
     overtime_cost_per_hour
         What an hour past the shift's end costs (fen), on top of ``cost_per_hour``.
+    overtime_cap
+        ``"day"`` or ``"week"`` when that cap of overtime, with what he already worked, cut
+        ``overtime_s`` below the per-visit allowance (explanations say so); ``None``: it did not.
     busy_until
         When his current job ends; ``None`` when he is free.
     busy_location
@@ -143,6 +146,7 @@ class Engineer:
     cost_per_km: int = 0
     start_into_overtime: bool = True
     overtime_cost_per_hour: int = 0
+    overtime_cap: str | None = None
 
     def __post_init__(self) -> None:
         for line, level in self.skills.items():

@@ -10,14 +10,13 @@ view equals a freshly built one.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 
 from dispatch.calendar import to_offsets, working_windows
-from dispatch.labour import minor, solver_fields
+from dispatch.labour import minor, overtime_used, solver_fields, tally_overtime
 from inventory import stock_rules
 from inventory.stock_rules import Balance
 from optimizer import Depot, DispatchWorld, Engineer, Location, Supplier
@@ -97,23 +96,13 @@ class LiveState:
         object.__setattr__(view, "engineers", tuple(engineers))
 
     def _tally_overtime(self, engineer_id: int, until: int) -> None:
-        windows = self.windows[engineer_id]
-        i = bisect.bisect_left(windows, (until, -1)) - 1  # the last window starting before
-        if i >= 0 and until > windows[i][1]:
-            end = windows[i][1]
-            seen = self.overtime[engineer_id]
-            seen[end] = max(seen.get(end, 0), until - end)
+        tally_overtime(self.overtime[engineer_id], self.windows[engineer_id], (until,))
 
     def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
         """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""
         day0 = now - now % DAY_S
         week0 = day0 - ((self.world.epoch.weekday() + day0 // DAY_S) % 7) * DAY_S
-        day = week = 0
-        for end, seconds in self.overtime[engineer_id].items():
-            if end + seconds <= now and end >= week0:
-                week += seconds
-                day += seconds if end >= day0 else 0
-        return day, week
+        return overtime_used(self.overtime[engineer_id], now=now, day_start=day0, week_start=week0)
 
     def invalidate(self) -> None:
         """Force a rebuild at the next `view` (an outage or strike began or ended)."""

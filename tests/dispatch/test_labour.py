@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,14 +12,20 @@ from dispatch.labour import (
     DEFAULT_LABOUR_RULES,
     LabourRules,
     overtime_allowance_s,
+    overtime_cap,
+    overtime_used,
     rules_for,
     solver_fields,
+    tally_overtime,
 )
-from dispatch.models import LabourRule, Shift
+from dispatch.models import LabourRule, Shift, TicketStatus
+from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import load_snapshot
-from optimizer import Engineer, Location
-from tests.dispatch_world import make_dispatch_world
-from tests.ticket_builders import T0
+from optimizer import Engineer, GeodesicTravelTimes, Location
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+TRAVEL = GeodesicTravelTimes()
 
 
 class TestAllowance:
@@ -108,3 +114,64 @@ class TestSnapshot:
             e for e in load_snapshot(session, now=T0).world.engineers if e.id == dw.yuexiu.id
         )
         assert after.shifts == before.shifts
+
+
+class TestOvertimeWorked:
+    """One rule counts overtime already worked, in the snapshot and in the simulator."""
+
+    windows = ((0, 100), (200, 300))
+
+    def test_a_job_past_a_window_end_is_its_overtime_the_latest_wins(self) -> None:
+        seen = tally_overtime({}, self.windows, (150, 120, 250, 330))
+        assert seen == {100: 50, 300: 30}
+
+    def test_only_overtime_over_by_now_and_in_the_week_counts(self) -> None:
+        by_window = {100: 50, 300: 30}
+        assert overtime_used(by_window, now=400, day_start=250, week_start=0) == (30, 80)
+        assert overtime_used(by_window, now=320, day_start=250, week_start=0) == (0, 50)
+        assert overtime_used(by_window, now=400, day_start=250, week_start=200) == (30, 30)
+
+    def test_the_cap_that_cut_the_allowance_is_named(self) -> None:
+        assert overtime_cap(DEFAULT_LABOUR_RULES) is None
+        assert overtime_cap(DEFAULT_LABOUR_RULES, used_day_s=60 * 60) == "day"
+        assert overtime_cap(DEFAULT_LABOUR_RULES, used_week_s=400 * 60) == "week"
+
+    @staticmethod
+    def _fixed(session: Session, dw: DispatchWorld, at: datetime) -> None:
+        """A ticket Haizhu fixed at ``at`` (the work the snapshot reads)."""
+        ticket = open_ticket(session, dw.base)
+        ticket.engineer_id, ticket.status, ticket.fixed_at = dw.haizhu.id, TicketStatus.FIXED, at
+        session.flush()
+
+    def test_the_snapshot_reads_the_overtime_worked_today(self, session: Session) -> None:
+        dw = make_dispatch_world(session)
+        # Haizhu works 08:00-20:00 Guangzhou (12:00 UTC); he fixed a ticket at 21:30 local.
+        self._fixed(session, dw, T0 + timedelta(hours=5, minutes=30))
+        now = T0 + timedelta(hours=7)  # Monday 23:00 local
+        e = next(x for x in load_snapshot(session, now=now).world.engineers if x.id == dw.haizhu.id)
+        assert (e.overtime_s, e.overtime_cap) == (30 * 60, "day")  # 120 a day, 90 worked
+        tomorrow = T0 + timedelta(days=1, hours=7)
+        e = next(
+            x for x in load_snapshot(session, now=tomorrow).world.engineers if x.id == dw.haizhu.id
+        )
+        assert (e.overtime_s, e.overtime_cap) == (120 * 60, None)  # a new day, 390 left this week
+
+    def test_a_spent_week_cap_keeps_him_out_of_overtime_and_the_option_says_so(
+        self, session: Session
+    ) -> None:
+        dw = make_dispatch_world(session)
+        rule = LabourRule(code="W", name="week", overtime_week_max_min=150)
+        session.add(rule)
+        session.flush()
+        dw.haizhu.labour_rule_id = rule.id
+        self._fixed(session, dw, T0 + timedelta(hours=6))  # Monday 22:00 local: 120 min
+        self._fixed(session, dw, T0 + timedelta(days=1, hours=4, minutes=30))  # Tue 20:30: 30 min
+        now = T0 + timedelta(days=2, hours=3, minutes=30)  # Wednesday 19:30 local
+        rec = recommend_ticket(session, ticket_id=dw.ticket.id, now=now, travel=TRAVEL, limit=5)
+        snap = rec.snapshot
+        e = next(x for x in snap.world.engineers if x.id == dw.haizhu.id)
+        assert (e.overtime_s, e.overtime_cap) == (0, "week")
+        option = next(o for o in rec.recommendation.options if o.engineer_id == dw.haizhu.id)
+        assert option.overtime_s == 0
+        assert snap.at(option.departs_at) >= now + timedelta(hours=12, minutes=30)  # Thu 08:00
+        assert "week's overtime cap leaves 0 min" in option.reason
