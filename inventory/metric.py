@@ -60,6 +60,24 @@ def fill_rate(s: npt.ArrayLike, mu: npt.ArrayLike) -> FloatArray:
     return np.asarray(np.where(s_arr <= 0, 0.0, cdf), dtype=np.float64)
 
 
+def pooled_base_stock(mu: npt.ArrayLike, fill: float) -> IntArray:
+    """The least level whose fill rate P(X < s) reaches `fill`, per pipeline mean.
+
+    Why: the central warehouse pools every region's demand (it resupplies the regional
+    depots and ships what their shelves lack), so it keeps the base stock of that pooled
+    demand over its own supplier lead time, whatever the regional shelves hold.
+    """
+    if not 0 < fill < 1:
+        raise ValueError(f"fill: must be strictly between 0 and 1, got {fill}")
+    mus = np.atleast_1d(np.asarray(mu, dtype=np.float64))
+    out = np.zeros(mus.shape, dtype=np.int64)
+    for n, m in enumerate(mus.tolist()):
+        if m > 0:
+            k = np.arange(int(m + 10.0 * m**0.5) + 20, dtype=np.float64)
+            out[n] = int(np.argmax(pdtr(k, m) >= fill)) + 1  # P(X <= s - 1) >= fill
+    return out
+
+
 def regional_pipeline(
     rate: npt.ArrayLike,
     transfer_days: npt.ArrayLike,
@@ -171,6 +189,9 @@ class Evaluation:
     attainment: dict[str, float]  # per depot (and the central one's own customers)
     central_ebo: FloatArray
     regional_fill: FloatArray
+    # Ship-8h at the central warehouse: the share of what it is asked for (resupplies, the
+    # regional shelves' misses, its own customers) it can ship at once, demand-weighted.
+    central_fill: float = 1.0
 
 
 def evaluate(
@@ -204,6 +225,7 @@ def evaluate(
         attainment=attainment,
         central_ebo=ebo0,
         regional_fill=regional_fill,
+        central_fill=_ratio(lam0 @ central_fill, lam0.sum()),
     )
 
 

@@ -44,6 +44,7 @@ from inventory.metric import (
     fill_rate,
     money,
     pipeline_mean,
+    pooled_base_stock,
 )
 
 _NO_GAIN = 1e-12  # savings below this are rounding, not stock worth buying
@@ -65,6 +66,10 @@ class AllocationParams:
     metric: Metric = Metric.FILL_RATE
     rank: Rank = Rank.TARGET
     max_units: int = 2_000_000
+    # The central warehouse's pooling floor: it keeps at least the base stock whose fill
+    # rate for the pooled demand (every resupply and its own customers) reaches this.
+    # None: no floor (pure METRIC, which may empty the central shelves).
+    central_fill: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.target < 1:
@@ -77,6 +82,9 @@ class AllocationParams:
                 raise ValueError(f"{name}: one of {allowed}, got {getattr(self, name)!r}") from None
         if self.max_units < 1:
             raise ValueError(f"max_units: must be >= 1, got {self.max_units}")
+        if self.central_fill is not None and not 0 < self.central_fill < 1:
+            reason = f"must be strictly between 0 and 1, got {self.central_fill}"
+            raise ValueError(f"central_fill: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +111,7 @@ class Recommendation:
     curve_metric: FloatArray
     curve_backorders: FloatArray
     trimmed: Decimal  # taken back after the last step: units the target did not need
+    central_floor: IntArray | None = None  # the pooling floor per part (None: no floor)
 
     @property
     def achieved(self) -> float:
@@ -372,7 +381,15 @@ def _initial_heap(state: _State) -> list[tuple[float, int, int]]:
     return heap
 
 
-def _trim(state: _State) -> int:
+def _floor(state: _State) -> IntArray:
+    """The central pooling floor per part (zeros without `central_fill`)."""
+    fill = state.params.central_fill
+    if fill is None:
+        return np.zeros_like(state.s0)
+    return pooled_base_stock(state.mu0, fill)
+
+
+def _trim(state: _State, floor: IntArray) -> int:
     """Take back units the target does not need, dearest first; the money saved (cents).
 
     The greedy's last steps may overshoot: a bundle bought early can be redundant once
@@ -382,10 +399,11 @@ def _trim(state: _State) -> int:
     target = state.params.target
     ii, jj = np.nonzero(state.s)
     held = [(i, j) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
-    held += [(_CENTRAL, j) for j in np.flatnonzero(state.s0).tolist()]
+    held += [(_CENTRAL, j) for j in np.flatnonzero(state.s0 > floor).tolist()]
     held.sort(key=lambda ij: (-int(state.cost[ij[1]]), ij))
     for i, j in held:
-        while (state.s0[j] if i == _CENTRAL else state.s[i, j]) > 0:
+        keep = int(floor[j]) if i == _CENTRAL else 0
+        while (state.s0[j] if i == _CENTRAL else state.s[i, j]) > keep:
             state.step(i, j, -1)
             if state.metric() < target:
                 state.step(i, j, 1)
@@ -397,11 +415,19 @@ def _trim(state: _State) -> int:
 def allocate(problem: MetricProblem, params: AllocationParams) -> Recommendation:
     """Add the step worth most per money (re-rated when popped) until the target is met."""
     state = _State(problem, params)
-    heap = _initial_heap(state)
     cents: list[int] = []
     metrics: list[float] = []
     backorders: list[float] = []
     value = 0
+    floor = _floor(state)
+    for j in np.flatnonzero(floor).tolist():  # the pooled base stock first, on the curve too
+        for _ in range(int(floor[j])):
+            state.step(_CENTRAL, j, 1)
+            value += int(problem.cost_cents[j])
+            cents.append(value)
+            metrics.append(state.metric())
+            backorders.append(state.backorders)
+    heap = _initial_heap(state)
     while state.metric() < params.target and heap and len(cents) < params.max_units:
         neg_rate, i, j = heapq.heappop(heap)
         rate, units = _rate(state, i, j)
@@ -417,7 +443,7 @@ def allocate(problem: MetricProblem, params: AllocationParams) -> Recommendation
             metrics.append(state.metric())
             backorders.append(state.backorders)
         heapq.heappush(heap, (-_rate(state, i, j)[0], i, j))
-    trimmed = _trim(state) if state.metric() >= params.target else 0
+    trimmed = _trim(state, floor) if state.metric() >= params.target else 0
     return Recommendation(
         problem=problem,
         params=params,
@@ -429,4 +455,5 @@ def allocate(problem: MetricProblem, params: AllocationParams) -> Recommendation
         curve_metric=np.array(metrics, dtype=np.float64),
         curve_backorders=np.array(backorders, dtype=np.float64),
         trimmed=money(trimmed),
+        central_floor=floor if params.central_fill is not None else None,
     )

@@ -28,7 +28,7 @@ from inventory.demand_estimate import (
 )
 from inventory.errors import FieldError, NotFoundError, ValidationFailed
 from inventory.metric import Metric, evaluate, problem_from_rows
-from inventory.metric_allocate import AllocationParams, allocate
+from inventory.metric_allocate import allocate
 from inventory.models import (
     Asset,
     Depot,
@@ -43,7 +43,13 @@ from inventory.models import (
     StockLevel,
     Supplier,
 )
-from inventory.stock_levels import Line, StockRecommendation, recommendation_lines, scenario_changes
+from inventory.stock_levels import (
+    Line,
+    StockRecommendation,
+    pooling_params,
+    recommendation_lines,
+    scenario_changes,
+)
 
 # Moved to the pure `inventory.stock_levels` (the scenarios package uses them); kept importable.
 __all__ = [
@@ -77,12 +83,17 @@ def recommend_stock(
     metric: Metric | str = Metric.FILL_RATE,
     region: str | None = None,
     params: DemandParams | None = None,
+    central_fill: float | None = None,
 ) -> StockRecommendation:
-    """Recommend base-stock levels for the central and regional depots (of one region)."""
+    """Recommend base-stock levels for the central and regional depots (of one region).
+
+    The central warehouse keeps the pooled demand's base stock at `central_fill` (default:
+    the target): it resupplies the regional depots and ships what they lack.
+    """
     try:
-        allocation = AllocationParams(target=target, metric=Metric(metric))
+        allocation = pooling_params(target, metric, central_fill)
     except ValueError as exc:
-        field = "metric" if "target" not in str(exc) else "target"
+        field = next((f for f in ("central_fill", "target") if f in str(exc)), "metric")
         raise ValidationFailed([FieldError(field, str(exc))]) from None
     params = params or DemandParams()
     net = _network(session, region)

@@ -25,8 +25,8 @@ import numpy.typing as npt
 from dispatch.world import World
 from inventory.demand_estimate import DemandParams, spread_to_depots
 from inventory.metric import Metric, MetricProblem, evaluate, problem_from_rows
-from inventory.metric_allocate import AllocationParams, allocate
-from inventory.stock_levels import StockRecommendation, recommendation_lines
+from inventory.metric_allocate import allocate
+from inventory.stock_levels import StockRecommendation, pooling_params, recommendation_lines
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.spec import Scenario
@@ -107,8 +107,12 @@ def recommend_for_scenario(
     streams: int = RATE_STREAMS,
     seed: int | None = None,
     exported: Path | None = None,
+    central_fill: float | None = None,
 ) -> StockRecommendation:
     """METRIC base-stock levels for the scenario's demand, against the base world's stock.
+
+    The central warehouse keeps the pooled demand's base stock at `central_fill` (default:
+    the target), as the database recommendation does.
 
     The network, costs and lead times are the base world's rows: each part's supplier lead
     time (a week without one), the default central -> regional transfer time
@@ -116,14 +120,18 @@ def recommend_for_scenario(
     scenario's `base` variant starts with. `region` limits the depots to that region's
     regional depots and the central warehouse, and the demand to that region's tickets.
     """
-    allocation = AllocationParams(target=target, metric=Metric(metric))
+    allocation = pooling_params(target, metric, central_fill)
     rows = load_world_rows(scenario.base, exported=exported)
     rates = scenario_demand(scenario, streams=streams, seed=seed, region=region, rows=rows)
     problem = _problem(rows, region, rates)
     current = _current_levels(rows, problem)
     today = evaluate(problem, current[0], current[1:])
     result = allocate(problem, allocation)
-    return StockRecommendation(recommendation_lines(result, current), today, result)
+    currencies = {str(p.get("currency") or "") for p in rows.tables["parts"]} - {""}
+    currency = currencies.pop() if len(currencies) == 1 else ("mixed" if currencies else "")
+    return StockRecommendation(
+        recommendation_lines(result, current), today, result, currency=currency
+    )
 
 
 Row = dict[str, Any]

@@ -271,6 +271,15 @@ def recommend_any_cmd(
     region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
     out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
     rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
+    central_fill: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            help="the central warehouse's pooled base stock reaches this fill "
+            "rate (its resupplies and the regional misses it ships) [the target]",
+        ),
+    ] = None,
     streams: Annotated[
         int | None,
         typer.Option(min=1, help=f"(--scenario) ticket streams counted [{RATE_STREAMS}]"),
@@ -300,7 +309,8 @@ def recommend_any_cmd(
         if streams is not None or seed is not None:
             raise typer.BadParameter("only with --scenario", param_hint="--streams/--seed")
         console.print("demand: the database (use history, open tickets, installed base)")
-        recommend_cmd(ctx, target=target, metric=metric, region=region, out=out, rows=rows)
+        recommend_cmd(ctx, target=target, metric=metric, region=region, out=out, rows=rows,
+                      central_fill=central_fill)  # fmt: skip
         return
     check_out(out)
     try:
@@ -319,7 +329,7 @@ def recommend_any_cmd(
         with ExitStack() as stack:
             found = recommend_for_scenario(
                 spec, target=target, metric=metric, region=region, streams=n, seed=used_seed,
-                exported=export_database_base(spec, stack),
+                exported=export_database_base(spec, stack), central_fill=central_fill,
             )  # fmt: skip
     except ValueError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -35,6 +36,7 @@ def recommend_cmd(
     region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
     out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
     rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
+    central_fill: float | None = None,
 ) -> None:
     """Recommend stock levels per depot x part that reach the target at least value."""
     check_out(out)
@@ -42,8 +44,9 @@ def recommend_cmd(
     try:
         with db.make_sessionmaker(engine)() as session:
             found = recommend_stock(
-                session=session, now=datetime.now(UTC), target=target, metric=metric, region=region
-            )
+                session=session, now=datetime.now(UTC), target=target, metric=metric,
+                region=region, central_fill=central_fill,
+            )  # fmt: skip
     except (InventoryError, ValueError) as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -99,10 +102,45 @@ def print_recommendation(found: StockRecommendation, rows: int) -> None:
         curve.add_row(str(p.units), str(p.value), f"{p.metric:.4f}", f"{p.backorders:.4f}")
     console.print(curve)
     r = found.result
+    print_cuts(found, rows, money)
     console.print(
         f"target: {METRIC_LABELS.get(metric, metric)} {r.params.target}; achieved "
         f"{r.achieved:.4f} ({'reached' if r.reached else 'NOT reached'})\n"
         f"inventory value{money}: today {found.today.value}, recommended {r.evaluation.value}\n"
         f"fill rate (all demand): today {found.today.fill_rate:.4f}, "
-        f"recommended {r.evaluation.fill_rate:.4f}"
+        f"recommended {r.evaluation.fill_rate:.4f}\n"
+        f"expected backorders (at any moment): today {found.today.backorders:.4f}, "
+        f"recommended {r.evaluation.backorders:.4f}\n"
+        f"ship-8h at the central warehouse (asked for, shipped at once): today "
+        f"{found.today.central_fill:.4f}, recommended {r.evaluation.central_fill:.4f}"
     )
+    floor = found.central_floor
+    if floor is not None:
+        console.print(
+            f"the central warehouse pools every region's demand: it keeps that demand's base "
+            f"stock at fill rate {r.params.central_fill} ({sum(floor.values())} units over "
+            f"{len(floor)} parts; --central-fill changes it)"
+        )
+
+
+def print_cuts(found: StockRecommendation, rows: int, money: str) -> None:
+    """Each cut below today, dearest first: the money it frees and what it costs."""
+    cuts = sorted((x for x in found.lines if x.cut is not None), key=lambda x: -x.freed)
+    if not cuts:
+        return
+    table = Table(
+        title="Cuts below today: what each costs (every other row as today)",
+        caption="+EBO: expected backorders added; promise: the depot's swap-2h attainment, "
+        "or the central warehouse's ship-8h for the part, today->after",
+        box=box.SIMPLE_HEAD,
+    )
+    for name in ("depot", "part", "cut", f"frees{money}", "+EBO", "promise"):
+        table.add_column(name, justify="left" if name in ("depot", "part") else "right")
+    for x in cuts[:rows]:
+        assert x.cut is not None
+        table.add_row(x.depot, x.sku, f"{x.delta:+d}", str(x.freed),
+                      f"{x.cut.backorders_added:.4f}",
+                      f"{x.cut.measure} {x.cut.today:.3f}->{x.cut.after:.3f}")  # fmt: skip
+    console.print(table)
+    if len(cuts) > rows:
+        console.print(f"... and {len(cuts) - rows} more cuts (--rows, or --out for all)")

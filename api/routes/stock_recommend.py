@@ -18,6 +18,7 @@ router = APIRouter(tags=["stock"])
 def recommend(body: RecommendationCreate, session: SessionDep, now: NowDep) -> RecommendationRead:
     """Levels per depot x part that reach the target at least inventory value; nothing stored."""
     found = recommend_stock(
-        session=session, now=now, target=body.target, metric=body.metric, region=body.region
-    )
+        session=session, now=now, target=body.target, metric=body.metric, region=body.region,
+        central_fill=body.central_fill,
+    )  # fmt: skip
     return RecommendationRead.of(found)

@@ -22,6 +22,26 @@ class RecommendationCreate(BaseModel):
         "own demand met from its own shelf (the in-stock 2-hour swap)",
     )
     region: str | None = Field(None, min_length=1, max_length=32, description="region code")
+    central_fill: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="the central warehouse keeps the base stock of the demand it pools "
+        "(resupplies, regional misses, its own customers) at this fill rate; default: target",
+    )
+
+
+class CutRead(ReadModel):
+    """What cutting this row below today costs, every other row as today."""
+
+    frees: str = Field(description="money taken off the shelves, in the answer's currency")
+    backorders_added: float = Field(description="expected backorders at any moment, network")
+    measure: Literal["swap-2h", "ship-8h"] = Field(
+        description="swap-2h: the regional depot's attainment (all its parts); ship-8h: the "
+        "central warehouse's share of requests for this part it ships at once"
+    )
+    today: float
+    after: float
 
 
 class LevelRead(ReadModel):
@@ -32,6 +52,7 @@ class LevelRead(ReadModel):
     delta: int
     unit_cost: str
     value: str
+    cut: CutRead | None = Field(None, description="set when recommended is below current")
 
 
 class CurvePointRead(ReadModel):
@@ -64,6 +85,14 @@ class RecommendationRead(ReadModel):
     value_recommended: str
     fill_rate_today: float
     fill_rate_recommended: float
+    backorders_today: float | None = None
+    backorders_recommended: float | None = None
+    ship_8h_today: float | None = Field(None, description="the central warehouse's ship-8h")
+    ship_8h_recommended: float | None = None
+    central_fill: float | None = Field(None, description="the pooling floor's fill rate")
+    central_floor: dict[str, int] | None = Field(
+        None, description="units per SKU the central warehouse keeps for pooling"
+    )
     attainment_today: dict[str, float]
     attainment_recommended: dict[str, float]
     levels: list[LevelRead]

@@ -68,8 +68,34 @@ class TestRecommend:
         levels = {(x["depot"], x["part"]): x["recommended"] for x in r.json()["levels"]}
         assert levels[("D-SZ", "CAM-PSU-02")] >= 1
 
+    def test_the_central_warehouse_keeps_its_pool_and_cuts_say_their_cost(
+        self, client: TestClient, world: World
+    ) -> None:
+        """Issue 17, defect 9: the central floor and each cut's price are in the answer."""
+        r = client.post(URL, json={"target": 0.9, "central_fill": 0.99}, headers=PLANNER)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["central_fill"] == 0.99
+        floor = body["central_floor"]
+        assert floor
+        central = {x["part"]: x["recommended"] for x in body["levels"] if x["depot"] == "CENTRAL"}
+        assert all(central.get(sku, 0) >= n for sku, n in floor.items())
+        assert body["ship_8h_recommended"] >= 0.99
+        assert body["backorders_today"] >= 0
+        for x in body["levels"]:
+            assert (x["cut"] is not None) == (x["delta"] < 0)
+            if x["cut"] is not None:
+                want = "ship-8h" if x["depot"] == "CENTRAL" else "swap-2h"
+                assert x["cut"]["measure"] == want
+                assert Decimal(x["cut"]["frees"]) == -x["delta"] * Decimal(x["unit_cost"])
+
 
 class TestRefused:
+    def test_central_fill_outside_the_open_interval(self, client: TestClient, world: World) -> None:
+        r = client.post(URL, json={"target": 0.9, "central_fill": 1}, headers=PLANNER)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["location"] == ["body", "central_fill"]
+
     def test_target_outside_the_open_interval(self, client: TestClient, world: World) -> None:
         for target in (0, 1, 1.5, -0.1):
             r = client.post(URL, json={"target": target}, headers=PLANNER)
