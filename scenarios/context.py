@@ -29,6 +29,7 @@ from scenarios.model import SimSite, SimWorld
 from scenarios.records import DepotTally, EngineerTally, JobRecord, RunResult
 
 DAY_S = 86_400
+_Place = tuple[int, int | None, Location | None]  # depot or van id, van's engineer, place
 DRAIN_S = 2 * DAY_S
 
 
@@ -81,6 +82,8 @@ class RunContext:
     result: RunResult
     waiting: list[tuple[DemandTicket, JobRecord]] = field(default_factory=list)
     _nearest: dict[int, int | None] = field(default_factory=dict)
+    _places: list[_Place] = field(default_factory=list)
+    _by_holder: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, world: SimWorld, params: RunParams) -> RunContext:
@@ -113,17 +116,28 @@ class RunContext:
     def stock_in_reach(self, site_id: int, parts: Sequence[int], within_s: int) -> bool:
         """The swap promise applies (domain: a spare in stock at a depot that can reach the
         site in time): an open depot, or an engineer's van where he stands, has every part
-        now and drives to the site within `within_s` at this hour's speed."""
+        now and drives to the site within `within_s` at this hour's speed.
+
+        The holders come from the live state's per-part index, in the order of the world's
+        depots and then of its engineers' vans (the order of a full scan, so the travel
+        call sees the same places)."""
         state, world = self.state, self.world
+        if not self._places:
+            self._places, self._by_holder = _stock_places(world, state)
+        if parts:
+            held = state.holding(parts)
+            entries = sorted(i for d in held for i in self._by_holder.get(d, ()))
+        else:
+            entries = list(range(len(self._places)))
         places: list[Location] = []
-        for d in world.depots:
-            if d.location is None or any(p.covers(self.now) for p in world.outages.get(d.id, ())):
-                continue
-            if all(state.available((d.id, p)) >= 1 for p in parts):
-                places.append(d.location)
-        for eid, van in state.van_of.items():
-            if van is not None and all(state.available((van, p)) >= 1 for p in parts):
+        for i in entries:
+            depot_id, eid, location = self._places[i]
+            if eid is not None:
                 places.append(state.position[eid])
+            elif location is not None and not any(
+                p.covers(self.now) for p in world.outages.get(depot_id, ())
+            ):
+                places.append(location)
         if not places:
             return False
         travel = travel_at(self.travel, world.epoch + timedelta(seconds=self.now))
@@ -131,6 +145,18 @@ class RunContext:
             coordinates(places), coordinates([self.sites[site_id].location])
         )
         return bool(seconds.min() <= within_s)
+
+
+def _stock_places(world: SimWorld, state: LiveState) -> tuple[list[_Place], dict[int, list[int]]]:
+    """Where a spare can be in stock, in scan order: (depot id, None, its place) for each
+    depot with a place, then (van id, engineer id, None: where he stands) per van; and
+    each depot or van id's entries (a van shared by two engineers has two)."""
+    out: list[_Place] = [(d.id, None, d.location) for d in world.depots if d.location is not None]
+    out += [(van, eid, None) for eid, van in state.van_of.items() if van is not None]
+    by_holder: dict[int, list[int]] = {}
+    for i, (holder, _, _) in enumerate(out):
+        by_holder.setdefault(holder, []).append(i)
+    return out, by_holder
 
 
 def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:

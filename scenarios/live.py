@@ -10,6 +10,7 @@ view equals a freshly built one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -37,8 +38,11 @@ class LiveState:
     def __init__(self, world: SimWorld, horizon_s: int) -> None:
         self.world = world
         self.balances: dict[int, dict[int, Balance]] = {}
+        # part -> the depots and vans with at least one unit available: the swap promise's
+        # "a spare in stock in reach" asks it per part ticket (2,000 vans x parts otherwise)
+        self.holders: dict[int, set[int]] = {}
         for (depot_id, part), qty in world.stock.items():
-            self.balances.setdefault(depot_id, {})[part] = Balance(qty)
+            self._set((depot_id, part), Balance(qty))
         self.free_at = {e.id: 0 for e in world.engineers}
         self.position = {e.id: e.home for e in world.engineers}
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
@@ -61,6 +65,17 @@ class LiveState:
 
     def _set(self, key: StockKey, balance: Balance) -> None:
         self.balances.setdefault(key[0], {})[key[1]] = balance
+        if balance.available >= 1:
+            self.holders.setdefault(key[1], set()).add(key[0])
+        else:
+            self.holders.get(key[1], set()).discard(key[0])
+
+    def holding(self, parts: Sequence[int]) -> set[int]:
+        """The depots and vans with at least one unit of every part available now."""
+        if not parts:
+            return set()
+        sets = sorted((self.holders.get(p, set()) for p in parts), key=len)
+        return sets[0].intersection(*sets[1:])
 
     def reserve(self, key: StockKey, qty: int) -> None:
         self._set(key, stock_rules.reserve(self.balance(key), qty))

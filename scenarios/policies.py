@@ -151,6 +151,16 @@ class NaiveDispatcher:
         self.depots = [d for d in world.depots if d.location is not None]
         self.depot_xy = coordinates([d.location for d in self.depots if d.location])
         self.supplier_of = {p.id: p.supplier_id for p in world.parts.values()}
+        self._qualified: dict[tuple[str, int], list[int]] = {}  # skills are fixed in a run
+
+    def qualified(self, line: str, level: int) -> list[int]:
+        """The rows of the engineers with that line at that level or above, in world order."""
+        key = (line, level)
+        if key not in self._qualified:
+            self._qualified[key] = [
+                i for i, skills in enumerate(self.skills) if skills.get(line, 0) >= level
+            ]
+        return self._qualified[key]
 
     def _on_shift(self, eid: int, now: int) -> bool:
         windows = self.state.windows[eid]
@@ -160,12 +170,11 @@ class NaiveDispatcher:
     def decide(self, t: DemandTicket, site: SimSite, now: int) -> JobPlan | None:
         """Plan the ticket now, or None to leave it queued (nobody idle and qualified)."""
         state = self.state
+        ids, free_at = self.ids, state.free_at
         rows = [
             i
-            for i, eid in enumerate(self.ids)
-            if self.skills[i].get(t.line, 0) >= t.level
-            and state.free_at[eid] <= now
-            and self._on_shift(eid, now)
+            for i in self.qualified(t.line, t.level)
+            if free_at[ids[i]] <= now and self._on_shift(ids[i], now)
         ]
         if not rows:
             return None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dispatch.world.model import SIZES, WorldSize
 from scenarios.spec import ScenarioError, load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).parents[2] / "scenarios" / "examples"
@@ -104,3 +105,17 @@ def test_the_documented_file_is_valid(tmp_path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.returns.carry_h == 24
     assert str(scenario.loaners.per_loan) == "200"
+
+
+def test_the_large_world_example_is_issue_16s_benchmark_world() -> None:
+    """Parsed only (a full run takes an hour, see BENCHMARKS.md): 2,000 engineers, >= 1,000
+    tickets a day with a daytime peak, 30 days, >= 3 replications, both policies."""
+    scenario = load_scenario(EXAMPLES / "large_world.yaml")
+    assert scenario.base.kind == "demo"
+    assert SIZES[WorldSize(scenario.base.size)].engineers == 2_000
+    assert scenario.demand.tickets_per_day >= 1_000
+    hours = scenario.demand.profile.hours
+    assert max(hours[9:17]) > 1.5 * sum(hours) / 24 > 3 * min(hours[0:6])
+    assert (scenario.horizon_days, scenario.replications) == (30, 3)
+    assert set(scenario.policies) == {"optimised", "naive"}
+    assert not scenario.variants
