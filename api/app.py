@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
+from api.area import AreaCache, clear_on_region_changes
 from api.bodylimit import BodyLimit
 from api.deps import check_route_access
 from api.errors import install_error_handlers
@@ -132,6 +133,7 @@ def create_app(
         )
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         invalidate_on_user_changes(app.state.sessionmaker, app.state.key_cache)
+        clear_on_region_changes(app.state.sessionmaker, app.state.service_area)
         app.state.travel = travel if travel is not None else make_travel(settings)
         if owned:  # a served app: the first timed plan must not pay for the solver's server
             await asyncio.to_thread(warm_up)
@@ -156,6 +158,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.key_cache = KeyCache(settings.api_key_cache_ttl_s)  # API key -> user, briefly
+    app.state.service_area = AreaCache()  # where coordinates may lie (api.area)
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)

@@ -1,8 +1,10 @@
-"""Oversized request bodies are refused before they are read: 413 problem+json.
+"""Bodies the API cannot take are refused before they are read: 413 and 415 problem+json.
 
 A declared `Content-Length` over the limit is answered at once; a chunked body is
 counted as it arrives and refused when it passes the limit. JSON bodies are small
-(`SPARES_MAX_BODY_BYTES`); the world import takes a zip up to its own limit.
+(`SPARES_MAX_BODY_BYTES`); the world import takes a zip up to its own limit. A body
+declared as anything but JSON (the import: a zip) is a 415 naming the types taken; a body
+without a Content-Type is read as JSON, as FastAPI does.
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ from api.settings import Settings
 
 WORLD_IMPORT = "/v1/world/import"
 TOO_LARGE = Problem(413, "urn:spares:problem:too-large", "Content too large")
+UNSUPPORTED = Problem(415, "urn:spares:problem:unsupported-media-type", "Unsupported media type")
+JSON_TYPES = ("application/json",)
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/octet-stream")
+
+
+def _accepted(media_type: str, taken: tuple[str, ...]) -> bool:
+    """True for a type the route takes; JSON routes also take any `+json` type."""
+    return media_type in taken or (taken is JSON_TYPES and media_type.endswith("+json"))
 
 
 class BodyLimit:
-    """ASGI middleware: at most `max_body_bytes` per request body (the import: its own)."""
+    """ASGI middleware: JSON bodies of at most `max_body_bytes` (the import: a zip, its own)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -30,8 +40,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.world if scope["path"] == WORLD_IMPORT else self.default
-        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        world = scope["path"] == WORLD_IMPORT
+        limit = self.world if world else self.default
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        has_body = (declared.isdigit() and int(declared) > 0) or b"transfer-encoding" in headers
+        media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        taken = ZIP_TYPES if world else JSON_TYPES
+        reads = scope["method"] in ("GET", "HEAD", "OPTIONS")
+        if has_body and media and not reads and not _accepted(media, taken):
+            detail = f"a body of type {media!r} is not taken here; send {taken[0]}"
+            response = problem_response(UNSUPPORTED, Request(scope), detail, accepted=list(taken))
+            await response(scope, receive, send)
+            return
         if declared.isdigit() and int(declared) > limit:
             detail = f"the body is {declared} bytes; this route takes at most {limit}"
             response = problem_response(TOO_LARGE, Request(scope), detail, limit=limit)

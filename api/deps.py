@@ -9,6 +9,7 @@ Routes are walked with FastAPI's `iter_route_contexts`: since FastAPI 0.137
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import db
+from api.area import SERVICE_AREA, AreaCache, Box
 from api.errors import AuthenticationRequired, PermissionDenied
 from api.keycache import KeyCache
 from api.logs import set_user
@@ -256,16 +258,20 @@ def _nul_locations(value: object, at: tuple[str | int, ...]) -> Iterator[tuple[s
             yield from _nul_locations(item, (*at, i))
 
 
-async def refuse_nul(request: Request) -> None:
-    """No NUL character in a path, query or JSON body value: a 422 naming each place.
+async def refuse_bad_input(request: Request) -> None:
+    """The bounds every route shares, checked in this one place: a 422 naming each field.
 
-    Text columns cannot hold NUL on PostgreSQL (the driver refuses it), SQLite would
-    store it and cut it short elsewhere; one check for every route runs after the key's.
+    No NUL character in a path, query or JSON body value: text columns cannot hold NUL on
+    PostgreSQL (the driver refuses it), SQLite would store it and cut it short elsewhere.
+    Coordinates must lie in the service area (api.area): this sets the area the body's
+    `Lat`/`Lon` fields are validated against, with the body's other fields.
+    Runs after the key's check, so a stranger learns nothing.
     """
     found: list[tuple[str | int, ...]] = [
         ("path", k) for k, v in request.path_params.items() if "\x00" in str(v)
     ]
     found += [("query", k) for k, v in request.query_params.multi_items() if "\x00" in k + v]
+    area = None
     if "json" in request.headers.get("content-type", ""):
         body = await request.body()
         if any(marker in body for marker in _JSON_NUL):
@@ -274,6 +280,9 @@ async def refuse_nul(request: Request) -> None:
             except ValueError:
                 parsed = None  # not JSON: the body's own validation says so
             found += _nul_locations(parsed, ("body",))
+        if _MAY_LOCATE.search(body) is not None:
+            area = await _service_area(request)
+    SERVICE_AREA.set(area)
     if found:
         raise RequestValidationError(
             [
@@ -286,6 +295,19 @@ async def refuse_nul(request: Request) -> None:
                 for loc in found
             ]  # fmt: skip
         )
+
+
+_MAY_LOCATE = re.compile(rb'(lat|lon)"\s*:')
+
+
+async def _service_area(request: Request) -> Box | None:
+    settings: Settings = request.app.state.settings
+    margin = settings.service_area_margin_deg
+    if margin is None:
+        return None
+    cache: AreaCache = request.app.state.service_area
+    box = await cache.get(request.app.state.sessionmaker)
+    return None if box is None else box.widened(margin)
 
 
 def check_access(request: Request) -> None:
@@ -307,11 +329,17 @@ def check_access(request: Request) -> None:
     api_key = request.headers.get(API_KEY_HEADER)
     if not api_key:
         raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
-        user = db.find_active_user(session=session, api_key=api_key)
+    cache: KeyCache = request.app.state.key_cache  # as `current_user`: a known key, no query
+    key_hash = hash_api_key(api_key)
+    user = cache.get(key_hash)
     if user is None:
-        raise AuthenticationRequired("the API key is unknown or its user is inactive")
+        generation = cache.generation
+        factory: sessionmaker[Session] = request.app.state.sessionmaker
+        with factory() as session:
+            found = db.find_active_user(session=session, api_key=api_key)
+        if found is None:
+            raise AuthenticationRequired("the API key is unknown or its user is inactive")
+        user = cache.put(key_hash, found, generation)
     guards[0].admit(user)
 
 
@@ -332,7 +360,7 @@ class RoleGuard:
             raise ValueError("a guarded route admits at least one role; use public() for none")
 
     async def __call__(
-        self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_nul)]
+        self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_bad_input)]
     ) -> User:
         self.admit(user)
         return user

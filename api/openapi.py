@@ -7,7 +7,7 @@ can answer follows from what it declares, the same rules the code applies:
 - every operation may be rate limited (429) or find the database busy or away (503);
 - a guarded one refuses a missing key (401) or role (403), and answers 404 (a row named
   by the path or a filter), 409 (a domain conflict) and 422 (an invalid parameter);
-- one with a body refuses it when too large (413) or invalid (422);
+- one with a body refuses it when too large (413), of another media type (415) or invalid (422);
 - one taking an `Idempotency-Key` refuses a request without it (400).
 """
 
@@ -37,6 +37,7 @@ _WHY = {
     404: "a row this request names does not exist",
     409: "the change conflicts with the stored state (a duplicate, a refused step, a race)",
     413: "the body is larger than this route takes",
+    415: "the body's Content-Type is not one this route takes (JSON; the import: a zip)",
     422: "a parameter or the body is invalid; `errors` names each field",
     429: "too many requests from this key or address",
     503: "the database is busy or unreachable; retry after Retry-After",
@@ -78,7 +79,7 @@ def _statuses(operation: dict[str, Any], guarded: bool) -> set[int]:
     if operation.get("parameters"):
         found.add(422)
     if "requestBody" in operation:
-        found |= {413, 422}
+        found |= {413, 415, 422}
     names = {p.get("name") for p in operation.get("parameters", [])}
     if IDEMPOTENCY_HEADER in names:
         found.add(400)

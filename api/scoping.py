@@ -3,8 +3,10 @@ their regions (`db.identity.Scope`, set with `PATCH /v1/users/{id}/scope` or `sp
 scope`). Writes elsewhere are 403 problem+json (`out-of-scope`); reads are not limited.
 
 `SCOPED` is a router dependency: it reads what a write refers to from the path
-(`ticket_id`, `assignment_id`, `plan_id`, `reservation_id`, `shipment_id`) and from the JSON
-body's reference fields, and `dispatch.scoping` resolves those to depots and regions.
+(`ticket_id`, `assignment_id`, `plan_id`, `reservation_id`, `shipment_id`, `asset_id`) and
+from the JSON body's reference fields, and `dispatch.scoping` resolves those to depots and
+regions. A dead-on-arrival swap changes an asset: it lies in its site's region, and staff
+scoped to depots may swap only in the regions of their depots.
 An unscoped user (admins always) costs no query.
 """
 
@@ -16,7 +18,14 @@ from fastapi import Depends, Request
 
 from api.deps import ScopeDep, SessionDep
 from api.schemas.common import MAX_ID
-from dispatch.scoping import WriteTargets, touched_depots, touched_regions
+from db.errors import OutOfScope
+from dispatch.scoping import (
+    WriteTargets,
+    asset_regions,
+    depot_regions,
+    touched_depots,
+    touched_regions,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -28,6 +37,7 @@ _PATH = {
     "ticket_id": "tickets",
     "assignment_id": "assignments",
     "plan_id": "plans",
+    "asset_id": "assets",
 }
 _BODY = {
     "depot_id": "depots",
@@ -77,6 +87,11 @@ def check_scope(
     if scope.depot_ids is not None:
         for depot_id in sorted(touched_depots(session, targets)):
             scope.require_depot(depot_id)
+        if targets.assets:  # a unit swapped at a site: staff of a depot in its region
+            allowed = frozenset(depot_regions(session, scope.depot_ids))
+            elsewhere = sorted(asset_regions(session, targets) - allowed)
+            if elsewhere:
+                raise OutOfScope("region", elsewhere[0], allowed)
     if scope.region_ids is not None:
         for region_id in sorted(touched_regions(session, targets)):
             scope.require_region(region_id)

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     world_import_max_bytes: int = Field(
         default=64 * 2**20, ge=1, description="the largest zip `POST /v1/world/import` accepts"
     )
+    service_area_margin_deg: float | None = Field(
+        default=1.0,
+        ge=0,
+        le=180,
+        description="how far (degrees) a coordinate sent may lie outside the box of the regions'"
+        " centres (a 422 beyond); 'off': no check",
+    )
     write_slots: int = Field(
         default=16,
         ge=1,
@@ -115,6 +122,11 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit: {value!r} (e.g. '1200/minute')") from exc
         return value
+
+    @field_validator("service_area_margin_deg", mode="before")
+    @classmethod
+    def _area_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in _OFF else value
 
     @field_validator("database_url")
     @classmethod

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Assignment, Plan, Site, Ticket
-from inventory.models import Reservation, Shipment, SupplierOrder
+from inventory.models import Asset, Depot, Reservation, Shipment, SupplierOrder
 
 
 @dataclass(slots=True)
@@ -33,6 +33,7 @@ class WriteTargets:
     tickets: set[int] = field(default_factory=set)
     assignments: set[int] = field(default_factory=set)
     plans: set[int] = field(default_factory=set)
+    assets: set[int] = field(default_factory=set)  # installed units at their sites (DOA swaps)
 
 
 def _ids(session: Session, stmt: Select[Any]) -> set[int]:
@@ -74,6 +75,8 @@ def touched_regions(session: Session, t: WriteTargets) -> set[int]:
             else:  # a plan of listed tickets: their regions
                 tickets |= {int(i) for i in _listed(ticket_ids)}
     sites = set(t.sites)
+    if t.assets:
+        sites |= _ids(session, select(Asset.site_id).where(Asset.id.in_(t.assets)))
     if tickets:
         sites |= _ids(session, select(Ticket.site_id).where(Ticket.id.in_(tickets)))
     if sites:
@@ -83,3 +86,16 @@ def touched_regions(session: Session, t: WriteTargets) -> set[int]:
 
 def _listed(value: object) -> Iterable[int]:
     return value if isinstance(value, list) else ()
+
+
+def asset_regions(session: Session, t: WriteTargets) -> set[int]:
+    """The regions of the assets a request changes (where their sites are)."""
+    if not t.assets:
+        return set()
+    sites = _ids(session, select(Asset.site_id).where(Asset.id.in_(t.assets)))
+    return _ids(session, select(Site.region_id).where(Site.id.in_(sites))) if sites else set()
+
+
+def depot_regions(session: Session, depot_ids: Iterable[int]) -> set[int]:
+    """The regions the given depots stand in (vans, without a region, count for none)."""
+    return _ids(session, select(Depot.region_id).where(Depot.id.in_(set(depot_ids))))

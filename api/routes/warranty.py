@@ -13,6 +13,7 @@ from api.schemas.warranty import (
     QuoteRead,
     WarrantyRead,
 )
+from api.scoping import SCOPED
 from db import Role
 from dispatch import quotes, warranty_service
 
@@ -36,7 +37,7 @@ def asset_warranty(
 @router.post(
     "/assets/{asset_id}/installed-parts/{installed_part_id}/doa-swap",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[requires(*CHECKERS)],
+    dependencies=[requires(*CHECKERS), SCOPED],
 )
 def doa_swap(
     body: DoaSwapIn,

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.schemas.common import Day, Id, Instant, ReadModel, Timestamp
+from api.schemas.common import Day, Id, Instant, Lat, Lon, ReadModel, Timestamp
 from db.identity import Role, Scope
 from dispatch.masterdata import SeverityLevel, SkillLevel
 from dispatch.models import InspectionFrequency
@@ -43,8 +43,6 @@ Zone = Annotated[str, Field(min_length=1, max_length=64)]
 Address = Annotated[str, Field(min_length=1, max_length=300)]
 Name120 = Annotated[str, Field(min_length=1, max_length=120)]
 Name200 = Annotated[str, Field(min_length=1, max_length=200)]
-Lat = Annotated[float, Field(ge=-90, le=90)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
 LocalTime = Annotated[time, AfterValidator(_local)]
 MoneyIn = Annotated[
     Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="a decimal string")

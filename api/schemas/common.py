@@ -14,7 +14,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import PydanticCustomError
 
+from api.area import SERVICE_AREA
 from dispatch.models import InspectionFrequency
 from inventory.models import DepotKind
 
@@ -64,6 +66,29 @@ def within_years(value: DayT) -> DayT:
 # The input forms of `Timestamp` and `date`: request bodies and queries use these.
 Instant = Annotated[Timestamp, AfterValidator(within_years)]
 Day = Annotated[date, AfterValidator(within_years)]
+
+
+def _in_area(axis: Literal["lat", "lon"]) -> Any:
+    def check(value: float) -> float:
+        area = SERVICE_AREA.get()
+        if area is not None:
+            low, high = area.bounds(axis)
+            if not low <= value <= high:
+                raise PydanticCustomError(
+                    "service_area",
+                    "{axis} {value} lies outside the service area ({low} to {high}: the"
+                    " regions' box and its margin)",
+                    {"axis": axis, "value": value, "low": round(low, 2), "high": round(high, 2)},
+                )
+        return value
+
+    return AfterValidator(check)
+
+
+# Every coordinate a client sends: on the globe, and within the service area (api.area) of
+# the request, whose box the key's check sets; the one place the area is enforced.
+Lat = Annotated[float, Field(ge=-90, le=90), _in_area("lat")]
+Lon = Annotated[float, Field(ge=-180, le=180), _in_area("lon")]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 

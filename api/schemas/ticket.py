@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, Instant, ReadModel, Timestamp
+from api.schemas.common import Id, Instant, Lat, Lon, ReadModel, Timestamp
 from dispatch.models import Channel, LogKind, TicketStatus
 from dispatch.promises import Clock, ClockState
 
@@ -158,13 +158,13 @@ class FieldStatusIn(StrictModel):
     """An engineer's report on his own ticket, optionally with where he is."""
 
     status: Literal["en_route", "on_site", "fixed"]
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
+    lat: Lat | None = None
+    lon: Lon | None = None
 
 
 class PositionIn(StrictModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Lat
+    lon: Lon
 
 
 class PartUseIn(StrictModel):

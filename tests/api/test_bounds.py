@@ -39,6 +39,11 @@ def _concrete(path: str) -> str:
     return "/".join("1" if p.endswith("_id") else p for p in path.split("/"))
 
 
+def _media(path: str) -> str:
+    """The type a route's body is sent as (a body of another type is a 415 before anything)."""
+    return "application/zip" if path == "/v1/world/import" else "application/json"
+
+
 @pytest.mark.usefixtures("world")
 class TestAccessBeforeBody:
     def test_no_key_and_a_malformed_body_is_401_on_every_write(
@@ -48,7 +53,7 @@ class TestAccessBeforeBody:
         assert len(writes) > 40
         for method, path, _ in writes:
             response = client.request(method, _concrete(path), content=b"{not json",
-                                      headers={"Content-Type": "application/json"})  # fmt: skip
+                                      headers={"Content-Type": _media(path)})  # fmt: skip
             assert response.status_code == 401, (method, path, response.text)
             assert "errors" not in response.json()
 
@@ -57,7 +62,7 @@ class TestAccessBeforeBody:
     ) -> None:
         for method, path, roles in _guarded_writes(app):
             outsider = next(r for r in Role if r not in roles)
-            headers = auth(outsider) | {"Content-Type": "application/json"}
+            headers = auth(outsider) | {"Content-Type": _media(path)}
             response = client.request(method, _concrete(path), content=b"[", headers=headers)
             assert response.status_code == 403, (method, path, response.text)
 
@@ -155,3 +160,57 @@ class TestBodySize:
     def test_without_a_key_it_is_413_too(self, client: TestClient) -> None:
         big = b"x" * (2**20 + 1)
         assert_problem(client.post("/v1/tickets", content=big), 413)
+
+
+@pytest.mark.usefixtures("world")
+class TestServiceArea:
+    """The world's regions span 22.54-23.35 N, 113.26-116.68 E; the margin is 1 degree."""
+
+    def test_a_site_far_outside_is_422_naming_the_field(
+        self, client: TestClient, world: World
+    ) -> None:
+        body = {"code": "S-SH", "name": "Shanghai", "region_id": world["gz"],
+                "contract_id": world["c1"], "lat": 31.23, "lon": 121.47}  # fmt: skip
+        problem = assert_problem(client.post("/v1/sites", json=body, headers=ADMIN), 422)
+        assert [e["location"] for e in problem["errors"]] == [["body", "lat"], ["body", "lon"]]
+        assert {e["type"] for e in problem["errors"]} == {"service_area"}
+        inside = client.post("/v1/sites", json=body | {"lat": 24.2, "lon": 112.4}, headers=ADMIN)
+        assert inside.status_code == 201, inside.text  # within the margin
+
+    def test_every_coordinate_field_is_checked(self, client: TestClient, world: World) -> None:
+        body = {"code": "E-X", "name": "X", "region_id": world["gz"], "home_lat": 23.1,
+                "home_lon": 13.3}  # fmt: skip
+        problem = assert_problem(client.post("/v1/engineers", json=body, headers=ADMIN), 422)
+        assert [e["location"] for e in problem["errors"]] == [["body", "home_lon"]]
+        url = f"/v1/depots/{world['dgz']}"
+        problem = assert_problem(client.patch(url, json={"lat": 0.0}, headers=ADMIN), 422)
+        assert [e["location"] for e in problem["errors"]] == [["body", "lat"]]
+
+    def test_the_margin_is_a_setting(self, client: TestClient, world: World, app: FastAPI) -> None:
+        app.state.settings = app.state.settings.model_copy(update={"service_area_margin_deg": None})
+        body = {"code": "S-SH", "name": "Shanghai", "region_id": world["gz"],
+                "contract_id": world["c1"], "lat": 31.23, "lon": 121.47}  # fmt: skip
+        assert client.post("/v1/sites", json=body, headers=ADMIN).status_code == 201
+
+
+@pytest.mark.usefixtures("world")
+class TestMediaType:
+    def test_a_body_of_another_type_is_415_naming_json(self, client: TestClient) -> None:
+        headers = DISPATCHER | {"Content-Type": "text/plain"}
+        problem = assert_problem(client.post("/v1/tickets", content=b"hi", headers=headers), 415)
+        assert problem["accepted"] == ["application/json"]
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert_problem(client.patch("/v1/tickets/1", content=b"a=1", headers=ADMIN | form), 415)
+
+    def test_json_types_and_no_type_are_read(self, client: TestClient, world: World) -> None:
+        body = b'{"site_id": %d}' % world["s1"]
+        for content_type in ("application/json; charset=utf-8", "application/problem+json"):
+            headers = DISPATCHER | {"Content-Type": content_type}
+            response = client.post("/v1/tickets", content=body, headers=headers)
+            assert response.status_code == 422, response.text  # read, then found incomplete
+
+    def test_the_import_takes_a_zip_only(self, client: TestClient) -> None:
+        headers = ADMIN | {"Content-Type": "application/json"}
+        problem = assert_problem(client.post("/v1/world/import", content=b"{}", headers=headers),
+                                 415)  # fmt: skip
+        assert "application/zip" in problem["accepted"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.identity import Role
-from inventory.models import LedgerEntry
+from inventory.models import InstalledPart, LedgerEntry
 from tests.api.conftest import TestClient, auth
 from tests.builders import make_depot, make_region, make_site, make_user
 from tests.ticket_builders import make_ticket_world
@@ -121,3 +122,43 @@ def test_admins_are_never_scoped(client: TestClient, ids: dict[str, int]) -> Non
     scoped = _scope(client, ids["admin"], region_ids=[ids["away_region"]])
     assert scoped.json()["region_ids"] == [ids["away_region"]]  # stored, yet not applied
     assert _ticket(client, ids, "site", Role.ADMIN).status_code == 201
+
+
+def _doa_swap(client: TestClient, ids: dict[str, int], role: Role) -> Any:
+    url = f"/v1/assets/{ids['asset']}/installed-parts/{ids['installed']}/doa-swap"
+    return client.post(url, json={"part_id": ids["part"]}, headers=auth(role))
+
+
+@pytest.fixture
+def fitted(ids: dict[str, int], api_engine: Engine) -> dict[str, int]:
+    """`ids` and a part installed in the asset (at `site`, in `region`), to swap."""
+    with Session(api_engine) as s, s.begin():
+        part = InstalledPart(asset_id=ids["asset"], part_id=ids["part"],
+                             installed_on=date(2026, 10, 1))  # fmt: skip
+        s.add(part)
+        s.flush()
+        return ids | {"installed": part.id}
+
+
+def test_a_doa_swap_keeps_dispatchers_to_their_regions(
+    client: TestClient, fitted: dict[str, int]
+) -> None:
+    _scope(client, fitted["dispatcher"], region_ids=[fitted["away_region"]])
+    refused = _doa_swap(client, fitted, Role.DISPATCHER)
+    assert refused.status_code == 403, refused.text
+    assert (refused.json()["scope"], refused.json()["target"]) == ("region", fitted["region"])
+    _scope(client, fitted["dispatcher"], region_ids=[fitted["region"]])
+    assert _doa_swap(client, fitted, Role.DISPATCHER).status_code == 201
+
+
+def test_a_doa_swap_keeps_warehouse_staff_to_their_depots_regions(
+    client: TestClient, fitted: dict[str, int]
+) -> None:
+    _scope(client, fitted["warehouse"], depot_ids=[fitted["away_depot"]])
+    refused = _doa_swap(client, fitted, Role.WAREHOUSE)
+    assert refused.status_code == 403, refused.text
+    problem = refused.json()
+    assert (problem["scope"], problem["target"]) == ("region", fitted["region"])
+    assert problem["allowed"] == [fitted["away_region"]]
+    _scope(client, fitted["warehouse"], depot_ids=[fitted["depot"]])  # a depot in its region
+    assert _doa_swap(client, fitted, Role.WAREHOUSE).status_code == 201
