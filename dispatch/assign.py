@@ -316,6 +316,7 @@ def _brief(result: TicketRecommendation, o: opt.Option) -> dict[str, Any]:
         "arrives_at": result.snapshot.at(o.arrives_at).isoformat(),
         "keeps_all_promises": o.keeps_all,
         "parts": str(o.parts.source),
+        "callout_cost": o.callout_cost / 100 if o.callout else None,
         "reason": o.reason,
     }
 

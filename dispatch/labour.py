@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import optimizer as opt
 
 MIN_S = 60
 
@@ -116,26 +118,33 @@ def overtime_allowance_s(rules: LabourRules, *, used_day_s: int = 0, used_week_s
     return max(0, left)
 
 
-def window_overtime(windows: Sequence[tuple[int, int]], job_end: int) -> tuple[int, int] | None:
+def window_overtime(
+    windows: Sequence[tuple[int, int]], job_end: int, job_start: int | None = None
+) -> tuple[int, int] | None:
     """The overtime a job ending at ``job_end`` works: ``(window end, seconds)`` or ``None``.
 
     ``windows`` are an engineer's sorted working windows (offsets). Work runs on past a
     window's end without a break, so a job that ends after the end of the last window that
-    began before it works ``job_end - end`` of that window's overtime.
+    began before it works ``job_end - end`` of that window's overtime; a job that started
+    after that end (``job_start``, e.g. a call-out at night) is no overrun of the window.
     """
     i = bisect.bisect_left(windows, (job_end, -1)) - 1  # the last window starting before
-    if i >= 0 and job_end > windows[i][1]:
-        return windows[i][1], job_end - windows[i][1]
-    return None
+    if i < 0 or job_end <= windows[i][1]:
+        return None
+    if job_start is not None and job_start >= windows[i][1]:
+        return None
+    return windows[i][1], job_end - windows[i][1]
 
 
 def tally_overtime(
-    seen: dict[int, int], windows: Sequence[tuple[int, int]], job_ends: Iterable[int]
+    seen: dict[int, int],
+    windows: Sequence[tuple[int, int]],
+    jobs: Iterable[tuple[int | None, int]],
 ) -> dict[int, int]:
-    """Add jobs to ``seen`` (overtime per window, keyed by the window's end): the latest
-    job past a window's end sets its overtime. Returns ``seen``."""
-    for job_end in job_ends:
-        found = window_overtime(windows, job_end)
+    """Add jobs ``(start or None, end)`` to ``seen`` (overtime per window, keyed by the
+    window's end): the latest job running past a window's end sets its overtime."""
+    for job_start, job_end in jobs:
+        found = window_overtime(windows, job_end, job_start)
         if found is not None:
             end, seconds = found
             seen[end] = max(seen.get(end, 0), seconds)
@@ -180,6 +189,19 @@ def overtime_cap(rules: LabourRules, *, used_day_s: int = 0, used_week_s: int = 
 def minor(amount: Decimal) -> int:
     """Money in minor units (fen): the solver counts integers."""
     return int((amount * 100).to_integral_value(ROUND_HALF_UP))
+
+
+def on_call_of(
+    engineer: opt.Engineer, windows: tuple[tuple[int, int], ...], rules: LabourRules
+) -> opt.OnCall:
+    """The engineer on call in ``windows`` as the optimizer wakes him: his rules' call-out
+    cost, lead and severities (the one conversion of the snapshot and the simulator)."""
+    return opt.OnCall(
+        replace(engineer, shifts=windows),
+        cost=minor(rules.callout_cost),
+        lead_s=rules.callout_lead_min * MIN_S,
+        max_rank=rules.callout_max_rank,
+    )
 
 
 def solver_fields(

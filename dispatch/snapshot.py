@@ -23,6 +23,7 @@ from dispatch.labour import (
     LabourRules,
     day_and_week_start,
     minor,
+    on_call_of,
     overtime_used,
     rules_for,
     solver_fields,
@@ -112,9 +113,9 @@ def load_snapshot(
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
-    engineers, names, vans = _engineers(session, epoch, stock, regions, pinned_only)
+    engineers, on_call, names, vans = _engineers(session, epoch, stock, regions, pinned_only)
     depots, depot_names = _depots(session, epoch, stock)
-    world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session))
+    world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session), on_call)
     return Snapshot(epoch, world, names, depot_names, vans)
 
 
@@ -128,7 +129,8 @@ def _engineers(
     stock: dict[tuple[int, int], int],
     regions: Collection[int] | None,
     pinned_only: bool,
-) -> tuple[tuple[opt.Engineer, ...], dict[int, str], dict[int, int]]:
+) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int]]:
+    """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`)."""
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
     if regions is not None:
         stmt = stmt.where(Engineer.region_id.in_(sorted(regions)))
@@ -138,7 +140,7 @@ def _engineers(
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
-    windows, absences = _windows(session, rows, epoch, pinned_only)
+    windows, absences, on_call_windows = _windows(session, rows, epoch, pinned_only)
     busy = _busy(session, ids, epoch, pinned_only)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
@@ -153,7 +155,7 @@ def _engineers(
     rules = list(session.scalars(select(LabourRule)))
     by_id = {r.id: LabourRules.of(r) for r in rules}
     by_region = {r.region_id: by_id[r.id] for r in rules if r.region_id is not None}
-    out = []
+    out, on_call = [], []
     for e in rows:
         labour = rules_for(
             own_rule_id=e.labour_rule_id, region_id=e.region_id, by_id=by_id, by_region=by_region
@@ -164,26 +166,27 @@ def _engineers(
             e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
         )
         until, where = busy.get(e.id, (None, None))
-        out.append(
-            opt.Engineer(
-                e.id,
-                here,
-                skills[e.id],
-                windows[e.id],
-                home=opt.Location(e.home_lat, e.home_lon),
-                busy_until=until,
-                busy_location=where,
-                van_stock=van_stock.get(e.van_depot_id, {}) if e.van_depot_id else {},
-                dedicated_sites=frozenset(dedicated[e.id]),
-                absences=absences[e.id],
-                capacity=e.van_capacity,
-                cost_per_hour=minor(e.cost_per_hour),
-                cost_per_km=minor(e.cost_per_km),
-                **solver_fields(labour, **worked.get(e.id, {})),
-            )
+        engineer = opt.Engineer(
+            e.id,
+            here,
+            skills[e.id],
+            windows[e.id],
+            home=opt.Location(e.home_lat, e.home_lon),
+            busy_until=until,
+            busy_location=where,
+            van_stock=van_stock.get(e.van_depot_id, {}) if e.van_depot_id else {},
+            dedicated_sites=frozenset(dedicated[e.id]),
+            absences=absences[e.id],
+            capacity=e.van_capacity,
+            cost_per_hour=minor(e.cost_per_hour),
+            cost_per_km=minor(e.cost_per_km),
+            **solver_fields(labour, **worked.get(e.id, {})),
         )
+        out.append(engineer)
+        if on_call_windows[e.id]:
+            on_call.append(on_call_of(engineer, on_call_windows[e.id], labour))
     vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
-    return tuple(out), {e.id: e.name for e in rows}, vans
+    return tuple(out), tuple(on_call), {e.id: e.name for e in rows}, vans
 
 
 def overtime_worked(
@@ -192,9 +195,10 @@ def overtime_worked(
     """Overtime each engineer already worked this local day and week, from recorded work.
 
     A job's end is its ticket's ``fixed_at``; past the end of the shift window it was
-    worked in, it counts as that window's overtime (`dispatch.labour.tally_overtime`, the
-    simulator's rule). Returns ``{engineer id: {"used_day_s": .., "used_week_s": ..}}`` for
-    engineers with overtime this week, the keywords of `dispatch.labour.solver_fields`.
+    worked in, it counts as that window's overtime, unless he set off after that end (a
+    call-out) (`dispatch.labour.tally_overtime`, the simulator's rule). Returns
+    ``{engineer id: {"used_day_s": .., "used_week_s": ..}}`` for engineers with overtime
+    this week, the keywords of `dispatch.labour.solver_fields`.
     """
     ids = [e.id for e in engineers]
     zones = _timezones(session)
@@ -204,13 +208,14 @@ def overtime_worked(
     if not starts:
         return {}
     since = min(week for _, week in starts.values()) - timedelta(days=1)
-    ends: dict[int, list[int]] = defaultdict(list)
-    stmt = select(Ticket.engineer_id, Ticket.fixed_at).where(
+    ends: dict[int, list[tuple[int | None, int]]] = defaultdict(list)
+    stmt = select(Ticket.engineer_id, Ticket.departed_at, Ticket.fixed_at).where(
         Ticket.engineer_id.in_(ids), Ticket.fixed_at > since, Ticket.fixed_at <= now
     )
-    for engineer_id, fixed_at in session.execute(stmt):
+    for engineer_id, departed_at, fixed_at in session.execute(stmt):
         if engineer_id is not None and fixed_at is not None:  # filtered in SQL
-            ends[engineer_id].append(int((fixed_at - now).total_seconds()))
+            start = None if departed_at is None else int((departed_at - now).total_seconds())
+            ends[engineer_id].append((start, int((fixed_at - now).total_seconds())))
     if not ends:
         return {}
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
@@ -238,15 +243,22 @@ def overtime_worked(
 
 def _windows(
     session: Session, engineers: list[Engineer], epoch: datetime, pinned_only: bool
-) -> tuple[dict[int, tuple[opt.Window, ...]], dict[int, tuple[opt.Window, ...]]]:
-    """Each engineer's working windows (shifts minus absences) and absences over the horizon."""
+) -> tuple[
+    dict[int, tuple[opt.Window, ...]],
+    dict[int, tuple[opt.Window, ...]],
+    dict[int, tuple[opt.Window, ...]],
+]:
+    """Each engineer's working windows (shifts minus absences), absences and on-call
+    windows (on-call shifts minus absences) over the horizon."""
     ids = [e.id for e in engineers]
     start, end = epoch - LOOKBACK, epoch + HORIZON
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    # On-call shifts are not working time (a call-out is priced separately).
-    stmt_shifts = select(Shift).where(Shift.engineer_id.in_(ids), Shift.on_call.is_(False))
-    for s in session.scalars(stmt_shifts):
-        shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
+    on_call: dict[int, list[WeeklyShift]] = defaultdict(list)
+    # On-call shifts are not working time: a call-out wakes him at a cost (`opt.OnCall`).
+    for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids))):
+        (on_call if s.on_call else shifts)[s.engineer_id].append(
+            WeeklyShift(s.weekday, s.starts_at, s.ends_at)
+        )
     absences: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     stmt = select(Absence).where(
         Absence.engineer_id.in_(ids), Absence.ends_at > start, Absence.starts_at < end
@@ -256,20 +268,19 @@ def _windows(
     for engineer_id, span in _assigned_work(session, ids, start, end, pinned_only):
         absences[engineer_id].append(span)
     zones = _timezones(session)
-    windows = {
-        e.id: to_offsets(
-            working_windows(
-                shifts[e.id],
-                absences[e.id],
-                start=start,
-                end=end,
-                timezone=zones.get(e.region_id, DEFAULT_TIMEZONE),
-            ),
-            epoch,
+
+    def offsets(e: Engineer, pattern: list[WeeklyShift]) -> tuple[opt.Window, ...]:
+        if not pattern:
+            return ()
+        zone = zones.get(e.region_id, DEFAULT_TIMEZONE)
+        return to_offsets(
+            working_windows(pattern, absences[e.id], start=start, end=end, timezone=zone), epoch
         )
-        for e in engineers
-    }
-    return windows, {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
+
+    windows = {e.id: offsets(e, shifts[e.id]) for e in engineers}
+    on_call_windows = {e.id: offsets(e, on_call[e.id]) for e in engineers}
+    merged = {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
+    return windows, merged, on_call_windows
 
 
 def _assigned_work(

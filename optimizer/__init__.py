@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from optimizer.allocation import PickupOption, TicketSupply, allocate
-    from optimizer.assignment import earliest_arrival, rank_key, recommend
+    from optimizer.assignment import (
+        callout_options,
+        earliest_arrival,
+        rank_key,
+        recommend,
+        worth_waking,
+    )
     from optimizer.commitments import Baseline, Commitment, check_commitments
     from optimizer.diff import PlanDiff, PromiseState, ReservationDiff, RouteDiff, TicketDiff, diff
     from optimizer.disruptions import (
@@ -44,7 +50,16 @@ if TYPE_CHECKING:
         carry_over,
         inspection_visits,
     )
-    from optimizer.model import Depot, Engineer, Location, PartLine, Supplier, Ticket, Window
+    from optimizer.model import (
+        Depot,
+        Engineer,
+        Location,
+        OnCall,
+        PartLine,
+        Supplier,
+        Ticket,
+        Window,
+    )
     from optimizer.network import (
         RoadNetwork,
         RoadNetworkTravelTimes,
@@ -127,6 +142,7 @@ _HOMES: dict[str, str] = {
     "InvalidProblemError": "optimizer.errors",
     "Loaner": "optimizer.result",
     "Location": "optimizer.model",
+    "OnCall": "optimizer.model",
     "MatrixTravelTimes": "optimizer.travel",
     "OptimizerError": "optimizer.errors",
     "Option": "optimizer.result",
@@ -191,6 +207,8 @@ _HOMES: dict[str, str] = {
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
     "recommend": "optimizer.assignment",
+    "callout_options": "optimizer.assignment",
+    "worth_waking": "optimizer.assignment",
     "replan": "optimizer.replan",
     "replan_disrupted": "optimizer.disruptions",
     "travel_at": "optimizer.travel",
@@ -222,6 +240,7 @@ __all__ = [
     "Loaner",
     "Location",
     "MatrixTravelTimes",
+    "OnCall",
     "OptimizerError",
     "Option",
     "PartLine",
@@ -266,6 +285,7 @@ __all__ = [
     "VisitChange",
     "Window",
     "allocate",
+    "callout_options",
     "carry_over",
     "check_commitments",
     "clock_cost",
@@ -291,6 +311,7 @@ __all__ = [
     "validate",
     "visit_overruns",
     "warm_up",
+    "worth_waking",
 ]
 
 

@@ -113,6 +113,12 @@ def recommend(
         call, screen, cache, fast_order, _arrival_key,
         lambda pos: (int(arrival[pos]) - TOLERANCE_S, int(ids[pos])), 1,
     )  # fmt: skip
+    woken = _callouts(world, ticket, now, travel, call.params)
+    working = [option for _, option in ranked + fastest]
+    woken = [option for option in woken if worth_waking(option, working)]
+    if woken:
+        ranked = sorted(ranked + [(rank_key(o), o) for o in woken], key=lambda item: item[0])
+        del ranked[call.params.max_options :]
     options = [_annotate(call, rank, option) for rank, (_, option) in enumerate(ranked, 1)]
     if fastest and all(o.engineer_id != fastest[0][1].engineer_id for o in options):
         extra = fastest[0][1]
@@ -120,6 +126,83 @@ def recommend(
         reason = f"#{len(options) + 1}: the earliest arrival of all ({minutes} min), ranked lower"
         options.append(replace(extra, rank=len(options) + 1, reason=reason))
     return Recommendation(ticket.id, now, tuple(options), Explanations(call, screen))
+
+
+def callout_options(
+    world: DispatchWorld,
+    ticket: Ticket,
+    *,
+    now: int,
+    travel: TravelTimes,
+    params: RecommendParams | None = None,
+) -> list[Option]:
+    """The on-call engineers who could be woken for ``ticket`` at ``now``, best first.
+
+    Each option is his plan as a recommendation would rank it (he departs no earlier than
+    his call-out lead after ``now``, within the on-call window the call falls in, and may
+    run past its end by his overtime allowance), marked ``callout`` with its cost added.
+    Route planning (`optimizer.plan_callouts`) and `recommend` both wake engineers this way.
+    """
+    return _callouts(world, ticket, now, travel_at(travel, world.at(now)), params)
+
+
+def worth_waking(option: Option, working: list[Option]) -> bool:
+    """Whether a call-out is worth offering beside the working engineers' options: it costs
+    less in total (penalties, travel, overtime and the call-out) or keeps a promise clock
+    none of them keeps."""
+    if not working:
+        return True
+    if rank_key(option) < min(rank_key(o) for o in working):
+        return True
+    kept = {c.promise for o in working for c in o.promises if c.kept}
+    return any(c.kept and c.promise not in kept for c in option.promises)
+
+
+def _callouts(
+    world: DispatchWorld,
+    ticket: Ticket,
+    now: int,
+    travel: TravelTimes,
+    params: RecommendParams | None,
+) -> list[Option]:
+    woken = [on_call for on_call in world.on_call if on_call.may_wake(ticket, now)]
+    if not woken:
+        return []
+    engineers = []
+    for on_call in woken:
+        e = on_call.engineer
+        window = next((start, end) for start, end in e.shifts if start <= now < end)
+        ready = max(now + on_call.lead_s, e.busy_until or now)
+        engineers.append(
+            replace(
+                e,
+                shifts=(window,),
+                busy_until=ready,
+                busy_location=e.busy_location or e.location,
+            )  # fmt: skip
+        )
+    sub = world.with_engineers(tuple(engineers))
+    call = Call(sub, ticket, now, travel, params or RecommendParams())
+    screen = screen_engineers(call)
+    found = _search(
+        call, screen, call.evaluated, screen.order, rank_key, screen.lower_bound, len(engineers)
+    )
+    by_id = {on_call.engineer.id: on_call for on_call in woken}
+    out = []
+    for _, o in found:  # every hour of a call-out is outside working time: overtime
+        on_call = by_id[o.engineer_id]
+        hours = o.fixes_at - o.departs_at
+        rate = on_call.engineer.overtime_cost_per_hour
+        out.append(
+            replace(
+                o,
+                callout=True,
+                callout_cost=on_call.cost,
+                overtime_s=hours,
+                overtime_cost=rate * hours // 3_600,
+            )  # fmt: skip
+        )
+    return sorted(out, key=rank_key)
 
 
 def _arrival_key(option: Option) -> tuple[int, int]:
@@ -178,8 +261,11 @@ def _reason(call: Call, rank: int, option: Option) -> str:
     extra = f"; cost {_yuan(option.cost)}" if option.cost else ""
     if option.overtime_s:
         extra += f" ({-(-option.overtime_s // 60)} min overtime)"
-    engineer = call.world.engineers[call.world.engineer_row[option.engineer_id]]
-    if engineer.overtime_cap is not None:
+    if option.callout:
+        extra += f"; call-out of an on-call engineer ({_yuan(option.callout_cost)})"
+    row = call.world.engineer_row.get(option.engineer_id)
+    engineer = None if option.callout or row is None else call.world.engineers[row]
+    if engineer is not None and engineer.overtime_cap is not None:
         left = -(-engineer.overtime_s // 60)
         extra += f"; his {engineer.overtime_cap}'s overtime cap leaves {left} min (already worked)"
     if option.keeps_all:

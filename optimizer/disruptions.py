@@ -94,7 +94,7 @@ def engineer_absent(
     )
     affected = tuple(c.ticket_id for c in baseline.commitments if c.engineer_id == engineer_id)
     return Disrupted(
-        DispatchWorld(world.epoch, engineers, world.depots, world.suppliers),
+        DispatchWorld(world.epoch, engineers, world.depots, world.suppliers, world.on_call),
         tuple(tickets),
         _released(baseline, affected, keep_pins=False),
         affected,
@@ -156,7 +156,7 @@ def _busy_longer(
     until = max(now if e.busy_until is None else e.busy_until, now) + extra_s
     longer = replace(e, busy_until=until, busy_location=e.busy_location or e.location)
     engineers = tuple(longer if i == row else x for i, x in enumerate(world.engineers))
-    return DispatchWorld(world.epoch, engineers, world.depots, world.suppliers)
+    return DispatchWorld(world.epoch, engineers, world.depots, world.suppliers, world.on_call)
 
 
 def _as_dict(plan: Plan | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -196,7 +196,7 @@ def part_runs_out(
                 affected.add(int(s["ticket_id"]))
     found = tuple(sorted(affected))
     return Disrupted(
-        DispatchWorld(world.epoch, world.engineers, depots, world.suppliers),
+        DispatchWorld(world.epoch, world.engineers, depots, world.suppliers, world.on_call),
         tuple(tickets),
         _released(baseline, found, keep_pins=True),
         found,

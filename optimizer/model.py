@@ -176,6 +176,40 @@ class Engineer:
 
 
 @dataclass(frozen=True, eq=False)
+class OnCall:
+    """An engineer on call: not at work, but he may be woken for a severe ticket at a cost.
+
+    Parameters
+    ----------
+    engineer
+        Him, with his on-call windows as ``shifts`` (a call-out's visit starts in the window
+        the call falls in and may run past its end by his ``overtime_s``).
+    cost
+        What waking him costs (fen), on top of his hours, km and overtime.
+    lead_s
+        From the call to his departure.
+    max_rank
+        Tickets of ``severity_rank`` below this may wake him (his labour rules'
+        ``callout_max_rank``: 1 = urgent only, 0 = none).
+    """
+
+    engineer: Engineer
+    cost: int = 0
+    lead_s: int = 0
+    max_rank: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("cost", "lead_s", "max_rank"):
+            _require(getattr(self, name) >= 0, name, f"must be >= 0, got {getattr(self, name)}")
+
+    def may_wake(self, ticket: Ticket, now: int) -> bool:
+        """Whether the ticket is severe enough and he is on call at ``now``."""
+        return ticket.severity_rank < self.max_rank and any(
+            start <= now < end for start, end in self.engineer.shifts
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class Depot:
     """A warehouse that can hand parts to an engineer or ship them.
 

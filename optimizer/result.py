@@ -107,12 +107,19 @@ class Option:
     travel_cost: int = 0  # fen: his hour and km rates over the drive
     overtime_s: int = 0  # the visit's end past the end of the shift it starts in
     overtime_cost: int = 0  # fen, at his labour rules' overtime rate
+    callout: bool = False  # an on-call engineer woken for this ticket
+    callout_cost: int = 0  # fen, his labour rules' call-out cost
 
     @property
     def cost(self) -> int:
-        """What the option costs (fen): its clocks' penalties, travel and overtime; the ranking
-        minimises it."""
-        return sum(c.cost for c in self.promises) + self.travel_cost + self.overtime_cost
+        """What the option costs (fen): its clocks' penalties, travel, overtime and a
+        call-out; the ranking minimises it."""
+        return (
+            sum(c.cost for c in self.promises)
+            + self.travel_cost
+            + self.overtime_cost
+            + self.callout_cost
+        )
 
     @property
     def departs_late(self) -> bool:

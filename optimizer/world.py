@@ -7,6 +7,7 @@ It lives beside `model` (not in it) only to keep both modules small.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.model import Depot, Engineer, Location, Supplier
+from optimizer.model import Depot, Engineer, Location, OnCall, Supplier
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -165,6 +166,9 @@ class DispatchWorld:
         Depots with unique ids.
     suppliers
         Partners and suppliers that can ship parts.
+    on_call
+        Engineers on call (not working): a recommendation may wake one for a severe ticket
+        (`optimizer.assignment`); they are not in ``engineers`` for that.
 
     Notes
     -----
@@ -176,6 +180,7 @@ class DispatchWorld:
     engineers: tuple[Engineer, ...]
     depots: tuple[Depot, ...] = ()
     suppliers: tuple[Supplier, ...] = ()
+    on_call: tuple[OnCall, ...] = ()
     engineer_arrays: EngineerArrays = field(init=False, repr=False)
     depot_arrays: DepotArrays = field(init=False, repr=False)
     engineer_row: dict[int, int] = field(init=False, repr=False)
@@ -191,6 +196,17 @@ class DispatchWorld:
         object.__setattr__(self, "depot_arrays", _depot_arrays(self.depots))
         object.__setattr__(self, "engineer_row", {e.id: i for i, e in enumerate(self.engineers)})
         object.__setattr__(self, "depot_row", {d.id: j for j, d in enumerate(self.depots)})
+
+    def with_engineers(self, engineers: tuple[Engineer, ...]) -> DispatchWorld:
+        """The same depots and suppliers (their arrays shared, not rebuilt) with other
+        engineers and nobody on call: the world of a call-out."""
+        _unique_ids(engineers, "engineers")
+        other = copy.copy(self)
+        object.__setattr__(other, "engineers", engineers)
+        object.__setattr__(other, "on_call", ())
+        object.__setattr__(other, "engineer_arrays", _engineer_arrays(engineers))
+        object.__setattr__(other, "engineer_row", {e.id: i for i, e in enumerate(engineers)})
+        return other
 
     def at(self, offset: int) -> datetime:
         """Return the datetime of a time-axis offset (seconds after ``epoch``)."""

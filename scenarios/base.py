@@ -105,10 +105,10 @@ def _engineers(t: Rows, lines: dict[int, str]) -> tuple[SimEngineer, ...]:
     for row in t["engineer_skills"]:
         skills[row["engineer_id"]][lines[row["product_line_id"]]] = int(row["level"])
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
+    on_call: dict[int, list[WeeklyShift]] = defaultdict(list)
     for row in t["shifts"]:
-        if row.get("on_call"):
-            continue  # on call is not working time
-        shifts[row["engineer_id"]].append(
+        # On call is not working time: he may be called out (`optimizer.OnCall`).
+        (on_call if row.get("on_call") else shifts)[row["engineer_id"]].append(
             WeeklyShift(row["weekday"], row["starts_at"], row["ends_at"])
         )
     rules = t.get("labour_rules", [])
@@ -130,6 +130,7 @@ def _engineers(t: Rows, lines: dict[int, str]) -> tuple[SimEngineer, ...]:
                 by_id=by_id,
                 by_region=by_region,
             ),
+            tuple(on_call[e["id"]]),
         )  # fmt: skip
         for e in t["engineers"]
         if e.get("active", True)

@@ -48,6 +48,8 @@ UNITS = {
     "charged": "CNY",
     "loaners": "count",
     "loaner_cost": "CNY",
+    "callouts": "count",
+    "callout_cost": "CNY",
     "total_cost": "CNY",
     "returns_received": "count",
     "returns_repaired": "count",
@@ -183,9 +185,11 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
     out[("unassigned", "all")] = float(sum(job.engineer_id is None for job in jobs))
     out[("redispatched", "all")] = float(result.redispatched)
     out[("loaners", "all")] = float(sum(job.loaner for job in jobs))
-    for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged", "loaner_cost"):
+    out[("callouts", "all")] = float(sum(job.callout for job in jobs))
+    for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged", "loaner_cost",
+                "callout_cost"):  # fmt: skip
         out[(kpi, "all")] = float(sum(getattr(job, kpi) for job in jobs))
-    # what the service costs the company: travel, the parts fitted (at cost) and loans
+    # what the service costs the company: travel, the parts fitted (at cost), loans, call-outs
     out[("total_cost", "all")] = sum(out[(k, "all")] for k in _COSTS)
     _people(result, out)
     _stock(result, out)
@@ -193,7 +197,7 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
     return out
 
 
-_COSTS = ("travel_cost", "parts_cost", "loaner_cost")
+_COSTS = ("travel_cost", "parts_cost", "loaner_cost", "callout_cost")
 
 
 def _returns(result: RunResult, out: dict[Key, float]) -> None:

@@ -17,7 +17,7 @@ from datetime import timedelta
 import numpy as np
 
 from dispatch.calendar import to_offsets, working_windows
-from dispatch.labour import minor, overtime_used, solver_fields, tally_overtime
+from dispatch.labour import minor, on_call_of, overtime_used, solver_fields, tally_overtime
 from inventory import stock_rules
 from inventory.stock_rules import Balance
 from optimizer import Depot, DispatchWorld, Engineer, Location, Supplier
@@ -48,6 +48,7 @@ class LiveState:
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
         self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
         self.windows = _absolute_windows(world, horizon_s + WINDOW_AFTER_S)
+        self.on_call_windows = _absolute_windows(world, horizon_s + WINDOW_AFTER_S, on_call=True)
         self.labour = {e.id: e for e in world.engineers}
         # Overtime per engineer and working window (keyed by the window's end): work runs on
         # past the end without a break, so a window's overtime is its last job's end - end.
@@ -93,9 +94,12 @@ class LiveState:
         self._patch_stock(key)
 
     # -- engineers ---------------------------------------------------------------------
-    def commit(self, engineer_id: int, until: int, at: Location) -> None:
-        """The engineer is busy until `until` and then stands at `at`."""
-        self._tally_overtime(engineer_id, until)
+    def commit(
+        self, engineer_id: int, until: int, at: Location, *, start: int | None = None
+    ) -> None:
+        """The engineer is busy until `until` (from `start`, when a job begins) and then
+        stands at `at`."""
+        tally_overtime(self.overtime[engineer_id], self.windows[engineer_id], ((start, until),))
         self.free_at[engineer_id] = until
         self.position[engineer_id] = at
         view = self._view
@@ -109,9 +113,14 @@ class LiveState:
         engineers = list(view.engineers)
         engineers[row] = replace(engineers[row], location=at, busy_until=until, busy_location=at)
         object.__setattr__(view, "engineers", tuple(engineers))
-
-    def _tally_overtime(self, engineer_id: int, until: int) -> None:
-        tally_overtime(self.overtime[engineer_id], self.windows[engineer_id], (until,))
+        if any(o.engineer.id == engineer_id for o in view.on_call):  # not woken twice at once
+            on_call = tuple(
+                replace(o, engineer=replace(o.engineer, location=at, busy_until=until,
+                                            busy_location=at))
+                if o.engineer.id == engineer_id else o
+                for o in view.on_call
+            )  # fmt: skip
+            object.__setattr__(view, "on_call", on_call)
 
     def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
         """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""
@@ -141,7 +150,13 @@ class LiveState:
             for d in world.depots
             if d.location is not None and not _closed(world, d.id, now)
         )
-        return DispatchWorld(world.epoch, engineers, depots, self._suppliers())
+        lo, hi = now - WINDOW_BEFORE_S, now + WINDOW_AFTER_S
+        on_call = []
+        for e, engineer in zip(world.engineers, engineers, strict=True):
+            windows = tuple((s, t) for s, t in self.on_call_windows[e.id] if t > lo and s < hi)
+            if windows:
+                on_call.append(on_call_of(engineer, windows, e.labour))
+        return DispatchWorld(world.epoch, engineers, depots, self._suppliers(), tuple(on_call))
 
     def _engineer(self, eid: int, home: Location, skills: dict[str, int], now: int) -> Engineer:
         lo, hi = now - WINDOW_BEFORE_S, now + WINDOW_AFTER_S
@@ -222,15 +237,22 @@ def _closed(world: SimWorld, depot_id: int, now: int) -> bool:
     return any(p.covers(now) for p in world.outages.get(depot_id, ()))
 
 
-def _absolute_windows(world: SimWorld, until_s: int) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Every engineer's working windows over the horizon: shifts minus strike periods."""
+def _absolute_windows(
+    world: SimWorld, until_s: int, *, on_call: bool = False
+) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Every engineer's working windows over the horizon: shifts minus strike periods (his
+    on-call shifts instead, when ``on_call``)."""
     start, end = world.epoch - timedelta(days=1), world.epoch + timedelta(seconds=until_s)
-    out = {}
+    out: dict[int, tuple[tuple[int, int], ...]] = {}
     for e in world.engineers:
         holes = [
             (world.epoch + timedelta(seconds=p.start_s), world.epoch + timedelta(seconds=p.end_s))
             for p in world.strikes.get(e.id, ())
         ]
-        windows = working_windows(e.shifts, holes, start=start, end=end, timezone=world.timezone)
+        pattern = e.on_call if on_call else e.shifts
+        if not pattern:
+            out[e.id] = ()
+            continue
+        windows = working_windows(pattern, holes, start=start, end=end, timezone=world.timezone)
         out[e.id] = to_offsets(windows, world.epoch)
     return out

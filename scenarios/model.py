@@ -37,6 +37,7 @@ class SimEngineer:
     cost_per_hour: Decimal = Decimal(0)
     cost_per_km: Decimal = Decimal(0)
     labour: LabourRules = DEFAULT_LABOUR_RULES  # his group's, region's or the defaults
+    on_call: tuple[WeeklyShift, ...] = ()  # not working time: he may be called out
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ class JobPlan:
     pickup_depot: int | None = None
     ships_at: int | None = None
     part_arrives_at: int | None = None
+    callout_cost: int | None = None  # fen: an on-call engineer woken (None: at work)
 
 
 def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
@@ -137,7 +138,7 @@ def _job_plan(state: LiveState, best: Option) -> JobPlan:
     return JobPlan(
         best.engineer_id, best.departs_at, best.arrives_at, parts.source, tuple(uses),
         parts.depot_id if parts.source == PartsSource.PICKUP else None,
-        parts.ships_at, parts.part_arrives_at,
+        parts.ships_at, parts.part_arrives_at, best.callout_cost if best.callout else None,
     )  # fmt: skip
 
 

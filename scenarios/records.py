@@ -33,6 +33,8 @@ class JobRecord:
     travel_cost: Decimal = Decimal(0)  # km at the engineer's rate
     loaner: bool = False  # the fix overran its promise: a unit was lent
     loaner_cost: Decimal = Decimal(0)  # handling + days lent, at the scenario's loaner rates
+    callout: bool = False  # an on-call engineer was woken for it
+    callout_cost: Decimal = Decimal(0)  # at his labour rules' call-out cost
     respond_by: int | None = None
     depart_by: int | None = None
     departed_at: int | None = None  # the engineer set off for this job (pickup included)

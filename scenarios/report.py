@@ -306,7 +306,8 @@ DIFF_PANELS = (
     (
         "Cost over the run (thousand CNY)", 0.001,
         (("total_cost", "total cost"), ("travel_cost", "travel"), ("parts_cost", "parts at cost"),
-         ("loaner_cost", "loaners"), ("warranty_cost", "warranty"), ("charged", "charged")),
+         ("loaner_cost", "loaners"), ("callout_cost", "call-outs"), ("warranty_cost", "warranty"),
+         ("charged", "charged")),
     ),
 )  # fmt: skip
 

@@ -89,13 +89,16 @@ class JobRunner:
             record.assigned_at = int(run.env.now)
         record.source = plan.source.value
         record.ships_at = plan.ships_at
+        record.callout = plan.callout_cost is not None
+        record.callout_cost = Decimal(plan.callout_cost or 0) / 100
         previous = self.last_done.get(plan.engineer_id)
         done = run.env.event()
         self.last_done[plan.engineer_id] = done
         ready = max(plan.arrives_at, plan.part_arrives_at or 0, int(run.env.now))
         run.state.commit(
-            plan.engineer_id, ready + t.planned_service_s, run.sites[t.site_id].location
-        )
+            plan.engineer_id, ready + t.planned_service_s, run.sites[t.site_id].location,
+            start=plan.departs_at,
+        )  # fmt: skip
         queued = _Queued(t, record, plan, tuple(uses))
         self.queued.setdefault(plan.engineer_id, []).append(queued)
         queued.process = run.env.process(self.job(queued, previous, done))

@@ -164,6 +164,28 @@ class ShiftPattern(_Strict):
         return self
 
 
+class OnCallRoster(_Strict):
+    """An on-call roster: every ``1 / share``-th engineer (by id, of a region) is on call in
+    these weekly hours, besides his own shifts. On call is not working time; he may be
+    called out for a severe ticket at his labour rules' call-out cost. Without this change
+    a world has the on-call shifts of its data (the generated demo world has none)."""
+
+    kind: Literal["on_call"]
+    start: str = Field("20:00", pattern=r"^\d{2}:\d{2}$")  # local HH:MM
+    end: str = Field("08:00", pattern=r"^\d{2}:\d{2}$")  # <= start: ends the next day
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # 0 = Monday
+    share: float = Field(0.1, gt=0, le=1)
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _days(self) -> OnCallRoster:
+        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+            raise ValueError("weekdays: each must be 0 (Monday) .. 6")
+        if self.start == self.end:
+            raise ValueError("end: must differ from start")
+        return self
+
+
 class StockLevel(_Strict):
     kind: Literal["stock_level"]
     depot: str | None = None  # None: every non-van depot
@@ -266,7 +288,7 @@ class ClockPenaltiesChange(_Strict):
 Change = Annotated[
     AddDepot | RemoveDepot | MoveDepot | Engineers | ShiftPattern | StockLevel
     | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage | ReturnsChange
-    | LoanerRates | LabourRulesChange | ClockPenaltiesChange,
+    | LoanerRates | LabourRulesChange | ClockPenaltiesChange | OnCallRoster,
     Field(discriminator="kind"),
 ]  # fmt: skip
 

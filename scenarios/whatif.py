@@ -116,6 +116,21 @@ def shift_pattern(world: SimWorld, change: spec.ShiftPattern) -> SimWorld:
     )
 
 
+def on_call(world: SimWorld, change: spec.OnCallRoster) -> SimWorld:
+    """Every ``1 / share``-th engineer of the pool (by id) is on call in the given hours."""
+    start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
+    pattern = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
+    pool = _pool(world, change.region, None)
+    step = max(1, round(1 / change.share))
+    chosen = {e.id for e in pool[::step]}
+    return replace(
+        world,
+        engineers=tuple(
+            replace(e, on_call=pattern) if e.id in chosen else e for e in world.engineers
+        ),
+    )
+
+
 def stock_level(world: SimWorld, change: spec.StockLevel) -> SimWorld:
     """Scale or set the stock of non-van depots (one depot and/or one SKU, or all)."""
     depots = {d.id for d in world.depots if d.kind != "van"}
@@ -270,6 +285,7 @@ _TRANSFORMS = {
     "loaner_rates": loaner_rates,
     "labour_rules": labour_rules,
     "clock_penalties": clock_penalties,
+    "on_call": on_call,
 }
 
 

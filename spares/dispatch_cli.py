@@ -295,6 +295,12 @@ def _promises(o: opt.Option) -> str:
     return f"{len(late)} late, {worst} min"
 
 
+def _who(names: dict[int, str], o: opt.Option) -> str:
+    """The engineer's cell; a call-out says so, with its cost."""
+    who = f"{names.get(o.engineer_id, '')} ({o.engineer_id})"
+    return f"{who} call-out CNY {o.callout_cost / 100:,.0f}" if o.callout else who
+
+
 def _print_recommendation(found: Any, zone: tzinfo, *, verbose: bool = False) -> None:
     """Options in 80 columns (details, reasons and exclusions' detail with --verbose)."""
     snap, rec = found.snapshot, found.recommendation
@@ -313,7 +319,7 @@ def _print_recommendation(found: Any, zone: tzinfo, *, verbose: bool = False) ->
         p = o.parts
         where = snap.depot_names.get(p.depot_id, "") if p.depot_id else ""
         options.add_row(
-            str(o.rank), f"{names.get(o.engineer_id, '')} ({o.engineer_id})",
+            str(o.rank), _who(names, o),
             hhmm(o.arrives_at), hhmm(o.fixes_at), f"{p.source} {where}".strip(),
             _promises(o), f"{o.travel_s / 60:.0f} min",
         )  # fmt: skip

@@ -43,6 +43,8 @@ HEADLINE = (
     ("eta_p90_min", "all", "ETA p90 (min)"),
     ("utilisation", "all", "utilisation"),
     ("overtime_h", "all", "overtime (h)"),
+    ("callouts", "all", "call-outs"),
+    ("callout_cost", "all", "call-outs (CNY)"),
     ("travel_km", "all", "travel (km)"),
     ("fill_rate", "all", "fill rate"),
     ("charged", "all", "charged (CNY)"),

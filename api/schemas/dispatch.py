@@ -6,7 +6,7 @@ becomes an ISO 8601 timestamp, every duration minutes and every distance kilomet
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -69,9 +69,15 @@ class OptionRead(BaseModel):
     lateness_min: int
     cost: float = Field(
         description="what the ranking minimises (contract currency): the clocks' penalties,"
-        " travel at the engineer's rates and overtime at his labour rules' rate"
+        " travel at the engineer's rates, overtime at his labour rules' rate and a call-out's"
+        " cost"
     )
     overtime_min: int = Field(description="how far the visit runs past his shift's end")
+    kind: Literal["working", "call_out"] = Field(
+        description="working: an engineer at work; call_out: an on-call engineer woken for"
+        " this ticket at his labour rules' call-out cost"
+    )
+    callout_cost: float = Field(description="the call-out's cost (0 for a working engineer)")
     travel_min: float
     travel_km: float
     parts: PartsPlanRead
@@ -208,6 +214,8 @@ def _option(o: Any, snap: Any, when: Any) -> OptionRead:
         lateness_min=o.lateness_s // 60,
         cost=o.cost / 100,
         overtime_min=-(-o.overtime_s // 60),
+        kind="call_out" if o.callout else "working",
+        callout_cost=o.callout_cost / 100,
         travel_min=round(o.travel_s / 60, 1),
         travel_km=round(o.travel_m / 1000, 2),
         parts=parts,

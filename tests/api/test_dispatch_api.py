@@ -176,3 +176,21 @@ def test_plan_diff_then_publish_over_http(client: TestClient, ids: Ids) -> None:
     again = client.post(f"/v1/dispatch/plans/{plan_id}/publish", headers=keyed("publish-again"))
     assert again.status_code == 409
     assert again.json()["conflicts"]
+
+
+def test_an_option_says_whether_it_is_a_call_out_and_what_that_costs(
+    client: TestClient, api_engine: Engine
+) -> None:
+    from tests.dispatch.test_callout_db import _nobody_at_work
+
+    with Session(api_engine) as s, s.begin():
+        dw = make_dispatch_world(s)
+        _nobody_at_work(s, dw)
+        ticket, liwan = dw.ticket.id, dw.liwan.id
+    response = client.post(
+        "/v1/dispatch/recommendations", json={"ticket_id": ticket}, headers=DISPATCHER
+    )
+    assert response.status_code == 200, response.text
+    best = response.json()["options"][0]
+    assert (best["engineer_id"], best["kind"], best["callout_cost"]) == (liwan, "call_out", 300)
+    assert best["cost"] >= 300

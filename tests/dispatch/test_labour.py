@@ -122,8 +122,11 @@ class TestOvertimeWorked:
     windows = ((0, 100), (200, 300))
 
     def test_a_job_past_a_window_end_is_its_overtime_the_latest_wins(self) -> None:
-        seen = tally_overtime({}, self.windows, (150, 120, 250, 330))
-        assert seen == {100: 50, 300: 30}
+        jobs = [(None, 150), (90, 120), (None, 250), (None, 330)]
+        assert tally_overtime({}, self.windows, jobs) == {100: 50, 300: 30}
+
+    def test_a_job_begun_after_the_window_is_no_overrun_of_it(self) -> None:
+        assert tally_overtime({}, self.windows, [(120, 180), (90, 110)]) == {100: 10}
 
     def test_only_overtime_over_by_now_and_in_the_week_counts(self) -> None:
         by_window = {100: 50, 300: 30}

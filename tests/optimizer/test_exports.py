@@ -26,6 +26,8 @@ EXPECTED = {
     "ClockPenalties", "clock_cost", "default_penalties",
     # rush hours (issue 16)
     "GUANGDONG_RUSH_HOURS", "ScaledTravelTimes", "SpeedProfile", "TimedTravelTimes", "travel_at",
+    # call-outs of on-call engineers (issue 16)
+    "OnCall", "callout_options", "worth_waking",
 }  # fmt: skip
 
 

@@ -387,7 +387,8 @@ function renderOptions(t) {
   if (!rec.options.length) box.append(el("p", { class: "error" }, "Nobody can take it now."));
   box.append(el("ol", { class: "options" }, ...rec.options.map((o) => el("li", {},
     el("div", { class: "head" }, el("b", {}, `${o.rank}. ${o.engineer_name}`),
-      el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : brokenText(o))),
+      el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : brokenText(o)),
+      o.kind === "call_out" ? el("span", { class: "pill late" }, `call-out, CNY ${Math.round(o.callout_cost)}`) : ""),
     el("div", { class: "small" }, `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · done ${fmtTime(o.fixes_at, zone())} · ${Math.round(o.travel_min)} min drive · parts: ${o.parts.source}${o.parts.depot_name ? ` (${o.parts.depot_name})` : ""}`),
     el("div", { class: "small muted" }, o.reason),
     el("div", { class: "small" }, o.promises.map((p) => `${p.promise} ${p.kept ? "kept" : "missed"} (${fmtMinutes(p.slack_min)} to spare)`).join(" · ")),
