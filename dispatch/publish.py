@@ -97,8 +97,12 @@ def _choice(pickup: dict[str, Any] | None, visit: dict[str, Any], van: int | Non
 def publish_plan(session: Session, *, plan_id: int, user: User, now: datetime) -> Published:
     """Turn a feasible draft into assignments and holds, all or nothing.
 
-    The plan, then its tickets in id order, are locked first (`FOR UPDATE` on PostgreSQL):
-    of racing publishes one goes through, the others then find no draft.
+    The plan, then its tickets, then the engineers it sends, each in id order, are locked
+    first (`FOR UPDATE` on PostgreSQL; the order a confirmation takes too: ticket, then
+    engineer): of racing publishes one goes through, the others then find no draft; a
+    confirmation that booked one of the plan's engineers meanwhile, on a ticket outside the
+    plan and at a time one of his planned visits takes, makes the publish a conflict (the
+    plan never saw it), so no engineer is ever booked twice at once.
     """
     plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
     if plan is None:
@@ -115,9 +119,14 @@ def publish_plan(session: Session, *, plan_id: int, user: User, now: datetime) -
         )
         if v is not None
     }
-    conflicts: list[str] = []
+    visits = planned_visits(result, vans)
+    for ticket_id in sorted(visits):
+        session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+    for engineer_id in sorted({p.engineer_id for p in visits.values()}):
+        session.get(Engineer, engineer_id, with_for_update=True, populate_existing=True)
+    conflicts = _double_bookings(session, visits, outside_of=plan.ticket_ids)
     assigned, kept = [], []
-    for ticket_id, planned in sorted(planned_visits(result, vans).items()):
+    for ticket_id, planned in sorted(visits.items()):
         outcome = _publish_one(session, plan, ticket_id, planned, user, now)
         if outcome == "kept":
             kept.append(ticket_id)
@@ -129,6 +138,35 @@ def publish_plan(session: Session, *, plan_id: int, user: User, now: datetime) -
         raise PublishConflict(plan_id, conflicts)
     superseded = _supersede(session, plan, user, now)
     return Published(plan, tuple(assigned), tuple(kept), superseded)
+
+
+def _double_bookings(
+    session: Session, visits: dict[int, Planned], *, outside_of: list[int]
+) -> list[str]:
+    """A planned visit overlapping an engineer's active assignment outside the plan.
+
+    The plan was solved around the assignments it knew; one made since (a dispatcher's
+    confirmation racing this publish) may take the same hours.
+    """
+    engineers = {p.engineer_id for p in visits.values()}
+    booked = session.scalars(
+        select(Assignment).where(
+            Assignment.engineer_id.in_(engineers),
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Assignment.ticket_id.not_in([int(t) for t in outside_of]),
+        )
+    ).all()
+    found = []
+    for ticket_id, planned in sorted(visits.items()):
+        for other in booked:
+            overlaps = other.departs_at < planned.fixes_at and planned.departs_at < other.fixes_at
+            if other.engineer_id == planned.engineer_id and overlaps:
+                found.append(
+                    f"ticket {ticket_id}: engineer {planned.engineer_id} was booked for ticket"
+                    f" {other.ticket_id} from {other.departs_at:%H:%M} to {other.fixes_at:%H:%M}"
+                    " UTC meanwhile; plan again"
+                )
+    return found
 
 
 def _publish_one(
