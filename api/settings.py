@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -14,6 +14,11 @@ from sqlalchemy.exc import ArgumentError
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 _OFF = {"", "none", "off"}
+# Limits that `limits.parse_many` surely accepts ("1200/minute; 20/second"): the command
+# line checks its settings at every start and need not import `limits` for the defaults.
+_PLAIN_LIMITS = re.compile(
+    r"^[1-9][0-9]* */ *(second|minute|hour|day)( *; *[1-9][0-9]* */ *(second|minute|hour|day))*$"
+)
 
 
 class Settings(BaseSettings):
@@ -117,6 +122,10 @@ class Settings(BaseSettings):
     def _valid_limit(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() in _OFF:
             return None
+        if _PLAIN_LIMITS.match(value.strip()):
+            return value
+        from limits import parse_many
+
         try:
             parse_many(value)
         except ValueError as exc:

@@ -1,19 +1,31 @@
-"""Run Alembic migrations programmatically: the schema is created only by migrations."""
+"""Run Alembic migrations programmatically: the schema is created only by migrations.
+
+Every command line checks the schema first; Alembic (and Mako, and every dialect's DDL
+module) costs a few hundred milliseconds to import, so `upgrade` to head first compares
+the stored revision with the newest migration file's (one query, no Alembic) and loads
+Alembic only when there is something to do (issue 17: a CLI that answers at once).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exc, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+_REVISION = re.compile(r'^revision(?:: *str)? *= *"([^"]+)"', re.MULTILINE)
+_DOWN = re.compile(r'^down_revision(?:: *[^=]+)? *= *(?:"([^"]+)"|None)', re.MULTILINE)
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at the packaged `migrations` scripts."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(files("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -21,12 +33,18 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind `engine` to `revision`."""
+    """Migrate the database behind `engine` to `revision` (nothing to load when at head)."""
+    if revision == "head" and _stored_revision(engine) == file_head_revision():
+        return
+    from alembic import command
+
     _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database behind `engine` back to `revision`."""
+    from alembic import command
+
     _migrate(engine, command.downgrade, revision)
 
 
@@ -57,14 +75,49 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
                 raw.execute("PRAGMA foreign_keys=ON")
 
 
+def file_head_revision() -> str | None:
+    """The newest revision, read from the migration files' `revision` lines (no Alembic).
+
+    None unless the files form one chain with one head (then Alembic decides).
+    """
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for script in files("migrations").joinpath("versions").iterdir():
+        if not script.name.endswith(".py") or script.name.startswith("__"):
+            continue
+        source = script.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(source), _DOWN.search(source)
+        if rev is None or down is None:
+            return None
+        revisions.add(rev.group(1))
+        if down.group(1):
+            downs.add(down.group(1))
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The database's `alembic_version` row, or None (no table yet, or several heads)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except exc.DBAPIError:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def head_revision() -> str | None:
     """The newest revision the code knows."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return script.get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 

@@ -7,6 +7,7 @@ global `--database-url` flag overrides it for one call.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -24,6 +25,10 @@ from spares.dispatch_cli import dispatch_app
 from spares.scenario_cli import scenario_app
 from spares.stock_cli import stock_app
 from spares.worker_cli import worker_command
+
+# Pydantic looks for plugins in every installed package's entry points on its first model
+# (~30 ms, more with many packages); the command line uses none. Set it to override.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 # Heavy parts (the database layer, the API app, the solver, the simulation) are imported
 # inside the commands that use them: `spares --version` and `--help` answer at once, and a

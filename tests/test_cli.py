@@ -62,6 +62,44 @@ def test_a_recommendation_loads_no_solver_server_nor_road_network() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_command_on_a_current_database_loads_no_migration_machinery(tmp_path: Path) -> None:
+    """Issue 17: every command checks the schema; at head that is one query, not Alembic.
+
+    Nor does it load `limits` (the default rate limits are plainly valid).
+    """
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    code = (
+        "import sys, api.travel, dispatch.recommend, db; "
+        "from api.settings import Settings; "
+        f"s = Settings(database_url={url!r}); "
+        "e = db.make_engine(s.database_url); db.upgrade(e); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako', 'limits')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_schema_head_read_from_the_files_is_alembics() -> None:
+    from db.migrate import file_head_revision
+
+    assert file_head_revision() == db.head_revision()
+
+
+def test_an_old_database_still_migrates_through_alembic(tmp_path: Path) -> None:
+    from db.migrate import downgrade
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine)
+    downgrade(engine, "0001")
+    assert db.current_revision(engine) == "0001"
+    db.upgrade(engine)
+    assert db.is_up_to_date(engine)
+    engine.dispose()
+
+
 def test_user_roles_offered_are_the_roles() -> None:
     assert set(cli.ROLES) == {r.value for r in db.Role}
 
