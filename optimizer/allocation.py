@@ -25,6 +25,7 @@ ticket's main source are shipped from their depot instead (couriers, not a secon
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ import networkx as nx  # type: ignore[import-untyped]  # networkx ships no type 
 import numpy as np
 
 from optimizer.candidates import skill_mask
+from optimizer.deadline import Deadline
 from optimizer.model import PartLine, Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Shipped
@@ -43,6 +45,10 @@ from optimizer.world import DispatchWorld
 
 SHIP = 100_000
 UNSUPPLIED = 10_000_000
+# The network simplex takes about 3 times as long as listing its arcs took (1,000 tickets of
+# the scaling benchmark: 4,300 arcs listed in 30 ms, solved in 90 ms idle; both slow down
+# alike on a busy machine): below 4 times that much time left, `_greedy`.
+_FLOW_PER_LISTING = 4.0
 Source = tuple[str, int]  # ("van", engineer row) | ("depot", depot row) | ("supplier", index)
 
 
@@ -93,6 +99,7 @@ def allocate(
     now: int,
     travel: TravelTimes,
     params: PlanParams,
+    deadline: Deadline = Deadline.NONE,
 ) -> dict[int, TicketSupply]:
     """Allocate stock to every ticket's part lines (see the module docstring).
 
@@ -108,11 +115,17 @@ def allocate(
         Depot-to-site travel times.
     params
         Pickup radius, pick time, severity weights, alternatives per ticket.
+    deadline
+        When the allocation must be done (a share of the plan call's limit). The most
+        urgent tickets are sourced first; those not reached by then get no entry (the caller
+        drops them as out of time), and when too little time is left for the flow, each line
+        takes its cheapest source with stock left, most urgent ticket first (`_greedy`).
 
     Returns
     -------
     dict
-        ``{ticket id: TicketSupply}`` for every ticket (empty supply without parts).
+        ``{ticket id: TicketSupply}`` for every ticket (empty supply without parts), but
+        those the deadline cut off.
     """
     needing = [t for t in tickets if t.parts]
     out = {t.id: TicketSupply(t.id) for t in tickets}
@@ -123,22 +136,55 @@ def allocate(
         depot_s, _ = travel.matrix(world.depot_arrays.coords, sites)
     else:
         depot_s = np.zeros((0, len(needing)), dtype=np.int64)
-    arcs = {
-        (t.id, line.part_id): _arcs(world, t, line, now, depot_s[:, i], params)
-        for i, t in enumerate(needing)
-        for line in t.parts
-    }
-    chosen = _flow(world, needing, arcs, params)
+    column = {t.id: i for i, t in enumerate(needing)}
+    arcs: dict[tuple[int, int], list[_Arc]] = {}
+    listing = time.monotonic()
+    for t in needing if deadline.at is None else sorted(needing, key=_urgency):
+        if deadline.passed():
+            del out[t.id]
+            continue
+        to_site = depot_s[:, column[t.id]]
+        for line in t.parts:
+            arcs[(t.id, line.part_id)] = _arcs(world, t, line, now, to_site, params)
+    needing = [t for t in needing if t.id in out]
+    if deadline.left() < _FLOW_PER_LISTING * (time.monotonic() - listing):
+        chosen = _greedy(world, needing, arcs)
+    else:
+        chosen = _flow(world, needing, arcs, params)
     residual = _stock(world)
     for t in needing:
         for line in t.parts:
             arc = chosen.get((t.id, line.part_id))
             if arc is not None:
                 residual[arc.source][arc.part] -= line.qty
-    order = sorted(needing, key=lambda t: (t.severity_rank, t.arrive_by or 0, t.id))
-    for t in order:
+    for t in sorted(needing, key=_urgency):
         out[t.id] = _supply(world, t, chosen, arcs, residual, params)
     return out
+
+
+def _urgency(t: Ticket) -> tuple[int, int, int]:
+    return (t.severity_rank, t.arrive_by or 0, t.id)
+
+
+def _greedy(
+    world: DispatchWorld, tickets: Sequence[Ticket], arcs: Mapping[tuple[int, int], list[_Arc]]
+) -> dict[tuple[int, int], _Arc]:
+    """The flow's fallback: each line its cheapest source with stock left, urgent first.
+
+    The arc costs are the flow's (van, then the nearest depot, then shipments), so this is
+    the flow without its exchanges between tickets: what a deadline too short for the
+    network simplex still affords.
+    """
+    left = _stock(world)
+    chosen: dict[tuple[int, int], _Arc] = {}
+    for t in sorted(tickets, key=_urgency):
+        for line in t.parts:
+            for arc in sorted(arcs[(t.id, line.part_id)], key=lambda a: (a.cost, a.source)):
+                if left[arc.source].get(arc.part, 0) >= line.qty:
+                    left[arc.source][arc.part] -= line.qty
+                    chosen[(t.id, line.part_id)] = arc
+                    break
+    return chosen
 
 
 def _stock(world: DispatchWorld) -> dict[Source, dict[int, int]]:

@@ -203,7 +203,9 @@ def objective(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     return total + sum(int(p.drop[n]) for n in p.visits.tolist() if n not in served)
 
 
-def construct(p: RoutingProblem, deadline: float | None = None) -> GreedyResult:
+def construct(
+    p: RoutingProblem, deadline: float | None = None, per_visit_s: float = 0.0
+) -> GreedyResult:
     """Build a feasible plan by cheapest insertion (see the module docstring).
 
     Parameters
@@ -213,6 +215,9 @@ def construct(p: RoutingProblem, deadline: float | None = None) -> GreedyResult:
     deadline
         A ``time.monotonic()`` instant: the visits not inserted by then are left out
         (``unreached``), so that a plan call with a tiny limit still returns on time.
+    per_visit_s
+        The deadline comes this much earlier per visit placed: the time its mapping and
+        validation will take after the construction.
 
     Returns
     -------
@@ -225,8 +230,9 @@ def construct(p: RoutingProblem, deadline: float | None = None) -> GreedyResult:
     costs = [0] * p.vehicles
     unassigned: list[int] = []
     unreached: list[int] = []
+    placed = 0
     for u in _order(p):
-        if deadline is not None and monotonic() >= deadline:
+        if deadline is not None and monotonic() >= deadline - per_visit_s * placed:
             unreached.append(u)
             continue
         best = _best_insertion(p, tab, kc, routes, costs, u)
@@ -235,11 +241,13 @@ def construct(p: RoutingProblem, deadline: float | None = None) -> GreedyResult:
             continue
         v, seq, cost = best
         routes[v], costs[v] = seq, cost
+        placed += 1
         if kc is not None:
             kc.set(v, seq, cost)
     out = tuple(tuple(r) for r in routes)
     left = (*unassigned, *unreached)
-    return GreedyResult(out, left, objective(p, out), tuple(unreached))
+    total = sum(costs) + sum(int(p.drop[u]) for u in left)  # = objective(p, out), no re-pricing
+    return GreedyResult(out, left, total, tuple(unreached))
 
 
 def _order(p: RoutingProblem) -> list[int]:

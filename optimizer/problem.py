@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from optimizer.allocation import TicketSupply
 from optimizer.candidates import skill_mask
+from optimizer.deadline import Deadline
 from optimizer.model import Engineer, Location, Ticket, Window
 from optimizer.params import PlanParams
 from optimizer.travel import TravelTimes
@@ -206,23 +207,90 @@ def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehi
 def build_problem(
     world: DispatchWorld, tickets: Sequence[Ticket], supplies: dict[int, TicketSupply],
     vehicles: Sequence[Vehicle], allowed: Sequence[tuple[int, ...]], *, now: int,
-    travel: TravelTimes, params: PlanParams,
+    travel: TravelTimes, params: PlanParams, deadline: Deadline = Deadline.NONE,
 ) -> RoutingProblem:  # fmt: skip
-    """Build the problem of ``tickets`` (each plannable, ``allowed`` its vehicles)."""
+    """Build the problem of ``tickets`` (each plannable, ``allowed`` its vehicles).
+
+    With a ``deadline``, the tickets (in the given order: most urgent first) whose nodes
+    and travel-matrix rows are not done by then are left out of the problem: their visits
+    are absent (``ticket`` never names them), and the caller drops them as out of time.
+    The vehicles' rows are always computed.
+    """
     horizon = max((v.window.close - now for v in vehicles), default=0) + 1
     b = _Builder([], [], [], [])
     for v in vehicles:
         b.add(v.start, START)
     for v in vehicles:
         b.add(v.end, END)
+    ends = [len(b.rows)]  # the node count after each ticket
+    at = _Where.of(world, vehicles, now, horizon, params)
+    nodes_by = deadline.share(_NODES_SHARE)  # the rest is the matrix's
+    for k, t in enumerate(tickets):
+        if nodes_by.passed():
+            break
+        _add_ticket(b, k, t, supplies[t.id], allowed[k], at)
+        ends.append(len(b.rows))
+    pts = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
+    uniq, inverse = _first_unique(pts)
+    must = int(inverse[: ends[0]].max(initial=-1)) + 1
+    sec, met, done = _matrix(travel, uniq, must, deadline)
+    if done < len(uniq):  # the tickets whose every node has its row
+        first_missing = int(np.argmax(inverse >= done))
+        kept = int(np.searchsorted(ends, first_missing, side="right")) - 1
+        cut = ends[kept]
+        b = _Builder(b.rows[:cut], b.coords[:cut], b.allowed[:cut], b.preferred[:cut])
+        inverse = inverse[:cut]
+        used = int(inverse.max(initial=-1)) + 1
+        sec, met = sec[:used, :used], met[:used, :used]
     pickups: dict[int, tuple[int, ...]] = {}
     visit_of: dict[int, int] = {}
-    at = _Where.of(world, vehicles, now, horizon, params)
-    for k, t in enumerate(tickets):
-        visit, nodes = _add_ticket(b, k, t, supplies[t.id], allowed[k], at)
-        pickups[visit] = nodes
-        visit_of.update((n, visit) for n in nodes)
-    return _arrays(b, pickups, visit_of, vehicles, world, now, travel, horizon, params)
+    visit = -1
+    for n, row in enumerate(b.rows):
+        if row[0] == VISIT:
+            visit = n
+            pickups[n] = ()
+        elif row[0] == PICKUP:
+            pickups[visit] += (n,)
+            visit_of[n] = visit
+    return _arrays(b, pickups, visit_of, vehicles, world, now, (sec, met, inverse), horizon, params)
+
+
+def _first_unique(pts: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], IntArray]:
+    """The distinct points in order of first appearance, and each point's index among them."""
+    if not len(pts):
+        return pts, np.zeros(0, dtype=np.int64)
+    uniq, first, inverse = np.unique(pts, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return uniq[order], rank[inverse.reshape(-1)].astype(np.int64)
+
+
+_BLOCK = 64  # travel-matrix rows per call under a deadline
+_NODES_SHARE = 0.4  # of a deadline: adding the tickets' nodes; the rows of the matrix after
+
+
+def _matrix(
+    travel: TravelTimes, pts: npt.NDArray[np.float64], must: int, deadline: Deadline
+) -> tuple[IntArray, IntArray, int]:
+    """Seconds and metres between ``pts``; under a deadline row blocks until it passes.
+
+    The first ``must`` rows are always computed. Returns the matrices and the rows done.
+    """
+    n = len(pts)
+    if not n:
+        return np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=np.int64), 0
+    if deadline.at is None:
+        sec, met = travel.matrix(pts, pts)
+        return np.asarray(sec, dtype=np.int64), np.asarray(met, dtype=np.int64), n
+    out_s = np.zeros((n, n), dtype=np.int64)
+    out_m = np.zeros((n, n), dtype=np.int64)
+    done = 0
+    while done < n and (done < must or not deadline.passed()):
+        hi = min(n, max(done + _BLOCK, must))
+        out_s[done:hi], out_m[done:hi] = travel.matrix(pts[done:hi], pts)
+        done = hi
+    return out_s, out_m, done
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,17 +415,12 @@ def _opening(opening: tuple[Window, ...], now: int, horizon: int) -> tuple[int, 
 
 def _arrays(
     b: _Builder, pickups: dict[int, tuple[int, ...]], visit_of: dict[int, int],
-    vehicles: Sequence[Vehicle], world: DispatchWorld, now: int, travel: TravelTimes,
-    horizon: int, params: PlanParams,
+    vehicles: Sequence[Vehicle], world: DispatchWorld, now: int,
+    matrix: tuple[IntArray, IntArray, IntArray], horizon: int, params: PlanParams,
 ) -> RoutingProblem:  # fmt: skip
     cols = np.array(b.rows, dtype=np.int64).reshape(len(b.rows), COLS)
     pts = np.array([(c.lat, c.lon) for c in b.coords], dtype=np.float64).reshape(-1, 2)
-    uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
-    if len(uniq):
-        sec, met = travel.matrix(uniq, uniq)
-    else:
-        sec = met = np.zeros((0, 0), dtype=np.int64)
-    inverse = inverse.reshape(-1)
+    sec, met, inverse = matrix
     seconds = np.asarray(sec, dtype=np.int64)[np.ix_(inverse, inverse)]
     metres = np.asarray(met, dtype=np.int64)[np.ix_(inverse, inverse)]
     n_v = len(vehicles)

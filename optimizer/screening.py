@@ -17,6 +17,7 @@ import numpy as np
 
 from optimizer.allocation import TicketSupply
 from optimizer.candidates import skill_mask
+from optimizer.deadline import Deadline
 from optimizer.model import Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Dropped, DropReason
@@ -33,14 +34,22 @@ def _clock(world: DispatchWorld, offset: int) -> str:
 def screen(
     world: DispatchWorld, tickets: Sequence[Ticket], supplies: dict[int, TicketSupply],
     vehicles: Sequence[Vehicle], *, now: int, travel: TravelTimes, params: PlanParams,
+    deadline: Deadline = Deadline.NONE,
 ) -> tuple[list[Ticket], list[tuple[int, ...]], list[Dropped]]:  # fmt: skip
-    """Split ``tickets`` into plannable ones (with their allowed vehicles) and drops."""
+    """Split ``tickets`` into plannable ones (with their allowed vehicles) and drops.
+
+    Tickets without a supply (the allocation's deadline cut them off) and those not reached
+    before ``deadline`` are dropped as `DropReason.OUT_OF_TIME`.
+    """
     keep: list[Ticket] = []
     allowed: list[tuple[int, ...]] = []
     dropped: list[Dropped] = []
     owners = {world.engineers[v.row].id for v in vehicles}
     for t in tickets:
-        supply = supplies[t.id]
+        supply = supplies.get(t.id)
+        if supply is None or deadline.passed():
+            dropped.append(out_of_time(t))
+            continue
         ok = qualified(world, t, vehicles)
         reason = (
             _no_engineer(world, t, ok)
@@ -53,6 +62,12 @@ def screen(
         else:
             dropped.append(reason)
     return keep, allowed, dropped
+
+
+def out_of_time(t: Ticket) -> Dropped:
+    """The reason of a ticket the plan call's deadline cut off before it was tried."""
+    detail = "the plan's time limit ran out before this ticket was tried: plan again"
+    return Dropped(t.id, DropReason.OUT_OF_TIME, detail, deadline=t.arrive_by)
 
 
 def _no_engineer(world: DispatchWorld, t: Ticket, ok: tuple[int, ...]) -> Dropped | None:
@@ -133,7 +148,11 @@ def unplaced(
     params: PlanParams,
 ) -> Dropped:  # fmt: skip
     """The reason of a plannable ticket that no route took."""
-    best = best_arrival(world, t, vehicles, travel)
+    return no_room(world, t, best_arrival(world, t, vehicles, travel), params)
+
+
+def no_room(world: DispatchWorld, t: Ticket, best: int | None, params: PlanParams) -> Dropped:
+    """`unplaced` given the best straight-drive arrival (``best``), e.g. from a matrix."""
     hard = t.arrive_by is not None and (t.hard_arrival or params.hard_deadlines)
     if hard and best is not None and best > int(t.arrive_by or 0):
         return deadline_drop(world, t, best)

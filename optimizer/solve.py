@@ -1,8 +1,20 @@
 """`plan`: whole-region route planning, always returning a validated plan.
 
 Steps: `allocate` stock (min-cost flow) -> `screen` out tickets nobody can serve (with a
-reason) -> `build_problem` -> greedy `construct` (a feasible plan first) -> OR-Tools
-`improve` from the greedy routes -> `assemble` -> `validate`.
+reason) -> `build_problem` -> greedy `construct` (a feasible plan first) -> ruin and recreate
+(`optimizer.search`; OR-Tools as the cross-check) from the greedy routes -> `assemble` ->
+`validate`.
+
+Every phase within the limit
+----------------------------
+With ``PlanParams.time_limit_ms`` set, one `Deadline` counts from the call's entry. A reserve
+for assembling and validating is kept at the end (`_finishing_s`), and each preparation phase
+takes a share of what is left when it starts: the allocation `_ALLOCATE_SHARE` (past it, the
+tickets not reached are left out and, short of time for the flow, each line takes its
+cheapest source), the screening `_SCREEN_SHARE`, the nodes and the travel matrix
+`_BUILD_SHARE` (row blocks until it passes). The tickets are taken most urgent first, so a
+cut leaves out the least urgent; every ticket cut off is dropped as ``out_of_time`` and the
+plan is flagged (`PlanQuality.TIME_LIMITED` at best), still validated.
 
 The hard deadline
 -----------------
@@ -27,18 +39,21 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import numpy as np
+
 from optimizer import search
 from optimizer.allocation import allocate
 from optimizer.assemble import assemble
+from optimizer.deadline import Deadline
 from optimizer.errors import InvalidProblemError
 from optimizer.greedy import GreedyResult, construct, objective
 from optimizer.insertion import load
 from optimizer.model import Ticket
 from optimizer.params import PlanParams
-from optimizer.plan_result import Dropped, DropReason, Plan, PlanQuality, SolverStats
+from optimizer.plan_result import Dropped, Plan, PlanQuality, SolverStats
 from optimizer.problem import RoutingProblem, build_problem, vehicles_of
 from optimizer.ruin import applies, ruin_and_recreate
-from optimizer.screening import screen, unplaced
+from optimizer.screening import no_room, out_of_time, screen
 from optimizer.travel import TravelTimes, travel_at
 from optimizer.validate import validate
 from optimizer.world import DispatchWorld
@@ -49,9 +64,17 @@ _INNER_SHARE = 0.6
 # Ruin and recreate stops this long before the deadline (at most): the trip back.
 _SISR_MARGIN_S = 0.15
 # Time kept for assembling and validating the routes after the search (see `_finishing_s`).
-_FINISH_FIXED_S = 0.005
-_FINISH_PER_NODE_S = 25e-6
-_FINISH_PER_DROP_S = 1.5e-3
+_FINISH_FIXED_S = 0.004
+# Kept for stalls no phase can check: a garbage collection or the scheduler on a busy
+# machine (single pauses of 10-40 ms measured at load 14-17 on 2 cores).
+_STALL_SHARE = 0.03
+_FINISH_PER_NODE_S = 60e-6
+_FINISH_PER_DROP_S = 0.2e-3
+_FINISH_PER_TICKET_S = 10e-6  # validating a dropped ticket, before the problem is known
+# Shares of the time left (before the finishing reserve) that each preparation phase takes.
+_ALLOCATE_SHARE = 0.25
+_SCREEN_SHARE = 0.15
+_BUILD_SHARE = 0.35
 
 
 def plan(
@@ -84,78 +107,95 @@ def plan(
         findings are in ``violations`` (empty: `Plan.is_feasible`).
     """
     params = params or PlanParams()
-    entered = time.monotonic()
+    limit = Deadline.after(params.time_limit_ms / 1_000 if params.time_limit_ms else None)
     travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     ids = [t.id for t in tickets]
     if len(ids) != len(set(ids)):
         raise InvalidProblemError("tickets", "ticket ids must be unique")
+    todo = list(tickets) if limit.at is None else sorted(tickets, key=_urgency)
     vehicles = vehicles_of(world, now, params)
-    supplies = allocate(world, tickets, now=now, travel=travel, params=params)
+    fixed = _FINISH_FIXED_S + _FINISH_PER_TICKET_S * len(todo)
+    fixed += _STALL_SHARE * (params.time_limit_ms or 0) / 1_000
+    work = limit.minus(fixed)
+    supplies = allocate(
+        world, todo, now=now, travel=travel, params=params, deadline=work.share(_ALLOCATE_SHARE)
+    )
     keep, allowed, dropped = screen(
-        world, tickets, supplies, vehicles, now=now, travel=travel, params=params
-    )
+        world, todo, supplies, vehicles, now=now, travel=travel, params=params,
+        deadline=work.share(_SCREEN_SHARE),
+    )  # fmt: skip
     p = build_problem(
-        world, keep, supplies, vehicles, allowed, now=now, travel=travel, params=params
-    )
-    deadline = None
-    if params.time_limit_ms:
-        deadline = entered + params.time_limit_ms / 1_000 - _finishing_s(p, 0)
-    greedy = construct(p, deadline)
+        world, keep, supplies, vehicles, allowed, now=now, travel=travel, params=params,
+        deadline=work.share(_BUILD_SHARE),
+    )  # fmt: skip
+    built = set(p.ticket[p.visits].tolist())
+    cut = [out_of_time(t) for k, t in enumerate(keep) if k not in built]
+    kept = limit.minus(fixed).at
+    placed_s = _FINISH_PER_NODE_S * len(p.kind) / max(1, len(p.visits))  # a visit and pickups
+    greedy = construct(p, kept, placed_s)
     started = time.monotonic() if params.time_limit_ms else 0.0
-    if deadline is not None:  # the visits left out now are likely out at the end: their reasons
-        deadline -= _finishing_s(p, len(greedy.unassigned)) - _finishing_s(p, 0)
-    routes, quality, status = _search(p, greedy, params, deadline=deadline)
+    deadline = None
+    if kept is not None:  # the visits left out now are likely out at the end: their reasons
+        deadline = kept - _finishing_s(p, len(greedy.unassigned) + len(cut))
+    routes, quality, status, points = _search(p, greedy, params, deadline=deadline)
     wall_ms = int((time.monotonic() - started) * 1_000) if params.time_limit_ms else 0
     unreached = set(greedy.unreached)
+    if (cut or unreached) and quality in (PlanQuality.OPTIMAL, PlanQuality.IMPROVED):
+        quality = PlanQuality.TIME_LIMITED  # tickets were cut off: never "optimal"
+    # the best straight-drive arrival of each visit, from the problem's own matrix
+    arrival = p.depart[:, None] + p.seconds[np.ix_(p.starts, p.visits)]
+    column = {u: j for j, u in enumerate(p.visits.tolist())}
 
-    def build(chosen: Sequence[Sequence[int]], flag: PlanQuality, how: str) -> Plan:
+    def reason(u: int) -> Dropped:
+        t = keep[int(p.ticket[u])]
+        if u in unreached:
+            return out_of_time(t)
+        rows = list(allowed[int(p.ticket[u])])
+        best = int(arrival[rows, column[u]].min()) + p.now if rows else None
+        return no_room(world, t, best, params)
+
+    def build(chosen: Sequence[Sequence[int]], flag: PlanQuality, how: str, obj: int) -> Plan:
         placed = {n for r in chosen for n in r}
-        late = [
-            _out_of_time(keep[int(p.ticket[u])])
-            if u in unreached
-            else unplaced(
-                world, keep[int(p.ticket[u])], [vehicles[i] for i in allowed[int(p.ticket[u])]],
-                travel=travel, params=params,
-            )
-            for u in p.visits.tolist()
-            if u not in placed
-        ]  # fmt: skip
-        stats = SolverStats(greedy.objective, objective(p, chosen), how, wall_ms)
-        out = assemble(world, keep, supplies, p, chosen, [*dropped, *late], flag, stats)
+        late = [reason(u) for u in p.visits.tolist() if u not in placed]
+        stats = SolverStats(greedy.objective, obj, how, wall_ms)
+        out = assemble(world, keep, supplies, p, chosen, [*dropped, *cut, *late], flag, stats)
         return replace(out, violations=tuple(validate(world, tickets, out, travel=travel)))
 
-    result = build(routes, quality, status)
+    result = build(routes, quality, status, points)
     if result.violations and quality is not PlanQuality.FALLBACK:
-        result = build(greedy.routes, PlanQuality.FALLBACK, f"{status}; rejected by validator")
+        result = build(
+            greedy.routes, PlanQuality.FALLBACK, f"{status}; rejected by validator",
+            greedy.objective,
+        )  # fmt: skip
     return result
 
 
-def _out_of_time(t: Ticket) -> Dropped:
-    """The reason of a ticket the greedy construction never reached before the deadline."""
-    detail = "the plan's time limit ran out before this ticket was tried: plan again"
-    return Dropped(t.id, DropReason.OUT_OF_TIME, detail, deadline=t.arrive_by)
+def _urgency(t: Ticket) -> tuple[int, int, int]:
+    """Most severe first, then the earliest promised arrival: the order a deadline cuts in."""
+    return (t.severity_rank, t.arrive_by if t.arrive_by is not None else 1 << 62, t.id)
 
 
 def _search(
     p: RoutingProblem, greedy: GreedyResult, params: PlanParams, *,
     deadline: float | None = None, locked: frozenset[int] = frozenset(),
-) -> tuple[Sequence[Sequence[int]], PlanQuality, str]:  # fmt: skip
-    """Improve the greedy routes within the limits; return routes, quality and status.
+) -> tuple[Sequence[Sequence[int]], PlanQuality, str, int]:  # fmt: skip
+    """Improve the greedy routes within the limits; return routes, quality, status, objective.
 
     ``deadline`` (``time.monotonic``) is when the search must have handed its routes back;
     by default the wall-clock limit from now.
     """
+    g = greedy.objective
     if not len(p.visits):
-        return greedy.routes, PlanQuality.OPTIMAL, "nothing to plan"
+        return greedy.routes, PlanQuality.OPTIMAL, "nothing to plan", g
     if params.time_limit_ms == 0 or not p.vehicles:
-        return greedy.routes, PlanQuality.FALLBACK, "greedy"
+        return greedy.routes, PlanQuality.FALLBACK, "greedy", g
     mode = _mode(p, greedy, params)
     if params.time_limit_ms is None:
         found, stopped = _deterministic(p, greedy, params, mode, locked), False
     else:
         stop = time.monotonic() + params.time_limit_ms / 1_000 if deadline is None else deadline
         if stop <= time.monotonic():
-            return greedy.routes, PlanQuality.FALLBACK, "greedy: no time left for a search"
+            return greedy.routes, PlanQuality.FALLBACK, "greedy: no time left for a search", g
         if mode == FULL and params.workers == 1:
             # in process: no child to start and no problem to pickle; it stops on time
             done = search.improve(
@@ -165,15 +205,17 @@ def _search(
             found, stopped = (done.routes, done.objective, done.stopped_by), done.timed_out
         else:
             found, stopped = _in_child(p, greedy.routes, stop, params, mode, locked)
-    points = None if found is None else _points(p, found[0])
-    if found is None or points is None or points > greedy.objective:
-        return greedy.routes, PlanQuality.FALLBACK, "greedy: the search found nothing better"
+    # the full search prices its routes by `route_cost` (our objective); the others: check
+    trusted = found is not None and mode == FULL and params.workers == 1
+    points = None if found is None else found[1] if trusted else _points(p, found[0])
+    if found is None or points is None or points > g:
+        return greedy.routes, PlanQuality.FALLBACK, "greedy: the search found nothing better", g
     routes, _, status = found
     if status == "optimal":
-        return routes, PlanQuality.OPTIMAL, status
+        return routes, PlanQuality.OPTIMAL, status, points
     if stopped or status == "local_optimum_not_reached":
-        return routes, PlanQuality.TIME_LIMITED, status
-    return routes, PlanQuality.IMPROVED, status
+        return routes, PlanQuality.TIME_LIMITED, status, points
+    return routes, PlanQuality.IMPROVED, status, points
 
 
 # Which search improves the greedy plan: the vectorised SISR of the plain time-window model,
@@ -215,10 +257,11 @@ def improve_routes(
 ) -> tuple[Sequence[Sequence[int]], PlanQuality, str]:  # fmt: skip
     """Improve ``greedy`` routes within ``params``' limits, as `plan` does (for re-planning).
 
-    ``locked`` visits keep their place (pinned or fixed). Returns the routes, the quality
+    locked visits keep their place (pinned or fixed). Returns the routes, the quality
     flag and the solver status.
     """
-    return _search(p, greedy, params, deadline=deadline, locked=locked)
+    routes, quality, status, _ = _search(p, greedy, params, deadline=deadline, locked=locked)
+    return routes, quality, status
 
 
 def _points(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int | None:
@@ -346,12 +389,13 @@ def _noop() -> None:
     """A child that does nothing: starting it starts the server."""
 
 
-def _finishing_s(p: RoutingProblem, left_out: int) -> float:
+def _finishing_s(p: RoutingProblem, left_out: int) -> float:  # beyond the fixed reserves
     """Seconds kept after the search for mapping, pricing and validating its routes.
 
-    Measured on the 1,000-ticket scaling instance (about 1,400 nodes, 724 tickets left out)
-    on this shared machine under load: assembling and validating 0.1 s, the objective checks
-    0.7 s, the reasons of the tickets left out 0.2 s (a travel query each); the search had
-    run 5-9 % past a 10 s limit with a fixed per-node reserve.
+    Measured on the scaling instances on this shared machine at load 12-14: assembling and
+    validating about 0.1 ms per served visit (31 ms for 200 tickets); the reasons of the
+    tickets left out come from the problem's matrix (no travel query) and the search's
+    objective is kept (no second pricing of every route), which cost 0.2 s and 0.7 s at
+    1,000 tickets before.
     """
-    return _FINISH_FIXED_S + _FINISH_PER_NODE_S * len(p.kind) + _FINISH_PER_DROP_S * left_out
+    return _FINISH_PER_NODE_S * len(p.kind) + _FINISH_PER_DROP_S * left_out

@@ -57,6 +57,8 @@ def validate(
     params = params or PlanParams()
     by_id = {t.id: t for t in tickets}
     out = _coverage(by_id, plan)
+    routes = Counter(r.engineer_id for r in plan.routes)  # a plan merged from parts, say
+    out.extend(f"engineer {e} has {n} routes" for e, n in sorted(routes.items()) if n > 1)
     used: Counter[tuple[str, int, int]] = Counter()
     for route in plan.routes:
         if route.engineer_id not in world.engineer_row:

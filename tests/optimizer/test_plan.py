@@ -389,6 +389,15 @@ class TestValidator:
         assert any("travel model says" in v for v in found)
         assert any("planned 2 times" in v for v in found)
 
+    def test_it_catches_an_engineer_booked_twice(self) -> None:
+        # a plan merged from regions must not give one engineer two days
+        world = make_world([make_engineer(1)])
+        tickets = [make_ticket((3, 3), ticket_id=1), make_ticket((0, 4), ticket_id=2)]
+        p = _plan(world, tickets)
+        one, two = (replace(p.routes[0], stops=(s,)) for s in p.routes[0].visits)
+        found = validate(world, tickets, replace(p, routes=(one, two)), travel=TRAVEL)
+        assert "engineer 1 has 2 routes" in found
+
     def test_it_catches_an_unqualified_engineer(self) -> None:
         world = make_world([make_engineer(1), make_engineer(2, skills={"storage": 1})])
         tickets = [make_ticket((0, 1))]
