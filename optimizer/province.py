@@ -1,0 +1,489 @@
+"""Province scale: one call plans a whole province's day by regions solved in parallel.
+
+A day of 2,000 engineers and 10,000 tickets is too big for one search within a minute (the
+travel matrix alone would hold 10^8 pairs), and most of it is local: an engineer in one
+city never serves a ticket three hundred kilometres away. So:
+
+1. **Regions.** The ticket sites are cut into regions of about ``region_tickets`` tickets
+   each by recursive bisection (compact, equally loaded).
+2. **Borrowing across borders.** Each engineer belongs to the region of the centre nearest
+   to where he starts; one whose second-nearest centre is at most ``border_ratio`` times as
+   far is offered to that region too. His van's stock stays at home (offered empty across
+   the border), each depot's stock goes to its nearest region and each supplier's is split
+   evenly, so that no unit is planned twice.
+3. **Regions in parallel.** Each region is one `optimizer.plan` call (validated there) with
+   its share of the limit, run through the caller's ``run``: any ``map``-like callable (a
+   process pool's, the Dask executor's; by default one region after the other here). The
+   optimizer imports no executor: it stays pure.
+4. **Merge.** An engineer planned on both sides of a border keeps the route with more visits
+   (his home region's on a tie); the other side's visits of his are left out for now.
+5. **Seam repair.** Per pair of regions that share engineers, the shared engineers, the
+   tickets they serve, the visits left out by the merge and the tickets of either region
+   left out for room or time whose second-nearest region is the other one, are planned again
+   together (in parallel, again through ``run``) with the stock the rest of the plan leaves.
+   The new seam plan replaces the old one when it costs less (`seam_cost`) and its stock
+   still fits; its report says so, with the engineers shared and the tickets moved.
+6. The merged plan is validated as a whole (every engineer once, every unit once).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.assemble import kpis
+from optimizer.model import Depot, Engineer, Supplier, Ticket
+from optimizer.params import PlanParams
+from optimizer.plan_result import Dropped, DropReason, Plan, PlanQuality, Route, SolverStats
+from optimizer.solve import plan
+from optimizer.travel import TravelTimes, travel_at
+from optimizer.validate import validate
+from optimizer.world import DispatchWorld
+
+FloatArray = npt.NDArray[np.float64]
+# An executor's map: ``run(fn, items)`` answers ``[fn(item) for item in items]`` in order.
+Runner = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]
+Used = Counter[tuple[str, int, int]]  # (van | depot | supplier, id, part) -> units
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceParams:
+    """How a province is cut and how its time is shared.
+
+    Parameters
+    ----------
+    region_tickets
+        Tickets per region, about (the number of regions is the tickets over this).
+    border_ratio
+        An engineer whose second-nearest region centre is at most this many times as far as
+        his nearest is offered to both regions. ``1.0``: nobody is (independent regions).
+    seam_repair
+        Plan the seams again (step 5 of the module docstring).
+    workers
+        Regions ``run`` plans at once (the executor's width): the limit is shared out in
+        rounds of this many.
+    region_share, seam_share
+        Shares of the limit for the regions and for the seams; the rest is for cutting,
+        merging and validating.
+    """
+
+    region_tickets: int = 500
+    border_ratio: float = 1.25
+    seam_repair: bool = True
+    workers: int = 1
+    region_share: float = 0.65
+    seam_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.region_tickets < 1:
+            raise ValueError(f"region_tickets: must be >= 1, got {self.region_tickets}")
+        if self.border_ratio < 1.0:
+            raise ValueError(f"border_ratio: must be >= 1, got {self.border_ratio}")
+        if self.workers < 1:
+            raise ValueError(f"workers: must be >= 1, got {self.workers}")
+        if not (self.region_share > 0 and self.seam_share >= 0) or (
+            self.region_share + self.seam_share >= 1
+        ):
+            raise ValueError("region_share, seam_share: > 0, >= 0 and less than 1 together")
+
+
+@dataclass(frozen=True, slots=True)
+class RegionReport:
+    """One region's part: its tickets, engineers (own and borrowed) and plan."""
+
+    region: int
+    tickets: int
+    engineers: int
+    borrowed: int
+    served: int
+    dropped: int
+    quality: PlanQuality
+    feasible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SeamReport:
+    """One border: engineers shared, tickets planned again, moved, and the cost either way."""
+
+    regions: tuple[int, int]
+    shared: int
+    tickets: int
+    moved: int
+    cost_before: int
+    cost_after: int
+    kept: bool  # the repaired seam replaced the merged one
+
+
+@dataclass(frozen=True)
+class ProvincePlan:
+    """The merged plan (validated as a whole) and how the parts went."""
+
+    plan: Plan
+    regions: tuple[RegionReport, ...]
+    seams: tuple[SeamReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One `optimizer.plan` call, picklable for any executor."""
+
+    world: DispatchWorld
+    tickets: tuple[Ticket, ...]
+    now: int
+    travel: TravelTimes
+    params: PlanParams
+
+
+def _plan_task(task: _Task) -> Plan:
+    """Plan one region or seam (module level: a process pool pickles it by name)."""
+    return plan(task.world, task.tickets, now=task.now, travel=task.travel, params=task.params)
+
+
+def _serial(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    return [fn(item) for item in items]
+
+
+def plan_province(
+    world: DispatchWorld, tickets: Sequence[Ticket], *, now: int, travel: TravelTimes,
+    params: PlanParams | None = None, province: ProvinceParams | None = None,
+    run: Runner | None = None,
+) -> ProvincePlan:  # fmt: skip
+    """Plan ``tickets`` over ``world`` region by region (see the module docstring).
+
+    ``params.time_limit_ms`` is the whole call's limit (``None``: each part stops on its
+    deterministic limits); ``run`` maps the parts (default: one after the other here).
+    """
+    params = params or PlanParams()
+    province = province or ProvinceParams()
+    run = run or _serial
+    entered = time.monotonic()
+    by_id = {t.id: t for t in tickets}
+    if len(by_id) != len(tickets):
+        raise ValueError("tickets: ids must be unique")
+    k = max(1, math.ceil(len(tickets) / province.region_tickets))
+    centres, of_ticket = _regions(tickets, k)
+    home, second = _nearest_two(_starts(world), centres)
+    ratio = _second_ratio(_starts(world), centres, home, second)
+    shared = ratio <= province.border_ratio if k > 1 else np.zeros(len(home), dtype=np.bool_)
+    depot_home, _ = _nearest_two(
+        np.array([[d.location.lat, d.location.lon] for d in world.depots]).reshape(-1, 2), centres
+    )
+    rounds = math.ceil(k / province.workers)
+    region_params = _limited(params, province.region_share, rounds)
+    tasks = [
+        _region_task(world, tickets, of_ticket, home, second, shared, depot_home, r, k, now,
+                     travel, region_params)
+        for r in range(k)
+    ]  # fmt: skip
+    plans: list[Plan] = list(run(_plan_task, tasks))
+    routes, region_of, orphans = _merge(world, plans, home)
+    dropped = {d.ticket_id: d for p in plans for d in p.dropped}
+    for tid, e in orphans.items():
+        detail = f"its engineer {e} was kept by the other side of a border"
+        dropped[tid] = Dropped(tid, DropReason.NO_ROOM, detail, deadline=by_id[tid].arrive_by)
+    seams: list[SeamReport] = []
+    if province.seam_repair and k > 1:
+        _, ticket_second = _nearest_two(_sites(tickets), centres)
+        seams = _repair(
+            world, by_id, of_ticket, ticket_second, home, second, shared, routes, dropped,
+            orphans, now, travel, params, province, run,
+        )  # fmt: skip
+    merged = _merged_plan(world, tickets, now, plans, routes, dropped, entered, len(seams))
+    moment = travel_at(travel, world.at(now))
+    found = validate(world, tickets, merged, travel=moment, params=params)
+    merged = replace(merged, violations=tuple(found))
+    reports = tuple(
+        RegionReport(
+            r, len(tasks[r].tickets), int((home == r).sum()),
+            len(tasks[r].world.engineers) - int((home == r).sum()), plans[r].kpis.served,
+            plans[r].kpis.dropped, plans[r].quality, plans[r].is_feasible(),
+        )
+        for r in range(k)
+    )  # fmt: skip
+    return ProvincePlan(merged, reports, tuple(seams))
+
+
+def seam_cost(
+    routes: Iterable[Route], dropped: Iterable[int], by_id: dict[int, Ticket], params: PlanParams
+) -> int:
+    """The planner's objective read off a plan: what a seam repair must lower.
+
+    Driving at ``travel_weight``, overtime at ``overtime_weight``, engineer cost at
+    ``cost_weight``, each second a promise is late at its severity's weight, and each
+    ticket left out at its drop cost.
+    """
+    total = 0
+    for r in routes:
+        total += params.travel_weight * r.travel_s + params.overtime_weight * r.overtime_s
+        total += params.cost_weight * r.cost
+        for s in r.visits:
+            late = (s.arrival_late_s or 0) + (s.fix_late_s or 0)
+            total += late * params.weight(by_id[s.ticket_id].severity_rank)
+    return total + sum(params.drop_cost(by_id[t].severity_rank) for t in dropped)
+
+
+def _limited(params: PlanParams, share: float, rounds: int) -> PlanParams:
+    """Each part's params: its share of the limit, the limit split over ``rounds``."""
+    if not params.time_limit_ms:
+        return params
+    return replace(params, time_limit_ms=max(1, int(params.time_limit_ms * share / rounds)))
+
+
+def _xy(points: FloatArray) -> FloatArray:
+    """Degrees to a plane where distances are about right (longitude shrunk by latitude)."""
+    if not len(points):
+        return points.reshape(0, 2)
+    return np.column_stack([points[:, 0], points[:, 1] * np.cos(np.radians(points[:, 0]))])
+
+
+def _sites(tickets: Sequence[Ticket]) -> FloatArray:
+    return np.array([[t.site.lat, t.site.lon] for t in tickets], dtype=np.float64).reshape(-1, 2)
+
+
+def _regions(tickets: Sequence[Ticket], k: int) -> tuple[FloatArray, npt.NDArray[Any]]:
+    """``k`` regions of equal ticket counts (recursive bisection), their centres, each
+    ticket's region.
+
+    Each cut halves a part across its longer side at the quantile that gives both halves
+    their share of ``k``, so regions are compact and equally loaded (k-means left one
+    region four times another on the demo world's cities).
+    """
+    pts = _xy(_sites(tickets))
+    label = np.zeros(len(pts), dtype=np.int64)
+
+    def cut(idx: npt.NDArray[Any], parts: int, first: int) -> None:
+        if parts == 1 or len(idx) == 0:
+            label[idx] = first
+            return
+        low = parts // 2
+        span = pts[idx].max(axis=0) - pts[idx].min(axis=0)
+        axis = int(span.argmax())
+        order = idx[np.argsort(pts[idx, axis], kind="stable")]
+        at = round(len(order) * low / parts)
+        cut(order[:at], low, first)
+        cut(order[at:], parts - low, first + low)
+
+    cut(np.arange(len(pts)), k, 0)
+    centres = np.array(
+        [pts[label == c].mean(axis=0) if (label == c).any() else np.zeros(2) for c in range(k)]
+    ).reshape(k, 2)
+    return centres, label
+
+
+def _starts(world: DispatchWorld) -> FloatArray:
+    return np.array([[e.location.lat, e.location.lon] for e in world.engineers], dtype=np.float64)
+
+
+def _nearest_two(
+    points: FloatArray, centres: FloatArray
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Per point, the nearest and second-nearest centre (the same when there is one)."""
+    if not len(points):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    d = ((_xy(points)[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    order = np.argsort(d, axis=1, kind="stable")
+    return order[:, 0], order[:, min(1, len(centres) - 1)]
+
+
+def _second_ratio(
+    points: FloatArray, centres: FloatArray, home: npt.NDArray[Any], second: npt.NDArray[Any]
+) -> FloatArray:
+    """How many times farther the second-nearest centre is than the nearest."""
+    if not len(points):
+        return np.zeros(0)
+    xy = _xy(points)
+    near = np.linalg.norm(xy - centres[home], axis=1)
+    far = np.linalg.norm(xy - centres[second], axis=1)
+    return np.asarray(far / np.maximum(near, 1e-9), dtype=np.float64)
+
+
+def _share_of(qty: int, part: int, k: int) -> int:
+    """Region ``part``'s share of ``qty`` units split over ``k`` (the first ones get the rest)."""
+    return qty // k + (1 if part < qty % k else 0)
+
+
+def _region_task(
+    world: DispatchWorld, tickets: Sequence[Ticket], of_ticket: npt.NDArray[Any],
+    home: npt.NDArray[Any], second: npt.NDArray[Any], shared: npt.NDArray[Any],
+    depot_home: npt.NDArray[Any], r: int, k: int, now: int, travel: TravelTimes,
+    params: PlanParams,
+) -> _Task:  # fmt: skip
+    """Region ``r``'s world (own and borrowed engineers, its depots, its supplier share)."""
+    engineers: list[Engineer] = []
+    for row, e in enumerate(world.engineers):
+        if home[row] == r:
+            engineers.append(e)
+        elif shared[row] and second[row] == r:
+            engineers.append(replace(e, van_stock={}))  # his van's stock stays at home
+    depots = tuple(
+        d if depot_home[j] == r else replace(d, stock={}) for j, d in enumerate(world.depots)
+    )
+    suppliers = tuple(
+        replace(s, parts={p: _share_of(q, r, k) for p, q in s.parts.items()})
+        for s in world.suppliers
+    )
+    sub = DispatchWorld(world.epoch, tuple(engineers), depots, suppliers)
+    mine = tuple(t for t, lab in zip(tickets, of_ticket.tolist(), strict=True) if lab == r)
+    return _Task(sub, mine, now, travel, params)
+
+
+def _merge(
+    world: DispatchWorld, plans: Sequence[Plan], home: npt.NDArray[Any]
+) -> tuple[dict[int, Route], dict[int, int], dict[int, int]]:
+    """One route per engineer: routes by engineer, the region of each, orphaned tickets."""
+    routes: dict[int, Route] = {}
+    region_of: dict[int, int] = {}
+    orphans: dict[int, int] = {}  # ticket id -> the engineer whose other route was kept
+    for r, p in enumerate(plans):
+        for route in p.routes:
+            e = route.engineer_id
+            if e not in routes:
+                routes[e], region_of[e] = route, r
+                continue
+            own = int(home[world.engineer_row[e]])
+            mine = (len(route.visits), r == own)
+            theirs = (len(routes[e].visits), region_of[e] == own)
+            loser = routes[e] if mine > theirs else route
+            if mine > theirs:
+                routes[e], region_of[e] = route, r
+            orphans.update((s.ticket_id, e) for s in loser.visits)
+    return routes, region_of, orphans
+
+
+def _used(routes: Iterable[Route]) -> Used:
+    """The units ``routes`` take, keyed as the validator counts them."""
+    used: Used = Counter()
+    for route in routes:
+        for s in route.stops:
+            for u in s.parts:
+                key = ("van", route.engineer_id) if s.depot_id is None else ("depot", s.depot_id)
+                used[(*key, u.part_id)] += u.qty
+            for sh in s.shipped:
+                src = ("depot", sh.depot_id) if sh.depot_id is not None else (
+                    "supplier", sh.supplier_id or 0)  # fmt: skip
+                for u in sh.uses:
+                    used[(*src, u.part_id)] += u.qty
+    return used
+
+
+def _stock_left(world: DispatchWorld, used: Used) -> DispatchWorld:
+    """``world`` with the units ``used`` taken out of depots, suppliers and vans."""
+
+    def less(kind: str, ident: int, stock: dict[int, int]) -> dict[int, int]:
+        return {p: q - used[(kind, ident, p)] for p, q in stock.items()}
+
+    engineers = tuple(replace(e, van_stock=less("van", e.id, dict(e.van_stock)))
+                      for e in world.engineers)  # fmt: skip
+    depots: tuple[Depot, ...] = tuple(
+        replace(d, stock=less("depot", d.id, dict(d.stock))) for d in world.depots
+    )
+    suppliers: tuple[Supplier, ...] = tuple(
+        replace(s, parts=less("supplier", s.id, dict(s.parts))) for s in world.suppliers
+    )
+    return DispatchWorld(world.epoch, engineers, depots, suppliers)
+
+
+def _repair(
+    world: DispatchWorld, by_id: dict[int, Ticket], of_ticket: npt.NDArray[Any],
+    of_second: npt.NDArray[Any], home: npt.NDArray[Any], second: npt.NDArray[Any],
+    shared: npt.NDArray[Any], routes: dict[int, Route], dropped: dict[int, Dropped],
+    orphans: dict[int, int], now: int, travel: TravelTimes, params: PlanParams,
+    province: ProvinceParams, run: Runner,
+) -> list[SeamReport]:  # fmt: skip
+    """Plan each seam again; keep the new seam plan where it costs less and its stock fits."""
+    ticket_region = dict(zip(by_id, of_ticket.tolist(), strict=True))
+    ticket_second = dict(zip(by_id, of_second.tolist(), strict=True))
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for row in np.flatnonzero(shared).tolist():
+        pair = (min(int(home[row]), int(second[row])), max(int(home[row]), int(second[row])))
+        pairs.setdefault(pair, []).append(world.engineers[row].id)
+    loose = {DropReason.NO_ROOM, DropReason.OUT_OF_TIME}
+    seams: list[tuple[tuple[int, int], list[int], list[int]]] = []
+    for pair, engineers in sorted(pairs.items()):
+        mine = set(engineers)
+        todo = [s.ticket_id for e in engineers if e in routes for s in routes[e].visits]
+        todo += [t for t, e in orphans.items() if e in mine]
+        todo += [
+            t for t, d in dropped.items()
+            if d.reason in loose and t not in orphans
+            and {ticket_region[t], ticket_second[t]} == set(pair)
+        ]  # fmt: skip
+        seams.append((pair, engineers, sorted(set(todo))))
+    if not seams:
+        return []
+    used = _used(routes.values())
+    rounds = math.ceil(len(seams) / province.workers)
+    seam_params = _limited(params, province.seam_share, rounds)
+    tasks = []
+    for _, engineers, todo in seams:
+        own = _used(routes[e] for e in engineers if e in routes)
+        left = _stock_left(world, used - own)
+        crew = tuple(left.engineers[left.engineer_row[e]] for e in engineers)
+        sub = DispatchWorld(world.epoch, crew, left.depots, left.suppliers)
+        tasks.append(_Task(sub, tuple(by_id[t] for t in todo), now, travel, seam_params))
+    found: list[Plan] = list(run(_plan_task, tasks))
+    reports = []
+    for (pair, engineers, todo), again in zip(seams, found, strict=True):
+        before_routes = [routes[e] for e in engineers if e in routes]
+        before = seam_cost(before_routes, (t for t in todo if t in dropped), by_id, params)
+        after = seam_cost(again.routes, (d.ticket_id for d in again.dropped), by_id, params)
+        was = {s.ticket_id: r.engineer_id for r in before_routes for s in r.visits}
+        now_ = {s.ticket_id: r.engineer_id for r in again.routes for s in r.visits}
+        moved = sum(1 for t, e in now_.items() if was.get(t) != e)
+        own = _used(before_routes)
+        fits = again.is_feasible() and _fits(world, used - own + _used(again.routes))
+        keep = fits and after < before
+        if keep:
+            for e in engineers:
+                routes.pop(e, None)
+            routes.update((r.engineer_id, r) for r in again.routes)
+            for t in todo:
+                dropped.pop(t, None)
+            dropped.update((d.ticket_id, d) for d in again.dropped)
+            used = used - own + _used(again.routes)
+        reports.append(
+            SeamReport(pair, len(engineers), len(todo), moved if keep else 0, before,
+                       after, keep)
+        )  # fmt: skip
+    return reports
+
+
+def _fits(world: DispatchWorld, used: Used) -> bool:
+    """Whether ``used`` units are all there (vans, depots, suppliers)."""
+    suppliers = {s.id: s for s in world.suppliers}
+    for (kind, ident, part), qty in used.items():
+        if kind == "van":
+            have = world.engineers[world.engineer_row[ident]].van_stock.get(part, 0)
+        elif kind == "depot":
+            have = world.depots[world.depot_row[ident]].stock.get(part, 0)
+        else:
+            have = suppliers[ident].parts.get(part, 0) if ident in suppliers else 0
+        if qty > have:
+            return False
+    return True
+
+
+def _merged_plan(
+    world: DispatchWorld, tickets: Sequence[Ticket], now: int, plans: Sequence[Plan],
+    routes: dict[int, Route], dropped: dict[int, Dropped], entered: float, seams: int,
+) -> Plan:  # fmt: skip
+    """One plan of the merged routes and drops, flagged as its weakest part."""
+    ordered = tuple(routes[e] for e in sorted(routes))
+    drops = tuple(dropped[t] for t in sorted(dropped))
+    order = list(PlanQuality)
+    weakest = max((p.quality for p in plans), key=order.index, default=PlanQuality.OPTIMAL)
+    if weakest is PlanQuality.NOTHING_PLACED and ordered:
+        weakest = PlanQuality.FALLBACK
+    wall_ms = int((time.monotonic() - entered) * 1_000)
+    stats = SolverStats(
+        sum(p.stats.greedy_objective for p in plans), sum(p.stats.objective for p in plans),
+        f"province: {len(plans)} regions, {seams} seams", wall_ms,
+    )  # fmt: skip
+    return Plan(world.epoch, now, ordered, drops, kpis(tickets, ordered, drops), weakest, stats)

@@ -1,0 +1,115 @@
+"""Province scale (issue 20 item 6): regions planned apart, engineers borrowed across borders.
+
+A small province of three towns in a row, 20 one-hour tickets each: the west town has spare
+engineers, the middle one a single engineer, and three engineers live between the west and
+middle towns (nearer the west one). Planned region by region, those three are offered to
+both sides; the merged plan must pass the validator (every engineer once, every unit once)
+and cost no more than the same regions planned independently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from optimizer import DispatchWorld, GeodesicTravelTimes, Location, PlanParams, Ticket, validate
+from optimizer.province import ProvinceParams, ProvincePlan, Runner, plan_province, seam_cost
+from tests.optimizer.builders import HOUR, make_engineer, make_ticket, make_world
+
+TRAVEL = GeodesicTravelTimes()
+PARAMS = PlanParams(time_limit_ms=None, failure_limit=200, ruin_iterations=60)
+TOWNS = (113.5, 113.8, 114.1)  # longitudes, 0.3 degree (about 30 km) apart, at 22.6 N
+
+
+def _at(lon: float, k: int) -> Location:
+    return Location(22.6 + 0.01 * (k % 5), lon + 0.01 * (k // 5))
+
+
+def _province() -> tuple[list[Ticket], DispatchWorld]:
+    tickets = [
+        replace(
+            make_ticket(ticket_id=20 * town + k + 1, arrive_by=4 * HOUR, fix_by=6 * HOUR),
+            site=_at(lon, k),
+        )
+        for town, lon in enumerate(TOWNS)
+        for k in range(20)
+    ]
+    west = [replace(make_engineer(1 + i), location=_at(TOWNS[0], 2 * i)) for i in range(4)]
+    middle = [replace(make_engineer(10), location=_at(TOWNS[1], 0))]
+    # nearer the west town (0.14 degree) than the middle one (0.16): offered to both
+    border = [
+        replace(make_engineer(20 + i), location=Location(22.6 + 0.01 * i, 113.655))
+        for i in range(3)
+    ]
+    east = [replace(make_engineer(30 + i), location=_at(TOWNS[2], 3 * i)) for i in range(3)]
+    return tickets, make_world([*west, *middle, *border, *east])
+
+
+def _plan(
+    province: ProvinceParams, run: Runner | None = None
+) -> tuple[ProvincePlan, list[Ticket], DispatchWorld]:
+    tickets, world = _province()
+    out = plan_province(
+        world, tickets, now=0, travel=TRAVEL, params=PARAMS, province=province, run=run
+    )
+    return out, tickets, world
+
+
+SPLIT = ProvinceParams(region_tickets=20)
+APART = ProvinceParams(region_tickets=20, border_ratio=1.0, seam_repair=False)
+
+
+def test_the_decomposed_plan_is_valid_and_books_every_engineer_once() -> None:
+    out, tickets, world = _plan(SPLIT)
+    assert len(out.regions) == 3
+    assert out.plan.violations == ()
+    assert validate(world, tickets, out.plan, travel=TRAVEL) == []
+    assert all(r.feasible for r in out.regions)
+    booked = Counter(r.engineer_id for r in out.plan.routes)
+    assert max(booked.values()) == 1
+    served = [s.ticket_id for r in out.plan.routes for s in r.visits]
+    assert sorted(served + [d.ticket_id for d in out.plan.dropped]) == [t.id for t in tickets]
+
+
+def test_the_border_engineers_are_shared_and_the_seam_reported() -> None:
+    out, _, _ = _plan(SPLIT)
+    assert sum(r.borrowed for r in out.regions) == 3
+    (seam,) = out.seams
+    assert seam.regions == (0, 1)
+    assert seam.shared == 3
+    assert seam.cost_after <= seam.cost_before or not seam.kept
+
+
+def test_it_is_not_worse_than_planning_the_regions_independently() -> None:
+    split, tickets, _ = _plan(SPLIT)
+    apart, _, _ = _plan(APART)
+    assert apart.seams == ()
+    by_id = {t.id: t for t in tickets}
+
+    def cost(p: ProvincePlan) -> int:
+        return seam_cost(p.plan.routes, (d.ticket_id for d in p.plan.dropped), by_id, PARAMS)
+
+    assert cost(split) <= cost(apart)
+    assert split.plan.kpis.served >= apart.plan.kpis.served
+
+
+def test_any_map_like_executor_runs_the_parts_alike() -> None:
+    calls: list[int] = []
+
+    def run(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        calls.append(len(items))
+        return [fn(item) for item in items]
+
+    mapped, _, _ = _plan(SPLIT, run=run)
+    serial, _, _ = _plan(SPLIT)
+    assert calls == [3, 1]  # the regions, then the one seam
+    assert mapped.plan.routes == serial.plan.routes
+
+
+def test_bad_province_params_are_refused() -> None:
+    with pytest.raises(ValueError, match="border_ratio"):
+        ProvinceParams(border_ratio=0.5)
