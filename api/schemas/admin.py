@@ -104,7 +104,9 @@ class SkillIn(Item):
 class EngineerUpdate(WriteModel):
     """Fields to change; `create_van: true` gives the engineer a new van depot."""
 
-    NULLABLE = frozenset({"home_place", "van_capacity", "user_id", "van_depot_id"})
+    NULLABLE = frozenset(
+        {"home_place", "van_capacity", "user_id", "van_depot_id", "labour_rule_id"}
+    )
 
     code: Code32 | None = None
     name: Name120 | None = None
@@ -118,6 +120,9 @@ class EngineerUpdate(WriteModel):
     user_id: Id | None = Field(None, description="the engineer's login, a user of role engineer")
     active: bool | None = None
     van_depot_id: Id | None = Field(None, description="an existing van depot nobody drives")
+    labour_rule_id: Id | None = Field(
+        None, description="his group's labour rules; null: his region's, else the defaults"
+    )
     create_van: bool | None = Field(None, description="create a van depot VAN-<code>")
 
 

@@ -205,6 +205,7 @@ class EngineerRead(ReadModel):
     cost_per_hour: Money
     cost_per_km: Money
     active: bool
+    labour_rule_id: int | None = None
     skills: list[SkillRead]
 
 

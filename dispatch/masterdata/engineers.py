@@ -22,7 +22,7 @@ from dispatch.masterdata.common import (
     flush_or_conflict,
     reference,
 )
-from dispatch.models import Engineer, EngineerSkill, Site
+from dispatch.models import Engineer, EngineerSkill, LabourRule, Site
 from inventory.catalogue import StockTarget, create_depot, set_depot_stock
 from inventory.checks import FieldErrors
 from inventory.models import Depot, DepotKind, ProductLine, Region, StockLevel
@@ -51,6 +51,7 @@ class EngineerChanges(TypedDict, total=False):
     user_id: int | None
     active: bool
     van_depot_id: int | None
+    labour_rule_id: int | None  # his group's labour rules (None: his region's, or defaults)
     create_van: bool
 
 
@@ -111,6 +112,7 @@ def _check_engineer(
     """The rules on the fields present in `values` (all of them on create)."""
     if "region_id" in values:
         reference(session, errors, Region, values["region_id"], "region_id")
+    reference(session, errors, LabourRule, values.get("labour_rule_id"), "labour_rule_id")
     if "home_lat" in values or "home_lon" in values:
         check_coordinates(errors, "home_lat", values["home_lat"], values["home_lon"])
     check_money(errors, "cost_per_hour", values.get("cost_per_hour"))
@@ -152,6 +154,7 @@ def create_engineer(
     user_id: int | None = None,
     active: bool = True,
     van_depot_id: int | None = None,
+    labour_rule_id: int | None = None,
     create_van: bool = False,
     skills: Sequence[SkillLevel] = (),
 ) -> Engineer:
@@ -160,6 +163,7 @@ def create_engineer(
         code=code, name=name, region_id=region_id, home_lat=home_lat, home_lon=home_lon,
         home_place=home_place, van_capacity=van_capacity, cost_per_hour=cost_per_hour,
         cost_per_km=cost_per_km, user_id=user_id, active=active, van_depot_id=van_depot_id,
+        labour_rule_id=labour_rule_id,
     )  # fmt: skip
     errors = field_errors()
     _check_engineer(session, errors, values | {"create_van": create_van}, None)
