@@ -24,6 +24,7 @@ from api.keycache import KeyCache, invalidate_on_user_changes
 from api.localtime import SharedZoneCache, use_display_zone
 from api.logs import configure_logging
 from api.operations import install_operations
+from api.retry import RetryOnce
 from api.routes import (
     admin_catalogue,
     admin_customers,
@@ -165,7 +166,8 @@ def create_app(
     app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, settings=settings)  # innermost: after ids and rate limits
+    app.add_middleware(RetryOnce)  # innermost: reruns the app once after a transient race
+    app.add_middleware(BodyLimit, settings=settings)  # after ids and rate limits
     install_operations(app, settings)
     app.include_router(health.router)
     app.include_router(docs.router)

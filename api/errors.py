@@ -31,6 +31,8 @@ import dispatch.world.bundle.errors as bundle_errors
 import inventory.errors
 import inventory.stock_errors as stock_errors
 from api.logs import REQUEST_ID_HEADER, request_id_of
+from api.retry import mark_transient
+from db.transactions import is_retryable
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +221,8 @@ def _rule_errors(exc: inventory.errors.ValidationFailed | dispatch.errors.Valida
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     problem = next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
+    if isinstance(exc, dispatch.errors.StaleTicketError):  # a lost version race (api.retry)
+        mark_transient(request.scope)
     extensions = _extensions(exc)
     if isinstance(exc, inventory.errors.ValidationFailed | dispatch.errors.ValidationFailed):
         extensions["errors"] = _rule_errors(exc)
@@ -292,7 +296,10 @@ def is_busy(exc: BaseException) -> bool:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, StaleDataError):  # a version check lost: a race the locks did not order
+    if isinstance(exc, StaleDataError) or is_retryable(exc):
+        # A version check lost, or PostgreSQL's serialization failure or deadlock: a race
+        # the locks did not order; an idempotent request runs once more (api.retry).
+        mark_transient(request.scope)
         detail = "the row was changed by another request meanwhile; read it again and retry"
         return problem_response(STALE, request, detail)
     if isinstance(exc, sa_exc.IntegrityError):  # a rule the checks could not see: a race
@@ -307,6 +314,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         detail = "a value lies outside what the database can store; see the route's limits"
         return problem_response(VALIDATION, request, detail, errors=[])
     if is_busy(exc):
+        mark_transient(request.scope)
         retry_after = str(request.app.state.settings.busy_retry_after_s)
         detail = "the database stayed busy with other writes; retry after the Retry-After delay"
         return problem_response(BUSY, request, detail, headers={"Retry-After": retry_after})
