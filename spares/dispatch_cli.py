@@ -70,9 +70,12 @@ AsOf = Annotated[
 
 
 RegionOpt = Annotated[
-    str | None, typer.Option("--region", help="plan this region's open tickets (its code)")
+    str | None,
+    typer.Option("--region", help="plan this region's open tickets (its code, name or id)"),
 ]
-TicketOpt = Annotated[list[int] | None, typer.Option("--ticket", help="or these tickets (repeat)")]
+TicketOpt = Annotated[
+    list[str] | None, typer.Option("--ticket", help="or these tickets: id or code (repeat)")
+]
 LimitOpt = Annotated[float, typer.Option("--time-limit", min=0, help="seconds of search")]
 FailOpt = Annotated[
     int | None, typer.Option(min=1, help="stop after N rejected moves (deterministic, no clock)")
@@ -97,7 +100,8 @@ def plan_cmd(
     from db.transactions import run_in_transaction
     from dispatch.errors import DispatchError
     from dispatch.geojson import plan_geojson
-    from dispatch.planning import PlanRequest, find_region, prepare_plan, store_plan
+    from dispatch.planning import PlanRequest, prepare_plan, store_plan
+    from spares.names import resolve
 
     if (region is None) == (not ticket):
         raise typer.BadParameter("give --region or --ticket (not both)")
@@ -105,9 +109,10 @@ def plan_cmd(
     now = datetime.now(UTC)
     try:
         with factory() as session:
-            region_id = None if region is None else find_region(session, region)
+            region_id = None if region is None else resolve(session, "region", region)
+            tickets = [resolve(session, "ticket", t) for t in ticket or ()]
             request = PlanRequest(
-                region_id=region_id, ticket_ids=None if not ticket else tuple(ticket),
+                region_id=region_id, ticket_ids=None if not tickets else tuple(tickets),
                 as_of=_as_of(as_of), time_limit_s=None if failure_limit else time_limit,
                 failure_limit=failure_limit, seed=seed,
             )  # fmt: skip
@@ -272,18 +277,9 @@ def _clocks(o: opt.Option) -> str:
 
 def _ticket_id(session: Session, text: str) -> int:
     """A ticket by id or by its code (any case); an unknown one is a usage error."""
-    from sqlalchemy import func, select
+    from spares.names import resolve
 
-    from dispatch.models import Ticket
-
-    wanted = text.strip()
-    stmt = select(Ticket.id).where(func.lower(Ticket.code) == wanted.lower())
-    found = session.scalar(stmt)
-    if found is not None:
-        return int(found)
-    if wanted.isdigit():
-        return int(wanted)  # an id; recommend_ticket says when there is no such ticket
-    raise typer.BadParameter(f"no ticket with id or code {text!r}", param_hint="TICKET")
+    return resolve(session, "ticket", text, hint="TICKET")
 
 
 def _promises(o: opt.Option) -> str:

@@ -134,7 +134,7 @@ def _user(session: Session, name: str) -> db.User:
 
 def replan_cmd(
     ctx: typer.Context,
-    region: Annotated[str, typer.Option("--region", help="the region's code")],
+    region: Annotated[str, typer.Option("--region", help="the region (code, name or id)")],
     publish: Annotated[bool, typer.Option("--publish", help="publish the draft at once")] = False,
     user: Annotated[str | None, typer.Option("--user", help="who publishes (a name)")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0)] = DEFAULT_TIME_LIMIT_S,
@@ -150,9 +150,10 @@ def replan_cmd(
     from api.travel import make_travel
     from db.transactions import run_in_transaction
     from dispatch.errors import DispatchError
-    from dispatch.planning import PlanRequest, find_region
+    from dispatch.planning import PlanRequest
     from dispatch.publish import diff_against_published, publish_plan
     from dispatch.replanning import compute_replan, store_replan
+    from spares.names import resolve
 
     if publish and user is None:
         raise typer.BadParameter("publishing needs --user (who publishes)", param_hint="--user")
@@ -164,7 +165,7 @@ def replan_cmd(
     )
     try:
         with factory() as session:  # the search outside any write transaction
-            region_id = find_region(session, region)
+            region_id = resolve(session, "region", region)
             done = compute_replan(
                 session, region_id=region_id, now=now, travel=travel, request=limits,
                 allow_eta_moves=allow_eta_moves,
@@ -234,6 +235,25 @@ def inspections_cmd(
     console.print(f"{month}: {created} inspection ticket(s) opened, {existing} existed already")
 
 
+def _id(session: Session, kind: str, text: str | None, hint: str | None = None) -> int | None:
+    from spares.names import resolve
+
+    return None if text is None else resolve(session, kind, text, hint=hint)
+
+
+def _check_one_disruption(
+    absent: object, overrun: object, extra_min: int | None, depot: object, part: object
+) -> None:
+    """Exactly one disruption, with what it needs (a usage error otherwise)."""
+    given = [absent is not None, overrun is not None, depot is not None or part is not None]
+    if sum(given) != 1:
+        raise typer.BadParameter("give exactly one of --absent, --overrun, or --depot with --part")
+    if overrun is not None and extra_min is None:
+        raise typer.BadParameter("an overrun needs --extra-min", param_hint="--extra-min")
+    if given[2] and (depot is None or part is None):
+        raise typer.BadParameter("a part out needs both --depot and --part", param_hint="--part")
+
+
 def _disruption(
     absent: int | None, until: str | None, reason: str, overrun: int | None,
     extra_min: int | None, depot: int | None, part: int | None,
@@ -241,9 +261,7 @@ def _disruption(
     """The one disruption the options describe (a usage error otherwise)."""
     from dispatch.disruptions import EngineerAbsent, PartOut, VisitOverrun
 
-    given = [absent is not None, overrun is not None, depot is not None or part is not None]
-    if sum(given) != 1:
-        raise typer.BadParameter("give exactly one of --absent, --overrun, or --depot with --part")
+    _check_one_disruption(absent, overrun, extra_min, depot, part)
     if absent is not None:
         return EngineerAbsent(absent, None if until is None else _at(until, "--until"), reason)
     if overrun is not None:
@@ -260,7 +278,7 @@ def disrupt_cmd(
     plan_id: Annotated[int, typer.Argument(help="the published plan's id")],
     user: Annotated[str, typer.Option("--user", help="who reports it (a user's name)")],
     absent: Annotated[
-        int | None, typer.Option("--absent", help="ENGINEER_ID is away from now")
+        str | None, typer.Option("--absent", help="ENGINEER (id, code or name) is away from now")
     ] = None,
     until: Annotated[
         str | None, typer.Option("--until", help="(--absent) back at, ISO 8601 with offset")
@@ -269,13 +287,15 @@ def disrupt_cmd(
         str, typer.Option("--reason", help="(--absent) why")
     ] = DEFAULT_ABSENCE_REASON,
     overrun: Annotated[
-        int | None, typer.Option("--overrun", help="TICKET_ID's visit takes longer")
+        str | None, typer.Option("--overrun", help="TICKET's (id or code) visit takes longer")
     ] = None,
     extra_min: Annotated[
         int | None, typer.Option("--extra-min", min=1, help="(--overrun) by this many minutes")
     ] = None,
-    depot: Annotated[int | None, typer.Option("--depot", help="DEPOT_ID runs out of ...")] = None,
-    part: Annotated[int | None, typer.Option("--part", help="... PART_ID")] = None,
+    depot: Annotated[
+        str | None, typer.Option("--depot", help="DEPOT (id, code or name) runs out of ...")
+    ] = None,
+    part: Annotated[str | None, typer.Option("--part", help="... PART (id, SKU or name)")] = None,
     allow_eta_moves: Annotated[
         bool, typer.Option("--allow-eta-moves", help="ETAs may move beyond the tolerance")
     ] = False,
@@ -293,9 +313,15 @@ def disrupt_cmd(
     from dispatch.planning import PlanRequest
     from dispatch.publish import diff_against_published
 
-    what = _disruption(absent, until, reason, overrun, extra_min, depot, part)
+    _check_one_disruption(absent, overrun, extra_min, depot, part)  # usage errors first
     now = _at(as_of)
     factory = _factory(ctx)
+    with factory() as session:  # names and codes to ids
+        what = _disruption(
+            _id(session, "engineer", absent, "--absent"), until, reason,
+            _id(session, "ticket", overrun, "--overrun"), extra_min,
+            _id(session, "depot", depot), _id(session, "part", part),
+        )  # fmt: skip
     travel = make_travel(ctx.obj.settings)
     limits = PlanRequest(
         time_limit_s=None if failure_limit else time_limit, failure_limit=failure_limit

@@ -109,7 +109,7 @@ def sweep_cmd(ctx: typer.Context) -> None:
 @stock_app.command("reserve")
 def reserve_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty = 1,
-    ticket: Annotated[int | None, typer.Option("--ticket")] = None,
+    ticket: Annotated[str | None, typer.Option("--ticket", help="id or code")] = None,
     minutes: Annotated[int, typer.Option("--minutes", min=1)] = DEFAULT_LIFETIME_MIN,
     user: UserOpt = None,
 ) -> None:  # fmt: skip
@@ -119,7 +119,8 @@ def reserve_cmd(
     held = _run(ctx, user, lambda s, who: reservations.reserve(
         session=s, depot_id=find_id(s, "depot", depot),
         lines=[reservations.ReserveLine(find_id(s, "part", part), quantity)],
-        user_id=who.user_id, now=who.now, ticket_id=ticket, lifetime_min=minutes))  # fmt: skip
+        user_id=who.user_id, now=who.now, lifetime_min=minutes,
+        ticket_id=None if ticket is None else find_id(s, "ticket", ticket)))  # fmt: skip
     until = when(held[0].expires_at, ctx.obj.zone)
     console.print(f"reservation {held[0].id}: {quantity} held until {until}")
 
@@ -199,7 +200,8 @@ def transfer_cmd(
     from inventory import shipments
 
     moved = _run(ctx, user, lambda s, who: shipments.transfer(
-        session=s, from_depot_id=find_id(s, "depot", depot), to_depot_id=find_id(s, "depot", to),
+        session=s, from_depot_id=find_id(s, "depot", depot),
+        to_depot_id=find_id(s, "depot", to, "--to"),
         part_id=find_id(s, "part", part), quantity=quantity,
         transit_min=transit, who=who))  # fmt: skip
     expected = "" if moved.expected_at is None else when(moved.expected_at, ctx.obj.zone)
@@ -243,14 +245,17 @@ def order_cmd(
     depot: Depot,
     part: PartOpt,
     quantity: Qty,
-    supplier: Annotated[int, typer.Option("--supplier", help="supplier or partner id")],
+    supplier: Annotated[
+        str, typer.Option("--supplier", help="supplier or partner: id, code or name")
+    ],
     user: UserOpt = None,
 ) -> None:
     """Order units from a supplier or partner: on order until received after its lead time."""
     from inventory import shipments
 
     placed = _run(ctx, user, lambda s, who: shipments.order(
-        session=s, supplier_id=supplier, depot_id=find_id(s, "depot", depot),
+        session=s, supplier_id=find_id(s, "supplier", supplier),
+        depot_id=find_id(s, "depot", depot),
         part_id=find_id(s, "part", part), quantity=quantity,
         who=who))  # fmt: skip
     expected = when(placed.expected_at, ctx.obj.zone)

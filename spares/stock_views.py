@@ -25,25 +25,11 @@ DepotRef = Annotated[
 PartRef = Annotated[str | None, typer.Option("--part", help="a part's id, SKU or name")]
 
 
-def find_id(session: Session, kind: str, text: str) -> int:
+def find_id(session: Session, kind: str, text: str, hint: str | None = None) -> int:
     """The id of the depot or part that `text` names: an id, its code (SKU) or its name."""
-    from sqlalchemy import func, or_, select
+    from spares.names import resolve
 
-    from inventory.models import Depot, Part
-
-    if kind == "depot":
-        key, code, name = Depot.id, Depot.code, Depot.name
-    else:
-        key, code, name = Part.id, Part.sku, Part.name
-    if text.isdigit() and session.scalar(select(key).where(key == int(text))) is not None:
-        return int(text)
-    wanted = text.strip().lower()
-    stmt = select(key).where(or_(func.lower(code) == wanted, func.lower(name) == wanted))
-    ids = list(session.scalars(stmt.limit(2)))
-    if len(ids) != 1:
-        problem = "no" if not ids else "more than one"
-        raise typer.BadParameter(f"{problem} {kind} named {text!r}", param_hint=f"--{kind}")
-    return ids[0]
+    return resolve(session, kind, text, hint=hint)
 
 
 def show_cmd(
@@ -95,7 +81,9 @@ def reservations_cmd(
     ctx: typer.Context,
     depot: DepotRef = None,
     part: PartRef = None,
-    ticket: Annotated[int | None, typer.Option("--ticket", help="held for this ticket id")] = None,
+    ticket: Annotated[
+        str | None, typer.Option("--ticket", help="held for this ticket (id or code)")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 200,
 ) -> None:
     """Live holds (not picked, released or expired): where, what, for which ticket, until when."""
@@ -104,6 +92,7 @@ def reservations_cmd(
     from sqlalchemy import select
 
     import db
+    from dispatch.models import Ticket
     from inventory.models import Depot, Part, Reservation, ReservationStatus
 
     engine = db.make_engine(ctx.obj.settings.database_url)
@@ -112,9 +101,10 @@ def reservations_cmd(
         with db.make_sessionmaker(engine)() as session:
             r = Reservation
             stmt = (
-                select(r, Depot.code, Part.sku, Part.name)
+                select(r, Depot.code, Part.sku, Part.name, Ticket.code)
                 .join(Depot, Depot.id == r.depot_id)
                 .join(Part, Part.id == r.part_id)
+                .outerjoin(Ticket, Ticket.id == r.ticket_id)
                 .where(r.status == ReservationStatus.RESERVED, r.expires_at > now)
                 .order_by(r.expires_at, r.id)
                 .limit(limit)
@@ -124,16 +114,15 @@ def reservations_cmd(
             if part is not None:
                 stmt = stmt.where(r.part_id == find_id(session, "part", part))
             if ticket is not None:
-                stmt = stmt.where(r.ticket_id == ticket)
+                stmt = stmt.where(r.ticket_id == find_id(session, "ticket", ticket))
             rows = session.execute(stmt).all()
             zone = cli_zone(ctx.obj, session)
     finally:
         engine.dispose()
     table = Table(title=f"{len(rows)} live hold(s)", title_justify="left", caption=caption(zone))
     for name in ("id", "depot", "SKU", "part", "qty", "ticket", "until"):
-        table.add_column(name, justify="right" if name in ("id", "qty", "ticket") else "left")
-    for hold, code, sku, name in rows:
-        table.add_row(str(hold.id), code, sku, name, str(hold.quantity),
-                      "" if hold.ticket_id is None else str(hold.ticket_id),
+        table.add_column(name, justify="right" if name in ("id", "qty") else "left")
+    for hold, code, sku, name, ticket_code in rows:
+        table.add_row(str(hold.id), code, sku, name, str(hold.quantity), ticket_code or "",
                       clock(hold.expires_at, zone))  # fmt: skip
     console.print(table)

@@ -53,11 +53,11 @@ def test_plan_a_region_prints_a_summary_and_writes_geojson(tmp_path: Path) -> No
     assert any(f["properties"].get("ticket_id") == dw.ticket.id for f in fc["features"])
 
 
-def test_plan_refusals_exit_1(tmp_path: Path) -> None:
+def test_plan_refusals_are_usage_errors(tmp_path: Path) -> None:
     url, dw = _world(tmp_path)
     unknown = invoke(url, "dispatch", "plan", "--region", "NOWHERE")
-    assert unknown.exit_code == 1
-    assert "no region has the code" in unknown.output
+    assert unknown.exit_code == 2  # a region the person typed that names none
+    assert "no region has the id, code or name 'NOWHERE'" in unknown.output
     assert invoke(url, "dispatch", "plan").exit_code == 2  # neither --region nor --ticket
 
 
@@ -69,7 +69,7 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
     assert f"({dw.haizhu.id})" in result.output
     assert "Left out" in result.output
     assert "skill" in result.output
-    assert invoke(url, "dispatch", "recommend", "987654").exit_code == 1
+    assert invoke(url, "dispatch", "recommend", "987654").exit_code == 2  # no such ticket
     by_code = invoke(
         url, "dispatch", "recommend", dw.ticket.code.lower(), "--as-of", T0.isoformat()
     )

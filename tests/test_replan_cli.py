@@ -101,8 +101,8 @@ def test_refusals(tmp_path: Path) -> None:
     url, region, _, _ = _published_world(tmp_path)
     assert invoke(url, "dispatch", "diff", "99").exit_code == 1
     unknown = invoke(url, "dispatch", "replan", "--region", "NOWHERE", *AS_OF)
-    assert unknown.exit_code == 1
-    assert "no region has the code" in unknown.output
+    assert unknown.exit_code == 2  # a usage error: the region typed names none
+    assert "no region has the id, code or name 'NOWHERE'" in unknown.output
     no_user = invoke(url, "dispatch", "replan", "--region", region, "--publish", *AS_OF)
     assert no_user.exit_code == 2
 

@@ -164,4 +164,4 @@ def test_show_and_reservations_by_code_sku_and_name(tmp_path: Path) -> None:
     assert "2 live hold(s)" in invoke(url, "reservations", "--depot", "RD-NINE").output
     unknown = invoke(url, "show", "--depot", "NOWHERE")
     assert unknown.exit_code == 2
-    assert "no depot named 'NOWHERE'" in unknown.output
+    assert "no depot has the id, code or name 'NOWHERE'" in unknown.output
