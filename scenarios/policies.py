@@ -3,8 +3,12 @@
 - optimised: the production fast path, `optimizer.recommend`, on the live view; its best
   option is taken as is (the same ranking a dispatcher sees first);
 - naive: the baseline, "nearest idle engineer, first come first served": among qualified
-  engineers on shift and idle now, the nearest one goes at once; parts from his van, else the
-  nearest open depot that has them, else shipped by the part's supplier.
+  engineers on shift and idle now whose visit the labour rules allow (the straight drive and
+  the standard service end by his shift's end plus his overtime allowance, `dispatch.labour`,
+  the rules the optimizer plans with), the nearest one goes at once; parts from his van,
+  else the nearest open depot that has them, else shipped by the part's supplier;
+- naive_unlimited: the same without the labour rules (any idle engineer on shift, however
+  far past his shift the visit runs): the baseline of before issue 16's fairness check.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from dispatch.labour import overtime_allowance_s
 from dispatch.promises import compute_deadlines
 from optimizer import (
     Location,
@@ -25,7 +30,9 @@ from optimizer import (
     RecommendParams,
     Ticket,
     TravelTimes,
+    better_elsewhere,
     coordinates,
+    keeps_what_was_planned,
     recommend,
     travel_at,
 )
@@ -104,19 +111,21 @@ def decide_optimised(
     return None if best is None else _job_plan(state, best)
 
 
-def alternative_optimised(
+def redispatch_optimised(
     state: LiveState, ticket: Ticket, *, now: int, travel: TravelTimes, ship_within_s: int,
-    busy: int, arrive_by: int,
+    busy: int, departs_at: int, arrives_at: int, overrun: bool,
 ) -> JobPlan | None:  # fmt: skip
-    """Another engineer than `busy` who arrives by `arrive_by` (the best-ranked such), or None.
+    """Another engineer than `busy` for a visit not departed yet, or None to keep it.
 
-    The re-dispatch of a visit whose engineer overran his previous job (`scenarios.running`).
+    The rules of `optimizer.reassign`: behind an overrunning job (`overrun`), another
+    engineer who keeps every clock the plan (`departs_at`, `arrives_at` as planned) kept;
+    otherwise one whose whole cost is below the plan's clocks at those (projected) times.
     """
     params = RecommendParams(max_options=ALTERNATIVES, ship_within_s=ship_within_s)
-    for option in recommend(state.view(now), ticket, now=now, travel=travel, params=params).options:
-        if option.engineer_id != busy and option.arrives_at <= arrive_by:
-            return _job_plan(state, option)
-    return None
+    rec = recommend(state.view(now), ticket, now=now, travel=travel, params=params)
+    rule = keeps_what_was_planned if overrun else better_elsewhere
+    better = rule(rec, ticket, engineer_id=busy, departs_at=departs_at, arrives_at=arrives_at)
+    return None if better is None else _job_plan(state, better)
 
 
 def _job_plan(state: LiveState, best: Option) -> JobPlan:
@@ -143,10 +152,16 @@ def _job_plan(state: LiveState, best: Option) -> JobPlan:
 
 
 class NaiveDispatcher:
-    """Nearest idle qualified engineer on shift, at once; parts van > nearest depot > supplier."""
+    """Nearest idle qualified engineer on shift, at once; parts van > nearest depot > supplier.
 
-    def __init__(self, world: SimWorld, state: LiveState, travel: TravelTimes) -> None:
-        self.world, self.state, self.travel = world, state, travel
+    `lawful`: only engineers whose visit their labour rules allow (a real dispatcher's
+    limit); False: any, as the naive baseline before issue 16.
+    """
+
+    def __init__(
+        self, world: SimWorld, state: LiveState, travel: TravelTimes, *, lawful: bool = True
+    ) -> None:
+        self.world, self.state, self.travel, self.lawful = world, state, travel, lawful
         self.ids = [e.id for e in world.engineers]
         self.skills = [e.skills for e in world.engineers]
         self.depots = [d for d in world.depots if d.location is not None]
@@ -164,9 +179,27 @@ class NaiveDispatcher:
         return self._qualified[key]
 
     def _on_shift(self, eid: int, now: int) -> bool:
+        return self._shift_end(eid, now) is not None
+
+    def _shift_end(self, eid: int, now: int) -> int | None:
+        """The end of the working window he is in at `now` (None: off shift)."""
         windows = self.state.windows[eid]
         i = bisect.bisect_right(windows, (now, 1 << 62)) - 1
-        return i >= 0 and windows[i][0] <= now < windows[i][1]
+        return windows[i][1] if i >= 0 and windows[i][0] <= now < windows[i][1] else None
+
+    def _allowed(self, eid: int, now: int, ends_at: int) -> bool:
+        """His labour rules allow a visit ending at `ends_at` (overtime used so far counted)."""
+        end = self._shift_end(eid, now)
+        if end is None:
+            return False
+        rules = self.state.labour[eid].labour
+        day, week = self.state.overtime_used(eid, now)
+        allowance = (
+            overtime_allowance_s(rules, used_day_s=day, used_week_s=week)
+            if rules.start_into_overtime
+            else 0
+        )
+        return ends_at <= end + allowance
 
     def decide(self, t: DemandTicket, site: SimSite, now: int) -> JobPlan | None:
         """Plan the ticket now, or None to leave it queued (nobody idle and qualified)."""
@@ -182,6 +215,14 @@ class NaiveDispatcher:
         travel = travel_at(self.travel, self.world.epoch + timedelta(seconds=now))
         here = coordinates([state.position[self.ids[i]] for i in rows])
         seconds, _ = travel.many_to_one(here, coordinates([site.location]))
+        if self.lawful:
+            ok = [
+                k for k, i in enumerate(rows)
+                if self._allowed(self.ids[i], now, now + int(seconds[k]) + t.planned_service_s)
+            ]  # fmt: skip
+            if not ok:
+                return None
+            rows, seconds = [rows[k] for k in ok], seconds[ok]
         best = rows[int(np.argmin(seconds))]
         eid = self.ids[best]
         return self._parts_plan(eid, t, site, now, int(seconds.min()), travel)

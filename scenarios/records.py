@@ -142,5 +142,5 @@ class RunResult:
     reservation_refusals: int = 0  # a hold the stock rules refused (then shipped instead)
     wall_s: float = 0.0
     replan_wall_s: float = 0.0
-    redispatched: int = 0  # visits handed to another engineer after an overrun
+    redispatched: int = 0  # visits handed to another engineer before departing
     returns: ReturnsTally = field(default_factory=ReturnsTally)

@@ -32,9 +32,11 @@ TRANSFER_S = 12 * 3_600  # a van is refilled from its region's depot by the next
 NO_SUPPLIER_LEAD_S = 7 * 86_400
 
 
-# Given a queued visit and the engineer whose overrun delays it: another engineer's plan that
-# keeps its arrival promise, or None (`scenarios.simulate` asks the dispatch policy).
-Alternative = Callable[[DemandTicket, JobRecord, int], JobPlan | None]
+# Given a visit not departed yet, the engineer who holds it and its projected departure and
+# arrival with him: another engineer's plan worth the move, or None to keep it
+# (`scenarios.simulate` asks the dispatch policy, which asks `optimizer.better_elsewhere`).
+# (ticket, record, engineer, departs at, arrives at, behind an overrunning job?)
+Alternative = Callable[[DemandTicket, JobRecord, int, int, int, bool], JobPlan | None]
 
 
 @dataclass(slots=True)
@@ -51,9 +53,16 @@ class _Queued:
 class JobRunner:
     """Starts and runs the jobs of one simulation run.
 
-    With an `alternative` (the optimised policy), a job that overruns its standard duration
-    hands the engineer's next queued visit to another engineer when its arrival promise is
-    then at risk and the other keeps it (issue 16: plans that survive overruns).
+    With an `alternative` (the optimised policy), visits not departed yet are looked at again
+    when the day moves on (issue 16: plans that survive overruns):
+
+    - a job that overruns its standard duration: the next queued visit, as the job overruns
+      when it has a depart clock, and after the grace (`redispatch_grace_s`) in any case; it
+      moves to another engineer who keeps every clock its plan kept;
+    - an engineer comes free with nothing queued (his job may have ended early: the view is
+      told at once), and at every retry tick (shift starts): the visits planned to break a
+      clock whose deadline is still ahead: they move when another engineer's option costs
+      less than the plan's clocks (`optimizer.better_elsewhere`).
     """
 
     def __init__(
@@ -61,6 +70,7 @@ class JobRunner:
     ) -> None:
         self.run, self.returns, self.alternative = run, returns, alternative
         self.queued: dict[int, list[_Queued]] = {}  # engineer id -> jobs not departed yet
+        self.late: dict[int, _Queued] = {}  # ticket id -> queued visit planned to break a clock
         self.last_done: dict[int, Any] = {}
         self.on_order: dict[tuple[int, int], int] = {}
         self.costing = Costing(dict(run.world.parts))
@@ -101,6 +111,8 @@ class JobRunner:
         )  # fmt: skip
         queued = _Queued(t, record, plan, tuple(uses))
         self.queued.setdefault(plan.engineer_id, []).append(queued)
+        if _breaks(record, plan.departs_at, plan.arrives_at):
+            self.late[t.id] = queued
         queued.process = run.env.process(self.job(queued, previous, done))
 
     def job(self, queued: _Queued, previous: Any, done: Any) -> Generator[Any, Any, None]:
@@ -117,6 +129,7 @@ class JobRunner:
             done.succeed()
             return
         self.queued[eid].remove(queued)
+        self.late.pop(t.id, None)
         start, here = int(env.now), self.actual.get(eid) or self.homes[eid]
         record.departed_at = start
         van = run.state.van_of[eid]
@@ -140,7 +153,7 @@ class JobRunner:
         if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
             yield env.timeout(plan.part_arrives_at - env.now)
         if self.alternative is not None and t.service_s > t.planned_service_s:
-            env.process(self._overrun(eid, int(env.now) + t.planned_service_s))
+            env.process(self._overrun(eid, int(env.now) + t.planned_service_s, done))
         yield env.timeout(t.service_s)
         record.fixed_at = int(env.now)
         self._pick(uses, lambda s: s == van)
@@ -148,29 +161,66 @@ class JobRunner:
         self._close(t, record, uses, eid, start, metres)
         done.succeed()
 
-    def _overrun(self, eid: int, planned_end: int) -> Generator[Any, Any, None]:
-        """At the overrun's grace, re-dispatch his next queued visit if that keeps its promise.
-
-        His best case for that visit is to leave now and drive as planned; when that is later
-        than planned, and another engineer would arrive by the promise, the visit moves.
-        """
+    def _overrun(self, eid: int, planned_end: int, done: Any) -> Generator[Any, Any, None]:
+        """As the job overruns (a depart clock cannot wait) and after the grace: his next
+        queued visit moves when another engineer keeps what its plan kept."""
         run = self.run
         grace = run.params.redispatch_grace_s or 0
-        yield run.env.timeout(max(0, planned_end + grace - run.now))
+        yield run.env.timeout(max(0, planned_end - run.now))
+        self._protect(eid, done, depart_only=True)
+        if grace:
+            yield run.env.timeout(grace)
+            self._protect(eid, done, depart_only=False)
+
+    def _protect(self, eid: int, done: Any, *, depart_only: bool) -> None:
         waiting = self.queued.get(eid)
-        if not waiting or self.alternative is None:
+        if done.triggered or not waiting:
             return
         nxt = waiting[0]
-        drive = nxt.plan.arrives_at - nxt.plan.departs_at
-        if nxt.record.arrive_by is None or run.now + drive <= nxt.plan.arrives_at:
+        if depart_only and nxt.record.depart_by is None:
             return
-        plan = self.alternative(nxt.t, nxt.record, eid)
+        if self.run.now < nxt.plan.departs_at:  # not due yet: the overrun delays nothing
+            return
+        plan = self.alternative(
+            nxt.t, nxt.record, eid, nxt.plan.departs_at, nxt.plan.arrives_at, True
+        ) if self.alternative is not None else None  # fmt: skip
+        if plan is not None:
+            self._hand_over(nxt, eid, plan)
+
+    def review_late(self, free: int | None = None) -> None:
+        """Visits planned to break a clock still ahead: may another engineer keep it?
+
+        `free`: the engineer who just came free (only the visits he is qualified for);
+        None: every such visit (a retry tick, when shifts start).
+        """
+        now = self.run.now
+        for q in list(self.late.values()):
+            if q.t.id not in self.late or not _ahead(q.record, now):
+                continue
+            eid = q.plan.engineer_id
+            if free is not None and (
+                free == eid or self.engineers[free].skills.get(q.t.line, 0) < q.t.level
+            ):
+                continue
+            depart = max(q.plan.departs_at, now)
+            self._move(q, eid, depart, depart + q.plan.arrives_at - q.plan.departs_at)
+
+    def _move(self, q: _Queued, eid: int, depart: int, arrive: int) -> bool:
+        """Hand a queued visit to another engineer when the policy finds one worth it."""
+        if self.alternative is None or not _breaks(q.record, depart, arrive):
+            return False
+        plan = self.alternative(q.t, q.record, eid, depart, arrive, False)
         if plan is None:
-            return
-        waiting.remove(nxt)
-        nxt.process.interrupt("re-dispatched")
-        run.result.redispatched += 1
-        self.start(nxt.t, nxt.record, plan)
+            return False
+        self._hand_over(q, eid, plan)
+        return True
+
+    def _hand_over(self, q: _Queued, eid: int, plan: JobPlan) -> None:
+        self.queued[eid].remove(q)
+        self.late.pop(q.t.id, None)
+        q.process.interrupt("re-dispatched")
+        self.run.result.redispatched += 1
+        self.start(q.t, q.record, plan)
 
     def _release(self, uses: tuple[tuple[int, int, int], ...]) -> None:
         for source, part, qty in uses:
@@ -262,6 +312,10 @@ class JobRunner:
         self._cost(t, record, uses, km)
         if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
             run.state.commit(eid, end, run.sites[t.site_id].location)
+        elif self.alternative is not None and not self.queued.get(eid):
+            if run.state.free_at[eid] > end:  # done early, nothing queued: he is free now
+                run.state.commit(eid, end, run.sites[t.site_id].location)
+            self.review_late(eid)
 
     def _cost(
         self,
@@ -289,3 +343,15 @@ class JobRunner:
         policy = self.run.world.returns
         faulty = cost.under_warranty if policy.warranty_only else cost.swapped
         self.returns.swapped(record.engineer_id, t.site_id, t.id, list(faulty))
+
+
+def _breaks(record: JobRecord, depart: int, arrive: int) -> bool:
+    """A visit departing and arriving then breaks its depart or arrival clock."""
+    return (record.depart_by is not None and depart > record.depart_by) or (
+        record.arrive_by is not None and arrive > record.arrive_by
+    )
+
+
+def _ahead(record: JobRecord, now: int) -> bool:
+    """Some clock a move could still keep: its deadline is not past."""
+    return any(at is not None and at > now for at in (record.depart_by, record.arrive_by))

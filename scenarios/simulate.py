@@ -36,10 +36,10 @@ from scenarios.model import SimWorld, severity_class
 from scenarios.policies import (
     JobPlan,
     NaiveDispatcher,
-    alternative_optimised,
     deadlines_of,
     decide_optimised,
     optimizer_ticket,
+    redispatch_optimised,
 )
 from scenarios.records import JobRecord, RunResult
 from scenarios.replan import replan_loop
@@ -95,7 +95,8 @@ class _Desk:
 
     def __init__(self, run: RunContext, jobs: JobRunner) -> None:
         self.run, self.jobs = run, jobs
-        self.naive = NaiveDispatcher(run.world, run.state, run.travel)
+        lawful = run.params.policy != "naive_unlimited"
+        self.naive = NaiveDispatcher(run.world, run.state, run.travel, lawful=lawful)
         self.staff = Staff.of(run.world, run.state.windows)
 
     def arrivals(self, tickets: Sequence[DemandTicket]) -> Generator[Any, Any, None]:
@@ -116,17 +117,21 @@ class _Desk:
                 if not self.dispatch(t, record):
                     still.append((t, record))
             run.waiting[:] = still
+            if self.jobs.alternative is not None:
+                self.jobs.review_late()
 
-    def alternative(self, t: DemandTicket, record: JobRecord, busy: int) -> JobPlan | None:
-        """Another engineer who keeps the ticket's arrival promise (overrun re-dispatch)."""
+    def alternative(
+        self, t: DemandTicket, record: JobRecord, busy: int, departs_at: int, arrives_at: int,
+        overrun: bool,
+    ) -> JobPlan | None:  # fmt: skip
+        """Another engineer worth moving a visit not departed yet to (`optimizer.reassign`)."""
         run = self.run
-        if record.arrive_by is None:
-            return None
         site = run.sites[t.site_id]
         d = deadlines_of(run.world, site, t)
-        return alternative_optimised(
+        return redispatch_optimised(
             run.state, optimizer_ticket(run.world, site, t, d), now=run.now, travel=run.travel,
-            ship_within_s=d.ship_within_s, busy=busy, arrive_by=record.arrive_by,
+            ship_within_s=d.ship_within_s, busy=busy, departs_at=departs_at,
+            arrives_at=arrives_at, overrun=overrun,
         )  # fmt: skip
 
     def intake(self, t: DemandTicket) -> None:
@@ -153,7 +158,7 @@ class _Desk:
         run = self.run
         now = run.now
         site = run.sites[t.site_id]
-        if run.params.policy == "naive":
+        if run.params.policy in ("naive", "naive_unlimited"):
             plan = self.naive.decide(t, site, now)
         else:
             d = deadlines_of(run.world, site, t)

@@ -22,8 +22,8 @@ from dispatch.world import REFERENCE_DATE
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
 from scenarios.model import BUSINESS_HOURS, WORKING_WEEK, ArrivalProfile
 
-Policy = Literal["optimised", "naive"]
-POLICIES: tuple[Policy, ...] = ("optimised", "naive")
+Policy = Literal["optimised", "naive", "naive_unlimited"]
+POLICIES: tuple[Policy, ...] = ("optimised", "naive", "naive_unlimited")
 
 
 class ScenarioError(ValueError):
@@ -359,7 +359,7 @@ class Scenario(_Strict):
         if "base" in names or len(names) != len(set(names)):
             raise ValueError("variants: names must be unique and not 'base'")
         if not self.policies or len(set(self.policies)) != len(self.policies):
-            raise ValueError("policies: one or both of optimised, naive, each once")
+            raise ValueError("policies: some of optimised, naive, naive_unlimited, each once")
         return self
 
 
