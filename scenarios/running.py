@@ -56,9 +56,10 @@ class JobRunner:
     With an `alternative` (the optimised policy), visits not departed yet are looked at again
     when the day moves on (issue 16: plans that survive overruns):
 
-    - a job that overruns its standard duration: the next queued visit, as the job overruns
-      when it has a depart clock, and after the grace (`redispatch_grace_s`) in any case; it
-      moves to another engineer who keeps every clock its plan kept;
+    - a queued visit whose engineer is still busy at its planned departure (the job before
+      overran, or its drive did): at once when it has a depart clock, and after the grace
+      (`redispatch_grace_s`) in any case; it moves to another engineer who keeps every clock
+      its plan kept (`optimizer.keeps_what_was_planned`);
     - an engineer comes free with nothing queued (his job may have ended early: the view is
       told at once), and at every retry tick (shift starts): the visits planned to break a
       clock whose deadline is still ahead: they move when another engineer's option costs
@@ -114,6 +115,8 @@ class JobRunner:
         if _breaks(record, plan.departs_at, plan.arrives_at):
             self.late[t.id] = queued
         queued.process = run.env.process(self.job(queued, previous, done))
+        if self.alternative is not None and previous is not None and not previous.triggered:
+            run.env.process(self._watch(queued, previous))
 
     def job(self, queued: _Queued, previous: Any, done: Any) -> Generator[Any, Any, None]:
         t, record, plan, uses = queued.t, queued.record, queued.plan, queued.uses
@@ -152,8 +155,6 @@ class JobRunner:
         record.arrived_at = int(env.now)
         if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
             yield env.timeout(plan.part_arrives_at - env.now)
-        if self.alternative is not None and t.service_s > t.planned_service_s:
-            env.process(self._overrun(eid, int(env.now) + t.planned_service_s, done))
         yield env.timeout(t.service_s)
         record.fixed_at = int(env.now)
         self._pick(uses, lambda s: s == van)
@@ -161,31 +162,25 @@ class JobRunner:
         self._close(t, record, uses, eid, start, metres)
         done.succeed()
 
-    def _overrun(self, eid: int, planned_end: int, done: Any) -> Generator[Any, Any, None]:
-        """As the job overruns (a depart clock cannot wait) and after the grace: his next
-        queued visit moves when another engineer keeps what its plan kept."""
-        run = self.run
+    def _watch(self, queued: _Queued, previous: Any) -> Generator[Any, Any, None]:
+        """At its planned departure (and again after the grace), a visit whose engineer is
+        still busy (his previous job overran, or its drive did) moves to another engineer
+        who keeps what its plan kept; a depart clock is looked at the moment it is due."""
+        run, plan = self.run, queued.plan
         grace = run.params.redispatch_grace_s or 0
-        yield run.env.timeout(max(0, planned_end - run.now))
-        self._protect(eid, done, depart_only=True)
-        if grace:
-            yield run.env.timeout(grace)
-            self._protect(eid, done, depart_only=False)
-
-    def _protect(self, eid: int, done: Any, *, depart_only: bool) -> None:
-        waiting = self.queued.get(eid)
-        if done.triggered or not waiting:
-            return
-        nxt = waiting[0]
-        if depart_only and nxt.record.depart_by is None:
-            return
-        if self.run.now < nxt.plan.departs_at:  # not due yet: the overrun delays nothing
-            return
-        plan = self.alternative(
-            nxt.t, nxt.record, eid, nxt.plan.departs_at, nxt.plan.arrives_at, True
-        ) if self.alternative is not None else None  # fmt: skip
-        if plan is not None:
-            self._hand_over(nxt, eid, plan)
+        yield run.env.timeout(max(0, plan.departs_at - run.now))
+        for step in (0, grace) if grace else (0,):
+            yield run.env.timeout(step)
+            if previous.triggered or queued not in self.queued.get(plan.engineer_id, ()):
+                return
+            if step == 0 and queued.record.depart_by is None:
+                continue  # an arrival clock can wait for the grace
+            move = self.alternative(
+                queued.t, queued.record, plan.engineer_id, plan.departs_at, plan.arrives_at, True
+            ) if self.alternative is not None else None  # fmt: skip
+            if move is not None:
+                self._hand_over(queued, plan.engineer_id, move)
+                return
 
     def review_late(self, free: int | None = None) -> None:
         """Visits planned to break a clock still ahead: may another engineer keep it?
