@@ -62,7 +62,30 @@ def planned_visits(result: dict[str, Any], vans: dict[int, int]) -> dict[int, Pl
                     _choice(pickups.get(ticket), stop, vans.get(engineer)),
                 )
             leave = stop["departs_at"]
+    for woken in result.get("callouts", []):  # an on-call engineer woken for one ticket
+        out[int(woken["ticket_id"])] = _callout(woken, vans)
     return out
+
+
+def _callout(woken: dict[str, Any], vans: dict[int, int]) -> Planned:
+    """A call-out of a stored plan as the engineer's planned job."""
+    engineer, parts = int(woken["engineer_id"]), woken["parts"]
+    source, lines = parts["source"], _lines(parts["uses"])
+    transit = 0
+    if parts["ships_at"] and parts["part_arrives_at"]:
+        gap = datetime.fromisoformat(parts["part_arrives_at"]) - datetime.fromisoformat(
+            parts["ships_at"]
+        )
+        transit = int(gap.total_seconds() // 60)
+    depot = vans.get(engineer) if source == "van" else parts["depot_id"]
+    choice = PartsChoice(source, lines, depot, parts["supplier_id"], transit)
+    return Planned(
+        engineer,
+        datetime.fromisoformat(woken["departs_at"]),
+        datetime.fromisoformat(woken["arrives_at"]),
+        datetime.fromisoformat(woken["fixes_at"]),
+        choice,
+    )
 
 
 def _lines(uses: list[dict[str, Any]]) -> tuple[tuple[int, int, int | None], ...]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from optimizer.model import Location
-from optimizer.result import PartUse
+from optimizer.result import Option, PartUse
 
 
 class StopKind(enum.StrEnum):
@@ -182,6 +182,8 @@ class Plan:
     quality: PlanQuality
     stats: SolverStats
     violations: tuple[str, ...] = field(default=())
+    # (ticket id, option): on-call engineers woken for these tickets (`optimizer.callout`)
+    callouts: tuple[tuple[int, Option], ...] = field(default=())
 
     def is_feasible(self) -> bool:
         """Return whether the independent validator found nothing wrong."""
@@ -196,6 +198,7 @@ class Plan:
             "violations": list(self.violations),
             "routes": [self._route(r) for r in self.routes],
             "dropped": [self._dropped(d) for d in self.dropped],
+            "callouts": [self._callout(t, o) for t, o in self.callouts],
             "kpis": self._kpis(),
             "stats": {
                 "greedy_objective": self.stats.greedy_objective,
@@ -247,6 +250,30 @@ class Plan:
             "arrival_late_min": _minutes(s.arrival_late_s),
             "fix_late_min": _minutes(s.fix_late_s),
             "load": s.load,
+        }
+
+    def _callout(self, ticket_id: int, o: Option) -> dict[str, Any]:
+        p = o.parts
+        return {
+            "ticket_id": ticket_id,
+            "engineer_id": o.engineer_id,
+            "departs_at": self._iso(o.departs_at),
+            "arrives_at": self._iso(o.arrives_at),
+            "fixes_at": self._iso(o.fixes_at),
+            "travel_min": round(o.travel_s / 60, 1),
+            "distance_km": round(o.travel_m / 1_000, 3),
+            "overtime_min": round(o.overtime_s / 60, 1),
+            "callout_cost_minor": o.callout_cost,
+            "cost_minor": o.cost,
+            "keeps_all_promises": o.keeps_all,
+            "parts": {
+                "source": p.source.value,
+                "depot_id": p.depot_id,
+                "supplier_id": p.supplier_id,
+                "uses": [_use(u) for u in p.uses],
+                "ships_at": self._iso(p.ships_at),
+                "part_arrives_at": self._iso(p.part_arrives_at),
+            },
         }
 
     def _dropped(self, d: Dropped) -> dict[str, Any]:

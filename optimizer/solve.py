@@ -44,6 +44,7 @@ import numpy as np
 from optimizer import search
 from optimizer.allocation import allocate
 from optimizer.assemble import assemble
+from optimizer.callout import wake_for
 from optimizer.deadline import Deadline
 from optimizer.errors import InvalidProblemError
 from optimizer.greedy import GreedyResult, construct, objective
@@ -104,9 +105,14 @@ def plan(
     -------
     Plan
         Routes, dropped tickets with reasons, KPIs and the quality flag; the validator's
-        findings are in ``violations`` (empty: `Plan.is_feasible`).
+        findings are in ``violations`` (empty: `Plan.is_feasible`). With engineers on call
+        (``world.on_call``), the tickets one is woken for are in ``callouts``, not routed.
     """
     params = params or PlanParams()
+    if world.on_call:  # call-outs first (`optimizer.callout`), then the routes of the rest
+        woken, rest, at_work = wake_for(world, tickets, now=now, travel=travel, params=params)
+        planned = plan(at_work, rest, now=now, travel=travel, params=params)
+        return replace(planned, callouts=woken)
     limit = Deadline.after(params.time_limit_ms / 1_000 if params.time_limit_ms else None)
     travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     ids = [t.id for t in tickets]

@@ -208,6 +208,12 @@ class DispatchWorld:
         object.__setattr__(other, "engineer_row", {e.id: i for i, e in enumerate(engineers)})
         return other
 
+    def with_on_call(self, on_call: tuple[OnCall, ...]) -> DispatchWorld:
+        """The same world (its arrays shared) with other engineers on call."""
+        other = copy.copy(self)
+        object.__setattr__(other, "on_call", on_call)
+        return other
+
     def at(self, offset: int) -> datetime:
         """Return the datetime of a time-axis offset (seconds after ``epoch``)."""
         return self.epoch + timedelta(seconds=int(offset))

@@ -108,7 +108,7 @@ def decide_optimised(
     """The fast path: `recommend`'s best option, or None when nobody can take the ticket."""
     params = RecommendParams(max_options=1, ship_within_s=ship_within_s)
     best = recommend(state.view(now), ticket, now=now, travel=travel, params=params).best
-    return None if best is None else _job_plan(state, best)
+    return None if best is None else job_plan(state, best)
 
 
 def redispatch_optimised(
@@ -125,10 +125,10 @@ def redispatch_optimised(
     rec = recommend(state.view(now), ticket, now=now, travel=travel, params=params)
     rule = keeps_what_was_planned if overrun else better_elsewhere
     better = rule(rec, ticket, engineer_id=busy, departs_at=departs_at, arrives_at=arrives_at)
-    return None if better is None else _job_plan(state, better)
+    return None if better is None else job_plan(state, better)
 
 
-def _job_plan(state: LiveState, best: Option) -> JobPlan:
+def job_plan(state: LiveState, best: Option) -> JobPlan:
     """A recommendation's option as the simulation's plan (parts from the van when it has them)."""
     parts = best.parts
     engineer_van = state.van_of[best.engineer_id]

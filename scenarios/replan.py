@@ -3,8 +3,9 @@
 The backlog is every ticket the fast path could not place yet (nobody qualified free in
 reach). The re-plan is production's route planner on the live view, greedy construction
 only (`time_limit_ms=0`: deterministic, no child process); each planned visit becomes a job
-of its route's engineer, with the plan's pickups or shipments. Its wall time is kept apart
-(`RunResult.replan_wall_s`) so the benchmark can report its extra cost.
+of its route's engineer, with the plan's pickups or shipments, and each call-out the plan
+chose (`optimizer.callout`, an on-call engineer woken) a job of that engineer. Its wall
+time is kept apart (`RunResult.replan_wall_s`) so the benchmark can report its extra cost.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from optimizer import PartsSource, PlanParams, Route, StopKind, plan
 from scenarios.context import RunContext
-from scenarios.policies import JobPlan, deadlines_of, optimizer_ticket
+from scenarios.policies import JobPlan, deadlines_of, job_plan, optimizer_ticket
 from scenarios.running import JobRunner
 
 PARAMS = PlanParams(time_limit_ms=0)
@@ -40,6 +41,10 @@ def _replan(run: RunContext, jobs: JobRunner) -> None:
         tickets.append(optimizer_ticket(run.world, site, t, deadlines_of(run.world, site, t)))
     result = plan(run.state.view(now), tickets, now=now, travel=run.travel, params=PARAMS)
     placed = set()
+    for ticket_id, option in result.callouts:  # on-call engineers woken (optimizer.callout)
+        t, record = by_id[ticket_id]
+        jobs.start(t, record, job_plan(run.state, option))
+        placed.add(ticket_id)
     for route in result.routes:
         for ticket_id, job in _jobs(route, run.state.van_of.get(route.engineer_id) or 0):
             t, record = by_id[ticket_id]

@@ -224,6 +224,14 @@ def _print_plan(plan_id: int, r: dict[str, Any], zone: tzinfo) -> None:
             code = codes.get(d["ticket_id"], "")
             dropped.add_row(f"{code} ({d['ticket_id']})", d["reason"], d["detail"])
         console.print(dropped)
+    for c in r.get("callouts", []):  # an on-call engineer woken for one ticket
+        code = codes.get(c["ticket_id"], "")
+        console.print(
+            f"call-out: {code} ({c['ticket_id']}) -> {names.get(c['engineer_id'], '')}"
+            f" ({c['engineer_id']}), leaves {clock(c['departs_at'], zone)},"
+            f" CNY {c['callout_cost_minor'] / 100:,.0f}",
+            markup=False,
+        )
     if r["violations"]:
         console.print(f"[red]validator: {len(r['violations'])} violation(s)[/red]")
         for v in r["violations"]:

@@ -117,6 +117,23 @@ class DroppedRead(BaseModel):
     lead_min: float | None
 
 
+class CalloutRead(BaseModel):
+    """An on-call engineer woken for one ticket (not routed): his visit and what it costs."""
+
+    ticket_id: int
+    engineer_id: int
+    departs_at: Timestamp
+    arrives_at: Timestamp
+    fixes_at: Timestamp
+    travel_min: float
+    distance_km: float
+    overtime_min: float = Field(description="every hour of a call-out is overtime")
+    callout_cost_minor: int = Field(description="his labour rules' call-out cost (fen)")
+    cost_minor: int = Field(description="penalties, travel, overtime and the call-out (fen)")
+    keeps_all_promises: bool
+    parts: dict[str, Any]
+
+
 class PromiseTallyRead(BaseModel):
     severity_rank: int = Field(description="0 is the most severe")
     kept: int
@@ -150,6 +167,9 @@ class PlanRead(BaseModel):
     violations: list[str]
     routes: list[RouteRead]
     dropped: list[DroppedRead]
+    callouts: list[CalloutRead] = Field(
+        default_factory=list, description="tickets an on-call engineer is woken for"
+    )
     kpis: KpisRead
     params: dict[str, Any]
     stats: dict[str, Any]
@@ -163,7 +183,8 @@ class PlanRead(BaseModel):
             id=plan.id, region_id=plan.region_id, stage=str(plan.stage), as_of=plan.as_of,
             created_at=plan.created_at, job_id=plan.job_id, ticket_ids=plan.ticket_ids,
             quality=plan.quality, feasible=r["feasible"], violations=r["violations"],
-            routes=r["routes"], dropped=r["dropped"], kpis=r["kpis"], params=plan.params,
+            routes=r["routes"], dropped=r["dropped"], callouts=r.get("callouts", []),
+            kpis=r["kpis"], params=plan.params,
             stats=r["stats"], geojson=f"/v1/dispatch/plans/{plan.id}.geojson",
         )  # fmt: skip
 

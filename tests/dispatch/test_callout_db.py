@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from dispatch.models import Absence, LabourRule, Shift
+from dispatch.models import Absence, Assignment, LabourRule, Shift
+from dispatch.planning import PlanRequest, plan_region
+from dispatch.publish import publish_plan
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import load_snapshot
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
@@ -65,3 +68,22 @@ def test_on_call_windows_reach_the_world_apart_from_working_time(session: Sessio
     assert any(s <= 0 < e for s, e in on_call.engineer.shifts)  # 14:00-22:00 local: now
     liwan = next(e for e in world.engineers if e.id == dw.liwan.id)
     assert not any(s <= 0 < e for s, e in liwan.shifts)
+
+
+def test_the_planner_wakes_him_and_publishing_assigns_the_call_out(session: Session) -> None:
+    dw = make_dispatch_world(session)  # the ticket needs a part: Baiyun depot has it
+    _nobody_at_work(session, dw)
+    request = PlanRequest(ticket_ids=(dw.ticket.id,), time_limit_s=None, failure_limit=50)
+    plan = plan_region(
+        session, request=request, now=T0, travel=TRAVEL, user_id=dw.base.dispatcher.id
+    )
+    assert plan.result is not None
+    (woken,) = plan.result["callouts"]
+    assert (woken["ticket_id"], woken["engineer_id"]) == (dw.ticket.id, dw.liwan.id)
+    assert woken["callout_cost_minor"] == 30_000
+    assert not plan.result["routes"]
+    done = publish_plan(session, plan_id=plan.id, user=dw.base.dispatcher, now=T0)
+    assert done.assigned == (dw.ticket.id,)
+    a = session.scalars(select(Assignment)).one()
+    assert a.engineer_id == dw.liwan.id
+    assert a.departs_at.isoformat() == woken["departs_at"]

@@ -8,9 +8,12 @@ from __future__ import annotations
 from optimizer import (
     Engineer,
     OnCall,
+    Plan,
+    PlanParams,
     Recommendation,
     RecommendParams,
     callout_options,
+    plan,
     recommend,
 )
 from tests.optimizer.builders import (
@@ -91,3 +94,41 @@ class TestWhenToWake:
         world = type(world)(world.epoch, (), on_call=(dear, cheap))
         found = callout_options(world, make_ticket(), now=0, travel=TRAVEL)
         assert [(o.engineer_id, o.callout_cost) for o in found] == [(9, CALLOUT), (8, 90_000)]
+
+
+class TestPlan:
+    """Route planning wakes on-call engineers by the recommendation's rule, before routing."""
+
+    @staticmethod
+    def _plan(working: list, on_call: list[OnCall], tickets: list) -> Plan:
+        world = make_world(working)
+        world = type(world)(world.epoch, world.engineers, on_call=tuple(on_call))
+        return plan(world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=0))
+
+    def test_the_urgent_ticket_nobody_at_work_keeps_is_a_call_out(self) -> None:
+        urgent = make_ticket(ticket_id=1)
+        general = make_ticket((5, 5), ticket_id=2, severity_rank=2, arrive_by=8 * HOUR,
+                              fix_by=10 * HOUR)  # fmt: skip
+        result = self._plan([_busy()], [_on_call()], [urgent, general])
+        assert [(t, o.engineer_id, o.callout) for t, o in result.callouts] == [(1, 9, True)]
+        routed = {s.ticket_id for r in result.routes for s in r.visits}
+        assert routed == {2}
+        out = result.to_dict()["callouts"]
+        assert (out[0]["ticket_id"], out[0]["engineer_id"], out[0]["callout_cost_minor"]) == (
+            1,
+            9,
+            CALLOUT,
+        )
+
+    def test_each_on_call_engineer_is_woken_once(self) -> None:
+        tickets = [make_ticket(ticket_id=1), make_ticket((4, 4), ticket_id=2)]
+        result = self._plan([_busy()], [_on_call()], tickets)
+        assert len(result.callouts) == 1
+        assert {s.ticket_id for r in result.routes for s in r.visits} | {
+            d.ticket_id for d in result.dropped
+        } == {t.id for t in tickets} - {result.callouts[0][0]}
+
+    def test_a_working_engineer_in_time_keeps_the_ticket_in_the_routes(self) -> None:
+        result = self._plan([make_engineer(1, (3, 2))], [_on_call()], [make_ticket()])
+        assert result.callouts == ()
+        assert [s.ticket_id for r in result.routes for s in r.visits] == [1]

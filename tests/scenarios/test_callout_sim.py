@@ -68,3 +68,13 @@ def test_call_outs_are_counted_and_priced_in_the_kpis(small: SimWorld) -> None:
     assert n > 0
     assert kpis["on-call"][("callout_cost", "all")] == pytest.approx(float(Decimal(100) * int(n)))
     assert kpis["on-call"][("total_cost", "all")] >= kpis["on-call"][("callout_cost", "all")]
+
+
+def test_the_batch_re_plan_wakes_by_the_same_rule(small: SimWorld) -> None:
+    """With a re-plan every 30 min, tickets left waiting may be planned as call-outs too."""
+    world = _apply(small, {"kind": "on_call", "share": 1.0, "start": "18:00", "end": "09:00"})
+    stream = ticket_stream(small, tiny_scenario().demand, horizon_s=DAY, seed=2, replication=0)
+    result = simulate(world, stream, RunParams("v", "optimised", 0, DAY, replan_every_s=1_800))
+    kpis = run_kpis(result)
+    assert kpis[("callouts", "all")] == sum(job.callout for job in result.jobs)
+    assert kpis[("callout_cost", "all")] == pytest.approx(300.0 * kpis[("callouts", "all")])

@@ -500,6 +500,8 @@ async function showPlan(planId, extra = []) {
         el("td", { class: "num" }, t.eta_change_min ? fmtMinutes(t.eta_change_min) : "—"),
         el("td", {}, `${t.promise_before ?? "—"} → ${t.promise_after ?? "—"}${t.at_risk ? " ⚠" : ""}`)))))
       : el("p", { class: "muted" }, "No change against the published plan."),
+    (plan.callouts ?? []).length ? el("details", { open: "" }, el("summary", {}, `${plan.callouts.length} call-out(s) of on-call engineers`),
+      el("ul", { class: "small" }, ...plan.callouts.map((c) => el("li", {}, `${code(c.ticket_id)}: call-out of ${name(c.engineer_id)}, CNY ${Math.round(c.callout_cost_minor / 100)}, leaves ${fmtTime(c.departs_at, zone())}`)))) : "",
     plan.dropped.length ? el("details", {}, el("summary", {}, `${plan.dropped.length} left out`),
       el("ul", { class: "small" }, ...plan.dropped.map((d) => el("li", {}, `${code(d.ticket_id)}: ${d.reason} — ${d.detail}`)))) : "",
   );
