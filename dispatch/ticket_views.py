@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from dispatch import names as lookup
 from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, read_clocks
 from dispatch.errors import NotFoundError
 from dispatch.models import (
@@ -27,6 +28,18 @@ from inventory.pagination import Page, fetch_page
 
 
 @dataclass(frozen=True, slots=True)
+class TicketNames:
+    """What a person knows a ticket's ids by (issue 17: names, not only ids)."""
+
+    site: str = ""
+    ticket_type: str = ""
+    engineer: str | None = None
+    lines: dict[int, tuple[str, str]] = field(default_factory=dict)  # id: (code, name)
+    parts: dict[int, tuple[str, str]] = field(default_factory=dict)  # id: (SKU, name)
+    users: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class TicketView:
     """One ticket with everything a read shows about it."""
 
@@ -35,6 +48,7 @@ class TicketView:
     skills: list[TicketSkill]
     parts: list[TicketPart]
     parts_used: list[TicketPartUsed]
+    names: TicketNames = field(default_factory=TicketNames)
 
     @property
     def id(self) -> int:
@@ -80,6 +94,7 @@ def view_tickets(session: Session, tickets: Sequence[Ticket], *, now: datetime) 
     skills = _children(session, TicketSkill, ids)
     parts = _children(session, TicketPart, ids)
     used = _children(session, TicketPartUsed, ids)
+    named = _Names.of(session, tickets, skills, parts, used)
     return [
         TicketView(
             ticket=t,
@@ -87,9 +102,47 @@ def view_tickets(session: Session, tickets: Sequence[Ticket], *, now: datetime) 
             skills=skills[t.id],
             parts=parts[t.id],
             parts_used=used[t.id],
+            names=named.ticket(t),
         )
         for t in tickets
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """The names of a page of tickets, one query per kind."""
+
+    sites: dict[int, str]
+    types: dict[int, str]
+    engineers: dict[int, str]
+    lines: dict[int, tuple[str, str]]
+    parts: dict[int, tuple[str, str]]
+    users: dict[int, str]
+
+    @classmethod
+    def of(
+        cls, session: Session, tickets: Sequence[Ticket], skills: dict[int, list[TicketSkill]],
+        parts: dict[int, list[TicketPart]], used: dict[int, list[TicketPartUsed]],
+    ) -> _Names:  # fmt: skip
+        every_used = [u for rows in used.values() for u in rows]
+        part_ids = [p.part_id for rows in parts.values() for p in rows]
+        return cls(
+            sites=lookup.site_names(session, (t.site_id for t in tickets)),
+            types=lookup.ticket_type_names(session, (t.ticket_type_id for t in tickets)),
+            engineers=lookup.engineer_names(session, (t.engineer_id for t in tickets)),
+            lines=lookup.product_lines(
+                session, (k.product_line_id for rows in skills.values() for k in rows)
+            ),
+            parts=lookup.parts(session, [*part_ids, *(u.part_id for u in every_used)]),
+            users=lookup.user_names(session, (u.recorded_by_id for u in every_used)),
+        )
+
+    def ticket(self, t: Ticket) -> TicketNames:
+        engineer = None if t.engineer_id is None else self.engineers.get(t.engineer_id)
+        return TicketNames(
+            site=self.sites.get(t.site_id, ""), ticket_type=self.types.get(t.ticket_type_id, ""),
+            engineer=engineer, lines=self.lines, parts=self.parts, users=self.users,
+        )  # fmt: skip
 
 
 def clocks_of(

@@ -11,6 +11,7 @@ from api.deps import PageDep, SessionDep, requires
 from api.schemas.common import Id, PageRead, ReadModel, Timestamp
 from db import Role
 from dispatch import queries
+from dispatch.names import user_names
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -19,6 +20,7 @@ class AuditRead(ReadModel):
     id: int
     at: Timestamp
     user_id: int | None
+    user_name: str | None = Field(None, description="who: the user's name")
     entity: str = Field(description="the table, e.g. engineers")
     entity_key: str = Field(description="the row's primary key ('/' joins composite keys)")
     action: str = Field(description="insert, update or delete")
@@ -39,4 +41,8 @@ def list_audit(
     found = queries.list_audit(
         session=session, after=page.after, limit=page.limit, **filters.model_dump()
     )
-    return PageRead[AuditRead].model_validate(found)
+    read = PageRead[AuditRead].model_validate(found)
+    who = user_names(session, (e.user_id for e in read.items))
+    for entry in read.items:
+        entry.user_name = None if entry.user_id is None else who.get(entry.user_id)
+    return read

@@ -66,7 +66,7 @@ def list_assignments(
         limit=page.limit,
     )  # fmt: skip
     return PageRead[AssignmentRead](
-        items=[AssignmentRead.of(a) for a in found.items], next_after=found.next_after
+        items=AssignmentRead.many(list(found.items)), next_after=found.next_after
     )
 
 

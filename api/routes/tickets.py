@@ -20,6 +20,7 @@ from api.schemas.ticket import (
 from api.scoping import SCOPED
 from db import Role
 from dispatch import ticket_views, tickets
+from dispatch.names import user_names
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[SCOPED])
 
@@ -99,4 +100,9 @@ def transition_ticket(
 @router.get("/{ticket_id}/log", dependencies=[requires(*WRITERS)])
 def ticket_log(session: SessionDep, ticket_id: IdPath) -> list[LogEntryRead]:
     """The ticket's service log: every transition and change with user, time and reason."""
-    return [LogEntryRead.model_validate(e) for e in tickets.service_log(session, ticket_id)]
+    entries = tickets.service_log(session, ticket_id)
+    who = user_names(session, (e.user_id for e in entries))
+    return [
+        LogEntryRead.model_validate(e).model_copy(update={"user_name": who.get(e.user_id)})
+        for e in entries
+    ]

@@ -119,6 +119,8 @@ class BoardRead(BaseModel):
                             "state": str(c.state), "slack_min": c.slack_min} for c in clocks],
             })  # fmt: skip
         region = board.region
+        who = {b.engineer.id: b.engineer.name for b in board.engineers}
+        code = {bt.ticket.id: bt.ticket.code for bt in board.tickets}
         return to_json({
             "region": RegionRead.model_validate(region).model_dump(mode="json"),
             "timezone": region.timezone, "now": ts(board.now),
@@ -127,7 +129,8 @@ class BoardRead(BaseModel):
                        for d in board.depots],
             "engineers": engineers, "tickets": tickets,
             "assignments": [{
-                "id": a.id, "ticket_id": a.ticket_id, "engineer_id": a.engineer_id,
+                "id": a.id, "ticket_id": a.ticket_id, "ticket_code": code.get(a.ticket_id),
+                "engineer_id": a.engineer_id, "engineer_name": who.get(a.engineer_id),
                 "status": str(a.status), "departs_at": ts(a.departs_at),
                 "arrives_at": ts(a.arrives_at), "fixes_at": ts(a.fixes_at),
                 "parts_source": a.parts_source, "depot_id": a.depot_id,

@@ -244,7 +244,9 @@ class WithdrawRequest(StrictModel):
 class AssignmentRead(BaseModel):
     id: int
     ticket_id: int
+    ticket_code: str | None = None
     engineer_id: int
+    engineer_name: str | None = None
     status: str
     departs_at: Timestamp
     arrives_at: Timestamp
@@ -267,13 +269,39 @@ class AssignmentRead(BaseModel):
 
         return cls(
             **_assignment_fields(a),
+            **_assignment_names([a])[0],
             reservation_ids=list(done.reservation_ids),
             option=_option(done.option, snap, when),
         )
 
     @classmethod
     def of(cls, a: Any) -> AssignmentRead:
-        return cls(**_assignment_fields(a))
+        return cls.many([a])[0]
+
+    @classmethod
+    def many(cls, rows: list[Any]) -> list[AssignmentRead]:
+        """Rows with the ticket's code and the engineer's name (two queries for them all)."""
+        return [
+            cls(**_assignment_fields(a), **names)
+            for a, names in zip(rows, _assignment_names(rows), strict=True)
+        ]
+
+
+def _assignment_names(rows: list[Any]) -> list[dict[str, str | None]]:
+    """The ticket code and engineer name of each row, from the rows' own session."""
+    from sqlalchemy.orm import object_session
+
+    from dispatch.names import engineer_names, ticket_codes
+
+    session = object_session(rows[0]) if rows else None
+    if session is None:
+        return [{} for _ in rows]
+    codes = ticket_codes(session, (a.ticket_id for a in rows))
+    names = engineer_names(session, (a.engineer_id for a in rows))
+    return [
+        {"ticket_code": codes.get(a.ticket_id), "engineer_name": names.get(a.engineer_id)}
+        for a in rows
+    ]
 
 
 def _assignment_fields(a: Any) -> dict[str, Any]:

@@ -71,20 +71,27 @@ class ClockRead(ReadModel):
 
 class SkillNeedRead(ReadModel):
     product_line_id: int
+    product_line_code: str | None = Field(None, description="the skill as a product line")
+    product_line_name: str | None = None
     min_level: int
 
 
 class PartNeedRead(ReadModel):
     part_id: int
+    sku: str | None = None
+    part_name: str | None = None
     quantity: int
 
 
 class PartUsedRead(ReadModel):
     part_id: int
+    sku: str | None = None
+    part_name: str | None = None
     quantity: int
     serial: str | None
     recorded_at: Timestamp
     recorded_by_id: int
+    recorded_by_name: str | None = Field(None, description="the user who recorded it")
 
 
 class TicketRead(BaseModel):
@@ -93,6 +100,8 @@ class TicketRead(BaseModel):
     site_id: int
     asset_id: int | None
     ticket_type_id: int
+    site_name: str | None = None
+    ticket_type_name: str | None = None
     severity: str
     channel: Channel
     status: TicketStatus
@@ -100,6 +109,7 @@ class TicketRead(BaseModel):
     reported_at: Timestamp
     agreed_arrival_at: Timestamp | None
     engineer_id: int | None
+    engineer_name: str | None = None
     cancel_reason: str | None
     satisfaction: int | None
     callback_comment: str | None
@@ -112,15 +122,36 @@ class TicketRead(BaseModel):
     @classmethod
     def from_view(cls, view: Any) -> TicketRead:
         """Flatten a `dispatch.ticket_views.TicketView`."""
-        t = view.ticket
+        t, names = view.ticket, view.names
         fields = {name: getattr(t, name) for name in cls.model_fields if hasattr(t, name)}
+        no_line, no_part = (None, None), (None, None)
+
+        def skill(s: Any) -> SkillNeedRead:
+            code, name = names.lines.get(s.product_line_id, no_line)
+            return SkillNeedRead(product_line_id=s.product_line_id, product_line_code=code,
+                                 product_line_name=name, min_level=s.min_level)  # fmt: skip
+
+        def part(p: Any) -> PartNeedRead:
+            sku, name = names.parts.get(p.part_id, no_part)
+            return PartNeedRead(part_id=p.part_id, sku=sku, part_name=name, quantity=p.quantity)
+
+        def used(p: Any) -> PartUsedRead:
+            sku, name = names.parts.get(p.part_id, no_part)
+            return PartUsedRead.model_validate(p).model_copy(update={
+                "sku": sku, "part_name": name,
+                "recorded_by_name": names.users.get(p.recorded_by_id),
+            })  # fmt: skip
+
         return cls(
             **fields,
+            site_name=names.site or None,
+            ticket_type_name=names.ticket_type or None,
+            engineer_name=names.engineer,
             at_risk=view.at_risk,
             clocks=[ClockRead.model_validate(c) for c in view.clocks],
-            skills=[SkillNeedRead.model_validate(s) for s in view.skills],
-            parts=[PartNeedRead.model_validate(p) for p in view.parts],
-            parts_used=[PartUsedRead.model_validate(p) for p in view.parts_used],
+            skills=[skill(s) for s in view.skills],
+            parts=[part(p) for p in view.parts],
+            parts_used=[used(p) for p in view.parts_used],
         )
 
 
@@ -137,6 +168,7 @@ class LogEntryRead(ReadModel):
     id: int
     at: Timestamp
     user_id: int
+    user_name: str | None = Field(None, description="who: the user's name")
     kind: LogKind
     from_status: str | None
     to_status: str | None

@@ -44,6 +44,8 @@ def test_admins_read_the_trail(client: TestClient, api_engine: Engine) -> None:
     # the builders' users are in the trail too (no actor); the API's change names the admin
     assert inserted[-1]["changes"]["name"][1] == "Li Lei"
     assert inserted[-1]["user_id"] is not None
+    assert inserted[-1]["user_name"]  # issue 17: who by name
     assert inserted[0]["user_id"] is None
+    assert inserted[0]["user_name"] is None
     forbidden = client.get("/v1/audit", headers={"X-API-Key": key_for(Role.DISPATCHER)})
     assert forbidden.status_code == 403

@@ -103,9 +103,15 @@ def test_a_confirmed_option_shows_on_the_board_and_in_the_lists(
     board = _board(client, ids.region)
     (lane,) = board["assignments"]
     assert (lane["ticket_id"], lane["engineer_id"]) == (ids.ticket, ids.haizhu)
+    # issue 17: names next to ids; the same on the board, the list and the confirmation
+    names = {e["id"]: e["name"] for e in board["engineers"]}
+    codes = {t["id"]: t["code"] for t in board["tickets"]}
+    assert lane["engineer_name"] == names[ids.haizhu] == done.json()["engineer_name"]
+    assert lane["ticket_code"] == codes[ids.ticket] == done.json()["ticket_code"]
     assert {e["id"]: e["status"] for e in board["engineers"]}[ids.haizhu] == "assigned"
     listed = client.get(f"/v1/dispatch/assignments?engineer_id={ids.haizhu}", headers=DISPATCHER)
     assert [a["ticket_id"] for a in listed.json()["items"]] == [ids.ticket]
+    assert listed.json()["items"][0]["engineer_name"] == names[ids.haizhu]
     assert (
         client.get(f"/v1/dispatch/assignments?engineer_id={ids.liwan}", headers=DISPATCHER).json()[
             "items"

@@ -128,7 +128,14 @@ class TestIntake:
         assert datetime.fromisoformat(clocks["arrive"]["deadline"]) == (T0 + timedelta(hours=2))
         assert clocks["respond"]["state"] == "at_risk"  # 10 min to respond, 15 min margin
         assert clocks["fix"]["state"] == "on_time"
-        assert body["skills"] == [{"product_line_id": ids.line, "min_level": 1}]
+        (skill,) = body["skills"]
+        assert (skill["product_line_id"], skill["min_level"]) == (ids.line, 1)
+        # issue 17: names next to ids, where a person reads them
+        assert skill["product_line_code"]
+        assert skill["product_line_name"]
+        assert body["site_name"]
+        assert body["ticket_type_name"]
+        assert body["engineer_name"] is None  # nobody assigned yet
 
     def test_unknown_severity_is_a_field_error(self, client: TestClient, ids: Ids) -> None:
         response = client.post(
@@ -215,6 +222,8 @@ class TestLifecycle:
             "fix": "met",
         }
         log = client.get(f"/v1/tickets/{tid}/log", headers=auth(Role.DISPATCHER)).json()
+        assert all(e["user_name"] for e in log)  # issue 17: who by name, not only the key's id
+        assert body["engineer_name"]
         assert [e["to_status"] for e in log] == [
             "new",
             "responded",
