@@ -128,6 +128,8 @@ class ProvincePlan:
     plan: Plan
     regions: tuple[RegionReport, ...]
     seams: tuple[SeamReport, ...]
+    regions_s: float = 0.0  # wall time of the regions' plans (all of them)
+    seams_s: float = 0.0  # wall time of the seam repair
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,19 +184,23 @@ def plan_province(
                      travel, region_params)
         for r in range(k)
     ]  # fmt: skip
+    started = time.monotonic()
     plans: list[Plan] = list(run(_plan_task, tasks))
+    regions_s = time.monotonic() - started
     routes, region_of, orphans = _merge(world, plans, home)
     dropped = {d.ticket_id: d for p in plans for d in p.dropped}
     for tid, e in orphans.items():
         detail = f"its engineer {e} was kept by the other side of a border"
         dropped[tid] = Dropped(tid, DropReason.NO_ROOM, detail, deadline=by_id[tid].arrive_by)
     seams: list[SeamReport] = []
+    started = time.monotonic()
     if province.seam_repair and k > 1:
         _, ticket_second = _nearest_two(_sites(tickets), centres)
         seams = _repair(
             world, by_id, of_ticket, ticket_second, home, second, shared, routes, dropped,
             orphans, now, travel, params, province, run,
         )  # fmt: skip
+    seams_s = time.monotonic() - started
     merged = _merged_plan(world, tickets, now, plans, routes, dropped, entered, len(seams))
     moment = travel_at(travel, world.at(now))
     found = validate(world, tickets, merged, travel=moment, params=params)
@@ -207,7 +213,7 @@ def plan_province(
         )
         for r in range(k)
     )  # fmt: skip
-    return ProvincePlan(merged, reports, tuple(seams))
+    return ProvincePlan(merged, reports, tuple(seams), regions_s, seams_s)
 
 
 def seam_cost(
@@ -373,14 +379,16 @@ def _used(routes: Iterable[Route]) -> Used:
     return used
 
 
-def _stock_left(world: DispatchWorld, used: Used) -> DispatchWorld:
-    """``world`` with the units ``used`` taken out of depots, suppliers and vans."""
+def _stock_left(world: DispatchWorld, crew: Sequence[int], used: Used) -> DispatchWorld:
+    """The ``crew``'s world with the units ``used`` taken out of depots, suppliers and vans."""
 
     def less(kind: str, ident: int, stock: dict[int, int]) -> dict[int, int]:
         return {p: q - used[(kind, ident, p)] for p, q in stock.items()}
 
-    engineers = tuple(replace(e, van_stock=less("van", e.id, dict(e.van_stock)))
-                      for e in world.engineers)  # fmt: skip
+    engineers = tuple(
+        replace(e, van_stock=less("van", e.id, dict(e.van_stock)))
+        for e in (world.engineers[world.engineer_row[i]] for i in crew)
+    )
     depots: tuple[Depot, ...] = tuple(
         replace(d, stock=less("depot", d.id, dict(d.stock))) for d in world.depots
     )
@@ -424,9 +432,7 @@ def _repair(
     tasks = []
     for _, engineers, todo in seams:
         own = _used(routes[e] for e in engineers if e in routes)
-        left = _stock_left(world, used - own)
-        crew = tuple(left.engineers[left.engineer_row[e]] for e in engineers)
-        sub = DispatchWorld(world.epoch, crew, left.depots, left.suppliers)
+        sub = _stock_left(world, engineers, used - own)
         tasks.append(_Task(sub, tuple(by_id[t] for t in todo), now, travel, seam_params))
     found: list[Plan] = list(run(_plan_task, tasks))
     reports = []

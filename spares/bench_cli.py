@@ -321,3 +321,54 @@ def curve(
     path.write_text("# Time to quality: ours / PyVRP gap\n\n" + "\n".join(lines) + "\n")
     console.print("\n".join(lines))
     console.print(str(path))
+
+
+@bench_app.command("province")
+def province(
+    time_limit: Annotated[float, typer.Option(help="Seconds of wall clock for the call.")] = 60.0,
+    tickets: Annotated[int, typer.Option(min=1, help="Tickets of the day.")] = 10_000,
+    engineers: Annotated[
+        int | None, typer.Option(min=1, help="First engineers of the large world (default all).")
+    ] = None,
+    region_tickets: Annotated[int, typer.Option(min=1, help="Tickets per region.")] = 500,
+    border_ratio: Annotated[
+        float, typer.Option(min=1.0, help="Second-nearest centre within this ratio: shared.")
+    ] = 1.25,
+    workers: Annotated[int, typer.Option(min=1, help="Pool processes.")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (instead of the pool).")
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option(help="Also plan the tickets undivided, same limit (smaller sizes).")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports/province"),
+) -> None:
+    """A province's day in one call: regions in parallel, borrowed engineers, seam repair."""
+    from optimizer.province import ProvinceParams
+    from spares import bench_province
+
+    view = bench_province.province_world(engineers)
+    todo = bench_province.province_tickets(view, tickets)
+    params = ProvinceParams(
+        region_tickets=region_tickets, border_ratio=border_ratio, workers=workers
+    )
+    with bench_province.runner(workers, scheduler) as run:
+        if compare:
+            found = bench_province.compare(view, todo, time_limit, run, params)
+            for key, value in found.items():
+                console.print(f"{key}: {value:,.2f}")
+            return
+        row, _ = bench_province.run_province(view, todo, time_limit, run, params)
+    table = bench_province.markdown_table([row])
+    console.print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"`spares bench province --time-limit {time_limit:g} --tickets {tickets} --workers "
+        f"{workers}` on {platform.node()} ({platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()})"
+    )
+    path = out / "province.md"
+    path.write_text(f"# A province's day\n\n{header}\n\n{table}\n")
+    console.print(str(path))
+    if not row.feasible:
+        raise typer.Exit(1)

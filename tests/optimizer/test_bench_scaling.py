@@ -26,3 +26,14 @@ def test_bench_scaling_writes_table_csv_and_chart(tmp_path: Path) -> None:
     assert "| tickets |" in md
     assert "| 12 | 4 |" in md
     assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_province_writes_its_table(tmp_path: Path) -> None:
+    # issue 20: a tiny province of the large world, regions on a one-process pool
+    args = ["province", "--time-limit", "3", "--tickets", "60", "--engineers", "60"]
+    args += ["--region-tickets", "20", "--workers", "1", "--out", str(tmp_path)]
+    result = CliRunner().invoke(bench_app, args)
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "province.md").read_text()
+    assert "| 60 | 60 (" in md
+    assert "3/3 regions, merged yes" in md
