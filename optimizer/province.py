@@ -75,7 +75,7 @@ class ProvinceParams:
     """
 
     region_tickets: int = 500
-    border_ratio: float = 1.25
+    border_ratio: float = 1.5
     seam_repair: bool = True
     workers: int = 1
     region_share: float = 0.65

@@ -333,7 +333,7 @@ def province(
     region_tickets: Annotated[int, typer.Option(min=1, help="Tickets per region.")] = 500,
     border_ratio: Annotated[
         float, typer.Option(min=1.0, help="Second-nearest centre within this ratio: shared.")
-    ] = 1.25,
+    ] = 1.5,
     workers: Annotated[int, typer.Option(min=1, help="Pool processes.")] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (instead of the pool).")
