@@ -109,7 +109,8 @@ def print_diff(changes: dict[str, Any], names: dict[int, str], codes: dict[int, 
         for col in ("ticket", "before", "after"):
             parts.add_column(col)
         for r in changes["reservations"]:
-            parts.add_row(str(r["ticket_id"]), "\n".join(r["before"]) or "-",
+            parts.add_row(f"{codes.get(r['ticket_id'], '')} ({r['ticket_id']})".strip(),
+                          "\n".join(r["before"]) or "-",
                           "\n".join(r["after"]) or "-")  # fmt: skip
         console.print(parts)
     count = {k: sum(t[k] for t in changes["tickets"]) for k in ("moved", "newly_served",

@@ -154,23 +154,32 @@ stock_app.command("reservations")(reservations_cmd)
 def find_cmd(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="part code (SKU) or name contains this, any case")],
-    depot: Annotated[int | None, typer.Option("--depot", help="only this depot or van")] = None,
+    depot: Annotated[
+        str | None, typer.Option("--depot", help="only this depot or van (id, code or name)")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
 ) -> None:
     """Stock rows of the parts whose code or name contains TEXT (the warehouse page's search)."""
     from rich.table import Table
 
+    from dispatch.names import depot_codes
     from inventory import stock
 
-    found = _run(ctx, None, lambda s, who: stock.list_stock(
-        session=s, now=who.now, filters=stock.StockFilter(depot_id=depot, q=text), after=None,
-        limit=limit))  # fmt: skip
+    def search(s: Session, who: Who) -> tuple[Any, dict[int, str]]:
+        depot_id = None if depot is None else find_id(s, "depot", depot)
+        page = stock.list_stock(
+            session=s, now=who.now, filters=stock.StockFilter(depot_id=depot_id, q=text),
+            after=None, limit=limit,
+        )  # fmt: skip
+        return page, depot_codes(s, (row.depot_id for row in page.items))
+
+    found, codes = _run(ctx, None, search)
     table = Table(title=f"stock matching {text!r}", title_justify="left")
-    for name in ("depot", "part", "code", "name", "on hand", "reserved", "available"):
+    for name in ("depot", "SKU", "part", "on hand", "reserved", "available"):
         table.add_column(name, justify="right" if name in ("on hand", "reserved", "available")
                          else "left")  # fmt: skip
     for row in found.items:
-        table.add_row(str(row.depot_id), str(row.part_id), row.part_sku, row.part_name,
+        table.add_row(codes.get(row.depot_id, str(row.depot_id)), row.part_sku, row.part_name,
                       str(row.on_hand), str(row.reserved), str(row.available))  # fmt: skip
     console.print(table)
     if found.next_after is not None:

@@ -115,7 +115,7 @@ def test_stock_find_searches_part_code_or_name(tmp_path: Path) -> None:
         line = make_product_line(s)
         lens = make_part(s, line, sku="CAM-LENS-9", name="Camera lens")
         make_part(s, line, sku="PSU-1", name="Power supply")
-        depot = make_depot(s, region).id
+        depot = make_depot(s, region, code="RD-LENS").id
         lens_id = lens.id
     engine.dispose()
     assert (
@@ -125,8 +125,11 @@ def test_stock_find_searches_part_code_or_name(tmp_path: Path) -> None:
     by_code = invoke(url, "find", "cam-lens")
     assert by_code.exit_code == 0
     assert "CAM-LENS-9" in by_code.output
+    assert "Camera lens" in by_code.output  # issue 17: rows with depot code, SKU, part name
+    assert "RD-LENS" in by_code.output
     assert "PSU-1" not in by_code.output
     assert "CAM-LENS-9" in invoke(url, "find", "LENS", "--depot", str(depot)).output
+    assert "CAM-LENS-9" in invoke(url, "find", "LENS", "--depot", "rd-lens").output
     assert "CAM-LENS-9" not in invoke(url, "find", "supply").output
 
 
