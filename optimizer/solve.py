@@ -67,8 +67,10 @@ _SISR_MARGIN_S = 0.15
 # Time kept for assembling and validating the routes after the search (see `_finishing_s`).
 _FINISH_FIXED_S = 0.004
 # Kept for stalls no phase can check: a garbage collection or the scheduler on a busy
-# machine (single pauses of 10-40 ms measured at load 14-17 on 2 cores).
+# machine (single pauses of 10-40 ms measured at load 14-17 on 2 cores): a share of the
+# limit, at most `_STALL_MAX_S` (a 10 s plan need not give up 0.3 s of search for them).
 _STALL_SHARE = 0.03
+_STALL_MAX_S = 0.1
 _FINISH_PER_NODE_S = 60e-6
 _FINISH_PER_DROP_S = 0.2e-3
 _FINISH_PER_TICKET_S = 10e-6  # validating a dropped ticket, before the problem is known
@@ -121,7 +123,7 @@ def plan(
     todo = list(tickets) if limit.at is None else sorted(tickets, key=_urgency)
     vehicles = vehicles_of(world, now, params)
     fixed = _FINISH_FIXED_S + _FINISH_PER_TICKET_S * len(todo)
-    fixed += _STALL_SHARE * (params.time_limit_ms or 0) / 1_000
+    fixed += min(_STALL_MAX_S, _STALL_SHARE * (params.time_limit_ms or 0) / 1_000)
     work = limit.minus(fixed)
     supplies = allocate(
         world, todo, now=now, travel=travel, params=params, deadline=work.share(_ALLOCATE_SHARE)
