@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import optimizer.allocation as allocation
 from optimizer import DispatchWorld, DropReason, PlanParams, PlanQuality, Ticket, plan, validate
 from optimizer.allocation import allocate
 from optimizer.deadline import Deadline
@@ -119,3 +121,18 @@ def test_a_problem_built_in_row_blocks_equals_the_one_built_at_once(
         assert np.array_equal(getattr(once, name), getattr(blocks, name)), name
     assert once.pickups == blocks.pickups
     assert once.visit_of == blocks.visit_of
+
+
+@SETTINGS
+@given(world=worlds(), todo=ticket_lists(), now=nows)
+def test_the_allocation_fallback_never_promises_a_unit_twice(
+    world: DispatchWorld, todo: list[Ticket], now: int
+) -> None:
+    # no time for the flow as far as the allocation can tell: each line its cheapest source
+    # with stock left, most urgent first; the validator counts every unit of the plan
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(allocation, "_FLOW_PER_LISTING", 1e12)
+        params = PlanParams(time_limit_ms=2_000, ruin_patience=20)
+        out = plan(world, todo, now=now, travel=TRAVEL, params=params)
+    assert out.violations == ()
+    assert validate(world, todo, out, travel=TRAVEL) == []
