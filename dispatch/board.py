@@ -37,7 +37,14 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
-from inventory.models import Depot, DepotKind, Region, Reservation, ReservationStatus
+from inventory.models import (
+    Depot,
+    DepotKind,
+    ProductLine,
+    Region,
+    Reservation,
+    ReservationStatus,
+)
 from inventory.pagination import Page, fetch_page
 
 # A plain result row: columns by name, no ORM object behind it.
@@ -53,7 +60,7 @@ class BoardEngineer:
     objects, so that 300 of them load in two queries without the identity map's cost."""
 
     engineer: Record
-    skills: list[Record]  # product_line_id, level
+    skills: list[Record]  # product_line_id, code, name (the product line's), level
     status: str  # idle, assigned, en_route, on_site; off_shift when not working now
     windows: list[Interval]  # today's working windows (shifts minus absences)
 
@@ -175,7 +182,9 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
     absences: dict[int, list[Interval]] = defaultdict(list)
     if ids:
         for skill in session.execute(
-            select(EngineerSkill.engineer_id, EngineerSkill.product_line_id, EngineerSkill.level)
+            select(EngineerSkill.engineer_id, EngineerSkill.product_line_id,
+                   ProductLine.code, ProductLine.name, EngineerSkill.level)
+            .join(ProductLine, ProductLine.id == EngineerSkill.product_line_id)
             .where(EngineerSkill.engineer_id.in_(ids))
         ):  # fmt: skip
             skills[skill.engineer_id].append(skill)

@@ -17,7 +17,7 @@ from api.schemas.admin import (
     StockLevelRead,
     StockPut,
 )
-from api.schemas.common import EngineerRead, IdPath
+from api.schemas.common import EngineerRead, IdPath, name_skills
 from db.identity import Role
 from dispatch import masterdata
 
@@ -29,7 +29,7 @@ ADMIN = [requires(Role.ADMIN)]
 def create_engineer(session: SessionDep, body: EngineerCreate) -> EngineerRead:
     """Create an engineer with skills; `create_van` also creates their van depot."""
     engineer = masterdata.create_engineer(session=session, **body.fields())
-    return EngineerRead.model_validate(engineer)
+    return _read(session, engineer)
 
 
 @router.patch("/{engineer_id}", dependencies=ADMIN)
@@ -38,14 +38,21 @@ def update_engineer(session: SessionDep, engineer_id: IdPath, body: EngineerUpda
     found = masterdata.update_engineer(
         session=session, engineer_id=engineer_id, changes=body.fields()
     )
-    return EngineerRead.model_validate(found)
+    return _read(session, found)
 
 
 @router.put("/{engineer_id}/skills", dependencies=ADMIN)
 def replace_skills(session: SessionDep, engineer_id: IdPath, body: SkillsPut) -> EngineerRead:
     """Replace the engineer's whole skill set."""
     found = masterdata.replace_skills(session=session, engineer_id=engineer_id, **body.fields())
-    return EngineerRead.model_validate(found)
+    return _read(session, found)
+
+
+def _read(session: SessionDep, engineer: object) -> EngineerRead:
+    """The engineer with his skills named as product lines."""
+    read = EngineerRead.model_validate(engineer)
+    name_skills(session, [read])
+    return read
 
 
 @router.post("/{engineer_id}/shifts", dependencies=ADMIN, status_code=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import MASTER_DATA_READERS, PageDep, SessionDep, requires
-from api.schemas.common import EngineerFilter, EngineerRead, IdPath, PageRead
+from api.schemas.common import EngineerFilter, EngineerRead, IdPath, PageRead, name_skills
 from dispatch import queries
 
 router = APIRouter(prefix="/engineers", tags=["engineers"])
@@ -21,11 +21,15 @@ def list_engineers(
     found = queries.list_engineers(
         session=session, after=page.after, limit=page.limit, **filters.model_dump()
     )
-    return PageRead[EngineerRead].model_validate(found)
+    read = PageRead[EngineerRead].model_validate(found)
+    name_skills(session, read.items)
+    return read
 
 
 @router.get("/{engineer_id}", dependencies=[requires(*MASTER_DATA_READERS)])
 def get_engineer(session: SessionDep, engineer_id: IdPath) -> EngineerRead:
     """One engineer with skills."""
     found = queries.get_engineer(session=session, engineer_id=engineer_id)
-    return EngineerRead.model_validate(found)
+    read = EngineerRead.model_validate(found)
+    name_skills(session, [read])
+    return read

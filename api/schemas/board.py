@@ -99,8 +99,8 @@ class BoardRead(BaseModel):
                 "lon": e.current_lon if here else e.home_lon,
                 "position_at": ts(e.position_at) if here and e.position_at else None,
                 "status": b.status,
-                "skills": [{"product_line_id": s.product_line_id, "level": s.level}
-                           for s in b.skills],
+                "skills": [{"product_line_id": s.product_line_id, "product_line_code": s.code,
+                            "product_line_name": s.name, "level": s.level} for s in b.skills],
                 "windows": [{"start": ts(lo), "end": ts(hi)} for lo, hi in b.windows],
             })  # fmt: skip
         tickets = []

@@ -186,7 +186,19 @@ class AssetRead(ReadModel):
 
 class SkillRead(ReadModel):
     product_line_id: int
+    product_line_code: str | None = Field(None, description="the skill as a product line")
+    product_line_name: str | None = None
     level: int = Field(description="1 basic, 2 advanced, 3 expert")
+
+
+def name_skills(session: Any, engineers: list[EngineerRead]) -> None:
+    """Fill each skill's product line code and name (one query for them all)."""
+    from dispatch.names import product_lines
+
+    lines = product_lines(session, (k.product_line_id for e in engineers for k in e.skills))
+    for e in engineers:
+        for k in e.skills:
+            k.product_line_code, k.product_line_name = lines.get(k.product_line_id, (None, None))
 
 
 class EngineerRead(ReadModel):

@@ -29,7 +29,9 @@ class TestCreateAndUpdate:
         response = client.post("/v1/engineers", json=body, headers=ADMIN)
         assert response.status_code == 201, response.text
         created = response.json()
-        assert created["skills"] == [{"product_line_id": world["cctv"], "level": 2}]
+        assert created["skills"] == [{"product_line_id": world["cctv"], "level": 2,
+                                      "product_line_code": "CCTV",
+                                      "product_line_name": "Video surveillance"}]  # fmt: skip
         assert created["cost_per_hour"] == "80.50"
         van = client.get(f"/v1/depots/{created['van_depot_id']}", headers=ADMIN).json()
         assert (van["kind"], van["code"]) == ("van", "VAN-E-NEW")
@@ -101,7 +103,9 @@ class TestSkills:
         body = {"skills": [{"product_line_id": world["acs"], "level": 3}]}
         response = client.put(f"/v1/engineers/{world['e2']}/skills", json=body, headers=ADMIN)
         assert response.status_code == 200, response.text
-        assert response.json()["skills"] == [{"product_line_id": world["acs"], "level": 3}]
+        assert response.json()["skills"] == [{"product_line_id": world["acs"], "level": 3,
+                                              "product_line_code": "ACS",
+                                              "product_line_name": "Access control"}]  # fmt: skip
 
     def test_one_bad_line_leaves_the_old_skills(self, client: TestClient, world: World) -> None:
         url = f"/v1/engineers/{world['e1']}"

@@ -65,6 +65,8 @@ def test_the_board_shows_engineers_tickets_and_depots_of_the_region(
     assert status[ids.liwan] == "off_shift"  # works nights
     haizhu = next(e for e in board["engineers"] if e["id"] == ids.haizhu)
     assert haizhu["windows"], "today's shift is a lane band"
+    assert haizhu["skills"]
+    assert all(k["product_line_code"] and k["product_line_name"] for k in haizhu["skills"])
     (ticket,) = board["tickets"]
     assert ticket["id"] == ids.ticket
     assert ticket["risk"] in ("on_time", "at_risk", "breached")
