@@ -7,6 +7,9 @@ extract):
 - `recommend(world, ticket, *, now, travel, params)`: the ranked engineers for one ticket;
 - `plan(world, tickets, *, now, travel, params)`: whole-region routes (`Plan`), validated by
   the independent `validate`; OR-Tools is imported by `optimizer.routing` only;
+- `plan_province(world, tickets, *, now, travel, params, province, run)`: a province's day
+  by regions planned through the caller's ``map`` (process pool, Dask), engineers borrowed
+  across borders and the seams repaired (`optimizer.province`);
 - `replan` / `insert_urgent` (with a `Baseline` of commitments; `prepare_insertion` then
   `insert_prepared` for several tickets into one published plan), `diff`, disruption
   transforms and `inspection_visits`: re-planning with stability (issue 8).
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
         Stop,
         StopKind,
     )
+    from optimizer.province import ProvinceParams, ProvincePlan, plan_province
     from optimizer.reassign import better_elsewhere, keeps_what_was_planned, planned_cost
     from optimizer.replan import replan
     from optimizer.result import (
@@ -162,6 +166,8 @@ _HOMES: dict[str, str] = {
     "PromiseCheck": "optimizer.result",
     "PromiseState": "optimizer.diff",
     "PromiseTally": "optimizer.plan_result",
+    "ProvinceParams": "optimizer.province",
+    "ProvincePlan": "optimizer.province",
     "RecommendParams": "optimizer.params",
     "Recommendation": "optimizer.result",
     "ReservationDiff": "optimizer.diff",
@@ -207,6 +213,7 @@ _HOMES: dict[str, str] = {
     "parse_maxspeed": "optimizer.network",
     "part_runs_out": "optimizer.disruptions",
     "plan": "optimizer.solve",
+    "plan_province": "optimizer.province",
     "planned_cost": "optimizer.reassign",
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
@@ -262,6 +269,8 @@ __all__ = [
     "PromiseCheck",
     "PromiseState",
     "PromiseTally",
+    "ProvinceParams",
+    "ProvincePlan",
     "RecommendParams",
     "Recommendation",
     "ReservationDiff",
@@ -308,6 +317,7 @@ __all__ = [
     "parse_maxspeed",
     "part_runs_out",
     "plan",
+    "plan_province",
     "planned_cost",
     "prepare_insertion",
     "rank_key",
