@@ -282,7 +282,10 @@ def recommend_any_cmd(
     metric: Annotated[Metric, typer.Option(help="fill-rate, or per-depot swap-2h")] = (
         Metric.FILL_RATE
     ),
-    region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="only this region's depots (code; name or id with the database)"),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
     rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
     central_fill: Annotated[

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -23,6 +23,9 @@ from inventory.errors import InventoryError
 from inventory.metric import Metric
 from inventory.stock_recommend import StockRecommendation, recommend_stock
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -33,7 +36,9 @@ def recommend_cmd(
     metric: Annotated[Metric, typer.Option(help="fill-rate, or per-depot swap-2h")] = (
         Metric.FILL_RATE
     ),
-    region: Annotated[str | None, typer.Option(help="only this region's depots (code)")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="only this region's depots (code, name or id)")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="write everything to FILE.json or .yaml")] = None,
     rows: Annotated[int, typer.Option(min=0, help="table rows (largest value changes)")] = 25,
     central_fill: float | None = None,
@@ -43,6 +48,8 @@ def recommend_cmd(
     engine = db.make_engine(ctx.obj.settings.database_url)
     try:
         with db.make_sessionmaker(engine)() as session:
+            if region is not None:  # a code, a name or an id, as every command takes it
+                region = _region_code(session, region)
             found = recommend_stock(
                 session=session, now=datetime.now(UTC), target=target, metric=metric,
                 region=region, central_fill=central_fill,
@@ -55,6 +62,15 @@ def recommend_cmd(
     print_recommendation(found, rows)
     if out is not None:
         write_recommendation(found, out)
+
+
+def _region_code(session: Session, text: str) -> str:
+    from inventory.models import Region
+    from spares.names import resolve
+
+    found = session.get(Region, resolve(session, "region", text, hint="--region"))
+    assert found is not None  # resolve answered its id
+    return found.code
 
 
 def check_out(out: Path | None) -> None:

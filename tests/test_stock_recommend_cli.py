@@ -67,8 +67,12 @@ def test_recommend_refuses_an_unknown_region(tmp_path: Path) -> None:
     _world(url)
     args = ["--database-url", url, "stock", "recommend", "--region", "XX"]
     result = runner.invoke(cli.app, args, catch_exceptions=False)
-    assert result.exit_code == 1
-    assert "no region with code 'XX'" in result.output
+    assert result.exit_code == 2  # a usage error, as for any name typed that names nothing
+    assert "no region has the id, code or name 'XX'" in result.output
+    args[-1] = "gz"  # issue 17: a region by its code in any case (or its name, or id)
+    by_code = runner.invoke(cli.app, args, catch_exceptions=False)
+    assert by_code.exit_code == 0, by_code.output
+    assert "RD-1" in by_code.output
 
 
 def test_a_short_history_is_said_and_not_spread_over_the_whole_window(tmp_path: Path) -> None:
