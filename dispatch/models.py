@@ -67,6 +67,12 @@ class PromisePolicy(Audited, IdMixin, Base):
     # inside the at-risk margin costs `at_risk_penalty_pct` of it (optimizer.penalties).
     late_penalty_pct_per_hour: Mapped[int] = mapped_column(SmallInteger, default=25)
     at_risk_penalty_pct: Mapped[int] = mapped_column(SmallInteger, default=10)
+    # Jobs are planned with the duration this share of finished jobs of their type took, once
+    # the log holds `plan_min_jobs` of them (dispatch.durations); a visit that follows another
+    # job keeps `slack_min` before its arrive and fix deadlines, or costs the at-risk share.
+    plan_duration_pct: Mapped[int] = mapped_column(SmallInteger, default=50)
+    plan_min_jobs: Mapped[int] = mapped_column(default=20)
+    slack_min: Mapped[int] = mapped_column(default=30)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
@@ -88,6 +94,10 @@ class PromisePolicy(Audited, IdMixin, Base):
         CheckConstraint(
             "late_penalty_pct_per_hour >= 0 AND at_risk_penalty_pct >= 0",
             name="penalty_shares_nonnegative",
+        ),
+        CheckConstraint(
+            "plan_duration_pct BETWEEN 50 AND 99 AND plan_min_jobs >= 1 AND slack_min >= 0",
+            name="planning_policy_range",
         ),
     )
 

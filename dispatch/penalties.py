@@ -37,9 +37,11 @@ def clock_penalties(
     late = _get(policy, "late_penalty_pct_per_hour")
     risk = _get(policy, "at_risk_penalty_pct")
     margin = _get(policy, "at_risk_margin_min")
+    slack = _get(policy, "slack_min")
     return ClockPenalties(
         **fen,
         late_pct_per_hour=default.late_pct_per_hour if late is None else int(late),
         at_risk_pct=default.at_risk_pct if risk is None else int(risk),
         at_risk_margin_s=default.at_risk_margin_s if margin is None else int(margin) * 60,
+        slack_s=default.slack_s if slack is None else int(slack) * 60,
     )

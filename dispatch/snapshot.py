@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.calendar import WeeklyShift, to_offsets, working_windows
+from dispatch.durations import DurationLog, duration_policy
 from dispatch.errors import NotFoundError
 from dispatch.labour import (
     LabourRules,
@@ -69,6 +70,8 @@ SUPPLIER_TRANSIT = timedelta(hours=24)
 # What a supplier can ship: it restocks from its own warehouse, so treat it as ample.
 SUPPLIER_QTY = 1_000
 ALL_WEEK = range(7)
+# The planning durations learn from this many of the newest finished jobs (dispatch.durations).
+DURATION_LOG_JOBS = 2_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +83,7 @@ class Snapshot:
     engineer_names: dict[int, str]
     depot_names: dict[int, str]
     van_depot_of: dict[int, int]  # engineer id -> van depot id
+    durations: DurationLog = field(default_factory=DurationLog)  # finished jobs, for planning
 
     def offset(self, at: datetime) -> int:
         """Seconds from the epoch (the solver's time axis)."""
@@ -113,10 +117,29 @@ def load_snapshot(
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
-    engineers, on_call, names, vans = _engineers(session, epoch, stock, regions, pinned_only)
+    durations = duration_log(session)
+    engineers, on_call, names, vans = _engineers(
+        session, epoch, stock, regions, pinned_only, durations
+    )
     depots, depot_names = _depots(session, epoch, stock)
     world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session), on_call)
-    return Snapshot(epoch, world, names, depot_names, vans)
+    return Snapshot(epoch, world, names, depot_names, vans, durations)
+
+
+def duration_log(session: Session) -> DurationLog:
+    """The newest finished jobs' service durations (arrival to fix), to plan jobs with."""
+    stmt = (
+        select(Ticket.ticket_type_id, TicketType.service_min, Ticket.arrived_at, Ticket.fixed_at)
+        .join(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .where(Ticket.arrived_at.is_not(None), Ticket.fixed_at.is_not(None))
+        .order_by(Ticket.fixed_at.desc(), Ticket.id.desc())
+        .limit(DURATION_LOG_JOBS)
+    )
+    return DurationLog.of(
+        (type_id, minutes * 60, int((fixed - arrived).total_seconds()))
+        for type_id, minutes, arrived, fixed in session.execute(stmt)
+        if arrived is not None and fixed is not None  # filtered in SQL; for the type checker
+    )
 
 
 def _timezones(session: Session) -> dict[int, str]:
@@ -129,6 +152,7 @@ def _engineers(
     stock: dict[tuple[int, int], int],
     regions: Collection[int] | None,
     pinned_only: bool,
+    durations: DurationLog,
 ) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int]]:
     """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`)."""
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
@@ -141,7 +165,7 @@ def _engineers(
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
     windows, absences, on_call_windows = _windows(session, rows, epoch, pinned_only)
-    busy = _busy(session, ids, epoch, pinned_only)
+    busy = _busy(session, ids, epoch, pinned_only, durations)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
         van_stock[depot_id][part_id] = qty
@@ -320,17 +344,18 @@ def _merged(
 
 
 def _busy(
-    session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool
-) -> dict[int, tuple[int, opt.Location]]:
+    session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool,
+    durations: DurationLog,
+) -> dict[int, tuple[int, opt.Location]]:  # fmt: skip
     """When and where each engineer's committed work ends: his next drive starts there.
 
     Committed work is the job in progress (on site, en route) and the assigned jobs not
     yet started (all of them for a recommendation, only the pinned ones for a plan, which
     re-plans the others). Each ends at its site:
 
-    - on site: arrival + standard service, at least now;
+    - on site: arrival + planning duration (`dispatch.durations`), at least now;
     - en route or assigned: the assignment's planned fix (its drive is still ahead), at
-      least now + service (without an assignment: now + service, which errs early).
+      least now + that duration (without an assignment: now + it, which errs early).
 
     The last end wins (a busy engineer is ranked from where his last committed job ends,
     not from where he stands); assigned jobs leaving after the horizon are not read. An
@@ -342,7 +367,10 @@ def _busy(
             Ticket.engineer_id,
             Ticket.status,
             Ticket.arrived_at,
+            Ticket.ticket_type_id,
             TicketType.service_min,
+            PromisePolicy.plan_duration_pct,
+            PromisePolicy.plan_min_jobs,
             Site.lat,
             Site.lon,
             Assignment.departs_at,
@@ -351,6 +379,8 @@ def _busy(
         )  # fmt: skip
         .join(TicketType, TicketType.id == Ticket.ticket_type_id)
         .join(Site, Site.id == Ticket.site_id)
+        .join(Contract, Contract.id == Site.contract_id)
+        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
         .outerjoin(Assignment, active)
         .where(
             Ticket.engineer_id.in_(list(engineer_ids)),
@@ -362,7 +392,10 @@ def _busy(
         engineer_id,
         status,
         arrived_at,
+        type_id,
         service_min,
+        pct,
+        min_jobs,
         lat,
         lon,
         departs,
@@ -371,7 +404,8 @@ def _busy(
     ) in session.execute(stmt):
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
-        service = timedelta(minutes=service_min)
+        policy = duration_policy({"plan_duration_pct": pct, "plan_min_jobs": min_jobs})
+        service = timedelta(seconds=durations.planning_s(type_id, service_min * 60, policy))
         if status is TicketStatus.ASSIGNED:
             if fixes is None or (pinned_only and not pinned) or departs >= epoch + HORIZON:
                 continue  # no schedule, the plan's own ticket, or beyond the snapshot
@@ -434,7 +468,9 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
     Its promises come from its contract's policy: the deadlines (the depart one only when
     the severity has a depart clock, so a recommendation does not pick a busy engineer who
     sets off late), hard arrival, the swap and ship promises (``ship_within_s``, which plans
-    use instead of `PlanParams.ship_within_s`) and what breaking each clock costs.
+    use instead of `PlanParams.ship_within_s`) and what breaking each clock costs. Its
+    service time is the planning duration of its type (`dispatch.durations`: a quantile
+    learnt from the snapshot's log of finished jobs, the contract's policy).
     """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -468,7 +504,9 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
         opt.Location(site.lat, site.lon),
         site.id,
         skills,
-        ticket_type.service_min * 60,
+        snapshot.durations.planning_s(
+            ticket_type.id, ticket_type.service_min * 60, duration_policy(policy)
+        ),
         reported_at=snapshot.offset(ticket.reported_at),
         depart_by=_maybe(snapshot, ticket.depart_by),
         arrive_by=_maybe(snapshot, ticket.arrive_by),

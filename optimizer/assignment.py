@@ -268,6 +268,13 @@ def _reason(call: Call, rank: int, option: Option) -> str:
     if engineer is not None and engineer.overtime_cap is not None:
         left = -(-engineer.overtime_s // 60)
         extra += f"; his {engineer.overtime_cap}'s overtime cap leaves {left} min (already worked)"
+    short = [c for c in option.promises if c.short_of_slack]
+    if short:  # a job of his comes first and may overrun: say the slack is less than wanted
+        extra += "; after his current job " + ", ".join(
+            f"{c.promise.value} has {c.slack_min} min to spare, less than the "
+            f"{c.wanted_s // 60} min slack wanted"
+            for c in short
+        )
     if option.keeps_all:
         slack = min((c.slack_min for c in option.promises), default=None)
         spare = "" if slack is None else f", {slack} min to spare"

@@ -136,27 +136,35 @@ def skill_mask(world: DispatchWorld, ticket: Ticket) -> BoolArray:
     return ok
 
 
-def _costs(p: ClockPenalties, penalty: int, deadline: int | None, at: IntArray) -> IntArray:
-    """`optimizer.penalties.clock_cost` over an array of event times."""
+def _costs(
+    p: ClockPenalties, penalty: int, deadline: int | None, at: IntArray,
+    after_job: BoolArray | None = None,
+) -> IntArray:  # fmt: skip
+    """`optimizer.penalties.clock_cost` over an array of event times (``after_job`` per
+    entry: the visit follows another job of his, so the slack is the margin)."""
     if deadline is None or penalty == 0:
         return np.zeros_like(at)
     late = at - deadline
-    risk = np.where(late > -p.at_risk_margin_s, penalty * p.at_risk_pct // 100, 0)
+    margin: IntArray | int = p.margin_s(False)
+    if after_job is not None:
+        margin = np.where(after_job, p.margin_s(True), p.margin_s(False))
+    risk = np.where(late > -margin, penalty * p.at_risk_pct // 100, 0)
     return np.where(late > 0, penalty + penalty * p.late_pct_per_hour * late // 360_000, risk)
 
 
-def _clock_bound(call: Call, depart: IntArray, arrival: IntArray) -> IntArray:
+def _clock_bound(call: Call, depart: IntArray, arrival: IntArray, after: BoolArray) -> IntArray:
     """Penalties of a plan departing at ``depart`` and arriving at ``arrival`` (parts aside).
 
     Monotone in both, so lower bounds of the departure and arrival give a lower bound of
     the clock costs of any plan of the candidate (its swap and ship clocks cost >= 0).
+    ``after``: the candidate is busy with another job first (the slack applies).
     """
     t = call.ticket
     p = t.prices
     return (
         _costs(p, p.depart, t.depart_by, depart)
-        + _costs(p, p.arrive, t.arrive_by, arrival)
-        + _costs(p, p.fix, t.fix_by, arrival + t.service_s)
+        + _costs(p, p.arrive, t.arrive_by, arrival, after)
+        + _costs(p, p.fix, t.fix_by, arrival + t.service_s, after)
     )
 
 
@@ -199,7 +207,7 @@ def screen_engineers(call: Call) -> Screen:
     drive = np.maximum(travel_s - TOLERANCE_S, 0)
     metres = np.maximum(travel_m - TOLERANCE_M, 0)
     cost = (
-        _clock_bound(call, depart, lb_arrival)
+        _clock_bound(call, depart, lb_arrival, busy)
         + arrays.cost_per_hour[rows] * drive // 3_600
         + arrays.cost_per_km[rows] * metres // 1_000
     )
@@ -223,16 +231,19 @@ def make_option(
     start_work = max(arrival, plan.part_arrives_at or arrival)
     fixes_at = start_work + t.service_s
     checks = []
+    # he finishes another job first: its overrun would delay this visit, so the slack applies
+    after_job = bool(screen.ready[pos] > call.now)
 
-    def check(promise: Promise, penalty: int, deadline: int, at: int) -> None:
-        checks.append(PromiseCheck(promise, deadline, at, clock_cost(penalty, deadline, at, p)))
+    def check(promise: Promise, penalty: int, deadline: int, at: int, after: bool = False) -> None:
+        cost = clock_cost(penalty, deadline, at, p, after_job=after)
+        checks.append(PromiseCheck(promise, deadline, at, cost, p.margin_s(after), after))
 
     if t.depart_by is not None:
         check(Promise.DEPART, p.depart, t.depart_by, depart)
     if t.arrive_by is not None:
-        check(Promise.ARRIVAL, p.arrive, t.arrive_by, arrival)
+        check(Promise.ARRIVAL, p.arrive, t.arrive_by, arrival, after_job)
     if t.fix_by is not None:
-        check(Promise.FIX, p.fix, t.fix_by, fixes_at)
+        check(Promise.FIX, p.fix, t.fix_by, fixes_at, after_job)
     swap_by = t.swap_by
     # The swap promise holds for parts in stock, however they travel (van, pickup, or a
     # depot's courier); a supplier's shipment has the ship promise only.

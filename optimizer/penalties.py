@@ -43,6 +43,10 @@ class ClockPenalties:
         A clock kept with less than ``at_risk_margin_s`` to spare costs this share (%).
     at_risk_margin_s
         The at-risk margin of the contract (domain default 15 min).
+    slack_s
+        The slack a visit that follows another job keeps before its arrive and fix clocks
+        (the job before may overrun): kept with less costs the at-risk share too
+        (`clock_cost` with ``after_job``; documented default 30 min).
     """
 
     respond: int = 0
@@ -54,11 +58,16 @@ class ClockPenalties:
     late_pct_per_hour: int = 25
     at_risk_pct: int = 10
     at_risk_margin_s: int = 900
+    slack_s: int = 1_800
+
+    def margin_s(self, after_job: bool) -> int:
+        """The at-risk margin of a clock: at least the slack when a job comes before it."""
+        return max(self.at_risk_margin_s, self.slack_s) if after_job else self.at_risk_margin_s
 
     def __post_init__(self) -> None:
         for name in (
             "respond", "depart", "arrive", "fix", "swap", "ship", "late_pct_per_hour",
-            "at_risk_pct", "at_risk_margin_s",
+            "at_risk_pct", "at_risk_margin_s", "slack_s",
         ):  # fmt: skip
             value = getattr(self, name)
             _require(value >= 0, name, f"must be >= 0, got {value}")
@@ -82,18 +91,22 @@ def default_penalties(severity_rank: int) -> ClockPenalties:
     return DEFAULT_PENALTIES[min(max(severity_rank, 0), len(DEFAULT_PENALTIES) - 1)]
 
 
-def clock_cost(penalty: int, deadline: int | None, at: int, p: ClockPenalties) -> int:
+def clock_cost(
+    penalty: int, deadline: int | None, at: int, p: ClockPenalties, *, after_job: bool = False
+) -> int:
     """The cost of an event at ``at`` against ``deadline`` for a clock priced ``penalty``.
 
     No deadline, or ``at`` at least the margin before it: 0. Inside the margin: the at-risk
-    share. Late by ``L`` seconds: ``penalty + penalty * late_pct_per_hour * L / 360_000``
-    (integer division), e.g. 100,000 fen and 25 %/h, 30 min late: 100,000 + 12,500.
+    share (with ``after_job``, an arrive or fix clock of a visit that follows another job,
+    the margin is at least the slack: `ClockPenalties.margin_s`). Late by ``L`` seconds:
+    ``penalty + penalty * late_pct_per_hour * L / 360_000`` (integer division), e.g.
+    100,000 fen and 25 %/h, 30 min late: 100,000 + 12,500.
     """
     if deadline is None or penalty == 0:
         return 0
     late = at - deadline
     if late > 0:
         return penalty + penalty * p.late_pct_per_hour * late // 360_000
-    if late > -p.at_risk_margin_s:
+    if late > -p.margin_s(after_job):
         return penalty * p.at_risk_pct // 100
     return 0

@@ -77,11 +77,18 @@ class PromiseCheck:
     deadline: int
     at: int
     cost: int = 0
+    wanted_s: int = 0  # the margin the policy wants before the deadline
+    after_job: bool = False  # another job of his comes first: ``wanted_s`` is the slack
 
     @property
     def kept(self) -> bool:
         """Whether the planned time is on or before the deadline."""
         return self.at <= self.deadline
+
+    @property
+    def short_of_slack(self) -> bool:
+        """Kept, after another job, with less to spare than the policy's slack."""
+        return self.after_job and self.kept and self.deadline - self.at < self.wanted_s
 
     @property
     def slack_min(self) -> int:

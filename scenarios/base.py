@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.calendar import WeeklyShift
+from dispatch.durations import duration_policy
 from dispatch.labour import LabourRules, rules_for
 from dispatch.penalties import clock_penalties
 from dispatch.promises import SeverityOffsets
@@ -83,7 +84,20 @@ def build_sim_world(world: World, start: date) -> SimWorld:
             for r in t["ticket_types"]
         ),
         learnt_arrivals=history_profiles(t, TIMEZONE),
+        duration_history=_duration_history(t),
     )
+
+
+def _duration_history(t: Rows) -> tuple[tuple[int, int, int], ...]:
+    """Finished jobs of the log: (ticket type id, standard s, arrival to fix s)."""
+    standard = {r["id"]: int(r["service_min"]) * 60 for r in t["ticket_types"]}
+    out = []
+    for row in t.get("tickets", []):
+        arrived, fixed = row.get("arrived_at"), row.get("fixed_at")
+        if arrived is not None and fixed is not None and row["ticket_type_id"] in standard:
+            type_id = row["ticket_type_id"]
+            out.append((type_id, standard[type_id], int((fixed - arrived).total_seconds())))
+    return tuple(out)
 
 
 def _reorder_points(
@@ -202,6 +216,7 @@ def _policies(t: Rows) -> dict[int, SimPolicy]:
             int(p["ship_within_min"]),
             int(p["swap_within_min"]),
             tuple(severities[p["id"]]),
+            duration_policy(p),
         )  # fmt: skip
         for p in t["promise_policies"]
     }

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import simpy
 
+from dispatch.durations import DurationLog
 from optimizer import (
     GeodesicTravelTimes,
     Location,
@@ -81,6 +82,8 @@ class RunContext:
     sites: dict[int, SimSite]
     result: RunResult
     waiting: list[tuple[DemandTicket, JobRecord]] = field(default_factory=list)
+    # the run's log of finished jobs (from the base world's), as production keeps it
+    durations: DurationLog = field(default_factory=DurationLog)
     _nearest: dict[int, int | None] = field(default_factory=dict)
     _places: list[_Place] = field(default_factory=list)
     _by_holder: dict[int, list[int]] = field(default_factory=dict)
@@ -94,11 +97,20 @@ class RunContext:
             _depot_tallies(world), _engineer_tallies(world, state, params.horizon_s), [],
         )  # fmt: skip
         sites = {s.id: s for s in world.sites}
-        return cls(world, params, simpy.Environment(), state, travel_for(world), sites, result)
+        return cls(
+            world, params, simpy.Environment(), state, travel_for(world), sites, result,
+            durations=DurationLog.of(world.duration_history),
+        )  # fmt: skip
 
     @property
     def now(self) -> int:
         return int(self.env.now)
+
+    def planning_s(self, t: DemandTicket) -> int:
+        """The duration dispatch plans the ticket with now: learnt from the run's log so far
+        under its contract's policy (`dispatch.durations`, as production plans)."""
+        policy = self.world.policies[self.sites[t.site_id].policy_id].durations
+        return self.durations.planning_s(t.type_id, t.planned_service_s, policy)
 
     def nearest_depot(self, site_id: int) -> int | None:
         """The open-or-not depot nearest a site by travel time (cached per site)."""

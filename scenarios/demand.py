@@ -49,6 +49,7 @@ class DemandTicket:
     rank: int  # severity rank drawn from the mix (1 = most severe)
     parts: tuple[int, ...]
     cause: Cause
+    type_id: int = 0  # its ticket type (the planning duration is learnt per type)
 
 
 def rng_for(seed: int, replication: int, part: str) -> np.random.Generator:
@@ -265,5 +266,5 @@ def _ticket(
     spread = float(rng.lognormal(0.0, demand.service_spread)) if demand.service_spread else 1.0
     return DemandTicket(
         tid, at, site.id, site.region_id, asset.id, asset.line, ticket_type.required_level,
-        planned, max(300, round(planned * spread)), rank, parts, cause,
+        planned, max(300, round(planned * spread)), rank, parts, cause, ticket_type.id,
     )  # fmt: skip

@@ -62,6 +62,7 @@ UNITS = {
     "bound_shift": "share",
     "bound_labour": "share",
     "lost_decisions": "share",
+    "ran_late": "share",
 }
 # scenarios.bounds: each clock's kept-test, to split its misses into bounds and decisions
 BOUND_CLOCKS: tuple[tuple[str, Callable[[JobRecord], bool | None]], ...] = (
@@ -165,6 +166,25 @@ def _bound_kpis(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
         out[("lost_decisions", scope)] = lost / n
 
 
+# per clock: its deadline and the latest plan's time of its event (`_ran_late`)
+PLANNED: tuple[tuple[str, Callable[[JobRecord], tuple[int | None, int | None]]], ...] = (
+    ("depart", lambda j: (j.depart_by, j.planned_depart)),
+    ("arrival", lambda j: (j.arrive_by, j.planned_arrival)),
+    ("fix", lambda j: (j.fix_by, j.planned_fix)),
+)
+
+
+def _ran_late(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
+    """Per clock: of its misses, the share planned in time that ran late (an overrun, a
+    slow drive), e.g. 40 arrival misses, 10 of them planned by the deadline: 0.25."""
+    tests = dict(BOUND_CLOCKS)
+    for clock, planned in PLANNED:
+        missed = [planned(job) for job in jobs if tests[clock](job) is False]
+        if missed:
+            in_time = sum(1 for by, at in missed if by is not None and at is not None and at <= by)
+            out[("ran_late", f"clock={clock}")] = in_time / len(missed)
+
+
 def run_kpis(result: RunResult) -> dict[Key, float]:
     """Every KPI of one run."""
     jobs = result.jobs
@@ -172,6 +192,7 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
     _promise_kpis(jobs, "all", out)
     _pooled(jobs, out)
     _bound_kpis(jobs, out)
+    _ran_late(jobs, out)
     for field, scope_of in (("severity", "severity="), ("region", "region=")):
         groups: dict[str, list[JobRecord]] = defaultdict(list)
         for job in jobs:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from dispatch.calendar import WeeklyShift
+from dispatch.durations import DurationPolicy
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
 from optimizer import ClockPenalties, Location, SpeedProfile
@@ -97,6 +98,7 @@ class SimPolicy:
     ship_within_min: int
     swap_within_min: int
     severities: tuple[SimSeverity, ...]  # by rank
+    durations: DurationPolicy = DurationPolicy()  # how safely its jobs are planned
 
     def by_rank(self, rank: int) -> SimSeverity:
         """The severity of a rank, or the policy's least severe one beyond its ranks."""
@@ -219,6 +221,9 @@ class SimWorld:
     loaners: LoanerRates = LoanerRates()
     # arrival profiles learnt from the base world's service log, by region id (none: no log)
     learnt_arrivals: Mapping[int, ArrivalProfile] = field(default_factory=dict)
+    # finished jobs of the base world's log as (ticket type id, standard s, actual s): the
+    # planning durations start from them (dispatch.durations)
+    duration_history: tuple[tuple[int, int, int], ...] = ()
 
     def region_id(self, code: str) -> int:
         """The id of a region code (ValueError naming the code when unknown)."""

@@ -86,13 +86,17 @@ def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
     )  # fmt: skip
 
 
-def optimizer_ticket(world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines) -> Ticket:
+def optimizer_ticket(
+    world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines, *, service_s: int | None = None
+) -> Ticket:
     """The ticket as the optimizer sees it at intake, with the same depart deadline the
     simulation measures (so the recommendation weighs the depart promise it is scored on),
-    the swap promise and the clocks' penalties of its contract and severity."""
+    the swap promise and the clocks' penalties of its contract and severity; ``service_s``
+    is its planning duration (`RunContext.planning_s`; None: the type's standard)."""
     severity = world.policies[site.policy_id].by_rank(t.rank)
     return Ticket(
-        t.id, site.location, site.id, {t.line: t.level}, t.planned_service_s,
+        t.id, site.location, site.id, {t.line: t.level},
+        t.planned_service_s if service_s is None else service_s,
         reported_at=t.at_s, depart_by=d.depart_by, arrive_by=d.arrive_by, fix_by=d.fix_by,
         parts=tuple(PartLine(p) for p in t.parts),
         substitutes={p: world.substitutes.get(p, ()) for p in t.parts},

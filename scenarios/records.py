@@ -43,6 +43,10 @@ class JobRecord:
     swap_due: bool | None = None
     # clock -> why no dispatch could keep it ("" keepable), judged at arrival (scenarios.bounds)
     bounds: dict[str, str] = field(default_factory=dict)
+    # the latest plan's depart, arrival and fix (a miss planned in time ran late)
+    planned_depart: int | None = None
+    planned_arrival: int | None = None
+    planned_fix: int | None = None
 
     @property
     def eta_s(self) -> int | None:

@@ -47,6 +47,9 @@ class _Queued:
     record: JobRecord
     plan: JobPlan
     uses: tuple[tuple[int, int, int], ...]
+    planned_s: int  # the service duration it was planned with (`RunContext.planning_s`)
+    # it departs when his previous job ends (planned so): one that ends early sends him early
+    follows: bool = False
     process: Any = None
 
 
@@ -103,14 +106,18 @@ class JobRunner:
         record.callout = plan.callout_cost is not None
         record.callout_cost = Decimal(plan.callout_cost or 0) / 100
         previous = self.last_done.get(plan.engineer_id)
+        follows = previous is not None and plan.departs_at <= run.state.free_at[plan.engineer_id]
         done = run.env.event()
         self.last_done[plan.engineer_id] = done
         ready = max(plan.arrives_at, plan.part_arrives_at or 0, int(run.env.now))
+        planned = run.planning_s(t)
         run.state.commit(
-            plan.engineer_id, ready + t.planned_service_s, run.sites[t.site_id].location,
+            plan.engineer_id, ready + planned, run.sites[t.site_id].location,
             start=plan.departs_at,
         )  # fmt: skip
-        queued = _Queued(t, record, plan, tuple(uses))
+        record.planned_depart, record.planned_arrival = plan.departs_at, plan.arrives_at
+        record.planned_fix = ready + planned
+        queued = _Queued(t, record, plan, tuple(uses), planned, follows)
         self.queued.setdefault(plan.engineer_id, []).append(queued)
         if _breaks(record, plan.departs_at, plan.arrives_at):
             self.late[t.id] = queued
@@ -124,7 +131,8 @@ class JobRunner:
         try:
             if previous is not None and not previous.triggered:
                 yield previous
-            yield env.timeout(max(0, plan.departs_at - env.now))
+            if not queued.follows:
+                yield env.timeout(max(0, plan.departs_at - env.now))
         except simpy.Interrupt:  # handed to another engineer: his chain goes on without it
             self._release(uses)
             if previous is not None and not previous.triggered:
@@ -157,6 +165,7 @@ class JobRunner:
             yield env.timeout(plan.part_arrives_at - env.now)
         yield env.timeout(t.service_s)
         record.fixed_at = int(env.now)
+        run.durations.add(t.type_id, t.planned_service_s, t.service_s)  # the log learns it
         self._pick(uses, lambda s: s == van)
         self.actual[eid] = site
         self._close(t, record, uses, eid, start, metres)

@@ -128,8 +128,9 @@ class _Desk:
         run = self.run
         site = run.sites[t.site_id]
         d = deadlines_of(run.world, site, t)
+        ticket = optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t))
         return redispatch_optimised(
-            run.state, optimizer_ticket(run.world, site, t, d), now=run.now, travel=run.travel,
+            run.state, ticket, now=run.now, travel=run.travel,
             ship_within_s=d.ship_within_s, busy=busy, departs_at=departs_at,
             arrives_at=arrives_at, overrun=overrun,
         )  # fmt: skip
@@ -162,7 +163,7 @@ class _Desk:
             plan = self.naive.decide(t, site, now)
         else:
             d = deadlines_of(run.world, site, t)
-            ticket = optimizer_ticket(run.world, site, t, d)
+            ticket = optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t))
             plan = decide_optimised(
                 run.state, ticket, now=now, travel=run.travel, ship_within_s=d.ship_within_s
             )

@@ -285,10 +285,22 @@ class ClockPenaltiesChange(_Strict):
     at_risk_margin_min: int | None = Field(None, ge=0)
 
 
+class PlanningChange(_Strict):
+    """How safely jobs are planned, for every policy or one policy code: the quantile of
+    the learnt service durations and the history it needs (`dispatch.durations`), and the
+    slack a visit after another job keeps before its arrive and fix clocks."""
+
+    kind: Literal["planning"]
+    policy: str | None = None  # policy code; None: every policy
+    plan_duration_pct: int | None = Field(None, ge=50, le=99)
+    plan_min_jobs: int | None = Field(None, ge=1)
+    slack_min: int | None = Field(None, ge=0)
+
+
 Change = Annotated[
     AddDepot | RemoveDepot | MoveDepot | Engineers | ShiftPattern | StockLevel
     | PromisePolicy | TravelSpeed | DemandSurge | Strike | DepotOutage | ReturnsChange
-    | LoanerRates | LabourRulesChange | ClockPenaltiesChange | OnCallRoster,
+    | LoanerRates | LabourRulesChange | ClockPenaltiesChange | OnCallRoster | PlanningChange,
     Field(discriminator="kind"),
 ]  # fmt: skip
 

@@ -188,6 +188,37 @@ def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
     return _with_severity(world, "promise_policy", change.policy, change.severity, offsets)
 
 
+def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
+    """Plan jobs with another duration quantile or history minimum, keep other slack."""
+    policies = dict(world.policies)
+    found = False
+    for pid, pol in world.policies.items():
+        if change.policy is not None and pol.code != change.policy:
+            continue
+        found = True
+        durations = replace(
+            pol.durations,
+            **{
+                name: value
+                for name, value in (
+                    ("quantile_pct", change.plan_duration_pct),
+                    ("min_jobs", change.plan_min_jobs),
+                )
+                if value is not None
+            },
+        )
+        severities = pol.severities
+        if change.slack_min is not None:
+            slack = change.slack_min * 60
+            severities = tuple(
+                replace(s, penalties=replace(s.penalties, slack_s=slack)) for s in severities
+            )
+        policies[pid] = replace(pol, durations=durations, severities=severities)
+    if not found:
+        raise ValueError(f"planning: no policy {change.policy!r}")
+    return replace(world, policies=policies)
+
+
 def travel_speed(world: SimWorld, change: spec.TravelSpeed) -> SimWorld:
     """Roads faster (> 1) or slower (< 1) than the base road model."""
     return replace(world, travel_speed=world.travel_speed * change.factor)
@@ -286,6 +317,7 @@ _TRANSFORMS = {
     "labour_rules": labour_rules,
     "clock_penalties": clock_penalties,
     "on_call": on_call,
+    "planning": planning,
 }
 
 

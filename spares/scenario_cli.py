@@ -54,6 +54,8 @@ HEADLINE = (
     ("returns_received", "all", "returns received"),
     ("returns_backlog", "all", "returns backlog"),
     ("redispatched", "all", "re-dispatched"),
+    ("ran_late", "clock=arrival", "arrival misses planned in time"),
+    ("ran_late", "clock=fix", "fix misses planned in time"),
 )
 
 

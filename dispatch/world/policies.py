@@ -163,6 +163,10 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "service_fee": ZERO,
                 "late_penalty_pct_per_hour": 25,
                 "at_risk_penalty_pct": 10,
+                # dispatch.durations and the slack before promises: the documented defaults
+                "plan_duration_pct": 50,
+                "plan_min_jobs": 20,
+                "slack_min": 30,
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):

@@ -572,6 +572,12 @@ CHECK_CASES |= {
         1,
         {"at_risk_penalty_pct": "-1"},
     ),  # fmt: skip
+    # planning durations and slack (issue 16)
+    "ck_promise_policies_planning_policy_range": (
+        "promise_policies.csv",
+        1,
+        {"plan_duration_pct": "40"},
+    ),  # fmt: skip
 }
 
 

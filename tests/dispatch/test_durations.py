@@ -1,0 +1,65 @@
+"""Planning durations: a quantile learnt per ticket type, a pooled fallback, the standard."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dispatch.durations import DurationLog, DurationPolicy, duration_policy
+
+H = 3_600
+P80 = DurationPolicy(quantile_pct=80, min_jobs=5)
+
+
+def test_too_little_history_plans_the_standard_duration() -> None:
+    log = DurationLog.of([(1, H, 2 * H)] * 4)
+    assert log.planning_s(1, H, P80) == H
+
+
+def test_enough_jobs_of_the_type_plan_their_quantile() -> None:
+    minutes = [60, 70, 80, 90, 100, 110, 120, 130, 140, 150]
+    log = DurationLog.of((1, H, m * 60) for m in minutes)
+    assert log.planning_s(1, H, P80) == 130 * 60  # the 8th of 10
+
+
+def test_a_type_with_few_jobs_takes_the_logs_ratio_to_its_standard() -> None:
+    log = DurationLog.of([(1, H, 90 * 60)] * 10)  # type 1 runs 1.5 x its standard
+    assert log.planning_s(2, 2 * H, P80) == 3 * H  # type 2: no jobs, 1.5 x 2 h
+
+
+def test_the_quantile_is_never_below_the_mean() -> None:
+    log = DurationLog.of((1, H, s) for s in [H] * 9 + [20 * H])
+    assert log.planning_s(1, H, DurationPolicy(50, 5)) == round((9 + 20) * H / 10)
+
+
+def test_the_policy_comes_from_the_contract_row_or_the_defaults() -> None:
+    assert duration_policy({}) == DurationPolicy(50, 20)
+    assert duration_policy({"plan_duration_pct": 90, "plan_min_jobs": 3}) == DurationPolicy(90, 3)
+    with pytest.raises(ValueError, match="quantile_pct"):
+        DurationPolicy(quantile_pct=40)
+
+
+durations = st.lists(st.integers(60, 10 * H), min_size=1, max_size=60)
+
+
+@given(durations, st.integers(50, 99), st.integers(1, 60))
+def test_planning_is_never_below_the_mean_it_learnt_from(
+    seconds: list[int], pct: int, min_jobs: int
+) -> None:
+    log = DurationLog.of((1, H, s) for s in seconds)
+    planned = log.planning_s(1, H, DurationPolicy(pct, min_jobs))
+    if len(seconds) >= min_jobs:
+        assert planned >= math.floor(sum(seconds) / len(seconds))
+        assert planned <= max(seconds)
+    else:
+        assert planned == H
+
+
+@given(durations, st.integers(50, 98))
+def test_a_higher_quantile_never_plans_shorter(seconds: list[int], pct: int) -> None:
+    log = DurationLog.of((1, H, s) for s in seconds)
+    low = log.planning_s(1, H, DurationPolicy(pct, 1))
+    assert log.planning_s(1, H, DurationPolicy(pct + 1, 1)) >= low

@@ -1,0 +1,70 @@
+"""Slack before promise-critical visits: a visit after another job wants the policy's slack.
+
+Grid fake: one step = 1 min; the site is at (3, 3); arrival promised within 2 h.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer import ClockPenalties, Promise, RecommendParams, clock_cost, recommend
+from tests.optimizer.builders import HOUR, grid, grid_travel, make_engineer, make_ticket, make_world
+
+TRAVEL = grid_travel()
+SLACK = ClockPenalties(arrive=100_000, fix=100_000, at_risk_pct=10, slack_s=1_800)
+
+
+def _arrival(option):  # type: ignore[no-untyped-def]
+    return next(c for c in option.promises if c.promise is Promise.ARRIVAL)
+
+
+def test_after_another_job_the_slack_is_the_at_risk_margin() -> None:
+    # 20 min to spare: fine for a free engineer (15 min margin), short of a 30 min slack
+    assert clock_cost(100_000, 3_600, 3_600 - 1_200, SLACK) == 0
+    assert clock_cost(100_000, 3_600, 3_600 - 1_200, SLACK, after_job=True) == 10_000
+
+
+def test_a_busy_engineer_arriving_short_of_the_slack_is_priced_and_explained() -> None:
+    # busy until 1 h 34 min at his place (0, 0): 6 min drive, on site 20 min before 2 h
+    busy = make_engineer(1, busy_until=94 * 60, busy_location=grid(0, 0))
+    ticket = make_ticket(penalties=SLACK)
+    rec = recommend(make_world([busy]), ticket, now=0, travel=TRAVEL, params=RecommendParams())
+    check = _arrival(rec.options[0])
+    assert check.kept
+    assert check.short_of_slack
+    assert check.cost == 10_000
+    assert "less than the 30 min slack wanted" in rec.options[0].reason
+
+
+def test_a_free_engineer_needs_no_slack() -> None:
+    free = make_engineer(1, shifts=((94 * 60, 8 * HOUR),))  # his shift starts then
+    ticket = make_ticket(penalties=SLACK)
+    rec = recommend(make_world([free]), ticket, now=0, travel=TRAVEL, params=RecommendParams())
+    check = _arrival(rec.options[0])
+    assert check.kept
+    assert not check.short_of_slack
+    assert check.cost == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    busy=st.lists(st.integers(0, 4 * HOUR), min_size=1, max_size=5),
+    slack=st.integers(0, 3 * HOUR),
+)
+def test_slack_never_makes_an_option_infeasible(busy: list[int], slack: int) -> None:
+    engineers = [
+        make_engineer(
+            i + 1, at=(i, 0), busy_until=b or None, busy_location=grid(i, 0) if b else None
+        )
+        for i, b in enumerate(busy)
+    ]
+    world = make_world(engineers)
+    params = RecommendParams(max_options=len(busy))
+
+    def options(slack_s: int) -> set[int]:
+        ticket = make_ticket(penalties=ClockPenalties(arrive=100_000, slack_s=slack_s))
+        rec = recommend(world, ticket, now=0, travel=TRAVEL, params=params)
+        return {o.engineer_id for o in rec.options}
+
+    assert options(slack) == options(0)
