@@ -346,12 +346,20 @@ def disrupt_cmd(
     finally:
         factory.kw["bind"].dispose()
     names, codes = before | names, before_codes | codes
-    print_disruption(summary, names)
+    print_disruption(summary, names, codes)
     print_diff(changes, names, codes)
 
 
-def print_disruption(summary: dict[str, Any], names: dict[int, str]) -> None:
+def _tickets(ids: list[int], codes: dict[int, str]) -> str:
+    """Tickets by code (id), as a person reads them."""
+    return ", ".join(f"{codes[i]} ({i})" if i in codes else str(i) for i in ids)
+
+
+def print_disruption(
+    summary: dict[str, Any], names: dict[int, str], codes: dict[int, str] | None = None
+) -> None:
     """Print what was recorded, the draft, and the promises at risk with why."""
+    codes = codes or {}
     console.print(
         f"{summary['cause']}: plan {summary['plan_id']} stored as a draft against published"
         f" plan {summary['published_plan_id']} (feasible: {summary['feasible']})"
@@ -359,10 +367,12 @@ def print_disruption(summary: dict[str, Any], names: dict[int, str]) -> None:
     if summary["absence_id"] is not None:
         console.print(f"absence {summary['absence_id']} is in the engineer's calendar")
     if summary["unpinned"]:
-        console.print(f"unpinned: tickets {summary['unpinned']}")
+        console.print(f"unpinned: tickets {_tickets(summary['unpinned'], codes)}")
     if summary["handed_back"]:
-        console.print(f"handed back (under way with him): tickets {summary['handed_back']}")
-    console.print(f"visits released by the disruption: {summary['affected'] or 'none'}")
+        back = _tickets(summary["handed_back"], codes)
+        console.print(f"handed back (under way with him): tickets {back}")
+    affected = _tickets(summary["affected"], codes) or "none"
+    console.print(f"visits released by the disruption: {affected}")
     if not summary["at_risk"]:
         console.print("[green]no promise gets worse[/green]")
         return

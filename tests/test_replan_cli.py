@@ -16,9 +16,11 @@ from dispatch.models import (
     Absence,
     Assignment,
     AssignmentStatus,
+    Engineer,
     InspectionFrequency,
     Plan,
     PlanStage,
+    Ticket,
 )
 from dispatch.planning import PlanRequest, plan_region
 from dispatch.publish import publish_plan
@@ -143,8 +145,13 @@ def _assigned_engineer(url: str) -> tuple[int, int]:
 def test_disrupt_records_an_absence_and_prints_the_draft(tmp_path: Path) -> None:
     url, _, dispatcher, _ = _published_world(tmp_path)
     gone, ticket = _assigned_engineer(url)
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        code = s.get(Ticket, ticket).code  # type: ignore[union-attr]
+        engineer_code = s.get(Engineer, gone).code  # type: ignore[union-attr]
+    engine.dispose()
     result = invoke(
-        url, "dispatch", "disrupt", "1", "--absent", str(gone), "--reason", "sick",
+        url, "dispatch", "disrupt", "1", "--absent", engineer_code.lower(), "--reason", "sick",
         "--user", dispatcher, *AS_OF,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -152,7 +159,8 @@ def test_disrupt_records_an_absence_and_prints_the_draft(tmp_path: Path) -> None
         " ".join(result.output.split())
     )
     assert "absence 1 is in the engineer's calendar" in result.output
-    assert f"visits released by the disruption: [{ticket}]" in result.output
+    # issue 17: the engineer by his code, the tickets by theirs
+    assert f"visits released by the disruption: {code} ({ticket})" in result.output
     assert "Plan 2 against published plan 1" in result.output
     assert _plans(url) == [(1, PlanStage.PUBLISHED), (2, PlanStage.DRAFT)]
     engine = db.make_engine(url)
