@@ -141,7 +141,7 @@ def callout_options(
     Each option is his plan as a recommendation would rank it (he departs no earlier than
     his call-out lead after ``now``, within the on-call window the call falls in, and may
     run past its end by his overtime allowance), marked ``callout`` with its cost added.
-    Route planning (`optimizer.plan_callouts`) and `recommend` both wake engineers this way.
+    Route planning (`optimizer.callout.wake_for`) and `recommend` both wake engineers so.
     """
     return _callouts(world, ticket, now, travel_at(travel, world.at(now)), params)
 

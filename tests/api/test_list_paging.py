@@ -21,7 +21,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db import Role
-from dispatch.models import Assignment, AssignmentStatus, Channel, Plan, PlanStage, Shift
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Channel,
+    LabourRule,
+    Plan,
+    PlanStage,
+    Shift,
+)
 from dispatch.tickets import TicketIntake, create_ticket
 from inventory import stock
 from inventory.models import ProductLine, StockLevel
@@ -71,6 +79,7 @@ QUERIES: dict[str, list[Query]] = {
     "/v1/engineer-shifts": [_all, lambda w: {"engineer_id": w["e1"]}],
     "/v1/engineer-positions": [_all, lambda w: {"region_id": w["gz"]}],
     "/v1/reservations": [_all, lambda w: {"depot_id": w["dgz"]}],
+    "/v1/labour-rules": [_all],
 }
 
 
@@ -122,6 +131,8 @@ def rows(api_engine: Engine, world: World, app: FastAPI) -> World:
         for weekday in range(3):
             s.add(Shift(engineer_id=world["e1"], weekday=weekday, starts_at=time(8),
                         ends_at=time(18)))  # fmt: skip
+        for n, region in enumerate((world["gz"], world["sz"], None)):
+            s.add(LabourRule(code=f"LR{n}", name=f"rules {n}", region_id=region))
         for stage in (PlanStage.DRAFT, PlanStage.DRAFT):
             s.add(Plan(region_id=world["gz"], stage=stage, as_of=T0, ticket_ids=[], params={},
                        result=None, created_at=T0))  # fmt: skip
