@@ -7,6 +7,8 @@ global `--database-url` flag overrides it for one call.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -29,6 +31,11 @@ from spares.worker_cli import worker_command
 # Pydantic looks for plugins in every installed package's entry points on its first model
 # (~30 ms, more with many packages); the command line uses none. Set it to override.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+# At exit the interpreter's collector walks every object the imports made (SQLAlchemy's
+# models, numpy, pydantic): ~0.2 s of a light command's ~1 s. Freezing them first (the last
+# exit handler: registered first) skips that walk; exit handlers and flushes still run.
+atexit.register(gc.freeze)
 
 # Heavy parts (the database layer, the API app, the solver, the simulation) are imported
 # inside the commands that use them: `spares --version` and `--help` answer at once, and a
