@@ -173,7 +173,7 @@ def _stock_places(world: SimWorld, state: LiveState) -> tuple[list[_Place], dict
 
 def _depot_tallies(world: SimWorld) -> dict[int, DepotTally]:
     return {
-        d.id: DepotTally(d.code, world.regions.get(d.region_id, "?"))
+        d.id: DepotTally(d.code, world.regions.get(d.region_id, "?"), d.kind)
         for d in world.depots
         if d.location is not None
     }

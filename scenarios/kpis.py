@@ -22,7 +22,8 @@ from scenarios.bounds import REASONS
 from scenarios.paired import paired_difference
 from scenarios.records import JobRecord, RunResult
 
-Key = tuple[str, str]  # (kpi, scope): scope "all", "severity=urgent", "region=x", "depot=y"
+# (kpi, scope): scope "all", "severity=urgent", "region=x", "depot=y", "kind=regional" (depots)
+Key = tuple[str, str]
 
 UNITS = {
     "promises_kept": "share",
@@ -249,12 +250,18 @@ def _people(result: RunResult, out: dict[Key, float]) -> None:
 
 def _stock(result: RunResult, out: dict[Key, float]) -> None:
     requests = filled = 0
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for depot in result.depots.values():
         out[("stockout_days", f"depot={depot.code}")] = float(len(depot.stockout_days))
         if depot.requests:
             out[("fill_rate", f"depot={depot.code}")] = depot.filled / depot.requests
         requests += depot.requests
         filled += depot.filled
+        by_kind[depot.kind][0] += depot.requests
+        by_kind[depot.kind][1] += depot.filled
+    for kind, (asked, had) in by_kind.items():
+        if asked:  # e.g. kind=regional: the part requests the regional depots filled
+            out[("fill_rate", f"kind={kind}")] = had / asked
     if requests:
         out[("fill_rate", "all")] = filled / requests
     out[("stockout_days", "all")] = float(sum(len(d.stockout_days) for d in result.depots.values()))

@@ -100,6 +100,7 @@ class JobRecord:
 class DepotTally:
     code: str
     region: str
+    kind: str = "regional"  # central, regional (or a variant's added depot's kind)
     requests: int = 0  # part lines whose nearest depot this is
     filled: int = 0  # ... that it had in stock at the time
     stockout_days: set[int] = field(default_factory=set)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.kpis import confidence_interval, kpi_interval
+from scenarios.kpis import confidence_interval, kpi_interval, run_kpis
+from scenarios.records import DepotTally, RunResult
 from scenarios.report import write_report
 from scenarios.run import run_scenario
 from tests.scenarios.conftest import tiny_scenario
@@ -63,3 +64,17 @@ def test_kpi_intervals_stay_within_what_the_kpi_can_be() -> None:
     km = kpi_interval("travel_km", [1.0, 50.0, 2.0])
     assert km[1] == 0.0
     assert km[2] == confidence_interval([1.0, 50.0, 2.0])[2]  # no upper bound for km
+
+
+def test_fill_rate_per_depot_kind() -> None:
+    # Issue 17: the regional fill rate (part requests whose nearest depot is regional) is
+    # reported apart from the central warehouse's own customers.
+    depots = {
+        1: DepotTally("CW-GUANGZHOU", "guangzhou", "central", requests=10, filled=9),
+        2: DepotTally("RD-SHENZHEN-1", "shenzhen", "regional", requests=30, filled=24),
+        3: DepotTally("RD-JIEYANG-1", "jieyang", "regional", requests=10, filled=6),
+    }
+    out = run_kpis(RunResult("base", "optimised", 0, 86_400, [], depots, {}, []))
+    assert out[("fill_rate", "kind=regional")] == pytest.approx(30 / 40)
+    assert out[("fill_rate", "kind=central")] == pytest.approx(0.9)
+    assert out[("fill_rate", "all")] == pytest.approx(39 / 50)
