@@ -100,8 +100,17 @@ def site_rows(
     contracts: Contracts,
     engineer_region: npt.NDArray[np.int64],
     rng: np.random.Generator,
+    *,
+    site_lines: dict[int, set[int]] | None = None,
+    engineer_lines: dict[int, set[int]] | None = None,
 ) -> list[Row]:
-    """Sites jittered around real places drawn by demand weight."""
+    """Sites jittered around real places drawn by demand weight.
+
+    A site's dedicated engineer (if it has one) is a colleague of its region who holds the
+    product lines of the site's assets (`site_lines`: line ids by site id; `engineer_lines`:
+    the lines each engineer id holds at a level that fixes faults): one who holds them all
+    when there is one, else one who holds the most; nobody who holds none of them.
+    """
     where = sample_places(weights, count, rng)
     lat, lon = jitter(places.lat[where], places.lon[where], site_radius(places, where), rng)
     region = places.prefecture[where].tolist()
@@ -114,7 +123,7 @@ def site_rows(
     u_dedicated, u_engineer = rng.random((2, count)).tolist()
     rows = []
     for i, place in enumerate(where.tolist()):
-        mates = team.get(region[i], [])
+        mates = _able(team.get(region[i], []), i + 1, site_lines, engineer_lines)
         dedicated = None
         if mates and u_dedicated[i] < DEDICATED_SHARE:
             dedicated = mates[int(u_engineer[i] * len(mates))]
@@ -134,6 +143,21 @@ def site_rows(
             }
         )
     return rows
+
+
+def _able(
+    mates: list[int],
+    site_id: int,
+    site_lines: dict[int, set[int]] | None,
+    engineer_lines: dict[int, set[int]] | None,
+) -> list[int]:
+    """The colleagues who can fix the site's assets: all its lines, else the most of them."""
+    if site_lines is None or engineer_lines is None:
+        return mates
+    lines = site_lines.get(site_id, set())
+    held = {m: len(lines & engineer_lines.get(m, set())) for m in mates}
+    best = max(held.values(), default=0)
+    return [m for m in mates if best and held[m] == best]
 
 
 def asset_rows(

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from dispatch.world.catalogue import build_catalogue
 from dispatch.world.customers import (
@@ -28,7 +29,7 @@ from dispatch.world.model import (
     reference_instant,
     rng_for,
 )
-from dispatch.world.people import build_staff
+from dispatch.world.people import COVER_LEVEL, build_staff
 from dispatch.world.places import load_places
 from dispatch.world.policies import labour_rule_rows, policy_rows
 from dispatch.world.stock import stock_rows
@@ -76,9 +77,6 @@ def generate_world(
     )
     tables.update(staff.tables)
     tables["depots"] = depots + staff.van_depots
-    tables["stock_levels"] = stock_rows(
-        depots, _van_lines(staff.van_depots, tables), catalogue, rng_for(seed, "stock")
-    )
     tables["promise_policies"], tables["policy_severities"] = policy_rows()
     tables["labour_rules"] = labour_rule_rows(tables["regions"])
 
@@ -86,12 +84,17 @@ def generate_world(
     n_contracts = max(MIN_CONTRACTS, spec.sites // SITES_PER_CONTRACT)
     contracts = contract_rows(n_contracts, region_weight, reference_date, rng_for(seed, "deals"))
     tables["contracts"] = contracts.rows
-    tables["sites"] = site_rows(
-        places, weights, spec.sites, contracts, staff.engineer_region, rng_for(seed, "sites")
-    )
     tables["assets"] = asset_rows(spec.sites, catalogue, reference_date, rng_for(seed, "assets"))
+    tables["sites"] = site_rows(
+        places, weights, spec.sites, contracts, staff.engineer_region, rng_for(seed, "sites"),
+        site_lines=_site_lines(tables["assets"], catalogue.model_line),
+        engineer_lines=_engineer_lines(tables["engineer_skills"]),
+    )  # fmt: skip
     tables["installed_parts"] = installed_part_rows(
         tables["assets"], catalogue, reference_date, rng_for(seed, "installed")
+    )
+    tables["stock_levels"] = stock_rows(
+        depots, _van_lines(staff.van_depots, tables), catalogue, tables, rng_for(seed, "stock")
     )
     tables.update(ticket_tables(spec.tickets, tables, catalogue, now, rng_for(seed, "tickets")))
     ordered = {name: tables[name] for name in TABLE_ORDER}
@@ -103,6 +106,24 @@ def generate_world(
         demo_keys=staff.demo_keys,
         counts={name: len(rows) for name, rows in ordered.items()},
     )
+
+
+def _site_lines(assets: list[Row], model_line: npt.NDArray[np.int64]) -> dict[int, set[int]]:
+    """Product line ids of each site's assets."""
+    lines: dict[int, set[int]] = {}
+    for asset in assets:
+        line = int(model_line[asset["product_model_id"] - 1]) + 1
+        lines.setdefault(asset["site_id"], set()).add(line)
+    return lines
+
+
+def _engineer_lines(skills: list[Row]) -> dict[int, set[int]]:
+    """Product line ids each engineer holds at a level that fixes faults (level 2 or more)."""
+    lines: dict[int, set[int]] = {}
+    for skill in skills:
+        if skill["level"] >= COVER_LEVEL:
+            lines.setdefault(skill["engineer_id"], set()).add(skill["product_line_id"])
+    return lines
 
 
 def _van_lines(vans: list[Row], tables: dict[str, list[Row]]) -> list[tuple[int, list[int]]]:

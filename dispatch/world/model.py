@@ -81,7 +81,7 @@ class SizeSpec:
 
 SIZES: dict[WorldSize, SizeSpec] = {
     WorldSize.SMALL: SizeSpec(
-        depots=5, engineers=30, sites=300, parts=120, models_per_line=4, tickets=8
+        depots=5, engineers=40, sites=300, parts=120, models_per_line=4, tickets=8
     ),
     WorldSize.MEDIUM: SizeSpec(
         depots=20, engineers=300, sites=3_000, parts=400, models_per_line=6, tickets=24

@@ -24,26 +24,33 @@ DEMO_USERS: dict[Role, tuple[str, str]] = {
 DEMO_KEYS: dict[Role, str] = {role: key for role, (_name, key) in DEMO_USERS.items()}
 
 VAN_SHARE = 0.6  # engineers who carry van stock
-SKILL_LINES_P = (0.45, 0.35, 0.2)  # an engineer knows 1, 2 or 3 product lines
+SKILL_LINES_P = (0.45, 0.35, 0.2)  # an engineer knows 1, 2 or 3 product lines...
+MAX_LINES = 3  # ... but one whose shift would leave a line uncovered learns up to this many
 SKILL_LEVEL_P = (0.4, 0.4, 0.2)  # basic, advanced, expert
+COVER_LEVEL = 2  # a line learnt to fill the rota's gap is held at least at this level
 ABSENCE_SHARE = 0.1
 ABSENCE_REASONS = ("annual leave", "sick leave", "training", "family leave")
 
 # Weekly shift patterns by an engineer's rank in its region: the first five already give
-# the region 7x24 cover (day, on-call night, weekend day, day, on-call night).
+# the region 7x24 cover (day, on-call night, weekend day, day, on-call night); the first
+# eight put two engineers on every hour of the week, which (with the skills chosen to fill
+# the rota's gaps, `_skills`) covers every product line at every hour.
 DAY = "day"
 NIGHT = "night"
 WEEKEND = "weekend"
-ROTA = (DAY, NIGHT, WEEKEND, DAY, NIGHT, DAY, DAY, WEEKEND, DAY, NIGHT)
+ROTA = (DAY, NIGHT, WEEKEND, DAY, NIGHT, WEEKEND, NIGHT, NIGHT, DAY, DAY)
 DAY_HOURS = (time(8, 30), time(17, 30))
 NIGHT_HOURS = (time(17, 30), time(8, 30))  # ends the next morning
 WEEKDAYS = (0, 1, 2, 3, 4)
 WEEKEND_DAYS = (2, 3, 4, 5, 6)  # Wednesday to Sunday
-# Consecutive on-call nights: the k-th night engineer of region r starts on day 4k + 3r
-# (mod 7), so two night engineers cover a region's week, and regions with one stagger
-# their nights so the province is covered every night.
+# Consecutive on-call nights: the k-th night engineer of region r starts on day
+# 4 (k mod 2) + 3r (mod 7), so two night engineers cover a region's week (the third and
+# fourth pair up with the first and second), and regions with one stagger their nights so
+# the province is covered every night.
 NIGHTS_ON = 4
 NIGHT_REGION_STEP = 3
+NIGHT_TEAMS = 2
+HALF_HOURS = 7 * 48  # the week in half hours, from Monday 00:00
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,21 +82,39 @@ def user_rows(now: datetime) -> tuple[list[Row], dict[Role, str]]:
     return rows, keys
 
 
+def region_quotas(region_weight: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.int64]:
+    """Engineers per region: its share of demand, at least one (largest remainder).
+
+    Regions whose share is below one engineer get one; the rest is shared by demand among
+    the others, so the busiest region gets a crew in proportion (a floor of one for every
+    region first, then the rest by share, left Shenzhen's 23 % of the sites with 6 of 30).
+    Fewer engineers than regions: the busiest regions get one each.
+    """
+    regions = region_weight.size
+    quota = np.zeros(regions, dtype=np.int64)
+    if count <= regions:
+        quota[np.argsort(-region_weight, kind="stable")[:count]] = 1
+        return quota
+    floor = np.zeros(regions, dtype=bool)
+    while True:
+        free = ~floor
+        share = (count - int(floor.sum())) * region_weight * free / region_weight[free].sum()
+        below = free & (share < 1)
+        if not below.any():
+            break
+        floor |= below
+    quota = np.where(floor, 1, np.floor(share)).astype(np.int64)
+    remainder = np.where(floor, -1.0, share - np.floor(share))
+    quota[np.argsort(-remainder, kind="stable")[: count - int(quota.sum())]] += 1
+    return quota
+
+
 def engineer_homes(
     places: Places, weights: npt.NDArray[np.float64], count: int, rng: np.random.Generator
 ) -> npt.NDArray[np.int64]:
-    """Home places grouped by region: at least one per region (at its seat), the rest by demand."""
+    """Home places grouped by region: the first at its seat, the rest drawn by demand."""
     regions = len(PREFECTURES)
-    region_weight = region_weights(places, weights)
-    order = np.argsort(-region_weight, kind="stable")
-    quota = np.zeros(regions, dtype=np.int64)
-    quota[order[: min(count, regions)]] = 1
-    spare = count - int(quota.sum())
-    if spare > 0:
-        share = spare * region_weight / region_weight.sum()
-        quota += np.floor(share).astype(np.int64)
-        left = spare - int(np.floor(share).sum())
-        quota[np.argsort(-(share - np.floor(share)), kind="stable")[:left]] += 1
+    quota = region_quotas(region_weights(places, weights), count)
     homes: list[int] = []
     for region in range(regions):
         if quota[region] == 0:
@@ -117,11 +142,12 @@ def build_staff(
     engineers, vans = _engineer_rows(places, homes, first_van_depot_id, now, rng)
     engineers[0]["user_id"] = engineer_user  # the demo engineer logs in as this one
     region_of = places.prefecture[homes]
+    shifts = _shifts(region_of)
     tables = {
         "users": users,
         "engineers": engineers,
-        "engineer_skills": _skills(count, rng),
-        "shifts": _shifts(region_of),
+        "engineer_skills": _skills(region_of, shifts, rng),
+        "shifts": shifts,
         "absences": _absences(count, reference_date, rng),
     }
     return Staff(tables=tables, van_depots=vans, engineer_region=region_of, demo_keys=keys)
@@ -190,16 +216,47 @@ def _van_row(depot_id: int, engineer_code: str, name: str, region: int, place: s
     }
 
 
-def _skills(count: int, rng: np.random.Generator) -> list[Row]:
-    """1-3 product lines per engineer, each at level 1-3."""
-    rows = []
+def _skills(
+    region_of: npt.NDArray[np.int64], shifts: list[Row], rng: np.random.Generator
+) -> list[Row]:
+    """1-3 product lines per engineer, each at level 1-3, chosen to fill the rota's gaps.
+
+    A planner hires for cover: an engineer learns first the lines that nobody of his region
+    holds (at level 2 or more) during his shift hours, most uncovered half hours first
+    (ties at random), at level 2 or more, and as many as his shift lacks (up to 3); lines
+    beyond that are drawn as before. So a region whose rota puts two engineers on every
+    hour covers every line at every hour (7x24), and a lone engineer is a generalist.
+    """
+    count = region_of.size
+    hours = np.zeros((count, HALF_HOURS), dtype=bool)
+    for shift in shifts:
+        hours[shift["engineer_id"] - 1, _half_hours(shift)] = True
+    covered = np.zeros((int(region_of.max(initial=0)) + 1, len(LINES), HALF_HOURS), dtype=bool)
     n_lines = rng.choice((1, 2, 3), size=count, p=SKILL_LINES_P).tolist()
-    for engineer in range(count):
-        lines = sorted(rng.choice(len(LINES), size=n_lines[engineer], replace=False).tolist())
-        levels = rng.choice((1, 2, 3), size=len(lines), p=SKILL_LEVEL_P).tolist()
-        for line, level in zip(lines, levels, strict=True):
+    levels = rng.choice((1, 2, 3), size=(count, MAX_LINES), p=SKILL_LEVEL_P).tolist()
+    ties = rng.random((count, len(LINES)))
+    rows = []
+    for engineer, region in enumerate(region_of.tolist()):
+        gaps = (~covered[region] & hours[engineer]).sum(axis=1)
+        short = int(np.count_nonzero(gaps))
+        take = max(n_lines[engineer], min(MAX_LINES, short))
+        lines = np.lexsort((ties[engineer], -gaps))[:take].tolist()
+        for line, level in zip(sorted(lines), levels[engineer], strict=False):
+            if gaps[line]:
+                level = max(level, COVER_LEVEL)
+            if level >= COVER_LEVEL:
+                covered[region, line] |= hours[engineer]
             rows.append({"engineer_id": engineer + 1, "product_line_id": line + 1, "level": level})
     return rows
+
+
+def _half_hours(shift: Row) -> npt.NDArray[np.int64]:
+    """The half hours of the week (from Monday 00:00) a weekly shift covers."""
+    start, end = shift["starts_at"], shift["ends_at"]
+    first = shift["weekday"] * 48 + start.hour * 2 + start.minute // 30
+    last = shift["weekday"] * 48 + end.hour * 2 + end.minute // 30
+    last += 48 if end <= start else 0  # ends the next day
+    return np.arange(first, last) % HALF_HOURS
 
 
 def _shifts(region_of: npt.NDArray[np.int64]) -> list[Row]:
@@ -214,9 +271,8 @@ def _shifts(region_of: npt.NDArray[np.int64]) -> list[Row]:
         if pattern == NIGHT:
             k = nights.get(region, 0)
             nights[region] = k + 1
-            days = tuple(
-                (NIGHTS_ON * k + NIGHT_REGION_STEP * region + d) % 7 for d in range(NIGHTS_ON)
-            )
+            first = NIGHTS_ON * (k % NIGHT_TEAMS) + NIGHT_REGION_STEP * region
+            days = tuple((first + d) % 7 for d in range(NIGHTS_ON))
             hours = NIGHT_HOURS
         else:
             days = WEEKDAYS if pattern == DAY else WEEKEND_DAYS

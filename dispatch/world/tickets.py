@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from db.identity import Role
+from dispatch.intake import CODE_DIGITS, ticket_code
 from dispatch.promises import SeverityOffsets, compute_deadlines
 from dispatch.world.catalogue import Catalogue
 from dispatch.world.catalogue_data import FAULT_CLASSES
@@ -38,6 +39,8 @@ def ticket_tables(
     faults = rng.integers(0, FAULTS, size=count).tolist()
     channels = rng.choice(len(CHANNELS), size=count, p=CHANNEL_P).tolist()
     dispatcher = next(u["id"] for u in tables["users"] if u["role"] == Role.DISPATCHER)
+    # Drawn last, so the draws above give the same tickets as before codes were random.
+    codes = [ticket_code(int(n)) for n in rng.integers(0, 16**CODE_DIGITS, size=count)]
     out: dict[str, list[Row]] = {
         "tickets": [],
         "ticket_skills": [],
@@ -54,7 +57,7 @@ def ticket_tables(
         line = int(catalogue.model_line[model])
         ticket_type = catalogue.tables["ticket_types"][line * len(FAULT_CLASSES) + faults[i]]
         reported = now - timedelta(minutes=ago[i])
-        ticket = _ticket_row(i + 1, asset, site, ticket_type, severity, reported, now)
+        ticket = _ticket_row(i + 1, codes[i], asset, site, ticket_type, severity, reported)
         ticket.update(channel=CHANNELS[channels[i]], created_by_id=dispatcher)
         out["tickets"].append(ticket)
         # As at intake (dispatch.tickets): the ticket type's skill unless told otherwise.
@@ -75,12 +78,12 @@ def ticket_tables(
 
 def _ticket_row(
     ticket_id: int,
+    code: str,
     asset: Row,
     site: Row,
     ticket_type: Row,
     severity: SeveritySpec,
     reported: datetime,
-    now: datetime,
 ) -> Row:
     """A new ticket whose deadlines count from `reported`, by intake's own rule."""
     deadlines = compute_deadlines(
@@ -94,7 +97,7 @@ def _ticket_row(
     )
     return {
         "id": ticket_id,
-        "code": f"T{now:%y%m%d}-{ticket_id:04d}",
+        "code": code,  # intake's style (dispatch.intake.ticket_code)
         "site_id": site["id"],
         "asset_id": asset["id"],
         "ticket_type_id": ticket_type["id"],

@@ -96,13 +96,16 @@ def test_scaling_demo_world_and_tickets_are_pinned() -> None:
     assert _world_digests(demo.world, _LABOUR) == {
         "epoch": "2026-11-02T01:00:00+00:00",
         "counts": (50, 20, 0),
-        "engineers": "309a5b46c6f6598d",  # dc0fd62fc1309170 with overtime_s 1_800
-        "depots": "8dc2c2314149b3e8",
+        # Issue 17 restaffed and restocked the demo world (skills fill the rota's gaps, a
+        # two-deep night rota, METRIC base stock): before it 309a5b46c6f6598d / 8dc2c2314149b3e8
+        # (dc0fd62fc1309170 with overtime_s 1_800).
+        "engineers": "3f562220b5750c42",
+        "depots": "cea865df1a2c0aa7",
         "suppliers": "2e38e77b22c314a4",
     }
     first = demo.world.engineers[0]
-    assert [e.id for e in demo.world.engineers[:10]] == [1, 2, 4, 5, 6, 7, 9, 11, 12, 14]
-    assert demo.world.engineers[-1].id == 74
+    assert [e.id for e in demo.world.engineers[:10]] == [1, 2, 4, 5, 7, 8, 9, 10, 11, 12]
+    assert demo.world.engineers[-1].id == 72
     assert (first.shifts, first.capacity, first.cost_per_hour, first.cost_per_km) == (
         ((-1_800, 30_600),), 51, 17_867, 124,
     )  # fmt: skip
@@ -122,13 +125,16 @@ def test_recommend_large_world_and_tickets_are_pinned() -> None:
     assert _world_digests(world, _NOT_IN_LARGE | _LABOUR) == {
         "epoch": "2026-11-02T01:00:00+00:00",
         "counts": (2_000, 60, 9),
-        "engineers": "667c588bc7570b36",  # 143119ff492a45f6 with overtime_s 1_800
-        "depots": "fe736bb20291bd0b",
+        # Before issue 17's restaffing and restocking: 667c588bc7570b36 / fe736bb20291bd0b
+        # (143119ff492a45f6 with overtime_s 1_800).
+        "engineers": "9ce6b50669b8658b",
+        "depots": "c4199e1237f834a1",
         "suppliers": "5162eb53abca264c",
     }
     first: Engineer = world.engineers[0]
     assert (first.id, first.shifts, first.dedicated_sites) == (
-        1, ((-1_800, 30_600), (84_600, 117_000)), frozenset({1_986}),
+        1, ((-1_800, 30_600), (84_600, 117_000)),
+        frozenset({1_986, 3_398, 4_556, 5_501, 6_923, 15_740}),  # ({1_986} before issue 17)
     )  # fmt: skip
     assert len(ts) == 400
     t: Ticket = ts[0]

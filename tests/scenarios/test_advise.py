@@ -196,9 +196,9 @@ class TestCosts:
     def test_staff_is_each_engineer_monthly_rate_prorated(self) -> None:
         world = small_world()
         costs = AdviceCosts(engineer_per_month={"default": Decimal("9000")})
-        # 30 engineers x 9,000 a month x 10/30 of a month
-        assert len(world.engineers) == 30
-        assert staff_cost(world, costs, 10) == Decimal("90000.00")
+        # 40 engineers x 9,000 a month x 10/30 of a month
+        assert len(world.engineers) == 40
+        assert staff_cost(world, costs, 10) == Decimal("120000.00")
 
     def test_the_most_specific_rate_wins(self) -> None:
         costs = AdviceCosts(engineer_per_month={
@@ -241,7 +241,7 @@ class TestCosts:
         world = small_world()
         one, two = (uniform_changes(world, AdviceMoves(), k) for k in (1, 2))
         added = [sum(c.delta for c in ch if isinstance(c, Engineers)) for ch in (one, two)]
-        assert added == [3, 6]  # 10 % and 20 % of 30 engineers, shared out by region size
+        assert added == [4, 8]  # 10 % and 20 % of 40 engineers, shared out by region size
         factors = [next(c.factor for c in ch if isinstance(c, StockLevel)) for ch in (one, two)]
         assert factors == [1.5, 2.25]
 

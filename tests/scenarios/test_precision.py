@@ -72,7 +72,10 @@ def test_an_unreachable_target_runs_up_to_the_cap_on_the_same_streams() -> None:
 
 
 def test_a_loose_target_adds_nothing() -> None:
-    run = _run(tiny_scenario(policies=["optimised"], precision={"half_width_points": 50}))
+    # promise_attainment: two 1-day runs of the small world put the swaps (a dozen part
+    # tickets) 85 points apart at 95 % (issue 17's restaffed world), the pooled clocks 15
+    loose = {"half_width_points": 50, "kpis": ["promise_attainment"]}
+    run = _run(tiny_scenario(policies=["optimised"], precision=loose))
     assert run.scenario.replications == 2
     assert run.precision is not None
     assert run.precision.reached

@@ -33,7 +33,7 @@ def test_variants_see_the_same_ticket_stream(small: SimWorld) -> None:
         assert len(streams) == 6
         assert all(ids == streams[0] for ids in streams)
     worlds = build_variants(scenario, small)
-    assert [len(w.engineers) for w in worlds.values()] == [30, 27, 30]
+    assert [len(w.engineers) for w in worlds.values()] == [40, 37, 40]
 
 
 def test_a_surge_adds_tickets_and_keeps_the_common_ones() -> None:
