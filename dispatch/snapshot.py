@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -59,6 +59,8 @@ from inventory.models import (
     PartSubstitute,
     ProductLine,
     Region,
+    Reservation,
+    ReservationStatus,
     Supplier,
 )
 
@@ -110,10 +112,14 @@ def load_snapshot(
     block his time from departure to fix like an absence, and keep him busy until the
     last of them ends, at its site (`_busy`): all of them for a single-ticket
     recommendation, only the pinned ones for a region plan (`pinned_only`), which re-plans
-    the others itself.
+    the others itself: their live holds count as stock again (`_replanned_holds`), since
+    publishing the plan releases them and holds what it chose.
     """
     epoch = now.replace(microsecond=0)
     stock = available_stock(session=session, now=now)
+    if pinned_only:
+        for key, qty in _replanned_holds(session, now).items():
+            stock[key] = stock.get(key, 0) + qty
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
@@ -305,6 +311,29 @@ def _windows(
     on_call_windows = {e.id: offsets(e, on_call[e.id]) for e in engineers}
     merged = {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
     return windows, merged, on_call_windows
+
+
+def _replanned_holds(session: Session, now: datetime) -> dict[tuple[int, int], int]:
+    """Units held for tickets a plan re-plans (assigned, unpinned, not started), by (depot, part).
+
+    Without them a re-plan saw a ticket's own hold as taken: holding a depot's last unit, the
+    ticket lost its pickup (issue 17).
+    """
+    r = Reservation
+    stmt = (
+        select(r.depot_id, r.part_id, func.sum(r.quantity))
+        .join(Ticket, Ticket.id == r.ticket_id)
+        .join(Assignment, Assignment.ticket_id == Ticket.id)
+        .where(
+            r.status == ReservationStatus.RESERVED,
+            r.expires_at > now,
+            Ticket.status == TicketStatus.ASSIGNED,
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Assignment.pinned.is_(False),
+        )
+        .group_by(r.depot_id, r.part_id)
+    )
+    return {(d, p): int(q) for d, p, q in session.execute(stmt)}
 
 
 def _assigned_work(

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.errors import PublishConflict
-from dispatch.models import Assignment, AssignmentStatus, PlanStage, TicketStatus
+from dispatch.models import Assignment, AssignmentStatus, Plan, PlanStage, TicketStatus
 from dispatch.planning import PlanRequest, plan_region
 from dispatch.publish import publish_plan
 from dispatch.tickets import transition
 from inventory.models import Reservation
+from inventory.reservations import ReserveLine, reserve
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
 from tests.ticket_builders import T0
 
@@ -99,3 +100,34 @@ def test_diff_against_the_published_plan(session: Session, dw: DispatchWorld) ->
     same = diff_against_published(session, plan_id=second)
     assert same["against_plan_id"] == first
     assert same["tickets"] == []
+
+
+def test_a_replan_counts_the_tickets_own_hold_as_its_supply(
+    session: Session, dw: DispatchWorld
+) -> None:
+    # Issue 17 (README tour at 03:00): after a plan was published, the next plan (and a
+    # disruption's re-plan) read the depot's stock without the units the published plan
+    # had reserved for the very tickets it re-plans; a ticket holding the depot's last unit
+    # lost its pickup (shipped, or dropped at night).
+    first = draft(session, dw)
+    publish_plan(session, plan_id=first, user=dw.base.dispatcher, now=T0)
+    held = session.scalars(select(Reservation).where(Reservation.ticket_id == dw.ticket.id)).one()
+    assert held.depot_id == dw.depot.id  # a pickup at the Baiyun depot
+    reserve(
+        session=session,
+        depot_id=dw.depot.id,
+        lines=[ReserveLine(dw.part.id, 1)],
+        user_id=None,
+        now=T0,
+    )  # fmt: skip  (a walk-in takes the depot's other unit)
+    second = draft(session, dw)
+    plan = session.get(Plan, second)
+    assert plan is not None
+    assert plan.result is not None
+    pickups = [
+        stop["depot_id"]
+        for route in plan.result["routes"]
+        for stop in route["stops"]
+        if stop["kind"] == "pickup" and stop["ticket_id"] == dw.ticket.id
+    ]
+    assert pickups == [dw.depot.id]
