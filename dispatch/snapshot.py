@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -128,7 +129,10 @@ def load_snapshot(
         session, epoch, stock, regions, pinned_only, durations
     )
     depots, depot_names = _depots(session, epoch, stock)
-    world = opt.DispatchWorld(epoch, engineers, depots, _suppliers(session), on_call)
+    world = opt.DispatchWorld(
+        epoch, engineers, depots, _suppliers(session), on_call,
+        zone=_text_zone(session, regions),
+    )  # fmt: skip
     return Snapshot(epoch, world, names, depot_names, vans, durations)
 
 
@@ -146,6 +150,12 @@ def duration_log(session: Session) -> DurationLog:
         for type_id, minutes, arrived, fixed in session.execute(stmt)
         if arrived is not None and fixed is not None  # filtered in SQL; for the type checker
     )
+
+
+def _text_zone(session: Session, regions: set[int] | None) -> ZoneInfo | None:
+    """The zone the solver's texts state times in: the regions' own, when they share one."""
+    zones = {tz for rid, tz in _timezones(session).items() if regions is None or rid in regions}
+    return ZoneInfo(zones.pop()) if len(zones) == 1 else None
 
 
 def _timezones(session: Session) -> dict[int, str]:

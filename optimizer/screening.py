@@ -11,7 +11,6 @@ left out gets the same deadline reason when it applies, else `DropReason.NO_ROOM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import numpy as np
 
@@ -27,8 +26,7 @@ from optimizer.world import DispatchWorld
 
 
 def _clock(world: DispatchWorld, offset: int) -> str:
-    moment: datetime = world.at(offset)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return world.clock(offset)  # the reader's zone, named (issue 17: it was UTC, unnamed)
 
 
 def screen(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
@@ -169,6 +169,8 @@ class DispatchWorld:
     on_call
         Engineers on call (not working): a recommendation may wake one for a severe ticket
         (`optimizer.assignment`); they are not in ``engineers`` for that.
+    zone
+        The time zone texts (drop reasons) state times in, named; ``None``: the epoch's.
 
     Notes
     -----
@@ -181,6 +183,7 @@ class DispatchWorld:
     depots: tuple[Depot, ...] = ()
     suppliers: tuple[Supplier, ...] = ()
     on_call: tuple[OnCall, ...] = ()
+    zone: tzinfo | None = None
     engineer_arrays: EngineerArrays = field(init=False, repr=False)
     depot_arrays: DepotArrays = field(init=False, repr=False)
     engineer_row: dict[int, int] = field(init=False, repr=False)
@@ -213,6 +216,13 @@ class DispatchWorld:
         other = copy.copy(self)
         object.__setattr__(other, "on_call", on_call)
         return other
+
+    def clock(self, offset: int) -> str:
+        """A time for a text: date, hour and minute in `zone`, with the zone named."""
+        moment = self.at(offset)
+        if self.zone is not None:
+            moment = moment.astimezone(self.zone)
+        return f"{moment:%Y-%m-%d %H:%M} {getattr(moment.tzinfo, 'key', None) or moment.tzname()}"
 
     def at(self, offset: int) -> datetime:
         """Return the datetime of a time-axis offset (seconds after ``epoch``)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -12,7 +14,7 @@ from dispatch import planning
 from dispatch.assign import confirm_assignment
 from dispatch.errors import InvalidPlanRequest
 from dispatch.geojson import plan_geojson
-from dispatch.models import AssignmentStatus, PlanStage, TicketStatus
+from dispatch.models import AssignmentStatus, PlanStage, PolicySeverity, TicketStatus
 from dispatch.planning import PlanRequest, plan_region, prepare_plan
 from dispatch.snapshot import load_snapshot
 from tests.builders import make_region
@@ -199,6 +201,25 @@ class TestGeoJson:
             d["ticket_id"] for d in row.result["dropped"]
         ]
         assert all(f["properties"]["reason"] for f in dropped)
+
+    def test_a_dropped_tickets_reason_states_local_time(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        # Issue 17 (README tour): "deadline out of reach: best arrival 2026-12-03 00:42 vs
+        # deadline 2026-12-02 18:11" was UTC without saying so, read as Shenzhen time.
+        for level in session.scalars(
+            select(PolicySeverity).where(PolicySeverity.policy_id == dw.base.policy.id)
+        ):
+            level.arrive_hard = True  # as the demo's urgent level: out of reach is dropped
+        late = open_ticket(session, dw.base, reported_at=T0 - timedelta(hours=5))
+        row = plan_region(session, request=_request(ticket_ids=(late.id,)), now=T0,
+                          travel=TRAVEL)  # fmt: skip
+        assert row.result is not None
+        (dropped,) = row.result["dropped"]
+        assert dropped["reason"] == "deadline_out_of_reach"
+        assert late.arrive_by is not None
+        deadline = late.arrive_by.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert f"vs deadline {deadline:%Y-%m-%d %H:%M} Asia/Shanghai" in dropped["detail"]
 
 
 class TestHandAssignments:
