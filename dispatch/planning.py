@@ -242,7 +242,10 @@ def _context(computed: Computed) -> dict[str, Any]:
         }  # fmt: skip
         for t in computed.tickets
     ]
-    return {"engineers": engineers, "tickets": tickets}
+    # visits after another job with less slack than their policy wants (an overrun before
+    # them would break a promise): said, not refused
+    slack = opt.short_of_slack(snap.world, computed.tickets, computed.plan)
+    return {"engineers": engineers, "tickets": tickets, "short_of_slack": slack}
 
 
 def plan_region(

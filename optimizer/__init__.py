@@ -122,7 +122,7 @@ if TYPE_CHECKING:
         prepare_insertion,
     )
     from optimizer.urgent_result import Insertion, VisitChange
-    from optimizer.validate import validate
+    from optimizer.validate import short_of_slack, validate
     from optimizer.world import DispatchWorld, coordinates
 
 _HOMES: dict[str, str] = {
@@ -223,6 +223,7 @@ _HOMES: dict[str, str] = {
     "replan": "optimizer.replan",
     "replan_disrupted": "optimizer.disruptions",
     "travel_at": "optimizer.travel",
+    "short_of_slack": "optimizer.validate",
     "validate": "optimizer.validate",
     "visit_overruns": "optimizer.disruptions",
     "warm_up": "optimizer.solve",
@@ -324,6 +325,7 @@ __all__ = [
     "recommend",
     "replan",
     "replan_disrupted",
+    "short_of_slack",
     "travel_at",
     "validate",
     "visit_overruns",

@@ -46,10 +46,10 @@ _START, _END, _DEPART, _CLOSE, _SHIFT_END, _WORK_ENDS, _CAP, _HOUR, _KM = range(
 class KernelData:
     """A problem as the kernel reads it: integer arrays only.
 
-    ``nodes`` (n, 16): service, earliest, latest, due, weight, load, the 9 clock columns of
-    `RoutingProblem.clocks`, and 1 where those price the visit. ``vehicles`` (V, 10):
+    ``nodes`` (n, 17): service, earliest, latest, due, weight, load, the 10 clock columns of
+    `RoutingProblem.clocks`, and 1 where those price the visit. ``vehicles`` (V, 11):
     start, end, depart, close, shift end, work ends, capacity, hour and km cost in points,
-    overtime rate (fen per hour).
+    overtime rate (fen per hour), 1 when his first visit follows committed work.
     ``allowed`` (n, V) who may take each node; ``dedicated`` (n, V) the dedicated-engineer
     points; ``weights``: travel, distance and overtime weights.
     """
@@ -68,14 +68,15 @@ class KernelData:
         n, nv = len(p.kind), p.vehicles
         nodes = np.stack([p.service, p.earliest, p.latest, p.due, p.weight, p.load], axis=1)
         # the visit's clocks (`RoutingProblem.clocks`) and whether they price it (not `due`)
-        clocks = np.zeros((n, 9), dtype=np.int64) if p.clocks is None else p.clocks
+        clocks = np.zeros((n, 10), dtype=np.int64) if p.clocks is None else p.clocks
         priced = (p.kind != PICKUP) & (p.clocks is not None)
         nodes = np.concatenate([nodes, clocks, priced.astype(np.int64)[:, None]], axis=1)
         w = p.params.cost_weight
         vehicles = np.stack(
             [p.starts, p.ends, p.depart, p.close, p.shift_end, p.work_ends(), p.capacity,
              p.hour_cost * w // 3_600, p.km_cost * w // 1_000,
-             np.zeros(nv, dtype=np.int64) if p.overtime_cost is None else p.overtime_cost],
+             np.zeros(nv, dtype=np.int64) if p.overtime_cost is None else p.overtime_cost,
+             np.zeros(nv, dtype=np.int64) if p.after_job is None else p.after_job],
             axis=1,
         )  # fmt: skip
         allowed = np.ones((n, nv), dtype=np.bool_)
@@ -117,7 +118,7 @@ def load() -> float:
     started = perf_counter()
     one = np.ones((1, 1), dtype=np.int64)
     data = KernelData(
-        one, one, np.zeros((1, 6), dtype=np.int64), np.zeros((1, 9), dtype=np.int64),
+        one, one, np.zeros((1, 17), dtype=np.int64), np.zeros((1, 11), dtype=np.int64),
         np.ones((1, 1), dtype=np.bool_), np.zeros((1, 1), dtype=np.int64),
         np.zeros(3, dtype=np.int64),
     )  # fmt: skip
@@ -299,6 +300,7 @@ def _price(
     metres = 0
     late = 0
     dedicated = 0
+    after = veh[v, 10]  # another job comes before the next visit: the slack applies
     for k in range(seq.shape[0]):
         node = seq[k]
         if not allowed[node, v]:
@@ -308,15 +310,17 @@ def _price(
         t = max(t + sec[prev, node], nodes[node, 1])
         if t > nodes[node, 2]:
             return -1
-        if nodes[node, 15]:
+        if nodes[node, 16]:
             for j in range(3):  # arrive, fix, swap: `optimizer.greedy.visit_cost`
                 penalty = nodes[node, 7 + 2 * j]
                 if penalty:
                     over = t - nodes[node, 6 + 2 * j]
+                    margin = nodes[node, 15] if after and j < 2 else nodes[node, 14]
                     if over > 0:
                         late += penalty + penalty * nodes[node, 12] * over // 360_000
-                    elif over > -nodes[node, 14]:
+                    elif over > -margin:
                         late += penalty * nodes[node, 13] // 100
+            after = 1
         else:
             due = nodes[node, 3]
             if due >= 0 and t > due:

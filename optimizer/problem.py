@@ -37,7 +37,7 @@ IntArray = npt.NDArray[np.int64]
 
 START, END, VISIT, PICKUP = 0, 1, 2, 3
 BIG_LOAD = 1 << 30
-COLS = 19  # node columns of `_Builder.rows`
+COLS = 20  # node columns of `_Builder.rows`
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,8 @@ class RoutingProblem:
     ``load`` (units on board change), ``drop`` (penalty), ``allowed`` (vehicles; empty: all),
     ``penalty`` (per vehicle row: dedicated-engineer points, for visits), ``clocks`` (per visit:
     the arrive, fix and swap clocks as (deadline of the service start, penalty) pairs, then
-    the ticket's late share per hour, at-risk share and margin; a penalty 0 is no clock;
+    the ticket's late share per hour, at-risk share, margin and the margin after another job
+    (at least the policy's slack); a penalty 0 is no clock;
     `optimizer.greedy.route_cost` prices them by `optimizer.penalties.clock_cost`). Per vehicle:
     ``engineer`` rows, ``starts``/``ends`` nodes, ``depart``/``close``/``shift_end``,
     ``capacity``, ``hour_cost``/``km_cost``, ``work_close`` (every service ends by then: the
@@ -127,8 +128,10 @@ class RoutingProblem:
     params: PlanParams
     coords: npt.NDArray[np.float64] | None = None  # (lat, lon) per node: `extend_problem`
     work_close: IntArray | None = None
-    clocks: IntArray | None = None  # (n, 9): see above
+    clocks: IntArray | None = None  # (n, 10): see above
     overtime_cost: IntArray | None = None  # per vehicle: fen per overtime hour
+    # per vehicle: 1 when his first visit follows committed work (the slack applies to it)
+    after_job: IntArray | None = None
 
     def work_ends(self) -> IntArray:
         """Per vehicle, when every service must be over (the working window's close)."""
@@ -169,7 +172,7 @@ class _Builder:
         self, loc: Location, kind: int, *, ticket: int = -1, option: int = -1, service: int = 0,
         window: tuple[int, int] = (0, 0), due: int = -1, weight: int = 0, load: int = 0,
         drop: int = 0, allowed: tuple[int, ...] = (), preferred: tuple[int, ...] = (),
-        clocks: tuple[int, ...] = (0,) * 9,
+        clocks: tuple[int, ...] = (0,) * 10,
     ) -> int:  # fmt: skip
         self.rows.append(
             (kind, ticket, option, service, window[0], window[1], due, weight, load, drop, *clocks)
@@ -188,6 +191,7 @@ class Vehicle:
     window: WorkWindow
     start: Location
     end: Location
+    after_job: bool = False  # he starts from committed work (a job that may overrun)
 
 
 def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehicle]:
@@ -200,7 +204,7 @@ def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehi
             continue
         busy = e.busy_until is not None and e.busy_until > now and e.busy_location is not None
         start = e.busy_location if busy and e.busy_location is not None else e.location
-        out.append(Vehicle(row, window, start, e.home or e.location))
+        out.append(Vehicle(row, window, start, e.home or e.location, busy))
     return out
 
 
@@ -387,7 +391,10 @@ def visit_clocks(t: Ticket, supply: TicketSupply, now: int, *, hard: bool) -> tu
         supply.pickups or supply.shipped
     )
     swap = (swap_by - t.service_s - now, p.swap) if swap_by is not None and from_stock else (0, 0)
-    return (*arrive, *fix, *swap, p.late_pct_per_hour, p.at_risk_pct, p.at_risk_margin_s)
+    return (
+        *arrive, *fix, *swap, p.late_pct_per_hour, p.at_risk_pct, p.margin_s(False),
+        p.margin_s(True),
+    )  # fmt: skip
 
 
 def _slope(clocks: tuple[int, ...]) -> int:
@@ -449,6 +456,7 @@ def _arrays(
         work_close=np.array([v.window.close - now for v in vehicles], dtype=np.int64),
         clocks=cols[:, 10:],
         overtime_cost=np.array([e.overtime_cost_per_hour for e in engineers], dtype=np.int64),
+        after_job=np.array([int(v.after_job) for v in vehicles], dtype=np.int64),
     )  # fmt: skip
 
 

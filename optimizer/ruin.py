@@ -226,6 +226,8 @@ def ruin_and_recreate(
     best_cost = best.total()
     if not applies(p) or (deadline is None and iterations is None) or not len(p.visits):
         return [list(r) for r in routes], best_cost
+    if best_cost <= 0:  # nothing to improve (costs are >= 0), and no temperature to anneal
+        return [list(r) for r in routes], best_cost
     rng = np.random.default_rng(seed)
     visits = p.visits
     dist = best.cost[np.ix_(visits, visits)]

@@ -70,6 +70,38 @@ def validate(
     return out
 
 
+def short_of_slack(world: DispatchWorld, tickets: Sequence[Ticket], plan: Plan) -> list[str]:
+    """Visits kept with less slack than their policy wants after another job (not a rule
+    broken: the plan is feasible, but an overrun before them would break a promise).
+
+    A visit follows another job when an earlier visit of its route, or the engineer's
+    committed work, comes before it; its arrival (service start) and fix are checked against
+    `ClockPenalties.slack_s`, e.g. "ticket 7 (engineer 2, after another job): arrival with 10
+    min to spare, less than the 30 min slack wanted".
+    """
+    by_id = {t.id: t for t in tickets}
+    out = []
+    for route in plan.routes:
+        row = world.engineer_row.get(route.engineer_id)
+        busy = row is not None and (world.engineers[row].busy_until or plan.now) > plan.now
+        for i, stop in enumerate(route.visits):
+            t = by_id.get(stop.ticket_id)
+            if t is None or not (busy or i > 0):
+                continue
+            wanted = t.prices.margin_s(True)
+            for name, deadline, at in (
+                ("arrival", t.arrive_by, stop.starts_at),
+                ("fix", t.fix_by, stop.departs_at),
+            ):
+                if deadline is not None and 0 <= deadline - at < wanted:
+                    out.append(
+                        f"ticket {t.id} (engineer {route.engineer_id}, after another job): "
+                        f"{name} with {(deadline - at) // 60} min to spare, less than the "
+                        f"{wanted // 60} min slack wanted"
+                    )
+    return out
+
+
 def _coverage(by_id: dict[int, Ticket], plan: Plan) -> list[str]:
     out = []
     visits = Counter(s.ticket_id for r in plan.routes for s in r.stops if s.kind is StopKind.VISIT)

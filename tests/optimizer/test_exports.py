@@ -28,6 +28,8 @@ EXPECTED = {
     "GUANGDONG_RUSH_HOURS", "ScaledTravelTimes", "SpeedProfile", "TimedTravelTimes", "travel_at",
     # call-outs of on-call engineers (issue 16)
     "OnCall", "callout_options", "worth_waking",
+    # plans that survive overruns (issue 16)
+    "short_of_slack",
     # a province's day by regions (issue 20)
     "ProvinceParams", "ProvincePlan", "plan_province",
     # re-dispatch of visits not departed yet (issue 16)

@@ -39,13 +39,21 @@ prices = st.sampled_from([0, 3_000, 100_000])
 @given(
     deadlines=st.tuples(times, times, times), pens=st.tuples(prices, prices, prices),
     late=st.sampled_from([0, 25]), risk=st.sampled_from([0, 10]),
-    margin=st.sampled_from([0, 900]), start=times,
+    margin=st.sampled_from([0, 900]), slack=st.sampled_from([0, 1_800]), start=times,
+    after=st.booleans(),
 )  # fmt: skip
 def test_the_planners_visit_cost_is_the_sum_of_clock_costs(
     deadlines: tuple[int, int, int], pens: tuple[int, int, int], late: int, risk: int,
-    margin: int, start: int,
+    margin: int, slack: int, start: int, after: bool,
 ) -> None:  # fmt: skip
-    p = ClockPenalties(late_pct_per_hour=late, at_risk_pct=risk, at_risk_margin_s=margin)
-    row = [x for pair in zip(deadlines, pens, strict=True) for x in pair] + [late, risk, margin]
-    expected = sum(clock_cost(pen, d, start, p) for d, pen in zip(deadlines, pens, strict=True))
-    assert visit_cost(row, start) == expected
+    p = ClockPenalties(
+        late_pct_per_hour=late, at_risk_pct=risk, at_risk_margin_s=margin, slack_s=slack
+    )
+    row = [x for pair in zip(deadlines, pens, strict=True) for x in pair]
+    row += [late, risk, p.margin_s(False), p.margin_s(True)]
+    # the slack is for the arrive and fix clocks (the swap clock keeps the margin)
+    expected = sum(
+        clock_cost(pen, d, start, p, after_job=after and i < 2)
+        for i, (d, pen) in enumerate(zip(deadlines, pens, strict=True))
+    )
+    assert visit_cost(row, start, after) == expected

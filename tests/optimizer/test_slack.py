@@ -5,10 +5,20 @@ Grid fake: one step = 1 min; the site is at (3, 3); arrival promised within 2 h.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer import ClockPenalties, Promise, RecommendParams, clock_cost, recommend
+from optimizer import (
+    ClockPenalties,
+    PlanParams,
+    Promise,
+    RecommendParams,
+    clock_cost,
+    plan,
+    recommend,
+    short_of_slack,
+)
 from tests.optimizer.builders import HOUR, grid, grid_travel, make_engineer, make_ticket, make_world
 
 TRAVEL = grid_travel()
@@ -68,3 +78,34 @@ def test_slack_never_makes_an_option_infeasible(busy: list[int], slack: int) -> 
         return {o.engineer_id for o in rec.options}
 
     assert options(slack) == options(0)
+
+
+def _plan_visits(tickets: list) -> tuple[list[int], list[str]]:  # type: ignore[type-arg]
+    world = make_world([make_engineer(1)])
+    found = plan(world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=2_000))
+    order = [s.ticket_id for r in found.routes for s in r.visits]
+    return order, short_of_slack(world, tickets, found)
+
+
+@pytest.mark.parametrize(("slack_s", "order"), [(0, [1, 2]), (1_800, [2, 1])])
+def test_the_planner_keeps_the_slack_when_an_order_allows(slack_s: int, order: list[int]) -> None:
+    # A (2 h) and B (arrival within 87 min): A then B leaves B 20 min to spare, enough for
+    # the 15 min margin without slack, short of a 30 min slack
+    prices = ClockPenalties(arrive=100_000, fix=100_000, slack_s=slack_s)
+    a = make_ticket(at=(3, 3), ticket_id=1, penalties=prices)
+    b = make_ticket(at=(3, 4), ticket_id=2, arrive_by=87 * 60, penalties=prices)
+    found, short = _plan_visits([a, b])
+    assert found == order
+    assert short == []
+
+
+def test_a_visit_that_must_follow_another_job_is_said_to_lack_slack() -> None:
+    # B's appointment is at 70 min, its arrival promise 90 min: A (2 h) must come first
+    a = make_ticket(at=(3, 3), ticket_id=1)
+    b = make_ticket(at=(3, 4), ticket_id=2, not_before=70 * 60, arrive_by=90 * 60)
+    order, short = _plan_visits([a, b])
+    assert order == [1, 2]
+    assert short == [
+        "ticket 2 (engineer 1, after another job): arrival with 20 min to spare, less than "
+        "the 30 min slack wanted"
+    ]
