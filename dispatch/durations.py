@@ -17,9 +17,9 @@ on site) and the simulator (`scenarios.context.RunContext.planning_s`) plan ever
 The quantile and the minimum are policy data of the contract (`promise_policies`
 ``plan_duration_pct``, ``plan_min_jobs``; documented defaults 50 % and 20 jobs: with the
 rule's "at least the mean", the default plans a type's mean duration; on the demo world
-80 % cut overtime by a fifth and the misses that ran late by two thirds but kept 3.4 points
-fewer depart clocks, see BENCHMARKS.md). A job's duration is its arrival on site to its fix.
-Pure: no database here.
+80 % cut overtime by a fifth and the fix misses that ran late by half but kept 1 to 3
+points fewer depart, arrival and fix clocks, see BENCHMARKS.md). A job's duration is its
+arrival on site to its fix. Pure: no database here.
 """
 
 from __future__ import annotations
