@@ -88,6 +88,7 @@ class StockRecommendation:
     history_days: float | None = None  # days of records behind the rates (None: a model's)
     min_history_days: float = 0.0  # fewer than this and the recommendation says so
     currency: str = ""  # of every value (the parts' prices)
+    uses_recorded: int | None = None  # units used in the window (None: a model's demand)
 
     @property
     def history_short(self) -> bool:
@@ -116,6 +117,7 @@ class StockRecommendation:
             "currency": self.currency,
             "history_days": self.history_days,
             "history_short": self.history_short,
+            "uses_recorded": self.uses_recorded,
             "metric": params.metric.value,
             "reached": r.reached,
             "achieved": r.achieved,

@@ -104,7 +104,7 @@ def recommend_stock(
     ).all()
     transfer = _transfer_days(session, net, params)
     history = _history_days(session, now, params)
-    rates = _rates(session, net, now, params, history)
+    rates, used = _rates(session, net, now, params, history)
     code = {d.id: d.code for d in [net.central, *net.regional]}
     sku = {p.id: p.sku for p in parts}
     lead = params.supplier_lead_hours
@@ -120,7 +120,7 @@ def recommend_stock(
     return StockRecommendation(
         recommendation_lines(result, current), today, result,
         history_days=history, min_history_days=params.min_history_days,
-        currency=_currency(session),
+        currency=_currency(session), uses_recorded=used,
     )  # fmt: skip
 
 
@@ -173,13 +173,17 @@ def _transfer_days(session: Session, net: _Network, params: DemandParams) -> dic
 
 def _rates(
     session: Session, net: _Network, now: datetime, params: DemandParams, history_days: float
-) -> dict[Key, float]:
-    """Demands per day per modeled (depot, part): history and open tickets, with the prior."""
+) -> tuple[dict[Key, float], int]:
+    """Demands per day per modeled (depot, part): history and open tickets, with the prior.
+
+    Also the units used in the window: none at all and every rate is the prior's.
+    """
     depots_of: dict[int, list[int]] = defaultdict(list)
     for d in net.regional:
         if d.region_id is not None:
             depots_of[d.region_id].append(d.id)
     observed = _used(session, net, now - timedelta(days=params.window_days), depots_of)
+    used = round(sum(observed.values()))
     by_region: dict[tuple[int, int], float] = defaultdict(float)
     for region_id, part_id, units in session.execute(_open_ticket_parts(net.region_id)):
         by_region[(region_id, part_id)] += float(units)
@@ -197,7 +201,7 @@ def _rates(
         params,
     )
     prior = spread_to_depots(base, depots_of, net.central.id)
-    return blend_rates(observed, prior, params, history_days)
+    return blend_rates(observed, prior, params, history_days), used
 
 
 def _open_ticket_parts(region_id: int | None) -> Any:

@@ -103,6 +103,12 @@ def print_recommendation(found: StockRecommendation, rows: int) -> None:
             f"than the {found.min_history_days:.0f} a recommendation needs; the rates lean on "
             "the installed base. Do not cut stock on this advice yet.[/yellow]"
         )
+    if found.uses_recorded == 0 and not found.history_short:
+        err_console.print(
+            f"[yellow]no part use recorded in {found.history_days:.0f} day(s) of stock records: "
+            "every rate is the installed base's prior (asset failures a year), not observed "
+            "demand. Check it before cutting stock on this advice.[/yellow]"
+        )
     table = Table(title="Recommended levels (largest value changes first)")
     for name in ("depot", "part", "current", "recommended", "delta", f"value{money}"):
         table.add_column(name, justify="left" if name in ("depot", "part") else "right")

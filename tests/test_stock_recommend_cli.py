@@ -170,3 +170,32 @@ def test_the_central_warehouse_keeps_the_pooled_base_stock(tmp_path: Path) -> No
     assert "frees (CNY)" in result.output
     assert "keeps that demand's base" in result.output
     assert max(len(row) for row in result.output.splitlines()) <= 80
+
+
+def test_no_use_recorded_is_said(tmp_path: Path) -> None:
+    """Issue 17, defect 9: the demo's month of records holds no part use at all, so every
+    rate was the installed base's prior; the answer says so before anyone cuts on it."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        region = make_region(s, code="GZ")
+        central = make_depot(s, region, code="CW", kind=DepotKind.CENTRAL)
+        make_depot(s, region, code="RD-1")
+        part = make_part(s, make_product_line(s), sku="PSU-1")
+        s.add(StockLevel(depot_id=central.id, part_id=part.id, on_hand=20))
+        s.add(LedgerEntry(kind=LedgerKind.OPENING, depot_id=central.id, part_id=part.id,
+                          d_on_hand=20, at=datetime.now(UTC) - timedelta(days=40)))  # fmt: skip
+    engine.dispose()
+    out = tmp_path / "rec.json"
+    args = ["--database-url", url, "stock", "recommend", "--target", "0.9", "--out", str(out)]
+    result = runner.invoke(cli.app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "no part use recorded in 40 day(s)" in " ".join(result.output.split())
+    data = json.loads(out.read_text())
+    assert (data["uses_recorded"], data["history_short"]) == (0, False)
+    full = tmp_path / "full.db"
+    _world(f"sqlite:///{full}")
+    used = runner.invoke(cli.app, ["--database-url", f"sqlite:///{full}", "stock", "recommend"])
+    assert used.exit_code == 0, used.output
+    assert "no part use recorded" not in used.output

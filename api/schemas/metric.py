@@ -79,6 +79,9 @@ class RecommendationRead(ReadModel):
     history_short: bool = Field(
         description="fewer days than a recommendation needs: the rates lean on the installed base"
     )
+    uses_recorded: int | None = Field(
+        None, description="units used in the window; 0: every rate is the installed base's prior"
+    )
     reached: bool
     achieved: float
     value_today: str
