@@ -5,7 +5,9 @@ with every qualified engineer free at his home base at the moment it arrives:
 
 - ``geography``: none could reach the site by the deadline leaving at once (shifts ignored;
   for the fix clock, plus the standard service time). Nobody qualified at all counts here;
-- ``shift``: none could do it departing within his working time (his current or next window);
+- ``shift``: none could do it departing within his working time (his current or next window),
+  nor an on-call engineer woken at once for it (the severities his rules allow, on call at
+  the ticket's arrival, departing after his call-out lead, as `optimizer.recommend` wakes);
 - ``labour``: some could, but only by running the visit past his shift end by more than his
   labour rules allow (`dispatch.labour`: the per-visit allowance, no overtime used yet;
   none when a visit may not start into overtime), the rules the optimizer plans with.
@@ -18,6 +20,7 @@ lower bounds of what is out of reach.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,7 +30,7 @@ import numpy.typing as npt
 from dispatch.labour import overtime_allowance_s
 from optimizer import TravelTimes, coordinates, travel_at
 from scenarios.demand import DemandTicket
-from scenarios.model import SimSite, SimWorld
+from scenarios.model import SimEngineer, SimSite, SimWorld
 from scenarios.policies import Deadlines
 
 GEOGRAPHY, SHIFT, LABOUR = "geography", "shift", "labour"
@@ -47,17 +50,23 @@ class Staff:
     starts: IntArray  # (engineers, windows), padded with _NEVER
     ends: IntArray
     allowance_s: IntArray  # how long a visit may run past the shift end
+    # on-call windows (padded with _NEVER), call-out lead and the least severe rank woken
+    on_call_starts: IntArray | None = None
+    on_call_ends: IntArray | None = None
+    callout_lead_s: IntArray | None = None
+    callout_max_rank: IntArray | None = None
 
     @classmethod
-    def of(cls, world: SimWorld, windows: dict[int, tuple[tuple[int, int], ...]]) -> Staff:
-        """From the world's engineers and their absolute working windows (`LiveState`)."""
+    def of(
+        cls,
+        world: SimWorld,
+        windows: dict[int, tuple[tuple[int, int], ...]],
+        on_call: dict[int, tuple[tuple[int, int], ...]] | None = None,
+    ) -> Staff:
+        """From the world's engineers and their absolute working (and on-call) windows
+        (`LiveState`)."""
         engineers = world.engineers
-        width = max((len(windows[e.id]) for e in engineers), default=0) or 1
-        starts = np.full((len(engineers), width), _NEVER, dtype=np.int64)
-        ends = np.full((len(engineers), width), _NEVER, dtype=np.int64)
-        for i, e in enumerate(engineers):
-            for k, (a, b) in enumerate(windows[e.id]):
-                starts[i, k], ends[i, k] = a, b
+        starts, ends = _padded(engineers, windows)
         lines = {line for e in engineers for line in e.skills}
         levels = {
             line: np.array([e.skills.get(line, 0) for e in engineers], dtype=np.int64)
@@ -69,7 +78,40 @@ class Staff:
              for e in engineers],
             dtype=np.int64,
         )  # fmt: skip
-        return cls(homes, levels, starts, ends, allowance)
+        if not on_call or not any(on_call.values()):
+            return cls(homes, levels, starts, ends, allowance)
+        call_starts, call_ends = _padded(engineers, on_call)
+        lead = np.array([e.labour.callout_lead_min * 60 for e in engineers], dtype=np.int64)
+        rank = np.array([e.labour.callout_max_rank for e in engineers], dtype=np.int64)
+        return cls(homes, levels, starts, ends, allowance, call_starts, call_ends, lead, rank)
+
+
+def _padded(
+    engineers: Sequence[SimEngineer], windows: dict[int, tuple[tuple[int, int], ...]]
+) -> tuple[IntArray, IntArray]:
+    """(engineers, windows) arrays of window starts and ends, padded with _NEVER."""
+    width = max((len(windows.get(e.id, ())) for e in engineers), default=0) or 1
+    starts = np.full((len(engineers), width), _NEVER, dtype=np.int64)
+    ends = np.full((len(engineers), width), _NEVER, dtype=np.int64)
+    for i, e in enumerate(engineers):
+        for k, (a, b) in enumerate(windows.get(e.id, ())):
+            starts[i, k], ends[i, k] = a, b
+    return starts, ends
+
+
+def _woken(staff: Staff, rows: IntArray, at_s: int, rank: int) -> tuple[IntArray, IntArray]:
+    """Per qualified row: when a call-out now would depart and the end of the on-call window
+    it falls in (-1, -1: he cannot be woken for this ticket now)."""
+    none = np.full(rows.size, -1, dtype=np.int64)
+    starts, ends = staff.on_call_starts, staff.on_call_ends
+    lead, top = staff.callout_lead_s, staff.callout_max_rank
+    if starts is None or ends is None or lead is None or top is None:
+        return none, none
+    s, e = starts[rows], ends[rows]
+    inside = (s <= at_s) & (at_s < e)
+    can = inside.any(axis=1) & (rank <= top[rows])
+    end = np.where(inside, e, -1).max(axis=1)
+    return np.where(can, at_s + lead[rows], -1), np.where(can, end, -1)
 
 
 def unkeepable(
@@ -94,6 +136,7 @@ def unkeepable(
     service = t.planned_service_s
     # his current or next working window, and the one after it
     first = (staff.ends[rows] <= t.at_s).sum(axis=1)
+    woken = _woken(staff, rows, t.at_s, t.rank)
     out = {}
     for clock, deadline in clocks.items():
         if clock == "respond":  # a plan can go back at once whenever anyone is qualified
@@ -104,7 +147,9 @@ def unkeepable(
             after = np.zeros_like(drive)
         else:
             after = drive + (service if clock == "fix" else 0)
-        out[clock] = _reason(staff, rows, first, t.at_s, drive, service, after, deadline, clock)
+        out[clock] = _reason(
+            staff, rows, first, t.at_s, drive, service, after, deadline, clock, woken
+        )
     return out
 
 
@@ -118,6 +163,7 @@ def _reason(
     after: IntArray,
     deadline: int,
     clock: str,
+    woken: tuple[IntArray, IntArray],
 ) -> str:
     """Why one clock is out of reach: geography, then shift, then labour ("" = keepable)."""
     if clock != "depart" and int((at_s + after).min()) > deadline:
@@ -134,6 +180,10 @@ def _reason(
         ok = opens & (depart + after <= deadline)
         in_time |= ok
         lawful |= ok & (depart + drive + service <= end + staff.allowance_s[rows])
+    departs, ends = woken  # a call-out: on call now, departing after his lead
+    ok = (departs >= 0) & (departs + after <= deadline)
+    in_time |= ok
+    lawful |= ok & (departs + drive + service <= ends + staff.allowance_s[rows])
     if not in_time.any():
         return SHIFT
     return "" if lawful.any() else LABOUR

@@ -97,7 +97,7 @@ class _Desk:
         self.run, self.jobs = run, jobs
         lawful = run.params.policy != "naive_unlimited"
         self.naive = NaiveDispatcher(run.world, run.state, run.travel, lawful=lawful)
-        self.staff = Staff.of(run.world, run.state.windows)
+        self.staff = Staff.of(run.world, run.state.windows, run.state.on_call_windows)
 
     def arrivals(self, tickets: Sequence[DemandTicket]) -> Generator[Any, Any, None]:
         run = self.run

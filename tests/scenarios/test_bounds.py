@@ -103,3 +103,35 @@ def test_the_report_splits_misses_into_bounds_and_decisions() -> None:
     assert kpis[("bound_labour", "clock=arrival")] == 0
     assert kpis[("lost_decisions", "clock=arrival")] == pytest.approx(0.25)
     assert kpis[("arrival_attainment", "all")] == pytest.approx(0.5)
+
+
+class TestCallOuts:
+    """An on-call engineer woken at once makes a night ticket keepable (urgent only)."""
+
+    NIGHT = (20 * H, 32 * H)  # he works days; on call 20:00-08:00
+
+    def _staff(self, rank: int = 1) -> Staff:
+        return replace(
+            _staff(DAY_SHIFT), on_call_starts=np.array([[self.NIGHT[0]]]),
+            on_call_ends=np.array([[self.NIGHT[1]]]), callout_lead_s=np.array([30 * M]),
+            callout_max_rank=np.array([rank]),
+        )  # fmt: skip
+
+    def _night(self, small: SimWorld, staff: Staff, ticket_rank: int) -> dict[str, str]:
+        at = 22 * H
+        t = replace(_ticket(), at_s=at, rank=ticket_rank)
+        d = Deadlines(at + 2 * H, at + 8 * H, 8 * H, 2 * H, at + 5 * M, at + 45 * M)
+        site = SimSite(1, 1, SITE, 1, None)
+        return unkeepable(staff, small, _travel(30 * M), t, site, d)
+
+    def test_without_a_roster_the_night_is_out_of_shift(self, small: SimWorld) -> None:
+        assert self._night(small, _staff(DAY_SHIFT), 1)["arrival"] == SHIFT
+
+    def test_the_on_call_engineer_keeps_it_keepable(self, small: SimWorld) -> None:
+        judged = self._night(small, self._staff(), 1)
+        assert (judged["depart"], judged["arrival"], judged["fix"]) == ("", "", "")
+
+    def test_a_ticket_his_rules_do_not_wake_him_for_stays_out_of_shift(
+        self, small: SimWorld
+    ) -> None:
+        assert self._night(small, self._staff(rank=1), 2)["arrival"] == SHIFT
