@@ -111,7 +111,8 @@ def load_snapshot(
     capacity, hour and km rates (in minor units, fen) and their absences (also cut out of
     their working windows already). Jobs already assigned to an engineer but not started
     block his time from departure to fix like an absence, and keep him busy until the
-    last of them ends, at its site (`_busy`): all of them for a single-ticket
+    last of them ends, at its site, with the free gap before a later one offered
+    (`_busy`, `optimizer.free_gap`): all of them for a single-ticket
     recommendation, only the pinned ones for a region plan (`pinned_only`), which re-plans
     the others itself: their live holds count as stock again (`_replanned_holds`), since
     publishing the plan releases them and holds what it chose.
@@ -205,15 +206,16 @@ def _engineers(
             e.current_lat if located else e.home_lat,  # type: ignore[arg-type]
             e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
         )
-        until, where = busy.get(e.id, (None, None))
+        committed = busy.get(e.id, _FREE)
         engineer = opt.Engineer(
             e.id,
             here,
             skills[e.id],
             windows[e.id],
             home=opt.Location(e.home_lat, e.home_lon),
-            busy_until=until,
-            busy_location=where,
+            busy_until=committed.busy_until,
+            busy_location=committed.busy_location,
+            gap=committed.gap,
             van_stock=van_stock.get(e.van_depot_id, {}) if e.van_depot_id else {},
             dedicated_sites=frozenset(dedicated[e.id]),
             absences=absences[e.id],
@@ -382,10 +384,17 @@ def _merged(
     return tuple((lo, hi) for lo, hi in out)
 
 
+_FREE = opt.Committed(None, None, None)
+
+
+def _offset(at: datetime, epoch: datetime) -> int:
+    return int((at - epoch).total_seconds())
+
+
 def _busy(
     session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool,
     durations: DurationLog,
-) -> dict[int, tuple[int, opt.Location]]:  # fmt: skip
+) -> dict[int, opt.Committed]:  # fmt: skip
     """When and where each engineer's committed work ends: his next drive starts there.
 
     Committed work is the job in progress (on site, en route) and the assigned jobs not
@@ -396,9 +405,11 @@ def _busy(
     - en route or assigned: the assignment's planned fix (its drive is still ahead), at
       least now + that duration (without an assignment: now + it, which errs early).
 
-    The last end wins (a busy engineer is ranked from where his last committed job ends,
-    not from where he stands); assigned jobs leaving after the horizon are not read. An
-    engineer with nothing committed is free: the solver starts him at his position.
+    The last end is ``busy_until`` (a job that does not fit before his committed work is
+    ranked from where the last of it ends); the time before a visit that leaves later than
+    his back-to-back work ends is a gap a recommendation may fill (`optimizer.free_gap`,
+    the simulator's rule, issue 16). Assigned jobs leaving after the horizon are not read.
+    An engineer with nothing committed is free: the solver starts him at his position.
     """
     active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     stmt = (
@@ -413,6 +424,7 @@ def _busy(
             Site.lat,
             Site.lon,
             Assignment.departs_at,
+            Assignment.arrives_at,
             Assignment.fixes_at,
             Assignment.pinned,
         )  # fmt: skip
@@ -426,7 +438,7 @@ def _busy(
             Ticket.status.in_([TicketStatus.ASSIGNED, TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),
         )
     )
-    busy: dict[int, tuple[int, opt.Location]] = {}
+    work: dict[int, list[opt.Reserved]] = defaultdict(list)
     for (
         engineer_id,
         status,
@@ -438,6 +450,7 @@ def _busy(
         lat,
         lon,
         departs,
+        arrives,
         fixes,
         pinned,
     ) in session.execute(stmt):
@@ -445,18 +458,19 @@ def _busy(
             continue
         policy = duration_policy({"plan_duration_pct": pct, "plan_min_jobs": min_jobs})
         service = timedelta(seconds=durations.planning_s(type_id, service_min * 60, policy))
+        leaves = arrive = epoch  # work in progress: under way now
         if status is TicketStatus.ASSIGNED:
             if fixes is None or (pinned_only and not pinned) or departs >= epoch + HORIZON:
                 continue  # no schedule, the plan's own ticket, or beyond the snapshot
             end = max(fixes, epoch + service)
+            leaves, arrive = departs, arrives or departs
         elif status is TicketStatus.ON_SITE and arrived_at is not None:
             end = max(epoch, arrived_at + service)
         else:  # en route (or on site without an arrival time)
             end = max(epoch + service, fixes or epoch)
-        until = int((end - epoch).total_seconds())
-        if engineer_id not in busy or until > busy[engineer_id][0]:
-            busy[engineer_id] = (until, opt.Location(lat, lon))
-    return busy
+        leg = (_offset(leaves, epoch), _offset(arrive, epoch), _offset(end, epoch))
+        work[engineer_id].append(opt.Reserved(*leg, opt.Location(lat, lon)))
+    return {eid: opt.free_gap(0, jobs) for eid, jobs in work.items()}
 
 
 def _depots(

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from optimizer.model import (
         Depot,
         Engineer,
+        Gap,
         Location,
         OnCall,
         PartLine,
@@ -87,6 +88,7 @@ if TYPE_CHECKING:
     from optimizer.province import ProvinceParams, ProvincePlan, plan_province
     from optimizer.reassign import better_elsewhere, keeps_what_was_planned, planned_cost
     from optimizer.replan import replan
+    from optimizer.reserved import Committed, Reserved, free_gap
     from optimizer.result import (
         Exclusion,
         ExclusionReason,
@@ -129,6 +131,7 @@ _HOMES: dict[str, str] = {
     "Baseline": "optimizer.commitments",
     "ClockPenalties": "optimizer.penalties",
     "Commitment": "optimizer.commitments",
+    "Committed": "optimizer.reserved",
     "Depot": "optimizer.model",
     "DispatchWorld": "optimizer.world",
     "Disrupted": "optimizer.disruptions",
@@ -140,6 +143,7 @@ _HOMES: dict[str, str] = {
     "ExclusionReason": "optimizer.result",
     "Frequency": "optimizer.inspections",
     "GUANGDONG_RUSH_HOURS": "optimizer.travel",
+    "Gap": "optimizer.model",
     "GeodesicTravelTimes": "optimizer.travel",
     "Insertion": "optimizer.urgent_result",
     "InspectionPolicy": "optimizer.inspections",
@@ -147,8 +151,8 @@ _HOMES: dict[str, str] = {
     "InvalidProblemError": "optimizer.errors",
     "Loaner": "optimizer.result",
     "Location": "optimizer.model",
-    "OnCall": "optimizer.model",
     "MatrixTravelTimes": "optimizer.travel",
+    "OnCall": "optimizer.model",
     "OptimizerError": "optimizer.errors",
     "Option": "optimizer.result",
     "PartLine": "optimizer.model",
@@ -171,6 +175,7 @@ _HOMES: dict[str, str] = {
     "RecommendParams": "optimizer.params",
     "Recommendation": "optimizer.result",
     "ReservationDiff": "optimizer.diff",
+    "Reserved": "optimizer.reserved",
     "RoadModel": "optimizer.travel",
     "RoadNetwork": "optimizer.network",
     "RoadNetworkError": "optimizer.errors",
@@ -196,6 +201,7 @@ _HOMES: dict[str, str] = {
     "Window": "optimizer.model",
     "allocate": "optimizer.allocation",
     "better_elsewhere": "optimizer.reassign",
+    "callout_options": "optimizer.assignment",
     "carry_over": "optimizer.inspections",
     "check_commitments": "optimizer.commitments",
     "clock_cost": "optimizer.penalties",
@@ -204,6 +210,7 @@ _HOMES: dict[str, str] = {
     "diff": "optimizer.diff",
     "earliest_arrival": "optimizer.assignment",
     "engineer_absent": "optimizer.disruptions",
+    "free_gap": "optimizer.reserved",
     "haversine_m": "optimizer.travel",
     "insert_prepared": "optimizer.urgent",
     "insert_urgent": "optimizer.urgent",
@@ -218,8 +225,6 @@ _HOMES: dict[str, str] = {
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
     "recommend": "optimizer.assignment",
-    "callout_options": "optimizer.assignment",
-    "worth_waking": "optimizer.assignment",
     "replan": "optimizer.replan",
     "replan_disrupted": "optimizer.disruptions",
     "travel_at": "optimizer.travel",
@@ -227,12 +232,14 @@ _HOMES: dict[str, str] = {
     "validate": "optimizer.validate",
     "visit_overruns": "optimizer.disruptions",
     "warm_up": "optimizer.solve",
+    "worth_waking": "optimizer.assignment",
 }
 
 __all__ = [
     "Baseline",
     "ClockPenalties",
     "Commitment",
+    "Committed",
     "Depot",
     "DispatchWorld",
     "Disrupted",
@@ -244,6 +251,7 @@ __all__ = [
     "ExclusionReason",
     "Frequency",
     "GUANGDONG_RUSH_HOURS",
+    "Gap",
     "GeodesicTravelTimes",
     "Insertion",
     "InspectionPolicy",
@@ -275,6 +283,7 @@ __all__ = [
     "RecommendParams",
     "Recommendation",
     "ReservationDiff",
+    "Reserved",
     "RoadModel",
     "RoadNetwork",
     "RoadNetworkError",
@@ -309,6 +318,7 @@ __all__ = [
     "diff",
     "earliest_arrival",
     "engineer_absent",
+    "free_gap",
     "haversine_m",
     "insert_prepared",
     "insert_urgent",

@@ -114,6 +114,7 @@ class Screen:
     van_ok: BoolArray
     lb: tuple[IntArray, IntArray, IntArray, IntArray, IntArray]
     order: IntArray
+    latest_fix: IntArray  # FAR, or the fix that still lets his committed visit arrive (gap)
 
     def lower_bound(self, pos: int) -> tuple[int, int, int, int, int]:
         """The lower bound of the rank key of candidate position ``pos``."""
@@ -177,7 +178,7 @@ def screen_engineers(call: Call) -> Screen:
     ready = np.maximum(now, arrays.busy_until[rows])
     origins = np.where(busy[:, None], arrays.busy_coords[rows], arrays.coords[rows])
     if rows.size:
-        travel_s, travel_m = call.travel.many_to_one(origins, call.site)
+        travel_s, travel_m = (a.copy() for a in call.travel.many_to_one(origins, call.site))
     else:
         travel_s = travel_m = np.zeros(0, dtype=np.int64)
     own = arrays.overtime_s[rows]
@@ -188,6 +189,9 @@ def screen_engineers(call: Call) -> Screen:
         ready, travel_s + call.ticket.service_s,
         arrays.shift_start[rows], arrays.shift_end[rows], overtime,
     )  # fmt: skip
+    latest_fix = np.full(rows.size, FAR, dtype=np.int64)
+    _fill_gaps(call, rows, overtime, (ready, origins, travel_s, travel_m, depart, shift, fits),
+               latest_fix)  # fmt: skip
     near = travel_s <= call.params.max_travel_s
     dedicated = arrays.ids[rows] == (
         -1 if call.ticket.dedicated_engineer is None else call.ticket.dedicated_engineer
@@ -218,7 +222,43 @@ def screen_engineers(call: Call) -> Screen:
     return Screen(
         skill_ok, rows, ready, origins, travel_s, travel_m, overtime, fits, shift, depart, near,
         dedicated, candidate, van_ok, (tier, cost, not_dedicated, lb_arrival, ids), order,
+        latest_fix,
     )  # fmt: skip
+
+
+def _fill_gaps(
+    call: Call, rows: IntArray, overtime: IntArray,
+    screen: tuple[IntArray, FloatArray, IntArray, IntArray, IntArray, IntArray, BoolArray],
+    latest_fix: IntArray,
+) -> None:  # fmt: skip
+    """Where the visit fits an engineer's gap before a committed visit, plan it there.
+
+    He leaves when his back-to-back work ends, from where it ends, and must finish early
+    enough to drive to the committed site by its planned arrival (`optimizer.reserved`);
+    the screen's arrays are overwritten in place for those rows, ``latest_fix`` keeps that
+    bound for the exact plan (a pickup or shipment must not push the fix past it).
+    """
+    arrays = call.world.engineer_arrays
+    pos = np.flatnonzero(arrays.gap_ready[rows] > -FAR)
+    if pos.size == 0:
+        return
+    ready, origins, travel_s, travel_m, depart, shift, fits = screen
+    g = rows[pos]
+    service = call.ticket.service_s
+    g_ready = np.maximum(call.now, arrays.gap_ready[g])
+    g_origins = arrays.gap_origin[g]
+    g_s, g_m = call.travel.many_to_one(g_origins, call.site)
+    g_depart, g_shift, g_fits = first_fit(
+        g_ready, g_s + service, arrays.shift_start[g], arrays.shift_end[g], overtime[pos]
+    )
+    back_s, _ = call.travel.matrix(call.site, arrays.gap_back[g])
+    latest = arrays.gap_back_by[g] - back_s[0]
+    ok = g_fits & (g_depart + g_s + service <= latest)
+    at = pos[ok]
+    ready[at], origins[at] = g_ready[ok], g_origins[ok]
+    travel_s[at], travel_m[at] = g_s[ok], g_m[ok]
+    depart[at], shift[at], fits[at] = g_depart[ok], g_shift[ok], True
+    latest_fix[at] = latest[ok]
 
 
 def make_option(
@@ -322,6 +362,10 @@ def chunk_options(call: Call, screen: Screen, chunk: IntArray) -> list[Option | 
             out[j] = choose_plan(pickup, shipped)
             if out[j] is None:
                 call.parts_failed.append(int(call.world.engineer_arrays.ids[screen.rows[pos]]))
+    for j, pos in enumerate(int(p) for p in chunk):
+        option = out[j]
+        if option is not None and option.fixes_at > int(screen.latest_fix[pos]):
+            out[j] = None  # the parts plan ends too late for his committed visit
     return out
 
 

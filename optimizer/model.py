@@ -40,6 +40,34 @@ def _check_quantities(stock: Mapping[int, int], name: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """Free time before an engineer's next committed visit, which a job may fill (issue 16).
+
+    Committed work that runs back to back keeps him busy (``Engineer.busy_until``: where it
+    ends is where "who goes now" starts); a visit committed for later leaves the time before
+    it free. A job fits the gap when he leaves at ``ready`` (or later) from ``origin``, does
+    it, and drives to ``back_to`` by ``back_by``: the committed visit keeps its planned
+    arrival, so its promises. Built by `optimizer.reserved.free_gap`.
+
+    Parameters
+    ----------
+    ready
+        When he can leave: the end of his back-to-back work (``now`` or earlier: free now).
+    origin
+        Where he leaves from: where that work ends (``None``: his ``location``).
+    back_to
+        The committed visit's site.
+    back_by
+        Its planned arrival.
+    """
+
+    ready: int
+    origin: Location | None
+    back_to: Location
+    back_by: int
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """A point on the earth, in WGS84 degrees.
 
@@ -110,6 +138,10 @@ class Engineer:
         When his current job ends; ``None`` when he is free.
     busy_location
         Where that job ends (required with ``busy_until``); his ETA then starts there.
+    gap
+        Free time before a committed visit that a recommendation may fill (`Gap`); the
+        recommendation then plans the return leg to that visit. ``busy_until`` still says
+        when all his committed work ends (a job that does not fit the gap comes after it).
     van_stock
         ``{part_id: qty}`` he carries.
     dedicated_sites
@@ -147,6 +179,7 @@ class Engineer:
     start_into_overtime: bool = True
     overtime_cost_per_hour: int = 0
     overtime_cap: str | None = None
+    gap: Gap | None = None
 
     def __post_init__(self) -> None:
         for line, level in self.skills.items():

@@ -61,6 +61,12 @@ class EngineerArrays:
     coords: FloatArray
     busy_until: IntArray  # -FAR when free
     busy_coords: FloatArray  # where the current job ends (= coords when free)
+    # The gap before a committed visit (`Engineer.gap`): when and where from he may leave
+    # (-FAR: no gap), and where and by when he must be back for that visit.
+    gap_ready: IntArray
+    gap_origin: FloatArray
+    gap_back: FloatArray
+    gap_back_by: IntArray
     overtime_s: IntArray  # how far a planned visit may run past a shift (plan_overtime_s)
     # (n, k): from each shift window's end to his next absence (FAR: none). A window that ends
     # where an absence (or assigned work) begins gives no overtime: it is not his shift's end.
@@ -105,11 +111,21 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
     coords = coordinates([e.location for e in engineers])
     busy = np.array([FAR * -1 if e.busy_until is None else e.busy_until for e in engineers])
     busy_at = coordinates([e.busy_location or e.location for e in engineers])
+    gaps = [e.gap for e in engineers]
+    pairs = list(zip(engineers, gaps, strict=True))
     return EngineerArrays(
         ids=np.array([e.id for e in engineers], dtype=np.int64),
         coords=coords,
         busy_until=busy.astype(np.int64).reshape(n),
         busy_coords=busy_at,
+        gap_ready=np.array([-FAR if g is None else g.ready for g in gaps], dtype=np.int64),
+        gap_origin=coordinates(
+            [e.location if g is None or g.origin is None else g.origin for e, g in pairs]
+        ),
+        gap_back=coordinates([e.location if g is None else g.back_to for e, g in pairs]),
+        gap_back_by=np.array(
+            [-FAR if g is None else g.back_by for g in gaps], dtype=np.int64
+        ).reshape(n),
         overtime_s=np.array([e.plan_overtime_s for e in engineers], dtype=np.int64).reshape(n),
         overtime_room=room,
         overtime_cost=np.array(

@@ -20,7 +20,17 @@ from dispatch.calendar import to_offsets, working_windows
 from dispatch.labour import minor, on_call_of, overtime_used, solver_fields, tally_overtime
 from inventory import stock_rules
 from inventory.stock_rules import Balance
-from optimizer import Depot, DispatchWorld, Engineer, Location, Supplier
+from optimizer import (
+    Depot,
+    DispatchWorld,
+    Engineer,
+    Gap,
+    Location,
+    Reserved,
+    Supplier,
+    free_gap,
+)
+from optimizer.world import FAR
 from scenarios.model import SimWorld, StockKey
 
 REBUILD_S = 86_400
@@ -45,6 +55,11 @@ class LiveState:
             self._set((depot_id, part), Balance(qty))
         self.free_at = {e.id: 0 for e in world.engineers}
         self.position = {e.id: e.home for e in world.engineers}
+        # Committed visits by ticket (`optimizer.free_gap` reads the gap before a later one,
+        # as production does) and where he stands once his last finished job is done.
+        self.work: dict[int, dict[int, Reserved]] = {e.id: {} for e in world.engineers}
+        self.here = {e.id: e.home for e in world.engineers}
+        self._dirty: set[int] = set()
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
         self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
         self.windows = _absolute_windows(world, horizon_s + WINDOW_AFTER_S)
@@ -95,32 +110,68 @@ class LiveState:
 
     # -- engineers ---------------------------------------------------------------------
     def commit(
-        self, engineer_id: int, until: int, at: Location, *, start: int | None = None
-    ) -> None:
+        self, engineer_id: int, until: int, at: Location, *, start: int | None = None,
+        arrives: int | None = None, key: int | None = None,
+    ) -> None:  # fmt: skip
         """The engineer is busy until `until` (from `start`, when a job begins) and then
-        stands at `at`."""
+        stands at `at`; with a `key` (the ticket), a committed visit arriving at `arrives`,
+        which keeps him busy only from its departure (the gap before it is free)."""
         tally_overtime(self.overtime[engineer_id], self.windows[engineer_id], ((start, until),))
-        self.free_at[engineer_id] = until
-        self.position[engineer_id] = at
-        view = self._view
-        if view is None or self._stale:
-            return
+        if key is not None:
+            leaves = until if start is None else start
+            self.work[engineer_id][key] = Reserved(
+                leaves, leaves if arrives is None else arrives, until, at
+            )
+        if key is None or until >= self.free_at[engineer_id]:
+            self.free_at[engineer_id] = until
+            self.position[engineer_id] = at
+        self._dirty.add(engineer_id)
+
+    def finished(self, engineer_id: int, key: int, at: Location | None) -> None:
+        """A committed visit is over (at `at`) or handed to someone else (`at` None)."""
+        self.work[engineer_id].pop(key, None)
+        if at is not None:
+            self.here[engineer_id] = at
+        self._dirty.add(engineer_id)
+
+    def _patch_engineer(self, view: DispatchWorld, engineer_id: int, now: int) -> None:
+        """Mirror one engineer's commitments into the view (busy, position, gap)."""
+        until, at = self.free_at[engineer_id], self.position[engineer_id]
+        busy = until > now
+        gap = self._gap(engineer_id, now)
         row = view.engineer_row[engineer_id]
         arrays = view.engineer_arrays
-        arrays.busy_until[row] = until
+        arrays.busy_until[row] = until if busy else -FAR
         arrays.busy_coords[row] = (at.lat, at.lon)
         arrays.coords[row] = (at.lat, at.lon)  # where he stands once that job is done
+        arrays.gap_ready[row] = -FAR if gap is None else gap.ready
+        origin = at if gap is None or gap.origin is None else gap.origin
+        arrays.gap_origin[row] = (origin.lat, origin.lon)
+        back = at if gap is None else gap.back_to
+        arrays.gap_back[row] = (back.lat, back.lon)
+        arrays.gap_back_by[row] = -FAR if gap is None else gap.back_by
         engineers = list(view.engineers)
-        engineers[row] = replace(engineers[row], location=at, busy_until=until, busy_location=at)
+        engineers[row] = replace(
+            engineers[row], location=at, busy_until=until if busy else None,
+            busy_location=at if busy else None, gap=gap,
+        )  # fmt: skip
         object.__setattr__(view, "engineers", tuple(engineers))
         if any(o.engineer.id == engineer_id for o in view.on_call):  # not woken twice at once
             on_call = tuple(
-                replace(o, engineer=replace(o.engineer, location=at, busy_until=until,
-                                            busy_location=at))
+                replace(o, engineer=replace(o.engineer, location=at,
+                                            busy_until=until if busy else None,
+                                            busy_location=at if busy else None))
                 if o.engineer.id == engineer_id else o
                 for o in view.on_call
             )  # fmt: skip
             object.__setattr__(view, "on_call", on_call)
+
+    def _gap(self, engineer_id: int, now: int) -> Gap | None:
+        """`optimizer.free_gap` over his committed visits; a gap from now starts where he is."""
+        gap = free_gap(now, self.work[engineer_id].values()).gap
+        if gap is None or gap.origin is not None:
+            return gap
+        return replace(gap, origin=self.here[engineer_id])
 
     def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
         """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""
@@ -138,6 +189,10 @@ class LiveState:
         if self._view is None or self._stale or now - self._built_at >= REBUILD_S:
             self._view = self._build(now)
             self._built_at, self._stale = now, False
+            self._dirty.clear()
+        for eid in self._dirty:
+            self._patch_engineer(self._view, eid, now)
+        self._dirty.clear()
         return self._view
 
     def _build(self, now: int) -> DispatchWorld:
@@ -169,6 +224,7 @@ class LiveState:
         return Engineer(
             eid, at, skills, shifts, home=home,
             busy_until=self.free_at[eid] if busy else None, busy_location=at if busy else None,
+            gap=self._gap(eid, now),
             van_stock={} if van is None else self._stock_of(van),
             cost_per_hour=minor(e.cost_per_hour), cost_per_km=minor(e.cost_per_km),
             **solver_fields(e.labour, used_day_s=day, used_week_s=week),

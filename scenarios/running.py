@@ -51,6 +51,9 @@ class _Queued:
     # it departs when his previous job ends (planned so): one that ends early sends him early
     follows: bool = False
     process: Any = None
+    previous: Any = None  # the job it waits for (a job placed before it takes its place)
+    done: Any = None
+    blockers: list[Any] | None = None  # jobs placed in the gap before it, to wait for
 
 
 class JobRunner:
@@ -105,20 +108,32 @@ class JobRunner:
         record.ships_at = plan.ships_at
         record.callout = plan.callout_cost is not None
         record.callout_cost = Decimal(plan.callout_cost or 0) / 100
-        previous = self.last_done.get(plan.engineer_id)
-        follows = previous is not None and plan.departs_at <= run.state.free_at[plan.engineer_id]
         done = run.env.event()
-        self.last_done[plan.engineer_id] = done
+        queue = self.queued.setdefault(plan.engineer_id, [])
+        # A job planned in the gap before a later committed visit (`optimizer.free_gap`)
+        # goes before it: it waits for what that visit waited for, and the visit waits for it.
+        at = next((i for i, q in enumerate(queue) if q.plan.departs_at > plan.departs_at), None)
+        follows = False  # a job in a gap sets off at its planned time
+        if at is None:
+            previous = self.last_done.get(plan.engineer_id)
+            follows = previous is not None and plan.departs_at <= run.state.free_at[plan.engineer_id]
+            self.last_done[plan.engineer_id] = done
+        else:
+            later = queue[at]
+            previous, later.previous = later.previous, done
+            later.blockers = [*(later.blockers or ()), done]
         ready = max(plan.arrives_at, plan.part_arrives_at or 0, int(run.env.now))
         planned = run.planning_s(t)
         run.state.commit(
             plan.engineer_id, ready + planned, run.sites[t.site_id].location,
-            start=plan.departs_at,
+            start=plan.departs_at, arrives=plan.arrives_at, key=t.id,
         )  # fmt: skip
         record.planned_depart, record.planned_arrival = plan.departs_at, plan.arrives_at
         record.planned_fix = ready + planned
-        queued = _Queued(t, record, plan, tuple(uses), planned, follows)
-        self.queued.setdefault(plan.engineer_id, []).append(queued)
+        queued = _Queued(
+            t, record, plan, tuple(uses), planned, follows, previous=previous, done=done
+        )
+        queue.insert(len(queue) if at is None else at, queued)
         if _breaks(record, plan.departs_at, plan.arrives_at):
             self.late[t.id] = queued
         queued.process = run.env.process(self.job(queued, previous, done))
@@ -133,10 +148,14 @@ class JobRunner:
                 yield previous
             if not queued.follows:
                 yield env.timeout(max(0, plan.departs_at - env.now))
+            while queued.blockers and (waiting := [b for b in queued.blockers if not b.triggered]):
+                yield waiting[0]  # a job placed in the gap before this one ran late
         except simpy.Interrupt:  # handed to another engineer: his chain goes on without it
+            run.state.finished(eid, t.id, None)
             self._release(uses)
-            if previous is not None and not previous.triggered:
-                yield previous
+            for before in (previous, *(queued.blockers or ())):  # his chain keeps its order
+                if before is not None and not before.triggered:
+                    yield before
             done.succeed()
             return
         self.queued[eid].remove(queued)
@@ -314,6 +333,7 @@ class JobRunner:
         record.travel_cost = (engineer.cost_per_km * km).quantize(Decimal("0.01"))
         record.loaner = record.fix_by is not None and end > record.fix_by
         self._cost(t, record, uses, km)
+        run.state.finished(eid, t.id, run.sites[t.site_id].location)
         if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
             run.state.commit(eid, end, run.sites[t.site_id].location)
         elif self.alternative is not None and not self.queued.get(eid):

@@ -247,3 +247,68 @@ class TestCommittedWork:
             session, assignment_id=assignment.id, pinned=False, user=dw.base.dispatcher, now=T0
         )
         assert haizhu().busy_until is None  # the plan re-plans an unpinned one itself
+
+
+class TestGapBeforeCommittedWork:
+    """Issue 16: a visit committed for later leaves the time before it free (the
+    simulator's rule, `optimizer.free_gap`): a job that fits there, drive back included,
+    is offered now; one that would make the committed visit late comes after it."""
+
+    FAR = TestCommittedWork.FAR
+
+    def _later(
+        self, session: Session, dw: DispatchWorld, leaves_in: timedelta
+    ) -> tuple[tuple[int, int], int]:
+        """Haizhu committed to the far job, moved to leave ``leaves_in`` from now; a
+        15-minute ticket where he stands. Returns (the far job's arrival and fix offsets,
+        the ticket)."""
+        short = make_ticket_type(session, dw.base.line, service_min=15)
+        far_site = make_site(
+            session, dw.base.region, dw.base.contract, lat=self.FAR[0], lon=self.FAR[1]
+        )
+        far = open_ticket(
+            session, dw.base, site_id=far_site.id, asset_id=None, severity="general",
+            ticket_type_id=short.id,
+        )  # fmt: skip
+        confirm_assignment(
+            session, ticket_id=far.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+            now=T0, travel=TRAVEL,
+        )  # fmt: skip
+        row = session.scalars(select(Assignment).where(Assignment.ticket_id == far.id)).one()
+        row.departs_at += leaves_in
+        row.arrives_at += leaves_in
+        row.fixes_at += leaves_in
+        session.flush()
+        here = make_site(session, dw.base.region, dw.base.contract, lat=HAIZHU[0], lon=HAIZHU[1])
+        near = open_ticket(
+            session, dw.base, site_id=here.id, asset_id=None, severity="general",
+            ticket_type_id=short.id,
+        )  # fmt: skip
+        arrives, fixes = ((at - T0).total_seconds() for at in (row.arrives_at, row.fixes_at))
+        return (int(arrives), int(fixes)), near.id
+
+    def _haizhu(self, session: Session, dw: DispatchWorld, ticket_id: int) -> opt.Option:
+        rec = recommend_ticket(session, ticket_id=ticket_id, now=T0, travel=TRAVEL).recommendation
+        return next(o for o in rec.options if o.engineer_id == dw.haizhu.id)
+
+    def test_a_job_that_fits_before_a_later_visit_is_offered_now(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        (arrives, fixes), ticket_id = self._later(session, dw, timedelta(hours=2))
+        snap = load_snapshot(session, now=T0)
+        haizhu = next(e for e in snap.world.engineers if e.id == dw.haizhu.id)
+        assert haizhu.busy_until == fixes  # a job not fitting the gap comes after
+        assert haizhu.gap is not None
+        assert (haizhu.gap.ready, haizhu.gap.back_by) == (0, arrives)
+        assert haizhu.gap.back_to == opt.Location(*self.FAR)
+        mine = self._haizhu(session, dw, ticket_id)
+        assert mine.departs_at == 0
+        assert mine.fixes_at <= 20 * 60
+        assert mine.keeps_all
+
+    def test_a_job_that_would_make_the_later_visit_late_comes_after_it(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        (_, fixes), ticket_id = self._later(session, dw, timedelta(minutes=10))
+        mine = self._haizhu(session, dw, ticket_id)
+        assert mine.departs_at >= fixes

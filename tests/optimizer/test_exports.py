@@ -34,6 +34,8 @@ EXPECTED = {
     "ProvinceParams", "ProvincePlan", "plan_province",
     # re-dispatch of visits not departed yet (issue 16)
     "better_elsewhere", "keeps_what_was_planned", "planned_cost",
+    # committed work as reserved time: the gap before a later visit (issue 16)
+    "Committed", "Gap", "Reserved", "free_gap",
 }  # fmt: skip
 
 

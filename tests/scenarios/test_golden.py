@@ -20,6 +20,9 @@ that fill the rota's gaps, a two-deep night rota) and restocked (METRIC base sto
 regional depots): the same stream meets other engineers and other shelves. Before it, in
 the order below: daef6d14bfa2aec8 (21), 6ab49b5d58f76fcd (20), c28e93dc6cb29ffa (15),
 1b119913345e8b32 (21), cf5e7fbfb6927e79 (20).
+
+Then a visit committed for later leaves the time before it free (`optimizer.free_gap`,
+issue 16): the optimised run fills such gaps (before it: 609157d7b367ca27 (22)).
 """
 
 from __future__ import annotations

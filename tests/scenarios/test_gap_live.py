@@ -1,0 +1,62 @@
+"""Issue 16: the simulator reads committed work with production's rule (`optimizer.free_gap`):
+a visit committed for later leaves the time before it free, and a job placed there runs
+before it, one job at a time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from optimizer import Reserved, free_gap
+from scenarios.demand import ticket_stream
+from scenarios.live import LiveState
+from scenarios.model import SimWorld
+from scenarios.simulate import RunParams, simulate
+from scenarios.spec import Demand
+
+DAY = 86_400
+HOUR = 3_600
+
+
+def test_the_view_offers_the_gap_production_would(small: SimWorld) -> None:
+    state = LiveState(small, 2 * DAY)
+    view = state.view(0)  # built before the commitment: the next view is patched
+    engineer = small.engineers[2]
+    site = small.sites[5].location
+    state.commit(engineer.id, 6 * HOUR, site, start=5 * HOUR, arrives=5 * HOUR + 600, key=7)
+    patched = state.view(0)
+    assert patched is view
+    e = patched.engineers[patched.engineer_row[engineer.id]]
+    expected = free_gap(0, [Reserved(5 * HOUR, 5 * HOUR + 600, 6 * HOUR, site)])
+    assert e.busy_until == expected.busy_until == 6 * HOUR
+    assert expected.gap is not None
+    assert e.gap == replace(expected.gap, origin=engineer.home)  # free now, where he stands
+    fresh = LiveState.__new__(LiveState)
+    fresh.__dict__.update(state.__dict__)
+    built = fresh._build(0)
+    assert built.engineers[built.engineer_row[engineer.id]].gap == e.gap
+    a, b = view.engineer_arrays, built.engineer_arrays
+    for name in ("gap_ready", "gap_origin", "gap_back", "gap_back_by", "busy_until"):
+        assert (getattr(a, name) == getattr(b, name)).all(), name
+
+
+def test_the_visit_is_over_the_gap_closes(small: SimWorld) -> None:
+    state = LiveState(small, 2 * DAY)
+    eid, site = small.engineers[2].id, small.sites[5].location
+    state.commit(eid, 6 * HOUR, site, start=5 * HOUR, arrives=5 * HOUR + 600, key=7)
+    state.finished(eid, 7, None)  # handed to someone else
+    view = state.view(0)
+    assert view.engineers[view.engineer_row[eid]].gap is None
+
+
+def test_an_engineer_works_one_job_at_a_time(small: SimWorld) -> None:
+    stream = ticket_stream(
+        small, Demand(tickets_per_day=120), horizon_s=2 * DAY, seed=5, replication=0
+    )
+    result = simulate(small, stream, RunParams("base", "optimised", 0, 2 * DAY))
+    by_engineer: dict[int, list[tuple[int, int]]] = {}
+    for j in result.jobs:
+        if j.engineer_id is not None and j.departed_at is not None and j.fixed_at is not None:
+            by_engineer.setdefault(j.engineer_id, []).append((j.departed_at, j.fixed_at))
+    for jobs in by_engineer.values():
+        jobs.sort()
+        assert all(a[1] <= b[0] for a, b in zip(jobs, jobs[1:], strict=False))
