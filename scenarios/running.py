@@ -116,7 +116,8 @@ class JobRunner:
         follows = False  # a job in a gap sets off at its planned time
         if at is None:
             previous = self.last_done.get(plan.engineer_id)
-            follows = previous is not None and plan.departs_at <= run.state.free_at[plan.engineer_id]
+            free_at = run.state.free_at[plan.engineer_id]
+            follows = previous is not None and plan.departs_at <= free_at
             self.last_done[plan.engineer_id] = done
         else:
             later = queue[at]

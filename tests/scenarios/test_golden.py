@@ -21,8 +21,8 @@ regional depots): the same stream meets other engineers and other shelves. Befor
 the order below: daef6d14bfa2aec8 (21), 6ab49b5d58f76fcd (20), c28e93dc6cb29ffa (15),
 1b119913345e8b32 (21), cf5e7fbfb6927e79 (20).
 
-Then a visit committed for later leaves the time before it free (`optimizer.free_gap`,
-issue 16): the optimised run fills such gaps (before it: 609157d7b367ca27 (22)).
+Then a visit committed for later left the time before it free (`optimizer.free_gap`,
+issue 16): no gap is filled in this short run, and no digest moved.
 """
 
 from __future__ import annotations
