@@ -286,6 +286,16 @@ class PolicyUpdate(WriteModel):
         None, ge=1, le=366, description="an inspection visit is due within this many days"
     )
     inspection_frequency: InspectionFrequency | None = None
+    plan_duration_pct: int | None = Field(
+        None, ge=50, le=99,
+        description="jobs are planned with this quantile of their type's finished durations",
+    )  # fmt: skip
+    plan_min_jobs: int | None = Field(
+        None, ge=1, description="finished jobs of a type before its own durations are used"
+    )
+    slack_min: Minutes | None = Field(
+        None, description="slack a visit after another job keeps before its arrive and fix"
+    )
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None
     service_fee: MoneyIn | None = None

@@ -272,6 +272,9 @@ class PolicyRead(ReadModel):
     eta_tolerance_min: int
     inspection_window_days: int
     inspection_frequency: InspectionFrequency
+    plan_duration_pct: int
+    plan_min_jobs: int
+    slack_min: int
     labour_rate_per_hour: Money
     travel_rate_per_km: Money
     service_fee: Money

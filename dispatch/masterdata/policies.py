@@ -55,6 +55,9 @@ class PolicyTerms(TypedDict, total=False):
     eta_tolerance_min: int
     inspection_window_days: int
     inspection_frequency: InspectionFrequency
+    plan_duration_pct: int
+    plan_min_jobs: int
+    slack_min: int
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
     service_fee: Decimal
@@ -78,6 +81,9 @@ _MINIMUM = {
     "frozen_horizon_min": 0,
     "eta_tolerance_min": 0,
     "inspection_window_days": 1,
+    "plan_duration_pct": 50,
+    "plan_min_jobs": 1,
+    "slack_min": 0,
 }
 
 
@@ -94,6 +100,8 @@ def _check_terms(terms: PolicyTerms | PolicyChanges, errors: FieldErrors) -> Non
             errors.add(field, f"must be at least {minimum}")
     if values.get("warranty_years", 0) > 20:
         errors.add("warranty_years", "must be at most 20")
+    if values.get("plan_duration_pct", 50) > 99:
+        errors.add("plan_duration_pct", "must be at most 99")
     if values.get("inspection_window_days", 1) > 366:
         errors.add("inspection_window_days", "must be at most 366 (a year)")
     for field in ("labour_rate_per_hour", "travel_rate_per_km", "service_fee"):

@@ -148,6 +148,23 @@ class TestPolicies:
             problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
             assert locations(problem) == {("body", next(iter(bad)))}
 
+    def test_planning_durations_and_slack_are_policy_data(
+        self, client: TestClient, world: World
+    ) -> None:
+        url = f"/v1/policies/{world['rural']}"
+        before = client.get(url, headers=ADMIN).json()
+        assert (before["plan_duration_pct"], before["plan_min_jobs"], before["slack_min"]) == (
+            50, 20, 30,
+        )  # fmt: skip
+        body = {"plan_duration_pct": 80, "plan_min_jobs": 10, "slack_min": 45}
+        changed = client.patch(url, json=body, headers=ADMIN).json()
+        assert (changed["plan_duration_pct"], changed["plan_min_jobs"], changed["slack_min"]) == (
+            80, 10, 45,
+        )  # fmt: skip
+        for bad in ({"plan_duration_pct": 40}, {"plan_duration_pct": 100}, {"plan_min_jobs": 0}):
+            problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
+            assert locations(problem) == {("body", next(iter(bad)))}
+
     def test_a_bad_patch_leaves_the_policy(self, client: TestClient, world: World) -> None:
         url = f"/v1/policies/{world['rural']}"
         before = client.get(url, headers=ADMIN).json()
