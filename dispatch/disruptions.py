@@ -165,7 +165,7 @@ def report_disruption(
         travel=travel, params=wanted.params(),
     )  # fmt: skip
     codes = ticket_codes(session, sorted(set(committed) | set(found.at_risk)))
-    kind, cause = kind_of(disruption), _cause(disruption)
+    kind, cause = kind_of(disruption), _cause(session, disruption)
     at_risk = tuple(_at_risk(found, i, codes, set(hit.affected), cause) for i in found.at_risk)
     planned = {t.id for t in tickets}
     stranded = [i for i in hit.affected if i not in planned and i not in found.at_risk]
@@ -220,7 +220,10 @@ def _record(
         raise NotFoundError("engineer", disruption.engineer_id)
     regions = regions_of(session, list(plan.ticket_ids), plan.region_id)
     if not engineer.active or engineer.region_id not in regions:
-        reason = f"engineer {engineer.id} is not an active engineer of plan {plan.id}'s regions"
+        reason = (
+            f"engineer {engineer.name} ({engineer.code}, id {engineer.id}) is not an active"
+            f" engineer of plan {plan.id}'s regions"
+        )
         raise InvalidPlanRequest("engineer_id", reason)
     until = disruption.until or now + HORIZON
     if until <= now:
@@ -324,12 +327,21 @@ def _apply(
     )
 
 
-def _cause(disruption: Disruption) -> str:
+def _cause(session: Session, disruption: Disruption) -> str:
+    """What happened, in the names a dispatcher reads (issue 17): name and code, not an id."""
     if isinstance(disruption, EngineerAbsent):
-        return f"engineer {disruption.engineer_id} is absent"
+        engineer = session.get(Engineer, disruption.engineer_id)
+        assert engineer is not None  # checked by _record
+        return f"engineer {engineer.name} ({engineer.code}) is absent"
     if isinstance(disruption, VisitOverrun):
-        return f"the visit of ticket {disruption.ticket_id} runs {disruption.extra_min} min over"
-    return f"depot {disruption.depot_id} has no more of part {disruption.part_id}"
+        ticket = session.get(Ticket, disruption.ticket_id)
+        assert ticket is not None  # checked by _check_overrun
+        return f"the visit of ticket {ticket.code} runs {disruption.extra_min} min over"
+    depot = session.get(Depot, disruption.depot_id)
+    part = session.get(Part, disruption.part_id)
+    assert depot is not None  # checked by _record
+    assert part is not None
+    return f"depot {depot.code} ({depot.name}) has no more of part {part.sku} ({part.name})"
 
 
 def _at_risk(

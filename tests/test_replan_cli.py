@@ -149,13 +149,16 @@ def test_disrupt_records_an_absence_and_prints_the_draft(tmp_path: Path) -> None
     with Session(engine) as s:
         code = s.get(Ticket, ticket).code  # type: ignore[union-attr]
         engineer_code = s.get(Engineer, gone).code  # type: ignore[union-attr]
+        engineer_name = s.get(Engineer, gone).name  # type: ignore[union-attr]
     engine.dispose()
     result = invoke(
         url, "dispatch", "disrupt", "1", "--absent", engineer_code.lower(), "--reason", "sick",
         "--user", dispatcher, *AS_OF,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert f"engineer {gone} is absent: plan 2 stored as a draft against published plan 1" in (
+    # issue 17: the cause names the engineer (name and code), not his id
+    absent = f"engineer {engineer_name} ({engineer_code}) is absent"
+    assert f"{absent}: plan 2 stored as a draft against published plan 1" in (
         " ".join(result.output.split())
     )
     assert "absence 1 is in the engineer's calendar" in result.output

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db import Role
-from dispatch.models import Absence, Assignment, AssignmentStatus
+from dispatch.models import Absence, Assignment, AssignmentStatus, Engineer, Ticket
 from dispatch.snapshot import HORIZON
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan, published_plan
@@ -47,6 +47,14 @@ def client(client: TestClient, app: FastAPI) -> TestClient:
     return client
 
 
+def _absent(api_engine: Engine, engineer_id: int) -> str:
+    """The cause as a dispatcher reads it: the engineer's name and code (issue 17)."""
+    with Session(api_engine) as s:
+        e = s.get(Engineer, engineer_id)
+        assert e is not None
+        return f"engineer {e.name} ({e.code}) is absent"
+
+
 def _engineer_of(api_engine: Engine, ticket_id: int) -> int:
     with Session(api_engine) as s:
         return s.scalars(
@@ -76,7 +84,7 @@ def test_an_absence_is_recorded_and_replanned_as_a_draft_that_publishes(
     assert (body["kind"], body["published_plan_id"]) == ("engineer_absent", plan_id)
     assert body["affected"] == [ids.ticket]
     assert body["feasible"] is True
-    assert body["cause"] == f"engineer {gone} is absent"
+    assert body["cause"] == _absent(api_engine, gone)
     with Session(api_engine) as s:
         absence = s.get(Absence, body["absence_id"])
         assert absence is not None
@@ -102,17 +110,21 @@ def test_promises_at_risk_are_listed_with_why(
     assert risk["ticket_id"] == ids.ticket
     assert risk["promise_after"] == "dropped"
     assert risk["affected"] is True
-    assert risk["why"].startswith(f"engineer {gone} is absent: its visit is re-planned; dropped")
+    assert risk["why"].startswith(f"{_absent(api_engine, gone)}: its visit is re-planned; dropped")
     assert body["diff"]["newly_dropped"] == 1
 
 
-def test_an_overrun_and_a_part_out_make_drafts(client: TestClient, ids: Ids) -> None:
+def test_an_overrun_and_a_part_out_make_drafts(
+    client: TestClient, ids: Ids, api_engine: Engine
+) -> None:
     plan_id = published_plan(client, ids.ticket)
     overrun = _disrupt(
         client, plan_id, {"kind": "visit_overrun", "ticket_id": ids.ticket, "extra_min": 45}
     )
     assert overrun.status_code == 201, overrun.text
-    assert overrun.json()["cause"] == f"the visit of ticket {ids.ticket} runs 45 min over"
+    with Session(api_engine) as s:
+        code = s.get(Ticket, ids.ticket).code  # type: ignore[union-attr]
+    assert overrun.json()["cause"] == f"the visit of ticket {code} runs 45 min over"
     out = _disrupt(
         client, plan_id, {"kind": "part_out", "depot_id": ids.depot, "part_id": ids.part}
     )

@@ -26,6 +26,7 @@ from dispatch.models import (
     Absence,
     Assignment,
     AssignmentStatus,
+    Engineer,
     Plan,
     PlanStage,
     TicketStatus,
@@ -119,7 +120,9 @@ class TestEngineerAbsent:
         assert (risk.promise_before, risk.promise_after) in {("kept", "dropped"),
                                                             ("late", "dropped")}  # fmt: skip
         assert risk.affected
-        assert risk.why.startswith(f"engineer {gone} is absent")
+        who = session.get(Engineer, gone)
+        assert who is not None
+        assert risk.why.startswith(f"engineer {who.name} ({who.code}) is absent")  # issue 17
         assert "dropped" in risk.why
         summary = disruption_summary(done)
         assert summary["at_risk"][0]["ticket_id"] == dw.ticket.id
@@ -246,7 +249,8 @@ class TestPartOut:
                 if s["kind"] == "pickup":
                     assert s["depot_id"] != dw.depot.id  # its units are not counted on
         assert done.plan.params["disruption"]["cause"] == (
-            f"depot {dw.depot.id} has no more of part {dw.part.id}"
+            f"depot {dw.depot.code} ({dw.depot.name}) has no more of part"
+            f" {dw.part.sku} ({dw.part.name})"
         )
 
     def test_a_visit_under_way_to_that_depot_is_listed_for_the_dispatcher(
