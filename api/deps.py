@@ -34,7 +34,6 @@ from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
 from db.identity import UNSCOPED, Role, Scope, User, get_scope, hash_api_key
-from db.transactions import begin_write
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
 from optimizer import TravelTimes
@@ -135,22 +134,34 @@ async def get_session(
     meanwhile. PostgreSQL services lock the rows they change (`SELECT ... FOR UPDATE`).
     Routes marked `writes_late()` solve first and take the write lock themselves.
     An async generator: making a session touches no database, so only the statements
-    (begin as writer; commit or rollback, then close) go to the thread pool, one hop each.
+    (commit or rollback, then close) go to the thread pool, one hop each.
     """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    session = factory()
+    if is_write(request) and not _marked(request, _writes_late):
+        # Bound to the engine with the write option: its first statement begins the
+        # transaction as a writer, in whichever thread runs it; no hop of its own.
+        session = factory(bind=request.app.state.write_engine)
+    else:
+        session = factory()
     try:
-        if is_write(request) and not _marked(request, _writes_late):
-            await run_in_threadpool(begin_write, session)
         try:
             yield session
         except BaseException:
-            await run_in_threadpool(_rollback_and_close, session)
+            await _end(session, _rollback_and_close)
             raise
-        await run_in_threadpool(_commit_and_close, session)
+        await _end(session, _commit_and_close)
     finally:
         if session.is_active and session.in_transaction():  # cancelled mid-way
             await run_in_threadpool(_rollback_and_close, session)
+
+
+async def _end(session: Session, how: Callable[[Session], None]) -> None:
+    """Commit or roll back in a worker thread; a session with nothing begun closes in place
+    (a stock write commits with its stored response, api.idempotency)."""
+    if session.in_transaction():
+        await run_in_threadpool(how, session)
+    else:
+        session.close()
 
 
 def _commit_and_close(session: Session) -> None:
@@ -343,9 +354,18 @@ def check_access(request: Request) -> None:
     guards[0].admit(user)
 
 
-def user_scope(user: CurrentUser, session: SessionDep) -> Scope:
-    """Where the user may write: admins anywhere; others where an admin scoped them."""
-    return UNSCOPED if user.role is Role.ADMIN else get_scope(session, user.id)
+async def user_scope(request: Request, user: CurrentUser, session: SessionDep) -> Scope:
+    """Where the user may write: admins anywhere; others where an admin scoped them
+    (remembered with the key, api.keycache: most requests need no query)."""
+    if user.role is Role.ADMIN:
+        return UNSCOPED
+    cache: KeyCache = request.app.state.key_cache
+    found = cache.get_scope(user.id)
+    if found is None:
+        generation = cache.generation
+        found = await run_in_threadpool(get_scope, session, user.id)
+        cache.put_scope(user.id, found, generation)
+    return found
 
 
 ScopeDep = Annotated[Scope, Depends(user_scope)]

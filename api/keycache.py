@@ -1,10 +1,11 @@
-"""API key -> user, remembered for a few seconds so a request does not query for its key.
+"""API key -> user (and user -> write scope), remembered for a few seconds so a request
+does not query for its key or scope.
 
 Every request authenticates; looking the key's hash up was one SELECT (and a thread hop)
 per request, the largest fixed cost of the HTTP path after the route's own work. The
 cache holds a copy of the user per key hash for `Settings.api_key_cache_ttl_s` seconds.
 Any change to a user committed through this app's sessions (deactivated, role changed,
-key rotated) empties it at commit; a change made elsewhere (the CLI, another process) is
+key rotated, scope set) empties it at commit; a change made elsewhere (the CLI, another process) is
 seen within the TTL. A lookup that started before an invalidation never stores its
 answer, so a revoked key cannot be put back by a request that raced the revocation.
 """
@@ -17,18 +18,32 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.identity import User
+from db.identity import Scope, User, UserDepot, UserRegion
 
 USERS_CHANGED = "spares_users_changed"
 
 
 @dataclass
 class KeyCache:
-    """Key hash -> (user copy, stored at); `generation` counts invalidations."""
+    """Key hash -> (user copy, stored at), user id -> (write scope, stored at);
+    `generation` counts invalidations."""
 
     ttl_s: float
     entries: dict[str, tuple[User, float]] = field(default_factory=dict)
+    scopes: dict[int, tuple[Scope, float]] = field(default_factory=dict)
     generation: int = 0
+
+    def get_scope(self, user_id: int) -> Scope | None:
+        """The cached write scope of a user, or None when absent or older than the TTL."""
+        found = self.scopes.get(user_id)
+        if found is None or time.monotonic() - found[1] > self.ttl_s:
+            return None
+        return found[0]
+
+    def put_scope(self, user_id: int, scope: Scope, generation: int) -> None:
+        """Remember a user's scope unless the cache was invalidated since `generation`."""
+        if self.ttl_s > 0 and generation == self.generation:
+            self.scopes[user_id] = (scope, time.monotonic())
 
     def get(self, key_hash: str) -> User | None:
         """The cached user for a key hash, or None when absent or older than the TTL."""
@@ -54,13 +69,15 @@ class KeyCache:
         return copy
 
     def clear(self) -> None:
-        """Forget every key (a user changed)."""
+        """Forget every key and scope (a user or a scope changed)."""
         self.generation += 1
         self.entries.clear()
+        self.scopes.clear()
 
 
 def _note_user_changes(session: Session, _context: object, _instances: object) -> None:
-    if any(isinstance(o, User) for o in (*session.new, *session.dirty, *session.deleted)):
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(o, User | UserDepot | UserRegion) for o in changed):
         session.info[USERS_CHANGED] = True
 
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from api.deps import ScopeDep, SessionDep
 from api.schemas.common import MAX_ID
 from db.errors import OutOfScope
+from db.identity import Scope
 from dispatch.scoping import (
     WriteTargets,
     asset_regions,
@@ -78,12 +81,20 @@ def _add(targets: WriteTargets, kind: str, value: object) -> None:
             ids.add(int(str(v)))
 
 
-def check_scope(
+async def check_scope(
     scope: ScopeDep,
     session: SessionDep,
     targets: Annotated[WriteTargets, Depends(_write_targets)],
 ) -> None:
-    """403 `OutOfScope` when a scoped user's write touches a depot or region outside it."""
+    """403 `OutOfScope` when a scoped user's write touches a depot or region outside it.
+
+    An unscoped user (most) costs nothing; a scoped one's targets are resolved in a worker.
+    """
+    if scope.depot_ids is not None or scope.region_ids is not None:
+        await run_in_threadpool(_check, scope, session, targets)
+
+
+def _check(scope: Scope, session: Session, targets: WriteTargets) -> None:
     if scope.depot_ids is not None:
         for depot_id in sorted(touched_depots(session, targets)):
             scope.require_depot(depot_id)

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         description="how far (degrees) a coordinate sent may lie outside the box of the regions'"
         " centres (a 422 beyond); 'off': no check",
     )
+    web_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="server processes `spares serve` runs on its socket (about one per core;"
+        " each has its own caches and in-memory rate limits)",
+    )
     write_slots: int = Field(
         default=16,
         ge=1,

@@ -41,6 +41,8 @@ atexit.register(gc.freeze)
 # inside the commands that use them: `spares --version` and `--help` answer at once, and a
 # light command pays only for what it touches. BENCHMARKS.md has the figures.
 if TYPE_CHECKING:
+    import socket
+
     from sqlalchemy import Engine
 
     from api.settings import Settings
@@ -451,14 +453,34 @@ def serve(
         markup=False,
     )
     # The app writes its own access line (JSON, with request id and user): not uvicorn's too.
-    config = uvicorn.Config(create_app(settings), log_level=settings.log_level, access_log=False)
     child = start_worker(settings.database_url) if worker else None
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        if settings.web_workers > 1:  # processes sharing the socket, each its own app
+            _serve_processes(settings, sock)
+        else:
+            app = create_app(settings)
+            config = uvicorn.Config(app, log_level=settings.log_level, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         if child is not None:
             stop_worker(child)
         sock.close()
+
+
+def _serve_processes(settings: Settings, sock: socket.socket) -> None:
+    """`settings.web_workers` uvicorn processes on one socket (uvicorn's supervisor).
+
+    Each process builds its app from the environment, so the database URL chosen here
+    (the `--database-url` flag included) goes there first. Caches and in-memory rate
+    limits are per process (`SPARES_RATE_LIMIT_STORAGE` shares the limits).
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["SPARES_DATABASE_URL"] = settings.database_url
+    config = uvicorn.Config("api.app:create_app", factory=True, workers=settings.web_workers,
+                            log_level=settings.log_level, access_log=False)  # fmt: skip
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _safe_url(settings: Settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -241,3 +242,22 @@ def test_user_scope_sets_depots_by_code_and_lifts_them(db_url: str) -> None:
             assert get_scope(s, user).depot_ids is None
     finally:
         engine.dispose()
+
+
+def test_serve_runs_several_processes_when_asked(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: dict[str, Any] = {}
+
+    def fake_run(supervisor: Any) -> None:
+        ran.update(workers=supervisor.config.workers, app=supervisor.config.app,
+                   sockets=supervisor.sockets)  # fmt: skip
+
+    monkeypatch.setattr("uvicorn.supervisors.Multiprocess.run", fake_run)
+    monkeypatch.setenv("SPARES_WEB_WORKERS", "2")
+    monkeypatch.setenv("SPARES_DATABASE_URL", "sqlite://")  # restored after the test
+    result = invoke("--database-url", db_url, "serve", "--port", "0", "--no-worker")
+    assert result.exit_code == 0, result.output
+    assert ran["workers"] == 2
+    assert ran["app"] == "api.app:create_app"
+    assert os.environ["SPARES_DATABASE_URL"] == db_url  # what each process's app reads

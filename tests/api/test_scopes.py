@@ -162,3 +162,13 @@ def test_a_doa_swap_keeps_warehouse_staff_to_their_depots_regions(
     assert problem["allowed"] == [fitted["away_region"]]
     _scope(client, fitted["warehouse"], depot_ids=[fitted["depot"]])  # a depot in its region
     assert _doa_swap(client, fitted, Role.WAREHOUSE).status_code == 201
+
+
+def test_a_scope_set_applies_at_once_though_it_is_remembered(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    assert _ticket(client, ids, "site", Role.DISPATCHER).status_code == 201  # scope remembered
+    _scope(client, ids["dispatcher"], region_ids=[ids["away_region"]])
+    assert _ticket(client, ids, "site", Role.DISPATCHER).status_code == 403
+    _scope(client, ids["dispatcher"], region_ids=[])
+    assert _ticket(client, ids, "site", Role.DISPATCHER).status_code == 201
