@@ -260,16 +260,31 @@ def recommend_cmd(
     try:
         with factory() as session:
             zone = cli_zone(ctx.obj, session) if ctx.obj.tz or ctx.obj.settings.timezone else None
+            ticket_id = _ticket_id(session, ticket)
             found = recommend_ticket(
-                session, ticket_id=_ticket_id(session, ticket), now=at,
+                session, ticket_id=ticket_id, now=at,
                 travel=make_travel(ctx.obj.settings), limit=limit, zone=zone,
             )  # fmt: skip
+            heading = _heading(session, ticket_id, at, found.zone)
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
     finally:
         factory.kw["bind"].dispose()
-    _print_recommendation(found, found.zone, verbose=verbose)
+    _print_recommendation(found, found.zone, heading=heading, verbose=verbose)
+
+
+def _heading(session: Session, ticket_id: int, at: datetime, zone: tzinfo) -> str:
+    """The ticket as a dispatcher knows it: code, site, customer and the local time asked."""
+    from dispatch.models import Contract, Site, Ticket
+
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None  # recommend_ticket found it
+    site = session.get(Site, ticket.site_id)
+    assert site is not None  # a foreign key
+    contract = session.get(Contract, site.contract_id)
+    customer = f", {contract.customer_name}" if contract is not None else ""
+    return f"Ticket {ticket.code} at {site.name}{customer}, {when(at, zone)}"
 
 
 def _clocks(o: opt.Option) -> str:
@@ -305,7 +320,7 @@ def _who(names: dict[int, str], o: opt.Option) -> str:
     return f"{who} call-out CNY {o.callout_cost / 100:,.0f}" if o.callout else who
 
 
-def _print_recommendation(found: Any, zone: tzinfo, *, verbose: bool = False) -> None:
+def _print_recommendation(found: Any, zone: tzinfo, *, heading: str, verbose: bool = False) -> None:
     """Options in 80 columns (details, reasons and exclusions' detail with --verbose)."""
     snap, rec = found.snapshot, found.recommendation
     names = snap.engineer_names
@@ -314,9 +329,7 @@ def _print_recommendation(found: Any, zone: tzinfo, *, verbose: bool = False) ->
         return "" if offset is None else clock(snap.at(offset), zone)
 
     state = "can be kept" if rec.keepable else "[red]cannot all be kept[/red]"
-    options = Table(
-        title=f"Ticket {rec.ticket_id}: options (promises {state})", caption=caption(zone)
-    )
+    options = Table(title=f"{heading}: options (promises {state})", caption=caption(zone))
     for col in ("#", "engineer", "arrives", "fixes", "parts", "promises", "drive"):
         options.add_column(col, no_wrap=col in ("arrives", "fixes"))
     for o in rec.options:

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -65,7 +66,12 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
     url, dw = _world(tmp_path)
     result = invoke(url, "dispatch", "recommend", str(dw.ticket.id), "--as-of", T0.isoformat())
     assert result.exit_code == 0, result.output
-    assert f"Ticket {dw.ticket.id}: options" in result.output
+    # issue 17: the title names the ticket by code, its site and customer, the local time
+    heading = " ".join(result.output.split())
+    site, customer = dw.base.site.name, dw.base.contract.customer_name
+    assert f"Ticket {dw.ticket.code} at {site}, {customer}," in heading
+    assert f"{T0.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} Asia/Shanghai" in heading
+    assert f"Ticket {dw.ticket.id}:" not in heading
     assert f"({dw.haizhu.id})" in result.output
     assert "Left out" in result.output
     assert "skill" in result.output
@@ -74,7 +80,7 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
         url, "dispatch", "recommend", dw.ticket.code.lower(), "--as-of", T0.isoformat()
     )
     assert by_code.exit_code == 0, by_code.output  # issue 17: a ticket code works as well
-    assert f"Ticket {dw.ticket.id}: options" in by_code.output
+    assert f"Ticket {dw.ticket.code} at" in by_code.output
     assert invoke(url, "dispatch", "recommend", "NO-SUCH-CODE").exit_code == 2
 
 
