@@ -119,32 +119,39 @@ def overtime_allowance_s(rules: LabourRules, *, used_day_s: int = 0, used_week_s
 
 
 def window_overtime(
-    windows: Sequence[tuple[int, int]], job_end: int, job_start: int | None = None
+    windows: Sequence[tuple[int, int]],
+    job_end: int,
+    job_start: int | None = None,
+    on_call: Sequence[tuple[int, int]] = (),
 ) -> tuple[int, int] | None:
     """The overtime a job ending at ``job_end`` works: ``(window end, seconds)`` or ``None``.
 
     ``windows`` are an engineer's sorted working windows (offsets). Work runs on past a
     window's end without a break, so a job that ends after the end of the last window that
-    began before it works ``job_end - end`` of that window's overtime; a job that started
-    after that end (``job_start``, e.g. a call-out at night) is no overrun of the window.
+    began before it works ``job_end - end`` of that window's overtime; unless it began after
+    that end inside one of his ``on_call`` windows: a call-out, not an overrun of his shift.
     """
     i = bisect.bisect_left(windows, (job_end, -1)) - 1  # the last window starting before
     if i < 0 or job_end <= windows[i][1]:
         return None
-    if job_start is not None and job_start >= windows[i][1]:
-        return None
-    return windows[i][1], job_end - windows[i][1]
+    end = windows[i][1]
+    began = end if job_start is None else job_start
+    if began > end and any(start <= began < stop for start, stop in on_call):
+        return None  # woken while on call after the shift: a call-out
+    return end, job_end - end
 
 
 def tally_overtime(
     seen: dict[int, int],
     windows: Sequence[tuple[int, int]],
     jobs: Iterable[tuple[int | None, int]],
+    on_call: Sequence[tuple[int, int]] = (),
 ) -> dict[int, int]:
     """Add jobs ``(start or None, end)`` to ``seen`` (overtime per window, keyed by the
-    window's end): the latest job running past a window's end sets its overtime."""
+    window's end): the latest job running past a window's end sets its overtime; call-outs
+    (begun after it, while on call) are left out."""
     for job_start, job_end in jobs:
-        found = window_overtime(windows, job_end, job_start)
+        found = window_overtime(windows, job_end, job_start, on_call)
         if found is not None:
             end, seconds = found
             seen[end] = max(seen.get(end, 0), seconds)

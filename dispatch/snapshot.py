@@ -237,8 +237,8 @@ def overtime_worked(
     """Overtime each engineer already worked this local day and week, from recorded work.
 
     A job's end is its ticket's ``fixed_at``; past the end of the shift window it was
-    worked in, it counts as that window's overtime, unless he set off after that end (a
-    call-out) (`dispatch.labour.tally_overtime`, the simulator's rule). Returns
+    worked in, it counts as that window's overtime, unless he set off after that end while
+    on call (a call-out) (`dispatch.labour.tally_overtime`, the simulator's rule). Returns
     ``{engineer id: {"used_day_s": .., "used_week_s": ..}}`` for engineers with overtime
     this week, the keywords of `dispatch.labour.solver_fields`.
     """
@@ -261,20 +261,23 @@ def overtime_worked(
     if not ends:
         return {}
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
-    stmt_shifts = select(Shift).where(Shift.engineer_id.in_(list(ends)), Shift.on_call.is_(False))
-    for s in session.scalars(stmt_shifts):
-        shifts[s.engineer_id].append(WeeklyShift(s.weekday, s.starts_at, s.ends_at))
+    on_call: dict[int, list[WeeklyShift]] = defaultdict(list)
+    for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(list(ends)))):
+        (on_call if s.on_call else shifts)[s.engineer_id].append(
+            WeeklyShift(s.weekday, s.starts_at, s.ends_at)
+        )
     out: dict[int, dict[str, int]] = {}
     for e in engineers:
         if e.id not in ends:
             continue
         day, week = starts[e.id]
         zone = zones.get(e.region_id, DEFAULT_TIMEZONE)
-        windows = to_offsets(
-            working_windows(shifts[e.id], [], start=since, end=now + HORIZON, timezone=zone), now
+        windows, woken = (
+            to_offsets(working_windows(p, [], start=since, end=now + HORIZON, timezone=zone), now)
+            for p in (shifts[e.id], on_call[e.id])
         )
         used = overtime_used(
-            tally_overtime({}, windows, ends[e.id]), now=0,
+            tally_overtime({}, windows, ends[e.id], woken), now=0,
             day_start=int((day - now).total_seconds()),
             week_start=int((week - now).total_seconds()),
         )  # fmt: skip

@@ -116,7 +116,10 @@ class LiveState:
         """The engineer is busy until `until` (from `start`, when a job begins) and then
         stands at `at`; with a `key` (the ticket), a committed visit arriving at `arrives`,
         which keeps him busy only from its departure (the gap before it is free)."""
-        tally_overtime(self.overtime[engineer_id], self.windows[engineer_id], ((start, until),))
+        tally_overtime(
+            self.overtime[engineer_id], self.windows[engineer_id], ((start, until),),
+            self.on_call_windows[engineer_id],
+        )  # fmt: skip
         if key is not None:
             leaves = until if start is None else start
             self.work[engineer_id][key] = Reserved(

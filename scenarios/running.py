@@ -336,10 +336,10 @@ class JobRunner:
         self._cost(t, record, uses, km)
         run.state.finished(eid, t.id, run.sites[t.site_id].location)
         if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
-            run.state.commit(eid, end, run.sites[t.site_id].location)
+            run.state.commit(eid, end, run.sites[t.site_id].location, start=start)
         elif self.alternative is not None and not self.queued.get(eid):
             if run.state.free_at[eid] > end:  # done early, nothing queued: he is free now
-                run.state.commit(eid, end, run.sites[t.site_id].location)
+                run.state.commit(eid, end, run.sites[t.site_id].location, start=start)
             self.review_late(eid)
 
     def _cost(

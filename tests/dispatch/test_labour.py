@@ -125,8 +125,10 @@ class TestOvertimeWorked:
         jobs = [(None, 150), (90, 120), (None, 250), (None, 330)]
         assert tally_overtime({}, self.windows, jobs) == {100: 50, 300: 30}
 
-    def test_a_job_begun_after_the_window_is_no_overrun_of_it(self) -> None:
-        assert tally_overtime({}, self.windows, [(120, 180), (90, 110)]) == {100: 10}
+    def test_a_job_begun_after_the_window_while_on_call_is_a_call_out(self) -> None:
+        jobs = [(120, 180), (90, 110)]
+        assert tally_overtime({}, self.windows, jobs, on_call=[(100, 200)]) == {100: 10}
+        assert tally_overtime({}, self.windows, jobs) == {100: 80}  # a chain of overruns
 
     def test_only_overtime_over_by_now_and_in_the_week_counts(self) -> None:
         by_window = {100: 50, 300: 30}
