@@ -29,6 +29,7 @@ from api.routes import (
     admin_catalogue,
     admin_customers,
     admin_engineers,
+    advice_runs,
     assets,
     audit,
     board,
@@ -98,6 +99,7 @@ _V1_ROUTERS = (
     warranty.router,
     dispatch.writes,
     scenario_runs.router,
+    advice_runs.router,
     whoami.router,
     board.router,
 )

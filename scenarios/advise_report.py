@@ -39,6 +39,20 @@ def _figures(evaluation: Evaluation, advice: Advice) -> dict[str, Any]:
     }
 
 
+def _binding(advice: Advice, target: Target) -> dict[str, Any]:
+    """A target, where it binds (its region, or all), and which kept moves it bound for."""
+    tol, name = advice.spec.tolerance, f"{target.kpi}@{target.scope}"
+    return {
+        "kpi": target.kpi,
+        "scope": target.scope,
+        "region": target.scope.removeprefix("region=") if target.scope != "all" else None,
+        "share": target.share,
+        "holds_today": advice.today.holds([target], tol),
+        "holds_advised": advice.advised.holds([target], tol),
+        "bound_moves": [s.label for s in advice.steps if name in s.binding],
+    }
+
+
 def advice_json(advice: Advice) -> dict[str, Any]:
     """Everything a planner (or a script) needs to act on the advice, as plain JSON."""
     spec = advice.spec
@@ -50,11 +64,12 @@ def advice_json(advice: Advice) -> dict[str, Any]:
         "horizon_days": spec.scenario.horizon_days,
         "replications": spec.scenario.replications,
         "tolerance": spec.tolerance,
-        "targets": [{"kpi": t.kpi, "scope": t.scope, "share": t.share} for t in advice.targets],
+        "targets": [_binding(advice, t) for t in advice.targets],
         "reached": advice.reached,
         "uniform_reached": advice.uniform_reached,
         "uniform_step": advice.uniform_step,
         "saving_vs_uniform": None if saving is None else str(saving.quantize(Decimal("0.001"))),
+        "cost_vs_today": str(advice.advised.cost.total - advice.today.cost.total),
         "today": _figures(advice.today, advice),
         "advised": _figures(advice.advised, advice),
         "uniform": None if advice.uniform is None else _figures(advice.uniform, advice),

@@ -31,7 +31,7 @@ from dispatch.planning import PLAN_JOB, run_plan_job
 from dispatch.replanning import REPLAN_JOB, run_replan_job
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
-from scenarios.job import SCENARIO_JOB, run_document
+from scenarios.job import ADVICE_JOB, SCENARIO_JOB, run_advice_document, run_document
 from spares.worker_cli import POLL_S
 
 logger = logging.getLogger("spares.worker")
@@ -46,23 +46,37 @@ SCENARIO_REPORTS = Path("reports") / "runs"  # relative to the worker's working 
 def handlers(
     travel: opt.TravelTimes, *, reports: Path = SCENARIO_REPORTS
 ) -> dict[str, jobs.Handler]:
-    """The job kinds this worker runs: route plans, re-plans and scenario runs."""
+    """The job kinds this worker runs: route plans, re-plans, scenario runs and advice."""
     return {
         PLAN_JOB: partial(run_plan_job, travel=travel),
         REPLAN_JOB: partial(run_replan_job, travel=travel),
         SCENARIO_JOB: partial(run_scenario_job, reports=reports),
+        ADVICE_JOB: partial(run_advice_job, reports=reports),
     }
 
 
-def run_scenario_job(ctx: jobs.JobContext, *, reports: Path) -> dict[str, Any]:
-    """The "scenario" handler: run the document, report into reports/job-<id>/."""
+ReportRun = Callable[..., dict[str, Any]]  # (document, folder, *, progress, check) -> result
+
+
+def _run_reporting(ctx: jobs.JobContext, reports: Path, run: ReportRun) -> dict[str, Any]:
+    """Run a document that writes a report into reports/job-<id>/, cancellable."""
 
     def check() -> None:
         if ctx.cancelled():
             raise jobs.JobCancelledError(ctx.job_id)
 
     folder = (reports / f"job-{ctx.job_id}").resolve()
-    return run_document(ctx.payload, folder, progress=ctx.progress, check=check)
+    return run(ctx.payload, folder, progress=ctx.progress, check=check)
+
+
+def run_scenario_job(ctx: jobs.JobContext, *, reports: Path) -> dict[str, Any]:
+    """The "scenario" handler: run the document, report into reports/job-<id>/."""
+    return _run_reporting(ctx, reports, run_document)
+
+
+def run_advice_job(ctx: jobs.JobContext, *, reports: Path) -> dict[str, Any]:
+    """The "advice" handler: advise on the document, report into reports/job-<id>/."""
+    return _run_reporting(ctx, reports, run_advice_document)
 
 
 def worker_name() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response, status
 from fastapi import Path as PathParam
@@ -24,12 +24,33 @@ PLANNERS = (Role.PLANNER, Role.ADMIN)
 CHART_NAME = re.compile(r"[a-z0-9_]{1,64}\.png")
 
 
-def _run(session: Session, run_id: int) -> jobs.Job:
-    """The job of a scenario run; another kind of job is not found here (404)."""
-    job = jobs.get_job(session, run_id)
-    if job.kind != SCENARIO_JOB:
-        raise jobs.JobNotFoundError(run_id)
+def job_of_kind(session: Session, job_id: int, kind: str) -> jobs.Job:
+    """The job if it is of `kind`; another kind of job is not found here (404)."""
+    job = jobs.get_job(session, job_id)
+    if job.kind != kind:
+        raise jobs.JobNotFoundError(job_id)
     return job
+
+
+def _run(session: Session, run_id: int) -> jobs.Job:
+    """The job of a scenario run."""
+    return job_of_kind(session, run_id, SCENARIO_JOB)
+
+
+def chart_response(job: jobs.Job, name: str) -> FileResponse:
+    """A chart the job's report lists, as PNG; any other name, or a missing file: 404."""
+    result = job.result or {}
+    if not CHART_NAME.fullmatch(name) or name not in result.get("files", []):
+        raise HTTPException(404, f"run {job.id} has no chart {name!r}")
+    path = Path(result["report"]) / name
+    if not path.is_file():  # the worker wrote it on another machine, or it was deleted
+        raise HTTPException(404, f"chart {name!r} of run {job.id} is not on this machine")
+    return FileResponse(path, media_type="image/png")
+
+
+CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "the chart"}
+}
 
 
 @router.post("/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[requires(*PLANNERS)])
@@ -61,20 +82,13 @@ def cancel_run(run_id: IdPath, session: SessionDep, now: NowDep) -> ScenarioRunR
     "/runs/{run_id}/charts/{name}",
     dependencies=[requires(*PLANNERS)],
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}, "description": "the chart"}},
+    responses=CHART_RESPONSES,
 )
 def chart(
     run_id: IdPath, name: Annotated[str, PathParam(max_length=68)], session: SessionDep
 ) -> FileResponse:
     """One chart of a finished run, as PNG (names in the run's `charts`)."""
-    job = _run(session, run_id)
-    result = job.result or {}
-    if not CHART_NAME.fullmatch(name) or name not in result.get("files", []):
-        raise HTTPException(404, f"run {run_id} has no chart {name!r}")
-    path = Path(result["report"]) / name
-    if not path.is_file():  # the worker wrote it on another machine, or it was deleted
-        raise HTTPException(404, f"chart {name!r} of run {run_id} is not on this machine")
-    return FileResponse(path, media_type="image/png")
+    return chart_response(_run(session, run_id), name)
 
 
 @router.get("/examples", dependencies=[requires(*PLANNERS)])

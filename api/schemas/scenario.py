@@ -31,7 +31,9 @@ class ScenarioRunCreate(Scenario):
         return self
 
 
-class ScenarioRunRead(BaseModel):
+class ReportJobRead(BaseModel):
+    """A job that writes a report folder on the worker (a scenario run, an advice)."""
+
     id: int
     status: str = Field(description="queued, running, done, failed or cancelled")
     progress: float
@@ -41,12 +43,6 @@ class ScenarioRunRead(BaseModel):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     error: str | None
-    partial: bool | None = Field(description="an interrupted run's KPIs (once done)")
-    kpis: list[dict[str, Any]] | None = Field(description="docs/scenarios.md, once done")
-    precision: str | None = Field(
-        default=None,
-        description="with `precision:` in the document: how precise the headline KPIs ended",
-    )
     report: str | None = Field(
         description="the report folder's name on the worker (never a path of the server)"
     )
@@ -54,21 +50,38 @@ class ScenarioRunRead(BaseModel):
     chart_urls: list[str] = Field(description="each chart as a PNG served by this API")
     url: str
 
+    @staticmethod
+    def job_fields(job: Any, url: str) -> dict[str, Any]:
+        """The fields every report job answers, from a `db.jobs.Job` row and its URL."""
+        result: dict[str, Any] = job.result or {}
+        charts = [f for f in result.get("files", []) if f.endswith(".png")]
+        folder = result.get("report")
+        return {
+            "id": job.id, "status": str(job.status), "progress": job.progress,
+            "attempts": job.attempts, "cancel_requested": job.cancel_requested,
+            "created_at": job.created_at, "started_at": job.started_at,
+            "finished_at": job.finished_at, "error": job.error,
+            "report": None if folder is None else PurePath(folder).name, "charts": charts,
+            "chart_urls": [f"{url}/charts/{name}" for name in charts], "url": url,
+        }  # fmt: skip
+
+
+class ScenarioRunRead(ReportJobRead):
+    partial: bool | None = Field(description="an interrupted run's KPIs (once done)")
+    kpis: list[dict[str, Any]] | None = Field(description="docs/scenarios.md, once done")
+    precision: str | None = Field(
+        default=None,
+        description="with `precision:` in the document: how precise the headline KPIs ended",
+    )
+
     @classmethod
     def of(cls, job: Any) -> ScenarioRunRead:
         """From a `db.jobs.Job` row of kind "scenario"."""
         result: dict[str, Any] = job.result or {}
-        url = f"/v1/scenarios/runs/{job.id}"
-        charts = [f for f in result.get("files", []) if f.endswith(".png")]
-        folder = result.get("report")
         return cls(
-            id=job.id, status=str(job.status), progress=job.progress, attempts=job.attempts,
-            cancel_requested=job.cancel_requested, created_at=job.created_at,
-            started_at=job.started_at, finished_at=job.finished_at, error=job.error,
+            **cls.job_fields(job, f"/v1/scenarios/runs/{job.id}"),
             partial=result.get("partial"), kpis=result.get("kpis"),
             precision=result.get("precision"),
-            report=None if folder is None else PurePath(folder).name, charts=charts,
-            chart_urls=[f"{url}/charts/{name}" for name in charts], url=url,
         )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from scenarios.advise import (
     uniform_changes,
 )
 from scenarios.base import build_sim_world, load_world_rows
+from scenarios.job import run_advice_document
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
 from scenarios.records import EngineerTally, RunResult
@@ -270,7 +271,12 @@ def test_spares_advise_runs_the_simulation_and_writes_a_reusable_report(tmp_path
     assert result.exit_code in (0, 1), result.output  # 1: a target not reached, said so
     assert "Targets on fresh ticket streams" in result.output
     data = json.loads((out / "advice.json").read_text())
-    assert data["targets"] == [{"kpi": "arrival_attainment", "scope": "all", "share": 0.999}]
+    (target,) = data["targets"]
+    assert {k: target[k] for k in ("kpi", "scope", "share", "region")} == {
+        "kpi": "arrival_attainment", "scope": "all", "share": 0.999, "region": None,
+    }  # fmt: skip
+    assert target["holds_advised"] == data["reached"]  # the only target
+    assert target["bound_moves"] == [s["move"] for s in data["steps"]]  # it bound every step
     assert data["reached"] == (result.exit_code == 0)
     assert set(data["today"]["cost"]) >= {"staff", "overtime", "holding", "courier", "total"}
     assert (out / "frontier.png").stat().st_size > 0
@@ -308,3 +314,25 @@ def test_an_overall_target_tries_the_regions_that_lose_it_the_most_tickets() -> 
         AdviceMoves(regions_per_round=1), 0.01, _region_lookup(current),
     )  # fmt: skip
     assert [m.label for m in moves] == ["+1 engineer(s) in foshan"]
+
+
+def test_an_advice_job_moves_its_progress_forward_and_stops_when_cancelled(
+    tmp_path: Path,
+) -> None:
+    document = yaml.safe_load(ADVICE)
+    seen: list[float] = []
+    result = run_advice_document(document, tmp_path / "r", progress=seen.append, check=lambda: None)
+    assert seen == sorted(seen)
+    assert 0 < seen[-1] <= 0.99  # 1 is the job's end, recorded by the worker
+    assert result["files"] == ["advice.json", "frontier.png"]
+    assert result["runs"] >= 2  # today and the check on fresh streams at least
+    assert json.loads(json.dumps(result, allow_nan=False))  # no NaN: PostgreSQL's JSON
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel() -> None:
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        run_advice_document(document, tmp_path / "c", progress=seen.append, check=cancel)
