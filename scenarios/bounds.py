@@ -12,6 +12,13 @@ with every qualified engineer free at his home base at the moment it arrives:
   labour rules allow (`dispatch.labour`: the per-visit allowance, no overtime used yet;
   none when a visit may not start into overtime), the rules the optimizer plans with.
 
+The swap clock (a part in stock within reach: fitted within 2 h of the report) is judged the
+same way on the whole trip: a qualified engineer drives from home to a depot holding every part
+(or, the van's own engineer, from where he stands), on to the site, and does the planned
+service, all by the deadline (`swap_unkeepable`). The swap promise's eligibility test ("a
+depot within 2 h of the site by road") ignores the pickup detour and the service; this bound
+does not.
+
 Otherwise the clock was keepable, and a miss is lost to decisions. The travel is the run's
 own model at the arrival's hour (rush hours included); parts are ignored (a part that must
 be shipped can only make a clock harder), so "keepable" is optimistic and the bounds are
@@ -21,21 +28,21 @@ lower bounds of what is out of reach.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from dispatch.labour import overtime_allowance_s
-from optimizer import TravelTimes, coordinates, travel_at
+from optimizer import Location, TravelTimes, coordinates, travel_at
 from scenarios.demand import DemandTicket
 from scenarios.model import SimEngineer, SimSite, SimWorld
 from scenarios.policies import Deadlines
 
 GEOGRAPHY, SHIFT, LABOUR = "geography", "shift", "labour"
 REASONS = (GEOGRAPHY, SHIFT, LABOUR)
-CLOCKS = ("respond", "depart", "arrival", "fix")
+CLOCKS = ("respond", "depart", "arrival", "fix", "swap")
 _NEVER = 1 << 62  # a padded window that never opens
 
 IntArray = npt.NDArray[np.int64]
@@ -55,6 +62,7 @@ class Staff:
     on_call_ends: IntArray | None = None
     callout_lead_s: IntArray | None = None
     callout_max_rank: IntArray | None = None
+    rows: dict[int, int] = field(default_factory=dict)  # engineer id -> his row
 
     @classmethod
     def of(
@@ -78,12 +86,13 @@ class Staff:
              for e in engineers],
             dtype=np.int64,
         )  # fmt: skip
+        rows = {e.id: i for i, e in enumerate(engineers)}
         if not on_call or not any(on_call.values()):
-            return cls(homes, levels, starts, ends, allowance)
+            return cls(homes, levels, starts, ends, allowance, rows=rows)
         call_starts, call_ends = _padded(engineers, on_call)
         lead = np.array([e.labour.callout_lead_min * 60 for e in engineers], dtype=np.int64)
         rank = np.array([e.labour.callout_max_rank for e in engineers], dtype=np.int64)
-        return cls(homes, levels, starts, ends, allowance, call_starts, call_ends, lead, rank)
+        return cls(homes, levels, starts, ends, allowance, call_starts, call_ends, lead, rank, rows)
 
 
 def _padded(
@@ -153,6 +162,48 @@ def unkeepable(
     return out
 
 
+def swap_unkeepable(
+    staff: Staff,
+    world: SimWorld,
+    travel: TravelTimes,
+    t: DemandTicket,
+    site: SimSite,
+    holders: Sequence[tuple[int | None, Location]],
+    *,
+    deadline: int,
+    service_s: int,
+) -> str:
+    """Why no dispatch could fit the part within the swap promise ("" = keepable).
+
+    ``holders``: where every part is in stock now, (None, an open depot) or (a van's
+    engineer id, where he stands); ``service_s`` the duration dispatch plans with. An
+    engineer's trip is the shortest home -> depot -> site, or for a van's own engineer the
+    drive from where he stands; then the clocks' test of the fix (`_reason`).
+    """
+    level = staff.levels.get(t.line)
+    rows = np.flatnonzero(level >= t.level) if level is not None else np.empty(0, np.int64)
+    if rows.size == 0 or not holders:
+        return GEOGRAPHY
+    travel = travel_at(travel, world.epoch + timedelta(seconds=t.at_s))
+    here = coordinates([site.location])
+    trip = np.full(rows.size, _NEVER, dtype=np.int64)
+    depots = [at for eid, at in holders if eid is None]
+    if depots:
+        xy = coordinates(depots)
+        to_depot, _ = travel.matrix(staff.homes[rows], xy)
+        to_site, _ = travel.many_to_one(xy, here)
+        trip = (to_depot.astype(np.int64) + to_site.astype(np.int64)[None, :]).min(axis=1)
+    position = {int(r): i for i, r in enumerate(rows)}
+    for eid, at in holders:
+        if eid is not None and (i := position.get(staff.rows.get(eid, -1))) is not None:
+            drive, _ = travel.many_to_one(coordinates([at]), here)
+            trip[i] = min(int(trip[i]), int(drive[0]))
+    first = (staff.ends[rows] <= t.at_s).sum(axis=1)
+    woken = _woken(staff, rows, t.at_s, t.rank)
+    after = trip + service_s
+    return _reason(staff, rows, first, t.at_s, trip, service_s, after, deadline, "swap", woken)
+
+
 def _reason(
     staff: Staff,
     rows: IntArray,
@@ -189,4 +240,13 @@ def _reason(
     return "" if lawful.any() else LABOUR
 
 
-__all__ = ["CLOCKS", "GEOGRAPHY", "LABOUR", "REASONS", "SHIFT", "Staff", "unkeepable"]
+__all__ = [
+    "CLOCKS",
+    "GEOGRAPHY",
+    "LABOUR",
+    "REASONS",
+    "SHIFT",
+    "Staff",
+    "swap_unkeepable",
+    "unkeepable",
+]

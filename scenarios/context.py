@@ -133,6 +133,18 @@ class RunContext:
         The holders come from the live state's per-part index, in the order of the world's
         depots and then of its engineers' vans (the order of a full scan, so the travel
         call sees the same places)."""
+        holders = self.stock_holders(parts)
+        if not holders:
+            return False
+        travel = travel_at(self.travel, self.world.epoch + timedelta(seconds=self.now))
+        seconds, _ = travel.many_to_one(
+            coordinates([at for _, at in holders]), coordinates([self.sites[site_id].location])
+        )
+        return bool(seconds.min() <= within_s)
+
+    def stock_holders(self, parts: Sequence[int]) -> list[tuple[int | None, Location]]:
+        """Where every part is in stock now: (None, an open depot's place) or (a van's
+        engineer id, where he stands), in scan order (`stock_in_reach`, `swap_unkeepable`)."""
         state, world = self.state, self.world
         if not self._places:
             self._places, self._by_holder = _stock_places(world, state)
@@ -141,22 +153,16 @@ class RunContext:
             entries = sorted(i for d in held for i in self._by_holder.get(d, ()))
         else:
             entries = list(range(len(self._places)))
-        places: list[Location] = []
+        places: list[tuple[int | None, Location]] = []
         for i in entries:
             depot_id, eid, location = self._places[i]
             if eid is not None:
-                places.append(state.position[eid])
+                places.append((eid, state.position[eid]))
             elif location is not None and not any(
                 p.covers(self.now) for p in world.outages.get(depot_id, ())
             ):
-                places.append(location)
-        if not places:
-            return False
-        travel = travel_at(self.travel, world.epoch + timedelta(seconds=self.now))
-        seconds, _ = travel.many_to_one(
-            coordinates(places), coordinates([self.sites[site_id].location])
-        )
-        return bool(seconds.min() <= within_s)
+                places.append((None, location))
+        return places
 
 
 def _stock_places(world: SimWorld, state: LiveState) -> tuple[list[_Place], dict[int, list[int]]]:

@@ -65,13 +65,15 @@ UNITS = {
     "lost_decisions": "share",
     "ran_late": "share",
 }
-# scenarios.bounds: each clock's kept-test, to split its misses into bounds and decisions
-BOUND_CLOCKS: tuple[tuple[str, Callable[[JobRecord], bool | None]], ...] = (
+# the time clocks every ticket's contract sets, and their kept-tests (pooled in one share)
+TIME_CLOCKS: tuple[tuple[str, Callable[[JobRecord], bool | None]], ...] = (
     ("respond", JobRecord.respond_kept),
     ("depart", JobRecord.depart_kept),
     ("arrival", JobRecord.arrival_kept),
     ("fix", JobRecord.fix_kept),
 )
+# scenarios.bounds: each clock's kept-test, to split its misses into bounds and decisions
+BOUND_CLOCKS = (*TIME_CLOCKS, ("swap", JobRecord.swapped_in_time))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def _promise_kpis(jobs: Sequence[JobRecord], scope: str, out: dict[Key, float]) 
 
 def _pooled(jobs: Sequence[JobRecord], out: dict[Key, float]) -> None:
     """Every clock of every ticket in one share (the frontier's "promises kept")."""
-    kept = [k for job in jobs for _, test in BOUND_CLOCKS if (k := test(job)) is not None]
+    kept = [k for job in jobs for _, test in TIME_CLOCKS if (k := test(job)) is not None]
     if kept:
         out[("promise_attainment", "all")] = sum(kept) / len(kept)
 

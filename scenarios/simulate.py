@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from optimizer import PartsSource
-from scenarios.bounds import Staff, unkeepable
+from scenarios.bounds import Staff, swap_unkeepable, unkeepable
 from scenarios.context import (
     DAY_S,
     DRAIN_S,
@@ -149,6 +149,11 @@ class _Desk:
         record.bounds = unkeepable(self.staff, run.world, run.travel, t, site, d)
         if t.parts:
             record.swap_due = run.stock_in_reach(t.site_id, t.parts, d.swap_within_s)
+            if record.swap_due:
+                record.bounds["swap"] = swap_unkeepable(
+                    self.staff, run.world, run.travel, t, site, run.stock_holders(t.parts),
+                    deadline=t.at_s + d.swap_within_s, service_s=run.planning_s(t),
+                )  # fmt: skip
         run.result.jobs.append(record)
         _count_depot_request(run, t)
         if not self.dispatch(t, record):

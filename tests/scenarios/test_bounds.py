@@ -9,7 +9,7 @@ import pytest
 
 from inventory.warranty import Cause
 from optimizer import Location, MatrixTravelTimes
-from scenarios.bounds import GEOGRAPHY, LABOUR, SHIFT, Staff, unkeepable
+from scenarios.bounds import GEOGRAPHY, LABOUR, SHIFT, Staff, swap_unkeepable, unkeepable
 from scenarios.demand import DemandTicket
 from scenarios.kpis import run_kpis
 from scenarios.model import SimSite, SimWorld
@@ -135,3 +135,68 @@ class TestCallOuts:
         self, small: SimWorld
     ) -> None:
         assert self._night(small, self._staff(rank=1), 2)["arrival"] == SHIFT
+
+
+DEPOT, VAN = Location(22.55, 113.95), Location(22.59, 113.99)
+
+
+def _swap(
+    small: SimWorld, staff: Staff, *, to_depot: int, to_site: int, service_s: int,
+    holders: list[tuple[int | None, Location]] | None = None,
+) -> str:  # fmt: skip
+    """Home -> depot ``to_depot`` s, depot -> site ``to_site`` s; van -> site 10 min."""
+    points = np.array([[p.lat, p.lon] for p in (HOME, SITE, DEPOT, VAN)])
+    seconds = np.array([
+        [0, 3 * H, to_depot, 3 * H],
+        [3 * H, 0, to_site, 10 * M],
+        [to_depot, to_site, 0, 3 * H],
+        [3 * H, 10 * M, 3 * H, 0],
+    ])  # fmt: skip
+    site = SimSite(1, 1, SITE, 1, None)
+    return swap_unkeepable(
+        staff, small, MatrixTravelTimes(points, seconds), _ticket(service_s), site,
+        [(None, DEPOT)] if holders is None else holders, deadline=T0 + 2 * H,
+        service_s=service_s,
+    )  # fmt: skip
+
+
+def test_a_depot_within_reach_of_the_site_can_still_be_out_of_reach_for_a_swap(
+    small: SimWorld,
+) -> None:
+    # the depot is 40 min from the site (the swap promise applies), but 10:00 + 30 min to
+    # the depot + 40 min on + a 1 h swap = 12:10 > 12:00: no dispatch keeps it
+    staff = _staff(DAY_SHIFT)
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=H) == GEOGRAPHY
+    # with a 45 min swap it ends 11:55: keepable, so a miss is a decision
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == ""
+
+
+def test_a_swap_only_an_engineer_off_shift_could_do_is_shift(small: SimWorld) -> None:
+    staff = _staff((11 * H, 20 * H))  # 11:00 + 30 + 40 min + 45 min > 12:00
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == SHIFT
+
+
+def test_a_swap_past_the_overtime_rule_is_labour(small: SimWorld) -> None:
+    staff = _staff((8 * H, T0 + 30 * M), allowance=30 * M)  # ends 11:55 > 10:30 + 30 min
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == LABOUR
+
+
+def test_the_vans_own_engineer_drives_from_where_he_stands(small: SimWorld) -> None:
+    # no depot holds it; the van 10 min from the site: 10:10 + 1 h = 11:10 <= 12:00
+    staff = replace(_staff(DAY_SHIFT), rows={7: 0})
+    found = _swap(small, staff, to_depot=30 * M, to_site=3 * H, service_s=H, holders=[(7, VAN)])
+    assert found == ""
+    assert _swap(small, staff, to_depot=30 * M, to_site=3 * H, service_s=H) == GEOGRAPHY
+
+
+def test_swap_misses_split_into_bounds_and_decisions() -> None:
+    def job(tid: int, fixed: int, why: str) -> JobRecord:
+        record = JobRecord(tid, "r", "urgent", 0, None, None, needs_parts=True, fixed_at=fixed)
+        record.swap_due, record.bounds = True, {"swap": why}
+        return record
+
+    jobs = [job(1, 3 * H, GEOGRAPHY), job(2, 3 * H, ""), job(3, H, ""), job(4, H, "")]
+    kpis = run_kpis(RunResult("base", "naive", 0, 10 * H, jobs, {}, {}, []))
+    assert kpis[("bound_geography", "clock=swap")] == pytest.approx(0.25)
+    assert kpis[("lost_decisions", "clock=swap")] == pytest.approx(0.25)
+    assert kpis[("swap_2h_attainment", "all")] == pytest.approx(0.5)
