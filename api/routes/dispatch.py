@@ -24,6 +24,7 @@ from api.schemas.dispatch import (
     AssignmentCheckRequest,
     AssignmentRead,
     AssignmentRequest,
+    MoveRead,
     PublishRead,
     RecommendationRead,
     RecommendationRequest,
@@ -39,6 +40,7 @@ from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
+from dispatch.redispatch import proposed_moves
 from dispatch.replanning import insert_ticket, insertion_summary
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
@@ -68,6 +70,29 @@ def recommend(
         zone=zone,
     )
     return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
+
+
+@router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])
+def moves(
+    session: SessionDep, travel: TravelDep, now: NowDep, engineer_id: int | None = None
+) -> list[MoveRead]:
+    """Visits not departed yet that another engineer would serve better (the simulator's
+    re-dispatch rule, `optimizer.better_elsewhere`); proposals only, nothing moves."""
+    return [
+        MoveRead(
+            ticket_id=m.ticket_id,
+            assignment_id=m.assignment_id,
+            from_engineer_id=m.from_engineer_id,
+            to_engineer_id=m.to_engineer_id,
+            departs_at=m.departs_at,
+            arrives_at=m.arrives_at,
+            keep_cost=m.keep_cost,
+            move_cost=m.move_cost,
+            text=f"move to engineer {m.to_engineer_id}: costs {m.move_cost / 100:.2f} CNY "
+            f"against {m.keep_cost / 100:.2f} CNY of broken promises if kept",
+        )  # fmt: skip
+        for m in proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id)
+    ]
 
 
 @router.post("/checks", dependencies=[requires(*DISPATCHERS), reads_only()])

@@ -357,3 +357,17 @@ class AssignmentCheckRead(BaseModel):
             allowed=check.option is not None, refusal=check.refusal, excluded=excluded,
             option=option, next_best=check.next_best,
         )  # fmt: skip
+
+
+class MoveRead(BaseModel):
+    """A visit not departed yet that another engineer would serve better (issue 16)."""
+
+    ticket_id: int
+    assignment_id: int
+    from_engineer_id: int
+    to_engineer_id: int
+    departs_at: Timestamp = Field(description="when the other engineer would set off")
+    arrives_at: Timestamp
+    keep_cost: int = Field(description="fen: the clocks' penalties if the plan is kept")
+    move_cost: int = Field(description="fen: the move's cost (penalties, travel, overtime)")
+    text: str = Field(description="what the dispatcher reads on his worklist")
