@@ -72,3 +72,17 @@ def _ship_within_min(session: Session, site_id: int) -> int:
         .where(Site.id == site_id)
     )
     return int(session.scalars(stmt).one())
+
+
+def named_text(snap: Snapshot, suggestion: opt.Suggestion) -> str:
+    """The suggestion's words with the engineer's and the depot's names next to their ids.
+
+    The optimizer is pure and knows ids only; a dispatcher reads names (issue 17).
+    """
+    text = suggestion.text
+    who, depot = suggestion.engineer_id, suggestion.depot_id
+    if who is not None and (name := snap.engineer_names.get(who)):
+        text = text.replace(f"engineer {who} ", f"engineer {name} ({who}) ", 1)
+    if depot is not None and (name := snap.depot_names.get(depot)):
+        text = text.replace(f"depot {depot} ", f"depot {name} ({depot}) ", 1)
+    return text

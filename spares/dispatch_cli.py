@@ -266,12 +266,22 @@ def recommend_cmd(
                 travel=make_travel(ctx.obj.settings), limit=limit, zone=zone,
             )  # fmt: skip
             heading = _heading(session, ticket_id, at, found.zone)
+            loaner = found.recommendation.loaner
+            part = _part_label(session, loaner.part_id) if loaner is not None else ""
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
     finally:
         factory.kw["bind"].dispose()
-    _print_recommendation(found, found.zone, heading=heading, verbose=verbose)
+    _print_recommendation(found, found.zone, heading=heading, part=part, verbose=verbose)
+
+
+def _part_label(session: Session, part_id: int) -> str:
+    """A part as a person knows it: SKU and name."""
+    from inventory.models import Part
+
+    part = session.get(Part, part_id)
+    return f"part {part_id}" if part is None else f"{part.sku} ({part.name})"
 
 
 def _heading(session: Session, ticket_id: int, at: datetime, zone: tzinfo) -> str:
@@ -320,8 +330,12 @@ def _who(names: dict[int, str], o: opt.Option) -> str:
     return f"{who} call-out CNY {o.callout_cost / 100:,.0f}" if o.callout else who
 
 
-def _print_recommendation(found: Any, zone: tzinfo, *, heading: str, verbose: bool = False) -> None:
+def _print_recommendation(
+    found: Any, zone: tzinfo, *, heading: str, part: str = "", verbose: bool = False
+) -> None:
     """Options in 80 columns (details, reasons and exclusions' detail with --verbose)."""
+    from dispatch.recommend import named_text
+
     snap, rec = found.snapshot, found.recommendation
     names = snap.engineer_names
 
@@ -356,9 +370,10 @@ def _print_recommendation(found: Any, zone: tzinfo, *, heading: str, verbose: bo
             )  # fmt: skip
         console.print(excluded)
     for s in rec.suggestions:
-        console.print(f"suggestion ({s.kind}): {s.text}", markup=False)
+        console.print(f"suggestion ({s.kind}): {named_text(snap, s)}", markup=False)
     if rec.loaner is not None:
         ln = rec.loaner
         depot = snap.depot_names.get(ln.depot_id, str(ln.depot_id))
         on_site = when(snap.at(ln.arrives_at), zone)
-        console.print(f"loaner: part {ln.part_id} from {depot}, on site at {on_site}")
+        what = part or f"part {ln.part_id}"
+        console.print(f"loaner: {what} from {depot}, on site at {on_site}", markup=False)

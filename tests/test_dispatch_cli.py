@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 import db
 import spares.cli as cli
 from db.jobs import Job, JobStatus
-from dispatch.models import Plan
+from dispatch.models import Plan, Site
 from dispatch.planning import PlanRequest, enqueue_plan, prepare_plan
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
 from tests.ticket_builders import T0
@@ -119,3 +120,22 @@ def test_worker_once_runs_a_queued_plan_job(tmp_path: Path) -> None:
         assert plan.ticket_ids == [dw.ticket.id]
     engine.dispose()
     assert "no job waiting" in invoke(url, "worker", "--once").output
+
+
+def test_recommend_suggestions_name_the_engineer(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: "the dedicated engineer 4 cannot take this ticket" gave a bare id."""
+    url, dw = _world(tmp_path)
+    engine = db.make_engine(url)
+    with Session(engine) as s, s.begin():  # his site's dedicated engineer lacks the skill
+        site = s.get(Site, dw.base.site.id)
+        assert site is not None
+        site.dedicated_engineer_id = dw.yuexiu.id
+    engine.dispose()
+    late = (T0 + timedelta(days=2)).isoformat()  # every clock broken: suggestions come
+    result = invoke(url, "dispatch", "recommend", dw.ticket.code, "--as-of", late)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert f"the dedicated engineer {dw.yuexiu.name} ({dw.yuexiu.id}) cannot take" in text
+    assert f"engineer {dw.yuexiu.id} " not in text

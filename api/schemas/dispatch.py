@@ -122,6 +122,8 @@ class RecommendationRead(BaseModel):
     @classmethod
     def build(cls, result: Any, *, as_of: Any, explain: bool) -> RecommendationRead:
         """Translate a `dispatch.recommend.TicketRecommendation` into wire form."""
+        from dispatch.recommend import named_text
+
         snap, rec = result.snapshot, result.recommendation
         at = snap.at
 
@@ -145,7 +147,7 @@ class RecommendationRead(BaseModel):
             suggestions = [
                 SuggestionRead(
                     kind=str(s.kind),
-                    text=s.text,
+                    text=named_text(snap, s),
                     engineer_id=s.engineer_id,
                     depot_id=s.depot_id,
                     minutes=s.minutes,
