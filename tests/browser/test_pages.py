@@ -57,6 +57,34 @@ def test_the_planner_runs_an_example_and_shows_its_chart(visit: Visit) -> None:
     visit.shot("planner")
 
 
+def test_the_planner_asks_for_advice_and_sees_its_plan_and_costs(visit: Visit) -> None:
+    visit.login("spk_demo_planner")
+    page = visit.page
+    page.wait_for_url("**/planner")
+    page.get_by_label("Example", exact=True).select_option(index=0)
+    page.get_by_label("Demo world").select_option("small")
+    page.get_by_label("Days simulated").fill("1")
+    page.get_by_label("Replications", exact=True).fill("2")
+    page.get_by_label("Tickets per day").fill("20")
+    page.get_by_label("Rounds").fill("1")
+    page.get_by_role("button", name="Advise", exact=True).click()
+    page.locator("#advice-runs li[data-run]").first.wait_for(timeout=WAIT_MS)  # listed at once
+    chart = page.locator("#advice-charts img").first
+    chart.wait_for(timeout=300_000)
+    page.wait_for_function("document.querySelector('#advice-charts img').naturalWidth > 0")
+    assert "done" in page.locator("#advice-runs li").first.inner_text()
+    targets = page.get_by_role("table", name="Targets")
+    assert targets.locator("tbody tr").count() == 2  # arrival and 2-hour swap, all regions
+    assert "[" in targets.locator("tbody td").first.inner_text()  # an interval
+    costs = page.get_by_role("table", name="Costs").inner_text()
+    assert "total" in costs
+    assert "engineers" in costs
+    assert page.get_by_role("table", name="Plan of changes").count() == 1
+    assert "target" in page.locator("#advice-verdict").inner_text()
+    page.locator("#advice-title").scroll_into_view_if_needed()
+    visit.shot("planner-advice")
+
+
 def _post(served: Served, key: str, path: str, body: dict[str, Any], **headers: str) -> Any:
     headers = {"X-API-Key": key, "Content-Type": "application/json"} | headers
     request = Request(served.base + path, data=json.dumps(body).encode(), method="POST",

@@ -1,9 +1,10 @@
 // The planner page: pick an example scenario, adjust it, run it as a job with progress,
-// compare the variants (KPIs with intervals) and see the run's charts, served by the API.
+// compare the variants (KPIs with intervals) and see the run's charts, served by the API;
+// ask for capacity advice on that scenario (targets, rounds) and see its plan and costs.
 import { api, apiObjectUrl, el, requirePage, toast } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { examples: [], run: null };
+const state = { examples: [], run: null, advice: [] };
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const SHOWN_KPIS = ["tickets", "respond_attainment", "arrive_attainment", "fix_attainment",
   "ship_attainment", "utilisation", "overtime_hours", "travel_km", "stockout_days"];
@@ -79,7 +80,88 @@ function showKpis(job) {
       }))))));
 }
 
-async function showCharts(job) {
+function adviceDocument() {
+  const scenario = documentFromForm();
+  const scope = $("per-region").checked ? "every_region" : "all";
+  const target = (kpi, id) => ({ kpi, share: Number($(id).value) / 100, scope });
+  return {
+    name: `${scenario.name ?? "planner"}-advice`.replace(/[^A-Za-z0-9_.-]/g, "-"),
+    scenario,
+    targets: [target("arrival_attainment", "arrival-target"), target("swap_2h_attainment", "swap-target")],
+    max_rounds: Number($("rounds").value),
+  };
+}
+
+function showAdviceRuns() {
+  const items = state.advice.map((job) => el("li", { "data-run": String(job.id) },
+    `Advice ${job.id} (${job.name ?? ""}): ${job.status}, ${Math.round(job.progress * 100)} %`
+    + (job.status === "done" ? (job.reached ? ", every target holds" : ", NOT every target holds") : "")
+    + (job.error ? ` — ${job.error}` : "")));
+  $("advice-runs").replaceChildren(...items);
+}
+
+function remember(job) {
+  const at = state.advice.findIndex((j) => j.id === job.id);
+  if (at < 0) state.advice.unshift(job); else state.advice[at] = job;
+  sessionStorage.setItem("planner.advice", JSON.stringify(state.advice.map((j) => j.url)));
+  showAdviceRuns();
+}
+
+const interval = (i) => (i ? `${fmt(i.mean, "share")} [${fmt(i.low, "share")}, ${fmt(i.high, "share")}]` : "—");
+const money = (text) => (text === null || text === undefined ? "—" : Number(text).toLocaleString("en", { maximumFractionDigits: 0 }));
+
+function showAdvice(job) {
+  const columns = [["today", job.today], ["advised", job.advised], ["uniform rule", job.uniform]].filter(([, f]) => f);
+  const head = (first) => el("thead", {}, el("tr", {}, el("th", {}, first), ...columns.map(([n]) => el("th", { class: "num" }, n))));
+  const saving = job.saving_vs_uniform === null ? "" : `; ${(Number(job.saving_vs_uniform) * 100).toFixed(1)} % below the uniform rule`;
+  $("advice-verdict").replaceChildren(el("p", {}, `Advice ${job.id}: ${job.reached ? "every target holds" : "NOT every target holds"}`
+    + `, ${money(job.cost_vs_today)} ${job.currency} more than today over ${job.horizon_days} day${job.horizon_days === 1 ? "" : "s"}${saving}.`));
+  $("advice-targets").replaceChildren(el("table", { "aria-label": "Targets" }, head("target"),
+    el("tbody", {}, ...job.targets.map((t) => el("tr", {},
+      el("th", {}, `${t.kpi.replace("_attainment", "").replaceAll("_", " ")} ${t.region ?? "all"} ≥ ${(t.share * 100).toFixed(1)} %`),
+      ...columns.map(([, f]) => el("td", { class: "num" }, interval(f.attainment[`${t.kpi}@${t.scope}`]))))))));
+  const costRows = ["staff", "overtime", "holding", "courier", "total"];
+  $("advice-costs").replaceChildren(el("table", { "aria-label": "Costs" }, head(`cost (${job.currency})`),
+    el("tbody", {}, ...costRows.map((row) => el("tr", {}, el("th", {}, row),
+      ...columns.map(([, f]) => el("td", { class: "num" }, money(f.cost[row]))))),
+      el("tr", {}, el("th", {}, "engineers"), ...columns.map(([, f]) => el("td", { class: "num" }, String(f.cost.engineers)))))));
+  $("advice-plan").replaceChildren(el("table", { "aria-label": "Plan of changes" },
+    el("thead", {}, el("tr", {}, ...["round", "move kept", `cost (${job.currency})`, "binding targets"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ...(job.steps.length ? job.steps.map((s) => el("tr", {}, el("td", {}, String(s.round)), el("td", {}, s.move),
+      el("td", { class: "num" }, money(s.cost_delta)), el("td", {}, s.binding.map((b) => b.replace("_attainment", "").replace("region=", "")).join(", "))))
+      : [el("tr", {}, el("td", { colspan: "4", class: "muted" }, "No change kept: today's world is the advice, or no move helped."))]))));
+}
+
+async function advise(event) {
+  event.preventDefault();
+  let doc;
+  try { doc = adviceDocument(); } catch (error) { toast(`The document is not JSON: ${error.message}`, "error"); return; }
+  const bar = $("advice-progress");
+  for (const id of ["advice-verdict", "advice-targets", "advice-costs", "advice-plan", "advice-charts"]) $(id).replaceChildren();
+  try {
+    let job = await api("/v1/advice/runs", { method: "POST", body: doc });
+    bar.hidden = false;
+    $("advise").disabled = true;
+    while (!["done", "failed", "cancelled"].includes(job.status)) {
+      bar.value = job.progress;
+      remember(job);
+      await sleep(1000);
+      job = await api(job.url);
+    }
+    bar.value = 1;
+    remember(job);
+    if (job.status !== "done") throw new Error(job.error ?? job.status);
+    showAdvice(job);
+    await showCharts(job, "advice-charts");
+  } catch (problem) {
+    $("advice-verdict").replaceChildren(el("p", { class: "error", role: "alert" }, problem.message));
+  } finally {
+    bar.hidden = true;
+    $("advise").disabled = false;
+  }
+}
+
+async function showCharts(job, into = "charts") {
   const figures = [];
   for (const name of job.charts) {
     try {
@@ -90,7 +172,7 @@ async function showCharts(job) {
       figures.push(el("p", { class: "error" }, `${name}: ${problem.message}`));
     }
   }
-  $("charts").replaceChildren(...figures);
+  $(into).replaceChildren(...figures);
 }
 
 async function start() {
@@ -99,7 +181,15 @@ async function start() {
   $("example").replaceChildren(...state.examples.map((e) => el("option", { value: e.file }, e.name)));
   $("example").addEventListener("change", fill);
   $("run-form").addEventListener("submit", run);
+  $("advise-form").addEventListener("submit", advise);
   fill();
+  const urls = JSON.parse(sessionStorage.getItem("planner.advice") ?? "[]");
+  for (const url of urls.slice(0, 10)) {
+    try { state.advice.push(await api(url)); } catch { /* gone: forget it */ }
+  }
+  if (state.advice.length) showAdviceRuns();
+  const last = state.advice.find((j) => j.status === "done");
+  if (last) { showAdvice(last); await showCharts(last, "advice-charts"); }
 }
 
 start();
