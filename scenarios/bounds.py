@@ -13,8 +13,8 @@ with every qualified engineer free at his home base at the moment it arrives:
   none when a visit may not start into overtime), the rules the optimizer plans with.
 
 The swap clock (a part in stock within reach: fitted within 2 h of the report) is judged the
-same way on the whole trip: a qualified engineer drives from home to a depot holding every part
-(or, the van's own engineer, from where he stands), on to the site, and does the planned
+same way on the whole trip: a qualified engineer drives from home to a depot holding every
+part, picks it (or, the van's own engineer, from where he stands), on to the site, and does the planned
 service, all by the deadline (`swap_unkeepable`). The swap promise's eligibility test ("a
 depot within 2 h of the site by road") ignores the pickup detour and the service; this bound
 does not.
@@ -38,7 +38,7 @@ from dispatch.labour import overtime_allowance_s
 from optimizer import Location, TravelTimes, coordinates, travel_at
 from scenarios.demand import DemandTicket
 from scenarios.model import SimEngineer, SimSite, SimWorld
-from scenarios.policies import Deadlines
+from scenarios.policies import PICK_S, Deadlines
 
 GEOGRAPHY, SHIFT, LABOUR = "geography", "shift", "labour"
 REASONS = (GEOGRAPHY, SHIFT, LABOUR)
@@ -178,7 +178,8 @@ def swap_unkeepable(
     ``holders``: where every part is in stock now, (None, an open depot) or (a van's
     engineer id, where he stands); ``service_s`` the duration dispatch plans with. An
     engineer's trip is the shortest home -> depot -> site, or for a van's own engineer the
-    drive from where he stands; then the clocks' test of the fix (`_reason`).
+    drive from where he stands; a pickup takes the simulator's pick time (`PICK_S`); then
+    the clocks' test of the fix (`_reason`).
     """
     level = staff.levels.get(t.line)
     rows = np.flatnonzero(level >= t.level) if level is not None else np.empty(0, np.int64)
@@ -192,7 +193,8 @@ def swap_unkeepable(
         xy = coordinates(depots)
         to_depot, _ = travel.matrix(staff.homes[rows], xy)
         to_site, _ = travel.many_to_one(xy, here)
-        trip = (to_depot.astype(np.int64) + to_site.astype(np.int64)[None, :]).min(axis=1)
+        legs = to_depot.astype(np.int64) + PICK_S + to_site.astype(np.int64)[None, :]
+        trip = legs.min(axis=1)
     position = {int(r): i for i, r in enumerate(rows)}
     for eid, at in holders:
         if eid is not None and (i := position.get(staff.rows.get(eid, -1))) is not None:

@@ -164,21 +164,21 @@ def test_a_depot_within_reach_of_the_site_can_still_be_out_of_reach_for_a_swap(
     small: SimWorld,
 ) -> None:
     # the depot is 40 min from the site (the swap promise applies), but 10:00 + 30 min to
-    # the depot + 40 min on + a 1 h swap = 12:10 > 12:00: no dispatch keeps it
+    # the depot + 10 min picking + 40 min on + a 1 h swap = 12:20 > 12:00: no dispatch can
     staff = _staff(DAY_SHIFT)
     assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=H) == GEOGRAPHY
-    # with a 45 min swap it ends 11:55: keepable, so a miss is a decision
-    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == ""
+    # with a 35 min swap it ends 11:55: keepable, so a miss is a decision
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=35 * M) == ""
 
 
 def test_a_swap_only_an_engineer_off_shift_could_do_is_shift(small: SimWorld) -> None:
-    staff = _staff((11 * H, 20 * H))  # 11:00 + 30 + 40 min + 45 min > 12:00
-    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == SHIFT
+    staff = _staff((11 * H, 20 * H))  # 11:00 + 30 + 10 + 40 + 35 min > 12:00
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=35 * M) == SHIFT
 
 
 def test_a_swap_past_the_overtime_rule_is_labour(small: SimWorld) -> None:
     staff = _staff((8 * H, T0 + 30 * M), allowance=30 * M)  # ends 11:55 > 10:30 + 30 min
-    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=45 * M) == LABOUR
+    assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=35 * M) == LABOUR
 
 
 def test_the_vans_own_engineer_drives_from_where_he_stands(small: SimWorld) -> None:
