@@ -14,10 +14,10 @@ with every qualified engineer free at his home base at the moment it arrives:
 
 The swap clock (a part in stock within reach: fitted within 2 h of the report) is judged the
 same way on the whole trip: a qualified engineer drives from home to a depot holding every
-part, picks it (or, the van's own engineer, from where he stands), on to the site, and does the planned
-service, all by the deadline (`swap_unkeepable`). The swap promise's eligibility test ("a
-depot within 2 h of the site by road") ignores the pickup detour and the service; this bound
-does not.
+part, picks it, drives on to the site (the van's own engineer: from where he stands) and
+does the planned service, all by the deadline (`swap_unkeepable`). The swap promise's
+eligibility test ("a depot within 2 h of the site by road") ignores the pickup detour and
+the service; this bound does not.
 
 Otherwise the clock was keepable, and a miss is lost to decisions. The travel is the run's
 own model at the arrival's hour (rush hours included); parts are ignored (a part that must
