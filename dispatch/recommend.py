@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
-from dispatch.models import Contract, PromisePolicy, Site, Ticket
+from dispatch.models import Contract, PromisePolicy, Site, Ticket, TicketStatus
 from dispatch.snapshot import Snapshot, job_for, load_snapshot
 from inventory.localtime import region_zone
 
@@ -51,7 +51,11 @@ def recommend_ticket(
         raise InvalidTicketError(
             "ticket_id", f"ticket {ticket_id} is {ticket.status}: only open tickets get options"
         )
-    snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
+    if ticket.status is TicketStatus.ASSIGNED:
+        # Asked again who goes: its own booking and holds do not count against it (issue 17).
+        snap = load_snapshot(session, now=now, asked=ticket_id)
+    else:
+        snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
     job = job_for(session, snap, ticket_id)
     site = session.get(Site, ticket.site_id)
     assert site is not None  # a foreign key

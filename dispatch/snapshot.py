@@ -104,6 +104,7 @@ def load_snapshot(
     region_id: int | None = None,
     region_ids: Collection[int] | None = None,
     pinned_only: bool = False,
+    asked: int | None = None,
 ) -> Snapshot:
     """Read engineers (active; of the given regions, if any), depots and suppliers at `now`.
 
@@ -115,19 +116,21 @@ def load_snapshot(
     (`_busy`, `optimizer.free_gap`): all of them for a single-ticket
     recommendation, only the pinned ones for a region plan (`pinned_only`), which re-plans
     the others itself: their live holds count as stock again (`_replanned_holds`), since
-    publishing the plan releases them and holds what it chose.
+    publishing the plan releases them and holds what it chose. `asked`: a ticket asked
+    about again (a recommendation for an assigned ticket) whose own assignment and holds are
+    no commitment of anyone's: its engineer is free for it, its held parts are there.
     """
     epoch = now.replace(microsecond=0)
     stock = available_stock(session=session, now=now)
-    if pinned_only:
-        for key, qty in _replanned_holds(session, now).items():
+    if pinned_only or asked is not None:
+        for key, qty in _replanned_holds(session, now, asked).items():
             stock[key] = stock.get(key, 0) + qty
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
     durations = duration_log(session)
     engineers, on_call, names, vans = _engineers(
-        session, epoch, stock, regions, pinned_only, durations
+        session, epoch, stock, regions, pinned_only, durations, asked
     )
     depots, depot_names = _depots(session, epoch, stock)
     world = opt.DispatchWorld(
@@ -170,6 +173,7 @@ def _engineers(
     regions: Collection[int] | None,
     pinned_only: bool,
     durations: DurationLog,
+    asked: int | None = None,
 ) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int]]:
     """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`)."""
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
@@ -181,8 +185,8 @@ def _engineers(
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
-    windows, absences, on_call_windows = _windows(session, rows, epoch, pinned_only)
-    busy = _busy(session, ids, epoch, pinned_only, durations)
+    windows, absences, on_call_windows = _windows(session, rows, epoch, pinned_only, asked)
+    busy = _busy(session, ids, epoch, pinned_only, durations, asked)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
         van_stock[depot_id][part_id] = qty
@@ -287,7 +291,11 @@ def overtime_worked(
 
 
 def _windows(
-    session: Session, engineers: list[Engineer], epoch: datetime, pinned_only: bool
+    session: Session,
+    engineers: list[Engineer],
+    epoch: datetime,
+    pinned_only: bool,
+    asked: int | None = None,
 ) -> tuple[
     dict[int, tuple[opt.Window, ...]],
     dict[int, tuple[opt.Window, ...]],
@@ -310,7 +318,7 @@ def _windows(
     )
     for a in session.scalars(stmt):
         absences[a.engineer_id].append((a.starts_at, a.ends_at))
-    for engineer_id, span in _assigned_work(session, ids, start, end, pinned_only):
+    for engineer_id, span in _assigned_work(session, ids, start, end, pinned_only, asked):
         absences[engineer_id].append(span)
     zones = _timezones(session)
 
@@ -328,8 +336,11 @@ def _windows(
     return windows, merged, on_call_windows
 
 
-def _replanned_holds(session: Session, now: datetime) -> dict[tuple[int, int], int]:
-    """Units held for tickets a plan re-plans (assigned, unpinned, not started), by (depot, part).
+def _replanned_holds(
+    session: Session, now: datetime, asked: int | None = None
+) -> dict[tuple[int, int], int]:
+    """Units held for tickets a plan re-plans (assigned, unpinned, not started), by (depot, part);
+    with `asked`, only that ticket's (pinned or not: it is asked about again).
 
     Without them a re-plan saw a ticket's own hold as taken: holding a depot's last unit, the
     ticket lost its pickup (issue 17).
@@ -344,7 +355,7 @@ def _replanned_holds(session: Session, now: datetime) -> dict[tuple[int, int], i
             r.expires_at > now,
             Ticket.status == TicketStatus.ASSIGNED,
             Assignment.status == AssignmentStatus.ACTIVE,
-            Assignment.pinned.is_(False),
+            Assignment.pinned.is_(False) if asked is None else Ticket.id == asked,
         )
         .group_by(r.depot_id, r.part_id)
     )
@@ -352,7 +363,12 @@ def _replanned_holds(session: Session, now: datetime) -> dict[tuple[int, int], i
 
 
 def _assigned_work(
-    session: Session, ids: list[int], start: datetime, end: datetime, pinned_only: bool
+    session: Session,
+    ids: list[int],
+    start: datetime,
+    end: datetime,
+    pinned_only: bool,
+    asked: int | None = None,
 ) -> list[tuple[int, tuple[datetime, datetime]]]:
     """Active assignments of tickets not yet started: departure to fix, per engineer."""
     stmt = (
@@ -368,6 +384,8 @@ def _assigned_work(
     )
     if pinned_only:
         stmt = stmt.where(Assignment.pinned.is_(True))
+    if asked is not None:
+        stmt = stmt.where(Assignment.ticket_id != asked)
     return [(eng, (dep, fix)) for eng, dep, fix in session.execute(stmt) if fix > dep]
 
 
@@ -396,7 +414,7 @@ def _offset(at: datetime, epoch: datetime) -> int:
 
 def _busy(
     session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool,
-    durations: DurationLog,
+    durations: DurationLog, asked: int | None = None,
 ) -> dict[int, opt.Committed]:  # fmt: skip
     """When and where each engineer's committed work ends: his next drive starts there.
 
@@ -439,6 +457,7 @@ def _busy(
         .where(
             Ticket.engineer_id.in_(list(engineer_ids)),
             Ticket.status.in_([TicketStatus.ASSIGNED, TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),
+            Ticket.id != (asked or 0),  # the ticket asked about is not his other work
         )
     )
     work: dict[int, list[opt.Reserved]] = defaultdict(list)

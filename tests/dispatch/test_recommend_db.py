@@ -103,6 +103,23 @@ class TestSnapshot:
 
 
 class TestRecommend:
+    def test_an_assigned_ticket_still_offers_its_own_engineer(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        # Issue 17 (README tour, `spares dispatch recommend` on the tour's assigned ticket):
+        # the ticket's own assignment blocked its engineer's time, so he was left out
+        # ("shift") or ranked as if busy elsewhere, for the very visit he is booked for.
+        confirm_assignment(
+            session, ticket_id=dw.ticket.id, engineer_id=dw.haizhu.id,
+            user=dw.base.dispatcher, now=T0, travel=TRAVEL,
+        )  # fmt: skip
+        rec = recommend_ticket(
+            session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL
+        ).recommendation
+        assert rec.best is not None
+        assert rec.best.engineer_id == dw.haizhu.id
+        assert rec.best.keeps_all
+
     def test_nearest_qualified_on_shift_goes_first(
         self, session: Session, dw: DispatchWorld
     ) -> None:
