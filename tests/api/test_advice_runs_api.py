@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 import optimizer as opt
-from db import Role, make_sessionmaker
+from db import Role, jobs, make_sessionmaker
 from spares.worker import Worker, handlers
 from tests.api.conftest import TestClient, auth
 
@@ -142,3 +143,20 @@ def test_every_status_of_the_advice_routes_is_documented(client: TestClient) -> 
     chart = paths[f"{URL}/{{run_id}}/charts/{{name}}"]["get"]["responses"]
     assert "image/png" in chart["200"]["content"]
     assert "404" in chart
+
+
+def test_an_advice_whose_worker_died_is_claimed_again(
+    client: TestClient, api_engine: Engine, tmp_path: Path
+) -> None:
+    overall = TINY | {"targets": [{"kpi": "arrival_attainment", "share": 0.5}]}
+    run = client.post(URL, json=overall, headers=PLANNER).json()
+    with Session(api_engine) as s, s.begin():  # a worker takes it, then dies: no heartbeat
+        dead = jobs.claim(s, worker="w-dead", now=T0, stale_after=timedelta(seconds=60))
+        assert dead is not None
+        assert dead.id == run["id"]
+    later = _worker(api_engine, tmp_path)
+    later.clock = lambda: T0 + timedelta(minutes=5)
+    assert str(later.run_once()) == "done"
+    done = client.get(run["url"], headers=PLANNER).json()
+    assert (done["status"], done["attempts"]) == ("done", 2)
+    assert done["targets"][0]["region"] is None  # an overall target binds in no one region
