@@ -15,11 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db import make_engine, upgrade
+
+# Hypothesis' per-example deadline is a timed assert: on a shared 2-core machine an example
+# can wait for a core for seconds (test_rush_hours failed so once). Speed lives in benchmarks.
+settings.register_profile("spares", deadline=None)
+settings.load_profile("spares")
 
 POSTGRES_ENV = "SPARES_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
