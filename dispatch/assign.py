@@ -30,6 +30,7 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
+from dispatch.names import engineer_label
 from dispatch.recommend import MAX_OPTIONS, TicketRecommendation, recommend_ticket
 from dispatch.snapshot import Snapshot
 from dispatch.tickets import log_entry, transition
@@ -133,7 +134,7 @@ def assign(
         target=TicketStatus.ASSIGNED,
         user=user,
         now=now,
-        reason=f"assigned to engineer {planned.engineer_id}",
+        reason=f"assigned to {engineer_label(session, planned.engineer_id)}",
         via_dispatch=True,
     )
     log_entry(
@@ -335,10 +336,12 @@ def _decision(result: TicketRecommendation, chosen: opt.Option) -> dict[str, Any
 
 
 def _why_not(result: TicketRecommendation, engineer_id: int) -> str:
+    name = result.snapshot.engineer_names.get(engineer_id)
+    who = f"engineer {name} ({engineer_id})" if name else f"engineer {engineer_id}"
     for x in result.recommendation.excluded:
         if x.engineer_id == engineer_id:
-            return f"engineer {engineer_id} is not an option: {x.reason} ({x.detail})"
-    return f"engineer {engineer_id} is not an option for this ticket"
+            return f"{who} is not an option: {x.reason} ({x.detail})"
+    return f"{who} is not an option for this ticket"
 
 
 def _next_best(result: TicketRecommendation) -> dict[str, Any] | None:

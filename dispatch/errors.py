@@ -143,10 +143,9 @@ class AssignmentConflict(DispatchError):
     ) -> None:
         hint = ""
         if next_best is not None:
-            hint = (
-                f"; next best: engineer {next_best['engineer_id']}"
-                f" arriving {next_best['arrives_at']}"
-            )
+            name = next_best.get("engineer")
+            who = f"{name} ({next_best['engineer_id']})" if name else next_best["engineer_id"]
+            hint = f"; next best: engineer {who} arriving {next_best['arrives_at']}"
         super().__init__(f"ticket {ticket_id} cannot be assigned: {reason}{hint}")
         self.ticket_id = ticket_id
         self.reason = reason

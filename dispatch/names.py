@@ -37,6 +37,14 @@ def engineer_names(session: Session, ids: Iterable[int | None]) -> dict[int, str
     return _by_id(session, Engineer.id, (Engineer.name,), ids)  # type: ignore[no-any-return]
 
 
+def engineer_label(session: Session, engineer_id: int) -> str:
+    """'engineer Wang Wei (E012)': how a log line or a cause names an engineer."""
+    engineer = session.get(Engineer, engineer_id)
+    if engineer is None:
+        return f"engineer {engineer_id}"
+    return f"engineer {engineer.name} ({engineer.code})"
+
+
 def ticket_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """{ticket id: code}."""
     return _by_id(session, Ticket.id, (Ticket.code,), ids)  # type: ignore[no-any-return]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db import User
 from dispatch.errors import AssignmentConflict, NotFoundError
 from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
+from dispatch.names import engineer_label
 from dispatch.servicelog import log_entry
 from dispatch.tickets import transition
 
@@ -38,7 +39,8 @@ def set_pinned(
         user=user,
         at=now,
         kind=LogKind.DECISION,
-        reason=("pinned to" if pinned else "unpinned from") + f" engineer {assignment.engineer_id}",
+        reason=("pinned to " if pinned else "unpinned from ")
+        + engineer_label(session, assignment.engineer_id),
         details={"assignment_id": assignment.id, "pinned": pinned},
     )
     session.flush()
@@ -78,6 +80,7 @@ def withdraw_assignment(
         raise AssignmentConflict(ticket.id, f"{why}: only an active, unfinished one is withdrawn")
     transition(
         session, ticket_id=ticket.id, target=TicketStatus.RESPONDED, user=user, now=now,
-        reason=f"withdrawn from engineer {assignment.engineer_id}: {reason}", via_dispatch=True,
+        reason=f"withdrawn from {engineer_label(session, assignment.engineer_id)}: {reason}",
+        via_dispatch=True,
     )  # fmt: skip
     return assignment

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import Role
+from dispatch.models import Engineer
 from tests.api.conftest import TestClient
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
@@ -111,7 +112,16 @@ def test_engineers_may_not_ask(client: TestClient, ids: Ids) -> None:
     assert response.status_code == 403
 
 
-def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -> None:
+def _engineer(api_engine: Engine, engineer_id: int) -> Engineer:
+    with Session(api_engine, expire_on_commit=False) as s:
+        e = s.get(Engineer, engineer_id)
+        assert e is not None
+        return e
+
+
+def test_confirm_then_refuse_a_second_assignment(
+    client: TestClient, ids: Ids, api_engine: Engine
+) -> None:
     response = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu, "pinned": True},
@@ -126,6 +136,9 @@ def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -
     assert body["option"]["parts"]["depot_id"] == ids.depot
     ticket = client.get(f"/v1/tickets/{ids.ticket}", headers=DISPATCHER).json()
     assert (ticket["status"], ticket["engineer_id"]) == ("assigned", ids.haizhu)
+    log = client.get(f"/v1/tickets/{ids.ticket}/log", headers=DISPATCHER).json()
+    haizhu = _engineer(api_engine, ids.haizhu)  # issue 17: the log names him, not his id
+    assert f"assigned to engineer {haizhu.name} ({haizhu.code})" in [e["reason"] for e in log]
     again = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.haizhu},
@@ -135,7 +148,9 @@ def test_confirm_then_refuse_a_second_assignment(client: TestClient, ids: Ids) -
     assert again.json()["type"] == "urn:spares:problem:assignment-conflict"
 
 
-def test_refusal_names_the_next_best_and_writes_nothing(client: TestClient, ids: Ids) -> None:
+def test_refusal_names_the_next_best_and_writes_nothing(
+    client: TestClient, ids: Ids, api_engine: Engine
+) -> None:
     response = client.post(
         "/v1/dispatch/assignments",
         json={"ticket_id": ids.ticket, "engineer_id": ids.yuexiu},
@@ -145,6 +160,9 @@ def test_refusal_names_the_next_best_and_writes_nothing(client: TestClient, ids:
     problem = response.json()
     assert problem["next_best"]["engineer_id"] == ids.haizhu
     assert "skill" in problem["detail"]
+    yuexiu, haizhu = _engineer(api_engine, ids.yuexiu), _engineer(api_engine, ids.haizhu)
+    assert f"engineer {yuexiu.name} ({ids.yuexiu}) is not an option" in problem["detail"]
+    assert f"next best: engineer {haizhu.name} ({ids.haizhu})" in problem["detail"]
     ticket = client.get(f"/v1/tickets/{ids.ticket}", headers=DISPATCHER).json()
     assert ticket["status"] == "new"
 

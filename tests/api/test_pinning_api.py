@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import Role
-from dispatch.models import Assignment, AssignmentStatus, LogKind, ServiceLogEntry
+from dispatch.models import Assignment, AssignmentStatus, Engineer, LogKind, ServiceLogEntry
 from tests.api.conftest import TestClient
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
@@ -65,12 +65,15 @@ def test_pin_then_unpin_an_active_assignment(
     assert unpinned.json()["pinned"] is False
     with Session(api_engine) as s:
         assert s.get(Assignment, ids.active).pinned is False  # type: ignore[union-attr]
+        e = s.get(Engineer, pinned.json()["engineer_id"])
+        assert e is not None
+        who = f"engineer {e.name} ({e.code})"
         logged = s.query(ServiceLogEntry).filter_by(ticket_id=ids.ticket, kind=LogKind.DECISION)
         # one line per change: the repeated pin changed nothing and logged nothing
         assert [e.reason for e in logged.order_by(ServiceLogEntry.id)][-2:] == [
-            "pinned to engineer " + str(pinned.json()["engineer_id"]),
-            "unpinned from engineer " + str(pinned.json()["engineer_id"]),
-        ]
+            f"pinned to {who}",
+            f"unpinned from {who}",
+        ]  # issue 17: the engineer's name and code, not his id
 
 
 def test_a_withdrawn_assignment_is_409(client: TestClient, ids: Ids) -> None:

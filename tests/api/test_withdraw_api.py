@@ -13,6 +13,7 @@ from db import Role
 from dispatch.models import (
     Assignment,
     AssignmentStatus,
+    Engineer,
     LogKind,
     ServiceLogEntry,
     Ticket,
@@ -81,7 +82,10 @@ def test_a_withdrawn_ticket_waits_for_dispatch_again(
             ServiceLogEntry.ticket_id == ids.ticket, ServiceLogEntry.kind == LogKind.TRANSITION
         )
         last = list(s.scalars(stmt.order_by(ServiceLogEntry.id)))[-1]
-    assert last == f"withdrawn from engineer {a.engineer_id}: van broke down"
+        e = s.get(Engineer, a.engineer_id)
+        assert e is not None
+    # issue 17: the engineer's name and code, not his id
+    assert last == f"withdrawn from engineer {e.name} ({e.code}): van broke down"
     again = client.post(url, json={"reason": "twice"}, headers=DISPATCHER)
     assert again.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")
