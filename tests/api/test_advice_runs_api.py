@@ -110,7 +110,8 @@ def test_field_errors_are_422_problems_naming_the_field(
 
 
 def test_junk_bodies_are_422_not_500(client: TestClient) -> None:
-    for body in (None, [], "x", 3, {"name": None}, {**TINY, "targets": "all"}):
+    junk: list[Any] = [None, [], "x", 3, {"name": None}, {**TINY, "targets": "all"}]
+    for body in junk:
         response = client.post(URL, json=body, headers=PLANNER)
         assert response.status_code == 422, response.text
 
