@@ -54,6 +54,40 @@ def _names(session: Session, plan_id: int) -> tuple[dict[int, str], dict[int, st
     return engineers, codes
 
 
+def _named_sources(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+    """Parts sources as a dispatcher reads them (issue 17): 'RD-SZ-1 FA-LPC-01 x1', not
+    'depot:3 part 111 x1'; a van by its engineer's name."""
+    import re
+
+    from sqlalchemy import select
+
+    from dispatch.names import engineer_names
+    from inventory.models import Depot, Part
+
+    lines = [s for r in changes["reservations"] for s in (*r["before"], *r["after"])]
+    ids = {k: {int(m) for s in lines for m in re.findall(rf"{k}[: ](\d+)", s)}
+           for k in ("depot", "part", "van")}  # fmt: skip
+    if not lines:
+        return changes
+    depots = dict(
+        session.execute(select(Depot.id, Depot.code).where(Depot.id.in_(ids["depot"]))).all()
+    )
+    skus = dict(session.execute(select(Part.id, Part.sku).where(Part.id.in_(ids["part"]))).all())
+    vans = engineer_names(session, ids["van"])
+
+    def named(s: str) -> str:
+        s = re.sub(r"depot:(\d+)", lambda m: depots.get(int(m[1]), m[0]), s)
+        s = re.sub(r"van:(\d+)", lambda m: f"van of {vans[int(m[1])]}" if int(m[1]) in vans
+                   else m[0], s)  # fmt: skip
+        return re.sub(r"part (\d+)", lambda m: skus.get(int(m[1]), m[0]), s)
+
+    reservations = [
+        r | {"before": [named(s) for s in r["before"]], "after": [named(s) for s in r["after"]]}
+        for r in changes["reservations"]
+    ]
+    return changes | {"reservations": reservations}
+
+
 def diff_cmd(
     ctx: typer.Context, plan_id: Annotated[int, typer.Argument(help="the draft plan's id")]
 ) -> None:
@@ -64,7 +98,7 @@ def diff_cmd(
     factory = _factory(ctx)
     try:
         with factory() as session:
-            changes = diff_against_published(session, plan_id=plan_id)
+            changes = _named_sources(session, diff_against_published(session, plan_id=plan_id))
             names, codes = _names(session, plan_id)
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
@@ -182,6 +216,7 @@ def replan_cmd(
         plan_id, changes, feasible = run_in_transaction(factory, store)
         with factory() as session:
             names, codes = _names(session, plan_id)
+            changes = _named_sources(session, changes)
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -340,6 +375,7 @@ def disrupt_cmd(
         with factory() as session:  # names of the published plan too: who is absent, say
             before, before_codes = _names(session, summary["published_plan_id"])
             names, codes = _names(session, summary["plan_id"])
+            changes = _named_sources(session, changes)
     except DispatchError as exc:
         err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from exc

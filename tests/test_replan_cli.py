@@ -184,3 +184,20 @@ def test_disrupt_refusals(tmp_path: Path) -> None:
     assert stray.exit_code == 1
     assert f"ticket {new} is not in plan 1" in stray.output
     assert _plans(url) == [(1, PlanStage.PUBLISHED)]
+
+
+def test_the_parts_sources_name_the_depot_and_the_part(tmp_path: Path) -> None:
+    """Issue 17: the diff's parts sources read 'depot:3 part 111 x1'."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s)  # its ticket needs a part; nothing is published
+    engine.dispose()
+    result = invoke(url, "dispatch", "replan", "--region", dw.base.region.code, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "Parts sources that change" in result.output
+    assert "depot:" not in result.output
+    assert f"part {dw.part.id} " not in result.output
+    assert dw.part.sku in result.output
+    assert dw.depot.code in result.output or "van of" in result.output
