@@ -54,7 +54,9 @@ def test_a_run_is_queued_run_by_the_worker_and_answers_kpis(
 def test_a_run_with_precision_says_how_precise_it_ended(
     client: TestClient, api_engine: Engine, tmp_path: Path
 ) -> None:
-    precise = {**TINY, "precision": {"half_width_points": 0.001, "max_replications": 2}}
+    # Enough tickets that two replications differ (5 tickets can all be kept in both).
+    busy = {**TINY, "demand": {"tickets_per_day": 120}}
+    precise = {**busy, "precision": {"half_width_points": 0.001, "max_replications": 2}}
     run = client.post(URL, json=precise, headers=PLANNER).json()
     assert str(_worker(api_engine, tmp_path).run_once()) == "done"
     done = client.get(run["url"], headers=PLANNER).json()
