@@ -186,6 +186,19 @@ def find_cmd(
         console.print(f"(more: raise --limit above {limit})")
 
 
+def _where(session: Session, depot: str, part: str, said: dict[str, str]) -> tuple[int, int]:
+    """The depot's and the part's ids; `said` gets how a person reads them (issue 17):
+    the depot's code, the part's SKU and name, whatever was typed (an id, a name)."""
+    from inventory.models import Depot as DepotRow
+    from inventory.models import Part
+
+    depot_id, part_id = find_id(session, "depot", depot), find_id(session, "part", part)
+    d, p = session.get(DepotRow, depot_id), session.get(Part, part_id)
+    said["depot"] = depot if d is None else d.code
+    said["part"] = part if p is None else f"{p.sku} ({p.name})"
+    return depot_id, part_id
+
+
 @stock_app.command("receive")
 def receive_cmd(
     ctx: typer.Context, depot: Depot, part: PartOpt, quantity: Qty, user: UserOpt = None
@@ -193,10 +206,14 @@ def receive_cmd(
     """Put delivered units on the shelf."""
     from inventory import stock
 
-    _run(ctx, user, lambda s, who: stock.receive(session=s, depot_id=find_id(s, "depot", depot),
-                                                 part_id=find_id(s, "part", part),
-                                                 quantity=quantity, who=who))  # fmt: skip
-    console.print(f"received {quantity} of part {part} at depot {depot}")
+    said: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> None:
+        depot_id, part_id = _where(s, depot, part, said)
+        stock.receive(session=s, depot_id=depot_id, part_id=part_id, quantity=quantity, who=who)
+
+    _run(ctx, user, work)
+    console.print(f"received {quantity} of {said['part']} at depot {said['depot']}")
 
 
 @stock_app.command("transfer")
@@ -228,11 +245,15 @@ def adjust_cmd(
     """Correct on hand after a cycle count (`--counted`) or by `--delta`, with a reason."""
     from inventory import stock
 
-    change = _run(ctx, user, lambda s, who: stock.adjust(
-        session=s, depot_id=find_id(s, "depot", depot), part_id=find_id(s, "part", part),
-        reason=reason, who=who, delta=delta,
-        counted=counted))  # fmt: skip
-    console.print(f"adjusted part {part} at depot {depot} by {change:+d}")
+    said: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> int:
+        depot_id, part_id = _where(s, depot, part, said)
+        return stock.adjust(session=s, depot_id=depot_id, part_id=part_id, reason=reason,
+                            who=who, delta=delta, counted=counted)  # fmt: skip
+
+    change = _run(ctx, user, work)
+    console.print(f"adjusted {said['part']} at depot {said['depot']} by {change:+d}")
 
 
 @stock_app.command("return")
@@ -242,10 +263,15 @@ def return_cmd(
     """Take faulty parts into the depot's returns bin."""
     from inventory import stock
 
-    _run(ctx, user, lambda s, who: stock.return_faulty(
-        session=s, depot_id=find_id(s, "depot", depot), part_id=find_id(s, "part", part),
-        quantity=quantity, who=who))  # fmt: skip
-    console.print(f"{quantity} of part {part} into the returns bin of depot {depot}")
+    said: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> None:
+        depot_id, part_id = _where(s, depot, part, said)
+        stock.return_faulty(session=s, depot_id=depot_id, part_id=part_id, quantity=quantity,
+                            who=who)  # fmt: skip
+
+    _run(ctx, user, work)
+    console.print(f"{quantity} of {said['part']} into the returns bin of depot {said['depot']}")
 
 
 @stock_app.command("order")
@@ -262,13 +288,20 @@ def order_cmd(
     """Order units from a supplier or partner: on order until received after its lead time."""
     from inventory import shipments
 
-    placed = _run(ctx, user, lambda s, who: shipments.order(
-        session=s, supplier_id=find_id(s, "supplier", supplier),
-        depot_id=find_id(s, "depot", depot),
-        part_id=find_id(s, "part", part), quantity=quantity,
-        who=who))  # fmt: skip
+    said: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> Any:
+        supplier_id = find_id(s, "supplier", supplier)
+        depot_id, part_id = _where(s, depot, part, said)
+        return shipments.order(session=s, supplier_id=supplier_id, depot_id=depot_id,
+                               part_id=part_id, quantity=quantity, who=who)  # fmt: skip
+
+    placed = _run(ctx, user, work)
     expected = when(placed.expected_at, ctx.obj.zone)
-    console.print(f"order {placed.id}: {quantity} of part {part}, expected at {expected}")
+    console.print(
+        f"order {placed.id}: {quantity} of {said['part']} for depot {said['depot']},"
+        f" expected at {expected}"
+    )
 
 
 @stock_app.command("recommend")

@@ -94,8 +94,20 @@ def test_commands_take_codes_and_names(world: tuple[str, TicketWorld, str, int])
     ordered = _invoke(url, "stock", "order", "--depot", "guangzhou depot 1", "--part", sku,
                       "-n", "3", "--supplier", "Huawei spares")  # fmt: skip
     assert ordered.exit_code == 0, ordered.output
+    assert f"3 of {sku} ({w.part.name}) for depot RD-GZ-1" in " ".join(ordered.output.split())
     received = _invoke(url, "stock", "receive", "--depot", "RD-GZ-1", "--part", sku, "-n", "2")
     assert received.exit_code == 0, received.output
+    by_id = _invoke(url, "stock", "receive", "--depot", "guangzhou depot 1",
+                    "--part", str(w.part.id), "-n", "1")  # fmt: skip
+    assert by_id.exit_code == 0, by_id.output  # issue 17: the answer names what an id meant
+    said = " ".join(by_id.output.split())
+    assert f"received 1 of {sku} ({w.part.name}) at depot RD-GZ-1" in said
+    fixed = _invoke(url, "stock", "adjust", "--depot", "guangzhou depot 1",
+                    "--part", str(w.part.id), "--delta", "-1", "--reason", "count")  # fmt: skip
+    assert fixed.exit_code == 0, fixed.output
+    assert f"adjusted {sku} ({w.part.name}) at depot RD-GZ-1 by -1" in " ".join(
+        fixed.output.split()
+    )
     held = _invoke(url, "stock", "reserve", "--depot", "rd-gz-1", "--part", sku,
                    "--ticket", code.lower())  # fmt: skip
     assert held.exit_code == 0, held.output
