@@ -303,6 +303,7 @@ class PickLine:
     engineer: Engineer
     ticket: Ticket
     reservations: list[Reservation]
+    parts: dict[int, tuple[str, str]]  # {part id: (SKU, name)}: what the counter reads
 
 
 def pick_list(session: Session, *, depot_id: int) -> list[PickLine]:
@@ -336,7 +337,10 @@ def pick_list(session: Session, *, depot_id: int) -> list[PickLine]:
         ):  # fmt: skip
             assert r.ticket_id is not None
             held[r.ticket_id].append(r)
-    return [PickLine(a, e, t, held[t.id]) for a, e, t in rows]
+    from dispatch.names import parts
+
+    named = parts(session, (r.part_id for rs in held.values() for r in rs))
+    return [PickLine(a, e, t, held[t.id], named) for a, e, t in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,6 +211,16 @@ class ReservationFilterIn(BaseModel):
     status: ReservationStatus | None = None
 
 
+class PickItemRead(BaseModel):
+    """One held part as the counter reads it: SKU and name next to the id (issue 17)."""
+
+    reservation_id: int
+    part_id: int
+    part_sku: str
+    part_name: str
+    quantity: int
+
+
 class PickLineRead(BaseModel):
     assignment_id: int
     engineer_id: int
@@ -221,6 +231,7 @@ class PickLineRead(BaseModel):
     departs_at: Timestamp = Field(description="when he leaves for the pickup and the visit")
     arrives_at: Timestamp = Field(description="his arrival at the customer")
     reservations: list[ReservationRead] = Field(description="what to put on the counter")
+    items: list[PickItemRead] = Field(description="the same holds by SKU and part name")
 
     @classmethod
     def of(cls, line: Any) -> PickLineRead:
@@ -230,4 +241,12 @@ class PickLineRead(BaseModel):
             assignment_id=a.id, engineer_id=e.id, engineer_code=e.code, engineer_name=e.name,
             ticket_id=t.id, ticket_code=t.code, departs_at=a.departs_at, arrives_at=a.arrives_at,
             reservations=[ReservationRead.model_validate(r) for r in line.reservations],
+            items=[
+                PickItemRead(
+                    reservation_id=r.id, part_id=r.part_id, quantity=r.quantity,
+                    part_sku=line.parts.get(r.part_id, ("", ""))[0],
+                    part_name=line.parts.get(r.part_id, ("", ""))[1],
+                )
+                for r in line.reservations
+            ],
         )  # fmt: skip

@@ -126,6 +126,9 @@ def test_a_confirmed_option_shows_on_the_board_and_in_the_lists(
     picks = client.get(f"/v1/depots/{lane['depot_id']}/pick-list", headers=ids.warehouse)
     assert [p["ticket_id"] for p in picks.json()] == [ids.ticket]
     assert picks.json()[0]["reservations"][0]["expires_at"]
+    (item,) = picks.json()[0]["items"]  # issue 17: the counter reads SKU and name
+    assert (item["part_id"], item["part_sku"]) == (ids.part, ids.sku)
+    assert item["part_name"]
 
 
 def test_plans_are_listed_by_region_and_stage(client: TestClient, ids: Ids) -> None:

@@ -54,7 +54,7 @@ async function loadSide() {
       el("thead", {}, el("tr", {}, el("th", {}, "leaves"), el("th", {}, "engineer"), el("th", {}, "ticket"), el("th", {}, "parts"))),
       el("tbody", {}, ...picks.map((p) => el("tr", {},
         el("td", {}, fmtTime(p.departs_at, z)), el("td", {}, p.engineer_name), el("td", {}, p.ticket_code),
-        el("td", {}, p.reservations.map((r) => `${r.quantity} × part ${r.part_id}`).join(", ") || "—")))))
+        el("td", {}, p.items.map((r) => `${r.quantity} × ${r.part_sku} ${r.part_name}`).join(", ") || "—")))))
       : el("p", { class: "muted" }, "Nothing to pick."));
   }
   const holdQuery = new URLSearchParams({ status: "reserved", limit: "100" });
