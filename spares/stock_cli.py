@@ -84,10 +84,21 @@ def verify_cmd(ctx: typer.Context) -> None:
     """Prove balances equal the ledger (and holds, transfers, orders); exit 1 on any mismatch."""
     from inventory.verify import verify
 
-    found = _run(ctx, None, lambda s, _who: verify(session=s))
-    for m in found:
-        console.print(f"depot {m.depot_id} part {m.part_id} {m.counter}: stored {m.stored}, "
-                      f"{m.source} say {m.expected}")  # fmt: skip
+    def work(s: Session, _who: Who) -> tuple[Any, dict[int, str], dict[int, tuple[str, str]]]:
+        from dispatch.names import parts
+        from inventory.models import Depot as DepotRow
+
+        found = verify(session=s)
+        ids = {m.depot_id for m in found}
+        codes = {d.id: d.code for d in s.query(DepotRow).filter(DepotRow.id.in_(ids))}
+        return found, codes, parts(s, (m.part_id for m in found))
+
+    found, codes, named = _run(ctx, None, work)
+    for m in found:  # issue 17: the depot's code, the part's SKU and name
+        depot = codes.get(m.depot_id, f"depot {m.depot_id}")
+        sku, name = named.get(m.part_id, (f"part {m.part_id}", ""))
+        console.print(f"{depot} {sku} ({name}) {m.counter}: stored {m.stored}, "
+                      f"{m.source} say {m.expected}", markup=False)  # fmt: skip
     if found:
         raise typer.Exit(1)
     console.print("ledger and balances agree")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import db
 import spares.cli as cli
+from inventory.models import Depot, Part, StockLevel
 from tests.builders import make_depot, make_part, make_product_line, make_region
 
 runner = CliRunner()
@@ -51,6 +53,19 @@ def test_stock_commands_keep_the_ledger(tmp_path: Path) -> None:
     verified = invoke(url, "verify")
     assert verified.exit_code == 0
     assert "agree" in verified.output
+    engine = db.make_engine(url)
+    with Session(engine) as s, s.begin():  # a counter edited behind the ledger's back
+        level = s.scalars(select(StockLevel).where(StockLevel.depot_id == a)).first()
+        assert level is not None
+        level.on_hand += 7
+        depot, sku = s.get(Depot, a), s.get(Part, part)
+        assert depot is not None
+        assert sku is not None
+        said = f"{depot.code} {sku.sku} ({sku.name}) on_hand"
+    engine.dispose()
+    broken = invoke(url, "verify")
+    assert broken.exit_code == 1
+    assert said in broken.output  # issue 17: not 'depot 1 part 1'
 
 
 def test_order_from_a_supplier_is_on_order(tmp_path: Path) -> None:
