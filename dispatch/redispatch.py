@@ -2,9 +2,11 @@
 
 The simulator re-dispatches a visit that has not departed when its plan breaks a clock that
 another engineer's fresh option keeps at a lower cost (`optimizer.better_elsewhere`, issue
-16). Production asks the same rule here, on a fresh snapshot: when a job's end is recorded
-or on the worker's tick, the dispatcher sees each proposed move (who, when it would depart
-and arrive, and what keeping the plan costs) and decides; nothing is moved by this module.
+16). Production asks the same rule here, on a fresh snapshot: the dispatcher sees each
+proposed move (who, when it would depart and arrive, and what keeping the plan costs) and
+decides; `accept_move` carries one out through the dispatcher's own reassignment path
+(withdraw, then confirm), only while the rule still proposes it and the visit is neither
+departed nor pinned.
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from db import User
+from dispatch.assign import Confirmed, confirm_assignment
+from dispatch.errors import AssignmentConflict, NotFoundError
+from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
+from dispatch.names import engineer_label
+from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import load_snapshot
+from dispatch.tickets import log_entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,15 @@ class Move:
     arrives_at: datetime
     keep_cost: int  # fen: the clocks' penalties if the plan is kept
     move_cost: int  # fen: the option's cost (penalties + travel + overtime)
+    late_min: int = 0  # how late the planned engineer would arrive (0: the arrival is kept)
+
+    def reason(self, session: Session) -> str:
+        """The audit's words: who keeps the promise, and how late the plan would be."""
+        to, frm = (
+            engineer_label(session, self.to_engineer_id),
+            engineer_label(session, self.from_engineer_id),
+        )
+        return f"re-dispatched: {to} keeps the promise, {frm} would be {self.late_min} min late"
 
 
 def proposed_moves(
@@ -75,6 +92,8 @@ def proposed_moves(
         if better is None:
             continue
         keep = opt.planned_cost(rec.job, departs_at=departs, arrives_at=arrives, fixes_at=fixes)
+        due = rec.job.arrive_by
+        late = 0 if due is None else max(0, arrives - due) // 60
         out.append(
             Move(
                 a.ticket_id,
@@ -85,6 +104,63 @@ def proposed_moves(
                 snap.at(better.arrives_at),
                 keep,
                 better.cost,
+                late,
             )  # fmt: skip
         )
     return out
+
+
+def accept_move(
+    session: Session,
+    *,
+    assignment_id: int,
+    to_engineer_id: int,
+    user: User,
+    now: datetime,
+    travel: opt.TravelTimes,
+) -> Confirmed:
+    """Carry out a proposed move: withdraw the visit from its engineer, confirm the other.
+
+    Refused (AssignmentConflict, a 409) when the visit has departed, is pinned (a
+    dispatcher's promise: unpin it first), or the rule no longer proposes this engineer
+    (the day moved on since the proposal). The ticket's row is locked first, as every
+    reassignment does; the new assignment stays unpinned (re-plans may move it again) and
+    the ticket log says why it moved. Flush only: the caller commits or rolls back.
+    """
+    found = session.get(Assignment, assignment_id)
+    if found is None:
+        raise NotFoundError("assignment", assignment_id)
+    ticket = session.get(Ticket, found.ticket_id, with_for_update=True, populate_existing=True)
+    assert ticket is not None  # foreign key
+    row = session.get(Assignment, assignment_id, populate_existing=True)
+    assert row is not None  # assignments are never deleted
+    if row.status is not AssignmentStatus.ACTIVE or ticket.status is not TicketStatus.ASSIGNED:
+        raise AssignmentConflict(
+            ticket.id, f"the visit is {ticket.status}: only a visit not departed yet moves"
+        )
+    if row.pinned:
+        raise AssignmentConflict(ticket.id, "the visit is pinned to its engineer: unpin it first")
+    move = next(
+        (
+            m
+            for m in proposed_moves(session, now=now, travel=travel, engineer_id=row.engineer_id)
+            if m.assignment_id == row.id and m.to_engineer_id == to_engineer_id
+        ),
+        None,
+    )
+    if move is None:
+        raise AssignmentConflict(
+            ticket.id, f"the move to {engineer_label(session, to_engineer_id)} is not proposed now"
+        )
+    why = move.reason(session)
+    withdraw_assignment(session, assignment_id=row.id, user=user, now=now, reason=why)
+    done = confirm_assignment(
+        session, ticket_id=ticket.id, engineer_id=to_engineer_id, user=user, now=now,
+        travel=travel, pinned=False,
+    )  # fmt: skip
+    log_entry(
+        session, ticket, user=user, at=now, kind=LogKind.DECISION, reason=why,
+        details={"moved_from_assignment_id": row.id, "keep_cost": move.keep_cost,
+                 "move_cost": move.move_cost, "late_min": move.late_min},
+    )  # fmt: skip
+    return done

@@ -24,6 +24,7 @@ from api.schemas.dispatch import (
     AssignmentCheckRequest,
     AssignmentRead,
     AssignmentRequest,
+    MoveAccept,
     MoveRead,
     PublishRead,
     RecommendationRead,
@@ -36,11 +37,13 @@ from api.scoping import SCOPED
 from db import Role
 from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
+from dispatch.models import Assignment
+from dispatch.names import engineer_label
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
-from dispatch.redispatch import proposed_moves
+from dispatch.redispatch import accept_move, proposed_moves
 from dispatch.replanning import insert_ticket, insertion_summary
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
@@ -77,22 +80,40 @@ def moves(
     session: SessionDep, travel: TravelDep, now: NowDep, engineer_id: int | None = None
 ) -> list[MoveRead]:
     """Visits not departed yet that another engineer would serve better (the simulator's
-    re-dispatch rule, `optimizer.better_elsewhere`); proposals only, nothing moves."""
-    return [
-        MoveRead(
-            ticket_id=m.ticket_id,
-            assignment_id=m.assignment_id,
-            from_engineer_id=m.from_engineer_id,
-            to_engineer_id=m.to_engineer_id,
-            departs_at=m.departs_at,
-            arrives_at=m.arrives_at,
-            keep_cost=m.keep_cost,
-            move_cost=m.move_cost,
-            text=f"move to engineer {m.to_engineer_id}: costs {m.move_cost / 100:.2f} CNY "
-            f"against {m.keep_cost / 100:.2f} CNY of broken promises if kept",
+    re-dispatch rule, `optimizer.better_elsewhere`); `POST .../accept` carries one out."""
+    out = []
+    for m in proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id):
+        row = session.get(Assignment, m.assignment_id)
+        to = engineer_label(session, m.to_engineer_id)
+        out.append(
+            MoveRead(
+                ticket_id=m.ticket_id, assignment_id=m.assignment_id,
+                from_engineer_id=m.from_engineer_id, to_engineer_id=m.to_engineer_id,
+                departs_at=m.departs_at, arrives_at=m.arrives_at, keep_cost=m.keep_cost,
+                move_cost=m.move_cost, late_min=m.late_min,
+                pinned=row is not None and row.pinned,
+                text=f"move to {to} keeps the promise: costs {m.move_cost / 100:.2f} CNY "
+                f"against {m.keep_cost / 100:.2f} CNY of broken promises if kept",
+            )
         )  # fmt: skip
-        for m in proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id)
-    ]
+    return out
+
+
+@writes.post("/moves/{assignment_id}/accept", dependencies=[requires(*DISPATCHERS), IDEMPOTENT])
+def accept(
+    assignment_id: IdPath, body: MoveAccept, session: SessionDep, user: CurrentUser,
+    travel: TravelDep, now: NowDep,
+) -> AssignmentRead:  # fmt: skip
+    """Carry out a proposed move: the visit goes to the proposed engineer, the log says why.
+
+    409 (problem+json) when the visit has departed, is pinned, or the move is no longer
+    proposed; the new assignment is unpinned.
+    """
+    done = accept_move(
+        session, assignment_id=assignment_id, to_engineer_id=body.to_engineer_id, user=user,
+        now=now, travel=travel,
+    )  # fmt: skip
+    return AssignmentRead.confirmed(done)
 
 
 @router.post("/checks", dependencies=[requires(*DISPATCHERS), reads_only()])

@@ -243,6 +243,10 @@ class WithdrawRequest(StrictModel):
     )
 
 
+class MoveAccept(StrictModel):
+    to_engineer_id: int = Field(description="the engineer the proposal names (409 if no longer)")
+
+
 class AssignmentRead(BaseModel):
     id: int
     ticket_id: int
@@ -372,4 +376,6 @@ class MoveRead(BaseModel):
     arrives_at: Timestamp
     keep_cost: int = Field(description="fen: the clocks' penalties if the plan is kept")
     move_cost: int = Field(description="fen: the move's cost (penalties, travel, overtime)")
+    late_min: int = Field(description="how late the planned engineer would arrive (0: kept)")
+    pinned: bool = Field(description="pinned to its engineer: accepting answers 409")
     text: str = Field(description="what the dispatcher reads on his worklist")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from db import Role
 from dispatch.assign import confirm_assignment
-from dispatch.models import Assignment
+from dispatch.models import Assignment, ServiceLogEntry
 from tests.api.conftest import TestClient
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
@@ -20,9 +21,10 @@ from tests.ticket_builders import T0, open_ticket
 DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
 
 
-def test_a_visit_planned_late_is_proposed_to_another_engineer(
-    client: TestClient, app: FastAPI, api_engine: Engine
-) -> None:
+def _late_visit(
+    client: TestClient, app: FastAPI, api_engine: Engine, *, pinned: bool
+) -> tuple[int, int]:
+    """A general ticket whose engineer's plan departs 6 h late: (ticket id, engineer id)."""
     app.state.clock = lambda: T0
     with Session(api_engine, expire_on_commit=False) as s, s.begin():
         dw = make_dispatch_world(s, with_part=False)
@@ -31,12 +33,18 @@ def test_a_visit_planned_late_is_proposed_to_another_engineer(
         ticket = open_ticket(s, dw.base, severity="general")
         confirm_assignment(
             s, ticket_id=ticket.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher, now=T0,
-            travel=opt.GeodesicTravelTimes(),
+            travel=opt.GeodesicTravelTimes(), pinned=pinned,
         )  # fmt: skip
         row = s.scalars(select(Assignment).where(Assignment.ticket_id == ticket.id)).one()
         for name in ("departs_at", "arrives_at", "fixes_at"):
             setattr(row, name, getattr(row, name) + timedelta(hours=6))
-        ids = (ticket.id, dw.haizhu.id)
+        return ticket.id, dw.haizhu.id
+
+
+def test_a_visit_planned_late_is_proposed_to_another_engineer(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    ids = _late_visit(client, app, api_engine, pinned=True)
     answer = client.get("/v1/dispatch/moves", headers=DISPATCHER)
     assert answer.status_code == 200, answer.text
     (move,) = answer.json()
@@ -44,3 +52,49 @@ def test_a_visit_planned_late_is_proposed_to_another_engineer(
     assert move["to_engineer_id"] != ids[1]
     assert move["move_cost"] < move["keep_cost"]
     assert move["text"].startswith("move to engineer")
+    assert "keeps the promise" in move["text"]
+    assert move["pinned"] is True
+
+
+def _accept(client: TestClient, move: dict[str, Any], key: str) -> Any:
+    return client.post(
+        f"/v1/dispatch/moves/{move['assignment_id']}/accept",
+        json={"to_engineer_id": move["to_engineer_id"]},
+        headers=DISPATCHER | {"Idempotency-Key": key},
+    )
+
+
+def test_accepting_a_move_reassigns_the_visit_and_the_log_says_why(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    ticket_id, planned = _late_visit(client, app, api_engine, pinned=False)
+    (move,) = client.get("/v1/dispatch/moves", headers=DISPATCHER).json()
+    assert move["late_min"] > 0
+    assert move["pinned"] is False
+    answer = _accept(client, move, "accept-1")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["engineer_id"] == move["to_engineer_id"] != planned
+    with Session(api_engine) as s:
+        rows = s.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id)).all()
+        assert sorted((r.engineer_id, str(r.status)) for r in rows) == sorted(
+            [(planned, "withdrawn"), (move["to_engineer_id"], "active")]
+        )
+        reasons = [e.reason or "" for e in s.scalars(select(ServiceLogEntry).where(
+            ServiceLogEntry.ticket_id == ticket_id))]  # fmt: skip
+    why = "min late"
+    assert any(r.startswith("re-dispatched: engineer") and why in r for r in reasons), reasons
+    assert client.get("/v1/dispatch/moves", headers=DISPATCHER).json() == []
+    again = _accept(client, move, "accept-2")
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_pinned_visit_never_moves(client: TestClient, app: FastAPI, api_engine: Engine) -> None:
+    ticket_id, planned = _late_visit(client, app, api_engine, pinned=True)
+    (move,) = client.get("/v1/dispatch/moves", headers=DISPATCHER).json()
+    answer = _accept(client, move, "accept-pinned")
+    assert answer.status_code == 409, answer.text
+    assert "pinned" in answer.json()["detail"]
+    with Session(api_engine) as s:
+        (row,) = s.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id))
+        assert (row.engineer_id, str(row.status)) == (planned, "active")
