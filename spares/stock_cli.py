@@ -127,13 +127,21 @@ def reserve_cmd(
     """Hold units at a depot (for a ticket) for `--minutes`."""
     from inventory import reservations
 
-    held = _run(ctx, user, lambda s, who: reservations.reserve(
-        session=s, depot_id=find_id(s, "depot", depot),
-        lines=[reservations.ReserveLine(find_id(s, "part", part), quantity)],
-        user_id=who.user_id, now=who.now, lifetime_min=minutes,
-        ticket_id=None if ticket is None else find_id(s, "ticket", ticket)))  # fmt: skip
+    said: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> Any:
+        depot_id, part_id = _where(s, depot, part, said)
+        return reservations.reserve(
+            session=s, depot_id=depot_id, lines=[reservations.ReserveLine(part_id, quantity)],
+            user_id=who.user_id, now=who.now, lifetime_min=minutes,
+            ticket_id=None if ticket is None else find_id(s, "ticket", ticket))  # fmt: skip
+
+    held = _run(ctx, user, work)
     until = when(held[0].expires_at, ctx.obj.zone)
-    console.print(f"reservation {held[0].id}: {quantity} held until {until}")
+    console.print(
+        f"reservation {held[0].id}: {quantity} of {said['part']} held at depot {said['depot']}"
+        f" until {until}"
+    )
 
 
 def _reservation_cmd(name: str, service: str, help_text: str) -> None:
@@ -236,13 +244,23 @@ def transfer_cmd(
     """Send units to another depot now (in transit there until received)."""
     from inventory import shipments
 
-    moved = _run(ctx, user, lambda s, who: shipments.transfer(
-        session=s, from_depot_id=find_id(s, "depot", depot),
-        to_depot_id=find_id(s, "depot", to, "--to"),
-        part_id=find_id(s, "part", part), quantity=quantity,
-        transit_min=transit, who=who))  # fmt: skip
+    said: dict[str, str] = {}
+    there: dict[str, str] = {}
+
+    def work(s: Session, who: Who) -> Any:
+        from_id, part_id = _where(s, depot, part, said)
+        to_id = find_id(s, "depot", to, "--to")
+        _where(s, str(to_id), str(part_id), there)
+        return shipments.transfer(session=s, from_depot_id=from_id, to_depot_id=to_id,
+                                  part_id=part_id, quantity=quantity, transit_min=transit,
+                                  who=who)  # fmt: skip
+
+    moved = _run(ctx, user, work)
     expected = "" if moved.expected_at is None else when(moved.expected_at, ctx.obj.zone)
-    console.print(f"shipment {moved.id}: expected at {expected}")
+    console.print(
+        f"shipment {moved.id}: {quantity} of {said['part']} from {said['depot']}"
+        f" to {there['depot']}, expected at {expected}"
+    )
 
 
 @stock_app.command("adjust")

@@ -111,6 +111,7 @@ def test_commands_take_codes_and_names(world: tuple[str, TicketWorld, str, int])
     held = _invoke(url, "stock", "reserve", "--depot", "rd-gz-1", "--part", sku,
                    "--ticket", code.lower())  # fmt: skip
     assert held.exit_code == 0, held.output
+    assert f"1 of {sku} ({w.part.name}) held at depot RD-GZ-1" in " ".join(held.output.split())
     holds = _invoke(url, "stock", "reservations", "--ticket", code)
     assert holds.exit_code == 0, holds.output
     assert "1 live hold(s)" in holds.output

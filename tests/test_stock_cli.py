@@ -27,8 +27,10 @@ def test_stock_commands_keep_the_ledger(tmp_path: Path) -> None:
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         region = make_region(s)
-        part = make_part(s, make_product_line(s)).id
-        a, b = make_depot(s, region).id, make_depot(s, region).id
+        part_row = make_part(s, make_product_line(s))
+        depot_a, depot_b = make_depot(s, region), make_depot(s, region)
+        part, a, b = part_row.id, depot_a.id, depot_b.id
+        sent = f"1 of {part_row.sku} ({part_row.name}) from {depot_a.code} to {depot_b.code}"
     engine.dispose()
     p, da, dbb = str(part), str(a), str(b)
     assert invoke(url, "receive", "--depot", da, "--part", p, "-n", "5").exit_code == 0
@@ -36,9 +38,9 @@ def test_stock_commands_keep_the_ledger(tmp_path: Path) -> None:
     assert held.exit_code == 0, held.output
     rid = held.output.split()[1].rstrip(":")
     assert "picked" in invoke(url, "pick", rid).output
-    assert (
-        invoke(url, "transfer", "--depot", da, "--to", dbb, "--part", p, "-n", "1").exit_code == 0
-    )
+    moved = invoke(url, "transfer", "--depot", da, "--to", dbb, "--part", p, "-n", "1")
+    assert moved.exit_code == 0, moved.output
+    assert sent in " ".join(moved.output.split())  # issue 17: codes and names, not ids
     assert (
         invoke(
             url, "adjust", "--depot", da, "--part", p, "--counted", "1", "--reason", "count"
