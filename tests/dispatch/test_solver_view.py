@@ -34,7 +34,10 @@ _NOT_IN_LARGE = frozenset({"capacity", "cost_per_hour", "cost_per_km"})
 # Labour fields come from the world's labour rules since issue 16 (before: a constant 30 min
 # of overtime); they are pinned on their own below, the rest of each engineer as before.
 # `overtime_cap` (which cap cut the allowance, d879692) came later still: main's pins failed.
-_LABOUR = frozenset({"overtime_s", "start_into_overtime", "overtime_cost_per_hour", "overtime_cap"})
+# `gap` (the free time before work committed for later, 3df7c66) is unset in these worlds.
+_LABOUR = frozenset(
+    {"overtime_s", "start_into_overtime", "overtime_cost_per_hour", "overtime_cap", "gap"}
+)
 
 
 def _canon(x: Any, skip: frozenset[str] = frozenset()) -> Any:
