@@ -14,6 +14,8 @@ on site) and the simulator (`scenarios.context.RunContext.planning_s`) plan ever
   longer than standard jobs run across types;
 - else the standard duration.
 
+The rule learns from the log's newest ``plan_log_jobs`` finished jobs (per contract) (default 2,000:
+recent enough to follow a change of kit or staff, many enough for a type's quantile).
 The quantile and the minimum are policy data of the contract (`promise_policies`
 ``plan_duration_pct``, ``plan_min_jobs``; documented defaults 50 % and 20 jobs: with the
 rule's "at least the mean", the default plans a type's mean duration; on the demo world
@@ -32,6 +34,7 @@ from typing import Any
 
 DEFAULT_QUANTILE_PCT = 50
 DEFAULT_MIN_JOBS = 20
+DEFAULT_LOG_JOBS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +43,15 @@ class DurationPolicy:
 
     quantile_pct: int = DEFAULT_QUANTILE_PCT
     min_jobs: int = DEFAULT_MIN_JOBS
+    log_jobs: int = DEFAULT_LOG_JOBS
 
     def __post_init__(self) -> None:
         if not 50 <= self.quantile_pct <= 99:
             raise ValueError(f"quantile_pct: must be 50..99, got {self.quantile_pct}")
         if self.min_jobs < 1:
             raise ValueError(f"min_jobs: must be >= 1, got {self.min_jobs}")
+        if self.log_jobs < 1:  # below min_jobs: every job is planned with its standard
+            raise ValueError(f"log_jobs: must be >= 1, got {self.log_jobs}")
 
 
 def duration_policy(policy: Mapping[str, Any] | Any) -> DurationPolicy:
@@ -54,10 +60,11 @@ def duration_policy(policy: Mapping[str, Any] | Any) -> DurationPolicy:
     def get(name: str) -> Any:
         return policy.get(name) if isinstance(policy, Mapping) else getattr(policy, name, None)
 
-    pct, jobs = get("plan_duration_pct"), get("plan_min_jobs")
+    pct, jobs, window = get("plan_duration_pct"), get("plan_min_jobs"), get("plan_log_jobs")
     return DurationPolicy(
         DEFAULT_QUANTILE_PCT if pct is None else int(pct),
         DEFAULT_MIN_JOBS if jobs is None else int(jobs),
+        DEFAULT_LOG_JOBS if window is None else int(window),
     )
 
 
@@ -68,37 +75,30 @@ def quantile(ordered: list[float], pct: int) -> float:
 
 
 @dataclass
-class DurationLog:
-    """Finished jobs' service durations: per ticket type, and as ratios to the standard."""
+class _Stats:
+    """The durations of a window of finished jobs: per type, and as ratios to the standard."""
 
     by_type: dict[int, list[float]] = field(default_factory=dict)  # sorted seconds
     type_sums: dict[int, float] = field(default_factory=dict)
     ratios: list[float] = field(default_factory=list)  # sorted duration / standard
     ratio_sum: float = 0.0
 
-    @classmethod
-    def of(cls, jobs: Iterable[tuple[int, int, int]]) -> DurationLog:
-        """A log of ``(ticket type id, standard s, actual s)`` jobs."""
-        log = cls()
-        for type_id, standard_s, actual_s in jobs:
-            log.add(type_id, standard_s, actual_s)
-        return log
-
-    def __len__(self) -> int:
-        return len(self.ratios)
-
     def add(self, type_id: int, standard_s: int, actual_s: int) -> None:
-        """One finished job (a job without a positive standard counts for its type only)."""
-        if actual_s <= 0:
-            return
         bisect.insort(self.by_type.setdefault(type_id, []), float(actual_s))
         self.type_sums[type_id] = self.type_sums.get(type_id, 0.0) + actual_s
         if standard_s > 0:
             bisect.insort(self.ratios, actual_s / standard_s)
             self.ratio_sum += actual_s / standard_s
 
+    def remove(self, type_id: int, standard_s: int, actual_s: int) -> None:
+        own = self.by_type[type_id]
+        del own[bisect.bisect_left(own, float(actual_s))]
+        self.type_sums[type_id] -= actual_s
+        if standard_s > 0:
+            del self.ratios[bisect.bisect_left(self.ratios, actual_s / standard_s)]
+            self.ratio_sum -= actual_s / standard_s
+
     def planning_s(self, type_id: int, standard_s: int, policy: DurationPolicy) -> int:
-        """The duration to plan a job of this type with (the module docstring's rule)."""
         own = self.by_type.get(type_id, [])
         if len(own) >= policy.min_jobs:
             mean = self.type_sums[type_id] / len(own)
@@ -109,7 +109,50 @@ class DurationLog:
         return standard_s
 
 
+@dataclass
+class DurationLog:
+    """Finished jobs' service durations, oldest first; a policy learns from its newest
+    ``log_jobs`` of them (kept up to date per window as jobs finish, for the simulator)."""
+
+    jobs: list[tuple[int, int, int]] = field(default_factory=list)
+    _windows: dict[int, _Stats] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, jobs: Iterable[tuple[int, int, int]]) -> DurationLog:
+        """A log of ``(ticket type id, standard s, actual s)`` jobs, oldest first."""
+        log = cls()
+        for type_id, standard_s, actual_s in jobs:
+            log.add(type_id, standard_s, actual_s)
+        return log
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def add(self, type_id: int, standard_s: int, actual_s: int) -> None:
+        """One finished job (a job without a positive standard counts for its type only)."""
+        if actual_s <= 0:
+            return
+        self.jobs.append((type_id, standard_s, actual_s))
+        for window, stats in self._windows.items():
+            stats.add(type_id, standard_s, actual_s)
+            if len(self.jobs) > window:
+                stats.remove(*self.jobs[-1 - window])
+
+    def _stats(self, window: int) -> _Stats:
+        stats = self._windows.get(window)
+        if stats is None:
+            stats = self._windows[window] = _Stats()
+            for job in self.jobs[-window:]:
+                stats.add(*job)
+        return stats
+
+    def planning_s(self, type_id: int, standard_s: int, policy: DurationPolicy) -> int:
+        """The duration to plan a job of this type with (the module docstring's rule)."""
+        return self._stats(policy.log_jobs).planning_s(type_id, standard_s, policy)
+
+
 __all__ = [
+    "DEFAULT_LOG_JOBS",
     "DEFAULT_MIN_JOBS",
     "DEFAULT_QUANTILE_PCT",
     "DurationLog",

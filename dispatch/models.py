@@ -72,6 +72,8 @@ class PromisePolicy(Audited, IdMixin, Base):
     # job keeps `slack_min` before its arrive and fix deadlines, or costs the at-risk share.
     plan_duration_pct: Mapped[int] = mapped_column(SmallInteger, default=50)
     plan_min_jobs: Mapped[int] = mapped_column(default=20)
+    # ... learnt from the log's newest `plan_log_jobs` finished jobs.
+    plan_log_jobs: Mapped[int] = mapped_column(default=2_000)
     slack_min: Mapped[int] = mapped_column(default=30)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
@@ -99,6 +101,7 @@ class PromisePolicy(Audited, IdMixin, Base):
             "plan_duration_pct BETWEEN 50 AND 99 AND plan_min_jobs >= 1 AND slack_min >= 0",
             name="planning_policy_range",
         ),
+        CheckConstraint("plan_log_jobs >= 1", name="plan_log_jobs_positive"),
     )
 
 

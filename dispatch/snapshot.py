@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.calendar import WeeklyShift, to_offsets, working_windows
-from dispatch.durations import DurationLog, duration_policy
+from dispatch.durations import DEFAULT_LOG_JOBS, DurationLog, duration_policy
 from dispatch.errors import NotFoundError
 from dispatch.labour import (
     LabourRules,
@@ -73,8 +73,6 @@ SUPPLIER_TRANSIT = timedelta(hours=24)
 # What a supplier can ship: it restocks from its own warehouse, so treat it as ample.
 SUPPLIER_QTY = 1_000
 ALL_WEEK = range(7)
-# The planning durations learn from this many of the newest finished jobs (dispatch.durations).
-DURATION_LOG_JOBS = 2_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,19 +139,22 @@ def load_snapshot(
 
 
 def duration_log(session: Session) -> DurationLog:
-    """The newest finished jobs' service durations (arrival to fix), to plan jobs with."""
+    """The newest finished jobs' service durations (arrival to fix), oldest first, to plan
+    jobs with: as many as the widest policy's `plan_log_jobs` (each policy reads its own)."""
+    window = session.scalar(select(func.max(PromisePolicy.plan_log_jobs))) or DEFAULT_LOG_JOBS
     stmt = (
         select(Ticket.ticket_type_id, TicketType.service_min, Ticket.arrived_at, Ticket.fixed_at)
         .join(TicketType, TicketType.id == Ticket.ticket_type_id)
         .where(Ticket.arrived_at.is_not(None), Ticket.fixed_at.is_not(None))
         .order_by(Ticket.fixed_at.desc(), Ticket.id.desc())
-        .limit(DURATION_LOG_JOBS)
+        .limit(window)
     )
-    return DurationLog.of(
+    newest_first = [
         (type_id, minutes * 60, int((fixed - arrived).total_seconds()))
         for type_id, minutes, arrived, fixed in session.execute(stmt)
         if arrived is not None and fixed is not None  # filtered in SQL; for the type checker
-    )
+    ]
+    return DurationLog.of(reversed(newest_first))
 
 
 def _text_zone(session: Session, regions: set[int] | None) -> ZoneInfo | None:
@@ -442,6 +443,7 @@ def _busy(
             TicketType.service_min,
             PromisePolicy.plan_duration_pct,
             PromisePolicy.plan_min_jobs,
+            PromisePolicy.plan_log_jobs,
             Site.lat,
             Site.lon,
             Assignment.departs_at,
@@ -469,6 +471,7 @@ def _busy(
         service_min,
         pct,
         min_jobs,
+        log_jobs,
         lat,
         lon,
         departs,
@@ -478,7 +481,9 @@ def _busy(
     ) in session.execute(stmt):
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
-        policy = duration_policy({"plan_duration_pct": pct, "plan_min_jobs": min_jobs})
+        policy = duration_policy(
+            {"plan_duration_pct": pct, "plan_min_jobs": min_jobs, "plan_log_jobs": log_jobs}
+        )
         service = timedelta(seconds=durations.planning_s(type_id, service_min * 60, policy))
         leaves = arrive = epoch  # work in progress: under way now
         if status is TicketStatus.ASSIGNED:

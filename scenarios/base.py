@@ -89,15 +89,17 @@ def build_sim_world(world: World, start: date) -> SimWorld:
 
 
 def _duration_history(t: Rows) -> tuple[tuple[int, int, int], ...]:
-    """Finished jobs of the log: (ticket type id, standard s, arrival to fix s)."""
+    """Finished jobs of the log, oldest fix first as production reads them:
+    (ticket type id, standard s, arrival to fix s)."""
     standard = {r["id"]: int(r["service_min"]) * 60 for r in t["ticket_types"]}
     out = []
     for row in t.get("tickets", []):
         arrived, fixed = row.get("arrived_at"), row.get("fixed_at")
         if arrived is not None and fixed is not None and row["ticket_type_id"] in standard:
             type_id = row["ticket_type_id"]
-            out.append((type_id, standard[type_id], int((fixed - arrived).total_seconds())))
-    return tuple(out)
+            seconds = int((fixed - arrived).total_seconds())
+            out.append((fixed, row["id"], (type_id, standard[type_id], seconds)))
+    return tuple(job for _, _, job in sorted(out, key=lambda x: (x[0], x[1])))
 
 
 def _reorder_points(

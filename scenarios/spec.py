@@ -294,6 +294,7 @@ class PlanningChange(_Strict):
     policy: str | None = None  # policy code; None: every policy
     plan_duration_pct: int | None = Field(None, ge=50, le=99)
     plan_min_jobs: int | None = Field(None, ge=1)
+    plan_log_jobs: int | None = Field(None, ge=1)
     slack_min: int | None = Field(None, ge=0)
 
 

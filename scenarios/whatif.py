@@ -203,6 +203,7 @@ def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
                 for name, value in (
                     ("quantile_pct", change.plan_duration_pct),
                     ("min_jobs", change.plan_min_jobs),
+                    ("log_jobs", change.plan_log_jobs),
                 )
                 if value is not None
             },

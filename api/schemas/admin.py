@@ -293,6 +293,9 @@ class PolicyUpdate(WriteModel):
     plan_min_jobs: int | None = Field(
         None, ge=1, description="finished jobs of a type before its own durations are used"
     )
+    plan_log_jobs: int | None = Field(
+        None, ge=1, description="durations are learnt from this many newest finished jobs"
+    )
     slack_min: Minutes | None = Field(
         None, description="slack a visit after another job keeps before its arrive and fix"
     )

@@ -274,6 +274,7 @@ class PolicyRead(ReadModel):
     inspection_frequency: InspectionFrequency
     plan_duration_pct: int
     plan_min_jobs: int
+    plan_log_jobs: int
     slack_min: int
     labour_rate_per_hour: Money
     travel_rate_per_km: Money

@@ -57,6 +57,7 @@ class PolicyTerms(TypedDict, total=False):
     inspection_frequency: InspectionFrequency
     plan_duration_pct: int
     plan_min_jobs: int
+    plan_log_jobs: int
     slack_min: int
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
@@ -83,6 +84,7 @@ _MINIMUM = {
     "inspection_window_days": 1,
     "plan_duration_pct": 50,
     "plan_min_jobs": 1,
+    "plan_log_jobs": 1,
     "slack_min": 0,
 }
 

@@ -166,6 +166,7 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 # dispatch.durations and the slack before promises: the documented defaults
                 "plan_duration_pct": 50,
                 "plan_min_jobs": 20,
+                "plan_log_jobs": 2_000,
                 "slack_min": 30,
             }
         )

@@ -40,6 +40,21 @@ def test_the_policy_comes_from_the_contract_row_or_the_defaults() -> None:
     assert duration_policy({"plan_duration_pct": 90, "plan_min_jobs": 3}) == DurationPolicy(90, 3)
     with pytest.raises(ValueError, match="quantile_pct"):
         DurationPolicy(quantile_pct=40)
+    assert duration_policy({"plan_log_jobs": 500}) == DurationPolicy(50, 20, log_jobs=500)
+    assert DurationPolicy().log_jobs == 2_000  # the documented default
+    with pytest.raises(ValueError, match="log_jobs"):
+        DurationPolicy(log_jobs=0)
+
+
+def test_only_the_newest_log_jobs_finished_jobs_teach_the_plan() -> None:
+    """The window is the contract's policy data; production and simulator share it."""
+    log = DurationLog.of([(1, H, 3 * H)] * 10)  # old jobs ran long
+    for _ in range(5):
+        log.add(1, H, H)  # the newest ran to standard
+    assert log.planning_s(1, H, DurationPolicy(50, 5, log_jobs=5)) == H
+    assert log.planning_s(1, H, DurationPolicy(50, 5, log_jobs=15)) == 3 * H  # 2/3 long
+    log.add(1, H, H)  # the window slides: one old job drops out of the 5-job window
+    assert log.planning_s(1, H, DurationPolicy(50, 5, log_jobs=5)) == H
 
 
 durations = st.lists(st.integers(60, 10 * H), min_size=1, max_size=60)

@@ -578,6 +578,11 @@ CHECK_CASES |= {
         1,
         {"plan_duration_pct": "40"},
     ),  # fmt: skip
+    "ck_promise_policies_plan_log_jobs_positive": (
+        "promise_policies.csv",
+        1,
+        {"plan_log_jobs": "0"},
+    ),  # fmt: skip
 }
 
 
