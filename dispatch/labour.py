@@ -148,14 +148,30 @@ def tally_overtime(
     on_call: Sequence[tuple[int, int]] = (),
 ) -> dict[int, int]:
     """Add jobs ``(start or None, end)`` to ``seen`` (overtime per window, keyed by the
-    window's end): the latest job running past a window's end sets its overtime; call-outs
-    (begun after it, while on call) are left out."""
+    window's end): the latest job running past a window's end sets its overtime. A call-out
+    (begun after it, while on call) is no overrun of the shift, but all of it is overtime
+    worked against the day and week caps: keyed by its start, it counts start to end."""
     for job_start, job_end in jobs:
         found = window_overtime(windows, job_end, job_start, on_call)
         if found is not None:
             end, seconds = found
             seen[end] = max(seen.get(end, 0), seconds)
+        elif job_start is not None:
+            seconds = _call_out_s(windows, job_start, job_end, on_call)
+            if seconds > 0:
+                seen[job_start] = max(seen.get(job_start, 0), seconds)
     return seen
+
+
+def _call_out_s(
+    windows: Sequence[tuple[int, int]], start: int, end: int, on_call: Sequence[tuple[int, int]]
+) -> int:
+    """The overtime of a job begun outside every working window, inside an on-call window:
+    its length up to the next window's start (from there it is shift time); else 0."""
+    if not any(a <= start < b for a, b in on_call) or any(a <= start < b for a, b in windows):
+        return 0
+    later = [a for a, _ in windows if a > start]
+    return max(0, min([end, *later]) - start)
 
 
 def overtime_used(

@@ -242,8 +242,9 @@ def overtime_worked(
     """Overtime each engineer already worked this local day and week, from recorded work.
 
     A job's end is its ticket's ``fixed_at``; past the end of the shift window it was
-    worked in, it counts as that window's overtime, unless he set off after that end while
-    on call (a call-out) (`dispatch.labour.tally_overtime`, the simulator's rule). Returns
+    worked in, it counts as that window's overtime; a job he set off for after that end
+    while on call (a call-out) counts whole, departure to fix, against the same caps
+    (`dispatch.labour.tally_overtime`, the simulator's rule). Returns
     ``{engineer id: {"used_day_s": .., "used_week_s": ..}}`` for engineers with overtime
     this week, the keywords of `dispatch.labour.solver_fields`.
     """

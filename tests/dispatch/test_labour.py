@@ -127,8 +127,18 @@ class TestOvertimeWorked:
 
     def test_a_job_begun_after_the_window_while_on_call_is_a_call_out(self) -> None:
         jobs = [(120, 180), (90, 110)]
-        assert tally_overtime({}, self.windows, jobs, on_call=[(100, 200)]) == {100: 10}
+        # the call-out is no overrun of the shift, but its 60 s are worked: keyed by its start
+        assert tally_overtime({}, self.windows, jobs, on_call=[(100, 200)]) == {100: 10, 120: 60}
         assert tally_overtime({}, self.windows, jobs) == {100: 80}  # a chain of overruns
+
+    def test_call_out_work_counts_against_the_day_and_week_caps(self) -> None:
+        """A night woken on call is overtime worked: the next day's allowance is smaller."""
+        worked = tally_overtime({}, self.windows, [(120, 180)], on_call=[(100, 200)])
+        assert overtime_used(worked, now=400, day_start=0, week_start=0) == (60, 60)
+        assert overtime_used(worked, now=150, day_start=0, week_start=0) == (0, 0)  # not over
+        assert overtime_used(worked, now=400, day_start=150, week_start=0) == (0, 60)
+        into_shift = tally_overtime({}, self.windows, [(150, 260)], on_call=[(100, 200)])
+        assert into_shift == {150: 50}  # from the shift's start at 200 it is shift time
 
     def test_only_overtime_over_by_now_and_in_the_week_counts(self) -> None:
         by_window = {100: 50, 300: 30}
@@ -142,10 +152,13 @@ class TestOvertimeWorked:
         assert overtime_cap(DEFAULT_LABOUR_RULES, used_week_s=400 * 60) == "week"
 
     @staticmethod
-    def _fixed(session: Session, dw: DispatchWorld, at: datetime) -> None:
+    def _fixed(
+        session: Session, dw: DispatchWorld, at: datetime, departed: datetime | None = None
+    ) -> None:
         """A ticket Haizhu fixed at ``at`` (the work the snapshot reads)."""
         ticket = open_ticket(session, dw.base)
         ticket.engineer_id, ticket.status, ticket.fixed_at = dw.haizhu.id, TicketStatus.FIXED, at
+        ticket.departed_at = departed
         session.flush()
 
     def test_the_snapshot_reads_the_overtime_worked_today(self, session: Session) -> None:
@@ -160,6 +173,19 @@ class TestOvertimeWorked:
             x for x in load_snapshot(session, now=tomorrow).world.engineers if x.id == dw.haizhu.id
         )
         assert (e.overtime_s, e.overtime_cap) == (120 * 60, None)  # a new day, 390 left this week
+
+    def test_the_snapshot_counts_a_call_out_against_the_day_cap(self, session: Session) -> None:
+        dw = make_dispatch_world(session)
+        # On call Monday 20:00-24:00 local after his 08:00-20:00 shift; woken, he set off at
+        # 21:00 and fixed at 22:00 local: an hour of call-out work.
+        session.add(
+            Shift(engineer_id=dw.haizhu.id, weekday=0, starts_at=time(20, 0),
+                  ends_at=time(0, 0), on_call=True)
+        )  # fmt: skip
+        self._fixed(session, dw, T0 + timedelta(hours=6), departed=T0 + timedelta(hours=5))
+        now = T0 + timedelta(hours=7)  # Monday 23:00 local
+        e = next(x for x in load_snapshot(session, now=now).world.engineers if x.id == dw.haizhu.id)
+        assert (e.overtime_s, e.overtime_cap) == (60 * 60, "day")  # 120 a day, 60 worked
 
     def test_a_spent_week_cap_keeps_him_out_of_overtime_and_the_option_says_so(
         self, session: Session
