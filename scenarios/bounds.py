@@ -4,7 +4,9 @@ For each promise clock (respond, depart, arrival, fix) a ticket is unkeepable wh
 with every qualified engineer free at his home base at the moment it arrives:
 
 - ``geography``: none could reach the site by the deadline leaving at once (shifts ignored;
-  for the fix clock, plus the standard service time). Nobody qualified at all counts here;
+  for the fix clock, plus the duration dispatch plans the job with, learnt from the log by
+  `dispatch.durations` via `RunContext.planning_s`, so "out of reach" and the plan agree).
+  Nobody qualified at all counts here;
 - ``shift``: none could do it departing within his working time (his current or next window),
   nor an on-call engineer woken at once for it (the severities his rules allow, on call at
   the ticket's arrival, departing after his call-out lead, as `optimizer.recommend` wakes);
@@ -130,8 +132,12 @@ def unkeepable(
     t: DemandTicket,
     site: SimSite,
     d: Deadlines,
+    *,
+    service_s: int,
 ) -> dict[str, str]:
-    """Clock -> why no dispatch could keep it ("" = keepable); only the ticket's clocks."""
+    """Clock -> why no dispatch could keep it ("" = keepable); only the ticket's clocks.
+
+    ``service_s``: the duration dispatch plans the ticket with (`RunContext.planning_s`)."""
     deadlines = {"respond": d.respond_by, "depart": d.depart_by, "arrival": d.arrive_by,
                  "fix": d.fix_by}  # fmt: skip
     clocks = {c: at for c, at in deadlines.items() if at is not None}
@@ -142,7 +148,7 @@ def unkeepable(
     now = world.epoch + timedelta(seconds=t.at_s)
     drive, _ = travel_at(travel, now).many_to_one(staff.homes[rows], coordinates([site.location]))
     drive = drive.astype(np.int64)
-    service = t.planned_service_s
+    service = service_s
     # his current or next working window, and the one after it
     first = (staff.ends[rows] <= t.at_s).sum(axis=1)
     woken = _woken(staff, rows, t.at_s, t.rank)

@@ -146,13 +146,16 @@ class _Desk:
             ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
             respond_by=d.respond_by, depart_by=d.depart_by,
         )  # fmt: skip
-        record.bounds = unkeepable(self.staff, run.world, run.travel, t, site, d)
+        planned_s = run.planning_s(t)  # the duration dispatch plans with: bounds and plan agree
+        record.bounds = unkeepable(
+            self.staff, run.world, run.travel, t, site, d, service_s=planned_s
+        )
         if t.parts:
             record.swap_due = run.stock_in_reach(t.site_id, t.parts, d.swap_within_s)
             if record.swap_due:
                 record.bounds["swap"] = swap_unkeepable(
                     self.staff, run.world, run.travel, t, site, run.stock_holders(t.parts),
-                    deadline=t.at_s + d.swap_within_s, service_s=run.planning_s(t),
+                    deadline=t.at_s + d.swap_within_s, service_s=planned_s,
                 )  # fmt: skip
         run.result.jobs.append(record)
         _count_depot_request(run, t)

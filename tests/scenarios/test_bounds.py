@@ -44,7 +44,9 @@ def _judge(
     small: SimWorld, staff: Staff, drive_s: int, d: Deadlines, service_s: int = H
 ) -> dict[str, str]:
     site = SimSite(1, 1, SITE, 1, None)
-    return unkeepable(staff, small, _travel(drive_s), _ticket(service_s), site, d)
+    return unkeepable(
+        staff, small, _travel(drive_s), _ticket(service_s), site, d, service_s=service_s
+    )
 
 
 def _deadlines(*, depart: int = 15 * M, arrive: int = 2 * H, fix: int = 8 * H) -> Deadlines:
@@ -122,7 +124,7 @@ class TestCallOuts:
         t = replace(_ticket(), at_s=at, rank=ticket_rank)
         d = Deadlines(at + 2 * H, at + 8 * H, 8 * H, 2 * H, at + 5 * M, at + 45 * M)
         site = SimSite(1, 1, SITE, 1, None)
-        return unkeepable(staff, small, _travel(30 * M), t, site, d)
+        return unkeepable(staff, small, _travel(30 * M), t, site, d, service_s=H)
 
     def test_without_a_roster_the_night_is_out_of_shift(self, small: SimWorld) -> None:
         assert self._night(small, _staff(DAY_SHIFT), 1)["arrival"] == SHIFT

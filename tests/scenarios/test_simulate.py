@@ -194,3 +194,18 @@ def test_every_due_swap_is_judged_and_its_misses_split(small: SimWorld) -> None:
     # every miss is either out of reach or lost to decisions (a bounded one may be kept)
     assert kpis[("lost_decisions", "clock=swap")] <= missed + 1e-9
     assert missed <= bounded + kpis[("lost_decisions", "clock=swap")] + 1e-9
+
+
+def test_the_bounds_judge_the_fix_with_the_duration_dispatch_plans(small: SimWorld) -> None:
+    """A log where jobs run ten times their standard: dispatch plans ten times as long, so
+    the fix clocks "out of reach" grow with it (bounds and plan agree, issue 16)."""
+    from dataclasses import replace
+
+    slow = replace(small, duration_history=((999, 3_600, 36_000),) * 50)
+    stream = ticket_stream(small, Demand(tickets_per_day=40), horizon_s=DAY, seed=1, replication=0)
+
+    def out_of_reach(world: SimWorld) -> int:
+        result = simulate(world, stream, RunParams("base", "naive", 0, DAY))
+        return sum(1 for j in result.jobs if j.bounds.get("fix"))
+
+    assert out_of_reach(slow) > out_of_reach(small)
