@@ -75,6 +75,9 @@ class PromisePolicy(Audited, IdMixin, Base):
     # ... learnt from the log's newest `plan_log_jobs` finished jobs.
     plan_log_jobs: Mapped[int] = mapped_column(default=2_000)
     slack_min: Mapped[int] = mapped_column(default=30)
+    # A visit another engineer would serve better (dispatch.redispatch, the simulator's rule)
+    # is only proposed to the dispatcher by default; True moves it at once (never pinned).
+    redispatch_apply: Mapped[bool] = mapped_column(default=False)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"

@@ -21,7 +21,16 @@ import optimizer as opt
 from db import User
 from dispatch.assign import Confirmed, confirm_assignment
 from dispatch.errors import AssignmentConflict, NotFoundError
-from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Contract,
+    LogKind,
+    PromisePolicy,
+    Site,
+    Ticket,
+    TicketStatus,
+)
 from dispatch.names import engineer_label
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
@@ -164,3 +173,47 @@ def accept_move(
                  "move_cost": move.move_cost, "late_min": move.late_min},
     )  # fmt: skip
     return done
+
+
+def redispatch(
+    session: Session,
+    *,
+    now: datetime,
+    travel: opt.TravelTimes,
+    user: User,
+    engineer_id: int | None = None,
+) -> list[Move]:
+    """The triggers' step (a job's end recorded, the worker's tick): apply the moves whose
+    ticket's policy says so (`redispatch_apply`), propose the rest; the moves applied.
+
+    A pinned visit is never moved; a move refused meanwhile (409: departed, part taken)
+    is rolled back alone and stays a proposal. ``engineer_id``: only his visits.
+    """
+    moves = proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id)
+    applied = []
+    for move in moves:
+        row = session.get(Assignment, move.assignment_id)
+        if row is None or row.pinned or not _applies(session, move.ticket_id):
+            continue
+        try:
+            with session.begin_nested():
+                accept_move(
+                    session, assignment_id=move.assignment_id, to_engineer_id=move.to_engineer_id,
+                    user=user, now=now, travel=travel,
+                )  # fmt: skip
+        except AssignmentConflict:
+            continue
+        applied.append(move)
+    return applied
+
+
+def _applies(session: Session, ticket_id: int) -> bool:
+    """Whether the ticket's promise policy applies a move at once (default: propose only)."""
+    stmt = (
+        select(PromisePolicy.redispatch_apply)
+        .join(Contract, Contract.policy_id == PromisePolicy.id)
+        .join(Site, Site.contract_id == Contract.id)
+        .join(Ticket, Ticket.site_id == Site.id)
+        .where(Ticket.id == ticket_id)
+    )
+    return bool(session.scalars(stmt).one_or_none())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, NowDep, PageDep, SessionDep, requires
+from api.deps import CurrentUser, NowDep, PageDep, SessionDep, TravelDep, requires
 from api.schemas.common import IdPath
 from api.schemas.ticket import (
     LogEntryRead,
@@ -20,7 +20,9 @@ from api.schemas.ticket import (
 from api.scoping import SCOPED
 from db import Role
 from dispatch import ticket_views, tickets
+from dispatch.models import TicketStatus
 from dispatch.names import user_names
+from dispatch.redispatch import redispatch
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[SCOPED])
 
@@ -83,10 +85,15 @@ def update_ticket(
 
 @router.post("/{ticket_id}/transitions", dependencies=[requires(*WRITERS)])
 def transition_ticket(
-    body: TransitionIn, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath
-) -> TicketRead:
-    """Move the ticket along its lifecycle; a refused step is a 409 naming the allowed ones."""
-    tickets.transition(
+    body: TransitionIn, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath,
+    travel: TravelDep,
+) -> TicketRead:  # fmt: skip
+    """Move the ticket along its lifecycle; a refused step is a 409 naming the allowed ones.
+
+    A fix recorded is a job's end: the engineer's next visits are asked the re-dispatch
+    rule again (moved at once where the policy says so, otherwise proposed).
+    """
+    done = tickets.transition(
         session,
         ticket_id=ticket_id,
         target=body.to,
@@ -94,6 +101,8 @@ def transition_ticket(
         now=now,
         **body.model_dump(exclude={"to"}),
     )
+    if body.to is TicketStatus.FIXED and done.engineer_id is not None:
+        redispatch(session, now=now, travel=travel, user=user, engineer_id=done.engineer_id)
     return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
 
 

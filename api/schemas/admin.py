@@ -299,6 +299,10 @@ class PolicyUpdate(WriteModel):
     slack_min: Minutes | None = Field(
         None, description="slack a visit after another job keeps before its arrive and fix"
     )
+    redispatch_apply: bool | None = Field(
+        None, description="move a visit another engineer would serve better at once "
+        "(default false: only propose it to the dispatcher)",
+    )  # fmt: skip
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None
     service_fee: MoneyIn | None = None

@@ -276,6 +276,7 @@ class PolicyRead(ReadModel):
     plan_min_jobs: int
     plan_log_jobs: int
     slack_min: int
+    redispatch_apply: bool
     labour_rate_per_hour: Money
     travel_rate_per_km: Money
     service_fee: Money

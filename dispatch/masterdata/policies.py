@@ -59,6 +59,7 @@ class PolicyTerms(TypedDict, total=False):
     plan_min_jobs: int
     plan_log_jobs: int
     slack_min: int
+    redispatch_apply: bool
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
     service_fee: Decimal

@@ -168,6 +168,7 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "plan_min_jobs": 20,
                 "plan_log_jobs": 2_000,
                 "slack_min": 30,
+                "redispatch_apply": False,  # moves are proposed to the dispatcher
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):

@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from db import Role
 from dispatch.assign import confirm_assignment
-from dispatch.models import Assignment, ServiceLogEntry
+from dispatch.models import Assignment, AssignmentStatus, PromisePolicy, ServiceLogEntry
 from tests.api.conftest import TestClient
 from tests.builders import key_for
 from tests.dispatch_world import make_dispatch_world
@@ -98,3 +98,77 @@ def test_a_pinned_visit_never_moves(client: TestClient, app: FastAPI, api_engine
     with Session(api_engine) as s:
         (row,) = s.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id))
         assert (row.engineer_id, str(row.status)) == (planned, "active")
+
+
+def _overrun(
+    client: TestClient, app: FastAPI, api_engine: Engine, *, apply: bool, pinned: bool
+) -> tuple[int, int, dict[str, Any]]:
+    """Engineer Haizhu on site at one ticket, his next visit planned late; the fix is then
+    recorded (a job's end). (next ticket id, his id, the fix's answer)."""
+    app.state.clock = lambda: T0
+    with Session(api_engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s, with_part=False)
+        s.execute(update(PromisePolicy).values(redispatch_apply=apply))
+    travel = opt.GeodesicTravelTimes()
+    with Session(api_engine) as s, s.begin():
+        first = open_ticket(s, dw.base, severity="general")
+        confirm_assignment(
+            s, ticket_id=first.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher, now=T0,
+            travel=travel,
+        )  # fmt: skip
+        first_id = first.id
+    for step in ("en_route", "on_site"):
+        answer = client.post(
+            f"/v1/tickets/{first_id}/transitions", json={"to": step}, headers=DISPATCHER
+        )
+        assert answer.status_code == 200, answer.text
+    with Session(api_engine) as s, s.begin():
+        nxt = open_ticket(s, dw.base, severity="general")
+        confirm_assignment(
+            s, ticket_id=nxt.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher, now=T0,
+            travel=travel, pinned=pinned,
+        )  # fmt: skip
+        row = s.scalars(select(Assignment).where(Assignment.ticket_id == nxt.id)).one()
+        for name in ("departs_at", "arrives_at", "fixes_at"):
+            setattr(row, name, getattr(row, name) + timedelta(hours=6))
+        ids = (nxt.id, dw.haizhu.id)
+    fixed = client.post(f"/v1/tickets/{first_id}/transitions", json={"to": "fixed"},
+                        headers=DISPATCHER)  # fmt: skip
+    assert fixed.status_code == 200, fixed.text
+    return ids[0], ids[1], fixed.json()
+
+
+def _holder(api_engine: Engine, ticket_id: int) -> tuple[int, list[str]]:
+    """Who holds the ticket's active assignment, and its log's reasons."""
+    with Session(api_engine) as s:
+        active = s.scalars(select(Assignment).where(
+            Assignment.ticket_id == ticket_id, Assignment.status == AssignmentStatus.ACTIVE
+        )).one()  # fmt: skip
+        log = s.scalars(select(ServiceLogEntry).where(ServiceLogEntry.ticket_id == ticket_id))
+        return active.engineer_id, [e.reason or "" for e in log]
+
+
+def test_a_job_end_recorded_proposes_the_late_next_visit_by_default(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    nxt, haizhu, _ = _overrun(client, app, api_engine, apply=False, pinned=False)
+    assert _holder(api_engine, nxt)[0] == haizhu
+    moves = client.get("/v1/dispatch/moves", headers=DISPATCHER).json()
+    assert [m["ticket_id"] for m in moves] == [nxt]
+
+
+def test_with_the_policy_applying_moves_a_job_end_moves_the_next_visit_and_says_why(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    nxt, haizhu, _ = _overrun(client, app, api_engine, apply=True, pinned=False)
+    holder, reasons = _holder(api_engine, nxt)
+    assert holder != haizhu
+    assert any(r.startswith("re-dispatched: engineer") and "min late" in r for r in reasons)
+    assert client.get("/v1/dispatch/moves", headers=DISPATCHER).json() == []
+
+
+def test_with_the_policy_applying_moves_a_pinned_visit_still_never_moves(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    nxt, haizhu, _ = _overrun(client, app, api_engine, apply=True, pinned=True)
+    assert _holder(api_engine, nxt)[0] == haizhu
