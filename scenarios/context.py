@@ -42,7 +42,7 @@ class RunParams:
     policy: str
     replication: int
     horizon_s: int
-    retry_s: int = 900
+    retry_s: int = 900  # the scenario's `retry_every_min` (documented default 15)
     replan_every_s: int | None = None
     drain_s: int = DRAIN_S
     # overrun re-dispatch (optimised policy): how long past its standard duration a job runs

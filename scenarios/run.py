@@ -73,6 +73,7 @@ def run_params(scenario: Scenario, variant: str, policy: str, replication: int) 
 
     return RunParams(
         variant, policy, replication, round(scenario.horizon_days * DAY_S),
+        retry_s=scenario.retry_every_min * 60,
         replan_every_s=seconds(scenario.replan_every_min),
         redispatch_grace_s=seconds(scenario.redispatch_after_min),
     )  # fmt: skip

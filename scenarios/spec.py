@@ -360,6 +360,7 @@ class Scenario(_Strict):
     policies: tuple[Policy, ...] = ("optimised",)
     replan_every_min: int | None = Field(None, ge=5)
     redispatch_after_min: int | None = Field(15, ge=0)  # overrun re-dispatch; null: never
+    retry_every_min: int = Field(15, ge=1)  # tickets nobody could take are offered again
     returns: Returns = Returns()
     loaners: Loaners = Loaners()
     rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS

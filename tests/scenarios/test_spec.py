@@ -119,3 +119,16 @@ def test_the_large_world_example_is_issue_16s_benchmark_world() -> None:
     assert (scenario.horizon_days, scenario.replications) == (30, 3)
     assert set(scenario.policies) == {"optimised", "naive", "naive_unlimited"}
     assert not scenario.variants
+
+
+def test_the_retry_of_waiting_tickets_is_scenario_data() -> None:
+    """How often waiting tickets are offered again is the file's, not a constant of code."""
+    from scenarios.run import run_params
+
+    default = parse_scenario({"name": "s"})
+    assert default.retry_every_min == 15  # the documented default
+    assert run_params(default, "base", "naive", 0).retry_s == 900
+    five = parse_scenario({"name": "s", "retry_every_min": 5})
+    assert run_params(five, "base", "naive", 0).retry_s == 300
+    with pytest.raises(ScenarioError, match="retry_every_min"):
+        parse_scenario({"name": "s", "retry_every_min": 0})
