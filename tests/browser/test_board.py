@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 from urllib.request import Request, urlopen
+
+import pytest
 
 from tests.browser.conftest import Served, Visit
 
@@ -52,6 +55,45 @@ def _ticket_with_options(served: Served) -> int:
         if found["options"]:
             return int(ticket["id"])
     raise AssertionError("no ticket of the demo region has an option now")
+
+
+def test_a_late_visit_shows_a_move_that_the_dispatcher_accepts(
+    visit: Visit, served: Served
+) -> None:
+    """A visit planned 6 h late (its engineer's job overran): the worklist proposes the
+    engineer who keeps the promise; Accept re-dispatches it (POST /v1/dispatch/moves/.../accept)."""
+    ticket = _ticket_with_options(served)
+    request = Request(served.base + "/v1/dispatch/assignments", method="POST", data=json.dumps(
+        {"ticket_id": ticket, "engineer_id": _first_option(served, ticket), "pinned": False}
+    ).encode(), headers={"X-API-Key": DISPATCHER, "Content-Type": "application/json",
+                         "Idempotency-Key": f"late-{ticket}"})  # fmt: skip
+    with urlopen(request, timeout=30) as answer:
+        assignment = json.loads(answer.read())
+    with sqlite3.connect(served.folder / "spares.db") as db:
+        shifted = ", ".join(
+            f"{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '+6 hours')"
+            for c in ("departs_at", "arrives_at", "fixes_at")
+        )
+        db.execute(f"UPDATE assignments SET {shifted} WHERE id = ?", (assignment["id"],))
+    moves = [m for m in _api(served, "GET", "/v1/dispatch/moves") if m["ticket_id"] == ticket]
+    if not moves:
+        pytest.skip("nobody else keeps the promise at this hour of the demo world")
+    page = _open_board(visit)
+    item = page.locator(f"#worklist li[data-ticket='{ticket}'] .move")
+    item.wait_for(timeout=WAIT_MS)
+    assert "keeps the promise" in item.inner_text()
+    visit.shot("board-move")
+    item.locator("button.accept-move").click()
+    page.locator("#toast", has_text="moved to").wait_for(timeout=WAIT_MS)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
+    assert row["engineer_id"] == moves[0]["to_engineer_id"]
+
+
+def _first_option(served: Served, ticket: int) -> int:
+    found = _api(served, "POST", "/v1/dispatch/recommendations",
+                 {"ticket_id": ticket, "limit": 1, "explain": False})  # fmt: skip
+    return int(found["options"][0]["engineer_id"])
 
 
 def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit, served: Served) -> None:

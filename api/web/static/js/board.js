@@ -71,8 +71,12 @@ async function loadRegions() {
 async function load() {
   const region = $("region").value;
   try {
-    const board = await api(`/v1/dispatch/board?region_id=${region}`);
+    const [board, moves] = await Promise.all([
+      api(`/v1/dispatch/board?region_id=${region}`),
+      api("/v1/dispatch/moves").catch(() => []), // proposals are a hint: the board works without
+    ]);
     state.board = board;
+    state.moves = new Map(moves.map((m) => [m.ticket_id, m]));
     state.region = board.region;
     render();
     $("updated").textContent = `↻ ${fmtTime(board.now, zone())}`;
@@ -111,7 +115,7 @@ function renderKpis() {
 function worklistTickets() {
   const rank = { breached: 0, at_risk: 1, on_time: 2 };
   return state.board.tickets
-    .filter((t) => t.risk !== "on_time" || t.engineer_id === null)
+    .filter((t) => t.risk !== "on_time" || t.engineer_id === null || state.moves?.has(t.id))
     .sort((a, b) => (rank[a.risk] - rank[b.risk])
       || (new Date(nextClock(a)?.deadline ?? 8.64e15) - new Date(nextClock(b)?.deadline ?? 8.64e15)));
 }
@@ -135,7 +139,8 @@ function renderWorklist() {
         "aria-label": `Open ticket ${t.code}, ${t.risk.replace("_", " ")}` }, t.code),
       el("span", { class: `pill ${t.risk}` }, t.risk.replace("_", " "))),
     el("div", { class: "row small" }, el("span", {}, `${t.severity} · ${t.site_name}`), countdown(nextClock(t))),
-    el("div", { class: "small muted" }, `${t.status.replace("_", " ")} · ${who}`));
+    el("div", { class: "small muted" }, `${t.status.replace("_", " ")} · ${who}`),
+    moveItem(state.moves?.get(t.id)));
   }));
   if (items.length > SHOWN) list.append(el("li", { class: "muted" }, `${items.length - SHOWN} more…`));
   if (!items.length) list.append(el("li", { class: "muted" }, "Nothing at risk or unassigned."));
@@ -434,6 +439,31 @@ async function confirm(ticketId, engineerId) {
     await load();
   } catch (problem) {
     toast(`Not assigned: ${problem.message}`, "error");
+  }
+}
+
+// A proposal of the re-dispatch rule (GET /v1/dispatch/moves): who keeps the promise instead.
+function moveItem(move) {
+  if (!move) return null;
+  const to = engineerOf(move.to_engineer_id)?.name ?? `engineer ${move.to_engineer_id}`;
+  const late = move.late_min > 0 ? ` (${engineerOf(move.from_engineer_id)?.name ?? "the plan"} would be ${move.late_min} min late)` : "";
+  return el("div", { class: "row small move" },
+    el("span", {}, `move to ${to} keeps the promise${late}`),
+    el("button", { type: "button", class: "accept-move", disabled: move.pinned,
+      title: move.pinned ? "pinned to its engineer: unpin it first" : "re-dispatch the visit",
+      onclick: () => acceptMove(move) }, "Accept"));
+}
+
+async function acceptMove(move) {
+  const id = `move:${move.assignment_id}:${move.to_engineer_id}`;
+  if (!state.keys.has(id)) state.keys.set(id, newKey(`move-${move.assignment_id}-${move.to_engineer_id}`));
+  try {
+    await api(`/v1/dispatch/moves/${move.assignment_id}/accept`, { method: "POST",
+      body: { to_engineer_id: move.to_engineer_id }, idempotencyKey: state.keys.get(id) });
+    toast(`${ticketOf(move.ticket_id)?.code} moved to ${engineerOf(move.to_engineer_id)?.name}`, "ok");
+    await load();
+  } catch (problem) {
+    toast(`Not moved: ${problem.message}`, "error");
   }
 }
 
