@@ -114,7 +114,11 @@ class TestLabourRules:
         with Session(api_engine) as s:
             actions = [
                 e.action
-                for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "labour_rules"))
+                for e in s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.entity == "labour_rules")
+                    .order_by(AuditEntry.id)  # PostgreSQL returns rows in no set order
+                )
             ]
         assert actions == ["insert", "update"]
 
