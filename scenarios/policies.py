@@ -40,7 +40,7 @@ from scenarios.demand import DemandTicket
 from scenarios.live import SUPPLIER_TRANSIT_S, LiveState
 from scenarios.model import SimDepot, SimSite, SimWorld
 
-PICK_S = 600  # as RecommendParams.pick_s
+PICK_S = RecommendParams().pick_s  # the recommendation's pick time, read, not copied
 ALTERNATIVES = 5  # options a re-dispatch looks through for another engineer in time
 
 

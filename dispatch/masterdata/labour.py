@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from dispatch.errors import InUseError, NotFoundError
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
@@ -25,6 +25,7 @@ from dispatch.masterdata.common import (
     flush_or_conflict,
     reference,
 )
+from dispatch.masterdata.policies import load_policy
 from dispatch.models import Engineer, LabourRule, PolicySeverity, PromisePolicy
 from dispatch.penalties import CLOCKS
 from inventory.checks import FieldErrors
@@ -162,19 +163,6 @@ class PenaltyShares(TypedDict, total=False):
     at_risk_penalty_pct: int
 
 
-def _policy(session: Session, policy_id: int) -> PromisePolicy:
-    stmt = (
-        select(PromisePolicy)
-        .where(PromisePolicy.id == policy_id)
-        .options(selectinload(PromisePolicy.severities))
-        .execution_options(populate_existing=True)
-    )
-    policy = session.scalars(stmt).one_or_none()
-    if policy is None:
-        raise NotFoundError("PromisePolicy", policy_id)
-    return policy
-
-
 def _severity(policy: PromisePolicy, code: str) -> PolicySeverity:
     found = next((s for s in policy.severities if s.code == code), None)
     if found is None:
@@ -184,14 +172,14 @@ def _severity(policy: PromisePolicy, code: str) -> PolicySeverity:
 
 def get_clock_penalties(*, session: Session, policy_id: int) -> PromisePolicy:
     """The policy with its severities (their penalty columns; empty: the rank's default)."""
-    return _policy(session, policy_id)
+    return load_policy(session, policy_id)
 
 
 def set_severity_penalties(
     *, session: Session, policy_id: int, code: str, amounts: dict[str, Decimal | None]
 ) -> PromisePolicy:
     """Set a severity's penalty per clock (``None``: the default of its rank)."""
-    policy = _policy(session, policy_id)
+    policy = load_policy(session, policy_id)
     severity = _severity(policy, code)
     errors = field_errors()
     for clock in amounts:
@@ -203,7 +191,7 @@ def set_severity_penalties(
     for clock, amount in amounts.items():
         setattr(severity, f"{clock}_penalty", amount)
     flush_or_conflict(session, "policy")
-    return _policy(session, policy_id)
+    return load_policy(session, policy_id)
 
 
 def reset_severity_penalties(*, session: Session, policy_id: int, code: str) -> None:
@@ -217,7 +205,7 @@ def update_penalty_shares(
     *, session: Session, policy_id: int, changes: PenaltyShares
 ) -> PromisePolicy:
     """Change the policy's shares (per hour late; kept only just)."""
-    policy = _policy(session, policy_id)
+    policy = load_policy(session, policy_id)
     errors = field_errors()
     values: dict[str, Any] = dict(changes)
     for name, value in values.items():
@@ -227,4 +215,4 @@ def update_penalty_shares(
     for name, value in values.items():
         setattr(policy, name, value)
     flush_or_conflict(session, "policy")
-    return _policy(session, policy_id)
+    return load_policy(session, policy_id)

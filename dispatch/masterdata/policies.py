@@ -132,7 +132,7 @@ def _check_severities(levels: Sequence[SeverityLevel], errors: FieldErrors) -> N
                 errors.add(f"{field}.{name}", "must not be negative (null: no deadline)")
 
 
-def _load(session: Session, policy_id: int) -> PromisePolicy:
+def load_policy(session: Session, policy_id: int) -> PromisePolicy:
     """The policy with its severities, loaded afresh (they may just have been replaced)."""
     stmt = (
         select(PromisePolicy)
@@ -182,7 +182,7 @@ def create_policy(
     flush_or_conflict(session, "policy")
     _add_levels(session, policy.id, severities)
     flush_or_conflict(session, "policy")
-    return _load(session, policy.id)
+    return load_policy(session, policy.id)
 
 
 def update_policy(*, session: Session, policy_id: int, changes: PolicyChanges) -> PromisePolicy:
@@ -191,7 +191,7 @@ def update_policy(*, session: Session, policy_id: int, changes: PolicyChanges) -
     A severity code that tickets under this policy use cannot be dropped: their
     deadlines are computed from it. Running tickets keep the deadlines they have.
     """
-    policy = _load(session, policy_id)
+    policy = load_policy(session, policy_id)
     errors = field_errors()
     _check_terms(changes, errors)
     levels = changes.get("severities")
@@ -218,4 +218,4 @@ def update_policy(*, session: Session, policy_id: int, changes: PolicyChanges) -
         flush_or_conflict(session, "policy")
         _add_levels(session, policy.id, levels)
     flush_or_conflict(session, "policy")
-    return _load(session, policy.id)
+    return load_policy(session, policy.id)
