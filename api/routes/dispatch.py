@@ -89,8 +89,8 @@ def moves(
             MoveRead(
                 ticket_id=m.ticket_id, assignment_id=m.assignment_id,
                 from_engineer_id=m.from_engineer_id, to_engineer_id=m.to_engineer_id,
-                departs_at=m.departs_at, arrives_at=m.arrives_at, keep_cost=m.keep_cost,
-                move_cost=m.move_cost, late_min=m.late_min,
+                to_engineer=to, departs_at=m.departs_at, arrives_at=m.arrives_at,
+                keep_cost=m.keep_cost, move_cost=m.move_cost, late_min=m.late_min,
                 pinned=row is not None and row.pinned,
                 text=f"move to {to} keeps the promise: costs {m.move_cost / 100:.2f} CNY "
                 f"against {m.keep_cost / 100:.2f} CNY of broken promises if kept",

@@ -372,6 +372,7 @@ class MoveRead(BaseModel):
     assignment_id: int
     from_engineer_id: int
     to_engineer_id: int
+    to_engineer: str = Field(description="'engineer NAME (CODE)': he may be of another region")
     departs_at: Timestamp = Field(description="when the other engineer would set off")
     arrives_at: Timestamp
     keep_cost: int = Field(description="fen: the clocks' penalties if the plan is kept")

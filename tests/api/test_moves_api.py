@@ -52,6 +52,7 @@ def test_a_visit_planned_late_is_proposed_to_another_engineer(
     assert move["to_engineer_id"] != ids[1]
     assert move["move_cost"] < move["keep_cost"]
     assert move["text"].startswith("move to engineer")
+    assert move["text"].startswith(f"move to {move['to_engineer']} keeps")  # the board's name
     assert "keeps the promise" in move["text"]
     assert move["pinned"] is True
 

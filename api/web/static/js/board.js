@@ -445,7 +445,7 @@ async function confirm(ticketId, engineerId) {
 // A proposal of the re-dispatch rule (GET /v1/dispatch/moves): who keeps the promise instead.
 function moveItem(move) {
   if (!move) return null;
-  const to = engineerOf(move.to_engineer_id)?.name ?? `engineer ${move.to_engineer_id}`;
+  const to = engineerOf(move.to_engineer_id)?.name ?? move.to_engineer;  // another region's
   const late = move.late_min > 0 ? ` (${engineerOf(move.from_engineer_id)?.name ?? "the plan"} would be ${move.late_min} min late)` : "";
   return el("div", { class: "row small move" },
     el("span", {}, `move to ${to} keeps the promise${late}`),
@@ -460,7 +460,7 @@ async function acceptMove(move) {
   try {
     await api(`/v1/dispatch/moves/${move.assignment_id}/accept`, { method: "POST",
       body: { to_engineer_id: move.to_engineer_id }, idempotencyKey: state.keys.get(id) });
-    toast(`${ticketOf(move.ticket_id)?.code} moved to ${engineerOf(move.to_engineer_id)?.name}`, "ok");
+    toast(`${ticketOf(move.ticket_id)?.code} moved to ${engineerOf(move.to_engineer_id)?.name ?? move.to_engineer}`, "ok");
     await load();
   } catch (problem) {
     toast(`Not moved: ${problem.message}`, "error");
