@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer import search
+from optimizer import search, sisr
 from optimizer.allocation import allocate
 from optimizer.assemble import assemble
 from optimizer.callout import wake_for
@@ -242,8 +242,8 @@ def _deterministic(
     locked: frozenset[int],
 ) -> tuple[Sequence[Sequence[int]], int, str] | None:  # fmt: skip
     """The search without a wall-clock limit: stopped by iterations or solutions."""
-    if mode == PLAIN:
-        better, cost = ruin_and_recreate(
+    if mode == PLAIN:  # no wall clock: a first compile of the kernels may take its time
+        better, cost = sisr.improve(
             p, greedy.routes, seed=params.seed, iterations=params.ruin_iterations,
             route_removal=params.ruin_route_removal,
         )  # fmt: skip
@@ -299,7 +299,9 @@ def _child(
     if mode != ORTOOLS:
         stop = deadline - min(_SISR_MARGIN_S, budget * (1 - _INNER_SHARE))
         if mode == PLAIN:
-            routes, cost = ruin_and_recreate(
+            # compiled when the process server loaded the kernels (`warm_up`), else numpy
+            sisr_run = sisr.improve if sisr.ready() else ruin_and_recreate
+            routes, cost = sisr_run(
                 p, initial, seed=seed, deadline=stop, route_removal=p.params.ruin_route_removal,
                 on_solution=send,
             )  # fmt: skip
@@ -384,10 +386,13 @@ def warm_up(preload: Sequence[str] = ()) -> None:
 
     It also loads the compiled insertion kernels (`optimizer.insertion.load`) in this
     process: until then the planner prices insertions in pure Python, never waiting for a
-    compiler inside a time limit.
+    compiler inside a time limit. And it loads the compiled SISR (`optimizer.sisr`), here
+    and in the server (`optimizer.sisr_server`), whose children then search with it; a
+    server started without it keeps the vectorised `optimizer.ruin`.
     """
     load()  # the compiled insertion kernels, here (children do not use them)
-    ctx = _context(preload)
+    sisr.load()  # compiles once (cached on disk): the server then reads the cache
+    ctx = _context([*preload, "optimizer.sisr_server"])
     proc = ctx.Process(target=_noop, daemon=True)
     proc.start()
     proc.join()
