@@ -33,10 +33,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scenarios.base import build_sim_world, load_world_rows
+from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.executors import Executor, run_on
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
-from scenarios.records import RunResult
+from scenarios.records import JobRecord, RunResult
 from scenarios.run import build_variants
 from scenarios.spec import Change, Engineers, Scenario, ScenarioError, StockLevel, Variant
 
@@ -147,6 +148,30 @@ class CostBreakdown:
         return self.staff + self.overtime + self.holding + self.courier
 
 
+WEEK_HOURS = 168
+MISS_REASONS = ("geography", "shift", "labour", "decision")
+
+
+@dataclass(frozen=True)
+class Misses:
+    """One clock's misses in one region, per run: why, when and on which product line.
+
+    ``reasons``: geography (nobody could reach the site in time from home), shift (nobody
+    at work or on call), labour (only past the overtime rule), decision (keepable, lost to
+    the plan or to busy engineers). ``hours`` (local weekly hour, Monday 00-01 first) and
+    ``lines`` count the misses capacity can buy: all but geography. A copy of the region's
+    first engineers cannot buy a night miss; these say which shift and line would.
+    """
+
+    reasons: Mapping[str, float]
+    hours: tuple[float, ...] = (0.0,) * WEEK_HOURS
+    lines: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def buyable(self) -> float:
+        return sum(v for k, v in self.reasons.items() if k != "geography")
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """A configuration (changes on top of the base world) as the simulation measured it."""
@@ -156,6 +181,7 @@ class Evaluation:
     cost: CostBreakdown
     attainment: Mapping[tuple[str, str], Estimate]  # (kpi, scope) of each expanded target
     volume: Mapping[str, float] = field(default_factory=dict)  # region -> tickets per run
+    misses: Mapping[tuple[str, str], Misses] = field(default_factory=dict)  # (kpi, region)
 
     def shortfall(self, targets: Sequence[Target], tolerance: float) -> float:
         """How far the targets are: per target, the mean's gap plus half the CI low's gap.
@@ -363,12 +389,7 @@ def candidate_moves(
             regions[code] = None
     out: list[Move] = []
     for code in regions:
-        n = sum(1 for e in world.engineers if world.regions[e.region_id] == code)
-        if n == 0:
-            continue  # nobody to copy there
-        delta = max(1, round(moves.engineer_share * n))
-        out.append(Move(f"+{delta} engineer(s) in {code}", Engineers(
-            kind="engineers", delta=delta, region=code)))  # fmt: skip
+        out.extend(staff_moves(world, current, code, moves, [t.kpi for t in failing]))
     if any(t.kpi in _STOCK_KPIS for t in failing):
         tried = {world.region_id(code) for code in regions}
         for depot in world.depots:
@@ -378,6 +399,104 @@ def candidate_moves(
             out.append(Move(f"stock x{moves.stock_factor:g} at {depot.code}", StockLevel(
                 kind="stock_level", depot=depot.code, factor=moves.stock_factor)))  # fmt: skip
     return out, tuple(f"{t.kpi}@{t.scope}" for t in failing)
+
+
+def move_size(world: SimWorld, current: Evaluation, region: str, share: float) -> int:
+    """Engineers in one staff move: ``share`` of the staff the region's demand calls for.
+
+    The region's share of the tickets (``current.volume``; its share of the engineers when
+    unknown) x all engineers x ``share``, at least 1: a region with 40 % of the tickets
+    takes a step eight times one with 5 %, so both moves buy a like share of its misses.
+    """
+    heads = Counter(world.regions[e.region_id] for e in world.engineers)
+    total = sum(current.volume.values())
+    weight = current.volume.get(region, 0.0) / total if total else 0.0
+    if not total:
+        weight = heads[region] / max(1, sum(heads.values()))
+    return max(1, round(share * len(world.engineers) * weight))
+
+
+def shift_patterns(world: SimWorld) -> list[tuple[str, str, tuple[int, ...]]]:
+    """The world's weekly patterns of one start and end (start, end, weekdays), by use."""
+    seen: Counter[tuple[str, str, tuple[int, ...]]] = Counter()
+    for e in world.engineers:
+        times = {(s.starts_at, s.ends_at) for s in e.shifts}
+        if len(times) == 1:
+            ((a, b),) = times
+            days = tuple(sorted(s.weekday for s in e.shifts))
+            seen[(a.strftime("%H:%M"), b.strftime("%H:%M"), days)] += 1
+    return [p for p, _ in seen.most_common()]
+
+
+def covered_hours(start: str, end: str, weekdays: Sequence[int]) -> set[int]:
+    """The local weekly hours (Monday 00-01 = 0) a pattern works, overnight included."""
+    a, b = int(start[:2]) * 60 + int(start[3:]), int(end[:2]) * 60 + int(end[3:])
+    span = (b - a) % (24 * 60)
+    out: set[int] = set()
+    for day in weekdays:
+        first = day * 24 * 60 + a
+        out.update(((first + m) // 60) % WEEK_HOURS for m in range(0, span, 60))
+    return out
+
+
+def staff_moves(
+    world: SimWorld, current: Evaluation, region: str, moves: AdviceMoves, kpis: Sequence[str]
+) -> list[Move]:
+    """A region's staff moves: copies of its engineers, and a targeted one.
+
+    The copies repeat the region's first engineers by id (their skills and shifts); the
+    targeted move adds engineers of the product line that misses most, on the world's
+    shift pattern that covers the most buyable misses (the hours nobody was at work), so
+    a night or weekend miss is not answered with another weekday day shift.
+    """
+    if not any(world.regions[e.region_id] == region for e in world.engineers):
+        return []  # nobody to copy there
+    delta = move_size(world, current, region, moves.engineer_share)
+    out = [Move(f"+{delta} engineer(s) in {region}", Engineers(
+        kind="engineers", delta=delta, region=region))]  # fmt: skip
+    hours = [0.0] * WEEK_HOURS
+    lines: Counter[str] = Counter()
+    for kpi in kpis:
+        miss = current.misses.get((kpi, region))
+        if miss is None:
+            continue
+        hours = [h + m for h, m in zip(hours, miss.hours, strict=True)]
+        lines.update(miss.lines)
+    if sum(hours) <= 0:
+        return out
+    rid = world.region_id(region)
+    staffed = {line for e in world.engineers if e.region_id == rid for line in e.skills}
+    line = next((ln for ln, _ in lines.most_common() if ln in staffed), None)
+    best = max(
+        shift_patterns(world),
+        key=lambda p: sum(hours[h] for h in covered_hours(*p)),
+        default=None,
+    )
+    if best is None:
+        return out
+    start, end, days = best
+    skill = f" ({line})" if line else ""
+    label = f"+{delta} engineer(s){skill} on {start}-{end} {_days(days)} in {region}"
+    out.append(Move(label, Engineers(
+        kind="engineers", delta=delta, region=region, skill=line, start=start, end=end,
+        weekdays=days)))  # fmt: skip
+    return out
+
+
+def miss_reasons(evaluation: Evaluation, target: Target) -> dict[str, float]:
+    """A target's misses per run by reason (its region's, or every region's for "all")."""
+    region = target.scope.removeprefix("region=") if target.scope != "all" else None
+    out = dict.fromkeys(MISS_REASONS, 0.0)
+    for (kpi, code), miss in evaluation.misses.items():
+        if kpi == target.kpi and region in (None, code):
+            for why, n in miss.reasons.items():
+                out[why] = out.get(why, 0.0) + n
+    return out
+
+
+def _days(days: Sequence[int]) -> str:
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    return ",".join(names[d] for d in days)
 
 
 def uniform_changes(world: SimWorld, moves: AdviceMoves, step: int) -> tuple[Change, ...]:
@@ -470,16 +589,21 @@ def advise(
 
 
 def _region_lookup(current: Evaluation) -> Callable[[str, str], float | None]:
-    """A region's deficit on a clock: its missed share x its tickets (share alone if unknown).
+    """A region's deficit on a clock: the misses capacity can buy (all but those out of
+    geographic reach) per run; without a miss profile, its missed share x its tickets.
 
     An overall target is a share of all tickets: a big region at 80 % loses it more
-    tickets than a small one at 60 %, and staff there buys more of the target.
+    tickets than a small one at 60 %, and staff there buys more of the target; a region
+    whose misses are all out of reach of every home buys nothing with more of them.
     """
 
     def lookup(kpi: str, region: str) -> float | None:
         estimate = current.attainment.get((kpi, f"region={region}"))
         if estimate is None:
             return None
+        if current.misses:  # what staff or stock can buy: misses out of reach are not
+            miss = current.misses.get((kpi, region))
+            return 0.0 if miss is None else miss.buyable
         return (1.0 - estimate.mean) * current.volume.get(region, 1.0)
 
     return lookup
@@ -567,6 +691,7 @@ class SimulationEvaluator:
         scenario = spec.scenario
         rows = load_world_rows(scenario.base, exported=exported)
         self._base = build_sim_world(rows, scenario.start)
+        self._history = history_rates(rows.tables) if scenario.demand.from_history else {}
 
     @property
     def world(self) -> SimWorld:
@@ -603,8 +728,71 @@ class SimulationEvaluator:
             for r in runs:
                 volume.update(j.region for j in r.jobs)
             per_run = {code: n / max(1, len(runs)) for code, n in volume.items()}
-            out[name] = Evaluation(name, configs[name], cost, by_variant[variant], per_run)
+            misses = miss_profile(runs, self._lines(scenario), self._base.epoch.weekday())
+            out[name] = Evaluation(name, configs[name], cost, by_variant[variant], per_run, misses)
         return out
+
+    def _lines(self, scenario: Scenario) -> dict[int, dict[int, str]]:
+        """Replication -> ticket id -> product line, from the runs' common streams."""
+        horizon = round(scenario.horizon_days * DAY_S)
+        return {
+            rep: {
+                t.id: t.line
+                for t in ticket_stream(
+                    self._base,
+                    scenario.demand,
+                    horizon_s=horizon,
+                    seed=scenario.seed,
+                    replication=rep,
+                    history=self._history,
+                )  # fmt: skip
+            }
+            for rep in range(scenario.replications)
+        }
+
+
+# kpi -> (the record's kept test, its clock in JobRecord.bounds)
+_CLOCK_OF: dict[str, tuple[Callable[[JobRecord], bool | None], str]] = {
+    "depart_attainment": (JobRecord.depart_kept, "depart"),
+    "arrival_attainment": (JobRecord.arrival_kept, "arrival"),
+    "fix_attainment": (JobRecord.fix_kept, "fix"),
+    "swap_2h_attainment": (JobRecord.swapped_in_time, "swap"),
+}
+
+
+def miss_profile(
+    runs: Sequence[RunResult], lines: Mapping[int, Mapping[int, str]], epoch_weekday: int
+) -> dict[tuple[str, str], Misses]:
+    """Per (kpi, region): the misses per run by reason, local weekly hour and line."""
+    if not runs:
+        return {}
+    reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    hours: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * WEEK_HOURS)
+    by_line: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for run in runs:
+        line_of = lines.get(run.replication, {})
+        for job in run.jobs:
+            for kpi, (kept, clock) in _CLOCK_OF.items():
+                if kept(job) is not False:
+                    continue
+                key = (kpi, job.region)
+                why = job.bounds.get(clock) or "decision"
+                reasons[key][why] += 1
+                if why == "geography":
+                    continue
+                day = (epoch_weekday + job.reported_at // DAY_S) % 7
+                hours[key][day * 24 + (job.reported_at % DAY_S) // 3_600] += 1
+                if job.ticket_id in line_of:
+                    by_line[key][line_of[job.ticket_id]] += 1
+    n = len(runs)
+    return {
+        key: Misses(
+            {r: c / n for r, c in counts.items()},
+            tuple(h / n for h in hours[key]),
+            {ln: c / n for ln, c in by_line[key].items()},
+        )
+        for key, counts in reasons.items()
+    }
 
 
 def scenario_runner(
@@ -632,18 +820,25 @@ __all__ = [
     "CostBreakdown",
     "Evaluation",
     "Evaluator",
+    "Misses",
     "Move",
     "SimulationEvaluator",
     "Step",
     "Target",
     "advise",
     "candidate_moves",
+    "covered_hours",
     "engineer_rate",
     "expand_targets",
     "load_advice",
+    "miss_profile",
+    "miss_reasons",
+    "move_size",
     "overtime_cost",
     "run_costs",
     "scenario_runner",
+    "shift_patterns",
+    "staff_moves",
     "staff_cost",
     "uniform_changes",
 ]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from scenarios.advise import Advice, Evaluation, Target
+from scenarios.advise import Advice, Evaluation, Target, miss_reasons
 
 
 def _estimate(evaluation: Evaluation, target: Target) -> dict[str, Any] | None:
@@ -50,6 +50,10 @@ def _binding(advice: Advice, target: Target) -> dict[str, Any]:
         "holds_today": advice.today.holds([target], tol),
         "holds_advised": advice.advised.holds([target], tol),
         "bound_moves": [s.label for s in advice.steps if name in s.binding],
+        # today's misses per run by why: geography is out of reach of every home (more
+        # of today's engineers buy none of it), shift nobody at work, labour only past the
+        # overtime rule, decision keepable but lost to the plan or to busy engineers
+        "misses_today": {k: round(v, 3) for k, v in miss_reasons(advice.today, target).items()},
     }
 
 

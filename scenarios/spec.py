@@ -142,10 +142,29 @@ class MoveDepot(_Strict):
 
 
 class Engineers(_Strict):
+    """+n copies of the matching engineers, -n: the newest leave.
+
+    ``start``/``end``/``weekdays``: the copies work this weekly pattern instead of their
+    models' (a late shift where the misses are, not another copy of the day shift).
+    """
+
     kind: Literal["engineers"]
     delta: int  # + adds copies of the region's engineers, - removes the newest
     region: str | None = None
     skill: str | None = None  # product line code
+    start: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")  # local HH:MM
+    end: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")  # <= start: ends the next day
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday; with start and end only
+
+    @model_validator(mode="after")
+    def _shift(self) -> Engineers:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("start: give both start and end, or neither")
+        if self.start is not None and self.start == self.end:
+            raise ValueError("end: must differ from start")
+        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+            raise ValueError("weekdays: each must be 0 (Monday) .. 6")
+        return self
 
 
 class ShiftPattern(_Strict):

@@ -74,13 +74,18 @@ def _pool(world: SimWorld, region: str | None, skill: str | None) -> list[SimEng
 
 
 def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
-    """+n: copies of the pool's engineers (skills, shifts, van stock); -n: the newest leave."""
+    """+n: copies of the pool's engineers (skills, shifts or the change's pattern, van stock);
+    -n: the newest leave."""
     pool = _pool(world, change.region, change.skill)
     if not pool:
         raise ValueError(f"engineers: nobody matches region={change.region} skill={change.skill}")
     if change.delta < 0:
         gone = {e.id for e in pool[change.delta :]}
         return replace(world, engineers=tuple(e for e in world.engineers if e.id not in gone))
+    shifts: tuple[WeeklyShift, ...] = ()
+    if change.start is not None and change.end is not None:
+        start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
+        shifts = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
     next_id = max(e.id for e in world.engineers) + 1
     next_depot = max(d.id for d in world.depots) + 1
     engineers, depots, stock = list(world.engineers), list(world.depots), dict(world.stock)
@@ -95,7 +100,9 @@ def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
                 if depot_id == model.van_depot_id:
                     stock[(van, part)] = qty
                     reorder[(van, part)] = world.reorder_points[(depot_id, part)]
-        engineers.append(replace(model, id=next_id + i, van_depot_id=van))
+        engineers.append(
+            replace(model, id=next_id + i, van_depot_id=van, shifts=shifts or model.shifts)
+        )
     return replace(
         world, engineers=tuple(engineers), depots=tuple(depots), stock=stock,
         reorder_points=reorder,

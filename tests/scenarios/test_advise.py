@@ -16,28 +16,35 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scenarios.advise import (
+    WEEK_HOURS,
     Advice,
     AdviceCosts,
     AdviceMoves,
     AdviceSpec,
     CostBreakdown,
     Evaluation,
+    Misses,
     Target,
     _region_lookup,
     advise,
     candidate_moves,
+    covered_hours,
     engineer_rate,
     expand_targets,
     load_advice,
+    miss_profile,
+    move_size,
     overtime_cost,
+    shift_patterns,
     staff_cost,
+    staff_moves,
     uniform_changes,
 )
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.job import run_advice_document
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
-from scenarios.records import EngineerTally, RunResult
+from scenarios.records import EngineerTally, JobRecord, RunResult
 from scenarios.spec import Change, Engineers, Scenario, StockLevel, with_variant
 from scenarios.whatif import apply_changes
 from spares.cli import app
@@ -336,3 +343,95 @@ def test_an_advice_job_moves_its_progress_forward_and_stops_when_cancelled(
 
     with pytest.raises(Cancelled):
         run_advice_document(document, tmp_path / "c", progress=seen.append, check=cancel)
+
+
+def _current(world: SimWorld, volume: Mapping[str, float], **misses: Misses) -> Evaluation:
+    cost = CostBreakdown(Decimal(0), Decimal(0), Decimal(0), Decimal(0), len(world.engineers))
+    keyed = {("arrival_attainment", region): m for region, m in misses.items()}
+    return Evaluation("today", (), cost, {}, volume, keyed)
+
+
+class TestMoves:
+    def test_a_staff_move_is_sized_to_the_regions_share_of_the_tickets(self) -> None:
+        world = small_world()  # 40 engineers
+        volume = {"guangzhou": 40.0, "foshan": 5.0, "shenzhen": 55.0}
+        current = _current(world, volume)
+        # 10 % of 40 engineers x the region's share of the tickets, at least one
+        assert move_size(world, current, "guangzhou", 0.1) == 2
+        assert move_size(world, current, "shenzhen", 0.1) == 2
+        assert move_size(world, current, "foshan", 0.1) == 1
+        assert move_size(world, current, "guangzhou", 0.5) == 8
+        assert move_size(world, current, "foshan", 0.5) == 1
+
+    def test_night_misses_get_a_night_shift_engineer_not_another_day_shift(self) -> None:
+        world = small_world()
+        night = next(p for p in shift_patterns(world) if p[0] > p[1])  # ends the next day
+        hours = [0.0] * WEEK_HOURS
+        for h in sorted(covered_hours(*night))[:6]:
+            hours[h] = 1.0  # buyable misses only when the night shift works
+        miss = Misses({"shift": 6.0}, tuple(hours), {"cctv": 4.0, "power": 2.0})
+        current = _current(world, {"guangzhou": 10.0}, guangzhou=miss)
+        moves = staff_moves(world, current, "guangzhou", AdviceMoves(), ["arrival_attainment"])
+        copy, targeted = (m.change for m in moves)
+        assert isinstance(copy, Engineers)
+        assert copy.start is None  # today's mix
+        assert isinstance(targeted, Engineers)
+        assert (targeted.start, targeted.end, targeted.weekdays) == night
+        assert targeted.skill in ("cctv", "power")
+        more = apply_changes(world, (targeted,))
+        added = more.engineers[len(world.engineers) :]
+        assert added
+        assert all(s.starts_at.strftime("%H:%M") == night[0] for e in added for s in e.shifts)
+        assert all(targeted.skill in e.skills for e in added)
+
+    def test_misses_out_of_reach_make_no_targeted_move(self) -> None:
+        world = small_world()
+        miss = Misses({"geography": 3.0})
+        current = _current(world, {"guangzhou": 10.0}, guangzhou=miss)
+        moves = staff_moves(world, current, "guangzhou", AdviceMoves(), ["arrival_attainment"])
+        assert [m.change.start for m in moves if isinstance(m.change, Engineers)] == [None]
+
+    def test_an_overall_target_tries_the_regions_with_the_most_buyable_misses(self) -> None:
+        world = small_world()
+        regions = list(world.regions.values())
+        attainment = {
+            ("arrival_attainment", f"region={r}"): _estimate(
+                "arrival_attainment", f"region={r}", 0.8
+            )
+            for r in regions
+        }
+        attainment[("arrival_attainment", "all")] = _estimate("arrival_attainment", "all", 0.8)
+        cost = CostBreakdown(Decimal(0), Decimal(0), Decimal(0), Decimal(0), 40)
+        misses = {
+            ("arrival_attainment", "foshan"): Misses({"geography": 9.0, "shift": 1.0}),
+            ("arrival_attainment", "heyuan"): Misses({"decision": 3.0}),
+        }
+        current = Evaluation("today", (), cost, attainment, dict.fromkeys(regions, 10.0), misses)
+        moves, _ = candidate_moves(
+            world, current, [Target(kpi="arrival_attainment", share=0.95)],
+            AdviceMoves(regions_per_round=1), 0.01, _region_lookup(current),
+        )  # fmt: skip
+        assert [m.label for m in moves] == ["+1 engineer(s) in heyuan"]
+
+
+def test_the_miss_profile_says_why_when_and_which_line() -> None:
+    monday_9 = 9 * 3_600  # the epoch is a local midnight; say a Monday (weekday 0)
+
+    def job(tid: int, at: int, why: str, kept: bool) -> JobRecord:
+        arrive_by = at + 7_200
+        return JobRecord(
+            tid, "foshan", "urgent", at, arrive_by, None, False,
+            arrived_at=arrive_by - 60 if kept else arrive_by + 60, bounds={"arrival": why},
+        )  # fmt: skip
+
+    jobs = [job(1, monday_9, "", False), job(2, monday_9, "geography", False),
+            job(3, monday_9 + 86_400, "shift", False), job(4, monday_9, "", True)]  # fmt: skip
+    runs = [RunResult("base", "optimised", 0, 86_400 * 2, jobs, {}, {}, [])]
+    got = miss_profile(runs, {0: {1: "cctv", 2: "cctv", 3: "power"}}, epoch_weekday=0)
+    miss = got[("arrival_attainment", "foshan")]
+    assert miss.reasons == {"decision": 1.0, "geography": 1.0, "shift": 1.0}
+    assert miss.buyable == 2.0
+    assert miss.hours[9] == 1.0  # Monday 09-10: the decision miss
+    assert miss.hours[24 + 9] == 1.0  # Tuesday: the shift miss; geography is not counted
+    assert sum(miss.hours) == 2.0
+    assert miss.lines == {"cctv": 1.0, "power": 1.0}
