@@ -53,6 +53,9 @@ class Call:
     _depot_to_site: tuple[IntArray, IntArray] | None = None
     _covering: dict[tuple[PartLine, ...], BoolArray] = field(default_factory=dict)
     _shipments: dict[tuple[PartLine, ...], Shipment | None] = field(default_factory=dict)
+    _depot_uses: dict[tuple[tuple[PartLine, ...], int], tuple[PartUse, ...]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.site = np.array([[self.ticket.site.lat, self.ticket.site.lon]], dtype=np.float64)
@@ -87,6 +90,14 @@ class Call:
                 depot_to_site_s=self.depot_to_site()[0],
             )  # fmt: skip
         return self._shipments[lines]
+
+    def depot_uses(self, lines: tuple[PartLine, ...], row: int) -> tuple[PartUse, ...]:
+        """The parts depot row ``row`` (covering ``lines``) supplies; once per call, since
+        every candidate picking up there takes the same."""
+        key = (lines, row)
+        if key not in self._depot_uses:
+            self._depot_uses[key] = uses_from(self.ticket, lines, self.world.depots[row].stock)
+        return self._depot_uses[key]
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,6 +405,7 @@ def _pickups(
             for d in depots
         ]
     )
+    openings = [world.depots[d].opening for d in depots]
     out: list[Option | None] = []
     for i, pos in enumerate(int(p) for p in positions):
         out.append(
@@ -407,6 +419,7 @@ def _pickups(
                 pick,
                 missing,
                 van_uses[i],
+                openings,
             )
         )
     return out
@@ -415,12 +428,11 @@ def _pickups(
 def _pickup_one(
     call: Call, screen: Screen, pos: int, depots: IntArray, leg1: tuple[IntArray, IntArray],
     leg2: tuple[IntArray, IntArray], pick: IntArray, missing: tuple[PartLine, ...],
-    van_uses: tuple[PartUse, ...],
+    van_uses: tuple[PartUse, ...], openings: list[tuple[tuple[int, int], ...]],
 ) -> Option | None:  # fmt: skip
     """The earliest-arriving pickup of one candidate over the shifts where it fits."""
     world, row = call.world, int(screen.rows[pos])
     arrays = world.engineer_arrays
-    openings = [world.depots[d].opening for d in depots]
     service = call.ticket.service_s
     for k in range(int(screen.shift[pos]), arrays.shift_start.shape[1]):
         end = int(arrays.shift_end[row, k])
@@ -435,7 +447,7 @@ def _pickup_one(
             continue
         depot = world.depots[int(depots[best])]
         plan = PartsPlan(
-            PartsSource.PICKUP, van_uses + uses_from(call.ticket, missing, depot.stock),
+            PartsSource.PICKUP, van_uses + call.depot_uses(missing, int(depots[best])),
             depot_id=depot.id, pickup_at=int(at_depot[best]),
         )  # fmt: skip
         travel = (int(leg1[0][best] + leg2[0][best]), int(leg1[1][best] + leg2[1][best]))

@@ -61,15 +61,25 @@ def take_whole(
     lines may land on the same part (one line's substitute is another's part), and each
     fitting alone does not mean both fit. This is the one rule for "a source covers lines".
     """
-    left = dict(stock)
+    taken: dict[int, int] = {}  # what earlier lines took (a depot's stock is not copied)
     uses = []
     for line in lines:
-        part = pick_part(ticket, line, left)
+        part = _pick_left(ticket, line, stock, taken)
         if part is None:
             return None
-        left[part] -= line.qty
+        taken[part] = taken.get(part, 0) + line.qty
         uses.append(PartUse(line.part_id, part, line.qty))
     return tuple(uses)
+
+
+def _pick_left(
+    ticket: Ticket, line: PartLine, stock: Mapping[int, int], taken: Mapping[int, int]
+) -> int | None:
+    """`pick_part` from ``stock`` less what earlier lines ``taken``."""
+    for part in ticket.accepted(line.part_id):
+        if stock.get(part, 0) - taken.get(part, 0) >= line.qty:
+            return part
+    return None
 
 
 def split_van(
@@ -79,15 +89,15 @@ def split_van(
 
     In line order, each from what the earlier lines left in the van (see `take_whole`).
     """
-    left = dict(van)
+    taken: dict[int, int] = {}
     uses: list[PartUse] = []
     missing: list[PartLine] = []
     for line in ticket.parts:
-        part = pick_part(ticket, line, left)
+        part = _pick_left(ticket, line, van, taken)
         if part is None:
             missing.append(line)
         else:
-            left[part] -= line.qty
+            taken[part] = taken.get(part, 0) + line.qty
             uses.append(PartUse(line.part_id, part, line.qty))
     return tuple(uses), tuple(missing)
 

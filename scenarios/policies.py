@@ -172,6 +172,11 @@ class NaiveDispatcher:
         self.depot_xy = coordinates([d.location for d in self.depots if d.location])
         self.supplier_of = {p.id: p.supplier_id for p in world.parts.values()}
         self._qualified: dict[tuple[str, int], list[int]] = {}  # skills are fixed in a run
+        # Per engineer row, the end of the working window he is in (None: off shift), valid
+        # from `_ends_at` until the next window boundary of anyone (`_ends_until`): the
+        # windows are fixed in a run, and tickets come minutes apart, shifts change hourly.
+        self._ends: list[int | None] = []
+        self._ends_at, self._ends_until = 1, 0
 
     def qualified(self, line: str, level: int) -> list[int]:
         """The rows of the engineers with that line at that level or above, in world order."""
@@ -182,20 +187,40 @@ class NaiveDispatcher:
             ]
         return self._qualified[key]
 
-    def _on_shift(self, eid: int, now: int) -> bool:
-        return self._shift_end(eid, now) is not None
-
     def _shift_end(self, eid: int, now: int) -> int | None:
         """The end of the working window he is in at `now` (None: off shift)."""
         windows = self.state.windows[eid]
         i = bisect.bisect_right(windows, (now, 1 << 62)) - 1
         return windows[i][1] if i >= 0 and windows[i][0] <= now < windows[i][1] else None
 
-    def _allowed(self, eid: int, now: int, ends_at: int) -> bool:
-        """His labour rules allow a visit ending at `ends_at` (overtime used so far counted)."""
-        end = self._shift_end(eid, now)
+    def shift_ends(self, now: int) -> list[int | None]:
+        """`_shift_end` of every engineer row at `now`, recomputed only when `now` leaves
+        the span where nobody's window starts or ends."""
+        if not self._ends_at <= now < self._ends_until:
+            ends: list[int | None] = []
+            until = 1 << 62
+            for eid in self.ids:
+                windows = self.state.windows[eid]
+                i = bisect.bisect_right(windows, (now, 1 << 62)) - 1
+                if i + 1 < len(windows):  # the next window's start changes the answer
+                    until = min(until, windows[i + 1][0])
+                if i >= 0 and windows[i][0] <= now < windows[i][1]:
+                    ends.append(windows[i][1])
+                    until = min(until, windows[i][1])
+                else:
+                    ends.append(None)
+            self._ends, self._ends_at, self._ends_until = ends, now, until
+        return self._ends
+
+    def _allowed(self, eid: int, now: int, ends_at: int, end: int | None = None) -> bool:
+        """His labour rules allow a visit ending at `ends_at` (overtime used so far counted);
+        `end`: his window's end at `now`, when the caller knows it."""
+        if end is None:
+            end = self._shift_end(eid, now)
         if end is None:
             return False
+        if ends_at <= end:  # within the shift: no overtime, whatever his allowance (>= 0)
+            return True
         rules = self.state.labour[eid].labour
         day, week = self.state.overtime_used(eid, now)
         allowance = (
@@ -209,10 +234,11 @@ class NaiveDispatcher:
         """Plan the ticket now, or None to leave it queued (nobody idle and qualified)."""
         state = self.state
         ids, free_at = self.ids, state.free_at
+        ends = self.shift_ends(now)
         rows = [
             i
             for i in self.qualified(t.line, t.level)
-            if free_at[ids[i]] <= now and self._on_shift(ids[i], now)
+            if free_at[ids[i]] <= now and ends[i] is not None
         ]
         if not rows:
             return None
@@ -222,7 +248,9 @@ class NaiveDispatcher:
         if self.lawful:
             ok = [
                 k for k, i in enumerate(rows)
-                if self._allowed(self.ids[i], now, now + int(seconds[k]) + t.planned_service_s)
+                if self._allowed(
+                    self.ids[i], now, now + int(seconds[k]) + t.planned_service_s, ends[i]
+                )
             ]  # fmt: skip
             if not ok:
                 return None

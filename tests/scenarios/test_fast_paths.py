@@ -1,20 +1,31 @@
 """The simulator's fast paths decide exactly what the full scans they replaced decided.
 
-The large world (2,000 engineers and vans) made two per-ticket scans the bulk of a run: the
-swap promise's "a spare in stock in reach" over every depot and van, and the naive policy's
-search over every engineer. They now read an index (parts held per depot and van, engineers
-qualified per line and level); these tests run the same small world and ticket stream with
-the full scans put back and compare every record and KPI.
+The large world (2,000 engineers and vans) made per-ticket scans the bulk of a run: the
+swap promise's "a spare in stock in reach" over every depot and van, the naive policy's
+search over every engineer and his shift, and the recommendation's parts sourcing (a copy of
+a depot's whole stock per candidate). They now read an index (parts held per depot and van,
+engineers qualified per line and level, shift ends kept until the next window boundary) or
+copy nothing; these tests run the same small world and ticket stream with the full scans put
+back and compare every record and KPI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import pytest
 
-from optimizer import Location, coordinates, travel_at
+from optimizer import (
+    Location,
+    PartLine,
+    PartUse,
+    Ticket,
+    candidates,
+    coordinates,
+    sourcing,
+    travel_at,
+)
 from scenarios.context import RunContext
 from scenarios.demand import ticket_stream
 from scenarios.kpis import run_kpis
@@ -57,6 +68,42 @@ def _scan_qualified(self: NaiveDispatcher, line: str, level: int) -> list[int]:
     return [i for i in range(len(self.ids)) if self.skills[i].get(line, 0) >= level]
 
 
+def _scan_shift_ends(self: NaiveDispatcher, now: int) -> list[int | None]:
+    """Every engineer's window looked up on every call (no span kept)."""
+    return [self._shift_end(eid, now) for eid in self.ids]
+
+
+def _copy_take_whole(
+    ticket: Ticket, lines: Sequence[PartLine], stock: Mapping[int, int]
+) -> tuple[PartUse, ...] | None:
+    """The sourcing rule of before: a copy of the whole stock, lines taken from it."""
+    left = dict(stock)
+    uses = []
+    for line in lines:
+        part = sourcing.pick_part(ticket, line, left)
+        if part is None:
+            return None
+        left[part] -= line.qty
+        uses.append(PartUse(line.part_id, part, line.qty))
+    return tuple(uses)
+
+
+def _copy_split_van(
+    ticket: Ticket, van: Mapping[int, int]
+) -> tuple[tuple[PartUse, ...], tuple[PartLine, ...]]:
+    left = dict(van)
+    uses: list[PartUse] = []
+    missing: list[PartLine] = []
+    for line in ticket.parts:
+        part = sourcing.pick_part(ticket, line, left)
+        if part is None:
+            missing.append(line)
+        else:
+            left[part] -= line.qty
+            uses.append(PartUse(line.part_id, part, line.qty))
+    return tuple(uses), tuple(missing)
+
+
 def _world(small: SimWorld) -> SimWorld:
     """The small world with a depot outage, so the index must skip a closed depot."""
     outage = {"kind": "depot_outage", "depot": small.depots[1].code, "start_day": 0, "days": 1}
@@ -81,6 +128,10 @@ def test_fast_paths_decide_as_the_full_scans(
     with monkeypatch.context() as m:
         m.setattr(RunContext, "stock_in_reach", _scan_stock_in_reach)
         m.setattr(NaiveDispatcher, "qualified", _scan_qualified)
+        m.setattr(NaiveDispatcher, "shift_ends", _scan_shift_ends)
+        m.setattr(sourcing, "take_whole", _copy_take_whole)
+        m.setattr(sourcing, "split_van", _copy_split_van)
+        m.setattr(candidates, "split_van", _copy_split_van)
         scan_jobs, scan_kpis = _run(world, policy)
     assert any(j.swap_due for j in fast_jobs)
     assert fast_jobs == scan_jobs
