@@ -1,10 +1,14 @@
 """Where the runs of a scenario execute: in this process, a local process pool, or Dask.
 
-The work unit is one (variant, replication) run: every policy of that variant on that
-replication's common ticket stream, drawn from `(scenario.seed, replication)`. A unit is a
-picklable `RunUnit` handed to the module-level `run_unit`, so any executor can run it, and
-the caller assembles the results in the units' order, never in completion order. Hence the
-KPIs are identical whichever executor ran them (tests/scenarios/test_executors.py proves it).
+The work unit is one (replication, variant, policy) run: one policy on that variant and
+replication's common ticket stream, drawn from `(scenario.seed, replication)` (each policy's
+unit draws the same stream again: common random numbers). A unit is a picklable `RunUnit`
+handed to the module-level `run_unit`, so any executor can run it, and the caller assembles
+the results in the units' order, never in completion order. Hence the KPIs are identical
+whichever executor ran them (tests/scenarios/test_executors.py proves it). One unit per
+policy, not per replication: the policies' run times differ (on the large world optimised
+~1.5x naive, ~3x naive_unlimited), so three replications' units on two processes left one
+process idle for a whole replication; per policy, the load spreads and Ctrl-C keeps more.
 
 Ctrl-C (KeyboardInterrupt in this process) on any executor: the units not started are
 cancelled, the running ones stopped (pool processes are terminated; Dask cannot stop a
@@ -60,23 +64,26 @@ class Interrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True, slots=True)
 class RunUnit:
-    """One (variant, replication): the scenario travels with it, so a worker needs nothing else."""
+    """One (variant, replication, policy): the scenario travels with it, so a worker needs
+    nothing else."""
 
     scenario: Scenario
     variant: str
     replication: int
     exported: str | None = None  # a database base's exported bundle (local executors only)
+    policy: str | None = None  # None: every policy of the scenario, in its order
 
 
 def units_of(scenario: Scenario, exported: Path | None = None, first: int = 0) -> list[RunUnit]:
     """Every unit (replications from `first`), in the order results are assembled:
-    replication, then variant (base first)."""
+    replication, then variant (base first), then policy (the scenario's order)."""
     names = ["base", *(v.name for v in scenario.variants)]
     where = None if exported is None else str(exported)
     return [
-        RunUnit(scenario, name, rep, where)
+        RunUnit(scenario, name, rep, where, policy)
         for rep in range(first, scenario.replications)
         for name in names
+        for policy in scenario.policies
     ]
 
 
@@ -94,14 +101,15 @@ def _prepared(
 
 @dataclass(frozen=True, slots=True)
 class UnitResult:
-    """A unit's runs (one per policy) and the size of its common ticket stream."""
+    """A unit's runs (one per policy it ran) and the size of its common ticket stream."""
 
     tickets: int
     results: list[RunResult]
 
 
 def run_unit(unit: RunUnit) -> UnitResult:
-    """Run every policy of one variant on one replication's common stream (pure in the unit)."""
+    """Run the unit's policy (every policy when it names none) of one variant on one
+    replication's common stream (pure in the unit)."""
     scenario = unit.scenario
     worlds, history = _prepared(scenario.model_dump_json(), unit.exported)
     horizon = round(scenario.horizon_days * DAY_S)
@@ -113,7 +121,7 @@ def run_unit(unit: RunUnit) -> UnitResult:
     stream = with_surges(world, common, scenario, horizon, unit.replication, history)
     runs = [
         simulate(world, stream, run_params(scenario, unit.variant, policy, unit.replication))
-        for policy in scenario.policies
+        for policy in (scenario.policies if unit.policy is None else [unit.policy])
     ]
     return UnitResult(len(common), runs)
 
@@ -277,15 +285,14 @@ def run_on(
     results say which replications of which variants ran (`Interrupted` when none did).
     """
     units = units_of(scenario, exported, first)
-    per_unit = len(scenario.policies)
-    total = len(units) * per_unit
+    total = len(units)  # one policy's run per unit
     finished = 0
 
     def done(_: int) -> None:
         nonlocal finished
         finished += 1
         if progress is not None:
-            progress(finished * per_unit, total, 0, 1)
+            progress(finished, total, 0, 1)
 
     ran: dict[int, UnitResult]
     try:

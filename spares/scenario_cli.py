@@ -427,11 +427,29 @@ def scenario_run(
             help="a `spares stock recommend --out` file: its levels as one more variant",
         ),
     ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="run only this of the scenario's policies (repeat for several; default: all)",
+        ),
+    ] = None,
 ) -> None:
     """Simulate one scenario (its base and variants) and write the report."""
     from scenarios.spec import ScenarioError, load_recommendation
 
     scenario = _load(file)
+    if policy:
+        unknown = [p for p in policy if p not in scenario.policies]
+        if unknown or len(set(policy)) != len(policy):
+            err_console.print(
+                f"[red]--policy: each of the scenario's policies ({', '.join(scenario.policies)})"
+                f" at most once, got {', '.join(policy)}[/red]"
+            )
+            raise typer.Exit(2)
+        scenario = scenario.model_copy(
+            update={"policies": tuple(p for p in scenario.policies if p in policy)}
+        )
     if recommendation is not None:
         try:
             scenario = load_recommendation(recommendation, scenario)

@@ -29,6 +29,26 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert "optimised - naive" in result.output
 
 
+def test_run_only_the_policies_asked(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["scenario", "run", str(path), "--policy", "naive", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "(naive)" in result.output
+    assert "(optimised)" not in result.output
+    assert "optimised" not in (out / "kpis.csv").read_text(encoding="utf-8")
+
+
+def test_run_refuses_a_policy_the_scenario_does_not_have(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "run", str(path), "--policy", "naive_unlimited"])
+    assert result.exit_code == 2
+    assert "--policy" in result.output
+
+
 def test_compare_two_files(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.json"
     a.write_text(TINY, encoding="utf-8")

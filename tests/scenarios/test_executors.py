@@ -47,18 +47,18 @@ def _same(run: ScenarioRun, reference: ScenarioRun) -> None:
     assert not any(e.partial for e in estimates)  # every replication ran
 
 
-def test_units_are_replication_then_variant() -> None:
+def test_units_are_replication_then_variant_then_policy() -> None:
     units = units_of(_scenario())
-    assert [(u.replication, u.variant) for u in units] == [
-        (0, "base"), (0, "half-stock"), (1, "base"), (1, "half-stock"),
-    ]  # fmt: skip
+    assert [(u.replication, u.variant, u.policy) for u in units] == [
+        (r, v, p) for r in (0, 1) for v in ("base", "half-stock") for p in ("optimised", "naive")
+    ]
 
 
 def test_serial_units_equal_the_loop(reference: ScenarioRun) -> None:
     seen: list[int] = []
     run = run_on(SerialExecutor(), _scenario(), progress=lambda d, t, *_: seen.append(d))
     _same(run, reference)
-    assert seen == [2, 4, 6, 8]  # runs done after each unit, of 8 runs
+    assert seen == [1, 2, 3, 4, 5, 6, 7, 8]  # runs done after each unit (one run), of 8
 
 
 def test_process_pool_equals_serial(reference: ScenarioRun) -> None:
