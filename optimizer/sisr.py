@@ -47,7 +47,7 @@ MAX_STRING = 10  # L-max: the longest string removed
 BLINK = 0.01  # probability of skipping a position while reinserting
 _NEAR = 100  # neighbours kept per visit (a ruin walks them until enough routes are hit)
 _CHUNK_S = 0.02  # wall clock per compiled call between looks at the clock
-_T0, _T1 = 1.0, 0.01  # start and final temperature, in average arcs of the start plan
+_T0, _T1 = 3.0, 0.03  # start and final temperature, in average arcs of the start plan
 # the columns of `_steps`' ``stats``
 CURRENT, BEST, STEPS, ACCEPTED, IMPROVED = range(5)
 
@@ -299,6 +299,14 @@ def _refresh_all(
 
 
 @njit(cache=True, nogil=True)
+def _gap(blink: float) -> int:  # pragma: no cover - compiled
+    """How many positions pass before the next blink (each one blinks with ``blink``)."""
+    if blink <= 0.0:
+        return 1 << 62
+    return int(math.log(1.0 - np.random.random()) / math.log(1.0 - blink))
+
+
+@njit(cache=True, nogil=True)
 def best_position(
     u: int, closed: int, blink: float, cost: IntArray, sec: IntArray, earliest: IntArray,
     latest: IntArray, service: IntArray, demand: IntArray, starts: IntArray, ends: IntArray,
@@ -315,6 +323,8 @@ def best_position(
     eu = earliest[u]
     lu = latest[u]
     su = service[u]
+    # positions until the next blink: geometric, one draw per blink rather than per position
+    skip = _gap(blink)
     for v in range(lens.shape[0]):
         if v == closed or load[v] + du > capacity[v]:
             continue
@@ -322,10 +332,14 @@ def best_position(
         prev = starts[v]
         we = work_ends[v]
         for k in range(n + 1):
+            if dep[v, k] > lu:  # departures only grow along a route: no later start fits
+                break
             nxt = mat[v, k] if k < n else ends[v]
-            if blink > 0.0 and np.random.random() < blink:
+            if skip == 0:
+                skip = _gap(blink)
                 prev = nxt
                 continue
+            skip -= 1
             d = cost[prev, u] + cost[u, nxt] - cost[prev, nxt]
             if d < best:
                 st = max(dep[v, k] + sec[prev, u], eu)
