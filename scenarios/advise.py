@@ -32,14 +32,16 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scenarios.advise_screen import Prediction, Screener
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.executors import Executor, run_on
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
 from scenarios.records import JobRecord, RunResult
-from scenarios.run import build_variants
+from scenarios.run import build_variants, with_settings
 from scenarios.spec import Change, Engineers, Scenario, ScenarioError, StockLevel, Variant
+from scenarios.whatif import apply_changes
 
 AttainmentKpi = Literal[
     "respond_attainment",
@@ -97,6 +99,8 @@ class AdviceMoves(_Strict):
     engineer_share: float = Field(0.1, gt=0, le=1)  # of the region's engineers (at least 1)
     stock_factor: float = Field(1.5, gt=1, le=10)  # a depot's stock x this
     regions_per_round: int = Field(3, ge=1, le=50)  # worst regions tried per target and round
+    # moves simulated per round: the best by the analytic screen (0: simulate every move)
+    screened: int = Field(4, ge=0, le=100)
 
 
 class AdviceSpec(_Strict):
@@ -524,14 +528,72 @@ def uniform_changes(world: SimWorld, moves: AdviceMoves, step: int) -> tuple[Cha
     return tuple(changes)
 
 
+# The analytic screen of a configuration (changes on the base world): `scenarios.advise_screen`
+Screen = Callable[[tuple[Change, ...]], Prediction]
+
+
+def screen_rank(
+    moves: Sequence[Move],
+    kept: tuple[Change, ...],
+    current: Evaluation,
+    targets: Sequence[Target],
+    tol: float,
+    screen: Screen,
+    world: SimWorld,
+    spec: AdviceSpec,
+) -> list[tuple[Move, float, Decimal]]:
+    """Moves best first by the screen's shortfall closed per yuan: (move, gain, cost).
+
+    The screen's change, not its level, is trusted: a target's predicted mean after a move
+    is the simulated mean now plus the screen's difference (the simulator corrects it).
+    The cost is the staff a move adds and the holding of the stock it adds, at cost.
+    """
+    before = screen(kept)
+    base = apply_changes(world, kept)
+    days = Decimal(str(spec.scenario.horizon_days))
+    base_staff = staff_cost(base, spec.costs, spec.scenario.horizon_days)
+
+    def shortfall(prediction: Prediction) -> float:
+        total = 0.0
+        for t in targets:
+            sim = current.attainment.get((t.kpi, t.scope))
+            now, new = before.get(t.kpi, t.scope), prediction.get(t.kpi, t.scope)
+            if sim is None or now is None or new is None:
+                continue
+            total += max(0.0, t.share - tol - (sim.mean + new - now))
+        return total
+
+    start = shortfall(before)
+    ranked: list[tuple[float, int, Move, float, Decimal]] = []
+    for i, move in enumerate(moves):
+        after = apply_changes(base, (move.change,))
+        gain = start - shortfall(screen((*kept, move.change)))
+        cost = staff_cost(after, spec.costs, spec.scenario.horizon_days) - base_staff
+        added = sum(
+            (Decimal(q - base.stock.get(k, 0)) * world.parts[k[1]].cost_price
+             for k, q in after.stock.items() if q > base.stock.get(k, 0) and k[1] in world.parts),
+            Decimal(0),
+        )  # fmt: skip
+        cost += added * spec.costs.holding_rate_per_year * days / Decimal(365)
+        per_yuan = gain / float(cost) if cost > 0 else gain * 1e9
+        ranked.append((-per_yuan if gain > 1e-9 else math.inf, i, move, gain, cost))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [(m, g, c) for _, _, m, g, c in ranked]
+
+
 def advise(
     spec: AdviceSpec,
     world: SimWorld,
     evaluate: Evaluator,
     *,
     on_round: Callable[[str], None] | None = None,
+    screen: Screen | None = None,
 ) -> Advice:
-    """Greedy marginal analysis over staff and stock moves, judged by ``evaluate``."""
+    """Greedy marginal analysis over staff and stock moves, judged by ``evaluate``.
+
+    With ``screen``, each round simulates only the ``moves.screened`` moves the analytic
+    screen ranks best (`screen_rank`); the simulation still chooses among them.
+    """
     say = on_round or (lambda _text: None)
     targets = expand_targets(spec.targets, list(world.regions.values()))
     tol = spec.tolerance
@@ -555,6 +617,10 @@ def advise(
             break
         say(f"round {round_no}: {len(moves)} moves for {', '.join(binding)}")
         kept_changes = tuple(m.change for m in kept)
+        if screen is not None and 0 < spec.moves.screened < len(moves):
+            ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world, spec)
+            moves = [m for m, _, _ in ranked[: spec.moves.screened]]
+            say(f"round {round_no}: the screen keeps {'; '.join(m.label for m in moves)}")
         tried = search({f"m{i}": (*kept_changes, m.change) for i, m in enumerate(moves)})
         frontier.extend(tried[f"m{i}"] for i in range(len(moves)))
         best = _best_move(moves, tried, current, targets, tol)
@@ -692,10 +758,20 @@ class SimulationEvaluator:
         rows = load_world_rows(scenario.base, exported=exported)
         self._base = build_sim_world(rows, scenario.start)
         self._history = history_rates(rows.tables) if scenario.demand.from_history else {}
+        self._screener: Screener | None = None
 
     @property
     def world(self) -> SimWorld:
         return self._base
+
+    def screen(self, changes: tuple[Change, ...]) -> Prediction:
+        """The analytic screen's prediction for changes on the base world (milliseconds to
+        seconds, no simulation): the scenario's settings, then the changes."""
+        if self._screener is None:
+            horizon = round(self.spec.scenario.horizon_days * DAY_S)
+            self._screener = Screener(self.spec.scenario.demand, horizon)
+        world = apply_changes(with_settings(self.spec.scenario, self._base), changes)
+        return self._screener(world)
 
     def __call__(
         self, configs: Mapping[str, tuple[Change, ...]], streams: int = 0
@@ -822,6 +898,7 @@ __all__ = [
     "Evaluator",
     "Misses",
     "Move",
+    "Screen",
     "SimulationEvaluator",
     "Step",
     "Target",
@@ -837,6 +914,7 @@ __all__ = [
     "overtime_cost",
     "run_costs",
     "scenario_runner",
+    "screen_rank",
     "shift_patterns",
     "staff_moves",
     "staff_cost",

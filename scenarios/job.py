@@ -117,7 +117,7 @@ def run_advice_document(
         return done.results, done.estimates
 
     evaluator = SimulationEvaluator(spec, run)
-    advice = advise(spec, evaluator.world, evaluator, on_round=log.append)
+    advice = advise(spec, evaluator.world, evaluator, on_round=log.append, screen=evaluator.screen)
     files = write_advice(advice, folder)
     return {
         "report": str(folder),

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from scenarios.advise import Advice, Evaluation
+    from scenarios.advise import Advice, AdviceSpec, Evaluation, SimulationEvaluator
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,6 +69,34 @@ def _tables(advice: Advice) -> list[Table]:
     return [targets, costs, steps]
 
 
+def _screen_check(spec: AdviceSpec, evaluator: SimulationEvaluator, folder: Path) -> None:
+    """Print and write the screen's accuracy at three staffing points."""
+    import json
+
+    from scenarios.advise_screen import screen_check
+
+    rows = screen_check(evaluator)
+    table = Table(title="Screen vs simulation (search streams): % kept, predicted / simulated")
+    for col in ("staff", "scope", "kpi", "predicted", "simulated [95 % CI]", "error"):
+        table.add_column(col, justify="right" if col in ("predicted", "error") else "left")
+    for r in rows:
+        table.add_row(
+            r.point, r.scope, _short(r.kpi), f"{100 * r.predicted:.1f}",
+            f"{100 * r.mean:.1f} [{100 * r.low:.0f}-{100 * r.high:.0f}]",
+            f"{100 * (r.predicted - r.mean):+.1f}" + ("" if r.within else " *"),
+        )  # fmt: skip
+    console.print(table)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "screen_check.json"
+    path.write_text(json.dumps([r.as_json() for r in rows], indent=2) + "\n", encoding="utf-8")
+    bad = [r for r in rows if not r.within]
+    inside = sum(1 for r in bad if r.in_interval)
+    console.print(
+        f"{len(rows) - len(bad)} of {len(rows)} within 3 points (*: not); of the others "
+        f"{inside} inside the simulation's 95 % interval (too few tickets to tell); {path}"
+    )
+
+
 def advise_command(
     file: Annotated[Path, typer.Argument(help="an advice file (.yaml or .json)")],
     out: Annotated[
@@ -82,8 +110,17 @@ def advise_command(
         str | None,
         typer.Option("--scheduler", help="a Dask scheduler ADDRESS (pip install '.[dask]')"),
     ] = None,
+    screen_check: Annotated[
+        bool,
+        typer.Option(
+            "--screen-check",
+            help="no advice: the screen's predicted attainment against the simulated one at "
+            "today's staff, -20 % and +20 % in every region (screen_check.json)",
+        ),
+    ] = False,
 ) -> None:
     """Advise the cheapest engineers and stock that keep the file's promise targets."""
+    # --screen-check: only compare the analytic screen with the simulation (no search)
     from scenarios.advise import SimulationEvaluator, advise, load_advice, scenario_runner
     from scenarios.advise_report import write_advice
     from scenarios.executors import make_executor
@@ -105,9 +142,13 @@ def advise_command(
             spec, scenario_runner(executor, exported=exported), exported=exported
         )
         try:
+            if screen_check:
+                _screen_check(spec, evaluator, out or Path("reports") / spec.name)
+                return
             advice = advise(
                 spec, evaluator.world, evaluator,
                 on_round=lambda text: err_console.print(f"[dim]{spec.name}: {text}[/dim]"),
+                screen=evaluator.screen,
             )  # fmt: skip
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted: no advice[/yellow]")

@@ -1,0 +1,548 @@
+"""The advice's analytic screen: predicted attainment in milliseconds, to rank candidates.
+
+The simulator is the judge of every plan (`scenarios.advise`), but a run of the medium
+world's week takes a minute; the screen predicts the same two promises from the world and
+the demand model alone, so the search simulates only the moves the screen ranks best.
+
+**Engineers (arrival within the promise).** Each region is a multi-server queue per hour
+of the scenario (M/M/c, Erlang C): arrivals at the region's rate x its daytime and weekday
+profile; servers the region's engineers at work that hour (their weekly shifts, local
+time); service the mean planned job plus the mean drive from the nearest engineer's home
+to the region's sites. A ticket at site s is kept when its wait W and the drive D_s from
+the nearest engineer at work (any region, at that hour's rush-hour speed) fit the
+deadline: P(W <= T - D_s) = 1 - C(c, a) exp(-(c mu - lambda)(T - D_s)). Nobody at work:
+the wait until the next shift starts. An overloaded hour (a >= c) keeps c / a of the
+tickets that are in reach.
+
+**Stock (swap within 2 h).** METRIC with lateral pooling: each part line goes to the
+depot nearest its site among those holding it; a depot's chance of having a part on the
+shelf is P(Poisson(demand over the resupply time) < stock) (base stock; over a horizon
+shorter than the supplier's lead time, the mean over the horizon); a site's request finds
+the part in reach when any depot within the swap promise's drive has it (independence
+across depots: the central warehouse pools for every site it reaches), and the engineer's
+van carries the region's van stock. A swap is kept when the wait, the drive from the
+nearest engineer at work to that depot, on to the site and the planned job fit 2 h.
+
+What it leaves out, so where it errs: skills (a ticket waits for a qualified engineer,
+not any), labour rules (overtime caps), on-call rosters, the dispatch's own choices (the
+plan may serve a general ticket later on purpose), engineers away from home after a job,
+queues carried from one hour to the next, and depots' reorders within the horizon. The
+accuracy check (`screen_check`) measures the error against the simulation per region.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dispatch.calendar import WeeklyShift
+from optimizer import GeodesicTravelTimes, RoadModel, coordinates
+from scenarios.demand import DAY_S, region_profile, region_rates, relative_rate
+from scenarios.kpis import Estimate
+from scenarios.model import SimSite, SimWorld
+from scenarios.spec import Change, Demand, Engineers
+
+WEEK_HOURS = 168
+FloatArray = npt.NDArray[np.float64]
+
+
+def covered_hours(shifts: Iterable[WeeklyShift]) -> set[int]:
+    """The local weekly hours (Monday 00-01 = 0) the shifts work, overnight included."""
+    out: set[int] = set()
+    for s in shifts:
+        a = s.starts_at.hour * 60 + s.starts_at.minute
+        b = s.ends_at.hour * 60 + s.ends_at.minute
+        span = (b - a) % (24 * 60)
+        first = s.weekday * 24 * 60 + a
+        out.update(((first + m) // 60) % WEEK_HOURS for m in range(0, span, 60))
+    return out
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """P(an arrival waits) in M/M/c with ``servers`` and offered ``load`` (a < c)."""
+    if servers <= 0 or load >= servers:
+        return 1.0
+    term, total = 1.0, 1.0
+    for k in range(1, servers):
+        term *= load / k
+        total += term
+    last = term * load / servers * servers / (servers - load)
+    return last / (total + last)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The screen's attainment per region and over all (shares, 0-1; None: no clock)."""
+
+    arrival: Mapping[str, float]
+    swap: Mapping[str, float]
+    volume: Mapping[str, float]  # tickets over the horizon
+    arrival_all: float
+    swap_all: float | None
+
+    def get(self, kpi: str, scope: str) -> float | None:
+        table = {"arrival_attainment": self.arrival, "swap_2h_attainment": self.swap}.get(kpi)
+        if table is None:
+            return None
+        if scope == "all":
+            return self.arrival_all if kpi == "arrival_attainment" else self.swap_all
+        return table.get(scope.removeprefix("region="))
+
+
+def _free_flow(world: SimWorld) -> GeodesicTravelTimes:
+    road = RoadModel()
+    if world.travel_speed != 1.0:
+        road = RoadModel(road.circuity, tuple((lim, kmh * world.travel_speed)
+                                              for lim, kmh in road.bands))  # fmt: skip
+    return GeodesicTravelTimes(road)
+
+
+class Screener:
+    """Predictions for many variants of one world: the stock side is built once per stock
+    (a staff move leaves the depots' shelves as they are, so it reuses them)."""
+
+    def __init__(self, demand: Demand, horizon_s: int) -> None:
+        self.demand, self.horizon_s = demand, horizon_s
+        self._stock: dict[int, _StockScreen] = {}
+
+    def __call__(self, world: SimWorld) -> Prediction:
+        depots = {d.id for d in world.depots if d.kind != "van"}
+        key = hash(tuple(sorted((k, q) for k, q in world.stock.items() if k[0] in depots)))
+        return predict(world, self.demand, self.horizon_s, stock=self._stock.get(key),
+                       keep=lambda built: self._stock.setdefault(key, built))  # fmt: skip
+
+
+def predict(
+    world: SimWorld,
+    demand: Demand,
+    horizon_s: int,
+    *,
+    stock: _StockScreen | None = None,
+    keep: Callable[[_StockScreen], object] | None = None,
+) -> Prediction:
+    """Predicted arrival and 2-hour swap attainment of ``world`` under ``demand``.
+
+    ``stock``: the stock side of a world with the same depots' stock (`Screener`).
+    """
+    sites = [s for s in world.sites if world.assets_by_site.get(s.id)]
+    engineers = world.engineers
+    if not sites or not engineers:
+        return Prediction({}, {}, {}, 0.0, None)
+    travel = _free_flow(world)
+    site_xy = coordinates([s.location for s in sites])
+    drive, _ = travel.matrix(coordinates([e.home for e in engineers]), site_xy)  # (E, S)
+    on = np.zeros((len(engineers), WEEK_HOURS), dtype=bool)
+    for i, e in enumerate(engineers):
+        on[i, sorted(covered_hours(e.shifts))] = True
+    rates = region_rates(world, demand, {})
+    hours = max(1, math.ceil(horizon_s / 3_600))
+    offsets = np.arange(hours) * 3_600 + 1_800
+    weekday = world.epoch.weekday()
+    week_hour = (weekday * 24 + offsets // 3_600) % WEEK_HOURS
+    speed = np.array([
+        world.speed_by_hour.factor(world.epoch + timedelta(seconds=int(t))) for t in offsets
+    ])  # fmt: skip
+    service_s = float(np.mean([t.service_min * 60 for t in world.ticket_types] or [3_600]))
+    if stock is None:
+        stock = _StockScreen(world, sites, travel, demand, horizon_s)
+        if keep is not None:
+            keep(stock)
+    arrival: dict[str, float] = {}
+    swap: dict[str, float] = {}
+    volume: dict[str, float] = {}
+    kept_all = due_all = n_all = swap_kept_all = 0.0
+    by_region: dict[int, list[int]] = defaultdict(list)
+    for j, s in enumerate(sites):
+        by_region[s.region_id].append(j)
+    nearest: dict[bytes, FloatArray] = {}  # who is at work -> shortest drive to each site
+    reach: dict[bytes, FloatArray] = {}  # ... and to each depot
+    to_depot, _ = travel.matrix(coordinates([e.home for e in engineers]), stock.depot_xy)
+    for rid, cols in sorted(by_region.items()):
+        code = world.regions[rid]
+        rows = np.array([i for i, e in enumerate(engineers) if e.region_id == rid], dtype=int)
+        rel = relative_rate(region_profile(world, demand, rid), weekday, offsets)
+        lam = rates.get(rid, 0.0) / DAY_S * rel  # per second, each hour
+        deadlines = _deadlines(world, demand, [sites[j] for j in cols])  # (S_r, ranks), weights
+        region = stock.region(cols)
+        own: dict[bytes, float] = {}  # the region's engineers at work -> mean drive
+        kept = n = swap_kept = swap_due = 0.0
+        for h in range(hours):
+            if lam[h] <= 0:
+                continue
+            wh = int(week_hour[h])
+            at_work = on[:, wh]
+            key = at_work.tobytes()
+            if key not in nearest:
+                nearest[key] = _nearest(drive, at_work)
+            d = nearest[key][cols] / speed[h]  # (S_r,)
+            mine = on[rows, wh]
+            if mine.tobytes() not in own:
+                own[mine.tobytes()] = float(np.mean(_nearest(drive[:, cols], mine, rows)))
+            busy_s = own[mine.tobytes()] / speed[h] + service_s
+            c = int(mine.sum())
+            wait_until = _next_shift(on[rows] if rows.size else on, wh) * 3_600.0
+            p = _kept_within(lam[h], c, busy_s, wait_until, d, deadlines)
+            weight = lam[h] * 3_600
+            kept += weight * p
+            n += weight
+            if key not in reach:
+                reach[key] = _nearest(to_depot, at_work)
+            due, ok = stock.swap(region, reach[key], speed[h], lam[h], c, busy_s, wait_until,
+                                 service_s)  # fmt: skip
+            swap_due += weight * due
+            swap_kept += weight * ok
+        volume[code] = n
+        arrival[code] = kept / n if n else 1.0
+        if swap_due > 0:
+            swap[code] = swap_kept / swap_due
+        kept_all, n_all = kept_all + kept, n_all + n
+        swap_kept_all, due_all = swap_kept_all + swap_kept, due_all + swap_due
+    return Prediction(
+        arrival, swap, volume, kept_all / n_all if n_all else 1.0,
+        swap_kept_all / due_all if due_all else None,
+    )  # fmt: skip
+
+
+def _nearest(
+    drive: npt.NDArray[np.int64],
+    mask: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.int_] | None = None,
+) -> FloatArray:
+    """Per column, the shortest drive among the masked rows (inf when none)."""
+    sub = drive if rows is None else drive[rows]
+    if sub.shape[0] == 0 or not mask.any():
+        return np.full(drive.shape[1], np.inf)
+    out: FloatArray = sub[mask].min(axis=0).astype(np.float64)
+    return out
+
+
+def _next_shift(on: npt.NDArray[np.bool_], wh: int) -> float:
+    """Hours from the middle of weekly hour ``wh`` until someone of ``on`` works (0: now)."""
+    anyone: npt.NDArray[np.bool_] = np.asarray(on.any(axis=0), dtype=bool)
+    for k in range(WEEK_HOURS):
+        if anyone[(wh + k) % WEEK_HOURS]:
+            return max(0.0, k - 0.5)
+    return math.inf
+
+
+def _deadlines(
+    world: SimWorld, demand: Demand, sites: Sequence[SimSite]
+) -> list[tuple[float, float]]:
+    """(arrival deadline s, share of the tickets) per severity rank, over the region's sites."""
+    mix = demand.severity_mix
+    out: dict[float, float] = defaultdict(float)
+    for site in sites:
+        policy = world.policies[site.policy_id]
+        for rank, share in enumerate(mix, start=1):
+            arrive = policy.by_rank(rank).offsets.arrive_min
+            if arrive is not None:
+                out[arrive * 60.0] += share / len(sites)
+    return sorted(out.items())
+
+
+def _kept_within(
+    lam: float,
+    servers: int,
+    service_s: float,
+    wait_until_s: float,
+    drive: FloatArray,
+    deadlines: Sequence[tuple[float, float]],
+    extra_s: float | FloatArray = 0.0,
+) -> float:
+    """The share of an hour's tickets whose wait + drive (+ extra) fit their deadline."""
+    total = 0.0
+    for deadline, share in deadlines:
+        slack = deadline - drive - extra_s
+        if servers == 0:
+            p = (slack >= wait_until_s).astype(np.float64)
+        else:
+            load = lam * service_s
+            if load >= servers:
+                p = (slack >= 0) * servers / load
+            else:
+                c = erlang_c(servers, load)
+                rate = servers / service_s - lam
+                p = np.where(slack >= 0, 1.0 - c * np.exp(-rate * np.maximum(slack, 0.0)), 0.0)
+        total += share * float(np.mean(p))
+    return total
+
+
+class _StockScreen:
+    """METRIC with lateral pooling: which depot has a part, and the swap trip through it."""
+
+    def __init__(
+        self,
+        world: SimWorld,
+        sites: Sequence[SimSite],
+        travel: GeodesicTravelTimes,
+        demand: Demand,
+        horizon_s: int,
+    ) -> None:
+        self.world = world
+        depots = [d for d in world.depots if d.location is not None and d.kind != "van"]
+        self.depots = depots
+        site_xy = coordinates([s.location for s in sites])
+        depot_xy = coordinates([d.location for d in depots if d.location is not None])
+        self.to_site, _ = travel.matrix(depot_xy, site_xy)  # (D, S)
+        self.depot_xy = depot_xy
+        self.regions = [s.region_id for s in sites]
+        self.within = np.array([
+            world.policies[s.policy_id].swap_within_min * 60.0 for s in sites
+        ])  # fmt: skip
+        # part demand per site (lines per second at the mean rate): a part ticket's part is
+        # one of its asset's fits, assets and fits drawn uniformly
+        rates = region_rates(world, demand, {})
+        per_site: dict[int, int] = defaultdict(int)
+        for s in sites:
+            per_site[s.region_id] += 1
+        self.parts: list[dict[int, float]] = []
+        for s in sites:
+            assets = world.assets_by_site[s.id]
+            rate = rates.get(s.region_id, 0.0) / DAY_S / per_site[s.region_id]
+            lines: dict[int, float] = defaultdict(float)
+            for a in assets:
+                fits = world.part_fits.get(a.model_id, ())
+                for p in fits:
+                    lines[p] += rate * demand.part_share / len(assets) / len(fits)
+            self.parts.append(dict(lines))
+        # each part line goes to the nearest depot (by drive) holding that part
+        index = {d.id: k for k, d in enumerate(depots)}
+        held: dict[int, dict[int, int]] = defaultdict(dict)  # part -> depot k -> on hand
+        for (depot_id, p), qty in world.stock.items():
+            if qty > 0 and depot_id in index:
+                held[p][index[depot_id]] = qty
+        order = np.argsort(self.to_site, axis=0)  # (D, S): depots nearest first
+        load: dict[tuple[int, int], float] = defaultdict(float)
+        for j, lines in enumerate(self.parts):
+            for p, r in lines.items():
+                holders = held.get(p)
+                if holders:
+                    k = next(int(k) for k in order[:, j] if int(k) in holders)
+                    load[(k, p)] += r
+        self.fill: dict[tuple[int, int], float] = {}
+        for p, holders in held.items():
+            lead = world.supplier_lead_s.get(p, 7 * DAY_S)
+            for k, qty in holders.items():
+                self.fill[(k, p)] = _on_shelf(qty, load[(k, p)], lead, horizon_s)
+        van_fill = self._van_fill()
+        # per site: the chance the van has its part (V) and that depot k is the nearest
+        # holder in reach that has it (Q), over the site's part lines
+        self.van = np.zeros(len(sites))
+        self.first = np.zeros((len(sites), len(depots)))
+        for j, lines in enumerate(self.parts):
+            total = sum(lines.values())
+            if total <= 0:
+                continue
+            near = [int(k) for k in np.argsort(self.to_site[:, j])
+                    if self.to_site[k, j] <= self.within[j]]  # fmt: skip
+            for p, r in lines.items():
+                share = r / total
+                van = van_fill.get(self.regions[j], {}).get(p, 0.0)
+                self.van[j] += share * van
+                miss = 1.0 - van
+                for k in near:
+                    f = self.fill.get((k, p), 0.0)
+                    self.first[j, k] += share * miss * f
+                    miss *= 1.0 - f
+        self.has_parts = np.array([sum(lines.values()) > 0 for lines in self.parts])
+
+    def _van_fill(self) -> dict[int, dict[int, float]]:
+        """Region id -> part -> the chance a van of the region has it (its stock's share)."""
+        world = self.world
+        vans = {e.van_depot_id: e.region_id for e in world.engineers if e.van_depot_id is not None}
+        count: dict[int, int] = defaultdict(int)
+        held: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        for rid in vans.values():
+            count[rid] += 1
+        for (depot_id, p), qty in world.stock.items():
+            owner = vans.get(depot_id)
+            if owner is not None and qty > 0:
+                held[owner][p] += 1.0 / count[owner]
+        return {rid: dict(parts) for rid, parts in held.items()}
+
+    def region(self, cols: Sequence[int]) -> tuple[npt.NDArray[np.int_], FloatArray, FloatArray]:
+        """A region's sites with part demand: (indices, within, to-site drives (S, D))."""
+        idx = np.array([j for j in cols if self.has_parts[j]], dtype=int)
+        return idx, self.within[idx], self.to_site[:, idx].T.astype(np.float64)
+
+    def swap(
+        self,
+        region: tuple[npt.NDArray[np.int_], FloatArray, FloatArray],
+        reach: FloatArray,
+        speed: float,
+        lam: float,
+        servers: int,
+        service_s: float,
+        wait_until_s: float,
+        job_s: float,
+    ) -> tuple[float, float]:
+        """(P(a part ticket is due: stock in reach), P(due and kept)) over the region's sites.
+
+        ``reach``: per depot, the free-flow drive from the nearest engineer at work."""
+        idx, within, to_site = region
+        if idx.size == 0:
+            return 0.0, 0.0
+        trips = (reach[None, :] + to_site) / speed  # (sites, depots)
+        queue = (lam, servers, service_s, wait_until_s, job_s)
+        van_ok = _fits(*queue, within, np.zeros_like(within))
+        depot_ok = _fits(*queue, within[:, None], trips)
+        due = self.van[idx] + self.first[idx].sum(axis=1)
+        kept = self.van[idx] * van_ok + (self.first[idx] * depot_ok).sum(axis=1)
+        return float(due.mean()), float(kept.mean())
+
+
+def _fits(
+    lam: float,
+    servers: int,
+    service_s: float,
+    wait_until_s: float,
+    job_s: float,
+    within: FloatArray,
+    trip: FloatArray,
+) -> FloatArray:
+    """P(wait + trip + job <= the swap promise), elementwise (a van: trip 0)."""
+    slack = within - trip - job_s
+    if servers == 0:
+        out: FloatArray = (slack >= wait_until_s).astype(np.float64)
+        return out
+    load = lam * service_s
+    if load >= servers:
+        return np.where(slack >= 0, servers / load, 0.0)
+    c, rate = erlang_c(servers, load), servers / service_s - lam
+    return np.where(slack >= 0, 1.0 - c * np.exp(-rate * np.maximum(slack, 0.0)), 0.0)
+
+
+def _on_shelf(stock: int, rate: float, lead_s: int, horizon_s: int) -> float:
+    """P(on hand > 0) for base stock ``stock``, demand ``rate``/s, resupply ``lead_s``.
+
+    Steady state: P(Poisson(rate x lead) < stock). Over a horizon shorter than the lead
+    time, no unit comes back: the mean over the horizon of P(Poisson(rate x t) < stock).
+    """
+    if rate <= 0:
+        return 1.0
+    if lead_s <= horizon_s:
+        return _poisson_below(stock, rate * lead_s)
+    ts = np.linspace(0.0, float(horizon_s), 9)
+    return float(np.mean([_poisson_below(stock, rate * t) for t in ts]))
+
+
+def _poisson_below(k: int, mean: float) -> float:
+    """P(Poisson(mean) < k)."""
+    if mean <= 0:
+        return 1.0 if k > 0 else 0.0
+    term = math.exp(-mean)
+    total = 0.0
+    for i in range(k):
+        total += term
+        term *= mean / (i + 1)
+    return min(1.0, total)
+
+
+class _Measured(Protocol):
+    @property
+    def attainment(self) -> Mapping[tuple[str, str], Estimate]: ...
+
+
+class _Judge(Protocol):
+    """The advice's evaluator (`scenarios.advise.SimulationEvaluator`) as the check uses it."""
+
+    @property
+    def world(self) -> SimWorld: ...
+
+    def __call__(
+        self, configs: Mapping[str, tuple[Change, ...]], streams: int = 0
+    ) -> Mapping[str, _Measured]: ...
+
+    def screen(self, changes: tuple[Change, ...]) -> Prediction: ...
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """The screen's prediction against the simulation at one staffing point and scope."""
+
+    point: str  # today, -20 %, +20 %
+    scope: str  # all or region=<code>
+    kpi: str
+    predicted: float
+    mean: float
+    low: float
+    high: float
+    n: int
+    tolerance: float = 0.03
+
+    @property
+    def within(self) -> bool:
+        return bool(abs(self.predicted - self.mean) <= self.tolerance)
+
+    @property
+    def in_interval(self) -> bool:
+        """The prediction lies inside the simulation's 95 % interval (sampling explains it)."""
+        return bool(self.low <= self.predicted <= self.high)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "point": self.point, "scope": self.scope, "kpi": self.kpi,
+            "predicted": round(self.predicted, 4), "simulated": round(self.mean, 4),
+            "low": round(self.low, 4), "high": round(self.high, 4), "replications": self.n,
+            "error": round(self.predicted - self.mean, 4), "within": self.within,
+            "in_interval": self.in_interval,
+        }  # fmt: skip
+
+
+def staffing(world: SimWorld, share: float) -> tuple[Change, ...]:
+    """``share`` more (or fewer) engineers in every region, rounded per region."""
+    sizes: dict[str, int] = defaultdict(int)
+    for e in world.engineers:
+        sizes[world.regions[e.region_id]] += 1
+    changes: list[Change] = []
+    for code, n in sorted(sizes.items()):
+        delta = round(share * n)
+        if delta < 0:
+            delta = max(delta, 1 - n)  # keep one: a region with nobody has no queue
+        if delta:
+            changes.append(Engineers(kind="engineers", delta=delta, region=code))
+    return tuple(changes)
+
+
+KPIS = ("arrival_attainment", "swap_2h_attainment")
+
+
+def screen_check(
+    judge: _Judge, points: Sequence[float] = (-0.2, 0.2), tolerance: float = 0.03
+) -> list[CheckRow]:
+    """Predicted vs simulated arrival and swap per region and overall, at today's staff and
+    each ``points`` share more (one scenario run: the points are paired variants)."""
+    configs = {"today": ()} | {f"{100 * p:+.0f} %": staffing(judge.world, p) for p in points}
+    measured = judge(configs, 0)
+    rows: list[CheckRow] = []
+    for name, changes in configs.items():
+        prediction = judge.screen(changes)
+        scopes = ["all", *(f"region={r}" for r in sorted(prediction.arrival))]
+        for kpi in KPIS:
+            for scope in scopes:
+                sim = measured[name].attainment.get((kpi, scope))
+                guess = prediction.get(kpi, scope)
+                if sim is None or guess is None:
+                    continue
+                rows.append(CheckRow(name, scope, kpi, float(guess), sim.mean, sim.low,
+                                     sim.high, sim.n, tolerance))  # fmt: skip
+    return rows
+
+
+__all__ = [
+    "CheckRow",
+    "Prediction",
+    "Screener",
+    "covered_hours",
+    "erlang_c",
+    "predict",
+    "screen_check",
+    "staffing",
+]
