@@ -121,8 +121,9 @@ class PlanParams:
         Nearest qualified engineers the greedy construction tries per ticket.
     ruin_recreate
         Improve with ruin and recreate instead of OR-Tools' guided local search: the
-        vectorised SISR of `optimizer.ruin` on the plain time-window model (the Solomon
-        benchmark), `optimizer.search` on every other problem (skills, pickups, soft
+        compiled SISR of `optimizer.sisr` on the plain time-window model (the Solomon
+        benchmark; the vectorised `optimizer.ruin` in a process server started without
+        `optimizer.warm_up`), `optimizer.search` on every other problem (skills, pickups, soft
         promises, costs, overtime, locks). ``False``: OR-Tools (the cross-check).
     ruin_route_removal
         Share of ruin-and-recreate steps that remove a whole (short) route and reinsert its

@@ -1,4 +1,8 @@
-"""Ruin and recreate (SISR): the improvement phase where OR-Tools' local search stalls.
+"""Ruin and recreate (SISR) in numpy: the fallback of the compiled `optimizer.sisr`.
+
+The solver uses it only in a search child whose process server did not load the compiled
+kernels (a plan with a wall-clock limit without `optimizer.warm_up`: it never compiles inside
+a limit); `applies` says which problems both handle.
 
 Slack Induction by String Removals (Christiaens & Vanden Berghe, Transportation Science
 2020): remove a few strings of consecutive visits from routes near a random visit, reinsert

@@ -226,7 +226,7 @@ def _search(
     return routes, PlanQuality.IMPROVED, status, points
 
 
-# Which search improves the greedy plan: the vectorised SISR of the plain time-window model,
+# Which search improves the greedy plan: the compiled SISR of the plain time-window model,
 # ruin and recreate on the whole model, or OR-Tools' guided local search.
 PLAIN, FULL, ORTOOLS = "plain", "full", "ortools"
 

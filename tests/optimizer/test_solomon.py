@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer import PlanParams, plan, validate
+from optimizer import PlanParams, plan, validate, warm_up
 from optimizer.allocation import allocate
 from optimizer.problem import build_problem, vehicles_of
 from optimizer.ruin import applies
@@ -218,3 +218,22 @@ class TestRuinRecreate:
             travel=model.travel, params=params,
         )  # fmt: skip
         assert not applies(p)
+
+    def test_a_plan_with_a_limit_after_warm_up_is_feasible_and_no_longer(self) -> None:
+        # the search children of a warmed-up process server run the compiled `optimizer.sisr`
+        warm_up()
+        inst = _instance("R211")
+        model = to_model(inst)
+        greedy = plan(
+            model.world, model.tickets, now=0, travel=model.travel,
+            params=self._params(time_limit_ms=0),
+        )  # fmt: skip
+        limited = plan(
+            model.world, model.tickets, now=0, travel=model.travel,
+            params=self._params(time_limit_ms=1_500, ruin_route_removal=0.1, workers=2),
+        )  # fmt: skip
+        routes = [tuple(s.ticket_id for s in r.visits) for r in limited.routes]
+        assert check_routes(inst, routes) == []
+        assert validate(model.world, model.tickets, limited, travel=model.travel) == []
+        assert not limited.dropped
+        assert limited.kpis.travel_m <= greedy.kpis.travel_m
