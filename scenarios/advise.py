@@ -617,13 +617,23 @@ def advise(
             break
         say(f"round {round_no}: {len(moves)} moves for {', '.join(binding)}")
         kept_changes = tuple(m.change for m in kept)
+        batches = [moves]
         if screen is not None and 0 < spec.moves.screened < len(moves):
             ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world, spec)
-            moves = [m for m, _, _ in ranked[: spec.moves.screened]]
-            say(f"round {round_no}: the screen keeps {'; '.join(m.label for m in moves)}")
-        tried = search({f"m{i}": (*kept_changes, m.change) for i, m in enumerate(moves)})
-        frontier.extend(tried[f"m{i}"] for i in range(len(moves)))
-        best = _best_move(moves, tried, current, targets, tol)
+            order = [m for m, _, _ in ranked]
+            size = spec.moves.screened
+            batches = [order[i : i + size] for i in range(0, len(order), size)]
+        best = None
+        for batch_no, batch in enumerate(batches):
+            # the screen's best first; the next batch only when none of these closes shortfall
+            if len(batches) > 1:
+                say(f"round {round_no}: the screen's next {len(batch)}: "
+                    + "; ".join(m.label for m in batch))  # fmt: skip
+            tried = search({f"m{i}": (*kept_changes, m.change) for i, m in enumerate(batch)})
+            frontier.extend(tried[f"m{i}"] for i in range(len(batch)))
+            best = _best_move(batch, tried, current, targets, tol)
+            if best is not None or batch_no >= 1:
+                break  # two batches at most: past them the screen sees no buy either
         if best is None:
             say(f"round {round_no}: no move closes any shortfall")
             break

@@ -4,15 +4,19 @@ The simulator is the judge of every plan (`scenarios.advise`), but a run of the 
 world's week takes a minute; the screen predicts the same two promises from the world and
 the demand model alone, so the search simulates only the moves the screen ranks best.
 
-**Engineers (arrival within the promise).** Each region is a multi-server queue per hour
-of the scenario (M/M/c, Erlang C): arrivals at the region's rate x its daytime and weekday
-profile; servers the region's engineers at work that hour (their weekly shifts, local
-time); service the mean planned job plus the mean drive from the nearest engineer's home
-to the region's sites. A ticket at site s is kept when its wait W and the drive D_s from
-the nearest engineer at work (any region, at that hour's rush-hour speed) fit the
-deadline: P(W <= T - D_s) = 1 - C(c, a) exp(-(c mu - lambda)(T - D_s)). Nobody at work:
-the wait until the next shift starts. An overloaded hour (a >= c) keeps c / a of the
-tickets that are in reach.
+**Engineers (arrival within the promise).** Each region is a set of multi-server queues
+per hour of the scenario, one per product line x required level of its tickets (region x
+skill x shift): arrivals at the region's rate x its daytime and weekday profile x the
+line's share of its sites' assets x the level's share of the line's ticket types; the
+region's engineers at work that hour (their weekly shifts, local time) share its load
+(utilisation rho = lambda S / c, S the mean planned job plus the mean drive from the
+nearest home at work); a ticket waits as in an M/M/c_k queue at that utilisation, c_k the
+engineers at work qualified for it (so a line only one engineer covers waits as often as
+he is busy). It is kept when the wait W and the drive D_s from the nearest qualified
+engineer at work (any region, at that hour's rush-hour speed) fit the deadline:
+P(W <= T - D_s) = 1 - C(c_k, rho c_k) exp(-c_k (1 - rho)(T - D_s) / S). Nobody at work
+in the region: the wait until its next shift starts. An overloaded hour (rho >= 1) keeps
+1 / rho of the tickets in reach.
 
 **Stock (swap within 2 h).** METRIC with lateral pooling: each part line goes to the
 depot nearest its site among those holding it; a depot's chance of having a part on the
@@ -23,9 +27,10 @@ across depots: the central warehouse pools for every site it reaches), and the e
 van carries the region's van stock. A swap is kept when the wait, the drive from the
 nearest engineer at work to that depot, on to the site and the planned job fit 2 h.
 
-What it leaves out, so where it errs: skills (a ticket waits for a qualified engineer,
-not any), labour rules (overtime caps), on-call rosters, the dispatch's own choices (the
-plan may serve a general ticket later on purpose), engineers away from home after a job,
+What it leaves out, so where it errs: engineers shared between lines (each line's queue
+sees the region's utilisation, not its own), labour rules (overtime caps), on-call
+rosters, the dispatch's own choices (the plan may serve a general ticket later on
+purpose), engineers away from home after a job,
 queues carried from one hour to the next, and depots' reorders within the horizon. The
 accuracy check (`screen_check`) measures the error against the simulation per region.
 """
@@ -161,7 +166,20 @@ def predict(
     by_region: dict[int, list[int]] = defaultdict(list)
     for j, s in enumerate(sites):
         by_region[s.region_id].append(j)
-    nearest: dict[bytes, FloatArray] = {}  # who is at work -> shortest drive to each site
+    # a ticket's line is one of its site's assets' (uniform); its level one of the line's
+    # ticket types' (uniform); qualified: his level on that line is at least that
+    lines = sorted({t.line for t in world.ticket_types})
+    level_mix = {ln: _level_mix(world, ln) for ln in lines}
+    site_line = np.zeros((len(sites), len(lines)))
+    for j, s in enumerate(sites):
+        assets = world.assets_by_site[s.id]
+        for a in assets:
+            if a.line in lines:
+                site_line[j, lines.index(a.line)] += 1 / len(assets)
+    qualified = {
+        (ln, v): np.array([e.skills.get(ln, 0) >= v for e in engineers])
+        for ln in lines for v in level_mix[ln]
+    }  # fmt: skip
     reach: dict[bytes, FloatArray] = {}  # ... and to each depot
     to_depot, _ = travel.matrix(coordinates([e.home for e in engineers]), stock.depot_xy)
     for rid, cols in sorted(by_region.items()):
@@ -172,6 +190,18 @@ def predict(
         deadlines = _deadlines(world, demand, [sites[j] for j in cols])  # (S_r, ranks), weights
         region = stock.region(cols)
         own: dict[bytes, float] = {}  # the region's engineers at work -> mean drive
+        line_share = site_line[cols].mean(axis=0)  # of the region's tickets, by line
+        # one row per (line, level) of the region's tickets: its share, its sites' weights
+        combos = [(ln, v, line_share[i] * w) for i, ln in enumerate(lines)
+                  for v, w in level_mix[ln].items() if line_share[i] > 0]  # fmt: skip
+        share_k = np.array([w for _, _, w in combos])
+        site_w = np.array([
+            site_line[cols, lines.index(ln)] / max(site_line[cols, lines.index(ln)].sum(), 1e-12)
+            for ln, _, _ in combos
+        ])  # fmt: skip
+        region_q = np.array([[engineers[int(r)].skills.get(ln, 0) >= v for r in rows]
+                             for ln, v, _ in combos]).reshape(len(combos), len(rows))  # fmt: skip
+        drives: dict[bytes, FloatArray] = {}  # who is at work -> (combos, sites) drives
         kept = n = swap_kept = swap_due = 0.0
         for h in range(hours):
             if lam[h] <= 0:
@@ -179,16 +209,19 @@ def predict(
             wh = int(week_hour[h])
             at_work = on[:, wh]
             key = at_work.tobytes()
-            if key not in nearest:
-                nearest[key] = _nearest(drive, at_work)
-            d = nearest[key][cols] / speed[h]  # (S_r,)
             mine = on[rows, wh]
             if mine.tobytes() not in own:
                 own[mine.tobytes()] = float(np.mean(_nearest(drive[:, cols], mine, rows)))
             busy_s = own[mine.tobytes()] / speed[h] + service_s
             c = int(mine.sum())
             wait_until = _next_shift(on[rows] if rows.size else on, wh) * 3_600.0
-            p = _kept_within(lam[h], c, busy_s, wait_until, d, deadlines)
+            if key not in drives:
+                drives[key] = np.array([
+                    _nearest(drive[:, cols], at_work & qualified[(ln, v)]) for ln, v, _ in combos
+                ]).reshape(len(combos), len(cols))  # fmt: skip
+            servers = (region_q & mine[None, :]).sum(axis=1).astype(np.int_)
+            p = _kept_lines(lam[h], c, servers, busy_s, wait_until, drives[key] / speed[h],
+                            deadlines, share_k, site_w)  # fmt: skip
             weight = lam[h] * 3_600
             kept += weight * p
             n += weight
@@ -223,6 +256,51 @@ def _nearest(
     return out
 
 
+def _kept_lines(
+    lam: float,
+    c: int,
+    servers: npt.NDArray[np.int_],
+    busy_s: float,
+    wait_until_s: float,
+    drive: FloatArray,
+    deadlines: Sequence[tuple[float, float]],
+    share: FloatArray,
+    site_w: FloatArray,
+) -> float:
+    """An hour's share of a region's tickets kept, over its (line, level) rows.
+
+    The region's engineers share its load (utilisation rho = lambda S / c); a ticket can
+    only wait for the ones qualified for it (``servers`` of its row): its wait is that of an
+    M/M/c_k queue at the region's utilisation, so one qualified engineer waits as often as
+    he is busy and many wait rarely. ``drive`` (rows, sites): from the nearest qualified
+    engineer at work, any region. Nobody at work in the region: the wait until its next
+    shift. Overloaded (rho >= 1): 1 / rho of the tickets in reach.
+    """
+    rho = lam * busy_s / c if c else math.inf
+    if c and rho < 1:
+        wait = np.array([erlang_c(int(k), rho * k) if k else rho for k in servers])
+        rate = np.maximum(servers, 1) * (1 - rho) / busy_s
+    total = 0.0
+    for deadline, mix in deadlines:
+        slack = deadline - drive
+        if not c:
+            p = (slack >= wait_until_s).astype(np.float64)
+        elif rho >= 1:
+            p = (slack >= 0) / rho
+        else:
+            p = np.where(
+                slack >= 0, 1.0 - wait[:, None] * np.exp(-rate[:, None] * np.maximum(slack, 0)), 0
+            )
+        total += mix * float((share * (site_w * p).sum(axis=1)).sum())
+    return total
+
+
+def _level_mix(world: SimWorld, line: str) -> dict[int, float]:
+    """The required levels of a line's tickets and their shares (types drawn uniformly)."""
+    levels = [t.required_level for t in world.ticket_types if t.line == line]
+    return {v: levels.count(v) / len(levels) for v in sorted(set(levels))}
+
+
 def _next_shift(on: npt.NDArray[np.bool_], wh: int) -> float:
     """Hours from the middle of weekly hour ``wh`` until someone of ``on`` works (0: now)."""
     anyone: npt.NDArray[np.bool_] = np.asarray(on.any(axis=0), dtype=bool)
@@ -255,8 +333,10 @@ def _kept_within(
     drive: FloatArray,
     deadlines: Sequence[tuple[float, float]],
     extra_s: float | FloatArray = 0.0,
+    weights: FloatArray | None = None,
 ) -> float:
-    """The share of an hour's tickets whose wait + drive (+ extra) fit their deadline."""
+    """The share of an hour's tickets whose wait + drive (+ extra) fit their deadline
+    (``weights``: each site's share of them; equal when None)."""
     total = 0.0
     for deadline, share in deadlines:
         slack = deadline - drive - extra_s
@@ -270,7 +350,7 @@ def _kept_within(
                 c = erlang_c(servers, load)
                 rate = servers / service_s - lam
                 p = np.where(slack >= 0, 1.0 - c * np.exp(-rate * np.maximum(slack, 0.0)), 0.0)
-        total += share * float(np.mean(p))
+        total += share * float(np.average(np.broadcast_to(p, drive.shape), weights=weights))
     return total
 
 
