@@ -68,8 +68,6 @@ REPLAN_JOB = "replan"
 MAX_CHANGE_BUDGET = 5
 UNDER_WAY = frozenset({S.EN_ROUTE, S.ON_SITE})
 INSERTABLE = frozenset({S.NEW, S.RESPONDED})
-DEFAULT_FROZEN_MIN = 30  # PromisePolicy.frozen_horizon_min's default, when nothing is committed
-DEFAULT_TOLERANCE_MIN = 30  # PromisePolicy.eta_tolerance_min's default, likewise
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +105,8 @@ def _stability_s(session: Session, ticket_ids: list[int]) -> tuple[int, int]:
     """Frozen horizon and ETA tolerance of the tickets' contracts (seconds).
 
     The longest frozen horizon and the smallest tolerance win: the strictest promise among
-    the announced visits sets the rule (30 min each when nothing is committed).
+    the announced visits sets the rule. With no ticket, nothing is committed: nothing to
+    freeze and no announced time to keep (0, 0), so no number stands in for a policy's.
     """
     stmt = (
         select(PromisePolicy.frozen_horizon_min, PromisePolicy.eta_tolerance_min)
@@ -118,8 +117,8 @@ def _stability_s(session: Session, ticket_ids: list[int]) -> tuple[int, int]:
         .distinct()
     )
     found = session.execute(stmt).all()
-    frozen = max((f for f, _ in found), default=DEFAULT_FROZEN_MIN)
-    tolerance = min((t for _, t in found), default=DEFAULT_TOLERANCE_MIN)
+    frozen = max((f for f, _ in found), default=0)
+    tolerance = min((t for _, t in found), default=0)
     return frozen * 60, tolerance * 60
 
 

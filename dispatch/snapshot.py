@@ -51,6 +51,7 @@ from dispatch.models import (
 )
 from dispatch.penalties import clock_penalties
 from inventory.availability import available_stock
+from inventory.depot_times import pick_s, transit_s
 from inventory.models import (
     Asset,
     Depot,
@@ -68,8 +69,6 @@ from inventory.models import (
 LOOKBACK = timedelta(hours=12)  # a night shift that began before now still counts
 HORIZON = timedelta(hours=48)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-# Courier time from a supplier or partner to a site; suppliers have no transit column yet.
-SUPPLIER_TRANSIT = timedelta(hours=24)
 # What a supplier can ship: it restocks from its own warehouse, so treat it as ample.
 SUPPLIER_QTY = 1_000
 ALL_WEEK = range(7)
@@ -524,7 +523,9 @@ def _depots(
                 epoch,
             )
             opening = opening or ((-1, 0),)  # closed for the whole horizon
-        depots.append(opt.Depot(d.id, opt.Location(d.lat, d.lon), by_depot[d.id], opening))
+        depots.append(
+            opt.Depot(d.id, opt.Location(d.lat, d.lon), by_depot[d.id], opening, pick_s=pick_s(d))
+        )
         names[d.id] = d.name
     return tuple(depots), names
 
@@ -536,9 +537,8 @@ def _suppliers(session: Session) -> tuple[opt.Supplier, ...]:
     ):
         if supplier_id is not None:  # filtered in SQL; for the type checker
             parts[supplier_id][part_id] = SUPPLIER_QTY
-    transit = int(SUPPLIER_TRANSIT.total_seconds())
     return tuple(
-        opt.Supplier(s.id, parts[s.id], s.lead_time_hours * 3_600, transit)
+        opt.Supplier(s.id, parts[s.id], s.lead_time_hours * 3_600, transit_s(s))
         for s in session.scalars(select(Supplier).order_by(Supplier.id))
     )
 

@@ -26,6 +26,7 @@ from inventory.checks import (
     flush_or_conflict,
     reference,
 )
+from inventory.depot_times import DEFAULT_PICK_MIN
 from inventory.errors import NotFoundError
 from inventory.ledger import Delta, Posting
 from inventory.models import (
@@ -55,6 +56,7 @@ class DepotChanges(TypedDict, total=False):
     lon: float | None
     opens_at: time | None
     closes_at: time | None
+    pick_min: int
 
 
 class PartChanges(TypedDict, total=False):
@@ -100,6 +102,8 @@ def _check_depot(session: Session, values: dict[str, Any], errors: FieldErrors) 
         errors.add(field, "give both opens_at and closes_at, or neither (open around the clock)")
     elif opens is not None and opens == closes:
         errors.add("closes_at", "must differ from opens_at; leave both out for around the clock")
+    if values["pick_min"] < 0:
+        errors.add("pick_min", "must be >= 0")
 
 
 def create_depot(
@@ -114,11 +118,12 @@ def create_depot(
     lon: float | None = None,
     opens_at: time | None = None,
     closes_at: time | None = None,
+    pick_min: int = DEFAULT_PICK_MIN,
 ) -> Depot:
     """Create a depot; a depot that is not a van needs a location."""
     values: dict[str, Any] = dict(
         code=code, name=name, kind=kind, region_id=region_id, place=place, lat=lat, lon=lon,
-        opens_at=opens_at, closes_at=closes_at,
+        opens_at=opens_at, closes_at=closes_at, pick_min=pick_min,
     )  # fmt: skip
     errors = FieldErrors()
     _check_depot(session, values, errors)

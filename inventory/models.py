@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db import Base, IdMixin
 from db.audit import Audited
 from db.types import UTCDateTime, enum_column
+from inventory.depot_times import DEFAULT_PICK_MIN, DEFAULT_TRANSIT_HOURS
 
 Money = Numeric(12, 2)
 
@@ -84,8 +85,15 @@ class Supplier(Audited, IdMixin, Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     lead_time_hours: Mapped[int]
+    # Courier time from the supplier to a site (`inventory.depot_times`: data, default 24 h).
+    transit_hours: Mapped[int] = mapped_column(
+        default=DEFAULT_TRANSIT_HOURS, server_default=str(DEFAULT_TRANSIT_HOURS)
+    )
 
-    __table_args__ = (CheckConstraint("lead_time_hours >= 0", name="lead_time_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("lead_time_hours >= 0", name="lead_time_nonnegative"),
+        CheckConstraint("transit_hours >= 0", name="transit_nonnegative"),
+    )
 
 
 class Part(Audited, IdMixin, Base):
@@ -159,10 +167,15 @@ class Depot(Audited, IdMixin, Base):
     # Both None means open around the clock (the seeds' 7x24x365).
     opens_at: Mapped[time | None] = mapped_column(Time())
     closes_at: Mapped[time | None] = mapped_column(Time())
+    # Picking a ticket's parts at the counter (`inventory.depot_times`: data, default 10 min).
+    pick_min: Mapped[int] = mapped_column(
+        default=DEFAULT_PICK_MIN, server_default=str(DEFAULT_PICK_MIN)
+    )
 
     __table_args__ = (
         CheckConstraint("kind = 'van' OR (lat IS NOT NULL AND lon IS NOT NULL)", name="located"),
         CheckConstraint("(opens_at IS NULL) = (closes_at IS NULL)", name="hours_both_or_neither"),
+        CheckConstraint("pick_min >= 0", name="pick_nonnegative"),
     )
 
 

@@ -21,12 +21,9 @@ The rules (`check_commitments` re-checks them on any plan, independently of the 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from optimizer.plan_result import Plan, Stop
-
-DEFAULT_FROZEN_S = 1_800
-DEFAULT_TOLERANCE_S = 1_800
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +62,17 @@ class Baseline:
         Announced visits (unique tickets); per engineer their order is by ``eta`` (an
         in-progress visit first).
     frozen_horizon_s
-        Visits announced to start before ``now + frozen_horizon_s`` are fixed (policy data,
-        default 30 min).
+        Visits announced to start before ``now + frozen_horizon_s`` are fixed (policy data:
+        the caller passes its contracts' ``frozen_horizon_min``; no default here).
     eta_tolerance_s
-        How far an announced start may move (either way).
+        How far an announced start may move (either way; policy data, likewise).
     allow_eta_moves
         The dispatcher allows larger moves: the tolerance is not applied.
     """
 
     commitments: tuple[Commitment, ...] = ()
-    frozen_horizon_s: int = DEFAULT_FROZEN_S
-    eta_tolerance_s: int = DEFAULT_TOLERANCE_S
+    frozen_horizon_s: int = field(kw_only=True)
+    eta_tolerance_s: int = field(kw_only=True)
     allow_eta_moves: bool = False
 
     def __post_init__(self) -> None:
@@ -93,8 +90,8 @@ class Baseline:
         *,
         pinned: Collection[int] = (),
         in_progress: Collection[int] = (),
-        frozen_horizon_s: int = DEFAULT_FROZEN_S,
-        eta_tolerance_s: int = DEFAULT_TOLERANCE_S,
+        frozen_horizon_s: int,
+        eta_tolerance_s: int,
         allow_eta_moves: bool = False,
     ) -> Baseline:
         """Return the commitments of a published plan: every visit, announced at its start.
@@ -118,7 +115,10 @@ class Baseline:
             for r in plan.routes
             for s in r.visits
         )  # fmt: skip
-        return cls(found, frozen_horizon_s, eta_tolerance_s, allow_eta_moves)
+        return cls(
+            found, frozen_horizon_s=frozen_horizon_s, eta_tolerance_s=eta_tolerance_s,
+            allow_eta_moves=allow_eta_moves,
+        )  # fmt: skip
 
     def by_ticket(self) -> dict[int, Commitment]:
         """Return the commitments by ticket id."""
@@ -143,7 +143,7 @@ class Baseline:
         """Return the baseline with the commitments of ``ticket_ids`` released."""
         gone = set(ticket_ids)
         kept = tuple(c for c in self.commitments if c.ticket_id not in gone)
-        return Baseline(kept, self.frozen_horizon_s, self.eta_tolerance_s, self.allow_eta_moves)
+        return replace(self, commitments=kept)
 
 
 def check_commitments(baseline: Baseline, plan: Plan) -> list[str]:

@@ -21,6 +21,7 @@ from dispatch.penalties import clock_penalties
 from dispatch.promises import SeverityOffsets
 from dispatch.world import World, generate_world
 from dispatch.world.bundle import read_bundle
+from inventory.depot_times import pick_s, transit_s
 from optimizer import Location
 from scenarios.demand import history_profiles
 from scenarios.model import (
@@ -76,6 +77,7 @@ def build_sim_world(world: World, start: date) -> SimWorld:
         part_fits=_grouped(t["part_fits"], "product_model_id", "part_id"),
         substitutes=_grouped(t["part_substitutes"], "part_id", "substitute_id"),
         supplier_lead_s={s["id"]: int(s["lead_time_hours"]) * 3_600 for s in t["suppliers"]},
+        supplier_transit_s={s["id"]: transit_s(s) for s in t["suppliers"]},
         sites=_sites(t),
         assets_by_site=_assets(t, lines),
         policies=_policies(t),
@@ -155,7 +157,7 @@ def _engineers(t: Rows, lines: dict[int, str]) -> tuple[SimEngineer, ...]:
 
 def _depot(d: dict[str, Any]) -> SimDepot:
     where = None if d["lat"] is None else Location(d["lat"], d["lon"])
-    return SimDepot(d["id"], d["code"], d["region_id"], where, str(d["kind"]))
+    return SimDepot(d["id"], d["code"], d["region_id"], where, str(d["kind"]), pick_s(d))
 
 
 def _part(p: dict[str, Any], lines: dict[int, str]) -> SimPart:

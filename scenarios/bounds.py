@@ -40,7 +40,7 @@ from dispatch.labour import overtime_allowance_s
 from optimizer import Location, TravelTimes, coordinates, travel_at
 from scenarios.demand import DemandTicket
 from scenarios.model import SimEngineer, SimSite, SimWorld
-from scenarios.policies import PICK_S, Deadlines
+from scenarios.policies import Deadlines
 
 GEOGRAPHY, SHIFT, LABOUR = "geography", "shift", "labour"
 REASONS = (GEOGRAPHY, SHIFT, LABOUR)
@@ -174,18 +174,19 @@ def swap_unkeepable(
     travel: TravelTimes,
     t: DemandTicket,
     site: SimSite,
-    holders: Sequence[tuple[int | None, Location]],
+    holders: Sequence[tuple[int | None, Location, int]],
     *,
     deadline: int,
     service_s: int,
 ) -> str:
     """Why no dispatch could fit the part within the swap promise ("" = keepable).
 
-    ``holders``: where every part is in stock now, (None, an open depot) or (a van's
-    engineer id, where he stands); ``service_s`` the duration dispatch plans with. An
-    engineer's trip is the shortest home -> depot -> site, or for a van's own engineer the
-    drive from where he stands; a pickup takes the simulator's pick time (`PICK_S`); then
-    the clocks' test of the fix (`_reason`).
+    ``holders``: where every part is in stock now, (None, an open depot, its pick time) or
+    (a van's engineer id, where he stands, 0); ``service_s`` the duration dispatch plans
+    with. An engineer's trip is the shortest home -> depot -> site, or for a van's own
+    engineer the drive from where he stands; a pickup takes that depot's pick time (its
+    data, as the dispatch and the simulator take it); then the clocks' test of the fix
+    (`_reason`).
     """
     level = staff.levels.get(t.line)
     rows = np.flatnonzero(level >= t.level) if level is not None else np.empty(0, np.int64)
@@ -194,15 +195,16 @@ def swap_unkeepable(
     travel = travel_at(travel, world.epoch + timedelta(seconds=t.at_s))
     here = coordinates([site.location])
     trip = np.full(rows.size, _NEVER, dtype=np.int64)
-    depots = [at for eid, at in holders if eid is None]
+    depots = [(at, pick) for eid, at, pick in holders if eid is None]
     if depots:
-        xy = coordinates(depots)
+        xy = coordinates([at for at, _ in depots])
+        picks = np.array([pick for _, pick in depots], dtype=np.int64)
         to_depot, _ = travel.matrix(staff.homes[rows], xy)
         to_site, _ = travel.many_to_one(xy, here)
-        legs = to_depot.astype(np.int64) + PICK_S + to_site.astype(np.int64)[None, :]
+        legs = to_depot.astype(np.int64) + (picks + to_site.astype(np.int64))[None, :]
         trip = legs.min(axis=1)
     position = {int(r): i for i, r in enumerate(rows)}
-    for eid, at in holders:
+    for eid, at, _ in holders:
         if eid is not None and (i := position.get(staff.rows.get(eid, -1))) is not None:
             drive, _ = travel.many_to_one(coordinates([at]), here)
             trip[i] = min(int(trip[i]), int(drive[0]))

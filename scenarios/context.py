@@ -30,7 +30,10 @@ from scenarios.model import SimSite, SimWorld
 from scenarios.records import DepotTally, EngineerTally, JobRecord, RunResult
 
 DAY_S = 86_400
-_Place = tuple[int, int | None, Location | None]  # depot or van id, van's engineer, place
+# depot or van id, van's engineer, place, pick time at its counter
+_Place = tuple[int, int | None, Location | None, int]
+# Where a spare is in stock: (None, a depot, its pick time) or (a van's engineer, where, 0)
+Holder = tuple[int | None, Location, int]
 DRAIN_S = 2 * DAY_S
 
 
@@ -138,13 +141,14 @@ class RunContext:
             return False
         travel = travel_at(self.travel, self.world.epoch + timedelta(seconds=self.now))
         seconds, _ = travel.many_to_one(
-            coordinates([at for _, at in holders]), coordinates([self.sites[site_id].location])
+            coordinates([at for _, at, _ in holders]), coordinates([self.sites[site_id].location])
         )
         return bool(seconds.min() <= within_s)
 
-    def stock_holders(self, parts: Sequence[int]) -> list[tuple[int | None, Location]]:
-        """Where every part is in stock now: (None, an open depot's place) or (a van's
-        engineer id, where he stands), in scan order (`stock_in_reach`, `swap_unkeepable`)."""
+    def stock_holders(self, parts: Sequence[int]) -> list[Holder]:
+        """Where every part is in stock now: (None, an open depot's place, its pick time) or
+        (a van's engineer id, where he stands, 0), in scan order (`stock_in_reach`,
+        `swap_unkeepable`)."""
         state, world = self.state, self.world
         if not self._places:
             self._places, self._by_holder = _stock_places(world, state)
@@ -153,26 +157,28 @@ class RunContext:
             entries = sorted(i for d in held for i in self._by_holder.get(d, ()))
         else:
             entries = list(range(len(self._places)))
-        places: list[tuple[int | None, Location]] = []
+        places: list[Holder] = []
         for i in entries:
-            depot_id, eid, location = self._places[i]
+            depot_id, eid, location, pick = self._places[i]
             if eid is not None:
-                places.append((eid, state.position[eid]))
+                places.append((eid, state.position[eid], 0))
             elif location is not None and not any(
                 p.covers(self.now) for p in world.outages.get(depot_id, ())
             ):
-                places.append((None, location))
+                places.append((None, location, pick))
         return places
 
 
 def _stock_places(world: SimWorld, state: LiveState) -> tuple[list[_Place], dict[int, list[int]]]:
-    """Where a spare can be in stock, in scan order: (depot id, None, its place) for each
-    depot with a place, then (van id, engineer id, None: where he stands) per van; and
-    each depot or van id's entries (a van shared by two engineers has two)."""
-    out: list[_Place] = [(d.id, None, d.location) for d in world.depots if d.location is not None]
-    out += [(van, eid, None) for eid, van in state.van_of.items() if van is not None]
+    """Where a spare can be in stock, in scan order: (depot id, None, its place, its pick
+    time) for each depot with a place, then (van id, engineer id, None: where he stands, 0)
+    per van; and each depot or van id's entries (a van shared by two engineers has two)."""
+    out: list[_Place] = [
+        (d.id, None, d.location, d.pick_s) for d in world.depots if d.location is not None
+    ]
+    out += [(van, eid, None, 0) for eid, van in state.van_of.items() if van is not None]
     by_holder: dict[int, list[int]] = {}
-    for i, (holder, _, _) in enumerate(out):
+    for i, (holder, *_) in enumerate(out):
         by_holder.setdefault(holder, []).append(i)
     return out, by_holder
 

@@ -36,7 +36,6 @@ from scenarios.model import SimWorld, StockKey
 REBUILD_S = 86_400
 WINDOW_BEFORE_S = 86_400  # shift windows kept around "now" in the view
 WINDOW_AFTER_S = 3 * 86_400
-SUPPLIER_TRANSIT_S = 24 * 3_600  # as dispatch.snapshot: suppliers have no transit column
 SUPPLIER_QTY = 1_000
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S
@@ -204,7 +203,7 @@ class LiveState:
             self._engineer(e.id, e.home, dict(e.skills), now) for e in world.engineers
         )
         depots = tuple(
-            Depot(d.id, d.location, self._stock_of(d.id))
+            Depot(d.id, d.location, self._stock_of(d.id), pick_s=d.pick_s)
             for d in world.depots
             if d.location is not None and not _closed(world, d.id, now)
         )
@@ -241,7 +240,7 @@ class LiveState:
         for part in self.world.parts.values():
             parts.setdefault(part.supplier_id, {})[part.id] = SUPPLIER_QTY
         return tuple(
-            Supplier(sid, parts.get(sid, {}), lead, SUPPLIER_TRANSIT_S)
+            Supplier(sid, parts.get(sid, {}), lead, self.world.transit_s(sid))
             for sid, lead in sorted(self.world.supplier_lead_s.items())
         )
 

@@ -16,6 +16,7 @@ from dispatch.calendar import WeeklyShift
 from dispatch.durations import DurationPolicy
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
+from inventory.depot_times import DEFAULT_PICK_MIN, DEFAULT_TRANSIT_HOURS
 from optimizer import ClockPenalties, Location, SpeedProfile
 
 StockKey = tuple[int, int]  # (depot id, part id)
@@ -48,6 +49,7 @@ class SimDepot:
     region_id: int
     location: Location | None  # None for a van (it rides with its engineer)
     kind: str
+    pick_s: int = 60 * DEFAULT_PICK_MIN  # picking at its counter (`depots.pick_min`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,23 @@ class ArrivalProfile:
 FLAT_ARRIVALS = ArrivalProfile((1.0,) * 24, (1.0,) * 7)
 
 
+VAN_REFILL_H = 12.0  # a van is refilled from a depot of its region by his next shift
+UNSOURCED_LEAD_DAYS = 7.0  # a part without a supplier: its order arrives after this long
+
+
+@dataclass(frozen=True, slots=True)
+class RestockPolicy:
+    """How the simulator restocks below a reorder point (defaults: docs/scenarios.md).
+
+    A van is refilled by a transfer from a depot of its region that has the units, which
+    takes `van_refill_s`; a depot orders from the part's supplier (its `lead_time_hours`),
+    or, for a part without one, waits `unsourced_lead_s`. The scenario's `restock:` data.
+    """
+
+    van_refill_s: int = round(VAN_REFILL_H * 3_600)
+    unsourced_lead_s: int = round(UNSOURCED_LEAD_DAYS * 86_400)
+
+
 @dataclass(frozen=True, slots=True)
 class ReturnsPolicy:
     """What happens to the faulty unit a swap takes out (defaults: docs/scenarios.md).
@@ -212,12 +231,15 @@ class SimWorld:
     assets_by_site: Mapping[int, tuple[SimAsset, ...]]
     policies: Mapping[int, SimPolicy]
     ticket_types: tuple[TicketType, ...]
+    # courier time to a site by supplier id (`suppliers.transit_hours`; absent: the default)
+    supplier_transit_s: Mapping[int, int] = field(default_factory=dict)
     travel_speed: float = 1.0
     speed_by_hour: SpeedProfile = SpeedProfile()  # rush hours (the scenario's; free flow here)
     outages: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # depot id
     strikes: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)  # engineer id
     surges: tuple[Surge, ...] = ()
     returns: ReturnsPolicy = ReturnsPolicy()
+    restock: RestockPolicy = RestockPolicy()
     loaners: LoanerRates = LoanerRates()
     # arrival profiles learnt from the base world's service log, by region id (none: no log)
     learnt_arrivals: Mapping[int, ArrivalProfile] = field(default_factory=dict)
@@ -231,6 +253,10 @@ class SimWorld:
             if rcode == code:
                 return rid
         raise ValueError(f"region {code!r} is not in the base world")
+
+    def transit_s(self, supplier_id: int) -> int:
+        """A supplier's courier time to a site (its row's, else the documented default)."""
+        return self.supplier_transit_s.get(supplier_id, 3_600 * DEFAULT_TRANSIT_HOURS)
 
     def depot(self, code: str) -> SimDepot:
         """The depot of a code (ValueError naming the code when unknown)."""

@@ -37,10 +37,9 @@ from optimizer import (
     travel_at,
 )
 from scenarios.demand import DemandTicket
-from scenarios.live import SUPPLIER_TRANSIT_S, LiveState
+from scenarios.live import LiveState
 from scenarios.model import SimDepot, SimSite, SimWorld
 
-PICK_S = RecommendParams().pick_s  # the recommendation's pick time, read, not copied
 ALTERNATIVES = 5  # options a re-dispatch looks through for another engineer in time
 
 
@@ -274,15 +273,16 @@ class NaiveDispatcher:
             via = coordinates([depot.location]) if depot.location else start
             leg1, _ = travel.many_to_one(start, via)
             leg2, _ = travel.many_to_one(via, coordinates([site.location]))
-            arrive = now + int(leg1[0]) + PICK_S + int(leg2[0])
+            arrive = now + int(leg1[0]) + depot.pick_s + int(leg2[0])
             uses = tuple((depot.id, p, 1) for p in t.parts)
             return JobPlan(eid, now, arrive, PartsSource.PICKUP, uses, depot.id)
         lead = max(self.world.supplier_lead_s.get(self.supplier_of[p], 0) for p in t.parts)
+        transit = max(self.world.transit_s(self.supplier_of[p]) for p in t.parts)
         uses = tuple((-self.supplier_of[p], p, 1) for p in t.parts)
         ships = now + lead
         return JobPlan(
             eid, now, now + drive_s, PartsSource.SHIPMENT, uses,
-            ships_at=ships, part_arrives_at=ships + SUPPLIER_TRANSIT_S,
+            ships_at=ships, part_arrives_at=ships + transit,
         )  # fmt: skip
 
     def _has(self, depot_id: int, parts: Sequence[int]) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, DemandTicket, history_rates, surge_tickets, ticket_stream
 from scenarios.kpis import Estimate, summarise
-from scenarios.model import LoanerRates, ReturnsPolicy, SimWorld
+from scenarios.model import LoanerRates, RestockPolicy, ReturnsPolicy, SimWorld
 from scenarios.records import RunResult
 from scenarios.simulate import STEP_S, RunParams, simulate
 from scenarios.spec import Scenario
@@ -52,13 +52,17 @@ def variants_of(scenario: Scenario) -> list[str]:
 
 
 def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
-    """The scenario's returns flow, loaner rates and rush hours (docs/scenarios.md)."""
-    r, loan = scenario.returns, scenario.loaners
+    """The scenario's returns flow, restocking, loaner rates and rush hours
+    (docs/scenarios.md)."""
+    r, loan, restock = scenario.returns, scenario.loaners, scenario.restock
     return replace(
         world,
         returns=ReturnsPolicy(
             r.enabled, r.warranty_only, r.carry_h, r.courier_h, r.inspect_h,
             r.repairable_share, r.repair_days, seed=scenario.seed,
+        ),
+        restock=RestockPolicy(
+            round(restock.van_refill_h * 3_600), round(restock.unsourced_lead_days * DAY_S)
         ),
         loaners=LoanerRates(loan.per_loan, loan.per_day),
         speed_by_hour=scenario.rush_hours.profile(),

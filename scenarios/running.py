@@ -24,13 +24,9 @@ from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
 from scenarios.model import SimAsset
-from scenarios.policies import PICK_S, JobPlan
+from scenarios.policies import JobPlan
 from scenarios.records import JobRecord
 from scenarios.returns import Returns
-
-TRANSFER_S = 12 * 3_600  # a van is refilled from its region's depot by the next shift
-NO_SUPPLIER_LEAD_S = 7 * 86_400
-
 
 # Given a visit not departed yet, the engineer who holds it and its projected departure and
 # arrival with him: another engineer's plan worth the move, or None to keep it
@@ -170,7 +166,7 @@ class JobRunner:
             depot = self.depots[plan.pickup_depot]
             assert depot.location is not None
             seconds, m = self._leg(here, depot.location)
-            yield env.timeout(seconds + PICK_S)
+            yield env.timeout(seconds + depot.pick_s)
             metres += m
             here = depot.location
             self._pick(uses, lambda s: s == plan.pickup_depot)
@@ -280,7 +276,7 @@ class JobRunner:
         lead = self._transfer(depot_id, part, qty)
         if lead is None:
             supplier = run.world.parts[part].supplier_id
-            lead = run.world.supplier_lead_s.get(supplier, NO_SUPPLIER_LEAD_S)
+            lead = run.world.supplier_lead_s.get(supplier, run.world.restock.unsourced_lead_s)
         self.on_order[key] = ordered + qty
         run.env.process(self._receive(key, qty, lead))
 
@@ -300,7 +296,7 @@ class JobRunner:
                 run.state.reserve(key, qty)
                 run.state.pick(key, qty)
                 self._reorder(depot.id, part)
-                return TRANSFER_S
+                return run.world.restock.van_refill_s
         return None
 
     def _receive(self, key: tuple[int, int], qty: int, lead: int) -> Generator[Any, Any, None]:

@@ -19,8 +19,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.world import REFERENCE_DATE
+from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
-from scenarios.model import BUSINESS_HOURS, WORKING_WEEK, ArrivalProfile
+from scenarios.model import (
+    BUSINESS_HOURS,
+    UNSOURCED_LEAD_DAYS,
+    VAN_REFILL_H,
+    WORKING_WEEK,
+    ArrivalProfile,
+)
 
 Policy = Literal["optimised", "naive", "naive_unlimited"]
 POLICIES: tuple[Policy, ...] = ("optimised", "naive", "naive_unlimited")
@@ -108,6 +115,13 @@ class Returns(_Strict):
     repair_days: float = Field(5.0, ge=0)  # repaired units then go back on that depot's shelf
 
 
+class Restock(_Strict):
+    """How stock below its reorder point comes back (docs/scenarios.md, "Restocking")."""
+
+    van_refill_h: float = Field(VAN_REFILL_H, ge=0)  # a transfer from a depot of its region
+    unsourced_lead_days: float = Field(UNSOURCED_LEAD_DAYS, ge=0)  # a part without supplier
+
+
 class Loaners(_Strict):
     """What a loaner costs, in the contract's currency (exact: written as strings or ints)."""
 
@@ -127,6 +141,7 @@ class AddDepot(_Strict):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     stock_like: str | None = None  # copy the stock levels of this depot
+    pick_min: int = Field(DEFAULT_PICK_MIN, ge=0)  # picking at its counter (`depots.pick_min`)
 
 
 class RemoveDepot(_Strict):
@@ -381,6 +396,7 @@ class Scenario(_Strict):
     redispatch_after_min: int | None = Field(15, ge=0)  # overrun re-dispatch; null: never
     retry_every_min: int = Field(15, ge=1)  # tickets nobody could take are offered again
     returns: Returns = Returns()
+    restock: Restock = Restock()
     loaners: Loaners = Loaners()
     rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS
     variants: tuple[Variant, ...] = ()

@@ -29,7 +29,7 @@ def add_depot(world: SimWorld, change: spec.AddDepot) -> SimWorld:
     new_id = max((d.id for d in world.depots), default=0) + 1
     depot = SimDepot(
         new_id, change.code, world.region_id(change.region),
-        Location(change.lat, change.lon), "regional",
+        Location(change.lat, change.lon), "regional", 60 * change.pick_min,
     )  # fmt: skip
     stock, reorder = dict(world.stock), dict(world.reorder_points)
     if change.stock_like is not None:

@@ -332,6 +332,10 @@ class DepotUpdate(WriteModel):
     lon: Lon | None = None
     opens_at: LocalTime | None = None
     closes_at: LocalTime | None = None
+    pick_min: Minutes | None = Field(
+        None, description="minutes to pick a ticket's parts at its counter (default 10); "
+        "production, the planner and the simulator plan pickups with it",
+    )  # fmt: skip
 
 
 class DepotCreate(DepotUpdate):

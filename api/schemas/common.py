@@ -133,6 +133,7 @@ class DepotRead(ReadModel):
     lon: float | None
     opens_at: time | None = Field(description="null with closes_at: open around the clock")
     closes_at: time | None
+    pick_min: int = Field(description="minutes to pick a ticket's parts at its counter")
 
 
 class ProductLineRead(ReadModel):

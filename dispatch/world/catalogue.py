@@ -11,6 +11,7 @@ import numpy.typing as npt
 from dispatch.world.catalogue_data import FAULT_CLASSES, LINES, SUPPLIERS
 from dispatch.world.model import Row, SizeSpec
 from dispatch.world.places import Places
+from inventory.depot_times import DEFAULT_TRANSIT_HOURS
 
 CENT = Decimal("0.01")
 MARKUP_RANGE = (1.25, 1.9)  # list price over purchase cost
@@ -92,6 +93,7 @@ def _suppliers(places: Places) -> list[Row]:
                 "lat": None if row is None else float(places.lat[row]),
                 "lon": None if row is None else float(places.lon[row]),
                 "lead_time_hours": lead_hours,
+                "transit_hours": DEFAULT_TRANSIT_HOURS,
             }
         )
     return rows

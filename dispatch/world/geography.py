@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from dispatch.world.model import LOCAL_TIMEZONE, Row
 from dispatch.world.places import PREFECTURES, PlaceKind, Places, haversine_km, load_places
+from inventory.depot_times import DEFAULT_PICK_MIN
 
 KM_PER_DEGREE = 111.32
 
@@ -155,6 +156,7 @@ def depot_rows(places: Places, count: int, rng: np.random.Generator) -> list[Row
                 "lon": float(places.lon[place]),
                 "opens_at": opens,
                 "closes_at": closes,
+                "pick_min": DEFAULT_PICK_MIN,
             }
         )
     return rows

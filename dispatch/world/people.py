@@ -15,6 +15,7 @@ from dispatch.world.geography import ENGINEER_RADIUS_KM, jitter, region_weights
 from dispatch.world.model import Row, local_datetime
 from dispatch.world.names import person_names
 from dispatch.world.places import PREFECTURES, Places
+from inventory.depot_times import DEFAULT_PICK_MIN
 
 # Demo only, NOT secret: fixed, documented keys so anyone can drive a demo by hand.
 # A real deployment issues random keys (db.identity.new_api_key) and never loads these.
@@ -213,6 +214,7 @@ def _van_row(depot_id: int, engineer_code: str, name: str, region: int, place: s
         "lon": None,
         "opens_at": None,
         "closes_at": None,
+        "pick_min": DEFAULT_PICK_MIN,  # unused: a van's parts ride with him
     }
 
 

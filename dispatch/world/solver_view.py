@@ -20,6 +20,7 @@ import numpy as np
 
 from dispatch.labour import LabourRules, rules_for, solver_fields
 from dispatch.world.model import REFERENCE_DATE, Row, local_datetime, reference_instant
+from inventory.depot_times import pick_s, transit_s
 from optimizer import Depot, DispatchWorld, Engineer, Location, PartLine, Supplier, Ticket
 
 Tables = dict[str, list[Row]]
@@ -28,7 +29,6 @@ Window = tuple[int, int]
 DAY_S = 86_400
 SERVICE_S = 3_600  # standard on-site service of a demo ticket
 ARRIVE_H = (2, 2, 4)  # arrival promise (hours) by severity rank; the fix is promised 2 h later
-SUPPLIER_TRANSIT_S = 24 * 3_600
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ def solver_view(
         if row["on_hand"] - row["reserved"] > 0:
             stock[row["depot_id"]][row["part_id"]] = row["on_hand"] - row["reserved"]
     depots = tuple(
-        Depot(d["id"], Location(d["lat"], d["lon"]), stock.get(d["id"], {}))
+        Depot(d["id"], Location(d["lat"], d["lon"]), stock.get(d["id"], {}), pick_s=pick_s(d))
         for d in tables["depots"]
         if d["kind"] != "van"
     )
@@ -171,7 +171,7 @@ def _suppliers(tables: Tables, qty: int) -> tuple[Supplier, ...]:
     for part in tables["parts"]:
         parts[part["supplier_id"]][part["id"]] = qty
     return tuple(
-        Supplier(s["id"], parts[s["id"]], s["lead_time_hours"] * 3_600, SUPPLIER_TRANSIT_S)
+        Supplier(s["id"], parts[s["id"]], s["lead_time_hours"] * 3_600, transit_s(s))
         for s in tables["suppliers"]
     )
 

@@ -29,6 +29,19 @@ class TestDepots:
         changed = client.patch(f"/v1/depots/{depot['id']}", json=open_all_day, headers=ADMIN)
         assert changed.json() == depot | open_all_day
 
+    def test_pick_time_defaults_to_ten_minutes_and_is_editable(
+        self, client: TestClient, world: World
+    ) -> None:
+        body = {"code": "D-PICK", "name": "Pick", "kind": "central", "lat": 23.1, "lon": 113.3}
+        depot = client.post("/v1/depots", json=body, headers=ADMIN).json()
+        assert depot["pick_min"] == 10  # the documented default (docs/world-format.md)
+        url = f"/v1/depots/{depot['id']}"
+        assert client.patch(url, json={"pick_min": 25}, headers=ADMIN).json()["pick_min"] == 25
+        assert client.get(url, headers=ADMIN).json()["pick_min"] == 25
+        for bad in (-1, None):
+            problem = assert_problem(client.patch(url, json={"pick_min": bad}, headers=ADMIN), 422)
+            assert locations(problem) == {("body", "pick_min")}
+
     def test_location_and_hours(self, client: TestClient, world: World) -> None:
         body = {"code": "D-NEW", "name": "New", "kind": "central", "opens_at": "08:00"}
         problem = assert_problem(client.post("/v1/depots", json=body, headers=ADMIN), 422)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 
 import db
 import dispatch.models  # noqa: F401  (registers the models on Base.metadata)
 import inventory.models  # noqa: F401
+from tests.conftest import BACKENDS, fresh_postgresql_database
 
 
 def test_database_is_at_head(engine: Engine) -> None:
@@ -79,4 +83,40 @@ def test_a_database_with_data_migrates_down_and_up(tmp_path: Path) -> None:
     assert counts() == before
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of each backend (PostgreSQL when its URL is set)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/migrate.db"
+        return
+    with fresh_postgresql_database("spares_migrate") as url:
+        yield url
+
+
+def test_0012_gives_stored_depots_and_suppliers_the_documented_times(empty_url: str) -> None:
+    """Down to 0011 the columns go; back up, every stored row has the defaults (10 min, 24 h)."""
+    from dispatch.world import generate_world, load_world
+
+    engine = db.make_engine(empty_url)
+    db.upgrade(engine)
+    with db.make_sessionmaker(engine).begin() as session:
+        load_world(session, generate_world(7, "small"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE depots SET pick_min = 25")
+        connection.exec_driver_sql("UPDATE suppliers SET transit_hours = 48")
+        depots = connection.exec_driver_sql("SELECT count(*) FROM depots").scalar_one()
+    db.migrate.downgrade(engine, "0011")
+    assert "pick_min" not in {c["name"] for c in inspect(engine).get_columns("depots")}
+    assert "transit_hours" not in {c["name"] for c in inspect(engine).get_columns("suppliers")}
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        picks = connection.exec_driver_sql("SELECT pick_min, count(*) FROM depots GROUP BY 1")
+        assert picks.all() == [(10, depots)]
+        transits = connection.exec_driver_sql("SELECT DISTINCT transit_hours FROM suppliers")
+        assert transits.scalars().all() == [24]
+        with pytest.raises(IntegrityError):  # the CHECK holds on both backends
+            connection.exec_driver_sql("UPDATE depots SET pick_min = -1")
     engine.dispose()

@@ -54,6 +54,21 @@ class TestSnapshot:
         assert not any(s <= 0 < e for s, e in shifts)
         assert any(s == 2 * 3600 for s, _ in shifts)
 
+    def test_pick_time_and_courier_transit_are_the_rows_data(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        world = load_snapshot(session, now=T0).world
+        depot = next(d for d in world.depots if d.id == dw.depot.id)
+        supplier = next(s for s in world.suppliers if s.id == dw.supplier.id)
+        # the documented defaults (`inventory.depot_times`): 10 min at the counter, 24 h courier
+        assert (depot.pick_s, supplier.transit_s) == (600, 24 * 3600)
+        dw.depot.pick_min, dw.supplier.transit_hours = 25, 48
+        session.flush()
+        world = load_snapshot(session, now=T0).world
+        depot = next(d for d in world.depots if d.id == dw.depot.id)
+        supplier = next(s for s in world.suppliers if s.id == dw.supplier.id)
+        assert (depot.pick_s, supplier.transit_s) == (25 * 60, 48 * 3600)
+
     def test_depot_stock_is_available_stock(self, session: Session, dw: DispatchWorld) -> None:
         depot = next(d for d in load_snapshot(session, now=T0).world.depots if d.id == dw.depot.id)
         assert depot.stock == {dw.part.id: 2}
@@ -144,6 +159,22 @@ class TestRecommend:
         assert {"depart", "arrival"} <= broken
         reasons = {x.engineer_id: x.reason for x in rec.excluded}
         assert reasons[dw.yuexiu.id] == opt.ExclusionReason.SKILL
+
+    def test_a_slower_counter_delays_the_pickup_by_its_pick_time(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        def haizhu() -> opt.Option:
+            rec = recommend_ticket(
+                session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL
+            ).recommendation
+            return next(o for o in rec.options if o.engineer_id == dw.haizhu.id)
+
+        before = haizhu()
+        dw.depot.pick_min = 30  # 20 min more than the default 10 at this depot's counter
+        session.flush()
+        after = haizhu()
+        assert after.parts.source == before.parts.source == opt.PartsSource.PICKUP
+        assert after.arrives_at - before.arrives_at == 20 * 60
 
     def test_without_stock_the_part_is_shipped(self, session: Session, dw: DispatchWorld) -> None:
         reserve(

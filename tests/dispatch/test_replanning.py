@@ -85,13 +85,15 @@ class TestBaselineOf:
         baseline, _ = baseline_of(session, snap, [dw.ticket.id])
         assert (baseline.frozen_horizon_s, baseline.eta_tolerance_s) == (45 * 60, 10 * 60)
 
-    def test_nothing_committed_takes_the_default_rules(
+    def test_nothing_committed_has_nothing_to_freeze(
         self, session: Session, dw: DispatchWorld
     ) -> None:
+        # no code constant stands in for a contract's terms: with no announced visit there
+        # is no policy to read, and nothing for a frozen horizon or a tolerance to hold
         snap = load_snapshot(session, now=T0, pinned_only=True)
         baseline, plannable = baseline_of(session, snap, [dw.ticket.id])
         assert (baseline.commitments, plannable) == ((), ())
-        assert (baseline.frozen_horizon_s, baseline.eta_tolerance_s) == (30 * 60, 30 * 60)
+        assert (baseline.frozen_horizon_s, baseline.eta_tolerance_s) == (0, 0)
 
     def test_a_pinned_assignment_is_committed_but_not_replanned(
         self, session: Session, dw: DispatchWorld

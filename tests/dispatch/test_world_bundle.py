@@ -437,6 +437,7 @@ CHECK_CASES: dict[str, tuple[str, int, dict[str, Any]]] = {
     "ck_contracts_ends_after_start": ("contracts.csv", 1, {"ends_on": "2000-01-01"}),
     "ck_depots_hours_both_or_neither": ("depots.csv", 1, {"opens_at": "08:00", "closes_at": ""}),
     "ck_depots_located": ("depots.csv", 1, {"lat": ""}),
+    "ck_depots_pick_nonnegative": ("depots.csv", 1, {"pick_min": "-1"}),
     "ck_engineer_skills_level_range": ("engineer_skills.csv", 1, {"level": "4"}),
     "ck_engineers_costs_nonnegative": ("engineers.csv", 1, {"cost_per_km": "-1"}),
     "ck_engineers_van_capacity": ("engineers.csv", 1, {"van_capacity": "-1"}),
@@ -508,6 +509,7 @@ CHECK_CASES: dict[str, tuple[str, int, dict[str, Any]]] = {
         {"reserved": lambda r: str(int(r["on_hand"]) + 1)},
     ),  # fmt: skip
     "ck_suppliers_lead_time_nonnegative": ("suppliers.csv", 1, {"lead_time_hours": "-1"}),
+    "ck_suppliers_transit_nonnegative": ("suppliers.csv", 1, {"transit_hours": "-1"}),
     "ck_ticket_parts_quantity_positive": ("ticket_parts.csv", 1, {"quantity": "0"}),
     "ck_ticket_parts_used_quantity_positive": ("ticket_parts_used.csv", 1, {"quantity": "0"}),
     "ck_ticket_skills_level_range": ("ticket_skills.csv", 1, {"min_level": "0"}),

@@ -43,6 +43,8 @@ from tests.optimizer.builders import (
 TRAVEL = grid_travel()
 SEARCH = PlanParams(time_limit_ms=None, solution_limit=50, failure_limit=2_000)
 WIDE = 12 * HOUR
+# the demo policy's stability terms (frozen_horizon_min and eta_tolerance_min, 30 min each)
+STABILITY = {"frozen_horizon_s": 1_800, "eta_tolerance_s": 1_800}
 
 
 def _ticket(tid: int, at: tuple[int, int], **kw: object) -> Ticket:
@@ -74,9 +76,11 @@ class TestLocks:
         # ticket 1 sits next to engineer 2, but the dispatcher pinned it on engineer 1
         world = make_world([make_engineer(1, (0, 0)), make_engineer(2, (9, 9))])
         tickets = [_ticket(1, (9, 8))]
-        free = _replan(world, tickets, Baseline())
+        free = _replan(world, tickets, Baseline(**STABILITY))
         assert _by(free) == {1: 2}
-        base = Baseline((Commitment(1, 1, 20 * 60, pinned=True),), allow_eta_moves=True)
+        base = Baseline(
+            (Commitment(1, 1, 20 * 60, pinned=True),), **STABILITY, allow_eta_moves=True
+        )
         assert _by(_replan(world, tickets, base)) == {1: 1}
 
     def test_pinned_visits_keep_their_order(self) -> None:
@@ -85,6 +89,7 @@ class TestLocks:
         tickets = [_ticket(2, (1, 0)), _ticket(3, (6, 0))]
         base = Baseline(
             (Commitment(3, 1, 2 * HOUR, pinned=True), Commitment(2, 1, 3 * HOUR, pinned=True)),
+            **STABILITY,
             allow_eta_moves=True,
         )
         assert _order(_replan(world, tickets, base), 1) == [3, 2]
@@ -93,7 +98,7 @@ class TestLocks:
         # engineer 1 is on site at (5, 5); engineer 2 is closer to everything else
         world = make_world([make_engineer(1, (5, 5)), make_engineer(2, (5, 4))])
         tickets = [_ticket(1, (5, 5)), _ticket(2, (5, 4))]
-        base = Baseline((Commitment(1, 1, -600, in_progress=True),))
+        base = Baseline((Commitment(1, 1, -600, in_progress=True),), **STABILITY)
         out = _replan(world, tickets, base)
         assert _order(out, 1)[0] == 1
         assert _starts(out)[1] == 0  # he is there: service goes on from now
@@ -102,7 +107,7 @@ class TestLocks:
         # announced at 00:20 (inside 30 min), far away; a nearer new ticket must not go first
         world = make_world([make_engineer(1, (0, 0))])
         tickets = [_ticket(1, (10, 10)), _ticket(2, (1, 0))]
-        base = Baseline((Commitment(1, 1, 20 * 60),), allow_eta_moves=True)
+        base = Baseline((Commitment(1, 1, 20 * 60),), **STABILITY, allow_eta_moves=True)
         out = _replan(world, tickets, base)
         assert _order(out, 1) == [1, 2]
         assert _starts(out)[1] == 20 * 60  # 20 steps of 1 min from now
@@ -110,7 +115,10 @@ class TestLocks:
     def test_outside_the_horizon_the_nearer_ticket_may_go_first(self) -> None:
         world = make_world([make_engineer(1, (0, 0))])
         tickets = [_ticket(1, (10, 10)), _ticket(2, (1, 0))]
-        base = Baseline((Commitment(1, 1, 20 * 60),), frozen_horizon_s=0, allow_eta_moves=True)
+        base = Baseline(
+            (Commitment(1, 1, 20 * 60),), frozen_horizon_s=0, eta_tolerance_s=1_800,
+            allow_eta_moves=True,
+        )  # fmt: skip
         assert _order(_replan(world, tickets, base), 1) == [2, 1]
 
 

@@ -144,7 +144,7 @@ DEPOT, VAN = Location(22.55, 113.95), Location(22.59, 113.99)
 
 def _swap(
     small: SimWorld, staff: Staff, *, to_depot: int, to_site: int, service_s: int,
-    holders: list[tuple[int | None, Location]] | None = None,
+    holders: list[tuple[int | None, Location, int]] | None = None,
 ) -> str:  # fmt: skip
     """Home -> depot ``to_depot`` s, depot -> site ``to_site`` s; van -> site 10 min."""
     points = np.array([[p.lat, p.lon] for p in (HOME, SITE, DEPOT, VAN)])
@@ -157,7 +157,7 @@ def _swap(
     site = SimSite(1, 1, SITE, 1, None)
     return swap_unkeepable(
         staff, small, MatrixTravelTimes(points, seconds), _ticket(service_s), site,
-        [(None, DEPOT)] if holders is None else holders, deadline=T0 + 2 * H,
+        [(None, DEPOT, 10 * M)] if holders is None else holders, deadline=T0 + 2 * H,
         service_s=service_s,
     )  # fmt: skip
 
@@ -173,6 +173,14 @@ def test_a_depot_within_reach_of_the_site_can_still_be_out_of_reach_for_a_swap(
     assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=35 * M) == ""
 
 
+def test_a_depots_own_pick_time_counts_in_the_swap_bound(small: SimWorld) -> None:
+    # the same trip as above with 35 min on site: 10 min picking ends 11:55 (keepable);
+    # a depot whose counter takes 20 min (its data) ends 12:05, past the 12:00 promise
+    staff, trip = _staff(DAY_SHIFT), {"to_depot": 30 * M, "to_site": 40 * M, "service_s": 35 * M}
+    assert _swap(small, staff, **trip, holders=[(None, DEPOT, 10 * M)]) == ""
+    assert _swap(small, staff, **trip, holders=[(None, DEPOT, 20 * M)]) == GEOGRAPHY
+
+
 def test_a_swap_only_an_engineer_off_shift_could_do_is_shift(small: SimWorld) -> None:
     staff = _staff((11 * H, 20 * H))  # 11:00 + 30 + 10 + 40 + 35 min > 12:00
     assert _swap(small, staff, to_depot=30 * M, to_site=40 * M, service_s=35 * M) == SHIFT
@@ -186,7 +194,7 @@ def test_a_swap_past_the_overtime_rule_is_labour(small: SimWorld) -> None:
 def test_the_vans_own_engineer_drives_from_where_he_stands(small: SimWorld) -> None:
     # no depot holds it; the van 10 min from the site: 10:10 + 1 h = 11:10 <= 12:00
     staff = replace(_staff(DAY_SHIFT), rows={7: 0})
-    found = _swap(small, staff, to_depot=30 * M, to_site=3 * H, service_s=H, holders=[(7, VAN)])
+    found = _swap(small, staff, to_depot=30 * M, to_site=3 * H, service_s=H, holders=[(7, VAN, 0)])
     assert found == ""
     assert _swap(small, staff, to_depot=30 * M, to_site=3 * H, service_s=H) == GEOGRAPHY
 
