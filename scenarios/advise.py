@@ -101,6 +101,15 @@ class AdviceMoves(_Strict):
     regions_per_round: int = Field(3, ge=1, le=50)  # worst regions tried per target and round
     # moves simulated per round: the best by the analytic screen (0: simulate every move)
     screened: int = Field(4, ge=0, le=100)
+    # each staff move also in these multiples of its step (the screen ranks them per yuan):
+    # a step of one engineer in a small region buys less than the simulation can see
+    sizes: tuple[int, ...] = Field((1,), min_length=1)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> AdviceMoves:
+        if any(k < 1 for k in self.sizes) or len(set(self.sizes)) != len(self.sizes):
+            raise ValueError("sizes: distinct multiples >= 1")
+        return self
 
 
 class AdviceSpec(_Strict):
@@ -455,9 +464,9 @@ def staff_moves(
     """
     if not any(world.regions[e.region_id] == region for e in world.engineers):
         return []  # nobody to copy there
-    delta = move_size(world, current, region, moves.engineer_share)
-    out = [Move(f"+{delta} engineer(s) in {region}", Engineers(
-        kind="engineers", delta=delta, region=region))]  # fmt: skip
+    step = move_size(world, current, region, moves.engineer_share)
+    out = [Move(f"+{k * step} engineer(s) in {region}", Engineers(
+        kind="engineers", delta=k * step, region=region)) for k in moves.sizes]  # fmt: skip
     hours = [0.0] * WEEK_HOURS
     lines: Counter[str] = Counter()
     for kpi in kpis:
@@ -480,10 +489,11 @@ def staff_moves(
         return out
     start, end, days = best
     skill = f" ({line})" if line else ""
-    label = f"+{delta} engineer(s){skill} on {start}-{end} {_days(days)} in {region}"
-    out.append(Move(label, Engineers(
-        kind="engineers", delta=delta, region=region, skill=line, start=start, end=end,
-        weekdays=days)))  # fmt: skip
+    for k in moves.sizes:
+        label = f"+{k * step} engineer(s){skill} on {start}-{end} {_days(days)} in {region}"
+        out.append(Move(label, Engineers(
+            kind="engineers", delta=k * step, region=region, skill=line, start=start,
+            end=end, weekdays=days)))  # fmt: skip
     return out
 
 

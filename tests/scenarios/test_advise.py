@@ -435,3 +435,20 @@ def test_the_miss_profile_says_why_when_and_which_line() -> None:
     assert miss.hours[24 + 9] == 1.0  # Tuesday: the shift miss; geography is not counted
     assert sum(miss.hours) == 2.0
     assert miss.lines == {"cctv": 1.0, "power": 1.0}
+
+
+def test_staff_moves_come_in_each_size_asked_for() -> None:
+    world = small_world()
+    hours = [0.0] * WEEK_HOURS
+    hours[10] = 2.0  # Monday 10-11
+    miss = Misses({"decision": 2.0}, tuple(hours), {"cctv": 2.0})
+    current = _current(world, {"guangzhou": 10.0}, guangzhou=miss)
+    moves = staff_moves(
+        world, current, "guangzhou", AdviceMoves(engineer_share=0.025, sizes=(1, 3)),
+        ["arrival_attainment"],
+    )  # fmt: skip
+    deltas = [(m.change.delta, m.change.start is None) for m in moves
+              if isinstance(m.change, Engineers)]  # fmt: skip
+    assert deltas == [(1, True), (3, True), (1, False), (3, False)]
+    with pytest.raises(ValueError, match="sizes"):
+        AdviceMoves(sizes=(0, 2))
