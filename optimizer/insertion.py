@@ -1,16 +1,18 @@
-"""Compiled evaluation of insertions: the inner loop of `optimizer.search`, behind plain arrays.
+"""Compiled evaluation of insertions: the pricing of the greedy and of `optimizer.step`.
 
 `insertion_costs` prices one visit (with at most one pickup) inserted at every position of
 one route, in one call of a numba kernel (`_costs`, compiled once and cached on disk): the
-same arithmetic as `optimizer.greedy.route_cost`, which stays the reference. Nothing but
-integer arrays crosses the boundary: `KernelData` holds the problem's node, vehicle and
-weight tables as arrays, built once per problem.
+same arithmetic as `optimizer.greedy.route_cost` (`_price`), which stays the reference.
+Nothing but integer arrays crosses the boundary: `KernelData` holds the problem's node,
+vehicle and weight tables as arrays, built once per problem. `best_insertion` is the
+greedy's cheapest insertion; `optimizer.step` runs whole search steps on `_price`.
 
-One logic: the kernel only *ranks* positions. The search prices the position it chooses
-with `route_cost` itself before keeping it, so a plan's objective is always the greedy's
-(and OR-Tools') pricing; if the two ever disagree (a new term added to `route_cost` but not
-here), the plans stay feasible and correctly priced and `tests/optimizer/test_insertion.py`
-(hypothesis: both agree on random problems and insertions) fails.
+One logic: the greedy prices the insertion it chooses with `route_cost` itself before
+keeping it, and the search so prices every new best plan, so a plan's objective is always
+the greedy's (and OR-Tools') pricing; if the two ever disagree (a new term added to
+`route_cost` but not here), the plans stay feasible and correctly priced and
+`tests/optimizer/test_insertion.py` (hypothesis: both agree on random problems and
+insertions) fails.
 """
 
 from __future__ import annotations
@@ -129,6 +131,9 @@ def load() -> float:
         data, np.zeros((1, 2), dtype=np.int64), lens, lens, lens, 0,
         np.array([-1], dtype=np.int64), np.zeros((1, 1), dtype=np.int64),
     )  # fmt: skip
+    from optimizer import step  # the compiled search step (it imports this module)
+
+    step.warm()
     _loaded[0] = True
     return perf_counter() - started
 

@@ -184,11 +184,12 @@ def plan_province(
     depot_home, _ = _nearest_two(
         np.array([[d.location.lat, d.location.lon] for d in world.depots]).reshape(-1, 2), centres
     )
+    on_call_home, _ = _nearest_two(_on_call_at(world), centres)
     rounds = math.ceil(k / province.workers)
     region_params = _limited(params, province.region_share, rounds)
     tasks = [
-        _region_task(world, tickets, of_ticket, home, second, shared, depot_home, r, k, now,
-                     travel, region_params)
+        _region_task(world, tickets, of_ticket, home, second, shared, depot_home,
+                     on_call_home, r, k, now, travel, region_params)
         for r in range(k)
     ]  # fmt: skip
     started = time.monotonic()
@@ -208,9 +209,11 @@ def plan_province(
             orphans, now, travel, params, province, run, entered,
         )  # fmt: skip
     seams_s = time.monotonic() - started
-    merged = _merged_plan(world, tickets, now, plans, routes, dropped, entered, len(seams))
+    woken = {t for p in plans for t, _ in p.callouts}  # a call-out's ticket is not routed
+    planned = [t for t in tickets if t.id not in woken]
+    merged = _merged_plan(world, planned, now, plans, routes, dropped, entered, len(seams))
     moment = travel_at(travel, world.at(now))
-    found = validate(world, tickets, merged, travel=moment, params=params)
+    found = validate(world, planned, merged, travel=moment, params=params)
     merged = replace(merged, violations=tuple(found))
     reports = tuple(
         RegionReport(
@@ -294,6 +297,11 @@ def _starts(world: DispatchWorld) -> FloatArray:
     return np.array([[e.location.lat, e.location.lon] for e in world.engineers], dtype=np.float64)
 
 
+def _on_call_at(world: DispatchWorld) -> FloatArray:
+    where = [[o.engineer.location.lat, o.engineer.location.lon] for o in world.on_call]
+    return np.array(where, dtype=np.float64).reshape(-1, 2)
+
+
 def _nearest_two(
     points: FloatArray, centres: FloatArray
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
@@ -325,10 +333,11 @@ def _share_of(qty: int, part: int, k: int) -> int:
 def _region_task(
     world: DispatchWorld, tickets: Sequence[Ticket], of_ticket: npt.NDArray[Any],
     home: npt.NDArray[Any], second: npt.NDArray[Any], shared: npt.NDArray[Any],
-    depot_home: npt.NDArray[Any], r: int, k: int, now: int, travel: TravelTimes,
-    params: PlanParams,
+    depot_home: npt.NDArray[Any], on_call_home: npt.NDArray[Any], r: int, k: int, now: int,
+    travel: TravelTimes, params: PlanParams,
 ) -> _Task:  # fmt: skip
-    """Region ``r``'s world (own and borrowed engineers, its depots, its supplier share)."""
+    """Region ``r``'s world (own and borrowed engineers, its depots, its supplier share, the
+    engineers on call nearest to it: each may be woken in one region only)."""
     engineers: list[Engineer] = []
     for row, e in enumerate(world.engineers):
         if home[row] == r:
@@ -342,7 +351,8 @@ def _region_task(
         replace(s, parts={p: _share_of(q, r, k) for p, q in s.parts.items()})
         for s in world.suppliers
     )
-    sub = DispatchWorld(world.epoch, tuple(engineers), depots, suppliers)
+    on_call = tuple(o for o, h in zip(world.on_call, on_call_home.tolist(), strict=True) if h == r)
+    sub = DispatchWorld(world.epoch, tuple(engineers), depots, suppliers, on_call)
     mine = tuple(t for t, lab in zip(tickets, of_ticket.tolist(), strict=True) if lab == r)
     return _Task(sub, mine, now, travel, params)
 
@@ -502,8 +512,12 @@ def _merged_plan(
     if weakest is PlanQuality.NOTHING_PLACED and ordered:
         weakest = PlanQuality.FALLBACK
     wall_ms = int((time.monotonic() - entered) * 1_000)
+    callouts = tuple(c for p in plans for c in p.callouts)
     stats = SolverStats(
         sum(p.stats.greedy_objective for p in plans), sum(p.stats.objective for p in plans),
         f"province: {len(plans)} regions, {seams} seams", wall_ms,
     )  # fmt: skip
-    return Plan(world.epoch, now, ordered, drops, kpis(tickets, ordered, drops), weakest, stats)
+    return Plan(
+        world.epoch, now, ordered, drops, kpis(tickets, ordered, drops), weakest, stats,
+        callouts=callouts,
+    )  # fmt: skip

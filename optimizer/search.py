@@ -11,19 +11,20 @@ says why (`optimizer.screening.unplaced`).
 
 One logic: a route is priced by `optimizer.greedy.route_cost`, the function the greedy
 construction and the OR-Tools objective agree on. Once the compiled kernels are loaded
-(`optimizer.insertion`), every position of every candidate route is ranked by the kernel, a
-twin of `route_cost` checked against it by hypothesis, and the chosen one is priced by
-`route_cost` before it is kept. Without the kernels, positions are pruned by a lower bound
-(the travel detour, the dedicated penalty, the kilometre cost of the detour and the new
-visit's own lateness, each >= 0 on a metric travel model) and a forward check of the new
-visit's own window, and priced by `route_cost`.
+(`optimizer.insertion.load`), whole steps run compiled in batches (`optimizer.step`: routes
+as integer rows, removal, reinsertion and acceptance in one numba call), pricing with the
+kernel twin of `route_cost` that hypothesis checks against it; every new best plan is priced
+by `route_cost` before it is kept. Without the kernels, steps run here in Python: positions
+are pruned by a lower bound (the travel detour, the dedicated penalty, the kilometre cost of
+the detour and the new visit's own lateness, each >= 0 on a metric travel model) and a
+forward check of the new visit's own window, and priced by `route_cost`.
 
 Steps (Christiaens & Vanden Berghe's SISR): remove strings of consecutive visits from routes
 near a random visit (a visit leaves with its pickup; locked visits never leave), reinsert
 the removed visits and up to ten of those out before at their cheapest position (skipping
 each position with a small "blink" probability), and accept the new plan by simulated
 annealing on the objective (route costs plus drop penalties). Deterministic for a seed and
-an iteration limit (and the kernels loaded or not).
+an iteration limit (the compiled and the Python steps draw different random numbers).
 """
 
 from __future__ import annotations
@@ -36,27 +37,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optimizer import step
 from optimizer.greedy import (  # _Tables: the greedy's scalar look-ups
     _Tables,
     route_cost,
     visit_cost,
 )
-from optimizer.insertion import (
-    DEPOT,
-    INFEASIBLE,
-    NONE,
-    VAN,
-    KernelData,
-    insertion_costs,
-    ready,
-)
+from optimizer.insertion import KernelData, ready
 from optimizer.problem import START, VISIT, RoutingProblem
 
 IntArray = npt.NDArray[np.int64]
 
-_AVG_REMOVED = 10  # c-bar: visits removed per iteration on average
-_MAX_STRING = 10  # L-max: longest string removed
-_BLINK = 0.01  # probability of skipping a position while reinserting
+_AVG_REMOVED = step.AVG_REMOVED  # c-bar: visits removed per iteration on average
+_MAX_STRING = step.MAX_STRING  # L-max: longest string removed
+_BLINK = step.BLINK  # probability of skipping a position while reinserting
 _NEAR = 40  # neighbours kept per visit (ruin strings and candidate vehicles)
 
 
@@ -68,6 +62,9 @@ class Found:
     objective: int
     steps: int
     stopped_by: str  # "time limit", "no improvement", "iteration limit" or "nothing to do"
+    # new best plans of the compiled step that `route_cost` priced otherwise, so not taken
+    # (none while the kernel and `route_cost` agree, as the tests check)
+    disagreed: int = 0
 
     @property
     def timed_out(self) -> bool:
@@ -94,7 +91,7 @@ class _Search:
     def __init__(self, p: RoutingProblem, locked: frozenset[int], seed: int) -> None:
         self.p, self.locked = p, locked
         self.tab = _Tables(p, lazy=ready())  # with the kernel, few rows are read in Python
-        self.rng = np.random.default_rng(seed)
+        self.rng, self.seed = np.random.default_rng(seed), seed
         self.drop = p.drop.tolist()
         self.visits = [int(u) for u in p.visits]
         vis = p.visits
@@ -111,7 +108,6 @@ class _Search:
         self.km = [int(p.km_cost[v]) * cw // 1_000 for v in range(p.vehicles)]
         self.tw, self.dw = p.params.travel_weight, p.params.distance_weight
         self.cands = {u: self._nearest(u) for u in self.visits}
-        self.data = KernelData.of(p) if ready() else None
 
     def _nearest(self, u: int) -> list[int]:
         p, tab = self.p, self.tab
@@ -189,50 +185,6 @@ def _ruin(x: _Search, s: _Plan) -> list[int] | None:
         ruined.add(v)
         removed.extend(sorted(chunk))
     return removed
-
-
-def _insert(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
-    """Insert ``u`` where its cost rises least (blinking); False if it fits nowhere.
-
-    The compiled kernel prices every position of every candidate route; the chosen one is
-    priced again by `route_cost` (the one logic) before it is kept. Without the kernel
-    loaded (`optimizer.insertion.ready`), `_insert_python`.
-    """
-    if x.data is None:
-        return _insert_python(x, s, u, where)
-    p, rng, data = x.p, x.rng, x.data
-    picks: list[int] = list(p.pickups.get(u, ())) or [-1]
-    options: list[tuple[int, int, int, int]] = []  # (delta, vehicle, pick, position)
-    for v in x.vehicles_for(u, where):
-        route = np.array(s.routes[v], dtype=np.int64)
-        for pick in picks:
-            if pick >= 0 and not p.may_serve(pick, v):
-                continue
-            mode = NONE if pick < 0 else VAN if x.is_van(pick, v) else DEPOT
-            costs = insertion_costs(data, route, v, u, pick, mode)
-            ok = costs != INFEASIBLE
-            ok &= rng.random(len(costs)) >= _BLINK
-            if not ok.any():
-                continue
-            deltas = np.where(ok, costs - s.costs[v], np.iinfo(np.int64).max)
-            i = int(np.argmin(deltas))
-            options.append((int(deltas[i]), v, pick, i))
-    for _, v, pick, i in sorted(options):
-        seq = s.routes[v]
-        if pick < 0:
-            new = [*seq[:i], u, *seq[i:]]
-        elif x.is_van(pick, v):
-            new = [pick, *seq[:i], u, *seq[i:]]
-        else:
-            new = [*seq[:i], pick, u, *seq[i:]]
-        cost = route_cost(p, v, new, x.tab)
-        if cost is None:  # the kernel and route_cost disagree: the next option
-            continue
-        s.routes[v], s.costs[v] = new, cost
-        s.out.discard(u)
-        where[u] = v
-        return True
-    return False
 
 
 def _options(x: _Search, seq: list[int], v: int, u: int) -> list[tuple[int, int, list[int]]]:
@@ -340,7 +292,7 @@ def _recreate(x: _Search, s: _Plan, removed: list[int], deadline: float | None) 
     for u in todo:
         if deadline is not None and time.monotonic() >= deadline:
             return False
-        _insert(x, s, u, where)
+        _insert_python(x, s, u, where)
     return True
 
 
@@ -363,7 +315,8 @@ def improve(
         Seeds the random choices: the same seed and iteration limit give the same routes.
     deadline
         A ``time.monotonic()`` instant to stop at (production and benchmarks); checked
-        between insertions, so a step overruns it by one insertion at most.
+        between insertions in Python, and between batches of compiled steps sized to take
+        about 10 ms (a tenth of the time left near the end).
     iterations
         Stop after this many steps (deterministic).
     patience
@@ -394,6 +347,11 @@ def improve(
     served = max(1, len(x.visits) - len(best.out))
     arc = max(1.0, sum(costs) / served)
     t0, t1 = arc * 1.0, arc * 0.01
+    if ready():
+        return _compiled(
+            x, best, best_cost, (t0, t1), deadline=deadline, iterations=iterations,
+            patience=patience, on_solution=on_solution,
+        )  # fmt: skip
     current, current_cost = best, best_cost
     started, n, last = time.monotonic(), 0, 0
     why = "iteration limit"
@@ -427,3 +385,102 @@ def improve(
                 if on_solution is not None:
                     on_solution([list(r) for r in s.routes], cost)
     return Found([list(r) for r in best.routes], best_cost, n, why)
+
+
+# Each call of the compiled step runs a batch of steps; under a deadline a batch is sized to
+# take about this long (or a tenth of the time left), which bounds the overrun past it.
+_BATCH_S = 0.01
+_BATCH_STEPS = 64  # the batch with an iteration limit (deterministic)
+
+
+def _tables(x: _Search) -> step.Tables:
+    """The step's arrays of ``x`` (neighbours, candidates, pickups, locks, drops)."""
+    p = x.p
+    n = len(p.kind)
+    visits = np.array(x.visits, dtype=np.int64)
+    width = max([len(p.pickups.get(u, ())) for u in x.visits] + [1])
+    picks = np.full((n, width), -1, dtype=np.int64)
+    for u, nodes in p.pickups.items():
+        picks[u, : len(nodes)] = nodes
+    near = np.full((n, max([len(c) for c in x.near.values()] + [1])), -1, dtype=np.int64)
+    for u, c in x.near.items():
+        near[u, : len(c)] = c
+    cands = np.full((n, max([len(c) for c in x.cands.values()] + [1])), -1, dtype=np.int64)
+    for u, c in x.cands.items():
+        cands[u, : len(c)] = c
+    locked = np.zeros(n, dtype=np.bool_)
+    locked[list(x.locked)] = True
+    return step.Tables(
+        visits, p.kind.astype(np.int64), picks, near, cands, locked, p.drop.astype(np.int64)
+    )
+
+
+def _compiled(
+    x: _Search, start: _Plan, start_cost: int, temps: tuple[float, float], *,
+    deadline: float | None, iterations: int | None, patience: int | None,
+    on_solution: Callable[[list[list[int]], int], None] | None,
+) -> Found:  # fmt: skip
+    """`improve` with every step compiled (`optimizer.step`), in batches between clock checks.
+
+    A new best plan is priced by `route_cost` (the routes that changed since the last one)
+    before it is kept or handed to ``on_solution``: should the kernel ever disagree with
+    `route_cost`, the plan it found is not taken.
+    """
+    p = x.p
+    data, tab = KernelData.of(p), _tables(x)
+    n = len(p.kind)
+    longest = max([len(r) for r in start.routes] + [1])
+    width = min(n + 2, max(64, 2 * longest + 4 * _MAX_STRING))
+    cur = step.State.of(start.routes, start.costs, n, width)
+    trial, best = cur.copy(), cur.copy()
+    totals = np.array([start_cost, start_cost, 0], dtype=np.int64)
+    rng = step.seeded(x.seed)
+    kept_routes, kept_costs = [list(r) for r in start.routes], list(start.costs)
+    kept_cost = start_cost
+    started, last, batch, disagreed = time.monotonic(), 0, 1, 0
+    why = "iteration limit"
+    while iterations is None or int(totals[2]) < iterations:
+        done = int(totals[2])
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            why = "time limit"
+            break
+        if iterations is not None:
+            size = min(_BATCH_STEPS, iterations - done)
+            f0, f1 = done / iterations, (done + size) / iterations
+        else:
+            size = batch
+            total = max(1e-9, (deadline or now) - started)
+            f0 = (now - started) / total
+            f1 = f0 + size * (now - started) / max(1, done) / total
+        if max(int(cur.lens.max()), int(trial.lens.max())) > cur.mat.shape[1] - 4 * _MAX_STRING:
+            wide = min(n + 2, 2 * cur.mat.shape[1])  # routes grew: room for longer ones
+            cur, trial, best = cur.widened(wide), trial.widened(wide), best.widened(wide)
+        ran = time.monotonic()
+        before = int(totals[1])
+        made, last, stop = step.run(
+            data, tab, cur, trial, best, totals, rng, size, (*temps, f0, f1), last,
+            -1 if patience is None else patience,
+        )  # fmt: skip
+        if deadline is not None:  # the next batch: about _BATCH_S, or a tenth of what is left
+            per = (time.monotonic() - ran) / max(1, made)
+            aim = min(_BATCH_S, max(0.0, deadline - time.monotonic()) / 10)
+            batch = max(1, min(10 * batch, int(aim / max(per, 1e-7))))
+        if int(totals[1]) < before:
+            routes = best.routes()
+            costs = list(kept_costs)
+            agree = True
+            for v, r in enumerate(routes):
+                if r != kept_routes[v]:
+                    c = route_cost(p, v, r, x.tab) if r else 0
+                    agree = agree and c == int(best.costs[v])
+                    costs[v] = c if c is not None else 0
+            disagreed += not agree
+            if agree:
+                kept_routes, kept_costs, kept_cost = routes, costs, int(totals[1])
+                if on_solution is not None:
+                    on_solution([list(r) for r in routes], kept_cost)
+        if stop == step.PATIENCE:
+            why = "no improvement"
+            break
+    return Found(kept_routes, kept_cost, int(totals[2]), why, disagreed)

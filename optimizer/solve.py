@@ -48,7 +48,7 @@ from optimizer.callout import wake_for
 from optimizer.deadline import Deadline
 from optimizer.errors import InvalidProblemError
 from optimizer.greedy import GreedyResult, construct, objective
-from optimizer.insertion import load
+from optimizer.insertion import load, ready
 from optimizer.model import Ticket
 from optimizer.params import PlanParams
 from optimizer.plan_result import Dropped, Plan, PlanQuality, SolverStats
@@ -281,8 +281,12 @@ def _points(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int | None:
 
 
 def _context(preload: Sequence[str] = ()) -> Any:
+    """The forkserver context; its server preloads OR-Tools, ``preload`` and, when this
+    process has them, the compiled kernels (`optimizer.loaded_kernels`): a server starts
+    once, so a child forks with what the parent had loaded when it started."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["optimizer.routing", *preload])
+    kernels = ["optimizer.loaded_kernels"] if ready() else []
+    ctx.set_forkserver_preload(["optimizer.routing", *kernels, *preload])
     return ctx
 
 
@@ -385,12 +389,14 @@ def warm_up(preload: Sequence[str] = ()) -> None:
     each child finds them loaded, instead of paying seconds per child.
 
     It also loads the compiled insertion kernels (`optimizer.insertion.load`) in this
-    process: until then the planner prices insertions in pure Python, never waiting for a
-    compiler inside a time limit. And it loads the compiled SISR (`optimizer.sisr`), here
-    and in the server (`optimizer.sisr_server`), whose children then search with it; a
-    server started without it keeps the vectorised `optimizer.ruin`.
+    process and has the server preload them (`optimizer.loaded_kernels`), so searches in
+    children (``workers`` > 1) use them too: until then the planner prices insertions in
+    pure Python, never waiting for a compiler inside a time limit. And it loads the
+    compiled SISR (`optimizer.sisr`), here and in the server (`optimizer.sisr_server`),
+    whose children then search with it; a server started without it keeps the vectorised
+    `optimizer.ruin`.
     """
-    load()  # the compiled insertion kernels, here (children do not use them)
+    load()  # the compiled kernels, here and (preloaded by the server) in every child
     sisr.load()  # compiles once (cached on disk): the server then reads the cache
     ctx = _context([*preload, "optimizer.sisr_server"])
     proc = ctx.Process(target=_noop, daemon=True)

@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from optimizer import DispatchWorld, GeodesicTravelTimes, Location, PlanParams, Ticket, validate
+from optimizer import (
+    DispatchWorld,
+    GeodesicTravelTimes,
+    Location,
+    OnCall,
+    PlanParams,
+    Ticket,
+    validate,
+)
 from optimizer.province import ProvinceParams, ProvincePlan, Runner, plan_province, seam_cost
 from tests.optimizer.builders import HOUR, make_engineer, make_ticket, make_world
 
@@ -73,6 +81,26 @@ def test_the_decomposed_plan_is_valid_and_books_every_engineer_once() -> None:
     assert max(booked.values()) == 1
     served = [s.ticket_id for r in out.plan.routes for s in r.visits]
     assert sorted(served + [d.ticket_id for d in out.plan.dropped]) == [t.id for t in tickets]
+
+
+def test_an_engineer_on_call_is_woken_in_his_region_and_the_ticket_not_routed() -> None:
+    # the east town's last ticket must be reached within a minute: only the engineer on call
+    # at its site (no lead time) keeps that, so the rule of `optimizer.callout` wakes him
+    tickets, world = _province()
+    urgent = replace(tickets[-1], severity_rank=0, arrive_by=60, fix_by=2 * HOUR)
+    tickets[-1] = urgent
+    sleeper = replace(make_engineer(99, shifts=((-2 * HOUR, 10 * HOUR),)), location=urgent.site)
+    world = DispatchWorld(
+        world.epoch, world.engineers, world.depots, world.suppliers,
+        (OnCall(sleeper, cost=30_000, lead_s=0),),
+    )  # fmt: skip
+    out = plan_province(world, tickets, now=0, travel=TRAVEL, params=PARAMS, province=SPLIT)
+    assert [(t, o.engineer_id, o.callout) for t, o in out.plan.callouts] == [(urgent.id, 99, True)]
+    assert out.plan.violations == ()
+    served = {s.ticket_id for r in out.plan.routes for s in r.visits}
+    dropped = {d.ticket_id for d in out.plan.dropped}
+    assert urgent.id not in served | dropped
+    assert served | dropped == {t.id for t in tickets} - {urgent.id}
 
 
 def test_the_border_engineers_are_shared_and_the_seam_reported() -> None:

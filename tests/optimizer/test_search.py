@@ -6,6 +6,7 @@ and OR-Tools is the independent cross-check on the same objective.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -106,6 +107,17 @@ def _python_only() -> Iterator[None]:
         insertion._loaded[0] = was
 
 
+@pytest.fixture(params=["python", "compiled"])
+def kernels(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each search test twice: stepping in Python, and with the compiled step."""
+    if request.param == "compiled":
+        load()
+        yield request.param
+        return
+    with _python_only():
+        yield request.param
+
+
 class TestImprove:
     @SETTINGS
     @given(world=worlds(), todo=ticket_lists(), now=nows, seed=st.integers(0, 3))
@@ -119,7 +131,7 @@ class TestImprove:
         # its objective is the greedy's own pricing (route costs plus drop penalties)
         assert found.objective == objective(p, found.routes) <= start.objective
 
-    def test_the_same_seed_gives_the_same_routes(self) -> None:
+    def test_the_same_seed_gives_the_same_routes(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(14))
         start = construct(p).routes
         one = improve(p, start, seed=5, iterations=40)
@@ -128,7 +140,7 @@ class TestImprove:
         assert one.steps == 40
         assert one.stopped_by == "iteration limit"
 
-    def test_a_visit_left_out_by_the_start_is_placed_when_room_exists(self) -> None:
+    def test_a_visit_left_out_by_the_start_is_placed_when_room_exists(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(6))
         start = construct(p)
         out = [list(r) for r in start.routes]
@@ -139,7 +151,7 @@ class TestImprove:
         found = improve(p, out, seed=0, iterations=20)
         assert visit in {n for r in found.routes for n in r}
 
-    def test_locked_visits_keep_their_engineer_and_order(self) -> None:
+    def test_locked_visits_keep_their_engineer_and_order(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(14))
         start = construct(p).routes
         v = max(range(len(start)), key=lambda k: len(start[k]))
@@ -147,13 +159,13 @@ class TestImprove:
         found = improve(p, start, seed=1, iterations=60, locked=locked)
         assert [n for n in found.routes[v] if n in locked] == [n for n in start[v] if n in locked]
 
-    def test_patience_stops_a_search_that_finds_nothing(self) -> None:
+    def test_patience_stops_a_search_that_finds_nothing(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(3))
         found = improve(p, construct(p).routes, seed=0, iterations=10_000, patience=25)
         assert found.stopped_by == "no improvement"
         assert found.steps < 10_000
 
-    def test_infeasible_start_routes_are_refused(self) -> None:
+    def test_infeasible_start_routes_are_refused(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(4))
         visits = [int(n) for n in p.visits]
         with pytest.raises(ValueError, match="routes"):
@@ -211,3 +223,42 @@ class TestWithTheKernel:
         start = construct(p)
         found = improve(p, start.routes, seed=seed, iterations=30)
         assert found.objective == objective(p, found.routes) <= start.objective
+
+
+class TestCompiledStep:
+    """The whole step compiled (`optimizer.step`): its plans are priced as `route_cost` does."""
+
+    @SETTINGS
+    @given(world=worlds(), todo=ticket_lists(), now=nows, seed=st.integers(0, 3))
+    def test_every_best_plan_is_priced_by_route_cost_as_the_kernel_priced_it(
+        self, world: DispatchWorld, todo: list[Ticket], now: int, seed: int
+    ) -> None:
+        load()
+        p = _problem(world, todo, now)
+        start = construct(p)
+        seen: list[int] = []
+        found = improve(
+            p, start.routes, seed=seed, iterations=80,
+            on_solution=lambda routes, cost: seen.append(cost - objective(p, routes)),
+        )  # fmt: skip
+        assert found.disagreed == 0
+        assert set(seen) <= {0}
+        assert found.objective == objective(p, found.routes) <= start.objective
+
+    def test_it_finds_at_least_the_python_steps_plan_on_a_real_crew(self) -> None:
+        # 300 compiled steps against 300 Python steps on the same problem and seed
+        p = _problem(_crew(), _spread(14))
+        start = construct(p).routes
+        load()
+        compiled = improve(p, start, seed=3, iterations=300)
+        with _python_only():
+            python = improve(p, start, seed=3, iterations=300)
+        assert compiled.steps == python.steps == 300
+        assert compiled.objective <= python.objective
+
+    def test_a_deadline_stops_it(self) -> None:
+        load()
+        p = _problem(_crew(), _spread(14))
+        found = improve(p, construct(p).routes, seed=0, deadline=time.monotonic() + 0.05)
+        assert found.stopped_by == "time limit"
+        assert found.objective == objective(p, found.routes)
