@@ -79,6 +79,9 @@ class ProvinceParams:
     region_share, seam_share
         Shares of the limit for the regions and for the seams; the rest is for cutting,
         merging and validating.
+    staff_slack
+        How far (a share of a half's tickets) a cut may move from equal ticket counts
+        towards equal tickets per engineer hour on both sides; 0: tickets only.
     """
 
     region_tickets: int = 500
@@ -87,6 +90,7 @@ class ProvinceParams:
     workers: int = 1
     region_share: float = 0.65
     seam_share: float = 0.2
+    staff_slack: float = 0.25
 
     def __post_init__(self) -> None:
         if self.region_tickets < 1:
@@ -99,6 +103,8 @@ class ProvinceParams:
             self.region_share + self.seam_share >= 1
         ):
             raise ValueError("region_share, seam_share: > 0, >= 0 and less than 1 together")
+        if not 0 <= self.staff_slack < 1:
+            raise ValueError(f"staff_slack: must be in [0, 1), got {self.staff_slack}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,9 @@ def plan_province(
     if len(by_id) != len(tickets):
         raise ValueError("tickets: ids must be unique")
     k = max(1, math.ceil(len(tickets) / province.region_tickets))
-    centres, of_ticket = _regions(tickets, k)
+    centres, of_ticket = _regions(
+        tickets, k, _starts(world), _hours(world, now), province.staff_slack
+    )
     home, second = _nearest_two(_starts(world), centres)
     ratio = _second_ratio(_starts(world), centres, home, second)
     shared = ratio <= province.border_ratio if k > 1 else np.zeros(len(home), dtype=np.bool_)
@@ -263,18 +271,26 @@ def _sites(tickets: Sequence[Ticket]) -> FloatArray:
     return np.array([[t.site.lat, t.site.lon] for t in tickets], dtype=np.float64).reshape(-1, 2)
 
 
-def _regions(tickets: Sequence[Ticket], k: int) -> tuple[FloatArray, npt.NDArray[Any]]:
-    """``k`` regions of equal ticket counts (recursive bisection), their centres, each
+def _regions(
+    tickets: Sequence[Ticket], k: int, staff: FloatArray | None = None,
+    hours: FloatArray | None = None, slack: float = 0.0,
+) -> tuple[FloatArray, npt.NDArray[Any]]:  # fmt: skip
+    """``k`` regions of about equal ticket counts (recursive bisection), their centres, each
     ticket's region.
 
     Each cut halves a part across its longer side at the quantile that gives both halves
     their share of ``k``, so regions are compact and equally loaded (k-means left one
-    region four times another on the demo world's cities).
+    region four times another on the demo world's cities). With engineers (``staff``: where
+    they start, ``hours``: their working time) and ``slack`` > 0, a cut may move by up to
+    that share of a half's tickets to where both halves have the same tickets per working
+    hour: engineers follow where they live, and a cut by tickets alone left regions short of
+    staff that borrowing across a border only partly made up.
     """
     pts = _xy(_sites(tickets))
     label = np.zeros(len(pts), dtype=np.int64)
+    eng = _xy(staff) if staff is not None and hours is not None and slack > 0 else None
 
-    def cut(idx: npt.NDArray[Any], parts: int, first: int) -> None:
+    def cut(idx: npt.NDArray[Any], parts: int, first: int, crew: npt.NDArray[Any]) -> None:
         if parts == 1 or len(idx) == 0:
             label[idx] = first
             return
@@ -283,14 +299,48 @@ def _regions(tickets: Sequence[Ticket], k: int) -> tuple[FloatArray, npt.NDArray
         axis = int(span.argmax())
         order = idx[np.argsort(pts[idx, axis], kind="stable")]
         at = round(len(order) * low / parts)
-        cut(order[:at], low, first)
-        cut(order[at:], parts - low, first + low)
+        if eng is not None and hours is not None and len(crew) and len(order) > 1:
+            at = _staffed_cut(pts[order, axis], eng[crew, axis], hours[crew], at, slack)
+        line = pts[order[at - 1], axis] if at > 0 else -np.inf
+        left = crew[eng[crew, axis] <= line] if eng is not None else crew
+        right = crew[eng[crew, axis] > line] if eng is not None else crew
+        cut(order[:at], low, first, left)
+        cut(order[at:], parts - low, first + low, right)
 
-    cut(np.arange(len(pts)), k, 0)
+    cut(np.arange(len(pts)), k, 0, np.arange(0 if eng is None else len(eng)))
     centres = np.array(
         [pts[label == c].mean(axis=0) if (label == c).any() else np.zeros(2) for c in range(k)]
     ).reshape(k, 2)
     return centres, label
+
+
+def _staffed_cut(
+    sites: FloatArray, starts: FloatArray, hours: FloatArray, at: int, slack: float
+) -> int:
+    """The cut (tickets before it, ``sites`` sorted) within ``slack`` of ``at`` where both
+    sides have the nearest to the same tickets per working hour of the engineers there."""
+    n, total = len(sites), float(hours.sum())
+    if total <= 0:
+        return at
+    lo = max(1, round(at - slack * at))
+    hi = min(n - 1, round(at + slack * (n - at)))
+    if lo > hi:
+        return at
+    cand = np.arange(lo, hi + 1)
+    order = np.argsort(starts, kind="stable")
+    cum = np.concatenate([[0.0], np.cumsum(hours[order])])
+    left = cum[np.searchsorted(starts[order], sites[cand - 1], side="right")]
+    # tickets share minus hours share on the left: zero where both sides are equally staffed
+    gap = np.abs(cand / n - left / total)
+    return int(cand[int(gap.argmin())])
+
+
+def _hours(world: DispatchWorld, now: int) -> FloatArray:
+    """Each engineer's working seconds from ``now`` on (his shifts)."""
+    return np.array(
+        [sum(max(0, end - max(start, now)) for start, end in e.shifts) for e in world.engineers],
+        dtype=np.float64,
+    )
 
 
 def _starts(world: DispatchWorld) -> FloatArray:

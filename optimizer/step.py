@@ -225,11 +225,19 @@ def _insert(
     for k in range(picks.shape[1]):
         if picks[u, k] >= 0:
             npick += 1
+    lat = np.empty(width + 1, dtype=np.int64)
     for c in range(ncand):
         v = order[c]
         seen[v] = False
         n = lens[v]
         start = veh[v, 0]
+        # the latest arrival at each position's node that keeps the rest of the route within
+        # its windows, its shift end and the engineer's close (waiting allowed)
+        lat[n] = veh[v, 3]  # arrival at the end
+        for j in range(n - 1, -1, -1):
+            a = mat[v, j]
+            b = veh[v, 1] if j == n - 1 else mat[v, j + 1]
+            lat[j] = min(nodes[a, 2], veh[v, 5] - nodes[a, 0], lat[j + 1] - nodes[a, 0] - sec[a, b])
         for k in range(max(1, npick)):
             pick = -1 if npick == 0 else picks[u, k]
             mode = 0
@@ -269,8 +277,13 @@ def _insert(
                     d_met = met[prev, u] + met[u, b] - met[prev, b]
                 if _uniform(rng) < BLINK:
                     continue
-                if arrive > nodes[u, 2]:
+                begin = max(arrive, nodes[u, 1])
+                if begin > nodes[u, 2] or begin + nodes[u, 0] > veh[v, 5]:
                     break  # later positions arrive later still
+                if mode == 2 and max(t + sec[prev, pick], nodes[pick, 1]) > nodes[pick, 2]:
+                    break
+                if begin + nodes[u, 0] + sec[u, b] > lat[i]:
+                    continue  # the rest of the route would miss a window
                 # a lower bound of the rise: the detour's driving and kilometres, the
                 # dedicated penalty (the rest only grows on a metric matrix)
                 if d_sec * weights[0] + d_met * per_m + fixed >= best:

@@ -125,6 +125,29 @@ def test_it_is_not_worse_than_planning_the_regions_independently() -> None:
     assert split.plan.kpis.served >= apart.plan.kpis.served
 
 
+def test_a_cut_follows_the_staff_so_no_region_is_left_short() -> None:
+    # 40 tickets evenly along a 60 km road, six engineers at its west end and two at its
+    # east end: cut by tickets alone, the east half gets 20 tickets for two engineers
+    tickets = [
+        replace(make_ticket(ticket_id=k + 1, arrive_by=4 * HOUR, fix_by=6 * HOUR),
+                site=Location(22.6, 113.5 + 0.015 * k))
+        for k in range(40)
+    ]  # fmt: skip
+    crew = [
+        replace(make_engineer(1 + i), location=Location(22.6 + 0.01 * i, 113.5 if i < 6 else 114.1))
+        for i in range(8)
+    ]  # fmt: skip
+    world = make_world(crew)
+
+    def worst(slack: float) -> float:
+        params = ProvinceParams(region_tickets=20, border_ratio=1.0, staff_slack=slack)
+        out = plan_province(world, tickets, now=0, travel=TRAVEL, params=PARAMS, province=params)
+        assert out.plan.violations == ()
+        return max(r.tickets / max(1, r.engineers) for r in out.regions)
+
+    assert worst(0.25) < worst(0.0) == 10.0
+
+
 def test_any_map_like_executor_runs_the_parts_alike() -> None:
     calls: list[int] = []
 
@@ -141,3 +164,5 @@ def test_any_map_like_executor_runs_the_parts_alike() -> None:
 def test_bad_province_params_are_refused() -> None:
     with pytest.raises(ValueError, match="border_ratio"):
         ProvinceParams(border_ratio=0.5)
+    with pytest.raises(ValueError, match="staff_slack"):
+        ProvinceParams(staff_slack=1.0)
