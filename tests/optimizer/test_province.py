@@ -161,6 +161,27 @@ def test_any_map_like_executor_runs_the_parts_alike() -> None:
     assert mapped.plan.routes == serial.plan.routes
 
 
+def test_with_a_limit_the_regions_go_in_rounds_each_given_what_is_left() -> None:
+    limits: list[list[int | None]] = []
+
+    def run(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        limits.append([item.params.time_limit_ms for item in items])
+        return [fn(item) for item in items]
+
+    tickets, world = _province()
+    out = plan_province(
+        world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=3_000),
+        province=ProvinceParams(region_tickets=20, workers=2, seam_repair=False), run=run,
+    )  # fmt: skip
+    assert out.plan.violations == ()
+    assert [len(r) for r in limits] == [2, 1]  # three regions, two at a time
+    first, second = limits[0][0], limits[1][0]
+    assert first is not None
+    assert second is not None
+    assert first <= 3_000 * 0.65 / 2  # the regions' share over two rounds
+    assert second <= 3_000 * 0.65  # what the first round left
+
+
 def test_bad_province_params_are_refused() -> None:
     with pytest.raises(ValueError, match="border_ratio"):
         ProvinceParams(border_ratio=0.5)
