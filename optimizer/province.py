@@ -5,22 +5,26 @@ travel matrix alone would hold 10^8 pairs), and most of it is local: an engineer
 city never serves a ticket three hundred kilometres away. So:
 
 1. **Regions.** The ticket sites are cut into regions of about ``region_tickets`` tickets
-   each by recursive bisection (compact, equally loaded).
+   each by recursive bisection (compact, equally loaded), each cut moved by up to
+   ``staff_slack`` towards equal tickets per engineer hour on both sides.
 2. **Borrowing across borders.** Each engineer belongs to the region of the centre nearest
    to where he starts; one whose second-nearest centre is at most ``border_ratio`` times as
    far is offered to that region too. His van's stock stays at home (offered empty across
    the border), each depot's stock goes to its nearest region and each supplier's is split
-   evenly, so that no unit is planned twice.
+   evenly, so that no unit is planned twice. An engineer on call goes to the region
+   nearest to him, whose plan may wake him (`optimizer.callout`): once in the province.
 3. **Regions in parallel.** Each region is one `optimizer.plan` call (validated there) with
    its share of the limit, run through the caller's ``run``: any ``map``-like callable (a
    process pool's, the Dask executor's; by default one region after the other here). The
-   optimizer imports no executor: it stays pure.
+   optimizer imports no executor: it stays pure. With a limit, in rounds of ``workers``,
+   each round given what is left of the regions' share over the rounds left.
 4. **Merge.** An engineer planned on both sides of a border keeps the route with more visits
    (his home region's on a tie); the other side's visits of his are left out for now.
 5. **Seam repair.** Per pair of regions that share engineers, the shared engineers, the
    tickets they serve, the visits left out by the merge and the tickets of either region
    left out for room or time whose second-nearest region is the other one, are planned again
-   together (in parallel, again through ``run``) with the stock the rest of the plan leaves.
+   together (in parallel, again through ``run``, in rounds; those left when the time is up
+   are not planned) with the stock the rest of the plan leaves.
    The new seam plan replaces the old one when it costs less (`seam_cost`) and its stock
    still fits; its report says so, with the engineers shared and the tickets moved.
 6. The merged plan is validated as a whole (every engineer once, every unit once).
@@ -201,7 +205,8 @@ def plan_province(
         for r in range(k)
     ]  # fmt: skip
     started = time.monotonic()
-    plans = _in_rounds(tasks, run, province.workers, params, started + _region_s(params, province))
+    done = _in_rounds(tasks, run, province.workers, params, started + _region_s(params, province))
+    plans = [p for p in done if p is not None]  # every region is planned
     regions_s = time.monotonic() - started
     routes, region_of, orphans = _merge(world, plans, home)
     dropped = {d.ticket_id: d for p in plans for d in p.dropped}
@@ -240,19 +245,24 @@ def _region_s(params: PlanParams, province: ProvinceParams) -> float:
 
 
 def _in_rounds(
-    tasks: Sequence[_Task], run: Runner, workers: int, params: PlanParams, until: float
-) -> list[Plan]:
-    """Plan the regions through ``run``: in one call without a limit; with one, in rounds of
+    tasks: Sequence[_Task], run: Runner, workers: int, params: PlanParams, until: float, *,
+    skip_late: bool = False,
+) -> list[Plan | None]:  # fmt: skip
+    """Plan ``tasks`` through ``run``: in one call without a limit; with one, in rounds of
     ``workers``, each round's limit what is left until ``until`` over the rounds left, so a
     round that ran long (a busy machine) shortens the later ones instead of the call
     overrunning its limit (20 regions in 10 fixed rounds took 51 s of a 39 s share at load
-    12)."""
+    12). ``skip_late``: once less than `_SEAM_MIN_S` a task is left, the rest are not
+    planned (``None``), for parts the plan can do without (seams)."""
     if not params.time_limit_ms:
         return list(run(_plan_task, tasks))
-    plans: list[Plan] = []
+    plans: list[Plan | None] = []
     for first in range(0, len(tasks), workers):
         left = math.ceil((len(tasks) - first) / workers)
-        limit_ms = max(1, int((until - time.monotonic()) / left * 1_000))
+        each = (until - time.monotonic()) / left
+        if skip_late and each < _SEAM_MIN_S:
+            return plans + [None] * (len(tasks) - first)
+        limit_ms = max(1, int(each * 1_000))
         chunk = [
             replace(t, params=replace(t.params, time_limit_ms=limit_ms))
             for t in tasks[first : first + workers]
@@ -523,6 +533,7 @@ def _repair(
     used = _used(routes.values())
     rounds = math.ceil(len(seams) / province.workers)
     seam_params = _limited(params, province.seam_share, rounds)
+    until = time.monotonic()
     if params.time_limit_ms:  # what the regions left, less the merge and the validation
         total = params.time_limit_ms / 1_000
         left = entered + total * (1 - _FINISH_SHARE) - time.monotonic()
@@ -530,18 +541,22 @@ def _repair(
         if budget / rounds < _SEAM_MIN_S:
             return []  # no time for the seams: the merged plan stands (still validated)
         seam_params = replace(params, time_limit_ms=int(budget / rounds * 1_000))
+        until += budget
     tasks = []
     for _, engineers, todo in seams:
         own = _used(routes[e] for e in engineers if e in routes)
         sub = _stock_left(world, engineers, used - own)
         tasks.append(_Task(sub, tuple(by_id[t] for t in todo), now, travel, seam_params))
-    # one call: the seams differ in size, and rounds would wait for the largest of each
-    # (in rounds they took 41.6 s of a 12 s share at load 17-22; in one call 24 s)
-    found: list[Plan] = list(run(_plan_task, tasks))
+    # in rounds, the seams left when the time is up not planned (in one call they took 24 s
+    # and 29 s of a 12 s share at load 12-20; in rounds planned to the end, 41.6 s)
+    found = _in_rounds(tasks, run, province.workers, seam_params, until, skip_late=True)
     reports = []
     for (pair, engineers, todo), again in zip(seams, found, strict=True):
         before_routes = [routes[e] for e in engineers if e in routes]
         before = seam_cost(before_routes, (t for t in todo if t in dropped), by_id, params)
+        if again is None:  # no time left for this seam: the merged plan stands
+            reports.append(SeamReport(pair, len(engineers), len(todo), 0, before, before, False))
+            continue
         after = seam_cost(again.routes, (d.ticket_id for d in again.dropped), by_id, params)
         was = {s.ticket_id: r.engineer_id for r in before_routes for s in r.visits}
         now_ = {s.ticket_id: r.engineer_id for r in again.routes for s in r.visits}

@@ -453,8 +453,9 @@ def _compiled(
             total = max(1e-9, (deadline or now) - started)
             f0 = (now - started) / total
             f1 = f0 + size * (now - started) / max(1, done) / total
-        if max(int(cur.lens.max()), int(trial.lens.max())) > cur.mat.shape[1] - 4 * _MAX_STRING:
-            wide = min(n + 2, 2 * cur.mat.shape[1])  # routes grew: room for longer ones
+        width = cur.mat.shape[1]
+        wide = min(n + 2, 2 * width)  # routes grew near the width: room for longer ones
+        if wide > width and int(cur.lens.max(initial=0)) > width - 4 * _MAX_STRING:
             cur, trial, best = cur.widened(wide), trial.widened(wide), best.widened(wide)
         ran = time.monotonic()
         before = int(totals[1])
