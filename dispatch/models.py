@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db import Base, IdMixin, UTCDateTime, enum_column
 from db.audit import Audited
 from dispatch.labour import DEFAULT_LABOUR_RULES as LABOUR
+from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
 Money = Numeric(12, 2)
 
@@ -78,6 +80,12 @@ class PromisePolicy(Audited, IdMixin, Base):
     # A visit another engineer would serve better (dispatch.redispatch, the simulator's rule)
     # is only proposed to the dispatcher by default; True moves it at once (never pinned).
     redispatch_apply: Mapped[bool] = mapped_column(default=False)
+    # The worker asks the rule again for visits not departed every `redispatch_every_min`,
+    # and at once for an engineer's next visits when his job on site runs more than
+    # `redispatch_after_min` past its planned end (the simulator's `retry_every_min` and
+    # `redispatch_after_min`, the same documented defaults: optimizer.reassign).
+    redispatch_every_min: Mapped[int] = mapped_column(default=REDISPATCH_EVERY_MIN)
+    redispatch_after_min: Mapped[int] = mapped_column(default=REDISPATCH_AFTER_MIN)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
@@ -105,6 +113,10 @@ class PromisePolicy(Audited, IdMixin, Base):
             name="planning_policy_range",
         ),
         CheckConstraint("plan_log_jobs >= 1", name="plan_log_jobs_positive"),
+        CheckConstraint(
+            "redispatch_every_min >= 1 AND redispatch_after_min >= 0",
+            name="redispatch_policy_range",
+        ),
     )
 
 
@@ -510,6 +522,43 @@ class Assignment(IdMixin, Base):
         CheckConstraint("arrives_at >= departs_at", name="arrives_after_departure"),
         CheckConstraint("fixes_at >= arrives_at", name="fixed_after_arrival"),
     )
+
+
+class MoveProposal(Base):
+    """The re-dispatch rule's last answer for one visit not departed yet, stored.
+
+    Written by the worker's tick, a fix recorded and the board's read when none is current
+    (`dispatch.redispatch`): the board reads these rows instead of asking the rule per visit
+    on every poll. ``to_engineer_id`` None: keep the plan. ``rule``: "better"
+    (`optimizer.better_elsewhere`) or "overrun" (`optimizer.keeps_what_was_planned`).
+    ``world_version``: `dispatch.snapshot_cache.world_version` when it was asked.
+    """
+
+    __tablename__ = "move_proposals"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    from_engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"))
+    to_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    rule: Mapped[str] = mapped_column(String(16))
+    departs_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrives_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    keep_cost: Mapped[int] = mapped_column(BigInteger, default=0)  # fen
+    move_cost: Mapped[int] = mapped_column(BigInteger, default=0)  # fen
+    late_min: Mapped[int] = mapped_column(default=0)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    world_version: Mapped[str] = mapped_column(String(200))
+
+
+class RedispatchTick(Base):
+    """When the worker's next re-dispatch tick of a policy's visits is due; a worker claims
+    it with a conditional update, so two workers never run the same tick."""
+
+    __tablename__ = "redispatch_ticks"
+
+    policy_id: Mapped[int] = mapped_column(ForeignKey("promise_policies.id"), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PlanStage(enum.StrEnum):

@@ -2,23 +2,27 @@
 
 The simulator re-dispatches a visit that has not departed when its plan breaks a clock that
 another engineer's fresh option keeps at a lower cost (`optimizer.better_elsewhere`, issue
-16). Production asks the same rule here, on a fresh snapshot: the dispatcher sees each
-proposed move (who, when it would depart and arrive, and what keeping the plan costs) and
-decides; `accept_move` carries one out through the dispatcher's own reassignment path
+16), or when its engineer's job before it overruns, to another engineer who keeps the
+clocks its plan kept (`optimizer.keeps_what_was_planned`). Production asks the same rules
+here (`review`; `dispatch.move_store` stores the answers for the board): the dispatcher
+sees each proposed move (who, when it would depart and arrive, what keeping the plan
+costs) and decides; `accept_move` carries one out through the dispatcher's own reassignment path
 (withdraw, then confirm), only while the rule still proposes it and the visit is neither
 departed nor pinned.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from db import User
+from db import Role, User
+from db.errors import DuplicateUserError
+from db.identity import create_user
 from dispatch.assign import Confirmed, confirm_assignment
 from dispatch.errors import AssignmentConflict, NotFoundError
 from dispatch.models import (
@@ -31,45 +35,46 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
+from dispatch.move_store import of_policies, overrun_due, stale, store_asked, world_tag
+from dispatch.moves import RULE_BETTER, RULE_OVERRUN, Asked, Move, overrunning
 from dispatch.names import engineer_label
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
-from dispatch.snapshot import load_snapshot
 from dispatch.tickets import log_entry
 
 
-@dataclass(frozen=True, slots=True)
-class Move:
-    """A proposed move of one visit not departed yet: to whom, and what it saves."""
-
-    ticket_id: int
-    assignment_id: int
-    from_engineer_id: int
-    to_engineer_id: int
-    departs_at: datetime
-    arrives_at: datetime
-    keep_cost: int  # fen: the clocks' penalties if the plan is kept
-    move_cost: int  # fen: the option's cost (penalties + travel + overtime)
-    late_min: int = 0  # how late the planned engineer would arrive (0: the arrival is kept)
-
-    def reason(self, session: Session) -> str:
-        """The audit's words: who keeps the promise, and how late the plan would be."""
-        to, frm = (
-            engineer_label(session, self.to_engineer_id),
-            engineer_label(session, self.from_engineer_id),
-        )
-        return f"re-dispatched: {to} keeps the promise, {frm} would be {self.late_min} min late"
-
-
 def proposed_moves(
-    session: Session, *, now: datetime, travel: opt.TravelTimes, engineer_id: int | None = None
+    session: Session,
+    *,
+    now: datetime,
+    travel: opt.TravelTimes,
+    engineer_id: int | None = None,
+    assignment_ids: Collection[int] | None = None,
 ) -> list[Move]:
-    """The moves `optimizer.better_elsewhere` proposes for assignments not departed yet.
+    """The moves the simulator's rules propose for assignments not departed yet (`review`);
+    ``engineer_id``/``assignment_ids``: only those visits."""
+    asked = review(
+        session, now=now, travel=travel, engineer_id=engineer_id, assignment_ids=assignment_ids
+    )
+    return [a.move for a in asked if a.move is not None]
 
-    Each visit is projected to depart at its planned time, or now when that is past (its
-    engineer has not set off); another engineer's option is proposed when it costs less than
-    the penalties of keeping it. ``engineer_id``: only his visits (e.g. his job just ended
-    late or early). One snapshot serves every visit.
+
+def review(
+    session: Session,
+    *,
+    now: datetime,
+    travel: opt.TravelTimes,
+    engineer_id: int | None = None,
+    assignment_ids: Collection[int] | None = None,
+) -> list[Asked]:
+    """Ask the simulator's rules for each assignment not departed yet, as its run does.
+
+    A visit whose engineer's job on site overruns (`dispatch.moves.overrunning`: nobody
+    knows when he leaves) goes to another engineer who keeps every clock its plan kept
+    (`optimizer.keeps_what_was_planned`, the simulator's overrun watch). Any visit, projected
+    to depart at its planned time or now when that is past (its engineer has not set off),
+    goes to another engineer whose option costs less than the penalties of keeping it
+    (`optimizer.better_elsewhere`, the simulator's retry tick).
     """
     stmt = (
         select(Assignment)
@@ -82,41 +87,50 @@ def proposed_moves(
     )
     if engineer_id is not None:
         stmt = stmt.where(Assignment.engineer_id == engineer_id)
+    if assignment_ids is not None:
+        stmt = stmt.where(Assignment.id.in_(list(assignment_ids)))
     rows = list(session.scalars(stmt))
     if not rows:
         return []
-    snap = load_snapshot(session, now=now)
-    out = []
+    late = overrunning(session, now=now, engineer_ids=sorted({a.engineer_id for a in rows}))
+    asked = []
     for a in rows:
-        rec = recommend_ticket(
-            session, ticket_id=a.ticket_id, now=now, travel=travel, snapshot=snap
-        )
-        departs = max(snap.offset(a.departs_at), snap.offset(now))
-        arrives = departs + snap.offset(a.arrives_at) - snap.offset(a.departs_at)
-        fixes = departs + snap.offset(a.fixes_at) - snap.offset(a.departs_at)
-        better = opt.better_elsewhere(
+        overrun = a.engineer_id in late
+        move = _ask(session, a, now, travel, overrun=overrun)
+        rule = RULE_OVERRUN if overrun else RULE_BETTER
+        asked.append(Asked(a.id, a.ticket_id, a.engineer_id, rule, move))
+    return asked
+
+
+def _ask(
+    session: Session, a: Assignment, now: datetime, travel: opt.TravelTimes, *, overrun: bool
+) -> Move | None:
+    # An assigned ticket's recommendation reads its own snapshot (its booking is no one's).
+    rec = recommend_ticket(session, ticket_id=a.ticket_id, now=now, travel=travel)
+    snap = rec.snapshot
+    departs = max(snap.offset(a.departs_at), snap.offset(now))
+    arrives = departs + snap.offset(a.arrives_at) - snap.offset(a.departs_at)
+    fixes = departs + snap.offset(a.fixes_at) - snap.offset(a.departs_at)
+    rule, better = RULE_BETTER, None
+    if overrun:  # the simulator's overrun rule judges the plan as planned
+        rule, better = RULE_OVERRUN, opt.keeps_what_was_planned(
+            rec.recommendation, rec.job, engineer_id=a.engineer_id,
+            departs_at=snap.offset(a.departs_at), arrives_at=snap.offset(a.arrives_at),
+        )  # fmt: skip
+    if better is None:
+        rule, better = RULE_BETTER, opt.better_elsewhere(
             rec.recommendation, rec.job, engineer_id=a.engineer_id, departs_at=departs,
             arrives_at=arrives, fixes_at=fixes,
         )  # fmt: skip
-        if better is None:
-            continue
-        keep = opt.planned_cost(rec.job, departs_at=departs, arrives_at=arrives, fixes_at=fixes)
-        due = rec.job.arrive_by
-        late = 0 if due is None else max(0, arrives - due) // 60
-        out.append(
-            Move(
-                a.ticket_id,
-                a.id,
-                a.engineer_id,
-                better.engineer_id,
-                snap.at(better.departs_at),
-                snap.at(better.arrives_at),
-                keep,
-                better.cost,
-                late,
-            )  # fmt: skip
-        )
-    return out
+    if better is None:
+        return None
+    keep = opt.planned_cost(rec.job, departs_at=departs, arrives_at=arrives, fixes_at=fixes)
+    due = rec.job.arrive_by
+    late = 0 if due is None else max(0, arrives - due) // 60
+    return Move(
+        a.ticket_id, a.id, a.engineer_id, better.engineer_id, snap.at(better.departs_at),
+        snap.at(better.arrives_at), keep, better.cost, late, rule,
+    )  # fmt: skip
 
 
 def accept_move(
@@ -152,8 +166,8 @@ def accept_move(
     move = next(
         (
             m
-            for m in proposed_moves(session, now=now, travel=travel, engineer_id=row.engineer_id)
-            if m.assignment_id == row.id and m.to_engineer_id == to_engineer_id
+            for m in proposed_moves(session, now=now, travel=travel, assignment_ids=[row.id])
+            if m.to_engineer_id == to_engineer_id
         ),
         None,
     )
@@ -186,14 +200,16 @@ def redispatch(
     """The triggers' step (a job's end recorded, the worker's tick): apply the moves whose
     ticket's policy says so (`redispatch_apply`), propose the rest; the moves applied.
 
-    A pinned visit is never moved; a move refused meanwhile (409: departed, part taken)
-    is rolled back alone and stays a proposal. ``engineer_id``: only his visits.
+    Every answer is stored (`dispatch.move_store`: the board reads it). A pinned visit is
+    never moved; a move refused meanwhile (409: departed, part taken) is rolled back alone
+    and stays a proposal. ``engineer_id``: only his visits.
     """
-    moves = proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id)
+    asked = review(session, now=now, travel=travel, engineer_id=engineer_id)
+    store_asked(session, asked, now=now)
     applied = []
-    for move in moves:
+    for move in (a.move for a in asked if a.move is not None):
         row = session.get(Assignment, move.assignment_id)
-        if row is None or row.pinned or not _applies(session, move.ticket_id):
+        if row is None or row.pinned or not applies_at_once(session, move.ticket_id):
             continue
         try:
             with session.begin_nested():
@@ -207,7 +223,64 @@ def redispatch(
     return applied
 
 
-def _applies(session: Session, ticket_id: int) -> bool:
+def refresh_stale(
+    session: Session,
+    *,
+    now: datetime,
+    travel: opt.TravelTimes,
+    region_id: int | None = None,
+    engineer_id: int | None = None,
+) -> tuple[str, list[Asked]]:
+    """The board's on-demand answers: the visits (of a region, an engineer) that
+    `dispatch.move_store.stale` finds never asked or out of date, asked now, with the world
+    version they were asked on (not stored: the caller stores them with `store_asked` once
+    it may write)."""
+    version = world_tag(session)
+    ids = stale(session, now=now, version=version, region_id=region_id, engineer_id=engineer_id)
+    return version, (review(session, now=now, travel=travel, assignment_ids=ids) if ids else [])
+
+
+WORKER_USER = "re-dispatch (worker)"  # who the worker's moves are logged as
+
+
+def tick_review(
+    session: Session, *, now: datetime, travel: opt.TravelTimes, policy_ids: Sequence[int]
+) -> tuple[str, list[Asked]]:
+    """The worker's questions (read only; the worker stores and applies the answers): every
+    visit not departed yet of the claimed policies (`move_store.claim_ticks`), and the next
+    visits of engineers whose job on site overruns (`move_store.overrun_due`), once per
+    overrun; with the world version they were asked on."""
+    version = world_tag(session)
+    ids = sorted(set(of_policies(session, policy_ids)) | set(overrun_due(session, now=now)))
+    return version, (review(session, now=now, travel=travel, assignment_ids=ids) if ids else [])
+
+
+def to_apply(session: Session, asked: Sequence[Asked]) -> list[Move]:
+    """The moves to carry out at once: their ticket's policy says so, the visit is unpinned."""
+    out = []
+    for a in asked:
+        row = session.get(Assignment, a.assignment_id)
+        pinned = row is None or row.pinned
+        if a.move is not None and not pinned and applies_at_once(session, a.ticket_id):
+            out.append(a.move)
+    return out
+
+
+def worker_user(session: Session) -> User:
+    """The worker's own user (created inactive on first use: no key logs in as it)."""
+    stmt = select(User).where(User.name == WORKER_USER)
+    found = session.scalars(stmt).one_or_none()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            user, _ = create_user(session, name=WORKER_USER, role=Role.DISPATCHER, active=False)
+        return user
+    except DuplicateUserError:  # another worker created it meanwhile
+        return session.scalars(stmt).one()
+
+
+def applies_at_once(session: Session, ticket_id: int) -> bool:
     """Whether the ticket's promise policy applies a move at once (default: propose only)."""
     stmt = (
         select(PromisePolicy.redispatch_apply)

@@ -86,7 +86,12 @@ if TYPE_CHECKING:
         StopKind,
     )
     from optimizer.province import ProvinceParams, ProvincePlan, plan_province
-    from optimizer.reassign import better_elsewhere, keeps_what_was_planned, planned_cost
+    from optimizer.reassign import (
+        better_elsewhere,
+        keeps_what_was_planned,
+        overrun_past,
+        planned_cost,
+    )
     from optimizer.replan import replan
     from optimizer.reserved import Committed, Reserved, free_gap
     from optimizer.result import (
@@ -222,6 +227,7 @@ _HOMES: dict[str, str] = {
     "plan": "optimizer.solve",
     "plan_province": "optimizer.province",
     "planned_cost": "optimizer.reassign",
+    "overrun_past": "optimizer.reassign",
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
     "recommend": "optimizer.assignment",
@@ -325,6 +331,7 @@ __all__ = [
     "inspection_visits",
     "keeps_what_was_planned",
     "load_road_network",
+    "overrun_past",
     "parse_maxspeed",
     "part_runs_out",
     "plan",

@@ -16,6 +16,12 @@ Two rules, both over the recommendation made now (`optimizer.recommend`'s rankin
   he will leave): the best-ranked option of another engineer that keeps every depart and
   arrival clock the plan kept. An overrun's end is unknown, so the rule protects the
   promises rather than betting on a projection.
+
+When to ask: `overrun_past` says when a job on site counts as overrunning (its planned end
+plus ``REDISPATCH_AFTER_MIN``); visits not departed are asked again every
+``REDISPATCH_EVERY_MIN``. Both are the documented defaults of policy data: the scenario
+file's `redispatch_after_min` and `retry_every_min`, production's promise policies'
+`redispatch_after_min` and `redispatch_every_min`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,16 @@ from __future__ import annotations
 from optimizer.model import Ticket
 from optimizer.penalties import clock_cost
 from optimizer.result import Option, Promise, Recommendation
+
+REDISPATCH_AFTER_MIN = 15  # a job this long past its planned end moves the next visit
+REDISPATCH_EVERY_MIN = 15  # visits not departed yet are asked the rule again this often
+
+
+def overrun_past(*, started_at: int, planned_s: int, after_s: int, now: int) -> bool:
+    """Whether a job begun at ``started_at`` and planned to take ``planned_s`` has run
+    more than ``after_s`` past its planned end at ``now``; e.g. begun 10:00, planned
+    60 min, threshold 15 min: overrunning from 11:15 on (strictly after)."""
+    return now > started_at + planned_s + after_s
 
 
 def planned_cost(
@@ -89,4 +105,11 @@ def keeps_what_was_planned(
     return None
 
 
-__all__ = ["better_elsewhere", "keeps_what_was_planned", "planned_cost"]
+__all__ = [
+    "REDISPATCH_AFTER_MIN",
+    "REDISPATCH_EVERY_MIN",
+    "better_elsewhere",
+    "keeps_what_was_planned",
+    "overrun_past",
+    "planned_cost",
+]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dispatch.world import REFERENCE_DATE
 from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
+from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 from scenarios.model import (
     BUSINESS_HOURS,
     UNSOURCED_LEAD_DAYS,
@@ -393,8 +394,11 @@ class Scenario(_Strict):
     replications: int = Field(3, ge=1, le=100)
     policies: tuple[Policy, ...] = ("optimised",)
     replan_every_min: int | None = Field(None, ge=5)
-    redispatch_after_min: int | None = Field(15, ge=0)  # overrun re-dispatch; null: never
-    retry_every_min: int = Field(15, ge=1)  # tickets nobody could take are offered again
+    # overrun re-dispatch; null: never (production: promise_policies.redispatch_after_min)
+    redispatch_after_min: int | None = Field(REDISPATCH_AFTER_MIN, ge=0)
+    # tickets nobody could take are offered again, late visits asked again (production's
+    # worker tick: promise_policies.redispatch_every_min)
+    retry_every_min: int = Field(REDISPATCH_EVERY_MIN, ge=1)
     returns: Returns = Returns()
     restock: Restock = Restock()
     loaners: Loaners = Loaners()

@@ -1,6 +1,8 @@
 """`spares worker`: claim background jobs, run them in this process, record how they ended.
 
-Each round: sweep expired stock holds (the stock issue's sweeper), claim the oldest job
+Each round: sweep expired stock holds (the stock issue's sweeper), ask the re-dispatch rules
+where due (`Worker.redispatch`: each promise policy's tick, an engineer's overrun), claim
+the oldest job
 (`db.jobs.claim`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
 run its handler while a thread heartbeats, then finish or fail it. A job whose worker died
 is claimed again once its heartbeat is `stale_after` old. SIGINT/SIGTERM stop the loop
@@ -27,7 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 import optimizer as opt
 from db import jobs
 from db.transactions import run_in_transaction
+from dispatch.errors import AssignmentConflict, NotFoundError
+from dispatch.move_store import claim_ticks, store_asked
+from dispatch.moves import Move
 from dispatch.planning import PLAN_JOB, run_plan_job
+from dispatch.redispatch import accept_move, tick_review, to_apply, worker_user
 from dispatch.replanning import REPLAN_JOB, run_replan_job
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
@@ -99,6 +105,7 @@ class Worker:
     stale_after: timedelta = STALE_AFTER
     heartbeat_every_s: float = HEARTBEAT_EVERY_S
     stop: threading.Event = field(default_factory=threading.Event)
+    travel: opt.TravelTimes | None = None  # None: no re-dispatch tick (tests of jobs alone)
 
     def sweep(self) -> int:
         """Release expired reservations (one batch) and forget idempotency keys past 24 h."""
@@ -107,6 +114,40 @@ class Worker:
         )
         run_in_transaction(self.factory, lambda s: purge_expired(session=s, now=self.clock()))
         return released
+
+    def redispatch(self) -> int:
+        """The re-dispatch tick (issue 16): ask the simulator's rules where due, store every
+        answer for the board, carry out the moves the policy applies at once; how many.
+
+        Due: the visits not departed yet of each promise policy whose tick
+        (`redispatch_every_min`) a round of this worker claimed, and at once the next visits
+        of an engineer whose job on site runs `redispatch_after_min` past its planned end.
+        The questions run in a read transaction (no write lock while the rule is asked);
+        each move is then its own transaction through `accept_move`, which locks the
+        ticket and asks the rule again: a move another worker or a dispatcher made first
+        is refused (409) and skipped, and a killed worker leaves each move wholly applied
+        or absent (a claimed tick it did not finish waits for the next interval).
+        """
+        if self.travel is None:
+            return 0
+        travel, now = self.travel, self.clock()
+        policies = run_in_transaction(self.factory, lambda s: claim_ticks(s, now=now))
+        with self.factory() as session:
+            version, asked = tick_review(session, now=now, travel=travel, policy_ids=policies)
+            moves = to_apply(session, asked)
+        if not asked:
+            return 0
+        run_in_transaction(self.factory, lambda s: store_asked(s, asked, now=now, version=version))
+        applied = 0
+        for move in moves:
+            try:
+                run_in_transaction(
+                    self.factory, partial(_accept, move=move, now=now, travel=travel)
+                )
+            except (AssignmentConflict, NotFoundError):  # taken meanwhile: nothing written
+                continue
+            applied += 1
+        return applied
 
     def claim(self) -> tuple[int, str, dict[str, Any], int | None] | None:
         """Claim a job; its id, kind, payload and creator, or None when there is none."""
@@ -120,8 +161,12 @@ class Worker:
         return run_in_transaction(self.factory, take)
 
     def run_once(self) -> jobs.JobStatus | None:
-        """Sweep, then claim and run one job; return how it ended (None: no job)."""
+        """Sweep, re-dispatch, then claim and run one job; return how it ended (None: no job)."""
         self.sweep()
+        try:
+            self.redispatch()
+        except Exception:  # a failed tick is retried next round; jobs go on
+            logger.exception("re-dispatch tick failed")
         claimed = self.claim()
         if claimed is None:
             return None
@@ -161,6 +206,13 @@ class Worker:
         while not self.stop.is_set():
             if self.run_once() is None:
                 self.stop.wait(poll_s)
+
+
+def _accept(session: Session, *, move: Move, now: datetime, travel: opt.TravelTimes) -> None:
+    accept_move(
+        session, assignment_id=move.assignment_id, to_engineer_id=move.to_engineer_id,
+        user=worker_user(session), now=now, travel=travel,
+    )  # fmt: skip
 
 
 def _describe(exc: Exception) -> str:

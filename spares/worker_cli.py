@@ -16,7 +16,8 @@ def worker_command(
     once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.1, help="seconds between polls")] = POLL_S,
 ) -> None:  # fmt: skip
-    """Run background jobs (route plans) and the stock sweeper until SIGINT/SIGTERM."""
+    """Run background jobs (route plans), the stock sweeper and the re-dispatch tick until
+    SIGINT/SIGTERM."""
     import signal
 
     from rich.console import Console
@@ -32,11 +33,13 @@ def worker_command(
     # Start the process server before the first job's clock runs, with what both job kinds'
     # children need imported (one server per process: the first to start it sets the list).
     opt.warm_up(preload=["scenarios.executors"])
+    travel = make_travel(settings)
     worker = Worker(
         db.make_sessionmaker(engine),
-        handlers(make_travel(settings)),
+        handlers(travel),
         stale_after=timedelta(seconds=settings.worker_stale_after_s),
         heartbeat_every_s=settings.worker_heartbeat_s,
+        travel=travel,  # the re-dispatch tick (issue 16)
     )
     previous = {sig: signal.signal(sig, lambda *_: worker.stop.set()) for sig in SIGNALS}
     console = Console(stderr=True)

@@ -35,15 +35,15 @@ from api.schemas.disruption import DisruptionCreate, DisruptionRead
 from api.schemas.plan import InsertCreate, InsertRead
 from api.scoping import SCOPED
 from db import Role
+from db.transactions import restart_as_writer
 from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
-from dispatch.models import Assignment
-from dispatch.names import engineer_label
+from dispatch.move_store import store_asked, stored_moves
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import recommend_ticket
-from dispatch.redispatch import accept_move, proposed_moves
+from dispatch.redispatch import accept_move, refresh_stale
 from dispatch.replanning import insert_ticket, insertion_summary
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
@@ -77,21 +77,28 @@ def recommend(
 
 @router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])
 def moves(
-    session: SessionDep, travel: TravelDep, now: NowDep, engineer_id: int | None = None
-) -> list[MoveRead]:
+    session: SessionDep, travel: TravelDep, now: NowDep, engineer_id: int | None = None,
+    region_id: int | None = None,
+) -> list[MoveRead]:  # fmt: skip
     """Visits not departed yet that another engineer would serve better (the simulator's
-    re-dispatch rule, `optimizer.better_elsewhere`); `POST .../accept` carries one out."""
+    re-dispatch rules); `POST .../accept` carries one out. Reads the stored answers of the
+    worker's tick; visits never asked or out of date are asked now (dispatch.move_store)."""
+    version, fresh = refresh_stale(
+        session, now=now, travel=travel, region_id=region_id, engineer_id=engineer_id
+    )
+    if fresh:
+        restart_as_writer(session)  # a SQLite reader cannot write once another writer has
+        store_asked(session, fresh, now=now, version=version)
     out = []
-    for m in proposed_moves(session, now=now, travel=travel, engineer_id=engineer_id):
-        row = session.get(Assignment, m.assignment_id)
-        to = engineer_label(session, m.to_engineer_id)
+    for stored in stored_moves(session, region_id=region_id, engineer_id=engineer_id):
+        m, to = stored.move, stored.to_label
         out.append(
             MoveRead(
                 ticket_id=m.ticket_id, assignment_id=m.assignment_id,
                 from_engineer_id=m.from_engineer_id, to_engineer_id=m.to_engineer_id,
                 to_engineer=to, departs_at=m.departs_at, arrives_at=m.arrives_at,
                 keep_cost=m.keep_cost, move_cost=m.move_cost, late_min=m.late_min,
-                pinned=row is not None and row.pinned,
+                pinned=stored.pinned,
                 text=f"move to {to} keeps the promise: costs {m.move_cost / 100:.2f} CNY "
                 f"against {m.keep_cost / 100:.2f} CNY of broken promises if kept",
             )

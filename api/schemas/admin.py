@@ -303,6 +303,13 @@ class PolicyUpdate(WriteModel):
         None, description="move a visit another engineer would serve better at once "
         "(default false: only propose it to the dispatcher)",
     )  # fmt: skip
+    redispatch_every_min: int | None = Field(
+        None, ge=1, description="the worker asks the re-dispatch rule again this often (default 15)"
+    )
+    redispatch_after_min: Minutes | None = Field(
+        None, description="a job on site this long past its planned end moves the engineer's "
+        "next visits to whoever keeps their promises (default 15)",
+    )  # fmt: skip
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None
     service_fee: MoneyIn | None = None

@@ -278,6 +278,8 @@ class PolicyRead(ReadModel):
     plan_log_jobs: int
     slack_min: int
     redispatch_apply: bool
+    redispatch_every_min: int
+    redispatch_after_min: int
     labour_rate_per_hour: Money
     travel_rate_per_km: Money
     service_fee: Money

@@ -60,6 +60,8 @@ class PolicyTerms(TypedDict, total=False):
     plan_log_jobs: int
     slack_min: int
     redispatch_apply: bool
+    redispatch_every_min: int
+    redispatch_after_min: int
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
     service_fee: Decimal
@@ -87,6 +89,8 @@ _MINIMUM = {
     "plan_min_jobs": 1,
     "plan_log_jobs": 1,
     "slack_min": 0,
+    "redispatch_every_min": 1,
+    "redispatch_after_min": 0,
 }
 
 

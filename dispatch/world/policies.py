@@ -9,6 +9,7 @@ from dispatch.labour import DEFAULT_LABOUR_RULES
 from dispatch.models import InspectionFrequency
 from dispatch.world.model import LOCAL_TIMEZONE, Row
 from optimizer.penalties import default_penalties
+from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
 CLOCKS = ("respond", "depart", "arrive", "fix", "swap", "ship")
 
@@ -169,6 +170,8 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "plan_log_jobs": 2_000,
                 "slack_min": 30,
                 "redispatch_apply": False,  # moves are proposed to the dispatcher
+                "redispatch_every_min": REDISPATCH_EVERY_MIN,  # the worker's tick
+                "redispatch_after_min": REDISPATCH_AFTER_MIN,  # an overrun this long: move
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):

@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from db import Role
 from dispatch.assign import confirm_assignment
-from dispatch.models import Assignment, AssignmentStatus, PromisePolicy, ServiceLogEntry
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    MoveProposal,
+    PromisePolicy,
+    ServiceLogEntry,
+    Site,
+    Ticket,
+)
 from tests.api.conftest import TestClient
-from tests.builders import key_for
+from tests.builders import key_for, make_region
 from tests.dispatch_world import make_dispatch_world
 from tests.ticket_builders import T0, open_ticket
 
@@ -173,3 +181,26 @@ def test_with_the_policy_applying_moves_a_pinned_visit_still_never_moves(
 ) -> None:
     nxt, haizhu, _ = _overrun(client, app, api_engine, apply=True, pinned=True)
     assert _holder(api_engine, nxt)[0] == haizhu
+
+
+def test_the_board_reads_the_stored_answers_until_they_are_out_of_date(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    ticket_id, _ = _late_visit(client, app, api_engine, pinned=False)
+    (move,) = client.get("/v1/dispatch/moves", headers=DISPATCHER).json()  # asked, stored
+    with Session(api_engine) as s, s.begin():  # the stored answer says "keep the plan"
+        s.execute(update(MoveProposal).values(to_engineer_id=None))
+    app.state.clock = lambda: T0 + timedelta(minutes=30)  # twice the interval, world unchanged
+    assert client.get("/v1/dispatch/moves", headers=DISPATCHER).json() == []  # read, not asked
+    with Session(api_engine) as s, s.begin():  # the world changes (master data: audited)
+        other, ours = make_region(s).id, _region_of(s, ticket_id)
+    (again,) = client.get(f"/v1/dispatch/moves?region_id={ours}", headers=DISPATCHER).json()
+    assert (again["ticket_id"], again["to_engineer_id"]) == (ticket_id, move["to_engineer_id"])
+    assert client.get(f"/v1/dispatch/moves?region_id={other}", headers=DISPATCHER).json() == []
+
+
+def _region_of(session: Session, ticket_id: int) -> int:
+    stmt = (
+        select(Site.region_id).join(Ticket, Ticket.site_id == Site.id).where(Ticket.id == ticket_id)
+    )
+    return session.scalars(stmt).one()

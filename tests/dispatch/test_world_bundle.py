@@ -585,6 +585,12 @@ CHECK_CASES |= {
         1,
         {"plan_log_jobs": "0"},
     ),  # fmt: skip
+    # the worker's re-dispatch tick and overrun threshold (issue 16)
+    "ck_promise_policies_redispatch_policy_range": (
+        "promise_policies.csv",
+        1,
+        {"redispatch_every_min": "0"},
+    ),  # fmt: skip
 }
 
 

@@ -33,7 +33,7 @@ EXPECTED = {
     # a province's day by regions (issue 20)
     "ProvinceParams", "ProvincePlan", "plan_province",
     # re-dispatch of visits not departed yet (issue 16)
-    "better_elsewhere", "keeps_what_was_planned", "planned_cost",
+    "better_elsewhere", "keeps_what_was_planned", "planned_cost", "overrun_past",
     # committed work as reserved time: the gap before a later visit (issue 16)
     "Committed", "Gap", "Reserved", "free_gap",
 }  # fmt: skip

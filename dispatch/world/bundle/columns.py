@@ -65,6 +65,8 @@ OPTIONAL_TABLES = frozenset(
         "idempotency_keys",
         "labour_rules",  # absent (a bundle older than the table): the documented defaults
         "ledger_entries",
+        "move_proposals",  # the re-dispatch rule's stored answers: asked again when absent
+        "redispatch_ticks",
         "reservations",
         "service_log",
         "shipments",

@@ -73,7 +73,8 @@ async function load() {
   try {
     const [board, moves] = await Promise.all([
       api(`/v1/dispatch/board?region_id=${region}`),
-      api("/v1/dispatch/moves").catch(() => []), // proposals are a hint: the board works without
+      // stored proposals of the region (the worker's tick); a hint: the board works without
+      api(`/v1/dispatch/moves?region_id=${region}`).catch(() => []),
     ]);
     state.board = board;
     state.moves = new Map(moves.map((m) => [m.ticket_id, m]));
