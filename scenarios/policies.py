@@ -4,8 +4,9 @@
   option is taken as is (the same ranking a dispatcher sees first);
 - naive: the baseline, "nearest idle engineer, first come first served": among qualified
   engineers on shift and idle now whose visit the labour rules allow (the straight drive and
-  the standard service end by his shift's end plus his overtime allowance, `dispatch.labour`,
-  the rules the optimizer plans with), the nearest one goes at once; parts from his van,
+  the service end by his shift's end plus his overtime allowance, `dispatch.labour`, the
+  rules the optimizer plans with, judged with the same planning duration as the optimizer's
+  screen and the bounds), the nearest one goes at once; parts from his van,
   else the nearest open depot that has them, else shipped by the part's supplier;
 - naive_unlimited: the same without the labour rules (any idle engineer on shift, however
   far past his shift the visit runs): the baseline of before issue 16's fairness check.
@@ -229,8 +230,15 @@ class NaiveDispatcher:
         )
         return ends_at <= end + allowance
 
-    def decide(self, t: DemandTicket, site: SimSite, now: int) -> JobPlan | None:
-        """Plan the ticket now, or None to leave it queued (nobody idle and qualified)."""
+    def decide(
+        self, t: DemandTicket, site: SimSite, now: int, *, service_s: int | None = None
+    ) -> JobPlan | None:
+        """Plan the ticket now, or None to leave it queued (nobody idle and qualified).
+
+        ``service_s``: the duration the labour rules judge the visit with, the planning
+        duration dispatch plans with (`RunContext.planning_s`), so the baseline and the
+        optimizer's screen apply one rule to one duration (None: the type's standard)."""
+        service = t.planned_service_s if service_s is None else service_s
         state = self.state
         ids, free_at = self.ids, state.free_at
         ends = self.shift_ends(now)
@@ -247,9 +255,7 @@ class NaiveDispatcher:
         if self.lawful:
             ok = [
                 k for k, i in enumerate(rows)
-                if self._allowed(
-                    self.ids[i], now, now + int(seconds[k]) + t.planned_service_s, ends[i]
-                )
+                if self._allowed(self.ids[i], now, now + int(seconds[k]) + service, ends[i])
             ]  # fmt: skip
             if not ok:
                 return None

@@ -168,7 +168,7 @@ class _Desk:
         now = run.now
         site = run.sites[t.site_id]
         if run.params.policy in ("naive", "naive_unlimited"):
-            plan = self.naive.decide(t, site, now)
+            plan = self.naive.decide(t, site, now, service_s=run.planning_s(t))
         else:
             d = deadlines_of(run.world, site, t)
             ticket = optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t))

@@ -23,6 +23,10 @@ the order below: daef6d14bfa2aec8 (21), 6ab49b5d58f76fcd (20), c28e93dc6cb29ffa 
 
 Then a visit committed for later left the time before it free (`optimizer.free_gap`,
 issue 16): no gap is filled in this short run, and no digest moved.
+
+Then the naive baseline judged the labour rules with the planning duration, as the
+optimizer's screen and the bounds do, instead of the type's standard: the naive digests
+moved (before: 51cbf2a97f279b1e, c8979e8ef5b913af), the others not.
 """
 
 from __future__ import annotations
@@ -59,8 +63,8 @@ def _digest(world: SimWorld, policy: str, replan_every_s: int | None) -> tuple[i
     ("policy", "replan_every_s", "expected"),
     [
         ("optimised", None, (148, "609157d7b367ca27", 22)),
-        ("naive", None, (148, "51cbf2a97f279b1e", 21)),
-        ("naive", 1_800, (148, "c8979e8ef5b913af", 18)),
+        ("naive", None, (148, "095a2244d2071575", 21)),
+        ("naive", 1_800, (148, "d582e16225cc8dda", 18)),
         ("naive_unlimited", None, (148, "264a4f21b1978f63", 22)),
         ("naive_unlimited", 1_800, (148, "7c125f77d01a9cba", 18)),
     ],

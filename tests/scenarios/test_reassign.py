@@ -2,7 +2,8 @@
 
 Small worlds where the rule of before broke a clock and the new one keeps it: an overrun
 that would make an urgent visit leave late, an engineer who finishes early while a
-colleague's queued visit is planned late, and the naive baseline held to the labour rules.
+colleague's queued visit is planned late, and the naive baseline held to the labour rules
+(judged, like the optimizer's screen, with the planning duration).
 """
 
 from __future__ import annotations
@@ -125,6 +126,25 @@ def test_the_naive_baseline_obeys_the_labour_rules(
     result = _run(world, site, [(1, end - 30 * M, 3, H)], policy=policy, grace_s=None)
     job = result.jobs[0]
     assert (job.assigned_at == end - 30 * M) is sent
+
+
+@pytest.mark.parametrize(("history_min", "sent"), [(60, True), (90, False)])
+def test_the_naive_baseline_judges_the_labour_rules_with_the_planning_duration(
+    small: SimWorld, history_min: int, sent: bool
+) -> None:
+    # A may not run past his shift; a ticket 70 min before its end whose type's standard is
+    # 60 min. When the log says jobs of that type take 90 min, the optimizer's screen and the
+    # bounds plan 90 min, past his shift: the naive dispatcher judges the same duration and
+    # waits; when the log agrees with the standard, he goes at once.
+    world, site = _world(small, 0)
+    strict = LabourRules(overtime_max_min=0, start_into_overtime=False)
+    a = replace(world.engineers[0], labour=strict)
+    history = tuple((0, H, history_min * M) for _ in range(30))
+    world = replace(world, engineers=(a,), duration_history=history)
+    windows = LiveState(world, 86_400).windows[a.id]
+    end = next(e for s, e in windows if e > 0)
+    result = _run(world, site, [(1, end - 70 * M, 3, H)], policy="naive", grace_s=None)
+    assert (result.jobs[0].assigned_at == end - 70 * M) is sent
 
 
 def test_a_scenario_may_run_both_naive_baselines() -> None:
