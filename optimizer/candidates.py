@@ -169,12 +169,12 @@ def _clock_bound(call: Call, depart: IntArray, arrival: IntArray, after: BoolArr
 
     Monotone in both, so lower bounds of the departure and arrival give a lower bound of
     the clock costs of any plan of the candidate (its swap and ship clocks cost >= 0).
-    ``after``: the candidate is busy with another job first (the slack applies).
+    ``after``: the candidate finishes another job first (the slack applies to every clock).
     """
     t = call.ticket
     p = t.prices
     return (
-        _costs(p, p.depart, t.depart_by, depart)
+        _costs(p, p.depart, t.depart_by, depart, after)
         + _costs(p, p.arrive, t.arrive_by, arrival, after)
         + _costs(p, p.fix, t.fix_by, arrival + t.service_s, after)
     )
@@ -203,6 +203,8 @@ def screen_engineers(call: Call) -> Screen:
     latest_fix = np.full(rows.size, FAR, dtype=np.int64)
     _fill_gaps(call, rows, overtime, (ready, origins, travel_s, travel_m, depart, shift, fits),
                latest_fix)  # fmt: skip
+    # he finishes another job first (a gap's chain included): as `make_option` decides it
+    after = ready > now
     near = travel_s <= call.params.max_travel_s
     dedicated = arrays.ids[rows] == (
         -1 if call.ticket.dedicated_engineer is None else call.ticket.dedicated_engineer
@@ -222,7 +224,7 @@ def screen_engineers(call: Call) -> Screen:
     drive = np.maximum(travel_s - TOLERANCE_S, 0)
     metres = np.maximum(travel_m - TOLERANCE_M, 0)
     cost = (
-        _clock_bound(call, depart, lb_arrival, busy)
+        _clock_bound(call, depart, lb_arrival, after)
         + arrays.cost_per_hour[rows] * drive // 3_600
         + arrays.cost_per_km[rows] * metres // 1_000
     )
@@ -289,8 +291,8 @@ def make_option(
         cost = clock_cost(penalty, deadline, at, p, after_job=after)
         checks.append(PromiseCheck(promise, deadline, at, cost, p.margin_s(after), after))
 
-    if t.depart_by is not None:
-        check(Promise.DEPART, p.depart, t.depart_by, depart)
+    if t.depart_by is not None:  # a job overrunning before it makes the departure late too
+        check(Promise.DEPART, p.depart, t.depart_by, depart, after_job)
     if t.arrive_by is not None:
         check(Promise.ARRIVAL, p.arrive, t.arrive_by, arrival, after_job)
     if t.fix_by is not None:

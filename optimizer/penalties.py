@@ -44,9 +44,11 @@ class ClockPenalties:
     at_risk_margin_s
         The at-risk margin of the contract (domain default 15 min).
     slack_s
-        The slack a visit that follows another job keeps before its arrive and fix clocks
-        (the job before may overrun): kept with less costs the at-risk share too
-        (`clock_cost` with ``after_job``; documented default 30 min).
+        The slack a visit that follows another job keeps before its depart, arrive and fix
+        clocks (the job before may overrun, and the visit leaves, arrives and ends later
+        with it): kept with less costs the at-risk share too (`clock_cost` with
+        ``after_job``; documented default 30 min). So an engineer free now, who departs at
+        once, ranks before one who finishes a job just before the depart deadline.
     """
 
     respond: int = 0
@@ -97,8 +99,8 @@ def clock_cost(
     """The cost of an event at ``at`` against ``deadline`` for a clock priced ``penalty``.
 
     No deadline, or ``at`` at least the margin before it: 0. Inside the margin: the at-risk
-    share (with ``after_job``, an arrive or fix clock of a visit that follows another job,
-    the margin is at least the slack: `ClockPenalties.margin_s`). Late by ``L`` seconds:
+    share (with ``after_job``, a depart, arrive or fix clock of a visit that follows another
+    job, the margin is at least the slack: `ClockPenalties.margin_s`). Late by ``L`` seconds:
     ``penalty + penalty * late_pct_per_hour * L / 360_000`` (integer division), e.g.
     100,000 fen and 25 %/h, 30 min late: 100,000 + 12,500.
     """

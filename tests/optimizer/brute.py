@@ -38,6 +38,7 @@ class Plan:
     ships_at: int | None
     dedicated: bool
     money: int = 0  # travel and overtime cost (fen)
+    after: bool = False  # he finishes another job first: the slack applies to every clock
 
     def checks(self, ticket: Ticket, ship_by: int) -> list[tuple[int, int, int]]:
         """(penalty, deadline, at) of each clock the plan is checked against."""
@@ -58,8 +59,11 @@ class Plan:
 
     def cost(self, ticket: Ticket, ship_by: int) -> int:
         p = ticket.prices
+        # depart, arrive and fix come first in `checks`: the slack is theirs
+        timed = sum(x is not None for x in (ticket.depart_by, ticket.arrive_by, ticket.fix_by))
         return self.money + sum(
-            clock_cost(pen, d, at, p) for pen, d, at in self.checks(ticket, ship_by)
+            clock_cost(pen, d, at, p, after_job=self.after and i < timed)
+            for i, (pen, d, at) in enumerate(self.checks(ticket, ship_by))
         )
 
     def key(self, ticket: Ticket, ship_by: int) -> tuple[int, int, int, int, int]:
@@ -150,6 +154,7 @@ def brute_plans(
         busy = e.busy_until is not None and e.busy_until > now
         origin = e.busy_location if busy and e.busy_location else e.location
         ready = max(now, e.busy_until) if busy and e.busy_until is not None else now
+        after = ready > now  # a job of his comes first: it may overrun into this visit
         direct_s, direct_m = _tm(travel, origin, ticket.site)
         if direct_s > params.max_travel_s:
             continue
@@ -163,7 +168,7 @@ def brute_plans(
         if not missing:
             fix = arrival + ticket.service_s
             money = _money(e, direct_s, direct_m, fix, end)
-            plans.append(Plan(e.id, "direct", depart, arrival, fix, None, dedicated, money))
+            plans.append(Plan(e.id, "direct", depart, arrival, fix, None, dedicated, money, after))
             continue
         candidates = []
         for depot in world.depots:
@@ -182,7 +187,7 @@ def brute_plans(
             for d, a, end_k in _visits(e, ready, ticket.service_s, overtime, trip):
                 fix = a + ticket.service_s
                 money = _money(e, to_d + from_d, to_m + from_m, fix, end_k)
-                candidates.append(Plan(e.id, "pickup", d, a, fix, None, dedicated, money))
+                candidates.append(Plan(e.id, "pickup", d, a, fix, None, dedicated, money, after))
         # Earliest arrival; on a tie, the earliest departure (an earlier shift keeps the
         # depart promise at least as well).
         pickup = min(candidates, key=lambda p: (p.arrival, p.depart), default=None)
@@ -191,7 +196,9 @@ def brute_plans(
         if shipment is not None:
             fix = max(arrival, shipment[1]) + ticket.service_s
             money = _money(e, direct_s, direct_m, fix, end)
-            shipped = Plan(e.id, shipment[2], depart, arrival, fix, shipment[0], dedicated, money)
+            shipped = Plan(
+                e.id, shipment[2], depart, arrival, fix, shipment[0], dedicated, money, after
+            )
         plan = _choose(pickup, shipped, ticket, ship_by)
         if plan is not None:
             plans.append(plan)

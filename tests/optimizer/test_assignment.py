@@ -307,6 +307,30 @@ class TestDepartPromise:
         assert "breaks arrival by 8 min" in rec.options[0].reason
         assert "keeps depart" in rec.options[0].reason
 
+    def test_an_idle_engineer_beats_one_whose_job_ends_just_before_the_depart_clock(
+        self,
+    ) -> None:
+        # the dedicated engineer 1 finishes a job at the site at 0:10, 5 min before the 0:15
+        # depart deadline: in time as planned, but an overrun of that job makes him leave
+        # late, so the depart clock, like arrival and fix, wants the slack (30 min by
+        # default) after a job: at risk. Engineer 2, idle 5 min away, departs at once.
+        world = make_world(
+            [
+                make_engineer(1, (2, 2), busy_until=10 * 60, busy_location=grid(2, 2)),
+                make_engineer(2, (7, 2)),
+            ]
+        )
+        ticket = make_ticket(at=(2, 2), depart_by=15 * 60, dedicated_engineer=1)
+        rec = _recommend(world, ticket)
+        assert _ids(rec) == [2, 1]
+        idle, busy = rec.options
+        assert idle.cost == 0
+        depart = next(c for c in busy.promises if c.promise is Promise.DEPART)
+        assert depart.kept
+        assert depart.short_of_slack
+        assert busy.cost == depart.cost > 0
+        assert "depart has 5 min to spare" in busy.reason
+
     def test_pickup_departure_is_checked_too(self) -> None:
         # the part is only at a depot (whose courier leaves too late for the ship promise):
         # engineer 1 still departs at 0:16, via the depot

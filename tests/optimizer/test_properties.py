@@ -9,7 +9,7 @@ prunes with, must be a lower bound of every candidate's rank key (depart latenes
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from optimizer import (
     DispatchWorld,
@@ -102,3 +102,20 @@ def test_screen_bound_is_a_lower_bound_of_every_rank_key(
         if option is not None:
             assert option.departs_at >= int(screen.depart[pos])
             assert rank_key(option) >= screen.lower_bound(int(pos))
+
+
+@SETTINGS
+@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+def test_the_first_option_departs_in_time_whenever_anyone_qualified_can(
+    world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
+) -> None:
+    """Issue 16: an urgent ticket's first option departs at once whenever anyone qualified
+    (and allowed by his labour rules) can; penalties, travel and dedication never outweigh
+    the depart clock. The oracle is every engineer's plan, not the ranking's own search."""
+    assume(ticket.depart_by is not None)
+    assert ticket.depart_by is not None
+    plans = brute_plans(world, ticket, now, TRAVELS["grid"], p)
+    assume(plans)
+    rec = recommend(world, ticket, now=now, travel=TRAVELS["grid"], params=p)
+    anyone = any(plan.depart <= ticket.depart_by for plan in plans)
+    assert (rec.options[0].departs_at <= ticket.depart_by) is anyone
