@@ -14,11 +14,16 @@ from optimizer import (
     PlanParams,
     Promise,
     RecommendParams,
+    allocate,
     clock_cost,
     plan,
     recommend,
     short_of_slack,
 )
+from optimizer.greedy import objective
+from optimizer.problem import build_problem, vehicles_of
+from optimizer.routing import improve
+from optimizer.screening import screen
 from tests.optimizer.builders import HOUR, grid, grid_travel, make_engineer, make_ticket, make_world
 
 TRAVEL = grid_travel()
@@ -109,3 +114,31 @@ def test_a_visit_that_must_follow_another_job_is_said_to_lack_slack() -> None:
         "ticket 2 (engineer 1, after another job): arrival with 20 min to spare, less than "
         "the 30 min slack wanted"
     ]
+
+
+@pytest.mark.parametrize(("slack_s", "order"), [(0, [1, 2]), (1_800, [2, 1])])
+def test_the_or_tools_cross_check_searches_with_the_slack_too(
+    slack_s: int, order: list[int]
+) -> None:
+    # One engineer at (0, 0); A at 6 min (arrival by 63 min, CNY 5,000), B at 7 min (by 87
+    # min, CNY 100,000). A then B: B starts at 67 min, 20 min to spare (enough for the 15 min
+    # margin, short of a 30 min slack: B's at-risk share, CNY 10,000). B then A: A starts at
+    # 68 min, 5 min late (CNY 5,000 and a little). The route cost prefers B first only with
+    # the slack; OR-Tools, searching alone from its own first solution, now agrees.
+    cheap = ClockPenalties(arrive=500_000, fix=0, slack_s=slack_s)
+    dear = ClockPenalties(arrive=10_000_000, fix=0, slack_s=slack_s)
+    a = make_ticket(at=(3, 3), ticket_id=1, arrive_by=63 * 60, penalties=cheap)
+    b = make_ticket(at=(3, 4), ticket_id=2, arrive_by=87 * 60, penalties=dear)
+    world = make_world([make_engineer(1)])
+    params = PlanParams(time_limit_ms=None, failure_limit=500)
+    vehicles = vehicles_of(world, 0, params)
+    supplies = allocate(world, [a, b], now=0, travel=TRAVEL, params=params)
+    keep, allowed, _ = screen(
+        world, [a, b], supplies, vehicles, now=0, travel=TRAVEL, params=params
+    )
+    p = build_problem(world, keep, supplies, vehicles, allowed, now=0, travel=TRAVEL, params=params)
+    found = improve(p, None, time_limit_ms=None, solution_limit=50)
+    assert found is not None
+    assert [keep[int(p.ticket[n])].id for n in found.routes[0]] == order
+    other = [tuple(reversed(found.routes[0]))]
+    assert objective(p, found.routes) < objective(p, other)  # the order the route cost wants
