@@ -170,7 +170,7 @@ class Engineers(_Strict):
     skill: str | None = None  # product line code
     start: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")  # local HH:MM
     end: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")  # <= start: ends the next day
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday; with start and end only
+    weekdays: tuple[int, ...] | None = None  # 0 = Monday; with start and end (default Mon-Fri)
 
     @model_validator(mode="after")
     def _shift(self) -> Engineers:
@@ -178,8 +178,12 @@ class Engineers(_Strict):
             raise ValueError("start: give both start and end, or neither")
         if self.start is not None and self.start == self.end:
             raise ValueError("end: must differ from start")
-        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+        if self.weekdays is not None and (
+            not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays)
+        ):
             raise ValueError("weekdays: each must be 0 (Monday) .. 6")
+        if self.weekdays is not None and self.start is None:
+            raise ValueError("weekdays: only with start and end")
         return self
 
 

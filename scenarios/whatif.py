@@ -85,7 +85,8 @@ def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
     shifts: tuple[WeeklyShift, ...] = ()
     if change.start is not None and change.end is not None:
         start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
-        shifts = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
+        days = change.weekdays or (0, 1, 2, 3, 4)
+        shifts = tuple(WeeklyShift(day, start, end) for day in sorted(days))
     next_id = max(e.id for e in world.engineers) + 1
     next_depot = max(d.id for d in world.depots) + 1
     engineers, depots, stock = list(world.engineers), list(world.depots), dict(world.stock)

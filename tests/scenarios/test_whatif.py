@@ -76,3 +76,20 @@ def test_surge_strike_outage(small: SimWorld) -> None:
 def test_unknown_region_is_an_error(small: SimWorld) -> None:
     with pytest.raises(ValueError, match="atlantis"):
         _apply(small, {"kind": "demand_surge", "region": "atlantis", "factor": 2})
+
+
+def test_engineers_copies_can_work_another_pattern(small: SimWorld) -> None:
+    late = _apply(small, {"kind": "engineers", "delta": 2, "region": "guangzhou",
+                          "start": "17:30", "end": "08:30", "weekdays": [5, 6]})  # fmt: skip
+    added = late.engineers[len(small.engineers) :]
+    assert len(added) == 2
+    assert all([(s.weekday, s.starts_at.hour) for s in e.shifts] == [(5, 17), (6, 17)]
+               for e in added)  # fmt: skip
+    weekdays = _apply(small, {"kind": "engineers", "delta": 1, "start": "08:00", "end": "16:00"})
+    assert [s.weekday for s in weekdays.engineers[-1].shifts] == [0, 1, 2, 3, 4]
+
+
+def test_an_engineers_pattern_needs_start_and_end() -> None:
+    for bad in ({"start": "08:00"}, {"weekdays": [1]}, {"start": "08:00", "end": "08:00"}):
+        with pytest.raises(ValueError, match="start|end|weekdays"):
+            spec.Engineers.model_validate({"kind": "engineers", "delta": 1, **bad})
