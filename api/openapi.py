@@ -18,7 +18,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.deps import API_KEY_HEADER, route_table
+from api.auth import API_KEY_HEADER
+from api.deps import route_table
 from api.errors import PROBLEM_JSON
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 
@@ -41,6 +42,14 @@ _WHY = {
     422: "a parameter or the body is invalid; `errors` names each field",
     429: "too many requests from this key or address",
     503: "the database is busy or unreachable; retry after Retry-After",
+}
+
+SECURITY_SCHEME = "APIKeyHeader"
+_API_KEY_SCHEME = {
+    "type": "apiKey",
+    "in": "header",
+    "name": API_KEY_HEADER,
+    "description": "The API key of a named user; the user's role decides which routes answer.",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -91,7 +100,9 @@ def problem_document(app: FastAPI) -> dict[str, Any]:
     schema: dict[str, Any] = app.openapi()
     if schema.get(_DONE):
         return schema
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = _API_KEY_SCHEME
     access = {
         (r.path, m.lower()): r.declarations[0]
         for r in route_table(app)
@@ -102,6 +113,8 @@ def problem_document(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             guarded = access.get((path, method), "public") != "public"
+            if guarded:  # the key is read by api.auth, not by a dependency FastAPI could see
+                operation["security"] = [{SECURITY_SCHEME: []}]
             responses = operation.setdefault("responses", {})
             for status in sorted(_statuses(operation, guarded)):
                 described: dict[str, Any] = {
