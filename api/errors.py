@@ -139,6 +139,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.AssignmentConflict: Problem(
         409, _problem_type("assignment-conflict"), "Assignment not possible"
     ),
+    dispatch.errors.VersionMismatch: Problem(
+        412, _problem_type("version-mismatch"), "Ticket version mismatch"
+    ),
     dispatch.errors.StaleTicketError: Problem(
         409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
     ),

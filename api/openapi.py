@@ -8,7 +8,8 @@ can answer follows from what it declares, the same rules the code applies:
 - a guarded one refuses a missing key (401) or role (403), and answers 404 (a row named
   by the path or a filter), 409 (a domain conflict) and 422 (an invalid parameter);
 - one with a body refuses it when too large (413), of another media type (415) or invalid (422);
-- one taking an `Idempotency-Key` refuses a request without it (400).
+- one taking an `Idempotency-Key` refuses a request without it (400);
+- one taking an `If-Match` refuses it when the row has another version (412).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from api.auth import API_KEY_HEADER
 from api.deps import route_table
 from api.errors import PROBLEM_JSON
+from api.etag import IF_MATCH_HEADER
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 _DONE = "x-problems-documented"
@@ -37,6 +39,7 @@ _WHY = {
     403: "the key's role may not use this route, or the write is outside the user's scope",
     404: "a row this request names does not exist",
     409: "the change conflicts with the stored state (a duplicate, a refused step, a race)",
+    412: f"{IF_MATCH_HEADER} names another version than the row has (`current_version`)",
     413: "the body is larger than this route takes",
     415: "the body's Content-Type is not one this route takes (JSON; the import: a zip)",
     422: "a parameter or the body is invalid; `errors` names each field",
@@ -92,6 +95,8 @@ def _statuses(operation: dict[str, Any], guarded: bool) -> set[int]:
     names = {p.get("name") for p in operation.get("parameters", [])}
     if IDEMPOTENCY_HEADER in names:
         found.add(400)
+    if IF_MATCH_HEADER in names:
+        found.add(412)
     return found
 
 
