@@ -185,7 +185,7 @@ def _engineers(
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
-    windows, absences, on_call_windows = _windows(session, rows, epoch, pinned_only, asked)
+    windows, absences, on_call_windows, shifts = _windows(session, rows, epoch, pinned_only, asked)
     busy = _busy(session, ids, epoch, pinned_only, durations, asked)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
@@ -206,17 +206,22 @@ def _engineers(
             own_rule_id=e.labour_rule_id, region_id=e.region_id, by_id=by_id, by_region=by_region
         )
         located = e.current_lat is not None and e.current_lon is not None
+        home = opt.Location(e.home_lat, e.home_lon)
         here = opt.Location(
             e.current_lat if located else e.home_lat,  # type: ignore[arg-type]
             e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
         )
         committed = busy.get(e.id, _FREE)
+        if located and e.position_at is not None and committed.busy_until is None:
+            # off shift since he reported it, he went home: the simulator's rule (issue 16)
+            since = _offset(e.position_at, epoch)
+            here = opt.standing_at(here, since, home, shifts[e.id], 0)
         engineer = opt.Engineer(
             e.id,
             here,
             skills[e.id],
             windows[e.id],
-            home=opt.Location(e.home_lat, e.home_lon),
+            home=home,
             busy_until=committed.busy_until,
             busy_location=committed.busy_location,
             gap=committed.gap,
@@ -301,9 +306,10 @@ def _windows(
     dict[int, tuple[opt.Window, ...]],
     dict[int, tuple[opt.Window, ...]],
     dict[int, tuple[opt.Window, ...]],
+    dict[int, tuple[opt.Window, ...]],
 ]:
-    """Each engineer's working windows (shifts minus absences), absences and on-call
-    windows (on-call shifts minus absences) over the horizon."""
+    """Each engineer's working windows (shifts minus absences), absences, on-call
+    windows (on-call shifts minus absences) and plain shifts over the horizon."""
     ids = [e.id for e in engineers]
     start, end = epoch - LOOKBACK, epoch + HORIZON
     shifts: dict[int, list[WeeklyShift]] = defaultdict(list)
@@ -323,18 +329,22 @@ def _windows(
         absences[engineer_id].append(span)
     zones = _timezones(session)
 
-    def offsets(e: Engineer, pattern: list[WeeklyShift]) -> tuple[opt.Window, ...]:
+    def offsets(
+        e: Engineer, pattern: list[WeeklyShift], cut: bool = True
+    ) -> tuple[opt.Window, ...]:
         if not pattern:
             return ()
         zone = zones.get(e.region_id, DEFAULT_TIMEZONE)
+        holes = absences[e.id] if cut else []
         return to_offsets(
-            working_windows(pattern, absences[e.id], start=start, end=end, timezone=zone), epoch
+            working_windows(pattern, holes, start=start, end=end, timezone=zone), epoch
         )
 
     windows = {e.id: offsets(e, shifts[e.id]) for e in engineers}
     on_call_windows = {e.id: offsets(e, on_call[e.id]) for e in engineers}
     merged = {e.id: _merged(absences[e.id], start, end, epoch) for e in engineers}
-    return windows, merged, on_call_windows
+    plain = {e.id: offsets(e, shifts[e.id], cut=False) for e in engineers}
+    return windows, merged, on_call_windows, plain
 
 
 def _replanned_holds(

@@ -109,6 +109,7 @@ if TYPE_CHECKING:
         SuggestionKind,
     )
     from optimizer.solve import plan, warm_up
+    from optimizer.standing import heads_home_at, standing_at
     from optimizer.travel import (
         GUANGDONG_RUSH_HOURS,
         UNREACHABLE,
@@ -217,6 +218,7 @@ _HOMES: dict[str, str] = {
     "engineer_absent": "optimizer.disruptions",
     "free_gap": "optimizer.reserved",
     "haversine_m": "optimizer.travel",
+    "heads_home_at": "optimizer.standing",
     "insert_prepared": "optimizer.urgent",
     "insert_urgent": "optimizer.urgent",
     "inspection_visits": "optimizer.inspections",
@@ -235,6 +237,7 @@ _HOMES: dict[str, str] = {
     "replan_disrupted": "optimizer.disruptions",
     "travel_at": "optimizer.travel",
     "short_of_slack": "optimizer.validate",
+    "standing_at": "optimizer.standing",
     "validate": "optimizer.validate",
     "visit_overruns": "optimizer.disruptions",
     "warm_up": "optimizer.solve",
@@ -326,6 +329,7 @@ __all__ = [
     "engineer_absent",
     "free_gap",
     "haversine_m",
+    "heads_home_at",
     "insert_prepared",
     "insert_urgent",
     "inspection_visits",
@@ -343,6 +347,7 @@ __all__ = [
     "replan",
     "replan_disrupted",
     "short_of_slack",
+    "standing_at",
     "travel_at",
     "validate",
     "visit_overruns",

@@ -10,6 +10,7 @@ view equals a freshly built one.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -29,6 +30,8 @@ from optimizer import (
     Reserved,
     Supplier,
     free_gap,
+    heads_home_at,
+    standing_at,
 )
 from optimizer.world import FAR
 from scenarios.model import SimWorld, StockKey
@@ -58,6 +61,10 @@ class LiveState:
         # as production does) and where he stands once his last finished job is done.
         self.work: dict[int, dict[int, Reserved]] = {e.id: {} for e in world.engineers}
         self.here = {e.id: e.home for e in world.engineers}
+        self.home = {e.id: e.home for e in world.engineers}
+        # (when he heads home, engineer, free from): his shift ends with no work in progress
+        # and the next one starts from home (`optimizer.standing_at`, production's rule)
+        self._homeward: list[tuple[int, int, int]] = []
         self._dirty: set[int] = set()
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
         self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
@@ -127,7 +134,22 @@ class LiveState:
         if key is None or until >= self.free_at[engineer_id]:
             self.free_at[engineer_id] = until
             self.position[engineer_id] = at
+            heads = heads_home_at(until, self.windows[engineer_id])
+            heapq.heappush(self._homeward, (heads, engineer_id, until))
         self._dirty.add(engineer_id)
+
+    def settle(self, now: int) -> None:
+        """Send home every engineer whose shift ended by `now` with no work in progress
+        since (`optimizer.standing_at`): the next shift starts from home. The drive home is
+        his own time, not a job's travel (no km)."""
+        queue = self._homeward
+        while queue and queue[0][0] <= now:
+            _, eid, since = heapq.heappop(queue)
+            if self.free_at[eid] != since:  # committed to more work since
+                continue
+            at = standing_at(self.position[eid], since, self.home[eid], self.windows[eid], now)
+            self.position[eid] = self.here[eid] = at
+            self._dirty.add(eid)
 
     def finished(self, engineer_id: int, key: int, at: Location | None) -> None:
         """A committed visit is over (at `at`) or handed to someone else (`at` None)."""
@@ -188,6 +210,7 @@ class LiveState:
     # -- the optimizer's view ----------------------------------------------------------
     def view(self, now: int) -> DispatchWorld:
         """The `DispatchWorld` at `now` (rebuilt when stale or older than REBUILD_S)."""
+        self.settle(now)
         if self._view is None or self._stale or now - self._built_at >= REBUILD_S:
             self._view = self._build(now)
             self._built_at, self._stale = now, False

@@ -146,6 +146,7 @@ class _Desk:
             ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
             respond_by=d.respond_by, depart_by=d.depart_by,
         )  # fmt: skip
+        run.state.settle(run.now)  # who went home since: stock in reach counts vans there
         planned_s = run.planning_s(t)  # the duration dispatch plans with: bounds and plan agree
         record.bounds = unkeepable(
             self.staff, run.world, run.travel, t, site, d, service_s=planned_s
@@ -167,6 +168,7 @@ class _Desk:
         run = self.run
         now = run.now
         site = run.sites[t.site_id]
+        run.state.settle(now)  # the naive scan reads positions directly
         if run.params.policy in ("naive", "naive_unlimited"):
             plan = self.naive.decide(t, site, now, service_s=run.planning_s(t))
         else:
