@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from api.area import AreaCache, clear_on_region_changes
+from api.auth import Authenticate
 from api.bodylimit import BodyLimit
 from api.deps import check_route_access
 from api.errors import install_error_handlers
@@ -59,6 +60,7 @@ from api.routes import (
     whoami,
     world,
 )
+from api.routing import skip_by_prefix
 from api.settings import Settings
 from api.travel import make_travel as make_travel  # where the CLI found it before
 from api.web import pages
@@ -171,6 +173,7 @@ def create_app(
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
     app.add_middleware(RetryOnce)  # innermost: reruns the app once after a transient race
+    app.add_middleware(Authenticate)  # the key's user in the scope, once per request
     app.add_middleware(BodyLimit, settings=settings)  # after ids and rate limits
     install_operations(app, settings)
     app.include_router(health.router)
@@ -182,4 +185,5 @@ def create_app(
     for router in _V1_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(use_display_zone)])
     check_route_access(app)
+    skip_by_prefix(app)
     return app

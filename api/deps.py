@@ -21,24 +21,22 @@ from fastapi import Depends, FastAPI, Query, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
-from fastapi.security import APIKeyHeader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import db
 from api.area import SERVICE_AREA, AreaCache, Box
+from api.auth import API_KEY_HEADER, key_hash_of, resolve_user, when_user_known
 from api.errors import AuthenticationRequired, PermissionDenied
 from api.keycache import KeyCache
 from api.logs import set_user
 from api.schemas.common import MAX_ID
 from api.settings import Settings
 from db import audit
-from db.identity import UNSCOPED, Role, Scope, User, get_scope, hash_api_key
+from db.identity import UNSCOPED, Role, Scope, User, get_scope
 from dispatch.replanning import PublishedData
 from dispatch.snapshot_cache import PlanCache, SnapshotCache
 from optimizer import TravelTimes
 
-API_KEY_HEADER = "X-API-Key"
 DEFAULT_PAGE_SIZE = 50
 
 # Who reads master data: the office roles; engineers also read what they need in the field.
@@ -56,6 +54,27 @@ async def get_engine(request: Request) -> Engine:
     """The engine the lifespan built (or the one injected by tests)."""
     engine: Engine = request.app.state.engine
     return engine
+
+
+_NOW = "spares.now"
+
+
+def request_now(request: Request) -> datetime:
+    """The request's time, read once from the app's clock and kept in its scope: the
+    handler, the session's audit trail and the key's claim all see the same instant."""
+    found: datetime | None = request.scope.get(_NOW)
+    if found is None:
+        clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+        found = request.scope[_NOW] = clock() if clock is not None else datetime.now(UTC)
+    return found
+
+
+async def get_now(request: Request) -> datetime:
+    """The current time from the app's clock (tests inject a fixed one), aware UTC."""
+    return request_now(request)
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -115,17 +134,7 @@ async def write_slot(request: Request) -> AsyncIterator[None]:
             request.scope.pop(_HOLDS_SLOT, None)
 
 
-async def _write_slot(request: Request) -> AsyncIterator[None]:
-    if not is_write(request):
-        yield
-        return
-    async with write_slot(request):
-        yield
-
-
-async def get_session(
-    request: Request, _slot: Annotated[None, Depends(_write_slot, scope="function")]
-) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: commit when the handler succeeded, roll back when it raised.
 
     Services only flush; this is the one place an API transaction ends. A write request
@@ -134,8 +143,21 @@ async def get_session(
     meanwhile. PostgreSQL services lock the rows they change (`SELECT ... FOR UPDATE`).
     Routes marked `writes_late()` solve first and take the write lock themselves.
     An async generator: making a session touches no database, so only the statements
-    (commit or rollback, then close) go to the thread pool, one hop each.
+    (commit or rollback, then close) go to the thread pool, one hop each. A write holds
+    a write slot (`write_slot`) from before its session to after its commit. No
+    dependencies of its own: FastAPI solves a dependency's sub-dependencies again at
+    every reference, and most routes refer to the session four times.
     """
+    if is_write(request):
+        async with write_slot(request), _transaction(request) as session:
+            yield session
+    else:
+        async with _transaction(request) as session:
+            yield session
+
+
+@asynccontextmanager
+async def _transaction(request: Request) -> AsyncIterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     if is_write(request) and not _marked(request, _writes_late):
         # Bound to the engine with the write option: its first statement begins the
@@ -143,6 +165,10 @@ async def get_session(
         session = factory(bind=request.app.state.write_engine)
     else:
         session = factory()
+    # The audit trail records who changed what and when (db.audit): the request's time,
+    # and its user once authenticated (api.auth; a key resolved later is set then).
+    session.info[audit.NOW] = request_now(request)
+    when_user_known(request.scope, lambda user: session.info.__setitem__(audit.ACTOR, user.id))
     try:
         try:
             yield session
@@ -178,12 +204,6 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-async def get_now(request: Request) -> datetime:
-    """The current time from the app's clock (tests inject a fixed one), aware UTC."""
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
-
-
 async def get_travel(request: Request) -> TravelTimes:
     """The travel-time provider the lifespan chose (or the one injected by tests)."""
     travel: TravelTimes = request.app.state.travel
@@ -206,46 +226,33 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 PublishedDep = Annotated[PlanCache[PublishedData], Depends(get_published)]
 TravelDep = Annotated[TravelTimes, Depends(get_travel)]
-NowDep = Annotated[datetime, Depends(get_now)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 # scope="function": the commit runs before the response is sent, so a failed commit
 # is reported as an error instead of a success the database never kept.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-_api_key = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    description="The API key of a named user; the user's role decides which routes answer.",
-)
 
-
-async def current_user(
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    api_key: Annotated[str | None, Depends(_api_key)],
-) -> User:
+async def current_user(request: Request) -> User:
     """The active user holding the request's API key; 401 without one.
 
-    The user and the time are also put on the session, so the audit trail records them,
-    and the user's name on the request's log lines (never the key). A key seen within
-    the last seconds is answered from the app's `KeyCache` (api.keycache) without a query;
-    the user returned is then a shared copy: read its id, name and role, never attach it.
+    Resolved once per request (api.auth): `Authenticate` put a key the app's `KeyCache`
+    knows in the scope, with no query; an unknown key is looked up here. The user is a
+    shared copy: read its id, name and role, never attach it. The request's session
+    records the user for the audit trail (`get_session`), and the log lines his name
+    (never the key). The OpenAPI document declares the key on every guarded route
+    (api.openapi), not through a dependency here.
     """
-    if not api_key:
-        raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
-    cache: KeyCache = request.app.state.key_cache
-    key_hash = hash_api_key(api_key)
-    user = cache.get(key_hash)
-    if user is None:
-        generation = cache.generation
-        found = await run_in_threadpool(db.find_active_user, session=session, api_key=api_key)
-        if found is None:
-            raise AuthenticationRequired("the API key is unknown or its user is inactive")
-        user = cache.put(key_hash, found, generation)
-    session.info[audit.ACTOR] = user.id
-    session.info[audit.NOW] = now
+    user = await _authenticated(request)
     set_user(request.scope, user.name)
+    return user
+
+
+async def _authenticated(request: Request) -> User:
+    user = await resolve_user(request.scope)
+    if user is None:
+        if key_hash_of(request.scope) is None:
+            raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
+        raise AuthenticationRequired("the API key is unknown or its user is inactive")
     return user
 
 
@@ -321,7 +328,7 @@ async def _service_area(request: Request) -> Box | None:
     return None if box is None else box.widened(margin)
 
 
-def check_access(request: Request) -> None:
+async def check_access(request: Request) -> None:
     """The route's key and role check, on its own: `AuthenticationRequired` or
     `PermissionDenied` when the request may not use the route, else nothing.
 
@@ -337,20 +344,7 @@ def check_access(request: Request) -> None:
     ]
     if not guards:
         return  # public, or no route matched
-    api_key = request.headers.get(API_KEY_HEADER)
-    if not api_key:
-        raise AuthenticationRequired(f"send an API key in the {API_KEY_HEADER} header")
-    cache: KeyCache = request.app.state.key_cache  # as `current_user`: a known key, no query
-    key_hash = hash_api_key(api_key)
-    user = cache.get(key_hash)
-    if user is None:
-        generation = cache.generation
-        factory: sessionmaker[Session] = request.app.state.sessionmaker
-        with factory() as session:
-            found = db.find_active_user(session=session, api_key=api_key)
-        if found is None:
-            raise AuthenticationRequired("the API key is unknown or its user is inactive")
-        user = cache.put(key_hash, found, generation)
+    user = await _authenticated(request)  # as `current_user`: a known key, no query
     guards[0].admit(user)
 
 
@@ -379,10 +373,11 @@ class RoleGuard:
         if not self.roles:
             raise ValueError("a guarded route admits at least one role; use public() for none")
 
-    async def __call__(
-        self, user: CurrentUser, _clean: Annotated[None, Depends(refuse_bad_input)]
-    ) -> User:
+    async def __call__(self, request: Request, user: CurrentUser) -> User:
+        """Admit the user, then check the bounds every route shares (`refuse_bad_input`):
+        one dependency, not two, and a caller of another role learns nothing of them."""
         self.admit(user)
+        await refuse_bad_input(request)
         return user
 
     def admit(self, user: User) -> None:

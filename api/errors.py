@@ -9,13 +9,12 @@ get the same body shape, so a client parses exactly one error format.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -140,6 +139,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     dispatch.errors.AssignmentConflict: Problem(
         409, _problem_type("assignment-conflict"), "Assignment not possible"
     ),
+    dispatch.errors.VersionMismatch: Problem(
+        412, _problem_type("version-mismatch"), "Ticket version mismatch"
+    ),
     dispatch.errors.StaleTicketError: Problem(
         409, _problem_type("stale-ticket"), "Ticket changed meanwhile"
     ),
@@ -261,11 +263,13 @@ def _field_errors(errors: Any) -> list[dict[str, Any]]:
 
 async def _refused_access(request: Request) -> JSONResponse | None:
     """401/403 for a request whose body was refused before its key or role was checked."""
-    check: Callable[[Request], None] | None = getattr(request.app.state, "access_check", None)
+    check: Callable[[Request], Awaitable[None]] | None = getattr(
+        request.app.state, "access_check", None
+    )
     if check is None:
         return None
     try:
-        await run_in_threadpool(check, request)
+        await check(request)
     except (AuthenticationRequired, PermissionDenied) as denied:
         return await _domain_error(request, denied)
     return None

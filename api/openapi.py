@@ -8,7 +8,8 @@ can answer follows from what it declares, the same rules the code applies:
 - a guarded one refuses a missing key (401) or role (403), and answers 404 (a row named
   by the path or a filter), 409 (a domain conflict) and 422 (an invalid parameter);
 - one with a body refuses it when too large (413), of another media type (415) or invalid (422);
-- one taking an `Idempotency-Key` refuses a request without it (400).
+- one taking an `Idempotency-Key` refuses a request without it (400);
+- one taking an `If-Match` refuses it when the row has another version (412).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.deps import API_KEY_HEADER, route_table
+from api.auth import API_KEY_HEADER
+from api.deps import route_table
 from api.errors import PROBLEM_JSON
+from api.etag import IF_MATCH_HEADER
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 _DONE = "x-problems-documented"
@@ -36,11 +39,20 @@ _WHY = {
     403: "the key's role may not use this route, or the write is outside the user's scope",
     404: "a row this request names does not exist",
     409: "the change conflicts with the stored state (a duplicate, a refused step, a race)",
+    412: f"{IF_MATCH_HEADER} names another version than the row has (`current_version`)",
     413: "the body is larger than this route takes",
     415: "the body's Content-Type is not one this route takes (JSON; the import: a zip)",
     422: "a parameter or the body is invalid; `errors` names each field",
     429: "too many requests from this key or address",
     503: "the database is busy or unreachable; retry after Retry-After",
+}
+
+SECURITY_SCHEME = "APIKeyHeader"
+_API_KEY_SCHEME = {
+    "type": "apiKey",
+    "in": "header",
+    "name": API_KEY_HEADER,
+    "description": "The API key of a named user; the user's role decides which routes answer.",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -83,6 +95,8 @@ def _statuses(operation: dict[str, Any], guarded: bool) -> set[int]:
     names = {p.get("name") for p in operation.get("parameters", [])}
     if IDEMPOTENCY_HEADER in names:
         found.add(400)
+    if IF_MATCH_HEADER in names:
+        found.add(412)
     return found
 
 
@@ -91,7 +105,9 @@ def problem_document(app: FastAPI) -> dict[str, Any]:
     schema: dict[str, Any] = app.openapi()
     if schema.get(_DONE):
         return schema
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = _API_KEY_SCHEME
     access = {
         (r.path, m.lower()): r.declarations[0]
         for r in route_table(app)
@@ -102,6 +118,8 @@ def problem_document(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             guarded = access.get((path, method), "public") != "public"
+            if guarded:  # the key is read by api.auth, not by a dependency FastAPI could see
+                operation["security"] = [{SECURITY_SCHEME: []}]
             responses = operation.setdefault("responses", {})
             for status in sorted(_statuses(operation, guarded)):
                 described: dict[str, Any] = {

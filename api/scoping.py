@@ -12,13 +12,13 @@ An unscoped user (admins always) costs no query.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from api.deps import ScopeDep, SessionDep
+from api.deps import CurrentUser, SessionDep, user_scope
 from api.schemas.common import MAX_ID
 from db.errors import OutOfScope
 from db.identity import Scope
@@ -81,16 +81,18 @@ def _add(targets: WriteTargets, kind: str, value: object) -> None:
             ids.add(int(str(v)))
 
 
-async def check_scope(
-    scope: ScopeDep,
-    session: SessionDep,
-    targets: Annotated[WriteTargets, Depends(_write_targets)],
-) -> None:
+async def check_scope(request: Request, user: CurrentUser, session: SessionDep) -> None:
     """403 `OutOfScope` when a scoped user's write touches a depot or region outside it.
 
     An unscoped user (most) costs nothing; a scoped one's targets are resolved in a worker.
+    Reads are not limited. The user's scope and the write's targets are plain calls, not
+    dependencies: FastAPI would solve them on every request, reads included.
     """
+    if request.method in SAFE_METHODS:
+        return
+    scope = await user_scope(request, user, session)
     if scope.depot_ids is not None or scope.region_ids is not None:
+        targets = await _write_targets(request)
         await run_in_threadpool(_check, scope, session, targets)
 
 

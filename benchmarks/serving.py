@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+START_S = 180.0  # how long the server may take to answer /healthz
 
 
 @contextmanager
@@ -34,13 +35,17 @@ def served_api(database_url: str, port_base: int) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
+        # Up to START_S: on a loaded machine (load 18 on 2 cores) the app took over 30 s to
+        # start listening, and the benchmark then failed with "connection refused".
+        deadline = time.monotonic() + START_S
         with httpx.Client(base_url=base) as probe:
-            for _ in range(300):
+            while time.monotonic() < deadline:
                 try:
                     if probe.get("/healthz").status_code == 200:
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    pass
+                time.sleep(0.1)
         yield base
     finally:
         server.terminate()

@@ -195,7 +195,12 @@ def create_user(
 
 def find_active_user(*, session: Session, api_key: str) -> User | None:
     """The active user holding `api_key`, or None; only the key's hash is compared."""
-    stmt = select(User).where(User.api_key_hash == hash_api_key(api_key), User.active.is_(True))
+    return find_active_user_by_hash(session=session, key_hash=hash_api_key(api_key))
+
+
+def find_active_user_by_hash(*, session: Session, key_hash: str) -> User | None:
+    """The active user whose key hashes to `key_hash` (`hash_api_key`), or None."""
+    stmt = select(User).where(User.api_key_hash == key_hash, User.active.is_(True))
     return session.scalars(stmt).one_or_none()
 
 

@@ -7,6 +7,7 @@ Hierarchy:
     ├── IllegalTransitionError(ticket_id, current, target, allowed)
     ├── InvalidTicketError(field, reason)
     ├── StaleTicketError(ticket_id)
+    ├── VersionMismatch(ticket_id, expected, current_version)   a write made for another version
     ├── ValidationFailed(errors: list[FieldError])   master data breaking rules, per field
     ├── DuplicateError(entity, field, value)          a unique code taken already
     ├── InUseError(entity, key, detail)               a change would strand rows that use it
@@ -81,6 +82,21 @@ class StaleTicketError(DispatchError):
             f"ticket {ticket_id} was changed by someone else meanwhile{now}; read it and retry"
         )
         self.ticket_id = ticket_id
+        self.current_version = current_version
+
+
+class VersionMismatch(DispatchError):
+    """The writer said which versions of the ticket it changes (HTTP `If-Match`) and the
+    ticket, locked for the change, has another: nothing was changed. Read it and decide."""
+
+    def __init__(self, ticket_id: int, expected: list[int], current_version: int) -> None:
+        named = ", ".join(str(v) for v in expected)
+        super().__init__(
+            f"ticket {ticket_id} is at version {current_version}, not {named}: "
+            "it changed since it was read; read it again before changing it"
+        )
+        self.ticket_id = ticket_id
+        self.expected = expected
         self.current_version = current_version
 
 

@@ -8,6 +8,7 @@ are re-exported here, the module callers know.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from dispatch.errors import (
     IllegalTransitionError,
     InvalidTicketError,
     StaleTicketError,
+    VersionMismatch,
 )
 from dispatch.inspections import INSPECTION
 from dispatch.intake import (
@@ -53,6 +55,7 @@ __all__ = [
     "SkillNeed",
     "TicketIntake",
     "change_severity",
+    "check_version",
     "create_ticket",
     "get_ticket",
     "log_entry",
@@ -82,9 +85,14 @@ def transition(
     satisfaction: int | None = None,
     comment: str | None = None,
     via_dispatch: bool = False,
+    if_version: Collection[int] | None = None,
 ) -> Ticket:
-    """Move a ticket to `target` if the lifecycle allows it; record the event time and log."""
+    """Move a ticket to `target` if the lifecycle allows it; record the event time and log.
+
+    `if_version`: the versions the caller read (HTTP `If-Match`); another is `VersionMismatch`.
+    """
     ticket = get_ticket(session, ticket_id, lock=True)
+    check_version(ticket, if_version)
     current = ticket.status
     allowed = allowed_next(current, via_dispatch=via_dispatch)
     if target not in allowed:
@@ -180,13 +188,17 @@ def change_severity(
     user: User,
     now: datetime,
     reason: str | None = None,
+    if_version: Collection[int] | None = None,
 ) -> Ticket:
     """Change a ticket's severity and recompute every deadline from its `reported_at`.
+
+    `if_version`: the versions the caller read (HTTP `If-Match`); another is `VersionMismatch`.
 
     An inspection keeps its window (`dispatch.inspections`): the severity only ranks it in
     a plan, and a fault's clocks would put it on the at-risk list within hours.
     """
     ticket = get_ticket(session, ticket_id, lock=True)
+    check_version(ticket, if_version)
     policy = policy_of_site(session, ticket.site_id)
     level = severity_of(session, policy, severity)
     deadlines = compute_deadlines(
@@ -212,6 +224,17 @@ def change_severity(
         )
         _flush(session, ticket)
     return ticket
+
+
+def check_version(ticket: Ticket, if_version: Collection[int] | None) -> None:
+    """Refuse a change made for other versions of the ticket than the one it has.
+
+    Called on the ticket as locked for the change (`get_ticket(lock=True)`: `FOR UPDATE` on
+    PostgreSQL, the write lock on SQLite), so two writers that read one version cannot
+    both pass: the second sees the first one's version. None: any version (no `If-Match`).
+    """
+    if if_version is not None and ticket.version not in if_version:
+        raise VersionMismatch(ticket.id, sorted(if_version), ticket.version)
 
 
 def _is_inspection(session: Session, ticket: Ticket) -> bool:

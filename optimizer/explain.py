@@ -27,6 +27,7 @@ class Explanations:
     def __init__(self, call: Call, screen: Screen) -> None:
         self._call = call
         self._screen = screen
+        self._excluded: tuple[Exclusion, ...] | None = None
 
     def _clock(self, offset: int) -> str:
         """A time as its reader's clock shows it, with the zone named (texts leave no doubt)."""
@@ -36,7 +37,17 @@ class Explanations:
         return f"{moment:%H:%M} {getattr(moment.tzinfo, 'key', None) or moment.tzname()}"
 
     def excluded(self) -> tuple[Exclusion, ...]:
-        """Every engineer left out, by reason: skill, too far, busy, shift, parts."""
+        """Every engineer left out, by reason: skill, too far, busy, shift, parts.
+
+        Worked out once per call: the suggestions read it again (`_extend_shifts`), and on a
+        large world it is most of an explained recommendation's time (pricing the parts of
+        every engineer the search did not reach).
+        """
+        if self._excluded is None:
+            self._excluded = self._exclude()
+        return self._excluded
+
+    def _exclude(self) -> tuple[Exclusion, ...]:
         call, screen = self._call, self._screen
         ids = call.world.engineer_arrays.ids
         out = [

@@ -210,7 +210,7 @@ def run(
         before = int(stats[BEST])
         tick = time.monotonic()
         _steps(
-            n, temp(lo), temp(hi), route_removal, BLINK,
+            int(n), temp(lo), temp(hi), float(route_removal), float(BLINK),
             a.cost, a.sec, a.earliest, a.latest, a.service, a.demand, a.starts, a.ends,
             a.depart, a.close, a.work_ends, a.capacity, a.near, a.visits,
             s.mat, s.lens, s.dep, s.late, s.load, s.rcost, s.route_of, s.best_mat, s.best_lens,

@@ -24,3 +24,17 @@ else
   mv "$STAMP.new" "$STAMP"
 fi
 cd "$ROOT"
+
+# The solver's compiled kernels (numba, cached on disk in optimizer/__pycache__): compile
+# them here, once after an install or a change to their sources, so that no server start,
+# test or plan waits for the first compile (20 s of CPU and more; over a minute on a busy
+# 2-core machine). Later starts load them from the cache in about a second.
+KSTAMP="$VENV/.spares-kernels"
+KHASH="$(cat optimizer/insertion.py optimizer/step.py optimizer/sisr.py \
+  | "$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+if ! { [ -f "$KSTAMP" ] && grep -qxF "$KHASH" "$KSTAMP" \
+       && compgen -G "optimizer/__pycache__/sisr*.nbi" >/dev/null; }; then
+  echo "Compiling the solver's kernels once (cached on disk; up to a minute or two)" >&2
+  "$VENV/bin/python" -c 'import optimizer.insertion as i, optimizer.sisr as s; i.load(); s.load()'
+  echo "$KHASH" > "$KSTAMP"
+fi

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentUser, NowDep, PageDep, SessionDep, TravelDep, requires
+from api.etag import ETAG_RESPONSE, IfMatchDep, set_etag
 from api.schemas.common import IdPath
 from api.schemas.ticket import (
     LogEntryRead,
@@ -66,32 +67,45 @@ def list_tickets(
     return TicketPage.from_page(found)
 
 
-@router.get("/{ticket_id}", dependencies=[requires(*READERS)])
-def get_ticket(session: SessionDep, ticket_id: IdPath, now: NowDep) -> TicketRead:
-    """One ticket with its clocks: on time, at risk, breached, met or void."""
-    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+def _tagged(response: Response, read: TicketRead) -> TicketRead:
+    set_etag(response, read.version)
+    return read
 
 
-@router.patch("/{ticket_id}", dependencies=[requires(*WRITERS)])
-def update_ticket(
-    body: TicketUpdate, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath
+@router.get("/{ticket_id}", dependencies=[requires(*READERS)], responses=ETAG_RESPONSE)
+def get_ticket(
+    session: SessionDep, ticket_id: IdPath, now: NowDep, response: Response
 ) -> TicketRead:
-    """Change the severity; every deadline is recomputed from `reported_at`."""
-    tickets.change_severity(
-        session, ticket_id=ticket_id, severity=body.severity, user=user, now=now, reason=body.reason
-    )
-    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+    """One ticket with its clocks: on time, at risk, breached, met or void; `ETag`: its version."""
+    view = ticket_views.view_ticket(session, ticket_id=ticket_id, now=now)
+    return _tagged(response, TicketRead.from_view(view))
 
 
-@router.post("/{ticket_id}/transitions", dependencies=[requires(*WRITERS)])
+@router.patch("/{ticket_id}", dependencies=[requires(*WRITERS)], responses=ETAG_RESPONSE)
+def update_ticket(
+    body: TicketUpdate, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath,
+    if_version: IfMatchDep, response: Response,
+) -> TicketRead:  # fmt: skip
+    """Change the severity; every deadline is recomputed from `reported_at`.
+
+    With `If-Match` (the ETag read) only that version is changed, else 412.
+    """
+    tickets.change_severity(session, ticket_id=ticket_id, severity=body.severity, user=user,
+                            now=now, reason=body.reason, if_version=if_version)  # fmt: skip
+    view = ticket_views.view_ticket(session, ticket_id=ticket_id, now=now)
+    return _tagged(response, TicketRead.from_view(view))
+
+
+@router.post("/{ticket_id}/transitions", dependencies=[requires(*WRITERS)], responses=ETAG_RESPONSE)
 def transition_ticket(
     body: TransitionIn, session: SessionDep, user: CurrentUser, now: NowDep, ticket_id: IdPath,
-    travel: TravelDep,
+    travel: TravelDep, if_version: IfMatchDep, response: Response,
 ) -> TicketRead:  # fmt: skip
     """Move the ticket along its lifecycle; a refused step is a 409 naming the allowed ones.
 
-    A fix recorded is a job's end: the engineer's next visits are asked the re-dispatch
-    rule again (moved at once where the policy says so, otherwise proposed).
+    With `If-Match` (the ETag read) only that version is moved, else 412. A fix recorded
+    is a job's end: the engineer's next visits are asked the re-dispatch rule again
+    (moved at once where the policy says so, otherwise proposed).
     """
     done = tickets.transition(
         session,
@@ -99,11 +113,13 @@ def transition_ticket(
         target=body.to,
         user=user,
         now=now,
+        if_version=if_version,
         **body.model_dump(exclude={"to"}),
     )
     if body.to is TicketStatus.FIXED and done.engineer_id is not None:
         redispatch(session, now=now, travel=travel, user=user, engineer_id=done.engineer_id)
-    return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket_id, now=now))
+    view = ticket_views.view_ticket(session, ticket_id=ticket_id, now=now)
+    return _tagged(response, TicketRead.from_view(view))
 
 
 @router.get("/{ticket_id}/log", dependencies=[requires(*WRITERS)])

@@ -118,6 +118,9 @@ class TicketRead(BaseModel):
     skills: list[SkillNeedRead]
     parts: list[PartNeedRead]
     parts_used: list[PartUsedRead]
+    version: int = Field(
+        description='bumped by every change; the ETag header carries it ("7") for If-Match'
+    )
 
     @classmethod
     def from_view(cls, view: Any) -> TicketRead:

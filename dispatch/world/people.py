@@ -49,6 +49,12 @@ WEEKEND_DAYS = (2, 3, 4, 5, 6)  # Wednesday to Sunday
 # fourth pair up with the first and second), and regions with one stagger their nights so
 # the province is covered every night.
 NIGHTS_ON = 4
+# A small on-call roster (issue 16: call-outs show in the demo): each region's first engineer
+# (rank 0, a weekday day shift) is on call the nights after his shifts, 20:00 to 08:00 local.
+# On call is not working time: a severe ticket may wake him at his labour rules' call-out
+# cost (README "Labour rules"). docs/world-format.md, `shifts.on_call`.
+ON_CALL_RANKS = (0,)
+ON_CALL_HOURS = (time(20, 0), time(8, 0))
 NIGHT_REGION_STEP = 3
 NIGHT_TEAMS = 2
 HALF_HOURS = 7 * 48  # the week in half hours, from Monday 00:00
@@ -148,7 +154,7 @@ def build_staff(
         "users": users,
         "engineers": engineers,
         "engineer_skills": _skills(region_of, shifts, rng),
-        "shifts": shifts,
+        "shifts": shifts + _on_call(region_of, len(shifts)),
         "absences": _absences(count, reference_date, rng),
     }
     return Staff(tables=tables, van_depots=vans, engineer_region=region_of, demo_keys=keys)
@@ -288,6 +294,31 @@ def _shifts(region_of: npt.NDArray[np.int64]) -> list[Row]:
                     "starts_at": hours[0],
                     "ends_at": hours[1],
                     "on_call": False,
+                }
+            )
+    return rows
+
+
+def _on_call(region_of: npt.NDArray[np.int64], first_id: int) -> list[Row]:
+    """The on-call roster (`ON_CALL_RANKS`, `ON_CALL_HOURS`), after the working shifts (so
+    their ids and the skills chosen to fill the rota's gaps are those of before)."""
+    rows: list[Row] = []
+    seen: dict[int, int] = {}
+    for engineer, region in enumerate(region_of.tolist()):
+        rank = seen.get(region, 0)
+        seen[region] = rank + 1
+        if rank not in ON_CALL_RANKS:
+            continue
+        days = WEEKDAYS if ROTA[rank % len(ROTA)] == DAY else ()
+        for day in days:
+            rows.append(
+                {
+                    "id": first_id + len(rows) + 1,
+                    "engineer_id": engineer + 1,
+                    "weekday": day,
+                    "starts_at": ON_CALL_HOURS[0],
+                    "ends_at": ON_CALL_HOURS[1],
+                    "on_call": True,
                 }
             )
     return rows

@@ -60,12 +60,13 @@ Result = tuple[int, dict[str, Any], str]
 def hammer(
     base: str, n: int, method: str, url: str | Callable[[int], str], role: Role = Role.DISPATCHER,
     body: dict[str, Any] | Callable[[int], dict[str, Any]] | None = None,
-    idempotent: bool = False,
+    idempotent: bool = False, headers: dict[str, str] | None = None,
 ) -> list[Result]:  # fmt: skip
     """Send `n` requests at once (one client and socket each); (status, json, content type)."""
+    extra = headers or {}
 
     def attempt(i: int) -> Result:
-        headers = {"X-API-Key": key_for(role)}
+        headers = {"X-API-Key": key_for(role)} | extra
         if idempotent:
             headers["Idempotency-Key"] = f"race-{i}"
         path = url(i) if callable(url) else url
@@ -128,6 +129,27 @@ def test_severity_changes_queue_up_and_each_is_logged_once(
         assert changes is not None
         assert ticket.version == 1 + changes  # every change bumped the version once
         assert 2 <= changes <= RACERS
+
+
+def test_one_change_for_the_version_read_wins_the_rest_412(
+    served: str, ids: Ids, wide_engine: Engine
+) -> None:
+    """Every racer read version 1 and sends `If-Match: "1"`: one changes the severity, the
+    rest are refused and told the version the ticket has now (2); one change logged."""
+    severities = ("serious", "general")
+    results = hammer(served, RACERS, "PATCH", f"/v1/tickets/{ids.ticket}",
+                     body=lambda i: {"severity": severities[i % 2]},
+                     headers={"If-Match": '"1"'})  # fmt: skip
+    assert outcome(results, 200) == {200: 1, 412: RACERS - 1}
+    refused = {(b["type"], b["current_version"]) for code, b, _ in results if code == 412}
+    assert refused == {("urn:spares:problem:version-mismatch", 2)}
+    with Session(wide_engine) as s:
+        ticket = s.get(Ticket, ids.ticket)
+        assert ticket is not None
+        assert ticket.version == 2
+        log = select(func.count()).select_from(ServiceLogEntry)
+        assert s.scalar(log.where(ServiceLogEntry.ticket_id == ids.ticket,
+                                  ServiceLogEntry.kind == LogKind.CHANGE)) == 1  # fmt: skip
 
 
 def test_one_assignment_wins_the_rest_409(served: str, ids: Ids, wide_engine: Engine) -> None:

@@ -509,3 +509,18 @@ class TestTickets:
                 assert ticket[f"{clock}_by"] == expected
             assert ticket["status"] == "new"
             assert ticket["reported_at"] < reference_instant(REFERENCE_DATE)
+
+
+def test_the_demo_world_has_a_small_on_call_roster(demo: World) -> None:
+    """Each region's first engineer is on call the weekday nights after his day shift, so
+    call-outs can show in the demo; on call never overlaps his own working time."""
+    shifts = demo.tables["shifts"]
+    on_call = [s for s in shifts if s["on_call"]]
+    called = {s["engineer_id"] for s in on_call}
+    assert len(called) == len({e["region_id"] for e in demo.tables["engineers"]})
+    for s in on_call:
+        assert (s["starts_at"].hour, s["ends_at"].hour, s["weekday"] < 5) == (20, 8, True)
+        own = [w for w in shifts if w["engineer_id"] == s["engineer_id"] and not w["on_call"]]
+        # his day shift that weekday ends before the call starts, the next one after it ends
+        assert all(w["ends_at"] <= s["starts_at"] and w["starts_at"] >= s["ends_at"] for w in own)
+    assert [s["id"] for s in shifts] == list(range(1, len(shifts) + 1))

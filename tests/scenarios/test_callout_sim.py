@@ -25,12 +25,16 @@ def _apply(world: SimWorld, change: dict[str, object]) -> SimWorld:
 
 def test_a_roster_puts_every_nth_engineer_on_call(small: SimWorld) -> None:
     new = _apply(small, {"kind": "on_call", "share": 0.5, "start": "20:00", "end": "08:00"})
-    rostered = [e for e in new.engineers if e.on_call]
+    rostered = [e for e in new.engineers if len(e.on_call) == 7]  # every night: the change's
     assert len(rostered) == (len(small.engineers) + 1) // 2
     assert all(
         e.shifts == old.shifts for e, old in zip(new.engineers, small.engineers, strict=True)
     )
-    assert not any(e.on_call for e in small.engineers)  # the demo world has no roster
+    # the demo world's own roster: each region's first engineer, weekday nights (21 of the
+    # medium world's 300; in this small world of 40 in 21 regions, about half)
+    data = [e for e in small.engineers if e.on_call]
+    assert len(data) == len({e.region_id for e in small.engineers})
+    assert all(len(e.on_call) == 5 for e in data)
 
 
 def test_the_view_wakes_only_who_is_on_call(small: SimWorld) -> None:
@@ -42,7 +46,8 @@ def test_the_view_wakes_only_who_is_on_call(small: SimWorld) -> None:
     o = on_call[first.id]
     assert (o.cost, o.lead_s) == (30_000, 1_800)  # his labour rules: the defaults
     assert all(s < t for s, t in o.engineer.shifts)
-    assert LiveState(small, DAY).view(0).on_call == ()
+    in_data = {o.engineer.id for o in LiveState(small, DAY).view(0).on_call}
+    assert in_data == {e.id for e in small.engineers if e.on_call}
 
 
 def test_an_unknown_region_is_refused(small: SimWorld) -> None:
@@ -63,9 +68,8 @@ def test_call_outs_are_counted_and_priced_in_the_kpis(small: SimWorld) -> None:
         name: run_kpis(simulate(world, stream, RunParams(name, "optimised", 0, DAY)))
         for name, world in worlds.items()
     }
-    assert kpis["base"][("callouts", "all")] == 0
     n = kpis["on-call"][("callouts", "all")]
-    assert n > 0
+    assert n > kpis["base"][("callouts", "all")]  # the demo's small roster wakes fewer
     assert kpis["on-call"][("callout_cost", "all")] == pytest.approx(float(Decimal(100) * int(n)))
     assert kpis["on-call"][("total_cost", "all")] >= kpis["on-call"][("callout_cost", "all")]
 
