@@ -30,6 +30,7 @@ cd "$ROOT"
 # test or plan waits for the first compile (20 s of CPU and more; over a minute on a busy
 # 2-core machine). Later starts load them from the cache in about a second.
 KSTAMP="$VENV/.spares-kernels"
+if [ -f optimizer/sisr.py ]; then
 KHASH="$(cat optimizer/insertion.py optimizer/step.py optimizer/sisr.py \
   | "$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
 if ! { [ -f "$KSTAMP" ] && grep -qxF "$KHASH" "$KSTAMP" \
@@ -37,4 +38,5 @@ if ! { [ -f "$KSTAMP" ] && grep -qxF "$KHASH" "$KSTAMP" \
   echo "Compiling the solver's kernels once (cached on disk; up to a minute or two)" >&2
   "$VENV/bin/python" -c 'import optimizer.insertion as i, optimizer.sisr as s; i.load(); s.load()'
   echo "$KHASH" > "$KSTAMP"
+fi
 fi

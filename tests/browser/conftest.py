@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import pytest
@@ -138,6 +139,9 @@ class Visit:
         page.goto(self.base + "/")
         page.get_by_label("API key").fill(key)
         page.get_by_role("button", name="Sign in").click()
+        # Signing in navigates to the role's first page after a fetch: wait for it, or the
+        # caller's next goto races that navigation (net::ERR_ABORTED, seen in CI).
+        page.wait_for_url(lambda url: urlsplit(url).path != "/", timeout=60_000)
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

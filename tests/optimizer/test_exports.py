@@ -36,6 +36,8 @@ EXPECTED = {
     "better_elsewhere", "keeps_what_was_planned", "planned_cost", "overrun_past",
     # committed work as reserved time: the gap before a later visit (issue 16)
     "Committed", "Gap", "Reserved", "free_gap",
+    # engineers drive home between shifts (issue 16)
+    "heads_home_at", "standing_at",
 }  # fmt: skip
 
 

@@ -145,7 +145,7 @@ class TestLoaners:
         assert kpis[("loaner_cost", "all")] == pytest.approx(
             float(sum(j.loaner_cost for j in loans))
         )
-        parts = ("travel_cost", "parts_cost", "loaner_cost")
+        parts = ("travel_cost", "parts_cost", "loaner_cost", "callout_cost")  # on-call roster
         assert kpis[("total_cost", "all")] == pytest.approx(sum(kpis[(k, "all")] for k in parts))
 
 
