@@ -8,9 +8,11 @@ the demand model alone, so the search simulates only the moves the screen ranks 
 per hour of the scenario, one per product line x required level of its tickets (region x
 skill x shift): arrivals at the region's rate x its daytime and weekday profile x the
 line's share of its sites' assets x the level's share of the line's ticket types; the
-region's engineers at work that hour (their weekly shifts, local time) share its load
-(utilisation rho = lambda S / c, S the mean planned job plus the mean drive from the
-nearest home at work); a ticket waits as in an M/M/c_k queue at that utilisation, c_k the
+engineers at work that hour (their weekly shifts, local time) who serve the region share
+its load: its own and its neighbours', each giving the share of his time the tickets
+nearest him ask for (`_Pool`: the dispatch sends a near engineer across a border)
+(utilisation rho = lambda S / c, S the mean planned job plus the mean drive of whoever
+serves it); a ticket waits as in an M/M/c_k queue at that utilisation, c_k the
 engineers at work qualified for it (so a line only one engineer covers waits as often as
 he is busy). It is kept when the wait W and the drive D_s from the nearest qualified
 engineer at work (any region, at that hour's rush-hour speed) fit the deadline:
@@ -51,10 +53,14 @@ from dispatch.calendar import WeeklyShift
 from optimizer import GeodesicTravelTimes, RoadModel, coordinates
 from scenarios.demand import DAY_S, region_profile, region_rates, relative_rate
 from scenarios.kpis import Estimate
-from scenarios.model import SimSite, SimWorld
+from scenarios.model import SimEngineer, SimSite, SimWorld
 from scenarios.spec import Change, Demand, Engineers
 
 WEEK_HOURS = 168
+# The pooled screen's distance scale (`_Pool`): a ticket goes to an engineer 25 min of
+# drive further than the nearest with e^-1 times the nearest's chance. Fitted on the demo
+# world (BENCHMARKS.md): the share of each region's tickets served across its border.
+REACH_S = 1_500.0
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -131,10 +137,15 @@ def predict(
     *,
     stock: _StockScreen | None = None,
     keep: Callable[[_StockScreen], object] | None = None,
+    pooled: bool = True,
+    reach_s: float = REACH_S,
 ) -> Prediction:
     """Predicted arrival and 2-hour swap attainment of ``world`` under ``demand``.
 
     ``stock``: the stock side of a world with the same depots' stock (`Screener`).
+    ``pooled``: the nearest engineers at work serve a region's tickets, whichever region
+    they belong to (`_Pool`, ``reach_s`` its distance scale); False: each region's own
+    engineers only (the screen before pooling).
     """
     sites = [s for s in world.sites if world.assets_by_site.get(s.id)]
     engineers = world.engineers
@@ -182,14 +193,27 @@ def predict(
     }  # fmt: skip
     reach: dict[bytes, FloatArray] = {}  # ... and to each depot
     to_depot, _ = travel.matrix(coordinates([e.home for e in engineers]), stock.depot_xy)
-    for rid, cols in sorted(by_region.items()):
+    regions = sorted(by_region)
+    deadlines = {rid: _deadlines(world, demand, [sites[j] for j in by_region[rid]])
+                 for rid in regions}  # fmt: skip
+    profiles = [region_profile(world, demand, rid) for rid in regions]
+    lam_all = np.array([rates.get(rid, 0.0) / DAY_S * relative_rate(prof, weekday, offsets)
+                        for rid, prof in zip(regions, profiles, strict=True)])  # fmt: skip
+    lam_all = lam_all.reshape(len(regions), hours)  # per second, each region and hour
+    pool = _Pool(engineers, regions, drive, [by_region[rid] for rid in regions],
+                 reach_s, pooled)  # fmt: skip
+    given_all = [pool.shares(on[:, int(week_hour[h])], lam_all[:, h], float(speed[h]))
+                 for h in range(hours)]  # fmt: skip
+    for r, rid in enumerate(regions):
+        cols = by_region[rid]
         code = world.regions[rid]
-        rows = np.array([i for i, e in enumerate(engineers) if e.region_id == rid], dtype=int)
-        rel = relative_rate(region_profile(world, demand, rid), weekday, offsets)
-        lam = rates.get(rid, 0.0) / DAY_S * rel  # per second, each hour
-        deadlines = _deadlines(world, demand, [sites[j] for j in cols])  # (S_r, ranks), weights
+        lam = lam_all[r]
+        # who can serve it at all: its own, and (pooled) anyone within its first deadline
+        helpers = pool.home == r
+        if pooled:
+            helpers |= drive[:, cols].min(axis=1) <= min(t for t, _ in deadlines[rid])
         region = stock.region(cols)
-        own: dict[bytes, float] = {}  # the region's engineers at work -> mean drive
+        near: dict[bytes, float] = {}  # the region's servers at work -> mean drive
         line_share = site_line[cols].mean(axis=0)  # of the region's tickets, by line
         # one row per (line, level) of the region's tickets: its share, its sites' weights
         combos = [(ln, v, line_share[i] * w) for i, ln in enumerate(lines)
@@ -199,8 +223,8 @@ def predict(
             site_line[cols, lines.index(ln)] / max(site_line[cols, lines.index(ln)].sum(), 1e-12)
             for ln, _, _ in combos
         ])  # fmt: skip
-        region_q = np.array([[engineers[int(r)].skills.get(ln, 0) >= v for r in rows]
-                             for ln, v, _ in combos]).reshape(len(combos), len(rows))  # fmt: skip
+        combo_q = np.array([qualified[(ln, v)] for ln, v, _ in combos], dtype=np.float64)
+        combo_q = combo_q.reshape(len(combos), len(engineers))
         drives: dict[bytes, FloatArray] = {}  # who is at work -> (combos, sites) drives
         kept = n = swap_kept = swap_due = 0.0
         for h in range(hours):
@@ -209,19 +233,24 @@ def predict(
             wh = int(week_hour[h])
             at_work = on[:, wh]
             key = at_work.tobytes()
-            mine = on[rows, wh]
-            if mine.tobytes() not in own:
-                own[mine.tobytes()] = float(np.mean(_nearest(drive[:, cols], mine, rows)))
-            busy_s = own[mine.tobytes()] / speed[h] + service_s
-            c = int(mine.sum())
-            wait_until = _next_shift(on[rows] if rows.size else on, wh) * 3_600.0
+            time_for, mean_drive = given_all[h]
+            given = time_for[:, r]  # each engineer's share of his time for the region
+            if pooled:  # the drive of whoever serves it (`_Pool`)
+                busy_s = float(mean_drive[:, r].sum()) + service_s
+            else:  # the nearest of its own at work
+                mine = at_work & helpers
+                if mine.tobytes() not in near:
+                    near[mine.tobytes()] = float(np.mean(_nearest(drive[:, cols], mine)))
+                busy_s = near[mine.tobytes()] / speed[h] + service_s
+            c = float(given.sum())
+            wait_until = _next_shift(on[helpers] if helpers.any() else on, wh) * 3_600.0
             if key not in drives:
                 drives[key] = np.array([
                     _nearest(drive[:, cols], at_work & qualified[(ln, v)]) for ln, v, _ in combos
                 ]).reshape(len(combos), len(cols))  # fmt: skip
-            servers = (region_q & mine[None, :]).sum(axis=1).astype(np.int_)
+            servers = combo_q @ given
             p = _kept_lines(lam[h], c, servers, busy_s, wait_until, drives[key] / speed[h],
-                            deadlines, share_k, site_w)  # fmt: skip
+                            deadlines[rid], share_k, site_w)  # fmt: skip
             weight = lam[h] * 3_600
             kept += weight * p
             n += weight
@@ -256,10 +285,84 @@ def _nearest(
     return out
 
 
+class _Pool:
+    """Who serves a region: its own engineers and the neighbours nearest its sites.
+
+    The dispatch sends a near free qualified engineer, whichever region he belongs to (on
+    the demo world 6-53 % of a region's tickets, a quarter overall, were served across a
+    border). So a ticket at site j goes to engineer i at work with the chance
+    pi_ij = exp(-d_ij / tau) / sum_i' exp(-d_i'j / tau) (d the drive from his home at the
+    hour's speed, tau ``reach_s``: the nearer, the likelier), and each engineer shares his
+    time among the regions in proportion to the load he gets from each:
+    x_ir = lambda_r P_ir / sum_r' lambda_r' P_ir', P_ir = the mean of pi_ij over r's sites.
+    A region has c_r = sum_i x_ir servers: more where neighbours are near (the Pearl River
+    Delta), fewer where its engineers are nearer a busier neighbour's sites (a small region
+    lends them). ``pooled=False``: each region's own engineers only.
+    """
+
+    def __init__(
+        self,
+        engineers: Sequence[SimEngineer],
+        regions: Sequence[int],
+        drive: npt.NDArray[np.int64],
+        cols: Sequence[Sequence[int]],
+        reach_s: float,
+        pooled: bool,
+    ) -> None:
+        index = {rid: r for r, rid in enumerate(regions)}
+        self.home = np.array([index.get(e.region_id, -1) for e in engineers], dtype=np.int_)
+        self._drive, self._cols = drive.astype(np.float64), cols
+        self._reach_s, self._pooled = reach_s, pooled
+        self._chance: dict[tuple[bytes, float], tuple[FloatArray, FloatArray]] = {}
+
+    def chance(self, at_work: npt.NDArray[np.bool_], speed: float) -> tuple[FloatArray, FloatArray]:
+        """(P, D), each (engineers, regions): P_ir the share of region r's tickets engineer
+        i serves (columns sum to 1 over those at work), D_ir his mean drive to them (s)."""
+        key = (at_work.tobytes(), round(speed, 3))
+        if key not in self._chance:
+            n, m = self._drive.shape[0], len(self._cols)
+            share, drive = np.zeros((n, m)), np.zeros((n, m))
+            rows = np.flatnonzero(at_work)
+            for r, cols in enumerate(self._cols):
+                d = self._drive[np.ix_(rows, np.asarray(cols, dtype=np.int_))] / speed
+                if self._pooled:
+                    w = np.exp(-(d - d.min(axis=0, keepdims=True)) / self._reach_s)
+                else:
+                    w = (self.home[rows] == r)[:, None] * np.ones_like(d)
+                total = w.sum(axis=0, keepdims=True)
+                pi = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+                share[rows, r] = pi.mean(axis=1)
+                drive[rows, r] = (pi * d).mean(axis=1)
+            self._chance[key] = (share, drive)
+        return self._chance[key]
+
+    def shares(
+        self, at_work: npt.NDArray[np.bool_], lam: FloatArray, speed: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """(x, D): each at-work engineer's share of his time per region, and D of `chance`
+        (the mean drive to a region's tickets is sum_i D_ir)."""
+        share, drive = self.chance(at_work, speed)
+        load = share * lam[None, :]
+        total = load.sum(axis=1, keepdims=True)
+        out: FloatArray = np.divide(load, total, out=np.zeros_like(load), where=total > 0)
+        return out, drive
+
+
+def _waits(servers: float, rho: float) -> float:
+    """P(wait) in M/M/c at utilisation ``rho`` for fractional ``servers`` (linear between
+    the whole numbers; at most one server waits as one: rho)."""
+    if servers <= 1:
+        return rho
+    lo = math.floor(servers)
+    frac = servers - lo
+    low = erlang_c(lo, rho * lo)
+    return low if frac == 0 else (1 - frac) * low + frac * erlang_c(lo + 1, rho * (lo + 1))
+
+
 def _kept_lines(
     lam: float,
-    c: int,
-    servers: npt.NDArray[np.int_],
+    c: float,
+    servers: FloatArray,
     busy_s: float,
     wait_until_s: float,
     drive: FloatArray,
@@ -269,16 +372,17 @@ def _kept_lines(
 ) -> float:
     """An hour's share of a region's tickets kept, over its (line, level) rows.
 
-    The region's engineers share its load (utilisation rho = lambda S / c); a ticket can
-    only wait for the ones qualified for it (``servers`` of its row): its wait is that of an
-    M/M/c_k queue at the region's utilisation, so one qualified engineer waits as often as
-    he is busy and many wait rarely. ``drive`` (rows, sites): from the nearest qualified
+    The region's servers (its own engineers' and neighbours' time, `_Pool`) share its load
+    (utilisation rho = lambda S / c); a ticket can only wait for the ones qualified for it
+    (``servers`` of its row): its wait is that of an M/M/c_k queue at the region's
+    utilisation, so one qualified engineer waits as often as he is busy and many wait
+    rarely. ``drive`` (rows, sites): from the nearest qualified
     engineer at work, any region. Nobody at work in the region: the wait until its next
     shift. Overloaded (rho >= 1): 1 / rho of the tickets in reach.
     """
     rho = lam * busy_s / c if c else math.inf
     if c and rho < 1:
-        wait = np.array([erlang_c(int(k), rho * k) if k else rho for k in servers])
+        wait = np.array([_waits(float(k), rho) for k in servers])
         rate = np.maximum(servers, 1) * (1 - rho) / busy_s
     total = 0.0
     for deadline, mix in deadlines:
@@ -458,7 +562,7 @@ class _StockScreen:
         reach: FloatArray,
         speed: float,
         lam: float,
-        servers: int,
+        servers: float,
         service_s: float,
         wait_until_s: float,
         job_s: float,
@@ -480,7 +584,7 @@ class _StockScreen:
 
 def _fits(
     lam: float,
-    servers: int,
+    servers: float,
     service_s: float,
     wait_until_s: float,
     job_s: float,
@@ -495,7 +599,7 @@ def _fits(
     load = lam * service_s
     if load >= servers:
         return np.where(slack >= 0, servers / load, 0.0)
-    c, rate = erlang_c(servers, load), servers / service_s - lam
+    c, rate = _waits(servers, load / servers), servers / service_s - lam
     return np.where(slack >= 0, 1.0 - c * np.exp(-rate * np.maximum(slack, 0.0)), 0.0)
 
 

@@ -89,6 +89,27 @@ class TestPredict:
         assert screener(more).arrival == pytest.approx(direct.arrival)
 
 
+class TestPooling:
+    """The dispatch sends the nearest engineer at work, whichever region he belongs to."""
+
+    def test_more_engineers_next_door_serve_a_region_too(self) -> None:
+        # copies live at their models' homes: no nearer drive, only more hands to share
+        more = apply_changes(world(), (Engineers(kind="engineers", delta=20, region="guangzhou"),))
+        demand = Demand(tickets_per_day=1_500)
+        for pooled, helps in ((False, False), (True, True)):
+            before = predict(world(), demand, DAY, pooled=pooled).arrival["foshan"]
+            after = predict(more, demand, DAY, pooled=pooled).arrival["foshan"]
+            assert bool(after > before + 0.005) is helps, (pooled, before, after)
+
+    def test_a_busier_neighbour_borrows_a_regions_engineers(self) -> None:
+        calm = Demand(tickets_per_day=200)
+        busy = Demand(tickets_per_day=200, per_region={"guangzhou": 3_000})
+        for pooled, lends in ((False, False), (True, True)):
+            before = predict(world(), calm, DAY, pooled=pooled).arrival["foshan"]
+            after = predict(world(), busy, DAY, pooled=pooled).arrival["foshan"]
+            assert bool(after < before - 0.005) is lends, (pooled, before, after)
+
+
 def test_staffing_scales_every_region_and_keeps_one() -> None:
     changes = staffing(world(), -0.2)
     assert all(isinstance(c, Engineers) and c.delta < 0 for c in changes)
