@@ -132,13 +132,18 @@ def test_the_compiled_insertion_chooses_what_the_reference_chooses(
 
 
 @SETTINGS
-@given(a=problems, seed=st.integers(0, 1_000), removal=st.sampled_from([0.0, 0.3]))
+@given(
+    a=problems,
+    seed=st.integers(0, 1_000),
+    removal=st.sampled_from([0.0, 0.3]),
+    new_route=st.sampled_from([0.0, sisr.NEW_ROUTE, 1.0]),
+)
 def test_every_plan_it_returns_is_complete_feasible_and_priced_right(
-    a: sisr.Arrays, seed: int, removal: float
+    a: sisr.Arrays, seed: int, removal: float, new_route: float
 ) -> None:
     a, routes = _greedy(a)
     start = sum(_route_cost(a, v, r) or 0 for v, r in enumerate(routes))
-    out = sisr.run(a, routes, seed=seed, iterations=300, route_removal=removal)
+    out = sisr.run(a, routes, seed=seed, iterations=300, route_removal=removal, new_route=new_route)
     assert sorted(x for r in out.routes for x in r) == sorted(a.visits.tolist())
     costs = [_route_cost(a, v, r) for v, r in enumerate(out.routes)]
     assert None not in costs
