@@ -32,6 +32,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dispatch.calendar import WeeklyShift
 from scenarios.advise_screen import Prediction, Screener
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, history_rates, ticket_stream
@@ -40,7 +41,16 @@ from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
 from scenarios.records import JobRecord, RunResult
 from scenarios.run import build_variants, with_settings
-from scenarios.spec import Change, Engineers, Scenario, ScenarioError, StockLevel, Variant
+from scenarios.spec import (
+    Change,
+    Engineers,
+    OnCallRoster,
+    Scenario,
+    ScenarioError,
+    ShiftPattern,
+    StockLevel,
+    Variant,
+)
 from scenarios.whatif import apply_changes
 
 AttainmentKpi = Literal[
@@ -83,6 +93,15 @@ class AdviceCosts(_Strict):
     overtime_per_hour: Decimal | None = Field(None, ge=0)
     holding_rate_per_year: Decimal = Field(Decimal("0.25"), ge=0, le=5)  # of stock value
     courier_per_shipment: Decimal = Field(Decimal("60"), ge=0)
+    # an engineer's hour on call (standby, not working time); each call-out is priced by
+    # his labour rules' callout_cost, as the simulation counts them
+    on_call_per_hour: Decimal = Field(Decimal("8"), ge=0)
+    # the premium per worked hour in unsocial hours: from unsocial_start to unsocial_end
+    # local every day, and all day on unsocial_weekdays (a late or night shift costs more)
+    unsocial_per_hour: Decimal = Field(Decimal("15"), ge=0)
+    unsocial_start: str = Field("20:00", pattern=r"^\d{2}:\d{2}$")
+    unsocial_end: str = Field("06:00", pattern=r"^\d{2}:\d{2}$")
+    unsocial_weekdays: tuple[int, ...] = (5, 6)  # 0 = Monday
 
     @model_validator(mode="after")
     def _default_rate(self) -> AdviceCosts:
@@ -104,6 +123,8 @@ class AdviceMoves(_Strict):
     # each staff move also in these multiples of its step (the screen ranks them per yuan):
     # a step of one engineer in a small region buys less than the simulation can see
     sizes: tuple[int, ...] = Field((1,), min_length=1)
+    # also move engineers to the shift the misses call for, and put engineers on call
+    rosters: bool = True
 
     @model_validator(mode="after")
     def _sizes(self) -> AdviceMoves:
@@ -155,10 +176,16 @@ class CostBreakdown:
     holding: Decimal
     courier: Decimal
     engineers: int
+    on_call: Decimal = Decimal(0)  # standby hours x on_call_per_hour
+    callouts: Decimal = Decimal(0)  # simulated call-outs at the labour rules' cost
+    unsocial: Decimal = Decimal(0)  # shift hours in unsocial hours x the premium
 
     @property
     def total(self) -> Decimal:
-        return self.staff + self.overtime + self.holding + self.courier
+        return (
+            self.staff + self.overtime + self.holding + self.courier
+            + self.on_call + self.callouts + self.unsocial
+        )  # fmt: skip
 
 
 WEEK_HOURS = 168
@@ -297,6 +324,36 @@ def staff_cost(world: SimWorld, costs: AdviceCosts, horizon_days: float) -> Deci
     return (monthly * Decimal(str(horizon_days)) / Decimal(30)).quantize(_CENT)
 
 
+def roster_cost(
+    world: SimWorld, costs: AdviceCosts, horizon_days: float
+) -> tuple[Decimal, Decimal]:
+    """(on call, unsocial premium) over the horizon, from every engineer's weekly pattern.
+
+    On call: his weekly on-call hours x ``on_call_per_hour``; unsocial: his weekly shift
+    hours inside the unsocial hours x ``unsocial_per_hour``; both x horizon / 7 days.
+    """
+    unsocial = covered_hours(costs.unsocial_start, costs.unsocial_end, range(7))
+    unsocial |= {d * 24 + h for d in costs.unsocial_weekdays for h in range(24)}
+    standby = worked = 0
+    for e in world.engineers:
+        standby += len(_hours_of(e.on_call))
+        worked += len(_hours_of(e.shifts) & unsocial)
+    weeks = Decimal(str(horizon_days)) / Decimal(7)
+    return (
+        (standby * costs.on_call_per_hour * weeks).quantize(_CENT),
+        (worked * costs.unsocial_per_hour * weeks).quantize(_CENT),
+    )
+
+
+def _hours_of(shifts: Sequence[WeeklyShift]) -> set[int]:
+    """The local weekly hours a pattern of weekly shifts covers."""
+    out: set[int] = set()
+    for s in shifts:
+        out |= covered_hours(s.starts_at.strftime("%H:%M"), s.ends_at.strftime("%H:%M"),
+                             (s.weekday,))  # fmt: skip
+    return out
+
+
 def overtime_cost(world: SimWorld, results: Sequence[RunResult], costs: AdviceCosts) -> Decimal:
     """Mean overtime cost per run: each engineer's hours at his labour rules' rate.
 
@@ -334,6 +391,8 @@ def run_costs(
     shipments = [sum(1 for j in r.jobs if j.source == "shipment") for r in results]
     days = Decimal(str(horizon_days))
     mean_shipments = Decimal(sum(shipments)) / len(shipments) if shipments else Decimal(0)
+    callouts = sum((j.callout_cost for r in results for j in r.jobs), Decimal(0))
+    on_call, unsocial = roster_cost(world, costs, horizon_days)
     return CostBreakdown(
         staff=staff_cost(world, costs, horizon_days),
         overtime=overtime_cost(world, results, costs),
@@ -345,6 +404,9 @@ def run_costs(
         ).quantize(_CENT),
         courier=(mean_shipments * costs.courier_per_shipment).quantize(_CENT),
         engineers=len(world.engineers),
+        on_call=on_call,
+        callouts=(callouts / max(1, len(results))).quantize(_CENT),
+        unsocial=unsocial,
     )
 
 
@@ -494,7 +556,63 @@ def staff_moves(
         out.append(Move(label, Engineers(
             kind="engineers", delta=k * step, region=region, skill=line, start=start,
             end=end, weekdays=days)))  # fmt: skip
+    if moves.rosters:
+        out.extend(roster_moves(world, region, line, best, hours, step, moves.sizes))
     return out
+
+
+def roster_moves(
+    world: SimWorld,
+    region: str,
+    line: str | None,
+    pattern: tuple[str, str, tuple[int, ...]],
+    hours: Sequence[float],
+    step: int,
+    sizes: Sequence[int],
+) -> list[Move]:
+    """Moves that buy the hours nobody covers without hiring: engineers of the region
+    (of ``line``) moved to ``pattern`` (a late or night shift; some stay on theirs), and
+    engineers put on call in the on-call pattern that covers the most missed ``hours``
+    (the world's own rosters, or every night 20:00-08:00). Their price is the unsocial
+    hours' premium and the standby hours (`roster_cost`), plus the call-outs simulated.
+    """
+    out: list[Move] = []
+    rid = world.region_id(region)
+    heads = [e for e in world.engineers if e.region_id == rid]
+    movable = [e for e in heads if line is None or line in e.skills]
+    start, end, days = pattern
+    skill = f" ({line})" if line else ""
+    for k in sizes:
+        if k * step < len(movable):  # someone stays on today's shifts
+            out.append(Move(
+                f"move {k * step} engineer(s){skill} to {start}-{end} {_days(days)} in {region}",
+                ShiftPattern(kind="shift_pattern", start=start, end=end, weekdays=days,
+                             region=region, skill=line, count=k * step),
+            ))  # fmt: skip
+    rosters = on_call_patterns(world) + [("20:00", "08:00", tuple(range(7)))]
+    a, b, on = max(rosters, key=lambda p: sum(hours[h] for h in covered_hours(*p)))
+    if not sum(hours[h] for h in covered_hours(a, b, on)):
+        return out
+    for k in sizes:
+        share = min(1.0, k * step / max(1, len(heads)))
+        n = len(heads[:: max(1, round(1 / share))])
+        out.append(Move(
+            f"{n} engineer(s) on call {a}-{b} {_days(on)} in {region}",
+            OnCallRoster(kind="on_call", start=a, end=b, weekdays=on, share=share, region=region),
+        ))  # fmt: skip
+    return out
+
+
+def on_call_patterns(world: SimWorld) -> list[tuple[str, str, tuple[int, ...]]]:
+    """The world's on-call patterns of one start and end, by use."""
+    seen: Counter[tuple[str, str, tuple[int, ...]]] = Counter()
+    for e in world.engineers:
+        times = {(s.starts_at, s.ends_at) for s in e.on_call}
+        if len(times) == 1:
+            ((a, b),) = times
+            days = tuple(sorted(s.weekday for s in e.on_call))
+            seen[(a.strftime("%H:%M"), b.strftime("%H:%M"), days)] += 1
+    return [p for p, _ in seen.most_common()]
 
 
 def miss_reasons(evaluation: Evaluation, target: Target) -> dict[str, float]:
@@ -561,7 +679,7 @@ def screen_rank(
     before = screen(kept)
     base = apply_changes(world, kept)
     days = Decimal(str(spec.scenario.horizon_days))
-    base_staff = staff_cost(base, spec.costs, spec.scenario.horizon_days)
+    base_staff = _fixed_cost(base, spec)
 
     def shortfall(prediction: Prediction) -> float:
         total = 0.0
@@ -578,7 +696,7 @@ def screen_rank(
     for i, move in enumerate(moves):
         after = apply_changes(base, (move.change,))
         gain = start - shortfall(screen((*kept, move.change)))
-        cost = staff_cost(after, spec.costs, spec.scenario.horizon_days) - base_staff
+        cost = _fixed_cost(after, spec) - base_staff
         added = sum(
             (Decimal(q - base.stock.get(k, 0)) * world.parts[k[1]].cost_price
              for k, q in after.stock.items() if q > base.stock.get(k, 0) and k[1] in world.parts),
@@ -589,6 +707,13 @@ def screen_rank(
         ranked.append((-per_yuan if gain > 1e-9 else math.inf, i, move, gain, cost))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [(m, g, c) for _, _, m, g, c in ranked]
+
+
+def _fixed_cost(world: SimWorld, spec: AdviceSpec) -> Decimal:
+    """Staff, on-call standby and the unsocial hours' premium: what a roster costs before
+    any ticket (the screen's price of a staff, shift or on-call move)."""
+    days = spec.scenario.horizon_days
+    return staff_cost(world, spec.costs, days) + sum(roster_cost(world, spec.costs, days))
 
 
 def advise(
@@ -931,7 +1056,10 @@ __all__ = [
     "miss_profile",
     "miss_reasons",
     "move_size",
+    "on_call_patterns",
     "overtime_cost",
+    "roster_cost",
+    "roster_moves",
     "run_costs",
     "scenario_runner",
     "screen_rank",

@@ -32,6 +32,9 @@ def _figures(evaluation: Evaluation, advice: Advice) -> dict[str, Any]:
             "overtime": str(cost.overtime),
             "holding": str(cost.holding),
             "courier": str(cost.courier),
+            "on_call": str(cost.on_call),
+            "callouts": str(cost.callouts),
+            "unsocial": str(cost.unsocial),
             "total": str(cost.total),
             "engineers": cost.engineers,
         },  # fmt: skip

@@ -40,9 +40,9 @@ accuracy check (`screen_check`) measures the error against the simulation per re
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -196,6 +196,17 @@ def predict(
     regions = sorted(by_region)
     deadlines = {rid: _deadlines(world, demand, [sites[j] for j in by_region[rid]])
                  for rid in regions}  # fmt: skip
+    # on call (not working time): woken for tickets of a severity rank up to his labour
+    # rules' callout_max_rank, after callout_lead_min (the roster's most common rules)
+    call = np.zeros((len(engineers), WEEK_HOURS), dtype=bool)
+    for i, e in enumerate(engineers):
+        call[i, sorted(covered_hours(e.on_call))] = True
+    rostered = [e.labour for e in engineers if e.on_call] or [engineers[0].labour]
+    top = Counter(x.callout_max_rank for x in rostered).most_common(1)[0][0]
+    lead_s = 60.0 * Counter(x.callout_lead_min for x in rostered).most_common(1)[0][0]
+    severe = {rid: _deadlines(world, demand, [sites[j] for j in by_region[rid]], top)
+              for rid in regions}  # fmt: skip
+    severe_share = float(sum(demand.severity_mix[:top]))
     profiles = [region_profile(world, demand, rid) for rid in regions]
     lam_all = np.array([rates.get(rid, 0.0) / DAY_S * relative_rate(prof, weekday, offsets)
                         for rid, prof in zip(regions, profiles, strict=True)])  # fmt: skip
@@ -213,19 +224,19 @@ def predict(
         if pooled:
             helpers |= drive[:, cols].min(axis=1) <= min(t for t, _ in deadlines[rid])
         region = stock.region(cols)
-        near: dict[bytes, float] = {}  # the region's servers at work -> mean drive
         line_share = site_line[cols].mean(axis=0)  # of the region's tickets, by line
         # one row per (line, level) of the region's tickets: its share, its sites' weights
         combos = [(ln, v, line_share[i] * w) for i, ln in enumerate(lines)
                   for v, w in level_mix[ln].items() if line_share[i] > 0]  # fmt: skip
-        share_k = np.array([w for _, _, w in combos])
         site_w = np.array([
             site_line[cols, lines.index(ln)] / max(site_line[cols, lines.index(ln)].sum(), 1e-12)
             for ln, _, _ in combos
         ])  # fmt: skip
-        combo_q = np.array([qualified[(ln, v)] for ln, v, _ in combos], dtype=np.float64)
-        combo_q = combo_q.reshape(len(combos), len(engineers))
-        drives: dict[bytes, FloatArray] = {}  # who is at work -> (combos, sites) drives
+        queue = _RegionQueue(
+            r, cols, drive, helpers, pooled, service_s,
+            [qualified[(ln, v)] for ln, v, _ in combos],
+            np.array([w for _, _, w in combos]), site_w,
+        )  # fmt: skip
         kept = n = swap_kept = swap_due = 0.0
         for h in range(hours):
             if lam[h] <= 0:
@@ -233,24 +244,18 @@ def predict(
             wh = int(week_hour[h])
             at_work = on[:, wh]
             key = at_work.tobytes()
-            time_for, mean_drive = given_all[h]
-            given = time_for[:, r]  # each engineer's share of his time for the region
-            if pooled:  # the drive of whoever serves it (`_Pool`)
-                busy_s = float(mean_drive[:, r].sum()) + service_s
-            else:  # the nearest of its own at work
-                mine = at_work & helpers
-                if mine.tobytes() not in near:
-                    near[mine.tobytes()] = float(np.mean(_nearest(drive[:, cols], mine)))
-                busy_s = near[mine.tobytes()] / speed[h] + service_s
-            c = float(given.sum())
             wait_until = _next_shift(on[helpers] if helpers.any() else on, wh) * 3_600.0
-            if key not in drives:
-                drives[key] = np.array([
-                    _nearest(drive[:, cols], at_work & qualified[(ln, v)]) for ln, v, _ in combos
-                ]).reshape(len(combos), len(cols))  # fmt: skip
-            servers = combo_q @ given
-            p = _kept_lines(lam[h], c, servers, busy_s, wait_until, drives[key] / speed[h],
-                            deadlines[rid], share_k, site_w)  # fmt: skip
+            hour = (float(lam[h]), float(speed[h]), wait_until)
+            p, c, busy_s = queue.kept(hour, at_work, given_all[h], deadlines[rid])
+            called = call[:, wh] & ~at_work
+            if called.any() and severe[rid]:
+                # on call: the severe tickets may wake them (after the call-out lead time)
+                both = at_work | called
+                shares = pool.shares(both, lam_all[:, h], float(speed[h]))
+                late = [(t - lead_s, m / severe_share) for t, m in severe[rid]]
+                woken, _, _ = queue.kept(hour, both, shares, late)
+                asleep, _, _ = queue.kept(hour, at_work, given_all[h], late)
+                p += severe_share * max(0.0, woken - asleep)
             weight = lam[h] * 3_600
             kept += weight * p
             n += weight
@@ -270,6 +275,53 @@ def predict(
         arrival, swap, volume, kept_all / n_all if n_all else 1.0,
         swap_kept_all / due_all if due_all else None,
     )  # fmt: skip
+
+
+@dataclass
+class _RegionQueue:
+    """A region's queues (one per line x level of its tickets), with what they cache per
+    set of engineers who can come: the drives of the nearest qualified, the mean drive."""
+
+    r: int
+    cols: Sequence[int]
+    drive: npt.NDArray[np.int64]
+    helpers: npt.NDArray[np.bool_]
+    pooled: bool
+    service_s: float
+    qualified: Sequence[npt.NDArray[np.bool_]]  # per row: the engineers qualified
+    share: FloatArray  # per row: its share of the region's tickets
+    site_w: FloatArray  # (rows, sites): each site's share of a row's tickets
+    near: dict[bytes, float] = field(default_factory=dict)
+    drives: dict[bytes, FloatArray] = field(default_factory=dict)
+
+    def kept(
+        self,
+        hour: tuple[float, float, float],
+        mask: npt.NDArray[np.bool_],
+        shares: tuple[FloatArray, FloatArray],
+        due: Sequence[tuple[float, float]],
+    ) -> tuple[float, float, float]:
+        """(share kept, servers, S) in an hour (lambda, speed, wait for the next shift) with
+        ``mask`` the engineers who can come, ``shares`` their time (`_Pool.shares`)."""
+        lam, speed, wait_until = hour
+        time_for, mean_drive = shares
+        given = time_for[:, self.r]  # each engineer's share of his time for the region
+        if self.pooled:  # the drive of whoever serves it (`_Pool`)
+            busy_s = float(mean_drive[:, self.r].sum()) + self.service_s
+        else:  # the nearest of its own at work
+            mine = mask & self.helpers
+            if mine.tobytes() not in self.near:
+                self.near[mine.tobytes()] = float(np.mean(_nearest(self.drive[:, self.cols], mine)))
+            busy_s = self.near[mine.tobytes()] / speed + self.service_s
+        if mask.tobytes() not in self.drives:
+            self.drives[mask.tobytes()] = np.array([
+                _nearest(self.drive[:, self.cols], mask & q) for q in self.qualified
+            ]).reshape(len(self.qualified), len(self.cols))  # fmt: skip
+        servers = np.array([float(given[q].sum()) for q in self.qualified])
+        c = float(given.sum())
+        p = _kept_lines(lam, c, servers, busy_s, wait_until, self.drives[mask.tobytes()] / speed,
+                        due, self.share, self.site_w)  # fmt: skip
+        return p, c, busy_s
 
 
 def _nearest(
@@ -415,10 +467,11 @@ def _next_shift(on: npt.NDArray[np.bool_], wh: int) -> float:
 
 
 def _deadlines(
-    world: SimWorld, demand: Demand, sites: Sequence[SimSite]
+    world: SimWorld, demand: Demand, sites: Sequence[SimSite], ranks: int | None = None
 ) -> list[tuple[float, float]]:
-    """(arrival deadline s, share of the tickets) per severity rank, over the region's sites."""
-    mix = demand.severity_mix
+    """(arrival deadline s, share of the tickets) per severity rank, over the region's sites
+    (``ranks``: the first ranks only, the most severe)."""
+    mix = demand.severity_mix if ranks is None else demand.severity_mix[:ranks]
     out: dict[float, float] = defaultdict(float)
     for site in sites:
         policy = world.policies[site.policy_id]

@@ -188,11 +188,16 @@ class Engineers(_Strict):
 
 
 class ShiftPattern(_Strict):
+    """Engineers (of a region, of a product line) work this weekly pattern instead of theirs:
+    all of them, or the newest ``count`` (a late or night shift for a few, not for all)."""
+
     kind: Literal["shift_pattern"]
     start: str = Field(pattern=r"^\d{2}:\d{2}$")  # local HH:MM
     end: str = Field(pattern=r"^\d{2}:\d{2}$")  # <= start: ends the next day
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
     region: str | None = None
+    skill: str | None = None  # product line code: only engineers with that skill
+    count: int | None = Field(None, ge=1)  # None: every engineer of the pool
 
     @model_validator(mode="after")
     def _days(self) -> ShiftPattern:

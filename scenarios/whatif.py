@@ -111,15 +111,16 @@ def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
 
 
 def shift_pattern(world: SimWorld, change: spec.ShiftPattern) -> SimWorld:
-    """Every engineer (of a region) works the given weekly pattern instead of his own."""
+    """The pool's engineers (of a region, a skill; the newest ``count`` of them, or all)
+    work the given weekly pattern instead of their own."""
     start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
     pattern = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
-    rid = None if change.region is None else world.region_id(change.region)
+    pool = _pool(world, change.region, change.skill)
+    moved = {e.id for e in (pool if change.count is None else pool[-change.count :])}
     return replace(
         world,
         engineers=tuple(
-            replace(e, shifts=pattern) if rid is None or e.region_id == rid else e
-            for e in world.engineers
+            replace(e, shifts=pattern) if e.id in moved else e for e in world.engineers
         ),
     )
 

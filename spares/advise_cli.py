@@ -53,7 +53,8 @@ def _tables(advice: Advice) -> list[Table]:
         costs.add_column(name, justify="right")
     for label, attr in (
         ("staff", "staff"), ("overtime", "overtime"), ("holding", "holding"),
-        ("couriers", "courier"), ("total", "total"),
+        ("couriers", "courier"), ("on call", "on_call"), ("call-outs", "callouts"),
+        ("unsocial hours", "unsocial"), ("total", "total"),
     ):  # fmt: skip
         costs.add_row(label, *(f"{getattr(e.cost, attr):,.0f}" for _, e in columns))
     costs.add_row("engineers", *(str(e.cost.engineers) for _, e in columns))

@@ -34,6 +34,9 @@ class CostRead(BaseModel):
     overtime: str
     holding: str
     courier: str
+    on_call: str = Field("0", description="standby hours x on_call_per_hour")
+    callouts: str = Field("0", description="simulated call-outs at the labour rules' cost")
+    unsocial: str = Field("0", description="shift hours in unsocial hours x the premium")
     total: str
     engineers: int
 

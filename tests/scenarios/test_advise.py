@@ -35,6 +35,8 @@ from scenarios.advise import (
     miss_profile,
     move_size,
     overtime_cost,
+    roster_cost,
+    run_costs,
     shift_patterns,
     staff_cost,
     staff_moves,
@@ -45,7 +47,15 @@ from scenarios.job import run_advice_document
 from scenarios.kpis import Estimate
 from scenarios.model import SimWorld
 from scenarios.records import EngineerTally, JobRecord, RunResult
-from scenarios.spec import Change, Engineers, Scenario, StockLevel, with_variant
+from scenarios.spec import (
+    Change,
+    Engineers,
+    OnCallRoster,
+    Scenario,
+    ShiftPattern,
+    StockLevel,
+    with_variant,
+)
 from scenarios.whatif import apply_changes
 from spares.cli import app
 
@@ -229,6 +239,43 @@ class TestCosts:
         costs = AdviceCosts(overtime_per_hour=Decimal(100))
         assert overtime_cost(world, [two_hours], costs) == Decimal("200.00")
 
+    def test_on_call_hours_and_unsocial_shift_hours_are_priced(self) -> None:
+        world = small_world()
+        costs = AdviceCosts(on_call_per_hour=Decimal("10"), unsocial_per_hour=Decimal("20"))
+        on_call, unsocial = roster_cost(world, costs, 7)
+        nights = OnCallRoster(kind="on_call", start="20:00", end="08:00", share=1.0,
+                              region="foshan")  # fmt: skip
+        more = apply_changes(world, (nights,))
+        heads = sum(1 for e in world.engineers if world.regions[e.region_id] == "foshan")
+        standby = sum(len(covered_hours("20:00", "08:00", (s.weekday,))) for e in world.engineers
+                      if world.regions[e.region_id] == "foshan" for s in e.on_call)  # fmt: skip
+        # every foshan engineer on call 12 h x 7 nights, instead of what they had
+        after, _ = roster_cost(more, costs, 7)
+        assert after - on_call == (heads * 84 - standby) * Decimal("10")
+        # a day engineer moved to 22:00-06:00 on Mon-Fri: 8 unsocial hours a night
+        late = ShiftPattern(kind="shift_pattern", start="22:00", end="06:00",
+                            region="foshan", count=1)  # fmt: skip
+        moved = apply_changes(world, (late,))
+        newest = max((e for e in world.engineers if world.regions[e.region_id] == "foshan"),
+                     key=lambda e: e.id)  # fmt: skip
+        before_h = len(set().union(*(covered_hours(s.starts_at.strftime("%H:%M"),
+                       s.ends_at.strftime("%H:%M"), (s.weekday,)) for s in newest.shifts))
+                       & (covered_hours("20:00", "06:00", range(7))
+                          | {d * 24 + h for d in (5, 6) for h in range(24)}))  # fmt: skip
+        _, unsocial_after = roster_cost(moved, costs, 7)
+        assert unsocial_after - unsocial == (5 * 8 - before_h) * Decimal("20")
+
+    def test_call_outs_are_the_simulated_ones_per_run(self) -> None:
+        world = small_world()
+        job = JobRecord(1, "foshan", "urgent", 0, 7_200, None, False, callout=True,
+                        callout_cost=Decimal("300"))  # fmt: skip
+        runs = [RunResult("base", "optimised", r, 86_400, [job] if r else [], {}, {}, [])
+                for r in (0, 1)]  # fmt: skip
+        cost = run_costs(world, runs, {}, AdviceCosts(), 1)
+        assert cost.callouts == Decimal("150.00")  # 300 in one of two runs
+        assert cost.total == (cost.staff + cost.overtime + cost.holding + cost.courier
+                              + cost.on_call + cost.callouts + cost.unsocial)  # fmt: skip
+
     def test_a_rate_table_without_a_default_is_refused(self) -> None:
         with pytest.raises(ValueError, match="default"):
             AdviceCosts(engineer_per_month={"shenzhen": Decimal(1)})
@@ -372,7 +419,7 @@ class TestMoves:
         miss = Misses({"shift": 6.0}, tuple(hours), {"cctv": 4.0, "power": 2.0})
         current = _current(world, {"guangzhou": 10.0}, guangzhou=miss)
         moves = staff_moves(world, current, "guangzhou", AdviceMoves(), ["arrival_attainment"])
-        copy, targeted = (m.change for m in moves)
+        copy, targeted, *_rosters = (m.change for m in moves)
         assert isinstance(copy, Engineers)
         assert copy.start is None  # today's mix
         assert isinstance(targeted, Engineers)
@@ -383,6 +430,36 @@ class TestMoves:
         assert added
         assert all(s.starts_at.strftime("%H:%M") == night[0] for e in added for s in e.shifts)
         assert all(targeted.skill in e.skills for e in added)
+
+    def test_night_misses_also_move_todays_engineers_or_put_them_on_call(self) -> None:
+        world = small_world()
+        night = next(p for p in shift_patterns(world) if p[0] > p[1])
+        hours = [0.0] * WEEK_HOURS
+        for h in sorted(covered_hours(*night))[:6]:
+            hours[h] = 1.0
+        miss = Misses({"shift": 6.0}, tuple(hours), {"power": 6.0})
+        # a step of one engineer: guangzhou has a tenth of the tickets
+        current = _current(world, {"guangzhou": 10.0, "shenzhen": 90.0}, guangzhou=miss)
+        moves = staff_moves(world, current, "guangzhou", AdviceMoves(), ["arrival_attainment"])
+        (shift,) = [m.change for m in moves if isinstance(m.change, ShiftPattern)]
+        (roster,) = [m.change for m in moves if isinstance(m.change, OnCallRoster)]
+        assert (shift.start, shift.end, shift.weekdays, shift.skill) == (*night, "power")
+        moved = apply_changes(world, (shift,))
+        assert len(moved.engineers) == len(world.engineers)  # nobody hired
+        changed = [e for e, f in zip(world.engineers, moved.engineers, strict=True)
+                   if e.shifts != f.shifts]  # fmt: skip
+        assert len(changed) == shift.count
+        assert all("power" in e.skills for e in changed)
+        # the on-call roster covers the night's missed hours
+        assert set(covered_hours(roster.start, roster.end, roster.weekdays)) & {
+            h for h, v in enumerate(hours) if v
+        }
+        on_call = apply_changes(world, (roster,))
+        assert any(e.on_call != f.on_call
+                   for e, f in zip(world.engineers, on_call.engineers, strict=True))  # fmt: skip
+        quiet = staff_moves(world, current, "guangzhou", AdviceMoves(rosters=False),
+                            ["arrival_attainment"])  # fmt: skip
+        assert all(isinstance(m.change, Engineers) for m in quiet)
 
     def test_misses_out_of_reach_make_no_targeted_move(self) -> None:
         world = small_world()

@@ -23,7 +23,15 @@ from scenarios.advise_screen import (
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.kpis import Estimate
 from scenarios.model import WORKING_WEEK, SimWorld
-from scenarios.spec import Change, Demand, Engineers, Scenario, StockLevel
+from scenarios.spec import (
+    ArrivalShape,
+    Change,
+    Demand,
+    Engineers,
+    OnCallRoster,
+    Scenario,
+    StockLevel,
+)
 from scenarios.whatif import apply_changes
 from tests.scenarios.test_advise import FakeEvaluator, _spec, small_world
 
@@ -108,6 +116,18 @@ class TestPooling:
             before = predict(world(), calm, DAY, pooled=pooled).arrival["foshan"]
             after = predict(world(), busy, DAY, pooled=pooled).arrival["foshan"]
             assert bool(after < before - 0.005) is lends, (pooled, before, after)
+
+
+def test_an_on_call_roster_keeps_more_severe_night_tickets() -> None:
+    flat = Demand(tickets_per_day=100, profile=ArrivalShape(hours=(1.0,) * 24))
+    nobody = apply_changes(world(), (OnCallRoster(kind="on_call", share=1.0, start="00:00",
+                                                  end="00:01", weekdays=(6,)),))  # fmt: skip
+    rostered = apply_changes(world(), (OnCallRoster(kind="on_call", share=1.0),))  # nights
+    without = predict(nobody, flat, 2 * DAY).arrival_all
+    with_roster = predict(rostered, flat, 2 * DAY).arrival_all
+    assert with_roster > without + 0.01
+    # only the severe tickets (rank 1: a fifth here) wake someone
+    assert with_roster - without < 0.2 * (1 - without) + 1e-9
 
 
 def test_staffing_scales_every_region_and_keeps_one() -> None:
