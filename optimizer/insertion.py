@@ -215,22 +215,7 @@ def _costs(
         base_load += nodes[pick, 5]
     cap = veh[v, 6]
     for i in range(n + 1):
-        # the sequence with u before route[i]
-        m = 0
-        if mode == 1:
-            seq[m] = pick
-            m += 1
-        for k in range(i):
-            seq[m] = route[k]
-            m += 1
-        if mode == 2:
-            seq[m] = pick
-            m += 1
-        seq[m] = u
-        m += 1
-        for k in range(i, n):
-            seq[m] = route[k]
-            m += 1
+        with_visit(seq, route, n, i, u, pick, mode)
         out[i] = _price(sec, met, nodes, veh, allowed, ded, weights, seq, v, -base_load, cap)
     return out
 
@@ -250,6 +235,7 @@ def _best(
     for c in range(cands.shape[0]):
         v = cands[c]
         n = lens[v]
+        row = mat[v]
         cap = veh[v, 6]
         for k in range(picks.shape[0]):
             mode = modes[c, k]
@@ -267,26 +253,39 @@ def _best(
                     r += 1
                     if skip:
                         continue
-                m = 0
-                if mode == 1:
-                    seq[m] = pick
-                    m += 1
-                for j in range(i):
-                    seq[m] = mat[v, j]
-                    m += 1
-                if mode == 2:
-                    seq[m] = pick
-                    m += 1
-                seq[m] = u
-                m += 1
-                for j in range(i, n):
-                    seq[m] = mat[v, j]
-                    m += 1
+                m = with_visit(seq, row, n, i, u, pick, mode)
                 cost = _price(sec, met, nodes, veh, allowed, ded, weights, seq[:m], v, -load, cap)
                 if cost >= 0 and cost - costs[v] < best:
                     best = cost - costs[v]
                     bc, bk, bi = c, k, i
     return bc, bk, bi, best
+
+
+@njit(cache=True, nogil=True)
+def with_visit(
+    seq: IntArray, route: IntArray, n: int, i: int, u: int, pick: int, mode: int
+) -> int:  # pragma: no cover - compiled  # fmt: skip
+    """Write into ``seq`` the first ``n`` nodes of ``route`` with ``u`` before ``route[i]``.
+
+    With ``pick`` first (``mode`` `VAN`) or right before ``u`` (`DEPOT`). The one place the
+    kernels (`_costs`, `_best`, `optimizer.step`) build a trial route; returns its length.
+    """
+    m = 0
+    if mode == 1:
+        seq[m] = pick
+        m += 1
+    for k in range(i):
+        seq[m] = route[k]
+        m += 1
+    if mode == 2:
+        seq[m] = pick
+        m += 1
+    seq[m] = u
+    m += 1
+    for k in range(i, n):
+        seq[m] = route[k]
+        m += 1
+    return m
 
 
 @njit(cache=True, nogil=True)

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from optimizer.insertion import KernelData, _price
+from optimizer.insertion import KernelData, _price, with_visit
 from optimizer.problem import START, VISIT
 
 IntArray = npt.NDArray[np.int64]
@@ -230,6 +230,7 @@ def _insert(
         v = order[c]
         seen[v] = False
         n = lens[v]
+        row = mat[v]
         start = veh[v, 0]
         # the latest arrival at each position's node that keeps the rest of the route within
         # its windows, its shift end and the engineer's close (waiting allowed)
@@ -288,21 +289,7 @@ def _insert(
                 # dedicated penalty (the rest only grows on a metric matrix)
                 if d_sec * weights[0] + d_met * per_m + fixed >= best:
                     continue
-                m = 0
-                if mode == 1:
-                    seq[m] = pick
-                    m += 1
-                for j in range(i):
-                    seq[m] = mat[v, j]
-                    m += 1
-                if mode == 2:
-                    seq[m] = pick
-                    m += 1
-                seq[m] = u
-                m += 1
-                for j in range(i, n):
-                    seq[m] = mat[v, j]
-                    m += 1
+                m = with_visit(seq, row, n, i, u, pick, mode)
                 cost = _price(sec, met, nodes, veh, allowed, ded, weights, seq[:m], v, -load,
                               veh[v, 6])  # fmt: skip
                 if cost >= 0 and cost - costs[v] < best:
@@ -317,21 +304,7 @@ def _insert(
         start = veh[bv, 0]
         van = sec[start, pick] == 0 and nodes[pick, 0] == 0 and kind[start] == START
         mode = 1 if van else 2
-    m = 0
-    if mode == 1:
-        seq[m] = pick
-        m += 1
-    for j in range(bi):
-        seq[m] = mat[bv, j]
-        m += 1
-    if mode == 2:
-        seq[m] = pick
-        m += 1
-    seq[m] = u
-    m += 1
-    for j in range(bi, n):
-        seq[m] = mat[bv, j]
-        m += 1
+    m = with_visit(seq, mat[bv], n, bi, u, pick, mode)
     for j in range(m):
         mat[bv, j] = seq[j]
     lens[bv] = m
