@@ -225,6 +225,8 @@ def _context(computed: Computed) -> dict[str, Any]:
         e = by_id[route.engineer_id]
         start = e.busy_location if e.busy_until is not None and e.busy_location else e.location
         end = e.home or e.location
+        if route.fills_gap and e.gap is not None:  # before a committed visit, back to its site
+            start, end = e.gap.origin or e.location, e.gap.back_to
         engineers.append({
             "id": e.id, "name": snap.engineer_names.get(e.id, ""),
             "start": {"lat": start.lat, "lon": start.lon},

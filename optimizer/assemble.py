@@ -72,7 +72,8 @@ def _route(
     cost = (
         returns - departs
     ) * engineer.cost_per_hour // 3_600 + metres * engineer.cost_per_km // 1_000
-    return Route(engineer.id, departs, returns, tuple(stops), travel, metres, overtime, cost)
+    gap = p.fills_gap is not None and bool(p.fills_gap[v])  # returns: at his committed visit
+    return Route(engineer.id, departs, returns, tuple(stops), travel, metres, overtime, cost, gap)
 
 
 def _stop(

@@ -198,6 +198,9 @@ def objective(p: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     tab = _Tables(p, lazy=True)  # a few rows per route: converting all costs seconds at 1,000
     total, served = 0, set[int]()
     for v, seq in enumerate(routes):
+        if seq and p.blocked(v, lambda w: bool(routes[w])):
+            raise ValueError(f"routes: vehicle {v} and its twin (the same engineer) both work")
+    for v, seq in enumerate(routes):
         if seq:
             cost = route_cost(p, v, seq, tab)
             if cost is None:
@@ -263,8 +266,11 @@ def _order(p: RoutingProblem) -> list[int]:
     return [int(n) for n in visits[key]]
 
 
-def _candidates(p: RoutingProblem, tab: _Tables, u: int) -> list[int]:
+def _candidates(p: RoutingProblem, tab: _Tables, u: int, routes: list[list[int]]) -> list[int]:
+    """The nearest qualified vehicles (and van owners), without those whose twin works."""
     allowed = p.allowed[u] or tuple(range(p.vehicles))
+    if p.twin is not None:
+        allowed = tuple(v for v in allowed if not p.blocked(v, lambda w: bool(routes[w])))
     near = sorted(allowed, key=lambda v: (tab.sec[int(p.starts[v])][u], v))
     chosen = near[: p.params.greedy_candidates]
     owners = {a for n in p.pickups.get(u, ()) for a in p.allowed[n] if tab.kind[n] == PICKUP}
@@ -309,7 +315,7 @@ def _best_insertion(
     """
     if kc is None:
         return _reference_insertion(p, tab, routes, costs, u)
-    cands = _candidates(p, tab, u)
+    cands = _candidates(p, tab, u, routes)
     options: list[int | None] = list(p.pickups.get(u, ())) or [None]
     modes = np.full((len(cands), len(options)), -1, dtype=np.int64)
     for c, v in enumerate(cands):
@@ -343,7 +349,7 @@ def _reference_insertion(
     """The cheapest insertion in pure Python: every position priced by `route_cost`."""
     best: tuple[int, int, list[int], int] | None = None
     options: list[int | None] = list(p.pickups.get(u, ())) or [None]
-    for v in _candidates(p, tab, u):
+    for v in _candidates(p, tab, u, routes):
         seq = routes[v]
         for pick in options:
             if pick is not None and not p.may_serve(pick, v):

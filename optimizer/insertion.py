@@ -42,6 +42,7 @@ NONE, VAN, DEPOT = 0, 1, 2  # pickup modes: none, a van pickup at the start, a d
 # columns of `KernelData.nodes` and `KernelData.vehicles`
 _SERVICE, _EARLIEST, _LATEST, _DUE, _WEIGHT, _LOAD = range(6)
 _START, _END, _DEPART, _CLOSE, _SHIFT_END, _WORK_ENDS, _CAP, _HOUR, _KM = range(9)
+TWIN = 11  # the vehicle column of his twin (`RoutingProblem.twin`), -1: none
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,9 +50,10 @@ class KernelData:
     """A problem as the kernel reads it: integer arrays only.
 
     ``nodes`` (n, 17): service, earliest, latest, due, weight, load, the 10 clock columns of
-    `RoutingProblem.clocks`, and 1 where those price the visit. ``vehicles`` (V, 11):
+    `RoutingProblem.clocks`, and 1 where those price the visit. ``vehicles`` (V, 12):
     start, end, depart, close, shift end, work ends, capacity, hour and km cost in points,
-    overtime rate (fen per hour), 1 when his first visit follows committed work.
+    overtime rate (fen per hour), 1 when his first visit follows committed work, and his
+    twin (`TWIN`: a vehicle takes no visit while its twin's route is not empty).
     ``allowed`` (n, V) who may take each node; ``dedicated`` (n, V) the dedicated-engineer
     points; ``weights``: travel, distance and overtime weights.
     """
@@ -78,7 +80,8 @@ class KernelData:
             [p.starts, p.ends, p.depart, p.close, p.shift_end, p.work_ends(), p.capacity,
              p.hour_cost * w // 3_600, p.km_cost * w // 1_000,
              np.zeros(nv, dtype=np.int64) if p.overtime_cost is None else p.overtime_cost,
-             np.zeros(nv, dtype=np.int64) if p.after_job is None else p.after_job],
+             np.zeros(nv, dtype=np.int64) if p.after_job is None else p.after_job,
+             np.full(nv, -1, dtype=np.int64) if p.twin is None else p.twin],
             axis=1,
         )  # fmt: skip
         allowed = np.ones((n, nv), dtype=np.bool_)
@@ -120,10 +123,11 @@ def load() -> float:
     started = perf_counter()
     one = np.ones((1, 1), dtype=np.int64)
     data = KernelData(
-        one, one, np.zeros((1, 17), dtype=np.int64), np.zeros((1, 11), dtype=np.int64),
+        one, one, np.zeros((1, 17), dtype=np.int64), np.zeros((1, 12), dtype=np.int64),
         np.ones((1, 1), dtype=np.bool_), np.zeros((1, 1), dtype=np.int64),
         np.zeros(3, dtype=np.int64),
     )  # fmt: skip
+    data.vehicles[:, TWIN] = -1
     none = np.zeros(0, dtype=np.int64)
     insertion_costs(data, none, 0, 0)
     lens = np.zeros(1, dtype=np.int64)
@@ -234,6 +238,8 @@ def _best(
     nr = rand.shape[0]
     for c in range(cands.shape[0]):
         v = cands[c]
+        if veh[v, 11] >= 0 and lens[veh[v, 11]] > 0:
+            continue  # his twin works: this vehicle of the same engineer may not
         n = lens[v]
         row = mat[v]
         cap = veh[v, 6]

@@ -74,7 +74,8 @@ def lock_problem(
         for t in tickets
     )
     vehicles = tuple(vehicles_of(world, now, params))
-    vehicle_of = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+    # his ordinary vehicle (not the gap twin): locked visits are after his committed work
+    vehicle_of = {world.engineers[v.row].id: i for i, v in enumerate(vehicles) if v.back_by is None}
     supplies = allocate(world, planned, now=now, travel=travel, params=params)
     keep, allowed, dropped = screen(
         world, planned, supplies, list(vehicles), now=now, travel=travel, params=params

@@ -83,7 +83,12 @@ class Stop:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One engineer's day: leaves at ``departs_at``, ends at home at ``returns_at``."""
+    """One engineer's day: leaves at ``departs_at``, ends at home at ``returns_at``.
+
+    ``fills_gap``: the route fills his gap before a committed visit (`Engineer.gap`): it
+    leaves from where his back-to-back work ends and ``returns_at`` is his arrival at the
+    committed visit's site, by its planned arrival.
+    """
 
     engineer_id: int
     departs_at: int
@@ -93,6 +98,7 @@ class Route:
     travel_m: int
     overtime_s: int
     cost: int  # minor currency units: hours and km at the engineer's rates
+    fills_gap: bool = False
 
     @property
     def visits(self) -> tuple[Stop, ...]:

@@ -19,7 +19,7 @@ and ``demand``; travel is a `MatrixTravelTimes` over Euclidean distances scaled 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -132,6 +132,10 @@ class RoutingProblem:
     overtime_cost: IntArray | None = None  # per vehicle: fen per overtime hour
     # per vehicle: 1 when his first visit follows committed work (the slack applies to it)
     after_job: IntArray | None = None
+    # per vehicle: the other vehicle of the same engineer (his gap before a committed visit
+    # and the time after all of it, `Vehicle.back_by`), -1: none; a plan uses one of two
+    twin: IntArray | None = None
+    fills_gap: IntArray | None = None  # per vehicle: 1 for a gap route (None: no gap route)
 
     def work_ends(self) -> IntArray:
         """Per vehicle, when every service must be over (the working window's close)."""
@@ -151,6 +155,13 @@ class RoutingProblem:
         """Whether ``vehicle`` may take ``node`` (skills; a van pickup only by its owner)."""
         allowed = self.allowed[node]
         return not allowed or vehicle in allowed
+
+    def blocked(self, vehicle: int, used: Callable[[int], bool]) -> bool:
+        """Whether ``vehicle`` may take no visit: his twin's route (``used``) is not empty."""
+        if self.twin is None:
+            return False
+        other = int(self.twin[vehicle])
+        return other >= 0 and used(other)
 
     def dedicated_cost(self, node: int, vehicle: int) -> int:
         """Points for serving visit ``node`` with ``vehicle`` when he is not the dedicated one."""
@@ -185,26 +196,75 @@ class _Builder:
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
-    """An engineer who can work in this plan."""
+    """An engineer who can work in this plan.
+
+    ``back_by`` set: the route fills his gap before a committed visit (`Engineer.gap`): it
+    starts where his back-to-back work ends, ends at the committed visit's site (``end``)
+    and must be there by ``back_by``, its planned arrival. Such a vehicle is the gap twin
+    of the engineer's ordinary one (after all his committed work): a plan uses one of them.
+    """
 
     row: int
     window: WorkWindow
     start: Location
     end: Location
     after_job: bool = False  # he starts from committed work (a job that may overrun)
+    back_by: int | None = None
 
 
 def vehicles_of(world: DispatchWorld, now: int, params: PlanParams) -> list[Vehicle]:
-    """Return the engineers with working time left, with their start and end places."""
-    out = []
+    """Return the engineers with working time left, with their start and end places.
+
+    Ordinary vehicles first, in engineer order, then one gap twin (`gap_vehicle`) per
+    engineer whose gap can hold work, in engineer order: a world without gaps gives the
+    vehicles it always gave.
+    """
+    out, twins = [], []
     for row, e in enumerate(world.engineers):
         overtime = e.plan_overtime_s if params.overtime_s is None else params.overtime_s
+        twin = gap_vehicle(e, row, now, overtime)
+        if twin is not None:
+            twins.append(twin)
         window = work_window(e, now, overtime)
         if window is None:
             continue
         busy = e.busy_until is not None and e.busy_until > now and e.busy_location is not None
         start = e.busy_location if busy and e.busy_location is not None else e.location
         out.append(Vehicle(row, window, start, e.home or e.location, busy))
+    return out + twins
+
+
+def gap_vehicle(e: Engineer, row: int, now: int, overtime: int) -> Vehicle | None:
+    """His gap before a committed visit as a vehicle (``None``: no gap, or no time in it).
+
+    He leaves when his back-to-back work ends (``now`` at the earliest) from where it ends,
+    in the first stretch of working time not over then; every service ends in that stretch
+    and by the committed visit's planned arrival, and he must drive to its site by then:
+    the rule `optimizer.candidates` applies to a recommendation in the gap.
+    """
+    gap = e.gap
+    if gap is None or gap.back_by <= now:
+        return None
+    ready = max(now, gap.ready)
+    free = replace(e, busy_until=None, busy_location=None)
+    window = work_window(free, ready, overtime)
+    if window is None or window.depart >= min(window.close, gap.back_by):
+        return None
+    window = replace(window, close=min(window.close, gap.back_by))
+    start = gap.origin or e.location
+    return Vehicle(row, window, start, gap.back_to, gap.ready > now, gap.back_by)
+
+
+def twins_of(vehicles: Sequence[Vehicle]) -> IntArray | None:
+    """Per vehicle, its gap twin or ordinary twin (-1: none); ``None`` when no vehicle has one."""
+    if all(v.back_by is None for v in vehicles):
+        return None
+    out = np.full(len(vehicles), -1, dtype=np.int64)
+    ordinary = {v.row: i for i, v in enumerate(vehicles) if v.back_by is None}
+    for i, v in enumerate(vehicles):
+        j = ordinary.get(v.row) if v.back_by is not None else None
+        if j is not None:
+            out[i], out[j] = j, i
     return out
 
 
@@ -308,24 +368,29 @@ class _Where:
     horizon: int
     params: PlanParams
     dedicated: dict[int, tuple[int, ...]] = field(default_factory=dict)  # site -> vehicles
+    mine: dict[int, tuple[int, ...]] = field(default_factory=dict)  # engineer id -> vehicles
 
     @classmethod
     def of(
         cls, world: DispatchWorld, vehicles: Sequence[Vehicle], now: int, horizon: int,
         params: PlanParams,
     ) -> _Where:  # fmt: skip
-        owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
+        # a van pickup is a node at the ordinary vehicle's start: only that one takes it
+        owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles) if v.back_by is None}
         dedicated: dict[int, tuple[int, ...]] = {}
+        mine: dict[int, tuple[int, ...]] = {}  # engineer id -> his vehicles (and gap twin)
         for i, v in enumerate(vehicles):
-            for site in world.engineers[v.row].dedicated_sites:
+            e = world.engineers[v.row]
+            mine[e.id] = (*mine.get(e.id, ()), i)
+            for site in e.dedicated_sites:
                 dedicated[site] = (*dedicated.get(site, ()), i)
-        return cls(world, vehicles, owner, now, horizon, params, dedicated)
+        return cls(world, vehicles, owner, now, horizon, params, dedicated, mine)
 
     def preferred(self, t: Ticket) -> tuple[int, ...]:
         """Vehicles of the ticket's dedicated engineer or of its site's, in vehicle order."""
         found = set(self.dedicated.get(t.site_id, ()))
-        if t.dedicated_engineer is not None and t.dedicated_engineer in self.owner:
-            found.add(self.owner[t.dedicated_engineer])
+        if t.dedicated_engineer is not None:
+            found.update(self.mine.get(t.dedicated_engineer, ()))
         return tuple(sorted(found))
 
 
@@ -432,9 +497,11 @@ def _arrays(
     metres = np.asarray(met, dtype=np.int64)[np.ix_(inverse, inverse)]
     n_v = len(vehicles)
     engineers = [world.engineers[v.row] for v in vehicles]
+    # the drive home may end past the working time; a gap route must reach its end in time
     close = np.array(
         [max(v.window.close - now, v.window.depart - now + int(seconds[i, n_v + i]))
-         for i, v in enumerate(vehicles)], dtype=np.int64,
+         if v.back_by is None else v.back_by - now for i, v in enumerate(vehicles)],
+        dtype=np.int64,
     )  # fmt: skip
     return RoutingProblem(
         now=now, kind=cols[:, 0], ticket=cols[:, 1], option=cols[:, 2], service=cols[:, 3],
@@ -457,6 +524,10 @@ def _arrays(
         clocks=cols[:, 10:],
         overtime_cost=np.array([e.overtime_cost_per_hour for e in engineers], dtype=np.int64),
         after_job=np.array([int(v.after_job) for v in vehicles], dtype=np.int64),
+        twin=twins_of(vehicles),
+        fills_gap=None if all(v.back_by is None for v in vehicles) else np.array(
+            [int(v.back_by is not None) for v in vehicles], dtype=np.int64
+        ),
     )  # fmt: skip
 
 

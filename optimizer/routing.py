@@ -26,7 +26,9 @@ The model:
   route's VRP demand and the load is exact everywhere;
 - **dedicated engineer**: a per-vehicle unary dimension charging the penalty at visits whose
   dedicated engineer is someone else, paid as a span cost;
-- **drops**: each visit is a disjunction with its severity-scaled drop penalty.
+- **drops**: each visit is a disjunction with its severity-scaled drop penalty;
+- **gap twins**: an engineer's route into his gap before a committed visit and his route
+  after his committed work are two vehicles (`RoutingProblem.twin`), at most one active.
 
 OR-Tools is deterministic for a fixed search stopped by a solution limit; a wall-clock limit
 makes the result depend on the machine (production only, see `optimizer.solve`).
@@ -100,6 +102,7 @@ def improve(
     _nodes(p, routing, manager)
     _load(p, routing)
     _dedicated(p, routing)
+    _twins(p, routing)
     search = _search(p, time_limit_ms, solution_limit)
     if p.params.failure_limit is not None:
         routing.AddSearchMonitor(routing.solver().FailuresLimit(p.params.failure_limit))
@@ -260,6 +263,17 @@ def _dedicated(p: RoutingProblem, routing: object) -> None:
     total = p.params.dedicated_penalty * len(p.visits) + 1
     r.AddDimensionWithVehicleTransits(evaluators, 0, total, True, "dedicated")
     r.GetDimensionOrDie("dedicated").SetSpanCostCoefficientForAllVehicles(1)
+
+
+def _twins(p: RoutingProblem, routing: object) -> None:
+    """An engineer's gap route and his route after committed work: at most one is used."""
+    r: pywrapcp.RoutingModel = routing
+    if p.twin is None:
+        return
+    solver = r.solver()
+    for a, b in enumerate(p.twin.tolist()):
+        if a < b:
+            solver.Add(r.ActiveVehicleVar(a) + r.ActiveVehicleVar(b) <= 1)
 
 
 def _search(p: RoutingProblem, time_limit_ms: int | None, solution_limit: int | None) -> object:

@@ -54,6 +54,7 @@ def applies(p: RoutingProblem) -> bool:
         and (params.cost_weight == 0 or not (p.hour_cost.any() or p.km_cost.any()))
         and (params.overtime_weight == 0 or (p.shift_end >= p.close).all())
         and (p.earliest <= p.latest).all()
+        and p.fills_gap is None  # no route into a gap before committed work (two vehicles)
     )
 
 

@@ -246,6 +246,8 @@ def _insert_python(x: _Search, s: _Plan, u: int, where: dict[int, int]) -> bool:
     p, rng = x.p, x.rng
     found: list[tuple[int, int, int, list[int]]] = []
     for v in x.vehicles_for(u, where):
+        if p.blocked(v, lambda w: bool(s.routes[w])):
+            continue
         for bound, _, new in _options(x, s.routes[v], v, u):
             found.append((bound, v, len(found), new))
     found.sort(key=lambda f: (f[0], f[2]))

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from optimizer.insertion import KernelData, _price, with_visit
+from optimizer.insertion import TWIN, KernelData, _price, with_visit
 from optimizer.problem import START, VISIT
 
 IntArray = npt.NDArray[np.int64]
@@ -128,11 +128,12 @@ def warm() -> None:
     """Compile or load `run`'s kernel (a one-visit problem, a few steps): see `insertion.load`."""
     one = np.ones((2, 2), dtype=np.int64)
     data = KernelData(
-        one, one, np.zeros((2, 17), dtype=np.int64), np.zeros((1, 11), dtype=np.int64),
+        one, one, np.zeros((2, 17), dtype=np.int64), np.zeros((1, 12), dtype=np.int64),
         np.ones((2, 1), dtype=np.bool_), np.zeros((2, 1), dtype=np.int64),
         np.zeros(3, dtype=np.int64),
     )  # fmt: skip
     data.vehicles[0, 3] = data.nodes[:, 2] = data.vehicles[0, 5] = data.vehicles[0, 6] = 100
+    data.vehicles[0, TWIN] = -1
     tab = Tables(
         np.array([1], dtype=np.int64), np.array([START, VISIT], dtype=np.int64),
         np.full((2, 1), -1, dtype=np.int64), np.full((2, 1), -1, dtype=np.int64),
@@ -229,6 +230,8 @@ def _insert(
     for c in range(ncand):
         v = order[c]
         seen[v] = False
+        if veh[v, 11] >= 0 and lens[veh[v, 11]] > 0:
+            continue  # his twin works (his gap or his time after committed work): not this one
         n = lens[v]
         row = mat[v]
         start = veh[v, 0]

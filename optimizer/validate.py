@@ -7,7 +7,9 @@ stock from the world's own numbers. It returns human-readable violations (empty:
 Checked: each ticket at most once, and either routed or dropped; skills; ETAs (arrival =
 previous departure + travel), service durations, departure after the engineer is free;
 every stop inside one stretch of working time (shift + overtime, outside absences) and the
-drive home by its end (or straight home when even that is later); ``not_before``, shipped
+drive home by its end (or straight home when even that is later); a route into the gap
+before a committed visit (`Route.fills_gap`) from where his back-to-back work ends, and at
+that visit's site by its planned arrival; ``not_before``, shipped
 parts' arrival, hard arrivals, depot opening hours; capacity; each line's parts supplied by
 a pickup earlier on the same route or a shipment (each line whole by one accepted part; the
 lines share the units by a search, not first-fit, so crossed substitutes are seen); no unit
@@ -140,13 +142,19 @@ def _route(
 ) -> list[str]:  # fmt: skip
     out: list[str] = []
     name = f"engineer {e.id}"
-    busy = e.busy_until is not None and e.busy_until > now and e.busy_location is not None
-    start = e.busy_location if busy and e.busy_location is not None else e.location
-    places = [start, *(s.location for s in route.stops), e.home or e.location]
+    gap = e.gap if route.fills_gap else None
+    if route.fills_gap and gap is None:
+        out.append(f"{name}'s route fills a gap before committed work, and he has none")
+    if gap is not None:  # from where his back-to-back work ends to his committed visit
+        start, end, ready = gap.origin or e.location, gap.back_to, max(now, gap.ready)
+    else:
+        busy = e.busy_until is not None and e.busy_until > now and e.busy_location is not None
+        start = e.busy_location if busy and e.busy_location is not None else e.location
+        end, ready = e.home or e.location, max(now, e.busy_until or now)
+    places = [start, *(s.location for s in route.stops), end]
     pts = np.array([(loc.lat, loc.lon) for loc in places], dtype=np.float64)
     seconds, metres = travel.matrix(pts, pts)
     legs = [int(seconds[i, i + 1]) for i in range(len(places) - 1)]
-    ready = max(now, e.busy_until or now)
     if route.departs_at < ready:
         out.append(f"{name} leaves at {route.departs_at}, before he is free at {ready}")
     overtime = e.plan_overtime_s if params.overtime_s is None else params.overtime_s
@@ -193,7 +201,13 @@ def _route(
     if route.returns_at != clock + legs[-1]:
         out.append(f"{name} is home at {route.returns_at}, travel model says {clock + legs[-1]}")
     limit = max(stretch[1], route.departs_at + int(seconds[0, -1]))
-    if route.returns_at > limit:
+    if gap is not None:
+        if route.returns_at > gap.back_by:
+            out.append(
+                f"{name} reaches his committed visit at {route.returns_at}, after its planned"
+                f" arrival {gap.back_by}"
+            )
+    elif route.returns_at > limit:
         out.append(f"{name} is home at {route.returns_at}, after his working time ends at {limit}")
     if e.capacity is not None and peak > e.capacity:
         out.append(f"{name} carries {peak} units, over his capacity {e.capacity}")
