@@ -36,6 +36,10 @@ KHASH="$(cat optimizer/insertion.py optimizer/step.py optimizer/sisr.py \
 if ! { [ -f "$KSTAMP" ] && grep -qxF "$KHASH" "$KSTAMP" \
        && compgen -G "optimizer/__pycache__/sisr*.nbi" >/dev/null; }; then
   echo "Compiling the solver's kernels once (cached on disk; up to a minute or two)" >&2
+  # numba re-checks only a cached function's own file: step._run's cache would keep an old
+  # insertion._price or insertion.with_visit it calls. Start from no cache of any of them.
+  rm -f optimizer/__pycache__/insertion.*.nb[ic] optimizer/__pycache__/step.*.nb[ic] \
+        optimizer/__pycache__/sisr.*.nb[ic]
   "$VENV/bin/python" -c 'import optimizer.insertion as i, optimizer.sisr as s; i.load(); s.load()'
   echo "$KHASH" > "$KSTAMP"
 fi
