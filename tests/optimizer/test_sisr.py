@@ -8,6 +8,7 @@ the reference simulates the whole route. They must choose the same position, and
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -144,6 +145,23 @@ def test_every_plan_it_returns_is_complete_feasible_and_priced_right(
     a, routes = _greedy(a)
     start = sum(_route_cost(a, v, r) or 0 for v, r in enumerate(routes))
     out = sisr.run(a, routes, seed=seed, iterations=300, route_removal=removal, new_route=new_route)
+    assert sorted(x for r in out.routes for x in r) == sorted(a.visits.tolist())
+    costs = [_route_cost(a, v, r) for v, r in enumerate(out.routes)]
+    assert None not in costs
+    assert sum(c or 0 for c in costs) == out.cost <= start
+
+
+@SETTINGS
+@given(a=problems, seed=st.integers(0, 1_000))
+def test_restarts_from_the_best_keep_plans_complete_feasible_and_priced_right(
+    a: sisr.Arrays, seed: int
+) -> None:
+    # a far deadline makes `run` work in chunks; a tiny restart share restarts often
+    a, routes = _greedy(a)
+    start = sum(_route_cost(a, v, r) or 0 for v, r in enumerate(routes))
+    out = sisr.run(
+        a, routes, seed=seed, iterations=400, deadline=time.monotonic() + 60, restart=0.001
+    )
     assert sorted(x for r in out.routes for x in r) == sorted(a.visits.tolist())
     costs = [_route_cost(a, v, r) for v, r in enumerate(out.routes)]
     assert None not in costs
