@@ -42,7 +42,8 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
-from dispatch.moves import Asked, Move, overrunning
+from dispatch.moves import Asked, DurationSource, Move, overrunning
+from dispatch.snapshot import duration_log
 from dispatch.snapshot_cache import world_version
 
 _CHUNK = 500  # rows per upsert statement (SQLite binds at most 32,766 variables)
@@ -243,10 +244,12 @@ def of_policies(session: Session, policy_ids: Sequence[int]) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def overrun_due(session: Session, *, now: datetime) -> list[int]:
+def overrun_due(
+    session: Session, *, now: datetime, durations: DurationSource = duration_log
+) -> list[int]:
     """Visits not departed yet of engineers whose job on site overruns, not asked since
     the overrun passed its threshold: each overrun asks once (the worker's trigger)."""
-    late = overrunning(session, now=now)
+    late = overrunning(session, now=now, durations=durations)
     if not late:
         return []
     stmt = (

@@ -6,17 +6,17 @@ Shared by the rule's questions (`dispatch.redispatch`) and its stored answers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from dispatch.durations import duration_policy
-from dispatch.models import Contract, PromisePolicy, Site, Ticket, TicketStatus, TicketType
+from dispatch.durations import DurationLog
+from dispatch.models import PromisePolicy, Ticket, TicketStatus
 from dispatch.names import engineer_label
-from dispatch.snapshot import duration_log
+from dispatch.snapshot import duration_log, planned_s, with_planning
 
 RULE_BETTER = "better"  # optimizer.better_elsewhere: the plan breaks a clock, someone is cheaper
 RULE_OVERRUN = "overrun"  # optimizer.keeps_what_was_planned: his job on site overruns
@@ -57,8 +57,15 @@ class Asked:
     move: Move | None
 
 
+DurationSource = Callable[[Session], DurationLog]  # how to read the log of finished jobs
+
+
 def overrunning(
-    session: Session, *, now: datetime, engineer_ids: list[int] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    engineer_ids: list[int] | None = None,
+    durations: DurationSource = duration_log,
 ) -> dict[int, datetime]:
     """Engineers whose job on site runs past its planned end by more than the policy's
     `redispatch_after_min`: engineer id -> the instant the threshold passed.
@@ -66,42 +73,27 @@ def overrunning(
     The job began at its arrival; its planned duration is the one dispatch plans it with
     (`dispatch.durations`, as `dispatch.snapshot` does for the job on site); the rule is the
     simulator's number and test (`optimizer.overrun_past`), the threshold the job's policy.
+    ``durations`` reads the log (the worker's is cached: it asks every round).
     """
-    stmt = (
-        select(
-            Ticket.engineer_id,
-            Ticket.arrived_at,
-            Ticket.ticket_type_id,
-            TicketType.service_min,
-            PromisePolicy.plan_duration_pct,
-            PromisePolicy.plan_min_jobs,
-            PromisePolicy.plan_log_jobs,
-            PromisePolicy.redispatch_after_min,
-        )  # fmt: skip
-        .join(TicketType, TicketType.id == Ticket.ticket_type_id)
-        .join(Site, Site.id == Ticket.site_id)
-        .join(Contract, Contract.id == Site.contract_id)
-        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
-        .where(
-            Ticket.status == TicketStatus.ON_SITE,
-            Ticket.arrived_at.is_not(None),
-            Ticket.engineer_id.is_not(None),
-        )
+    stmt = with_planning(
+        Ticket.engineer_id, Ticket.arrived_at, PromisePolicy.redispatch_after_min
+    ).where(
+        Ticket.status == TicketStatus.ON_SITE,
+        Ticket.arrived_at.is_not(None),
+        Ticket.engineer_id.is_not(None),
     )
     if engineer_ids is not None:
         stmt = stmt.where(Ticket.engineer_id.in_(engineer_ids))
     rows = list(session.execute(stmt))
     if not rows:
         return {}
-    durations = duration_log(session)
+    log = durations(session)
     out: dict[int, datetime] = {}
-    for eid, arrived, type_id, service_min, pct, min_jobs, log_jobs, after_min in rows:
+    for row in rows:
+        eid, arrived, after_min = row[:3]
         if eid is None or arrived is None:  # filtered in SQL; for the type checker
             continue
-        policy = duration_policy(
-            {"plan_duration_pct": pct, "plan_min_jobs": min_jobs, "plan_log_jobs": log_jobs}
-        )
-        planned = durations.planning_s(type_id, service_min * 60, policy)
+        planned = planned_s(log, row)
         since = int((now - arrived).total_seconds())
         if opt.overrun_past(started_at=0, planned_s=planned, after_s=after_min * 60, now=since):
             out[eid] = arrived + timedelta(seconds=planned + after_min * 60)

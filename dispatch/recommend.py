@@ -12,7 +12,7 @@ import optimizer as opt
 from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, PromisePolicy, Site, Ticket, TicketStatus
-from dispatch.snapshot import Snapshot, job_for, load_snapshot
+from dispatch.snapshot import Snapshot, asked_view, job_for, load_snapshot
 from inventory.localtime import region_zone
 
 MAX_OPTIONS = 20
@@ -40,6 +40,8 @@ def recommend_ticket(
 ) -> TicketRecommendation:
     """Rank the engineers who could take an open ticket, as of `now`.
 
+    `snapshot`: one of the whole world to share (the API's cache, the re-dispatch tick's);
+    an assigned ticket reads it without its own booking (`dispatch.snapshot.asked_view`).
     The explanations state times in `zone` (default: the zone of the ticket's region).
     """
     if not 1 <= limit <= MAX_OPTIONS:
@@ -53,7 +55,10 @@ def recommend_ticket(
         )
     if ticket.status is TicketStatus.ASSIGNED:
         # Asked again who goes: its own booking and holds do not count against it (issue 17).
-        snap = load_snapshot(session, now=now, asked=ticket_id)
+        if snapshot is None:
+            snap = load_snapshot(session, now=now, asked=ticket_id)
+        else:
+            snap = asked_view(session, snapshot, ticket_id, now=now)
     else:
         snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
     job = job_for(session, snap, ticket_id)

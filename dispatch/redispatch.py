@@ -28,18 +28,24 @@ from dispatch.errors import AssignmentConflict, NotFoundError
 from dispatch.models import (
     Assignment,
     AssignmentStatus,
-    Contract,
     LogKind,
     PromisePolicy,
-    Site,
     Ticket,
     TicketStatus,
 )
 from dispatch.move_store import of_policies, overrun_due, stale, store_asked, world_tag
-from dispatch.moves import RULE_BETTER, RULE_OVERRUN, Asked, Move, overrunning
+from dispatch.moves import (
+    RULE_BETTER,
+    RULE_OVERRUN,
+    Asked,
+    DurationSource,
+    Move,
+    overrunning,
+)
 from dispatch.names import engineer_label
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
+from dispatch.snapshot import Snapshot, duration_log, load_snapshot, ticket_policy
 from dispatch.tickets import log_entry
 
 
@@ -66,6 +72,7 @@ def review(
     travel: opt.TravelTimes,
     engineer_id: int | None = None,
     assignment_ids: Collection[int] | None = None,
+    durations: DurationSource = duration_log,
 ) -> list[Asked]:
     """Ask the simulator's rules for each assignment not departed yet, as its run does.
 
@@ -74,7 +81,8 @@ def review(
     (`optimizer.keeps_what_was_planned`, the simulator's overrun watch). Any visit, projected
     to depart at its planned time or now when that is past (its engineer has not set off),
     goes to another engineer whose option costs less than the penalties of keeping it
-    (`optimizer.better_elsewhere`, the simulator's retry tick).
+    (`optimizer.better_elsewhere`, the simulator's retry tick). One snapshot serves every
+    visit; ``durations`` reads the log of finished jobs (the worker's is cached).
     """
     stmt = (
         select(Assignment)
@@ -92,21 +100,28 @@ def review(
     rows = list(session.scalars(stmt))
     if not rows:
         return []
-    late = overrunning(session, now=now, engineer_ids=sorted({a.engineer_id for a in rows}))
+    # One snapshot of the whole world for every visit: each reads it without its own
+    # booking (`dispatch.snapshot.asked_view`), as its recommendation would on its own.
+    snap = load_snapshot(session, now=now, durations=durations(session))
+    late = overrunning(
+        session, now=now, engineer_ids=sorted({a.engineer_id for a in rows}),
+        durations=lambda _: snap.durations,
+    )  # fmt: skip
     asked = []
     for a in rows:
         overrun = a.engineer_id in late
-        move = _ask(session, a, now, travel, overrun=overrun)
+        move = _ask(session, a, now, travel, snap, overrun=overrun)
         rule = RULE_OVERRUN if overrun else RULE_BETTER
         asked.append(Asked(a.id, a.ticket_id, a.engineer_id, rule, move))
     return asked
 
 
 def _ask(
-    session: Session, a: Assignment, now: datetime, travel: opt.TravelTimes, *, overrun: bool
-) -> Move | None:
-    # An assigned ticket's recommendation reads its own snapshot (its booking is no one's).
-    rec = recommend_ticket(session, ticket_id=a.ticket_id, now=now, travel=travel)
+    session: Session, a: Assignment, now: datetime, travel: opt.TravelTimes, world: Snapshot,
+    *, overrun: bool,
+) -> Move | None:  # fmt: skip
+    # An assigned ticket's recommendation reads the world without its booking (no one's).
+    rec = recommend_ticket(session, ticket_id=a.ticket_id, now=now, travel=travel, snapshot=world)
     snap = rec.snapshot
     departs = max(snap.offset(a.departs_at), snap.offset(now))
     arrives = departs + snap.offset(a.arrives_at) - snap.offset(a.departs_at)
@@ -244,15 +259,20 @@ WORKER_USER = "re-dispatch (worker)"  # who the worker's moves are logged as
 
 
 def tick_review(
-    session: Session, *, now: datetime, travel: opt.TravelTimes, policy_ids: Sequence[int]
-) -> tuple[str, list[Asked]]:
+    session: Session, *, now: datetime, travel: opt.TravelTimes, policy_ids: Sequence[int],
+    durations: DurationSource = duration_log,
+) -> tuple[str, list[Asked]]:  # fmt: skip
     """The worker's questions (read only; the worker stores and applies the answers): every
     visit not departed yet of the claimed policies (`move_store.claim_ticks`), and the next
     visits of engineers whose job on site overruns (`move_store.overrun_due`), once per
-    overrun; with the world version they were asked on."""
+    overrun; with the world version they were asked on. ``durations``: the worker's
+    cached log of finished jobs (`dispatch.snapshot_cache.DurationCache`)."""
     version = world_tag(session)
-    ids = sorted(set(of_policies(session, policy_ids)) | set(overrun_due(session, now=now)))
-    return version, (review(session, now=now, travel=travel, assignment_ids=ids) if ids else [])
+    due = overrun_due(session, now=now, durations=durations)
+    ids = sorted(set(of_policies(session, policy_ids)) | set(due))
+    if not ids:
+        return version, []
+    return version, review(session, now=now, travel=travel, assignment_ids=ids, durations=durations)
 
 
 def to_apply(session: Session, asked: Sequence[Asked]) -> list[Move]:
@@ -282,11 +302,5 @@ def worker_user(session: Session) -> User:
 
 def applies_at_once(session: Session, ticket_id: int) -> bool:
     """Whether the ticket's promise policy applies a move at once (default: propose only)."""
-    stmt = (
-        select(PromisePolicy.redispatch_apply)
-        .join(Contract, Contract.policy_id == PromisePolicy.id)
-        .join(Site, Site.contract_id == Contract.id)
-        .join(Ticket, Ticket.site_id == Site.id)
-        .where(Ticket.id == ticket_id)
-    )
+    stmt = ticket_policy(PromisePolicy.redispatch_apply).where(Ticket.id == ticket_id)
     return bool(session.scalars(stmt).one_or_none())

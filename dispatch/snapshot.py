@@ -9,12 +9,13 @@ makes him busy until the last of it ends, at its site: his next drive starts the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -102,6 +103,7 @@ def load_snapshot(
     region_ids: Collection[int] | None = None,
     pinned_only: bool = False,
     asked: int | None = None,
+    durations: DurationLog | None = None,
 ) -> Snapshot:
     """Read engineers (active; of the given regions, if any), depots and suppliers at `now`.
 
@@ -115,7 +117,9 @@ def load_snapshot(
     the others itself: their live holds count as stock again (`_replanned_holds`), since
     publishing the plan releases them and holds what it chose. `asked`: a ticket asked
     about again (a recommendation for an assigned ticket) whose own assignment and holds are
-    no commitment of anyone's: its engineer is free for it, its held parts are there.
+    no commitment of anyone's: its engineer is free for it, its held parts are there
+    (`asked_view` derives the same from a snapshot of the whole world, for many tickets).
+    `durations`: the log of finished jobs when the caller has it (`duration_log`'s answer).
     """
     epoch = now.replace(microsecond=0)
     stock = available_stock(session=session, now=now)
@@ -125,7 +129,7 @@ def load_snapshot(
     regions = None if region_id is None and region_ids is None else set(region_ids or ())
     if region_id is not None and regions is not None:
         regions.add(region_id)
-    durations = duration_log(session)
+    durations = duration_log(session) if durations is None else durations
     engineers, on_call, names, vans = _engineers(
         session, epoch, stock, regions, pinned_only, durations, asked
     )
@@ -135,6 +139,109 @@ def load_snapshot(
         zone=_text_zone(session, regions),
     )  # fmt: skip
     return Snapshot(epoch, world, names, depot_names, vans, durations)
+
+
+def asked_view(session: Session, base: Snapshot, ticket_id: int, *, now: datetime) -> Snapshot:
+    """`load_snapshot(asked=ticket_id)` derived from ``base``, a snapshot of the whole world
+    (every region, all commitments: `load_snapshot` without `pinned_only` or `asked`).
+
+    What asking about a ticket again changes is small: its held parts count as stock again
+    (their depots, and the vans' engineers) and the engineers it was committed to are free
+    for it (rebuilt alone, as `load_snapshot` builds them). So many assigned tickets share
+    one snapshot (the re-dispatch tick asks hundreds) instead of building one each, about a
+    second apiece on a large world. Exact when ``base`` was taken at ``now``; a cached one
+    errs as the cache does for an open ticket (`dispatch.snapshot_cache`).
+    """
+    holds = _replanned_holds(session, now, ticket_id)
+    mine = select(Ticket.engineer_id).where(Ticket.id == ticket_id)
+    booked = select(Assignment.engineer_id).where(
+        Assignment.ticket_id == ticket_id, Assignment.status == AssignmentStatus.ACTIVE
+    )
+    committed = {eid for eid in session.scalars(mine.union(booked)) if eid is not None}
+    held_at = {depot for depot, _ in holds}
+    vans = {eid for eid, van in base.van_depot_of.items() if van in held_at}
+    world = base.world
+    rebuild = {eid for eid in committed | vans if eid in world.engineer_row}
+    if not rebuild and not held_at:
+        return base
+    stock: dict[tuple[int, int], int] = {}
+    for eid in rebuild:
+        van = base.van_depot_of.get(eid)
+        if van is not None:
+            own = world.engineers[world.engineer_row[eid]].van_stock
+            stock.update({(van, part): qty for part, qty in own.items()})
+    for key, qty in holds.items():
+        stock[key] = stock.get(key, 0) + qty
+    fresh, on_call, _, _ = _engineers(
+        session, base.epoch, stock, None, False, base.durations, ticket_id, rebuild
+    )
+    by_id = {e.id: e for e in fresh}
+    engineers = tuple(by_id.get(e.id, e) for e in world.engineers)
+    woken = sorted(
+        (*(o for o in world.on_call if o.engineer.id not in rebuild), *on_call),
+        key=lambda o: o.engineer.id,
+    )
+    depots = tuple(
+        replace(d, stock=_plus(d.stock, d.id, holds)) if d.id in held_at else d
+        for d in world.depots
+    )
+    view = opt.DispatchWorld(
+        base.epoch, engineers, depots, world.suppliers, tuple(woken), zone=world.zone
+    )
+    return replace(base, world=view)
+
+
+def _plus(
+    stock: Mapping[int, int], depot_id: int, holds: dict[tuple[int, int], int]
+) -> dict[int, int]:
+    """A depot's stock with the asked ticket's holds there counted again."""
+    out = dict(stock)
+    for (depot, part), qty in holds.items():
+        if depot == depot_id:
+            out[part] = out.get(part, 0) + qty
+    return out
+
+
+def ticket_policy(*columns: Any) -> Select[Any]:
+    """``columns`` over tickets joined to their site, its contract and the contract's
+    promise policy (Ticket -> Site -> Contract -> PromisePolicy): the one way a ticket
+    reaches its policy, for each reader of the policy's fields."""
+    return (
+        select(*columns)
+        .select_from(Ticket)
+        .join(Site, Site.id == Ticket.site_id)
+        .join(Contract, Contract.id == Site.contract_id)
+        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
+    )
+
+
+# What a job's planning duration needs (`planned_s`): its type, the type's standard and the
+# policy's duration fields; `with_planning` puts them after the caller's columns.
+_PLANNING = (
+    Ticket.ticket_type_id,
+    TicketType.service_min,
+    PromisePolicy.plan_duration_pct,
+    PromisePolicy.plan_min_jobs,
+    PromisePolicy.plan_log_jobs,
+)
+PLANNING_COLUMNS = len(_PLANNING)
+
+
+def with_planning(*columns: Any) -> Select[Any]:
+    """`ticket_policy` with what `planned_s` needs after ``columns`` (the last
+    `PLANNING_COLUMNS` of each row): how dispatch plans each ticket's job."""
+    return ticket_policy(*columns, *_PLANNING).join(
+        TicketType, TicketType.id == Ticket.ticket_type_id
+    )
+
+
+def planned_s(durations: DurationLog, row: Sequence[Any]) -> int:
+    """The planning duration (`dispatch.durations`) of a `with_planning` row's job."""
+    type_id, service_min, pct, min_jobs, log_jobs = row[-PLANNING_COLUMNS:]
+    policy = duration_policy(
+        {"plan_duration_pct": pct, "plan_min_jobs": min_jobs, "plan_log_jobs": log_jobs}
+    )
+    return durations.planning_s(type_id, service_min * 60, policy)
 
 
 def duration_log(session: Session) -> DurationLog:
@@ -174,11 +281,15 @@ def _engineers(
     pinned_only: bool,
     durations: DurationLog,
     asked: int | None = None,
+    engineer_ids: Collection[int] | None = None,
 ) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int]]:
-    """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`)."""
+    """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`);
+    ``engineer_ids``: only those."""
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
     if regions is not None:
         stmt = stmt.where(Engineer.region_id.in_(sorted(regions)))
+    if engineer_ids is not None:
+        stmt = stmt.where(Engineer.id.in_(sorted(engineer_ids)))
     rows = list(session.scalars(stmt))
     ids = [e.id for e in rows]
     lines = {pid: code for pid, code in session.execute(select(ProductLine.id, ProductLine.code))}
@@ -445,26 +556,17 @@ def _busy(
     """
     active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     stmt = (
-        select(
+        with_planning(
             Ticket.engineer_id,
             Ticket.status,
             Ticket.arrived_at,
-            Ticket.ticket_type_id,
-            TicketType.service_min,
-            PromisePolicy.plan_duration_pct,
-            PromisePolicy.plan_min_jobs,
-            PromisePolicy.plan_log_jobs,
             Site.lat,
             Site.lon,
             Assignment.departs_at,
             Assignment.arrives_at,
             Assignment.fixes_at,
             Assignment.pinned,
-        )  # fmt: skip
-        .join(TicketType, TicketType.id == Ticket.ticket_type_id)
-        .join(Site, Site.id == Ticket.site_id)
-        .join(Contract, Contract.id == Site.contract_id)
-        .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
+        )
         .outerjoin(Assignment, active)
         .where(
             Ticket.engineer_id.in_(list(engineer_ids)),
@@ -473,28 +575,11 @@ def _busy(
         )
     )
     work: dict[int, list[opt.Reserved]] = defaultdict(list)
-    for (
-        engineer_id,
-        status,
-        arrived_at,
-        type_id,
-        service_min,
-        pct,
-        min_jobs,
-        log_jobs,
-        lat,
-        lon,
-        departs,
-        arrives,
-        fixes,
-        pinned,
-    ) in session.execute(stmt):
+    for row in session.execute(stmt):
+        engineer_id, status, arrived_at, lat, lon, departs, arrives, fixes, pinned = row[:9]
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
-        policy = duration_policy(
-            {"plan_duration_pct": pct, "plan_min_jobs": min_jobs, "plan_log_jobs": log_jobs}
-        )
-        service = timedelta(seconds=durations.planning_s(type_id, service_min * 60, policy))
+        service = timedelta(seconds=planned_s(durations, row))
         leaves = arrive = epoch  # work in progress: under way now
         if status is TicketStatus.ASSIGNED:
             if fixes is None or (pinned_only and not pinned) or departs >= epoch + HORIZON:

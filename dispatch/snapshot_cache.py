@@ -15,6 +15,10 @@ available stock) takes far longer than the recommendation itself (about 0.6 s ag
 A snapshot's offsets work for any later `now` within its horizon (48 h), so reusing it
 for a request a few seconds later is exact apart from the two effects above.
 
+`DurationCache` keeps the log of finished jobs (`dispatch.snapshot.duration_log`) for the
+worker, which asks it every round while someone is on site: re-read only after a new
+ticket or service-log line (every fix writes one) or a wider policy window.
+
 `PlanCache` does the same for what urgent insertions into one published plan share (its
 snapshot, commitments and solver tickets; see `dispatch.replanning`), with `plan_version`,
 which new tickets do not change.
@@ -31,8 +35,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import AuditEntry
-from dispatch.models import Assignment, ServiceLogEntry, Ticket
-from dispatch.snapshot import Snapshot, load_snapshot
+from dispatch.durations import DurationLog
+from dispatch.models import Assignment, PromisePolicy, ServiceLogEntry, Ticket
+from dispatch.snapshot import Snapshot, duration_log, load_snapshot
 from inventory.models import LedgerEntry, Reservation
 
 DEFAULT_TTL = timedelta(seconds=30)
@@ -80,6 +85,42 @@ class SnapshotCache:
         """Forget the cached snapshot."""
         with self._lock:
             self._entry = None
+
+
+def log_version(session: Session) -> Version:
+    """What the log of finished jobs is read from: the newest ticket, the newest service-log
+    line (a fix, or a correction of its times, writes one) and the widest window."""
+    maxima = (
+        func.max(Ticket.id),
+        func.max(ServiceLogEntry.id),
+        func.max(PromisePolicy.plan_log_jobs),
+    )
+    row = session.execute(select(*(select(m).scalar_subquery() for m in maxima))).one()
+    return tuple(v or 0 for v in row)
+
+
+class DurationCache:
+    """The last log of finished jobs and the `log_version` it was read at; thread-safe.
+    `get` has `duration_log`'s signature, so it is a drop-in `dispatch.moves.DurationSource`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[Version, DurationLog] | None = None
+        self.hits = self.misses = 0
+
+    def get(self, session: Session) -> DurationLog:
+        """The cached log while nothing it is read from changed, else a fresh one."""
+        version = log_version(session)
+        with self._lock:
+            entry = self._entry
+        if entry is not None and entry[0] == version:
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        fresh = duration_log(session)
+        with self._lock:
+            self._entry = (version, fresh)
+        return fresh
 
 
 def plan_version(session: Session) -> Version:

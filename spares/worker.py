@@ -1,12 +1,12 @@
 """`spares worker`: claim background jobs, run them in this process, record how they ended.
 
-Each round: sweep expired stock holds (the stock issue's sweeper), ask the re-dispatch rules
-where due (`Worker.redispatch`: each promise policy's tick, an engineer's overrun), claim
-the oldest job
+Each round: sweep expired stock holds (the stock issue's sweeper), claim the oldest job
 (`db.jobs.claim`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
 run its handler while a thread heartbeats, then finish or fail it. A job whose worker died
 is claimed again once its heartbeat is `stale_after` old. SIGINT/SIGTERM stop the loop
-after the running job. Handlers are a plain dict by job kind: `handlers()` below.
+after the running job. Handlers are a plain dict by job kind: `handlers()` below. Beside
+the rounds, a thread asks the re-dispatch rules where due (`Worker.redispatch`: each
+promise policy's tick, an engineer's overrun), so that a long tick never holds up a job.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dispatch.moves import Move
 from dispatch.planning import PLAN_JOB, run_plan_job
 from dispatch.redispatch import accept_move, tick_review, to_apply, worker_user
 from dispatch.replanning import REPLAN_JOB, run_replan_job
+from dispatch.snapshot_cache import DurationCache
 from inventory.idempotency import purge_expired
 from inventory.reservations import sweep_expired
 from scenarios.job import ADVICE_JOB, SCENARIO_JOB, run_advice_document, run_document
@@ -106,6 +107,7 @@ class Worker:
     heartbeat_every_s: float = HEARTBEAT_EVERY_S
     stop: threading.Event = field(default_factory=threading.Event)
     travel: opt.TravelTimes | None = None  # None: no re-dispatch tick (tests of jobs alone)
+    durations: DurationCache = field(default_factory=DurationCache)  # the tick's job log
 
     def sweep(self) -> int:
         """Release expired reservations (one batch) and forget idempotency keys past 24 h."""
@@ -126,14 +128,19 @@ class Worker:
         each move is then its own transaction through `accept_move`, which locks the
         ticket and asks the rule again: a move another worker or a dispatcher made first
         is refused (409) and skipped, and a killed worker leaves each move wholly applied
-        or absent (a claimed tick it did not finish waits for the next interval).
+        or absent (a claimed tick it did not finish waits for the next interval). One
+        snapshot serves every visit of the tick (`dispatch.redispatch.review`); the log of
+        finished jobs is re-read only when it changed (`DurationCache`). `run` calls this in
+        its own thread, with its own sessions, so that a long tick never holds up a job.
         """
         if self.travel is None:
             return 0
         travel, now = self.travel, self.clock()
         policies = run_in_transaction(self.factory, lambda s: claim_ticks(s, now=now))
         with self.factory() as session:
-            version, asked = tick_review(session, now=now, travel=travel, policy_ids=policies)
+            version, asked = tick_review(
+                session, now=now, travel=travel, policy_ids=policies, durations=self.durations.get
+            )
             moves = to_apply(session, asked)
         if not asked:
             return 0
@@ -160,13 +167,19 @@ class Worker:
 
         return run_in_transaction(self.factory, take)
 
-    def run_once(self) -> jobs.JobStatus | None:
-        """Sweep, re-dispatch, then claim and run one job; return how it ended (None: no job)."""
-        self.sweep()
+    def tick(self) -> None:
+        """One re-dispatch tick; a failure is logged and retried next round (jobs go on)."""
         try:
             self.redispatch()
-        except Exception:  # a failed tick is retried next round; jobs go on
+        except Exception:
             logger.exception("re-dispatch tick failed")
+
+    def run_once(self, *, tick: bool = True) -> jobs.JobStatus | None:
+        """Sweep, re-dispatch (unless ``tick`` is false: `run`'s thread does it), then claim
+        and run one job; return how it ended (None: no job)."""
+        self.sweep()
+        if tick:
+            self.tick()
         claimed = self.claim()
         if claimed is None:
             return None
@@ -202,10 +215,24 @@ class Worker:
             return None
 
     def run(self, *, poll_s: float = POLL_S) -> None:
-        """Loop until `stop` is set (by a signal): run jobs back to back, else wait `poll_s`."""
+        """Loop until `stop` is set (by a signal): run jobs back to back, else wait `poll_s`;
+        the re-dispatch tick runs beside them in its own thread, every `poll_s`."""
+        ticker = threading.Thread(
+            target=self._tick_loop, args=(poll_s,), name="re-dispatch tick", daemon=True
+        )
+        ticker.start()
+        try:
+            while not self.stop.is_set():
+                if self.run_once(tick=False) is None:
+                    self.stop.wait(poll_s)
+        finally:
+            self.stop.set()
+            ticker.join()
+
+    def _tick_loop(self, poll_s: float) -> None:
         while not self.stop.is_set():
-            if self.run_once() is None:
-                self.stop.wait(poll_s)
+            self.tick()
+            self.stop.wait(poll_s)
 
 
 def _accept(session: Session, *, move: Move, now: datetime, travel: opt.TravelTimes) -> None:

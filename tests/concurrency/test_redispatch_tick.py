@@ -4,16 +4,20 @@ happens exactly once however many workers (or a dispatcher) race for it."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+import dispatch.snapshot
 import optimizer as opt
-from db import User, make_sessionmaker
+from db import User, jobs, make_sessionmaker
 from db.transactions import run_in_transaction
 from dispatch.assign import confirm_assignment
+from dispatch.durations import DurationLog
 from dispatch.errors import AssignmentConflict
 from dispatch.models import (
     Assignment,
@@ -21,9 +25,11 @@ from dispatch.models import (
     MoveProposal,
     PromisePolicy,
     ServiceLogEntry,
+    TicketStatus,
 )
 from dispatch.move_store import stored_moves
 from dispatch.redispatch import accept_move, proposed_moves
+from dispatch.tickets import transition
 from spares.worker import Worker
 from tests.concurrency.conftest import race
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
@@ -158,3 +164,77 @@ def test_a_worker_dying_inside_a_move_leaves_it_absent(
     monkeypatch.undo()
     assert _worker(clean_engine, T0 + timedelta(minutes=15)).redispatch() == 1  # next tick
     assert sorted(s for _, s in _assignments(clean_engine, ticket_id)) == ["active", "withdrawn"]
+
+
+def test_a_job_runs_while_a_tick_is_under_way(
+    clean_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick runs in its own thread: a job queued meanwhile is claimed and finished
+    while the tick still asks its visits."""
+    ticking, release = threading.Event(), threading.Event()
+
+    def slow_tick(self: Worker) -> int:
+        ticking.set()
+        assert release.wait(60)
+        return 0
+
+    monkeypatch.setattr(Worker, "redispatch", slow_tick)
+    with Session(clean_engine) as s, s.begin():
+        job_id = jobs.enqueue(s, kind="echo", payload={"n": 1}, user_id=None, now=T0).id
+    worker = Worker(
+        make_sessionmaker(clean_engine), {"echo": lambda ctx: dict(ctx.payload)},
+        clock=lambda: T0, travel=TRAVEL,
+    )  # fmt: skip
+    loop = threading.Thread(target=worker.run, kwargs={"poll_s": 0.05})
+    loop.start()
+    try:
+        assert ticking.wait(60)
+        deadline = time.monotonic() + 60
+        while _job_status(clean_engine, job_id) is not jobs.JobStatus.DONE:
+            assert time.monotonic() < deadline, "the job waited for the tick"
+            time.sleep(0.05)
+        assert not release.is_set()  # the tick is still under way
+    finally:
+        release.set()
+        worker.stop.set()
+        loop.join(60)
+    assert not loop.is_alive()
+
+
+def _job_status(engine: Engine, job_id: int) -> jobs.JobStatus:
+    with Session(engine) as s:
+        return jobs.get_job(s, job_id).status
+
+
+def test_the_log_of_finished_jobs_is_read_again_only_after_a_new_row(
+    clean_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker asks every round whether a job on site overruns: the log of finished
+    jobs behind that answer is read once, and again only once a ticket step wrote a row."""
+    with Session(clean_engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s, with_part=False)
+        ticket = open_ticket(s, dw.base, severity="general")
+        confirm_assignment(
+            s, ticket_id=ticket.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher, now=T0,
+            travel=TRAVEL,
+        )  # fmt: skip
+        for step in (TicketStatus.EN_ROUTE, TicketStatus.ON_SITE):
+            transition(s, ticket_id=ticket.id, target=step, user=dw.base.dispatcher, now=T0)
+    reads = []
+    real = dispatch.snapshot.duration_log
+
+    def counted(session: Session) -> DurationLog:
+        reads.append(1)
+        return real(session)
+
+    monkeypatch.setattr("dispatch.snapshot_cache.duration_log", counted)
+    worker = _worker(clean_engine, T0 + timedelta(minutes=5))
+    for _ in range(3):  # three rounds, someone on site, nothing written
+        worker.redispatch()
+    assert len(reads) == 1
+    with Session(clean_engine) as s, s.begin():
+        other = open_ticket(s, dw.base, severity="general")  # a new row
+        assert other.id
+    worker.redispatch()
+    worker.redispatch()
+    assert len(reads) == 2
