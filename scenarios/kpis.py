@@ -349,6 +349,17 @@ def differences(results: Sequence[RunResult], base: str = "base") -> list[Differ
     return out
 
 
+def reference_policy(results: Sequence[RunResult]) -> str | None:
+    """The policy others are compared with: naive when it ran (the baseline), else the first.
+
+    None when fewer than two policies ran: there is nothing to pair.
+    """
+    policies = list(dict.fromkeys(r.policy for r in results))
+    if len(policies) < 2:
+        return None
+    return "naive" if "naive" in policies else policies[0]
+
+
 def policy_differences(results: Sequence[RunResult], base_policy: str) -> list[Difference]:
     """Each other policy against `base_policy` on the same variant (same tickets), paired.
 

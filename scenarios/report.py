@@ -24,7 +24,13 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from scenarios.bounds import CLOCKS  # noqa: E402
 from scenarios.frontier import mark_frontier, save_frontier, trade_offs  # noqa: E402
-from scenarios.kpis import Difference, Estimate, differences  # noqa: E402
+from scenarios.kpis import (  # noqa: E402
+    Difference,
+    Estimate,
+    differences,
+    policy_differences,
+    reference_policy,
+)
 from scenarios.model import SEVERITY_CLASSES  # noqa: E402
 from scenarios.run import ScenarioRun  # noqa: E402
 
@@ -39,11 +45,15 @@ def write_report(run: ScenarioRun, folder: Path) -> list[Path]:
     """Write kpis.csv, kpis.json and the charts into `folder`; return the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     diffs = differences(run.results)
+    ref = reference_policy(run.results)
+    by_policy = policy_differences(run.results, ref) if ref is not None else []
     files = [
         _csv(run.estimates, folder / "kpis.csv"),
-        _json(run, diffs, folder / "kpis.json"),
+        _json(run, diffs, by_policy, folder / "kpis.json"),
         _diff_csv(diffs, folder / "differences.csv"),
     ]
+    if by_policy:
+        files.append(_diff_csv(by_policy, folder / "policy_differences.csv"))
     n = run.scenario.replications
     for name, draw in (
         ("promise_attainment.png", _attainment_chart),
@@ -79,7 +89,8 @@ def _csv(estimates: Sequence[Estimate], path: Path) -> Path:
 
 
 def _diff_csv(diffs: Sequence[Difference], path: Path) -> Path:
-    """Each variant minus the base, paired by replication (common random numbers)."""
+    """Paired differences by replication (common random numbers): each variant minus the base
+    variant, or each policy minus the reference policy (`base` names which)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(DIFF_FIELDS)
@@ -88,7 +99,12 @@ def _diff_csv(diffs: Sequence[Difference], path: Path) -> Path:
     return path
 
 
-def _json(run: ScenarioRun, diffs: Sequence[Difference], path: Path) -> Path:
+def _json(
+    run: ScenarioRun,
+    diffs: Sequence[Difference],
+    by_policy: Sequence[Difference],
+    path: Path,
+) -> Path:
     body = {
         "scenario": run.scenario.name,
         "partial": run.partial,
@@ -109,6 +125,7 @@ def _json(run: ScenarioRun, diffs: Sequence[Difference], path: Path) -> Path:
         ],  # fmt: skip
         "kpis": [{f: getattr(e, f) for f in FIELDS} for e in run.estimates],
         "differences": [{f: getattr(d, f) for f in DIFF_FIELDS} for d in diffs],
+        "policy_differences": [{f: getattr(d, f) for f in DIFF_FIELDS} for d in by_policy],
     }
     path.write_text(json.dumps(body, indent=2), encoding="utf-8")
     return path

@@ -304,14 +304,13 @@ def _diff_table(runs: list[ScenarioRun]) -> list[Table]:
 
 def _policy_diff_table(runs: list[ScenarioRun]) -> list[Table]:
     """Each policy minus the first (naive when run), same variant and tickets, paired."""
-    from scenarios.kpis import policy_differences
+    from scenarios.kpis import policy_differences, reference_policy
 
     columns: list[Column] = []
     for run in runs:
-        policies = list(dict.fromkeys(r.policy for r in run.results))
-        if len(policies) < 2:
+        ref = reference_policy(run.results)
+        if ref is None:
             continue
-        ref = "naive" if "naive" in policies else policies[0]
         diffs = policy_differences(run.results, ref)
         index = {(d.variant, d.policy, d.kpi, d.scope): d for d in diffs}
         for variant, policy in dict.fromkeys((r.variant, r.policy) for r in run.results):

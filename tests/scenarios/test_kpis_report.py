@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_report_folder(tmp_path: Path) -> None:
     files = write_report(run, tmp_path / "r")
     names = {f.name for f in files}
     assert names == {
-        "kpis.csv", "kpis.json", "differences.csv", "promise_attainment.png",
+        "kpis.csv", "kpis.json", "differences.csv", "policy_differences.csv",
+        "promise_attainment.png",
         "eta_distribution.png", "utilisation_by_region.png", "stockout_days_by_depot.png",
         "promise_bounds.png", "frontier.png",
     }  # fmt: skip
@@ -46,6 +48,14 @@ def test_report_folder(tmp_path: Path) -> None:
     rows = [k for k in body["kpis"] if k["kpi"] == "arrival_attainment" and k["scope"] == "all"]
     assert {(k["variant"], k["policy"]) for k in rows} == {("base", "optimised"), ("base", "naive")}
     assert all(k["n"] == 2 and k["low"] <= k["mean"] <= k["high"] for k in rows)
+    # the policies' paired differences are kept per scope (severity too), against naive
+    paired = {(d["policy"], d["base"], d["kpi"], d["scope"]): d for d in body["policy_differences"]}
+    urgent = paired[("optimised", "naive", "depart_attainment", "severity=urgent")]
+    assert urgent["n"] == 2
+    assert urgent["low"] <= urgent["mean"] <= urgent["high"]
+    with (tmp_path / "r" / "policy_differences.csv").open(encoding="utf-8") as handle:
+        table = {(r["policy"], r["base"], r["kpi"], r["scope"]) for r in csv.DictReader(handle)}
+    assert table == set(paired)
     # every report states its bounds per clock (issue 16), for each policy
     bounds = {
         (k["policy"], k["kpi"], k["scope"]) for k in body["kpis"] if k["scope"] == "clock=arrival"
