@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -179,6 +179,8 @@ class CostBreakdown:
     on_call: Decimal = Decimal(0)  # standby hours x on_call_per_hour
     callouts: Decimal = Decimal(0)  # simulated call-outs at the labour rules' cost
     unsocial: Decimal = Decimal(0)  # shift hours in unsocial hours x the premium
+    # region code -> its part of each figure but holding (stock pools across regions)
+    regions: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -407,7 +409,49 @@ def run_costs(
         on_call=on_call,
         callouts=(callouts / max(1, len(results))).quantize(_CENT),
         unsocial=unsocial,
+        regions=region_costs(world, results, costs, horizon_days),
     )
+
+
+def region_costs(
+    world: SimWorld, results: Sequence[RunResult], costs: AdviceCosts, horizon_days: float
+) -> dict[str, dict[str, Decimal]]:
+    """Per region: staff, on call, unsocial premium (its engineers), overtime (its
+    engineers' hours, per run), call-outs and couriers (its tickets', per run), total, and
+    its engineers. Holding is not split: the central warehouse and depots in reach pool
+    stock for every region."""
+    out: dict[str, dict[str, Decimal]] = {
+        code: dict.fromkeys(("staff", "overtime", "on_call", "callouts", "unsocial",
+                             "courier", "engineers"), Decimal(0))
+        for code in world.regions.values()
+    }  # fmt: skip
+    for e in world.engineers:
+        single = replace(world, engineers=(e,))
+        row = out[world.regions[e.region_id]]
+        row["staff"] += staff_cost(single, costs, horizon_days)
+        on_call, unsocial = roster_cost(single, costs, horizon_days)
+        row["on_call"] += on_call
+        row["unsocial"] += unsocial
+        row["engineers"] += 1
+    runs = max(1, len(results))
+    rate = {e.id: e.labour.overtime_cost_per_hour if costs.overtime_per_hour is None
+            else costs.overtime_per_hour for e in world.engineers}  # fmt: skip
+    for r in results:
+        for eid, tally in r.engineers.items():
+            if tally.region in out:
+                hours = Decimal(tally.overtime_s) / Decimal(3600)
+                out[tally.region]["overtime"] += hours * rate.get(eid, Decimal(0)) / runs
+        for j in r.jobs:
+            if j.region in out:
+                out[j.region]["callouts"] += j.callout_cost / runs
+                if j.source == "shipment":
+                    out[j.region]["courier"] += costs.courier_per_shipment / runs
+    for row in out.values():
+        for key in row:
+            if key != "engineers":
+                row[key] = row[key].quantize(_CENT)
+        row["total"] = sum((v for k, v in row.items() if k != "engineers"), Decimal(0))
+    return out
 
 
 def expand_targets(targets: Sequence[Target], regions: Sequence[str]) -> tuple[Target, ...]:

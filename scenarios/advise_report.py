@@ -60,6 +60,53 @@ def _binding(advice: Advice, target: Target) -> dict[str, Any]:
     }
 
 
+def binds_in(evaluation: Evaluation, target: Target, region: str, tolerance: float) -> bool:
+    """The target fails and ``region`` is where: its own region's target, or an overall
+    target the region's share (below the target) pulls down."""
+    if evaluation.holds([target], tolerance):
+        return False
+    if target.scope != "all":
+        return target.scope == f"region={region}"
+    estimate = evaluation.attainment.get((target.kpi, f"region={region}"))
+    return estimate is not None and estimate.mean < target.share - tolerance
+
+
+def _regions(advice: Advice) -> list[dict[str, Any]]:
+    """Per region: engineers and costs today and advised, each target clock's share kept
+    there, which targets bind there (today, and still with the advice) and the kept moves
+    made there."""
+    tol = advice.spec.tolerance
+    kpis = list(dict.fromkeys(t.kpi for t in advice.targets))
+    today, advised = advice.today, advice.advised
+
+    def mean(e: Evaluation, kpi: str, code: str) -> float | None:
+        estimate = e.attainment.get((kpi, f"region={code}"))
+        return None if estimate is None else estimate.mean
+
+    def money(e: Evaluation, code: str) -> dict[str, Any]:
+        row = e.cost.regions.get(code, {})
+        return {k: int(v) if k == "engineers" else str(v) for k, v in row.items()}
+
+    return [
+        {
+            "region": code,
+            "cost_today": money(today, code),
+            "cost_advised": money(advised, code),
+            "attainment": {
+                k: {"today": mean(today, k, code), "advised": mean(advised, k, code)} for k in kpis
+            },  # fmt: skip
+            "binds_today": [
+                f"{t.kpi}@{t.scope}" for t in advice.targets if binds_in(today, t, code, tol)
+            ],  # fmt: skip
+            "binds_advised": [
+                f"{t.kpi}@{t.scope}" for t in advice.targets if binds_in(advised, t, code, tol)
+            ],  # fmt: skip
+            "moves": [s.label for s in advice.steps if getattr(s.change, "region", None) == code],
+        }
+        for code in sorted(today.cost.regions)
+    ]
+
+
 def advice_json(advice: Advice) -> dict[str, Any]:
     """Everything a planner (or a script) needs to act on the advice, as plain JSON."""
     spec = advice.spec
@@ -93,6 +140,7 @@ def advice_json(advice: Advice) -> dict[str, Any]:
             for s in advice.steps
         ],
         "dropped": advice.dropped,
+        "regions": _regions(advice),
         "scenario_changes": [
             c.model_dump(mode="json", exclude_none=True) for c in advice.advised.changes
         ],
@@ -151,4 +199,4 @@ def _frontier(advice: Advice, path: Path) -> Path:
     return path
 
 
-__all__ = ["advice_json", "write_advice"]
+__all__ = ["advice_json", "binds_in", "write_advice"]

@@ -60,6 +60,25 @@ class TargetRead(BaseModel):
     bound_moves: list[str] = Field(description="the kept moves chosen while it failed")
 
 
+class RegionRead(BaseModel):
+    """One region: its costs, its share kept of each target clock, and what binds there."""
+
+    region: str
+    cost_today: dict[str, str | int] = Field(
+        description="staff, overtime, on_call, callouts, unsocial, courier, total (decimal "
+        "strings) and engineers; holding is not split (stock pools across regions)"
+    )
+    cost_advised: dict[str, str | int]
+    attainment: dict[str, dict[str, float | None]] = Field(
+        description="by target clock (kpi): the region's mean share kept, today and advised"
+    )
+    binds_today: list[str] = Field(
+        description="targets ('kpi@scope') failing today that this region holds back"
+    )
+    binds_advised: list[str] = Field(description="the same with the advice")
+    moves: list[str] = Field(description="the kept moves made in this region")
+
+
 class StepRead(BaseModel):
     round: int
     move: str
@@ -89,6 +108,9 @@ class AdviceRunRead(ReportJobRead):
     uniform: FiguresRead | None
     steps: list[StepRead] | None
     dropped: list[str] | None = Field(description="kept moves the pruning removed again")
+    regions: list[RegionRead] | None = Field(
+        None, description="per region: costs, attainment, the targets that bind there"
+    )
 
     @classmethod
     def of(cls, job: Any) -> AdviceRunRead:
@@ -102,5 +124,5 @@ class AdviceRunRead(ReportJobRead):
             plan=r.get("scenario_changes"), cost_vs_today=r.get("cost_vs_today"),
             saving_vs_uniform=r.get("saving_vs_uniform"), targets=r.get("targets"),
             today=r.get("today"), advised=r.get("advised"), uniform=r.get("uniform"),
-            steps=r.get("steps"), dropped=r.get("dropped"),
+            steps=r.get("steps"), dropped=r.get("dropped"), regions=r.get("regions"),
         )  # fmt: skip

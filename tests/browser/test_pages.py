@@ -81,8 +81,17 @@ def test_the_planner_asks_for_advice_and_sees_its_plan_and_costs(visit: Visit) -
     assert "engineers" in costs
     assert page.get_by_role("table", name="Plan of changes").count() == 1
     assert "target" in page.locator("#advice-verdict").inner_text()
+    # per region: engineers and cost today -> advised, shares kept, which target binds there
+    regions = page.get_by_role("table", name="By region")
+    assert regions.locator("tbody tr").count() >= 2
+    head = regions.locator("thead").inner_text()
+    assert "binds" in head
+    assert "arrival kept" in head
+    assert "CNY" in head
     page.locator("#advice-title").scroll_into_view_if_needed()
     visit.shot("planner-advice")
+    regions.scroll_into_view_if_needed()
+    visit.shot("planner-advice-regions")
 
 
 def _post(served: Served, key: str, path: str, body: dict[str, Any], **headers: str) -> Any:

@@ -42,6 +42,7 @@ from scenarios.advise import (
     staff_moves,
     uniform_changes,
 )
+from scenarios.advise_report import binds_in
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.job import run_advice_document
 from scenarios.kpis import Estimate
@@ -334,6 +335,19 @@ def test_spares_advise_runs_the_simulation_and_writes_a_reusable_report(tmp_path
     assert data["reached"] == (result.exit_code == 0)
     assert set(data["today"]["cost"]) >= {"staff", "overtime", "holding", "courier", "total"}
     assert (out / "frontier.png").stat().st_size > 0
+    # per region: its costs add up to the world's, and which target binds there
+    regions = {r["region"]: r for r in data["regions"]}
+    assert set(regions) == set(small_world().regions.values())
+    today = data["today"]["cost"]
+    assert sum(r["cost_today"]["engineers"] for r in regions.values()) == today["engineers"]
+    staff = sum(Decimal(r["cost_today"]["staff"]) for r in regions.values())
+    assert abs(staff - Decimal(today["staff"])) <= Decimal("0.01") * today["engineers"]
+    for r in regions.values():
+        for bound in r["binds_today"]:
+            assert bound == "arrival_attainment@all"
+            assert r["attainment"]["arrival_attainment"]["today"] < 0.999 - 0.01
+    if not target["holds_today"]:
+        assert any(r["binds_today"] for r in regions.values())
     # The advised changes run as a scenario variant as they are.
     scenario = Scenario.model_validate(yaml.safe_load(ADVICE)["scenario"])
     with_variant(scenario, "advised", data["scenario_changes"], "advice.json")
@@ -529,3 +543,22 @@ def test_staff_moves_come_in_each_size_asked_for() -> None:
     assert deltas == [(1, True), (3, True), (1, False), (3, False)]
     with pytest.raises(ValueError, match="sizes"):
         AdviceMoves(sizes=(0, 2))
+
+
+def test_a_target_binds_in_its_region_or_where_an_overall_one_is_lost() -> None:
+    low = _estimate("arrival_attainment", "region=foshan", 0.7)
+    attainment = {
+        ("arrival_attainment", "all"): _estimate("arrival_attainment", "all", 0.8),
+        ("arrival_attainment", "region=foshan"): low,
+        ("arrival_attainment", "region=heyuan"): _estimate(
+            "arrival_attainment", "region=heyuan", 0.99
+        ),
+    }
+    cost = CostBreakdown(Decimal(0), Decimal(0), Decimal(0), Decimal(0), 2)
+    e = Evaluation("today", (), cost, attainment)
+    overall = Target(kpi="arrival_attainment", share=0.95)
+    local = Target(kpi="arrival_attainment", share=0.95, scope="region=foshan")
+    assert [binds_in(e, overall, r, 0.01) for r in ("foshan", "heyuan")] == [True, False]
+    assert [binds_in(e, local, r, 0.01) for r in ("foshan", "heyuan")] == [True, False]
+    easy = Target(kpi="arrival_attainment", share=0.5)  # holds: binds nowhere
+    assert not any(binds_in(e, easy, r, 0.01) for r in ("foshan", "heyuan"))

@@ -120,11 +120,12 @@ function showAdvice(job) {
     el("tbody", {}, ...job.targets.map((t) => el("tr", {},
       el("th", {}, `${t.kpi.replace("_attainment", "").replaceAll("_", " ")} ${t.region ?? "all"} ≥ ${(t.share * 100).toFixed(1)} %`),
       ...columns.map(([, f]) => el("td", { class: "num" }, interval(f.attainment[`${t.kpi}@${t.scope}`]))))))));
-  const costRows = ["staff", "overtime", "holding", "courier", "total"];
+  const costRows = ["staff", "overtime", "holding", "courier", "on_call", "callouts", "unsocial", "total"];
   $("advice-costs").replaceChildren(el("table", { "aria-label": "Costs" }, head(`cost (${job.currency})`),
-    el("tbody", {}, ...costRows.map((row) => el("tr", {}, el("th", {}, row),
+    el("tbody", {}, ...costRows.map((row) => el("tr", {}, el("th", {}, row.replace("_", " ")),
       ...columns.map(([, f]) => el("td", { class: "num" }, money(f.cost[row]))))),
       el("tr", {}, el("th", {}, "engineers"), ...columns.map(([, f]) => el("td", { class: "num" }, String(f.cost.engineers)))))));
+  showRegions(job);
   $("advice-plan").replaceChildren(el("table", { "aria-label": "Plan of changes" },
     el("thead", {}, el("tr", {}, ...["round", "move kept", `cost (${job.currency})`, "binding targets"].map((h) => el("th", {}, h)))),
     el("tbody", {}, ...(job.steps.length ? job.steps.map((s) => el("tr", {}, el("td", {}, String(s.round)), el("td", {}, s.move),
@@ -132,12 +133,35 @@ function showAdvice(job) {
       : [el("tr", {}, el("td", { colspan: "4", class: "muted" }, "No change kept: today's world is the advice, or no move helped."))]))));
 }
 
+const short = (name) => name.replace("_attainment", "").replaceAll("_", " ").replace("@region=", " in ").replace("@all", " overall");
+
+// Per region: engineers and cost today -> advised, each target clock's share kept there,
+// which targets bind there (today; "still" when they bind with the advice too) and the moves made there.
+function showRegions(job) {
+  const regions = job.regions ?? [];
+  if (!regions.length) { $("advice-regions").replaceChildren(); return; }
+  const kpis = Object.keys(regions[0].attainment);
+  const arrow = (a, b) => (a === b ? a : `${a} → ${b}`);
+  const share = (x) => (x === null || x === undefined ? "—" : fmt(x, "share"));
+  const header = ["region", "engineers", `cost (${job.currency})`, ...kpis.map((k) => `${short(k)} kept`), "binds", "moves kept"];
+  const rows = regions.map((r) => el("tr", { "data-region": r.region, class: r.binds_today.length ? "binds" : "" },
+    el("th", {}, r.region),
+    el("td", { class: "num" }, arrow(String(r.cost_today.engineers), String(r.cost_advised.engineers))),
+    el("td", { class: "num" }, arrow(money(r.cost_today.total), money(r.cost_advised.total))),
+    ...kpis.map((k) => el("td", { class: "num" }, arrow(share(r.attainment[k].today), share(r.attainment[k].advised)))),
+    el("td", {}, r.binds_today.map((b) => short(b) + (r.binds_advised.includes(b) ? " (still)" : "")).join(", ") || "—"),
+    el("td", {}, r.moves.join("; ") || "—")));
+  $("advice-regions").replaceChildren(el("table", { "aria-label": "By region" },
+    el("caption", { class: "small muted" }, "By region: today → advised; holding is not split (stock pools across regions)"),
+    el("thead", {}, el("tr", {}, ...header.map((h) => el("th", {}, h)))), el("tbody", {}, ...rows)));
+}
+
 async function advise(event) {
   event.preventDefault();
   let doc;
   try { doc = adviceDocument(); } catch (error) { toast(`The document is not JSON: ${error.message}`, "error"); return; }
   const bar = $("advice-progress");
-  for (const id of ["advice-verdict", "advice-targets", "advice-costs", "advice-plan", "advice-charts"]) $(id).replaceChildren();
+  for (const id of ["advice-verdict", "advice-targets", "advice-costs", "advice-regions", "advice-plan", "advice-charts"]) $(id).replaceChildren();
   try {
     let job = await api("/v1/advice/runs", { method: "POST", body: doc });
     bar.hidden = false;
