@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         carry_over,
         inspection_visits,
     )
+    from optimizer.intake import ship_at_intake, swap_in_reach
     from optimizer.model import (
         Depot,
         Engineer,
@@ -236,8 +237,10 @@ _HOMES: dict[str, str] = {
     "replan": "optimizer.replan",
     "replan_disrupted": "optimizer.disruptions",
     "travel_at": "optimizer.travel",
+    "ship_at_intake": "optimizer.intake",
     "short_of_slack": "optimizer.validate",
     "standing_at": "optimizer.standing",
+    "swap_in_reach": "optimizer.intake",
     "validate": "optimizer.validate",
     "visit_overruns": "optimizer.disruptions",
     "warm_up": "optimizer.solve",
@@ -346,8 +349,10 @@ __all__ = [
     "recommend",
     "replan",
     "replan_disrupted",
+    "ship_at_intake",
     "short_of_slack",
     "standing_at",
+    "swap_in_reach",
     "travel_at",
     "validate",
     "visit_overruns",

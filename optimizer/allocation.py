@@ -127,8 +127,8 @@ def allocate(
         ``{ticket id: TicketSupply}`` for every ticket (empty supply without parts), but
         those the deadline cut off.
     """
-    needing = [t for t in tickets if t.parts]
-    out = {t.id: TicketSupply(t.id) for t in tickets}
+    needing = [t for t in tickets if t.parts and t.parts_underway is None]
+    out = {t.id: _underway(t) for t in tickets}
     if not needing:
         return out
     sites = np.array([[t.site.lat, t.site.lon] for t in needing], dtype=np.float64)
@@ -185,6 +185,19 @@ def _greedy(
                     chosen[(t.id, line.part_id)] = arc
                     break
     return chosen
+
+
+def _underway(t: Ticket) -> TicketSupply:
+    """A ticket's supply before allocation: its shipment under way (ordered at intake,
+    `optimizer.intake`), else nothing yet."""
+    plan = t.parts_underway
+    if plan is None or plan.ships_at is None or plan.part_arrives_at is None:
+        return TicketSupply(t.id)
+    shipped = Shipped(
+        plan.uses, plan.depot_id, plan.supplier_id, plan.ships_at, plan.part_arrives_at,
+        plan.ship_by,
+    )  # fmt: skip
+    return TicketSupply(t.id, shipped=(shipped,))
 
 
 def _stock(world: DispatchWorld) -> dict[Source, dict[int, int]]:

@@ -356,6 +356,9 @@ def chunk_options(call: Call, screen: Screen, chunk: IntArray) -> list[Option | 
         if not ticket.parts:
             out[j] = _direct(call, screen, pos, PartsPlan(PartsSource.NONE))
             continue
+        if ticket.parts_underway is not None:  # shipped at intake: every option waits for it
+            out[j] = _direct(call, screen, pos, ticket.parts_underway)
+            continue
         van_uses, missing = (
             split_van(ticket, engineer.van_stock) if engineer.van_stock else ((), ticket.parts)
         )

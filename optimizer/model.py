@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from optimizer.penalties import ClockPenalties, default_penalties
+from optimizer.result import PartsPlan
 
 Window = tuple[int, int]
 
@@ -356,6 +357,10 @@ class Ticket:
     penalties
         What breaking each clock costs (contract x severity, fen); ``None``: the documented
         defaults of ``severity_rank`` (`optimizer.penalties.DEFAULT_PENALTIES`).
+    parts_underway
+        A shipment of every line already ordered (at intake, `optimizer.intake`): every
+        option and plan waits for its ``part_arrives_at`` instead of sourcing the parts
+        again; ``None``: the parts (if any) are still to be sourced.
     """
 
     id: int
@@ -378,6 +383,7 @@ class Ticket:
     depart_by: int | None = None
     swap_within_s: int | None = None
     penalties: ClockPenalties | None = None
+    parts_underway: PartsPlan | None = None
 
     def __post_init__(self) -> None:
         _require(self.service_s >= 0, "service_s", f"must be >= 0, got {self.service_s}")

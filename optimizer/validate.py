@@ -265,9 +265,11 @@ def _visit(
         kind, source = (
             ("depot", sh.depot_id) if sh.depot_id is not None else ("supplier", sh.supplier_id)
         )
+        underway = t.parts_underway is not None  # ordered at intake: held there already
         for u in sh.uses:
             supply[u.part_id] += u.qty
-            used[(kind, int(source or 0), u.part_id)] += u.qty
+            if not underway:
+                used[(kind, int(source or 0), u.part_id)] += u.qty
     out.extend(
         f"{where}: part {line.part_id} x{line.qty} is neither picked up before nor shipped"
         for line in _unsupplied(t, supply)

@@ -18,6 +18,7 @@ from dispatch.durations import DurationLog
 from optimizer import (
     GeodesicTravelTimes,
     Location,
+    PartsPlan,
     RoadModel,
     TimedTravelTimes,
     TravelTimes,
@@ -85,6 +86,9 @@ class RunContext:
     sites: dict[int, SimSite]
     result: RunResult
     waiting: list[tuple[DemandTicket, JobRecord]] = field(default_factory=list)
+    # ticket id -> its parts shipped at intake (`optimizer.ship_at_intake`): every plan of
+    # the ticket waits for them; their stock was held at intake, not by the job
+    underway: dict[int, PartsPlan] = field(default_factory=dict)
     # the run's log of finished jobs (from the base world's), as production keeps it
     durations: DurationLog = field(default_factory=DurationLog)
     _nearest: dict[int, int | None] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from optimizer import (
     Location,
     Option,
     PartLine,
+    PartsPlan,
     PartsSource,
     RecommendParams,
     Ticket,
@@ -87,12 +88,15 @@ def deadlines_of(world: SimWorld, site: SimSite, t: DemandTicket) -> Deadlines:
 
 
 def optimizer_ticket(
-    world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines, *, service_s: int | None = None
-) -> Ticket:
+    world: SimWorld, site: SimSite, t: DemandTicket, d: Deadlines, *, service_s: int | None = None,
+    underway: PartsPlan | None = None,
+) -> Ticket:  # fmt: skip
     """The ticket as the optimizer sees it at intake, with the same depart deadline the
     simulation measures (so the recommendation weighs the depart promise it is scored on),
     the swap promise and the clocks' penalties of its contract and severity; ``service_s``
-    is its planning duration (`RunContext.planning_s`; None: the type's standard)."""
+    is its planning duration (`RunContext.planning_s`; None: the type's standard);
+    ``underway``: the shipment ordered at intake (`optimizer.ship_at_intake`), which every
+    option waits for."""
     severity = world.policies[site.policy_id].by_rank(t.rank)
     return Ticket(
         t.id, site.location, site.id, {t.line: t.level},
@@ -102,7 +106,7 @@ def optimizer_ticket(
         substitutes={p: world.substitutes.get(p, ()) for p in t.parts},
         severity_rank=t.rank - 1, dedicated_engineer=site.dedicated_engineer_id,
         ship_within_s=d.ship_within_s, swap_within_s=d.swap_within_s,
-        penalties=severity.penalties,
+        penalties=severity.penalties, parts_underway=underway,
     )  # fmt: skip
 
 
@@ -152,6 +156,16 @@ def job_plan(state: LiveState, best: Option) -> JobPlan:
         best.engineer_id, best.departs_at, best.arrives_at, parts.source, tuple(uses),
         parts.depot_id if parts.source == PartsSource.PICKUP else None,
         parts.ships_at, parts.part_arrives_at, best.callout_cost if best.callout else None,
+    )  # fmt: skip
+
+
+def underway_plan(engineer_id: int, departs_at: int, arrives_at: int, parts: PartsPlan) -> JobPlan:
+    """A visit to a ticket whose parts were shipped at intake: it waits for them."""
+    source = parts.depot_id if parts.depot_id is not None else -(parts.supplier_id or 0)
+    return JobPlan(
+        engineer_id, departs_at, arrives_at, PartsSource.SHIPMENT,
+        tuple((source, u.part_id, u.qty) for u in parts.uses),
+        ships_at=parts.ships_at, part_arrives_at=parts.part_arrives_at,
     )  # fmt: skip
 
 
@@ -231,13 +245,15 @@ class NaiveDispatcher:
         return ends_at <= end + allowance
 
     def decide(
-        self, t: DemandTicket, site: SimSite, now: int, *, service_s: int | None = None
-    ) -> JobPlan | None:
+        self, t: DemandTicket, site: SimSite, now: int, *, service_s: int | None = None,
+        underway: PartsPlan | None = None,
+    ) -> JobPlan | None:  # fmt: skip
         """Plan the ticket now, or None to leave it queued (nobody idle and qualified).
 
         ``service_s``: the duration the labour rules judge the visit with, the planning
         duration dispatch plans with (`RunContext.planning_s`), so the baseline and the
-        optimizer's screen apply one rule to one duration (None: the type's standard)."""
+        optimizer's screen apply one rule to one duration (None: the type's standard).
+        ``underway``: the parts shipped at intake; the visit waits for them."""
         service = t.planned_service_s if service_s is None else service_s
         state = self.state
         ids, free_at = self.ids, state.free_at
@@ -262,6 +278,8 @@ class NaiveDispatcher:
             rows, seconds = [rows[k] for k in ok], seconds[ok]
         best = rows[int(np.argmin(seconds))]
         eid = self.ids[best]
+        if underway is not None:
+            return underway_plan(eid, now, now + int(seconds.min()), underway)
         return self._parts_plan(eid, t, site, now, int(seconds.min()), travel)
 
     def _parts_plan(

@@ -41,6 +41,8 @@ class JobRecord:
     # the swap promise applies: at intake its parts were in stock at a depot or van that
     # could reach the site within the swap promise (None: not judged, no parts)
     swap_due: bool | None = None
+    # its parts were shipped when it came in (`optimizer.ship_at_intake`), not by a visit's plan
+    shipped_at_intake: bool = False
     # clock -> why no dispatch could keep it ("" keepable), judged at arrival (scenarios.bounds)
     bounds: dict[str, str] = field(default_factory=dict)
     # the latest plan's depart, arrival and fix (a miss planned in time ran late)

@@ -39,7 +39,11 @@ def _replan(run: RunContext, jobs: JobRunner) -> None:
     for t, _ in run.waiting:
         site = run.sites[t.site_id]
         d = deadlines_of(run.world, site, t)
-        tickets.append(optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t)))
+        tickets.append(
+            optimizer_ticket(
+                run.world, site, t, d, service_s=run.planning_s(t), underway=run.underway.get(t.id)
+            )
+        )
     result = plan(run.state.view(now), tickets, now=now, travel=run.travel, params=PARAMS)
     placed = set()
     for ticket_id, option in result.callouts:  # on-call engineers woken (optimizer.callout)

@@ -19,7 +19,7 @@ from typing import Any
 import simpy
 
 from inventory.stock_rules import Oversold
-from optimizer import Location, PartsSource, coordinates, travel_at
+from optimizer import Location, PartsPlan, PartsSource, coordinates, travel_at
 from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
@@ -89,8 +89,9 @@ class JobRunner:
         """Hold the plan's parts and queue the job behind the engineer's previous one."""
         run = self.run
         uses = []
+        held = t.id in run.underway  # shipped at intake: its stock is held already
         for source, part, qty in plan.uses:
-            if source > 0:
+            if source > 0 and not held:
                 try:
                     run.state.reserve((source, part), qty)
                 except Oversold:  # the view lagged behind the stock: ship it instead
@@ -149,7 +150,8 @@ class JobRunner:
                 yield waiting[0]  # a job placed in the gap before this one ran late
         except simpy.Interrupt:  # handed to another engineer: his chain goes on without it
             run.state.finished(eid, t.id, None)
-            self._release(uses)
+            if t.id not in run.underway:  # a shipment ordered at intake goes on
+                self._release(uses)
             for before in (previous, *(queued.blockers or ())):  # his chain keeps its order
                 if before is not None and not before.triggered:
                     yield before
@@ -171,7 +173,11 @@ class JobRunner:
             here = depot.location
             self._pick(uses, lambda s: s == plan.pickup_depot)
             self.returns.visit(eid, depot.id)  # drops the faulty units he carries
-        if plan.source == PartsSource.SHIPMENT and plan.ships_at is not None:
+        if (
+            plan.source == PartsSource.SHIPMENT
+            and plan.ships_at is not None
+            and t.id not in run.underway  # ordered at intake: its courier is on its way
+        ):
             env.process(self._ship(uses, plan.ships_at, van))
         seconds, m = self._leg(here, site)
         yield env.timeout(seconds)
@@ -257,6 +263,30 @@ class JobRunner:
             if source > 0 and which(source):
                 self.run.state.pick((source, part), qty)
                 self._reorder(source, part)
+
+    def ship_at_intake(self, t: DemandTicket, record: JobRecord, parts: PartsPlan) -> bool:
+        """Order the ticket's shipment now (`optimizer.ship_at_intake` chose it): hold a
+        depot's units at once, picked when the courier leaves. False: the view lagged behind
+        the stock (a hold refused), so dispatch sources the parts later."""
+        run = self.run
+        if parts.depot_id is not None:
+            held: list[tuple[tuple[int, int], int]] = []
+            for use in parts.uses:
+                try:
+                    run.state.reserve((parts.depot_id, use.part_id), use.qty)
+                except Oversold:
+                    for key, qty in held:
+                        run.state.release(key, qty)
+                    run.result.reservation_refusals += 1
+                    return False
+                held.append(((parts.depot_id, use.part_id), use.qty))
+        source = parts.depot_id if parts.depot_id is not None else -(parts.supplier_id or 0)
+        uses = tuple((source, u.part_id, u.qty) for u in parts.uses)
+        run.underway[t.id] = parts
+        record.source, record.ships_at = PartsSource.SHIPMENT.value, parts.ships_at
+        record.shipped_at_intake = True
+        run.env.process(self._ship(uses, parts.ships_at or run.now, None))
+        return True
 
     def _ship(
         self, uses: tuple[tuple[int, int, int], ...], at: int, van: int | None

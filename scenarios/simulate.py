@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from optimizer import PartsSource
+from optimizer import PartsSource, Ticket, ship_at_intake
 from scenarios.bounds import Staff, swap_unkeepable, unkeepable
 from scenarios.context import (
     DAY_S,
@@ -34,6 +34,7 @@ from scenarios.costing import loaner_cost
 from scenarios.demand import DemandTicket
 from scenarios.model import SimWorld, severity_class
 from scenarios.policies import (
+    Deadlines,
     JobPlan,
     NaiveDispatcher,
     deadlines_of,
@@ -128,7 +129,7 @@ class _Desk:
         run = self.run
         site = run.sites[t.site_id]
         d = deadlines_of(run.world, site, t)
-        ticket = optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t))
+        ticket = self._ticket(t, d)
         return redispatch_optimised(
             run.state, ticket, now=run.now, travel=run.travel,
             ship_within_s=d.ship_within_s, busy=busy, departs_at=departs_at,
@@ -160,8 +161,29 @@ class _Desk:
                 )  # fmt: skip
         run.result.jobs.append(record)
         _count_depot_request(run, t)
+        if t.parts:
+            self._ship_at_intake(t, record, d)
         if not self.dispatch(t, record):
             run.waiting.append((t, record))
+
+    def _ticket(self, t: DemandTicket, d: Deadlines) -> Ticket:
+        """The optimizer's ticket, with its planning duration and its parts under way."""
+        run = self.run
+        return optimizer_ticket(
+            run.world, run.sites[t.site_id], t, d, service_s=run.planning_s(t),
+            underway=run.underway.get(t.id),
+        )  # fmt: skip
+
+    def _ship_at_intake(self, t: DemandTicket, record: JobRecord, d: Deadlines) -> None:
+        """Production's intake rule (`optimizer.ship_at_intake`), for every policy: parts
+        not swappable from stock in reach are shipped now, not when a visit is planned."""
+        run = self.run
+        parts = ship_at_intake(
+            run.state.view(run.now), self._ticket(t, d), now=run.now, travel=run.travel,
+            ship_within_s=d.ship_within_s,
+        )  # fmt: skip
+        if parts is not None:
+            self.jobs.ship_at_intake(t, record, parts)
 
     def dispatch(self, t: DemandTicket, record: JobRecord) -> bool:
         """Ask the policy; on a plan, hold the parts and start the job. False: wait."""
@@ -170,10 +192,12 @@ class _Desk:
         site = run.sites[t.site_id]
         run.state.settle(now)  # the naive scan reads positions directly
         if run.params.policy in ("naive", "naive_unlimited"):
-            plan = self.naive.decide(t, site, now, service_s=run.planning_s(t))
+            plan = self.naive.decide(
+                t, site, now, service_s=run.planning_s(t), underway=run.underway.get(t.id)
+            )
         else:
             d = deadlines_of(run.world, site, t)
-            ticket = optimizer_ticket(run.world, site, t, d, service_s=run.planning_s(t))
+            ticket = self._ticket(t, d)
             plan = decide_optimised(
                 run.state, ticket, now=now, travel=run.travel, ship_within_s=d.ship_within_s
             )

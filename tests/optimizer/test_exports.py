@@ -38,6 +38,8 @@ EXPECTED = {
     "Committed", "Gap", "Reserved", "free_gap",
     # engineers drive home between shifts (issue 16)
     "heads_home_at", "standing_at",
+    # parts shipped at intake (issue 16: ship within 8 h)
+    "ship_at_intake", "swap_in_reach",
 }  # fmt: skip
 
 
