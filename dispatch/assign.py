@@ -34,6 +34,7 @@ from dispatch.names import engineer_label
 from dispatch.recommend import MAX_OPTIONS, TicketRecommendation, recommend_ticket
 from dispatch.snapshot import Snapshot
 from dispatch.tickets import log_entry, transition
+from dispatch.underway import open_shipments
 from inventory.reservations import ReserveLine, reserve
 from inventory.shipments import ship_to_site
 from inventory.stock import Who
@@ -277,7 +278,15 @@ def _secure_parts(
     now: datetime,
     policy: PromisePolicy,
 ) -> tuple[tuple[int, ...], int | None]:
-    """Reserve what the job uses where it takes it from; open a shipment if it ships."""
+    """Reserve what the job uses where it takes it from; open a shipment if it ships.
+
+    Parts already under way to the site (shipped at intake, `dispatch.underway`) are the
+    job's: nothing is held or shipped a second time.
+    """
+    underway = open_shipments(session, ticket.id)
+    if underway:
+        holds = tuple(s.reservation_id for s in underway if s.reservation_id is not None)
+        return holds, underway[0].id
     if not parts.lines or parts.depot_id is None:
         return (), None  # nothing needed, or a supplier's stock: not ours to hold
     lines = [ReserveLine(part, qty, substitute_for=sub) for part, qty, sub in parts.lines]

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import optimizer as opt
 from db import User
 from dispatch.errors import (
     InvalidTicketError,
     NotFoundError,
 )
+from dispatch.intake_parts import ship_at_intake
 from dispatch.models import (
     Channel,
     Contract,
@@ -134,8 +136,19 @@ def ticket_code(number: int) -> str:
     return f"T-{number % 16**CODE_DIGITS:0{CODE_DIGITS}X}"
 
 
-def create_ticket(session: Session, intake: TicketIntake, *, user: User, now: datetime) -> Ticket:
-    """Take a ticket in: validate it, start its clocks from `reported_at`, log it."""
+def create_ticket(
+    session: Session,
+    intake: TicketIntake,
+    *,
+    user: User,
+    now: datetime,
+    travel: opt.TravelTimes | None = None,
+) -> Ticket:
+    """Take a ticket in: validate it, start its clocks from `reported_at`, log it.
+
+    With ``travel``, parts no stock in reach can swap within the promise are shipped now, in
+    the same transaction (`dispatch.intake_parts.ship_at_intake`, the simulator's rule).
+    """
     reported_at = intake.reported_at or now
     if reported_at > now + REPORTED_AT_TOLERANCE:
         raise InvalidTicketError("reported_at", f"{reported_at.isoformat()} is in the future")
@@ -179,6 +192,8 @@ def create_ticket(session: Session, intake: TicketIntake, *, user: User, now: da
         skills = [SkillNeed(ticket_type.product_line_id, ticket_type.required_level)]
     _add_needs(session, ticket, skills, intake.parts)
     log_entry(session, ticket, user=user, at=now, kind=LogKind.CREATED, to_status=S.NEW)
+    if travel is not None and intake.parts:
+        ship_at_intake(session, ticket=ticket, policy=policy, user=user, now=now, travel=travel)
     return ticket
 
 

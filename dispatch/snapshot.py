@@ -51,6 +51,7 @@ from dispatch.models import (
     TicketType,
 )
 from dispatch.penalties import clock_penalties
+from dispatch.underway import OPEN, open_shipments, underway_plan
 from inventory.availability import available_stock
 from inventory.depot_times import pick_s, transit_s
 from inventory.models import (
@@ -64,6 +65,7 @@ from inventory.models import (
     Region,
     Reservation,
     ReservationStatus,
+    Shipment,
     Supplier,
 )
 
@@ -465,9 +467,11 @@ def _replanned_holds(
     with `asked`, only that ticket's (pinned or not: it is asked about again).
 
     Without them a re-plan saw a ticket's own hold as taken: holding a depot's last unit, the
-    ticket lost its pickup (issue 17).
+    ticket lost its pickup (issue 17). A hold behind a shipment under way is not free: the
+    ticket keeps that shipment whoever goes (`dispatch.underway`).
     """
     r = Reservation
+    shipping = select(Shipment.id).where(Shipment.reservation_id == r.id, Shipment.status.in_(OPEN))
     stmt = (
         select(r.depot_id, r.part_id, func.sum(r.quantity))
         .join(Ticket, Ticket.id == r.ticket_id)
@@ -478,6 +482,7 @@ def _replanned_holds(
             Ticket.status == TicketStatus.ASSIGNED,
             Assignment.status == AssignmentStatus.ACTIVE,
             Assignment.pinned.is_(False) if asked is None else Ticket.id == asked,
+            ~shipping.exists(),
         )
         .group_by(r.depot_id, r.part_id)
     )
@@ -646,7 +651,8 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
     sets off late), hard arrival, the swap and ship promises (``ship_within_s``, which plans
     use instead of `PlanParams.ship_within_s`) and what breaking each clock costs. Its
     service time is the planning duration of its type (`dispatch.durations`: a quantile
-    learnt from the snapshot's log of finished jobs, the contract's policy).
+    learnt from the snapshot's log of finished jobs, the contract's policy). Parts already
+    shipped to its site (at intake, `dispatch.underway`) are what every option waits for.
     """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -697,7 +703,11 @@ def job_for(session: Session, snapshot: Snapshot, ticket_id: int) -> opt.Ticket:
         ship_within_s=policy.ship_within_min * 60,  # the contract's, not the default
         swap_within_s=policy.swap_within_min * 60,
         penalties=clock_penalties(level, policy),
-    )
+        parts_underway=underway_plan(
+            open_shipments(session, ticket.id), snapshot.offset,
+            {d.id: d.ship_lead_s for d in snapshot.world.depots},
+        ),
+    )  # fmt: skip
 
 
 def _maybe(snapshot: Snapshot, at: datetime | None) -> int | None:

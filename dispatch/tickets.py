@@ -46,6 +46,7 @@ from dispatch.models import TicketStatus as S
 from dispatch.promises import compute_deadlines
 from dispatch.quotes import final_price
 from dispatch.servicelog import jsonable, log_entry, service_log
+from dispatch.underway import backing_holds
 from dispatch.warranty_service import swap_parts_on_fix
 from inventory.models import Reservation, ReservationStatus
 from inventory.reservations import release
@@ -146,9 +147,11 @@ def _on_fix(session: Session, ticket: Ticket, *, user: User, now: datetime) -> d
 
 
 # An assignment ends with the work, or is withdrawn (its holds released) when the ticket is
-# cancelled or handed back to dispatch.
+# cancelled or handed back to dispatch. A ticket without one may still hold parts shipped at
+# intake (`dispatch.underway`): released when it needs no visit any more.
 _ASSIGNMENT_DONE = frozenset({S.FIXED, S.RESOLVED_REMOTELY, S.CLOSED})
 _ASSIGNMENT_WITHDRAWN = frozenset({S.CANCELLED, S.RESPONDED})
+_NO_VISIT = frozenset({S.CANCELLED, S.RESOLVED_REMOTELY})
 
 
 def _follow_assignment(
@@ -161,23 +164,27 @@ def _follow_assignment(
             Assignment.ticket_id == ticket.id, Assignment.status == AssignmentStatus.ACTIVE
         )
     ).one_or_none()
-    if active is None:
+    if active is None and target not in _NO_VISIT:
         return
-    active.closed_at = now
-    if target in _ASSIGNMENT_DONE:
-        active.status = AssignmentStatus.DONE
-        return
-    active.status = AssignmentStatus.WITHDRAWN
-    active.close_reason = reason or f"ticket {target}"
-    ticket.engineer_id = None
+    if active is not None:
+        active.closed_at = now
+        if target in _ASSIGNMENT_DONE:
+            active.status = AssignmentStatus.DONE
+            return
+        active.status = AssignmentStatus.WITHDRAWN
+        active.close_reason = reason or f"ticket {target}"
+        ticket.engineer_id = None
+    # handed back to dispatch, the parts under way stay the ticket's for its next engineer
+    keep = backing_holds(session, ticket.id) if target is S.RESPONDED else set()
     holds = select(Reservation.id).where(  # expired holds are the sweeper's
         Reservation.ticket_id == ticket.id,
         Reservation.status == ReservationStatus.RESERVED,
         Reservation.expires_at > now,
     )
     for hold_id in session.scalars(holds.order_by(Reservation.id)):
-        release(session=session, reservation_id=hold_id, user_id=user.id, now=now,
-                reason=f"ticket {ticket.id} {target}")  # fmt: skip
+        if hold_id not in keep:
+            release(session=session, reservation_id=hold_id, user_id=user.id, now=now,
+                    reason=f"ticket {ticket.id} {target}")  # fmt: skip
 
 
 def change_severity(

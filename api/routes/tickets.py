@@ -33,9 +33,13 @@ READERS = (Role.DISPATCHER, Role.ADMIN, Role.WAREHOUSE, Role.PLANNER)
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[requires(*WRITERS)])
 def create_ticket(
-    body: TicketCreate, session: SessionDep, user: CurrentUser, now: NowDep
+    body: TicketCreate, session: SessionDep, user: CurrentUser, now: NowDep, travel: TravelDep
 ) -> TicketRead:
-    """Take a ticket in; its promise clocks start at `reported_at` (default: now)."""
+    """Take a ticket in; its promise clocks start at `reported_at` (default: now).
+
+    Parts no stock in reach can swap within the promise are shipped at once (its
+    `GET /v1/shipments?ticket_id=` lists them); the visit planned later waits for them.
+    """
     intake = tickets.TicketIntake(
         **body.model_dump(exclude={"skills", "parts"}),
         skills=None
@@ -43,7 +47,7 @@ def create_ticket(
         else [tickets.SkillNeed(**s.model_dump()) for s in body.skills],
         parts=[tickets.PartNeed(**p.model_dump()) for p in body.parts],
     )
-    ticket = tickets.create_ticket(session, intake, user=user, now=now)
+    ticket = tickets.create_ticket(session, intake, user=user, now=now, travel=travel)
     return TicketRead.from_view(ticket_views.view_ticket(session, ticket_id=ticket.id, now=now))
 
 
