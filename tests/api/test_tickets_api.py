@@ -396,3 +396,41 @@ class TestTicketTypes:
         assert one.json()["service_min"] == 60
         missing = client.get("/v1/ticket-types/999999", headers=auth(Role.DISPATCHER))
         assert missing.status_code == 404
+
+
+class TestShipAtIntake:
+    """Issue 16, ship within 8 h: a part no stock in reach can swap is shipped with the ticket."""
+
+    def _far_stock(self, api_engine: Engine, part_id: int) -> int:
+        """One unit at a depot in Shantou, about 350 km from the site (Guangzhou)."""
+        with Session(api_engine) as s, s.begin():
+            far = make_depot(s, None, lat=23.354, lon=116.682, name="Shantou")
+            stock.receive(session=s, depot_id=far.id, part_id=part_id, quantity=1,
+                          who=stock.Who(None, T0))  # fmt: skip
+            return far.id
+
+    def test_the_shipment_opens_with_the_ticket_and_cancelling_releases_it(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        far = self._far_stock(api_engine, ids.part)
+        ticket = create(client, ids, parts=[{"part_id": ids.part}])
+        found = client.get(
+            f"/v1/shipments?ticket_id={ticket['id']}", headers=auth(Role.WAREHOUSE)
+        ).json()["items"]
+        assert [(s["from_depot_id"], s["part_id"], s["status"]) for s in found] == [
+            (far, ids.part, "pending")
+        ]
+        assert datetime.fromisoformat(found[0]["ship_by"]) == T0 + timedelta(hours=8)
+        levels = client.get(f"/v1/stock?depot_id={far}", headers=auth(Role.WAREHOUSE)).json()
+        assert [(lv["part_id"], lv["available"]) for lv in levels["items"]] == [(ids.part, 0)]
+        assert step(client, ticket["id"], "cancelled", reason="reported twice").status_code == 200
+        levels = client.get(f"/v1/stock?depot_id={far}", headers=auth(Role.WAREHOUSE)).json()
+        assert [(lv["part_id"], lv["available"]) for lv in levels["items"]] == [(ids.part, 1)]
+
+    def test_a_ticket_without_parts_ships_nothing(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        self._far_stock(api_engine, ids.part)
+        ticket = create(client, ids)
+        found = client.get(f"/v1/shipments?ticket_id={ticket['id']}", headers=auth(Role.WAREHOUSE))
+        assert found.json()["items"] == []
