@@ -281,7 +281,8 @@ def _secure_parts(
     """Reserve what the job uses where it takes it from; open a shipment if it ships.
 
     Parts already under way to the site (shipped at intake, `dispatch.underway`) are the
-    job's: nothing is held or shipped a second time.
+    job's: nothing is held or shipped a second time. A shipment opened here must leave by
+    `reported_at` + the ship promise, as at intake: the clock did not wait for dispatch.
     """
     underway = open_shipments(session, ticket.id)
     if underway:
@@ -308,7 +309,7 @@ def _secure_parts(
                 site_id=ticket.site_id,
                 part_id=hold.part_id,
                 quantity=hold.quantity,
-                requested_at=now,
+                requested_at=ticket.reported_at,  # the ship promise runs from the report
                 transit_min=parts.transit_min,
                 who=Who(user.id, now),
                 reservation_id=hold.id,

@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from db import Role
+from dispatch.assign import confirm_assignment
 from dispatch.planning import PlanRequest, plan_region
+from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import job_for, load_snapshot
 from dispatch.tickets import PartNeed
+from inventory.models import Shipment
 from inventory.stock import Who, receive
 from tests.builders import make_depot, make_part, make_user
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
@@ -61,3 +64,24 @@ class TestShipPromiseInPlans:
         assert visits, row.result["dropped"]
         (shipped,) = visits[0]["shipped"]
         assert datetime.fromisoformat(shipped["ship_by"]) == T0 + timedelta(minutes=within_min)
+
+
+class TestShipPromiseAtAssignment:
+    def test_a_shipment_opened_on_assigning_counts_from_the_report(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        """The ship clock runs from `reported_at`, not from when a dispatcher got to it."""
+        ticket_id = _shipped_ticket(session, dw, 480)
+        later = T0 + timedelta(hours=3)  # the ticket waited three hours for an engineer
+        found = recommend_ticket(session, ticket_id=ticket_id, now=later, travel=TRAVEL)
+        best = found.recommendation.best
+        assert best is not None
+        assert best.parts.source is opt.PartsSource.SHIPMENT
+        done = confirm_assignment(
+            session, ticket_id=ticket_id, engineer_id=best.engineer_id,
+            user=dw.base.dispatcher, now=later, travel=TRAVEL,
+        )  # fmt: skip
+        shipped = session.get(Shipment, done.assignment.shipment_id)
+        assert shipped is not None
+        assert shipped.requested_at == T0
+        assert shipped.ship_by == T0 + timedelta(minutes=480)
