@@ -325,7 +325,12 @@ def _engineers(
             e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
         )
         committed = busy.get(e.id, _FREE)
-        if located and e.position_at is not None and committed.busy_until is None:
+        # no work in progress now: nothing committed, or only visits that leave later (a
+        # gap from now, from where he stands; he goes home for the night all the same)
+        idle = committed.busy_until is None or (
+            committed.gap is not None and committed.gap.origin is None
+        )
+        if located and e.position_at is not None and idle:
             # off shift since he reported it, he went home: the simulator's rule (issue 16)
             since = _offset(e.position_at, epoch)
             here = opt.standing_at(here, since, home, shifts[e.id], 0)

@@ -110,7 +110,7 @@ if TYPE_CHECKING:
         SuggestionKind,
     )
     from optimizer.solve import plan, warm_up
-    from optimizer.standing import heads_home_at, standing_at
+    from optimizer.standing import heads_home_at, sets_off_from, standing_at
     from optimizer.travel import (
         GUANGDONG_RUSH_HOURS,
         UNREACHABLE,
@@ -239,6 +239,7 @@ _HOMES: dict[str, str] = {
     "travel_at": "optimizer.travel",
     "ship_at_intake": "optimizer.intake",
     "short_of_slack": "optimizer.validate",
+    "sets_off_from": "optimizer.standing",
     "standing_at": "optimizer.standing",
     "swap_in_reach": "optimizer.intake",
     "validate": "optimizer.validate",
@@ -349,6 +350,7 @@ __all__ = [
     "recommend",
     "replan",
     "replan_disrupted",
+    "sets_off_from",
     "ship_at_intake",
     "short_of_slack",
     "standing_at",

@@ -126,6 +126,7 @@ class Screen:
     lb: tuple[IntArray, IntArray, IntArray, IntArray, IntArray]
     order: IntArray
     latest_fix: IntArray  # FAR, or the fix that still lets his committed visit arrive (gap)
+    heads_home: IntArray  # when he heads home if idle (`optimizer.standing.heads_home_at`)
 
     def lower_bound(self, pos: int) -> tuple[int, int, int, int, int]:
         """The lower bound of the rank key of candidate position ``pos``."""
@@ -196,12 +197,10 @@ def screen_engineers(call: Call) -> Screen:
     if call.params.overtime_s is not None:
         own = np.full_like(own, call.params.overtime_s)
     overtime = np.minimum(own[:, None], arrays.overtime_room[rows])
-    depart, shift, fits = first_fit(
-        ready, travel_s + call.ticket.service_s,
-        arrays.shift_start[rows], arrays.shift_end[rows], overtime,
-    )  # fmt: skip
+    depart, shift, fits, heads = _fit(call, rows, overtime, ready, origins, travel_s, travel_m)
     latest_fix = np.full(rows.size, FAR, dtype=np.int64)
-    _fill_gaps(call, rows, overtime, (ready, origins, travel_s, travel_m, depart, shift, fits),
+    _fill_gaps(call, rows, overtime,
+               (ready, origins, travel_s, travel_m, depart, shift, fits, heads),
                latest_fix)  # fmt: skip
     # he finishes another job first (a gap's chain included): as `make_option` decides it
     after = ready > now
@@ -235,13 +234,54 @@ def screen_engineers(call: Call) -> Screen:
     return Screen(
         skill_ok, rows, ready, origins, travel_s, travel_m, overtime, fits, shift, depart, near,
         dedicated, candidate, van_ok, (tier, cost, not_dedicated, lb_arrival, ids), order,
-        latest_fix,
+        latest_fix, heads,
     )  # fmt: skip
+
+
+def heads_home(ready: IntArray, start: IntArray, end: IntArray) -> IntArray:
+    """`optimizer.standing.heads_home_at` per row: the end of the shift window (row of
+    ``start``, ``end``) that ``ready`` falls in, else ``ready`` itself."""
+    inside = (start <= ready[:, None]) & (ready[:, None] < end)
+    return np.where(inside.any(axis=1), np.where(inside, end, -FAR).max(axis=1), ready)
+
+
+def _fit(
+    call: Call, rows: IntArray, overtime: IntArray, ready: IntArray, origins: FloatArray,
+    travel_s: IntArray, travel_m: IntArray,
+) -> tuple[IntArray, IntArray, BoolArray, IntArray]:  # fmt: skip
+    """The first shift each row's straight visit fits in, and when he heads home.
+
+    He sets off from ``origins`` when he leaves at once or within the shift he is free in;
+    a departure after that shift's end sets off from home (`optimizer.sets_off_from`, the
+    rule the simulator's engineers drive by): those rows are fitted again from home, over
+    the later shifts only, and ``origins`` and the travel arrays are overwritten in place.
+    """
+    arrays = call.world.engineer_arrays
+    service = call.ticket.service_s
+    start, end = arrays.shift_start[rows], arrays.shift_end[rows]
+    depart, shift, fits = first_fit(ready, travel_s + service, start, end, overtime)
+    heads = heads_home(ready, start, end)
+    home = arrays.home_coords[rows]
+    straight_on = fits & ((depart <= ready) | (depart < heads))
+    redo = np.flatnonzero(~straight_on & (origins != home).any(axis=1))
+    if redo.size == 0:
+        return depart, shift, fits, heads
+    h_s, h_m = call.travel.many_to_one(home[redo], call.site)
+    later = end[redo] > heads[redo, None]  # windows after the one he is free in
+    h_depart, h_shift, h_fits = first_fit(
+        ready[redo], h_s + service, np.where(later, start[redo], -FAR),
+        np.where(later, end[redo], -FAR), overtime[redo],
+    )  # fmt: skip
+    origins[redo], travel_s[redo], travel_m[redo] = home[redo], h_s, h_m
+    depart[redo], shift[redo], fits[redo] = h_depart, h_shift, h_fits
+    return depart, shift, fits, heads
 
 
 def _fill_gaps(
     call: Call, rows: IntArray, overtime: IntArray,
-    screen: tuple[IntArray, FloatArray, IntArray, IntArray, IntArray, IntArray, BoolArray],
+    screen: tuple[
+        IntArray, FloatArray, IntArray, IntArray, IntArray, IntArray, BoolArray, IntArray
+    ],
     latest_fix: IntArray,
 ) -> None:  # fmt: skip
     """Where the visit fits an engineer's gap before a committed visit, plan it there.
@@ -255,20 +295,18 @@ def _fill_gaps(
     pos = np.flatnonzero(arrays.gap_ready[rows] > -FAR)
     if pos.size == 0:
         return
-    ready, origins, travel_s, travel_m, depart, shift, fits = screen
+    ready, origins, travel_s, travel_m, depart, shift, fits, heads = screen
     g = rows[pos]
     service = call.ticket.service_s
     g_ready = np.maximum(call.now, arrays.gap_ready[g])
-    g_origins = arrays.gap_origin[g]
-    g_s, g_m = call.travel.many_to_one(g_origins, call.site)
-    g_depart, g_shift, g_fits = first_fit(
-        g_ready, g_s + service, arrays.shift_start[g], arrays.shift_end[g], overtime[pos]
-    )
+    g_origins = arrays.gap_origin[g].copy()
+    g_s, g_m = (a.copy() for a in call.travel.many_to_one(g_origins, call.site))
+    g_depart, g_shift, g_fits, g_heads = _fit(call, g, overtime[pos], g_ready, g_origins, g_s, g_m)
     back_s, _ = call.travel.matrix(call.site, arrays.gap_back[g])
     latest = arrays.gap_back_by[g] - back_s[0]
     ok = g_fits & (g_depart + g_s + service <= latest)
     at = pos[ok]
-    ready[at], origins[at] = g_ready[ok], g_origins[ok]
+    ready[at], origins[at], heads[at] = g_ready[ok], g_origins[ok], g_heads[ok]
     travel_s[at], travel_m[at] = g_s[ok], g_m[ok]
     depart[at], shift[at], fits[at] = g_depart[ok], g_shift[ok], True
     latest_fix[at] = latest[ok]
@@ -403,6 +441,12 @@ def _pickups(
     to_depot_s, to_depot_m = call.travel.matrix(
         screen.origins[positions], world.depot_arrays.coords[depots]
     )
+    # a pickup in a later shift than the one he is free in sets off from home
+    home = world.engineer_arrays.home_coords[screen.rows[positions]]
+    away = (screen.origins[positions] != home).any(axis=1)
+    home_s, home_m = to_depot_s, to_depot_m
+    if away.any():
+        home_s, home_m = call.travel.matrix(home, world.depot_arrays.coords[depots])
     from_s, from_m = (a[depots] for a in call.depot_to_site())
     pick = np.array(
         [
@@ -420,6 +464,7 @@ def _pickups(
                 pos,
                 depots,
                 (to_depot_s[i], to_depot_m[i]),
+                (home_s[i], home_m[i]) if away[i] else None,
                 (from_s, from_m),
                 pick,
                 missing,
@@ -432,18 +477,25 @@ def _pickups(
 
 def _pickup_one(
     call: Call, screen: Screen, pos: int, depots: IntArray, leg1: tuple[IntArray, IntArray],
-    leg2: tuple[IntArray, IntArray], pick: IntArray, missing: tuple[PartLine, ...],
-    van_uses: tuple[PartUse, ...], openings: list[tuple[tuple[int, int], ...]],
+    from_home: tuple[IntArray, IntArray] | None, leg2: tuple[IntArray, IntArray],
+    pick: IntArray, missing: tuple[PartLine, ...], van_uses: tuple[PartUse, ...],
+    openings: list[tuple[tuple[int, int], ...]],
 ) -> Option | None:  # fmt: skip
-    """The earliest-arriving pickup of one candidate over the shifts where it fits."""
+    """The earliest-arriving pickup of one candidate over the shifts where it fits
+    (``from_home``: his first leg from home, for a departure after the shift he is free in,
+    `optimizer.sets_off_from`; None: he is there already)."""
     world, row = call.world, int(screen.rows[pos])
     arrays = world.engineer_arrays
     service = call.ticket.service_s
+    ready, heads = int(screen.ready[pos]), int(screen.heads_home[pos])
+    first = leg1
     for k in range(int(screen.shift[pos]), arrays.shift_start.shape[1]):
         end = int(arrays.shift_end[row, k])
         if end <= -FAR:
             break
-        depart = max(int(screen.ready[pos]), int(arrays.shift_start[row, k]))
+        depart = max(ready, int(arrays.shift_start[row, k]))
+        went_home = from_home is not None and depart > ready and depart >= heads
+        leg1 = from_home if went_home and from_home is not None else first
         at_depot = open_at(openings, depart + leg1[0])
         at_site = at_depot + pick + leg2[0]
         best = int(np.argmin(at_site))

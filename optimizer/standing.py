@@ -30,3 +30,16 @@ def standing_at(
     """Where an engineer with no work in progress is at `now`: at `location`, where he has
     been since `since`, until his shift ends (`heads_home_at`); at `home` after that."""
     return home if heads_home_at(since, shifts) <= now else location
+
+
+def sets_off_from(
+    location: Location, free_from: int, home: Location, shifts: Sequence[Window], depart: int
+) -> Location:
+    """Where an engineer free from `free_from` at `location` sets off for a visit departing
+    at `depart`: straight on from `location` when he leaves at once (a chain of jobs, in
+    overtime too) or within the shift he was free in; from `home` once he went home in
+    between (`standing_at`). `optimizer.recommend` plans a departure in a later shift from
+    home by this rule, and the simulator's engineers drive by it."""
+    if depart <= free_from:
+        return location
+    return standing_at(location, free_from, home, shifts, depart)

@@ -61,6 +61,7 @@ class EngineerArrays:
     coords: FloatArray
     busy_until: IntArray  # -FAR when free
     busy_coords: FloatArray  # where the current job ends (= coords when free)
+    home_coords: FloatArray  # his home (`coords` without one): a later shift starts there
     # The gap before a committed visit (`Engineer.gap`): when and where from he may leave
     # (-FAR: no gap), and where and by when he must be back for that visit.
     gap_ready: IntArray
@@ -118,6 +119,7 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
         coords=coords,
         busy_until=busy.astype(np.int64).reshape(n),
         busy_coords=busy_at,
+        home_coords=coordinates([e.home or e.location for e in engineers]),
         gap_ready=np.array([-FAR if g is None else g.ready for g in gaps], dtype=np.int64),
         gap_origin=coordinates(
             [e.location if g is None or g.origin is None else g.origin for e, g in pairs]

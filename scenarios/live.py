@@ -61,10 +61,14 @@ class LiveState:
         # as production does) and where he stands once his last finished job is done.
         self.work: dict[int, dict[int, Reserved]] = {e.id: {} for e in world.engineers}
         self.here = {e.id: e.home for e in world.engineers}
+        self.here_since = {e.id: 0 for e in world.engineers}  # when his last job ended there
         self.home = {e.id: e.home for e in world.engineers}
         # (when he heads home, engineer, free from): his shift ends with no work in progress
         # and the next one starts from home (`optimizer.standing_at`, production's rule)
         self._homeward: list[tuple[int, int, int]] = []
+        # (when he heads home, engineer, since): his gap before a later visit then starts
+        # from home (`_gap`), the view is patched at that time
+        self._gap_homeward: list[tuple[int, int, int]] = []
         self._dirty: set[int] = set()
         self.van_of = {e.id: e.van_depot_id for e in world.engineers}
         self.owner_of = {v: e for e, v in self.van_of.items() if v is not None}
@@ -150,12 +154,20 @@ class LiveState:
             at = standing_at(self.position[eid], since, self.home[eid], self.windows[eid], now)
             self.position[eid] = self.here[eid] = at
             self._dirty.add(eid)
+        gaps = self._gap_homeward
+        while gaps and gaps[0][0] <= now:
+            _, eid, since = heapq.heappop(gaps)
+            if self.here_since[eid] == since and self.work[eid]:  # his gap starts home now
+                self._dirty.add(eid)
 
-    def finished(self, engineer_id: int, key: int, at: Location | None) -> None:
-        """A committed visit is over (at `at`) or handed to someone else (`at` None)."""
+    def finished(self, engineer_id: int, key: int, at: Location | None, *, since: int = 0) -> None:
+        """A committed visit is over (at `at`, at `since`) or handed to someone else (`at`
+        None)."""
         self.work[engineer_id].pop(key, None)
         if at is not None:
-            self.here[engineer_id] = at
+            self.here[engineer_id], self.here_since[engineer_id] = at, since
+            heads = heads_home_at(since, self.windows[engineer_id])
+            heapq.heappush(self._gap_homeward, (heads, engineer_id, since))
         self._dirty.add(engineer_id)
 
     def _patch_engineer(self, view: DispatchWorld, engineer_id: int, now: int) -> None:
@@ -191,11 +203,16 @@ class LiveState:
             object.__setattr__(view, "on_call", on_call)
 
     def _gap(self, engineer_id: int, now: int) -> Gap | None:
-        """`optimizer.free_gap` over his committed visits; a gap from now starts where he is."""
+        """`optimizer.free_gap` over his committed visits; a gap from now starts where he is:
+        at his last job's site, or at home once that shift is over (`optimizer.standing_at`,
+        though a later visit is committed: he goes home for the night all the same)."""
         gap = free_gap(now, self.work[engineer_id].values()).gap
         if gap is None or gap.origin is not None:
             return gap
-        return replace(gap, origin=self.here[engineer_id])
+        eid = engineer_id
+        here = standing_at(self.here[eid], self.here_since[eid], self.home[eid],
+                           self.windows[eid], now)  # fmt: skip
+        return replace(gap, origin=here)
 
     def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
         """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""

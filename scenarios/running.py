@@ -19,7 +19,7 @@ from typing import Any
 import simpy
 
 from inventory.stock_rules import Oversold
-from optimizer import Location, PartsPlan, PartsSource, coordinates, travel_at
+from optimizer import Location, PartsPlan, PartsSource, coordinates, sets_off_from, travel_at
 from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
@@ -77,7 +77,9 @@ class JobRunner:
         self.last_done: dict[int, Any] = {}
         self.on_order: dict[tuple[int, int], int] = {}
         self.costing = Costing(dict(run.world.parts))
-        self.actual: dict[int, Location] = {}  # where each engineer really is
+        # where each engineer's last job left him, and when it ended (he goes home after
+        # his shift if idle, `optimizer.sets_off_from`: the rule dispatch plans with)
+        self.actual: dict[int, tuple[Location, int]] = {}
         self.homes = {e.id: e.home for e in run.world.engineers}
         self.engineers = {e.id: e for e in run.world.engineers}
         self.depots = {d.id: d for d in run.world.depots}
@@ -159,7 +161,8 @@ class JobRunner:
             return
         self.queued[eid].remove(queued)
         self.late.pop(t.id, None)
-        start, here = int(env.now), self.actual.get(eid) or self.homes[eid]
+        start = int(env.now)
+        here = self._standing(eid, start)
         record.departed_at = start
         van = run.state.van_of[eid]
         site = run.sites[t.site_id].location
@@ -189,9 +192,20 @@ class JobRunner:
         record.fixed_at = int(env.now)
         run.durations.add(t.type_id, t.planned_service_s, t.service_s)  # the log learns it
         self._pick(uses, lambda s: s == van)
-        self.actual[eid] = site
+        self.actual[eid] = (site, int(env.now))
         self._close(t, record, uses, eid, start, metres)
         done.succeed()
+
+    def _standing(self, eid: int, start: int) -> Location:
+        """Where he really sets off from at `start`: the site of his last job when he goes
+        on from it at once or within its shift; home once he was idle past the shift's end
+        (`optimizer.sets_off_from`: the rule the view, production's snapshot and
+        `optimizer.recommend` plan with)."""
+        last = self.actual.get(eid)
+        if last is None:
+            return self.homes[eid]
+        site, since = last
+        return sets_off_from(site, since, self.homes[eid], self.run.state.windows[eid], start)
 
     def _watch(self, queued: _Queued, previous: Any) -> Generator[Any, Any, None]:
         """At its planned departure (and again after the grace), a visit whose engineer is
@@ -360,7 +374,7 @@ class JobRunner:
         record.travel_cost = (engineer.cost_per_km * km).quantize(Decimal("0.01"))
         record.loaner = record.fix_by is not None and end > record.fix_by
         self._cost(t, record, uses, km)
-        run.state.finished(eid, t.id, run.sites[t.site_id].location)
+        run.state.finished(eid, t.id, run.sites[t.site_id].location, since=end)
         if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
             run.state.commit(eid, end, run.sites[t.site_id].location, start=start)
         elif self.alternative is not None and not self.queued.get(eid):

@@ -360,3 +360,24 @@ class TestGapBeforeCommittedWork:
         (_, fixes), ticket_id = self._later(session, dw, timedelta(minutes=10))
         mine = self._haizhu(session, dw, ticket_id)
         assert mine.departs_at >= fixes
+
+    def test_a_later_visit_does_not_keep_him_at_his_last_site_overnight(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        """He went home when his shift ended, though a visit is committed for tomorrow
+        (`optimizer.standing_at`): the gap before it starts from home, as in the simulator."""
+        self._later(session, dw, timedelta(hours=20))  # leaves tomorrow at noon
+        e = dw.haizhu  # 08:00-20:00 Guangzhou time; T0 is 16:00 there
+        e.current_lat, e.current_lon, e.position_at = *self.FAR, T0 - timedelta(hours=1)
+        session.flush()
+        home = opt.Location(e.home_lat, e.home_lon)
+
+        def haizhu(now: timedelta) -> opt.Engineer:
+            snap = load_snapshot(session, now=T0 + now)
+            return next(x for x in snap.world.engineers if x.id == e.id)
+
+        assert haizhu(timedelta(0)).location == opt.Location(*self.FAR)  # on shift: there
+        morning = haizhu(timedelta(hours=17))  # 09:00 next day, the visit still ahead
+        assert morning.gap is not None
+        assert morning.gap.origin is None  # from where he is
+        assert morning.location == home

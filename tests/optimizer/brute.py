@@ -155,16 +155,27 @@ def brute_plans(
         origin = e.busy_location if busy and e.busy_location else e.location
         ready = max(now, e.busy_until) if busy and e.busy_until is not None else now
         after = ready > now  # a job of his comes first: it may overrun into this visit
-        direct_s, direct_m = _tm(travel, origin, ticket.site)
-        if direct_s > params.max_travel_s:
-            continue
+        # Leaving later than at once, after the shift he is free in has ended, he sets off
+        # from home (he went home in between).
+        heads = next((end for start, end in e.shifts if start <= ready < end), ready)
+        home = e.home or e.location
+
+        def start_at(d: int, ready=ready, heads=heads, origin=origin, home=home) -> Location:
+            return home if d > ready and d >= heads else origin
+
+        def drive(d: int, start_at=start_at) -> int:
+            return d + _tm(travel, start_at(d), ticket.site)[0]
+
         overtime = e.plan_overtime_s if params.overtime_s is None else params.overtime_s
-        direct = _visits(e, ready, ticket.service_s, overtime, lambda d, s=direct_s: d + s)
+        direct = _visits(e, ready, ticket.service_s, overtime, drive)
         if not direct:
+            continue
+        depart, arrival, end = min(direct, key=lambda visit: visit[1])
+        direct_s, direct_m = _tm(travel, start_at(depart), ticket.site)
+        if direct_s > params.max_travel_s:
             continue
         dedicated = e.id == ticket.dedicated_engineer or ticket.site_id in e.dedicated_sites
         missing = _van_missing(e.van_stock, ticket)
-        depart, arrival, end = min(direct, key=lambda visit: visit[1])
         if not missing:
             fix = arrival + ticket.service_s
             money = _money(e, direct_s, direct_m, fix, end)
@@ -175,17 +186,17 @@ def brute_plans(
             if not _covers(depot.stock, ticket, missing):
                 continue
             pick = params.pick_s if depot.pick_s is None else depot.pick_s
-            (to_d, to_m), (from_d, from_m) = (
-                _tm(travel, origin, depot.location),
-                _tm(travel, depot.location, ticket.site),
-            )
+            from_d, from_m = _tm(travel, depot.location, ticket.site)
 
-            def trip(d: int, to_d=to_d, from_d=from_d, pick=pick, depot=depot) -> int | None:
-                at = _opens(depot.opening, d + to_d)
+            def trip(
+                d: int, from_d=from_d, pick=pick, depot=depot, start_at=start_at
+            ) -> int | None:
+                at = _opens(depot.opening, d + _tm(travel, start_at(d), depot.location)[0])
                 return None if at is None else at + pick + from_d
 
             for d, a, end_k in _visits(e, ready, ticket.service_s, overtime, trip):
                 fix = a + ticket.service_s
+                to_d, to_m = _tm(travel, start_at(d), depot.location)
                 money = _money(e, to_d + from_d, to_m + from_m, fix, end_k)
                 candidates.append(Plan(e.id, "pickup", d, a, fix, None, dedicated, money, after))
         # Earliest arrival; on a tie, the earliest departure (an earlier shift keeps the

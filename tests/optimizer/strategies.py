@@ -32,7 +32,9 @@ def shifts(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
 
 
 @st.composite
-def engineers(draw: st.DrawFn, engineer_id: int) -> Engineer:
+def engineers(draw: st.DrawFn, engineer_id: int, homes: bool = False) -> Engineer:
+    """One engineer; ``homes``: some have a home away from where they stand (a departure in
+    a later shift sets off from there, `optimizer.sets_off_from`)."""
     level = draw(st.integers(0, 3))
     skills = {"server": level} if level else {"storage": 1}
     busy = draw(st.booleans())
@@ -51,6 +53,7 @@ def engineers(draw: st.DrawFn, engineer_id: int) -> Engineer:
         overtime_cost_per_hour=draw(st.sampled_from([0, 9_000])),
         cost_per_hour=draw(st.sampled_from([0, 12_000])),
         cost_per_km=draw(st.sampled_from([0, 150])),
+        home=draw(points) if homes and draw(st.booleans()) else None,
     )
 
 
@@ -70,9 +73,9 @@ def depots(draw: st.DrawFn, depot_id: int) -> Depot:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> DispatchWorld:
+def worlds(draw: st.DrawFn, homes: bool = False) -> DispatchWorld:
     n = draw(st.integers(1, 8))
-    people = tuple(draw(engineers(i)) for i in range(1, n + 1))
+    people = tuple(draw(engineers(i, homes)) for i in range(1, n + 1))
     places = tuple(draw(depots(j)) for j in range(1, draw(st.integers(0, 3)) + 1))
     suppliers = tuple(
         Supplier(k, draw(stock), lead_s=draw(st.sampled_from([HOUR, 9 * HOUR])), transit_s=2 * HOUR)

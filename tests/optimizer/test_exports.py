@@ -40,6 +40,8 @@ EXPECTED = {
     "heads_home_at", "standing_at",
     # parts shipped at intake (issue 16: ship within 8 h)
     "ship_at_intake", "swap_in_reach",
+    # a later shift starts from home (issue 16)
+    "sets_off_from",
 }  # fmt: skip
 
 

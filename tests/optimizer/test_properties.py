@@ -59,7 +59,7 @@ def _check_feasible(
 
 @pytest.mark.parametrize("travel_name", sorted(TRAVELS))
 @SETTINGS
-@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+@given(world=worlds(homes=True), ticket=tickets(), now=nows, p=params)
 def test_recommendation_equals_brute_force(
     travel_name: str, world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
 ) -> None:

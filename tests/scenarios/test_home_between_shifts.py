@@ -4,9 +4,14 @@ bounds judge (`optimizer.standing_at`: tests/dispatch/test_home_between_shifts.p
 
 from __future__ import annotations
 
+import pytest
+
 from optimizer import Location, heads_home_at, standing_at
+from scenarios.demand import ticket_stream
 from scenarios.live import LiveState
 from scenarios.model import SimWorld
+from scenarios.simulate import RunParams, simulate
+from scenarios.spec import Demand
 
 DAY = 86_400
 HOUR = 3_600
@@ -62,3 +67,28 @@ def test_production_and_simulator_read_one_rule(small: SimWorld) -> None:
     assert heads_home_at(9 * HOUR, shifts) == 9 * HOUR  # off shift: straight home
     assert standing_at(site, 2 * HOUR, home, shifts, 7 * HOUR) == site
     assert standing_at(site, 2 * HOUR, home, shifts, DAY) == home
+
+
+@pytest.mark.parametrize("policy", ["naive", "optimised"])
+def test_the_simulated_drive_starts_where_dispatch_planned_it_from(
+    small: SimWorld, policy: str
+) -> None:
+    """The world the simulator runs follows the rule the view plans with: an engineer idle
+    past his shift's end set off from home the next day, not from his last job's site (it
+    did before, so plans from home ran hours late)."""
+    stream = ticket_stream(small, Demand(tickets_per_day=60), horizon_s=3 * DAY, seed=3,
+                           replication=0)  # fmt: skip
+    result = simulate(small, stream, RunParams("base", policy, 0, 3 * DAY))
+    straight = [
+        j for j in result.jobs
+        if j.source in ("none", "van") and j.departed_at is not None
+        and j.departed_at == j.planned_depart and j.arrived_at is not None
+    ]  # fmt: skip
+    assert len(straight) > 50
+    after_a_night = 0
+    for j in straight:
+        assert j.planned_arrival is not None
+        assert j.planned_depart is not None
+        assert j.arrived_at - j.departed_at == j.planned_arrival - j.planned_depart, j
+        after_a_night += j.departed_at % DAY < 12 * HOUR
+    assert after_a_night > 0
