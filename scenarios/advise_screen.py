@@ -215,6 +215,7 @@ def predict(
                  reach_s, pooled)  # fmt: skip
     given_all = [pool.shares(on[:, int(week_hour[h])], lam_all[:, h], float(speed[h]))
                  for h in range(hours)]  # fmt: skip
+    woken_all: dict[int, tuple[FloatArray, FloatArray]] = {}  # hour -> with the on-call too
     for r, rid in enumerate(regions):
         cols = by_region[rid]
         code = world.regions[rid]
@@ -251,7 +252,9 @@ def predict(
             if called.any() and severe[rid]:
                 # on call: the severe tickets may wake them (after the call-out lead time)
                 both = at_work | called
-                shares = pool.shares(both, lam_all[:, h], float(speed[h]))
+                if h not in woken_all:
+                    woken_all[h] = pool.shares(both, lam_all[:, h], float(speed[h]))
+                shares = woken_all[h]
                 late = [(t - lead_s, m / severe_share) for t, m in severe[rid]]
                 woken, _, _ = queue.kept(hour, both, shares, late)
                 asleep, _, _ = queue.kept(hour, at_work, given_all[h], late)
