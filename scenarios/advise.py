@@ -25,6 +25,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -625,9 +626,13 @@ def roster_moves(
     heads = [e for e in world.engineers if e.region_id == rid]
     movable = [e for e in heads if line is None or line in e.skills]
     start, end, days = pattern
+    on_it = tuple(WeeklyShift(d, time.fromisoformat(start), time.fromisoformat(end))
+                  for d in sorted(days))  # fmt: skip
+    elsewhere = sum(1 for e in movable if e.shifts != on_it)
     skill = f" ({line})" if line else ""
     for k in sizes:
-        if k * step < len(movable):  # someone stays on today's shifts
+        # enough engineers not on the pattern yet, and someone stays on today's shifts
+        if k * step <= elsewhere and k * step < len(movable):
             out.append(Move(
                 f"move {k * step} engineer(s){skill} to {start}-{end} {_days(days)} in {region}",
                 ShiftPattern(kind="shift_pattern", start=start, end=end, weekdays=days,

@@ -197,7 +197,7 @@ class ShiftPattern(_Strict):
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
     region: str | None = None
     skill: str | None = None  # product line code: only engineers with that skill
-    count: int | None = Field(None, ge=1)  # None: every engineer of the pool
+    count: int | None = Field(None, ge=1)  # the newest not on it already; None: all
 
     @model_validator(mode="after")
     def _days(self) -> ShiftPattern:

@@ -111,12 +111,14 @@ def change_engineers(world: SimWorld, change: spec.Engineers) -> SimWorld:
 
 
 def shift_pattern(world: SimWorld, change: spec.ShiftPattern) -> SimWorld:
-    """The pool's engineers (of a region, a skill; the newest ``count`` of them, or all)
-    work the given weekly pattern instead of their own."""
+    """The pool's engineers (of a region, a skill) work the given weekly pattern instead
+    of their own: all of them, or the newest ``count`` not on it already."""
     start, end = time.fromisoformat(change.start), time.fromisoformat(change.end)
     pattern = tuple(WeeklyShift(day, start, end) for day in sorted(change.weekdays))
     pool = _pool(world, change.region, change.skill)
-    moved = {e.id for e in (pool if change.count is None else pool[-change.count :])}
+    if change.count is not None:
+        pool = [e for e in pool if e.shifts != pattern][-change.count :]
+    moved = {e.id for e in pool}
     return replace(
         world,
         engineers=tuple(

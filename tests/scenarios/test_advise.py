@@ -463,6 +463,9 @@ class TestMoves:
         changed = [e for e, f in zip(world.engineers, moved.engineers, strict=True)
                    if e.shifts != f.shifts]  # fmt: skip
         assert len(changed) == shift.count
+        again = apply_changes(moved, (shift,))  # the next not on it yet, not the same again
+        pairs = zip(world.engineers, again.engineers, strict=True)
+        assert sum(e.shifts != f.shifts for e, f in pairs) == 2 * shift.count
         assert all("power" in e.skills for e in changed)
         # the on-call roster covers the night's missed hours
         assert set(covered_hours(roster.start, roster.end, roster.weekdays)) & {
