@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from optimizer.allocation import TicketSupply
-from optimizer.model import Ticket
+from optimizer.model import Location, Ticket
 from optimizer.plan_result import (
     Dropped,
     Plan,
@@ -87,7 +87,9 @@ def _stop(
             if option.depot_id is not None
             else t.site
         )
-        if option.depot_id is None:
+        if option.depot_id is None and p.coords is not None:  # his van: where his route starts
+            location = Location(float(p.coords[node, 0]), float(p.coords[node, 1]))
+        elif option.depot_id is None:
             row = world.engineer_row[int(option.van_of or 0)]
             e = world.engineers[row]
             busy = e.busy_until is not None and e.busy_until > p.now and e.busy_location is not None

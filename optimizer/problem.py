@@ -363,28 +363,25 @@ class _Where:
 
     world: DispatchWorld
     vehicles: Sequence[Vehicle]
-    owner: dict[int, int]  # engineer id -> vehicle
+    mine: dict[int, tuple[int, ...]]  # engineer id -> his vehicles (ordinary, gap twin)
     now: int
     horizon: int
     params: PlanParams
     dedicated: dict[int, tuple[int, ...]] = field(default_factory=dict)  # site -> vehicles
-    mine: dict[int, tuple[int, ...]] = field(default_factory=dict)  # engineer id -> vehicles
 
     @classmethod
     def of(
         cls, world: DispatchWorld, vehicles: Sequence[Vehicle], now: int, horizon: int,
         params: PlanParams,
     ) -> _Where:  # fmt: skip
-        # a van pickup is a node at the ordinary vehicle's start: only that one takes it
-        owner = {world.engineers[v.row].id: i for i, v in enumerate(vehicles) if v.back_by is None}
         dedicated: dict[int, tuple[int, ...]] = {}
-        mine: dict[int, tuple[int, ...]] = {}  # engineer id -> his vehicles (and gap twin)
+        mine: dict[int, tuple[int, ...]] = {}
         for i, v in enumerate(vehicles):
             e = world.engineers[v.row]
             mine[e.id] = (*mine.get(e.id, ()), i)
             for site in e.dedicated_sites:
                 dedicated[site] = (*dedicated.get(site, ()), i)
-        return cls(world, vehicles, owner, now, horizon, params, dedicated, mine)
+        return cls(world, vehicles, mine, now, horizon, params, dedicated)
 
     def preferred(self, t: Ticket) -> tuple[int, ...]:
         """Vehicles of the ticket's dedicated engineer or of its site's, in vehicle order."""
@@ -397,25 +394,29 @@ class _Where:
 def _add_ticket(
     b: _Builder, k: int, t: Ticket, supply: TicketSupply, allowed: tuple[int, ...], at: _Where
 ) -> tuple[int, tuple[int, ...]]:
-    """Add ticket ``k``'s visit and one pickup node per pickup alternative."""
+    """Add ticket ``k``'s visit and one pickup node per pickup alternative.
+
+    A van pickup is a node at the start of each of the van owner's vehicles (his ordinary
+    one and his gap twin), each taken by that vehicle only.
+    """
     world, vehicles, params = at.world, at.vehicles, at.params
     visit = _add_visit(b, k, t, supply, allowed, at)
     nodes: list[int] = []
-    only: tuple[int, ...]
     for j, opt in enumerate(supply.pickups):
         qty = sum(u.qty for u in opt.uses)
+        places: list[tuple[Location, tuple[int, int], int, tuple[int, ...]]]
         if opt.van_of is not None:
-            if opt.van_of not in at.owner:
-                continue
-            vehicle = at.owner[opt.van_of]
-            loc, window, pick, only = vehicles[vehicle].start, (0, at.horizon), 0, (vehicle,)
+            places = [
+                (vehicles[v].start, (0, at.horizon), 0, (v,)) for v in at.mine.get(opt.van_of, ())
+            ]
         else:
             depot = world.depots[world.depot_row[int(opt.depot_id or 0)]]
-            loc, window, only = depot.location, _opening(depot.opening, at.now, at.horizon), allowed
             pick = params.pick_s if depot.pick_s is None else depot.pick_s
-        nodes.append(
+            places = [(depot.location, _opening(depot.opening, at.now, at.horizon), pick, allowed)]
+        nodes.extend(
             b.add(loc, PICKUP, ticket=k, option=j, service=pick, window=window, load=qty,
                   allowed=only)
+            for loc, window, pick, only in places
         )  # fmt: skip
     return visit, tuple(nodes)
 

@@ -18,7 +18,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import DispatchWorld, Engineer, Gap, Plan, PlanParams, Ticket, insertion, plan
+from optimizer import (
+    DispatchWorld,
+    Engineer,
+    Gap,
+    PartLine,
+    Plan,
+    PlanParams,
+    StopKind,
+    Ticket,
+    insertion,
+    plan,
+)
 from optimizer import validate as validate_plan
 from optimizer.insertion import load
 from tests.optimizer.builders import HOUR, grid, grid_travel, make_engineer, make_ticket, make_world
@@ -106,6 +117,19 @@ class TestTheGapKeepsAPromise:
         (route,) = result.routes
         assert not route.fills_gap
         assert route.departs_at == 5 * HOUR
+
+    @pytest.mark.parametrize("path", sorted(PATHS))
+    def test_the_part_in_his_van_goes_with_him_into_the_gap(self, path: str) -> None:
+        engineer = replace(_committed(FREE_NOW), van_stock={10: 1})
+        needs = replace(URGENT, parts=(PartLine(10, 1),))
+        result = plan(make_world([engineer]), [needs], now=0, travel=TRAVEL, params=PATHS[path])
+        assert result.violations == ()
+        (route,) = result.routes
+        assert route.fills_gap
+        assert [(s.kind, s.location) for s in route.stops] == [
+            (StopKind.PICKUP, grid(2, 2)), (StopKind.VISIT, grid(3, 3)),
+        ]  # fmt: skip
+        assert route.visits[0].arrival_late_s == 0
 
     def test_he_leaves_when_and_where_his_work_before_the_gap_ends(self) -> None:
         later = Gap(600, grid(0, 0), grid(5, 5), 3 * HOUR)  # free at 0:10, at (0, 0)
