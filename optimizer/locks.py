@@ -73,9 +73,11 @@ def lock_problem(
         replace(t, parts=()) if t.id in announced and baseline.is_fixed(announced[t.id], now) else t
         for t in tickets
     )
-    vehicles = tuple(vehicles_of(world, now, params))
-    # his ordinary vehicle (not the gap twin): locked visits are after his committed work
-    vehicle_of = {world.engineers[v.row].id: i for i, v in enumerate(vehicles) if v.back_by is None}
+    # Without gap twins (`optimizer.problem.gap_vehicle`): the insertion into a published
+    # plan (`optimizer.ejection`) moves visits between vehicles and does not pair them, so
+    # here an engineer works after all his committed work, as before gaps were planned.
+    vehicles = tuple(v for v in vehicles_of(world, now, params) if v.back_by is None)
+    vehicle_of = {world.engineers[v.row].id: i for i, v in enumerate(vehicles)}
     supplies = allocate(world, planned, now=now, travel=travel, params=params)
     keep, allowed, dropped = screen(
         world, planned, supplies, list(vehicles), now=now, travel=travel, params=params
