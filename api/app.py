@@ -115,6 +115,20 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
+def freeze_long_lived() -> None:
+    """Keep what is alive now (a fresh snapshot: the whole world) out of the cyclic GC.
+
+    A large world's snapshot is over 100,000 long-lived objects; every full collection
+    walked them again, and the requests that allocation happened to trigger one on paid
+    100-400 ms (the cached recommendation's p95 on the large world; BENCHMARKS.md).
+    Unfrozen and collected first, so the snapshot it replaces is freed, cycles included;
+    the one full collection here rides on a snapshot load that takes seconds.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -149,6 +163,7 @@ def create_app(
             await asyncio.to_thread(warm_up)
             gc.collect()
             gc.freeze()  # what startup built lives on: full collections stop rescanning it
+            app.state.snapshots.on_load = freeze_long_lived  # and so does each snapshot
         try:
             yield
         finally:

@@ -342,15 +342,23 @@ def _decision(result: TicketRecommendation, chosen: opt.Option) -> dict[str, Any
             {"engineer_id": x.engineer_id, "reason": str(x.reason), "detail": x.detail}
             for x in rec.excluded
         ],
+        "unreached": _unreached(rec.unreached),
     }
+
+
+def _unreached(found: opt.Unreached | None) -> dict[str, Any] | None:
+    """Those the search never priced, as the decision saw them (one entry for all)."""
+    if found is None:
+        return None
+    return {"engineer_ids": list(found.engineer_ids), "detail": found.detail}
 
 
 def _why_not(result: TicketRecommendation, engineer_id: int) -> str:
     name = result.snapshot.engineer_names.get(engineer_id)
     who = f"engineer {name} ({engineer_id})" if name else f"engineer {engineer_id}"
-    for x in result.recommendation.excluded:
-        if x.engineer_id == engineer_id:
-            return f"{who} is not an option: {x.reason} ({x.detail})"
+    x = result.recommendation.priced(engineer_id)  # priced even if the search never got to him
+    if isinstance(x, opt.Exclusion):
+        return f"{who} is not an option: {x.reason} ({x.detail})"
     return f"{who} is not an option for this ticket"
 
 

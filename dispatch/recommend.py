@@ -72,6 +72,21 @@ def recommend_ticket(
     return TicketRecommendation(snap, job, rec, zone)
 
 
+def price_engineer(found: TicketRecommendation, engineer_id: int) -> opt.Option | opt.Exclusion:
+    """One engineer priced in full for the ticket, ranked or not: his option (rank 0 when it
+    is not among the ranked ones) or why he has none.
+
+    The dispatcher's explicit ask: the explanations never price an engineer the search did
+    not reach (`opt.Recommendation.unreached`), so this is how one of them gets a price.
+    """
+    priced = found.recommendation.priced(engineer_id)
+    if priced is None:
+        raise InvalidTicketError(
+            "engineer_id", f"engineer {engineer_id} is not in the dispatch world"
+        )
+    return priced
+
+
 def _ship_within_min(session: Session, site_id: int) -> int:
     """The ship promise of the site's contract policy (8 h by default)."""
     stmt = (

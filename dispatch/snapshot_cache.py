@@ -59,10 +59,13 @@ def world_version(session: Session) -> Version:
 class SnapshotCache:
     """The last snapshot (whole world) and the version it was built on; thread-safe."""
 
-    def __init__(self, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(
+        self, ttl: timedelta = DEFAULT_TTL, on_load: Callable[[], None] | None = None
+    ) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._entry: tuple[Version, Snapshot] | None = None
+        self.on_load = on_load  # called after a fresh snapshot is kept (the app's GC tuning)
         self.hits = self.misses = 0
 
     def get(self, session: Session, *, now: datetime) -> Snapshot:
@@ -79,6 +82,8 @@ class SnapshotCache:
         fresh = load_snapshot(session, now=now)
         with self._lock:
             self._entry = (version, fresh)
+        if self.on_load is not None:
+            self.on_load()
         return fresh
 
     def clear(self) -> None:

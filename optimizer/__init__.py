@@ -108,6 +108,7 @@ if TYPE_CHECKING:
         Recommendation,
         Suggestion,
         SuggestionKind,
+        Unreached,
     )
     from optimizer.solve import plan, warm_up
     from optimizer.standing import heads_home_at, sets_off_from, standing_at
@@ -204,6 +205,7 @@ _HOMES: dict[str, str] = {
     "TimedTravelTimes": "optimizer.travel",
     "TravelTimes": "optimizer.travel",
     "UNREACHABLE": "optimizer.travel",
+    "Unreached": "optimizer.result",
     "VisitChange": "optimizer.urgent_result",
     "Window": "optimizer.model",
     "allocate": "optimizer.allocation",
@@ -318,6 +320,7 @@ __all__ = [
     "TimedTravelTimes",
     "TravelTimes",
     "UNREACHABLE",
+    "Unreached",
     "VisitChange",
     "Window",
     "allocate",

@@ -46,9 +46,10 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.candidates import TOLERANCE_S, Call, Screen, chunk_options, screen_engineers
-from optimizer.explain import Explanations
+from optimizer.explain import Explanations, SearchStops
 from optimizer.model import Ticket
 from optimizer.params import RecommendParams
+from optimizer.reasons import option_reason
 from optimizer.result import Option, Recommendation
 from optimizer.travel import TravelTimes, travel_at
 from optimizer.world import DispatchWorld
@@ -113,6 +114,11 @@ def recommend(
         call, screen, cache, fast_order, _arrival_key,
         lambda pos: (int(arrival[pos]) - TOLERANCE_S, int(ids[pos])), 1,
     )  # fmt: skip
+    # Where each search stopped, for those it never reached (`Explanations.unreached`).
+    stops = SearchStops(
+        ranked[-1][0] if len(ranked) >= call.params.max_options else None,
+        fastest[0][0][0] if fastest else None,
+    )
     woken = _callouts(world, ticket, now, travel, call.params)
     working = [option for _, option in ranked + fastest]
     woken = [option for option in woken if worth_waking(option, working)]
@@ -125,7 +131,7 @@ def recommend(
         minutes = (extra.arrives_at - now) // 60
         reason = f"#{len(options) + 1}: the earliest arrival of all ({minutes} min), ranked lower"
         options.append(replace(extra, rank=len(options) + 1, reason=reason))
-    return Recommendation(ticket.id, now, tuple(options), Explanations(call, screen))
+    return Recommendation(ticket.id, now, tuple(options), Explanations(call, screen, stops))
 
 
 def callout_options(
@@ -248,47 +254,7 @@ def _search(
 
 
 def _annotate(call: Call, rank: int, option: Option) -> Option:
-    return replace(option, rank=rank, reason=_reason(call, rank, option))
-
-
-def _yuan(fen: int) -> str:
-    return f"CNY {fen / 100:,.0f}"
-
-
-def _reason(call: Call, rank: int, option: Option) -> str:
-    """Say why an option ranks where it does: the clocks it keeps and breaks, and its cost."""
-    drive = (option.arrives_at - call.now) // 60
-    extra = f"; cost {_yuan(option.cost)}" if option.cost else ""
-    if option.overtime_s:
-        extra += f" ({-(-option.overtime_s // 60)} min overtime)"
-    if option.callout:
-        extra += f"; call-out of an on-call engineer ({_yuan(option.callout_cost)})"
-    row = call.world.engineer_row.get(option.engineer_id)
-    engineer = None if option.callout or row is None else call.world.engineers[row]
-    if engineer is not None and engineer.overtime_cap is not None:
-        left = -(-engineer.overtime_s // 60)
-        extra += f"; his {engineer.overtime_cap}'s overtime cap leaves {left} min (already worked)"
-    short = [c for c in option.promises if c.short_of_slack]
-    if short:  # a job of his comes first and may overrun: say the slack is less than wanted
-        extra += "; after his current job " + ", ".join(
-            f"{c.promise.value} has {c.slack_min} min to spare, less than the "
-            f"{c.wanted_s // 60} min slack wanted"
-            for c in short
-        )
-    if option.keeps_all:
-        slack = min((c.slack_min for c in option.promises), default=None)
-        spare = "" if slack is None else f", {slack} min to spare"
-        if option.dedicated:
-            return f"#{rank}: keeps every promise{spare}; the customer's dedicated engineer{extra}"
-        return f"#{rank}: keeps every promise{spare}; on site in {drive} min{extra}"
-    broken = ", ".join(
-        f"{c.promise.value} by {-c.slack_min} min ({_yuan(c.cost)})"
-        for c in option.promises
-        if not c.kept
-    )
-    kept = [c.promise.value for c in option.promises if c.kept]
-    keeps = f"; keeps {', '.join(kept)}" if kept else ""
-    return f"#{rank}: breaks {broken}{keeps}; on site in {drive} min{extra}"
+    return replace(option, rank=rank, reason=option_reason(call, rank, option))
 
 
 def earliest_arrival(recommendation: Recommendation) -> int | None:

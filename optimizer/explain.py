@@ -1,14 +1,20 @@
 """Explanations of a recommendation, built only when asked for.
 
-`Explanations` keeps the call's screen arrays; `Recommendation.excluded`, ``.suggestions``
-and ``.loaner`` call it on first access, so the fast path never pays for them.
+`Explanations` keeps the call's screen arrays; `Recommendation.excluded`, ``.unreached``,
+``.suggestions`` and ``.loaner`` call it on first access, so the fast path never pays for
+them. Engineers the best-first search never reached are not priced here (on a large world
+that was most of an explained recommendation's time): they are reported together, with where
+the search stopped, and `priced` prices one of them when a dispatcher asks for him.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from optimizer.candidates import Call, Screen, chunk_options
+from optimizer.reasons import option_reason, yuan
 from optimizer.result import (
     Exclusion,
     ExclusionReason,
@@ -16,17 +22,38 @@ from optimizer.result import (
     Option,
     Suggestion,
     SuggestionKind,
+    Unreached,
 )
 from optimizer.schedule import first_fit
 from optimizer.world import FAR
 
+_NO_PARTS = "no van, depot or supplier has the parts"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStops:
+    """Where `recommend`'s two best-first searches stopped.
+
+    ``ranked``: the rank key of the last ranked option when the ranking was full (None when
+    it found fewer than asked, so it reached everyone); ``fastest``: the earliest arrival found.
+    """
+
+    ranked: tuple[int, int, int, int, int] | None = None
+    fastest: int | None = None
+
 
 class Explanations:
-    """The `Explainer` of `optimizer.recommend`: excluded engineers, suggestions, loaners."""
+    """The `Explainer` of `optimizer.recommend`: excluded and unreached engineers, an engineer
+    priced on request, suggestions, loaners."""
 
-    def __init__(self, call: Call, screen: Screen) -> None:
+    def __init__(self, call: Call, screen: Screen, stops: SearchStops | None = None) -> None:
         self._call = call
         self._screen = screen
+        self._stops = stops or SearchStops()
+        # What the searches priced, fixed now: pricing an engineer asked for by name later
+        # adds to the call's cache and must not move anyone between the explanations.
+        self._reached = frozenset(call.evaluated)
+        self._parts_failed = tuple(call.parts_failed)
         self._excluded: tuple[Exclusion, ...] | None = None
 
     def _clock(self, offset: int) -> str:
@@ -39,9 +66,8 @@ class Explanations:
     def excluded(self) -> tuple[Exclusion, ...]:
         """Every engineer left out, by reason: skill, too far, busy, shift, parts.
 
-        Worked out once per call: the suggestions read it again (`_extend_shifts`), and on a
-        large world it is most of an explained recommendation's time (pricing the parts of
-        every engineer the search did not reach).
+        Worked out once per call (the suggestions read it again). Parts are known only of the
+        engineers the searches priced; the others are `unreached`, not excluded.
         """
         if self._excluded is None:
             self._excluded = self._exclude()
@@ -59,16 +85,75 @@ class Explanations:
             detail = f"{minutes} min drive, over the {call.params.max_travel_s // 60} min limit"
             out.append(Exclusion(int(ids[screen.rows[pos]]), ExclusionReason.TOO_FAR, detail))
         out.extend(self._unfit())
-        pending = np.array([p for p in screen.order if int(p) not in call.evaluated], np.int64)
-        if pending.size:  # the search stopped early: their parts only matter here
-            call.evaluated.update(
-                zip(pending.tolist(), chunk_options(call, screen, pending), strict=True)
-            )
-        out.extend(
-            Exclusion(e, ExclusionReason.PARTS, "no van, depot or supplier has the parts")
-            for e in call.parts_failed
-        )
+        out.extend(Exclusion(e, ExclusionReason.PARTS, _NO_PARTS) for e in self._parts_failed)
         return tuple(out)
+
+    def unreached(self, options: tuple[Option, ...]) -> Unreached | None:
+        """The candidates neither search reached, unpriced, with why it stopped before them.
+
+        Every one of them ranks below the ranked options by the search's lower bound and
+        arrives no earlier than the earliest option (`optimizer.assignment`, step 3).
+        """
+        call, screen = self._call, self._screen
+        ids = call.world.engineer_arrays.ids
+        order = screen.order
+        if self._reached:
+            order = order[~np.isin(order, np.fromiter(self._reached, np.int64))]
+        shown = {o.engineer_id for o in options}  # a call-out may show one the search skipped
+        pos = np.array([p for p in order.tolist() if int(ids[screen.rows[p]]) not in shown])
+        if pos.size == 0:
+            return None
+        travel = screen.travel_s[pos]
+        cost = int(screen.lb[1][pos].min())
+        arrives = int((screen.depart[pos] + travel).min())
+        detail = self._unreached_detail(screen.lower_bound(int(pos[0])), int(travel.min()))
+        return Unreached(
+            tuple(int(i) for i in ids[screen.rows[pos]]), tuple(int(s) for s in travel), detail,
+            cost, arrives,
+        )  # fmt: skip
+
+    def _unreached_detail(self, first: tuple[int, int, int, int, int], nearest_s: int) -> str:
+        """Why the search stopped before them, in numbers: its bound against what it found."""
+        stops, n = self._stops, self._call.params.max_options
+        why = []
+        if stops.ranked is not None and first[0] > stops.ranked[0]:
+            why.append(f"none can rank above the {n} options found: each would depart after"
+                       " the depart promise, which those keep")  # fmt: skip
+        elif stops.ranked is not None:
+            why.append(f"none can rank above the {n} options found: the best of them would"
+                       f" cost at least {yuan(first[1])} (drive and promise clocks alone),"
+                       f" #{n} costs {yuan(stops.ranked[1])}")  # fmt: skip
+        if stops.fastest is not None:
+            why.append(f"none arrives before {self._clock(stops.fastest)}, the earliest arrival"
+                       " found")  # fmt: skip
+        why.append(f"the nearest of them drives {nearest_s // 60} min")
+        return "not priced, the search stopped before them: " + "; ".join(why)
+
+    def priced(self, engineer_id: int) -> Option | Exclusion | None:
+        """Price one engineer in full, reached or not: his option, or why he has none.
+
+        None for an engineer the world does not know. His option is not ranked (rank 0):
+        placing it would mean pricing everyone the search skipped.
+        """
+        call, screen = self._call, self._screen
+        row = call.world.engineer_row.get(engineer_id)
+        if row is None:
+            return None
+        for exclusion in self.excluded():
+            if exclusion.engineer_id == engineer_id:
+                return exclusion
+        found = np.flatnonzero(screen.rows == row)
+        if found.size == 0:  # unreachable: a row without the skills is excluded above
+            return None
+        pos = int(found[0])
+        if pos not in call.evaluated:
+            call.evaluated[pos] = chunk_options(call, screen, np.array([pos], np.int64))[0]
+        option = call.evaluated[pos]
+        if option is None:
+            failed = engineer_id in call.parts_failed
+            detail = _NO_PARTS if failed else "his parts come too late for his next booked visit"
+            return Exclusion(engineer_id, ExclusionReason.PARTS, detail)
+        return replace(option, rank=0, reason=option_reason(call, 0, option))
 
     def _missing_skill(self, row: int) -> str:
         engineer = self._call.world.engineers[row]

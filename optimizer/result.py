@@ -165,6 +165,23 @@ class Exclusion:
     overtime_needed_s: int | None = None  # SHIFT: extra time past his shift that would do
 
 
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    """Candidates the best-first search stopped before: not priced, one reason for all.
+
+    Skills, shift and drive let each of them take the ticket, but the bound the search
+    prunes with already ranks him below the options found and his straight drive arrives no
+    earlier than the earliest option found, so pricing his parts could change nothing shown.
+    `Recommendation.priced` prices one of them fully when a dispatcher asks for him.
+    """
+
+    engineer_ids: tuple[int, ...]  # in the search's order: the most promising first
+    travel_s: tuple[int, ...]  # each one's straight drive to the site
+    detail: str  # why the search stopped before them, with the numbers
+    cost_at_least: int  # fen: the least any of them could cost (the search's bound)
+    arrives_from: int  # the earliest any of them could arrive (straight drive)
+
+
 class SuggestionKind(enum.StrEnum):
     """What would make a ticket's promises keepable."""
 
@@ -201,6 +218,10 @@ class Explainer(Protocol):
     """Builds a recommendation's explanations on demand (see `optimizer.explain`)."""
 
     def excluded(self) -> tuple[Exclusion, ...]: ...
+
+    def unreached(self, options: tuple[Option, ...]) -> Unreached | None: ...
+
+    def priced(self, engineer_id: int) -> Option | Exclusion | None: ...
 
     def suggestions(self, options: tuple[Option, ...]) -> tuple[Suggestion, ...]: ...
 
@@ -243,8 +264,25 @@ class Recommendation:
 
     @cached_property
     def excluded(self) -> tuple[Exclusion, ...]:
-        """Engineers left out, each with the reason (skill, shift, busy, too far, parts)."""
+        """Engineers left out, each with the reason (skill, shift, busy, too far, parts).
+
+        Only engineers the search priced can be left out for parts: those it never reached
+        are in `unreached`, unpriced.
+        """
         return self._explainer.excluded()
+
+    @cached_property
+    def unreached(self) -> Unreached | None:
+        """The candidates the search stopped before, unpriced, or None when it priced all."""
+        return self._explainer.unreached(self.options)
+
+    def priced(self, engineer_id: int) -> Option | Exclusion | None:
+        """His option priced in full, ranked or not, or why he has none (None: no such
+        engineer). The dispatcher's explicit ask: an unreached engineer is priced here only."""
+        for option in self.options:
+            if option.engineer_id == engineer_id:
+                return option
+        return self._explainer.priced(engineer_id)
 
     @cached_property
     def suggestions(self) -> tuple[Suggestion, ...]:

@@ -249,11 +249,20 @@ def recommend_cmd(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="each clock, cost and reason in full")
     ] = False,
+    engineer: Annotated[
+        str | None,
+        typer.Option(
+            "--engineer", help="also price this engineer (id or code) in full, ranked or not"
+        ),
+    ] = None,
 ) -> None:
-    """Rank the engineers who could take a ticket; say who is left out and why."""
+    """Rank the engineers who could take a ticket; say who is left out and why.
+
+    Engineers the search stopped before are counted, not priced; --engineer prices one.
+    """
     from api.travel import make_travel
     from dispatch.errors import DispatchError
-    from dispatch.recommend import recommend_ticket
+    from dispatch.recommend import price_engineer, recommend_ticket
 
     factory = _factory(ctx)
     at = _as_of(as_of) or datetime.now(UTC)
@@ -266,6 +275,9 @@ def recommend_cmd(
                 travel=make_travel(ctx.obj.settings), limit=limit, zone=zone,
             )  # fmt: skip
             heading = _heading(session, ticket_id, at, found.zone)
+            asked = None
+            if engineer is not None:
+                asked = price_engineer(found, _engineer_id(session, engineer))
             loaner = found.recommendation.loaner
             part = _part_label(session, loaner.part_id) if loaner is not None else ""
     except DispatchError as exc:
@@ -274,6 +286,32 @@ def recommend_cmd(
     finally:
         factory.kw["bind"].dispose()
     _print_recommendation(found, found.zone, heading=heading, part=part, verbose=verbose)
+    if asked is not None:
+        _print_asked(found, asked)
+
+
+def _engineer_id(session: Session, text: str) -> int:
+    """An engineer by id or by his code (any case); an unknown one is a usage error."""
+    from spares.names import resolve
+
+    return resolve(session, "engineer", text)
+
+
+def _print_asked(found: Any, asked: opt.Option | opt.Exclusion) -> None:
+    """The engineer asked for with --engineer, priced in full: his plan, or why he has none."""
+    from optimizer import Exclusion
+
+    snap = found.snapshot
+    who = f"{snap.engineer_names.get(asked.engineer_id, '')} ({asked.engineer_id})"
+    if isinstance(asked, Exclusion):
+        console.print(f"asked: {who}: {asked.reason} ({asked.detail})", markup=False)
+        return
+    arrives = clock(snap.at(asked.arrives_at), found.zone)
+    console.print(
+        f"asked: {who}: arrives {arrives}, parts {asked.parts.source}; {_clocks(asked)}",
+        markup=False,
+    )
+    console.print(f"    why: {asked.reason}", markup=False)
 
 
 def _part_label(session: Session, part_id: int) -> str:
@@ -369,6 +407,17 @@ def _print_recommendation(
                 *((x.detail,) if verbose else ()),
             )  # fmt: skip
         console.print(excluded)
+    gone = rec.unreached
+    if gone is not None:
+        console.print(
+            f"Not priced: {len(gone.engineer_ids)} engineers the search stopped before"
+            f" ({gone.detail}); --engineer prices one", markup=False,
+        )  # fmt: skip
+        if verbose:
+            console.print(
+                "    " + ", ".join(f"{names.get(e, '')} ({e})" for e in gone.engineer_ids),
+                markup=False,
+            )
     for s in rec.suggestions:
         console.print(f"suggestion ({s.kind}): {named_text(snap, s)}", markup=False)
     if rec.loaner is not None:

@@ -78,3 +78,18 @@ def make_dispatch_world(session: Session, *, with_part: bool = True) -> Dispatch
     parts = [PartNeed(part.id)] if with_part else []
     ticket = open_ticket(session, w, parts=parts)
     return DispatchWorld(w, haizhu, panyu, yuexiu, liwan, depot, part, supplier, ticket)
+
+
+def add_crowd(session: Session, dw: DispatchWorld, count: int = 60) -> list[int]:
+    """Qualified day-shift engineers from 33 km north of the site on, 1 km apart.
+
+    Driving straight, the farther ones arrive after the nearer ones' pickups: with few
+    options asked for, the best-first search stops before them (unreached, unpriced).
+    """
+    out = []
+    for i in range(count):
+        engineer = _engineer(session, dw.base, (TIANHE[0] + 0.3 + 0.01 * i, TIANHE[1]),
+                             skills={dw.base.line: 3})  # fmt: skip
+        _on_shift(session, engineer, time(8), time(20))
+        out.append(engineer.id)
+    return out

@@ -20,7 +20,7 @@ import spares.cli as cli
 from db.jobs import Job, JobStatus
 from dispatch.models import Plan, Site
 from dispatch.planning import PlanRequest, enqueue_plan, prepare_plan
-from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.dispatch_world import DispatchWorld, add_crowd, make_dispatch_world
 from tests.ticket_builders import T0
 
 runner = CliRunner()
@@ -83,6 +83,30 @@ def test_recommend_prints_options_and_who_is_left_out(tmp_path: Path) -> None:
     assert by_code.exit_code == 0, by_code.output  # issue 17: a ticket code works as well
     assert f"Ticket {dw.ticket.code} at" in by_code.output
     assert invoke(url, "dispatch", "recommend", "NO-SUCH-CODE").exit_code == 2
+
+
+def test_recommend_counts_the_unreached_and_prices_one_asked_for(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        dw = make_dispatch_world(s)
+        crowd = add_crowd(s, dw)
+    engine.dispose()
+    args = ("dispatch", "recommend", str(dw.ticket.id), "--as-of", T0.isoformat(), "--limit", "1")
+    plain = invoke(url, *args)
+    assert plain.exit_code == 0, plain.output
+    text = " ".join(plain.output.split())
+    assert "engineers the search stopped before (not priced" in text
+    assert "--engineer prices one" in text
+    far = invoke(url, *args, "--engineer", str(crowd[-1]))
+    assert far.exit_code == 0, far.output
+    text = " ".join(far.output.split())
+    assert f"({crowd[-1]}): arrives" in text
+    assert "why: asked for, not among the options shown" in text
+    unqualified = invoke(url, *args, "--engineer", str(dw.yuexiu.id))
+    assert f"({dw.yuexiu.id}): skill (needs" in " ".join(unqualified.output.split())
+    assert invoke(url, *args, "--engineer", "NO-SUCH-ENGINEER").exit_code == 2
 
 
 def test_recommend_fits_80_columns_and_details_come_with_verbose(

@@ -42,7 +42,7 @@ from dispatch.move_store import store_asked, stored_moves
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
-from dispatch.recommend import recommend_ticket
+from dispatch.recommend import price_engineer, recommend_ticket
 from dispatch.redispatch import accept_move, refresh_stale
 from dispatch.replanning import insert_ticket, insertion_summary
 
@@ -61,7 +61,10 @@ def recommend(
     snapshots: SnapshotsDep,
     zone: DisplayZoneDep,
 ) -> RecommendationRead:
-    """Rank the qualified engineers for a ticket; explain who is left out and why."""
+    """Rank the qualified engineers for a ticket; explain who is left out and why.
+
+    Engineers the search stopped before are listed once, together, unpriced (`unreached`);
+    `engineer_id` prices one engineer in full (`asked`)."""
     as_of = body.as_of or now
     found = recommend_ticket(
         session,
@@ -72,7 +75,8 @@ def recommend(
         snapshot=snapshots.get(session, now=as_of),
         zone=zone,
     )
-    return RecommendationRead.build(found, as_of=as_of, explain=body.explain)
+    asked = None if body.engineer_id is None else price_engineer(found, body.engineer_id)
+    return RecommendationRead.build(found, as_of=as_of, explain=body.explain, asked=asked)
 
 
 @router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Id, Instant, Timestamp
 from api.schemas.ticket import StrictModel
+from optimizer import Option
 
 MAX_OPTIONS = 20
 
@@ -21,7 +22,14 @@ class RecommendationRequest(StrictModel):
     as_of: Instant | None = Field(None, description="plan as of this time (default: now)")
     limit: int = Field(5, ge=1, le=MAX_OPTIONS, description="how many ranked options")
     explain: bool = Field(
-        True, description="include excluded engineers, suggestions and a loaner proposal"
+        True,
+        description="include excluded engineers, the engineers the search did not reach"
+        " (unpriced), suggestions and a loaner proposal",
+    )
+    engineer_id: Id | None = Field(
+        None,
+        description="also price this engineer in full, ranked or not (`asked`): the only way"
+        " to get a price for an engineer in `unreached`",
     )
 
 
@@ -93,6 +101,40 @@ class ExcludedRead(BaseModel):
     free_at: Timestamp | None
 
 
+class UnreachedEngineerRead(BaseModel):
+    engineer_id: int
+    engineer_name: str
+    travel_min: float = Field(description="his straight drive to the site")
+
+
+class UnreachedRead(BaseModel):
+    """Candidates the search stopped before: reported once, together, and not priced."""
+
+    count: int
+    reason: Literal["unreached"] = "unreached"
+    detail: str = Field(
+        description="why the search stopped before them: its bound against the options found"
+    )
+    cost_at_least: float = Field(
+        description="the least any of them could cost (contract currency): the search's bound"
+    )
+    arrives_from: Timestamp = Field(description="the earliest any of them could arrive")
+    engineers: list[UnreachedEngineerRead] = Field(
+        description="the most promising first; ask for one with engineer_id to price him"
+    )
+
+
+class AskedRead(BaseModel):
+    """The engineer asked for with engineer_id, priced in full: his option, or why he has none."""
+
+    engineer_id: int
+    engineer_name: str
+    option: OptionRead | None = Field(
+        description="his plan; rank 0 when it is not among the ranked options"
+    )
+    excluded: ExcludedRead | None = Field(description="why he has no plan, when he has none")
+
+
 class SuggestionRead(BaseModel):
     kind: str
     text: str
@@ -116,12 +158,19 @@ class RecommendationRead(BaseModel):
     keepable: bool = Field(description="some option keeps every promise")
     options: list[OptionRead]
     excluded: list[ExcludedRead] | None = Field(description="null unless explain=true")
+    unreached: UnreachedRead | None = Field(
+        description="null unless explain=true, or when the search priced every candidate"
+    )
     suggestions: list[SuggestionRead] | None
     loaner: LoanerRead | None
+    asked: AskedRead | None = Field(description="the engineer of engineer_id, priced in full")
 
     @classmethod
-    def build(cls, result: Any, *, as_of: Any, explain: bool) -> RecommendationRead:
-        """Translate a `dispatch.recommend.TicketRecommendation` into wire form."""
+    def build(
+        cls, result: Any, *, as_of: Any, explain: bool, asked: Any = None
+    ) -> RecommendationRead:
+        """Translate a `dispatch.recommend.TicketRecommendation` into wire form (``asked``:
+        `dispatch.recommend.price_engineer`'s answer)."""
         from dispatch.recommend import named_text
 
         snap, rec = result.snapshot, result.recommendation
@@ -131,19 +180,10 @@ class RecommendationRead(BaseModel):
             return None if offset is None else at(offset)
 
         options = [_option(o, snap, when) for o in rec.options]
-        excluded = suggestions = loaner = None
+        excluded = suggestions = loaner = unreached = None
         if explain:
-            names = snap.engineer_names
-            excluded = [
-                ExcludedRead(
-                    engineer_id=x.engineer_id,
-                    engineer_name=names.get(x.engineer_id, ""),
-                    reason=str(x.reason),
-                    detail=x.detail,
-                    free_at=when(x.free_at),
-                )
-                for x in rec.excluded
-            ]
+            excluded = [_excluded(x, snap, when) for x in rec.excluded]
+            unreached = _unreached(rec.unreached, snap)
             suggestions = [
                 SuggestionRead(
                     kind=str(s.kind),
@@ -170,9 +210,52 @@ class RecommendationRead(BaseModel):
             keepable=rec.keepable,
             options=options,
             excluded=excluded,
+            unreached=unreached,
             suggestions=suggestions,
             loaner=loaner,
+            asked=None if asked is None else _asked(asked, snap, when),
         )
+
+
+def _excluded(x: Any, snap: Any, when: Any) -> ExcludedRead:
+    return ExcludedRead(
+        engineer_id=x.engineer_id,
+        engineer_name=snap.engineer_names.get(x.engineer_id, ""),
+        reason=str(x.reason),
+        detail=x.detail,
+        free_at=when(x.free_at),
+    )
+
+
+def _unreached(found: Any, snap: Any) -> UnreachedRead | None:
+    """An `optimizer.Unreached` in wire form: one entry for the whole group."""
+    if found is None:
+        return None
+    names = snap.engineer_names
+    return UnreachedRead(
+        count=len(found.engineer_ids),
+        detail=found.detail,
+        cost_at_least=found.cost_at_least / 100,
+        arrives_from=snap.at(found.arrives_from),
+        engineers=[
+            UnreachedEngineerRead(engineer_id=e, engineer_name=names.get(e, ""), travel_min=s / 60)
+            for e, s in zip(found.engineer_ids, found.travel_s, strict=True)
+        ],
+    )
+
+
+def _asked(priced: Any, snap: Any, when: Any) -> AskedRead:
+    """An engineer priced on request: an `optimizer.Option` or an `optimizer.Exclusion`."""
+    name = snap.engineer_names.get(priced.engineer_id, "")
+    if isinstance(priced, Option):
+        option = _option(priced, snap, when)
+        return AskedRead(
+            engineer_id=priced.engineer_id, engineer_name=name, option=option, excluded=None
+        )
+    excluded = _excluded(priced, snap, when)
+    return AskedRead(
+        engineer_id=priced.engineer_id, engineer_name=name, option=None, excluded=excluded
+    )
 
 
 def _option(o: Any, snap: Any, when: Any) -> OptionRead:
@@ -351,13 +434,9 @@ class AssignmentCheckRead(BaseModel):
 
             if check.option is not None:
                 option = _option(check.option, snap, when)
-            for x in check.result.recommendation.excluded:
-                if x.engineer_id == check.engineer_id:
-                    excluded = ExcludedRead(
-                        engineer_id=x.engineer_id,
-                        engineer_name=snap.engineer_names.get(x.engineer_id, ""),
-                        reason=str(x.reason), detail=x.detail, free_at=when(x.free_at),
-                    )  # fmt: skip
+            priced = check.result.recommendation.priced(check.engineer_id)
+            if priced is not None and not isinstance(priced, Option):
+                excluded = _excluded(priced, snap, when)
         return cls(
             ticket_id=check.ticket_id, engineer_id=check.engineer_id,
             allowed=check.option is not None, refusal=check.refusal, excluded=excluded,

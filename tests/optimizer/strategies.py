@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
 from optimizer import (
@@ -73,9 +75,19 @@ def depots(draw: st.DrawFn, depot_id: int) -> Depot:
 
 
 @st.composite
-def worlds(draw: st.DrawFn, homes: bool = False) -> DispatchWorld:
-    n = draw(st.integers(1, 8))
+def worlds(
+    draw: st.DrawFn, homes: bool = False, most: int = 8, least: int = 1, crowded: bool = False
+) -> DispatchWorld:
+    """Up to ``most`` engineers; ``crowded``: nearly all qualified and on shift, so that
+    over 16 of them (the search's first chunk) some go unreached."""
+    n = draw(st.integers(least, most))
     people = tuple(draw(engineers(i, homes)) for i in range(1, n + 1))
+    if crowded:
+        day = ((-4 * HOUR, 12 * HOUR),)
+        people = tuple(
+            replace(e, skills={"server": 3}, shifts=day) if draw(st.integers(0, 9)) else e
+            for e in people
+        )
     places = tuple(draw(depots(j)) for j in range(1, draw(st.integers(0, 3)) + 1))
     suppliers = tuple(
         Supplier(k, draw(stock), lead_s=draw(st.sampled_from([HOUR, 9 * HOUR])), transit_s=2 * HOUR)

@@ -10,7 +10,7 @@ EXPECTED = {
     "PartLine", "PartUse", "PartsPlan", "PartsSource", "Promise", "PromiseCheck",
     "RecommendParams", "Recommendation", "RoadModel", "RoadNetwork", "RoadNetworkError",
     "RoadNetworkTravelTimes", "Suggestion", "SuggestionKind", "Supplier", "Ticket", "TravelTimes",
-    "UNREACHABLE", "Window", "coordinates", "earliest_arrival", "haversine_m",
+    "UNREACHABLE", "Unreached", "Window", "coordinates", "earliest_arrival", "haversine_m",
     "load_road_network", "parse_maxspeed", "rank_key", "recommend",
     # route planning (issue 7)
     "DropReason", "Dropped", "PickupOption", "Plan", "PlanKpis", "PlanParams", "PlanQuality",

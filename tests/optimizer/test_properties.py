@@ -8,12 +8,17 @@ prunes with, must be a lower bound of every candidate's rank key (depart latenes
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from optimizer import (
     DispatchWorld,
+    Exclusion,
+    ExclusionReason,
     GeodesicTravelTimes,
+    Option,
     PartsSource,
     Recommendation,
     RecommendParams,
@@ -77,15 +82,59 @@ def test_recommendation_equals_brute_force(
 
 
 @SETTINGS
-@given(world=worlds(), ticket=tickets(), now=nows, p=params)
+@given(world=worlds(most=40), ticket=tickets(), now=nows, p=params)
 def test_every_engineer_is_an_option_or_explained(
     world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
 ) -> None:
+    """Each engineer once: with a plan, excluded, or unreached (the search stopped first)."""
     rec = recommend(world, ticket, now=now, travel=TRAVELS["grid"], params=p)
     plans = {plan.engineer_id for plan in brute_plans(world, ticket, now, TRAVELS["grid"], p)}
-    excluded = {e.engineer_id for e in rec.excluded}
-    assert not plans & excluded
-    assert plans | excluded == {e.id for e in world.engineers}
+    excluded = [e.engineer_id for e in rec.excluded]
+    unreached = list(rec.unreached.engineer_ids) if rec.unreached else []
+    assert len(set(excluded)) == len(excluded)
+    assert len(set(unreached)) == len(unreached)
+    assert not plans & set(excluded)
+    assert not set(unreached) & set(excluded)
+    assert plans | set(excluded) | set(unreached) == {e.id for e in world.engineers}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(most=40, least=17, crowded=True), ticket=tickets(), now=nows, p=params)
+def test_unreached_engineers_are_unpriced_and_the_reached_explained_as_before(
+    world: DispatchWorld, ticket: Ticket, now: int, p: RecommendParams
+) -> None:
+    """Leaving the unreached unpriced changes nothing of the reached: their exclusions are
+    those of a search that prices everyone. Each unreached one ranks below the ranked options
+    and arrives no earlier than the earliest; asked for, he gets brute force's plan (or no
+    parts)."""
+    travel = TRAVELS["grid"]
+    rec = recommend(world, ticket, now=now, travel=travel, params=p)
+    whole = replace(p, max_options=len(world.engineers))
+    everyone = recommend(world, ticket, now=now, travel=travel, params=whole)
+    assert everyone.unreached is None
+    gone = set(rec.unreached.engineer_ids) if rec.unreached else set()
+    assert set(rec.excluded) == {e for e in everyone.excluded if e.engineer_id not in gone}
+    assume(gone)
+    assert rec.unreached is not None
+    assert rec.unreached.detail.startswith("not priced")
+    ship_by = ticket.ship_by(p.ship_within_s)
+    plans = {plan.engineer_id: plan for plan in brute_plans(world, ticket, now, travel, p)}
+    last = max(rank_key(o) for o in rec.options if 0 < o.rank <= p.max_options)
+    first_arrival = min(o.arrives_at for o in rec.options)
+    for engineer_id in gone:
+        priced = rec.priced(engineer_id)
+        if engineer_id in plans:
+            assert isinstance(priced, Option)
+            assert priced.rank == 0
+            assert priced.reason.startswith("asked for")
+            assert rank_key(priced) == plans[engineer_id].key(ticket, ship_by)
+            assert rank_key(priced) > last
+            assert priced.arrives_at >= first_arrival
+        else:
+            assert isinstance(priced, Exclusion)
+            assert priced.reason is ExclusionReason.PARTS
+    assert rec.unreached is not None
+    assert gone == set(rec.unreached.engineer_ids)  # asking moved nobody
 
 
 @pytest.mark.parametrize("travel_name", sorted(TRAVELS))

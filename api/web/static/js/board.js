@@ -13,7 +13,7 @@ const CLOCK_NAMES = { respond: "respond", depart: "depart", arrive: "arrive", fi
 
 const state = {
   region: null, board: null, selected: null, check: null, keys: new Map(),
-  map: null, layers: null, fitted: null, plan: null, options: null,
+  map: null, layers: null, fitted: null, plan: null, options: null, asked: null,
 };
 const $ = (id) => document.getElementById(id);
 const zone = () => state.board?.timezone ?? "UTC";
@@ -316,7 +316,7 @@ function outside(windows, from, to) {
 // -- the ticket panel ----------------------------------------------------------------
 
 function select(ticketId) {
-  if (state.selected !== ticketId) { state.check = null; state.options = null; }
+  if (state.selected !== ticketId) { state.check = null; state.options = null; state.asked = null; }
   state.selected = ticketId;
   renderWorklist();
   renderMap();
@@ -403,7 +403,38 @@ function renderOptions(t) {
     box.append(el("details", {}, el("summary", {}, `${rec.excluded.length} left out, and why`),
       el("ul", { class: "small" }, ...rec.excluded.map((x) => el("li", {}, `${x.engineer_name}: ${x.reason} (${x.detail})`)))));
   }
+  // Those the search stopped before: one group, unpriced; "Price" asks for one by id.
+  if (rec.unreached) {
+    box.append(el("details", { class: "unreached" }, el("summary", {}, `${rec.unreached.count} not priced, and why`),
+      el("p", { class: "small muted" }, rec.unreached.detail),
+      el("ul", { class: "small" }, ...rec.unreached.engineers.map((x) => el("li", {},
+        `${x.engineer_name}: ${Math.round(x.travel_min)} min drive `,
+        el("button", { type: "button", class: "secondary", onclick: () => priceEngineer(t.id, x.engineer_id), "aria-label": `Price ${x.engineer_name}` }, "Price"))))));
+  }
+  if (state.asked && state.asked.ticket_id === t.id) box.append(renderAsked(state.asked.asked));
   return box;
+}
+
+// An engineer priced on request (engineer_id): his plan in full, or why he has none.
+function renderAsked(asked) {
+  const o = asked.option;
+  if (!o) {
+    return el("div", { class: "check no", role: "status" }, el("b", {}, `${asked.engineer_name}: `),
+      `${asked.excluded.reason} (${asked.excluded.detail})`);
+  }
+  return el("div", { class: "check ok", role: "status" }, el("b", {}, `${asked.engineer_name}, priced: `),
+    `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · ${brokenText(o)} · CNY ${Math.round(o.cost)} · parts: ${o.parts.source}`,
+    el("div", { class: "small muted" }, o.reason));
+}
+
+async function priceEngineer(ticketId, engineerId) {
+  try {
+    const rec = await api("/v1/dispatch/recommendations", { method: "POST", body: { ticket_id: ticketId, limit: 1, explain: false, engineer_id: engineerId } });
+    state.asked = { ticket_id: ticketId, asked: rec.asked };
+  } catch (problem) {
+    toast(problem.message, "error");
+  }
+  if (state.selected === ticketId) renderPanel();
 }
 
 async function loadOptions(ticketId) {
