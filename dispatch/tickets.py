@@ -46,10 +46,11 @@ from dispatch.models import TicketStatus as S
 from dispatch.promises import compute_deadlines
 from dispatch.quotes import final_price
 from dispatch.servicelog import jsonable, log_entry, service_log
-from dispatch.underway import backing_holds
+from dispatch.underway import backing_holds, stop_shipments
 from dispatch.warranty_service import swap_parts_on_fix
 from inventory.models import Reservation, ReservationStatus
 from inventory.reservations import release
+from inventory.stock import Who
 
 __all__ = [
     "PartNeed",
@@ -174,6 +175,8 @@ def _follow_assignment(
         active.status = AssignmentStatus.WITHDRAWN
         active.close_reason = reason or f"ticket {target}"
         ticket.engineer_id = None
+    if target in _NO_VISIT:
+        _stop_shipments(session, ticket, target, user=user, now=now)
     # handed back to dispatch, the parts under way stay the ticket's for its next engineer
     keep = backing_holds(session, ticket.id) if target is S.RESPONDED else set()
     holds = select(Reservation.id).where(  # expired holds are the sweeper's
@@ -185,6 +188,23 @@ def _follow_assignment(
         if hold_id not in keep:
             release(session=session, reservation_id=hold_id, user_id=user.id, now=now,
                     reason=f"ticket {ticket.id} {target}")  # fmt: skip
+
+
+def _stop_shipments(
+    session: Session, ticket: Ticket, target: S, *, user: User, now: datetime
+) -> None:
+    """No visit any more: its shipments still waiting are cancelled, on the ticket's log."""
+    stopped = stop_shipments(session, ticket.id, who=Who(user.id, now),
+                             reason=f"ticket {ticket.id} {target}")  # fmt: skip
+    if not stopped.cancelled and not stopped.under_way:
+        return
+    log_entry(
+        session, ticket, user=user, at=now, kind=LogKind.DECISION,
+        reason=f"ticket {target}: {len(stopped.cancelled)} shipment(s) cancelled, their"
+        f" holds released; {len(stopped.under_way)} already picked or on its way, left to arrive",
+        details={"cancelled_shipment_ids": list(stopped.cancelled),
+                 "shipments_under_way": list(stopped.under_way)},
+    )  # fmt: skip
 
 
 def change_severity(

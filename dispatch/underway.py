@@ -9,7 +9,8 @@ is opened, in the intake's transaction. Every later recommendation, plan and ass
 the ticket waits for the shipments under way (`underway_plan`, read by
 `dispatch.snapshot.job_for`) and never orders another (`open_shipments`, read by
 `dispatch.assign`); withdrawing the engineer keeps their holds, cancelling the ticket
-releases them.
+(or resolving it remotely) cancels those still waiting to leave and releases their holds
+(`stop_shipments`); one picked or on its way is left to arrive: no return flow exists.
 
 A supplier that would ship is not ordered here (inventory orders a supplier for a depot,
 not for a site): such a ticket is left to dispatch as before.
@@ -18,6 +19,7 @@ not for a site): such a ticket is left to dispatch as before.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -25,6 +27,8 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from inventory.models import Reservation, ReservationStatus, Shipment, ShipmentStatus
+from inventory.shipments import cancel_shipment
+from inventory.stock import Who
 
 OPEN = (ShipmentStatus.PENDING, ShipmentStatus.IN_TRANSIT)
 # a hold that still backs its shipment: live, or already picked for the courier
@@ -45,6 +49,39 @@ def open_shipments(session: Session, ticket_id: int) -> list[Shipment]:
         .order_by(Shipment.id)
     )
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """What `stop_shipments` did: shipments cancelled, and those left to arrive."""
+
+    cancelled: tuple[int, ...]
+    under_way: tuple[int, ...]
+
+
+def stop_shipments(session: Session, ticket_id: int, *, who: Who, reason: str) -> Stopped:
+    """Cancel the ticket's site shipments still on the shelf; leave those picked or gone.
+
+    A pending shipment whose hold is live (or lapsed) never leaves: cancelled, the hold
+    released (`inventory.shipments.cancel_shipment`, in the ledger). One whose units were
+    picked, or which left, is not stopped here: inventory has no return flow for it.
+    """
+    s = Shipment
+    stmt = (
+        select(s, Reservation.status)
+        .outerjoin(Reservation, Reservation.id == s.reservation_id)
+        .where(s.ticket_id == ticket_id, s.to_site_id.is_not(None), s.status.in_(OPEN))
+        .order_by(s.id)
+    )
+    cancelled, under_way = [], []
+    for shipment, hold in session.execute(stmt).all():
+        picked = hold in (ReservationStatus.PICKED, ReservationStatus.USED)
+        if shipment.status is ShipmentStatus.PENDING and not picked:
+            cancel_shipment(session=session, shipment_id=shipment.id, who=who, reason=reason)
+            cancelled.append(shipment.id)
+        else:
+            under_way.append(shipment.id)
+    return Stopped(tuple(cancelled), tuple(under_way))
 
 
 def backing_holds(session: Session, ticket_id: int) -> set[int]:

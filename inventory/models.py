@@ -329,6 +329,7 @@ class ShipmentStatus(enum.StrEnum):
     PENDING = "pending"  # waiting to leave its depot (ship by `ship_by`)
     IN_TRANSIT = "in_transit"
     RECEIVED = "received"  # arrived (at a depot: in its stock; at a site: delivered)
+    CANCELLED = "cancelled"  # never left: its ticket needs it no more, its hold released
 
 
 class Shipment(IdMixin, Base):

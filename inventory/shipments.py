@@ -20,12 +20,15 @@ from inventory.errors import NotFoundError
 from inventory.ledger import Delta, Posting, Refs
 from inventory.models import (
     LedgerKind,
+    Reservation,
+    ReservationStatus,
     Shipment,
     ShipmentStatus,
     Supplier,
     SupplierOrder,
 )
 from inventory.pagination import Page, fetch_page
+from inventory.reservations import release
 from inventory.stock import Who, check_row, receive
 from inventory.stock_errors import (
     InvalidMovement,
@@ -142,6 +145,35 @@ def dispatch_shipment(*, session: Session, shipment_id: int, who: Who) -> Shipme
     ledger.append(session, [Posting(LedgerKind.SHIPMENT, shipment.from_depot_id,
                                     shipment.part_id, Delta(), who.user_id, who.now,
                                     f"shipped to site {shipment.to_site_id}", refs)])  # fmt: skip
+    session.flush()
+    return shipment
+
+
+def cancel_shipment(*, session: Session, shipment_id: int, who: Who, reason: str) -> Shipment:
+    """A pending site shipment will not leave: its live hold goes back to available stock.
+
+    Only a shipment still waiting with its units on the shelf is cancelled; one picked or
+    under way is `ShipmentNotOpen` (units off the shelf: a warehouse matter, no return
+    flow here). The ledger records the cancellation beside the hold's release.
+    """
+    shipment = _open_shipment(session, shipment_id, ShipmentStatus.PENDING)
+    hold = (
+        None
+        if shipment.reservation_id is None
+        else session.get(Reservation, shipment.reservation_id)
+    )
+    if hold is not None and hold.status in (ReservationStatus.PICKED, ReservationStatus.USED):
+        raise ShipmentNotOpen(shipment_id, f"picked ({hold.status.value})")
+    why = f"shipment {shipment.id} cancelled: {reason}"
+    if hold is not None and hold.status is ReservationStatus.RESERVED and hold.expires_at > who.now:
+        release(session=session, reservation_id=hold.id, user_id=who.user_id, now=who.now,
+                reason=why)  # fmt: skip
+    shipment.status = ShipmentStatus.CANCELLED
+    refs = Refs(shipment_id=shipment.id, reservation_id=shipment.reservation_id,
+                ticket_id=shipment.ticket_id)  # fmt: skip
+    ledger.append(session, [Posting(LedgerKind.SHIPMENT, shipment.from_depot_id,
+                                    shipment.part_id, Delta(), who.user_id, who.now, why,
+                                    refs)])  # fmt: skip
     session.flush()
     return shipment
 

@@ -22,8 +22,19 @@ from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
 from dispatch.tickets import PartNeed, create_ticket, service_log, transition
 from inventory.availability import available_stock
-from inventory.models import Reservation, ReservationStatus, Shipment, ShipmentStatus
+from inventory.models import (
+    LedgerEntry,
+    LedgerKind,
+    Reservation,
+    ReservationStatus,
+    Shipment,
+    ShipmentStatus,
+)
+from inventory.reservations import consume
+from inventory.shipments import dispatch_shipment
 from inventory.stock import Who, receive
+from inventory.stock_errors import ShipmentNotOpen
+from inventory.verify import verify
 from tests.builders import make_depot, make_part, make_user
 from tests.dispatch_world import BAIYUN, DispatchWorld, make_dispatch_world
 from tests.ticket_builders import T0
@@ -164,3 +175,52 @@ class TestShipAtIntake:
             now=T0, reason="reported twice",
         )  # fmt: skip
         assert available_stock(session=session, now=T0)[(far, part)] == 1
+
+
+class TestShipmentOfATicketNoLongerNeeded:
+    """A ticket cancelled or resolved remotely cancels its shipment still waiting to leave."""
+
+    @pytest.mark.parametrize("target", [TicketStatus.CANCELLED, TicketStatus.RESOLVED_REMOTELY])
+    def test_a_pending_shipment_is_cancelled_its_hold_released_and_logged(
+        self, session: Session, dw: DispatchWorld, target: TicketStatus
+    ) -> None:
+        far, part = _stocked(session, dw, SHANTOU)
+        ticket = _take_in(session, dw, part)
+        [shipped] = _shipments(session, ticket.id)
+        transition(session, ticket_id=ticket.id, target=target, user=dw.base.dispatcher,
+                   now=T0, reason="not needed")  # fmt: skip
+        session.refresh(shipped)
+        assert shipped.status is ShipmentStatus.CANCELLED
+        hold = session.get(Reservation, shipped.reservation_id)
+        assert hold is not None
+        assert hold.status is ReservationStatus.RELEASED
+        assert available_stock(session=session, now=T0)[(far, part)] == 1
+        entries = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.shipment_id == shipped.id)
+        ).all()
+        assert [(e.kind, e.user_id) for e in entries] == [
+            (LedgerKind.SHIPMENT, dw.base.dispatcher.id)
+        ]
+        assert "cancelled" in entries[0].reason
+        logged = [e.details for e in service_log(session, ticket.id) if e.details]
+        assert {"cancelled_shipment_ids": [shipped.id], "shipments_under_way": []} in logged
+        assert verify(session=session) == []
+        with pytest.raises(ShipmentNotOpen):  # a cancelled shipment never leaves
+            dispatch_shipment(session=session, shipment_id=shipped.id, who=Who(None, T0))
+
+    def test_a_shipment_already_on_its_way_is_left_to_arrive(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        _, part = _stocked(session, dw, SHANTOU)
+        ticket = _take_in(session, dw, part)
+        [shipped] = _shipments(session, ticket.id)
+        assert shipped.reservation_id is not None
+        consume(session=session, reservation_id=shipped.reservation_id, user_id=None, now=T0)
+        dispatch_shipment(session=session, shipment_id=shipped.id, who=Who(None, T0))
+        transition(session, ticket_id=ticket.id, target=TicketStatus.CANCELLED,
+                   user=dw.base.dispatcher, now=T0, reason="customer fixed it")  # fmt: skip
+        session.refresh(shipped)
+        assert shipped.status is ShipmentStatus.IN_TRANSIT  # no return flow: it arrives
+        logged = [e.details for e in service_log(session, ticket.id) if e.details]
+        assert {"cancelled_shipment_ids": [], "shipments_under_way": [shipped.id]} in logged
+        assert verify(session=session) == []
