@@ -79,6 +79,7 @@ _V1_ROUTERS = (
     engineers.router,
     sites.router,
     contracts.router,
+    tickets.writes,
     tickets.router,
     ticket_types.router,
     me.router,

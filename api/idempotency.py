@@ -12,6 +12,9 @@ route uses a `stock_router` (its routes are `StockWriteRoute`s) and declares
   call, and reruns the whole request (dependencies, handler, commit) when
   PostgreSQL reports a serialization failure or deadlock: nothing was written then.
   A plain-function handler claims the key itself, first, in its own worker-thread call.
+- `IdempotencyKeyIfSent` is for a route that changes stock only for some bodies (ticket
+  intake with parts): a key sent is claimed as above; the handler calls `require_key`
+  when its body needs one.
 
 Like every write, a stock write holds one of the app's write slots (`api.deps.write_slot`),
 here across all its attempts.
@@ -38,6 +41,7 @@ from starlette.types import Scope
 from api.deps import CurrentUser, NowDep, SessionDep, write_slot
 from db.transactions import DEFAULT_RETRIES, is_retryable
 from inventory import idempotency
+from inventory.stock_errors import IdempotencyKeyMissing
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -78,6 +82,42 @@ async def claim_idempotency_key(
 
 
 IDEMPOTENT = Depends(claim_idempotency_key)
+
+
+async def claim_idempotency_key_if_sent(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="a unique key per change; resending it replays. Required when the"
+            " body lists `parts` (the intake may then hold stock); honoured whenever sent",
+        ),
+    ] = None,
+) -> str | None:
+    """`IDEMPOTENT` for a route that changes stock only for some bodies: the key, if sent.
+
+    Sent, it is claimed (a finished twin replayed, a reused key 422, a running twin 409);
+    not sent, the handler decides whether its body needed one (`require_key`).
+    """
+    if key is None:
+        return None
+    await claim_idempotency_key(request, session, user, now, key)
+    return key
+
+
+IdempotencyKeyIfSent = Annotated[str | None, Depends(claim_idempotency_key_if_sent)]
+
+
+def require_key(key: str | None) -> None:
+    """Refuse (400) a request that changes stock without an Idempotency-Key."""
+    if key is None:
+        raise IdempotencyKeyMissing()
+
+
 _PENDING = "spares_idempotency_pending"
 _DEFERRED = "spares_claim_in_handler"
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentUser, NowDep, PageDep, SessionDep, TravelDep, requires
 from api.etag import ETAG_RESPONSE, IfMatchDep, set_etag
+from api.idempotency import IdempotencyKeyIfSent, require_key, stock_router
 from api.schemas.common import IdPath
 from api.schemas.ticket import (
     LogEntryRead,
@@ -26,20 +27,31 @@ from dispatch.names import user_names
 from dispatch.redispatch import redispatch
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[SCOPED])
+# Intake may hold stock (ship at intake): a stock write, with its Idempotency-Key and retries.
+writes = stock_router("/tickets", ["tickets"], [SCOPED])
 
 WRITERS = (Role.DISPATCHER, Role.ADMIN)
 READERS = (Role.DISPATCHER, Role.ADMIN, Role.WAREHOUSE, Role.PLANNER)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[requires(*WRITERS)])
+@writes.post("", status_code=status.HTTP_201_CREATED, dependencies=[requires(*WRITERS)])
 def create_ticket(
-    body: TicketCreate, session: SessionDep, user: CurrentUser, now: NowDep, travel: TravelDep
+    body: TicketCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    travel: TravelDep,
+    key: IdempotencyKeyIfSent,
 ) -> TicketRead:
     """Take a ticket in; its promise clocks start at `reported_at` (default: now).
 
     Parts no stock in reach can swap within the promise are shipped at once (its
     `GET /v1/shipments?ticket_id=` lists them); the visit planned later waits for them.
+    That holds stock, so a body with `parts` needs an `Idempotency-Key` (a retry replays
+    the first answer: one ticket, one hold); without parts the key is honoured if sent.
     """
+    if body.parts:
+        require_key(key)
     intake = tickets.TicketIntake(
         **body.model_dump(exclude={"skills", "parts"}),
         skills=None

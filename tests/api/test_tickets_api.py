@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db import Role
 from dispatch.models import Engineer, Ticket, TicketStatus
 from inventory import stock
-from inventory.models import Asset, DepotKind, ProductLine, ProductModel, StockLevel
+from inventory.models import Asset, DepotKind, ProductLine, ProductModel, Shipment, StockLevel
 from inventory.verify import verify
 from tests.api.conftest import TestClient, auth
 from tests.builders import make_depot, make_engineer, make_product_line, make_user
@@ -83,10 +85,13 @@ def intake(ids: Ids, **changes: object) -> dict[str, object]:
     return body | changes
 
 
+_keys = itertools.count()
+
+
 def create(client: TestClient, ids: Ids, **changes: object) -> dict:  # type: ignore[type-arg]
-    response = client.post(
-        "/v1/tickets", json=intake(ids, **changes), headers=auth(Role.DISPATCHER)
-    )
+    """Take a ticket in, with a fresh Idempotency-Key (required when it lists parts)."""
+    headers = auth(Role.DISPATCHER) | {"Idempotency-Key": f"intake-{next(_keys)}"}
+    response = client.post("/v1/tickets", json=intake(ids, **changes), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -434,3 +439,63 @@ class TestShipAtIntake:
         ticket = create(client, ids)
         found = client.get(f"/v1/shipments?ticket_id={ticket['id']}", headers=auth(Role.WAREHOUSE))
         assert found.json()["items"] == []
+
+
+class TestIntakeIdempotency:
+    """Intake may hold stock (ship at intake): a retried request must not take a ticket twice."""
+
+    def _post(self, client: TestClient, body: dict[str, object], key: str | None) -> Any:
+        headers = auth(Role.DISPATCHER) | ({"Idempotency-Key": key} if key else {})
+        return client.post("/v1/tickets", json=body, headers=headers)
+
+    def _count(self, api_engine: Engine, model: type[Any]) -> int:
+        with Session(api_engine) as s:
+            return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+    def test_a_retry_with_the_same_key_replays_one_ticket_and_one_hold(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        far = TestShipAtIntake()._far_stock(api_engine, ids.part)
+        body = intake(ids, parts=[{"part_id": ids.part}])
+        first = self._post(client, body, "retry-after-timeout")
+        again = self._post(client, body, "retry-after-timeout")
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json() == first.json()
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert self._count(api_engine, Ticket) == 1
+        assert self._count(api_engine, Shipment) == 1
+        levels = client.get(f"/v1/stock?depot_id={far}", headers=auth(Role.WAREHOUSE)).json()
+        assert [(lv["part_id"], lv["reserved"]) for lv in levels["items"]] == [(ids.part, 1)]
+
+    def test_the_same_key_with_another_body_is_422(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        assert self._post(client, intake(ids), "k-1").status_code == 201
+        other = self._post(client, intake(ids, severity="serious"), "k-1")
+        assert other.status_code == 422
+        assert other.headers["content-type"].startswith("application/problem+json")
+        assert other.json()["type"].endswith("idempotency-key-reused")
+        assert self._count(api_engine, Ticket) == 1
+
+    def test_parts_without_a_key_are_400_and_take_nothing_in(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        got = self._post(client, intake(ids, parts=[{"part_id": ids.part}]), None)
+        assert got.status_code == 400
+        assert got.json()["type"].endswith("idempotency-key-missing")
+        assert self._count(api_engine, Ticket) == 0
+
+    def test_a_ticket_without_parts_needs_no_key(
+        self, client: TestClient, ids: Ids, api_engine: Engine
+    ) -> None:
+        """No part, no stock: the key is honoured when sent, not required (docs/stock.md)."""
+        assert self._post(client, intake(ids), None).status_code == 201
+        assert self._post(client, intake(ids), None).status_code == 201
+        assert self._count(api_engine, Ticket) == 2
+
+    def test_the_openapi_documents_the_header_and_its_statuses(self, client: TestClient) -> None:
+        operation = client.get("/openapi.json").json()["paths"]["/v1/tickets"]["post"]
+        [header] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert (header["in"], header.get("required", False)) == ("header", False)
+        assert "parts" in header["description"]
+        assert {"400", "409", "422"} <= set(operation["responses"])
