@@ -263,7 +263,8 @@ def _fit(
     heads = heads_home(ready, start, end)
     home = arrays.home_coords[rows]
     straight_on = fits & ((depart <= ready) | (depart < heads))
-    redo = np.flatnonzero(~straight_on & (origins != home).any(axis=1))
+    away = arrays.has_home[rows] & (origins != home).any(axis=1)
+    redo = np.flatnonzero(~straight_on & away)
     if redo.size == 0:
         return depart, shift, fits, heads
     h_s, h_m = call.travel.many_to_one(home[redo], call.site)
@@ -442,8 +443,9 @@ def _pickups(
         screen.origins[positions], world.depot_arrays.coords[depots]
     )
     # a pickup in a later shift than the one he is free in sets off from home
-    home = world.engineer_arrays.home_coords[screen.rows[positions]]
-    away = (screen.origins[positions] != home).any(axis=1)
+    rows = screen.rows[positions]
+    home = world.engineer_arrays.home_coords[rows]
+    away = world.engineer_arrays.has_home[rows] & (screen.origins[positions] != home).any(axis=1)
     home_s, home_m = to_depot_s, to_depot_m
     if away.any():
         home_s, home_m = call.travel.matrix(home, world.depot_arrays.coords[depots])

@@ -19,6 +19,7 @@ from optimizer.model import Depot, Engineer, Location, OnCall, Supplier
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 # Padding for absent shift windows and "not busy": far outside any real time axis, and small
 # enough that sums of a few of them never overflow int64.
@@ -61,7 +62,8 @@ class EngineerArrays:
     coords: FloatArray
     busy_until: IntArray  # -FAR when free
     busy_coords: FloatArray  # where the current job ends (= coords when free)
-    home_coords: FloatArray  # his home (`coords` without one): a later shift starts there
+    home_coords: FloatArray  # his home: a later shift starts there (`has_home`)
+    has_home: BoolArray  # without a home he sets off from where his work left him
     # The gap before a committed visit (`Engineer.gap`): when and where from he may leave
     # (-FAR: no gap), and where and by when he must be back for that visit.
     gap_ready: IntArray
@@ -120,6 +122,7 @@ def _engineer_arrays(engineers: Sequence[Engineer]) -> EngineerArrays:
         busy_until=busy.astype(np.int64).reshape(n),
         busy_coords=busy_at,
         home_coords=coordinates([e.home or e.location for e in engineers]),
+        has_home=np.array([e.home is not None for e in engineers], dtype=np.bool_).reshape(n),
         gap_ready=np.array([-FAR if g is None else g.ready for g in gaps], dtype=np.int64),
         gap_origin=coordinates(
             [e.location if g is None or g.origin is None else g.origin for e, g in pairs]

@@ -158,7 +158,7 @@ def brute_plans(
         # Leaving later than at once, after the shift he is free in has ended, he sets off
         # from home (he went home in between).
         heads = next((end for start, end in e.shifts if start <= ready < end), ready)
-        home = e.home or e.location
+        home = e.home or origin  # without a home, from where his work left him
 
         def start_at(d: int, ready=ready, heads=heads, origin=origin, home=home) -> Location:
             return home if d > ready and d >= heads else origin
