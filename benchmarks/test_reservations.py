@@ -160,8 +160,10 @@ def _in_process(engine: Engine, stock: Stock) -> One:
     return one
 
 
-# The statements the service's reservation path writes, in its order: the holds first,
-# the guarded UPDATE last (so a hot row is locked only until the commit), then the key.
+# The statements the service's reservation path wrote until issue 18's fourth round, in
+# their order: the holds first, the guarded UPDATE last, then the key. The ceiling stays
+# these four; the service now sends three (the key's lock and lookup, one statement for
+# the guarded UPDATE with its hold and ledger entry, the key), `inventory.reservations`.
 RAW = (
     "INSERT INTO reservations (depot_id, part_id, quantity, status, expires_at, created_at,"
     " created_by_id) VALUES (%(depot)s, %(part)s, 1, 'reserved', %(exp)s, %(now)s, %(user)s)"

@@ -96,18 +96,34 @@ def _guarded(shape: Shape) -> Update:
     return update(_STOCK).where(and_(*guards)).values(values)
 
 
+def guarded_update(delta: Delta) -> Update:
+    """The guarded UPDATE that applies deltas shaped like `delta` (which counters move,
+    which way), by depot and part; its parameters are `guard_params`'. `apply` runs it;
+    a statement that writes more than the row (a hold, `inventory.reservations`) embeds it."""
+    return _guarded(_shape(delta))
+
+
+def _shape(delta: Delta) -> Shape:
+    return tuple((name, 1 if n > 0 else -1) for name in COUNTERS if (n := getattr(delta, name)))
+
+
+def guard_params(*, depot_id: int, part_id: int, delta: Delta) -> dict[str, int]:
+    """The parameters of `guarded_update(delta)` for one row."""
+    params = {f"d_{name}": n for name in COUNTERS if (n := getattr(delta, name))}
+    params |= {"b_depot": depot_id, "b_part": part_id}
+    params["need"] = delta.reserved - delta.on_hand
+    return params
+
+
 def apply(session: Session, *, depot_id: int, part_id: int, delta: Delta) -> bool:
     """Apply `delta` only if every counter stays valid; False when refused (or no row).
 
     Callers that apply one delta for several entries write those entries with `append`.
     """
-    moves = {name: getattr(delta, name) for name in COUNTERS if getattr(delta, name)}
-    if not moves:
+    shape = _shape(delta)
+    if not shape:
         return True
-    shape = tuple((name, 1 if n > 0 else -1) for name, n in moves.items())
-    params = {f"d_{name}": n for name, n in moves.items()}
-    params |= {"b_depot": depot_id, "b_part": part_id}
-    params["need"] = delta.reserved - delta.on_hand
+    params = guard_params(depot_id=depot_id, part_id=part_id, delta=delta)
     result = session.connection().execute(_guarded(shape), params)
     return bool(result.rowcount)
 
