@@ -8,10 +8,10 @@ route uses a `stock_router` (its routes are `StockWriteRoute`s) and declares
   (begun as a writer, `BEGIN IMMEDIATE` on SQLite, by `api.deps.get_session`);
   a finished twin is replayed, a missing key is a 400, a reused one a 422, a running
   twin a 409.
-- `StockWriteRoute` stores the response with the key and commits in one worker-thread
-  call, and reruns the whole request (dependencies, handler, commit) when
-  PostgreSQL reports a serialization failure or deadlock: nothing was written then.
-  A plain-function handler claims the key itself, first, in its own worker-thread call.
+- `StockWriteRoute` stores the response with the key and commits, and reruns the whole
+  request (dependencies, handler, commit) when PostgreSQL reports a serialization
+  failure or deadlock: nothing was written then. A plain-function handler claims the
+  key, runs, stores its answer and commits in one worker-thread call (`_claiming`).
 - `IdempotencyKeyIfSent` is for a route that changes stock only for some bodies (ticket
   intake with parts): a key sent is claimed as above; the handler calls `require_key`
   when its body needs one.
@@ -33,6 +33,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import ResponseValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -131,26 +132,55 @@ class _Pending:
     now: datetime
 
 
-def _claim(session: Session, pending: _Pending) -> None:
+def _claim(session: Session, pending: _Pending) -> idempotency.Claim:
     # The request's session begins as a writer (api.deps.get_session): claim in it.
     found = idempotency.claim(session=session, user_id=pending.user_id, key=pending.key,
                               fingerprint=pending.fingerprint, now=pending.now)  # fmt: skip
     if isinstance(found, idempotency.StoredResponse):
         raise _Replay(found)
     pending.scope[_STATE] = (session, found)
+    return found
 
 
-def _claiming(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """The handler, claiming the request's pending key first, in the same worker thread."""
+def _claiming(route: StockWriteRoute, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler as one worker-thread call: claim the request's pending key, run the
+    handler, validate and serialise its answer, store it with the key and commit.
+
+    FastAPI would otherwise make three calls (the handler, the answer's validation, and
+    `_store_and_commit`); each hop to the thread pool and back costs more than the
+    reservation's own statements. An async wrapper, so FastAPI validates in the event
+    loop what is already validated here (model instances pass through). The answer's
+    JSON is written here once more to store it: pydantic-core, a small body.
+    """
+
+    def work(kwargs: dict[str, Any]) -> Any:
+        session = kwargs.get("session")
+        if not isinstance(session, Session) or _PENDING not in session.info:
+            return endpoint(**kwargs)
+        pending: _Pending = session.info.pop(_PENDING)
+        claim = _claim(session, pending)
+        value = endpoint(**kwargs)
+        field = route.response_field
+        if field is None or isinstance(value, Response):
+            return value  # stored with its key by `_store_and_commit`
+        checked, errors = field.validate(value, {}, loc=("response",))
+        if errors:
+            raise ResponseValidationError(errors=errors, body=value)
+        body = json.loads(field.serialize_json(
+            checked, include=route.response_model_include,
+            exclude=route.response_model_exclude, by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
+            exclude_none=route.response_model_exclude_none))  # fmt: skip
+        idempotency.complete(session=session, claim=claim, status=route.status_code or 200,
+                             body=body)  # fmt: skip
+        session.commit()
+        pending.scope.pop(_STATE, None)  # stored and committed: nothing left to store
+        return checked
 
     @functools.wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        session = kwargs.get("session")
-        if isinstance(session, Session):
-            pending = session.info.pop(_PENDING, None)
-            if pending is not None:
-                _claim(session, pending)
-        return endpoint(*args, **kwargs)
+    async def run(**kwargs: Any) -> Any:
+        return await run_in_threadpool(work, kwargs)
 
     return run
 
@@ -174,14 +204,15 @@ def _replayed(stored: idempotency.StoredResponse) -> Response:
 class StockWriteRoute(APIRoute):
     """Runs a stock-changing request as one transaction: store the key, commit, retry.
 
-    Its worker-thread calls are two: the handler (the key's claim first) and storing the
-    response with the commit; the session began as a writer without one.
+    A plain-function handler is one worker-thread call: the key's claim, the handler,
+    its answer stored with the key, and the commit (`_claiming`); the session began as a
+    writer without one.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         plain = not inspect.iscoroutinefunction(inspect.unwrap(endpoint))
         self.claims_in_handler = plain
-        super().__init__(path, _claiming(endpoint) if plain else endpoint, **kwargs)
+        super().__init__(path, _claiming(self, endpoint) if plain else endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -203,7 +234,8 @@ class StockWriteRoute(APIRoute):
                             response = await handler(request)
                         except _Replay as replay:
                             return _replayed(replay.stored)
-                        await run_in_threadpool(_store_and_commit, request, response)
+                        if _STATE in request.scope:  # not yet stored by the handler's call
+                            await run_in_threadpool(_store_and_commit, request, response)
                     return response
                 except Exception as exc:
                     if not is_retryable(exc) or attempt == DEFAULT_RETRIES:

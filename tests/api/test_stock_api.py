@@ -62,6 +62,22 @@ class TestIdempotency:
         assert ledger_size(api_engine) == before
         assert consistent(api_engine)
 
+    def test_a_write_shows_and_replays_times_in_the_zone_asked_for(
+        self, client: TestClient, world: World
+    ) -> None:
+        """The answer is written (and stored with its key) where the handler runs: the
+        request's display zone and its `Time-Zone` header must still apply."""
+        receive(client, world["dgz"], world["psu"], 3)
+        body = {"depot_id": world["dgz"], "lines": [{"part_id": world["psu"], "quantity": 1}]}
+        headers = auth(Role.WAREHOUSE) | {"Idempotency-Key": "zoned"}
+        url = "/v1/reservations?tz=Asia/Shanghai"
+        first = client.post(url, json=body, headers=headers)
+        again = client.post(url, json=body, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert first.headers["Time-Zone"] == "Asia/Shanghai"
+        assert first.json()[0]["expires_at"].endswith("+08:00")
+        assert again.json() == first.json()
+
     def test_same_key_with_another_body_is_422(self, client: TestClient, world: World) -> None:
         receive(client, world["dgz"], world["psu"], 3)
         body = {"depot_id": world["dgz"], "lines": [{"part_id": world["psu"], "quantity": 1}]}
