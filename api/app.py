@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from api.area import AreaCache, clear_on_region_changes
 from api.auth import Authenticate
@@ -130,6 +131,17 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
+def make_app_engine(settings: Settings) -> Engine:
+    """The served app's engine. On PostgreSQL its pool holds `database_pool_size`
+    connections: with SQLAlchemy's default (5, overflow 10) the 16 write slots kept
+    opening and closing connections, a backend started per request (issue 18)."""
+    url = settings.database_url
+    if make_url(url).get_backend_name() != "postgresql":
+        return make_engine(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return make_engine(url, pool_size=settings.database_pool_size,
+                       max_overflow=settings.database_max_overflow)  # fmt: skip
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -150,11 +162,7 @@ def create_app(
         if owned:  # a served app logs as configured; tests keep pytest's handlers
             configure_logging(settings.log_level, settings.log_format)
         logging.getLogger("api").setLevel(settings.log_level.upper())
-        app.state.engine = (
-            make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-            if engine is None
-            else engine
-        )
+        app.state.engine = make_app_engine(settings) if engine is None else engine
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.write_engine = app.state.engine.execution_options(**WRITE_OPTIONS)
         invalidate_on_user_changes(app.state.sessionmaker, app.state.key_cache)

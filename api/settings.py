@@ -76,6 +76,19 @@ class Settings(BaseSettings):
         le=32,
         description="write requests run at once (below the 40 worker threads); the rest queue",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="server connections each process keeps open (PostgreSQL): above the write"
+        " slots, so the writes and some reads never open and close connections",
+    )
+    database_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        le=200,
+        description="connections opened beyond the pool in a burst, and closed again after",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="how long a SQLite write waits for the lock, then 503"
     )
