@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +22,11 @@ from inventory.stock import Who
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """A policy's parts clocks, in minutes."""
+    """A policy's parts clocks, in minutes, and when the ticket's clocks started."""
 
     reservation_lifetime_min: int = reservations.DEFAULT_LIFETIME_MIN
     ship_within_min: int = shipments.DEFAULT_SHIP_WITHIN_MIN
+    reported_at: datetime | None = None
 
 
 def timing_for(session: Session, ticket_id: int | None) -> Timing:
@@ -32,7 +34,11 @@ def timing_for(session: Session, ticket_id: int | None) -> Timing:
     if ticket_id is None:
         return Timing()
     found = session.execute(
-        select(PromisePolicy.reservation_lifetime_min, PromisePolicy.ship_within_min)
+        select(
+            PromisePolicy.reservation_lifetime_min,
+            PromisePolicy.ship_within_min,
+            Ticket.reported_at,
+        )
         .join(Contract, Contract.policy_id == PromisePolicy.id)
         .join(Site, Site.contract_id == Contract.id)
         .join(Ticket, Ticket.site_id == Site.id)
@@ -40,7 +46,7 @@ def timing_for(session: Session, ticket_id: int | None) -> Timing:
     ).one_or_none()
     if found is None:
         raise NotFoundError("ticket", ticket_id)
-    return Timing(int(found[0]), int(found[1]))
+    return Timing(int(found[0]), int(found[1]), found[2])
 
 
 def reserve_for_ticket(
@@ -68,7 +74,11 @@ def pick_for_ticket(
     ship_to_site_id: int | None = None,
     transit_min: int = 0,
 ) -> tuple[Reservation, Shipment | None]:
-    """Pick a reservation; sent to a site, it must ship within the policy's time of the request."""
+    """Pick a reservation; sent to a site, it must ship within the policy's time of the request.
+
+    A ticket's request is its report (the ship promise runs from `reported_at`, as at intake
+    and on assigning); a hold of no ticket's, its creation.
+    """
     held = reservations.consume(session=session, reservation_id=reservation_id,
                                 user_id=who.user_id, now=who.now)  # fmt: skip
     if ship_to_site_id is None:
@@ -78,7 +88,8 @@ def pick_for_ticket(
     timing = timing_for(session, held.ticket_id)
     shipment = shipments.ship_to_site(
         session=session, from_depot_id=held.depot_id, site_id=ship_to_site_id,
-        part_id=held.part_id, quantity=held.quantity, requested_at=held.created_at,
+        part_id=held.part_id, quantity=held.quantity,
+        requested_at=timing.reported_at or held.created_at,
         transit_min=transit_min, who=who, reservation_id=held.id, ticket_id=held.ticket_id,
         ship_within_min=timing.ship_within_min,
     )  # fmt: skip

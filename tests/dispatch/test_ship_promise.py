@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from db import Role
 from dispatch.assign import confirm_assignment
+from dispatch.parts import pick_for_ticket, reserve_for_ticket
 from dispatch.planning import PlanRequest, plan_region
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import job_for, load_snapshot
 from dispatch.tickets import PartNeed
 from inventory.models import Shipment
+from inventory.reservations import ReserveLine
 from inventory.stock import Who, receive
 from tests.builders import make_depot, make_part, make_user
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
@@ -85,3 +87,20 @@ class TestShipPromiseAtAssignment:
         assert shipped is not None
         assert shipped.requested_at == T0
         assert shipped.ship_by == T0 + timedelta(minutes=480)
+
+    def test_a_ticket_hold_picked_for_the_site_ships_by_the_report_too(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        """The warehouse's pick-and-ship of a ticket's hold keeps the same clock."""
+        part = make_part(session, dw.base.line)
+        depot = make_depot(session, dw.base.region, name="Pick depot")
+        who = Who(make_user(session, Role.WAREHOUSE, key="spk_test_pick_ship").id, T0)
+        receive(session=session, depot_id=depot.id, part_id=part.id, quantity=1, who=who)
+        ticket = open_ticket(session, dw.base, parts=[PartNeed(part.id)])
+        later = Who(who.user_id, T0 + timedelta(hours=3))
+        [held] = reserve_for_ticket(session, depot_id=depot.id, lines=[ReserveLine(part.id, 1)],
+                                    ticket_id=ticket.id, who=later)  # fmt: skip
+        _, shipped = pick_for_ticket(session, reservation_id=held.id, who=later,
+                                     ship_to_site_id=ticket.site_id, transit_min=60)  # fmt: skip
+        assert shipped is not None
+        assert shipped.ship_by == T0 + timedelta(minutes=dw.base.policy.ship_within_min)
