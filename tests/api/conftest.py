@@ -90,6 +90,7 @@ def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
     app.state.published.clear()
     app.state.shared_zone.clear()  # each test builds its own regions
     app.state.key_cache.clear()  # and its own users, behind the app's back
+    app.state.service_area.clear()  # the last test's regions' box, kept up to a minute
     with TestClient(app) as test_client:
         yield test_client
     app.state.clock = None

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from api.deps import route_table
 from db.identity import Role
-from tests.api.conftest import TestClient, World, auth
+from tests.api.conftest import TestClient, World, auth, delete_all_rows
 from tests.api.test_errors import assert_problem
+from tests.builders import make_region, make_user
 
 DISPATCHER = auth(Role.DISPATCHER)
 ADMIN = auth(Role.ADMIN)
@@ -191,6 +194,26 @@ class TestServiceArea:
         body = {"code": "S-SH", "name": "Shanghai", "region_id": world["gz"],
                 "contract_id": world["c1"], "lat": 31.23, "lon": 121.47}  # fmt: skip
         assert client.post("/v1/sites", json=body, headers=ADMIN).status_code == 201
+
+
+def test_the_area_a_previous_test_looked_up_does_not_outlive_its_regions(
+    app: FastAPI, api_engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    """The suite shares one app and empties the tables behind its back: the next test's
+    client must not validate against the box the last test's regions cached (up to a minute)."""
+    with Session(api_engine) as s, s.begin():  # an earlier test: one region near Beijing
+        make_user(s, Role.ADMIN)
+        make_region(s, code="BJ", name="Beijing", lat=39.9, lon=116.4)
+    with TestClient(app) as earlier:  # a body with a coordinate: the area 38.9-40.9 N cached
+        problem = assert_problem(earlier.post("/v1/sites", json={"lat": 24.2}, headers=ADMIN), 422)
+        assert ["body", "lat"] in [e["location"] for e in problem["errors"]]
+    delete_all_rows(api_engine)  # as api_engine does between tests
+    client: TestClient = request.getfixturevalue("client")
+    world: World = request.getfixturevalue("world")  # regions 22.54-23.35 N
+    body = {"code": "S-X", "name": "X", "region_id": world["gz"], "contract_id": world["c1"],
+            "lat": 24.2, "lon": 112.4}  # fmt: skip
+    response = client.post("/v1/sites", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.usefixtures("world")
