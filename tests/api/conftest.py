@@ -82,9 +82,10 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI, api_engine: Engine) -> Iterator[TestClient]:
+def client(app: FastAPI, api_engine: Engine, settings: Settings) -> Iterator[TestClient]:
     """A client of the real app; the lifespan runs (with the injected engine), clock: now."""
     app.state.clock = None
+    app.state.settings = settings  # as the suite made them, whatever a test swapped in
     # Tests empty the tables, so ids (the cache's world version) repeat on SQLite.
     app.state.snapshots.clear()
     app.state.published.clear()

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.deps import route_table
+from api.settings import Settings
 from db.identity import Role
 from tests.api.conftest import TestClient, World, auth, delete_all_rows
 from tests.api.test_errors import assert_problem
@@ -197,13 +198,15 @@ class TestServiceArea:
 
 
 def test_the_area_a_previous_test_looked_up_does_not_outlive_its_regions(
-    app: FastAPI, api_engine: Engine, request: pytest.FixtureRequest
+    app: FastAPI, api_engine: Engine, settings: Settings, request: pytest.FixtureRequest
 ) -> None:
     """The suite shares one app and empties the tables behind its back: the next test's
     client must not validate against the box the last test's regions cached (up to a minute)."""
     with Session(api_engine) as s, s.begin():  # an earlier test: one region near Beijing
         make_user(s, Role.ADMIN)
         make_region(s, code="BJ", name="Beijing", lat=39.9, lon=116.4)
+    app.state.settings = settings  # no client fixture here to forget the last test's changes
+    app.state.service_area.clear()
     with TestClient(app) as earlier:  # a body with a coordinate: the area 38.9-40.9 N cached
         problem = assert_problem(earlier.post("/v1/sites", json={"lat": 24.2}, headers=ADMIN), 422)
         assert ["body", "lat"] in [e["location"] for e in problem["errors"]]
@@ -214,6 +217,19 @@ def test_the_area_a_previous_test_looked_up_does_not_outlive_its_regions(
             "lat": 24.2, "lon": 112.4}  # fmt: skip
     response = client.post("/v1/sites", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
+
+
+def test_a_setting_a_previous_test_swapped_in_does_not_outlive_it(
+    app: FastAPI, request: pytest.FixtureRequest
+) -> None:
+    """A test that turned the area check off on the shared app must not turn it off for the
+    tests after it."""
+    app.state.settings = app.state.settings.model_copy(update={"service_area_margin_deg": None})
+    client: TestClient = request.getfixturevalue("client")
+    world: World = request.getfixturevalue("world")
+    body = {"code": "S-SH", "name": "Shanghai", "region_id": world["gz"],
+            "contract_id": world["c1"], "lat": 31.23, "lon": 121.47}  # fmt: skip
+    assert_problem(client.post("/v1/sites", json=body, headers=ADMIN), 422)
 
 
 @pytest.mark.usefixtures("world")
