@@ -86,6 +86,12 @@ def regions_box(factory: sessionmaker[Session]) -> Box | None:
     return Box(float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
+def regions_changed(session: Session) -> None:
+    """Mark `session`: its commit changes regions by statements the flush hook cannot see
+    (a world import's Core inserts), so the area is looked up again after it."""
+    session.info[_REGIONS_CHANGED] = True
+
+
 def clear_on_region_changes(factory: sessionmaker[Session], cache: AreaCache) -> None:
     """Empty `cache` whenever a session of `factory` commits a change to a region."""
 

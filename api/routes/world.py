@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
+from api.area import regions_changed
 from api.deps import NowDep, SessionDep, SettingsDep, requires
 from db import Role
 from dispatch.world import bundle
@@ -62,4 +63,5 @@ def import_world(session: SessionDep, settings: SettingsDep, upload: ZipUpload) 
     """Load a zipped bundle into an empty database: all of it, or nothing (422, 409, 413)."""
     limits = bundle.ArchiveLimits(max_upload_bytes=settings.world_import_max_bytes)
     world = bundle.import_world_zip(session, upload, limits=limits)
+    regions_changed(session)  # its rows bypass the ORM: the service area must be read anew
     return WorldImportRead(rows=world.counts, total_rows=sum(world.counts.values()))

@@ -67,6 +67,22 @@ class TestRoundTrip:
             n: b for n, b in before.items() if n != "manifest.json"
         }
 
+    def test_an_import_sets_the_service_area_at_once(
+        self, client: TestClient, api_engine: Engine, world: World
+    ) -> None:
+        """Regions loaded by an import bound coordinates from the next request on, not after
+        the area cache's minute: before it, an empty database had no area (nothing refused)."""
+        bundle = _export(client)
+        _delete_all_but_users(api_engine)
+        empty = client.post("/v1/sites", json={"lat": 31.23, "lon": 121.47}, headers=ADMIN)
+        assert empty.status_code == 422  # missing fields; the coordinates pass: no regions
+        assert all(e["type"] != "service_area" for e in empty.json()["errors"])
+        response = client.post("/v1/world/import", content=bundle, headers=ADMIN | ZIP)
+        assert response.status_code == 200, response.text
+        far = client.post("/v1/sites", json={"lat": 31.23, "lon": 121.47}, headers=ADMIN)
+        assert far.status_code == 422
+        assert {e["type"] for e in far.json()["errors"]} >= {"service_area"}
+
     def test_the_export_holds_key_hashes_not_keys(self, client: TestClient, world: World) -> None:
         users = _files(_export(client))["users.csv"].decode()
         assert "api_key_hash" in users.splitlines()[0]
