@@ -21,16 +21,21 @@ The quantile and the minimum are policy data of the contract (`promise_policies`
 rule's "at least the mean", the default plans a type's mean duration; on the demo world
 80 % cut overtime by a fifth and the fix misses that ran late by half but kept 1 to 3
 points fewer depart, arrival and fix clocks, see BENCHMARKS.md). A job's duration is its
-arrival on site to its fix. Pure: no database here.
+arrival on site to its fix. A job on site past its planned end ends, by `DurationLog.ends_at`,
+when the same quantile of the durations the plan read says among those longer than it has
+run so far (`optimizer.overrun_ends`; production's snapshot and the simulator's view).
+Pure: no database here.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from optimizer.overrun import overrun_ends, quantile
+from optimizer.reassign import overrun_past
 
 DEFAULT_QUANTILE_PCT = 50
 DEFAULT_MIN_JOBS = 20
@@ -68,12 +73,6 @@ def duration_policy(policy: Mapping[str, Any] | Any) -> DurationPolicy:
     )
 
 
-def quantile(ordered: list[float], pct: int) -> float:
-    """The nearest-rank ``pct`` % quantile of sorted values: e.g. 80 % of 10 is the 8th."""
-    rank = max(1, math.ceil(pct * len(ordered) / 100))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 @dataclass
 class _Stats:
     """The durations of a window of finished jobs: per type, and as ratios to the standard."""
@@ -107,6 +106,16 @@ class _Stats:
             mean = self.ratio_sum / len(self.ratios)
             return round(standard_s * max(quantile(self.ratios, policy.quantile_pct), mean))
         return standard_s
+
+    def sample(self, type_id: int, standard_s: int, policy: DurationPolicy) -> Sequence[float]:
+        """The sorted durations `planning_s` takes its quantile of: the type's own, else
+        the standard times the log's ratios, else none (the standard is planned)."""
+        own = self.by_type.get(type_id, [])
+        if len(own) >= policy.min_jobs:
+            return own
+        if len(self.ratios) >= policy.min_jobs:
+            return [standard_s * r for r in self.ratios]
+        return ()
 
 
 @dataclass
@@ -149,6 +158,22 @@ class DurationLog:
     def planning_s(self, type_id: int, standard_s: int, policy: DurationPolicy) -> int:
         """The duration to plan a job of this type with (the module docstring's rule)."""
         return self._stats(policy.log_jobs).planning_s(type_id, standard_s, policy)
+
+    def ends_at(
+        self, type_id: int, standard_s: int, policy: DurationPolicy, *, started_at: int,
+        planned_s: int, now: int,
+    ) -> int:  # fmt: skip
+        """When a job of this type on site since ``started_at``, planned ``planned_s``,
+        ends, seen at ``now``: its planned end, or past it the same quantile among the
+        logged jobs that ran longer (`optimizer.overrun_ends`; production's snapshot and
+        the simulator's view read a job on site with it)."""
+        if not overrun_past(started_at=started_at, planned_s=planned_s, after_s=0, now=now):
+            return started_at + planned_s  # the common case: no sample to read
+        durations = self._stats(policy.log_jobs).sample(type_id, standard_s, policy)
+        return overrun_ends(
+            started_at=started_at, planned_s=planned_s, now=now, durations=durations,
+            quantile_pct=policy.quantile_pct,
+        )  # fmt: skip
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.calendar import WeeklyShift, to_offsets, working_windows
-from dispatch.durations import DEFAULT_LOG_JOBS, DurationLog, duration_policy
+from dispatch.durations import DEFAULT_LOG_JOBS, DurationLog, DurationPolicy, duration_policy
 from dispatch.errors import NotFoundError
 from dispatch.labour import (
     LabourRules,
@@ -239,11 +239,27 @@ def with_planning(*columns: Any) -> Select[Any]:
 
 def planned_s(durations: DurationLog, row: Sequence[Any]) -> int:
     """The planning duration (`dispatch.durations`) of a `with_planning` row's job."""
+    type_id, service_min, policy = _planning_of(row)
+    return durations.planning_s(type_id, service_min * 60, policy)
+
+
+def on_site_ends(durations: DurationLog, row: Sequence[Any], started_at: int, now: int) -> int:
+    """When a `with_planning` row's job on site since ``started_at`` ends, seen at ``now``:
+    its planned end, or later once it runs past it (`optimizer.overrun_ends`, the rule the
+    simulator's view reads its engineers on site with)."""
+    type_id, service_min, policy = _planning_of(row)
+    return durations.ends_at(
+        type_id, service_min * 60, policy, started_at=started_at,
+        planned_s=durations.planning_s(type_id, service_min * 60, policy), now=now,
+    )  # fmt: skip
+
+
+def _planning_of(row: Sequence[Any]) -> tuple[int, int, DurationPolicy]:
     type_id, service_min, pct, min_jobs, log_jobs = row[-PLANNING_COLUMNS:]
     policy = duration_policy(
         {"plan_duration_pct": pct, "plan_min_jobs": min_jobs, "plan_log_jobs": log_jobs}
     )
-    return durations.planning_s(type_id, service_min * 60, policy)
+    return type_id, service_min, policy
 
 
 def duration_log(session: Session) -> DurationLog:
@@ -554,7 +570,8 @@ def _busy(
     yet started (all of them for a recommendation, only the pinned ones for a plan, which
     re-plans the others). Each ends at its site:
 
-    - on site: arrival + planning duration (`dispatch.durations`), at least now;
+    - on site: arrival + planning duration (`dispatch.durations`); past that, the same
+      quantile among the logged jobs that ran longer, at least now (`on_site_ends`);
     - en route or assigned: the assignment's planned fix (its drive is still ahead), at
       least now + that duration (without an assignment: now + it, which errs early).
 
@@ -597,7 +614,10 @@ def _busy(
             end = max(fixes, epoch + service)
             leaves, arrive = departs, arrives or departs
         elif status is TicketStatus.ON_SITE and arrived_at is not None:
-            end = max(epoch, arrived_at + service)
+            # past its planned end he is still busy a while (`optimizer.overrun_ends`)
+            end = epoch + timedelta(
+                seconds=on_site_ends(durations, row, _offset(arrived_at, epoch), 0)
+            )
         else:  # en route (or on site without an arrival time)
             end = max(epoch + service, fixes or epoch)
         leg = (_offset(leaves, epoch), _offset(arrive, epoch), _offset(end, epoch))

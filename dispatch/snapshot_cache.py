@@ -10,7 +10,9 @@ available stock) takes far longer than the recommendation itself (about 0.6 s ag
   positions, shifts, absences, skills). One cheap query of six indexed maxima;
 - it is at most `ttl` old (default 30 s), and the request's time is not before it. What
   changes without a write is bounded by the TTL: a reservation expiring (the cached
-  snapshot still counts the hold: it errs on the safe side) or a shift starting.
+  snapshot still counts the hold: it errs on the safe side), a shift starting, or a job on
+  site passing its planned end after the snapshot was read (its engineer looks free from
+  then until the next build reads the overrun, `optimizer.overrun_ends`).
 
 A snapshot's offsets work for any later `now` within its horizon (48 h), so reusing it
 for a request a few seconds later is exact apart from the two effects above.

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         load_road_network,
         parse_maxspeed,
     )
+    from optimizer.overrun import overrun_ends
     from optimizer.params import PlanParams, RecommendParams
     from optimizer.penalties import ClockPenalties, clock_cost, default_penalties
     from optimizer.plan_result import (
@@ -233,6 +234,7 @@ _HOMES: dict[str, str] = {
     "plan_province": "optimizer.province",
     "planned_cost": "optimizer.reassign",
     "overrun_past": "optimizer.reassign",
+    "overrun_ends": "optimizer.overrun",
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
     "recommend": "optimizer.assignment",
@@ -342,6 +344,7 @@ __all__ = [
     "inspection_visits",
     "keeps_what_was_planned",
     "load_road_network",
+    "overrun_ends",
     "overrun_past",
     "parse_maxspeed",
     "part_runs_out",

@@ -98,7 +98,8 @@ class RunContext:
     @classmethod
     def start(cls, world: SimWorld, params: RunParams) -> RunContext:
         """A fresh run at time 0: stock and shifts from the world, empty records."""
-        state = LiveState(world, params.horizon_s + params.drain_s)
+        durations = DurationLog.of(world.duration_history)
+        state = LiveState(world, params.horizon_s + params.drain_s, durations)
         result = RunResult(
             params.variant, params.policy, params.replication, params.horizon_s, [],
             _depot_tallies(world), _engineer_tallies(world, state, params.horizon_s), [],
@@ -106,7 +107,7 @@ class RunContext:
         sites = {s.id: s for s in world.sites}
         return cls(
             world, params, simpy.Environment(), state, travel_for(world), sites, result,
-            durations=DurationLog.of(world.duration_history),
+            durations=durations,
         )  # fmt: skip
 
     @property

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
 
 from dispatch.calendar import to_offsets, working_windows
+from dispatch.durations import DurationLog, DurationPolicy
 from dispatch.labour import minor, on_call_of, overtime_used, solver_fields, tally_overtime
 from inventory import stock_rules
 from inventory.stock_rules import Balance
@@ -44,11 +45,30 @@ DAY_S = 86_400
 WEEK_S = 7 * DAY_S
 
 
+@dataclass(frozen=True, slots=True)
+class OnSite:
+    """The job an engineer is working on at its site: the ticket, when its service began,
+    the duration it was planned with, and what the log reads its end from."""
+
+    key: int
+    started_at: int
+    planned_s: int
+    type_id: int
+    standard_s: int
+    policy: DurationPolicy
+
+
 class LiveState:
     """Balances, engineers' commitments and positions, and the optimizer's view."""
 
-    def __init__(self, world: SimWorld, horizon_s: int) -> None:
+    def __init__(
+        self, world: SimWorld, horizon_s: int, durations: DurationLog | None = None
+    ) -> None:
         self.world = world
+        # the run's log of finished jobs: a job on site past its planned end ends when the
+        # log says (`DurationLog.ends_at`, production's snapshot reads it the same way)
+        self.durations = DurationLog() if durations is None else durations
+        self.on_site: dict[int, OnSite] = {}
         self.balances: dict[int, dict[int, Balance]] = {}
         # part -> the depots and vans with at least one unit available: the swap promise's
         # "a spare in stock in reach" asks it per part ticket (2,000 vans x parts otherwise)
@@ -149,7 +169,7 @@ class LiveState:
         queue = self._homeward
         while queue and queue[0][0] <= now:
             _, eid, since = heapq.heappop(queue)
-            if self.free_at[eid] != since:  # committed to more work since
+            if self.free_at[eid] != since or eid in self.on_site:  # more work, or still at it
                 continue
             at = standing_at(self.position[eid], since, self.home[eid], self.windows[eid], now)
             self.position[eid] = self.here[eid] = at
@@ -160,10 +180,42 @@ class LiveState:
             if self.here_since[eid] == since and self.work[eid]:  # his gap starts home now
                 self._dirty.add(eid)
 
+    def serving(self, engineer_id: int, job: OnSite) -> None:
+        """He began the service of a committed visit on its site: past its planned end the
+        view keeps him busy until the log's end for it (`busy_until`)."""
+        self.on_site[engineer_id] = job
+        self._dirty.add(engineer_id)
+
+    def busy_until(self, engineer_id: int, now: int) -> int:
+        """When his committed work ends, seen at `now`: the planned end, or later while the
+        job on site runs past its own (`DurationLog.ends_at`, `optimizer.overrun_ends`)."""
+        until = self.free_at[engineer_id]
+        job = self.on_site.get(engineer_id)
+        return until if job is None else max(until, self._ends(job, now))
+
+    def _ends(self, job: OnSite, now: int) -> int:
+        return self.durations.ends_at(
+            job.type_id, job.standard_s, job.policy, started_at=job.started_at,
+            planned_s=job.planned_s, now=now,
+        )  # fmt: skip
+
+    def _work(self, engineer_id: int, now: int) -> list[Reserved]:
+        """His committed visits, the one on site ending when `busy_until` reads it."""
+        job = self.on_site.get(engineer_id)
+        work = self.work[engineer_id]
+        if job is None or job.key not in work:
+            return list(work.values())
+        ends = self._ends(job, now)
+        return [
+            replace(r, ends=max(r.ends, ends)) if key == job.key else r for key, r in work.items()
+        ]
+
     def finished(self, engineer_id: int, key: int, at: Location | None, *, since: int = 0) -> None:
         """A committed visit is over (at `at`, at `since`) or handed to someone else (`at`
         None)."""
         self.work[engineer_id].pop(key, None)
+        if key == getattr(self.on_site.get(engineer_id), "key", None):
+            del self.on_site[engineer_id]
         if at is not None:
             self.here[engineer_id], self.here_since[engineer_id] = at, since
             heads = heads_home_at(since, self.windows[engineer_id])
@@ -172,7 +224,7 @@ class LiveState:
 
     def _patch_engineer(self, view: DispatchWorld, engineer_id: int, now: int) -> None:
         """Mirror one engineer's commitments into the view (busy, position, gap)."""
-        until, at = self.free_at[engineer_id], self.position[engineer_id]
+        until, at = self.busy_until(engineer_id, now), self.position[engineer_id]
         busy = until > now
         gap = self._gap(engineer_id, now)
         row = view.engineer_row[engineer_id]
@@ -206,7 +258,7 @@ class LiveState:
         """`optimizer.free_gap` over his committed visits; a gap from now starts where he is:
         at his last job's site, or at home once that shift is over (`optimizer.standing_at`,
         though a later visit is committed: he goes home for the night all the same)."""
-        gap = free_gap(now, self.work[engineer_id].values()).gap
+        gap = free_gap(now, self._work(engineer_id, now)).gap
         if gap is None or gap.origin is not None:
             return gap
         eid = engineer_id
@@ -228,6 +280,9 @@ class LiveState:
     def view(self, now: int) -> DispatchWorld:
         """The `DispatchWorld` at `now` (rebuilt when stale or older than REBUILD_S)."""
         self.settle(now)
+        for eid, job in self.on_site.items():  # past its planned end: read again each time
+            if job.started_at + job.planned_s < now:
+                self._dirty.add(eid)
         if self._view is None or self._stale or now - self._built_at >= REBUILD_S:
             self._view = self._build(now)
             self._built_at, self._stale = now, False
@@ -258,14 +313,15 @@ class LiveState:
     def _engineer(self, eid: int, home: Location, skills: dict[str, int], now: int) -> Engineer:
         lo, hi = now - WINDOW_BEFORE_S, now + WINDOW_AFTER_S
         shifts = tuple((s, e) for s, e in self.windows[eid] if e > lo and s < hi)
-        busy = self.free_at[eid] > now
+        until = self.busy_until(eid, now)
+        busy = until > now
         at = self.position[eid]
         van = self.van_of[eid]
         e = self.labour[eid]
         day, week = self.overtime_used(eid, now)
         return Engineer(
             eid, at, skills, shifts, home=home,
-            busy_until=self.free_at[eid] if busy else None, busy_location=at if busy else None,
+            busy_until=until if busy else None, busy_location=at if busy else None,
             gap=self._gap(eid, now),
             van_stock={} if van is None else self._stock_of(van),
             cost_per_hour=minor(e.cost_per_hour), cost_per_km=minor(e.cost_per_km),

@@ -256,12 +256,12 @@ class NaiveDispatcher:
         ``underway``: the parts shipped at intake; the visit waits for them."""
         service = t.planned_service_s if service_s is None else service_s
         state = self.state
-        ids, free_at = self.ids, state.free_at
+        ids = self.ids
         ends = self.shift_ends(now)
-        rows = [
+        rows = [  # idle: not at work, nor on site past a job's planned end (`busy_until`)
             i
             for i in self.qualified(t.line, t.level)
-            if free_at[ids[i]] <= now and ends[i] is not None
+            if ends[i] is not None and state.busy_until(ids[i], now) <= now
         ]
         if not rows:
             return None

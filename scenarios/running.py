@@ -1,7 +1,9 @@
 """Jobs as SimPy processes: hold parts, travel, pick, wait for a shipment, serve, pay.
 
 An engineer works his jobs one after the other (each job waits for his previous one), so a
-job that overruns delays his next; the optimizer then sees him busy until the real end.
+job that overruns delays his next. Past its planned end the optimizer sees him busy until
+the log's end for it (`LiveState.serving`, `optimizer.overrun_ends`: what production's
+snapshot reads), and until the real end once the job is done.
 Stock moves only through `inventory.stock_rules` (via `LiveState`): held at dispatch,
 picked at the depot counter, at the courier's departure or from the van at the fix, and
 refilled by orders when the available quantity falls below the reorder point.
@@ -23,6 +25,7 @@ from optimizer import Location, PartsPlan, PartsSource, coordinates, sets_off_fr
 from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
+from scenarios.live import OnSite
 from scenarios.model import SimAsset
 from scenarios.policies import JobPlan
 from scenarios.records import JobRecord
@@ -115,7 +118,7 @@ class JobRunner:
         follows = False  # a job in a gap sets off at its planned time
         if at is None:
             previous = self.last_done.get(plan.engineer_id)
-            free_at = run.state.free_at[plan.engineer_id]
+            free_at = run.state.busy_until(plan.engineer_id, int(run.env.now))
             follows = previous is not None and plan.departs_at <= free_at
             self.last_done[plan.engineer_id] = done
         else:
@@ -188,6 +191,10 @@ class JobRunner:
         record.arrived_at = int(env.now)
         if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
             yield env.timeout(plan.part_arrives_at - env.now)
+        policy = run.world.policies[run.sites[t.site_id].policy_id].durations
+        run.state.serving(eid, OnSite(
+            t.id, int(env.now), queued.planned_s, t.type_id, t.planned_service_s, policy
+        ))  # fmt: skip
         yield env.timeout(t.service_s)
         record.fixed_at = int(env.now)
         run.durations.add(t.type_id, t.planned_service_s, t.service_s)  # the log learns it

@@ -78,3 +78,28 @@ def test_a_higher_quantile_never_plans_shorter(seconds: list[int], pct: int) -> 
     log = DurationLog.of((1, H, s) for s in seconds)
     low = log.planning_s(1, H, DurationPolicy(pct, 1))
     assert log.planning_s(1, H, DurationPolicy(pct + 1, 1)) >= low
+
+
+def test_a_job_on_site_past_its_plan_ends_as_its_types_longer_jobs_did() -> None:
+    """Issue 16: the log and the quantile that planned the job read its end once it overruns
+    (`optimizer.overrun_ends`); within the plan, the planned end."""
+    minutes = [40, 60, 80, 100, 120]
+    log = DurationLog.of((1, H, m * 60) for m in minutes)
+    policy = DurationPolicy(50, 5)
+    planned = log.planning_s(1, H, policy)
+    assert planned == 80 * 60
+    ends = log.ends_at(1, H, policy, started_at=0, planned_s=planned, now=70 * 60)
+    assert ends == planned  # not overrunning yet
+    ends = log.ends_at(1, H, policy, started_at=0, planned_s=planned, now=90 * 60)
+    assert ends == 110 * 60  # 100 and 120 ran longer than 90 min: 100 (rank 1), mean 110
+
+
+def test_a_type_with_few_jobs_reads_its_overrun_from_the_logs_ratios() -> None:
+    log = DurationLog.of([(1, H, 90 * 60)] * 5 + [(1, H, 150 * 60)] * 5)  # 1.5 and 2.5 x
+    policy = DurationPolicy(50, 5)
+    planned = log.planning_s(2, 2 * H, policy)  # type 2: no jobs, 2 x 1.5..2.5 (mean 2)
+    assert planned == 4 * H
+    ends = log.ends_at(2, 2 * H, policy, started_at=0, planned_s=planned, now=4 * H + 60)
+    assert ends == 5 * H  # only the 2.5 x jobs ran longer than 4 h 1 min: 2.5 x 2 h
+    few = DurationLog.of([(1, H, 90 * 60)] * 2)  # too few jobs to learn from: no later end
+    assert few.ends_at(2, 2 * H, policy, started_at=0, planned_s=2 * H, now=3 * H) == 3 * H

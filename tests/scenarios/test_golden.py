@@ -57,6 +57,12 @@ idle past his shift's end sets off from home the next day, where the view planne
 from his last job's site; and `recommend` plans a departure in a later shift from home.
 Every digest moved (before, in the order below: d9d58abd38460df6, 22313cb483a118f7,
 f0afe5b97eb61bd7, ac62db4fa0b57be7, 1316194ff452e5d8).
+
+Then an engineer on site past his job's planned end was seen busy until the log's end for
+it (`optimizer.overrun_ends`, production's snapshot reads the same) instead of free at
+once, by every policy's view (the naive one's "idle" too): every digest moved (before, in
+the order below: 0a182db067743f9e, 8cfc604e9a06c3a6, d9bf09de13b3a46a, 15dd98c6c642154f,
+1f20eb1c03857feb (20)).
 """
 
 from __future__ import annotations
@@ -92,11 +98,11 @@ def _digest(world: SimWorld, policy: str, replan_every_s: int | None) -> tuple[i
 @pytest.mark.parametrize(
     ("policy", "replan_every_s", "expected"),
     [
-        ("optimised", None, (148, "0a182db067743f9e", 22)),
-        ("naive", None, (148, "8cfc604e9a06c3a6", 22)),
-        ("naive", 1_800, (148, "d9bf09de13b3a46a", 20)),
-        ("naive_unlimited", None, (148, "15dd98c6c642154f", 22)),
-        ("naive_unlimited", 1_800, (148, "1f20eb1c03857feb", 20)),
+        ("optimised", None, (148, "0b1282d1fa35e1d3", 22)),
+        ("naive", None, (148, "db913da2f1b32b9c", 22)),
+        ("naive", 1_800, (148, "a631270bafbfe2b3", 20)),
+        ("naive_unlimited", None, (148, "8b04cee2bcbdeaab", 22)),
+        ("naive_unlimited", 1_800, (148, "749cc4e56ac1ea6f", 19)),
     ],
 )
 def test_the_golden_run_is_unchanged(
