@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from api.deps import CurrentUser, NowDep, SessionDep, write_slot
+from api.fastpath import PREPARED, Prepared, planned
 from db.transactions import DEFAULT_RETRIES, is_retryable
 from inventory import idempotency
 from inventory.stock_errors import IdempotencyKeyMissing
@@ -166,17 +167,18 @@ def _claiming(route: StockWriteRoute, endpoint: Callable[..., Any]) -> Callable[
         checked, errors = field.validate(value, {}, loc=("response",))
         if errors:
             raise ResponseValidationError(errors=errors, body=value)
-        body = json.loads(field.serialize_json(
+        written = bytes(field.serialize_json(
             checked, include=route.response_model_include,
             exclude=route.response_model_exclude, by_alias=route.response_model_by_alias,
             exclude_unset=route.response_model_exclude_unset,
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none))  # fmt: skip
         idempotency.complete(session=session, claim=claim, status=route.status_code or 200,
-                             body=body)  # fmt: skip
+                             body=json.loads(written))  # fmt: skip
         session.commit()
         pending.scope.pop(_STATE, None)  # stored and committed: nothing left to store
-        return checked
+        # The planned handler (api.fastpath) sends these bytes; FastAPI's validates again.
+        return Prepared(checked, written) if pending.scope.get(PREPARED) else checked
 
     @functools.wraps(endpoint)
     async def run(**kwargs: Any) -> Any:
@@ -206,7 +208,8 @@ class StockWriteRoute(APIRoute):
 
     A plain-function handler is one worker-thread call: the key's claim, the handler,
     its answer stored with the key, and the commit (`_claiming`); the session began as a
-    writer without one.
+    writer without one. Its dependencies are solved by a plan made once (api.fastpath),
+    which also sends the JSON that call wrote instead of validating and writing it again.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -215,7 +218,7 @@ class StockWriteRoute(APIRoute):
         super().__init__(path, _claiming(self, endpoint) if plain else endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = planned(self, super().get_route_handler())
 
         async def run(request: Request) -> Response:
             if self.claims_in_handler:
