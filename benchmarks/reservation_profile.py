@@ -72,12 +72,11 @@ class Statements:
             self.seen["(pool pre-ping SELECT 1)"] += 1
 
 
-def _cpu_per_op(run: Callable[[], None], n: int, rounds: int) -> list[float]:
+def _cpu_per_op(run: Callable[[int], None], n: int, rounds: int) -> list[float]:
     per = []
     for _ in range(rounds):
         start = time.process_time()
-        for _ in range(n):
-            run()
+        run(n)
         per.append((time.process_time() - start) / n * 1000)
     return per
 
@@ -117,8 +116,9 @@ def _run(engine: Engine, url: str, args: argparse.Namespace) -> None:
     rng = random.Random(1)
     one = _in_process(engine, stock)
 
-    def in_process() -> None:
-        one(0, rng)
+    def in_process(n: int = 1) -> None:
+        for _ in range(n):
+            one(0, rng)
 
     key = f"spk_prof_{uuid.uuid4().hex}"
     with Session(engine) as s, s.begin():
@@ -139,12 +139,18 @@ def _run(engine: Engine, url: str, args: argparse.Namespace) -> None:
         got = await client.post("/v1/reservations", json=body, headers=headers)
         assert got.status_code == 201, got.text
 
-    def http() -> None:
-        loop.run_until_complete(post())
+    async def posts(n: int) -> None:
+        for _ in range(n):
+            await post()
+
+    def http(n: int = 1) -> None:
+        # n requests in one task, as a served app's loop runs them: anyio stops its worker
+        # threads when the task that started them ends, so a task per request would pay for
+        # starting a thread every time (which a server never does).
+        loop.run_until_complete(posts(n))
 
     for label, run in (("in process", in_process), ("ASGI", http)):
-        for _ in range(20):
-            run()  # warm: compiled statements, key cache
+        run(20)  # warm: compiled statements, key cache
         counter.seen.clear()
         counter.on = True
         run()
@@ -158,8 +164,7 @@ def _run(engine: Engine, url: str, args: argparse.Namespace) -> None:
         if args.profile:
             prof = cProfile.Profile(time.thread_time)
             prof.enable()
-            for _ in range(args.n):
-                run()
+            run(args.n)
             prof.disable()
             stats = pstats.Stats(prof)
             calls = sum(v[1] for v in stats.stats.values())  # type: ignore[attr-defined]
