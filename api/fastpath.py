@@ -28,34 +28,44 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import params
-from fastapi._body_limit import get_body_limit_error
-from fastapi._compat import ModelField, Undefined
-from fastapi._compat.shared import field_annotation_is_sequence
-from fastapi.dependencies.models import (
-    Dependant,
-    _get_cache_key,
-    _is_async_gen_callable,
-    _is_coroutine_callable,
-    _is_gen_callable,
-)
-from fastapi.dependencies.utils import (
-    _get_param_aliases,
-    _get_param_model,
-    _is_json_field,
-    _solve_generator,
-    _validate_value_with_model_field,
-    request_body_to_args,
-    request_params_to_args,
-)
-from fastapi.exceptions import EndpointContext, RequestValidationError, ResponseValidationError
-from fastapi.routing import _effective_route_context_var, _extract_endpoint_context
-from fastapi.telemetry._api import get_telemetry_data
-from fastapi.types import DependencyCacheKey
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import Response
+
+# FastAPI's private helpers the plan reuses (its own validation, body limits, cleanup).
+# Another release may move them: then every route keeps FastAPI's handler, as it did
+# before the plan (slower, same answers); tests/api/test_planned_writes.py notices.
+try:
+    from fastapi._body_limit import get_body_limit_error
+    from fastapi._compat import ModelField, Undefined
+    from fastapi._compat.shared import field_annotation_is_sequence
+    from fastapi.dependencies.models import (
+        Dependant,
+        _get_cache_key,
+        _is_async_gen_callable,
+        _is_coroutine_callable,
+        _is_gen_callable,
+    )
+    from fastapi.dependencies.utils import (
+        _get_param_aliases,
+        _get_param_model,
+        _is_json_field,
+        _solve_generator,
+        _validate_value_with_model_field,
+        request_body_to_args,
+        request_params_to_args,
+    )
+    from fastapi.exceptions import EndpointContext
+    from fastapi.routing import _effective_route_context_var, _extract_endpoint_context
+    from fastapi.telemetry._api import get_telemetry_data
+    from fastapi.types import DependencyCacheKey
+    from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+except ImportError:  # pragma: no cover - depends on the installed FastAPI
+    AVAILABLE = False
+else:
+    AVAILABLE = True
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -239,6 +249,8 @@ def planned(route: Any, fallback: Handler) -> Handler:
     handler of each inclusion with that inclusion's route (its prefix's dependencies) in a
     context variable, and the plan is made from that route, as FastAPI's handler is.
     """
+    if not AVAILABLE:
+        return fallback
     effective = _effective_route_context_var.get()
     if effective is not None and effective.original_route is route:
         route = effective

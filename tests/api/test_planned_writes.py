@@ -9,8 +9,11 @@ import itertools
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api import fastpath
+from api.idempotency import StockWriteRoute
 from db.identity import Role
 from tests.api.conftest import World, auth
 
@@ -119,3 +122,22 @@ class TestPlannedStockWrites:
     def test_no_key_with_a_bad_body_is_401(self, client: TestClient) -> None:
         got = client.post("/v1/reservations", json={"nonsense": True})
         assert got.status_code == 401
+
+
+def test_the_installed_fastapi_serves_every_stock_write_by_its_plan(app: FastAPI) -> None:
+    """api.fastpath reads FastAPI internals and falls back to FastAPI's own handler (same
+    answers, slower) when an upgrade moves them: this test is what notices the fallback."""
+    assert fastpath.AVAILABLE, "FastAPI moved what api.fastpath imports: plain handlers serve"
+    writes = [
+        route
+        for included in app.router.routes
+        for route in getattr(included, "original_router", included).routes
+        if isinstance(route, StockWriteRoute)
+    ]
+    assert len(writes) >= 18  # receipts, reservations, picks, transfers, returns, swaps...
+    unplanned = [r.path for r in writes if fastpath.compile_handler(r, _never) is None]
+    assert unplanned == []
+
+
+async def _never(request: Any) -> Any:
+    raise AssertionError("the plan, not the fallback, is asked for here")
