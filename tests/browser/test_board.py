@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 from urllib.request import Request, urlopen
@@ -103,6 +104,8 @@ def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit, serve
     confirm = page.locator("#panel-body .options button", has_text="Confirm").first
     confirm.wait_for(timeout=WAIT_MS)
     visit.shot("board-options")
+    promises = page.locator("#panel-body .options").first.inner_text()
+    assert not re.search(r"-\d+ (h|min)", promises), promises  # "25 min late", not "-25 min"
     confirm.click()
     block = page.locator(f"#lanes .blk.service[data-ticket='{ticket}']")
     block.wait_for(timeout=WAIT_MS)

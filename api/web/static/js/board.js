@@ -397,7 +397,7 @@ function renderOptions(t) {
       o.kind === "call_out" ? el("span", { class: "pill late" }, `call-out, CNY ${Math.round(o.callout_cost)}`) : ""),
     el("div", { class: "small" }, `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · done ${fmtTime(o.fixes_at, zone())} · ${Math.round(o.travel_min)} min drive · parts: ${o.parts.source}${o.parts.depot_name ? ` (${o.parts.depot_name})` : ""}`),
     el("div", { class: "small muted" }, o.reason),
-    el("div", { class: "small" }, o.promises.map((p) => `${p.promise} ${p.kept ? "kept" : "missed"} (${fmtMinutes(p.slack_min)} to spare)`).join(" · ")),
+    el("div", { class: "small" }, o.promises.map(promiseLine).join(" · ")),
     el("button", { type: "button", onclick: () => confirm(t.id, o.engineer_id), "aria-label": `Confirm ${o.engineer_name} for ${t.code}` }, "Confirm")))));
   if (rec.excluded?.length) {
     box.append(el("details", {}, el("summary", {}, `${rec.excluded.length} left out, and why`),
@@ -645,3 +645,11 @@ async function start() {
 }
 
 start();
+
+/** "arrival kept (25 min to spare)" or "arrival missed, 25 min late": no negative slack to read. */
+function promiseLine(p) {
+  if (p.slack_min === null || p.slack_min === undefined) return `${p.promise} ${p.kept ? "kept" : "missed"}`;
+  return p.slack_min < 0
+    ? `${p.promise} ${p.kept ? "kept" : "missed"}, ${fmtMinutes(-p.slack_min)} late`
+    : `${p.promise} ${p.kept ? "kept" : "missed"} (${fmtMinutes(p.slack_min)} to spare)`;
+}
