@@ -6,7 +6,8 @@ city never serves a ticket three hundred kilometres away. So:
 
 1. **Regions.** The ticket sites are cut into regions of about ``region_tickets`` tickets
    each by recursive bisection (compact, equally loaded), each cut moved by up to
-   ``staff_slack`` towards equal tickets per engineer hour on both sides.
+   ``staff_slack`` towards equal tickets per engineer hour on both sides, no region more
+   than ``staff_slack`` off the mean tickets.
 2. **Borrowing across borders.** Each engineer belongs to the region of the centre nearest
    to where he starts; one whose second-nearest centre is at most ``border_ratio`` times as
    far is offered to that region too. His van's stock stays at home (offered empty across
@@ -16,8 +17,8 @@ city never serves a ticket three hundred kilometres away. So:
 3. **Regions in parallel.** Each region is one `optimizer.plan` call (validated there) with
    its share of the limit, run through the caller's ``run``: any ``map``-like callable (a
    process pool's, the Dask executor's; by default one region after the other here). The
-   optimizer imports no executor: it stays pure. With a limit, in rounds of ``workers``,
-   each round given what is left of the regions' share over the rounds left.
+   optimizer imports no executor: it stays pure. With a limit, largest first in rounds of
+   ``workers``, each round given what is left of the regions' share by its tickets.
 4. **Merge.** An engineer planned on both sides of a border keeps the route with more visits
    (his home region's on a tie); the other side's visits of his are left out for now.
 5. **Seam repair.** Per pair of regions that share engineers, the shared engineers, the
@@ -85,7 +86,8 @@ class ProvinceParams:
         merging and validating.
     staff_slack
         How far (a share of a half's tickets) a cut may move from equal ticket counts
-        towards equal tickets per engineer hour on both sides; 0: tickets only.
+        towards equal tickets per engineer hour on both sides, and how far (a share of the
+        mean) a region's tickets may be off the mean; 0: tickets only.
     """
 
     region_tickets: int = 500
@@ -248,26 +250,31 @@ def _in_rounds(
     tasks: Sequence[_Task], run: Runner, workers: int, params: PlanParams, until: float, *,
     skip_late: bool = False,
 ) -> list[Plan | None]:  # fmt: skip
-    """Plan ``tasks`` through ``run``: in one call without a limit; with one, in rounds of
-    ``workers``, each round's limit what is left until ``until`` over the rounds left, so a
-    round that ran long (a busy machine) shortens the later ones instead of the call
-    overrunning its limit (20 regions in 10 fixed rounds took 51 s of a 39 s share at load
-    12). ``skip_late``: once less than `_SEAM_MIN_S` a task is left, the rest are not
-    planned (``None``), for parts the plan can do without (seams)."""
+    """Plan ``tasks`` through ``run`` (the plans in the order of ``tasks``): in one call
+    without a limit; with one, largest first in rounds of ``workers``, each round's limit
+    what is left until ``until`` shared by tickets: its largest task's over those of the
+    rounds left. A round that ran long (a busy machine) shortens the later ones instead of
+    the call overrunning its limit (20 regions in 10 fixed rounds took 51 s of a 39 s share
+    at load 12); by tickets and largest first, so that what is cut short is the smallest
+    parts' time, not the start of a large one (an equal split of what was left gave the
+    last round's 658-ticket region too little to place any ticket under contention).
+    ``skip_late``: once less than `_SEAM_MIN_S` a round is left, the rest are not planned
+    (``None``), for parts the plan can do without (seams)."""
     if not params.time_limit_ms:
         return list(run(_plan_task, tasks))
-    plans: list[Plan | None] = []
-    for first in range(0, len(tasks), workers):
-        left = math.ceil((len(tasks) - first) / workers)
-        each = (until - time.monotonic()) / left
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].tickets))
+    rounds = [order[first : first + workers] for first in range(0, len(order), workers)]
+    work = [max(1, max(len(tasks[i].tickets) for i in chunk)) for chunk in rounds]
+    plans: list[Plan | None] = [None] * len(tasks)
+    for at, chunk in enumerate(rounds):
+        each = (until - time.monotonic()) * work[at] / sum(work[at:])
         if skip_late and each < _SEAM_MIN_S:
-            return plans + [None] * (len(tasks) - first)
+            break
         limit_ms = max(1, int(each * 1_000))
-        chunk = [
-            replace(t, params=replace(t.params, time_limit_ms=limit_ms))
-            for t in tasks[first : first + workers]
-        ]
-        plans.extend(run(_plan_task, chunk))
+        limited = [replace(tasks[i], params=replace(tasks[i].params, time_limit_ms=limit_ms))
+                   for i in chunk]  # fmt: skip
+        for i, got in zip(chunk, run(_plan_task, limited), strict=True):
+            plans[i] = got
     return plans
 
 
@@ -321,9 +328,12 @@ def _regions(
     they start, ``hours``: their working time) and ``slack`` > 0, a cut may move by up to
     that share of a half's tickets to where both halves have the same tickets per working
     hour: engineers follow where they live, and a cut by tickets alone left regions short of
-    staff that borrowing across a border only partly made up.
+    staff that borrowing across a border only partly made up. Every region keeps within
+    ``slack`` of the mean tickets (the moves of successive cuts added up to regions of 828
+    tickets for a mean of 500, whose start did not finish in their limit under contention).
     """
     pts = _xy(_sites(tickets))
+    mean = len(pts) / k
     label = np.zeros(len(pts), dtype=np.int64)
     eng = _xy(staff) if staff is not None and hours is not None and slack > 0 else None
 
@@ -337,7 +347,11 @@ def _regions(
         order = idx[np.argsort(pts[idx, axis], kind="stable")]
         at = round(len(order) * low / parts)
         if eng is not None and hours is not None and len(crew) and len(order) > 1:
-            at = _staffed_cut(pts[order, axis], eng[crew, axis], hours[crew], at, slack)
+            n, high = len(order), parts - low
+            most, least = (1 + slack) * mean, (1 - slack) * mean  # a region's tickets
+            lo = max(1, round(at - slack * at), math.ceil(n - most * high), math.ceil(least * low))
+            hi = min(n - 1, round(at + slack * (n - at)), int(most * low), int(n - least * high))
+            at = _staffed_cut(pts[order, axis], eng[crew, axis], hours[crew], at, lo, hi)
         line = pts[order[at - 1], axis] if at > 0 else -np.inf
         left = crew[eng[crew, axis] <= line] if eng is not None else crew
         right = crew[eng[crew, axis] > line] if eng is not None else crew
@@ -352,16 +366,12 @@ def _regions(
 
 
 def _staffed_cut(
-    sites: FloatArray, starts: FloatArray, hours: FloatArray, at: int, slack: float
+    sites: FloatArray, starts: FloatArray, hours: FloatArray, at: int, lo: int, hi: int
 ) -> int:
-    """The cut (tickets before it, ``sites`` sorted) within ``slack`` of ``at`` where both
+    """The cut (tickets before it, ``sites`` sorted) in ``lo..hi`` (else ``at``) where both
     sides have the nearest to the same tickets per working hour of the engineers there."""
     n, total = len(sites), float(hours.sum())
-    if total <= 0:
-        return at
-    lo = max(1, round(at - slack * at))
-    hi = min(n - 1, round(at + slack * (n - at)))
-    if lo > hi:
+    if total <= 0 or lo > hi:
         return at
     cand = np.arange(lo, hi + 1)
     order = np.argsort(starts, kind="stable")

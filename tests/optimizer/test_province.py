@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+import optimizer.province as province_module
 from optimizer import (
     DispatchWorld,
     GeodesicTravelTimes,
@@ -161,25 +163,64 @@ def test_any_map_like_executor_runs_the_parts_alike() -> None:
     assert mapped.plan.routes == serial.plan.routes
 
 
-def test_with_a_limit_the_regions_go_in_rounds_each_given_what_is_left() -> None:
-    limits: list[list[int | None]] = []
+def _road(n: int, engineers: int) -> tuple[list[Ticket], DispatchWorld]:
+    """``n`` tickets evenly along a road east of 113.5 E, every engineer at its west end:
+    each staffed cut moves as far as it may towards the west (more tickets there)."""
+    tickets = [
+        replace(make_ticket(ticket_id=k + 1, arrive_by=4 * HOUR, fix_by=6 * HOUR),
+                site=Location(22.6, 113.5 + 0.6 * k / n))
+        for k in range(n)
+    ]  # fmt: skip
+    west = Location(22.6, 113.49)
+    crew = [replace(make_engineer(1 + i), location=west) for i in range(engineers)]
+    return tickets, make_world(crew)
+
+
+def test_no_region_is_more_than_the_staff_slack_off_the_mean() -> None:
+    # cut after cut moved west: by a quarter of each half, the west region got 31 tickets of
+    # a mean of 20 (the 10,000-ticket day: 828 of 500, whose start did not finish in its limit)
+    tickets, world = _road(80, 6)
+    params = ProvinceParams(region_tickets=20, border_ratio=1.0, seam_repair=False)
+    out = plan_province(world, tickets, now=0, travel=TRAVEL, params=PARAMS, province=params)
+    assert out.plan.violations == ()
+    sizes = [r.tickets for r in out.regions]
+    assert sum(sizes) == 80
+    assert max(sizes) == 25  # the staffed cut still moves, as far as (1 + 0.25) * 20
+    assert min(sizes) >= 15
+
+
+def test_with_a_limit_the_regions_go_largest_first_each_round_timed_by_its_tickets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the province's clock is a fake that moves only by the limits handed out, so the split
+    # is exact: each round gets the regions' share times its largest region's tickets over
+    # all rounds' (an equal split per round left the last, large regions too short a limit
+    # to place anything when the machine was shared)
+    clock = [1_000.0]
+    monkeypatch.setattr(province_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    rounds: list[list[tuple[int, int | None]]] = []
 
     def run(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-        limits.append([item.params.time_limit_ms for item in items])
-        return [fn(item) for item in items]
+        rounds.append([(len(item.tickets), item.params.time_limit_ms) for item in items])
+        clock[0] += max(item.params.time_limit_ms for item in items) / 1_000
+        return [fn(replace(item, params=PARAMS)) for item in items]  # quick and repeatable
 
-    tickets, world = _province()
+    tickets, world = _road(100, 6)
     out = plan_province(
-        world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=3_000),
-        province=ProvinceParams(region_tickets=20, workers=2, seam_repair=False), run=run,
+        world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=10_000),
+        province=ProvinceParams(region_tickets=20, workers=2, seam_repair=False, staff_slack=0.4),
+        run=run,
     )  # fmt: skip
     assert out.plan.violations == ()
-    assert [len(r) for r in limits] == [2, 1]  # three regions, two at a time
-    first, second = limits[0][0], limits[1][0]
-    assert first is not None
-    assert second is not None
-    assert first <= 3_000 * 0.65 / 2  # the regions' share over two rounds
-    assert second <= 3_000 * 0.65  # what the first round left
+    seen = [size for chunk in rounds for size, _ in chunk]
+    assert sorted(seen) == sorted(r.tickets for r in out.regions)
+    assert len(set(seen)) > 1  # unequal regions, or the test shows nothing
+    assert seen == sorted(seen, reverse=True)  # largest first
+    assert [len(chunk) for chunk in rounds] == [2, 2, 1]  # five regions, two at a time
+    work = [chunk[0][0] for chunk in rounds]  # each round's largest region
+    for chunk, w in zip(rounds, work, strict=True):
+        share = pytest.approx(6_500 * w / sum(work), abs=2)  # ms of the 6.5 s regions' share
+        assert [limit for _, limit in chunk] == [share] * len(chunk)
 
 
 def test_bad_province_params_are_refused() -> None:
