@@ -20,6 +20,7 @@ from optimizer.result import (
     ExclusionReason,
     Loaner,
     Option,
+    SkillExclusions,
     Suggestion,
     SuggestionKind,
     Unreached,
@@ -55,6 +56,8 @@ class Explanations:
         self._reached = frozenset(call.evaluated)
         self._parts_failed = tuple(call.parts_failed)
         self._excluded: tuple[Exclusion, ...] | None = None
+        self._lacking: SkillExclusions | None = None
+        self._otherwise: tuple[Exclusion, ...] | None = None
 
     def _clock(self, offset: int) -> str:
         """A time as its reader's clock shows it, with the zone named (texts leave no doubt)."""
@@ -66,20 +69,54 @@ class Explanations:
     def excluded(self) -> tuple[Exclusion, ...]:
         """Every engineer left out, by reason: skill, too far, busy, shift, parts.
 
-        Worked out once per call (the suggestions read it again). Parts are known only of the
-        engineers the searches priced; the others are `unreached`, not excluded.
+        Worked out once per call, from its two parts (`lacking_skill`, then
+        `excluded_otherwise`). Parts are known only of the engineers the searches priced;
+        the others are `unreached`, not excluded.
         """
         if self._excluded is None:
-            self._excluded = self._exclude()
+            self._excluded = self.lacking_skill().exclusions() + self.excluded_otherwise()
         return self._excluded
 
-    def _exclude(self) -> tuple[Exclusion, ...]:
+    def lacking_skill(self) -> SkillExclusions:
+        """Those lacking a required skill, with the first requirement each falls short of.
+
+        Over the engineer arrays, a column per requirement in the ticket's order: the same
+        texts as asking each engineer in turn, without a Python step per engineer.
+        """
+        if self._lacking is None:
+            self._lacking = self._lacking_skill()
+        return self._lacking
+
+    def _lacking_skill(self) -> SkillExclusions:
+        arrays = self._call.world.engineer_arrays
+        rows = np.flatnonzero(~self._screen.skill_ok)
+        which = np.full(rows.size, -1, dtype=np.int64)
+        details: list[str] = []
+        for line, level in self._call.ticket.skills.items():
+            col = arrays.skill_col.get(line)
+            held = arrays.skill_level[rows, col] if col is not None else np.zeros(rows.size)
+            short = (which < 0) & (held < level)
+            if not short.any():
+                continue
+            levels, of = np.unique(held[short], return_inverse=True)
+            which[short] = len(details) + of
+            details.extend(f"needs {line} level {level}, has {int(h)}" for h in levels)
+        if (which < 0).any():  # unreachable: the mask said each lacks one
+            which[which < 0] = len(details)
+            details.append("lacks a required skill")
+        ids = arrays.ids[rows]
+        return SkillExclusions(tuple(ids.tolist()), tuple(which.tolist()), tuple(details))
+
+    def excluded_otherwise(self) -> tuple[Exclusion, ...]:
+        """The skilled engineers left out: too far, busy or off shift, no parts (once)."""
+        if self._otherwise is None:
+            self._otherwise = self._exclude_skilled()
+        return self._otherwise
+
+    def _exclude_skilled(self) -> tuple[Exclusion, ...]:
         call, screen = self._call, self._screen
         ids = call.world.engineer_arrays.ids
-        out = [
-            Exclusion(int(ids[row]), ExclusionReason.SKILL, self._missing_skill(int(row)))
-            for row in np.flatnonzero(~screen.skill_ok)
-        ]
+        out = []
         for pos in np.flatnonzero(~screen.near):
             minutes = int(screen.travel_s[pos]) // 60
             detail = f"{minutes} min drive, over the {call.params.max_travel_s // 60} min limit"
@@ -139,7 +176,9 @@ class Explanations:
         row = call.world.engineer_row.get(engineer_id)
         if row is None:
             return None
-        for exclusion in self.excluded():
+        if not screen.skill_ok[row]:
+            return Exclusion(engineer_id, ExclusionReason.SKILL, self._missing_skill(row))
+        for exclusion in self.excluded_otherwise():
             if exclusion.engineer_id == engineer_id:
                 return exclusion
         found = np.flatnonzero(screen.rows == row)
@@ -156,11 +195,10 @@ class Explanations:
         return replace(option, rank=0, reason=option_reason(call, 0, option))
 
     def _missing_skill(self, row: int) -> str:
-        engineer = self._call.world.engineers[row]
-        for line, level in self._call.ticket.skills.items():
-            if engineer.skills.get(line, 0) < level:
-                return f"needs {line} level {level}, has {engineer.skills.get(line, 0)}"
-        return "lacks a required skill"  # unreachable: the mask said so
+        """The detail `lacking_skill` gives the engineer of ``row`` (who lacks a skill)."""
+        lacking = self.lacking_skill()
+        at = int(np.searchsorted(np.flatnonzero(~self._screen.skill_ok), row))
+        return lacking.details[lacking.which[at]]
 
     def _unfit(self) -> list[Exclusion]:
         """Near, skilled engineers whose visit fits no shift: busy, or off shift."""
@@ -227,7 +265,7 @@ class Explanations:
         """Off-shift engineers whose straight visit would keep the promises with overtime."""
         screen = self._screen
         found = []
-        for exclusion in self.excluded():
+        for exclusion in self.excluded_otherwise():
             if exclusion.reason is not ExclusionReason.SHIFT or exclusion.overtime_needed_s is None:
                 continue
             row = self._call.world.engineer_row[exclusion.engineer_id]

@@ -52,7 +52,11 @@ writes = stock_router("/dispatch", ["dispatch"], [SCOPED])
 DISPATCHERS = (Role.DISPATCHER, Role.ADMIN)
 
 
-@router.post("/recommendations", dependencies=[requires(*DISPATCHERS), reads_only()])
+@router.post(
+    "/recommendations",
+    dependencies=[requires(*DISPATCHERS), reads_only()],
+    response_model=RecommendationRead,
+)
 def recommend(
     body: RecommendationRequest,
     session: SessionDep,
@@ -60,7 +64,8 @@ def recommend(
     now: NowDep,
     snapshots: SnapshotsDep,
     zone: DisplayZoneDep,
-) -> RecommendationRead:
+    response: Response,
+) -> Response:
     """Rank the qualified engineers for a ticket; explain who is left out and why.
 
     Engineers the search stopped before are listed once, together, unpriced (`unreached`);
@@ -76,7 +81,13 @@ def recommend(
         zone=zone,
     )
     asked = None if body.engineer_id is None else price_engineer(found, body.engineer_id)
-    return RecommendationRead.build(found, as_of=as_of, explain=body.explain, asked=asked)
+    # Written here, once (RecommendationRead.json_of): no model per excluded engineer, and
+    # FastAPI does not check a built model again. The dependencies' headers (the Time-Zone
+    # label) are carried over by hand.
+    wire = RecommendationRead.json_of(found, as_of=as_of, explain=body.explain, asked=asked)
+    written = Response(wire, media_type="application/json")
+    written.raw_headers.extend(h for h in response.raw_headers if h[0] != b"content-length")
+    return written
 
 
 @router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])

@@ -123,3 +123,23 @@ def test_asking_for_an_engineer_the_world_does_not_know_is_422(
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_written_answer_keeps_the_display_zone_and_its_header(
+    client: TestClient, crowd: Crowd
+) -> None:
+    """The route writes its JSON itself (`RecommendationRead.json_of`): the zone asked for
+    still sets every instant's offset and the Time-Zone header."""
+    response = client.post(
+        "/v1/dispatch/recommendations?tz=Europe/Berlin",
+        json={"ticket_id": crowd.ticket, "limit": 1},
+        headers=DISPATCHER,
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Time-Zone"] == "Europe/Berlin"
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["as_of"].endswith("+01:00")  # 2 Nov: Berlin in winter time
+    assert body["options"][0]["arrives_at"].endswith("+01:00")
+    assert body["unreached"]["arrives_from"].endswith("+01:00")
+    assert {x["reason"] for x in body["excluded"]} >= {"skill"}

@@ -99,6 +99,38 @@ def test_every_engineer_is_an_option_or_explained(
     assert plans | set(excluded) | set(unreached) == {e.id for e in world.engineers}
 
 
+# Requirements in any order, one of a line nobody holds (network): the first unmet one is told.
+requirements = st.dictionaries(
+    st.sampled_from(["server", "storage", "network"]), st.integers(1, 3), min_size=1, max_size=3
+)
+
+
+@SETTINGS
+@given(world=worlds(most=40), ticket=tickets(), skills=requirements, now=nows, p=params)
+def test_each_engineer_lacking_a_skill_is_told_the_first_requirement_he_falls_short_of(
+    world: DispatchWorld, ticket: Ticket, skills: dict[str, int], now: int, p: RecommendParams
+) -> None:
+    """The vectorised texts (`Recommendation.lacking_skill`) say what asking each engineer
+    in turn says, in the world's engineer order, and head `excluded`."""
+    ticket = replace(ticket, skills=skills)
+    rec = recommend(world, ticket, now=now, travel=TRAVELS["grid"], params=p)
+    expected = []
+    for engineer in world.engineers:
+        for line, level in ticket.skills.items():
+            has = engineer.skills.get(line, 0)
+            if has < level:
+                expected.append((engineer.id, f"needs {line} level {level}, has {has}"))
+                break
+    lacking = rec.lacking_skill
+    pairs = zip(lacking.engineer_ids, lacking.which, strict=True)
+    got = [(e, lacking.details[k]) for e, k in pairs]
+    assert got == expected
+    for engineer_id, detail in expected[:3]:  # asked for by name: the same words
+        assert rec.priced(engineer_id) == Exclusion(engineer_id, ExclusionReason.SKILL, detail)
+    assert rec.excluded == lacking.exclusions() + rec.excluded_otherwise
+    assert all(x.reason is ExclusionReason.SKILL for x in rec.excluded[: len(lacking)])
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(world=worlds(most=40, least=17, crowded=True), ticket=tickets(), now=nows, p=params)
 def test_unreached_engineers_are_unpriced_and_the_reached_explained_as_before(
