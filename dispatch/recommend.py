@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
-from dispatch.models import Contract, PromisePolicy, Site, Ticket, TicketStatus
-from dispatch.snapshot import Snapshot, asked_view, job_for, load_snapshot
+from dispatch.models import Site, Ticket, TicketStatus
+from dispatch.snapshot import Snapshot, asked_view, load_snapshot, reused_job
 from inventory.localtime import region_zone
 
 MAX_OPTIONS = 20
@@ -61,13 +60,13 @@ def recommend_ticket(
             snap = asked_view(session, snapshot, ticket_id, now=now)
     else:
         snap = snapshot if snapshot is not None else load_snapshot(session, now=now)
-    job = job_for(session, snap, ticket_id)
-    site = session.get(Site, ticket.site_id)
-    assert site is not None  # a foreign key
-    zone = zone if zone is not None else region_zone(session, site.region_id)
-    params = opt.RecommendParams(
-        max_options=limit, ship_within_s=_ship_within_min(session, ticket.site_id) * 60, zone=zone
-    )
+    job = reused_job(session, snap, ticket_id)
+    if zone is None:
+        site = session.get(Site, ticket.site_id)
+        assert site is not None  # a foreign key
+        zone = region_zone(session, site.region_id)
+    assert job.ship_within_s is not None  # job_for sets the contract's ship promise
+    params = opt.RecommendParams(max_options=limit, ship_within_s=job.ship_within_s, zone=zone)
     rec = opt.recommend(snap.world, job, now=snap.offset(now), travel=travel, params=params)
     return TicketRecommendation(snap, job, rec, zone)
 
@@ -85,17 +84,6 @@ def price_engineer(found: TicketRecommendation, engineer_id: int) -> opt.Option 
             "engineer_id", f"engineer {engineer_id} is not in the dispatch world"
         )
     return priced
-
-
-def _ship_within_min(session: Session, site_id: int) -> int:
-    """The ship promise of the site's contract policy (8 h by default)."""
-    stmt = (
-        select(PromisePolicy.ship_within_min)
-        .join(Contract, Contract.policy_id == PromisePolicy.id)
-        .join(Site, Site.contract_id == Contract.id)
-        .where(Site.id == site_id)
-    )
-    return int(session.scalars(stmt).one())
 
 
 def named_text(snap: Snapshot, suggestion: opt.Suggestion) -> str:

@@ -14,8 +14,8 @@ from dispatch.errors import InvalidTicketError, NotFoundError
 from dispatch.models import Absence, Assignment, TicketStatus
 from dispatch.pinning import set_pinned
 from dispatch.recommend import recommend_ticket
-from dispatch.snapshot import job_for, load_snapshot
-from dispatch.tickets import transition
+from dispatch.snapshot import job_for, load_snapshot, reused_job
+from dispatch.tickets import change_severity, transition
 from inventory.reservations import ReserveLine, reserve
 from tests.builders import make_site
 from tests.dispatch_world import HAIZHU, DispatchWorld, make_dispatch_world
@@ -115,6 +115,25 @@ class TestSnapshot:
         job = job_for(session, load_snapshot(session, now=T0), general.id)
         assert job.depart_by is None
         assert job.arrive_by == 2 * 3600
+
+    def test_a_reused_job_is_job_for_and_follows_the_tickets_changes(
+        self, session: Session, dw: DispatchWorld
+    ) -> None:
+        """`reused_job` keeps the answer on the (shared) snapshot by the ticket's version: a
+        change of the ticket is seen at once, flushed or not."""
+        snap = load_snapshot(session, now=T0)
+        first = reused_job(session, snap, dw.ticket.id)
+        assert vars(first) == vars(job_for(session, snap, dw.ticket.id))
+        assert vars(reused_job(session, snap, dw.ticket.id)) == vars(first)
+        assert first.depart_by == 15 * 60  # urgent
+        change_severity(
+            session, ticket_id=dw.ticket.id, severity="general", user=dw.base.dispatcher, now=T0
+        )
+        assert reused_job(session, snap, dw.ticket.id).depart_by is None
+        session.flush()  # the version moves on: a new key
+        again = reused_job(session, snap, dw.ticket.id)
+        assert again.depart_by is None
+        assert vars(again) == vars(job_for(session, snap, dw.ticket.id))
 
 
 class TestRecommend:
