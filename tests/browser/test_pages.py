@@ -53,6 +53,9 @@ def test_the_planner_runs_an_example_and_shows_its_chart(visit: Visit) -> None:
     chart.wait_for(timeout=180_000)
     page.wait_for_function("document.querySelector('#charts img').naturalWidth > 0")
     assert page.locator("#kpis table tbody tr").count() >= 3
+    shown = page.locator("#kpis table tbody th").all_inner_texts()
+    for promise in ("respond kept", "depart kept", "arrival kept", "fix kept"):
+        assert promise in shown, shown  # the report's names, every clock a planner compares
     assert "[" in page.locator("#kpis table tbody td").first.inner_text()  # an interval
     visit.shot("planner")
 

@@ -6,8 +6,17 @@ import { api, apiObjectUrl, el, requirePage, toast } from "./api.js";
 const $ = (id) => document.getElementById(id);
 const state = { examples: [], run: null, advice: [] };
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-const SHOWN_KPIS = ["tickets", "respond_attainment", "arrive_attainment", "fix_attainment",
-  "ship_attainment", "utilisation", "overtime_hours", "travel_km", "stockout_days"];
+// The scenario report's KPI names (scenarios.kpis.UNITS): every promise clock, then cost.
+const SHOWN_KPIS = ["tickets", "respond_attainment", "depart_attainment", "arrival_attainment",
+  "fix_attainment", "swap_2h_attainment", "ship_8h_attainment", "promises_kept", "overtime_h",
+  "travel_km", "utilisation", "stockout_days"];
+const KPI_LABELS = {
+  respond_attainment: "respond kept", depart_attainment: "depart kept",
+  arrival_attainment: "arrival kept", fix_attainment: "fix kept",
+  swap_2h_attainment: "part swapped within 2 h", ship_8h_attainment: "part shipped within 8 h",
+  promises_kept: "every promise kept", overtime_h: "overtime (h)", travel_km: "travel (km)",
+  stockout_days: "stock-out days",
+};
 
 function fill() {
   const example = state.examples.find((e) => e.file === $("example").value);
@@ -73,7 +82,7 @@ function showKpis(job) {
   const cell = (name, s) => rows.find((k) => k.kpi === name && `${k.variant} · ${k.policy}` === s);
   $("kpis").replaceChildren(el("table", { "aria-label": "KPIs per variant" },
     el("thead", {}, el("tr", {}, el("th", {}, "KPI"), ...series.map((s) => el("th", { class: "num" }, s)))),
-    el("tbody", {}, ...kpis.map((name) => el("tr", {}, el("th", {}, name.replaceAll("_", " ")),
+    el("tbody", {}, ...kpis.map((name) => el("tr", {}, el("th", {}, KPI_LABELS[name] ?? name.replaceAll("_", " ")),
       ...series.map((s) => {
         const k = cell(name, s);
         return el("td", { class: "num" }, k ? `${fmt(k.mean, k.unit)} [${fmt(k.low, k.unit)}, ${fmt(k.high, k.unit)}]` : "—");
