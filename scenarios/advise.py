@@ -126,6 +126,14 @@ class AdviceMoves(_Strict):
     sizes: tuple[int, ...] = Field((1,), min_length=1)
     # also move engineers to the shift the misses call for, and put engineers on call
     rosters: bool = True
+    # a move the screen predicts to close less shortfall than this share of the failing
+    # targets' 95 % half-width ranks after those that close more: the simulation cannot
+    # tell it from noise (0: rank by shortfall per yuan alone)
+    visible: float = Field(0.5, ge=0, le=5)
+    # with a screen, also try moves combined: the screen's best per yuan (one per region
+    # and kind) until their predicted gain is visible, and on-call rosters in every region
+    # with misses nobody was at work for (at most this many moves in one; 0: no bundles)
+    bundle: int = Field(6, ge=0, le=50)
 
     @model_validator(mode="after")
     def _sizes(self) -> AdviceMoves:
@@ -259,6 +267,11 @@ class Step:
     shortfall_before: float
     shortfall_after: float
     binding: tuple[str, ...]  # the targets that failed when it was chosen ("kpi@scope")
+    also: tuple[Change, ...] = ()  # a combined move's other changes
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return (self.change, *self.also)
 
 
 @dataclass
@@ -468,8 +481,15 @@ def expand_targets(targets: Sequence[Target], regions: Sequence[str]) -> tuple[T
 
 @dataclass(frozen=True)
 class Move:
+    """A candidate: one change, or several tried as one (``also``: a combined move)."""
+
     label: str
     change: Change
+    also: tuple[Change, ...] = ()
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return (self.change, *self.also)
 
 
 def candidate_moves(
@@ -719,11 +739,15 @@ def screen_rank(
     world: SimWorld,
     spec: AdviceSpec,
 ) -> list[tuple[Move, float, Decimal]]:
-    """Moves best first by the screen's shortfall closed per yuan: (move, gain, cost).
+    """Moves best first by the screen: (move, gain, cost); with ``moves.bundle``, combined
+    moves too (`bundle_moves`).
 
     The screen's change, not its level, is trusted: a target's predicted mean after a move
     is the simulated mean now plus the screen's difference (the simulator corrects it).
-    The cost is the staff a move adds and the holding of the stock it adds, at cost.
+    The cost is the staff (and roster premium) a move adds and the holding of the stock it
+    adds, at cost. Moves whose gain the simulation can see (``moves.visible`` x the failing
+    targets' half-width, `visible_gain`) come first, then the rest; within each, shortfall
+    closed per yuan, free gains first.
     """
     before = screen(kept)
     base = apply_changes(world, kept)
@@ -741,10 +765,10 @@ def screen_rank(
         return total
 
     start = shortfall(before)
-    ranked: list[tuple[float, int, Move, float, Decimal]] = []
-    for i, move in enumerate(moves):
-        after = apply_changes(base, (move.change,))
-        gain = start - shortfall(screen((*kept, move.change)))
+
+    def judged(move: Move) -> tuple[Move, float, Decimal]:
+        after = apply_changes(base, move.changes)
+        gain = start - shortfall(screen((*kept, *move.changes)))
         cost = _fixed_cost(after, spec) - base_staff
         added = sum(
             (Decimal(q - base.stock.get(k, 0)) * world.parts[k[1]].cost_price
@@ -752,10 +776,124 @@ def screen_rank(
             Decimal(0),
         )  # fmt: skip
         cost += added * spec.costs.holding_rate_per_year * days / Decimal(365)
+        return move, gain, cost
+
+    judged_moves = [judged(m) for m in moves]
+    seen = visible_gain(current, targets, tol, spec.moves.visible)
+    if spec.moves.bundle:
+        extra = bundle_moves(judged_moves, seen, spec.moves.bundle)
+        extra += on_call_bundles(world, current, targets, tol, spec.moves, kept)
+        judged_moves += [judged(m) for m in extra]
+
+    def key(row: tuple[int, tuple[Move, float, Decimal]]) -> tuple[int, float, int]:
+        i, (_, gain, cost) = row
+        if gain <= 1e-9:
+            return (2, 0.0, i)
         per_yuan = gain / float(cost) if cost > 0 else gain * 1e9
-        ranked.append((-per_yuan if gain > 1e-9 else math.inf, i, move, gain, cost))
-    ranked.sort(key=lambda r: (r[0], r[1]))
-    return [(m, g, c) for _, _, m, g, c in ranked]
+        return (0 if gain >= seen else 1, -per_yuan, i)
+
+    return [r for _, r in sorted(enumerate(judged_moves), key=key)]
+
+
+def visible_gain(
+    current: Evaluation, targets: Sequence[Target], tol: float, share: float
+) -> float:
+    """The shortfall a move must close for the simulation to see it: ``share`` x the
+    failing targets' mean 95 % half-width (0 when ``share`` is 0 or nothing fails).
+
+    On the demo world one engineer buys a ticket or less a day, a tenth of the interval's
+    half-width: ranked per yuan alone, such moves fill every round and none can be told
+    from noise.
+    """
+    widths = [
+        (e.high - e.low) / 2
+        for t in targets
+        if not current.holds([t], tol) and (e := current.attainment.get((t.kpi, t.scope)))
+    ]
+    return share * sum(widths) / len(widths) if widths and share > 0 else 0.0
+
+
+def _slot(change: Change) -> tuple[str, str | None]:
+    """What a change acts on: one change per slot in a combined move (so a region's move
+    at one and three steps are never combined)."""
+    where = getattr(change, "region", None) or getattr(change, "depot", None)
+    return (type(change).__name__, where)
+
+
+def bundle_moves(
+    judged: Sequence[tuple[Move, float, Decimal]], visible: float, limit: int
+) -> list[Move]:
+    """One combined move: the screen's best moves per yuan (one per slot, gain > 0) added
+    until their predicted gains sum to ``visible`` (or ``limit`` moves); none if fewer
+    than two. Moves too small to see alone may be seen together."""
+    useful = sorted(
+        ((g / float(c) if c > 0 else g * 1e9, i, m, g) for i, (m, g, c) in enumerate(judged)
+         if g > 1e-9),
+        key=lambda r: (-r[0], r[1]),
+    )  # fmt: skip
+    chosen: list[Move] = []
+    slots: set[tuple[str, str | None]] = set()
+    total = 0.0
+    for _, _, move, gain in useful:
+        if len(chosen) >= limit or (visible > 0 and total >= visible):
+            break
+        if any(_slot(c) in slots for c in move.changes):
+            continue
+        chosen.append(move)
+        slots.update(_slot(c) for c in move.changes)
+        total += gain
+    if len(chosen) < 2:
+        return []
+    changes = tuple(c for m in chosen for c in m.changes)
+    label = "together: " + "; ".join(m.label for m in chosen)
+    return [Move(label, changes[0], changes[1:])]
+
+
+def on_call_bundles(
+    world: SimWorld,
+    current: Evaluation,
+    targets: Sequence[Target],
+    tol: float,
+    moves: AdviceMoves,
+    kept: Sequence[Change] = (),
+) -> list[Move]:
+    """On-call rosters in every region with misses nobody was at work for, as one move
+    (at each of ``moves.sizes``): the regions with the most such misses first, at most
+    ``moves.bundle``, each in the on-call pattern covering most of its missed hours.
+
+    One region's roster buys a severe ticket or two a week, below what the simulation
+    sees; the nights and weekends of many regions together may not be. A region already
+    on call (``kept``) is left out.
+    """
+    kpis = {t.kpi for t in targets if not current.holds([t], tol)}
+    already = {c.region for c in kept if isinstance(c, OnCallRoster)}
+    by_region: dict[str, list[float]] = {}
+    shift: Counter[str] = Counter()
+    for (kpi, region), miss in current.misses.items():
+        if kpi not in kpis or region in already or not miss.reasons.get("shift"):
+            continue
+        hours = by_region.setdefault(region, [0.0] * WEEK_HOURS)
+        by_region[region] = [h + m for h, m in zip(hours, miss.hours, strict=True)]
+        shift[region] += miss.reasons["shift"]
+    codes = [c for c, _ in shift.most_common() if c in world.regions.values()][: moves.bundle]
+    rosters = on_call_patterns(world) + [("20:00", "08:00", tuple(range(7)))]
+    heads = Counter(world.regions[e.region_id] for e in world.engineers)
+    out: list[Move] = []
+    for k in moves.sizes:
+        changes: list[Change] = []
+        for code in codes:
+            if not heads[code]:
+                continue
+            hours = by_region[code]
+            a, b, on = max(rosters, key=lambda p: sum(hours[h] for h in covered_hours(*p)))
+            step = k * move_size(world, current, code, moves.engineer_share)
+            changes.append(OnCallRoster(kind="on_call", start=a, end=b, weekdays=on,
+                                        share=min(1.0, step / heads[code]), region=code))  # fmt: skip
+        if len(changes) >= 2:
+            label = f"on call x{k} in {len(changes)} regions: " + ", ".join(
+                c.region or "" for c in changes if isinstance(c, OnCallRoster))
+            out.append(Move(label, changes[0], tuple(changes[1:])))
+    return out
 
 
 def _fixed_cost(world: SimWorld, spec: AdviceSpec) -> Decimal:
@@ -792,7 +930,7 @@ def advise(
     for round_no in range(1, spec.max_rounds + 1):
         if current.holds(targets, tol):
             break
-        staffed = [m.change.region for m in kept if isinstance(m.change, Engineers)]
+        staffed = [c.region for m in kept for c in m.changes if isinstance(c, Engineers)]
         moves, binding = candidate_moves(
             world, current, targets, spec.moves, tol, _region_lookup(current),
             [r for r in staffed if r is not None],
@@ -800,7 +938,7 @@ def advise(
         if not moves:
             break
         say(f"round {round_no}: {len(moves)} moves for {', '.join(binding)}")
-        kept_changes = tuple(m.change for m in kept)
+        kept_changes = tuple(c for m in kept for c in m.changes)
         batches = [moves]
         if screen is not None and 0 < spec.moves.screened < len(moves):
             ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world, spec)
@@ -813,9 +951,10 @@ def advise(
             if len(batches) > 1:
                 say(f"round {round_no}: the screen's next {len(batch)}: "
                     + "; ".join(m.label for m in batch))  # fmt: skip
-            tried = search({f"m{i}": (*kept_changes, m.change) for i, m in enumerate(batch)})
+            tried = search({f"m{i}": (*kept_changes, *m.changes) for i, m in enumerate(batch)})
             frontier.extend(tried[f"m{i}"] for i in range(len(batch)))
-            best = _best_move(batch, tried, current, targets, tol)
+            seen = visible_gain(current, targets, tol, spec.moves.visible)
+            best = _best_move(batch, tried, current, targets, tol, seen)
             if best is not None or batch_no >= 1:
                 break  # two batches at most: past them the screen sees no buy either
         if best is None:
@@ -825,14 +964,14 @@ def advise(
         say(f"round {round_no}: keep {move.label}")
         steps.append(Step(
             round_no, move.label, move.change, after.cost.total - current.cost.total,
-            current.shortfall(targets, tol), after.shortfall(targets, tol), binding,
+            current.shortfall(targets, tol), after.shortfall(targets, tol), binding, move.also,
         ))  # fmt: skip
         kept.append(move)
         current = after
     dropped = _prune(kept, current, targets, tol, search, say)
     kept = [m for m in kept if m.label not in dropped]
     configs: dict[str, tuple[Change, ...]] = {
-        "today": (), "advised": tuple(m.change for m in kept),
+        "today": (), "advised": tuple(c for m in kept for c in m.changes),
     }  # fmt: skip
     uniform_step = None
     if spec.uniform:
@@ -875,20 +1014,40 @@ def _best_move(
     current: Evaluation,
     targets: Sequence[Target],
     tol: float,
+    visible: float = 0.0,
 ) -> tuple[Move, Evaluation] | None:
-    """The move that closes the most shortfall per unit of cost (free gains first)."""
+    """The move that closes the most shortfall per unit of cost (free gains first).
+
+    With ``visible`` > 0, a move whose simulated means moved less than that (summed over
+    the targets' gaps) ranks after every move that moved them more: a free move's +0.3
+    points is as likely noise as a gain, and would otherwise always be kept first.
+    """
     before = current.shortfall(targets, tol)
-    best: tuple[tuple[int, float], Move, Evaluation] | None = None
+    best: tuple[tuple[int, int, float], Move, Evaluation] | None = None
     for i, move in enumerate(moves):
         after = tried[f"m{i}"]
         gain = before - after.shortfall(targets, tol)
         if gain <= 1e-9:
             continue
         extra = float(after.cost.total - current.cost.total)
-        key = (0, -gain) if extra <= 0 else (1, -gain / extra)
+        seen = 0 if _mean_gain(current, after, targets, tol) >= visible else 1
+        key = (seen, 0, -gain) if extra <= 0 else (seen, 1, -gain / extra)
         if best is None or key < best[0]:
             best = (key, move, after)
     return None if best is None else (best[1], best[2])
+
+
+def _mean_gain(
+    before: Evaluation, after: Evaluation, targets: Sequence[Target], tol: float
+) -> float:
+    """How much closer the targets' means came (the low ends left out)."""
+    total = 0.0
+    for t in targets:
+        want = t.share - tol
+        a, b = before.attainment.get((t.kpi, t.scope)), after.attainment.get((t.kpi, t.scope))
+        if a is not None and b is not None:
+            total += max(0.0, want - a.mean) - max(0.0, want - b.mean)
+    return total
 
 
 def _prune(
@@ -906,7 +1065,7 @@ def _prune(
     remaining = list(kept)
     for move in reversed(kept):
         trial = [m for m in remaining if m is not move]
-        result = search({"without": tuple(m.change for m in trial)})["without"]
+        result = search({"without": tuple(c for m in trial for c in m.changes)})["without"]
         if result.holds(targets, tol):
             say(f"prune: {move.label} is not needed")
             dropped.append(move.label)
@@ -1097,6 +1256,7 @@ __all__ = [
     "Step",
     "Target",
     "advise",
+    "bundle_moves",
     "candidate_moves",
     "covered_hours",
     "engineer_rate",
@@ -1105,6 +1265,7 @@ __all__ = [
     "miss_profile",
     "miss_reasons",
     "move_size",
+    "on_call_bundles",
     "on_call_patterns",
     "overtime_cost",
     "roster_cost",
@@ -1116,4 +1277,5 @@ __all__ = [
     "staff_moves",
     "staff_cost",
     "uniform_changes",
+    "visible_gain",
 ]

@@ -101,7 +101,8 @@ def _regions(advice: Advice) -> list[dict[str, Any]]:
             "binds_advised": [
                 f"{t.kpi}@{t.scope}" for t in advice.targets if binds_in(advised, t, code, tol)
             ],  # fmt: skip
-            "moves": [s.label for s in advice.steps if getattr(s.change, "region", None) == code],
+            "moves": [s.label for s in advice.steps
+                      if any(getattr(c, "region", None) == code for c in s.changes)],  # fmt: skip
         }
         for code in sorted(today.cost.regions)
     ]
@@ -132,6 +133,7 @@ def advice_json(advice: Advice) -> dict[str, Any]:
                 "round": s.round,
                 "move": s.label,
                 "change": s.change.model_dump(mode="json", exclude_none=True),
+                "changes": [c.model_dump(mode="json", exclude_none=True) for c in s.changes],
                 "cost_delta": str(s.cost_delta),
                 "binding": list(s.binding),
                 "shortfall_before": s.shortfall_before,
