@@ -795,9 +795,7 @@ def screen_rank(
     return [r for _, r in sorted(enumerate(judged_moves), key=key)]
 
 
-def visible_gain(
-    current: Evaluation, targets: Sequence[Target], tol: float, share: float
-) -> float:
+def visible_gain(current: Evaluation, targets: Sequence[Target], tol: float, share: float) -> float:
     """The shortfall a move must close for the simulation to see it: ``share`` x the
     failing targets' mean 95 % half-width (0 when ``share`` is 0 or nothing fails).
 
@@ -886,12 +884,14 @@ def on_call_bundles(
                 continue
             hours = by_region[code]
             a, b, on = max(rosters, key=lambda p: sum(hours[h] for h in covered_hours(*p)))
-            step = k * move_size(world, current, code, moves.engineer_share)
+            share = min(1.0, k * move_size(world, current, code, moves.engineer_share)
+                        / heads[code])  # fmt: skip
             changes.append(OnCallRoster(kind="on_call", start=a, end=b, weekdays=on,
-                                        share=min(1.0, step / heads[code]), region=code))  # fmt: skip
+                                        share=share, region=code))  # fmt: skip
         if len(changes) >= 2:
             label = f"on call x{k} in {len(changes)} regions: " + ", ".join(
-                c.region or "" for c in changes if isinstance(c, OnCallRoster))
+                c.region or "" for c in changes if isinstance(c, OnCallRoster)
+            )
             out.append(Move(label, changes[0], tuple(changes[1:])))
     return out
 
@@ -943,13 +943,19 @@ def advise(
         if screen is not None and 0 < spec.moves.screened < len(moves):
             ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world, spec)
             order = [m for m, _, _ in ranked]
+            seen = visible_gain(current, targets, tol, spec.moves.visible)
+            best4 = "; ".join(f"{m.label} ({100 * g:+.1f} pts, {c:,.0f})"
+                              for m, g, c in ranked[:4])  # fmt: skip
+            say(f"round {round_no}: screened {len(ranked)} moves, visible from "
+                f"{100 * seen:.1f} points; best: {best4}")  # fmt: skip
             size = spec.moves.screened
             batches = [order[i : i + size] for i in range(0, len(order), size)]
         best = None
         for batch_no, batch in enumerate(batches):
             # the screen's best first; the next batch only when none of these closes shortfall
             if len(batches) > 1:
-                say(f"round {round_no}: the screen's next {len(batch)}: "
+                which = "best" if batch_no == 0 else "next"
+                say(f"round {round_no}: the screen's {which} {len(batch)} of {len(order)}: "
                     + "; ".join(m.label for m in batch))  # fmt: skip
             tried = search({f"m{i}": (*kept_changes, *m.changes) for i, m in enumerate(batch)})
             frontier.extend(tried[f"m{i}"] for i in range(len(batch)))
@@ -1225,15 +1231,21 @@ def miss_profile(
 
 
 def scenario_runner(
-    executor: Executor, *, exported: Path | None = None
+    executor: Executor,
+    *,
+    exported: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Callable[[Scenario], tuple[Sequence[RunResult], Sequence[Estimate]]]:
     """Run a scenario's units on ``executor`` (serial, process pool or Dask).
 
     ``exported``: the scratch bundle of a database base (`spares advise` exports it once).
+    ``progress(done, total)``: after each finished unit (a replication of a variant), so a
+    long advice run says where it is.
     """
 
     def run(scenario: Scenario) -> tuple[Sequence[RunResult], Sequence[Estimate]]:
-        done = run_on(executor, scenario, exported=exported)
+        tick = None if progress is None else (lambda done, total, _a, _b: progress(done, total))
+        done = run_on(executor, scenario, exported=exported, progress=tick)
         if done.partial:
             raise KeyboardInterrupt  # an interrupted run: no advice from half the units
         return done.results, done.estimates

@@ -101,8 +101,11 @@ def _regions(advice: Advice) -> list[dict[str, Any]]:
             "binds_advised": [
                 f"{t.kpi}@{t.scope}" for t in advice.targets if binds_in(advised, t, code, tol)
             ],  # fmt: skip
-            "moves": [s.label for s in advice.steps
-                      if any(getattr(c, "region", None) == code for c in s.changes)],  # fmt: skip
+            "moves": [
+                s.label
+                for s in advice.steps
+                if any(getattr(c, "region", None) == code for c in s.changes)
+            ],  # fmt: skip
         }
         for code in sorted(today.cost.regions)
     ]

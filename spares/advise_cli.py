@@ -6,6 +6,7 @@ starts at once for every other command.
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -137,10 +138,24 @@ def advise_command(
         err_console.print("[red]--scheduler: a database base is exported here only[/red]")
         raise typer.Exit(2)
     executor = make_executor(workers, scheduler)
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        """Progress on stderr, each line with the time since the start (runs are long)."""
+        elapsed = int(time.monotonic() - started)
+        err_console.print(f"[dim]{spec.name} {elapsed // 60:d}:{elapsed % 60:02d} {text}[/dim]",
+                          highlight=False)  # fmt: skip
+
+    def runs_done(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 4) == 0:
+            say(f"simulated {done} of {total} runs")
+
     with ExitStack() as stack:
         exported = export_database_base(spec.scenario, stack)  # its service history too
         evaluator = SimulationEvaluator(
-            spec, scenario_runner(executor, exported=exported), exported=exported
+            spec,
+            scenario_runner(executor, exported=exported, progress=runs_done),
+            exported=exported,
         )
         try:
             if screen_check:
@@ -148,7 +163,7 @@ def advise_command(
                 return
             advice = advise(
                 spec, evaluator.world, evaluator,
-                on_round=lambda text: err_console.print(f"[dim]{spec.name}: {text}[/dim]"),
+                on_round=say,
                 screen=evaluator.screen,
             )  # fmt: skip
         except KeyboardInterrupt:
