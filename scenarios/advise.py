@@ -134,6 +134,8 @@ class AdviceMoves(_Strict):
     # and kind) until their predicted gain is visible, and on-call rosters in every region
     # with misses nobody was at work for (at most this many moves in one; 0: no bundles)
     bundle: int = Field(6, ge=0, le=50)
+    # scale the screen's gains per region by what the simulation saw of them (`Calibration`)
+    calibrate: bool = True
 
     @model_validator(mode="after")
     def _sizes(self) -> AdviceMoves:
@@ -729,6 +731,51 @@ def uniform_changes(world: SimWorld, moves: AdviceMoves, step: int) -> tuple[Cha
 Screen = Callable[[tuple[Change, ...]], Prediction]
 
 
+@dataclass
+class Calibration:
+    """What the simulation saw of the screen's predicted gains, per region.
+
+    The screen errs by region and in a fixed direction (BENCHMARKS.md: optimistic by 10-20
+    points in Meizhou, Yunfu and Huizhou, whose misses are dispatch decisions it does not
+    model), so it kept ranking their moves first round after round, and the simulation kept
+    finding them worth a fraction of the prediction. Each simulated move adds its predicted
+    and simulated gain (the targets' means) to its regions (a combined move's shared out);
+    a region's factor is (simulated + prior) / (predicted + prior), within [0, 2], the
+    prior being the targets' half-width (what one noisy simulation can be off by): one
+    move's luck moves it little, a region that keeps delivering a fraction of what the
+    screen promised sinks towards that fraction.
+    """
+
+    prior: float = 0.01
+    predicted: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    simulated: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    @staticmethod
+    def _regions(move: Move) -> list[str]:
+        out = [getattr(c, "region", None) or "*" for c in move.changes]
+        return list(dict.fromkeys(out))
+
+    def record(self, move: Move, predicted: float, simulated: float) -> None:
+        if predicted <= 0:
+            return
+        regions = self._regions(move)
+        for r in regions:
+            self.predicted[r] += predicted / len(regions)
+            self.simulated[r] += max(0.0, simulated) / len(regions)
+
+    def factor(self, move: Move) -> float:
+        """The mean of its regions' factors (1 where nothing was simulated yet)."""
+        regions = self._regions(move)
+        return sum(
+            min(
+                2.0,
+                (self.simulated.get(r, 0.0) + self.prior)
+                / (self.predicted.get(r, 0.0) + self.prior),
+            )  # fmt: skip
+            for r in regions
+        ) / len(regions)
+
+
 def screen_rank(
     moves: Sequence[Move],
     kept: tuple[Change, ...],
@@ -738,9 +785,15 @@ def screen_rank(
     screen: Screen,
     world: SimWorld,
     spec: AdviceSpec,
+    trust: Calibration | None = None,
+    raw: dict[str, float] | None = None,
 ) -> list[tuple[Move, float, Decimal]]:
     """Moves best first by the screen: (move, gain, cost); with ``moves.bundle``, combined
     moves too (`bundle_moves`).
+
+    ``trust``: what the simulation saw of the screen's gains so far, per region
+    (`Calibration`): each gain is scaled by it. ``raw``: filled with each move's gain as
+    the screen predicted it (label -> gain), before the scaling.
 
     The screen's change, not its level, is trusted: a target's predicted mean after a move
     is the simulated mean now plus the screen's difference (the simulator corrects it).
@@ -769,6 +822,10 @@ def screen_rank(
     def judged(move: Move) -> tuple[Move, float, Decimal]:
         after = apply_changes(base, move.changes)
         gain = start - shortfall(screen((*kept, *move.changes)))
+        if raw is not None:
+            raw[move.label] = gain
+        if trust is not None:
+            gain *= trust.factor(move)
         cost = _fixed_cost(after, spec) - base_staff
         added = sum(
             (Decimal(q - base.stock.get(k, 0)) * world.parts[k[1]].cost_price
@@ -927,6 +984,8 @@ def advise(
     frontier = [current]
     kept: list[Move] = []
     steps: list[Step] = []
+    trust = Calibration()
+    raw: dict[str, float] = {}
     for round_no in range(1, spec.max_rounds + 1):
         if current.holds(targets, tol):
             break
@@ -941,7 +1000,9 @@ def advise(
         kept_changes = tuple(c for m in kept for c in m.changes)
         batches = [moves]
         if screen is not None and 0 < spec.moves.screened < len(moves):
-            ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world, spec)
+            trust.prior = max(0.005, visible_gain(current, targets, tol, 1.0))
+            ranked = screen_rank(moves, kept_changes, current, targets, tol, screen, world,
+                                 spec, trust if spec.moves.calibrate else None, raw)  # fmt: skip
             order = [m for m, _, _ in ranked]
             seen = visible_gain(current, targets, tol, spec.moves.visible)
             best4 = "; ".join(f"{m.label} ({100 * g:+.1f} pts, {c:,.0f})"
@@ -959,6 +1020,9 @@ def advise(
                     + "; ".join(m.label for m in batch))  # fmt: skip
             tried = search({f"m{i}": (*kept_changes, *m.changes) for i, m in enumerate(batch)})
             frontier.extend(tried[f"m{i}"] for i in range(len(batch)))
+            for i, m in enumerate(batch):
+                if m.label in raw:
+                    trust.record(m, raw[m.label], _mean_gain(current, tried[f"m{i}"], targets, tol))
             seen = visible_gain(current, targets, tol, spec.moves.visible)
             best = _best_move(batch, tried, current, targets, tol, seen)
             if best is not None or batch_no >= 1:
@@ -1258,6 +1322,7 @@ __all__ = [
     "AdviceCosts",
     "AdviceMoves",
     "AdviceSpec",
+    "Calibration",
     "CostBreakdown",
     "Evaluation",
     "Evaluator",

@@ -176,3 +176,32 @@ def test_the_advice_keeps_a_combined_move_when_single_moves_drown_in_the_noise()
     assert len(set(regions)) == len(regions) >= 2
     assert "shenzhen" not in regions
     assert step.shortfall_before - step.shortfall_after >= 0.015
+
+
+def test_a_region_whose_simulated_gains_fall_short_of_the_screen_ranks_lower() -> None:
+    from scenarios.advise import Calibration
+
+    moves = [
+        Move("foshan", Engineers(kind="engineers", delta=1, region="foshan")),
+        Move("guangzhou", Engineers(kind="engineers", delta=1, region="guangzhou")),
+    ]
+    screen = _screen({"foshan": 0.03, "guangzhou": 0.02})  # believes foshan buys more
+    now = _evaluation(0.85)
+    spec = _spec(ARRIVAL).model_copy(update={"moves": AdviceMoves(visible=0.0, bundle=0)})
+
+    def order(trust: Calibration | None) -> list[str]:
+        ranked = screen_rank(moves, (), now, [ARRIVAL], 0.01, screen, small_world(), spec, trust)  # type: ignore[arg-type]
+        return [m.label for m, _, _ in ranked]
+
+    trust = Calibration(prior=0.01)
+    assert order(trust) == ["foshan", "guangzhou"]  # nothing simulated yet: as the screen
+    trust.record(moves[0], predicted=0.03, simulated=0.002)  # the simulation saw a tenth
+    assert trust.factor(moves[0]) < 0.5
+    assert trust.factor(moves[1]) == 1.0
+    assert order(trust) == ["guangzhou", "foshan"]
+    raw: dict[str, float] = {}
+    screen_rank(moves, (), now, [ARRIVAL], 0.01, screen, small_world(), spec, trust, raw)  # type: ignore[arg-type]
+    assert raw["foshan"] == pytest.approx(0.03)  # the screen's own figure, unscaled
+    honest = Calibration(prior=0.01)
+    honest.record(moves[0], predicted=0.03, simulated=0.03)
+    assert honest.factor(moves[0]) == pytest.approx(1.0)
