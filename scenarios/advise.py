@@ -923,14 +923,15 @@ def on_call_bundles(
     kpis = {t.kpi for t in targets if not current.holds([t], tol)}
     already = {c.region for c in kept if isinstance(c, OnCallRoster)}
     by_region: dict[str, list[float]] = {}
-    shift: Counter[str] = Counter()
+    shift: dict[str, float] = defaultdict(float)
     for (kpi, region), miss in current.misses.items():
         if kpi not in kpis or region in already or not miss.reasons.get("shift"):
             continue
         hours = by_region.setdefault(region, [0.0] * WEEK_HOURS)
         by_region[region] = [h + m for h, m in zip(hours, miss.hours, strict=True)]
         shift[region] += miss.reasons["shift"]
-    codes = [c for c, _ in shift.most_common() if c in world.regions.values()][: moves.bundle]
+    most = sorted(shift, key=lambda c: (-shift[c], c))
+    codes = [c for c in most if c in world.regions.values()][: moves.bundle]
     rosters = on_call_patterns(world) + [("20:00", "08:00", tuple(range(7)))]
     heads = Counter(world.regions[e.region_id] for e in world.engineers)
     out: list[Move] = []
