@@ -325,6 +325,9 @@ def test_spares_advise_runs_the_simulation_and_writes_a_reusable_report(tmp_path
     result = CliRunner().invoke(app, ["advise", str(path), "--workers", "1", "--out", str(out)])
     assert result.exit_code in (0, 1), result.output  # 1: a target not reached, said so
     assert "Targets on fresh ticket streams" in result.output
+    # progress on stderr as it goes: each scenario run's finished units, each step
+    assert "simulated" in result.output
+    assert "check on fresh ticket streams" in result.output
     data = json.loads((out / "advice.json").read_text())
     (target,) = data["targets"]
     assert {k: target[k] for k in ("kpi", "scope", "share", "region")} == {
