@@ -739,7 +739,7 @@ class Calibration:
     points in Meizhou, Yunfu and Huizhou, whose misses are dispatch decisions it does not
     model), so it kept ranking their moves first round after round, and the simulation kept
     finding them worth a fraction of the prediction. Each simulated move adds its predicted
-    and simulated gain (the targets' means) to its regions (a combined move's shared out);
+    and simulated gain (shortfall closed) to its regions (a combined move's shared out);
     a region's factor is (simulated + prior) / (predicted + prior), within [0, 2], the
     prior being the targets' half-width (what one noisy simulation can be off by): one
     move's luck moves it little, a region that keeps delivering a fraction of what the
@@ -808,13 +808,16 @@ def screen_rank(
     base_staff = _fixed_cost(base, spec)
 
     def shortfall(prediction: Prediction) -> float:
+        # as `Evaluation.shortfall`, the simulated mean and low end moved by the screen's
+        # difference: a target whose mean clears it but whose low end does not still counts
         total = 0.0
         for t in targets:
             sim = current.attainment.get((t.kpi, t.scope))
             now, new = before.get(t.kpi, t.scope), prediction.get(t.kpi, t.scope)
             if sim is None or now is None or new is None:
                 continue
-            total += max(0.0, t.share - tol - (sim.mean + new - now))
+            want, moved = t.share - tol, new - now
+            total += max(0.0, want - (sim.mean + moved)) + 0.5 * max(0.0, want - (sim.low + moved))
         return total
 
     start = shortfall(before)
@@ -1023,7 +1026,9 @@ def advise(
             frontier.extend(tried[f"m{i}"] for i in range(len(batch)))
             for i, m in enumerate(batch):
                 if m.label in raw:
-                    trust.record(m, raw[m.label], _mean_gain(current, tried[f"m{i}"], targets, tol))
+                    done = tried[f"m{i}"]
+                    gain = current.shortfall(targets, tol) - done.shortfall(targets, tol)
+                    trust.record(m, raw[m.label], gain)
             seen = visible_gain(current, targets, tol, spec.moves.visible)
             best = _best_move(batch, tried, current, targets, tol, seen)
             if best is not None or batch_no >= 1:
@@ -1089,9 +1094,9 @@ def _best_move(
 ) -> tuple[Move, Evaluation] | None:
     """The move that closes the most shortfall per unit of cost (free gains first).
 
-    With ``visible`` > 0, a move whose simulated means moved less than that (summed over
-    the targets' gaps) ranks after every move that moved them more: a free move's +0.3
-    points is as likely noise as a gain, and would otherwise always be kept first.
+    With ``visible`` > 0, a move that closed less shortfall than that ranks after every
+    move that closed more: a free move's +0.3 points is as likely noise as a gain, and
+    would otherwise always be kept first.
     """
     before = current.shortfall(targets, tol)
     best: tuple[tuple[int, int, float], Move, Evaluation] | None = None
@@ -1101,24 +1106,11 @@ def _best_move(
         if gain <= 1e-9:
             continue
         extra = float(after.cost.total - current.cost.total)
-        seen = 0 if _mean_gain(current, after, targets, tol) >= visible else 1
+        seen = 0 if gain >= visible else 1
         key = (seen, 0, -gain) if extra <= 0 else (seen, 1, -gain / extra)
         if best is None or key < best[0]:
             best = (key, move, after)
     return None if best is None else (best[1], best[2])
-
-
-def _mean_gain(
-    before: Evaluation, after: Evaluation, targets: Sequence[Target], tol: float
-) -> float:
-    """How much closer the targets' means came (the low ends left out)."""
-    total = 0.0
-    for t in targets:
-        want = t.share - tol
-        a, b = before.attainment.get((t.kpi, t.scope)), after.attainment.get((t.kpi, t.scope))
-        if a is not None and b is not None:
-            total += max(0.0, want - a.mean) - max(0.0, want - b.mean)
-    return total
 
 
 def _prune(
