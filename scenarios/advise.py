@@ -799,8 +799,9 @@ def screen_rank(
     is the simulated mean now plus the screen's difference (the simulator corrects it).
     The cost is the staff (and roster premium) a move adds and the holding of the stock it
     adds, at cost. Moves whose gain the simulation can see (``moves.visible`` x the failing
-    targets' half-width, `visible_gain`) come first, then the rest; within each, shortfall
-    closed per yuan, free gains first.
+    targets' half-width, `visible_gain`) come first, by shortfall closed per yuan (free
+    gains first); then the rest by gain, largest first (with ``visible`` 0: all per yuan):
+    ranked per yuan, free shift moves of +0.2 points filled every batch on the demo world.
     """
     before = screen(kept)
     base = apply_changes(world, kept)
@@ -849,8 +850,9 @@ def screen_rank(
         i, (_, gain, cost) = row
         if gain <= 1e-9:
             return (2, 0.0, i)
-        per_yuan = gain / float(cost) if cost > 0 else gain * 1e9
-        return (0 if gain >= seen else 1, -per_yuan, i)
+        if gain < seen:  # below what the simulation sees: the nearest to it first
+            return (1, -gain, i)
+        return (0, -(gain / float(cost) if cost > 0 else gain * 1e9), i)
 
     return [r for _, r in sorted(enumerate(judged_moves), key=key)]
 

@@ -223,3 +223,21 @@ def test_the_screen_sees_a_target_whose_mean_clears_it_but_whose_low_end_does_no
     ranked = screen_rank(moves, (), now, [target], 0.01, screen, small_world(), spec)  # type: ignore[arg-type]
     assert [m.label for m, _, _ in ranked] == ["shenzhen", "foshan"]
     assert ranked[0][1] == pytest.approx(0.5 * 0.01)  # half the low end's gap closed
+
+
+def test_below_what_the_simulation_sees_the_largest_gain_comes_first_not_the_cheapest() -> None:
+    # nothing visible (1.5 points): foshan +1 closes 0.75 (more per yuan), shenzhen +3 1.35
+    moves = [
+        Move("foshan", Engineers(kind="engineers", delta=1, region="foshan")),
+        Move("shenzhen", Engineers(kind="engineers", delta=3, region="shenzhen")),
+    ]
+    now = _evaluation(0.85)
+    screen = _screen({"foshan": 0.005, "shenzhen": 0.003})
+
+    def order(visible: float) -> list[str]:
+        spec = _spec(ARRIVAL).model_copy(update={"moves": AdviceMoves(visible=visible, bundle=0)})
+        ranked = screen_rank(moves, (), now, [ARRIVAL], 0.01, screen, small_world(), spec)  # type: ignore[arg-type]
+        return [m.label for m, _, _ in ranked]
+
+    assert order(0.0) == ["foshan", "shenzhen"]  # per yuan
+    assert order(0.5) == ["shenzhen", "foshan"]  # the nearest to visible first
