@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias, cast
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import Interval, WeeklyShift, working_windows
@@ -40,15 +40,19 @@ from dispatch.models import (
 from inventory.models import (
     Depot,
     DepotKind,
+    Part,
     ProductLine,
     Region,
     Reservation,
     ReservationStatus,
+    Shipment,
 )
 from inventory.pagination import Page, fetch_page
+from inventory.shipments import ShipmentFilter, shipments_query
 
 # A plain result row: columns by name, no ORM object behind it.
 Record: TypeAlias = "Row[*tuple[Any, ...]]"
+HeldT = TypeVar("HeldT", Reservation, Shipment)
 
 # An engineer's state on the board, from his most advanced active visit.
 _STATUS_RANK = {TicketStatus.ON_SITE: 3, TicketStatus.EN_ROUTE: 2, TicketStatus.ASSIGNED: 1}
@@ -350,10 +354,51 @@ class ReservationFilter:
     status: ReservationStatus | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Coded(Generic[HeldT]):
+    """A reservation or shipment with its part's SKU and name and its ticket's code.
+
+    Warehouse staff read codes, not ids; every other attribute is the row's own.
+    """
+
+    row: HeldT
+    part_sku: str | None
+    part_name: str | None
+    ticket_code: str | None
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _coded_page(
+    stmt: Select[HeldT],
+    model: type[Reservation] | type[Shipment],
+    *,
+    session: Session,
+    after: int | None,
+    limit: int,
+) -> Page[Coded[HeldT]]:
+    """One keyset page of `stmt`, joined once to parts and tickets (not a query per row)."""
+    coded = (
+        stmt.add_columns(Part.sku, Part.name, Ticket.code)
+        .outerjoin(Part, Part.id == model.part_id)
+        .outerjoin(Ticket, Ticket.id == model.ticket_id)
+    )  # fmt: skip
+    if after is not None:
+        coded = coded.where(model.id > after)
+    rows = cast("list[Record]", session.execute(coded.order_by(model.id).limit(limit + 1)).all())
+    items = [Coded(row[0], row[1], row[2], row[3]) for row in rows[:limit]]
+    return Page(items=items, next_after=items[-1].id if len(rows) > limit else None)
+
+
 def list_reservations(
     session: Session, *, filters: ReservationFilter, after: int | None, limit: int
-) -> Page[Reservation]:
-    """Reservations in id order (keyset pages)."""
+) -> Page[Coded[Reservation]]:
+    """Reservations in id order (keyset pages), with part and ticket codes."""
     stmt = select(Reservation)
     if filters.depot_id is not None:
         stmt = stmt.where(Reservation.depot_id == filters.depot_id)
@@ -361,4 +406,18 @@ def list_reservations(
         stmt = stmt.where(Reservation.ticket_id == filters.ticket_id)
     if filters.status is not None:
         stmt = stmt.where(Reservation.status == filters.status)
-    return fetch_page(stmt, Reservation.id, session=session, after=after, limit=limit)
+    return _coded_page(stmt, Reservation, session=session, after=after, limit=limit)
+
+
+def list_shipments(
+    session: Session,
+    *,
+    filters: ShipmentFilter,
+    now: datetime,
+    after: int | None,
+    limit: int,
+    margin_min: int = 0,
+) -> Page[Coded[Shipment]]:
+    """`inventory.shipments.list_shipments`, with part and ticket codes."""
+    stmt = shipments_query(filters=filters, now=now, margin_min=margin_min)
+    return _coded_page(stmt, Shipment, session=session, after=after, limit=limit)

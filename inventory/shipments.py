@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from inventory import ledger
@@ -258,6 +258,14 @@ def list_shipments(
 
     A shipment still waiting "will miss" its time when `now + margin_min` is past `ship_by`.
     """
+    stmt = shipments_query(filters=filters, now=now, margin_min=margin_min)
+    return fetch_page(stmt, Shipment.id, session=session, after=after, limit=limit)
+
+
+def shipments_query(
+    *, filters: ShipmentFilter, now: datetime, margin_min: int = 0
+) -> Select[Shipment]:
+    """The filtered shipments, unordered: dispatch adds part and ticket codes to it."""
     s = Shipment
     stmt = select(s)
     late = or_(
@@ -275,7 +283,7 @@ def list_shipments(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    return fetch_page(stmt, s.id, session=session, after=after, limit=limit)
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from api.schemas.stock import (
     StockRead,
 )
 from db import Role
-from inventory import shipments, stock
+from dispatch import board
+from inventory import stock
+from inventory.shipments import ShipmentFilter
 
 router = APIRouter(tags=["stock"])
 LEDGER_READERS = requires(Role.WAREHOUSE, Role.PLANNER, Role.ADMIN)
@@ -50,7 +52,6 @@ def list_shipments(
     """Shipments; `late=true` lists those that missed their ship-by time or will miss it."""
     values = filters.model_dump()
     margin = values.pop("margin_min")
-    found = shipments.list_shipments(session=session, now=now, after=page.after,
-                                     limit=page.limit, margin_min=margin,
-                                     filters=shipments.ShipmentFilter(**values))  # fmt: skip
+    found = board.list_shipments(session, now=now, after=page.after, limit=page.limit,
+                                 margin_min=margin, filters=ShipmentFilter(**values))  # fmt: skip
     return PageRead[ShipmentRead].model_validate(found)

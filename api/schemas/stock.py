@@ -75,6 +75,9 @@ class ReservationRead(ReadModel):
     expires_at: Timestamp
     created_at: Timestamp
     closed_at: Timestamp | None
+    part_sku: str | None = Field(None, description="the part's code (in lists)")
+    part_name: str | None = Field(None, description="the part's name (in lists)")
+    ticket_code: str | None = Field(None, description="the ticket's code (in lists)")
 
 
 class ReleaseIn(WriteModel):
@@ -157,6 +160,9 @@ class ShipmentRead(ReadModel):
     transit_min: int
     expected_at: Timestamp | None
     received_at: Timestamp | None
+    part_sku: str | None = Field(None, description="the part's code (in lists)")
+    part_name: str | None = Field(None, description="the part's name (in lists)")
+    ticket_code: str | None = Field(None, description="the ticket's code (in lists)")
 
 
 class ShipmentFilterIn(BaseModel):

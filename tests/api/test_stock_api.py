@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,10 +12,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.identity import Role, User
+from dispatch.models import Channel, Ticket
 from inventory import idempotency
-from inventory.models import IdempotencyKey, LedgerEntry
+from inventory.models import IdempotencyKey, LedgerEntry, ProductLine
 from inventory.verify import verify
 from tests.api.conftest import World, auth
+from tests.ticket_builders import make_ticket_type
 
 _keys = itertools.count(1)
 
@@ -177,6 +180,46 @@ class TestReservationsApi:
         late = client.get("/v1/shipments?late=true", headers=auth(Role.DISPATCHER))
         assert late.json()["items"] == []
         assert consistent(api_engine)
+
+    def test_lists_carry_the_part_and_ticket_codes(
+        self, client: TestClient, world: World, api_engine: Engine
+    ) -> None:
+        with Session(api_engine) as s, s.begin():
+            line = s.get(ProductLine, world["cctv"])
+            assert line is not None
+            kind = make_ticket_type(s, line)
+            ticket = Ticket(code="T-CODES-1", site_id=world["s1"], ticket_type_id=kind.id,
+                            severity="urgent", channel=Channel.PHONE,
+                            reported_at=datetime(2025, 3, 1, 8, tzinfo=UTC))  # fmt: skip
+            s.add(ticket)
+            s.flush()
+            ticket_id = ticket.id
+        receive(client, world["dgz"], world["lens"], 3)
+        body = {"depot_id": world["dgz"], "ticket_id": ticket_id,
+                "lines": [{"part_id": world["lens"]}]}  # fmt: skip
+        [first] = post(client, "/reservations", body).json()
+        post(client, "/reservations", body)
+        post(client, f"/reservations/{first['id']}/pick", {"ship_to_site_id": world["s1"]})
+        post(
+            client,
+            "/reservations",
+            {"depot_id": world["dgz"], "lines": [{"part_id": world["lens"]}]},
+        )
+        codes = ("part_sku", "part_name", "ticket_code")
+        held = client.get("/v1/reservations?limit=2", headers=auth(Role.WAREHOUSE)).json()
+        assert [tuple(r[k] for k in codes) for r in held["items"]] == [
+            ("CAM-LENS-01", "Camera lens", "T-CODES-1")
+        ] * 2
+        rest = client.get(
+            f"/v1/reservations?after={held['next_after']}", headers=auth(Role.WAREHOUSE)
+        )
+        assert [tuple(r[k] for k in codes) for r in rest.json()["items"]] == [
+            ("CAM-LENS-01", "Camera lens", None)  # no ticket: no code
+        ]
+        sent = client.get("/v1/shipments?status=pending", headers=auth(Role.WAREHOUSE)).json()
+        assert [(r["ticket_id"], *(r[k] for k in codes)) for r in sent["items"]] == [
+            (ticket_id, "CAM-LENS-01", "Camera lens", "T-CODES-1")
+        ]
 
     def test_dispatcher_may_not_pick(self, client: TestClient, world: World) -> None:
         got = post(client, "/reservations/1/pick", {}, role=Role.DISPATCHER)

@@ -39,6 +39,60 @@ def test_the_warehouse_finds_a_part_by_its_code(visit: Visit, served: Served) ->
     visit.shot("warehouse")
 
 
+def _hold_and_ship(served: Served) -> dict[str, Any]:
+    """A live hold and a pending shipment for a ticket, at a depot the warehouse user sees."""
+    admin = "spk_demo_admin"
+    stock = _api(served, "spk_demo_warehouse", "/v1/stock?limit=100")["items"]
+    row = next(r for r in stock if r["available"] >= 2)
+    ticket = _api(served, admin, "/v1/tickets?limit=1")["items"][0]
+    body = {"depot_id": row["depot_id"], "ticket_id": ticket["id"],
+            "lines": [{"part_id": row["part_id"]}]}  # fmt: skip
+    [held] = _post(served, admin, "/v1/reservations", body, **{"Idempotency-Key": "wh-hold-1"})
+    _post(served, admin, f"/v1/reservations/{held['id']}/pick",
+          {"ship_to_site_id": ticket["site_id"]}, **{"Idempotency-Key": "wh-pick-1"})  # fmt: skip
+    _post(served, admin, "/v1/reservations", body, **{"Idempotency-Key": "wh-hold-2"})
+    return {"row": row, "ticket": ticket}
+
+
+def test_the_warehouse_reads_codes_and_receives_by_sku(visit: Visit, served: Served) -> None:
+    made = _hold_and_ship(served)
+    row, ticket = made["row"], made["ticket"]
+    visit.login("spk_demo_warehouse")
+    page = visit.page
+    page.wait_for_url("**/warehouse")
+    page.get_by_label("Depot or van").select_option(str(row["depot_id"]))
+    for name in ("Reservations", "Shipments due"):
+        table = page.get_by_role("table", name=name)
+        table.get_by_text(ticket["code"], exact=True).first.wait_for(timeout=WAIT_MS)
+        mine = table.locator("tbody tr", has_text=ticket["code"]).first
+        cells = mine.locator("td").all_inner_texts()  # depot, part, qty, ticket, when
+        assert cells[1] == f"{row['part_sku']} {row['part_name']}", cells  # not the part id
+        assert cells[3] == ticket["code"], cells  # not the ticket id
+    query = f"/v1/stock?depot_id={row['depot_id']}&part_id={row['part_id']}"
+    before = _api(served, "spk_demo_warehouse", query)["items"][0]["on_hand"]  # after the pick
+    page.get_by_label("Movement").select_option("receive")
+    page.get_by_label("Part code (SKU)").fill("NO-SUCH-PART")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_label("Reason").fill("delivery note 4711")
+    page.get_by_role("button", name="Record").click()
+    toast = page.locator("#toast")
+    page.wait_for_function(
+        "() => document.querySelector('#toast').innerText.includes('no part has the code')",
+        timeout=WAIT_MS,
+    )
+    assert "NO-SUCH-PART" in toast.inner_text()
+    assert _api(served, "spk_demo_warehouse", query)["items"][0]["on_hand"] == before
+    page.locator(f"#stock tr[data-part='{row['part_id']}']").first.click()  # a row fills the code
+    assert page.get_by_label("Part code (SKU)").input_value() == row["part_sku"]
+    page.get_by_role("button", name="Record").click()
+    page.wait_for_function(
+        "sku => document.querySelector('#toast').innerText.includes(`receive of ${sku} recorded`)",
+        arg=row["part_sku"], timeout=WAIT_MS,
+    )  # fmt: skip
+    assert _api(served, "spk_demo_warehouse", query)["items"][0]["on_hand"] == before + 2
+    visit.shot("warehouse-codes")
+
+
 def test_the_planner_runs_an_example_and_shows_its_chart(visit: Visit) -> None:
     visit.login("spk_demo_planner")
     page = visit.page

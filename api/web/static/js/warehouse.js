@@ -3,7 +3,11 @@
 import { api, apiAll, el, fmtMinutes, fmtTime, newKey, requirePage, toast, zoneLabel } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { depots: [], zones: new Map(), after: null, pending: null };
+const state = { depots: [], zones: new Map(), after: null, pending: null, parts: new Map() };
+// Staff read part codes and ticket codes; an id shows only when the list had no code for it.
+const code = (text) => el("span", { class: "code" }, text);
+const partLabel = (r) => (r.part_sku ? [code(r.part_sku), r.part_name ? ` ${r.part_name}` : ""] : [`part #${r.part_id}`]);
+const ticketLabel = (r) => (r.ticket_code ? code(r.ticket_code) : r.ticket_id ? `ticket #${r.ticket_id}` : "—");
 const depotOf = (id) => state.depots.find((d) => d.id === id);
 const zone = () => {
   const depot = depotOf(Number($("depot").value));
@@ -32,8 +36,10 @@ async function loadStock(more = false) {
   if (more && state.after !== null) params.set("after", state.after);
   const page = await api(`/v1/stock?${params}`);
   state.after = page.next_after;
-  const rows = page.items.map((r) => el("tr", { "data-part": r.part_id },
-    el("td", {}, depotOf(r.depot_id)?.code ?? r.depot_id), el("td", {}, r.part_sku), el("td", {}, r.part_name),
+  for (const r of page.items) state.parts.set(r.part_sku.toUpperCase(), { id: r.part_id, sku: r.part_sku, name: r.part_name });
+  $("m-parts").replaceChildren(...[...state.parts.values()].map((p) => el("option", { value: p.sku }, p.name)));
+  const rows = page.items.map((r) => el("tr", { "data-part": r.part_id, "data-sku": r.part_sku, title: "Click to move this part" },
+    el("td", {}, code(depotOf(r.depot_id)?.code ?? r.depot_id)), el("td", {}, code(r.part_sku)), el("td", {}, r.part_name),
     el("td", { class: "num" }, r.on_hand), el("td", { class: "num" }, r.reserved),
     el("td", { class: `num${r.available < r.reorder_point ? " error" : ""}` }, r.available),
     el("td", { class: "num" }, r.in_transit), el("td", { class: "num" }, r.reorder_point)));
@@ -63,8 +69,8 @@ async function loadSide() {
   $("holds").replaceChildren(holds.length ? el("table", { "aria-label": "Reservations" },
     el("thead", {}, el("tr", {}, el("th", {}, "depot"), el("th", {}, "part"), el("th", { class: "num" }, "qty"), el("th", {}, "ticket"), el("th", {}, "expires"))),
     el("tbody", {}, ...holds.map((r) => el("tr", {},
-      el("td", {}, depotOf(r.depot_id)?.code ?? r.depot_id), el("td", {}, r.part_id), el("td", { class: "num" }, r.quantity),
-      el("td", {}, r.ticket_id ?? "—"), el("td", {}, fmtTime(r.expires_at, z), " ", countdown(r.expires_at))))))
+      el("td", {}, depotOf(r.depot_id)?.code ?? r.depot_id), el("td", {}, ...partLabel(r)), el("td", { class: "num" }, r.quantity),
+      el("td", {}, ticketLabel(r)), el("td", {}, fmtTime(r.expires_at, z), " ", countdown(r.expires_at))))))
     : el("p", { class: "muted" }, "No live reservation."));
   const shipQuery = new URLSearchParams({ status: "pending", limit: "100" });
   if (depot) shipQuery.set("from_depot_id", depot);
@@ -72,8 +78,8 @@ async function loadSide() {
   $("shipments").replaceChildren(due.length ? el("table", { "aria-label": "Shipments due" },
     el("thead", {}, el("tr", {}, el("th", {}, "from"), el("th", {}, "part"), el("th", { class: "num" }, "qty"), el("th", {}, "ticket"), el("th", {}, "ship by"))),
     el("tbody", {}, ...due.map((s) => el("tr", {},
-      el("td", {}, depotOf(s.from_depot_id)?.code ?? s.from_depot_id), el("td", {}, s.part_id), el("td", { class: "num" }, s.quantity),
-      el("td", {}, s.ticket_id ?? "—"), el("td", {}, fmtTime(s.ship_by, z), " ", countdown(s.ship_by))))))
+      el("td", {}, depotOf(s.from_depot_id)?.code ?? s.from_depot_id), el("td", {}, ...partLabel(s)), el("td", { class: "num" }, s.quantity),
+      el("td", {}, ticketLabel(s)), el("td", {}, fmtTime(s.ship_by, z), " ", countdown(s.ship_by))))))
     : el("p", { class: "muted" }, "Nothing waiting to ship."));
 }
 
@@ -82,12 +88,44 @@ function showKind() {
   for (const node of $("move-form").querySelectorAll("[data-for]")) node.hidden = !node.dataset.for.split(" ").includes(kind);
 }
 
+// The part typed by its code: known from the stock shown, else asked of the catalogue.
+async function partBySku(text) {
+  const sku = text.trim().toUpperCase();
+  if (!sku) return null;
+  if (state.parts.has(sku)) return state.parts.get(sku);
+  const found = (await api(`/v1/parts?${new URLSearchParams({ q: text.trim(), limit: "100" })}`)).items
+    .find((p) => p.sku.toUpperCase() === sku);
+  if (!found) return null;
+  const part = { id: found.id, sku: found.sku, name: found.name };
+  state.parts.set(sku, part);
+  return part;
+}
+
+function showPart() {
+  const part = state.parts.get($("m-part").value.trim().toUpperCase());
+  $("m-part-name").textContent = part ? part.name : "";
+}
+
 async function move(event) {
   event.preventDefault();
   const depot = Number($("depot").value);
   if (!depot) { toast("Choose the depot the movement is at first.", "error"); return; }
   const kind = $("m-kind").value;
-  const part = Number($("m-part").value);
+  const typed = $("m-part").value.trim();
+  let found;
+  try {
+    found = await partBySku(typed);
+  } catch (problem) {
+    toast(`Not recorded: ${problem.message}`, "error");
+    return;
+  }
+  if (!found) {
+    toast(`Not recorded: no part has the code "${typed}". Search the stock or check the code.`, "error");
+    $("m-part").focus();
+    return;
+  }
+  $("m-part-name").textContent = found.name;
+  const part = found.id;
   const reason = $("m-reason").value.trim();
   const routes = {
     receive: ["/v1/receipts", { depot_id: depot, part_id: part, quantity: Number($("m-qty").value), reason }],
@@ -100,7 +138,7 @@ async function move(event) {
   if (state.pending?.id !== id) state.pending = { id, key: newKey(kind) }; // a retry reuses its key
   try {
     await api(path, { method: "POST", body, idempotencyKey: state.pending.key });
-    toast(`${kind} recorded`, "ok");
+    toast(`${kind} of ${found.sku} recorded`, "ok");
     state.pending = null;
     await Promise.all([loadStock(), loadSide()]);
   } catch (problem) {
@@ -120,6 +158,13 @@ async function start() {
   $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadStock(); });
   $("more").addEventListener("click", () => loadStock(true));
   $("m-kind").addEventListener("change", showKind);
+  $("m-part").addEventListener("input", showPart);
+  $("stock").addEventListener("click", (e) => {
+    const row = e.target.closest("tr[data-sku]");
+    if (!row) return;
+    $("m-part").value = row.dataset.sku;
+    showPart();
+  });
   $("move-form").addEventListener("submit", move);
   showKind();
   await Promise.all([loadStock(), loadSide()]);
