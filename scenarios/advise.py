@@ -293,6 +293,9 @@ class Advice:
     uniform: Evaluation | None
     uniform_step: int | None  # the uniform rule's step that held in the search (None: none)
     frontier: list[Evaluation] = field(default_factory=list)  # search streams
+    # The step ``uniform`` is (fresh streams): the search's holding step, else the first
+    # step that holds on the fresh streams, else the last one tried.
+    uniform_checked_step: int | None = None
 
     @property
     def reached(self) -> bool:
@@ -1052,16 +1055,26 @@ def advise(
         "today": (), "advised": tuple(c for m in kept for c in m.changes),
     }  # fmt: skip
     uniform_step = None
+    candidates: list[int] = []  # the uniform rule's steps checked on the fresh streams
     if spec.uniform:
         uniform_step, points = _uniform(spec, world, targets, search, say)
         frontier.extend(points)
-        last = uniform_step or max(1, spec.max_rounds)
-        configs["uniform"] = uniform_changes(world, spec.moves, last)
+        # No step held on the search's streams: check them all on the fresh ones and
+        # compare with the first that holds there, as the advice itself is judged, rather
+        # than with the last (the dearest) step.
+        candidates = [uniform_step] if uniform_step else list(range(1, max(1, spec.max_rounds) + 1))
+        for k in candidates:
+            configs[f"uniform_{k}"] = uniform_changes(world, spec.moves, k)
     say("check on fresh ticket streams")
     final = evaluate(configs, 1)
+    checked = next(
+        (k for k in candidates if final[f"uniform_{k}"].holds(targets, spec.tolerance)),
+        candidates[-1] if candidates else None,
+    )
     return Advice(
         spec, targets, final["today"], final["advised"], steps, dropped,
-        final.get("uniform"), uniform_step, frontier,
+        None if checked is None else final[f"uniform_{checked}"], uniform_step, frontier,
+        checked,
     )  # fmt: skip
 
 

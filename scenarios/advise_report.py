@@ -126,6 +126,7 @@ def advice_json(advice: Advice) -> dict[str, Any]:
         "reached": advice.reached,
         "uniform_reached": advice.uniform_reached,
         "uniform_step": advice.uniform_step,
+        "uniform_checked_step": advice.uniform_checked_step,
         "saving_vs_uniform": None if saving is None else str(saving.quantize(Decimal("0.001"))),
         "cost_vs_today": str(advice.advised.cost.total - advice.today.cost.total),
         "today": _figures(advice.today, advice),

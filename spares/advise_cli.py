@@ -37,7 +37,10 @@ def _short(kpi: str) -> str:
 def _tables(advice: Advice) -> list[Table]:
     columns = [("today", advice.today), ("advised", advice.advised)]
     if advice.uniform is not None:
-        columns.append(("uniform rule", advice.uniform))
+        step = advice.uniform_checked_step
+        columns.append(
+            ("uniform rule" if step is None else f"uniform, step {step}", advice.uniform)
+        )
     cur = advice.spec.costs.currency
     targets = Table(title="Targets on fresh ticket streams: % kept, mean [95 % CI]")
     targets.add_column("target")

@@ -172,6 +172,31 @@ class TestGreedy:
         assert fake.calls[-1][0] == 1
         assert all(s == 0 for s, _ in fake.calls[:-1])
 
+    def test_the_uniform_rule_is_its_first_step_holding_on_fresh_streams_when_none_held_before(
+        self,
+    ) -> None:
+        class Luckier(FakeEvaluator):
+            """Fresh streams 18 points kinder than the search's (a uniform step buys 7)."""
+
+            def __call__(
+                self, configs: Mapping[str, tuple[Change, ...]], streams: int
+            ) -> dict[str, Evaluation]:
+                self.arrival = 0.70 + 0.18 * streams
+                return super().__call__(configs, streams)
+
+        spec = _spec(Target(kpi="arrival_attainment", share=0.95), max_rounds=3)
+        fake = Luckier()
+        advice = advise(spec, small_world(), fake)
+        assert advice.uniform_step is None  # nothing held on the search's streams
+        steps = {k: uniform_changes(small_world(), spec.moves, k) for k in (1, 2, 3)}
+        fresh = fake({f"u{k}": changes for k, changes in steps.items()}, 1)
+        holding = [k for k in steps if fresh[f"u{k}"].holds(advice.targets, spec.tolerance)]
+        assert holding[0] < 3  # a cheaper step than the last holds on the fresh streams
+        assert advice.uniform_checked_step == holding[0]
+        assert advice.uniform is not None
+        assert advice.uniform.changes == steps[holding[0]]
+        assert advice.uniform_reached
+
     def test_each_kept_move_closed_shortfall(self) -> None:
         fake = FakeEvaluator(arrival=0.80, swap=0.70)
         spec = _spec(
