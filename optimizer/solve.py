@@ -45,7 +45,7 @@ from optimizer import search, sisr
 from optimizer.allocation import allocate
 from optimizer.assemble import assemble
 from optimizer.callout import wake_for
-from optimizer.deadline import Deadline
+from optimizer.deadline import Deadline, collector_held
 from optimizer.errors import InvalidProblemError
 from optimizer.greedy import GreedyResult, construct, objective
 from optimizer.insertion import load, ready
@@ -111,6 +111,15 @@ def plan(
         (``world.on_call``), the tickets one is woken for are in ``callouts``, not routed.
     """
     params = params or PlanParams()
+    with collector_held(params.time_limit_ms / 1_000 if params.time_limit_ms else None):
+        return _plan(world, tickets, now=now, travel=travel, params=params)
+
+
+def _plan(
+    world: DispatchWorld, tickets: Sequence[Ticket], *, now: int, travel: TravelTimes,
+    params: PlanParams,
+) -> Plan:  # fmt: skip
+    """`plan`, with the collector held off when its limit is short (`collector_held`)."""
     if world.on_call:  # call-outs first (`optimizer.callout`), then the routes of the rest
         woken, rest, at_work = wake_for(world, tickets, now=now, travel=travel, params=params)
         planned = plan(at_work, rest, now=now, travel=travel, params=params)

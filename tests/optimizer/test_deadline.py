@@ -7,7 +7,10 @@ machine is (valid, every ticket accounted for, flagged when a ticket was cut off
 
 from __future__ import annotations
 
+import gc
+import threading
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,12 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optimizer.allocation as allocation
+import optimizer.solve as solve
 from optimizer import DispatchWorld, DropReason, PlanParams, PlanQuality, Ticket, plan, validate
 from optimizer.allocation import allocate
-from optimizer.deadline import Deadline
+from optimizer.deadline import Deadline, collector_held
 from optimizer.problem import build_problem, vehicles_of
 from optimizer.screening import screen
-from tests.optimizer.builders import grid_travel
+from tests.optimizer.builders import grid_travel, make_engineer, make_ticket, make_world
 from tests.optimizer.strategies import nows, tickets, worlds
 
 TRAVEL = grid_travel()
@@ -136,3 +140,59 @@ def test_the_allocation_fallback_never_promises_a_unit_twice(
         out = plan(world, todo, now=now, travel=TRAVEL, params=params)
     assert out.violations == ()
     assert validate(world, todo, out, travel=TRAVEL) == []
+
+
+def test_a_short_plan_holds_the_collector_off_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full collection (0.1-0.2 s on a large world) no deadline check sees coming is held
+    off for a short plan, and the collector is on again afterwards."""
+    seen: list[bool] = []
+    real = solve.allocate
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve, "allocate", watching)
+    world, todo = make_world(engineers=[make_engineer()]), [make_ticket()]
+    assert gc.isenabled()
+    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=200))
+    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=60_000))
+    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams())
+    assert seen == [False, True, True]  # held for 200 ms only, not for long or unlimited plans
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_with_the_last_call_out_and_only_if_it_was_on() -> None:
+    with collector_held(0.2):
+        with collector_held(0.05):
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer call still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_held(0.2):
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+
+
+def test_threads_share_the_hold() -> None:
+    inside, leave = threading.Barrier(3), threading.Event()
+
+    def call() -> None:
+        with collector_held(0.2):
+            inside.wait()
+            leave.wait()
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for t in threads:
+        t.start()
+    inside.wait()
+    assert not gc.isenabled()
+    leave.set()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()
