@@ -17,14 +17,15 @@ city never serves a ticket three hundred kilometres away. So:
 3. **Regions in parallel.** Each region is one `optimizer.plan` call (validated there) with
    its share of the limit, run through the caller's ``run``: any ``map``-like callable (a
    process pool's, the Dask executor's; by default one region after the other here). The
-   optimizer imports no executor: it stays pure. With a limit, largest first in rounds of
-   ``workers``, each round given what is left of the regions' share by its tickets.
+   optimizer imports no executor: it stays pure. With a limit, largest first in one queue,
+   each region's limit worked out when a worker starts it: the regions' time left, less a
+   reserve per region still to run, by its share of the tickets not yet planned.
 4. **Merge.** An engineer planned on both sides of a border keeps the route with more visits
    (his home region's on a tie); the other side's visits of his are left out for now.
 5. **Seam repair.** Per pair of regions that share engineers, the shared engineers, the
    tickets they serve, the visits left out by the merge and the tickets of either region
    left out for room or time whose second-nearest region is the other one, are planned again
-   together (in parallel, again through ``run``, in rounds; those left when the time is up
+   together (in parallel, again through ``run``, queued the same way; those left when the time is up
    are not planned) with the stock the rest of the plan leaves.
    The new seam plan replaces the old one when it costs less (`seam_cost`) and its stock
    still fits; its report says so, with the engineers shared and the tickets moved.
@@ -79,8 +80,8 @@ class ProvinceParams:
     seam_repair
         Plan the seams again (step 5 of the module docstring).
     workers
-        Regions ``run`` plans at once (the executor's width): the limit is shared out in
-        rounds of this many.
+        Regions ``run`` plans at once (the executor's width): the time left is shared by
+        this many workers.
     region_share, seam_share
         Shares of the limit for the regions and for the seams; the rest is for cutting,
         merging and validating.
@@ -88,6 +89,13 @@ class ProvinceParams:
         How far (a share of a half's tickets) a cut may move from equal ticket counts
         towards equal tickets per engineer hour on both sides, and how far (a share of the
         mean) a region's tickets may be off the mean; 0: tickets only.
+    part_overhead_s
+        Reserved per region still to run for what its plan call takes beyond its limit
+        (its start, its search process, sending its plan back: a 1 ms region call took 1.6 s
+        under contention).
+    part_floor_s
+        The least limit a region is given while the regions' time is not up, so that it
+        places its most urgent tickets (one given 0.75 s or 1 ms served nothing).
     """
 
     region_tickets: int = 500
@@ -97,6 +105,8 @@ class ProvinceParams:
     region_share: float = 0.65
     seam_share: float = 0.2
     staff_slack: float = 0.25
+    part_overhead_s: float = 0.5
+    part_floor_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.region_tickets < 1:
@@ -111,6 +121,8 @@ class ProvinceParams:
             raise ValueError("region_share, seam_share: > 0, >= 0 and less than 1 together")
         if not 0 <= self.staff_slack < 1:
             raise ValueError(f"staff_slack: must be in [0, 1), got {self.staff_slack}")
+        if self.part_overhead_s < 0 or self.part_floor_s < 0:
+            raise ValueError("part_overhead_s, part_floor_s: must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +219,8 @@ def plan_province(
         for r in range(k)
     ]  # fmt: skip
     started = time.monotonic()
-    done = _in_rounds(tasks, run, province.workers, params, started + _region_s(params, province))
+    until = started + _region_s(params, province)
+    done = _queued(tasks, run, province, params, until, overhead_s=province.part_overhead_s)
     plans = [p for p in done if p is not None]  # every region is planned
     regions_s = time.monotonic() - started
     routes, region_of, orphans = _merge(world, plans, home)
@@ -246,35 +259,64 @@ def _region_s(params: PlanParams, province: ProvinceParams) -> float:
     return (params.time_limit_ms or 0) / 1_000 * province.region_share
 
 
-def _in_rounds(
-    tasks: Sequence[_Task], run: Runner, workers: int, params: PlanParams, until: float, *,
-    skip_late: bool = False,
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    """A part in the queue: its limit is worked out when a worker starts it (`_start`)."""
+
+    task: _Task
+    until: float  # the parts' deadline, wall clock (``time.time``: comparable across hosts)
+    pending: int  # tickets of this part, the later ones and those still running beside it
+    parts: int  # parts those are
+    workers: int
+    overhead_s: float  # reserved per part for its call's start, search process and hand-off
+    floor_s: float  # the least a part is given while time is left
+    skip_late: bool  # below `_SEAM_MIN_S`, not planned (``None``)
+
+
+def _start(q: _Queued) -> Plan | None:
+    """Plan a queued part with its limit from the time left now (module level: a process pool
+    pickles it by name): the workers' time left less each part's ``overhead_s``, shared by
+    ``pending`` tickets; at most the time left less one overhead, at least ``floor_s`` while
+    any time is left (a region given 1 ms placed nothing), 1 ms after."""
+    left = q.until - time.time()
+    usable = q.workers * left - q.parts * q.overhead_s
+    each = min(left - q.overhead_s, usable * max(1, len(q.task.tickets)) / max(1, q.pending))
+    if q.skip_late and each < _SEAM_MIN_S:
+        return None
+    if left > 0:
+        each = max(each, min(q.floor_s, left))
+    limit_ms = max(1, int(each * 1_000))
+    return _plan_task(replace(q.task, params=replace(q.task.params, time_limit_ms=limit_ms)))
+
+
+def _queued(
+    tasks: Sequence[_Task], run: Runner, province: ProvinceParams, params: PlanParams,
+    until: float, *, overhead_s: float = 0.0, skip_late: bool = False,
 ) -> list[Plan | None]:  # fmt: skip
-    """Plan ``tasks`` through ``run`` (the plans in the order of ``tasks``): in one call
-    without a limit; with one, largest first in rounds of ``workers``, each round's limit
-    what is left until ``until`` shared by tickets: its largest task's over those of the
-    rounds left. A round that ran long (a busy machine) shortens the later ones instead of
-    the call overrunning its limit (20 regions in 10 fixed rounds took 51 s of a 39 s share
-    at load 12); by tickets and largest first, so that what is cut short is the smallest
-    parts' time, not the start of a large one (an equal split of what was left gave the
-    last round's 658-ticket region too little to place any ticket under contention).
-    ``skip_late``: once less than `_SEAM_MIN_S` a round is left, the rest are not planned
-    (``None``), for parts the plan can do without (seams)."""
+    """Plan ``tasks`` through ``run`` in one call (the plans in the order of ``tasks``); with a
+    limit, largest first, each part's limit worked out when a worker starts it (`_start`), so
+    a worker takes the next part as soon as it is free and what ran long is taken from the
+    parts still to start (in rounds each round ran 0.8-3.2 s past its limit under
+    contention, the last rounds got 0.75 s or 1 ms and 0-3 regions of 20 served nothing).
+    ``until``: the parts' deadline on this process's ``time.monotonic``, handed on as a wall
+    time. ``overhead_s``: reserved per part (`_start`). ``skip_late``: a part whose limit
+    would be under `_SEAM_MIN_S` is not planned (``None``), for parts the plan can do without
+    (seams)."""
     if not params.time_limit_ms:
         return list(run(_plan_task, tasks))
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].tickets))
-    rounds = [order[first : first + workers] for first in range(0, len(order), workers)]
-    work = [max(1, max(len(tasks[i].tickets) for i in chunk)) for chunk in rounds]
+    sizes = [max(1, len(tasks[i].tickets)) for i in order]
+    wall_until = time.time() + (until - time.monotonic())
+    w = province.workers
+    queue = [
+        _Queued(tasks[i], wall_until, sum(sizes[max(0, at - w + 1) :]),
+                len(sizes) - max(0, at - w + 1), w, overhead_s,
+                province.part_floor_s, skip_late)
+        for at, i in enumerate(order)
+    ]  # fmt: skip
     plans: list[Plan | None] = [None] * len(tasks)
-    for at, chunk in enumerate(rounds):
-        each = (until - time.monotonic()) * work[at] / sum(work[at:])
-        if skip_late and each < _SEAM_MIN_S:
-            break
-        limit_ms = max(1, int(each * 1_000))
-        limited = [replace(tasks[i], params=replace(tasks[i].params, time_limit_ms=limit_ms))
-                   for i in chunk]  # fmt: skip
-        for i, got in zip(chunk, run(_plan_task, limited), strict=True):
-            plans[i] = got
+    for i, got in zip(order, run(_start, queue), strict=True):
+        plans[i] = got
     return plans
 
 
@@ -573,9 +615,10 @@ def _repair(
         own = _used(routes[e] for e in engineers if e in routes)
         sub = _stock_left(world, engineers, used - own, _parts_of(by_id[t] for t in todo))
         tasks.append(_Task(sub, tuple(by_id[t] for t in todo), now, travel, seam_params))
-    # in rounds, the seams left when the time is up not planned (in one call they took 24 s
-    # and 29 s of a 12 s share at load 12-20; in rounds planned to the end, 41.6 s)
-    found = _in_rounds(tasks, run, province.workers, seam_params, until, skip_late=True)
+    # queued, the seams left when the time is up not planned (in one call they took 24 s
+    # and 29 s of a 12 s share at load 12-20; in rounds planned to the end, 41.6 s); their
+    # calls' overhead is in the quarter of their time kept for dispatch
+    found = _queued(tasks, run, province, seam_params, until, skip_late=True)
     reports = []
     for (pair, engineers, todo), again in zip(seams, found, strict=True):
         before_routes = [routes[e] for e in engineers if e in routes]

@@ -28,6 +28,7 @@ from optimizer import (
     validate,
 )
 from optimizer.province import ProvinceParams, ProvincePlan, Runner, plan_province, seam_cost
+from optimizer.solve import plan as _REAL_PLAN
 from tests.optimizer.builders import HOUR, make_engineer, make_ticket, make_world
 
 TRAVEL = GeodesicTravelTimes()
@@ -191,38 +192,104 @@ def test_no_region_is_more_than_the_staff_slack_off_the_mean() -> None:
     assert min(sizes) >= 15
 
 
-def test_with_a_limit_the_regions_go_largest_first_each_round_timed_by_its_tickets(
+class _FakePool:
+    """Two workers on a fake clock: each item goes to the worker free first, the clock is set
+    to when it starts, and its plan takes its limit plus ``overrun`` (the first call's
+    ``first_overrun``): the limits handed out are exact, no timing involved."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, overrun: float, first_overrun: float):
+        self.clock = 1_000.0
+        fake = SimpleNamespace(monotonic=lambda: self.clock, time=lambda: self.clock)
+        monkeypatch.setattr(province_module, "time", fake)
+        self.overrun, self.first_overrun = overrun, first_overrun
+        self.free = [self.clock, self.clock]
+        self.started: list[tuple[float, int, int]] = []  # (start, tickets, limit ms)
+        self.ends: list[float] = []
+
+        def plan(world: DispatchWorld, tickets: Sequence[Ticket], **kw: Any) -> Any:
+            limit = kw["params"].time_limit_ms
+            self.started.append((self.clock, len(tickets), limit))
+            late = self.first_overrun if len(self.started) == 1 else self.overrun
+            self.ends.append(self.clock + limit / 1_000 + late)
+            return _REAL_PLAN(world, tickets, **{**kw, "params": PARAMS})  # quick and repeatable
+
+        monkeypatch.setattr(province_module, "plan", plan)
+
+    def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        out = []
+        for item in items:
+            worker = self.free.index(min(self.free))
+            self.clock = self.free[worker]
+            out.append(fn(item))
+            self.free[worker] = self.ends[-1]
+        self.clock = max(self.free)
+        return out
+
+
+def _queued_plan(pool: _FakePool, floor: float = 1.0) -> ProvincePlan:
+    tickets, world = _road(100, 6)
+    province = ProvinceParams(
+        region_tickets=20, workers=2, seam_repair=False, staff_slack=0.4,
+        part_overhead_s=0.5, part_floor_s=floor,
+    )  # fmt: skip
+    return plan_province(
+        world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=10_000),
+        province=province, run=pool.run,
+    )  # fmt: skip
+
+
+def test_with_a_limit_the_regions_are_queued_largest_first_and_end_by_their_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the province's clock is a fake that moves only by the limits handed out, so the split
-    # is exact: each round gets the regions' share times its largest region's tickets over
-    # all rounds' (an equal split per round left the last, large regions too short a limit
-    # to place anything when the machine was shared)
-    clock = [1_000.0]
-    monkeypatch.setattr(province_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
-    rounds: list[list[tuple[int, int | None]]] = []
-
-    def run(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-        rounds.append([(len(item.tickets), item.params.time_limit_ms) for item in items])
-        clock[0] += max(item.params.time_limit_ms for item in items) / 1_000
-        return [fn(replace(item, params=PARAMS)) for item in items]  # quick and repeatable
-
-    tickets, world = _road(100, 6)
-    out = plan_province(
-        world, tickets, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=10_000),
-        province=ProvinceParams(region_tickets=20, workers=2, seam_repair=False, staff_slack=0.4),
-        run=run,
-    )  # fmt: skip
+    # each region's plan call takes its limit and the 0.5 s reserved for it: all five end
+    # within the regions' 6.5 s share, the limits by tickets
+    pool = _FakePool(monkeypatch, overrun=0.5, first_overrun=0.5)
+    out = _queued_plan(pool)
     assert out.plan.violations == ()
-    seen = [size for chunk in rounds for size, _ in chunk]
-    assert sorted(seen) == sorted(r.tickets for r in out.regions)
-    assert len(set(seen)) > 1  # unequal regions, or the test shows nothing
-    assert seen == sorted(seen, reverse=True)  # largest first
-    assert [len(chunk) for chunk in rounds] == [2, 2, 1]  # five regions, two at a time
-    work = [chunk[0][0] for chunk in rounds]  # each round's largest region
-    for chunk, w in zip(rounds, work, strict=True):
-        share = pytest.approx(6_500 * w / sum(work), abs=2)  # ms of the 6.5 s regions' share
-        assert [limit for _, limit in chunk] == [share] * len(chunk)
+    sizes = [size for _, size, _ in pool.started]
+    assert sorted(sizes) == sorted(r.tickets for r in out.regions)
+    assert len(set(sizes)) > 1  # unequal regions, or the test shows nothing
+    assert sizes == sorted(sizes, reverse=True)  # largest first
+    assert max(pool.ends) <= 1_000 + 6.5 + 1e-3
+    assert max(pool.ends) >= 1_000 + 6.5 - 0.5  # the share is used, not left over
+    first, second = pool.started[0], pool.started[1]
+    assert first[2] / first[1] == pytest.approx(second[2] / second[1], rel=0.1)  # by tickets
+
+
+def test_a_region_that_runs_long_shortens_those_started_after_it_not_the_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the first region runs 3 s past its limit (a loaded machine): the regions started after
+    # it get their limits from the time left when they start, so they still end about in the
+    # share (rounds made the last round wait for the slow one and gave it 1 ms)
+    calm = _FakePool(monkeypatch, overrun=0.5, first_overrun=0.5)
+    _queued_plan(calm)
+    pool = _FakePool(monkeypatch, overrun=0.5, first_overrun=3.0)
+    out = _queued_plan(pool)
+    assert out.plan.violations == ()
+    # past the share by at most one call's overhead (the floor is capped at the time left)
+    assert max(pool.ends) <= 1_000 + 6.5 + 0.5 + 1e-3
+    later = pool.started[2:]
+    assert sum(limit for *_, limit in later) < sum(limit for *_, limit in calm.started[2:])
+    for start, _, limit in later:  # none under the floor (or the time left) while time is left
+        assert limit >= min(1_000, int((1_006.5 - start) * 1_000))
+
+
+def test_no_region_is_given_less_than_the_floor_while_time_is_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every call runs 2 s past its limit: the time runs short, and the regions started
+    # before the share is up still get the floor, those after it 1 ms (the minute comes first)
+    pool = _FakePool(monkeypatch, overrun=2.0, first_overrun=2.0)
+    out = _queued_plan(pool, floor=1.5)
+    assert out.plan.violations == ()
+    until = 1_000 + 6.5
+    for start, _, limit in pool.started:
+        if start < until:
+            assert limit >= min(1_500, int((until - start) * 1_000))
+        else:
+            assert limit == 1
+    assert any(limit == 1_500 for _, _, limit in pool.started)  # the floor was needed
 
 
 def test_bad_province_params_are_refused() -> None:
@@ -230,3 +297,5 @@ def test_bad_province_params_are_refused() -> None:
         ProvinceParams(border_ratio=0.5)
     with pytest.raises(ValueError, match="staff_slack"):
         ProvinceParams(staff_slack=1.0)
+    with pytest.raises(ValueError, match="part_floor_s"):
+        ProvinceParams(part_floor_s=-1.0)
