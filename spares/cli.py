@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import signal
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -453,6 +454,10 @@ def serve(
         markup=False,
     )
     # The app writes its own access line (JSON, with request id and user): not uvicorn's too.
+    # SIGTERM (a service manager's stop) unwinds like Ctrl-C, so the worker is stopped
+    # below: uvicorn re-raises the signal after its shutdown, and the default action would
+    # end this process there, leaving the worker running on its own.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     child = start_worker(settings.database_url) if worker else None
     try:
         if settings.web_workers > 1:  # processes sharing the socket, each its own app
@@ -465,6 +470,10 @@ def serve(
         if child is not None:
             stop_worker(child)
         sock.close()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # the shell's code for "ended by this signal"
 
 
 def _serve_processes(settings: Settings, sock: socket.socket) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +263,65 @@ def test_serve_runs_several_processes_when_asked(
     assert ran["workers"] == 2
     assert ran["app"] == "api.app:create_app"
     assert os.environ["SPARES_DATABASE_URL"] == db_url  # what each process's app reads
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux /proc), by id."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found.update(int(c) for c in text.split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_a_terminated_server_stops_the_worker_it_started(tmp_path: Path) -> None:
+    """A service manager stops `spares serve` with SIGTERM: its worker goes with it (uvicorn
+    re-raises the signal after its shutdown, which skipped the worker's stop and left it
+    running on its own)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {"SPARES_DATABASE_URL": f"sqlite:///{tmp_path / 'spares.db'}"}
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "spares", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        workers: set[int] = set()
+        for _ in range(600):  # the worker starts before the app answers; up to a minute
+            workers = {c for c in _children(server.pid) if "worker" in _cmdline(c)}
+            if workers or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert workers, (tmp_path / "serve.log").read_text()[-2000:]
+        time.sleep(1.0)  # past start-up: the signal reaches a running server
+        server.terminate()
+        assert server.wait(timeout=30) is not None
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        log.close()
+        if server.poll() is None:
+            server.kill()
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
