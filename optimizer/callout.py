@@ -11,6 +11,12 @@ out of the stock the plan allocates, so no unit is promised twice.
 The working engineers are judged as if free for that ticket (the plan has not placed them
 yet), which favours them: a call-out is taken only when even a free engineer at work
 would do worse.
+
+Under a deadline (the plan call's, `optimizer.solve`): one recommendation per ticket that
+may wake someone, most severe first, the first always; once the deadline has passed the
+tickets not yet judged wake nobody and go to the routes (the cheap and deterministic
+fallback: the plan without call-outs for them), and their count is returned so that the
+plan is flagged.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from optimizer.assignment import recommend
+from optimizer.deadline import Deadline
 from optimizer.model import Ticket
 from optimizer.params import PlanParams, RecommendParams
 from optimizer.result import Option, PartsSource
@@ -33,17 +40,25 @@ def wake_for(
     now: int,
     travel: TravelTimes,
     params: PlanParams,
-) -> tuple[tuple[tuple[int, Option], ...], list[Ticket], DispatchWorld]:
-    """``((ticket id, call-out option), ...)``, the tickets left to plan, and the world to
-    plan them in (nobody on call; the call-outs' depot parts taken out)."""
+    deadline: Deadline = Deadline.NONE,
+) -> tuple[tuple[tuple[int, Option], ...], list[Ticket], DispatchWorld, int]:
+    """``((ticket id, call-out option), ...)``, the tickets left to plan, the world to plan
+    them in (nobody on call; the call-outs' depot parts taken out), and how many tickets
+    that might have woken someone were not judged before ``deadline`` (routed instead)."""
     awake = list(world.on_call)
     taken: list[tuple[int, Option]] = []
     rest: list[Ticket] = []
     asks = RecommendParams(max_options=1, ship_within_s=params.ship_within_s)
+    judged = unjudged = 0
     for ticket in sorted(tickets, key=lambda t: (t.severity_rank, t.reported_at, t.id)):
         if not any(o.may_wake(ticket, now) for o in awake):
             rest.append(ticket)
             continue
+        if judged and deadline.passed():
+            unjudged += 1
+            rest.append(ticket)
+            continue
+        judged += 1
         best = recommend(
             world.with_on_call(tuple(awake)), ticket, now=now, travel=travel, params=asks
         ).best
@@ -55,7 +70,7 @@ def wake_for(
         world = _without_parts(world, best)
     order = {t.id: k for k, t in enumerate(tickets)}
     rest.sort(key=lambda t: order[t.id])
-    return tuple(taken), rest, world.with_on_call(())
+    return tuple(taken), rest, world.with_on_call(()), unjudged
 
 
 def _without_parts(world: DispatchWorld, option: Option) -> DispatchWorld:

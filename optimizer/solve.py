@@ -14,7 +14,11 @@ tickets not reached are left out and, short of time for the flow, each line take
 cheapest source), the screening `_SCREEN_SHARE`, the nodes and the travel matrix
 `_BUILD_SHARE` (row blocks until it passes). The tickets are taken most urgent first, so a
 cut leaves out the least urgent; every ticket cut off is dropped as ``out_of_time`` and the
-plan is flagged (`PlanQuality.TIME_LIMITED` at best), still validated.
+plan is flagged (`PlanQuality.TIME_LIMITED` at best), still validated. With engineers on
+call, judging the call-outs (`optimizer.callout.wake_for`) comes first and takes
+`_CALLOUT_SHARE` (the most severe candidate always judged; those not reached wake nobody
+and are routed, the plan flagged), and the routes of the rest are planned within the same
+deadline.
 
 The hard deadline
 -----------------
@@ -78,6 +82,9 @@ _FINISH_PER_TICKET_S = 10e-6  # validating a dropped ticket, before the problem 
 _ALLOCATE_SHARE = 0.25
 _SCREEN_SHARE = 0.15
 _BUILD_SHARE = 0.35
+# With engineers on call: the share of the time left that judging call-outs may take (one
+# recommendation per ticket that may wake someone; those not judged by then are routed).
+_CALLOUT_SHARE = 0.2
 
 
 def plan(
@@ -117,23 +124,34 @@ def plan(
 
 def _plan(
     world: DispatchWorld, tickets: Sequence[Ticket], *, now: int, travel: TravelTimes,
-    params: PlanParams,
+    params: PlanParams, limit: Deadline | None = None,
 ) -> Plan:  # fmt: skip
-    """`plan`, with the collector held off when its limit is short (`collector_held`)."""
+    """`plan`, with the collector held off when its limit is short (`collector_held`).
+
+    ``limit``: the call's deadline, counted from `plan`'s entry (the call-outs' inner call
+    plans the routes within the same one).
+    """
+    if limit is None:
+        limit = Deadline.after(params.time_limit_ms / 1_000 if params.time_limit_ms else None)
+    fixed = _FINISH_FIXED_S + _FINISH_PER_TICKET_S * len(tickets)
+    fixed += min(_STALL_MAX_S, _STALL_SHARE * (params.time_limit_ms or 0) / 1_000)
+    work = limit.minus(fixed)
     if world.on_call:  # call-outs first (`optimizer.callout`), then the routes of the rest
-        woken, rest, at_work = wake_for(world, tickets, now=now, travel=travel, params=params)
-        planned = plan(at_work, rest, now=now, travel=travel, params=params)
-        return replace(planned, callouts=woken)
-    limit = Deadline.after(params.time_limit_ms / 1_000 if params.time_limit_ms else None)
+        woken, rest, at_work, unjudged = wake_for(
+            world, tickets, now=now, travel=travel, params=params,
+            deadline=work.share(_CALLOUT_SHARE),
+        )  # fmt: skip
+        planned = _plan(at_work, rest, now=now, travel=travel, params=params, limit=limit)
+        quality = planned.quality
+        if unjudged and quality in (PlanQuality.OPTIMAL, PlanQuality.IMPROVED):
+            quality = PlanQuality.TIME_LIMITED  # some were not judged for a call-out
+        return replace(planned, callouts=woken, quality=quality)
     travel = travel_at(travel, world.at(now))  # rush hours: the speed of the planning moment
     ids = [t.id for t in tickets]
     if len(ids) != len(set(ids)):
         raise InvalidProblemError("tickets", "ticket ids must be unique")
     todo = list(tickets) if limit.at is None else sorted(tickets, key=_urgency)
     vehicles = vehicles_of(world, now, params)
-    fixed = _FINISH_FIXED_S + _FINISH_PER_TICKET_S * len(todo)
-    fixed += min(_STALL_MAX_S, _STALL_SHARE * (params.time_limit_ms or 0) / 1_000)
-    work = limit.minus(fixed)
     supplies = allocate(
         world, todo, now=now, travel=travel, params=params, deadline=work.share(_ALLOCATE_SHARE)
     )

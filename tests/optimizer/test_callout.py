@@ -6,16 +6,22 @@ Grid fake: one step = 1 min; the site is at (3, 3); service 1 h, arrival promise
 from __future__ import annotations
 
 from optimizer import (
+    DispatchWorld,
     Engineer,
     OnCall,
     Plan,
     PlanParams,
+    PlanQuality,
     Recommendation,
     RecommendParams,
+    Ticket,
     callout_options,
     plan,
     recommend,
+    validate,
 )
+from optimizer.callout import wake_for
+from optimizer.deadline import Deadline
 from tests.optimizer.builders import (
     HOUR,
     grid,
@@ -28,6 +34,7 @@ from tests.optimizer.builders import (
 TRAVEL = grid_travel()
 CALLOUT = 30_000  # fen: CNY 300, the documented default
 NIGHT = ((-2 * HOUR, 10 * HOUR),)  # on call from two hours ago
+FLAGGED = (PlanQuality.TIME_LIMITED, PlanQuality.FALLBACK, PlanQuality.NOTHING_PLACED)
 
 
 def _on_call(engineer_id: int = 9, at: tuple[int, int] = (3, 4), **kw: int) -> OnCall:
@@ -132,3 +139,60 @@ class TestPlan:
         result = self._plan([make_engineer(1, (3, 2))], [_on_call()], [make_ticket()])
         assert result.callouts == ()
         assert [s.ticket_id for r in result.routes for s in r.visits] == [1]
+
+
+class TestWithinTheLimit:
+    """Judging call-outs counts against the plan's own limit (issue 20): under a deadline
+    already passed the most severe candidate is judged, the rest wake nobody; no timing."""
+
+    @staticmethod
+    def _world() -> DispatchWorld:
+        world = make_world([_busy()])
+        on_call = (_on_call(8, (4, 5)), _on_call(9, (3, 4)))
+        return type(world)(world.epoch, world.engineers, on_call=on_call)
+
+    @staticmethod
+    def _tickets() -> list[Ticket]:  # both urgent; nobody at work keeps either arrival
+        return [make_ticket((4, 4), ticket_id=2, reported_at=-60), make_ticket(ticket_id=1)]
+
+    def test_without_a_limit_both_urgent_tickets_are_call_outs(self) -> None:
+        out = plan(self._world(), self._tickets(), now=0, travel=TRAVEL,
+                   params=PlanParams(time_limit_ms=0))  # fmt: skip
+        assert sorted(t for t, _ in out.callouts) == [1, 2]
+        assert out.violations == ()
+
+    def test_a_tiny_limit_judges_the_first_candidate_only_and_flags_the_plan(self) -> None:
+        runs = [
+            plan(
+                self._world(),
+                self._tickets(),
+                now=0,
+                travel=TRAVEL,
+                params=PlanParams(time_limit_ms=1),
+            )  # fmt: skip
+            for _ in range(3)
+        ]
+        for out in runs:
+            # ticket 2 was reported first: judged first (same severity), woken
+            assert [(t, o.engineer_id, o.callout) for t, o in out.callouts] == [(2, 8, True)]
+            assert out.violations == ()
+            assert validate(self._world().with_on_call(()), [self._tickets()[1]], out,
+                            travel=TRAVEL) == []  # fmt: skip
+            routed = [s.ticket_id for r in out.routes for s in r.visits]
+            assert sorted(routed + [d.ticket_id for d in out.dropped]) == [1]
+            assert out.quality in FLAGGED
+
+    def test_wake_for_past_its_deadline_routes_the_unjudged(self) -> None:
+        woken, rest, at_work, unjudged = wake_for(
+            self._world(), self._tickets(), now=0, travel=TRAVEL, params=PlanParams(),
+            deadline=Deadline(0.0),
+        )  # fmt: skip
+        assert [t for t, _ in woken] == [2]
+        assert [t.id for t in rest] == [1]
+        assert unjudged == 1
+        assert at_work.on_call == ()
+        woken, rest, _, unjudged = wake_for(
+            self._world(), self._tickets(), now=0, travel=TRAVEL, params=PlanParams()
+        )
+        assert sorted(t for t, _ in woken) == [1, 2]
+        assert (rest, unjudged) == ([], 0)
