@@ -8,6 +8,7 @@ machine is (valid, every ticket accounted for, flagged when a ticket was cut off
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from dataclasses import replace
 from typing import Any
@@ -162,6 +163,42 @@ def test_a_short_plan_holds_the_collector_off_and_gives_it_back(
     plan(world, todo, now=0, travel=TRAVEL, params=PlanParams())
     assert seen == [False, True, True]  # held for 200 ms only, not for long or unlimited plans
     assert gc.isenabled()
+
+
+def test_the_collection_that_came_due_starts_after_the_plan_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Held off, a collection comes due; it must not start inside `plan` once the collector
+    is back on (with a generator context the ``StopIteration`` of its exit started it there:
+    a full collection, 0.1-0.2 s, inside a 200 ms call)."""
+    starts: list[bool] = []  # per collection: whether `plan` was on the stack
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            frame, codes = sys._getframe(1), set()
+            while frame is not None:
+                codes.add(frame.f_code)
+                frame = frame.f_back
+            starts.append(solve.plan.__code__ in codes)
+
+    kept: list[list[int]] = []
+    real = solve.allocate
+
+    def allocating(*args: Any, **kwargs: Any) -> Any:
+        kept.extend([] for _ in range(5_000))  # containers enough for a collection to come due
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve, "allocate", allocating)
+    world, todo = make_world(engineers=[make_engineer()]), [make_ticket()]
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=200))
+        after = [[] for _ in range(8)]  # the first containers after the call
+    finally:
+        gc.callbacks.remove(watch)
+    assert len(after) == 8
+    assert starts == [False]  # one collection, after the call
 
 
 def test_the_collector_comes_back_with_the_last_call_out_and_only_if_it_was_on() -> None:
