@@ -12,7 +12,8 @@ phase of `optimizer.solve._plan` is timed by wrapping the names the module calls
 and minor page faults of the process. What is not inside a wrapped call is named after the
 gap it sits in (``setup``: entry to the allocation; ``cut``: the problem to the greedy;
 ``reasons``: the search's end to the exit, less `assemble` and `validate`). ``gc.callbacks``
-records every collection during a call (none is expected while `collector_held` holds it).
+records every collection during a call and those starting right after it returned (a
+collection that came due while `collector_held` held it off).
 
 Prints, per limit: median and maximum over the limit, the calls more than 5 % over, and for
 each of those its phases (wall / CPU ms, context switches, faults); a phase whose wall is
@@ -56,12 +57,15 @@ class Phase:
     cpu: float = 0.0
     ivcsw: int = 0
     minflt: int = 0
+    late: float | None = None  # seconds past the phase's own deadline when it returned
 
     def add(self, other: Phase) -> None:
         self.wall += other.wall
         self.cpu += other.cpu
         self.ivcsw += other.ivcsw
         self.minflt += other.minflt
+        if other.late is not None:
+            self.late = other.late if self.late is None else max(self.late, other.late)
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Call:
     marks: list[tuple[str, Snap, Snap]] = field(default_factory=list)  # name, start, end
     gcs: list[tuple[int, float, float]] = field(default_factory=list)  # gen, start, end
     quality: str = ""
+    returned: float = 0.0  # perf_counter when plan returned
     served: int = 0
     feasible: bool = True
 
@@ -124,16 +129,29 @@ class Recorder:
             if call is None or self.depth:  # nested (an on-call world's inner plan): once
                 return fn(*args, **kwargs)
             self.depth += 1
+            due = _due(name, args, kwargs)
             a = _snap()
             try:
                 return fn(*args, **kwargs)
             finally:
                 b = _snap()
                 self.depth -= 1
-                call.phases.setdefault(name, Phase()).add(_delta(a, b))
+                phase = _delta(a, b)
+                if due is not None:
+                    phase.late = time.monotonic() - due
+                call.phases.setdefault(name, Phase()).add(phase)
                 call.marks.append((name, a, b))
 
         return timed
+
+
+def _due(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> float | None:
+    """The ``time.monotonic`` instant a phase was given (its ``deadline``), if any."""
+    if name == "_search":  # its deadline may be long past (the reasons' reserve): skipped
+        return None
+    due = args[1] if name == "construct" and len(args) > 1 else kwargs.get("deadline")
+    due = getattr(due, "at", due)
+    return due if isinstance(due, float) else None
 
 
 GAP_NAMES = {"allocate": "setup", "construct": "cut", "assemble": "reasons"}
@@ -198,9 +216,13 @@ def main() -> int:
             rec.call = call
             entry = _snap()
             result = plan(world, todo[n], now=0, travel=travel, params=params)
+            returned = time.perf_counter()  # a float: no collection can start before it
             exit_ = _snap()
+            _ = [[] for _ in range(8)]  # a collection that came due in the call starts here
             rec.call = None
-            call.wall = exit_[0] - entry[0]
+            call.wall = returned - entry[0]
+            call.returned = returned
+            exit_ = (returned, *exit_[1:])
             _gaps(call, entry, exit_)
             call.quality, call.served = result.quality.value, result.kpis.served
             call.feasible = result.is_feasible()
@@ -217,12 +239,21 @@ def _report(limit: float, calls: list[Call]) -> None:
     median = statistics.median(overs)
     _say(f"\n## limit {limit * 1_000:g} ms: {len(calls)} calls, median {median:+.1f} %"
           f", max {max(overs):+.1f} %, > 5 % over: {len(late)}, "
-          f"collections during calls: {sum(len(c.gcs) for c in calls)}, "
+          f"collections in the calls: {sum(a < c.returned for c in calls for _, a, _ in c.gcs)}, "
+          f"right after (ms, gen): {_after(calls)}, "
           f"infeasible: {sum(not c.feasible for c in calls)}")  # fmt: skip
     names = [k for k in ORDER if any(k in c.phases for c in calls)]
     med = {k: statistics.median(c.phases[k].wall if k in c.phases else 0.0 for c in calls)
            for k in names}  # fmt: skip
     _say("median phase wall (ms): " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in med.items()))
+    lates = {
+        k: [x for c in calls if k in c.phases and (x := c.phases[k].late) is not None]
+        for k in names
+    }
+    _say("past the phase's own deadline, max (ms) / calls > 5 % of the limit past: " + ", ".join(
+        f"{k} {max(v) * 1e3:+.1f} / {sum(x > 0.05 * limit for x in v)}"
+        for k, v in lates.items() if v
+    ))  # fmt: skip
     for c in sorted(calls, key=lambda c: -c.over_pct)[: max(len(late), 1)]:
         _say(f"- {c.n} tickets seed {c.seed}: {c.wall * 1e3:.1f} ms ({c.over_pct:+.1f} %), "
               f"{c.quality}, served {c.served}")  # fmt: skip
@@ -230,11 +261,22 @@ def _report(limit: float, calls: list[Call]) -> None:
             if k in c.phases:
                 p = c.phases[k]
                 long = " <<" if p.wall - med[k] > 0.05 * limit else ""
+                past = "" if p.late is None else f"  past its deadline {p.late * 1e3:+.1f}"
                 _say(f"    {k:14s} wall {p.wall * 1e3:7.1f}  cpu {p.cpu * 1e3:7.1f}  "
-                      f"ivcsw {p.ivcsw:3d}  minflt {p.minflt:6d}{long}")  # fmt: skip
+                     f"ivcsw {p.ivcsw:3d}  minflt {p.minflt:6d}{past}{long}")  # fmt: skip
         for gen, a, b in c.gcs:
             during = [m[0] for m in c.marks if m[1][0] <= a <= m[2][0]] or ["between phases"]
+            if a >= c.returned:
+                during = ["after the call returned"]
             _say(f"    gc gen {gen}: {(b - a) * 1e3:.1f} ms in {during[0]}")
+
+
+def _after(calls: list[Call]) -> str:
+    """The collections that started after the calls returned (the due ones), longest first."""
+    after = sorted(
+        ((b - a, g) for c in calls for g, a, b in c.gcs if a >= c.returned), reverse=True
+    )
+    return " ".join(f"{d * 1e3:.0f}/{g}" for d, g in after if d > 1e-3) or "none over 1 ms"
 
 
 def _with_on_call(world: Any, count: int) -> Any:
