@@ -81,6 +81,7 @@ class Call:
     gcs: list[tuple[int, float, float]] = field(default_factory=list)  # gen, start, end
     quality: str = ""
     returned: float = 0.0  # perf_counter when plan returned
+    callouts: int = 0
     served: int = 0
     feasible: bool = True
 
@@ -225,6 +226,7 @@ def main() -> int:
             exit_ = (returned, *exit_[1:])
             _gaps(call, entry, exit_)
             call.quality, call.served = result.quality.value, result.kpis.served
+            call.callouts = len(result.callouts)
             call.feasible = result.is_feasible()
             bad += not call.feasible
             calls.append(call)
@@ -241,7 +243,9 @@ def _report(limit: float, calls: list[Call]) -> None:
           f", max {max(overs):+.1f} %, > 5 % over: {len(late)}, "
           f"collections in the calls: {sum(a < c.returned for c in calls for _, a, _ in c.gcs)}, "
           f"right after (ms, gen): {_after(calls)}, "
-          f"infeasible: {sum(not c.feasible for c in calls)}")  # fmt: skip
+          f"infeasible: {sum(not c.feasible for c in calls)}, "
+          f"served median {statistics.median(c.served for c in calls):g}, "
+          f"call-outs median {statistics.median(c.callouts for c in calls):g}")  # fmt: skip
     names = [k for k in ORDER if any(k in c.phases for c in calls)]
     med = {k: statistics.median(c.phases[k].wall if k in c.phases else 0.0 for c in calls)
            for k in names}  # fmt: skip
