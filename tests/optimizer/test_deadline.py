@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optimizer.allocation as allocation
+import optimizer.problem as problem
 import optimizer.solve as solve
 from optimizer import DispatchWorld, DropReason, PlanParams, PlanQuality, Ticket, plan, validate
 from optimizer.allocation import allocate
@@ -106,6 +107,26 @@ def test_a_problem_built_out_of_time_keeps_the_engineers_and_no_visit(
     assert p.vehicles == len(vehicles)
     assert len(p.visits) == 0
     assert len(p.kind) == 2 * len(vehicles)
+
+
+def test_the_problem_keeps_time_to_fill_its_node_matrices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Filling the per-node matrices costs the square of the nodes after the last check:
+    no ticket is added once that would take more than half the time left (here, with an
+    hour left, a fill priced at an hour per entry leaves only the engineers' nodes)."""
+    params = PlanParams()
+    world = make_world(engineers=[make_engineer()])
+    todo = [make_ticket(ticket_id=1), make_ticket((4, 4), ticket_id=2)]
+    vehicles = vehicles_of(world, 0, params)
+    supplies = allocate(world, todo, now=0, travel=TRAVEL, params=params)
+    keep, allowed, _ = screen(world, todo, supplies, vehicles, now=0, travel=TRAVEL, params=params)
+    args = (world, keep, supplies, vehicles, allowed)
+    assert len(build_problem(*args, now=0, travel=TRAVEL, params=params, deadline=FAR).visits) == 2
+    monkeypatch.setattr(problem, "_EXPAND_PER_ENTRY_S", 3_600.0)
+    p = build_problem(*args, now=0, travel=TRAVEL, params=params, deadline=FAR)
+    assert len(p.visits) == 0
+    assert len(p.kind) == 2 * len(vehicles)
+    p = build_problem(*args, now=0, travel=TRAVEL, params=params)  # no deadline: no reserve
+    assert len(p.visits) == 2
 
 
 @SETTINGS
