@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimizer.overrun import overrun_ends, quantile
+from optimizer.overrun import overrun_changes_at, overrun_ends, quantile
 from optimizer.reassign import overrun_past
 
 DEFAULT_QUANTILE_PCT = 50
@@ -174,6 +174,19 @@ class DurationLog:
             started_at=started_at, planned_s=planned_s, now=now, durations=durations,
             quantile_pct=policy.quantile_pct,
         )  # fmt: skip
+
+    def changes_at(
+        self, type_id: int, standard_s: int, policy: DurationPolicy, *, started_at: int,
+        planned_s: int, now: int,
+    ) -> int | None:  # fmt: skip
+        """The first instant after ``now`` at which `ends_at` may read another end for
+        this job (`optimizer.overrun_changes_at`; None: never)."""
+        if not overrun_past(started_at=started_at, planned_s=planned_s, after_s=0, now=now):
+            return started_at + planned_s + 1
+        durations = self._stats(policy.log_jobs).sample(type_id, standard_s, policy)
+        return overrun_changes_at(
+            started_at=started_at, planned_s=planned_s, now=now, durations=durations
+        )
 
 
 __all__ = [

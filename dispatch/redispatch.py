@@ -79,10 +79,12 @@ def review(
     A visit whose engineer's job on site overruns (`dispatch.moves.overrunning`: nobody
     knows when he leaves) goes to another engineer who keeps every clock its plan kept
     (`optimizer.keeps_what_was_planned`, the simulator's overrun watch). Any visit, projected
-    to depart at its planned time or now when that is past (its engineer has not set off),
-    goes to another engineer whose option costs less than the penalties of keeping it
-    (`optimizer.better_elsewhere`, the simulator's retry tick). One snapshot serves every
-    visit; ``durations`` reads the log of finished jobs (the worker's is cached).
+    to depart at its planned time pushed behind the work before it (`optimizer.retimed`:
+    his job on site overruns, `Snapshot.delay`), or now when that is past (its engineer has
+    not set off), goes to another engineer whose option costs less than the penalties of
+    keeping it (`optimizer.better_elsewhere`, the simulator's retry tick and overrun check).
+    One snapshot serves every visit; ``durations`` reads the log of finished jobs (the
+    worker's is cached).
     """
     stmt = (
         select(Assignment)
@@ -123,7 +125,10 @@ def _ask(
     # An assigned ticket's recommendation reads the world without its booking (no one's).
     rec = recommend_ticket(session, ticket_id=a.ticket_id, now=now, travel=travel, snapshot=world)
     snap = rec.snapshot
-    departs = max(snap.offset(a.departs_at), snap.offset(now))
+    # projected: behind the work before it as now read (an overrun pushes it,
+    # `optimizer.retimed`), and not before now when its planned departure is past
+    late = world.delay(a.engineer_id, a.ticket_id)
+    departs = max(snap.offset(a.departs_at) + late, snap.offset(now))
     arrives = departs + snap.offset(a.arrives_at) - snap.offset(a.departs_at)
     fixes = departs + snap.offset(a.fixes_at) - snap.offset(a.departs_at)
     rule, better = RULE_BETTER, None

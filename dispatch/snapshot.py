@@ -87,6 +87,13 @@ class Snapshot:
     depot_names: dict[int, str]
     van_depot_of: dict[int, int]  # engineer id -> van depot id
     durations: DurationLog = field(default_factory=DurationLog)  # finished jobs, for planning
+    # engineer id -> ticket id -> seconds his committed visit is pushed behind the work
+    # before it (his job on site overruns, `optimizer.retimed`; only the pushed ones): the
+    # re-dispatch rules read the pushed times (`delay`)
+    delays: dict[int, dict[int, int]] = field(default_factory=dict)
+    # engineer id -> the offset from which his job on site reads another end than this
+    # snapshot's (`optimizer.overrun_changes_at`): `dispatch.snapshot_cache` patches him then
+    changes_at: dict[int, int] = field(default_factory=dict)
     # `reused_job`'s answers by (ticket id, ticket version), but for the parts under way
     jobs: dict[tuple[int, int], opt.Ticket] = field(default_factory=dict, repr=False)
 
@@ -97,6 +104,11 @@ class Snapshot:
     def at(self, offset: int) -> datetime:
         """The instant of an offset."""
         return self.epoch + timedelta(seconds=offset)
+
+    def delay(self, engineer_id: int, ticket_id: int) -> int:
+        """How far his committed visit to the ticket is pushed behind the work before it
+        (seconds; 0: as planned)."""
+        return self.delays.get(engineer_id, {}).get(ticket_id, 0)
 
 
 def load_snapshot(
@@ -134,7 +146,7 @@ def load_snapshot(
     if region_id is not None and regions is not None:
         regions.add(region_id)
     durations = duration_log(session) if durations is None else durations
-    engineers, on_call, names, vans = _engineers(
+    engineers, on_call, names, vans, busy = _engineers(
         session, epoch, stock, regions, pinned_only, durations, asked
     )
     depots, depot_names = _depots(session, epoch, stock)
@@ -142,7 +154,7 @@ def load_snapshot(
         epoch, engineers, depots, _suppliers(session), on_call,
         zone=_text_zone(session, regions),
     )  # fmt: skip
-    return Snapshot(epoch, world, names, depot_names, vans, durations)
+    return Snapshot(epoch, world, names, depot_names, vans, durations, busy.delays, busy.changes_at)
 
 
 def asked_view(session: Session, base: Snapshot, ticket_id: int, *, now: datetime) -> Snapshot:
@@ -176,23 +188,62 @@ def asked_view(session: Session, base: Snapshot, ticket_id: int, *, now: datetim
             stock.update({(van, part): qty for part, qty in own.items()})
     for key, qty in holds.items():
         stock[key] = stock.get(key, 0) + qty
-    fresh, on_call, _, _ = _engineers(
-        session, base.epoch, stock, None, False, base.durations, ticket_id, rebuild
-    )
-    by_id = {e.id: e for e in fresh}
-    engineers = tuple(by_id.get(e.id, e) for e in world.engineers)
-    woken = sorted(
-        (*(o for o in world.on_call if o.engineer.id not in rebuild), *on_call),
-        key=lambda o: o.engineer.id,
-    )
+    fresh, on_call, _, _, _ = _engineers(
+        session, base.epoch, stock, None, False, base.durations, ticket_id, rebuild,
+        max(0, base.offset(now)),
+    )  # fmt: skip
+    engineers, woken = _replaced(world, fresh, on_call, rebuild)
     depots = tuple(
         replace(d, stock=_plus(d.stock, d.id, holds)) if d.id in held_at else d
         for d in world.depots
     )
-    view = opt.DispatchWorld(
-        base.epoch, engineers, depots, world.suppliers, tuple(woken), zone=world.zone
-    )
+    view = opt.DispatchWorld(base.epoch, engineers, depots, world.suppliers, woken, zone=world.zone)
     return replace(base, world=view)
+
+
+def _replaced(
+    world: opt.DispatchWorld,
+    fresh: Iterable[opt.Engineer],
+    on_call: Iterable[opt.OnCall],
+    rebuilt: Collection[int],
+) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...]]:
+    """The world's engineers and on-call roster with the ``rebuilt`` ones read afresh."""
+    by_id = {e.id: e for e in fresh}
+    engineers = tuple(by_id.get(e.id, e) for e in world.engineers)
+    woken = sorted(
+        (*(o for o in world.on_call if o.engineer.id not in rebuilt), *on_call),
+        key=lambda o: o.engineer.id,
+    )
+    return engineers, tuple(woken)
+
+
+def patched(session: Session, base: Snapshot, *, now: datetime) -> Snapshot:
+    """``base`` with the engineers whose job on site reads another end at ``now`` than when
+    it was read (`Snapshot.changes_at`: past its planned end, or the overrun's end moved on)
+    read again at ``now``, as `load_snapshot` reads them: the rest of the world stays as
+    read. ``base`` itself when none changed."""
+    at = base.offset(now)
+    due = {eid for eid, t in base.changes_at.items() if t <= at}
+    world = base.world
+    due &= set(world.engineer_row)
+    if not due:
+        return base
+    stock = {}
+    for eid in due:
+        van = base.van_depot_of.get(eid)
+        if van is not None:
+            own = world.engineers[world.engineer_row[eid]].van_stock
+            stock.update({(van, part): qty for part, qty in own.items()})
+    fresh, on_call, _, _, busy = _engineers(
+        session, base.epoch, stock, None, False, base.durations, None, due, at
+    )
+    engineers, woken = _replaced(world, fresh, on_call, due)
+    changes = {e: t for e, t in base.changes_at.items() if e not in due} | busy.changes_at
+    delays = {e: d for e, d in base.delays.items() if e not in due} | busy.delays
+    view = opt.DispatchWorld(
+        base.epoch, engineers, world.depots, world.suppliers, woken, zone=world.zone
+    )
+    return replace(base, world=view, changes_at=changes, delays=delays)
 
 
 def _plus(
@@ -256,6 +307,17 @@ def on_site_ends(durations: DurationLog, row: Sequence[Any], started_at: int, no
     )  # fmt: skip
 
 
+def on_site_changes(
+    durations: DurationLog, row: Sequence[Any], started_at: int, now: int
+) -> int | None:
+    """When `on_site_ends` may first read another end for the same job (None: never)."""
+    type_id, service_min, policy = _planning_of(row)
+    return durations.changes_at(
+        type_id, service_min * 60, policy, started_at=started_at,
+        planned_s=durations.planning_s(type_id, service_min * 60, policy), now=now,
+    )  # fmt: skip
+
+
 def _planning_of(row: Sequence[Any]) -> tuple[int, int, DurationPolicy]:
     type_id, service_min, pct, min_jobs, log_jobs = row[-PLANNING_COLUMNS:]
     policy = duration_policy(
@@ -302,9 +364,11 @@ def _engineers(
     durations: DurationLog,
     asked: int | None = None,
     engineer_ids: Collection[int] | None = None,
-) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int]]:
-    """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`);
-    ``engineer_ids``: only those."""
+    at: int = 0,
+) -> tuple[tuple[opt.Engineer, ...], tuple[opt.OnCall, ...], dict[int, str], dict[int, int], _Busy]:
+    """Engineers at work, and those on call now or later in the horizon (`opt.OnCall`),
+    and their committed work as read (`_busy`); ``engineer_ids``: only those; ``at``: their
+    committed work and position read at that offset from ``epoch`` (0: at it)."""
     stmt = select(Engineer).where(Engineer.active.is_(True)).order_by(Engineer.id)
     if regions is not None:
         stmt = stmt.where(Engineer.region_id.in_(sorted(regions)))
@@ -317,7 +381,7 @@ def _engineers(
     for s in session.scalars(select(EngineerSkill).where(EngineerSkill.engineer_id.in_(ids))):
         skills[s.engineer_id][lines[s.product_line_id]] = s.level
     windows, absences, on_call_windows, shifts = _windows(session, rows, epoch, pinned_only, asked)
-    busy = _busy(session, ids, epoch, pinned_only, durations, asked)
+    busy = _busy(session, ids, epoch, pinned_only, durations, asked, at)
     van_stock: dict[int, dict[int, int]] = defaultdict(dict)
     for (depot_id, part_id), qty in stock.items():
         van_stock[depot_id][part_id] = qty
@@ -342,7 +406,7 @@ def _engineers(
             e.current_lat if located else e.home_lat,  # type: ignore[arg-type]
             e.current_lon if located else e.home_lon,  # type: ignore[arg-type]
         )
-        committed = busy.get(e.id, _FREE)
+        committed = busy.committed.get(e.id, _FREE)
         # no work in progress now: nothing committed, or only visits that leave later (a
         # gap from now, from where he stands; he goes home for the night all the same)
         idle = committed.busy_until is None or (
@@ -351,7 +415,7 @@ def _engineers(
         if located and e.position_at is not None and idle:
             # off shift since he reported it, he went home: the simulator's rule (issue 16)
             since = _offset(e.position_at, epoch)
-            here = opt.standing_at(here, since, home, shifts[e.id], 0)
+            here = opt.standing_at(here, since, home, shifts[e.id], at)
         engineer = opt.Engineer(
             e.id,
             here,
@@ -373,7 +437,7 @@ def _engineers(
         if on_call_windows[e.id]:
             on_call.append(on_call_of(engineer, on_call_windows[e.id], labour))
     vans = {e.id: e.van_depot_id for e in rows if e.van_depot_id is not None}
-    return tuple(out), tuple(on_call), {e.id: e.name for e in rows}, vans
+    return tuple(out), tuple(on_call), {e.id: e.name for e in rows}, vans, busy
 
 
 def overtime_worked(
@@ -562,10 +626,23 @@ def _offset(at: datetime, epoch: datetime) -> int:
     return int((at - epoch).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class _Busy:
+    """What `_busy` reads: each engineer's committed time, how far each of his committed
+    visits is pushed behind the work before it (engineer id -> ticket id -> seconds,
+    `optimizer.retimed`; only the pushed ones), and when his job on site reads differently
+    (engineer id -> offset, `optimizer.overrun_changes_at`: a cached snapshot is stale for
+    him from then)."""
+
+    committed: dict[int, opt.Committed]
+    delays: dict[int, dict[int, int]]
+    changes_at: dict[int, int]
+
+
 def _busy(
     session: Session, engineer_ids: Iterable[int], epoch: datetime, pinned_only: bool,
-    durations: DurationLog, asked: int | None = None,
-) -> dict[int, opt.Committed]:  # fmt: skip
+    durations: DurationLog, asked: int | None = None, at: int = 0,
+) -> _Busy:  # fmt: skip
     """When and where each engineer's committed work ends: his next drive starts there.
 
     Committed work is the job in progress (on site, en route) and the assigned jobs not
@@ -577,11 +654,15 @@ def _busy(
     - en route or assigned: the assignment's planned fix (its drive is still ahead), at
       least now + that duration (without an assignment: now + it, which errs early).
 
+    The assigned visits are read re-timed behind the work before them (`optimizer.retimed`:
+    behind an overrun a visit departs, arrives and ends later, and ``busy_until`` with it).
     The last end is ``busy_until`` (a job that does not fit before his committed work is
     ranked from where the last of it ends); the time before a visit that leaves later than
     his back-to-back work ends is a gap a recommendation may fill (`optimizer.free_gap`,
     the simulator's rule, issue 16). Assigned jobs leaving after the horizon are not read.
     An engineer with nothing committed is free: the solver starts him at his position.
+    ``at``: the offset from ``epoch`` the work is read at (a cached snapshot's engineers
+    patched later, `dispatch.snapshot_cache`); 0: at the epoch.
     """
     active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     stmt = (
@@ -595,6 +676,7 @@ def _busy(
             Assignment.arrives_at,
             Assignment.fixes_at,
             Assignment.pinned,
+            Ticket.id,
         )
         .outerjoin(Assignment, active)
         .where(
@@ -603,28 +685,41 @@ def _busy(
             Ticket.id != (asked or 0),  # the ticket asked about is not his other work
         )
     )
+    now = epoch + timedelta(seconds=at)
     work: dict[int, list[opt.Reserved]] = defaultdict(list)
+    tickets: dict[int, list[int]] = defaultdict(list)
+    changes: dict[int, int] = {}
     for row in session.execute(stmt):
-        engineer_id, status, arrived_at, lat, lon, departs, arrives, fixes, pinned = row[:9]
+        engineer_id, status, arrived_at, lat, lon, departs, arrives, fixes, pinned, tid = row[:10]
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
         service = timedelta(seconds=planned_s(durations, row))
-        leaves = arrive = epoch  # work in progress: under way now
+        leaves = arrive = now  # work in progress: under way now
         if status is TicketStatus.ASSIGNED:
             if fixes is None or (pinned_only and not pinned) or departs >= epoch + HORIZON:
                 continue  # no schedule, the plan's own ticket, or beyond the snapshot
-            end = max(fixes, epoch + service)
+            end = max(fixes, now + service)
             leaves, arrive = departs, arrives or departs
         elif status is TicketStatus.ON_SITE and arrived_at is not None:
             # past its planned end he is still busy a while (`optimizer.overrun_ends`)
-            end = epoch + timedelta(
-                seconds=on_site_ends(durations, row, _offset(arrived_at, epoch), 0)
-            )
+            started = _offset(arrived_at, epoch)
+            end = epoch + timedelta(seconds=on_site_ends(durations, row, started, at))
+            moves = on_site_changes(durations, row, started, at)
+            if moves is not None:
+                changes[engineer_id] = min(moves, changes.get(engineer_id, moves))
         else:  # en route (or on site without an arrival time)
-            end = max(epoch + service, fixes or epoch)
+            end = max(now + service, fixes or now)
         leg = (_offset(leaves, epoch), _offset(arrive, epoch), _offset(end, epoch))
-        work[engineer_id].append(opt.Reserved(*leg, opt.Location(lat, lon)))
-    return {eid: opt.free_gap(0, jobs) for eid, jobs in work.items()}
+        site = opt.Location(lat, lon)
+        work[engineer_id].append(opt.Reserved(*leg, site, status is not TicketStatus.ASSIGNED))
+        tickets[engineer_id].append(tid)
+    delays: dict[int, dict[int, int]] = {}
+    for eid, jobs in work.items():
+        for tid, planned, seen in zip(tickets[eid], jobs, opt.retimed(jobs), strict=True):
+            if seen.departs > planned.departs:
+                delays.setdefault(eid, {})[tid] = seen.departs - planned.departs
+    committed = {eid: opt.free_gap(at, jobs) for eid, jobs in work.items()}
+    return _Busy(committed, delays, changes)
 
 
 def _depots(

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
         load_road_network,
         parse_maxspeed,
     )
-    from optimizer.overrun import overrun_ends
+    from optimizer.overrun import overrun_changes_at, overrun_ends
     from optimizer.params import PlanParams, RecommendParams
     from optimizer.penalties import ClockPenalties, clock_cost, default_penalties
     from optimizer.plan_result import (
@@ -95,7 +95,7 @@ if TYPE_CHECKING:
         planned_cost,
     )
     from optimizer.replan import replan
-    from optimizer.reserved import Committed, Reserved, free_gap
+    from optimizer.reserved import Committed, Reserved, free_gap, retimed
     from optimizer.result import (
         Exclusion,
         ExclusionReason,
@@ -235,6 +235,8 @@ _HOMES: dict[str, str] = {
     "planned_cost": "optimizer.reassign",
     "overrun_past": "optimizer.reassign",
     "overrun_ends": "optimizer.overrun",
+    "overrun_changes_at": "optimizer.overrun",
+    "retimed": "optimizer.reserved",
     "prepare_insertion": "optimizer.urgent",
     "rank_key": "optimizer.assignment",
     "recommend": "optimizer.assignment",
@@ -344,6 +346,7 @@ __all__ = [
     "inspection_visits",
     "keeps_what_was_planned",
     "load_road_network",
+    "overrun_changes_at",
     "overrun_ends",
     "overrun_past",
     "parse_maxspeed",
@@ -356,6 +359,7 @@ __all__ = [
     "recommend",
     "replan",
     "replan_disrupted",
+    "retimed",
     "sets_off_from",
     "ship_at_intake",
     "short_of_slack",

@@ -50,4 +50,23 @@ def overrun_ends(
     return max(planned_end, now, started_at + round(expected))
 
 
-__all__ = ["overrun_ends", "quantile"]
+def overrun_changes_at(
+    *, started_at: int, planned_s: int, now: int, durations: Sequence[float]
+) -> int | None:
+    """The first instant after ``now`` at which `overrun_ends` may read another end than it
+    reads at ``now`` (None: never; it reads ``now`` itself once the job ran longer than every
+    logged one, i.e. the engineer is as good as free). A snapshot read at ``now`` is exact
+    for this job until then (`dispatch.snapshot_cache`).
+
+    Within the plan: one second past the planned end (offsets are whole seconds). Past it:
+    when the job has run as long as the shortest logged duration still longer than it, which
+    then drops out of the jobs the quantile is read among. E.g. begun 10:00, planned 60 min,
+    logged 40, 60, 80, 100 and 120 min: at 10:30, 11:00:01; at 11:10, 11:20.
+    """
+    if not overrun_past(started_at=started_at, planned_s=planned_s, after_s=0, now=now):
+        return started_at + planned_s + 1
+    longer = durations[bisect.bisect_right(durations, now - started_at) :]
+    return None if not longer else started_at + math.ceil(longer[0])
+
+
+__all__ = ["overrun_changes_at", "overrun_ends", "quantile"]

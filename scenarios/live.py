@@ -32,6 +32,7 @@ from optimizer import (
     Supplier,
     free_gap,
     heads_home_at,
+    retimed,
     standing_at,
 )
 from optimizer.world import FAR
@@ -188,10 +189,36 @@ class LiveState:
 
     def busy_until(self, engineer_id: int, now: int) -> int:
         """When his committed work ends, seen at `now`: the planned end, or later while the
-        job on site runs past its own (`DurationLog.ends_at`, `optimizer.overrun_ends`)."""
+        job on site runs past its own (`DurationLog.ends_at`, `optimizer.overrun_ends`) and
+        pushes the visits after it (`optimizer.retimed`, through `optimizer.free_gap`)."""
         until = self.free_at[engineer_id]
         job = self.on_site.get(engineer_id)
-        return until if job is None else max(until, self._ends(job, now))
+        if job is not None:
+            until = max(until, self._ends(job, now))
+        if self.work[engineer_id]:
+            chain = free_gap(now, self._work(engineer_id, now)).busy_until
+            until = until if chain is None else max(until, chain)
+        return until
+
+    def departed(self, engineer_id: int, key: int, at: int) -> None:
+        """He set off for a committed visit at `at`: under way from then (never re-timed),
+        later than planned by as much when the work before it ran late."""
+        leg = self.work[engineer_id].get(key)
+        if leg is None:
+            return
+        late = max(0, at - leg.departs)
+        self.work[engineer_id][key] = replace(
+            leg, departs=leg.departs + late, arrives=leg.arrives + late, ends=leg.ends + late,
+            under_way=True,
+        )  # fmt: skip
+        self._dirty.add(engineer_id)
+
+    def projected(self, engineer_id: int, now: int) -> dict[int, Reserved]:
+        """His committed visits by ticket as now expected: behind the job on site as the log
+        reads it, each pushed behind the work before it (`optimizer.retimed`, the rule
+        production's snapshot projects its visits with, `Snapshot.delay`)."""
+        keys = list(self.work[engineer_id])
+        return dict(zip(keys, retimed(self._work(engineer_id, now)), strict=True))
 
     def _ends(self, job: OnSite, now: int) -> int:
         return self.durations.ends_at(
@@ -207,7 +234,8 @@ class LiveState:
             return list(work.values())
         ends = self._ends(job, now)
         return [
-            replace(r, ends=max(r.ends, ends)) if key == job.key else r for key, r in work.items()
+            replace(r, ends=max(r.ends, ends), under_way=True) if key == job.key else r
+            for key, r in work.items()
         ]
 
     def finished(self, engineer_id: int, key: int, at: Location | None, *, since: int = 0) -> None:

@@ -68,7 +68,10 @@ class JobRunner:
     - an engineer comes free with nothing queued (his job may have ended early: the view is
       told at once), and at every retry tick (shift starts): the visits planned to break a
       clock whose deadline is still ahead: they move when another engineer's option costs
-      less than the plan's clocks (`optimizer.better_elsewhere`).
+      less than the plan's clocks (`optimizer.better_elsewhere`);
+    - at every retry tick, the visits behind a job on site past its planned end, pushed
+      behind it (`optimizer.retimed`): by the same rule when the pushed times break a
+      clock (`review_pushed`; production's tick projects them alike).
     """
 
     def __init__(
@@ -167,6 +170,7 @@ class JobRunner:
         start = int(env.now)
         here = self._standing(eid, start)
         record.departed_at = start
+        run.state.departed(eid, t.id, start)
         van = run.state.van_of[eid]
         site = run.sites[t.site_id].location
         metres = 0
@@ -249,8 +253,34 @@ class JobRunner:
                 free == eid or self.engineers[free].skills.get(q.t.line, 0) < q.t.level
             ):
                 continue
-            depart = max(q.plan.departs_at, now)
-            self._move(q, eid, depart, depart + q.plan.arrives_at - q.plan.departs_at)
+            self._move(q, eid, *self._projected(q, now))
+        if free is None:
+            self.review_pushed()
+
+    def review_pushed(self) -> None:
+        """Visits behind a job on site past its planned end, projected behind it as the log
+        reads it (`LiveState.projected`, `optimizer.retimed`): one whose pushed departure or
+        arrival breaks its clock moves when another engineer's option costs less than the
+        plan's clocks (`optimizer.better_elsewhere`), as production's re-dispatch tick asks
+        every visit with its pushed times (`dispatch.redispatch.review`)."""
+        run, now = self.run, self.run.now
+        for eid, job in list(run.state.on_site.items()):
+            if job.started_at + job.planned_s >= now:
+                continue  # within its plan: nothing pushed
+            for q in list(self.queued.get(eid, ())):
+                if q in self.queued.get(eid, ()) and _ahead(q.record, now):
+                    self._move(q, eid, *self._projected(q, now))
+
+    def _projected(self, q: _Queued, now: int) -> tuple[int, int]:
+        """A queued visit's departure and arrival as now expected: behind the work before
+        it (`optimizer.retimed`), and not before now (he has not set off)."""
+        eid = q.plan.engineer_id
+        leg = self.run.state.projected(eid, now).get(q.t.id)
+        departs, arrives = (
+            (q.plan.departs_at, q.plan.arrives_at) if leg is None else (leg.departs, leg.arrives)
+        )
+        depart = max(departs, now)
+        return depart, depart + arrives - departs
 
     def _move(self, q: _Queued, eid: int, depart: int, arrive: int) -> bool:
         """Hand a queued visit to another engineer when the policy finds one worth it."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer import overrun_ends
+from optimizer import overrun_changes_at, overrun_ends
 
 MIN = 60
 LOG = [m * MIN for m in (40, 60, 80, 100, 120)]
@@ -68,3 +68,42 @@ def test_never_before_now_nor_the_plan_and_monotone_in_now(
         if elapsed <= planned:
             assert ends(elapsed) == start + planned  # not overrunning: the plan
     assert ends(early) <= ends(late)  # a job that ran longer ends no earlier
+
+
+def test_when_a_cached_read_of_the_job_goes_stale() -> None:
+    """`overrun_changes_at`: one second past the planned end, then each time the job has
+    run as long as the shortest logged job still longer (the docstring's example)."""
+
+    def at(now: int, durations: Sequence[float] = LOG) -> int | None:
+        return overrun_changes_at(started_at=0, planned_s=60 * MIN, now=now, durations=durations)
+
+    assert at(30 * MIN) == at(60 * MIN) == 60 * MIN + 1
+    assert at(70 * MIN) == 80 * MIN
+    assert at(80 * MIN) == 100 * MIN  # the 80-minute job dropped out at 80 min
+    assert at(130 * MIN) is None  # longer than every logged job: it reads now itself
+
+
+@given(
+    durations=sorted_durations,
+    planned=st.integers(5 * MIN, 4 * 60 * MIN),
+    elapsed=st.integers(0, 10 * 60 * MIN),
+    later=st.integers(0, 10 * 60 * MIN),
+    pct=st.integers(50, 99),
+)
+def test_the_end_read_holds_until_it_changes(
+    durations: list[int], planned: int, elapsed: int, later: int, pct: int
+) -> None:
+    """Between ``now`` and `overrun_changes_at` the end read is the one read at ``now``."""
+    logged = [float(d) for d in durations]
+
+    def ends(now: int) -> int:
+        return overrun_ends(
+            started_at=0, planned_s=planned, now=now, durations=logged, quantile_pct=pct
+        )
+
+    changes = overrun_changes_at(started_at=0, planned_s=planned, now=elapsed, durations=logged)
+    if changes is None:
+        assert ends(elapsed) == elapsed
+        return
+    assert changes > elapsed
+    assert ends(elapsed + later % (changes - elapsed)) == ends(elapsed)
