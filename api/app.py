@@ -10,7 +10,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import Depends, FastAPI
@@ -193,7 +193,8 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache(settings.api_key_cache_ttl_s)  # API key -> user, briefly
     app.state.service_area = AreaCache()  # where coordinates may lie (api.area)
-    app.state.snapshots = SnapshotCache()  # recommendations reuse an unchanged world
+    # recommendations reuse an unchanged world
+    app.state.snapshots = SnapshotCache(timedelta(seconds=settings.snapshot_ttl_s))
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
     app.add_middleware(RetryOnce)  # innermost: reruns the app once after a transient race

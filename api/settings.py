@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         description="how long a key's user is remembered without a query (0: query every"
         " request); changes through the API apply at once, others (CLI) within this",
     )
+    snapshot_ttl_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long recommendations reuse one snapshot of the world while no row"
+        " changed (0: a snapshot per request); an engineer whose job on site passes its"
+        " planned end is read again at once all the same",
+    )
 
     log_format: Literal["json", "text"] = Field(
         default="json",

@@ -8,11 +8,17 @@ available stock) takes far longer than the recommendation itself (about 0.6 s ag
   relevant write goes through (stock ledger, reservations, tickets, the service log that
   every ticket step writes, assignments, and the audit trail of master data: engineers'
   positions, shifts, absences, skills). One cheap query of six indexed maxima;
-- it is at most `ttl` old (default 30 s), and the request's time is not before it. What
-  changes without a write is bounded by the TTL: a reservation expiring (the cached
-  snapshot still counts the hold: it errs on the safe side), a shift starting, or a job on
-  site passing its planned end after the snapshot was read (its engineer looks free from
-  then until the next build reads the overrun, `optimizer.overrun_ends`).
+- it is at most `ttl` old (default 30 s, the API's `snapshot_ttl_s` setting), and the
+  request's time is not before it. What changes without a write is bounded by the TTL: a
+  reservation expiring (the cached snapshot still counts the hold: it errs on the safe
+  side), a shift starting.
+
+A job on site passing its planned end (or its overrun's end moving on) changes no row
+either, yet its engineer is busy from then on: the snapshot knows for each engineer the
+instant his job on site first reads another end (`Snapshot.changes_at`,
+`optimizer.overrun_changes_at`), and once the request's time passes it, those engineers
+alone are read again at that time (`dispatch.snapshot.patched`) and the patched snapshot
+kept: an engineer who just overran never shows free.
 
 A snapshot's offsets work for any later `now` within its horizon (48 h), so reusing it
 for a request a few seconds later is exact apart from the two effects above.
@@ -39,7 +45,7 @@ from sqlalchemy.orm import Session
 from db.audit import AuditEntry
 from dispatch.durations import DurationLog
 from dispatch.models import Assignment, PromisePolicy, ServiceLogEntry, Ticket
-from dispatch.snapshot import Snapshot, duration_log, load_snapshot
+from dispatch.snapshot import Snapshot, duration_log, load_snapshot, patched
 from inventory.models import LedgerEntry, Reservation
 
 DEFAULT_TTL = timedelta(seconds=30)
@@ -68,7 +74,7 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._entry: tuple[Version, Snapshot] | None = None
         self.on_load = on_load  # called after a fresh snapshot is kept (the app's GC tuning)
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.patches = 0
 
     def get(self, session: Session, *, now: datetime) -> Snapshot:
         """A snapshot valid at `now`: the cached one if still current, else a fresh one."""
@@ -79,7 +85,13 @@ class SnapshotCache:
             cached_version, snap = entry
             if cached_version == version and snap.epoch <= now <= snap.epoch + self.ttl:
                 self.hits += 1
-                return snap
+                fresh = patched(session, snap, now=now)
+                if fresh is not snap:  # someone's job on site reads another end now
+                    self.patches += 1
+                    with self._lock:
+                        if self._entry is entry:
+                            self._entry = (version, fresh)
+                return fresh
         self.misses += 1
         fresh = load_snapshot(session, now=now)
         with self._lock:
