@@ -45,6 +45,36 @@ def test_the_board_shows_engineers_tickets_and_the_clock(visit: Visit, served: S
     visit.shot("board")
 
 
+def test_map_labels_never_cover_each_other_and_a_hidden_one_shows_on_hover(visit: Visit) -> None:
+    page = _open_board(visit)
+    shown = """() => [...document.querySelectorAll('#map .map-label')]
+        .filter((l) => getComputedStyle(l).visibility !== 'hidden')
+        .map((l) => l.getBoundingClientRect())
+        .map((r) => [r.left, r.top, r.right, r.bottom])"""
+    page.locator("#worklist li[data-ticket] button").first.click()  # the map is drawn again
+    page.wait_for_timeout(1_000)  # removed labels fade out for 200 ms: they must not count
+    boxes = page.evaluate(shown)
+    for kind in ("engineer-label", "ticket-label"):
+        assert page.locator(f"#map .{kind}:not(.crowded)").count() >= 1, kind
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    crowded = page.locator("#map .map-label.crowded")
+    if crowded.count():  # the demo's engineers start close together: some label was hidden
+        text = crowded.first.inner_text()
+        marker = page.locator("path.engineer-marker, path.ticket-marker").nth(
+            page.evaluate(
+                """(text) => { const all = [...document.querySelectorAll('#map .map-label')];
+                  const engineers = all.filter((l) => l.classList.contains('engineer-label'));
+                  const tickets = all.filter((l) => l.classList.contains('ticket-label'));
+                  return [...engineers, ...tickets].findIndex((l) => l.innerText === text); }""",
+                text,
+            )
+        )
+        marker.hover(force=True)
+        assert page.locator("#map .map-label", has_text=text).first.is_visible()
+
+
 def _ticket_with_options(served: Served) -> int:
     """An unassigned ticket of the region that someone can take now (the hour matters)."""
     board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")

@@ -154,6 +154,7 @@ function renderMap() {
     state.map = L.map("map", { preferCanvas: many, attributionControl: false, zoomSnap: 0.25 });
     state.layers = L.layerGroup().addTo(state.map);
     L.control.scale({ imperial: false }).addTo(state.map);
+    state.map.on("zoomend moveend resize", declutter);
   }
   const b = state.board;
   state.layers.clearLayers();
@@ -174,18 +175,20 @@ function renderMap() {
       radius: 6, color: colourOf(e.id), weight: 3, className: "engineer-marker", fillColor: e.status === "off_shift" ? "#d1d5db" : "#fff",
       fillOpacity: 1,
     }).bindTooltip(b.engineers.length <= LABELLED ? e.name : `${e.name} · ${e.status.replace("_", " ")}${e.position_at ? "" : " (at home)"}`,
-      { permanent: b.engineers.length <= LABELLED, direction: "left", offset: [-8, 0], className: "map-label" })
-      .addTo(state.layers);
+      { permanent: b.engineers.length <= LABELLED, direction: "left", offset: [-8, 0], className: "map-label engineer-label" })
+      .on("mouseover", uncrowd).on("mouseout", declutter).addTo(state.layers);
   }
   const fill = { breached: "#b91c1c", at_risk: "#d97706", on_time: "#15803d" };
-  for (const t of b.tickets) {
+  const onTop = { on_time: 0, at_risk: 1, breached: 2 }; // the most urgent drawn last, on top
+  for (const t of [...b.tickets].sort((x, y) => onTop[x.risk] - onTop[y.risk])) {
     points.push([t.lat, t.lon]);
     L.circleMarker([t.lat, t.lon], {
       radius: state.selected === t.id ? 10 : 7, color: "#111827", weight: state.selected === t.id ? 3 : 1,
       fillColor: fill[t.risk], fillOpacity: 0.9, className: `ticket-marker ${t.risk}`,
     }).bindTooltip(b.tickets.length <= LABELLED ? t.code : `${t.code} · ${t.risk.replace("_", " ")} · ${t.site_name}`,
-      { permanent: b.tickets.length <= LABELLED, direction: "right", offset: [8, 0], className: "map-label" })
-      .on("click", () => select(t.id)).addTo(state.layers);
+      { permanent: b.tickets.length <= LABELLED, direction: "right", offset: [8, 0], className: "map-label ticket-label" })
+      .on("click", () => select(t.id)).on("mouseover", uncrowd).on("mouseout", declutter)
+      .addTo(state.layers);
   }
   if (state.fitted !== b.region.id) {
     state.fitted = b.region.id;
@@ -193,6 +196,33 @@ function renderMap() {
     else state.map.setView([b.region.lat, b.region.lon], 10);
   }
   state.map.invalidateSize();
+  requestAnimationFrame(declutter); // after the layout settles: labels are placed by then
+}
+
+/**
+ * Hide permanent map labels that would cover one already shown (tickets first, the most urgent
+ * first: they are what a dispatcher acts on); a hidden label shows while its marker is hovered
+ * or once zooming sets the markers apart.
+ */
+function declutter() {
+  // a removed label fades out for 200 ms at opacity 0 before it leaves the page: not a label
+  const all = [...document.querySelectorAll("#map .leaflet-tooltip.map-label")]
+    .filter((l) => l.style.opacity !== "0");
+  const tickets = all.filter((l) => l.classList.contains("ticket-label")).reverse(); // on top first
+  const labels = [...tickets, ...all.filter((l) => !l.classList.contains("ticket-label"))];
+  const shown = [];
+  for (const label of labels) {
+    label.classList.remove("crowded");
+    const r = label.getBoundingClientRect();
+    const clash = shown.some((s) => r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom);
+    if (clash) label.classList.add("crowded");
+    else shown.push(r);
+  }
+}
+
+/** Show a hovered marker's label even where `declutter` hid it. */
+function uncrowd(event) {
+  event.target.getTooltip()?.getElement()?.classList.remove("crowded");
 }
 
 /** Each engineer's active assignments in arrival order, as map polylines. */
