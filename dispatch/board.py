@@ -418,6 +418,6 @@ def list_shipments(
     limit: int,
     margin_min: int = 0,
 ) -> Page[Coded[Shipment]]:
-    """`inventory.shipments.list_shipments`, with part and ticket codes."""
+    """Shipments in id order (`inventory.shipments.shipments_query`), with part and ticket codes."""
     stmt = shipments_query(filters=filters, now=now, margin_min=margin_min)
     return _coded_page(stmt, Shipment, session=session, after=after, limit=limit)

@@ -27,7 +27,6 @@ from inventory.models import (
     Supplier,
     SupplierOrder,
 )
-from inventory.pagination import Page, fetch_page
 from inventory.reservations import release
 from inventory.stock import Who, check_row, receive
 from inventory.stock_errors import (
@@ -245,27 +244,14 @@ class ShipmentFilter:
     ticket_id: int | None = None
 
 
-def list_shipments(
-    *,
-    session: Session,
-    filters: ShipmentFilter,
-    now: datetime,
-    after: int | None,
-    limit: int,
-    margin_min: int = 0,
-) -> Page[Shipment]:
-    """Shipments in id order; `late=true`: those that left after `ship_by`, or will miss it.
-
-    A shipment still waiting "will miss" its time when `now + margin_min` is past `ship_by`.
-    """
-    stmt = shipments_query(filters=filters, now=now, margin_min=margin_min)
-    return fetch_page(stmt, Shipment.id, session=session, after=after, limit=limit)
-
-
 def shipments_query(
     *, filters: ShipmentFilter, now: datetime, margin_min: int = 0
 ) -> Select[Shipment]:
-    """The filtered shipments, unordered: dispatch adds part and ticket codes to it."""
+    """The filtered shipments, unordered; `late=true`: those that left after `ship_by`, or will.
+
+    A shipment still waiting "will miss" its time when `now + margin_min` is past `ship_by`.
+    Dispatch pages it with part and ticket codes (`dispatch.board.list_shipments`).
+    """
     s = Shipment
     stmt = select(s)
     late = or_(
