@@ -65,7 +65,7 @@ class BoardEngineer:
 
     engineer: Record
     skills: list[Record]  # product_line_id, code, name (the product line's), level
-    status: str  # idle, assigned, en_route, on_site; off_shift when not working now
+    status: str  # idle, assigned, en_route, on_site; absent, or off_shift when not working now
     windows: list[Interval]  # today's working windows (shifts minus absences)
 
 
@@ -219,7 +219,9 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         )
         working = any(lo <= now < hi for lo, hi in windows)
         status = names[rank[e.id]]
-        if status == "idle" and not working:
+        if status == "idle" and any(lo <= now < hi for lo, hi in absences[e.id]):
+            status = "absent"  # reported away (e.g. a disruption): not merely off shift
+        elif status == "idle" and not working:
             status = "off_shift"
         board_engineers.append(BoardEngineer(e, skills[e.id], status, windows))
     return Board(

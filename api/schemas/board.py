@@ -45,7 +45,9 @@ class BoardEngineerRead(BaseModel):
     lat: float = Field(description="his reported position, or home when he reported none")
     lon: float
     position_at: Timestamp | None = Field(description="null: the position is his home")
-    status: str = Field(description="idle, assigned, en_route, on_site or off_shift")
+    status: str = Field(
+        description="idle, assigned, en_route, on_site; absent (an absence covers now) or off_shift"
+    )
     skills: list[SkillRead]
     windows: list[WindowRead] = Field(description="today's working windows (shifts - absences)")
 

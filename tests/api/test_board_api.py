@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas.board import BoardRead
 from db import Role
+from dispatch.models import Absence
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
 from tests.builders import key_for
@@ -52,6 +54,18 @@ def _board(client: TestClient, region: int) -> dict:  # type: ignore[type-arg]
     response = client.get(f"/v1/dispatch/board?region_id={region}", headers=DISPATCHER)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def test_an_engineer_reported_away_reads_absent_not_idle_nor_off_shift(
+    client: TestClient, ids: Ids, api_engine: Engine
+) -> None:
+    with Session(api_engine) as s, s.begin():
+        s.add(Absence(engineer_id=ids.haizhu, starts_at=T0 - timedelta(hours=1),
+                      ends_at=T0 + timedelta(hours=4), reason="sick"))  # fmt: skip
+    status = {e["id"]: e["status"] for e in _board(client, ids.region)["engineers"]}
+    assert status[ids.haizhu] == "absent"
+    assert status[ids.yuexiu] == "idle"  # on shift and not away: unchanged
+    assert status[ids.liwan] == "off_shift"
 
 
 def test_the_board_shows_engineers_tickets_and_depots_of_the_region(

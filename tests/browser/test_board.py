@@ -181,6 +181,12 @@ def test_run_a_plan_see_its_diff_and_publish_it(visit: Visit, served: Served) ->
     publish = page.locator("#plan-publish")
     publish.wait_for(state="visible", timeout=60_000)
     assert "Draft plan" in page.locator("#plan-title").inner_text()
+    body = page.locator("#plan-body").inner_text()
+    plan_id = int(page.locator("#plan-title").inner_text().split()[-1])
+    kpis = _api(served, "GET", f"/v1/dispatch/plans/{plan_id}")["kpis"]
+    made = sum(p["total"] for p in kpis["promises"])
+    assert f"{kpis['promises_kept']} of {made} promises kept (arrival and fix)" in body
+    assert not re.search(r"\b(late|kept) → ", body), "ticket states read as words, not codes"
     visit.shot("board-plan")
     publish.click()
     page.locator("#toast", has_text="published").wait_for(timeout=WAIT_MS)
@@ -198,8 +204,11 @@ def test_report_an_absence_and_see_the_re_plan(visit: Visit, served: Served) -> 
     page = _open_board(visit)
     page.get_by_role("button", name="Report disruption").click()
     page.get_by_label("What happened").select_option("engineer_absent")
+    away = page.locator("#d-engineer option:checked").inner_text()
     page.get_by_role("button", name="Report and re-plan").click()
     page.locator("#plan-publish").wait_for(state="visible", timeout=60_000)
     body = page.locator("#plan-body").inner_text()
     assert "Promises put at risk" in body or "No promise gets worse" in body
+    lane = page.locator("#lanes .lane", has_text=away)
+    lane.locator(".st", has_text="absent").wait_for(timeout=WAIT_MS)  # the board re-read
     visit.shot("board-disruption")

@@ -103,7 +103,7 @@ function renderKpis() {
   const t = state.board.tickets;
   const count = (risk) => t.filter((x) => x.risk === risk).length;
   const unassigned = t.filter((x) => x.engineer_id === null).length;
-  const working = state.board.engineers.filter((e) => e.status !== "off_shift").length;
+  const working = state.board.engineers.filter((e) => !["off_shift", "absent"].includes(e.status)).length;
   $("kpis").replaceChildren(
     el("span", {}, el("b", {}, t.length), " open"),
     el("span", { class: "error" }, el("b", {}, count("breached")), " breached"),
@@ -172,7 +172,7 @@ function renderMap() {
   for (const e of b.engineers) {
     points.push([e.lat, e.lon]);
     L.circleMarker([e.lat, e.lon], {
-      radius: 6, color: colourOf(e.id), weight: 3, className: "engineer-marker", fillColor: e.status === "off_shift" ? "#d1d5db" : "#fff",
+      radius: 6, color: colourOf(e.id), weight: 3, className: "engineer-marker", fillColor: ["off_shift", "absent"].includes(e.status) ? "#d1d5db" : "#fff",
       fillOpacity: 1,
     }).bindTooltip(b.engineers.length <= LABELLED ? e.name : `${e.name} · ${e.status.replace("_", " ")}${e.position_at ? "" : " (at home)"}`,
       { permanent: b.engineers.length <= LABELLED, direction: "left", offset: [-8, 0], className: "map-label engineer-label" })
@@ -268,7 +268,7 @@ function renderLanes() {
     if (!byEngineer.has(a.engineer_id)) byEngineer.set(a.engineer_id, []);
     byEngineer.get(a.engineer_id).push(a);
   }
-  const order = { on_site: 0, en_route: 1, assigned: 2, idle: 3, off_shift: 4 };
+  const order = { on_site: 0, en_route: 1, assigned: 2, idle: 3, off_shift: 4, absent: 5 };
   const engineers = [...state.board.engineers].sort((a, b) => (order[a.status] - order[b.status]) || a.id - b.id);
   const nowX = x(new Date(now).toISOString());
   $("lanes").replaceChildren(...engineers.map((e) => {
@@ -577,20 +577,24 @@ async function showPlan(planId, extra = []) {
   state.plan = plan;
   const k = plan.kpis;
   $("plan-title").textContent = `Draft plan ${plan.id}`;
-  const moved = diff.tickets.filter((t) => t.moved || t.newly_served || t.newly_dropped || t.eta_change_min);
+  const eta = (t) => Math.round(t.eta_change_min ?? 0); // under half a minute is no change to show
+  const moved = diff.tickets.filter((t) => t.moved || t.newly_served || t.newly_dropped || eta(t));
   const code = (id) => ticketOf(id)?.code ?? `#${id}`;
   const name = (id) => (id === null ? "nobody" : engineerOf(id)?.name ?? `engineer ${id}`);
+  const promisesMade = k.promises.reduce((sum, p) => sum + p.total, 0);
+  // a ticket's promises in a plan: every one kept, one or more broken, none made, left out
+  const kept = (state) => ({ kept: "all kept", late: "broken", no_promise: "none made", dropped: "left out" })[state] ?? "—";
   $("plan-body").replaceChildren(
     ...extra,
-    el("p", {}, `${k.served} served, ${k.dropped} left out, ${k.promises_kept} promises kept; ${Math.round(k.travel_min)} min travel, ${Math.round(k.overtime_min)} min overtime; quality ${plan.quality}${plan.feasible ? "" : " — NOT feasible"}.`),
+    el("p", {}, `${k.served} served, ${k.dropped} left out; ${k.promises_kept} of ${promisesMade} promises kept (arrival and fix); ${Math.round(k.travel_min)} min travel, ${Math.round(k.overtime_min)} min overtime; quality ${plan.quality}${plan.feasible ? "" : " — NOT feasible"}.`),
     el("h3", {}, diff.against_plan_id ? `Against published plan ${diff.against_plan_id}` : "Against nothing published yet"),
     moved.length ? el("table", { "aria-label": "What publishing changes" },
-      el("thead", {}, el("tr", {}, el("th", {}, "ticket"), el("th", {}, "engineer"), el("th", { class: "num" }, "ETA change"), el("th", {}, "promise"))),
+      el("thead", {}, el("tr", {}, el("th", {}, "ticket"), el("th", {}, "engineer"), el("th", { class: "num" }, "ETA change"), el("th", {}, "promises"))),
       el("tbody", {}, ...moved.map((t) => el("tr", {},
         el("td", {}, code(t.ticket_id)),
         el("td", {}, t.moved ? `${name(t.engineer_before)} → ${name(t.engineer_after)}` : name(t.engineer_after)),
-        el("td", { class: "num" }, t.eta_change_min ? fmtMinutes(t.eta_change_min) : "—"),
-        el("td", {}, `${t.promise_before ?? "—"} → ${t.promise_after ?? "—"}${t.at_risk ? " ⚠" : ""}`)))))
+        el("td", { class: "num" }, eta(t) ? fmtMinutes(eta(t)) : "—"),
+        el("td", {}, `${kept(t.promise_before)} → ${kept(t.promise_after)}${t.at_risk ? " ⚠" : ""}`)))))
       : el("p", { class: "muted" }, "No change against the published plan."),
     (plan.callouts ?? []).length ? el("details", { open: "" }, el("summary", {}, `${plan.callouts.length} call-out(s) of on-call engineers`),
       el("ul", { class: "small" }, ...plan.callouts.map((c) => el("li", {}, `${code(c.ticket_id)}: call-out of ${name(c.engineer_id)}, CNY ${Math.round(c.callout_cost_minor / 100)}, leaves ${fmtTime(c.departs_at, zone())}`)))) : "",
@@ -652,6 +656,7 @@ async function reportDisruption(event) {
         el("ul", {}, ...done.at_risk.map((r) => el("li", {}, `${r.code}: ${r.why}`))))
       : el("div", { class: "check ok" }, "No promise gets worse.");
     await showPlan(done.plan_id, [el("p", {}, done.cause), risk]);
+    load(); // an absence is recorded at once: his lane and the counts change behind the draft
   } catch (problem) {
     $("plan-body").replaceChildren(el("p", { class: "error", role: "alert" }, problem.message));
   }
