@@ -366,6 +366,18 @@ def _simple_response(route: Any) -> bool:
     return route.response_field is not None and isinstance(route.response_class, DefaultPlaceholder)
 
 
+@functools.lru_cache(maxsize=64)
+def _is_json(content_type: str) -> bool:
+    """FastAPI's test of a body's content type, parsed once per distinct header value
+    (clients send one or two): `application/json` or `application/...+json`."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() == "application":
+        subtype = message.get_content_subtype()
+        return subtype == "json" or subtype.endswith("+json")
+    return False
+
+
 async def _read_body(
     request: Request,
     field: ModelField,
@@ -381,12 +393,8 @@ async def _read_body(
         content_type = request.headers.get("content-type")
         if not content_type:
             return await request.json() if not strict else body_bytes
-        message = email.message.Message()
-        message["content-type"] = content_type
-        if message.get_content_maintype() == "application":
-            subtype = message.get_content_subtype()
-            if subtype == "json" or subtype.endswith("+json"):
-                return await request.json()
+        if _is_json(content_type):
+            return await request.json()
         return body_bytes
     except json.JSONDecodeError as e:
         raise RequestValidationError(

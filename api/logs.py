@@ -111,23 +111,28 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route_template(scope),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client": (scope.get("client") or ("?",))[0],
-                    "request_id": info.request_id,
-                    "user": info.user,
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # else its fields go unused
+                _log_access(scope, info, status, started)
             _current.reset(token)
+
+
+def _log_access(scope: Scope, info: _RequestInfo, status: int, started: float) -> None:
+    access_log.info(
+        "%s %s %s",
+        scope["method"],
+        scope["path"],
+        status,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route_template(scope),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "client": (scope.get("client") or ("?",))[0],
+            "request_id": info.request_id,
+            "user": info.user,
+        },
+    )
 
 
 # LogRecord attributes that are not `extra` fields of a call.

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 METRICS_PATH = "/metrics"
 METRICS_READERS = (Role.ADMIN, Role.PLANNER)
 UNMATCHED = "unmatched"  # 404s and refused requests: one series, not one per made-up path
+_CHILDREN_KEPT = 1024
 
 
 class RequestMetrics:
@@ -41,6 +43,8 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
         self.app = app
         self.histogram = histogram
+        # Each series' child, found once: `labels()` checks and locks on every call.
+        self.children: dict[tuple[str, str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,10 +62,13 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observe_status)
         finally:
-            route = route_template(scope) or UNMATCHED
-            self.histogram.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], route_template(scope) or UNMATCHED, str(status))
+            child = self.children.get(key)
+            if child is None:
+                child = self.histogram.labels(*key)
+                if len(self.children) < _CHILDREN_KEPT:  # made-up methods: not all kept
+                    self.children[key] = child
+            child.observe(time.perf_counter() - started)
 
 
 class DomainCollector(Collector):

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    column,
     delete,
     func,
     insert,
@@ -49,21 +50,26 @@ from inventory.stock_errors import (
 
 KEEP = timedelta(hours=24)
 _KEYS = cast(Table, IdempotencyKey.__table__)
-# Built once: every stock-changing request runs one of them.
+# Built once: every stock-changing request runs one of them. The columns are given as
+# column objects, in the statement's order: SQLAlchemy then matches the result by position
+# and keeps that match with the compiled statement (given by keyword, it matched the
+# cursor's column names again at every execution).
 _LOCK_AND_LOOKUP = text(
     "SELECT pg_try_advisory_xact_lock(:user_id, hashtext(:key)) AS got, k.id, k.fingerprint,"
     " k.status, k.response_status, k.response_body, k.expires_at"
     " FROM (SELECT 1) AS one LEFT JOIN idempotency_keys AS k"
     " ON k.user_id = :user_id AND k.key = :key"
 ).columns(
-    got=Boolean(), id=Integer(), fingerprint=String(), status=_KEYS.c.status.type,
-    response_status=Integer(), response_body=_KEYS.c.response_body.type,
-    expires_at=_KEYS.c.expires_at.type,
+    column("got", Boolean()), column("id", Integer()), column("fingerprint", String()),
+    column("status", _KEYS.c.status.type), column("response_status", Integer()),
+    column("response_body", _KEYS.c.response_body.type),
+    column("expires_at", _KEYS.c.expires_at.type),
 )  # fmt: skip
 _LOOKUP = select(
     _KEYS.c.id, _KEYS.c.fingerprint, _KEYS.c.status, _KEYS.c.response_status,
     _KEYS.c.response_body, _KEYS.c.expires_at,
 ).where(_KEYS.c.user_id == bindparam("user_id"), _KEYS.c.key == bindparam("key"))  # fmt: skip
+_STORE = insert(_KEYS)
 MAX_KEY_LENGTH = 255
 
 
@@ -146,7 +152,7 @@ def complete(*, session: Session, claim: Claim, status: int, body: Any) -> None:
     if claim.stale_id is not None:
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.stale_id))
     session.connection().execute(
-        insert(_KEYS),
+        _STORE,
         dict(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint,
              status=IdempotencyStatus.DONE, response_status=status, response_body=body,
              created_at=claim.now, expires_at=claim.now + KEEP),

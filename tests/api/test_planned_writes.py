@@ -141,3 +141,34 @@ def test_the_installed_fastapi_serves_every_stock_write_by_its_plan(app: FastAPI
 
 async def _never(request: Any) -> Any:
     raise AssertionError("the plan, not the fallback, is asked for here")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/reservations", "/v1/reservations/12/release", "/", "/é", "/a%20b", "//x", "/a?b",
+     "/a#b", "/a\\b", "/a b", "/a\tb", "/a\nb", "/a\x7fb", "/ a", "*", ""],
+)  # fmt: skip
+def test_the_key_fingerprints_the_path_the_request_url_gives(path: str) -> None:
+    """The claim reads a plain path straight from the scope: it must be what `request.url.path`
+    gives (what fingerprints hashed before), or a key's replay would read as a reuse."""
+    from starlette.requests import Request
+
+    from api.idempotency import _url_path
+
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "scheme": "http",
+             "query_string": b"", "server": ("127.0.0.1", 8000),
+             "headers": [(b"host", b"127.0.0.1:8000")]}  # fmt: skip
+    assert _url_path(Request(scope)) == Request(scope).url.path
+
+
+@pytest.mark.parametrize(
+    ("content_type", "json"),
+    [("application/json", True), ("application/json; charset=utf-8", True),
+     ("Application/JSON", True), ("application/problem+json", True), ("text/json", False),
+     ("application/x-www-form-urlencoded", False), ("text/plain", False), ("nonsense", False),
+     ("application/jsonx", False)],
+)  # fmt: skip
+def test_a_body_is_json_by_the_content_type_fastapi_reads_as_json(
+    content_type: str, json: bool
+) -> None:
+    assert fastpath._is_json(content_type) is json
