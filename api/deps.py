@@ -148,18 +148,19 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     dependencies of its own: FastAPI solves a dependency's sub-dependencies again at
     every reference, and most routes refer to the session four times.
     """
-    if is_write(request):
-        async with write_slot(request), _transaction(request) as session:
+    write = is_write(request)
+    if write and not request.scope.get(_HOLDS_SLOT):  # a stock write holds it already
+        async with write_slot(request), _transaction(request, write) as session:
             yield session
     else:
-        async with _transaction(request) as session:
+        async with _transaction(request, write) as session:
             yield session
 
 
 @asynccontextmanager
-async def _transaction(request: Request) -> AsyncIterator[Session]:
+async def _transaction(request: Request, write: bool) -> AsyncIterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    if is_write(request) and not _marked(request, _writes_late):
+    if write and not _marked(request, _writes_late):
         # Bound to the engine with the write option: its first statement begins the
         # transaction as a writer, in whichever thread runs it; no hop of its own.
         session = factory(bind=request.app.state.write_engine)
