@@ -10,7 +10,8 @@ windows (calendar), active assignments (the lanes and routes), the published pla
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeAlias, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.calendar import Interval, WeeklyShift, working_windows
 from dispatch.clocks import ClockReading, read_clocks
+from dispatch.durations import DurationLog
 from dispatch.errors import NotFoundError
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import (
@@ -37,6 +39,8 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
+from dispatch.promises import Clock
+from dispatch.snapshot import duration_log, projected_visit, pushed_visits
 from inventory.models import (
     Depot,
     DepotKind,
@@ -102,6 +106,8 @@ class Board:
     assignments: list[Record]  # every column of `assignments`
     published_plan_id: int | None
     draft_plan_id: int | None
+    # ticket id -> its visit as now expected (assigned tickets with a schedule only)
+    expected: dict[int, ExpectedVisit] = field(default_factory=dict)
 
 
 def local_day(now: datetime, timezone: str) -> Interval:
@@ -118,8 +124,15 @@ def _region(session: Session, region_id: int) -> Region:
     return region
 
 
-def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
+def read_board(
+    session: Session, *, region_id: int, now: datetime, durations: DurationLog | None = None
+) -> Board:
     """Everything the dispatcher's board shows for one region at `now`.
+
+    An assigned ticket's clocks read its visit as now expected (`ExpectedVisit`): pushed
+    behind its engineer's overrunning job as the re-dispatch review reads it, so the board
+    shows it at risk before any move is stored. ``durations``: the log of finished jobs
+    when the caller has it (read only when some assigned visit is on the board).
 
     Core selects of plain columns, one query per table with IN lists: loading a thousand
     tickets as ORM objects cost more than the queries themselves (issue 19).
@@ -147,15 +160,6 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         .where(Site.region_id == region_id, Ticket.status.in_(OPEN_STATUSES))
         .order_by(Ticket.id)
     ).all()  # fmt: skip
-    tickets = [
-        BoardTicket(
-            t,
-            # A row has the ticket's attributes by name: what the clocks read.
-            read_clocks(cast(Ticket, t), margin=timedelta(minutes=t.at_risk_margin_min), now=now),
-            SitePin(t.site_id, t.site_name, t.site_lat, t.site_lon),
-        )
-        for t in ticket_rows
-    ]
     # Lanes: the region's engineers, and anyone from elsewhere sent to one of its tickets.
     engineers_here = select(Engineer.id).where(Engineer.region_id == region_id)
     assignments = session.execute(
@@ -166,6 +170,19 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         )
         .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
     ).all()
+    expected = _expected(session, ticket_rows, assignments, now, durations)
+    tickets = [
+        BoardTicket(
+            t,
+            # A row has the ticket's attributes by name: what the clocks read.
+            read_clocks(
+                cast(Ticket, t), margin=timedelta(minutes=t.at_risk_margin_min), now=now,
+                projections=expected[t.id].projections if t.id in expected else None,
+            ),
+            SitePin(t.site_id, t.site_name, t.site_lat, t.site_lon),
+        )
+        for t in ticket_rows
+    ]  # fmt: skip
     visiting = {a.engineer_id for a in assignments}
     engineers = session.execute(
         select(Engineer.id, Engineer.code, Engineer.name, Engineer.region_id, Engineer.home_lat,
@@ -226,10 +243,65 @@ def read_board(session: Session, *, region_id: int, now: datetime) -> Board:
         board_engineers.append(BoardEngineer(e, skills[e.id], status, windows))
     return Board(
         region=region, now=now, day=day, depots=depots, engineers=board_engineers,
-        tickets=tickets, assignments=list(assignments),
+        tickets=tickets, assignments=list(assignments), expected=expected,
         published_plan_id=_latest_plan(session, region_id, PlanStage.PUBLISHED),
         draft_plan_id=_latest_plan(session, region_id, PlanStage.DRAFT),
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedVisit:
+    """An assigned ticket's committed visit (not set off) as now expected: departs at its
+    planned time pushed behind the work before it, not before now, drive and time on site
+    as planned (`dispatch.snapshot.projected_visit`, the re-dispatch review's rule, on
+    `dispatch.snapshot.pushed_visits`, its snapshot's `Snapshot.delay`)."""
+
+    assignment_id: int
+    departs_at: datetime
+    arrives_at: datetime
+    fixes_at: datetime
+    pushed_s: int  # how far behind the work before it (0: as planned)
+    late_s: int  # how much later than planned it departs (pushed, or its departure past)
+
+    @property
+    def projections(self) -> dict[Clock, datetime] | None:
+        """What `read_clocks` projects the pending clocks at: the expected times once they
+        are later than planned; None while the plan holds (the clocks read as before)."""
+        if self.late_s <= 0:
+            return None
+        return {Clock.DEPART: self.departs_at, Clock.ARRIVE: self.arrives_at,
+                Clock.FIX: self.fixes_at}  # fmt: skip
+
+
+def _expected(
+    session: Session, tickets: Sequence[Record], assignments: Sequence[Record], now: datetime,
+    durations: DurationLog | None,
+) -> dict[int, ExpectedVisit]:  # fmt: skip
+    """Each assigned ticket's visit as now expected (`ExpectedVisit`), by ticket id."""
+    waiting = {t.id for t in tickets if t.status is TicketStatus.ASSIGNED}
+    visits = [a for a in assignments if a.ticket_id in waiting and a.fixes_at is not None]
+    if not visits:
+        return {}
+    log = duration_log(session) if durations is None else durations
+    pushes = pushed_visits(
+        session, now=now, engineer_ids={a.engineer_id for a in visits}, durations=log
+    )
+    epoch = now.replace(microsecond=0)  # the snapshot's own, as the review reads it
+
+    def offset(at: datetime) -> int:
+        return int((at - epoch).total_seconds())
+
+    out = {}
+    for a in visits:
+        pushed = pushes.get(a.engineer_id, {}).get(a.ticket_id, 0)
+        leaves, arrives, ends = projected_visit(
+            offset(a.departs_at), offset(a.arrives_at), offset(a.fixes_at), pushed=pushed,
+            now=offset(now),
+        )  # fmt: skip
+        at = [epoch + timedelta(seconds=x) for x in (leaves, arrives, ends)]
+        late = leaves - offset(a.departs_at)
+        out[a.ticket_id] = ExpectedVisit(a.id, at[0], at[1], at[2], pushed, late)
+    return out
 
 
 def _latest_plan(session: Session, region_id: int, stage: PlanStage) -> int | None:

@@ -45,7 +45,13 @@ from dispatch.moves import (
 from dispatch.names import engineer_label
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
-from dispatch.snapshot import Snapshot, duration_log, load_snapshot, ticket_policy
+from dispatch.snapshot import (
+    Snapshot,
+    duration_log,
+    load_snapshot,
+    projected_visit,
+    ticket_policy,
+)
 from dispatch.tickets import log_entry
 
 
@@ -127,10 +133,10 @@ def _ask(
     snap = rec.snapshot
     # projected: behind the work before it as now read (an overrun pushes it,
     # `optimizer.retimed`), and not before now when its planned departure is past
-    late = world.delay(a.engineer_id, a.ticket_id)
-    departs = max(snap.offset(a.departs_at) + late, snap.offset(now))
-    arrives = departs + snap.offset(a.arrives_at) - snap.offset(a.departs_at)
-    fixes = departs + snap.offset(a.fixes_at) - snap.offset(a.departs_at)
+    departs, arrives, fixes = projected_visit(
+        snap.offset(a.departs_at), snap.offset(a.arrives_at), snap.offset(a.fixes_at),
+        pushed=world.delay(a.engineer_id, a.ticket_id), now=snap.offset(now),
+    )  # fmt: skip
     rule, better = RULE_BETTER, None
     if overrun:  # the simulator's overrun rule judges the plan as planned
         rule, better = RULE_OVERRUN, opt.keeps_what_was_planned(

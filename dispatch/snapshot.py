@@ -111,6 +111,31 @@ class Snapshot:
         return self.delays.get(engineer_id, {}).get(ticket_id, 0)
 
 
+def projected_visit(
+    departs: int, arrives: int, fixes: int, *, pushed: int, now: int
+) -> tuple[int, int, int]:
+    """A committed visit not set off yet as now expected (departure, arrival, end; offsets):
+    it departs at its planned time pushed behind the work before it (``pushed``,
+    `Snapshot.delay`: his job on site overruns, `optimizer.retimed`), and not before
+    ``now`` when that is past (he has not set off); its drive and time on site keep their
+    lengths. The re-dispatch review (`dispatch.redispatch`) and the board's clocks
+    (`dispatch.board`) read visits through this one rule."""
+    leaves = max(departs + pushed, now)
+    return leaves, leaves + arrives - departs, leaves + fixes - departs
+
+
+def pushed_visits(
+    session: Session, *, now: datetime, engineer_ids: Collection[int], durations: DurationLog
+) -> dict[int, dict[int, int]]:
+    """`Snapshot.delays` of these engineers alone, as `load_snapshot` at ``now`` reads them
+    (the same `_busy` at the same epoch): engineer id -> ticket id -> seconds his committed
+    visit is pushed behind the work before it (only the pushed ones)."""
+    if not engineer_ids:
+        return {}
+    epoch = now.replace(microsecond=0)
+    return _busy(session, sorted(engineer_ids), epoch, False, durations).delays
+
+
 def load_snapshot(
     session: Session,
     *,

@@ -68,6 +68,27 @@ class BoardTicketRead(BaseModel):
     clocks: list[ClockRead] = Field(description="skills and parts: GET /v1/tickets/{id}")
 
 
+class BoardAssignmentRead(AssignmentRead):
+    """An active assignment on the board, with its visit as now expected."""
+
+    expected_departs_at: Timestamp | None = Field(
+        None, description="the visit not set off yet as now expected: its planned departure "
+        "pushed behind the work before it (his job on site runs past its planned end), not "
+        "before now, as the re-dispatch review reads it; null: under way, or not on the board"
+    )  # fmt: skip
+    expected_arrives_at: Timestamp | None = Field(
+        None, description="the expected departure plus the planned drive: the arrive clock's "
+        "state and slack read it once it is later than planned"
+    )  # fmt: skip
+    expected_fixes_at: Timestamp | None = Field(
+        None, description="the expected arrival plus the planned time on site"
+    )
+    pushed_min: int = Field(
+        0, description="minutes the visit is pushed behind the work before it (his job on "
+        "site overruns); 0: as planned"
+    )  # fmt: skip
+
+
 class BoardRead(BaseModel):
     region: RegionRead
     timezone: str = Field(description="the zone the pages show times in (the region's)")
@@ -77,7 +98,7 @@ class BoardRead(BaseModel):
     depots: list[DepotPinRead]
     engineers: list[BoardEngineerRead]
     tickets: list[BoardTicketRead]
-    assignments: list[AssignmentRead] = Field(description="active: the lanes and routes")
+    assignments: list[BoardAssignmentRead] = Field(description="active: the lanes and routes")
     published_plan_id: int | None
     draft_plan_id: int | None
 
@@ -123,6 +144,20 @@ class BoardRead(BaseModel):
         region = board.region
         who = {b.engineer.id: b.engineer.name for b in board.engineers}
         code = {bt.ticket.id: bt.ticket.code for bt in board.tickets}
+        expected = {e.assignment_id: e for e in board.expected.values()}
+
+        def visit(a: Any) -> dict[str, Any]:
+            e = expected.get(a.id)
+            if e is None:
+                return {"expected_departs_at": None, "expected_arrives_at": None,
+                        "expected_fixes_at": None, "pushed_min": 0}  # fmt: skip
+            return {
+                "expected_departs_at": ts(e.departs_at),
+                "expected_arrives_at": ts(e.arrives_at),
+                "expected_fixes_at": ts(e.fixes_at),
+                "pushed_min": -(-e.pushed_s // 60),
+            }  # fmt: skip (whole minutes, up)
+
         return to_json({
             "region": RegionRead.model_validate(region).model_dump(mode="json"),
             "timezone": region.timezone, "now": ts(board.now),
@@ -137,7 +172,7 @@ class BoardRead(BaseModel):
                 "arrives_at": ts(a.arrives_at), "fixes_at": ts(a.fixes_at),
                 "parts_source": a.parts_source, "depot_id": a.depot_id,
                 "supplier_id": a.supplier_id, "shipment_id": a.shipment_id, "pinned": a.pinned,
-                "reservation_ids": [], "option": None,
+                "reservation_ids": [], "option": None, **visit(a),
             } for a in board.assignments],
             "published_plan_id": board.published_plan_id, "draft_plan_id": board.draft_plan_id,
         })  # fmt: skip

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from api.schemas.board import BoardRead
 from db import Role
-from dispatch.models import Absence
+from dispatch.models import Absence, Assignment, Ticket, TicketType
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
 from tests.builders import key_for
+from tests.dispatch.test_redispatch_overrun import _on_site
 from tests.dispatch_world import make_dispatch_world
 from tests.ticket_builders import T0
 
@@ -222,3 +223,54 @@ def test_checking_an_engineer_writes_nothing_and_says_why_not(client: TestClient
                           json={"ticket_id": ids.ticket, "engineer_id": ids.yuexiu})  # fmt: skip
     assert refused.status_code == 409
     assert unqualified["refusal"] in refused.json()["detail"]  # the same rule said the same
+
+
+def test_a_visit_behind_an_overrun_shows_its_expected_arrival(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """Haizhu on site past his job's planned end: his next visit is on the board with its
+    pushed times (as the re-dispatch review reads it) and its ticket at risk at once."""
+    # on site 08:00, planned to 08:30; the next visit planned 08:30, a 30-min drive, on site
+    # 09:00-09:30, promised by 09:10 (15 min margin): on time as planned
+    planned = [T0 + timedelta(minutes=m) for m in (30, 60, 90)]
+    with Session(api_engine) as s, s.begin():
+        dw = make_dispatch_world(s, with_part=False)
+        s.execute(update(TicketType).values(service_min=30))
+        _, nxt = _on_site(s, dw, T0)  # the log is empty: past the plan he ends "now"
+        region, ticket_id, assignment_id = dw.base.region.id, nxt.ticket_id, nxt.id
+        s.execute(
+            update(Assignment)
+            .where(Assignment.id == nxt.id)
+            .values(departs_at=planned[0], arrives_at=planned[1], fixes_at=planned[2])
+        )
+        s.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id)
+            .values(arrive_by=T0 + timedelta(minutes=70))
+        )
+    # 08:45, still on site: the visit departs now, arrives 09:15: past its promise
+    app.state.clock = lambda: T0 + timedelta(minutes=45)
+    board = _board(client, region)
+    BoardRead.model_validate(board)
+    (lane,) = [a for a in board["assignments"] if a["id"] == assignment_id]
+    assert lane["pushed_min"] == 15
+    expected = [lane[f"expected_{k}"] for k in ("departs_at", "arrives_at", "fixes_at")]
+    assert [datetime.fromisoformat(x) for x in expected] == [
+        p + timedelta(minutes=15) for p in planned
+    ]
+    assert expected[1] == "2026-11-02T17:15:00+08:00"  # in the region's zone
+    (ticket,) = [t for t in board["tickets"] if t["id"] == ticket_id]
+    arrive = next(c for c in ticket["clocks"] if c["clock"] == "arrive")
+    assert (ticket["risk"], arrive["state"], arrive["slack_min"]) == ("at_risk", "at_risk", -5)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["BoardAssignmentRead"]
+    assert {"expected_arrives_at", "pushed_min"} <= set(schema["properties"])
+    assert "re-dispatch review" in schema["properties"]["expected_departs_at"]["description"]
+
+    # 08:20, within his job's plan: nothing pushed, the clock on time
+    app.state.clock = lambda: T0 + timedelta(minutes=20)
+    board = _board(client, region)
+    (lane,) = [a for a in board["assignments"] if a["id"] == assignment_id]
+    assert lane["pushed_min"] == 0
+    assert datetime.fromisoformat(lane["expected_arrives_at"]) == planned[1]
+    (ticket,) = [t for t in board["tickets"] if t["id"] == ticket_id]
+    assert next(c for c in ticket["clocks"] if c["clock"] == "arrive")["state"] == "on_time"

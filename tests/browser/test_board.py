@@ -212,3 +212,102 @@ def test_report_an_absence_and_see_the_re_plan(visit: Visit, served: Served) -> 
     lane = page.locator("#lanes .lane", has_text=away)
     lane.locator(".st", has_text="absent").wait_for(timeout=WAIT_MS)  # the board re-read
     visit.shot("board-disruption")
+
+
+def _stage_overrun(served: Served) -> tuple[int, int, str]:
+    """An engineer of the region on site at one ticket for 4 hours (past any planned end),
+    his next visit planned to leave 15 min ago, arrive in 15 min, promised in 35: a staged
+    world written straight into the file, as a morning looks when the first job overran.
+    (the visit's ticket id, its engineer id, his name)"""
+    at = "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+    with sqlite3.connect(served.folder / "spares.db") as db:
+        # the region's engineer with the least work, his plan withdrawn (a published plan
+        # of an earlier test may have given everyone work)
+        engineer, name = db.execute(
+            "SELECT e.id, e.name FROM engineers e WHERE e.region_id = ? AND e.active ORDER BY"
+            " (SELECT count(*) FROM assignments a WHERE a.engineer_id = e.id"
+            " AND a.status = 'active'), e.id LIMIT 1", (SHENZHEN,),
+        ).fetchone()  # fmt: skip
+        mine = "SELECT ticket_id FROM assignments WHERE engineer_id = ? AND status = 'active'"
+        db.execute(
+            "UPDATE tickets SET status = 'responded', engineer_id = NULL"
+            f" WHERE id IN ({mine}) AND status = 'assigned'", (engineer,),
+        )  # fmt: skip
+        db.execute(
+            "UPDATE assignments SET status = 'withdrawn' WHERE engineer_id = ? AND status ="
+            " 'active' AND ticket_id IN (SELECT id FROM tickets WHERE status = 'responded')",
+            (engineer,),
+        )  # fmt: skip
+        # two of the region's tickets not set off yet, their plan withdrawn too
+        first, later = (
+            row[0]
+            for row in db.execute(
+                "SELECT t.id FROM tickets t JOIN sites s ON s.id = t.site_id WHERE s.region_id = ?"
+                " AND t.status IN ('new', 'responded', 'assigned')"
+                " ORDER BY t.status = 'assigned', t.id LIMIT 2", (SHENZHEN,),
+            )
+        )  # fmt: skip
+        db.execute(
+            "UPDATE assignments SET status = 'withdrawn' WHERE status = 'active'"
+            " AND ticket_id IN (?, ?)", (first, later),
+        )  # fmt: skip
+        (user,) = db.execute("SELECT min(id) FROM users").fetchone()
+        insert = (
+            "INSERT INTO assignments (ticket_id, engineer_id, status, departs_at, arrives_at,"
+            f" fixes_at, parts_source, pinned, created_at, created_by_id) VALUES (?, ?, 'active',"
+            f" {at}, {at}, {at}, 'none', 0, {at}, ?)"
+        )
+        db.execute(insert, (first, engineer, "-270 minutes", "-240 minutes", "-210 minutes",
+                            "-300 minutes", user))  # fmt: skip
+        db.execute(insert, (later, engineer, "-15 minutes", "+15 minutes", "+75 minutes",
+                            "-300 minutes", user))  # fmt: skip
+        db.execute(
+            f"UPDATE tickets SET status = 'on_site', engineer_id = ?, departed_at = {at},"
+            f" arrived_at = {at} WHERE id = ?", (engineer, "-270 minutes", "-240 minutes", first),
+        )  # fmt: skip
+        db.execute(
+            f"UPDATE tickets SET status = 'assigned', engineer_id = ?, responded_at = {at},"
+            f" respond_by = {at}, depart_by = {at}, arrive_by = {at}, fix_by = {at} WHERE id = ?",
+            (engineer, "-300 minutes", "-280 minutes", "+30 minutes", "+35 minutes", "+6 hours",
+             later),
+        )  # fmt: skip
+    return int(later), int(engineer), str(name)
+
+
+def test_a_visit_behind_an_overrunning_job_is_at_risk_with_its_expected_arrival(
+    visit: Visit, served: Served
+) -> None:
+    """The dispatcher sees at once, before any move is stored: the visit at risk, when it
+    is now expected and why (the server's expected times, the re-dispatch review's)."""
+    ticket, engineer, name = _stage_overrun(served)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    assert lane["pushed_min"] >= 15
+    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
+    assert row["risk"] == "at_risk"
+    page = _open_board(visit)
+    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
+    item.wait_for(timeout=WAIT_MS)
+    said = item.locator(".pushed").inner_text()
+    assert f"behind {name}'s overrunning job" in said, said
+    item.locator("button.open").click()
+    foot = page.locator("#panel-body table tfoot")
+    foot.wait_for(timeout=WAIT_MS)
+    text = foot.inner_text()
+    assert re.search(r"arrival at risk: expected \d\d:\d\d \(\+\d+ min behind", text), text
+    # the region's clock, not UTC: the answer's expected arrival, or a minute or two later
+    # (he is still on site as the page polls; the push grows with the time)
+    shown = page.evaluate(
+        "([iso, zone]) => [0, 1, 2, 3].map((k) => new Intl.DateTimeFormat('en-GB', {timeZone:"
+        " zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23'}).format("
+        "new Date(new Date(iso).getTime() + k * 60000)))",
+        [lane["expected_arrives_at"], board["timezone"]],
+    )
+    assert any(f"expected {hhmm} " in text for hhmm in shown), (shown, text)
+    lane_row = page.locator(f"#lanes .lane[data-engineer='{engineer}']")
+    assert lane_row.locator(f".blk.service.pushed[data-ticket='{ticket}']").count() == 1
+    assert lane_row.locator(f".blk.planned[data-ticket='{ticket}']").count() == 1
+    overrun = lane_row.locator(".blk.overrun").get_attribute("title") or ""
+    assert "runs past its planned end" in overrun, overrun
+    lane_row.scroll_into_view_if_needed()
+    visit.shot("board-overrun-pushed")

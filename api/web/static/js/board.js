@@ -24,6 +24,40 @@ const colourOf = (engineerId) => {
   return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
 };
 const minutesUntil = (iso) => (new Date(iso) - Date.now()) / 60000;
+const assignmentOf = (ticketId) => state.board?.assignments.find((a) => a.ticket_id === ticketId);
+
+/** A visit as now expected (the server's expected_* times: pushed behind the work before it,
+ * as the re-dispatch review reads it), and how much later than planned it arrives. */
+function expectedOf(a) {
+  const departs = a.expected_departs_at ?? a.departs_at;
+  const arrives = a.expected_arrives_at ?? a.arrives_at;
+  const fixes = a.expected_fixes_at ?? a.fixes_at;
+  const lateMin = Math.max(0, Math.round((new Date(arrives) - new Date(a.arrives_at)) / 60000));
+  return { departs, arrives, fixes, lateMin, pushedMin: a.pushed_min ?? 0 };
+}
+
+/** "+35 min behind Li Wei's overrunning job" (or why else the visit is later than planned). */
+function whyLater(a, seen) {
+  const engineer = engineerOf(a.engineer_id);
+  const name = engineer?.name ?? a.engineer_name ?? `engineer ${a.engineer_id}`;
+  if (seen.pushedMin > 0) {
+    const work = engineer?.status === "on_site" ? "overrunning job" : "work before it";
+    return `+${fmtMinutes(seen.pushedMin)} behind ${name}'s ${work}`;
+  }
+  return `+${fmtMinutes(seen.lateMin)}: ${name} has not set off`;
+}
+
+/** "arrival at risk: expected 09:42 (+35 min behind Li Wei's overrunning job)", or null
+ * while the visit keeps its planned times. */
+function expectedText(t, a) {
+  if (!a) return null;
+  const seen = expectedOf(a);
+  if (seen.lateMin <= 0) return null;
+  const arrive = t.clocks.find((c) => c.clock === "arrive");
+  const word = !arrive || arrive.event_at ? "arrival"
+    : arrive.state === "breached" ? "arrival breached" : arrive.state === "at_risk" ? "arrival at risk" : "arrival";
+  return `${word}: expected ${fmtTime(seen.arrives, zone())} (${whyLater(a, seen)})`;
+}
 
 /** The pending clock that runs out first (the one a countdown shows), or null. */
 function nextClock(ticket) {
@@ -141,10 +175,16 @@ function renderWorklist() {
       el("span", { class: `pill ${t.risk}` }, t.risk.replace("_", " "))),
     el("div", { class: "row small" }, el("span", {}, `${t.severity} · ${t.site_name}`), countdown(nextClock(t))),
     el("div", { class: "small muted" }, `${t.status.replace("_", " ")} · ${who}`),
+    pushedLine(t),
     moveItem(state.moves?.get(t.id)));
   }));
   if (items.length > SHOWN) list.append(el("li", { class: "muted" }, `${items.length - SHOWN} more…`));
   if (!items.length) list.append(el("li", { class: "muted" }, "Nothing at risk or unassigned."));
+}
+
+function pushedLine(t) {
+  const text = expectedText(t, assignmentOf(t.id));
+  return text ? el("div", { class: `small pushed ${t.risk}` }, text) : "";
 }
 
 function renderMap() {
@@ -278,32 +318,49 @@ function renderLanes() {
         title: `shift ${fmtTime(win.start, zone())}–${fmtTime(win.end, zone())}` }));
     }
     let previousEnd = null;
+    let previousCode = null;
     const work = (byEngineer.get(e.id) ?? []).sort((p, q) => new Date(p.arrives_at) - new Date(q.arrives_at));
     for (const a of work) {
       const t = ticketOf(a.ticket_id);
       const code = t?.code ?? `#${a.ticket_id}`;
-      if (previousEnd && new Date(a.departs_at) > new Date(previousEnd)) {
-        track.append(el("div", { class: "blk wait", style: `left:${x(previousEnd)}%;width:${w(previousEnd, a.departs_at)}%`,
-          title: `waiting ${fmtTime(previousEnd, zone())}–${fmtTime(a.departs_at, zone())}` }));
+      // drawn where it is now expected (pushed behind an overrun), its plan outlined
+      const seen = expectedOf(a);
+      const later = seen.lateMin > 0;
+      if (previousEnd && seen.pushedMin > 0 && new Date(seen.departs) > new Date(previousEnd)) {
+        // pushed behind the work before it: that work runs past its planned end until then
+        track.append(el("div", { class: "blk overrun", style: `left:${x(previousEnd)}%;width:${w(previousEnd, seen.departs)}%`,
+          title: `${previousCode} runs past its planned end ${fmtTime(previousEnd, zone())}: expected to end ${fmtTime(seen.departs, zone())}` }));
+      } else if (previousEnd && new Date(seen.departs) > new Date(previousEnd)) {
+        track.append(el("div", { class: "blk wait", style: `left:${x(previousEnd)}%;width:${w(previousEnd, seen.departs)}%`,
+          title: `waiting ${fmtTime(previousEnd, zone())}–${fmtTime(seen.departs, zone())}` }));
       }
-      track.append(el("div", { class: "blk travel", style: `left:${x(a.departs_at)}%;width:${w(a.departs_at, a.arrives_at)}%`,
-        title: `travel to ${code}: ${fmtTime(a.departs_at, zone())}–${fmtTime(a.arrives_at, zone())}${a.parts_source === "pickup" ? " via depot pickup" : ""}` }));
+      if (later) {
+        track.append(el("div", { class: "blk planned", "data-ticket": a.ticket_id,
+          style: `left:${x(a.arrives_at)}%;width:${Math.max(w(a.arrives_at, a.fixes_at), 0.4)}%`,
+          title: `${code} as planned: on site ${fmtTime(a.arrives_at, zone())}–${fmtTime(a.fixes_at, zone())}` }));
+      }
+      track.append(el("div", { class: "blk travel", style: `left:${x(seen.departs)}%;width:${w(seen.departs, seen.arrives)}%`,
+        title: `travel to ${code}: ${fmtTime(seen.departs, zone())}–${fmtTime(seen.arrives, zone())}${a.parts_source === "pickup" ? " via depot pickup" : ""}` }));
+      const when = later
+        ? `expected on site ${fmtTime(seen.arrives, zone())}–${fmtTime(seen.fixes, zone())}, planned ${fmtTime(a.arrives_at, zone())} (${whyLater(a, seen)})`
+        : `on site ${fmtTime(a.arrives_at, zone())}–${fmtTime(a.fixes_at, zone())}`;
       track.append(el("div", {
-        class: `blk service${a.pinned ? " pinned" : ""}`, "data-ticket": a.ticket_id,
-        style: `left:${x(a.arrives_at)}%;width:${Math.max(w(a.arrives_at, a.fixes_at), 0.4)}%`,
-        title: `${code}: on site ${fmtTime(a.arrives_at, zone())}–${fmtTime(a.fixes_at, zone())}${a.pinned ? " (pinned)" : ""}`,
+        class: `blk service${a.pinned ? " pinned" : ""}${later ? " pushed" : ""}`, "data-ticket": a.ticket_id,
+        style: `left:${x(seen.arrives)}%;width:${Math.max(w(seen.arrives, seen.fixes), 0.4)}%`,
+        title: `${code}: ${when}${a.pinned ? " (pinned)" : ""}`,
         onclick: () => select(a.ticket_id),
-      }, code));
+      }, later ? `${code} +${seen.lateMin}′` : code));
       const arrive = t?.clocks.find((c) => c.clock === "arrive");
-      if (arrive && new Date(a.arrives_at) > new Date(arrive.deadline)) {
-        track.append(el("div", { class: "blk late", style: `left:${x(arrive.deadline)}%;width:${w(arrive.deadline, a.arrives_at)}%`,
-          title: `${code} arrives ${fmtMinutes(minutesUntil(a.arrives_at) - minutesUntil(arrive.deadline))} after its promise` }));
+      if (arrive && new Date(seen.arrives) > new Date(arrive.deadline)) {
+        track.append(el("div", { class: "blk late", style: `left:${x(arrive.deadline)}%;width:${w(arrive.deadline, seen.arrives)}%`,
+          title: `${code} arrives ${fmtMinutes(minutesUntil(seen.arrives) - minutesUntil(arrive.deadline))} after its promise` }));
       }
-      for (const [lo, hi] of outside(e.windows, a.departs_at, a.fixes_at)) {
+      for (const [lo, hi] of outside(e.windows, seen.departs, seen.fixes)) {
         track.prepend(el("div", { class: "band overtime", style: `left:${x(lo)}%;width:${w(lo, hi)}%;background:var(--overtime)`,
           title: "outside his shift: overtime" }));
       }
-      previousEnd = a.fixes_at;
+      previousEnd = seen.fixes;
+      previousCode = code;
     }
     track.append(el("div", { class: "now", style: `left:${nowX}%` }));
     const lane = el("div", {
@@ -372,19 +429,30 @@ function renderPanel() {
       el("tbody", {}, ...t.clocks.map((c) => el("tr", {},
         el("td", {}, c.clock), el("td", {}, fmtTime(c.deadline, zone(), { withDate: true })),
         el("td", {}, el("span", { class: `pill ${c.state}` }, c.state.replace("_", " "))),
-        el("td", {}, c.event_at ? `done ${fmtTime(c.event_at, zone())}` : countdown(c)))))),
+        el("td", {}, c.event_at ? `done ${fmtTime(c.event_at, zone())}` : countdown(c))))),
+      ...expectedFoot(t)),
   ];
   if (state.check) parts.push(renderCheck(state.check));
-  const a = state.board.assignments.find((x) => x.ticket_id === t.id);
+  const a = assignmentOf(t.id);
   if (a) {
     const engineer = engineerOf(a.engineer_id);
+    const seen = expectedOf(a);
+    const was = (expected, planned) => (seen.lateMin > 0
+      ? `${fmtTime(expected, zone())} (planned ${fmtTime(planned, zone())})` : fmtTime(planned, zone()));
     parts.push(el("h3", {}, "Assigned"),
-      el("p", {}, `${engineer?.name ?? a.engineer_id}: leaves ${fmtTime(a.departs_at, zone())}, arrives ${fmtTime(a.arrives_at, zone())}, done ${fmtTime(a.fixes_at, zone())}; parts: ${a.parts_source}`),
+      el("p", {}, `${engineer?.name ?? a.engineer_id}: leaves ${was(seen.departs, a.departs_at)}, arrives ${was(seen.arrives, a.arrives_at)}, done ${was(seen.fixes, a.fixes_at)}; parts: ${a.parts_source}`),
       el("button", { type: "button", class: "secondary", onclick: () => pin(a, !a.pinned) },
         a.pinned ? "Unpin (let re-plans move it)" : "Pin to this engineer"));
   }
   if (["new", "responded"].includes(t.status)) parts.push(renderOptions(t));
   body.replaceChildren(...parts);
+}
+
+/** The clock table's foot: the arrival as now expected, when later than planned. */
+function expectedFoot(t) {
+  const text = expectedText(t, assignmentOf(t.id));
+  if (!text) return [];
+  return [el("tfoot", {}, el("tr", {}, el("td", { colspan: "4", class: `pushed ${t.risk}` }, text)))];
 }
 
 // How an option breaks its promises, as the CLI says it: how many clocks, and the worst
