@@ -132,7 +132,14 @@ class PlanParams:
         Ruin-and-recreate steps without a wall-clock limit (deterministic).
     ruin_patience
         Under a wall-clock limit, `optimizer.search` stops after this many steps without a
-        new best plan (a small plan need not use its whole limit).
+        new best plan (a small plan need not use its whole limit), counted only once the
+        search is past ``ruin_patience_after``.
+    ruin_patience_after
+        Share of the wall-clock limit before which ``ruin_patience`` does not stop the
+        search. Its temperature falls with the share of the limit used, so a search stopped
+        after a few hundred ms of 10 s would stop still hot (issue 20: +0.5 % travel against
+        OR-Tools at 200 tickets, against -3.6..-12.3 % when it ran on). 0: patience counts
+        from the start; 1: it never stops the search before the limit.
     workers
         Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
         ...); the best plan wins. Ruin and recreate only; OR-Tools runs one search.
@@ -162,6 +169,7 @@ class PlanParams:
     ruin_iterations: int = 2_000
     ruin_route_removal: float = 0.0
     ruin_patience: int = 2_000
+    ruin_patience_after: float = 0.5
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -192,6 +200,8 @@ class PlanParams:
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.ruin_patience_after <= 1.0:
+            raise ValueError(f"ruin_patience_after: in [0, 1], got {self.ruin_patience_after}")
         if not 0.0 <= self.ruin_route_removal <= 1.0:
             raise ValueError(f"ruin_route_removal: in [0, 1], got {self.ruin_route_removal}")
         if self.overtime_s is not None and self.overtime_s < 0:

@@ -301,7 +301,8 @@ def _recreate(x: _Search, s: _Plan, removed: list[int], deadline: float | None) 
 def improve(
     p: RoutingProblem, routes: Sequence[Sequence[int]], *, seed: int,
     deadline: float | None = None, iterations: int | None = None,
-    patience: int | None = None, locked: frozenset[int] = frozenset(),
+    patience: int | None = None, patience_after: float = 0.0,
+    locked: frozenset[int] = frozenset(),
     on_solution: Callable[[list[list[int]], int], None] | None = None,
 ) -> Found:  # fmt: skip
     """Improve feasible ``routes`` by ruin and recreate until ``deadline`` or ``iterations``.
@@ -322,7 +323,12 @@ def improve(
     iterations
         Stop after this many steps (deterministic).
     patience
-        Stop after this many steps without a new best plan.
+        Stop after this many steps without a new best plan, once the search is past
+        ``patience_after``.
+    patience_after
+        Share of the search (of the time to ``deadline``, or of ``iterations``) before
+        which ``patience`` does not stop it: the temperature falls with that share, so a
+        search stopped early would stop while still hot (`PlanParams.ruin_patience_after`).
     locked
         Visits that never leave their place (pinned or fixed by a published plan).
     on_solution
@@ -352,15 +358,12 @@ def improve(
     if ready():
         return _compiled(
             x, best, best_cost, (t0, t1), deadline=deadline, iterations=iterations,
-            patience=patience, on_solution=on_solution,
+            patience=patience, after=patience_after, on_solution=on_solution,
         )  # fmt: skip
     current, current_cost = best, best_cost
     started, n, last = time.monotonic(), 0, 0
     why = "iteration limit"
     while iterations is None or n < iterations:
-        if patience is not None and n - last >= patience:
-            why = "no improvement"
-            break
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             why = "time limit"
@@ -370,6 +373,9 @@ def improve(
             if iterations is not None
             else (now - started) / max(1e-9, (deadline or now) - started)
         )
+        if patience is not None and frac >= patience_after and n - last >= patience:
+            why = "no improvement"
+            break
         temp = t0 * (t1 / t0) ** min(1.0, frac)
         n += 1
         s = current.copy()
@@ -419,7 +425,7 @@ def _tables(x: _Search) -> step.Tables:
 
 def _compiled(
     x: _Search, start: _Plan, start_cost: int, temps: tuple[float, float], *,
-    deadline: float | None, iterations: int | None, patience: int | None,
+    deadline: float | None, iterations: int | None, patience: int | None, after: float,
     on_solution: Callable[[list[list[int]], int], None] | None,
 ) -> Found:  # fmt: skip
     """`improve` with every step compiled (`optimizer.step`), in batches between clock checks.
@@ -463,7 +469,7 @@ def _compiled(
         before = int(totals[1])
         made, last, stop = step.run(
             data, tab, cur, trial, best, totals, rng, size, (*temps, f0, f1), last,
-            -1 if patience is None else patience,
+            -1 if patience is None else patience, after,
         )  # fmt: skip
         if deadline is not None:  # the next batch: about _BATCH_S, or a tenth of what is left
             per = (time.monotonic() - ran) / max(1, made)

@@ -236,6 +236,7 @@ def _search(
             done = search.improve(
                 p, greedy.routes, seed=params.seed, deadline=stop, locked=locked,
                 patience=params.ruin_patience,
+                patience_after=params.ruin_patience_after,
             )  # fmt: skip
             found, stopped = (done.routes, done.objective, done.stopped_by), done.timed_out
         else:
@@ -340,6 +341,7 @@ def _child(
             done = search.improve(
                 p, initial, seed=seed, deadline=stop, locked=locked, on_solution=send,
                 patience=p.params.ruin_patience,
+                patience_after=p.params.ruin_patience_after,
             )  # fmt: skip
             routes, cost = done.routes, done.objective
         conn.send(("done", routes, cost, "time limit"))

@@ -102,14 +102,15 @@ def seeded(seed: int) -> UIntArray:
 def run(
     data: KernelData, tab: Tables, cur: State, trial: State, best: State, totals: IntArray,
     rng: UIntArray, steps: int, temps: tuple[float, float, float, float], last: int,
-    patience: int,
+    patience: int, after: float = 0.0,
 ) -> tuple[int, int, int]:  # fmt: skip
     """Run up to ``steps`` steps on ``cur`` (``trial`` equal to it; ``best`` the best so far).
 
     ``totals`` holds the current and best objectives and the step count, updated in place;
     ``temps`` = (t0, t1, f0, f1): the temperature falls geometrically from t0 to t1 over the
     whole search, this batch covering fractions f0 to f1 of it. ``patience`` (< 0: none)
-    stops after that many steps without a new best, counted from step ``last``.
+    stops after that many steps without a new best, counted from step ``last``, but only
+    once the search is past the fraction ``after`` of it (cooled enough to have converged).
 
     Returns (steps made, step of the last new best, `BATCH` or `PATIENCE`).
     """
@@ -119,7 +120,7 @@ def run(
         data.weights, tab.visits, tab.kind, tab.picks, tab.near, tab.cands, tab.locked,
         tab.drop, cur.mat, cur.lens, cur.costs, cur.where, trial.mat, trial.lens, trial.costs,
         trial.where, best.mat, best.lens, best.costs, best.where, totals, rng, steps, t0, t1,
-        f0, f1, last, patience,
+        f0, f1, last, patience, after,
     )  # fmt: skip
     return int(made), int(last_best), int(why)
 
@@ -326,7 +327,7 @@ def _run(
     tmat: IntArray, tlens: IntArray, tcosts: IntArray, twhere: IntArray,
     bmat: IntArray, blens: IntArray, bcosts: IntArray, bwhere: IntArray,
     totals: IntArray, rng: UIntArray, steps: int, t0: float, t1: float, f0: float, f1: float,
-    last: int, patience: int,
+    last: int, patience: int, after: float,
 ) -> tuple[int, int, int]:  # pragma: no cover - compiled  # fmt: skip
     nv = clens.shape[0]
     width = cmat.shape[1]
@@ -345,10 +346,10 @@ def _run(
     why = BATCH
     for s in range(steps):
         n_step = totals[2]
-        if patience >= 0 and n_step - last >= patience:
+        frac = f0 + (f1 - f0) * s / max(1, steps)
+        if patience >= 0 and frac >= after and n_step - last >= patience:
             why = PATIENCE
             break
-        frac = f0 + (f1 - f0) * s / max(1, steps)
         temp = t0 * (t1 / t0) ** min(1.0, frac)
         totals[2] += 1
         made += 1

@@ -158,7 +158,7 @@ def test_the_allocation_fallback_never_promises_a_unit_twice(
     # with stock left, most urgent first; the validator counts every unit of the plan
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(allocation, "_FLOW_PER_LISTING", 1e12)
-        params = PlanParams(time_limit_ms=2_000, ruin_patience=20)
+        params = PlanParams(time_limit_ms=2_000, ruin_patience=20, ruin_patience_after=0.0)
         out = plan(world, todo, now=now, travel=TRAVEL, params=params)
     assert out.violations == ()
     assert validate(world, todo, out, travel=TRAVEL) == []
@@ -179,9 +179,12 @@ def test_a_short_plan_holds_the_collector_off_and_gives_it_back(
     monkeypatch.setattr(solve, "allocate", watching)
     world, todo = make_world(engineers=[make_engineer()]), [make_ticket()]
     assert gc.isenabled()
-    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=200))
-    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=60_000))
-    plan(world, todo, now=0, travel=TRAVEL, params=PlanParams())
+    # patience from the start: the search of one ticket converges at once and need not
+    # search half of 60 s (`PlanParams.ruin_patience_after`)
+    eager = PlanParams(ruin_patience_after=0.0)
+    plan(world, todo, now=0, travel=TRAVEL, params=replace(eager, time_limit_ms=200))
+    plan(world, todo, now=0, travel=TRAVEL, params=replace(eager, time_limit_ms=60_000))
+    plan(world, todo, now=0, travel=TRAVEL, params=eager)
     assert seen == [False, True, True]  # held for 200 ms only, not for long or unlimited plans
     assert gc.isenabled()
 

@@ -165,6 +165,32 @@ class TestImprove:
         assert found.stopped_by == "no improvement"
         assert found.steps < 10_000
 
+    def test_patience_waits_for_its_share_of_an_iteration_limit(self, kernels: str) -> None:
+        p = _problem(_crew(), _spread(3))
+        found = improve(
+            p, construct(p).routes, seed=0, iterations=2_000, patience=25, patience_after=0.5
+        )
+        assert found.stopped_by == "no improvement"
+        assert 1_000 <= found.steps < 2_000
+
+    def test_patience_does_not_stop_a_timed_search_before_its_share(self, kernels: str) -> None:
+        # the temperature falls with the share of the time used: patience counts only once
+        # the search is past ``patience_after`` of it, then stops it well before the limit
+        p = _problem(_crew(), _spread(3))
+        limit = 0.4
+        started = time.monotonic()
+        found = improve(
+            p, construct(p).routes, seed=0, deadline=started + limit, patience=25,
+            patience_after=0.5,
+        )  # fmt: skip
+        spent = time.monotonic() - started
+        assert found.stopped_by == "no improvement"
+        assert spent >= 0.4 * limit  # the compiled batches estimate their share of the time
+        # counted from the start (patience_after 0, the rule before) it stops at once
+        quick = improve(p, construct(p).routes, seed=0, deadline=time.monotonic() + 60, patience=25)
+        assert quick.stopped_by == "no improvement"
+        assert quick.steps < found.steps
+
     def test_infeasible_start_routes_are_refused(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(4))
         visits = [int(n) for n in p.visits]
@@ -190,6 +216,21 @@ class TestPlanUsesIt:
         assert ours.violations == theirs.violations == ()
         assert ours.kpis.served >= theirs.kpis.served
         assert ours.stats.objective <= theirs.stats.objective
+
+    def test_a_timed_plan_searches_for_its_share_before_patience_stops_it(self) -> None:
+        world, todo = _crew(), _spread(14)
+        params = PlanParams(time_limit_ms=600, ruin_patience=25, ruin_patience_after=0.5)
+        started = time.monotonic()
+        out = plan(world, todo, now=0, travel=TRAVEL, params=params)
+        # half of the search's time (the plan keeps some of its limit for the rest)
+        assert time.monotonic() - started >= 0.2
+        assert out.stats.status == "no improvement"
+        assert out.violations == ()
+        assert validate(world, todo, out, travel=TRAVEL) == []
+
+    def test_the_patience_share_is_checked(self) -> None:
+        with pytest.raises(ValueError, match="ruin_patience_after"):
+            PlanParams(ruin_patience_after=1.5)
 
     def test_a_tiny_limit_still_gives_a_valid_flagged_plan(self) -> None:
         world, todo = _crew(), _spread(14)
