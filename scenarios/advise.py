@@ -136,6 +136,9 @@ class AdviceMoves(_Strict):
     bundle: int = Field(6, ge=0, le=50)
     # scale the screen's gains per region by what the simulation saw of them (`Calibration`)
     calibrate: bool = True
+    # the screen's engineer side averages over at most this many sites a region, the same
+    # random ones for every move (0: every site): its cost grows with engineers x sites
+    screen_sites: int = Field(200, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _sizes(self) -> AdviceMoves:
@@ -1200,7 +1203,8 @@ class SimulationEvaluator:
         seconds, no simulation): the scenario's settings, then the changes."""
         if self._screener is None:
             horizon = round(self.spec.scenario.horizon_days * DAY_S)
-            self._screener = Screener(self.spec.scenario.demand, horizon)
+            sites = self.spec.moves.screen_sites or None
+            self._screener = Screener(self.spec.scenario.demand, horizon, sites)
         world = apply_changes(with_settings(self.spec.scenario, self._base), changes)
         return self._screener(world)
 

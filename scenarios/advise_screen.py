@@ -48,9 +48,10 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import pdtr  # type: ignore[import-untyped]  # no stubs for scipy
 
 from dispatch.calendar import WeeklyShift
-from optimizer import GeodesicTravelTimes, RoadModel, coordinates
+from optimizer import GeodesicTravelTimes, Location, RoadModel, coordinates
 from scenarios.demand import DAY_S, region_profile, region_rates, relative_rate
 from scenarios.kpis import Estimate
 from scenarios.model import SimEngineer, SimSite, SimWorld
@@ -117,17 +118,24 @@ def _free_flow(world: SimWorld) -> GeodesicTravelTimes:
 
 class Screener:
     """Predictions for many variants of one world: the stock side is built once per stock
-    (a staff move leaves the depots' shelves as they are, so it reuses them)."""
+    (a staff move leaves the depots' shelves as they are, so it reuses them), and the
+    drives from each engineer's home once (a staff move copies engineers, homes and all).
 
-    def __init__(self, demand: Demand, horizon_s: int) -> None:
+    ``sites_per_region``: the engineer side's sites, at most that many a region (`predict`).
+    """
+
+    def __init__(self, demand: Demand, horizon_s: int, sites_per_region: int | None = None) -> None:
         self.demand, self.horizon_s = demand, horizon_s
+        self.sites_per_region = sites_per_region
         self._stock: dict[int, _StockScreen] = {}
+        self._drives: dict[tuple[object, ...], _Drives] = {}
 
     def __call__(self, world: SimWorld) -> Prediction:
         depots = {d.id for d in world.depots if d.kind != "van"}
         key = hash(tuple(sorted((k, q) for k, q in world.stock.items() if k[0] in depots)))
         return predict(world, self.demand, self.horizon_s, stock=self._stock.get(key),
-                       keep=lambda built: self._stock.setdefault(key, built))  # fmt: skip
+                       keep=lambda built: self._stock.setdefault(key, built),
+                       drives=self._drives, sites_per_region=self.sites_per_region)  # fmt: skip
 
 
 def predict(
@@ -139,10 +147,18 @@ def predict(
     keep: Callable[[_StockScreen], object] | None = None,
     pooled: bool = True,
     reach_s: float = REACH_S,
+    drives: dict[tuple[object, ...], _Drives] | None = None,
+    sites_per_region: int | None = None,
 ) -> Prediction:
     """Predicted arrival and 2-hour swap attainment of ``world`` under ``demand``.
 
     ``stock``: the stock side of a world with the same depots' stock (`Screener`).
+    ``drives``: the engineers' drives kept from earlier predictions (`Screener`).
+    ``sites_per_region``: the engineer side (queues, pooling, the nearest engineer's drive)
+    averages over at most that many sites of each region, drawn at random, the same ones
+    for every prediction (None: every site): its cost grows with engineers x sites, and
+    a region's tickets fall on its sites uniformly, so a sample estimates the same means.
+    The stock side and the deadlines' mix count every site.
     ``pooled``: the nearest engineers at work serve a region's tickets, whichever region
     they belong to (`_Pool`, ``reach_s`` its distance scale); False: each region's own
     engineers only (the screen before pooling).
@@ -152,8 +168,19 @@ def predict(
     if not sites or not engineers:
         return Prediction({}, {}, {}, 0.0, None)
     travel = _free_flow(world)
-    site_xy = coordinates([s.location for s in sites])
-    drive, _ = travel.matrix(coordinates([e.home for e in engineers]), site_xy)  # (E, S)
+    if stock is None:
+        stock = _StockScreen(world, sites, travel, demand, horizon_s)
+        if keep is not None:
+            keep(stock)
+    all_by_region: dict[int, list[int]] = defaultdict(list)
+    for j, s in enumerate(sites):
+        all_by_region[s.region_id].append(j)
+    picked = [sites[j] for j in _sample(all_by_region, sites_per_region)]
+    geometry = (world.travel_speed, tuple(s.id for s in picked), stock.depot_xy.tobytes())
+    memo = drives if drives is not None else {}
+    if geometry not in memo:
+        memo[geometry] = _Drives(travel, coordinates([s.location for s in picked]), stock.depot_xy)
+    drive, to_depot = memo[geometry]([e.home for e in engineers])  # (E, S), (E, D)
     on = np.zeros((len(engineers), WEEK_HOURS), dtype=bool)
     for i, e in enumerate(engineers):
         on[i, sorted(covered_hours(e.shifts))] = True
@@ -166,35 +193,29 @@ def predict(
         world.speed_by_hour.factor(world.epoch + timedelta(seconds=int(t))) for t in offsets
     ])  # fmt: skip
     service_s = float(np.mean([t.service_min * 60 for t in world.ticket_types] or [3_600]))
-    if stock is None:
-        stock = _StockScreen(world, sites, travel, demand, horizon_s)
-        if keep is not None:
-            keep(stock)
     arrival: dict[str, float] = {}
     swap: dict[str, float] = {}
     volume: dict[str, float] = {}
     kept_all = due_all = n_all = swap_kept_all = 0.0
-    by_region: dict[int, list[int]] = defaultdict(list)
-    for j, s in enumerate(sites):
+    by_region: dict[int, list[int]] = defaultdict(list)  # the engineer side's sites
+    for j, s in enumerate(picked):
         by_region[s.region_id].append(j)
     # a ticket's line is one of its site's assets' (uniform); its level one of the line's
     # ticket types' (uniform); qualified: his level on that line is at least that
     lines = sorted({t.line for t in world.ticket_types})
     level_mix = {ln: _level_mix(world, ln) for ln in lines}
-    site_line = np.zeros((len(sites), len(lines)))
-    for j, s in enumerate(sites):
+    site_line = np.zeros((len(picked), len(lines)))
+    for j, s in enumerate(picked):
         assets = world.assets_by_site[s.id]
         for a in assets:
             if a.line in lines:
                 site_line[j, lines.index(a.line)] += 1 / len(assets)
-    qualified = {
-        (ln, v): np.array([e.skills.get(ln, 0) >= v for e in engineers])
-        for ln in lines for v in level_mix[ln]
-    }  # fmt: skip
+    skill = [(ln, v) for ln in lines for v in level_mix[ln]]
+    nearest = _Nearest(drive, [np.array([e.skills.get(ln, 0) >= v for e in engineers])
+                               for ln, v in skill])  # fmt: skip
     reach: dict[bytes, FloatArray] = {}  # ... and to each depot
-    to_depot, _ = travel.matrix(coordinates([e.home for e in engineers]), stock.depot_xy)
     regions = sorted(by_region)
-    deadlines = {rid: _deadlines(world, demand, [sites[j] for j in by_region[rid]])
+    deadlines = {rid: _deadlines(world, demand, [sites[j] for j in all_by_region[rid]])
                  for rid in regions}  # fmt: skip
     # on call (not working time): woken for tickets of a severity rank up to his labour
     # rules' callout_max_rank, after callout_lead_min (the roster's most common rules)
@@ -204,7 +225,7 @@ def predict(
     rostered = [e.labour for e in engineers if e.on_call] or [engineers[0].labour]
     top = Counter(x.callout_max_rank for x in rostered).most_common(1)[0][0]
     lead_s = 60.0 * Counter(x.callout_lead_min for x in rostered).most_common(1)[0][0]
-    severe = {rid: _deadlines(world, demand, [sites[j] for j in by_region[rid]], top)
+    severe = {rid: _deadlines(world, demand, [sites[j] for j in all_by_region[rid]], top)
               for rid in regions}  # fmt: skip
     severe_share = float(sum(demand.severity_mix[:top]))
     profiles = [region_profile(world, demand, rid) for rid in regions]
@@ -224,7 +245,7 @@ def predict(
         helpers = pool.home == r
         if pooled:
             helpers |= drive[:, cols].min(axis=1) <= min(t for t, _ in deadlines[rid])
-        region = stock.region(cols)
+        region = stock.region(all_by_region[rid])
         line_share = site_line[cols].mean(axis=0)  # of the region's tickets, by line
         # one row per (line, level) of the region's tickets: its share, its sites' weights
         combos = [(ln, v, line_share[i] * w) for i, ln in enumerate(lines)
@@ -234,8 +255,8 @@ def predict(
             for ln, _, _ in combos
         ])  # fmt: skip
         queue = _RegionQueue(
-            r, cols, drive, helpers, pooled, service_s,
-            [qualified[(ln, v)] for ln, v, _ in combos],
+            r, cols, drive, helpers, pooled, service_s, nearest,
+            [skill.index((ln, v)) for ln, v, _ in combos],
             np.array([w for _, _, w in combos]), site_w,
         )  # fmt: skip
         kept = n = swap_kept = swap_due = 0.0
@@ -291,7 +312,8 @@ class _RegionQueue:
     helpers: npt.NDArray[np.bool_]
     pooled: bool
     service_s: float
-    qualified: Sequence[npt.NDArray[np.bool_]]  # per row: the engineers qualified
+    nearest: _Nearest  # the drive from the nearest qualified engineer at work, per skill
+    rows: Sequence[int]  # per row: its skill (line, level) in ``nearest``
     share: FloatArray  # per row: its share of the region's tickets
     site_w: FloatArray  # (rows, sites): each site's share of a row's tickets
     near: dict[bytes, float] = field(default_factory=dict)
@@ -318,13 +340,69 @@ class _RegionQueue:
             busy_s = self.near[mine.tobytes()] / speed + self.service_s
         if mask.tobytes() not in self.drives:
             self.drives[mask.tobytes()] = np.array([
-                _nearest(self.drive[:, self.cols], mask & q) for q in self.qualified
-            ]).reshape(len(self.qualified), len(self.cols))  # fmt: skip
-        servers = np.array([float(given[q].sum()) for q in self.qualified])
+                self.nearest(mask, k)[self.cols] for k in self.rows
+            ]).reshape(len(self.rows), len(self.cols))  # fmt: skip
+        servers = np.array([float(given[self.nearest.qualified[k]].sum()) for k in self.rows])
         c = float(given.sum())
         p = _kept_lines(lam, c, servers, busy_s, wait_until, self.drives[mask.tobytes()] / speed,
                         due, self.share, self.site_w)  # fmt: skip
         return p, c, busy_s
+
+
+class _Drives:
+    """Free-flow drives from engineers' homes to the screen's sites and depots, a row per
+    home, kept across predictions (a staff move copies engineers: their rows are known)."""
+
+    def __init__(
+        self, travel: GeodesicTravelTimes, site_xy: FloatArray, depot_xy: FloatArray
+    ) -> None:
+        self._travel, self._site_xy, self._depot_xy = travel, site_xy, depot_xy
+        self._row: dict[Location, int] = {}
+        self._site = np.zeros((0, len(site_xy)), dtype=np.int64)
+        self._depot = np.zeros((0, len(depot_xy)), dtype=np.int64)
+
+    def __call__(
+        self, homes: Sequence[Location]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        new = [h for h in dict.fromkeys(homes) if h not in self._row]
+        if new:
+            xy = coordinates(new)
+            to_site, _ = self._travel.matrix(xy, self._site_xy)
+            to_depot, _ = self._travel.matrix(xy, self._depot_xy)
+            self._site = np.concatenate([self._site, to_site])
+            self._depot = np.concatenate([self._depot, to_depot])
+            self._row.update((h, len(self._row)) for h in new)
+        rows = np.array([self._row[h] for h in homes], dtype=np.int_)
+        return self._site[rows], self._depot[rows]
+
+
+class _Nearest:
+    """Per site, the drive from the nearest engineer at work qualified for a skill (line x
+    level), once per set at work: every region's queues read the same columns."""
+
+    def __init__(
+        self, drive: npt.NDArray[np.int64], qualified: Sequence[npt.NDArray[np.bool_]]
+    ) -> None:
+        self.drive, self.qualified = drive, qualified
+        self._memo: dict[tuple[bytes, int], FloatArray] = {}
+
+    def __call__(self, mask: npt.NDArray[np.bool_], k: int) -> FloatArray:
+        key = (mask.tobytes(), k)
+        if key not in self._memo:
+            self._memo[key] = _nearest(self.drive, mask & self.qualified[k])
+        return self._memo[key]
+
+
+def _sample(by_region: Mapping[int, Sequence[int]], most: int | None) -> list[int]:
+    """At most ``most`` of each region's site indices (all: None), drawn at random with
+    the region's id as the seed (so the same for every variant of a world), in order."""
+    out: list[int] = []
+    for rid, cols in by_region.items():
+        if most is not None and len(cols) > most:
+            rng = np.random.default_rng(abs(rid))
+            cols = [cols[i] for i in sorted(rng.choice(len(cols), most, replace=False))]
+        out.extend(cols)
+    return sorted(out)
 
 
 def _nearest(
@@ -515,7 +593,10 @@ def _kept_within(
 
 
 class _StockScreen:
-    """METRIC with lateral pooling: which depot has a part, and the swap trip through it."""
+    """METRIC with lateral pooling: which depot has a part, and the swap trip through it.
+
+    Vectorised over (site, part line) rows: the large world has 20,000 sites and 60
+    depots, where loops per site, line and depot took 45 s (BENCHMARKS.md)."""
 
     def __init__(
         self,
@@ -537,13 +618,14 @@ class _StockScreen:
             world.policies[s.policy_id].swap_within_min * 60.0 for s in sites
         ])  # fmt: skip
         # part demand per site (lines per second at the mean rate): a part ticket's part is
-        # one of its asset's fits, assets and fits drawn uniformly
+        # one of its asset's fits, assets and fits drawn uniformly; a row per (site, part)
         rates = region_rates(world, demand, {})
         per_site: dict[int, int] = defaultdict(int)
         for s in sites:
             per_site[s.region_id] += 1
-        self.parts: list[dict[int, float]] = []
-        for s in sites:
+        column: dict[int, int] = {}  # part id -> its column
+        rows: list[tuple[int, int, float]] = []
+        for j, s in enumerate(sites):
             assets = world.assets_by_site[s.id]
             rate = rates.get(s.region_id, 0.0) / DAY_S / per_site[s.region_id]
             lines: dict[int, float] = defaultdict(float)
@@ -551,47 +633,60 @@ class _StockScreen:
                 fits = world.part_fits.get(a.model_id, ())
                 for p in fits:
                     lines[p] += rate * demand.part_share / len(assets) / len(fits)
-            self.parts.append(dict(lines))
-        # each part line goes to the nearest depot (by drive) holding that part
+            rows.extend((j, column.setdefault(p, len(column)), r) for p, r in lines.items())
         index = {d.id: k for k, d in enumerate(depots)}
-        held: dict[int, dict[int, int]] = defaultdict(dict)  # part -> depot k -> on hand
         for (depot_id, p), qty in world.stock.items():
             if qty > 0 and depot_id in index:
-                held[p][index[depot_id]] = qty
+                column.setdefault(p, len(column))
+        n_sites, n_depots, n_parts = len(sites), len(depots), len(column)
+        pj = np.array([j for j, _, _ in rows], dtype=np.int_)
+        pp = np.array([p for _, p, _ in rows], dtype=np.int_)
+        pr = np.array([r for _, _, r in rows], dtype=np.float64)
+        on_hand = np.zeros((n_depots, n_parts), dtype=np.int_)
+        for (depot_id, p), qty in world.stock.items():
+            if qty > 0 and depot_id in index:
+                on_hand[index[depot_id], column[p]] = qty
+        # each part line goes to the nearest depot (by drive) holding that part
+        held = on_hand > 0
         order = np.argsort(self.to_site, axis=0)  # (D, S): depots nearest first
-        load: dict[tuple[int, int], float] = defaultdict(float)
-        for j, lines in enumerate(self.parts):
-            for p, r in lines.items():
-                holders = held.get(p)
-                if holders:
-                    k = next(int(k) for k in order[:, j] if int(k) in holders)
-                    load[(k, p)] += r
-        self.fill: dict[tuple[int, int], float] = {}
-        for p, holders in held.items():
-            lead = world.supplier_lead_s.get(p, 7 * DAY_S)
-            for k, qty in holders.items():
-                self.fill[(k, p)] = _on_shelf(qty, load[(k, p)], lead, horizon_s)
-        van_fill = self._van_fill()
+        nearest = np.full(pj.size, -1, dtype=np.int_)
+        for t in range(n_depots):
+            k = order[t, pj]
+            hit = (nearest < 0) & held[k, pp]
+            nearest[hit] = k[hit]
+        found = nearest >= 0
+        load = np.bincount(nearest[found] * n_parts + pp[found], weights=pr[found],
+                           minlength=n_depots * n_parts).reshape(n_depots, n_parts)  # fmt: skip
+        lead = np.array([world.supplier_lead_s.get(p, 7 * DAY_S) for p in column], dtype=float)
+        fill = np.zeros((n_depots, n_parts))
+        ks, ps = np.nonzero(held)
+        fill[ks, ps] = _on_shelf(on_hand[ks, ps], load[ks, ps], lead[ps], horizon_s)
         # per site: the chance the van has its part (V) and that depot k is the nearest
         # holder in reach that has it (Q), over the site's part lines
-        self.van = np.zeros(len(sites))
-        self.first = np.zeros((len(sites), len(depots)))
-        for j, lines in enumerate(self.parts):
-            total = sum(lines.values())
-            if total <= 0:
-                continue
-            near = [int(k) for k in np.argsort(self.to_site[:, j])
-                    if self.to_site[k, j] <= self.within[j]]  # fmt: skip
-            for p, r in lines.items():
-                share = r / total
-                van = van_fill.get(self.regions[j], {}).get(p, 0.0)
-                self.van[j] += share * van
-                miss = 1.0 - van
-                for k in near:
-                    f = self.fill.get((k, p), 0.0)
-                    self.first[j, k] += share * miss * f
-                    miss *= 1.0 - f
-        self.has_parts = np.array([sum(lines.values()) > 0 for lines in self.parts])
+        area = {rid: a for a, rid in enumerate(sorted(set(self.regions)))}
+        vans = np.zeros((len(area), n_parts))
+        for rid, parts in self._van_fill().items():
+            for p, chance in parts.items():
+                if rid in area and p in column:
+                    vans[area[rid], column[p]] = chance
+        site_area = np.array([area[rid] for rid in self.regions], dtype=np.int_)
+        total = np.bincount(pj, weights=pr, minlength=n_sites)
+        share = np.divide(pr, total[pj], out=np.zeros_like(pr), where=total[pj] > 0)
+        van = vans[site_area[pj], pp] if pj.size else np.zeros(0)
+        self.van = np.bincount(pj, weights=share * van, minlength=n_sites)
+        first = np.zeros(n_sites * n_depots)
+        miss = 1.0 - van
+        for t in range(n_depots):
+            k = order[t, pj]
+            near = self.to_site[k, pj] <= self.within[pj]
+            if not near.any():
+                break  # nearest first: every later depot is out of reach too
+            f = np.where(near, fill[k, pp], 0.0)
+            first += np.bincount(pj * n_depots + k, weights=share * miss * f,
+                                 minlength=n_sites * n_depots)  # fmt: skip
+            miss = miss * (1.0 - f)
+        self.first = first.reshape(n_sites, n_depots)
+        self.has_parts = total > 0
 
     def _van_fill(self) -> dict[int, dict[int, float]]:
         """Region id -> part -> the chance a van of the region has it (its stock's share)."""
@@ -659,30 +754,23 @@ def _fits(
     return np.where(slack >= 0, 1.0 - c * np.exp(-rate * np.maximum(slack, 0.0)), 0.0)
 
 
-def _on_shelf(stock: int, rate: float, lead_s: int, horizon_s: int) -> float:
-    """P(on hand > 0) for base stock ``stock``, demand ``rate``/s, resupply ``lead_s``.
+def _on_shelf(
+    stock: npt.ArrayLike, rate: npt.ArrayLike, lead_s: npt.ArrayLike, horizon_s: int
+) -> FloatArray:
+    """P(on hand > 0) for base stock ``stock``, demand ``rate``/s, resupply ``lead_s``
+    (elementwise over arrays).
 
     Steady state: P(Poisson(rate x lead) < stock). Over a horizon shorter than the lead
     time, no unit comes back: the mean over the horizon of P(Poisson(rate x t) < stock).
     """
-    if rate <= 0:
-        return 1.0
-    if lead_s <= horizon_s:
-        return _poisson_below(stock, rate * lead_s)
+    k, lam, lead = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (stock, rate, lead_s))
     ts = np.linspace(0.0, float(horizon_s), 9)
-    return float(np.mean([_poisson_below(stock, rate * t) for t in ts]))
-
-
-def _poisson_below(k: int, mean: float) -> float:
-    """P(Poisson(mean) < k)."""
-    if mean <= 0:
-        return 1.0 if k > 0 else 0.0
-    term = math.exp(-mean)
-    total = 0.0
-    for i in range(k):
-        total += term
-        term *= mean / (i + 1)
-    return min(1.0, total)
+    steady = lead <= horizon_s
+    means = np.maximum(lam[:, None] * np.where(steady[:, None], lead[:, None], ts[None, :]), 0.0)
+    # P(Poisson(mean) <= stock - 1); none on hand: never
+    below = np.where(k[:, None] > 0, pdtr(np.maximum(k[:, None] - 1, 0), means), 0.0)
+    out: FloatArray = np.where(lam <= 0, 1.0, np.where(steady, below[:, 0], below.mean(axis=1)))
+    return out
 
 
 class _Measured(Protocol):
