@@ -96,6 +96,32 @@ class TestPredict:
         screener(world())
         assert screener(more).arrival == pytest.approx(direct.arrival)
 
+    def test_a_staff_move_computes_no_new_drives(self) -> None:
+        # the added engineers are copies (homes too): their drives are the kept rows
+        screener = Screener(Demand(tickets_per_day=200), DAY)
+        screener(world())
+        (drives,) = screener._drives.values()
+        rows = len(drives._row)
+        more = apply_changes(world(), (Engineers(kind="engineers", delta=3, region="foshan"),))
+        screener(more)
+        assert len(drives._row) == rows
+
+    def test_a_sample_of_sites_predicts_what_every_site_does(self) -> None:
+        demand = Demand(tickets_per_day=200)
+        every = predict(world(), demand, DAY)
+        few = Screener(demand, DAY, sites_per_region=8)
+        sampled = few(world())
+        assert sampled.arrival_all == pytest.approx(every.arrival_all, abs=0.02)
+        assert sampled.swap_all == pytest.approx(every.swap_all, abs=0.01)
+        assert sampled.volume == pytest.approx(every.volume)  # the regions' demand is kept
+        # the same sites for every variant: a move's gain is not the sample's noise
+        more = apply_changes(world(), (Engineers(kind="engineers", delta=3, region="foshan"),))
+        gain = few(more).arrival["foshan"] - sampled.arrival["foshan"]
+        assert gain == pytest.approx(
+            predict(more, demand, DAY).arrival["foshan"] - every.arrival["foshan"], abs=0.01
+        )
+        assert few(world()) == sampled
+
 
 class TestPooling:
     """The dispatch sends the nearest engineer at work, whichever region he belongs to."""
