@@ -140,6 +140,11 @@ class PlanParams:
         after a few hundred ms of 10 s would stop still hot (issue 20: +0.5 % travel against
         OR-Tools at 200 tickets, against -3.6..-12.3 % when it ran on). 0: patience counts
         from the start; 1: it never stops the search before the limit.
+    ruin_patience_early
+        Before ``ruin_patience_after``, steps without a new best, per visit to plan (at least
+        ``ruin_patience``), that still stop the search: a plan with little to search (one
+        ticket, a few dozen) returns at once instead of waiting for half its limit, while a
+        larger one searches on while it cools.
     workers
         Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
         ...); the best plan wins. Ruin and recreate only; OR-Tools runs one search.
@@ -170,6 +175,7 @@ class PlanParams:
     ruin_route_removal: float = 0.0
     ruin_patience: int = 2_000
     ruin_patience_after: float = 0.5
+    ruin_patience_early: int = 100
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -196,7 +202,7 @@ class PlanParams:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
         for name in (
             "drop_penalty", "max_alternatives", "greedy_candidates", "ruin_iterations",
-            "ruin_patience", "workers",
+            "ruin_patience", "ruin_patience_early", "workers",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")

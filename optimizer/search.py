@@ -301,7 +301,7 @@ def _recreate(x: _Search, s: _Plan, removed: list[int], deadline: float | None) 
 def improve(
     p: RoutingProblem, routes: Sequence[Sequence[int]], *, seed: int,
     deadline: float | None = None, iterations: int | None = None,
-    patience: int | None = None, patience_after: float = 0.0,
+    patience: int | None = None, patience_after: float = 0.0, patience_early: int | None = None,
     locked: frozenset[int] = frozenset(),
     on_solution: Callable[[list[list[int]], int], None] | None = None,
 ) -> Found:  # fmt: skip
@@ -329,6 +329,9 @@ def improve(
         Share of the search (of the time to ``deadline``, or of ``iterations``) before
         which ``patience`` does not stop it: the temperature falls with that share, so a
         search stopped early would stop while still hot (`PlanParams.ruin_patience_after`).
+    patience_early
+        Before ``patience_after``, stop after this many steps without a new best (None:
+        never): little to search is no reason to wait (`PlanParams.ruin_patience_early`).
     locked
         Visits that never leave their place (pinned or fixed by a published plan).
     on_solution
@@ -358,7 +361,8 @@ def improve(
     if ready():
         return _compiled(
             x, best, best_cost, (t0, t1), deadline=deadline, iterations=iterations,
-            patience=patience, after=patience_after, on_solution=on_solution,
+            patience=patience, after=patience_after, early=patience_early,
+            on_solution=on_solution,
         )  # fmt: skip
     current, current_cost = best, best_cost
     started, n, last = time.monotonic(), 0, 0
@@ -373,7 +377,8 @@ def improve(
             if iterations is not None
             else (now - started) / max(1e-9, (deadline or now) - started)
         )
-        if patience is not None and frac >= patience_after and n - last >= patience:
+        need = patience if frac >= patience_after else patience_early
+        if patience is not None and need is not None and n - last >= need:
             why = "no improvement"
             break
         temp = t0 * (t1 / t0) ** min(1.0, frac)
@@ -426,6 +431,7 @@ def _tables(x: _Search) -> step.Tables:
 def _compiled(
     x: _Search, start: _Plan, start_cost: int, temps: tuple[float, float], *,
     deadline: float | None, iterations: int | None, patience: int | None, after: float,
+    early: int | None,
     on_solution: Callable[[list[list[int]], int], None] | None,
 ) -> Found:  # fmt: skip
     """`improve` with every step compiled (`optimizer.step`), in batches between clock checks.
@@ -469,7 +475,7 @@ def _compiled(
         before = int(totals[1])
         made, last, stop = step.run(
             data, tab, cur, trial, best, totals, rng, size, (*temps, f0, f1), last,
-            -1 if patience is None else patience, after,
+            -1 if patience is None else patience, after, -1 if early is None else early,
         )  # fmt: skip
         if deadline is not None:  # the next batch: about _BATCH_S, or a tenth of what is left
             per = (time.monotonic() - ran) / max(1, made)

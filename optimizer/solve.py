@@ -210,6 +210,11 @@ def _urgency(t: Ticket) -> tuple[int, int, int]:
     return (t.severity_rank, t.arrive_by if t.arrive_by is not None else 1 << 62, t.id)
 
 
+def _early_patience(p: RoutingProblem, params: PlanParams) -> int:
+    """Steps without a new best that stop a search still hot (`PlanParams.ruin_patience_early`)."""
+    return max(params.ruin_patience, params.ruin_patience_early * len(p.visits))
+
+
 def _search(
     p: RoutingProblem, greedy: GreedyResult, params: PlanParams, *,
     deadline: float | None = None, locked: frozenset[int] = frozenset(),
@@ -237,6 +242,7 @@ def _search(
                 p, greedy.routes, seed=params.seed, deadline=stop, locked=locked,
                 patience=params.ruin_patience,
                 patience_after=params.ruin_patience_after,
+                patience_early=_early_patience(p, params),
             )  # fmt: skip
             found, stopped = (done.routes, done.objective, done.stopped_by), done.timed_out
         else:
@@ -342,6 +348,7 @@ def _child(
                 p, initial, seed=seed, deadline=stop, locked=locked, on_solution=send,
                 patience=p.params.ruin_patience,
                 patience_after=p.params.ruin_patience_after,
+                patience_early=_early_patience(p, p.params),
             )  # fmt: skip
             routes, cost = done.routes, done.objective
         conn.send(("done", routes, cost, "time limit"))

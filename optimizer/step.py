@@ -102,7 +102,7 @@ def seeded(seed: int) -> UIntArray:
 def run(
     data: KernelData, tab: Tables, cur: State, trial: State, best: State, totals: IntArray,
     rng: UIntArray, steps: int, temps: tuple[float, float, float, float], last: int,
-    patience: int, after: float = 0.0,
+    patience: int, after: float = 0.0, early: int = -1,
 ) -> tuple[int, int, int]:  # fmt: skip
     """Run up to ``steps`` steps on ``cur`` (``trial`` equal to it; ``best`` the best so far).
 
@@ -110,7 +110,8 @@ def run(
     ``temps`` = (t0, t1, f0, f1): the temperature falls geometrically from t0 to t1 over the
     whole search, this batch covering fractions f0 to f1 of it. ``patience`` (< 0: none)
     stops after that many steps without a new best, counted from step ``last``, but only
-    once the search is past the fraction ``after`` of it (cooled enough to have converged).
+    once the search is past the fraction ``after`` of it (cooled enough to have converged);
+    before it, ``early`` steps without a new best (< 0: none) stop it.
 
     Returns (steps made, step of the last new best, `BATCH` or `PATIENCE`).
     """
@@ -120,7 +121,7 @@ def run(
         data.weights, tab.visits, tab.kind, tab.picks, tab.near, tab.cands, tab.locked,
         tab.drop, cur.mat, cur.lens, cur.costs, cur.where, trial.mat, trial.lens, trial.costs,
         trial.where, best.mat, best.lens, best.costs, best.where, totals, rng, steps, t0, t1,
-        f0, f1, last, patience, after,
+        f0, f1, last, patience, after, early,
     )  # fmt: skip
     return int(made), int(last_best), int(why)
 
@@ -327,7 +328,7 @@ def _run(
     tmat: IntArray, tlens: IntArray, tcosts: IntArray, twhere: IntArray,
     bmat: IntArray, blens: IntArray, bcosts: IntArray, bwhere: IntArray,
     totals: IntArray, rng: UIntArray, steps: int, t0: float, t1: float, f0: float, f1: float,
-    last: int, patience: int, after: float,
+    last: int, patience: int, after: float, early: int,
 ) -> tuple[int, int, int]:  # pragma: no cover - compiled  # fmt: skip
     nv = clens.shape[0]
     width = cmat.shape[1]
@@ -347,7 +348,8 @@ def _run(
     for s in range(steps):
         n_step = totals[2]
         frac = f0 + (f1 - f0) * s / max(1, steps)
-        if patience >= 0 and frac >= after and n_step - last >= patience:
+        need = patience if frac >= after else early
+        if patience >= 0 and need >= 0 and n_step - last >= need:
             why = PATIENCE
             break
         temp = t0 * (t1 / t0) ** min(1.0, frac)

@@ -191,6 +191,19 @@ class TestImprove:
         assert quick.stopped_by == "no improvement"
         assert quick.steps < found.steps
 
+    def test_early_patience_stops_a_search_with_little_to_search_before_its_share(
+        self, kernels: str
+    ) -> None:
+        # before the share, only ``patience_early`` steps without a new best stop it: three
+        # visits converge at once, so it returns long before half of a minute
+        p = _problem(_crew(), _spread(3))
+        found = improve(
+            p, construct(p).routes, seed=0, deadline=time.monotonic() + 60, patience=25,
+            patience_after=0.5, patience_early=500,
+        )  # fmt: skip
+        assert found.stopped_by == "no improvement"
+        assert 500 <= found.steps < 5_000  # a batch may run a little past the count
+
     def test_infeasible_start_routes_are_refused(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(4))
         visits = [int(n) for n in p.visits]
@@ -219,7 +232,10 @@ class TestPlanUsesIt:
 
     def test_a_timed_plan_searches_for_its_share_before_patience_stops_it(self) -> None:
         world, todo = _crew(), _spread(14)
-        params = PlanParams(time_limit_ms=600, ruin_patience=25, ruin_patience_after=0.5)
+        params = PlanParams(
+            time_limit_ms=600, ruin_patience=25, ruin_patience_after=0.5,
+            ruin_patience_early=10**9,
+        )  # fmt: skip
         started = time.monotonic()
         out = plan(world, todo, now=0, travel=TRAVEL, params=params)
         # half of the search's time (the plan keeps some of its limit for the rest)
@@ -227,6 +243,15 @@ class TestPlanUsesIt:
         assert out.stats.status == "no improvement"
         assert out.violations == ()
         assert validate(world, todo, out, travel=TRAVEL) == []
+
+    def test_a_plan_of_one_ticket_does_not_wait_for_half_its_limit(self) -> None:
+        # the defaults: nothing to search, so the early patience ends it (not the share)
+        world, todo = _crew(), _spread(1)
+        started = time.monotonic()
+        out = plan(world, todo, now=0, travel=TRAVEL, params=PlanParams(time_limit_ms=20_000))
+        assert out.stats.status == "no improvement"
+        assert time.monotonic() - started < 10.0  # half the limit: the share alone would wait
+        assert out.violations == ()
 
     def test_the_patience_share_is_checked(self) -> None:
         with pytest.raises(ValueError, match="ruin_patience_after"):
