@@ -8,16 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dispatch.board import Board, read_board
 from dispatch.clocks import ClockReading, read_clocks
-from dispatch.models import PromisePolicy, Ticket, TicketType
 from dispatch.promises import Clock, ClockState
 from dispatch.snapshot import load_snapshot
-from tests.dispatch.test_redispatch_overrun import _on_site
-from tests.dispatch.test_redispatch_retimed import _log
+from tests.dispatch.overrun_world import behind_an_overrun
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
 from tests.ticket_builders import T0
 
@@ -35,13 +32,7 @@ def _clock(board: Board, ticket_id: int, clock: Clock) -> ClockReading:
 def test_a_visit_behind_an_overrun_is_at_risk_with_its_pushed_arrival(
     session: Session, dw: DispatchWorld
 ) -> None:
-    session.execute(update(TicketType).values(service_min=30))
-    session.execute(update(PromisePolicy).values(plan_duration_pct=90, plan_min_jobs=5))
-    _, nxt = _on_site(session, dw, T0)
-    log = _log(session)
-    ticket = session.get(Ticket, nxt.ticket_id)
-    assert ticket is not None
-    assert ticket.arrive_by is not None
+    nxt, ticket, log = behind_an_overrun(session, dw)
     region = dw.base.region.id
 
     # within his job's plan: the visit as planned, the clocks as without any projection

@@ -9,21 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from dispatch.durations import DurationLog
-from dispatch.models import PromisePolicy, Ticket, TicketType
 from dispatch.moves import RULE_BETTER, overrunning
 from dispatch.redispatch import review
 from dispatch.snapshot import load_snapshot
-from tests.dispatch.test_redispatch_overrun import _on_site
+from tests.dispatch.overrun_world import MIN, behind_an_overrun
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
 from tests.ticket_builders import T0
 
 TRAVEL = opt.GeodesicTravelTimes()
-MIN = 60
 
 
 @pytest.fixture
@@ -31,25 +27,10 @@ def dw(session: Session) -> DispatchWorld:
     return make_dispatch_world(session, with_part=False)
 
 
-def _log(session: Session) -> DurationLog:
-    """At the 90 % quantile, 17 jobs of 1 min, one of 30 and two of 270: planned 30 min, as
-    the type's standard (the mean is 29.35 min); one past that has only the two 270-minute
-    jobs longer, so it is expected to end 270 min after it began."""
-    type_id = session.scalars(select(TicketType.id)).one()
-    minutes = [1] * 17 + [30] + [270] * 2
-    return DurationLog.of((type_id, 30 * MIN, m * MIN) for m in minutes)
-
-
 def test_the_next_visit_behind_an_overrun_is_pushed_and_moved(
     session: Session, dw: DispatchWorld
 ) -> None:
-    session.execute(update(TicketType).values(service_min=30))
-    session.execute(update(PromisePolicy).values(plan_duration_pct=90, plan_min_jobs=5))
-    _, nxt = _on_site(session, dw, T0)
-    log = _log(session)
-    ticket = session.get(Ticket, nxt.ticket_id)
-    assert ticket is not None
-    assert ticket.arrive_by is not None
+    nxt, ticket, log = behind_an_overrun(session, dw)
     assert nxt.arrives_at <= ticket.arrive_by  # the plan keeps the arrival
 
     # within his job's plan (30 min): nothing pushed, nothing to move

@@ -1,0 +1,48 @@
+"""A visit behind an overrun, as the re-dispatch, board and worklist tests arrange it:
+Haizhu on site since `T0` at a job planned for 30 min (the 90 % quantile of `overrun_log`),
+his next visit confirmed behind it; within 30 min the plan holds, past it he is expected
+on site until T0 + 270 min, which pushes the next visit past its arrival promise."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dispatch.durations import DurationLog
+from dispatch.models import Assignment, PromisePolicy, Ticket, TicketType
+from tests.dispatch.test_redispatch_overrun import _on_site
+from tests.dispatch_world import DispatchWorld
+from tests.ticket_builders import T0
+
+MIN = 60
+
+
+def overrun_log(session: Session) -> DurationLog:
+    """At the 90 % quantile, 17 jobs of 1 min, one of 30 and two of 270: planned 30 min, as
+    the type's standard (the mean is 29.35 min); one past that has only the two 270-minute
+    jobs longer, so it is expected to end 270 min after it began."""
+    type_id = session.scalars(select(TicketType.id)).one()
+    minutes = [1] * 17 + [30] + [270] * 2
+    return DurationLog.of((type_id, 30 * MIN, m * MIN) for m in minutes)
+
+
+class Behind(NamedTuple):
+    """The next visit (`nxt`), its ticket (with an arrival promise) and the log to plan by."""
+
+    nxt: Assignment
+    ticket: Ticket
+    log: DurationLog
+
+
+def behind_an_overrun(session: Session, dw: DispatchWorld) -> Behind:
+    """Haizhu on site since `T0` (30-minute jobs, planned at the 90 % quantile of at least 5
+    jobs) with his next visit confirmed behind it."""
+    session.execute(update(TicketType).values(service_min=30))
+    session.execute(update(PromisePolicy).values(plan_duration_pct=90, plan_min_jobs=5))
+    _, nxt = _on_site(session, dw, T0)
+    ticket = session.get(Ticket, nxt.ticket_id)
+    assert ticket is not None
+    assert ticket.arrive_by is not None
+    return Behind(nxt, ticket, overrun_log(session))
