@@ -10,7 +10,6 @@ windows (calendar), active assignments (the lanes and routes), the published pla
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeAlias, TypeVar, cast
@@ -23,6 +22,7 @@ from dispatch.calendar import Interval, WeeklyShift, working_windows
 from dispatch.clocks import ClockReading, read_clocks
 from dispatch.durations import DurationLog
 from dispatch.errors import NotFoundError
+from dispatch.expected import ExpectedVisit, expected_visits, projections_of
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import (
     Absence,
@@ -39,8 +39,6 @@ from dispatch.models import (
     Ticket,
     TicketStatus,
 )
-from dispatch.promises import Clock
-from dispatch.snapshot import duration_log, projected_visit, pushed_visits
 from inventory.models import (
     Depot,
     DepotKind,
@@ -170,14 +168,16 @@ def read_board(
         )
         .order_by(Assignment.engineer_id, Assignment.arrives_at, Assignment.id)
     ).all()
-    expected = _expected(session, ticket_rows, assignments, now, durations)
+    expected = expected_visits(
+        session, ticket_rows, now=now, durations=durations, assignments=assignments
+    )
     tickets = [
         BoardTicket(
             t,
             # A row has the ticket's attributes by name: what the clocks read.
             read_clocks(
                 cast(Ticket, t), margin=timedelta(minutes=t.at_risk_margin_min), now=now,
-                projections=expected[t.id].projections if t.id in expected else None,
+                projections=projections_of(expected, t.id),
             ),
             SitePin(t.site_id, t.site_name, t.site_lat, t.site_lon),
         )
@@ -247,61 +247,6 @@ def read_board(
         published_plan_id=_latest_plan(session, region_id, PlanStage.PUBLISHED),
         draft_plan_id=_latest_plan(session, region_id, PlanStage.DRAFT),
     )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedVisit:
-    """An assigned ticket's committed visit (not set off) as now expected: departs at its
-    planned time pushed behind the work before it, not before now, drive and time on site
-    as planned (`dispatch.snapshot.projected_visit`, the re-dispatch review's rule, on
-    `dispatch.snapshot.pushed_visits`, its snapshot's `Snapshot.delay`)."""
-
-    assignment_id: int
-    departs_at: datetime
-    arrives_at: datetime
-    fixes_at: datetime
-    pushed_s: int  # how far behind the work before it (0: as planned)
-    late_s: int  # how much later than planned it departs (pushed, or its departure past)
-
-    @property
-    def projections(self) -> dict[Clock, datetime] | None:
-        """What `read_clocks` projects the pending clocks at: the expected times once they
-        are later than planned; None while the plan holds (the clocks read as before)."""
-        if self.late_s <= 0:
-            return None
-        return {Clock.DEPART: self.departs_at, Clock.ARRIVE: self.arrives_at,
-                Clock.FIX: self.fixes_at}  # fmt: skip
-
-
-def _expected(
-    session: Session, tickets: Sequence[Record], assignments: Sequence[Record], now: datetime,
-    durations: DurationLog | None,
-) -> dict[int, ExpectedVisit]:  # fmt: skip
-    """Each assigned ticket's visit as now expected (`ExpectedVisit`), by ticket id."""
-    waiting = {t.id for t in tickets if t.status is TicketStatus.ASSIGNED}
-    visits = [a for a in assignments if a.ticket_id in waiting and a.fixes_at is not None]
-    if not visits:
-        return {}
-    log = duration_log(session) if durations is None else durations
-    pushes = pushed_visits(
-        session, now=now, engineer_ids={a.engineer_id for a in visits}, durations=log
-    )
-    epoch = now.replace(microsecond=0)  # the snapshot's own, as the review reads it
-
-    def offset(at: datetime) -> int:
-        return int((at - epoch).total_seconds())
-
-    out = {}
-    for a in visits:
-        pushed = pushes.get(a.engineer_id, {}).get(a.ticket_id, 0)
-        leaves, arrives, ends = projected_visit(
-            offset(a.departs_at), offset(a.arrives_at), offset(a.fixes_at), pushed=pushed,
-            now=offset(now),
-        )  # fmt: skip
-        at = [epoch + timedelta(seconds=x) for x in (leaves, arrives, ends)]
-        late = leaves - offset(a.departs_at)
-        out[a.ticket_id] = ExpectedVisit(a.id, at[0], at[1], at[2], pushed, late)
-    return out
 
 
 def _latest_plan(session: Session, region_id: int, stage: PlanStage) -> int | None:

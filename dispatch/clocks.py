@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.durations import DurationLog
 from dispatch.errors import InvalidTicketError
+from dispatch.expected import expected_visits, projections_of
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, PolicySeverity, PromisePolicy, Site, Ticket
 from dispatch.models import TicketStatus as S
@@ -122,6 +124,7 @@ def at_risk_worklist(
     limit: int = 100,
     after: int | None = None,
     where: WorklistFilter | None = None,
+    durations: DurationLog | None = None,
 ) -> list[WorklistItem]:
     """Open tickets with a clock at risk or breached, most urgent first.
 
@@ -131,14 +134,20 @@ def at_risk_worklist(
     in this order, so pages of `limit` walk the whole worklist (every ticket is read and
     filtered before the page is cut). An unknown `after` is an `InvalidTicketError`.
     `where` narrows the open tickets read (status, site, engineer) in the query.
+
+    An assigned ticket's clocks read its visit as now expected, as the board reads it
+    (`dispatch.expected`): pushed behind its engineer's overrunning job, a visit that will
+    miss its promise is on the worklist at once, ordered by that reading. ``durations``:
+    the log of finished jobs when the caller has it (read only when some visit is assigned).
     """
-    found = _readings(session, now=now, region_id=region_id, where=where)
+    found = _readings(session, now=now, region_id=region_id, where=where, durations=durations)
     items = [i for i in found if i.at_risk]
     items.sort(key=lambda i: i.key)
     if after is not None:
         cursor = next((i for i in items if i.ticket.id == after), None)
         if cursor is None:
-            cursor = next(iter(_readings(session, now=now, ticket_id=after)), None)
+            again = _readings(session, now=now, ticket_id=after, durations=durations)
+            cursor = next(iter(again), None)
         if cursor is None:
             raise InvalidTicketError("after", f"ticket {after} does not exist")
         items = [i for i in items if i.key > cursor.key]
@@ -161,8 +170,10 @@ def _readings(
     region_id: int | None = None,
     ticket_id: int | None = None,
     where: WorklistFilter | None = None,
+    durations: DurationLog | None = None,
 ) -> list[WorklistItem]:
-    """Open tickets (or the one ticket `ticket_id`, whatever its status) with their clocks."""
+    """Open tickets (or the one ticket `ticket_id`, whatever its status) with their clocks,
+    an assigned visit's as now expected (`dispatch.expected`)."""
     stmt = (
         select(Ticket, PromisePolicy.at_risk_margin_min, PolicySeverity.rank)
         .join(Site, Site.id == Ticket.site_id)
@@ -186,7 +197,12 @@ def _readings(
         stmt = stmt.where(Ticket.site_id == where.site_id)
     if where is not None and where.engineer_id is not None:
         stmt = stmt.where(Ticket.engineer_id == where.engineer_id)
+    rows = session.execute(stmt).all()
+    expected = expected_visits(session, (t for t, _, _ in rows), now=now, durations=durations)
     return [
-        WorklistItem(ticket, rank, read_clocks(ticket, margin=timedelta(minutes=m), now=now))
-        for ticket, m, rank in session.execute(stmt)
-    ]
+        WorklistItem(ticket, rank, read_clocks(
+            ticket, margin=timedelta(minutes=m), now=now,
+            projections=projections_of(expected, ticket.id),
+        ))
+        for ticket, m, rank in rows
+    ]  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import names as lookup
 from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, read_clocks
+from dispatch.durations import DurationLog
 from dispatch.errors import NotFoundError
 from dispatch.models import (
     Contract,
@@ -87,10 +88,14 @@ def _children(session: Session, model: type[ChildT], ids: list[int]) -> dict[int
     return grouped
 
 
-def view_tickets(session: Session, tickets: Sequence[Ticket], *, now: datetime) -> list[TicketView]:
-    """Views of several tickets with a fixed number of queries (no N+1)."""
+def view_tickets(
+    session: Session, tickets: Sequence[Ticket], *, now: datetime,
+    clocks: Mapping[int, list[ClockReading]] | None = None,
+) -> list[TicketView]:  # fmt: skip
+    """Views of several tickets with a fixed number of queries (no N+1). ``clocks``: their
+    readings when the caller has read them (the worklist's), not read again."""
     ids = [t.id for t in tickets]
-    margins = _margins(session, tickets)
+    read = clocks_of(session, tickets, now=now) if clocks is None else clocks
     skills = _children(session, TicketSkill, ids)
     parts = _children(session, TicketPart, ids)
     used = _children(session, TicketPartUsed, ids)
@@ -98,7 +103,7 @@ def view_tickets(session: Session, tickets: Sequence[Ticket], *, now: datetime) 
     return [
         TicketView(
             ticket=t,
-            clocks=read_clocks(t, margin=margins[t.id], now=now),
+            clocks=read[t.id],
             skills=skills[t.id],
             parts=parts[t.id],
             parts_used=used[t.id],
@@ -193,18 +198,23 @@ def list_tickets(
 
 
 def list_at_risk(
-    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int
-) -> Page[TicketView]:
+    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int,
+    durations: DurationLog | None = None,
+) -> Page[TicketView]:  # fmt: skip
     """The dispatcher's worklist: open tickets at risk or breached, most urgent first.
 
     Pages like every list: `next_after` is the last ticket's id while more follow (the
     next page starts after that ticket's place in the urgency order), None on the last.
-    Every filter narrows the tickets read before the page is cut.
+    Every filter narrows the tickets read before the page is cut. Each ticket shows the
+    clocks it was ordered by (`at_risk_worklist`'s, an assigned visit's as now expected).
     """
     where = WorklistFilter(filters.status, filters.site_id, filters.engineer_id)
     items = at_risk_worklist(
-        session, now=now, region_id=filters.region_id, after=after, limit=limit + 1, where=where
-    )
+        session, now=now, region_id=filters.region_id, after=after, limit=limit + 1, where=where,
+        durations=durations,
+    )  # fmt: skip
     shown = items[:limit]
-    views = view_tickets(session, [i.ticket for i in shown], now=now)
+    views = view_tickets(
+        session, [i.ticket for i in shown], now=now, clocks={i.ticket.id: i.clocks for i in shown}
+    )
     return Page(items=views, next_after=shown[-1].ticket.id if len(items) > limit else None)

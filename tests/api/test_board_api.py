@@ -225,13 +225,10 @@ def test_checking_an_engineer_writes_nothing_and_says_why_not(client: TestClient
     assert unqualified["refusal"] in refused.json()["detail"]  # the same rule said the same
 
 
-def test_a_visit_behind_an_overrun_shows_its_expected_arrival(
-    client: TestClient, app: FastAPI, api_engine: Engine
-) -> None:
-    """Haizhu on site past his job's planned end: his next visit is on the board with its
-    pushed times (as the re-dispatch review reads it) and its ticket at risk at once."""
-    # on site 08:00, planned to 08:30; the next visit planned 08:30, a 30-min drive, on site
-    # 09:00-09:30, promised by 09:10 (15 min margin): on time as planned
+def _pushed(api_engine: Engine) -> tuple[int, int, int, list[datetime]]:
+    """Haizhu on site since 08:00, planned to 08:30; his next visit planned 08:30, a 30-min
+    drive, on site 09:00-09:30, promised by 09:10 (15 min margin): on time as planned.
+    (region id, the next visit's ticket id and assignment id, its planned times)."""
     planned = [T0 + timedelta(minutes=m) for m in (30, 60, 90)]
     with Session(api_engine) as s, s.begin():
         dw = make_dispatch_world(s, with_part=False)
@@ -248,6 +245,15 @@ def test_a_visit_behind_an_overrun_shows_its_expected_arrival(
             .where(Ticket.id == ticket_id)
             .values(arrive_by=T0 + timedelta(minutes=70))
         )
+    return region, ticket_id, assignment_id, planned
+
+
+def test_a_visit_behind_an_overrun_shows_its_expected_arrival(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """Haizhu on site past his job's planned end: his next visit is on the board with its
+    pushed times (as the re-dispatch review reads it) and its ticket at risk at once."""
+    region, ticket_id, assignment_id, planned = _pushed(api_engine)
     # 08:45, still on site: the visit departs now, arrives 09:15: past its promise
     app.state.clock = lambda: T0 + timedelta(minutes=45)
     board = _board(client, region)
@@ -274,3 +280,26 @@ def test_a_visit_behind_an_overrun_shows_its_expected_arrival(
     assert datetime.fromisoformat(lane["expected_arrives_at"]) == planned[1]
     (ticket,) = [t for t in board["tickets"] if t["id"] == ticket_id]
     assert next(c for c in ticket["clocks"] if c["clock"] == "arrive")["state"] == "on_time"
+
+
+def test_the_worklist_reads_a_pushed_visit_as_the_board(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """The at-risk tickets (`GET /v1/tickets?at_risk=true`) read the pushed visit through the
+    board's rule: on the worklist with the board's clocks once pushed, off it as planned."""
+    region, ticket_id, _, _ = _pushed(api_engine)
+
+    def worklist() -> list[dict]:  # type: ignore[type-arg]
+        response = client.get("/v1/tickets?at_risk=true", headers=DISPATCHER)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]  # type: ignore[no-any-return]
+
+    app.state.clock = lambda: T0 + timedelta(minutes=20)  # within his job's plan
+    assert ticket_id not in [t["id"] for t in worklist()]
+    app.state.clock = lambda: T0 + timedelta(minutes=45)  # pushed by 15 min: arrives 09:15
+    (listed,) = [t for t in worklist() if t["id"] == ticket_id]
+    (shown,) = [t for t in _board(client, region)["tickets"] if t["id"] == ticket_id]
+    assert listed["at_risk"] is True
+    assert listed["clocks"] == shown["clocks"]
+    arrive = next(c for c in listed["clocks"] if c["clock"] == "arrive")
+    assert (arrive["state"], arrive["slack_min"]) == ("at_risk", -5)

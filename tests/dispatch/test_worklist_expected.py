@@ -1,0 +1,125 @@
+"""The at-risk worklist reads an assigned visit as the board does (`dispatch.expected`):
+pushed behind its engineer's job on site past its planned end, a visit that will miss its
+arrival is on the worklist at once, keyed and paged by that reading; while the plan holds
+the worklist reads as before. One rule, so the worklist and the board never disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.assign import confirm_assignment
+from dispatch.board import read_board
+from dispatch.clocks import at_risk_worklist, read_clocks
+from dispatch.promises import Clock, ClockState
+from dispatch.ticket_views import TicketFilter, list_at_risk
+from tests.dispatch.overrun_world import behind_an_overrun
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+WITHIN = T0 + timedelta(minutes=25)  # his job within its plan (30 min)
+PAST = T0 + timedelta(minutes=40)  # 10 min past it: expected on site until T0 + 270 min
+
+
+@pytest.fixture
+def dw(session: Session) -> DispatchWorld:
+    return make_dispatch_world(session, with_part=False)
+
+
+def test_a_pushed_visit_is_on_the_worklist_as_on_the_board(
+    session: Session, dw: DispatchWorld
+) -> None:
+    nxt, ticket, log = behind_an_overrun(session, dw)
+    board = read_board(session, region_id=dw.base.region.id, now=PAST, durations=log)
+    (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    margin = timedelta(minutes=seen.ticket.at_risk_margin_min)  # one policy for both tickets
+
+    # within his job's plan: the worklist as without any projection (only the new ticket)
+    within = at_risk_worklist(session, now=WITHIN, durations=log)
+    assert [i.ticket.id for i in within] == [dw.ticket.id]
+    assert within[0].clocks == read_clocks(dw.ticket, margin=margin, now=WITHIN)
+
+    # past it: his next visit departs at 12:30 and misses its arrival, on the worklist now
+    items = at_risk_worklist(session, now=PAST, durations=log)
+    assert [i.ticket.id for i in items] == [dw.ticket.id, ticket.id]  # 08:10 before 10:00
+    pushed = items[1]
+    assert pushed.clocks == seen.clocks  # the board's reading, clock for clock
+    assert pushed.clocks != read_clocks(ticket, margin=margin, now=PAST)
+    urgent = pushed.urgent_clock
+    expected = board.expected[ticket.id].arrives_at
+    assert expected == nxt.arrives_at + timedelta(minutes=240)
+    assert ticket.arrive_by is not None
+    assert (urgent.clock, urgent.state) == (Clock.ARRIVE, ClockState.AT_RISK)
+    assert urgent.slack_min == (ticket.arrive_by - expected).total_seconds() // 60 < 0
+    assert pushed.key == (ticket.arrive_by, pushed.rank, ticket.id)
+
+
+def test_pages_walk_the_projected_order(session: Session, dw: DispatchWorld) -> None:
+    _, ticket, log = behind_an_overrun(session, dw)
+    (first,) = at_risk_worklist(session, now=PAST, durations=log, limit=1)
+    assert first.ticket.id == dw.ticket.id
+    (second,) = at_risk_worklist(session, now=PAST, durations=log, limit=1, after=first.ticket.id)
+    assert second.ticket.id == ticket.id
+    assert at_risk_worklist(session, now=PAST, durations=log, after=ticket.id) == []
+
+
+def test_the_worklist_page_shows_the_projected_clocks(session: Session, dw: DispatchWorld) -> None:
+    """The at-risk tickets API's page (`list_at_risk`) shows the clocks it was ordered by."""
+    _, ticket, log = behind_an_overrun(session, dw)
+    page = list_at_risk(
+        session, filters=TicketFilter(), now=PAST, after=None, limit=10, durations=log
+    )
+    (item,) = at_risk_worklist(session, now=PAST, durations=log, after=dw.ticket.id)
+    assert [v.id for v in page.items] == [dw.ticket.id, ticket.id]
+    assert page.items[1].at_risk
+    assert page.items[1].clocks == item.clocks
+    assert page.next_after is None
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements run on the session's connection while the block runs (what was
+    pending written before, so that only the reads count)."""
+    session.flush()
+    seen: list[str] = []
+    connection = session.connection()
+
+    def note(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+
+
+def test_more_pushed_visits_cost_no_more_queries(session: Session, dw: DispatchWorld) -> None:
+    _, _, log = behind_an_overrun(session, dw)
+    with _statements(session) as one:
+        assert len(at_risk_worklist(session, now=PAST, durations=log)) == 2
+    # a second visit behind the same overrun: pushed too, read in the same queries
+    later = open_ticket(session, dw.base, severity="general")
+    confirm_assignment(
+        session, ticket_id=later.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+        now=T0, travel=opt.GeodesicTravelTimes(),
+    )  # fmt: skip
+    with _statements(session) as two:
+        assert len(at_risk_worklist(session, now=PAST, durations=log)) == 3
+    assert len(two) == len(one)
+
+
+def test_without_an_assigned_visit_the_worklist_reads_as_before(
+    session: Session, dw: DispatchWorld
+) -> None:
+    """Nothing assigned: one query, as before (no assignment, log or engineer read)."""
+    with _statements(session) as read:
+        (item,) = at_risk_worklist(session, now=PAST)
+    assert item.ticket.id == dw.ticket.id
+    assert len(read) == 1
