@@ -3,8 +3,9 @@ shifts, positions, the pick list). Reads only; every rule stays in its own modul
 
 The board is one read so that a region of 300 engineers and 1,000 open tickets answers in
 a few queries of plain columns: tickets with their site and policy margin (their clocks by
-`clocks.read_clocks`, the rule every other read uses), engineers with today's working
-windows (calendar), active assignments (the lanes and routes), the published plan's id.
+`clocks.read_clocks` through `dispatch.expected`'s projection, as every other read),
+engineers with today's working windows (calendar), active assignments (the lanes and
+routes), the published plan's id.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -198,11 +198,27 @@ def _readings(
     if where is not None and where.engineer_id is not None:
         stmt = stmt.where(Ticket.engineer_id == where.engineer_id)
     rows = session.execute(stmt).all()
-    expected = expected_visits(session, (t for t, _, _ in rows), now=now, durations=durations)
-    return [
-        WorklistItem(ticket, rank, read_clocks(
-            ticket, margin=timedelta(minutes=m), now=now,
-            projections=projections_of(expected, ticket.id),
-        ))
-        for ticket, m, rank in rows
-    ]  # fmt: skip
+    margins = {t.id: timedelta(minutes=m) for t, m, _ in rows}
+    read = clocks_as_expected(
+        session, [t for t, _, _ in rows], margins, now=now, durations=durations
+    )
+    return [WorklistItem(ticket, rank, read[ticket.id]) for ticket, _, rank in rows]
+
+
+def clocks_as_expected(
+    session: Session, tickets: Sequence[Ticket], margins: Mapping[int, timedelta], *,
+    now: datetime, durations: DurationLog | None = None,
+) -> dict[int, list[ClockReading]]:  # fmt: skip
+    """Many tickets' clocks by ticket id, an assigned visit's as now expected, as the board
+    reads it (`dispatch.expected`): the one reading of the worklist, the ticket list, the
+    ticket page and the engineer's own tickets, so none disagrees with the board about a
+    visit pushed behind an overrunning job; while the plan holds, `read_clocks` as is.
+    ``margins``: each ticket's at-risk margin. Queries: none without an assigned ticket,
+    else `expected_visits`' fixed few (``durations``: the log when the caller has it)."""
+    expected = expected_visits(session, tickets, now=now, durations=durations)
+    return {
+        t.id: read_clocks(
+            t, margin=margins[t.id], now=now, projections=projections_of(expected, t.id)
+        )
+        for t in tickets
+    }

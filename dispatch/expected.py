@@ -1,7 +1,8 @@
 """An assigned visit as now expected, and what the clocks read of it: the one rule every
-read of many tickets' clocks (the board, the at-risk worklist) projects a visit through,
-so that the dispatcher's board and the ticket worklist never disagree about a visit
-pushed behind its engineer's overrunning job (issue 16)."""
+read of tickets' clocks (the board; through `clocks.clocks_as_expected` the at-risk
+worklist, the ticket list and page and the engineer's own tickets) projects a visit
+through, so that none disagrees with the board about a visit pushed behind its
+engineer's overrunning job (issue 16)."""
 
 from __future__ import annotations
 

@@ -118,8 +118,9 @@ def projected_visit(
     it departs at its planned time pushed behind the work before it (``pushed``,
     `Snapshot.delay`: his job on site overruns, `optimizer.retimed`), and not before
     ``now`` when that is past (he has not set off); its drive and time on site keep their
-    lengths. The re-dispatch review (`dispatch.redispatch`) and the clocks of the board
-    and the at-risk worklist (`dispatch.expected`) read visits through this one rule."""
+    lengths. The re-dispatch review (`dispatch.redispatch`) and every read of the tickets'
+    clocks (the board, the worklist, the ticket pages: `dispatch.expected`) read visits
+    through this one rule."""
     leaves = max(departs + pushed, now)
     return leaves, leaves + arrives - departs, leaves + fixes - departs
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dispatch import names as lookup
-from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, read_clocks
+from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, clocks_as_expected
 from dispatch.durations import DurationLog
 from dispatch.errors import NotFoundError
 from dispatch.models import (
@@ -90,12 +90,13 @@ def _children(session: Session, model: type[ChildT], ids: list[int]) -> dict[int
 
 def view_tickets(
     session: Session, tickets: Sequence[Ticket], *, now: datetime,
-    clocks: Mapping[int, list[ClockReading]] | None = None,
+    clocks: Mapping[int, list[ClockReading]] | None = None, durations: DurationLog | None = None,
 ) -> list[TicketView]:  # fmt: skip
-    """Views of several tickets with a fixed number of queries (no N+1). ``clocks``: their
-    readings when the caller has read them (the worklist's), not read again."""
+    """Views of several tickets with a fixed number of queries (no N+1), their clocks as
+    `clocks_of` reads them. ``clocks``: their readings when the caller has read them (the
+    worklist's), not read again; ``durations``: the log of finished jobs when it has it."""
     ids = [t.id for t in tickets]
-    read = clocks_of(session, tickets, now=now) if clocks is None else clocks
+    read = clocks_of(session, tickets, now=now, durations=durations) if clocks is None else clocks
     skills = _children(session, TicketSkill, ids)
     parts = _children(session, TicketPart, ids)
     used = _children(session, TicketPartUsed, ids)
@@ -151,19 +152,24 @@ class _Names:
 
 
 def clocks_of(
-    session: Session, tickets: Sequence[Ticket], *, now: datetime
-) -> dict[int, list[ClockReading]]:
-    """Only the clocks of many tickets (one query): what a board of a thousand needs."""
+    session: Session, tickets: Sequence[Ticket], *, now: datetime,
+    durations: DurationLog | None = None,
+) -> dict[int, list[ClockReading]]:  # fmt: skip
+    """Only the clocks of many tickets, an assigned visit's as now expected, as the board
+    reads it (`clocks.clocks_as_expected`). One query for their margins, and only when
+    some ticket is assigned the fixed few of its visits (``durations``: the log if known)."""
     margins = _margins(session, tickets)
-    return {t.id: read_clocks(t, margin=margins[t.id], now=now) for t in tickets}
+    return clocks_as_expected(session, tickets, margins, now=now, durations=durations)
 
 
-def view_ticket(session: Session, *, ticket_id: int, now: datetime) -> TicketView:
-    """One ticket's view, or NotFoundError."""
+def view_ticket(
+    session: Session, *, ticket_id: int, now: datetime, durations: DurationLog | None = None
+) -> TicketView:
+    """One ticket's view (its clocks as the board reads them), or NotFoundError."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFoundError("ticket", ticket_id)
-    return view_tickets(session, [ticket], now=now)[0]
+    return view_tickets(session, [ticket], now=now, durations=durations)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,13 +194,16 @@ def _filtered(filters: TicketFilter) -> Select[Any]:
 
 
 def list_tickets(
-    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int
-) -> Page[TicketView]:
-    """Tickets in id order (keyset pages), each with its clocks."""
+    session: Session, *, filters: TicketFilter, now: datetime, after: int | None, limit: int,
+    durations: DurationLog | None = None,
+) -> Page[TicketView]:  # fmt: skip
+    """Tickets in id order (keyset pages), each with its clocks (`clocks_of`: an assigned
+    visit's as the board reads it, the page's visits read together)."""
     page: Page[Ticket] = fetch_page(
         _filtered(filters), Ticket.id, session=session, after=after, limit=limit
     )
-    return Page(items=view_tickets(session, page.items, now=now), next_after=page.next_after)
+    views = view_tickets(session, page.items, now=now, durations=durations)
+    return Page(items=views, next_after=page.next_after)
 
 
 def list_at_risk(

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from api.schemas.board import BoardRead
 from db import Role
-from dispatch.models import Absence, Assignment, Ticket, TicketType
+from dispatch.models import Absence, Assignment, Engineer, Ticket, TicketType
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
-from tests.builders import key_for
+from tests.builders import key_for, make_user
 from tests.dispatch.test_redispatch_overrun import _on_site
 from tests.dispatch_world import make_dispatch_world
 from tests.ticket_builders import T0
@@ -303,3 +303,44 @@ def test_the_worklist_reads_a_pushed_visit_as_the_board(
     assert listed["clocks"] == shown["clocks"]
     arrive = next(c for c in listed["clocks"] if c["clock"] == "arrive")
     assert (arrive["state"], arrive["slack_min"]) == ("at_risk", -5)
+
+
+def test_every_ticket_read_shows_a_pushed_visit_as_the_board(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """The ticket list, the ticket page and the engineer's own tickets (`/v1/me`) read the
+    pushed visit through the board's rule: the board's clocks once pushed, as planned before."""
+    region, ticket_id, assignment_id, _ = _pushed(api_engine)
+    with Session(api_engine) as s, s.begin():  # Haizhu reads his own tickets
+        row = s.get(Assignment, assignment_id)
+        assert row is not None
+        user = make_user(s, Role.ENGINEER, key="spk_test_engineer_haizhu")
+        s.execute(update(Engineer).where(Engineer.id == row.engineer_id).values(user_id=user.id))
+    haizhu = {"X-API-Key": "spk_test_engineer_haizhu"}
+
+    def read(path: str, headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items = body["items"] if isinstance(body, dict) and "items" in body else body
+        if isinstance(items, list):
+            (body,) = [t for t in items if t["id"] == ticket_id]
+        return body  # type: ignore[no-any-return]
+
+    def every_read() -> list[dict]:  # type: ignore[type-arg]
+        return [
+            read("/v1/tickets?limit=100", DISPATCHER),
+            read(f"/v1/tickets/{ticket_id}", DISPATCHER),
+            read("/v1/me/tickets", haizhu),
+            read(f"/v1/me/tickets/{ticket_id}", haizhu),
+        ]
+
+    for minutes, state, at_risk in ((20, "on_time", False), (45, "at_risk", True)):
+        app.state.clock = lambda m=minutes: T0 + timedelta(minutes=m)
+        (shown,) = [t for t in _board(client, region)["tickets"] if t["id"] == ticket_id]
+        arrive = next(c for c in shown["clocks"] if c["clock"] == "arrive")
+        assert arrive["state"] == state
+        for ticket in every_read():
+            assert ticket["clocks"] == shown["clocks"]
+            assert ticket["at_risk"] is at_risk
+    assert arrive["slack_min"] == -5  # pushed by 15 min: arrives 09:15, promised by 09:10

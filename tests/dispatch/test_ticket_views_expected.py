@@ -1,0 +1,113 @@
+"""Every read of a ticket's clocks reads an assigned visit as the board does
+(`dispatch.expected`): the ticket list, the ticket page and the engineer's own tickets
+(`dispatch.ticket_views`) show a visit pushed behind its engineer's overrunning job with
+the board's and the worklist's clocks, and read as before while the plan holds. One rule,
+so a single ticket's page never disagrees with the board."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.assign import confirm_assignment
+from dispatch.board import read_board
+from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
+from dispatch.durations import DurationLog
+from dispatch.promises import Clock, ClockState
+from dispatch.ticket_views import TicketFilter, clocks_of, list_tickets, view_ticket, view_tickets
+from tests.dispatch.overrun_world import behind_an_overrun
+from tests.dispatch.test_worklist_expected import PAST, WITHIN, _statements
+from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+
+@pytest.fixture
+def dw(session: Session) -> DispatchWorld:
+    return make_dispatch_world(session, with_part=False)
+
+
+def _every_read(
+    session: Session, ticket_id: int, now: datetime, log: DurationLog
+) -> list[list[ClockReading]]:
+    """The ticket's clocks as each read of tickets shows them at `now`."""
+    page = list_tickets(
+        session, filters=TicketFilter(), now=now, after=None, limit=50, durations=log
+    )
+    (listed,) = [v for v in page.items if v.id == ticket_id]
+    ticket = view_ticket(session, ticket_id=ticket_id, now=now, durations=log)
+    (own,) = view_tickets(session, [ticket.ticket], now=now, durations=log)
+    only = clocks_of(session, [ticket.ticket], now=now, durations=log)[ticket_id]
+    return [listed.clocks, ticket.clocks, own.clocks, only]
+
+
+def test_every_read_of_a_pushed_visit_agrees_with_the_board(
+    session: Session, dw: DispatchWorld
+) -> None:
+    nxt, ticket, log = behind_an_overrun(session, dw)
+    region = dw.base.region.id
+
+    # within his job's plan: every read as without any projection, as the board reads it
+    board = read_board(session, region_id=region, now=WITHIN, durations=log)
+    (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    margin = timedelta(minutes=seen.ticket.at_risk_margin_min)
+    planned = read_clocks(ticket, margin=margin, now=WITHIN)
+    assert seen.clocks == planned
+    assert _every_read(session, ticket.id, WITHIN, log) == [planned] * 4
+
+    # past it: the visit departs when his job is expected to end; every read shows the
+    # board's clocks (and the worklist's), the arrival at risk with its expected slack
+    board = read_board(session, region_id=region, now=PAST, durations=log)
+    (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    assert seen.clocks != read_clocks(ticket, margin=margin, now=PAST)
+    assert _every_read(session, ticket.id, PAST, log) == [seen.clocks] * 4
+    (item,) = [i for i in at_risk_worklist(session, now=PAST, durations=log)
+               if i.ticket.id == ticket.id]  # fmt: skip
+    assert item.clocks == seen.clocks
+    arrive = next(c for c in seen.clocks if c.clock is Clock.ARRIVE)
+    expected = board.expected[ticket.id].arrives_at
+    assert expected == nxt.arrives_at + timedelta(minutes=240)
+    assert ticket.arrive_by is not None
+    assert arrive.state is ClockState.AT_RISK
+    assert arrive.slack_min == (ticket.arrive_by - expected).total_seconds() // 60 < 0
+    assert view_ticket(session, ticket_id=ticket.id, now=PAST, durations=log).at_risk
+
+
+def test_a_ticket_page_costs_no_more_for_more_pushed_visits(
+    session: Session, dw: DispatchWorld
+) -> None:
+    _, _, log = behind_an_overrun(session, dw)
+
+    def page() -> int:
+        return len(list_tickets(
+            session, filters=TicketFilter(), now=PAST, after=None, limit=50, durations=log
+        ).items)  # fmt: skip
+
+    with _statements(session) as one:
+        assert page() == 3
+    assert [s for s in one if "FROM assignments" in s]  # what the test below looks for
+    # a second visit behind the same overrun: pushed too, read in the same queries
+    later = open_ticket(session, dw.base, severity="general")
+    confirm_assignment(
+        session, ticket_id=later.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+        now=T0, travel=opt.GeodesicTravelTimes(),
+    )  # fmt: skip
+    with _statements(session) as two:
+        assert page() == 4
+    assert len(two) == len(one)
+
+
+def test_without_an_assigned_visit_no_visit_is_read(session: Session, dw: DispatchWorld) -> None:
+    """No listed ticket assigned: the page and the ticket read no assignment, no log and no
+    engineer's work (the same queries as before the projection)."""
+    with _statements(session) as listed:
+        page = list_tickets(session, filters=TicketFilter(), now=PAST, after=None, limit=50)
+    with _statements(session) as one:
+        view = view_ticket(session, ticket_id=dw.ticket.id, now=PAST)
+    assert [v.id for v in page.items] == [dw.ticket.id]
+    (item,) = at_risk_worklist(session, now=PAST)  # at risk by now, read without a visit
+    assert view.clocks == page.items[0].clocks == item.clocks
+    for read in (listed, one):  # the visits are read first: nothing after them either
+        assert not [s for s in read if "FROM assignments" in s or "plan_log_jobs" in s]
