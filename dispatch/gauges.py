@@ -1,7 +1,8 @@
 """What the service's state looks like right now, in numbers a monitoring system can scrape.
 
 Read at scrape time with a handful of aggregate queries (one pass over the open tickets for
-the promise clocks, through the same `read_clocks` rule the worklist uses), so no counter
+the promise clocks, through the same reading the worklist and the board use: an assigned
+visit's as now expected, `clocks.clocks_as_expected`), so no counter
 in a process can drift from the database and every API process reports the same figures.
 """
 
@@ -15,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.jobs import Job, JobStatus
-from dispatch.clocks import read_clocks
+from dispatch.clocks import clocks_as_expected
+from dispatch.durations import DurationLog
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, Plan, PromisePolicy, Site, Ticket
 from dispatch.planning import PLAN_JOB
@@ -49,17 +51,18 @@ class Gauges:
     oldest_queued_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def read_gauges(session: Session, *, now: datetime) -> Gauges:
-    """Count what a dispatcher, a planner and an operator watch, as of `now`."""
+def read_gauges(session: Session, *, now: datetime, durations: DurationLog | None = None) -> Gauges:
+    """Count what a dispatcher, a planner and an operator watch, as of `now` (``durations``:
+    the log of finished jobs when the caller has it, read only when some visit is assigned)."""
     g = Gauges()
-    _clocks(session, now, g)
+    _clocks(session, now, g, durations)
     _plans(session, g)
     _stock(session, now, g)
     _jobs(session, now, g)
     return g
 
 
-def _clocks(session: Session, now: datetime, g: Gauges) -> None:
+def _clocks(session: Session, now: datetime, g: Gauges, durations: DurationLog | None) -> None:
     stmt = (
         select(Ticket, PromisePolicy.at_risk_margin_min)
         .join(Site, Site.id == Ticket.site_id)
@@ -67,8 +70,12 @@ def _clocks(session: Session, now: datetime, g: Gauges) -> None:
         .join(PromisePolicy, PromisePolicy.id == Contract.policy_id)
         .where(Ticket.status.in_(OPEN_STATUSES))
     )
-    for ticket, margin_min in session.execute(stmt):
-        for reading in read_clocks(ticket, margin=timedelta(minutes=margin_min), now=now):
+    rows = session.execute(stmt).all()
+    margins = {t.id: timedelta(minutes=m) for t, m in rows}
+    tickets = [t for t, _ in rows]
+    read = clocks_as_expected(session, tickets, margins, now=now, durations=durations)
+    for readings in read.values():
+        for reading in readings:
             if reading.state is not ClockState.VOID:
                 g.clocks[(reading.clock.value, reading.state.value)] += 1
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from db import jobs
+from dispatch.board import read_board
 from dispatch.gauges import read_gauges
+from dispatch.promises import ClockState
 from inventory.reservations import ReserveLine, reserve
+from tests.dispatch.overrun_world import behind_an_overrun
+from tests.dispatch.test_worklist_expected import PAST, WITHIN
+from tests.dispatch_world import make_dispatch_world
 from tests.inventory.stock_builders import make_shop
 from tests.ticket_builders import T0, make_ticket_world, open_ticket
 
@@ -50,3 +56,19 @@ def test_the_job_queue_depth_and_the_age_of_its_oldest(session: Session) -> None
     assert g.jobs[("plan", "running")] + g.jobs[("scenario", "running")] == 1
     assert g.jobs[("plan", "queued")] + g.jobs[("scenario", "queued")] == 2
     assert max(g.oldest_queued_seconds.values()) == 15 * 60
+
+
+def test_a_pushed_visit_is_counted_as_the_board_reads_it(session: Session) -> None:
+    """The clock gauges read an assigned visit through the board's projection: a visit pushed
+    behind an overrun counts at risk once the board shows it at risk, on time before."""
+    dw = make_dispatch_world(session, with_part=False)
+    _, ticket, log = behind_an_overrun(session, dw)
+    for now in (WITHIN, PAST):
+        board = read_board(session, region_id=dw.base.region.id, now=now, durations=log)
+        shown = Counter(
+            (c.clock.value, c.state.value) for t in board.tickets for c in t.clocks
+            if c.state is not ClockState.VOID
+        )  # fmt: skip
+        assert read_gauges(session, now=now, durations=log).clocks == shown
+    (row,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    assert ("arrive", "at_risk") in {(c.clock.value, c.state.value) for c in row.clocks}
