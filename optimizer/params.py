@@ -131,19 +131,20 @@ class PlanParams:
     ruin_iterations
         Ruin-and-recreate steps without a wall-clock limit (deterministic).
     ruin_patience
-        Under a wall-clock limit, `optimizer.search` stops after this many steps without a
-        new best plan (a small plan need not use its whole limit), counted only once the
-        search is past ``ruin_patience_after``.
+        Under a wall-clock limit, the least number of steps without a new best plan after
+        which `optimizer.search` stops (a small plan need not use its whole limit); see
+        ``ruin_patience_early`` for the count a plan of many visits waits.
     ruin_patience_after
-        Share of the wall-clock limit before which ``ruin_patience`` does not stop the
-        search. Its temperature falls with the share of the limit used, so a search stopped
-        after a few hundred ms of 10 s would stop still hot (issue 20: +0.5 % travel against
-        OR-Tools at 200 tickets, against -3.6..-12.3 % when it ran on). 0: patience counts
-        from the start; 1: it never stops the search before the limit.
+        Share of the wall-clock limit past which ``ruin_patience`` alone (not the count per
+        visit) stops the search. Default 1: never. Its temperature falls with the share of
+        the limit used, so a search stopped at a share is still warm: at 0.5, 200-ticket
+        plans stopped at 5 s of 10 s at -2.1..-6.1 % travel against OR-Tools on one seed,
+        where running on reached -6.0..-8.5 % (issue 20, BENCHMARKS.md). 0: the flat count
+        from the start (before issue 20 a search stopped after a few hundred ms of 10 s).
     ruin_patience_early
-        Before ``ruin_patience_after``, steps without a new best, per visit to plan (at least
-        ``ruin_patience``), that still stop the search: a plan with little to search (one
-        ticket, a few dozen) returns at once instead of waiting for half its limit, while a
+        Steps without a new best, per visit to plan (at least ``ruin_patience``), that stop
+        the search before ``ruin_patience_after``: a plan with little to search (one
+        ticket, a few dozen) returns at once instead of waiting for its limit, while a
         larger one searches on while it cools.
     workers
         Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
@@ -174,7 +175,7 @@ class PlanParams:
     ruin_iterations: int = 2_000
     ruin_route_removal: float = 0.0
     ruin_patience: int = 2_000
-    ruin_patience_after: float = 0.5
+    ruin_patience_after: float = 1.0
     ruin_patience_early: int = 100
     workers: int = 1
 

@@ -173,6 +173,23 @@ class TestImprove:
         assert found.stopped_by == "no improvement"
         assert 1_000 <= found.steps < 2_000
 
+    def test_at_the_default_share_only_the_count_per_visit_stops_a_search(
+        self, kernels: str
+    ) -> None:
+        # `PlanParams.ruin_patience_after` defaults to 1: the flat patience never stops the
+        # search, the per-visit count does (a 200-ticket plan searched its whole limit)
+        p = _problem(_crew(), _spread(3))
+        share = PlanParams().ruin_patience_after
+        start = construct(p).routes
+        on = improve(p, start, seed=0, iterations=2_000, patience=25, patience_after=share)
+        assert (on.stopped_by, on.steps) == ("iteration limit", 2_000)
+        early = improve(
+            p, start, seed=0, iterations=2_000, patience=25, patience_after=share,
+            patience_early=100,
+        )  # fmt: skip
+        assert early.stopped_by == "no improvement"
+        assert early.steps < 2_000
+
     def test_patience_does_not_stop_a_timed_search_before_its_share(self, kernels: str) -> None:
         # the temperature falls with the share of the time used: patience counts only once
         # the search is past ``patience_after`` of it, then stops it well before the limit
