@@ -5,18 +5,25 @@ on site until T0 + 270 min, which pushes the next visit past its arrival promise
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+import optimizer as opt
+from dispatch.assign import confirm_assignment
 from dispatch.durations import DurationLog
 from dispatch.models import Assignment, PromisePolicy, Ticket, TicketType
 from tests.dispatch.test_redispatch_overrun import _on_site
 from tests.dispatch_world import DispatchWorld
-from tests.ticket_builders import T0
+from tests.ticket_builders import T0, open_ticket
 
 MIN = 60
+WITHIN = T0 + timedelta(minutes=25)  # his job within its plan (30 min)
+PAST = T0 + timedelta(minutes=40)  # 10 min past it: expected on site until T0 + 270 min
 
 
 def overrun_log(session: Session) -> DurationLog:
@@ -46,3 +53,31 @@ def behind_an_overrun(session: Session, dw: DispatchWorld) -> Behind:
     assert ticket is not None
     assert ticket.arrive_by is not None
     return Behind(nxt, ticket, overrun_log(session))
+
+
+def another_visit_behind(session: Session, dw: DispatchWorld) -> Ticket:
+    """A second (general) ticket confirmed to Haizhu behind the same overrun: pushed too."""
+    later = open_ticket(session, dw.base, severity="general")
+    confirm_assignment(
+        session, ticket_id=later.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+        now=T0, travel=opt.GeodesicTravelTimes(),
+    )  # fmt: skip
+    return later
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements run on the session's connection while the block runs (what was
+    pending written before, so that only the reads count)."""
+    session.flush()
+    seen: list[str] = []
+    connection = session.connection()
+
+    def note(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", note)

@@ -12,8 +12,7 @@ from dispatch.board import read_board
 from dispatch.gauges import read_gauges
 from dispatch.promises import ClockState
 from inventory.reservations import ReserveLine, reserve
-from tests.dispatch.overrun_world import behind_an_overrun
-from tests.dispatch.test_worklist_expected import PAST, WITHIN
+from tests.dispatch.overrun_world import PAST, WITHIN, behind_an_overrun
 from tests.dispatch_world import make_dispatch_world
 from tests.inventory.stock_builders import make_shop
 from tests.ticket_builders import T0, make_ticket_world, open_ticket

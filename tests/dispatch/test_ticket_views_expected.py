@@ -11,17 +11,19 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-import optimizer as opt
-from dispatch.assign import confirm_assignment
 from dispatch.board import read_board
 from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
 from dispatch.durations import DurationLog
 from dispatch.promises import Clock, ClockState
 from dispatch.ticket_views import TicketFilter, clocks_of, list_tickets, view_ticket, view_tickets
-from tests.dispatch.overrun_world import behind_an_overrun
-from tests.dispatch.test_worklist_expected import PAST, WITHIN, _statements
+from tests.dispatch.overrun_world import (
+    PAST,
+    WITHIN,
+    another_visit_behind,
+    behind_an_overrun,
+    statements,
+)
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
-from tests.ticket_builders import T0, open_ticket
 
 
 @pytest.fixture
@@ -85,16 +87,12 @@ def test_a_ticket_page_costs_no_more_for_more_pushed_visits(
             session, filters=TicketFilter(), now=PAST, after=None, limit=50, durations=log
         ).items)  # fmt: skip
 
-    with _statements(session) as one:
+    with statements(session) as one:
         assert page() == 3
     assert [s for s in one if "FROM assignments" in s]  # what the test below looks for
     # a second visit behind the same overrun: pushed too, read in the same queries
-    later = open_ticket(session, dw.base, severity="general")
-    confirm_assignment(
-        session, ticket_id=later.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
-        now=T0, travel=opt.GeodesicTravelTimes(),
-    )  # fmt: skip
-    with _statements(session) as two:
+    another_visit_behind(session, dw)
+    with statements(session) as two:
         assert page() == 4
     assert len(two) == len(one)
 
@@ -102,9 +100,9 @@ def test_a_ticket_page_costs_no_more_for_more_pushed_visits(
 def test_without_an_assigned_visit_no_visit_is_read(session: Session, dw: DispatchWorld) -> None:
     """No listed ticket assigned: the page and the ticket read no assignment, no log and no
     engineer's work (the same queries as before the projection)."""
-    with _statements(session) as listed:
+    with statements(session) as listed:
         page = list_tickets(session, filters=TicketFilter(), now=PAST, after=None, limit=50)
-    with _statements(session) as one:
+    with statements(session) as one:
         view = view_ticket(session, ticket_id=dw.ticket.id, now=PAST)
     assert [v.id for v in page.items] == [dw.ticket.id]
     (item,) = at_risk_worklist(session, now=PAST)  # at risk by now, read without a visit

@@ -5,26 +5,23 @@ the worklist reads as before. One rule, so the worklist and the board never disa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-import optimizer as opt
-from dispatch.assign import confirm_assignment
 from dispatch.board import read_board
 from dispatch.clocks import at_risk_worklist, read_clocks
 from dispatch.promises import Clock, ClockState
 from dispatch.ticket_views import TicketFilter, list_at_risk
-from tests.dispatch.overrun_world import behind_an_overrun
+from tests.dispatch.overrun_world import (
+    PAST,
+    WITHIN,
+    another_visit_behind,
+    behind_an_overrun,
+    statements,
+)
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
-from tests.ticket_builders import T0, open_ticket
-
-WITHIN = T0 + timedelta(minutes=25)  # his job within its plan (30 min)
-PAST = T0 + timedelta(minutes=40)  # 10 min past it: expected on site until T0 + 270 min
 
 
 @pytest.fixture
@@ -82,35 +79,13 @@ def test_the_worklist_page_shows_the_projected_clocks(session: Session, dw: Disp
     assert page.next_after is None
 
 
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    """The SQL statements run on the session's connection while the block runs (what was
-    pending written before, so that only the reads count)."""
-    session.flush()
-    seen: list[str] = []
-    connection = session.connection()
-
-    def note(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(connection, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", note)
-
-
 def test_more_pushed_visits_cost_no_more_queries(session: Session, dw: DispatchWorld) -> None:
     _, _, log = behind_an_overrun(session, dw)
-    with _statements(session) as one:
+    with statements(session) as one:
         assert len(at_risk_worklist(session, now=PAST, durations=log)) == 2
     # a second visit behind the same overrun: pushed too, read in the same queries
-    later = open_ticket(session, dw.base, severity="general")
-    confirm_assignment(
-        session, ticket_id=later.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
-        now=T0, travel=opt.GeodesicTravelTimes(),
-    )  # fmt: skip
-    with _statements(session) as two:
+    another_visit_behind(session, dw)
+    with statements(session) as two:
         assert len(at_risk_worklist(session, now=PAST, durations=log)) == 3
     assert len(two) == len(one)
 
@@ -119,7 +94,7 @@ def test_without_an_assigned_visit_the_worklist_reads_as_before(
     session: Session, dw: DispatchWorld
 ) -> None:
     """Nothing assigned: one query, as before (no assignment, log or engineer read)."""
-    with _statements(session) as read:
+    with statements(session) as read:
         (item,) = at_risk_worklist(session, now=PAST)
     assert item.ticket.id == dw.ticket.id
     assert len(read) == 1
