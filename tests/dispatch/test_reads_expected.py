@@ -1,8 +1,9 @@
 """Every read of a ticket's clocks reads an assigned visit as the board does
-(`dispatch.expected`): the ticket list, the ticket page and the engineer's own tickets
-(`dispatch.ticket_views`) show a visit pushed behind its engineer's overrunning job with
-the board's and the worklist's clocks, and read as before while the plan holds. One rule,
-so a single ticket's page never disagrees with the board."""
+(`dispatch.expected`): pushed behind its engineer's job on site past its planned end, a
+visit that will miss its arrival is on the at-risk worklist at once, keyed and paged by
+that reading, and the ticket list, the ticket page and the engineer's own tickets
+(`dispatch.ticket_views`) show the board's clocks; while the plan holds every read is as
+before. One rule, so no page disagrees with the board."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from dispatch.board import read_board
 from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
 from dispatch.durations import DurationLog
 from dispatch.promises import Clock, ClockState
-from dispatch.ticket_views import TicketFilter, clocks_of, list_tickets, view_ticket, view_tickets
+from dispatch.ticket_views import (
+    TicketFilter,
+    clocks_of,
+    list_at_risk,
+    list_tickets,
+    view_ticket,
+    view_tickets,
+)
 from tests.dispatch.overrun_world import (
     PAST,
     WITHIN,
@@ -29,6 +37,77 @@ from tests.dispatch_world import DispatchWorld, make_dispatch_world
 @pytest.fixture
 def dw(session: Session) -> DispatchWorld:
     return make_dispatch_world(session, with_part=False)
+
+
+def test_a_pushed_visit_is_on_the_worklist_as_on_the_board(
+    session: Session, dw: DispatchWorld
+) -> None:
+    nxt, ticket, log = behind_an_overrun(session, dw)
+    board = read_board(session, region_id=dw.base.region.id, now=PAST, durations=log)
+    (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    margin = timedelta(minutes=seen.ticket.at_risk_margin_min)  # one policy for both tickets
+
+    # within his job's plan: the worklist as without any projection (only the new ticket)
+    within = at_risk_worklist(session, now=WITHIN, durations=log)
+    assert [i.ticket.id for i in within] == [dw.ticket.id]
+    assert within[0].clocks == read_clocks(dw.ticket, margin=margin, now=WITHIN)
+
+    # past it: his next visit departs at 12:30 and misses its arrival, on the worklist now
+    items = at_risk_worklist(session, now=PAST, durations=log)
+    assert [i.ticket.id for i in items] == [dw.ticket.id, ticket.id]  # 08:10 before 10:00
+    pushed = items[1]
+    assert pushed.clocks == seen.clocks  # the board's reading, clock for clock
+    assert pushed.clocks != read_clocks(ticket, margin=margin, now=PAST)
+    urgent = pushed.urgent_clock
+    expected = board.expected[ticket.id].arrives_at
+    assert expected == nxt.arrives_at + timedelta(minutes=240)
+    assert ticket.arrive_by is not None
+    assert (urgent.clock, urgent.state) == (Clock.ARRIVE, ClockState.AT_RISK)
+    assert urgent.slack_min == (ticket.arrive_by - expected).total_seconds() // 60 < 0
+    assert pushed.key == (ticket.arrive_by, pushed.rank, ticket.id)
+
+
+def test_pages_walk_the_projected_order(session: Session, dw: DispatchWorld) -> None:
+    _, ticket, log = behind_an_overrun(session, dw)
+    (first,) = at_risk_worklist(session, now=PAST, durations=log, limit=1)
+    assert first.ticket.id == dw.ticket.id
+    (second,) = at_risk_worklist(session, now=PAST, durations=log, limit=1, after=first.ticket.id)
+    assert second.ticket.id == ticket.id
+    assert at_risk_worklist(session, now=PAST, durations=log, after=ticket.id) == []
+
+
+def test_the_worklist_page_shows_the_projected_clocks(session: Session, dw: DispatchWorld) -> None:
+    """The at-risk tickets API's page (`list_at_risk`) shows the clocks it was ordered by."""
+    _, ticket, log = behind_an_overrun(session, dw)
+    page = list_at_risk(
+        session, filters=TicketFilter(), now=PAST, after=None, limit=10, durations=log
+    )
+    (item,) = at_risk_worklist(session, now=PAST, durations=log, after=dw.ticket.id)
+    assert [v.id for v in page.items] == [dw.ticket.id, ticket.id]
+    assert page.items[1].at_risk
+    assert page.items[1].clocks == item.clocks
+    assert page.next_after is None
+
+
+def test_more_pushed_visits_cost_no_more_queries(session: Session, dw: DispatchWorld) -> None:
+    _, _, log = behind_an_overrun(session, dw)
+    with statements(session) as one:
+        assert len(at_risk_worklist(session, now=PAST, durations=log)) == 2
+    # a second visit behind the same overrun: pushed too, read in the same queries
+    another_visit_behind(session, dw)
+    with statements(session) as two:
+        assert len(at_risk_worklist(session, now=PAST, durations=log)) == 3
+    assert len(two) == len(one)
+
+
+def test_without_an_assigned_visit_the_worklist_reads_as_before(
+    session: Session, dw: DispatchWorld
+) -> None:
+    """Nothing assigned: one query, as before (no assignment, log or engineer read)."""
+    with statements(session) as read:
+        (item,) = at_risk_worklist(session, now=PAST)
+    assert item.ticket.id == dw.ticket.id
+    assert len(read) == 1
 
 
 def _every_read(
