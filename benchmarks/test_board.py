@@ -54,6 +54,7 @@ TICKETS = 1000
 ASSIGNED = 300
 KEY = {"X-API-Key": "spk_demo_dispatcher"}  # the demo world's public key
 WAREHOUSE = {"X-API-Key": "spk_demo_warehouse"}
+PLANNER = {"X-API-Key": "spk_demo_planner"}
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -177,6 +178,18 @@ def test_moves_read(benchmark: Any, served: str) -> None:
         benchmark.extra_info["moves"] = len(first.json())
         answer = benchmark.pedantic(lambda: client.get(path), rounds=20, warmup_rounds=1)
         assert answer.json() == first.json()
+
+
+def test_metrics_scrape(benchmark: Any, served: str) -> None:
+    """A Prometheus scrape of `/metrics`: request series plus the domain gauges, whose clock
+    states read each assigned visit through the board's projection (1,000 open tickets, 300
+    assigned); scraped every 15-60 s, so it must stay cheap: under 200 ms like the reads."""
+    with httpx.Client(base_url=served, headers=PLANNER, timeout=60) as client:
+        first = client.get("/metrics")
+        assert first.status_code == 200, first.text
+        assert "spares_open_ticket_clocks" in first.text
+        answer = benchmark.pedantic(lambda: client.get("/metrics"), rounds=20, warmup_rounds=1)
+        assert answer.status_code == 200
 
 
 def test_warehouse_search(benchmark: Any, served: str) -> None:
