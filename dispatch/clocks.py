@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.durations import DurationLog
 from dispatch.errors import InvalidTicketError
-from dispatch.expected import expected_visits, projections_of
+from dispatch.expected import ExpectedVisit, expected_visits, projections_of
 from dispatch.lifecycle import OPEN_STATUSES
 from dispatch.models import Contract, PolicySeverity, PromisePolicy, Site, Ticket
 from dispatch.models import TicketStatus as S
@@ -208,14 +208,17 @@ def _readings(
 def clocks_as_expected(
     session: Session, tickets: Sequence[Ticket], margins: Mapping[int, timedelta], *,
     now: datetime, durations: DurationLog | None = None,
+    expected: Mapping[int, ExpectedVisit] | None = None,
 ) -> dict[int, list[ClockReading]]:  # fmt: skip
     """Many tickets' clocks by ticket id, an assigned visit's as now expected, as the board
     reads it (`dispatch.expected`): the one reading of the worklist, the ticket list, the
     ticket page and the engineer's own tickets, so none disagrees with the board about a
     visit pushed behind an overrunning job; while the plan holds, `read_clocks` as is.
     ``margins``: each ticket's at-risk margin. Queries: none without an assigned ticket,
-    else `expected_visits`' fixed few (``durations``: the log when the caller has it)."""
-    expected = expected_visits(session, tickets, now=now, durations=durations)
+    else `expected_visits`' fixed few (``durations``: the log when the caller has it;
+    ``expected``: the visits when the caller has projected them, not projected again)."""
+    if expected is None:
+        expected = expected_visits(session, tickets, now=now, durations=durations)
     return {
         t.id: read_clocks(
             t, margin=margins[t.id], now=now, projections=projections_of(expected, t.id)

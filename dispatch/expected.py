@@ -6,7 +6,7 @@ engineer's overrunning job (issue 16)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -101,7 +101,7 @@ def expected_visits(
 
 
 def projections_of(
-    expected: dict[int, ExpectedVisit], ticket_id: int
+    expected: Mapping[int, ExpectedVisit], ticket_id: int
 ) -> dict[Clock, datetime] | None:
     """What `read_clocks` projects a ticket's clocks at (None: as without a projection)."""
     visit = expected.get(ticket_id)

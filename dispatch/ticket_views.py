@@ -15,6 +15,7 @@ from dispatch import names as lookup
 from dispatch.clocks import ClockReading, WorklistFilter, at_risk_worklist, clocks_as_expected
 from dispatch.durations import DurationLog
 from dispatch.errors import NotFoundError
+from dispatch.expected import ExpectedVisit
 from dispatch.models import (
     Contract,
     PromisePolicy,
@@ -153,13 +154,15 @@ class _Names:
 
 def clocks_of(
     session: Session, tickets: Sequence[Ticket], *, now: datetime,
-    durations: DurationLog | None = None,
+    durations: DurationLog | None = None, expected: Mapping[int, ExpectedVisit] | None = None,
 ) -> dict[int, list[ClockReading]]:  # fmt: skip
     """Only the clocks of many tickets, an assigned visit's as now expected, as the board
     reads it (`clocks.clocks_as_expected`). One query for their margins, and only when
     some ticket is assigned the fixed few of its visits (``durations``: the log if known)."""
     margins = _margins(session, tickets)
-    return clocks_as_expected(session, tickets, margins, now=now, durations=durations)
+    return clocks_as_expected(
+        session, tickets, margins, now=now, durations=durations, expected=expected
+    )
 
 
 def view_ticket(

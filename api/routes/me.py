@@ -12,13 +12,14 @@ from api.idempotency import IDEMPOTENT, StockWriteRoute
 from api.schemas.common import IdPath
 from api.schemas.ticket import (
     FieldStatusIn,
+    MyTicketRead,
     PartsUsedIn,
     PositionIn,
     PositionRead,
     TicketRead,
 )
 from db import Role
-from dispatch import field, ticket_views
+from dispatch import field, my_day, ticket_views
 from dispatch.models import TicketStatus
 
 # Parts used now take stock: that route is an idempotent stock write (api.idempotency).
@@ -27,10 +28,11 @@ ENGINEER = requires(Role.ENGINEER)
 
 
 @router.get("/tickets", dependencies=[ENGINEER])
-def my_tickets(session: SessionDep, user: CurrentUser, now: NowDep) -> list[TicketRead]:
-    """My open tickets, earliest arrival deadline first."""
-    views = ticket_views.view_tickets(session, field.own_tickets(session, user=user), now=now)
-    return [TicketRead.from_view(v) for v in views]
+def my_tickets(session: SessionDep, user: CurrentUser, now: NowDep) -> list[MyTicketRead]:
+    """My open tickets in route order (the one on site, en route, then by my visit's expected
+    departure; without an active assignment last, by arrival deadline), each with my visit:
+    when to leave, when I am expected, which part to pick up where."""
+    return [MyTicketRead.from_item(i) for i in my_day.my_day(session, user=user, now=now)]
 
 
 @router.get("/tickets/{ticket_id}", dependencies=[ENGINEER])

@@ -230,3 +230,64 @@ class TicketTypeRead(ReadModel):
     fault_class: str
     service_min: int = Field(description="standard service duration in minutes")
     required_level: int = Field(description="skill level the fault needs (1-3)")
+
+
+class PickupPartRead(BaseModel):
+    part_id: int
+    sku: str
+    part_name: str
+    quantity: int
+
+
+class MyVisitRead(BaseModel):
+    """His active assignment for the ticket: when to leave, when he is expected, the parts."""
+
+    assignment_id: int
+    departs_at: Timestamp = Field(description="planned departure")
+    arrives_at: Timestamp = Field(description="planned arrival")
+    fixes_at: Timestamp = Field(description="planned end of the work on site")
+    expected_departs_at: Timestamp = Field(
+        description="as now expected: pushed behind his job on site running past its planned "
+        "end, as the board projects it; equal to planned while the plan holds and once he set off"
+    )
+    expected_arrives_at: Timestamp = Field(description="expected departure plus the drive")
+    expected_fixes_at: Timestamp = Field(description="expected arrival plus the time on site")
+    pushed_min: int = Field(
+        description="minutes the visit is pushed behind the work before it; 0: as planned"
+    )
+    parts_source: Literal["none", "van", "pickup", "shipment"] = Field(
+        description="where his parts come from: none needed, his van, a pickup at `depot`, "
+        "or shipped to the site"
+    )
+    depot_id: int | None = Field(None, description="the depot he picks the parts up at")
+    depot_name: str | None = None
+    shipment_id: int | None = Field(None, description="the shipment bringing the parts to site")
+    pickup: list[PickupPartRead] = Field(
+        default_factory=list, description="for a pickup: the parts held for him at the depot"
+    )
+
+
+class MyTicketRead(TicketRead):
+    """One of his tickets with his visit (GET /v1/me/tickets, in route order)."""
+
+    visit: MyVisitRead | None = Field(
+        None, description="his active assignment for it; null: none (listed last)"
+    )
+
+    @classmethod
+    def from_item(cls, item: Any) -> MyTicketRead:
+        """A `dispatch.my_day.DayItem`: its ticket view and his visit."""
+        read = TicketRead.from_view(item.view).model_dump()
+        v = item.visit
+        if v is None:
+            return cls(**read)
+        pickup = [PickupPartRead(part_id=p.part_id, sku=p.sku, part_name=p.name,
+                                 quantity=p.quantity) for p in v.pickup]  # fmt: skip
+        visit = MyVisitRead(
+            assignment_id=v.assignment_id, departs_at=v.departs_at, arrives_at=v.arrives_at,
+            fixes_at=v.fixes_at, expected_departs_at=v.expected_departs_at,
+            expected_arrives_at=v.expected_arrives_at, expected_fixes_at=v.expected_fixes_at,
+            pushed_min=v.pushed_min, parts_source=v.parts_source, depot_id=v.depot_id,
+            depot_name=v.depot_name, shipment_id=v.shipment_id, pickup=pickup,
+        )  # fmt: skip
+        return cls(**read, visit=visit)

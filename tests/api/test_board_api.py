@@ -344,3 +344,41 @@ def test_every_ticket_read_shows_a_pushed_visit_as_the_board(
             assert ticket["clocks"] == shown["clocks"]
             assert ticket["at_risk"] is at_risk
     assert arrive["slack_min"] == -5  # pushed by 15 min: arrives 09:15, promised by 09:10
+
+
+def test_his_day_lists_his_visits_in_route_order_as_the_board(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """GET /v1/me/tickets: the job he is on first, then his next visit with its planned and
+    expected times as the board's lane shows them (pushed 15 min at 08:45); OpenAPI says so,
+    and the other ticket reads stay without a visit."""
+    region, ticket_id, assignment_id, planned = _pushed(api_engine)
+    with Session(api_engine) as s, s.begin():
+        row = s.get(Assignment, assignment_id)
+        assert row is not None
+        user = make_user(s, Role.ENGINEER, key="spk_test_engineer_haizhu_day")
+        s.execute(update(Engineer).where(Engineer.id == row.engineer_id).values(user_id=user.id))
+    haizhu = {"X-API-Key": "spk_test_engineer_haizhu_day"}
+    for minutes, pushed in ((45, 15), (20, 0)):
+        app.state.clock = lambda m=minutes: T0 + timedelta(minutes=m)
+        (lane,) = [a for a in _board(client, region)["assignments"] if a["id"] == assignment_id]
+        response = client.get("/v1/me/tickets", headers=haizhu)
+        assert response.status_code == 200, response.text
+        on_site, nxt = response.json()
+        assert on_site["status"] == "on_site"
+        assert on_site["visit"]["parts_source"] == "none"
+        assert nxt["id"] == ticket_id
+        visit = nxt["visit"]
+        assert visit["assignment_id"] == assignment_id
+        assert visit["pushed_min"] == lane["pushed_min"] == pushed
+        for k in ("departs_at", "arrives_at", "fixes_at"):
+            assert visit[f"expected_{k}"] == lane[f"expected_{k}"]
+        assert [datetime.fromisoformat(visit[k]) for k in ("departs_at", "arrives_at")] == (
+            planned[:2]
+        )
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "visit" in schemas["MyTicketRead"]["properties"]
+    assert "pickup" in schemas["MyVisitRead"]["properties"]
+    assert "visit" not in schemas["TicketRead"]["properties"]
+    one = client.get(f"/v1/me/tickets/{ticket_id}", headers=haizhu).json()
+    assert "visit" not in one
