@@ -184,6 +184,20 @@ def test_an_engineer_sees_his_day_on_a_phone(browser: Any, served: Served) -> No
         if busy:
             assert page.locator("#visits li button").count() >= 1  # his next step
             assert "UTC+08:00" in page.locator("#zone").inner_text()
+            # in route order, each visit saying when to leave and what to pick up where
+            mine = _api(served, "spk_demo_engineer", "/v1/me/tickets")
+            cards = page.locator("#visits li").all_inner_texts()
+            assert [t["code"] for t in mine] == page.locator("#visits li .code").all_inner_texts()
+            for ticket, card in zip(mine, cards, strict=True):
+                visit = ticket["visit"]
+                if ticket["status"] == "assigned" and visit:
+                    assert "Leave " in card
+                    assert " · arrive " in card
+                if visit and visit["parts_source"] == "pickup":
+                    assert f"Pick up {visit['pickup'][0]['sku']}" in card
+                    assert f"at {visit['depot_name']}" in card
+                if visit and visit["parts_source"] == "shipment":
+                    assert "Part shipped to site" in card
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, "nothing scrolls sideways on a phone"
         v.shot("my-day-phone")
@@ -207,3 +221,54 @@ def test_every_control_has_a_label(visit: Visit) -> None:
                 .map((e) => e.outerHTML.slice(0, 80))"""
         )
         assert unlabelled == [], f"{path}: {unlabelled}"
+
+
+def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
+    browser: Any, served: Served
+) -> None:
+    """The cards as a phone shows a visit pushed behind his overrunning job (expected times,
+    the planned ones beside them, the delay in words) and a pickup (which part at which
+    depot): his answer from /v1/me/tickets stands in for such a day (the demo has none)."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.browser.conftest import open_visit
+
+    tickets = _api(served, "spk_demo_dispatcher", "/v1/tickets?limit=2")["items"]
+    depot = _api(served, "spk_demo_dispatcher", "/v1/depots?limit=1")["items"][0]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def iso(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat()
+
+    def visit(start: int, pushed: int, **parts: Any) -> dict[str, Any]:
+        planned = {"departs_at": iso(start), "arrives_at": iso(start + 30),
+                   "fixes_at": iso(start + 90)}  # fmt: skip
+        times = (("departs_at", start), ("arrives_at", start + 30), ("fixes_at", start + 90))
+        late = {f"expected_{k}": iso(m + pushed) for k, m in times}
+        return {"assignment_id": 1, **planned, **late, "pushed_min": pushed, "depot_id": None,
+                "depot_name": None, "shipment_id": None, "pickup": [], **parts}  # fmt: skip
+
+    pushed, pickup = ({**t, "status": "assigned"} for t in tickets)
+    pushed["visit"] = visit(20, 95, parts_source="none")
+    part = {"part_id": 1, "sku": "HW-PSU-2200", "part_name": "Power supply 2200 W", "quantity": 1}
+    pickup["visit"] = visit(200, 0, parts_source="pickup", depot_id=depot["id"],
+                            depot_name=depot["name"], pickup=[part])  # fmt: skip
+    v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
+    v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=[pushed, pickup]))
+    try:
+        v.login("spk_demo_engineer")
+        page = v.page
+        page.wait_for_url("**/my-day")
+        page.locator("#visits li .code").first.wait_for(timeout=WAIT_MS)
+        first, second = page.locator("#visits li").all_inner_texts()
+        assert "Leave " in first
+        assert "planned: leave " in first
+        assert "1 h 35 min late, your job before runs over" in first
+        assert f"Pick up HW-PSU-2200 Power supply 2200 W at {depot['name']}" in second
+        assert "planned" not in second
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        v.shot("my-day-pushed-phone")
+        assert v.foreign == []
+        assert v.errors == []
+    finally:
+        v.page.context.close()

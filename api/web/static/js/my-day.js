@@ -1,5 +1,7 @@
-// The engineer's own day, for a phone: his open visits (GET /v1/me/tickets), where, by when,
-// and the next step he reports himself (en route, on site, fixed).
+// The engineer's own day, for a phone: his open visits in the order he does them (GET
+// /v1/me/tickets, route order), when to leave and when he is expected (as the board projects
+// it: later than planned when his job before runs over), which part to pick up where, the
+// nearest promise, and the next step he reports himself (en route, on site, fixed).
 import { api, el, fmtMinutes, fmtTime, requirePage, toast, zoneLabel } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +19,39 @@ function risk(ticket) {
   return states.includes("breached") ? "breached" : states.includes("at_risk") ? "at_risk" : "on_time";
 }
 
+const minutesBetween = (a, b) => Math.round((new Date(b) - new Date(a)) / 60000);
+const dayOf = (date) => date.toLocaleDateString("en-CA", { timeZone: zone });
+// "09:30" on the day of `ref` (today), "4 Dec, 09:30" on another (his region's calendar).
+const at = (iso, ref) => fmtTime(iso, zone,
+  { withDate: dayOf(new Date(iso)) !== dayOf(ref ? new Date(ref) : new Date()) });
+
+// "Leave 09:30 · arrive 10:00", the planned times and the delay in words when later than planned.
+function when(t, v) {
+  if (!v) return "";
+  const late = minutesBetween(v.arrives_at, v.expected_arrives_at);
+  const main = t.status === "on_site" ? `On site · done by ${at(v.expected_fixes_at)}`
+    : t.status === "en_route" ? `Arrive ${at(v.expected_arrives_at)}`
+    : `Leave ${at(v.expected_departs_at)} · arrive ${at(v.expected_arrives_at, v.expected_departs_at)}`;
+  if (late <= 0 || t.status === "on_site") return el("div", { class: "when" }, main);
+  const planned = t.status === "en_route" ? `arrive ${at(v.arrives_at)}`
+    : `leave ${at(v.departs_at)}, arrive ${at(v.arrives_at, v.departs_at)}`;
+  const why = v.pushed_min > 0 ? "your job before runs over" : "later than planned";
+  return el("div", { class: "when" }, el("b", {}, main),
+    el("div", { class: "late small" }, `planned: ${planned} — ${fmtMinutes(late)} late, ${why}`));
+}
+
+// What he picks up where, or that the part comes to the site.
+function parts(v) {
+  if (!v) return "";
+  if (v.parts_source === "pickup") {
+    const what = v.pickup.map((p) => `${p.quantity > 1 ? `${p.quantity} × ` : ""}${p.sku} ${p.part_name}`);
+    return el("div", { class: "parts" }, `Pick up ${what.join(", ") || "parts"} at ${v.depot_name ?? "the depot"}`);
+  }
+  if (v.parts_source === "shipment") return el("div", { class: "parts" }, "Part shipped to site");
+  if (v.parts_source === "van") return el("div", { class: "parts muted small" }, "Part in your van");
+  return "";
+}
+
 async function load() {
   const tickets = await api("/v1/me/tickets");
   if (tickets.length) {
@@ -26,14 +61,16 @@ async function load() {
   }
   $("zone").textContent = tickets.length ? `Times in ${zoneLabel(zone)}` : "";
   const items = [];
-  for (const t of tickets) {
+  for (const [n, t] of tickets.entries()) {
     const s = await site(t.site_id);
     const pending = t.clocks.filter((c) => !c.event_at && c.state !== "void")
       .sort((a, b) => new Date(a.deadline) - new Date(b.deadline))[0];
     const next = NEXT[t.status];
     items.push(el("li", { class: risk(t) },
-      el("div", {}, el("b", {}, t.code), ` · ${t.severity} · ${t.status.replace("_", " ")}`),
+      el("div", {}, el("span", { class: "order" }, `${n + 1}`), el("b", { class: "code" }, t.code),
+        ` · ${t.severity} · ${t.status.replace("_", " ")}`),
       el("div", {}, s.name), el("div", { class: "small muted" }, s.address ?? s.place ?? ""),
+      when(t, t.visit), parts(t.visit),
       pending ? el("div", {}, `${pending.clock} by ${fmtTime(pending.deadline, zone)} (${fmtMinutes((new Date(pending.deadline) - Date.now()) / 60000)} left)`) : "",
       next ? el("div", { class: "steps" }, el("button", { type: "button", onclick: () => step(t, next[0]) }, next[1])) : ""));
   }
