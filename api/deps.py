@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import anyio
+import anyio.lowlevel
 from fastapi import Depends, FastAPI, Query, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.area import SERVICE_AREA, AreaCache, Box
 from api.auth import API_KEY_HEADER, key_hash_of, resolve_user, when_user_known
 from api.errors import AuthenticationRequired, PermissionDenied
+from api.fastpath import enter_directly
 from api.keycache import KeyCache
 from api.logs import set_user
 from api.schemas.common import MAX_ID
@@ -157,8 +159,41 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             yield session
 
 
-@asynccontextmanager
-async def _transaction(request: Request, write: bool) -> AsyncIterator[Session]:
+async def enter_session(request: Request, stack: AsyncExitStack) -> Session | None:
+    """`get_session` for a planned stock write (api.fastpath), whose route holds the write
+    slot: the same session, committed or rolled back and closed the same way at `stack`'s
+    exit, without an async generator wrapped in three context managers and a cancel scope
+    per request (a tenth of a served reservation's time on the event loop, BENCHMARKS.md
+    round 6). Its statements' ending is shielded from cancellation, as FastAPI shields a
+    generator's exit. None when the request holds no write slot: then `get_session` runs.
+    """
+    write = is_write(request)
+    if write and not request.scope.get(_HOLDS_SLOT):
+        return None
+    session = _open(request, write)
+
+    async def close(exc_type: type[BaseException] | None, *_: object) -> bool:
+        if not session.in_transaction():
+            session.close()  # committed with its stored response (api.idempotency)
+            return False
+        how = _commit_and_close if exc_type is None else _rollback_and_close
+        with anyio.CancelScope(shield=True):
+            try:
+                await run_in_threadpool(how, session)
+            finally:
+                if session.is_active and session.in_transaction():
+                    await run_in_threadpool(_rollback_and_close, session)
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        return False
+
+    stack.push_async_exit(close)
+    return session
+
+
+enter_directly(get_session, enter_session)
+
+
+def _open(request: Request, write: bool) -> Session:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     if write and not _marked(request, _writes_late):
         # Bound to the engine with the write option: its first statement begins the
@@ -170,6 +205,12 @@ async def _transaction(request: Request, write: bool) -> AsyncIterator[Session]:
     # and its user once authenticated (api.auth; a key resolved later is set then).
     session.info[audit.NOW] = request_now(request)
     when_user_known(request.scope, lambda user: session.info.__setitem__(audit.ACTOR, user.id))
+    return session
+
+
+@asynccontextmanager
+async def _transaction(request: Request, write: bool) -> AsyncIterator[Session]:
+    session = _open(request, write)
     try:
         try:
             yield session

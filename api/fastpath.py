@@ -24,6 +24,7 @@ import email.message
 import functools
 import json
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,16 @@ else:
     AVAILABLE = True
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+Enter = Callable[[Request, AsyncExitStack], Awaitable[Any]]
+_DIRECT: dict[Callable[..., Any], Enter] = {}
+
+
+def enter_directly(dependency: Callable[..., Any], enter: Enter) -> None:
+    """Let a plan enter `dependency`, an async generator whose one parameter is the
+    request, by `enter(request, stack)`: it opens what the generator would, registers its
+    cleanup on the dependency's exit stack and returns the value, or None to have the
+    generator run as FastAPI runs it (api.deps.enter_session)."""
+    _DIRECT[dependency] = enter
 
 
 PREPARED = "spares.prepared_ok"  # scope key: the planned handler takes a `Prepared` answer
@@ -97,6 +108,7 @@ class _Node:
     params: tuple[tuple[str, _Reader], ...]  # ("path" | "query" | "header", its reader)
     request_name: str | None
     response_name: str | None
+    direct: Enter | None = None  # `enter_directly`: the generator entered without wrappers
 
 
 def _plain(d: Dependant) -> bool:
@@ -124,6 +136,8 @@ def _node(d: Dependant) -> _Node | None:
     subs = [_node(s) for s in d.dependencies]
     if any(s is None for s in subs):
         return None
+    params = _params(d)
+    direct = _DIRECT.get(call) if generator and not subs and not params else None
     return _Node(
         dependant=d,
         call=call,
@@ -131,9 +145,10 @@ def _node(d: Dependant) -> _Node | None:
         key=_get_cache_key(dependant=d),
         generator=generator,
         subs=tuple(s for s in subs if s is not None),
-        params=_params(d),
+        params=params,
         request_name=d.request_param_name,
         response_name=d.response_param_name,
+        direct=direct if d.response_param_name is None else None,
     )
 
 
@@ -220,12 +235,16 @@ class _Solving:
                     stack = self.request.scope["fastapi_function_astack"]
                     if sub.dependant.scope != "function":
                         stack = self.request.scope["fastapi_inner_astack"]
-                    solved = await _solve_generator(
-                        request=self.request,
-                        dependant=sub.dependant,
-                        stack=stack,
-                        sub_values=sub_values,
-                    )
+                    solved = None
+                    if sub.direct is not None:
+                        solved = await sub.direct(self.request, stack)
+                    if solved is None:
+                        solved = await _solve_generator(
+                            request=self.request,
+                            dependant=sub.dependant,
+                            stack=stack,
+                            sub_values=sub_values,
+                        )
                 else:
                     solved = await sub.call(**sub_values)
                 cache[sub.key] = solved
