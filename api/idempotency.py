@@ -22,16 +22,21 @@ here across all its attempts.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import inspect
 import json
 import re
 from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import ResponseValidationError
@@ -196,9 +201,41 @@ def _claiming(route: StockWriteRoute, endpoint: Callable[..., Any]) -> Callable[
 
     @functools.wraps(endpoint)
     async def run(**kwargs: Any) -> Any:
-        return await run_in_threadpool(work, kwargs)
+        return await _to_worker(work, kwargs)
 
     return run
+
+
+# The threads of `_to_worker`; each call holds a token of anyio's default limiter (40).
+_WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="spares-stock-write")
+
+
+async def _to_worker(work: Callable[[dict[str, Any]], Any], kwargs: dict[str, Any]) -> Any:
+    """`run_in_threadpool(work, kwargs)` for a stock write's one call, in fewer steps.
+
+    anyio's hop passes through the event loop twice more (a checkpoint, then its capacity
+    limiter's) before the call even starts, each time resuming the request's whole chain
+    of awaits. The call runs to its end, as anyio's does: shielded from the request's
+    cancel scopes (the session must not be rolled back while the thread still uses it),
+    the context copied into the thread, a token of anyio's limiter held (so no more threads
+    run at once than before; with none free, anyio's hop waits for one). A call holding a
+    token always finds one of the 40 threads free: it never queues behind another.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another event loop (trio): anyio's hop
+        return await run_in_threadpool(work, kwargs)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    try:  # a token of anyio's limiter: no more threads at once than before
+        limiter.acquire_nowait()
+    except anyio.WouldBlock:
+        return await run_in_threadpool(work, kwargs)
+    try:
+        future = loop.run_in_executor(_WORKERS, contextvars.copy_context().run, work, kwargs)
+        with anyio.CancelScope(shield=True):
+            return await future
+    finally:
+        limiter.release()
 
 
 def _store_and_commit(request: Request, response: Response) -> None:
