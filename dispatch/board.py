@@ -178,7 +178,9 @@ def read_board(
             # A row has the ticket's attributes by name: what the clocks read.
             read_clocks(
                 cast(Ticket, t), margin=timedelta(minutes=t.at_risk_margin_min), now=now,
-                projections=projections_of(expected, t.id),
+                projections=projections_of(
+                    expected, t, margin=timedelta(minutes=t.at_risk_margin_min)
+                ),
             ),
             SitePin(t.site_id, t.site_name, t.site_lat, t.site_lon),
         )

@@ -213,7 +213,8 @@ def clocks_as_expected(
     """Many tickets' clocks by ticket id, an assigned visit's as now expected, as the board
     reads it (`dispatch.expected`): the one reading of the worklist, the ticket list, the
     ticket page and the engineer's own tickets, so none disagrees with the board about a
-    visit pushed behind an overrunning job; while the plan holds, `read_clocks` as is.
+    visit pushed behind an overrunning job; while the plan holds, `read_clocks` as is but
+    for a clock the plan itself misses (`dispatch.expected.projections_of`).
     ``margins``: each ticket's at-risk margin. Queries: none without an assigned ticket,
     else `expected_visits`' fixed few (``durations``: the log when the caller has it;
     ``expected``: the visits when the caller has projected them, not projected again)."""
@@ -221,7 +222,10 @@ def clocks_as_expected(
         expected = expected_visits(session, tickets, now=now, durations=durations)
     return {
         t.id: read_clocks(
-            t, margin=margins[t.id], now=now, projections=projections_of(expected, t.id)
-        )
+            t,
+            margin=margins[t.id],
+            now=now,
+            projections=projections_of(expected, t, margin=margins[t.id]),
+        )  # fmt: skip
         for t in tickets
     }

@@ -100,9 +100,35 @@ def expected_visits(
     return out
 
 
+class _Deadlines(Protocol):
+    """A ticket's id and its clocks' deadlines (a `Ticket` or a row of its columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def depart_by(self) -> datetime | None: ...
+    @property
+    def arrive_by(self) -> datetime | None: ...
+    @property
+    def fix_by(self) -> datetime | None: ...
+
+
 def projections_of(
-    expected: Mapping[int, ExpectedVisit], ticket_id: int
+    expected: Mapping[int, ExpectedVisit], ticket: _Deadlines, *, margin: timedelta
 ) -> dict[Clock, datetime] | None:
-    """What `read_clocks` projects a ticket's clocks at (None: as without a projection)."""
-    visit = expected.get(ticket_id)
-    return None if visit is None else visit.projections
+    """What `read_clocks` projects a ticket's clocks at (None: as without a projection).
+
+    A visit later than planned projects every pending clock at its expected times. While
+    the plan holds, only the clocks the plan itself misses, or keeps within the at-risk
+    ``margin``, are projected (at the planned times): a plan that arrives after its promise
+    reads at risk now, not once the deadline has passed; the others read as before."""
+    visit = expected.get(ticket.id)
+    if visit is None:
+        return None
+    if visit.projections is not None:
+        return visit.projections
+    planned = {Clock.DEPART: (visit.departs_at, ticket.depart_by),
+               Clock.ARRIVE: (visit.arrives_at, ticket.arrive_by),
+               Clock.FIX: (visit.fixes_at, ticket.fix_by)}  # fmt: skip
+    missed = {c: at for c, (at, by) in planned.items() if by is not None and at > by - margin}
+    return missed or None

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas.board import BoardRead
 from db import Role
-from dispatch.models import Absence, Assignment, Engineer, Ticket, TicketType
+from dispatch.models import Absence, Assignment, Engineer, PromisePolicy, Ticket, TicketType
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
 from tests.builders import key_for, make_user
@@ -227,12 +227,13 @@ def test_checking_an_engineer_writes_nothing_and_says_why_not(client: TestClient
 
 def _pushed(api_engine: Engine) -> tuple[int, int, int, list[datetime]]:
     """Haizhu on site since 08:00, planned to 08:30; his next visit planned 08:30, a 30-min
-    drive, on site 09:00-09:30, promised by 09:10 (15 min margin): on time as planned.
+    drive, on site 09:00-09:30, promised by 09:10 (5 min margin): on time as planned.
     (region id, the next visit's ticket id and assignment id, its planned times)."""
     planned = [T0 + timedelta(minutes=m) for m in (30, 60, 90)]
     with Session(api_engine) as s, s.begin():
         dw = make_dispatch_world(s, with_part=False)
         s.execute(update(TicketType).values(service_min=30))
+        s.execute(update(PromisePolicy).values(at_risk_margin_min=5))
         _, nxt = _on_site(s, dw, T0)  # the log is empty: past the plan he ends "now"
         region, ticket_id, assignment_id = dw.base.region.id, nxt.ticket_id, nxt.id
         s.execute(

@@ -32,6 +32,7 @@ from tests.dispatch.overrun_world import (
     statements,
 )
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
+from tests.ticket_builders import T0
 
 
 @pytest.fixture
@@ -188,3 +189,28 @@ def test_without_an_assigned_visit_no_visit_is_read(session: Session, dw: Dispat
     assert view.clocks == page.items[0].clocks == item.clocks
     for read in (listed, one):  # the visits are read first: nothing after them either
         assert not [s for s in read if "FROM assignments" in s or "plan_log_jobs" in s]
+
+
+def test_a_plan_that_already_misses_a_promise_reads_at_risk_before_it_is_late(
+    session: Session, dw: DispatchWorld
+) -> None:
+    # nothing pushed (his job within its plan), but the plan arrives 10 min after the
+    # promise: every read says so now, not once the deadline has passed
+    nxt, ticket, log = behind_an_overrun(session, dw)
+    ticket.arrive_by = nxt.arrives_at - timedelta(minutes=10)
+    session.flush()
+    now = T0 + timedelta(minutes=5)  # his job within its plan
+    assert now < ticket.arrive_by
+    board = read_board(session, region_id=dw.base.region.id, now=now, durations=log)
+    (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
+    arrive = next(c for c in seen.clocks if c.clock is Clock.ARRIVE)
+    assert (arrive.state, arrive.slack_min) == (ClockState.AT_RISK, -10)
+    # the clocks the plan keeps read as without a projection
+    margin = timedelta(minutes=seen.ticket.at_risk_margin_min)
+    planned = read_clocks(ticket, margin=margin, now=now)
+    for mine, plain in zip(seen.clocks, planned, strict=True):
+        if mine.clock is not Clock.ARRIVE:
+            assert mine == plain
+    (item,) = [i for i in at_risk_worklist(session, now=now, durations=log)
+               if i.ticket.id == ticket.id]  # fmt: skip
+    assert list(item.clocks) == list(seen.clocks)
