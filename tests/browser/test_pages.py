@@ -253,6 +253,10 @@ def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
     part = {"part_id": 1, "sku": "HW-PSU-2200", "part_name": "Power supply 2200 W", "quantity": 1}
     pickup["visit"] = visit(200, 0, parts_source="pickup", depot_id=depot["id"],
                             depot_name=depot["name"], pickup=[part])  # fmt: skip
+    # the pickup's plan arrives 2 h 50 min after its promise: the clock reads at risk with
+    # that slack (`dispatch.expected.projections_of`), and the card says so
+    pickup["clocks"] = [{"clock": "arrive", "deadline": iso(60), "event_at": None,
+                         "state": "at_risk", "slack_min": -170}]  # fmt: skip
     v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
     v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=[pushed, pickup]))
     try:
@@ -264,8 +268,10 @@ def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
         assert "Leave " in first
         assert "planned: leave " in first
         assert "1 h 35 min late, your job before runs over" in first
+        assert "(-" not in first  # an overdue clock says "overdue", never "-2 h 40 min left"
         assert f"Pick up HW-PSU-2200 Power supply 2200 W at {depot['name']}" in second
         assert "planned" not in second
+        assert "— your plan is 2 h 50 min late" in second
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         v.shot("my-day-pushed-phone")
         assert v.foreign == []

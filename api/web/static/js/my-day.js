@@ -71,10 +71,22 @@ async function load() {
         ` · ${t.severity} · ${t.status.replace("_", " ")}`),
       el("div", {}, s.name), el("div", { class: "small muted" }, s.address ?? s.place ?? ""),
       when(t, t.visit), parts(t.visit),
-      pending ? el("div", {}, `${pending.clock} by ${fmtTime(pending.deadline, zone)} (${fmtMinutes((new Date(pending.deadline) - Date.now()) / 60000)} left)`) : "",
+      pending ? promise(pending) : "",
       next ? el("div", { class: "steps" }, el("button", { type: "button", onclick: () => step(t, next[0]) }, next[1])) : ""));
   }
   $("visits").replaceChildren(...(items.length ? items : [el("li", {}, "No open visit. Enjoy the quiet.")]));
+}
+
+// The nearest promise: time left, or, when his plan already misses it (the clock reads the
+// planned or expected time: negative slack), by how much, so he can tell dispatch at once.
+function promise(c) {
+  const by = `${c.clock} by ${fmtTime(c.deadline, zone)}`;
+  const left = (new Date(c.deadline) - Date.now()) / 60000;
+  if (c.slack_min !== null && c.slack_min < 0 && left > 0) {
+    return el("div", { class: "late small" }, `${by} — your plan is ${fmtMinutes(-c.slack_min)} late`);
+  }
+  if (left < 0) return el("div", { class: "late small" }, `${by} — ${fmtMinutes(-left)} overdue`);
+  return el("div", {}, `${by} (${fmtMinutes(left)} left)`);
 }
 
 async function step(ticket, status) {
