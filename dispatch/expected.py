@@ -2,7 +2,7 @@
 read of tickets' clocks (the board; through `clocks.clocks_as_expected` the at-risk
 worklist, the ticket list and page and the engineer's own tickets) projects a visit
 through, so that none disagrees with the board about a visit pushed behind its
-engineer's overrunning job (issue 16)."""
+engineer's overrunning job, or planned past its promise (issue 16)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class ExpectedVisit:
     @property
     def projections(self) -> dict[Clock, datetime] | None:
         """What `read_clocks` projects the pending clocks at: the expected times once they
-        are later than planned; None while the plan holds (the clocks read as before)."""
+        are later than planned; None while the plan holds (then `projections_of` projects
+        only the clocks the plan itself misses, at the planned times)."""
         if self.late_s <= 0:
             return None
         return {Clock.DEPART: self.departs_at, Clock.ARRIVE: self.arrives_at,
