@@ -44,6 +44,11 @@ class ExpectedVisit:
     late_s: int  # how much later than planned it departs (pushed, or its departure past)
 
     @property
+    def pushed_min(self) -> int:
+        """``pushed_s`` in whole minutes, rounded up: a push of 10 s still reads "+1 min"."""
+        return -(-self.pushed_s // 60)
+
+    @property
     def projections(self) -> dict[Clock, datetime] | None:
         """What `read_clocks` projects the pending clocks at: the expected times once they
         are later than planned; None while the plan holds (then `projections_of` projects

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from db import User
 from dispatch.durations import DurationLog
-from dispatch.expected import expected_visits
+from dispatch.expected import ExpectedVisit, expected_visits
 from dispatch.field import own_tickets
 from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
 from dispatch.ticket_views import TicketView, clocks_of, view_tickets
@@ -70,13 +70,13 @@ class DayItem:
     visit: MyVisit | None
 
 
-def _visit(a: Any, expected: Any, pickup: list[PickupPart]) -> MyVisit:
+def _visit(a: Any, expected: ExpectedVisit | None, pickup: list[PickupPart]) -> MyVisit:
     if expected is None:  # set off, or no schedule to project: as planned
         at = (a.departs_at, a.arrives_at, a.fixes_at)
         pushed = 0
     else:
         at = (expected.departs_at, expected.arrives_at, expected.fixes_at)
-        pushed = -(-expected.pushed_s // 60)  # whole minutes, up (as the board)
+        pushed = expected.pushed_min
     return MyVisit(
         a.id, a.departs_at, a.arrives_at, a.fixes_at, *at, pushed, a.parts_source,
         a.depot_id, a.depot_name, a.shipment_id, pickup,

@@ -155,8 +155,8 @@ class BoardRead(BaseModel):
                 "expected_departs_at": ts(e.departs_at),
                 "expected_arrives_at": ts(e.arrives_at),
                 "expected_fixes_at": ts(e.fixes_at),
-                "pushed_min": -(-e.pushed_s // 60),
-            }  # fmt: skip (whole minutes, up)
+                "pushed_min": e.pushed_min,
+            }  # fmt: skip
 
         return to_json({
             "region": RegionRead.model_validate(region).model_dump(mode="json"),
