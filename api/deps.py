@@ -173,13 +173,10 @@ async def enter_session(request: Request, stack: AsyncExitStack) -> Session | No
     session = _open(request, write)
 
     async def close(exc_type: type[BaseException] | None, *_: object) -> bool:
-        if not session.in_transaction():
-            session.close()  # committed with its stored response (api.idempotency)
-            return False
         how = _commit_and_close if exc_type is None else _rollback_and_close
         with anyio.CancelScope(shield=True):
             try:
-                await run_in_threadpool(how, session)
+                await _end(session, how)  # as `_transaction` ends
             finally:
                 if session.is_active and session.in_transaction():
                     await run_in_threadpool(_rollback_and_close, session)
