@@ -136,6 +136,11 @@ def test_confirm_the_first_option_and_see_the_lane_and_route(visit: Visit, serve
     visit.shot("board-options")
     promises = page.locator("#panel-body .options").first.inner_text()
     assert not re.search(r"-\d+ (h|min)", promises), promises  # "25 min late", not "-25 min"
+    assert "cost CNY" in promises, promises
+    # The ranking's sentence says what the promise line says: folded behind "Why #1".
+    why = page.locator("#panel-body .options details.why").first
+    assert why.locator("summary").inner_text() == "Why #1"
+    assert not why.evaluate("d => d.open")
     confirm.click()
     block = page.locator(f"#lanes .blk.service[data-ticket='{ticket}']")
     block.wait_for(timeout=WAIT_MS)

@@ -494,8 +494,8 @@ function renderOptions(t) {
       el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : brokenText(o)),
       o.kind === "call_out" ? el("span", { class: "pill late" }, `call-out, CNY ${Math.round(o.callout_cost)}`) : ""),
     el("div", { class: "small" }, `leaves ${fmtTime(o.departs_at, zone())} · arrives ${fmtTime(o.arrives_at, zone())} · done ${fmtTime(o.fixes_at, zone())} · ${Math.round(o.travel_min)} min drive · parts: ${o.parts.source}${o.parts.depot_name ? ` (${o.parts.depot_name})` : ""}`),
-    el("div", { class: "small muted" }, o.reason),
-    el("div", { class: "small" }, o.promises.map(promiseLine).join(" · ")),
+    el("div", { class: "small" }, o.promises.map(pricedLine).join(" · "), ` · cost CNY ${fmtCny(o.cost)}`),
+    el("details", { class: "small muted why" }, el("summary", {}, `Why #${o.rank}`), o.reason),
     el("button", { type: "button", onclick: () => confirm(t.id, o.engineer_id), "aria-label": `Confirm ${o.engineer_name} for ${t.code}` }, "Confirm")))));
   if (rec.excluded?.length) {
     box.append(el("details", {}, el("summary", {}, `${rec.excluded.length} left out, and why`),
@@ -748,6 +748,14 @@ async function start() {
 }
 
 start();
+
+/** A promise's line with what breaking it costs: "depart missed, 29 min late, CNY 335". The
+ * option's reason (the CLI's sentence, which says the same) stays behind "Why #1". */
+function pricedLine(p) {
+  return p.kept || !p.cost ? promiseLine(p) : `${promiseLine(p)}, CNY ${fmtCny(p.cost)}`;
+}
+
+function fmtCny(amount) { return Math.round(amount).toLocaleString("en"); }
 
 /** "arrival kept (25 min to spare)" or "arrival missed, 25 min late": no negative slack to read. */
 function promiseLine(p) {
