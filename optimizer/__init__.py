@@ -35,6 +35,14 @@ if TYPE_CHECKING:
         recommend,
         worth_waking,
     )
+    from optimizer.bump import (
+        MAKE_ROOM_ENGINEERS,
+        Held,
+        Room,
+        make_room,
+        nearest_held,
+        wants_room,
+    )
     from optimizer.commitments import Baseline, Commitment, check_commitments
     from optimizer.diff import PlanDiff, PromiseState, ReservationDiff, RouteDiff, TicketDiff, diff
     from optimizer.disruptions import (
@@ -211,6 +219,12 @@ _HOMES: dict[str, str] = {
     "Window": "optimizer.model",
     "allocate": "optimizer.allocation",
     "better_elsewhere": "optimizer.reassign",
+    "Held": "optimizer.bump",
+    "MAKE_ROOM_ENGINEERS": "optimizer.bump",
+    "Room": "optimizer.bump",
+    "make_room": "optimizer.bump",
+    "nearest_held": "optimizer.bump",
+    "wants_room": "optimizer.bump",
     "callout_options": "optimizer.assignment",
     "carry_over": "optimizer.inspections",
     "check_commitments": "optimizer.commitments",
@@ -272,12 +286,14 @@ __all__ = [
     "GUANGDONG_RUSH_HOURS",
     "Gap",
     "GeodesicTravelTimes",
+    "Held",
     "Insertion",
     "InspectionPolicy",
     "InspectionSite",
     "InvalidProblemError",
     "Loaner",
     "Location",
+    "MAKE_ROOM_ENGINEERS",
     "MatrixTravelTimes",
     "OnCall",
     "OptimizerError",
@@ -307,6 +323,7 @@ __all__ = [
     "RoadNetwork",
     "RoadNetworkError",
     "RoadNetworkTravelTimes",
+    "Room",
     "Route",
     "RouteDiff",
     "ScaledTravelTimes",
@@ -346,6 +363,8 @@ __all__ = [
     "inspection_visits",
     "keeps_what_was_planned",
     "load_road_network",
+    "make_room",
+    "nearest_held",
     "overrun_changes_at",
     "overrun_ends",
     "overrun_past",
@@ -368,6 +387,7 @@ __all__ = [
     "travel_at",
     "validate",
     "visit_overruns",
+    "wants_room",
     "warm_up",
     "worth_waking",
 ]

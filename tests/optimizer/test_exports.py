@@ -46,6 +46,8 @@ EXPECTED = {
     "overrun_ends",
     # committed visits pushed behind an overrun; when a cached snapshot's overrun moves
     "retimed", "overrun_changes_at",
+    # make room for a new ticket's arrival: move a committed visit that keeps its clocks
+    "Held", "MAKE_ROOM_ENGINEERS", "Room", "make_room", "nearest_held", "wants_room",
 }  # fmt: skip
 
 
