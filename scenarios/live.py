@@ -250,6 +250,43 @@ class LiveState:
             heapq.heappush(self._gap_homeward, (heads, engineer_id, since))
         self._dirty.add(engineer_id)
 
+    def released(self, engineer_id: int, key: int, now: int) -> None:
+        """A committed visit not departed yet taken off him at `now` (handed to another
+        engineer): he is busy until the rest of his work ends, or free where his last job
+        left him (home once that shift is over, `optimizer.standing_at`)."""
+        eid = engineer_id
+        gone = self.work[eid].pop(key, None)
+        self._dirty.add(eid)
+        if gone is None or gone.ends < self.free_at[eid]:
+            return  # work after it keeps him busy as before
+        rest = list(self.work[eid].values())
+        if rest:
+            last = max(rest, key=lambda r: r.ends)
+            self.free_at[eid], self.position[eid] = last.ends, last.site
+        else:
+            since = self.here_since[eid]
+            self.free_at[eid] = since
+            self.position[eid] = standing_at(
+                self.here[eid], since, self.home[eid], self.windows[eid], now
+            )
+        heads = heads_home_at(self.free_at[eid], self.windows[eid])
+        heapq.heappush(self._homeward, (heads, eid, self.free_at[eid]))
+
+    def without(self, engineer_id: int, key: int, now: int) -> Engineer:
+        """The engineer as the view would show him at `now` without that committed visit
+        (`optimizer.make_room` prices a new ticket on him so); the state is left as it was."""
+        eid = engineer_id
+        saved = (dict(self.work[eid]), self.free_at[eid], self.position[eid], list(self._homeward))
+        dirty = eid in self._dirty
+        try:
+            self.released(eid, key, now)
+            e = self.labour[eid]
+            return self._engineer(eid, e.home, dict(e.skills), now)
+        finally:
+            self.work[eid], self.free_at[eid], self.position[eid], self._homeward = saved
+            if not dirty:
+                self._dirty.discard(eid)
+
     def _patch_engineer(self, view: DispatchWorld, engineer_id: int, now: int) -> None:
         """Mirror one engineer's commitments into the view (busy, position, gap)."""
         until, at = self.busy_until(engineer_id, now), self.position[engineer_id]

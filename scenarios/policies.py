@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +24,7 @@ import numpy as np
 from dispatch.labour import overtime_allowance_s
 from dispatch.promises import compute_deadlines
 from optimizer import (
+    Held,
     Location,
     Option,
     PartLine,
@@ -35,6 +36,8 @@ from optimizer import (
     better_elsewhere,
     coordinates,
     keeps_what_was_planned,
+    make_room,
+    nearest_held,
     recommend,
     travel_at,
 )
@@ -114,9 +117,37 @@ def decide_optimised(
     state: LiveState, ticket: Ticket, *, now: int, travel: TravelTimes, ship_within_s: int
 ) -> JobPlan | None:
     """The fast path: `recommend`'s best option, or None when nobody can take the ticket."""
-    params = RecommendParams(max_options=1, ship_within_s=ship_within_s)
-    best = recommend(state.view(now), ticket, now=now, travel=travel, params=params).best
+    best = best_optimised(state, ticket, now=now, travel=travel, ship_within_s=ship_within_s)
     return None if best is None else job_plan(state, best)
+
+
+def best_optimised(
+    state: LiveState, ticket: Ticket, *, now: int, travel: TravelTimes, ship_within_s: int
+) -> Option | None:
+    """`recommend`'s best option on the live view (None: nobody can take the ticket)."""
+    params = RecommendParams(max_options=1, ship_within_s=ship_within_s)
+    return recommend(state.view(now), ticket, now=now, travel=travel, params=params).best
+
+
+def room_optimised(
+    state: LiveState, ticket: Ticket, best: Option | None, held: Callable[[int], Held], *,
+    holders: Iterable[int], now: int, travel: TravelTimes, ship_within_s: int, limit: int,
+) -> tuple[JobPlan, Held, JobPlan] | None:  # fmt: skip
+    """`optimizer.make_room` on the live view: the `limit` nearest qualified engineers of
+    ``holders`` (each holding the visit ``held(engineer)``, not departed), priced without
+    it (`LiveState.without`). The new ticket's plan, the visit moved and its new plan."""
+    view = state.view(now)
+    near = nearest_held(view, ticket, holders, travel=travel, limit=limit)
+    if not near:
+        return None
+    room = make_room(
+        view, ticket, best, [held(eid) for eid in near],
+        freed=lambda h: state.without(h.engineer_id, h.ticket.id, now), now=now,
+        travel=travel, params=RecommendParams(max_options=1, ship_within_s=ship_within_s),
+    )  # fmt: skip
+    if room is None:
+        return None
+    return job_plan(state, room.option), room.held, job_plan(state, room.move)
 
 
 def redispatch_optimised(

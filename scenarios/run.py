@@ -80,6 +80,7 @@ def run_params(scenario: Scenario, variant: str, policy: str, replication: int) 
         retry_s=scenario.retry_every_min * 60,
         replan_every_s=seconds(scenario.replan_every_min),
         redispatch_grace_s=seconds(scenario.redispatch_after_min),
+        make_room_engineers=scenario.make_room_engineers,
     )  # fmt: skip
 
 

@@ -292,6 +292,25 @@ class JobRunner:
         self._hand_over(q, eid, plan)
         return True
 
+    def holders(self) -> list[int]:
+        """The engineers with a visit not departed yet."""
+        return [eid for eid, queue in self.queued.items() if queue]
+
+    def next_visit(self, eid: int) -> tuple[DemandTicket, int, int]:
+        """His next visit not departed: its ticket, projected departure and arrival."""
+        q = self.queued[eid][0]
+        return (q.t, *self._projected(q, self.run.now))
+
+    def make_room(
+        self, eid: int, moved: JobPlan, t: DemandTicket, record: JobRecord, plan: JobPlan
+    ) -> None:
+        """His next visit goes to another engineer (`moved`) and the new ticket to him
+        (`plan`): `optimizer.make_room`'s answer. Counted as a re-dispatch."""
+        q = self.queued[eid][0]
+        self._hand_over(q, eid, moved)
+        self.run.state.released(eid, q.t.id, self.run.now)
+        self.start(t, record, plan)
+
     def _hand_over(self, q: _Queued, eid: int, plan: JobPlan) -> None:
         self.queued[eid].remove(q)
         self.late.pop(q.t.id, None)

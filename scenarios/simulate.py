@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from optimizer import PartsSource, Ticket, ship_at_intake
+from optimizer import Held, Option, PartsSource, Ticket, ship_at_intake, wants_room
 from scenarios.bounds import Staff, swap_unkeepable, unkeepable
 from scenarios.context import (
     DAY_S,
@@ -37,10 +37,12 @@ from scenarios.policies import (
     Deadlines,
     JobPlan,
     NaiveDispatcher,
+    best_optimised,
     deadlines_of,
-    decide_optimised,
+    job_plan,
     optimizer_ticket,
     redispatch_optimised,
+    room_optimised,
 )
 from scenarios.records import JobRecord, RunResult
 from scenarios.replan import replan_loop
@@ -198,12 +200,41 @@ class _Desk:
         else:
             d = deadlines_of(run.world, site, t)
             ticket = self._ticket(t, d)
-            plan = decide_optimised(
+            best = best_optimised(
                 run.state, ticket, now=now, travel=run.travel, ship_within_s=d.ship_within_s
             )
+            if wants_room(ticket, best) and self._make_room(t, record, ticket, best, d):
+                return True
+            plan = None if best is None else job_plan(run.state, best)
         if plan is None:
             return False
         self.jobs.start(t, record, plan)
+        return True
+
+    def _make_room(
+        self, t: DemandTicket, record: JobRecord, ticket: Ticket, best: Option | None,
+        d: Deadlines,
+    ) -> bool:  # fmt: skip
+        """Keep the new ticket's arrival by moving a nearby engineer's next visit to a
+        colleague who keeps it (`optimizer.make_room`); False: no such move."""
+        run = self.run
+        limit = run.params.make_room_engineers
+        if not limit or self.jobs.alternative is None:
+            return False
+
+        def held(eid: int) -> Held:
+            v, departs, arrives = self.jobs.next_visit(eid)
+            dv = deadlines_of(run.world, run.sites[v.site_id], v)
+            return Held(eid, self._ticket(v, dv), departs, arrives)
+
+        room = room_optimised(
+            run.state, ticket, best, held, holders=self.jobs.holders(), now=run.now,
+            travel=run.travel, ship_within_s=d.ship_within_s, limit=limit,
+        )  # fmt: skip
+        if room is None:
+            return False
+        plan, moved, move = room
+        self.jobs.make_room(moved.engineer_id, move, t, record, plan)
         return True
 
 

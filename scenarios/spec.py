@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dispatch.world import REFERENCE_DATE
 from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
+from optimizer.bump import MAKE_ROOM_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 from scenarios.model import (
     BUSINESS_HOURS,
@@ -408,6 +409,9 @@ class Scenario(_Strict):
     # tickets nobody could take are offered again, late visits asked again (production's
     # worker tick: promise_policies.redispatch_every_min)
     retry_every_min: int = Field(REDISPATCH_EVERY_MIN, ge=1)
+    # a new ticket whose arrival its best option breaks: engineers (nearest first) asked to
+    # hand their next visit to a colleague who keeps it (`optimizer.make_room`); 0: never
+    make_room_engineers: int = Field(MAKE_ROOM_ENGINEERS, ge=0)
     returns: Returns = Returns()
     restock: Restock = Restock()
     loaners: Loaners = Loaners()

@@ -60,3 +60,39 @@ def test_an_engineer_works_one_job_at_a_time(small: SimWorld) -> None:
     for jobs in by_engineer.values():
         jobs.sort()
         assert all(a[1] <= b[0] for a, b in zip(jobs, jobs[1:], strict=False))
+
+
+def test_a_visit_handed_over_frees_him_and_without_it_reads_the_same(small: SimWorld) -> None:
+    """`LiveState.without` (what `optimizer.make_room` prices a new ticket on) is the engineer
+    the view shows once the visit is handed over (`LiveState.released`), and changes nothing."""
+    state = LiveState(small, 2 * DAY)
+    eid, site = small.engineers[2].id, small.sites[5].location
+    state.commit(eid, 6 * HOUR, site, start=5 * HOUR, arrives=5 * HOUR + 600, key=7)
+    view = state.view(0)
+    before = view.engineers[view.engineer_row[eid]]
+    assert before.busy_until == 6 * HOUR
+    alone = state.without(eid, 7, 0)
+    assert state.view(0).engineers[view.engineer_row[eid]] == before  # nothing changed
+    state.released(eid, 7, 0)
+    after = state.view(0).engineers[view.engineer_row[eid]]
+    assert after.busy_until is None
+    assert after.gap is None
+    assert (alone.busy_until, alone.gap, alone.location) == (None, None, after.location)
+
+
+def test_made_room_engineers_still_work_one_job_at_a_time(small: SimWorld) -> None:
+    stream = ticket_stream(
+        small, Demand(tickets_per_day=160), horizon_s=2 * DAY, seed=5, replication=0
+    )
+    params = RunParams(
+        "base", "optimised", 0, 2 * DAY, redispatch_grace_s=15 * 60, make_room_engineers=5
+    )
+    result = simulate(small, stream, params)
+    by_engineer: dict[int, list[tuple[int, int]]] = {}
+    for j in result.jobs:
+        if j.engineer_id is not None and j.departed_at is not None and j.fixed_at is not None:
+            by_engineer.setdefault(j.engineer_id, []).append((j.departed_at, j.fixed_at))
+    for jobs in by_engineer.values():
+        jobs.sort()
+        assert all(a[1] <= b[0] for a, b in zip(jobs, jobs[1:], strict=False))
+    assert sum(j.fixed_at is not None for j in result.jobs) > 0

@@ -132,3 +132,16 @@ def test_the_retry_of_waiting_tickets_is_scenario_data() -> None:
     assert run_params(five, "base", "naive", 0).retry_s == 300
     with pytest.raises(ScenarioError, match="retry_every_min"):
         parse_scenario({"name": "s", "retry_every_min": 0})
+
+
+def test_how_many_engineers_make_room_is_scenario_data() -> None:
+    """The engineers asked to make room for a ticket's arrival (`optimizer.make_room`) are
+    the file's: the documented default, 0 to never ask, never negative."""
+    from scenarios.run import run_params
+
+    default = parse_scenario({"name": "s"})
+    assert run_params(default, "base", "optimised", 0).make_room_engineers == 3
+    never = parse_scenario({"name": "s", "make_room_engineers": 0})
+    assert run_params(never, "base", "optimised", 0).make_room_engineers == 0
+    with pytest.raises(ScenarioError, match="make_room_engineers"):
+        parse_scenario({"name": "s", "make_room_engineers": -1})
