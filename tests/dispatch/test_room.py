@@ -1,0 +1,63 @@
+"""Making room for a new ticket's arrival in production (`dispatch.room`, issue 16): the
+simulator's rule (`optimizer.make_room`) over the database's world."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from dispatch.assign import confirm_assignment
+from dispatch.models import Assignment
+from dispatch.room import make_room_for
+from inventory.models import ProductModel
+from tests.builders import make_asset, make_site
+from tests.dispatch_world import TIANHE, _engineer, _on_shift, make_dispatch_world
+from tests.ticket_builders import T0, open_ticket
+
+TRAVEL = opt.GeodesicTravelTimes()
+NORTH_KM = 0.009  # degrees of latitude per km
+
+
+def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
+    session: Session,
+) -> None:
+    """Haizhu has just been given a visit 40 km north (not departed); an urgent ticket comes
+    in at Tianhe, where nobody else free is within its 2 h arrival. A colleague 70 km north
+    keeps the visit's arrival: Haizhu takes the urgent ticket, the colleague his visit."""
+    dw = make_dispatch_world(session, with_part=False)
+    w = dw.base
+    for idle in (dw.panyu, w.engineer):  # nobody else qualified free near Tianhe
+        idle.active = False
+    north = make_site(session, w.region, w.contract, lat=TIANHE[0] + 40 * NORTH_KM, lon=TIANHE[1])
+    model = session.get(ProductModel, w.asset.product_model_id)
+    assert model is not None
+    asset = make_asset(session, north, model)
+    far = _engineer(session, w, (TIANHE[0] + 110 * NORTH_KM, TIANHE[1]), skills={w.line: 3})
+    _on_shift(session, far, time(8), time(20))
+    visit = open_ticket(session, w, severity="general", site_id=north.id, asset_id=asset.id)
+    confirm_assignment(
+        session, ticket_id=visit.id, engineer_id=dw.haizhu.id, user=w.dispatcher, now=T0,
+        travel=TRAVEL,
+    )  # fmt: skip
+    session.flush()
+    at = T0 + timedelta(minutes=1)
+    room = make_room_for(session, ticket_id=dw.ticket.id, now=at, travel=TRAVEL)
+    assert room is not None
+    assignment = session.query(Assignment).filter_by(ticket_id=visit.id).one()
+    assert (room.engineer_id, room.moved_ticket_id, room.moved_to) == (
+        dw.haizhu.id,
+        visit.id,
+        far.id,
+    )
+    assert room.moved_assignment_id == assignment.id
+    assert room.arrives_at <= T0 + timedelta(minutes=120)  # the urgent arrival kept
+    assert room.moved_arrives_at <= T0 + timedelta(minutes=120)  # the visit's kept too
+    assert room.best_cost is None or room.cost < room.best_cost
+
+
+def test_no_room_when_the_best_option_keeps_the_arrival(session: Session) -> None:
+    dw = make_dispatch_world(session, with_part=False)
+    room = make_room_for(session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL)
+    assert room is None  # Panyu and Haizhu are free near Tianhe
