@@ -29,6 +29,7 @@ from api.schemas.dispatch import (
     PublishRead,
     RecommendationRead,
     RecommendationRequest,
+    RoomRead,
     WithdrawRequest,
 )
 from api.schemas.disruption import DisruptionCreate, DisruptionRead
@@ -45,6 +46,7 @@ from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import price_engineer, recommend_ticket
 from dispatch.redispatch import accept_move, refresh_stale
 from dispatch.replanning import insert_ticket, insertion_summary
+from dispatch.room import make_room_for
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
 # Assigning and publishing hold parts: stock writes, with an Idempotency-Key and retries.
@@ -88,6 +90,25 @@ def recommend(
     written = Response(wire, media_type="application/json")
     written.raw_headers.extend(h for h in response.raw_headers if h[0] != b"content-length")
     return written
+
+
+@router.get("/tickets/{ticket_id}/room", dependencies=[requires(*DISPATCHERS), reads_only()])
+def room(ticket_id: IdPath, session: SessionDep, travel: TravelDep, now: NowDep) -> RoomRead | None:
+    """For an open ticket whose best option breaks its arrival promise: the nearby
+    engineer whose next visit (not departed) a colleague keeps, so he takes the ticket
+    (the simulator's rule, `optimizer.make_room`); null when no such move keeps it for less.
+    The dispatcher makes the two reassignments (`POST .../assignments/{id}/withdraw`, then
+    `POST /dispatch/assignments` for each ticket)."""
+    found = make_room_for(session, ticket_id=ticket_id, now=now, travel=travel)
+    if found is None:
+        return None
+    return RoomRead(
+        ticket_id=found.ticket_id, engineer_id=found.engineer_id,
+        departs_at=found.departs_at, arrives_at=found.arrives_at,
+        moved_ticket_id=found.moved_ticket_id, moved_assignment_id=found.moved_assignment_id,
+        moved_to=found.moved_to, moved_departs_at=found.moved_departs_at,
+        moved_arrives_at=found.moved_arrives_at, cost=found.cost, best_cost=found.best_cost,
+    )  # fmt: skip
 
 
 @router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])

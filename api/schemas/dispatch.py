@@ -499,6 +499,23 @@ class AssignmentCheckRead(BaseModel):
         )  # fmt: skip
 
 
+class RoomRead(BaseModel):
+    """Room made for an open ticket's arrival (`dispatch.room`, issue 16): a nearby
+    engineer's next visit goes to a colleague who keeps its clocks, he takes the ticket."""
+
+    ticket_id: int
+    engineer_id: int = Field(description="takes the ticket, in place of his next visit")
+    departs_at: Timestamp
+    arrives_at: Timestamp = Field(description="within the ticket's arrival promise")
+    moved_ticket_id: int
+    moved_assignment_id: int = Field(description="his next visit, not departed yet")
+    moved_to: int = Field(description="the colleague who keeps that visit's clocks")
+    moved_departs_at: Timestamp
+    moved_arrives_at: Timestamp
+    cost: int = Field(description="fen: both plans' cost, net of keeping the visit's plan")
+    best_cost: int | None = Field(description="fen: the best option's without the move")
+
+
 class MoveRead(BaseModel):
     """A visit not departed yet that another engineer would serve better (issue 16)."""
 

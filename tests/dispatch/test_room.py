@@ -3,6 +3,7 @@ simulator's rule (`optimizer.make_room`) over the database's world."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,16 +21,24 @@ TRAVEL = opt.GeodesicTravelTimes()
 NORTH_KM = 0.009  # degrees of latitude per km
 
 
-def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
-    session: Session,
-) -> None:
-    """Haizhu has just been given a visit 40 km north (not departed); an urgent ticket comes
-    in at Tianhe, where nobody else free is within its 2 h arrival. A colleague 70 km north
-    keeps the visit's arrival: Haizhu takes the urgent ticket, the colleague his visit."""
+@dataclass(frozen=True)
+class FarVisit:
+    """The ids: the urgent ticket, Haizhu (near it), his visit up north, the far engineer."""
+
+    ticket: int
+    near: int
+    visit: int
+    far: int
+
+
+def far_visit_world(session: Session, *, nearby_free: bool = False) -> FarVisit:
+    """Haizhu has just been given a visit 40 km north (not departed); an urgent ticket is
+    open at Tianhe, where nobody else qualified is free (unless ``nearby_free``: Panyu is).
+    A colleague 110 km north keeps the visit's arrival, not the urgent one's."""
     dw = make_dispatch_world(session, with_part=False)
     w = dw.base
-    for idle in (dw.panyu, w.engineer):  # nobody else qualified free near Tianhe
-        idle.active = False
+    w.engineer.active = False
+    dw.panyu.active = nearby_free
     north = make_site(session, w.region, w.contract, lat=TIANHE[0] + 40 * NORTH_KM, lon=TIANHE[1])
     model = session.get(ProductModel, w.asset.product_model_id)
     assert model is not None
@@ -42,15 +51,21 @@ def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
         travel=TRAVEL,
     )  # fmt: skip
     session.flush()
-    at = T0 + timedelta(minutes=1)
-    room = make_room_for(session, ticket_id=dw.ticket.id, now=at, travel=TRAVEL)
-    assert room is not None
-    assignment = session.query(Assignment).filter_by(ticket_id=visit.id).one()
-    assert (room.engineer_id, room.moved_ticket_id, room.moved_to) == (
-        dw.haizhu.id,
-        visit.id,
-        far.id,
+    return FarVisit(dw.ticket.id, dw.haizhu.id, visit.id, far.id)
+
+
+def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
+    session: Session,
+) -> None:
+    ids = far_visit_world(session)
+    room = make_room_for(
+        session, ticket_id=ids.ticket, now=T0 + timedelta(minutes=1), travel=TRAVEL
     )
+    assert room is not None
+    assignment = session.query(Assignment).filter_by(ticket_id=ids.visit).one()
+    assert (room.engineer_id, room.moved_ticket_id, room.moved_to) == (
+        ids.near, ids.visit, ids.far
+    )  # fmt: skip
     assert room.moved_assignment_id == assignment.id
     assert room.arrives_at <= T0 + timedelta(minutes=120)  # the urgent arrival kept
     assert room.moved_arrives_at <= T0 + timedelta(minutes=120)  # the visit's kept too
@@ -58,6 +73,5 @@ def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
 
 
 def test_no_room_when_the_best_option_keeps_the_arrival(session: Session) -> None:
-    dw = make_dispatch_world(session, with_part=False)
-    room = make_room_for(session, ticket_id=dw.ticket.id, now=T0, travel=TRAVEL)
-    assert room is None  # Panyu and Haizhu are free near Tianhe
+    ids = far_visit_world(session, nearby_free=True)
+    assert make_room_for(session, ticket_id=ids.ticket, now=T0, travel=TRAVEL) is None
