@@ -18,15 +18,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from api.area import AreaCache, clear_on_region_changes
-from api.auth import Authenticate
-from api.bodylimit import BodyLimit
 from api.deps import check_route_access
 from api.errors import install_error_handlers
 from api.keycache import KeyCache, invalidate_on_user_changes
 from api.localtime import SharedZoneCache, use_display_zone
 from api.logs import configure_logging
 from api.operations import install_operations
-from api.retry import RetryOnce
 from api.routes import (
     admin_catalogue,
     admin_customers,
@@ -197,9 +194,8 @@ def create_app(
     app.state.snapshots = SnapshotCache(timedelta(seconds=settings.snapshot_ttl_s))
     app.state.published = PlanCache[PublishedData]()  # urgent insertions reuse a published plan
     install_error_handlers(app)
-    app.add_middleware(RetryOnce)  # innermost: reruns the app once after a transient race
-    app.add_middleware(Authenticate)  # the key's user in the scope, once per request
-    app.add_middleware(BodyLimit, settings=settings)  # after ids and rate limits
+    # Request ids, logs, metrics, rate and body limits, the key's user and the retry of a
+    # transient race: one ASGI layer (api.operations).
     install_operations(app, settings)
     app.include_router(health.router)
     app.include_router(docs.router)

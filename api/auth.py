@@ -1,13 +1,14 @@
 """Authentication once per request, before routing and before the body is read.
 
-`Authenticate` is a pure ASGI layer: it hashes the request's `X-API-Key` and puts the user
-the app's `KeyCache` (api.keycache) remembers for it in the request's scope, with no query
-and no dependency. A key the cache does not know is looked up by `resolve_user` (the
-`current_user` dependency, or the 422 path's access check) in a worker thread, with a
-session of its own, and remembered. Routes read the user through `api.deps.CurrentUser`,
-whose dependency only reads the scope on a hit: FastAPI solving the session and the clock
-for every request's authentication was a large part of the HTTP path's time (BENCHMARKS.md,
-"The HTTP path"). Refusing (401, 403) stays with the route's role guard, which knows the route.
+`authenticate`, a step of the operational ASGI layer (api.operations), hashes the request's
+`X-API-Key` and puts the user the app's `KeyCache` (api.keycache) remembers for it in the
+request's scope, with no query and no dependency. A key the cache does not know is looked up
+by `resolve_user` (the `current_user` dependency, or the 422 path's access check) in a
+worker thread, with a session of its own, and remembered. Routes read the user through
+`api.deps.CurrentUser`, whose dependency only reads the scope on a hit: FastAPI solving the
+session and the clock for every request's authentication was a large part of the HTTP path's
+time (BENCHMARKS.md, "The HTTP path"). Refusing (401, 403) stays with the route's role
+guard, which knows the route.
 """
 
 from __future__ import annotations
@@ -16,39 +17,29 @@ from collections.abc import Callable
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.keycache import KeyCache
 from db.identity import User, find_active_user_by_hash, hash_api_key
 
 API_KEY_HEADER = "X-API-Key"
-_HEADER = API_KEY_HEADER.lower().encode()
+API_KEY_RAW = API_KEY_HEADER.lower().encode()  # as ASGI headers name it
 USER = "spares.user"  # scope key: the key's user (a shared copy), once known
 KEY_HASH = "spares.key_hash"  # scope key: the hash of the request's key, None without one
 ON_USER = "spares.on_user"  # scope key: callbacks run when the user becomes known
 
 
-class Authenticate:
-    """Put the user of the request's API key in its scope when the key cache knows it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            key = None
-            for name, value in scope["headers"]:
-                if name == _HEADER:
-                    key = value.decode("latin-1")
-                    break
-            key_hash = hash_api_key(key) if key else None
-            scope[KEY_HASH] = key_hash
-            if key_hash is not None:
-                cache: KeyCache = scope["app"].state.key_cache
-                user = cache.get(key_hash)
-                if user is not None:
-                    scope[USER] = user
-        await self.app(scope, receive, send)
+def authenticate(scope: Scope, api_key: bytes | None) -> None:
+    """Note the hash of the request's key (`api_key`, its first `X-API-Key` header) in its
+    scope, and the key's user when the app's key cache knows it; api.operations calls this
+    for every HTTP request, before routing and before the body is read."""
+    key_hash = hash_api_key(api_key.decode("latin-1")) if api_key else None
+    scope[KEY_HASH] = key_hash
+    if key_hash is not None:
+        cache: KeyCache = scope["app"].state.key_cache
+        user = cache.get(key_hash)
+        if user is not None:
+            scope[USER] = user
 
 
 def known_user(scope: Scope) -> User | None:
@@ -60,7 +51,8 @@ def known_user(scope: Scope) -> User | None:
 def key_hash_of(scope: Scope) -> str | None:
     """The hash of the request's key (None without one), hashed here when no layer did."""
     if KEY_HASH not in scope:
-        key = next((v.decode("latin-1") for n, v in scope.get("headers", ()) if n == _HEADER), None)
+        headers = scope.get("headers", ())
+        key = next((v.decode("latin-1") for n, v in headers if n == API_KEY_RAW), None)
         scope[KEY_HASH] = hash_api_key(key) if key else None
     found: str | None = scope[KEY_HASH]
     return found

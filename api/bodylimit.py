@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
 
 from api.errors import Problem, problem_response
 from api.settings import Settings
@@ -28,39 +29,43 @@ def _accepted(media_type: str, taken: tuple[str, ...]) -> bool:
     return media_type in taken or (taken is JSON_TYPES and media_type.endswith("+json"))
 
 
-class BodyLimit:
-    """ASGI middleware: JSON bodies of at most `max_body_bytes` (the import: a zip, its own)."""
+class BodyLimits:
+    """JSON bodies of at most `max_body_bytes` (the import: a zip, its own limit); api.operations
+    asks `refusal` before the route runs and reads the body through `counted`."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.default = settings.max_body_bytes
         self.world = settings.world_import_max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def limit(self, scope: Scope) -> int:
+        return self.world if scope["path"] == WORLD_IMPORT else self.default
+
+    def refusal(
+        self, scope: Scope, length: bytes | None, chunked: bool, content_type: bytes | None
+    ) -> Response | None:
+        """The 415 or 413 for a body refused by its headers (`Content-Length`, whether
+        `Transfer-Encoding` is sent, `Content-Type`), else None."""
         world = scope["path"] == WORLD_IMPORT
         limit = self.world if world else self.default
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length", b"").decode("latin-1")
-        has_body = (declared.isdigit() and int(declared) > 0) or b"transfer-encoding" in headers
-        media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        declared = (length or b"").decode("latin-1")
+        has_body = (declared.isdigit() and int(declared) > 0) or chunked
+        media = (content_type or b"").decode("latin-1").split(";")[0].strip().lower()
         taken = ZIP_TYPES if world else JSON_TYPES
         reads = scope["method"] in ("GET", "HEAD", "OPTIONS")
         if has_body and media and not reads and not _accepted(media, taken):
             detail = f"a body of type {media!r} is not taken here; send {taken[0]}"
-            response = problem_response(UNSUPPORTED, Request(scope), detail, accepted=list(taken))
-            await response(scope, receive, send)
-            return
+            return problem_response(UNSUPPORTED, Request(scope), detail, accepted=list(taken))
         if declared.isdigit() and int(declared) > limit:
             detail = f"the body is {declared} bytes; this route takes at most {limit}"
-            response = problem_response(TOO_LARGE, Request(scope), detail, limit=limit)
-            await response(scope, receive, send)
-            return
+            return problem_response(TOO_LARGE, Request(scope), detail, limit=limit)
+        return None
+
+    def counted(self, scope: Scope, receive: Receive) -> Receive:
+        """`receive`, refusing (413) a body that passes the limit as it arrives (chunked)."""
+        limit = self.limit(scope)
         received = 0
 
-        async def counted() -> Message:
+        async def counting() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -69,4 +74,4 @@ class BodyLimit:
                     raise HTTPException(413, f"the body passed {limit} bytes; this route's limit")
             return message
 
-        await self.app(scope, counted, send)
+        return counting

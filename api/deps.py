@@ -274,7 +274,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 async def current_user(request: Request) -> User:
     """The active user holding the request's API key; 401 without one.
 
-    Resolved once per request (api.auth): `Authenticate` put a key the app's `KeyCache`
+    Resolved once per request (api.auth): `authenticate` put a key the app's `KeyCache`
     knows in the scope, with no query; an unknown key is looked up here. The user is a
     shared copy: read its id, name and role, never attach it. The request's session
     records the user for the audit trail (`get_session`), and the log lines his name

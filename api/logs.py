@@ -1,9 +1,10 @@
 """Request ids and structured logs: one JSON object per line, tied to the request that caused it.
 
-`RequestContext` (pure ASGI middleware, outermost of ours) takes the caller's `X-Request-ID`
-when it is a sane token, or makes one; it puts the id (and later the user's name, set by the
-authentication dependency) on the scope's state and in a context variable, echoes the id in
-the response header, and writes one access line per request. Every log record made while the
+The operational layer (api.operations, before anything else) takes the caller's
+`X-Request-ID` when it is a sane token, or makes one (`incoming_id`); `begin` puts the id
+(and later the user's name, set by the authentication dependency) on the scope's state and
+in a context variable; the layer echoes the id in the response header, and `end` writes one
+access line per request. Every log record made while the
 request runs carries both, so a problem+json's `request_id` finds its lines. The API key is
 never logged: only the name of the user holding it.
 """
@@ -16,14 +17,14 @@ import re
 import sys
 import time
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_HEADER = REQUEST_ID_HEADER.lower().encode()
+REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode()  # as ASGI headers name it
 # A caller's id is kept when it is a short token: nothing that could forge a log line.
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
@@ -44,7 +45,7 @@ _current: ContextVar[_RequestInfo | None] = ContextVar("spares_request", default
 
 
 def request_id_of(scope: Scope) -> str | None:
-    """The request id the middleware gave this request (None outside it)."""
+    """The request id api.operations gave this request (None outside it)."""
     info = scope.get("state", {}).get("spares_request")
     return info.request_id if isinstance(info, _RequestInfo) else None
 
@@ -71,49 +72,33 @@ def route_template(scope: Scope) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _incoming_id(scope: Scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == _HEADER:
-            text: str = value.decode("latin-1")
-            if _SANE_ID.fullmatch(text):
-                return text
-            break
+def incoming_id(given: bytes | None) -> str:
+    """The caller's `X-Request-ID` when it is a sane token, else a new id."""
+    if given is not None:
+        text = given.decode("latin-1")
+        if _SANE_ID.fullmatch(text):
+            return text
     return uuid.uuid4().hex
 
 
-class RequestContext:
-    """Give each HTTP request an id, echo it, and log the request's outcome once."""
+def begin(scope: Scope, request_id: str) -> tuple[_RequestInfo, Token[_RequestInfo | None]]:
+    """Tie the request to its id: on the scope's state and in the context variable every log
+    record made while it runs reads (api.operations calls this first thing)."""
+    info = _RequestInfo(request_id)
+    scope.setdefault("state", {})["spares_request"] = info
+    return info, _current.set(info)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        info = _RequestInfo(_incoming_id(scope))
-        scope.setdefault("state", {})["spares_request"] = info
-        token = _current.set(info)
-        status = 500  # what the client gets if the app raises before answering
-        started = time.perf_counter()
-        raw_id = info.request_id.encode()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", ()))
-                if not any(name.lower() == _HEADER for name, _ in headers):
-                    headers.append((_HEADER, raw_id))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):  # else its fields go unused
-                _log_access(scope, info, status, started)
-            _current.reset(token)
+def end(
+    scope: Scope, info: _RequestInfo, token: Token[_RequestInfo | None], status: int,
+    started: float,
+) -> None:  # fmt: skip
+    """Write the request's one access line (its fields built only when it is written)."""
+    try:
+        if access_log.isEnabledFor(logging.INFO):
+            _log_access(scope, info, status, started)
+    finally:
+        _current.reset(token)
 
 
 def _log_access(scope: Scope, info: _RequestInfo, status: int, started: float) -> None:

@@ -1,10 +1,11 @@
 """Prometheus metrics: request latency per route template and status, and the domain's gauges.
 
 prometheus-client (the reference client) with one registry per app, so apps built side by
-side (tests) never share series. Latency is observed by a pure ASGI middleware; the domain
-figures (`dispatch.gauges`) are read from the database when Prometheus scrapes, so every
-API process reports the same numbers and nothing is counted twice. Who may scrape is a
-setting: `SPARES_METRICS_PUBLIC` (default off: an admin or planner key in `X-API-Key`).
+side (tests) never share series. Latency is observed by the operational layer
+(api.operations); the domain figures (`dispatch.gauges`) are read from the database when
+Prometheus scrapes, so every API process reports the same numbers and nothing is counted
+twice. Who may scrape is a setting: `SPARES_METRICS_PUBLIC` (default off: an admin or
+planner key in `X-API-Key`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.deps import public, requires
 from api.logs import route_template
@@ -37,38 +38,23 @@ UNMATCHED = "unmatched"  # 404s and refused requests: one series, not one per ma
 _CHILDREN_KEPT = 1024
 
 
-class RequestMetrics:
-    """ASGI middleware: observe each HTTP request's duration by method, route and status."""
+class Latency:
+    """Observes each HTTP request's duration by method, route and status (api.operations
+    calls `observe` once per request, whatever answered it)."""
 
-    def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
-        self.app = app
+    def __init__(self, histogram: Histogram) -> None:
         self.histogram = histogram
         # Each series' child, found once: `labels()` checks and locks on every call.
         self.children: dict[tuple[str, str, str], Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def observe_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe_status)
-        finally:
-            key = (scope["method"], route_template(scope) or UNMATCHED, str(status))
-            child = self.children.get(key)
-            if child is None:
-                child = self.histogram.labels(*key)
-                if len(self.children) < _CHILDREN_KEPT:  # made-up methods: not all kept
-                    self.children[key] = child
-            child.observe(time.perf_counter() - started)
+    def observe(self, scope: Scope, status: int, started: float) -> None:
+        key = (scope["method"], route_template(scope) or UNMATCHED, str(status))
+        child = self.children.get(key)
+        if child is None:
+            child = self.histogram.labels(*key)
+            if len(self.children) < _CHILDREN_KEPT:  # made-up methods: not all kept
+                self.children[key] = child
+        child.observe(time.perf_counter() - started)
 
 
 class DomainCollector(Collector):
@@ -164,8 +150,8 @@ def _families(g: Gauges) -> Iterator[Metric]:
     yield age
 
 
-def install_metrics(app: FastAPI, settings: Settings) -> None:
-    """A registry for this app, the latency middleware and the `/metrics` route."""
+def install_metrics(app: FastAPI, settings: Settings) -> Latency:
+    """A registry for this app and the `/metrics` route; the request latency's observer."""
     registry = CollectorRegistry()
     histogram = Histogram(
         "spares_http_request_duration_seconds",
@@ -180,7 +166,6 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
 
     registry.register(DomainCollector(app, now))
     app.state.metrics_registry = registry
-    app.add_middleware(RequestMetrics, histogram=histogram)
     access = public() if settings.metrics_public else requires(*METRICS_READERS)
     router = APIRouter(tags=["health"])
 
@@ -191,3 +176,4 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
         return Response(generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)
+    return Latency(histogram)

@@ -20,32 +20,25 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api.errors import Problem, problem_response
 from api.settings import Settings
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
 TOO_MANY = Problem(429, "urn:spares:problem:rate-limited", "Too many requests")
-_KEY_HEADER = b"x-api-key"
-
-
-def _api_key(scope: Scope) -> bytes | None:
-    for name, value in scope.get("headers", ()):
-        if name == _KEY_HEADER:
-            return value or None
-    return None
 
 
 def _items(limit: str | None) -> Sequence[RateLimitItem]:
     return parse_many(limit) if limit else ()
 
 
-class RateLimit:
-    """ASGI middleware: count each request against its key's and its address's limits."""
+class RateLimits:
+    """Counts each request against its key's and its address's limits (api.operations asks
+    `refusal` before anything else runs)."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.per_key = _items(settings.rate_limit_per_key)
         self.per_address = _items(settings.rate_limit_per_address)
         storage = storage_from_string(settings.rate_limit_storage)
@@ -53,14 +46,14 @@ class RateLimit:
         self.inline = isinstance(storage, MemoryStorage)
         self.limiter = SlidingWindowCounterRateLimiter(storage)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
-            await self.app(scope, receive, send)
-            return
+    async def refusal(self, scope: Scope, api_key: bytes | None) -> Response | None:
+        """Count the request; the 429 to answer when it exceeds a limit, else None.
+        `api_key` is the request's `X-API-Key` (None without one or when empty)."""
+        if scope["path"] in UNLIMITED_PATHS:
+            return None
         checks: list[tuple[RateLimitItem, str, str]] = []
-        key = _api_key(scope)
-        if key is not None:
-            digest = hashlib.sha256(key).hexdigest()
+        if api_key is not None:
+            digest = hashlib.sha256(api_key).hexdigest()
             checks += [(item, "key", digest) for item in self.per_key]
         address = (scope.get("client") or ("unknown",))[0]
         checks += [(item, "address", address) for item in self.per_address]
@@ -69,14 +62,13 @@ class RateLimit:
         else:
             refused = await anyio.to_thread.run_sync(self._hit, checks)
         if refused is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         item, what, retry_after = refused
         detail = (
             f"more than {item.amount} requests per {item.multiples} {item.GRANULARITY.name}"
             f" from this {'API key' if what == 'key' else 'address'}; retry in {retry_after} s"
         )
-        response = problem_response(
+        return problem_response(
             TOO_MANY,
             Request(scope),
             detail,
@@ -84,7 +76,6 @@ class RateLimit:
             limit=str(item),
             limited_by=what,
         )
-        await response(scope, receive, send)
 
     def _hit(
         self, checks: list[tuple[RateLimitItem, str, str]]

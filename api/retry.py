@@ -13,8 +13,9 @@ answer is the one sent:
 - or it names the version it expects (`If-Match`).
 
 Nothing of the first attempt was kept: the session rolled back before the error was
-answered. Pure ASGI, innermost of the middlewares: it records the request body as the app
-reads it and hands the same messages to the second attempt.
+answered. `run_retrying` is the innermost step of the operational ASGI layer (api.operations):
+it records the request body as the app reads it and hands the same messages to the second
+attempt.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 TRANSIENT = "spares_transient"  # set on the scope by the handler that answered a lost race
 RETRIED_HEADER = b"spares-retried"
 _IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
-_MARKERS = (b"idempotency-key", b"if-match")
+MARKERS = (b"idempotency-key", b"if-match")  # headers that say a request may run twice
 
 
 def mark_transient(scope: Scope) -> None:
@@ -36,58 +37,48 @@ def mark_transient(scope: Scope) -> None:
     scope[TRANSIENT] = True
 
 
-def may_run_twice(scope: Scope) -> bool:
-    """True for a request that says it is idempotent (key, method or expected version)."""
-    if scope["method"] in _IDEMPOTENT_METHODS:
-        return True
-    return any(name in _MARKERS for name, _ in scope.get("headers", ()))
+async def run_retrying(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, *, marked: bool
+) -> None:
+    """Run `app` for an HTTP request; run it once more when the request may safely run twice
+    and its first answer came from a transient race. `marked`: the request sent an
+    `Idempotency-Key` or `If-Match` header (api.operations saw its headers already)."""
+    method = scope["method"]
+    if method in ("GET", "HEAD", "OPTIONS") or not (marked or method in _IDEMPOTENT_METHODS):
+        await app(scope, receive, send)
+        return
+    recorded: list[Message] = []
 
+    async def recording() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            recorded.append(message)
+        return message
 
-class RetryOnce:
-    """ASGI middleware: run an idempotent request again once when it lost a transient race."""
+    held: list[Message] = []
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
+    async def holding(message: Message) -> None:
+        # Hold back an answer the retry will replace; pass any other straight on.
+        if held or (message["type"] == "http.response.start" and scope.get(TRANSIENT)):
+            held.append(message)
             return
-        if not may_run_twice(scope):
-            await self.app(scope, receive, send)
-            return
-        recorded: list[Message] = []
+        await send(message)
 
-        async def recording() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                recorded.append(message)
-            return message
+    await app(scope, recording, holding)
+    if not held:
+        return
+    scope.pop(TRANSIENT, None)
+    logger.info("retrying %s %s once after a transient conflict", scope["method"],
+                scope["path"])  # fmt: skip
+    replay = list(recorded)
 
-        held: list[Message] = []
+    async def replaying() -> Message:
+        return replay.pop(0) if replay else await receive()
 
-        async def holding(message: Message) -> None:
-            # Hold back an answer the retry will replace; pass any other straight on.
-            if held or (message["type"] == "http.response.start" and scope.get(TRANSIENT)):
-                held.append(message)
-                return
-            await send(message)
+    async def marked_retried(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (RETRIED_HEADER, b"1")]
+            message = {**message, "headers": headers}
+        await send(message)
 
-        await self.app(scope, recording, holding)
-        if not held:
-            return
-        scope.pop(TRANSIENT, None)
-        logger.info("retrying %s %s once after a transient conflict", scope["method"],
-                    scope["path"])  # fmt: skip
-        replay = list(recorded)
-
-        async def replaying() -> Message:
-            return replay.pop(0) if replay else await receive()
-
-        async def marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (RETRIED_HEADER, b"1")]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, replaying, marked)
+    await app(scope, replaying, marked_retried)
