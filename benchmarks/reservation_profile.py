@@ -49,11 +49,25 @@ class Statements:
 
     def __init__(self, engine: Engine) -> None:
         self.seen: Counter[str] = Counter()
-        self.on = False
-        event.listen(engine, "before_cursor_execute", self._statement)
+        self.engine = engine
+        self.counting = False
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
         event.listen(engine.pool, "checkout", self._checkout)
+
+    @property
+    def on(self) -> bool:
+        return self.counting
+
+    @on.setter
+    def on(self, value: bool) -> None:
+        # Listened to only while counting: with a cursor listener, the hot statements run
+        # through SQLAlchemy's execution instead of db.direct, and would cost more.
+        if value and not self.counting:
+            event.listen(self.engine, "before_cursor_execute", self._statement)
+        elif self.counting and not value:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+        self.counting = value
 
     def _statement(self, _c: Any, _cur: Any, sql: str, *_a: Any) -> None:
         if self.on:

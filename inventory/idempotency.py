@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from db.direct import Direct
 from inventory.models import IdempotencyKey, IdempotencyStatus
 from inventory.stock_errors import (
     IdempotencyKeyInFlight,
@@ -69,7 +70,11 @@ _LOOKUP = select(
     _KEYS.c.id, _KEYS.c.fingerprint, _KEYS.c.status, _KEYS.c.response_status,
     _KEYS.c.response_body, _KEYS.c.expires_at,
 ).where(_KEYS.c.user_id == bindparam("user_id"), _KEYS.c.key == bindparam("key"))  # fmt: skip
-_STORE = insert(_KEYS)
+_STORED = ("user_id", "key", "fingerprint", "status", "response_status", "response_body",
+           "created_at", "expires_at")  # fmt: skip
+# The two statements every stock write runs, through the driver on PostgreSQL (db.direct).
+_LOCK_AND_LOOKUP_DIRECT = Direct(_LOCK_AND_LOOKUP)
+_STORE = Direct(insert(_KEYS), column_keys=_STORED)
 MAX_KEY_LENGTH = 255
 
 
@@ -110,7 +115,7 @@ def _locked_lookup(connection: Connection, params: dict[str, Any]) -> tuple[bool
     is not seen, runs again here, and its key's INSERT then fails on the unique key.
     `db.transactions.is_retryable` treats that as "run again", and the rerun replays.
     """
-    row = connection.execute(_LOCK_AND_LOOKUP, params).one()
+    (row,) = _LOCK_AND_LOOKUP_DIRECT.rows(connection, params)
     found = None if row.id is None else row
     return bool(row.got), found
 
@@ -151,8 +156,8 @@ def complete(*, session: Session, claim: Claim, status: int, body: Any) -> None:
     """Store the claimed key with its response (before the transaction commits)."""
     if claim.stale_id is not None:
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.stale_id))
-    session.connection().execute(
-        _STORE,
+    _STORE.rows(
+        session.connection(),
         dict(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint,
              status=IdempotencyStatus.DONE, response_status=status, response_body=body,
              created_at=claim.now, expires_at=claim.now + KEEP),

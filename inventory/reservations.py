@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from db.direct import Direct
 from inventory import ledger
 from inventory.ledger import Delta, Posting, Refs
 from inventory.models import (
@@ -270,7 +271,8 @@ def _take(session: Session, hold: _Hold, line: ReserveLine) -> Reservation | Non
         # Prefixed: a parameter named like a column of the UPDATE's table would be SET.
         given = {f"h_{name}": value for name, value in params.items()}
         given |= ledger.guard_params(depot_id=hold.depot_id, part_id=line.part_id, delta=delta)
-        row = connection.execute(_HOLD, given).one_or_none()
+        found = _HOLD.rows(connection, given)
+        row = found[0] if found else None
     else:  # no data-modifying CTEs: the same three writes, one statement each
         if not ledger.apply(session, depot_id=hold.depot_id, part_id=line.part_id, delta=delta):
             return None
@@ -403,4 +405,4 @@ def sweep_expired(*, session: Session, now: datetime, limit: int = 1000) -> int:
     return sum(expire_row(session, depot_id=d, part_id=p, now=now) for d, p in rows)
 
 
-_HOLD = _hold_statement()  # built once: every reservation runs it
+_HOLD = Direct(_hold_statement())  # built once: every reservation runs it (db.direct)
