@@ -146,6 +146,12 @@ class PlanParams:
         the search before ``ruin_patience_after``: a plan with little to search (one
         ticket, a few dozen) returns at once instead of waiting for its limit, while a
         larger one searches on while it cools.
+    ruin_cooling
+        Steps per visit to plan (at least ``ruin_patience``, and half the steps already
+        made) over which a search that a patience count would stop still hot cools to its
+        final temperature instead; then ``ruin_patience`` steps without a new best stop it.
+        0: it stops at once, hot (200-ticket plans at 20 s stopped so at 3.8-14.7 s, one at
+        169 h of travel where the whole limit gives 150-157 h; issue 20, BENCHMARKS.md).
     workers
         Searches run in parallel under a wall-clock limit (seeds ``seed``, ``seed + 1``,
         ...); the best plan wins. Ruin and recreate only; OR-Tools runs one search.
@@ -177,6 +183,7 @@ class PlanParams:
     ruin_patience: int = 2_000
     ruin_patience_after: float = 1.0
     ruin_patience_early: int = 100
+    ruin_cooling: int = 50
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -207,6 +214,8 @@ class PlanParams:
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.ruin_cooling < 0:
+            raise ValueError(f"ruin_cooling: must be >= 0, got {self.ruin_cooling}")
         if not 0.0 <= self.ruin_patience_after <= 1.0:
             raise ValueError(f"ruin_patience_after: in [0, 1], got {self.ruin_patience_after}")
         if not 0.0 <= self.ruin_route_removal <= 1.0:

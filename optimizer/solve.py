@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -210,9 +210,20 @@ def _urgency(t: Ticket) -> tuple[int, int, int]:
     return (t.severity_rank, t.arrive_by if t.arrive_by is not None else 1 << 62, t.id)
 
 
-def _early_patience(p: RoutingProblem, params: PlanParams) -> int:
-    """Steps without a new best that stop a search still hot (`PlanParams.ruin_patience_early`)."""
-    return max(params.ruin_patience, params.ruin_patience_early * len(p.visits))
+def _timed_search(
+    p: RoutingProblem, routes: Sequence[Sequence[int]], params: PlanParams, *, seed: int,
+    deadline: float, locked: frozenset[int],
+    on_solution: Callable[[list[list[int]], int], None] | None = None,
+) -> search.Found:  # fmt: skip
+    """`search.improve` under a deadline, with ``params``' patience and cooling (one place)."""
+    visits = len(p.visits)
+    cooling = params.ruin_cooling * visits
+    return search.improve(
+        p, routes, seed=seed, deadline=deadline, locked=locked, on_solution=on_solution,
+        patience=params.ruin_patience, patience_after=params.ruin_patience_after,
+        patience_early=max(params.ruin_patience, params.ruin_patience_early * visits),
+        cooling=max(params.ruin_patience, cooling) if cooling else None,
+    )  # fmt: skip
 
 
 def _search(
@@ -238,12 +249,9 @@ def _search(
             return greedy.routes, PlanQuality.FALLBACK, "greedy: no time left for a search", g
         if mode == FULL and params.workers == 1:
             # in process: no child to start and no problem to pickle; it stops on time
-            done = search.improve(
-                p, greedy.routes, seed=params.seed, deadline=stop, locked=locked,
-                patience=params.ruin_patience,
-                patience_after=params.ruin_patience_after,
-                patience_early=_early_patience(p, params),
-            )  # fmt: skip
+            done = _timed_search(
+                p, greedy.routes, params, seed=params.seed, deadline=stop, locked=locked
+            )
             found, stopped = (done.routes, done.objective, done.stopped_by), done.timed_out
         else:
             found, stopped = _in_child(p, greedy.routes, stop, params, mode, locked)
@@ -344,12 +352,9 @@ def _child(
                 on_solution=send,
             )  # fmt: skip
         else:
-            done = search.improve(
-                p, initial, seed=seed, deadline=stop, locked=locked, on_solution=send,
-                patience=p.params.ruin_patience,
-                patience_after=p.params.ruin_patience_after,
-                patience_early=_early_patience(p, p.params),
-            )  # fmt: skip
+            done = _timed_search(
+                p, initial, p.params, seed=seed, deadline=stop, locked=locked, on_solution=send
+            )
             routes, cost = done.routes, done.objective
         conn.send(("done", routes, cost, "time limit"))
         conn.close()

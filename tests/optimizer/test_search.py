@@ -221,6 +221,24 @@ class TestImprove:
         assert found.stopped_by == "no improvement"
         assert 500 <= found.steps < 5_000  # a batch may run a little past the count
 
+    def test_a_stalled_search_cools_before_patience_stops_it(self, kernels: str) -> None:
+        # three visits stall at once; with ``cooling`` the search runs that many steps more,
+        # its temperature falling to the final one, before the patience stops it (cold)
+        p = _problem(_crew(), _spread(3))
+        start = construct(p).routes
+        deadline = time.monotonic() + 60
+        hot = improve(
+            p, start, seed=0, deadline=deadline, patience=25, patience_after=0.5,
+            patience_early=500,
+        )  # fmt: skip
+        cooled = improve(
+            p, start, seed=0, deadline=deadline, patience=25, patience_after=0.5,
+            patience_early=500, cooling=3_000,
+        )  # fmt: skip
+        assert hot.stopped_by == cooled.stopped_by == "no improvement"
+        assert hot.steps < 3_000
+        assert 3_500 <= cooled.steps < 10_000  # a batch may run a little past the count
+
     def test_infeasible_start_routes_are_refused(self, kernels: str) -> None:
         p = _problem(_crew(), _spread(4))
         visits = [int(n) for n in p.visits]
@@ -251,7 +269,7 @@ class TestPlanUsesIt:
         world, todo = _crew(), _spread(14)
         params = PlanParams(
             time_limit_ms=600, ruin_patience=25, ruin_patience_after=0.5,
-            ruin_patience_early=10**9,
+            ruin_patience_early=10**9, ruin_cooling=0,
         )  # fmt: skip
         started = time.monotonic()
         out = plan(world, todo, now=0, travel=TRAVEL, params=params)
@@ -273,6 +291,8 @@ class TestPlanUsesIt:
     def test_the_patience_share_is_checked(self) -> None:
         with pytest.raises(ValueError, match="ruin_patience_after"):
             PlanParams(ruin_patience_after=1.5)
+        with pytest.raises(ValueError, match="ruin_cooling"):
+            PlanParams(ruin_cooling=-1)
 
     def test_a_tiny_limit_still_gives_a_valid_flagged_plan(self) -> None:
         world, todo = _crew(), _spread(14)
