@@ -111,8 +111,8 @@ def _run(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Sequ
     try:
         cursor = raw.cursor()
         cursor.execute(plan.sql, given)
-        fetched = cursor.fetchall() if cursor.description is not None else []
-        if plan.processors is None and cursor.description is not None:
+        fetched = cursor.fetchall() if plan.make is not None else []
+        if plan.processors is None and plan.make is not None:
             dialect = connection.dialect
             plan.processors = [
                 kind._cached_result_processor(dialect, d.type_code)
