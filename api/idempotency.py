@@ -206,8 +206,17 @@ def _claiming(route: StockWriteRoute, endpoint: Callable[..., Any]) -> Callable[
     return run
 
 
-# The threads of `_to_worker`; each call holds a token of anyio's default limiter (40).
-_WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="spares-stock-write")
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(tokens: int) -> ThreadPoolExecutor:
+    """The threads of `_to_worker`: one per token of anyio's default limiter (40 unless the
+    app changes it), so a call holding a token always finds a thread free. Threads start
+    as they are first needed."""
+    pool = _POOLS.get(tokens)
+    if pool is None:
+        pool = _POOLS[tokens] = ThreadPoolExecutor(tokens, thread_name_prefix="spares-stock-write")
+    return pool
 
 
 async def _to_worker(work: Callable[[dict[str, Any]], Any], kwargs: dict[str, Any]) -> Any:
@@ -219,19 +228,22 @@ async def _to_worker(work: Callable[[dict[str, Any]], Any], kwargs: dict[str, An
     cancel scopes (the session must not be rolled back while the thread still uses it),
     the context copied into the thread, a token of anyio's limiter held (so no more threads
     run at once than before; with none free, anyio's hop waits for one). A call holding a
-    token always finds one of the 40 threads free: it never queues behind another.
+    token always finds one of the limiter's threads free: it never queues behind another.
     """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # another event loop (trio): anyio's hop
         return await run_in_threadpool(work, kwargs)
     limiter = anyio.to_thread.current_default_thread_limiter()
+    tokens = limiter.total_tokens
+    if not isinstance(tokens, int):  # unbounded (math.inf): anyio's hop
+        return await run_in_threadpool(work, kwargs)
     try:  # a token of anyio's limiter: no more threads at once than before
         limiter.acquire_nowait()
     except anyio.WouldBlock:
         return await run_in_threadpool(work, kwargs)
     try:
-        future = loop.run_in_executor(_WORKERS, contextvars.copy_context().run, work, kwargs)
+        future = loop.run_in_executor(_pool(tokens), contextvars.copy_context().run, work, kwargs)
         with anyio.CancelScope(shield=True):
             return await future
     finally:
