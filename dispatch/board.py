@@ -105,7 +105,7 @@ class Board:
     assignments: list[Record]  # every column of `assignments`
     published_plan_id: int | None
     draft_plan_id: int | None
-    # ticket id -> its visit as now expected (assigned tickets with a schedule only)
+    # ticket id -> its visit as now expected (assigned, en route, on site; with a schedule)
     expected: dict[int, ExpectedVisit] = field(default_factory=dict)
 
 
@@ -128,10 +128,11 @@ def read_board(
 ) -> Board:
     """Everything the dispatcher's board shows for one region at `now`.
 
-    An assigned ticket's clocks read its visit as now expected (`ExpectedVisit`): pushed
-    behind its engineer's overrunning job as the re-dispatch review reads it, so the board
-    shows it at risk before any move is stored. ``durations``: the log of finished jobs
-    when the caller has it (read only when some assigned visit is on the board).
+    An assigned, en-route or on-site ticket's clocks read its visit as now expected
+    (`ExpectedVisit`): pushed behind its engineer's overrunning job as the re-dispatch
+    review reads it, set off late, or on site past its planned end, so the board shows it
+    at risk before any move is stored. ``durations``: the log of finished jobs when the
+    caller has it (read only when some such visit is on the board).
 
     Core selects of plain columns, one query per table with IN lists: loading a thousand
     tickets as ORM objects cost more than the queries themselves (issue 19).

@@ -135,10 +135,11 @@ def at_risk_worklist(
     filtered before the page is cut). An unknown `after` is an `InvalidTicketError`.
     `where` narrows the open tickets read (status, site, engineer) in the query.
 
-    An assigned ticket's clocks read its visit as now expected, as the board reads it
-    (`dispatch.expected`): pushed behind its engineer's overrunning job, a visit that will
-    miss its promise is on the worklist at once, ordered by that reading. ``durations``:
-    the log of finished jobs when the caller has it (read only when some visit is assigned).
+    A committed visit's clocks (assigned, en route, on site) read it as now expected, as
+    the board reads it (`dispatch.expected`): pushed behind its engineer's overrunning job,
+    set off late or on site past its planned end, a visit that will miss its promise is on
+    the worklist at once, ordered by that reading. ``durations``: the log of finished jobs
+    when the caller has it (read only when some visit is committed).
     """
     found = _readings(session, now=now, region_id=region_id, where=where, durations=durations)
     items = [i for i in found if i.at_risk]
@@ -173,7 +174,7 @@ def _readings(
     durations: DurationLog | None = None,
 ) -> list[WorklistItem]:
     """Open tickets (or the one ticket `ticket_id`, whatever its status) with their clocks,
-    an assigned visit's as now expected (`dispatch.expected`)."""
+    a committed visit's as now expected (`dispatch.expected`)."""
     stmt = (
         select(Ticket, PromisePolicy.at_risk_margin_min, PolicySeverity.rank)
         .join(Site, Site.id == Ticket.site_id)
@@ -210,12 +211,13 @@ def clocks_as_expected(
     now: datetime, durations: DurationLog | None = None,
     expected: Mapping[int, ExpectedVisit] | None = None,
 ) -> dict[int, list[ClockReading]]:  # fmt: skip
-    """Many tickets' clocks by ticket id, an assigned visit's as now expected, as the board
-    reads it (`dispatch.expected`): the one reading of the worklist, the ticket list, the
-    ticket page and the engineer's own tickets, so none disagrees with the board about a
-    visit pushed behind an overrunning job; while the plan holds, `read_clocks` as is but
-    for a clock the plan itself misses (`dispatch.expected.projections_of`).
-    ``margins``: each ticket's at-risk margin. Queries: none without an assigned ticket,
+    """Many tickets' clocks by ticket id, a committed visit's (assigned, en route, on site)
+    as now expected, as the board reads it (`dispatch.expected`): the one reading of the
+    worklist, the ticket list, the ticket page and the engineer's own tickets, so none
+    disagrees with the board about a visit pushed behind an overrunning job, set off late or
+    on site past its planned end; while the plan holds, `read_clocks` as is but for a clock
+    the plan itself misses (`dispatch.expected.projections_of`). ``margins``: each ticket's
+    at-risk margin. Queries: none without an assigned, en-route or on-site ticket,
     else `expected_visits`' fixed few (``durations``: the log when the caller has it;
     ``expected``: the visits when the caller has projected them, not projected again)."""
     if expected is None:

@@ -3,8 +3,9 @@
 
 Route order is the one he drives: the job he is on, then the one he is driving to, then his
 active assignments by their expected departure (`dispatch.expected`, the board's projection,
-so a visit pushed behind his overrunning job reads as the board shows it); tickets without an
-active assignment come last by arrival deadline.
+so a visit pushed behind his overrunning job, set off late or running past its planned end
+reads as the board shows it); tickets without an active assignment come last by arrival
+deadline.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ class PickupPart:
 
 @dataclass(frozen=True, slots=True)
 class MyVisit:
-    """His active assignment for one ticket: planned and as now expected.
-
-    Expected equals planned while the plan holds, and once he has set off (the projection
-    reads only visits not departed yet)."""
+    """His active assignment for one ticket: planned and as now expected (the board's
+    `ExpectedVisit`): not set off, pushed behind his overrunning job; en route, arriving his
+    planned drive after he set off; on site, done when his job's duration says. Expected
+    equals planned while the plan holds."""
 
     assignment_id: int
     departs_at: datetime
@@ -71,7 +72,7 @@ class DayItem:
 
 
 def _visit(a: Any, expected: ExpectedVisit | None, pickup: list[PickupPart]) -> MyVisit:
-    if expected is None:  # set off, or no schedule to project: as planned
+    if expected is None:  # no schedule to project, or no departure recorded: as planned
         at = (a.departs_at, a.arrives_at, a.fixes_at)
         pushed = 0
     else:

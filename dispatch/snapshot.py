@@ -92,7 +92,8 @@ class Snapshot:
     # re-dispatch rules read the pushed times (`delay`)
     delays: dict[int, dict[int, int]] = field(default_factory=dict)
     # engineer id -> the offset from which his job on site reads another end than this
-    # snapshot's (`optimizer.overrun_changes_at`): `dispatch.snapshot_cache` patches him then
+    # snapshot's (`optimizer.overrun_changes_at`), or his visit en route passes its expected
+    # arrival without one (`en_route_visit`): `dispatch.snapshot_cache` patches him then
     changes_at: dict[int, int] = field(default_factory=dict)
     # `reused_job`'s answers by (ticket id, ticket version), but for the parts under way
     jobs: dict[tuple[int, int], opt.Ticket] = field(default_factory=dict, repr=False)
@@ -125,16 +126,51 @@ def projected_visit(
     return leaves, leaves + arrives - departs, leaves + fixes - departs
 
 
-def pushed_visits(
+def en_route_visit(
+    departed: int, departs: int, arrives: int, fixes: int, *, now: int
+) -> tuple[int, int]:
+    """A committed visit he has set off for (at ``departed``) but not arrived at, as now
+    expected (arrival, end; offsets): he arrives its planned drive (``arrives - departs``)
+    after he set off, and not before ``now`` when that is past without an arrival (arriving
+    now: overdue); its time on site keeps its planned length (``fixes - arrives``). The
+    simulator's view moves a visit set off late the same way (`scenarios.live`
+    ``departed``); the busy time of the snapshot (`_busy`, which pushes the visits after it)
+    and every read of the tickets' clocks (`dispatch.expected`) read it through this rule."""
+    arrival = max(departed + arrives - departs, now)
+    return arrival, arrival + fixes - arrives
+
+
+@dataclass(frozen=True, slots=True)
+class UnderWay:
+    """A visit set off for (en route or on site) as `_busy` reads it (offsets): when he set
+    off (None: not recorded), arrives (on site: when he did) and ends."""
+
+    departed: int | None
+    arrives: int
+    ends: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeenWork:
+    """`work_as_expected`'s answer: how far each committed visit not set off is pushed behind
+    the work before it (engineer id -> ticket id -> seconds, `Snapshot.delays`; only the
+    pushed ones) and each visit under way as now expected (ticket id -> `UnderWay`)."""
+
+    delays: dict[int, dict[int, int]]
+    under_way: dict[int, UnderWay]
+
+
+def work_as_expected(
     session: Session, *, now: datetime, engineer_ids: Collection[int], durations: DurationLog
-) -> dict[int, dict[int, int]]:
-    """`Snapshot.delays` of these engineers alone, as `load_snapshot` at ``now`` reads them
-    (the same `_busy` at the same epoch): engineer id -> ticket id -> seconds his committed
-    visit is pushed behind the work before it (only the pushed ones)."""
+) -> SeenWork:
+    """These engineers' committed work alone as `load_snapshot` at ``now`` reads it (the same
+    `_busy` at the same epoch, ``now`` without its microseconds): the pushes of their visits
+    not set off, and their visits under way (`SeenWork`). One query."""
     if not engineer_ids:
-        return {}
+        return SeenWork({}, {})
     epoch = now.replace(microsecond=0)
-    return _busy(session, sorted(engineer_ids), epoch, False, durations).delays
+    busy = _busy(session, sorted(engineer_ids), epoch, False, durations)
+    return SeenWork(busy.delays, busy.under_way)
 
 
 def load_snapshot(
@@ -658,11 +694,12 @@ class _Busy:
     visits is pushed behind the work before it (engineer id -> ticket id -> seconds,
     `optimizer.retimed`; only the pushed ones), and when his job on site reads differently
     (engineer id -> offset, `optimizer.overrun_changes_at`: a cached snapshot is stale for
-    him from then)."""
+    him from then), and each visit under way as read (ticket id -> `UnderWay`)."""
 
     committed: dict[int, opt.Committed]
     delays: dict[int, dict[int, int]]
     changes_at: dict[int, int]
+    under_way: dict[int, UnderWay]  # ticket id -> its visit under way as read
 
 
 def _busy(
@@ -677,8 +714,11 @@ def _busy(
 
     - on site: arrival + planning duration (`dispatch.durations`); past that, the same
       quantile among the logged jobs that ran longer, at least now (`on_site_ends`);
-    - en route or assigned: the assignment's planned fix (its drive is still ahead), at
-      least now + that duration (without an assignment: now + it, which errs early).
+    - en route: `en_route_visit` (his planned drive from when he set off, not before now,
+      then his planned time on site); without an assignment or a recorded departure: now +
+      the planning duration, at least the planned fix (which errs early);
+    - assigned: the assignment's planned fix (its drive is still ahead), at least now + the
+      planning duration.
 
     The assigned visits are read re-timed behind the work before them (`optimizer.retimed`:
     behind an overrun a visit departs, arrives and ends later, and ``busy_until`` with it).
@@ -695,6 +735,7 @@ def _busy(
         with_planning(
             Ticket.engineer_id,
             Ticket.status,
+            Ticket.departed_at,
             Ticket.arrived_at,
             Site.lat,
             Site.lon,
@@ -715,8 +756,10 @@ def _busy(
     work: dict[int, list[opt.Reserved]] = defaultdict(list)
     tickets: dict[int, list[int]] = defaultdict(list)
     changes: dict[int, int] = {}
+    under_way: dict[int, UnderWay] = {}
     for row in session.execute(stmt):
-        engineer_id, status, arrived_at, lat, lon, departs, arrives, fixes, pinned, tid = row[:10]
+        (engineer_id, status, departed_at, arrived_at, lat, lon, departs, arrives, fixes, pinned,
+         tid) = row[:11]  # fmt: skip
         if engineer_id is None:  # filtered in SQL; for the type checker
             continue
         service = timedelta(seconds=planned_s(durations, row))
@@ -733,7 +776,20 @@ def _busy(
             moves = on_site_changes(durations, row, started, at)
             if moves is not None:
                 changes[engineer_id] = min(moves, changes.get(engineer_id, moves))
-        else:  # en route (or on site without an arrival time)
+            departed = None if departed_at is None else _offset(departed_at, epoch)
+            under_way[tid] = UnderWay(departed, started, _offset(end, epoch))
+        elif (status is TicketStatus.EN_ROUTE and departed_at is not None
+              and arrives is not None and fixes is not None):  # fmt: skip
+            departed = _offset(departed_at, epoch)
+            due, ends = en_route_visit(
+                departed, _offset(departs, epoch), _offset(arrives, epoch),
+                _offset(fixes, epoch), now=at,
+            )  # fmt: skip
+            if due > at:  # once past it without an arrival, he reads arriving now
+                changes[engineer_id] = min(due + 1, changes.get(engineer_id, due + 1))
+            arrive, end = epoch + timedelta(seconds=due), epoch + timedelta(seconds=ends)
+            under_way[tid] = UnderWay(departed, due, ends)
+        else:  # en route without a plan or departure (or on site without an arrival time)
             end = max(now + service, fixes or now)
         leg = (_offset(leaves, epoch), _offset(arrive, epoch), _offset(end, epoch))
         site = opt.Location(lat, lon)
@@ -745,7 +801,7 @@ def _busy(
             if seen.departs > planned.departs:
                 delays.setdefault(eid, {})[tid] = seen.departs - planned.departs
     committed = {eid: opt.free_gap(at, jobs) for eid, jobs in work.items()}
-    return _Busy(committed, delays, changes)
+    return _Busy(committed, delays, changes, under_way)
 
 
 def _depots(

@@ -16,9 +16,10 @@ available stock) takes far longer than the recommendation itself (about 0.6 s ag
 A job on site passing its planned end (or its overrun's end moving on) changes no row
 either, yet its engineer is busy from then on: the snapshot knows for each engineer the
 instant his job on site first reads another end (`Snapshot.changes_at`,
-`optimizer.overrun_changes_at`), and once the request's time passes it, those engineers
-alone are read again at that time (`dispatch.snapshot.patched`) and the patched snapshot
-kept: an engineer who just overran never shows free.
+`optimizer.overrun_changes_at`; so does a visit en route reaching its expected arrival
+without one, `dispatch.snapshot.en_route_visit`), and once the request's time passes it,
+those engineers alone are read again at that time (`dispatch.snapshot.patched`) and the
+patched snapshot kept: an engineer who just overran never shows free.
 
 A snapshot's offsets work for any later `now` within its horizon (48 h), so reusing it
 for a request a few seconds later is exact apart from the two effects above.

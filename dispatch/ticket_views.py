@@ -156,9 +156,10 @@ def clocks_of(
     session: Session, tickets: Sequence[Ticket], *, now: datetime,
     durations: DurationLog | None = None, expected: Mapping[int, ExpectedVisit] | None = None,
 ) -> dict[int, list[ClockReading]]:  # fmt: skip
-    """Only the clocks of many tickets, an assigned visit's as now expected, as the board
-    reads it (`clocks.clocks_as_expected`). One query for their margins, and only when
-    some ticket is assigned the fixed few of its visits (``durations``: the log if known)."""
+    """Only the clocks of many tickets, a committed visit's as now expected, as the board
+    reads it (`clocks.clocks_as_expected`). One query for their margins, and only when some
+    ticket is assigned, en route or on site the fixed few of its visits (``durations``: the
+    log if known)."""
     margins = _margins(session, tickets)
     return clocks_as_expected(
         session, tickets, margins, now=now, durations=durations, expected=expected
@@ -218,7 +219,7 @@ def list_at_risk(
     Pages like every list: `next_after` is the last ticket's id while more follow (the
     next page starts after that ticket's place in the urgency order), None on the last.
     Every filter narrows the tickets read before the page is cut. Each ticket shows the
-    clocks it was ordered by (`at_risk_worklist`'s, an assigned visit's as now expected).
+    clocks it was ordered by (`at_risk_worklist`'s, a committed visit's as now expected).
     """
     where = WorklistFilter(filters.status, filters.site_id, filters.engineer_id)
     items = at_risk_worklist(

@@ -72,20 +72,25 @@ class BoardAssignmentRead(AssignmentRead):
     """An active assignment on the board, with its visit as now expected."""
 
     expected_departs_at: Timestamp | None = Field(
-        None, description="the visit not set off yet as now expected: its planned departure "
-        "pushed behind the work before it (his job on site runs past its planned end), not "
-        "before now, as the re-dispatch review reads it; null: under way, or not on the board"
+        None, description="the visit as now expected (`dispatch.expected`). Not set off: its "
+        "planned departure pushed behind the work before it (his job on site runs past its "
+        "planned end), not before now, as the re-dispatch review reads it; en route or on "
+        "site: when he set off. Null: no schedule, or not on the board"
     )  # fmt: skip
     expected_arrives_at: Timestamp | None = Field(
-        None, description="the expected departure plus the planned drive: the arrive clock's "
-        "state and slack read it once it is later than planned"
+        None, description="the expected departure plus the planned drive, not before now "
+        "while he is en route (past it without an arrival: arriving now, overdue); on site: "
+        "when he arrived. The arrive clock's state and slack read it once it is later than "
+        "planned"
     )  # fmt: skip
     expected_fixes_at: Timestamp | None = Field(
-        None, description="the expected arrival plus the planned time on site"
-    )
+        None, description="the expected arrival plus the planned time on site; on site: when "
+        "his job's duration says (past its planned end, the log's overrun rule). The fix "
+        "clock reads it once it is later than planned"
+    )  # fmt: skip
     pushed_min: int = Field(
         0, description="minutes the visit is pushed behind the work before it (his job on "
-        "site overruns); 0: as planned"
+        "site overruns); 0: as planned, or set off"
     )  # fmt: skip
 
 

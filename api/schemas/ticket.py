@@ -247,13 +247,21 @@ class MyVisitRead(BaseModel):
     arrives_at: Timestamp = Field(description="planned arrival")
     fixes_at: Timestamp = Field(description="planned end of the work on site")
     expected_departs_at: Timestamp = Field(
-        description="as now expected: pushed behind his job on site running past its planned "
-        "end, as the board projects it; equal to planned while the plan holds and once he set off"
+        description="as now expected, as the board projects it: pushed behind his job on site "
+        "running past its planned end; once he set off, when he did; equal to planned while "
+        "the plan holds"
     )
-    expected_arrives_at: Timestamp = Field(description="expected departure plus the drive")
-    expected_fixes_at: Timestamp = Field(description="expected arrival plus the time on site")
+    expected_arrives_at: Timestamp = Field(
+        description="expected departure plus the drive, not before now while en route "
+        "(arriving now: overdue); on site, when he arrived"
+    )
+    expected_fixes_at: Timestamp = Field(
+        description="expected arrival plus the time on site; on site, when his job's duration "
+        "says (later once it runs past its planned end)"
+    )
     pushed_min: int = Field(
-        description="minutes the visit is pushed behind the work before it; 0: as planned"
+        description="minutes the visit is pushed behind the work before it; 0: as planned, "
+        "or set off"
     )
     parts_source: Literal["none", "van", "pickup", "shipment"] = Field(
         description="where his parts come from: none needed, his van, a pickup at `depot`, "

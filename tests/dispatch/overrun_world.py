@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import event, select, update
@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.assign import confirm_assignment
+from dispatch.clocks import ClockReading
 from dispatch.durations import DurationLog
 from dispatch.models import Assignment, PromisePolicy, Ticket, TicketType
+from dispatch.ticket_views import TicketFilter, clocks_of, list_tickets, view_ticket, view_tickets
 from tests.dispatch.test_redispatch_overrun import _on_site
 from tests.dispatch_world import DispatchWorld
 from tests.ticket_builders import T0, open_ticket
@@ -63,6 +65,21 @@ def another_visit_behind(session: Session, dw: DispatchWorld) -> Ticket:
         now=T0, travel=opt.GeodesicTravelTimes(),
     )  # fmt: skip
     return later
+
+
+def every_read(
+    session: Session, ticket_id: int, now: datetime, log: DurationLog
+) -> list[list[ClockReading]]:
+    """The ticket's clocks as each read of tickets shows them at `now`: the ticket list, the
+    ticket page, the engineer's own tickets' views and `clocks_of`."""
+    page = list_tickets(
+        session, filters=TicketFilter(), now=now, after=None, limit=50, durations=log
+    )
+    (listed,) = [v for v in page.items if v.id == ticket_id]
+    ticket = view_ticket(session, ticket_id=ticket_id, now=now, durations=log)
+    (own,) = view_tickets(session, [ticket.ticket], now=now, durations=log)
+    only = clocks_of(session, [ticket.ticket], now=now, durations=log)[ticket_id]
+    return [listed.clocks, ticket.clocks, own.clocks, only]
 
 
 @contextmanager

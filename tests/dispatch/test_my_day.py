@@ -75,12 +75,12 @@ def test_his_day_is_in_route_order_with_his_visits(session: Session, dw: Dispatc
     departs = [i.visit.expected_departs_at for i in middle if i.visit is not None]
     assert departs == sorted(departs)
 
-    # on site: set off already, as planned
+    # on site: set off and arrived at T0, expected done when his overrunning job is, as
+    # the board reads it; not pushed behind other work
     v = on_site.visit
     assert v is not None
-    assert (v.expected_departs_at, v.expected_arrives_at, v.pushed_min) == (
-        v.departs_at, v.arrives_at, 0,
-    )  # fmt: skip
+    assert (v.expected_departs_at, v.expected_arrives_at, v.pushed_min) == (T0, T0, 0)
+    assert v.expected_fixes_at == T0 + timedelta(minutes=270)
 
     # the visit behind his overrun: the board's projection, 240 min later
     (nxt,) = [i for i in day if i.view.ticket.id == behind.ticket.id]

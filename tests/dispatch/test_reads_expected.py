@@ -7,28 +7,26 @@ before. One rule, so no page disagrees with the board."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from dispatch.board import read_board
-from dispatch.clocks import ClockReading, at_risk_worklist, read_clocks
-from dispatch.durations import DurationLog
+from dispatch.clocks import at_risk_worklist, read_clocks
 from dispatch.promises import Clock, ClockState
 from dispatch.ticket_views import (
     TicketFilter,
-    clocks_of,
     list_at_risk,
     list_tickets,
     view_ticket,
-    view_tickets,
 )
 from tests.dispatch.overrun_world import (
     PAST,
     WITHIN,
     another_visit_behind,
     behind_an_overrun,
+    every_read,
     statements,
 )
 from tests.dispatch_world import DispatchWorld, make_dispatch_world
@@ -111,20 +109,6 @@ def test_without_an_assigned_visit_the_worklist_reads_as_before(
     assert len(read) == 1
 
 
-def _every_read(
-    session: Session, ticket_id: int, now: datetime, log: DurationLog
-) -> list[list[ClockReading]]:
-    """The ticket's clocks as each read of tickets shows them at `now`."""
-    page = list_tickets(
-        session, filters=TicketFilter(), now=now, after=None, limit=50, durations=log
-    )
-    (listed,) = [v for v in page.items if v.id == ticket_id]
-    ticket = view_ticket(session, ticket_id=ticket_id, now=now, durations=log)
-    (own,) = view_tickets(session, [ticket.ticket], now=now, durations=log)
-    only = clocks_of(session, [ticket.ticket], now=now, durations=log)[ticket_id]
-    return [listed.clocks, ticket.clocks, own.clocks, only]
-
-
 def test_every_read_of_a_pushed_visit_agrees_with_the_board(
     session: Session, dw: DispatchWorld
 ) -> None:
@@ -137,14 +121,14 @@ def test_every_read_of_a_pushed_visit_agrees_with_the_board(
     margin = timedelta(minutes=seen.ticket.at_risk_margin_min)
     planned = read_clocks(ticket, margin=margin, now=WITHIN)
     assert seen.clocks == planned
-    assert _every_read(session, ticket.id, WITHIN, log) == [planned] * 4
+    assert every_read(session, ticket.id, WITHIN, log) == [planned] * 4
 
     # past it: the visit departs when his job is expected to end; every read shows the
     # board's clocks (and the worklist's), the arrival at risk with its expected slack
     board = read_board(session, region_id=region, now=PAST, durations=log)
     (seen,) = [t for t in board.tickets if t.ticket.id == ticket.id]
     assert seen.clocks != read_clocks(ticket, margin=margin, now=PAST)
-    assert _every_read(session, ticket.id, PAST, log) == [seen.clocks] * 4
+    assert every_read(session, ticket.id, PAST, log) == [seen.clocks] * 4
     (item,) = [i for i in at_risk_worklist(session, now=PAST, durations=log)
                if i.ticket.id == ticket.id]  # fmt: skip
     assert item.clocks == seen.clocks
