@@ -219,60 +219,71 @@ def test_report_an_absence_and_see_the_re_plan(visit: Visit, served: Served) -> 
     visit.shot("board-disruption")
 
 
+_AT = "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+# an active assignment written straight into the file: departs, arrives, fixes and created
+# at (offsets from now, e.g. "-15 minutes"), the user who made it
+_INSERT = (
+    "INSERT INTO assignments (ticket_id, engineer_id, status, departs_at, arrives_at,"
+    f" fixes_at, parts_source, pinned, created_at, created_by_id) VALUES (?, ?, 'active',"
+    f" {_AT}, {_AT}, {_AT}, 'none', 0, {_AT}, ?)"
+)
+
+
+def _free_engineer(db: sqlite3.Connection, tickets: int) -> tuple[int, str, list[int]]:
+    """The region's engineer with the least work, his plan withdrawn (a published plan of an
+    earlier test may have given everyone work), and ``tickets`` of the region's tickets not
+    set off yet, their plan withdrawn too: (his id, his name, their ids)."""
+    engineer, name = db.execute(
+        "SELECT e.id, e.name FROM engineers e WHERE e.region_id = ? AND e.active ORDER BY"
+        " (SELECT count(*) FROM assignments a WHERE a.engineer_id = e.id"
+        " AND a.status = 'active'), e.id LIMIT 1", (SHENZHEN,),
+    ).fetchone()  # fmt: skip
+    mine = "SELECT ticket_id FROM assignments WHERE engineer_id = ? AND status = 'active'"
+    db.execute(
+        "UPDATE tickets SET status = 'responded', engineer_id = NULL"
+        f" WHERE id IN ({mine}) AND status = 'assigned'", (engineer,),
+    )  # fmt: skip
+    db.execute(
+        "UPDATE assignments SET status = 'withdrawn' WHERE engineer_id = ? AND status ="
+        " 'active' AND ticket_id IN (SELECT id FROM tickets WHERE status = 'responded')",
+        (engineer,),
+    )  # fmt: skip
+    ids = [
+        int(row[0])
+        for row in db.execute(
+            "SELECT t.id FROM tickets t JOIN sites s ON s.id = t.site_id WHERE s.region_id = ?"
+            " AND t.status IN ('new', 'responded', 'assigned')"
+            " ORDER BY t.status = 'assigned', t.id LIMIT ?", (SHENZHEN, tickets),
+        )
+    ]  # fmt: skip
+    marks = ", ".join("?" * len(ids))
+    db.execute(
+        "UPDATE assignments SET status = 'withdrawn' WHERE status = 'active'"
+        f" AND ticket_id IN ({marks})", ids,
+    )  # fmt: skip
+    return int(engineer), str(name), ids
+
+
 def _stage_overrun(served: Served) -> tuple[int, int, str]:
     """An engineer of the region on site at one ticket for 4 hours (past any planned end),
     his next visit planned to leave 15 min ago, arrive in 15 min, promised in 35: a staged
     world written straight into the file, as a morning looks when the first job overran.
     (the visit's ticket id, its engineer id, his name)"""
-    at = "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
     with sqlite3.connect(served.folder / "spares.db") as db:
-        # the region's engineer with the least work, his plan withdrawn (a published plan
-        # of an earlier test may have given everyone work)
-        engineer, name = db.execute(
-            "SELECT e.id, e.name FROM engineers e WHERE e.region_id = ? AND e.active ORDER BY"
-            " (SELECT count(*) FROM assignments a WHERE a.engineer_id = e.id"
-            " AND a.status = 'active'), e.id LIMIT 1", (SHENZHEN,),
-        ).fetchone()  # fmt: skip
-        mine = "SELECT ticket_id FROM assignments WHERE engineer_id = ? AND status = 'active'"
-        db.execute(
-            "UPDATE tickets SET status = 'responded', engineer_id = NULL"
-            f" WHERE id IN ({mine}) AND status = 'assigned'", (engineer,),
-        )  # fmt: skip
-        db.execute(
-            "UPDATE assignments SET status = 'withdrawn' WHERE engineer_id = ? AND status ="
-            " 'active' AND ticket_id IN (SELECT id FROM tickets WHERE status = 'responded')",
-            (engineer,),
-        )  # fmt: skip
-        # two of the region's tickets not set off yet, their plan withdrawn too
-        first, later = (
-            row[0]
-            for row in db.execute(
-                "SELECT t.id FROM tickets t JOIN sites s ON s.id = t.site_id WHERE s.region_id = ?"
-                " AND t.status IN ('new', 'responded', 'assigned')"
-                " ORDER BY t.status = 'assigned', t.id LIMIT 2", (SHENZHEN,),
-            )
-        )  # fmt: skip
-        db.execute(
-            "UPDATE assignments SET status = 'withdrawn' WHERE status = 'active'"
-            " AND ticket_id IN (?, ?)", (first, later),
-        )  # fmt: skip
+        engineer, name, (first, later) = _free_engineer(db, 2)
         (user,) = db.execute("SELECT min(id) FROM users").fetchone()
-        insert = (
-            "INSERT INTO assignments (ticket_id, engineer_id, status, departs_at, arrives_at,"
-            f" fixes_at, parts_source, pinned, created_at, created_by_id) VALUES (?, ?, 'active',"
-            f" {at}, {at}, {at}, 'none', 0, {at}, ?)"
-        )
-        db.execute(insert, (first, engineer, "-270 minutes", "-240 minutes", "-210 minutes",
+        db.execute(_INSERT, (first, engineer, "-270 minutes", "-240 minutes", "-210 minutes",
                             "-300 minutes", user))  # fmt: skip
-        db.execute(insert, (later, engineer, "-15 minutes", "+15 minutes", "+75 minutes",
+        db.execute(_INSERT, (later, engineer, "-15 minutes", "+15 minutes", "+75 minutes",
                             "-300 minutes", user))  # fmt: skip
         db.execute(
-            f"UPDATE tickets SET status = 'on_site', engineer_id = ?, departed_at = {at},"
-            f" arrived_at = {at} WHERE id = ?", (engineer, "-270 minutes", "-240 minutes", first),
+            f"UPDATE tickets SET status = 'on_site', engineer_id = ?, departed_at = {_AT},"
+            f" arrived_at = {_AT} WHERE id = ?", (engineer, "-270 minutes", "-240 minutes", first),
         )  # fmt: skip
         db.execute(
-            f"UPDATE tickets SET status = 'assigned', engineer_id = ?, responded_at = {at},"
-            f" respond_by = {at}, depart_by = {at}, arrive_by = {at}, fix_by = {at} WHERE id = ?",
+            f"UPDATE tickets SET status = 'assigned', engineer_id = ?, responded_at = {_AT},"
+            f" respond_by = {_AT}, depart_by = {_AT}, arrive_by = {_AT}, fix_by = {_AT}"
+            " WHERE id = ?",
             (engineer, "-300 minutes", "-280 minutes", "+30 minutes", "+35 minutes", "+6 hours",
              later),
         )  # fmt: skip
@@ -316,3 +327,51 @@ def test_a_visit_behind_an_overrunning_job_is_at_risk_with_its_expected_arrival(
     assert "runs past its planned end" in overrun, overrun
     lane_row.scroll_into_view_if_needed()
     visit.shot("board-overrun-pushed")
+
+
+def _stage_en_route(served: Served) -> tuple[int, int, str]:
+    """An engineer of the region who set off 35 min late (planned to leave 50 min ago and
+    arrive 20 min ago, a 30-minute drive; left 15 min ago) for a visit promised in 20 min:
+    expected in 15, inside the at-risk margin. (the ticket id, its engineer id, his name)"""
+    with sqlite3.connect(served.folder / "spares.db") as db:
+        engineer, name, (ticket,) = _free_engineer(db, 1)
+        (user,) = db.execute("SELECT min(id) FROM users").fetchone()
+        db.execute(_INSERT, (ticket, engineer, "-50 minutes", "-20 minutes", "+40 minutes",
+                             "-120 minutes", user))  # fmt: skip
+        db.execute(
+            f"UPDATE tickets SET status = 'en_route', engineer_id = ?, responded_at = {_AT},"
+            f" departed_at = {_AT}, respond_by = {_AT}, depart_by = {_AT}, arrive_by = {_AT},"
+            f" fix_by = {_AT} WHERE id = ?",
+            (engineer, "-110 minutes", "-15 minutes", "-100 minutes", "-10 minutes",
+             "+20 minutes", "+6 hours", ticket),
+        )  # fmt: skip
+    return int(ticket), int(engineer), str(name)
+
+
+def test_an_engineer_who_set_off_late_is_at_risk_with_his_expected_arrival(
+    visit: Visit, served: Served
+) -> None:
+    """En route 35 min late: the board reads his arrival at his departure plus the planned
+    drive (`dispatch.expected`), at risk now, not once the promise has passed."""
+    ticket, engineer, name = _stage_en_route(served)
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    assert lane["pushed_min"] == 0
+    assert lane["expected_arrives_at"] > lane["arrives_at"]
+    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
+    assert row["risk"] == "at_risk"
+    page = _open_board(visit)
+    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
+    item.wait_for(timeout=WAIT_MS)
+    said = item.locator(".pushed").inner_text()
+    assert re.search(rf"arrival at risk: expected \d\d:\d\d \(\+3[45] min: {name} set off late",
+                     said), said  # fmt: skip
+    lane_row = page.locator(f"#lanes .lane[data-engineer='{engineer}']")
+    assert lane_row.locator(f".blk.service.pushed[data-ticket='{ticket}']").count() == 1
+    assert lane_row.locator(f".blk.planned[data-ticket='{ticket}']").count() == 1
+    item.locator("button.open").click()
+    foot = page.locator("#panel-body table tfoot")
+    foot.wait_for(timeout=WAIT_MS)
+    assert "set off late" in foot.inner_text()
+    lane_row.scroll_into_view_if_needed()
+    visit.shot("board-en-route-late")

@@ -278,3 +278,52 @@ def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
         assert v.errors == []
     finally:
         v.page.context.close()
+
+
+def test_his_day_says_when_he_now_arrives_and_ends_under_way(browser: Any, served: Served) -> None:
+    """The cards of visits under way as the board projects them (`dispatch.expected`): en
+    route after setting off 25 min late, "Arrive" at the expected time with the plan beside
+    it; on site with his job running over, "done by" the expected end, the planned end
+    beside it. His answer from /v1/me/tickets stands in for such a day (the demo has none)."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.browser.conftest import open_visit
+
+    tickets = _api(served, "spk_demo_dispatcher", "/v1/tickets?limit=2")["items"]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def iso(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat()
+
+    def visit(planned: tuple[int, int, int], seen: tuple[int, int, int]) -> dict[str, Any]:
+        keys = ("departs_at", "arrives_at", "fixes_at")
+        return {"assignment_id": 1, **{k: iso(m) for k, m in zip(keys, planned, strict=True)},
+                **{f"expected_{k}": iso(m) for k, m in zip(keys, seen, strict=True)},
+                "pushed_min": 0, "parts_source": "none", "depot_id": None, "depot_name": None,
+                "shipment_id": None, "pickup": []}  # fmt: skip
+
+    on_site, en_route = ({**t, "clocks": []} for t in tickets)
+    # on site since 60 min ago, planned 45 min: expected to end in 50 min, not 15 min ago
+    on_site |= {"status": "on_site", "visit": visit((-80, -60, -15), (-80, -60, 50))}
+    # planned to leave 10 min ago and arrive in 20; set off 25 min late: arrives in 45
+    en_route |= {"status": "en_route", "visit": visit((-10, 20, 80), (15, 45, 105))}
+    v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
+    v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=[on_site, en_route]))
+    try:
+        v.login("spk_demo_engineer")
+        page = v.page
+        page.wait_for_url("**/my-day")
+        page.locator("#visits li .code").first.wait_for(timeout=WAIT_MS)
+        first, second = page.locator("#visits li").all_inner_texts()
+        assert "On site · done by " in first
+        assert "planned: done by " in first
+        assert "1 h 05 min late, your job runs over" in first
+        assert "Arrive " in second
+        assert "planned: arrive " in second
+        assert "25 min late, you set off late" in second
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        v.shot("my-day-under-way-phone")
+        assert v.foreign == []
+        assert v.errors == []
+    finally:
+        v.page.context.close()

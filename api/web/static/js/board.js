@@ -26,17 +26,22 @@ const colourOf = (engineerId) => {
 const minutesUntil = (iso) => (new Date(iso) - Date.now()) / 60000;
 const assignmentOf = (ticketId) => state.board?.assignments.find((a) => a.ticket_id === ticketId);
 
-/** A visit as now expected (the server's expected_* times: pushed behind the work before it,
- * as the re-dispatch review reads it), and how much later than planned it arrives. */
+/** A visit as now expected (the server's expected_* times, `dispatch.expected`: pushed
+ * behind the work before it as the re-dispatch review reads it; en route, arriving the
+ * planned drive after he set off; on site, done when his job's duration says), and how
+ * much later than planned it arrives (on site, where the arrival is done: it ends). */
 function expectedOf(a) {
   const departs = a.expected_departs_at ?? a.departs_at;
   const arrives = a.expected_arrives_at ?? a.arrives_at;
   const fixes = a.expected_fixes_at ?? a.fixes_at;
-  const lateMin = Math.max(0, Math.round((new Date(arrives) - new Date(a.arrives_at)) / 60000));
-  return { departs, arrives, fixes, lateMin, pushedMin: a.pushed_min ?? 0 };
+  const status = ticketOf(a.ticket_id)?.status;
+  const later = (seen, planned) => Math.max(0, Math.round((new Date(seen) - new Date(planned)) / 60000));
+  const lateMin = status === "on_site" ? later(fixes, a.fixes_at) : later(arrives, a.arrives_at);
+  return { departs, arrives, fixes, lateMin, pushedMin: a.pushed_min ?? 0, status };
 }
 
-/** "+35 min behind Li Wei's overrunning job" (or why else the visit is later than planned). */
+/** "+35 min behind Li Wei's overrunning job" (or why else the visit is later than planned:
+ * not set off, set off late, not arrived by now, his job on site running over). */
 function whyLater(a, seen) {
   const engineer = engineerOf(a.engineer_id);
   const name = engineer?.name ?? a.engineer_name ?? `engineer ${a.engineer_id}`;
@@ -44,19 +49,28 @@ function whyLater(a, seen) {
     const work = engineer?.status === "on_site" ? "overrunning job" : "work before it";
     return `+${fmtMinutes(seen.pushedMin)} behind ${name}'s ${work}`;
   }
-  return `+${fmtMinutes(seen.lateMin)}: ${name} has not set off`;
+  const late = `+${fmtMinutes(seen.lateMin)}`;
+  if (seen.status === "on_site") return `${late}: ${name}'s job on site runs over`;
+  if (seen.status === "en_route") {
+    // the server reads an arrival past due as "now": he has not arrived yet
+    const due = new Date(seen.arrives) <= new Date(state.board.now).getTime() + 60000;
+    return due ? `${late}: ${name} has not arrived yet` : `${late}: ${name} set off late`;
+  }
+  return `${late}: ${name} has not set off`;
 }
 
-/** "arrival at risk: expected 09:42 (+35 min behind Li Wei's overrunning job)", or null
- * while the visit keeps its planned times. */
+/** "arrival at risk: expected 09:42 (+35 min behind Li Wei's overrunning job)" (on site:
+ * "fix at risk: expected 12:30 (...)"), or null while the visit keeps its planned times. */
 function expectedText(t, a) {
   if (!a) return null;
   const seen = expectedOf(a);
   if (seen.lateMin <= 0) return null;
-  const arrive = t.clocks.find((c) => c.clock === "arrive");
-  const word = !arrive || arrive.event_at ? "arrival"
-    : arrive.state === "breached" ? "arrival breached" : arrive.state === "at_risk" ? "arrival at risk" : "arrival";
-  return `${word}: expected ${fmtTime(seen.arrives, zone())} (${whyLater(a, seen)})`;
+  const onSite = seen.status === "on_site";
+  const clock = t.clocks.find((c) => c.clock === (onSite ? "fix" : "arrive"));
+  const noun = onSite ? "fix" : "arrival";
+  const word = !clock || clock.event_at ? noun
+    : clock.state === "breached" ? `${noun} breached` : clock.state === "at_risk" ? `${noun} at risk` : noun;
+  return `${word}: expected ${fmtTime(onSite ? seen.fixes : seen.arrives, zone())} (${whyLater(a, seen)})`;
 }
 
 /** The pending clock that runs out first (the one a countdown shows), or null. */
@@ -325,7 +339,13 @@ function renderLanes() {
       const code = t?.code ?? `#${a.ticket_id}`;
       // drawn where it is now expected (pushed behind an overrun), its plan outlined
       const seen = expectedOf(a);
-      const later = seen.lateMin > 0;
+      // on site: the job as planned from his arrival, then hatched amber while it runs over
+      const onSite = seen.status === "on_site";
+      const later = seen.lateMin > 0 && !onSite;
+      const plannedEnd = onSite ? new Date(Math.max(new Date(a.fixes_at),
+        new Date(seen.arrives).getTime() + (new Date(a.fixes_at) - new Date(a.arrives_at)))).toISOString() : null;
+      const runsOver = onSite && new Date(seen.fixes) > new Date(plannedEnd);
+      const serviceEnd = runsOver ? plannedEnd : seen.fixes;
       if (previousEnd && seen.pushedMin > 0 && new Date(seen.departs) > new Date(previousEnd)) {
         // pushed behind the work before it: that work runs past its planned end until then
         track.append(el("div", { class: "blk overrun", style: `left:${x(previousEnd)}%;width:${w(previousEnd, seen.departs)}%`,
@@ -343,13 +363,19 @@ function renderLanes() {
         title: `travel to ${code}: ${fmtTime(seen.departs, zone())}–${fmtTime(seen.arrives, zone())}${a.parts_source === "pickup" ? " via depot pickup" : ""}` }));
       const when = later
         ? `expected on site ${fmtTime(seen.arrives, zone())}–${fmtTime(seen.fixes, zone())}, planned ${fmtTime(a.arrives_at, zone())} (${whyLater(a, seen)})`
+        : onSite ? `on site since ${fmtTime(seen.arrives, zone())}, planned until ${fmtTime(plannedEnd, zone())}`
         : `on site ${fmtTime(a.arrives_at, zone())}–${fmtTime(a.fixes_at, zone())}`;
       track.append(el("div", {
         class: `blk service${a.pinned ? " pinned" : ""}${later ? " pushed" : ""}`, "data-ticket": a.ticket_id,
-        style: `left:${x(seen.arrives)}%;width:${Math.max(w(seen.arrives, seen.fixes), 0.4)}%`,
+        style: `left:${x(seen.arrives)}%;width:${Math.max(w(seen.arrives, serviceEnd), 0.4)}%`,
         title: `${code}: ${when}${a.pinned ? " (pinned)" : ""}`,
         onclick: () => select(a.ticket_id),
       }, later ? `${code} +${seen.lateMin}′` : code));
+      if (runsOver) {
+        track.append(el("div", { class: "blk overrun", "data-ticket": a.ticket_id,
+          style: `left:${x(plannedEnd)}%;width:${w(plannedEnd, seen.fixes)}%`,
+          title: `${code} runs past its planned end ${fmtTime(plannedEnd, zone())}: expected to end ${fmtTime(seen.fixes, zone())}` }));
+      }
       const arrive = t?.clocks.find((c) => c.clock === "arrive");
       if (arrive && new Date(seen.arrives) > new Date(arrive.deadline)) {
         track.append(el("div", { class: "blk late", style: `left:${x(arrive.deadline)}%;width:${w(arrive.deadline, seen.arrives)}%`,
@@ -448,7 +474,8 @@ function renderPanel() {
   body.replaceChildren(...parts);
 }
 
-/** The clock table's foot: the arrival as now expected, when later than planned. */
+/** The clock table's foot: the arrival (on site: the fix) as now expected, when later than
+ * planned. */
 function expectedFoot(t) {
   const text = expectedText(t, assignmentOf(t.id));
   if (!text) return [];

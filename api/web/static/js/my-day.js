@@ -25,17 +25,28 @@ const dayOf = (date) => date.toLocaleDateString("en-CA", { timeZone: zone });
 const at = (iso, ref) => fmtTime(iso, zone,
   { withDate: dayOf(new Date(iso)) !== dayOf(ref ? new Date(ref) : new Date()) });
 
-// "Leave 09:30 · arrive 10:00", the planned times and the delay in words when later than planned.
+// "Leave 09:30 · arrive 10:00", the planned times and the delay in words when later than
+// planned: pushed behind his job before, set off late (en route), not arrived by now (the
+// server reads an arrival past due as now), or, on site, his job running over.
 function when(t, v) {
   if (!v) return "";
-  const late = minutesBetween(v.arrives_at, v.expected_arrives_at);
-  const main = t.status === "on_site" ? `On site · done by ${at(v.expected_fixes_at)}`
+  const onSite = t.status === "on_site";
+  const due = t.status === "en_route" && new Date(v.expected_arrives_at) <= Date.now() + 60000;
+  const late = onSite ? minutesBetween(v.fixes_at, v.expected_fixes_at)
+    : minutesBetween(v.arrives_at, v.expected_arrives_at);
+  const main = onSite ? `On site · done by ${at(v.expected_fixes_at)}`
+    : due ? "Arriving now"
     : t.status === "en_route" ? `Arrive ${at(v.expected_arrives_at)}`
     : `Leave ${at(v.expected_departs_at)} · arrive ${at(v.expected_arrives_at, v.expected_departs_at)}`;
-  if (late <= 0 || t.status === "on_site") return el("div", { class: "when" }, main);
-  const planned = t.status === "en_route" ? `arrive ${at(v.arrives_at)}`
+  if (late <= 0) return el("div", { class: "when" }, main);
+  const planned = onSite ? `done by ${at(v.fixes_at)}`
+    : t.status === "en_route" ? `arrive ${at(v.arrives_at)}`
     : `leave ${at(v.departs_at)}, arrive ${at(v.arrives_at, v.departs_at)}`;
-  const why = v.pushed_min > 0 ? "your job before runs over" : "later than planned";
+  const overrun = minutesBetween(v.expected_arrives_at, v.expected_fixes_at) > minutesBetween(v.arrives_at, v.fixes_at);
+  const why = v.pushed_min > 0 ? "your job before runs over"
+    : onSite ? (overrun ? "your job runs over" : "you arrived late")
+    : due ? "not arrived yet"
+    : t.status === "en_route" ? "you set off late" : "later than planned";
   return el("div", { class: "when" }, el("b", {}, main),
     el("div", { class: "late small" }, `planned: ${planned} — ${fmtMinutes(late)} late, ${why}`));
 }
