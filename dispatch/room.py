@@ -4,9 +4,10 @@ in production.
 When no option keeps an open ticket's arrival, the dispatcher asks whether a nearby
 engineer's next visit (assigned, not departed) could go to a colleague who keeps its
 clocks, so that he takes the new ticket first. The answer pairs the two reassignments;
-the dispatcher carries them out through the usual paths (the visit's move as a re-dispatch,
-`dispatch.redispatch`; the new ticket's assignment, `dispatch.assign`). The simulator's
-optimised policy takes the same answer at intake (`scenarios.simulate`).
+`apply_room` carries both out in one transaction, through the usual paths (the visit
+withdrawn and confirmed to the colleague, the new ticket confirmed, `dispatch.assign`), or
+neither. The simulator's optimised policy takes the same answer at intake
+(`scenarios.simulate`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
-from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from db import User
+from dispatch.assign import Confirmed, confirm_assignment
+from dispatch.errors import AssignmentConflict, NotFoundError
+from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
+from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import Snapshot, asked_view, projected_visit, reused_job
+from dispatch.tickets import log_entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,68 @@ def make_room_for(
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class RoomApplied:
+    """Both reassignments written: the new ticket's and the moved visit's."""
+
+    taken: Confirmed
+    moved: Confirmed
+
+
+def apply_room(
+    session: Session, *, ticket_id: int, engineer_id: int, moved_assignment_id: int,
+    moved_to: int, user: User, now: datetime, travel: opt.TravelTimes,
+) -> RoomApplied:  # fmt: skip
+    """Carry out the room `make_room_for` offers now: the visit ``moved_assignment_id``
+    withdrawn and confirmed to ``moved_to``, then the ticket confirmed to ``engineer_id``.
+
+    Both tickets are locked first, in id order (two dispatchers making rooms that cross
+    wait for each other instead of deadlocking), and the room is asked again under the
+    locks: when the day moved on since it was offered (the visit departed, someone took
+    either engineer, the ticket was assigned) it is refused with a 409
+    (`AssignmentConflict`) and nothing is written. Flush only: the caller commits.
+    """
+    moved_row = session.get(Assignment, moved_assignment_id)
+    if moved_row is None:
+        raise NotFoundError("assignment", moved_assignment_id)
+    for tid in sorted({ticket_id, moved_row.ticket_id}):
+        if session.get(Ticket, tid, with_for_update=True, populate_existing=True) is None:
+            raise NotFoundError("ticket", tid)
+    room = make_room_for(session, ticket_id=ticket_id, now=now, travel=travel)
+    asked = (engineer_id, moved_assignment_id, moved_to)
+    if room is None or (room.engineer_id, room.moved_assignment_id, room.moved_to) != asked:
+        raise AssignmentConflict(ticket_id, "this room is not offered now: ask for it again")
+    why = f"makes room for {_code(session, ticket_id)}, whose arrival only its engineer keeps"
+    withdraw_assignment(session, assignment_id=moved_assignment_id, user=user, now=now, reason=why)
+    moved = confirm_assignment(
+        session, ticket_id=room.moved_ticket_id, engineer_id=moved_to, user=user, now=now,
+        travel=travel, pinned=False,
+    )  # fmt: skip
+    taken = confirm_assignment(
+        session, ticket_id=ticket_id, engineer_id=engineer_id, user=user, now=now,
+        travel=travel,
+    )  # fmt: skip
+    if not _keeps_arrival(taken):
+        raise AssignmentConflict(ticket_id, "the room no longer keeps the arrival: ask again")
+    moved_ticket = session.get(Ticket, room.moved_ticket_id)
+    assert moved_ticket is not None  # locked above
+    log_entry(
+        session, moved_ticket, user=user, at=now, kind=LogKind.DECISION, reason=why,
+        details={"moved_from_assignment_id": moved_assignment_id, "room_for": ticket_id,
+                 "room_cost": room.cost, "best_cost": room.best_cost},
+    )  # fmt: skip
+    return RoomApplied(taken, moved)
+
+
+def _keeps_arrival(done: Confirmed) -> bool:
+    return all(p.kept for p in done.option.promises if p.promise is opt.Promise.ARRIVAL)
+
+
+def _code(session: Session, ticket_id: int) -> str:
+    ticket = session.get(Ticket, ticket_id)
+    return ticket.code if ticket is not None else str(ticket_id)
+
+
 def _next_visits(session: Session) -> dict[int, Assignment]:
     """Each engineer's next visit not departed yet (the earliest planned departure)."""
     stmt = (
@@ -107,4 +175,4 @@ def _held(session: Session, snap: Snapshot, a: Assignment, now: int) -> opt.Held
     return opt.Held(a.engineer_id, reused_job(session, snap, a.ticket_id), departs, arrives)
 
 
-__all__ = ["RoomMade", "make_room_for"]
+__all__ = ["RoomApplied", "RoomMade", "apply_room", "make_room_for"]

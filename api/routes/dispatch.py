@@ -29,6 +29,8 @@ from api.schemas.dispatch import (
     PublishRead,
     RecommendationRead,
     RecommendationRequest,
+    RoomAppliedRead,
+    RoomApply,
     RoomRead,
     WithdrawRequest,
 )
@@ -40,13 +42,14 @@ from db.transactions import restart_as_writer
 from dispatch.assign import check_assignment, confirm_assignment
 from dispatch.disruptions import disruption_summary, report_disruption
 from dispatch.move_store import store_asked, stored_moves
+from dispatch.names import engineer_names, ticket_codes
 from dispatch.pinning import set_pinned, withdraw_assignment
 from dispatch.planning import PlanRequest
 from dispatch.publish import diff_against_published, publish_plan
 from dispatch.recommend import price_engineer, recommend_ticket
 from dispatch.redispatch import accept_move, refresh_stale
 from dispatch.replanning import insert_ticket, insertion_summary
-from dispatch.room import make_room_for
+from dispatch.room import apply_room, make_room_for
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"], dependencies=[SCOPED])
 # Assigning and publishing hold parts: stock writes, with an Idempotency-Key and retries.
@@ -97,18 +100,39 @@ def room(ticket_id: IdPath, session: SessionDep, travel: TravelDep, now: NowDep)
     """For an open ticket whose best option breaks its arrival promise: the nearby
     engineer whose next visit (not departed) a colleague keeps, so he takes the ticket
     (the simulator's rule, `optimizer.make_room`); null when no such move keeps it for less.
-    The dispatcher makes the two reassignments (`POST .../assignments/{id}/withdraw`, then
-    `POST /dispatch/assignments` for each ticket)."""
+    `POST` the same path makes both reassignments at once."""
     found = make_room_for(session, ticket_id=ticket_id, now=now, travel=travel)
     if found is None:
         return None
+    names = engineer_names(session, (found.engineer_id, found.moved_to))
+    codes = ticket_codes(session, (found.moved_ticket_id,))
     return RoomRead(
         ticket_id=found.ticket_id, engineer_id=found.engineer_id,
-        departs_at=found.departs_at, arrives_at=found.arrives_at,
-        moved_ticket_id=found.moved_ticket_id, moved_assignment_id=found.moved_assignment_id,
-        moved_to=found.moved_to, moved_departs_at=found.moved_departs_at,
+        engineer_name=names.get(found.engineer_id, ""), departs_at=found.departs_at,
+        arrives_at=found.arrives_at, moved_ticket_id=found.moved_ticket_id,
+        moved_ticket_code=codes.get(found.moved_ticket_id, ""),
+        moved_assignment_id=found.moved_assignment_id, moved_to=found.moved_to,
+        moved_to_name=names.get(found.moved_to, ""), moved_departs_at=found.moved_departs_at,
         moved_arrives_at=found.moved_arrives_at, cost=found.cost, best_cost=found.best_cost,
     )  # fmt: skip
+
+
+@writes.post("/tickets/{ticket_id}/room", dependencies=[requires(*DISPATCHERS), IDEMPOTENT])
+def make_room(
+    ticket_id: IdPath, body: RoomApply, session: SessionDep, user: CurrentUser,
+    travel: TravelDep, now: NowDep,
+) -> RoomAppliedRead:  # fmt: skip
+    """Make the room `GET` offered: the visit moves to the colleague, the engineer takes
+    the ticket; both or neither. 409 (problem+json) when that room is not offered now (the
+    visit departed, either engineer was taken, the ticket assigned): ask again."""
+    done = apply_room(
+        session, ticket_id=ticket_id, engineer_id=body.engineer_id,
+        moved_assignment_id=body.moved_assignment_id, moved_to=body.moved_to, user=user,
+        now=now, travel=travel,
+    )  # fmt: skip
+    return RoomAppliedRead(
+        taken=AssignmentRead.confirmed(done.taken), moved=AssignmentRead.confirmed(done.moved)
+    )
 
 
 @router.get("/moves", dependencies=[requires(*DISPATCHERS), reads_only()])

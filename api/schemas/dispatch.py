@@ -381,6 +381,14 @@ class WithdrawRequest(StrictModel):
     )
 
 
+class RoomApply(StrictModel):
+    """The room as offered (`GET .../room`): refused with 409 if it is not offered now."""
+
+    engineer_id: Id = Field(description="takes the ticket")
+    moved_assignment_id: Id = Field(description="his next visit, which moves")
+    moved_to: Id = Field(description="the colleague it moves to")
+
+
 class MoveAccept(StrictModel):
     to_engineer_id: int = Field(description="the engineer the proposal names (409 if no longer)")
 
@@ -505,11 +513,14 @@ class RoomRead(BaseModel):
 
     ticket_id: int
     engineer_id: int = Field(description="takes the ticket, in place of his next visit")
+    engineer_name: str
     departs_at: Timestamp
     arrives_at: Timestamp = Field(description="within the ticket's arrival promise")
     moved_ticket_id: int
+    moved_ticket_code: str
     moved_assignment_id: int = Field(description="his next visit, not departed yet")
     moved_to: int = Field(description="the colleague who keeps that visit's clocks")
+    moved_to_name: str
     moved_departs_at: Timestamp
     moved_arrives_at: Timestamp
     cost: int = Field(description="fen: both plans' cost, net of keeping the visit's plan")
@@ -531,3 +542,10 @@ class MoveRead(BaseModel):
     late_min: int = Field(description="how late the planned engineer would arrive (0: kept)")
     pinned: bool = Field(description="pinned to its engineer: accepting answers 409")
     text: str = Field(description="what the dispatcher reads on his worklist")
+
+
+class RoomAppliedRead(BaseModel):
+    """Both reassignments, written in one transaction."""
+
+    taken: AssignmentRead = Field(description="the ticket's assignment")
+    moved: AssignmentRead = Field(description="the moved visit's new assignment")

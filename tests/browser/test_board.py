@@ -375,3 +375,69 @@ def test_an_engineer_who_set_off_late_is_at_risk_with_his_expected_arrival(
     assert "set off late" in foot.inner_text()
     lane_row.scroll_into_view_if_needed()
     visit.shot("board-en-route-late")
+
+
+def _open_ticket(served: Served) -> tuple[int, int]:
+    """A region and a ticket of it waiting for an engineer (other tests assign some)."""
+    for region in [SHENZHEN] + [r["id"] for r in _api(served, "GET", "/v1/regions")["items"]]:
+        board = _api(served, "GET", f"/v1/dispatch/board?region_id={region}")
+        for t in board["tickets"]:
+            if t["status"] in ("new", "responded"):
+                return region, int(t["id"])
+    raise AssertionError("no ticket of the demo world waits for an engineer")
+
+
+def test_when_every_option_is_late_the_board_offers_to_make_room(
+    visit: Visit, served: Served
+) -> None:
+    """The page's side of `GET`/`POST /v1/dispatch/tickets/{id}/room` (their rules are tested
+    over the API, tests/api/test_room_api.py): whether a room exists depends on the demo
+    world's hour, so the first option is read as late and the room's answer is given."""
+    region, ticket = _open_ticket(served)
+    room = {
+        "ticket_id": ticket, "engineer_id": 1, "engineer_name": "Near Engineer",
+        "departs_at": "2026-12-03T01:00:00Z", "arrives_at": "2026-12-03T01:40:00Z",
+        "moved_ticket_id": 99, "moved_ticket_code": "T-MOVED", "moved_assignment_id": 7,
+        "moved_to": 2, "moved_to_name": "Far Colleague", "moved_departs_at": "2026-12-03T01:05:00Z",
+        "moved_arrives_at": "2026-12-03T02:30:00Z", "cost": 100, "best_cost": 900,
+    }  # fmt: skip
+    posted: list[Any] = []
+
+    def late_first(route: Any) -> None:
+        answer = route.fetch()
+        found = answer.json()
+        if not found["options"]:  # nobody at this hour: an option as the server writes one
+            found["options"] = [{
+                "rank": 1, "engineer_id": 3, "engineer_name": "Late Engineer",
+                "dedicated": False, "departs_at": room["departs_at"],
+                "arrives_at": room["arrives_at"], "fixes_at": room["arrives_at"],
+                "keeps_all_promises": False, "lateness_min": 30, "cost": 700.0,
+                "overtime_min": 0, "kind": "working", "callout_cost": 0.0, "travel_min": 40.0,
+                "travel_km": 30.0, "parts": {"source": "none"}, "promises": [],
+                "reason": "#1: the only one"}]  # fmt: skip
+        first = found["options"][0]
+        first["promises"] = [p for p in first["promises"] if p["promise"] != "arrival"] + [{
+            "promise": "arrival", "deadline": room["arrives_at"], "at": room["arrives_at"],
+            "kept": False, "slack_min": -30, "cost": 600.0}]  # fmt: skip
+        route.fulfill(response=answer, json=found)
+
+    def answer_room(route: Any) -> None:
+        if route.request.method == "POST":
+            posted.append(route.request.post_data_json)
+        route.fulfill(json=room if route.request.method == "GET" else {})
+
+    page = _open_board(visit)
+    page.goto(f"{visit.base}/board?region={region}")
+    page.locator("#lanes .lane").first.wait_for(timeout=WAIT_MS)
+    page.route("**/v1/dispatch/recommendations", late_first)
+    page.route(f"**/v1/dispatch/tickets/{ticket}/room", answer_room)
+    page.locator(f"#worklist li[data-ticket='{ticket}'] button.open").click()
+    offer = page.locator("#panel-body .room")
+    offer.wait_for(timeout=WAIT_MS)
+    text = offer.inner_text()
+    assert "Far Colleague takes T-MOVED" in text, text
+    assert "Near Engineer leaves" in text, text
+    visit.shot("board-room")
+    offer.get_by_role("button", name="Make room").click()
+    page.locator("#toast", has_text="moved to Far Colleague").wait_for(timeout=WAIT_MS)
+    assert posted == [{"engineer_id": 1, "moved_assignment_id": 7, "moved_to": 2}]

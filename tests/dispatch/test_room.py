@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 import optimizer as opt
+from db import User
 from dispatch.assign import confirm_assignment
-from dispatch.models import Assignment
-from dispatch.room import make_room_for
+from dispatch.errors import AssignmentConflict
+from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from dispatch.room import apply_room, make_room_for
 from inventory.models import ProductModel
 from tests.builders import make_asset, make_site
 from tests.dispatch_world import TIANHE, _engineer, _on_shift, make_dispatch_world
@@ -23,12 +26,14 @@ NORTH_KM = 0.009  # degrees of latitude per km
 
 @dataclass(frozen=True)
 class FarVisit:
-    """The ids: the urgent ticket, Haizhu (near it), his visit up north, the far engineer."""
+    """The ids: the urgent ticket, Haizhu (near it), his visit up north, the far engineer,
+    and the dispatcher who assigned the visit."""
 
     ticket: int
     near: int
     visit: int
     far: int
+    dispatcher: int
 
 
 def far_visit_world(session: Session, *, nearby_free: bool = False) -> FarVisit:
@@ -51,7 +56,7 @@ def far_visit_world(session: Session, *, nearby_free: bool = False) -> FarVisit:
         travel=TRAVEL,
     )  # fmt: skip
     session.flush()
-    return FarVisit(dw.ticket.id, dw.haizhu.id, visit.id, far.id)
+    return FarVisit(dw.ticket.id, dw.haizhu.id, visit.id, far.id, w.dispatcher.id)
 
 
 def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
@@ -75,3 +80,48 @@ def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
 def test_no_room_when_the_best_option_keeps_the_arrival(session: Session) -> None:
     ids = far_visit_world(session, nearby_free=True)
     assert make_room_for(session, ticket_id=ids.ticket, now=T0, travel=TRAVEL) is None
+
+
+def test_applying_the_room_makes_both_reassignments(session: Session) -> None:
+    ids = far_visit_world(session)
+    now = T0 + timedelta(minutes=1)
+    room = make_room_for(session, ticket_id=ids.ticket, now=now, travel=TRAVEL)
+    assert room is not None
+    user = session.get(User, ids.dispatcher)
+    assert user is not None
+    done = apply_room(
+        session, ticket_id=ids.ticket, engineer_id=room.engineer_id,
+        moved_assignment_id=room.moved_assignment_id, moved_to=room.moved_to, user=user,
+        now=now, travel=TRAVEL,
+    )  # fmt: skip
+    session.flush()
+    active = {
+        a.ticket_id: a.engineer_id
+        for a in session.query(Assignment).filter_by(status=AssignmentStatus.ACTIVE)
+    }
+    assert active == {ids.ticket: ids.near, ids.visit: ids.far}
+    assert done.taken.assignment.arrives_at <= T0 + timedelta(minutes=120)  # kept, as offered
+    assert done.moved.assignment.arrives_at == room.moved_arrives_at
+    moved = session.get(Ticket, ids.visit)
+    assert moved is not None
+    assert moved.status is TicketStatus.ASSIGNED
+
+
+def test_a_room_no_longer_offered_is_refused_and_nothing_is_written(session: Session) -> None:
+    ids = far_visit_world(session)
+    now = T0 + timedelta(minutes=1)
+    room = make_room_for(session, ticket_id=ids.ticket, now=now, travel=TRAVEL)
+    assert room is not None
+    user = session.get(User, ids.dispatcher)
+    assert user is not None
+    before = session.query(Assignment).count()
+    with pytest.raises(AssignmentConflict, match="not offered now"):
+        apply_room(
+            session, ticket_id=ids.ticket, engineer_id=room.engineer_id,
+            moved_assignment_id=room.moved_assignment_id, moved_to=ids.near, user=user,
+            now=now, travel=TRAVEL,
+        )  # fmt: skip
+    assert session.query(Assignment).count() == before
+    visit = session.get(Ticket, ids.visit)
+    assert visit is not None
+    assert visit.status is TicketStatus.ASSIGNED

@@ -13,7 +13,7 @@ const CLOCK_NAMES = { respond: "respond", depart: "depart", arrive: "arrive", fi
 
 const state = {
   region: null, board: null, selected: null, check: null, keys: new Map(),
-  map: null, layers: null, fitted: null, plan: null, options: null, asked: null,
+  map: null, layers: null, fitted: null, plan: null, options: null, asked: null, room: null,
 };
 const $ = (id) => document.getElementById(id);
 const zone = () => state.board?.timezone ?? "UTC";
@@ -429,7 +429,7 @@ function outside(windows, from, to) {
 // -- the ticket panel ----------------------------------------------------------------
 
 function select(ticketId) {
-  if (state.selected !== ticketId) { state.check = null; state.options = null; state.asked = null; }
+  if (state.selected !== ticketId) { state.check = null; state.options = null; state.asked = null; state.room = null; }
   state.selected = ticketId;
   renderWorklist();
   renderMap();
@@ -516,6 +516,7 @@ function renderOptions(t) {
   if (state.options instanceof Error) { box.append(el("p", { class: "error" }, state.options.message)); return box; }
   const rec = state.options;
   if (!rec.options.length) box.append(el("p", { class: "error" }, "Nobody can take it now."));
+  box.append(renderRoom(t));
   box.append(el("ol", { class: "options" }, ...rec.options.map((o) => el("li", {},
     el("div", { class: "head" }, el("b", {}, `${o.rank}. ${o.engineer_name}`),
       el("span", { class: `pill ${o.keeps_all_promises ? "ok" : "late"}` }, o.keeps_all_promises ? "keeps promises" : brokenText(o)),
@@ -569,6 +570,48 @@ async function loadOptions(ticketId) {
     state.options = problem;
   }
   if (state.selected === ticketId) renderPanel();
+  const best = state.options?.options?.[0];
+  if (best && !keepsArrival(best)) loadRoom(ticketId);
+}
+
+const keepsArrival = (o) => o.promises.every((p) => p.promise !== "arrival" || p.kept);
+
+// When every option breaks the arrival: could a nearby engineer's next visit go to a
+// colleague who keeps it, so he takes this ticket in time? (GET .../room, issue 16.)
+async function loadRoom(ticketId) {
+  try {
+    const room = await api(`/v1/dispatch/tickets/${ticketId}/room`);
+    if (state.selected === ticketId) { state.room = room && { ...room, ticket_id: ticketId }; renderPanel(); }
+  } catch {
+    // No room to offer (or the question failed): the options stand as they are.
+  }
+}
+
+function renderRoom(t) {
+  const r = state.room;
+  if (!r || r.ticket_id !== t.id) return "";
+  return el("div", { class: "check ok room", role: "status" },
+    el("b", {}, "Make room: "),
+    `${r.moved_to_name} takes ${r.moved_ticket_code} (arrives ${fmtTime(r.moved_arrives_at, zone())}, its promises kept), `,
+    `so ${r.engineer_name} leaves ${fmtTime(r.departs_at, zone())} and arrives here ${fmtTime(r.arrives_at, zone())}, in time. `,
+    el("button", { type: "button", onclick: () => makeRoom(t.id, r) }, "Make room"));
+}
+
+async function makeRoom(ticketId, r) {
+  const id = `room:${ticketId}:${r.moved_assignment_id}:${r.moved_to}`;
+  if (!state.keys.has(id)) state.keys.set(id, newKey(`room-${ticketId}`));
+  try {
+    await api(`/v1/dispatch/tickets/${ticketId}/room`, { method: "POST", idempotencyKey: state.keys.get(id),
+      body: { engineer_id: r.engineer_id, moved_assignment_id: r.moved_assignment_id, moved_to: r.moved_to } });
+    toast(`${ticketOf(ticketId)?.code} assigned to ${r.engineer_name}; ${r.moved_ticket_code} moved to ${r.moved_to_name}`, "ok");
+    state.room = null;
+    state.options = null;
+    await load();
+  } catch (problem) {
+    toast(`Room not made: ${problem.message}`, "error");
+    state.room = null;
+    renderPanel();
+  }
 }
 
 async function checkEngineer(ticketId, engineerId) {
