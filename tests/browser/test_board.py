@@ -42,6 +42,9 @@ def test_the_board_shows_engineers_tickets_and_the_clock(visit: Visit, served: S
     assert page.locator("path.ticket-marker").count() == len(board["tickets"])
     assert page.locator("path.engineer-marker").count() == len(board["engineers"])
     assert "Asia/Shanghai (UTC+08:00)" in page.locator("#zone").inner_text()
+    kpis = page.locator("#kpis")  # one line, nothing cut off at a laptop's width
+    assert kpis.evaluate("k => k.scrollWidth <= k.clientWidth"), kpis.inner_text()
+    assert re.search(r"\d+/\d+ at work", kpis.inner_text())
     visit.shot("board")
 
 

@@ -157,7 +157,8 @@ function renderKpis() {
     el("span", { class: "error" }, el("b", {}, count("breached")), " breached"),
     el("span", {}, el("b", {}, count("at_risk")), " at risk"),
     el("span", {}, el("b", {}, unassigned), " unassigned"),
-    el("span", {}, el("b", {}, working), `/${state.board.engineers.length} engineers working`),
+    // "at work", not "engineers working": the bar keeps one line at a laptop's 1280 px.
+    el("span", { title: "engineers on shift or on a job, of the region's" }, el("b", {}, working), `/${state.board.engineers.length} at work`),
   );
 }
 
