@@ -78,8 +78,18 @@ class Direct:
         return _run(connection, plan, params)
 
     def _plan(self, dialect: Dialect) -> _Plan | None:
+        """The compiled plan, or None to run through `Connection.execute`: on another
+        dialect, or when a SQLAlchemy release lacks a private attribute the plan relies on
+        (pyproject allows any SQLAlchemy >= 2.0.30)."""
         if dialect.name != "postgresql" or dialect.driver != "psycopg":
             return None
+        try:
+            return self._compile(dialect)
+        except AttributeError:
+            return None
+
+    def _compile(self, dialect: Dialect) -> _Plan | None:
+        Connection._handle_dbapi_exception  # noqa: B018  used by _run on a driver error
         statement: Any = self.statement  # a ClauseElement too
         compiled: Any = statement.compile(dialect=dialect, column_keys=self.column_keys)
         if (
@@ -99,6 +109,8 @@ class Direct:
                 defaults[name] = bind.value
         binds = {k: v for k, v in compiled._bind_processors.items() if v is not None}
         columns = compiled._result_columns
+        for column in columns:
+            column[3]._cached_result_processor  # noqa: B018  used by _run at the first rows
         return _Plan(compiled.string, binds, defaults, [c[0] for c in columns],
                      [c[3] for c in columns])  # fmt: skip
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Connection, Table, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,3 +76,27 @@ def test_cursor_listeners_see_every_statement(session: Session) -> None:
     finally:
         event.remove(connection, "before_cursor_execute", note)
     assert seen == ["INSERT", "SELECT"]
+
+
+def test_a_missing_private_attribute_falls_back_to_sqlalchemys_execution(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLAlchemy release without a private attribute the driver path uses still runs the
+    statement, through `Connection.execute`."""
+    user_id = _user(session)
+    connection = session.connection()
+    monkeypatch.delattr(Connection, "_handle_dbapi_exception")
+    executed: list[Any] = []
+    execute = Connection.execute
+
+    def counted(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        executed.append(statement)
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "execute", counted)
+    store = Direct(insert(KEYS), column_keys=COLUMNS)  # no plan cached yet
+    read = Direct(READ.statement)
+    store.rows(connection, _key(user_id, "direct-old", None))
+    rows = read.rows(connection, {})
+    assert [r.key for r in rows] == ["direct-old"]
+    assert executed == [store.statement, read.statement]
