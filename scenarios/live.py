@@ -146,12 +146,12 @@ class LiveState:
     ) -> None:  # fmt: skip
         """The engineer is busy until `until` (from `start`, when a job begins) and then
         stands at `at`; with a `key` (the ticket), a committed visit arriving at `arrives`,
-        which keeps him busy only from its departure (the gap before it is free)."""
-        tally_overtime(
-            self.overtime[engineer_id], self.windows[engineer_id], ((start, until),),
-            self.on_call_windows[engineer_id],
-        )  # fmt: skip
-        if key is not None:
+        which keeps him busy only from its departure (the gap before it is free). Work
+        without a key is work done (its overtime counts, `_worked`); a visit's counts once
+        it is `finished`, never while only planned."""
+        if key is None:
+            self._worked(engineer_id, start, until)
+        else:
             leaves = until if start is None else start
             self.work[engineer_id][key] = Reserved(
                 leaves, leaves if arrives is None else arrives, until, at
@@ -238,9 +238,14 @@ class LiveState:
             for key, r in work.items()
         ]
 
-    def finished(self, engineer_id: int, key: int, at: Location | None, *, since: int = 0) -> None:
-        """A committed visit is over (at `at`, at `since`) or handed to someone else (`at`
-        None)."""
+    def finished(
+        self, engineer_id: int, key: int, at: Location | None, *, since: int = 0,
+        start: int | None = None,
+    ) -> None:  # fmt: skip
+        """A committed visit is over (at `at`, at `since`, set off at `start`) or handed to
+        someone else (`at` None: none of its overtime counts against his caps)."""
+        if at is not None:
+            self._worked(engineer_id, start, since)
         self.work[engineer_id].pop(key, None)
         if key == getattr(self.on_site.get(engineer_id), "key", None):
             del self.on_site[engineer_id]
@@ -330,6 +335,15 @@ class LiveState:
         here = standing_at(self.here[eid], self.here_since[eid], self.home[eid],
                            self.windows[eid], now)  # fmt: skip
         return replace(gap, origin=here)
+
+    def _worked(self, engineer_id: int, start: int | None, end: int) -> None:
+        """Tally a job he worked (`start` None: its start unknown) against his caps: only
+        work done counts, as production's snapshot counts the tickets he fixed
+        (`snapshot.overtime_worked`), so a visit handed over gives its overtime back."""
+        tally_overtime(
+            self.overtime[engineer_id], self.windows[engineer_id], ((start, end),),
+            self.on_call_windows[engineer_id],
+        )  # fmt: skip
 
     def overtime_used(self, engineer_id: int, now: int) -> tuple[int, int]:
         """Overtime of windows over by `now`, on `now`'s day and in its week (Monday on)."""

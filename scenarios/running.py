@@ -432,7 +432,7 @@ class JobRunner:
         record.travel_cost = (engineer.cost_per_km * km).quantize(Decimal("0.01"))
         record.loaner = record.fix_by is not None and end > record.fix_by
         self._cost(t, record, uses, km)
-        run.state.finished(eid, t.id, run.sites[t.site_id].location, since=end)
+        run.state.finished(eid, t.id, run.sites[t.site_id].location, since=end, start=start)
         if self.last_done.get(eid) is not None and run.state.free_at[eid] < end:
             run.state.commit(eid, end, run.sites[t.site_id].location, start=start)
         elif self.alternative is not None and not self.queued.get(eid):
