@@ -18,7 +18,7 @@ from dispatch.labour import (
     solver_fields,
     tally_overtime,
 )
-from dispatch.models import LabourRule, Shift, TicketStatus
+from dispatch.models import Assignment, AssignmentStatus, LabourRule, Shift, TicketStatus
 from dispatch.recommend import recommend_ticket
 from dispatch.snapshot import load_snapshot
 from optimizer import Engineer, GeodesicTravelTimes, Location
@@ -173,6 +173,32 @@ class TestOvertimeWorked:
             x for x in load_snapshot(session, now=tomorrow).world.engineers if x.id == dw.haizhu.id
         )
         assert (e.overtime_s, e.overtime_cap) == (120 * 60, None)  # a new day, 390 left this week
+
+    def test_a_visit_moved_away_counts_against_its_new_engineer_only(
+        self, session: Session
+    ) -> None:
+        """Haizhu's visit planned to end 21:30 local was withdrawn and Panyu fixed it then:
+        the overtime is Panyu's; Haizhu's allowance is whole (the simulator's rule too,
+        `LiveState.finished`)."""
+        dw = make_dispatch_world(session)
+        ticket = open_ticket(session, dw.base)
+        at = T0 + timedelta(hours=5, minutes=30)  # Monday 21:30 local
+        session.add(
+            Assignment(ticket_id=ticket.id, engineer_id=dw.haizhu.id,
+                       status=AssignmentStatus.WITHDRAWN, departs_at=at - timedelta(hours=2),
+                       arrives_at=at - timedelta(hours=1), fixes_at=at, parts_source="none",
+                       created_at=T0, created_by_id=dw.base.dispatcher.id, closed_at=T0)
+        )  # fmt: skip
+        ticket.engineer_id, ticket.status, ticket.fixed_at = dw.panyu.id, TicketStatus.FIXED, at
+        session.flush()
+        now = T0 + timedelta(hours=7)  # Monday 23:00 local
+        engineers = {x.id: x for x in load_snapshot(session, now=now).world.engineers}
+        assert (engineers[dw.haizhu.id].overtime_s, engineers[dw.haizhu.id].overtime_cap) == (
+            120 * 60, None,
+        )  # fmt: skip
+        assert (engineers[dw.panyu.id].overtime_s, engineers[dw.panyu.id].overtime_cap) == (
+            30 * 60, "day",
+        )  # fmt: skip
 
     def test_the_snapshot_counts_a_call_out_against_the_day_cap(self, session: Session) -> None:
         dw = make_dispatch_world(session)
