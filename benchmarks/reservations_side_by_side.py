@@ -6,7 +6,8 @@ subprocess with that tree on its path) and `POST /v1/reservations` served by `uv
 --factory api.app:create_app` from that tree (its own process; 32 httpx clients; the
 server's CPU read from /proc). The raw SQL ceiling (the same statements through psycopg)
 runs in this process. Trees alternate within each run, so a shared machine's load falls
-on both alike. Every measurement ends with the ledger check (`inventory.verify`).
+on both alike, and take turns going first from run to run. Every measurement ends with the
+ledger check (`inventory.verify`).
 
 Run (PostgreSQL; BEFORE is e.g. a worktree of main):
     SPARES_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
@@ -260,9 +261,12 @@ def main() -> None:
         user_name = key
         for run in range(args.runs):
             ceiling = [] if args.http_only else [("raw", lambda: _raw(url, stock, args.rounds))]
+            # The trees take turns going first: measured in a fixed order, the second tree
+            # read 10-29 % lower on identical code as the load rose (BENCHMARKS.md, round 9).
+            turn = run % len(args.trees)
             for label, measure in ceiling + [
                 (f"{kind} {tree.name}", fn)
-                for tree in args.trees
+                for tree in args.trees[turn:] + args.trees[:turn]
                 for kind, fn in (
                     (
                         "in-process",
