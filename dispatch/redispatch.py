@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -71,6 +71,20 @@ def proposed_moves(
     return [a.move for a in asked if a.move is not None]
 
 
+def not_departed() -> Select[Assignment]:
+    """The active assignments whose engineer has not set off yet, by planned departure: the
+    visits a re-dispatch (`review`) or a room (`dispatch.room`) may move."""
+    return (
+        select(Assignment)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Ticket.status == TicketStatus.ASSIGNED,
+        )
+        .order_by(Assignment.departs_at, Assignment.id)
+    )
+
+
 def review(
     session: Session,
     *,
@@ -92,15 +106,7 @@ def review(
     One snapshot serves every visit; ``durations`` reads the log of finished jobs (the
     worker's is cached).
     """
-    stmt = (
-        select(Assignment)
-        .join(Ticket, Ticket.id == Assignment.ticket_id)
-        .where(
-            Assignment.status == AssignmentStatus.ACTIVE,
-            Ticket.status == TicketStatus.ASSIGNED,
-        )
-        .order_by(Assignment.departs_at, Assignment.id)
-    )
+    stmt = not_departed()
     if engineer_id is not None:
         stmt = stmt.where(Assignment.engineer_id == engineer_id)
     if assignment_ids is not None:

@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from db import User
 from dispatch.assign import Confirmed, confirm_assignment
 from dispatch.errors import AssignmentConflict, NotFoundError
-from dispatch.models import Assignment, AssignmentStatus, LogKind, Ticket, TicketStatus
+from dispatch.models import Assignment, LogKind, Ticket
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
+from dispatch.redispatch import not_departed
 from dispatch.snapshot import Snapshot, asked_view, projected_visit, reused_job
 from dispatch.tickets import log_entry
 
@@ -151,17 +151,8 @@ def _code(session: Session, ticket_id: int) -> str:
 
 def _next_visits(session: Session) -> dict[int, Assignment]:
     """Each engineer's next visit not departed yet (the earliest planned departure)."""
-    stmt = (
-        select(Assignment)
-        .join(Ticket, Ticket.id == Assignment.ticket_id)
-        .where(
-            Assignment.status == AssignmentStatus.ACTIVE,
-            Ticket.status == TicketStatus.ASSIGNED,
-        )
-        .order_by(Assignment.departs_at, Assignment.id)
-    )
     out: dict[int, Assignment] = {}
-    for a in session.scalars(stmt):
+    for a in session.scalars(not_departed()):
         out.setdefault(a.engineer_id, a)
     return out
 

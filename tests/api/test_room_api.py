@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from db import Role
 from tests.api.conftest import TestClient
 from tests.builders import key_for, make_user
-from tests.dispatch.test_room import far_visit_world
+from tests.dispatch.test_room import FarVisit, far_visit_world
 from tests.ticket_builders import T0
 
 DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
@@ -42,13 +43,18 @@ def test_no_room_needed_answers_null(client: TestClient, app: FastAPI, api_engin
     assert answer.json() is None
 
 
-def test_making_the_room_offered_reassigns_both(
-    client: TestClient, app: FastAPI, api_engine: Engine
-) -> None:
+def _offered(client: TestClient, app: FastAPI, api_engine: Engine) -> tuple[FarVisit, Any]:
+    """The far-visit world a minute after its visit was given, and the room GET offers."""
     app.state.clock = lambda: T0 + timedelta(minutes=1)
     with Session(api_engine, expire_on_commit=False) as s, s.begin():
         ids = far_visit_world(s)
-    offered = client.get(f"/v1/dispatch/tickets/{ids.ticket}/room", headers=DISPATCHER).json()
+    return ids, client.get(f"/v1/dispatch/tickets/{ids.ticket}/room", headers=DISPATCHER).json()
+
+
+def test_making_the_room_offered_reassigns_both(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    ids, offered = _offered(client, app, api_engine)
     assert offered["engineer_name"]
     assert offered["moved_to_name"]
     assert offered["moved_ticket_code"]
@@ -69,10 +75,7 @@ def test_making_the_room_offered_reassigns_both(
 def test_a_room_not_offered_is_a_409_and_writes_nothing(
     client: TestClient, app: FastAPI, api_engine: Engine
 ) -> None:
-    app.state.clock = lambda: T0 + timedelta(minutes=1)
-    with Session(api_engine, expire_on_commit=False) as s, s.begin():
-        ids = far_visit_world(s)
-    offered = client.get(f"/v1/dispatch/tickets/{ids.ticket}/room", headers=DISPATCHER).json()
+    ids, offered = _offered(client, app, api_engine)
     body = {"engineer_id": ids.far, "moved_assignment_id": offered["moved_assignment_id"],
             "moved_to": ids.near}  # fmt: skip
     headers = DISPATCHER | {"Idempotency-Key": "room-refused"}

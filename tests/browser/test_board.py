@@ -293,20 +293,27 @@ def _stage_overrun(served: Served) -> tuple[int, int, str]:
     return int(later), int(engineer), str(name)
 
 
+def _at_risk_on_the_board(visit: Visit, served: Served, ticket: int) -> tuple[Any, Any, Any, Any]:
+    """The board's answer, the ticket's lane block (checked at risk in the answer), the
+    board page opened, and the ticket's worklist item once shown."""
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
+    assert row["risk"] == "at_risk"
+    page = _open_board(visit)
+    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
+    item.wait_for(timeout=WAIT_MS)
+    return board, lane, page, item
+
+
 def test_a_visit_behind_an_overrunning_job_is_at_risk_with_its_expected_arrival(
     visit: Visit, served: Served
 ) -> None:
     """The dispatcher sees at once, before any move is stored: the visit at risk, when it
     is now expected and why (the server's expected times, the re-dispatch review's)."""
     ticket, engineer, name = _stage_overrun(served)
-    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
-    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    board, lane, page, item = _at_risk_on_the_board(visit, served, ticket)
     assert lane["pushed_min"] >= 15
-    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
-    assert row["risk"] == "at_risk"
-    page = _open_board(visit)
-    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
-    item.wait_for(timeout=WAIT_MS)
     said = item.locator(".pushed").inner_text()
     assert f"behind {name}'s overrunning job" in said, said
     item.locator("button.open").click()
@@ -357,15 +364,9 @@ def test_an_engineer_who_set_off_late_is_at_risk_with_his_expected_arrival(
     """En route 35 min late: the board reads his arrival at his departure plus the planned
     drive (`dispatch.expected`), at risk now, not once the promise has passed."""
     ticket, engineer, name = _stage_en_route(served)
-    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
-    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    _, lane, page, item = _at_risk_on_the_board(visit, served, ticket)
     assert lane["pushed_min"] == 0
     assert lane["expected_arrives_at"] > lane["arrives_at"]
-    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
-    assert row["risk"] == "at_risk"
-    page = _open_board(visit)
-    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
-    item.wait_for(timeout=WAIT_MS)
     said = item.locator(".pushed").inner_text()
     assert re.search(rf"arrival at risk: expected \d\d:\d\d \(\+3[45] min: {name} set off late",
                      said), said  # fmt: skip

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.request import Request, urlopen
 
-from tests.browser.conftest import Served, Visit
+from tests.browser.conftest import Served, Visit, open_visit
 
 WAIT_MS = 20_000
 
@@ -172,7 +172,6 @@ def _give_the_demo_engineer_a_visit(served: Served) -> bool:
 
 
 def test_an_engineer_sees_his_day_on_a_phone(browser: Any, served: Served) -> None:
-    from tests.browser.conftest import open_visit
 
     busy = _give_the_demo_engineer_a_visit(served)
     v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -231,8 +230,6 @@ def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
     depot): his answer from /v1/me/tickets stands in for such a day (the demo has none)."""
     from datetime import UTC, datetime, timedelta
 
-    from tests.browser.conftest import open_visit
-
     tickets = _api(served, "spk_demo_dispatcher", "/v1/tickets?limit=2")["items"]
     depot = _api(served, "spk_demo_dispatcher", "/v1/depots?limit=1")["items"][0]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -257,25 +254,32 @@ def test_his_day_says_a_pushed_visit_is_late_and_what_to_pick_up(
     # that slack (`dispatch.expected.projections_of`), and the card says so
     pickup["clocks"] = [{"clock": "arrive", "deadline": iso(60), "event_at": None,
                          "state": "at_risk", "slack_min": -170}]  # fmt: skip
+    first, second = _his_phone_shows(browser, served, [pushed, pickup], "my-day-pushed-phone")
+    assert "Leave " in first
+    assert "planned: leave " in first
+    assert "1 h 35 min late, your job before runs over" in first
+    assert "(-" not in first  # an overdue clock says "overdue", never "-2 h 40 min left"
+    assert f"Pick up HW-PSU-2200 Power supply 2200 W at {depot['name']}" in second
+    assert "planned" not in second
+    assert "— your plan is 2 h 50 min late" in second
+
+
+def _his_phone_shows(browser: Any, served: Served, tickets: list[Any], shot: str) -> list[str]:
+    """My day on a phone, `/v1/me/tickets` answering ``tickets``: each card's text (the
+    page fits the phone's width, asks nothing of another host, logs no error)."""
     v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
-    v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=[pushed, pickup]))
+    v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=tickets))
     try:
         v.login("spk_demo_engineer")
         page = v.page
         page.wait_for_url("**/my-day")
         page.locator("#visits li .code").first.wait_for(timeout=WAIT_MS)
-        first, second = page.locator("#visits li").all_inner_texts()
-        assert "Leave " in first
-        assert "planned: leave " in first
-        assert "1 h 35 min late, your job before runs over" in first
-        assert "(-" not in first  # an overdue clock says "overdue", never "-2 h 40 min left"
-        assert f"Pick up HW-PSU-2200 Power supply 2200 W at {depot['name']}" in second
-        assert "planned" not in second
-        assert "— your plan is 2 h 50 min late" in second
+        cards = page.locator("#visits li").all_inner_texts()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        v.shot("my-day-pushed-phone")
+        v.shot(shot)
         assert v.foreign == []
         assert v.errors == []
+        return cards
     finally:
         v.page.context.close()
 
@@ -286,8 +290,6 @@ def test_his_day_says_when_he_now_arrives_and_ends_under_way(browser: Any, serve
     it; on site with his job running over, "done by" the expected end, the planned end
     beside it. His answer from /v1/me/tickets stands in for such a day (the demo has none)."""
     from datetime import UTC, datetime, timedelta
-
-    from tests.browser.conftest import open_visit
 
     tickets = _api(served, "spk_demo_dispatcher", "/v1/tickets?limit=2")["items"]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -307,23 +309,10 @@ def test_his_day_says_when_he_now_arrives_and_ends_under_way(browser: Any, serve
     on_site |= {"status": "on_site", "visit": visit((-80, -60, -15), (-80, -60, 50))}
     # planned to leave 10 min ago and arrive in 20; set off 25 min late: arrives in 45
     en_route |= {"status": "en_route", "visit": visit((-10, 20, 80), (15, 45, 105))}
-    v = open_visit(browser, served, viewport={"width": 390, "height": 844}, is_mobile=True)
-    v.page.route("**/v1/me/tickets", lambda route: route.fulfill(json=[on_site, en_route]))
-    try:
-        v.login("spk_demo_engineer")
-        page = v.page
-        page.wait_for_url("**/my-day")
-        page.locator("#visits li .code").first.wait_for(timeout=WAIT_MS)
-        first, second = page.locator("#visits li").all_inner_texts()
-        assert "On site · done by " in first
-        assert "planned: done by " in first
-        assert "1 h 05 min late, your job runs over" in first
-        assert "Arrive " in second
-        assert "planned: arrive " in second
-        assert "25 min late, you set off late" in second
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        v.shot("my-day-under-way-phone")
-        assert v.foreign == []
-        assert v.errors == []
-    finally:
-        v.page.context.close()
+    first, second = _his_phone_shows(browser, served, [on_site, en_route], "my-day-under-way-phone")
+    assert "On site · done by " in first
+    assert "planned: done by " in first
+    assert "1 h 05 min late, your job runs over" in first
+    assert "Arrive " in second
+    assert "planned: arrive " in second
+    assert "25 min late, you set off late" in second

@@ -14,7 +14,7 @@ from db import User
 from dispatch.assign import confirm_assignment
 from dispatch.errors import AssignmentConflict
 from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
-from dispatch.room import apply_room, make_room_for
+from dispatch.room import RoomMade, apply_room, make_room_for
 from inventory.models import ProductModel
 from tests.builders import make_asset, make_site
 from tests.dispatch_world import TIANHE, _engineer, _on_shift, make_dispatch_world
@@ -22,6 +22,7 @@ from tests.ticket_builders import T0, open_ticket
 
 TRAVEL = opt.GeodesicTravelTimes()
 NORTH_KM = 0.009  # degrees of latitude per km
+NOW = T0 + timedelta(minutes=1)  # a minute after the far visit was given
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,20 @@ def test_no_room_when_the_best_option_keeps_the_arrival(session: Session) -> Non
     assert make_room_for(session, ticket_id=ids.ticket, now=T0, travel=TRAVEL) is None
 
 
-def test_applying_the_room_makes_both_reassignments(session: Session) -> None:
+def _offered(session: Session) -> tuple[FarVisit, RoomMade, User]:
+    """The far-visit world, the room offered a minute after its visit was given (`NOW`),
+    and the dispatcher who would make it."""
     ids = far_visit_world(session)
-    now = T0 + timedelta(minutes=1)
-    room = make_room_for(session, ticket_id=ids.ticket, now=now, travel=TRAVEL)
+    room = make_room_for(session, ticket_id=ids.ticket, now=NOW, travel=TRAVEL)
     assert room is not None
     user = session.get(User, ids.dispatcher)
     assert user is not None
+    return ids, room, user
+
+
+def test_applying_the_room_makes_both_reassignments(session: Session) -> None:
+    ids, room, user = _offered(session)
+    now = NOW
     done = apply_room(
         session, ticket_id=ids.ticket, engineer_id=room.engineer_id,
         moved_assignment_id=room.moved_assignment_id, moved_to=room.moved_to, user=user,
@@ -108,12 +116,8 @@ def test_applying_the_room_makes_both_reassignments(session: Session) -> None:
 
 
 def test_a_room_no_longer_offered_is_refused_and_nothing_is_written(session: Session) -> None:
-    ids = far_visit_world(session)
-    now = T0 + timedelta(minutes=1)
-    room = make_room_for(session, ticket_id=ids.ticket, now=now, travel=TRAVEL)
-    assert room is not None
-    user = session.get(User, ids.dispatcher)
-    assert user is not None
+    ids, room, user = _offered(session)
+    now = NOW
     before = session.query(Assignment).count()
     with pytest.raises(AssignmentConflict, match="not offered now"):
         apply_room(

@@ -10,6 +10,7 @@ from optimizer import Reserved, free_gap
 from scenarios.demand import ticket_stream
 from scenarios.live import LiveState
 from scenarios.model import SimWorld
+from scenarios.records import RunResult
 from scenarios.simulate import RunParams, simulate
 from scenarios.spec import Demand
 
@@ -53,13 +54,7 @@ def test_an_engineer_works_one_job_at_a_time(small: SimWorld) -> None:
         small, Demand(tickets_per_day=120), horizon_s=2 * DAY, seed=5, replication=0
     )
     result = simulate(small, stream, RunParams("base", "optimised", 0, 2 * DAY))
-    by_engineer: dict[int, list[tuple[int, int]]] = {}
-    for j in result.jobs:
-        if j.engineer_id is not None and j.departed_at is not None and j.fixed_at is not None:
-            by_engineer.setdefault(j.engineer_id, []).append((j.departed_at, j.fixed_at))
-    for jobs in by_engineer.values():
-        jobs.sort()
-        assert all(a[1] <= b[0] for a, b in zip(jobs, jobs[1:], strict=False))
+    _assert_one_job_at_a_time(result)
 
 
 def test_a_visit_handed_over_frees_him_and_without_it_reads_the_same(small: SimWorld) -> None:
@@ -88,6 +83,12 @@ def test_made_room_engineers_still_work_one_job_at_a_time(small: SimWorld) -> No
         "base", "optimised", 0, 2 * DAY, redispatch_grace_s=15 * 60, make_room_engineers=5
     )
     result = simulate(small, stream, params)
+    _assert_one_job_at_a_time(result)
+    assert sum(j.fixed_at is not None for j in result.jobs) > 0
+
+
+def _assert_one_job_at_a_time(result: RunResult) -> None:
+    """No engineer's jobs overlap, from setting off to the fix."""
     by_engineer: dict[int, list[tuple[int, int]]] = {}
     for j in result.jobs:
         if j.engineer_id is not None and j.departed_at is not None and j.fixed_at is not None:
@@ -95,4 +96,3 @@ def test_made_room_engineers_still_work_one_job_at_a_time(small: SimWorld) -> No
     for jobs in by_engineer.values():
         jobs.sort()
         assert all(a[1] <= b[0] for a, b in zip(jobs, jobs[1:], strict=False))
-    assert sum(j.fixed_at is not None for j in result.jobs) > 0
