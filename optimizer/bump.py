@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from optimizer.assignment import recommend
+from optimizer.candidates import skill_mask
 from optimizer.model import Engineer, Ticket
 from optimizer.params import RecommendParams
 from optimizer.reassign import keeps_what_was_planned, planned_cost
@@ -84,11 +85,11 @@ def nearest_held(
     """Of the engineers who hold a visit not departed (``holders``), those qualified for
     ``ticket``, nearest first by the straight drive from where each stands in ``world``
     (ties by id); at most ``limit``."""
+    able = skill_mask(world, ticket)
     rows = [
         (world.engineer_row[eid], eid)
         for eid in holders
-        if eid in world.engineer_row
-        and _qualified(world.engineers[world.engineer_row[eid]], ticket)
+        if eid in world.engineer_row and able[world.engineer_row[eid]]
     ]
     if not rows or limit < 1:
         return []
@@ -144,10 +145,6 @@ def _keeps(ticket: Ticket, option: Option, best: Option | None) -> bool:
     if option.arrives_at > ticket.arrive_by:
         return False
     return best is None or best.departs_late or not option.departs_late
-
-
-def _qualified(engineer: Engineer, ticket: Ticket) -> bool:
-    return all(engineer.skills.get(line, 0) >= level for line, level in ticket.skills.items())
 
 
 __all__ = ["MAKE_ROOM_ENGINEERS", "Held", "Room", "make_room", "nearest_held", "wants_room"]
