@@ -306,14 +306,12 @@ class JobRunner:
     ) -> None:
         """His next visit goes to another engineer (`moved`) and the new ticket to him
         (`plan`): `optimizer.make_room`'s answer. Counted as a re-dispatch."""
-        self._hand_over(self.queued[eid][0], eid, moved)
+        q = self.queued[eid][0]
+        self._hand_over(q, eid, moved)
+        self.run.state.released(eid, q.t.id, self.run.now)
         self.start(t, record, plan)
 
     def _hand_over(self, q: _Queued, eid: int, plan: JobPlan) -> None:
-        """Every re-dispatch of a visit not departed: off him (his freed time back at once,
-        `LiveState.released`, as production's snapshot drops the withdrawn assignment), on
-        to the plan's engineer."""
-        self.run.state.released(eid, q.t.id, self.run.now)
         self.queued[eid].remove(q)
         self.late.pop(q.t.id, None)
         q.process.interrupt("re-dispatched")

@@ -152,30 +152,3 @@ def test_a_scenario_may_run_both_naive_baselines() -> None:
         {"name": "x", "policies": ["optimised", "naive", "naive_unlimited"]}
     )
     assert scenario.policies == ("optimised", "naive", "naive_unlimited")
-
-
-# A done early takes B's queued visit (3); while B is still on his job (2), a ticket (4) comes
-HANDED = [
-    (1, 10 * H, 3, H, 4 * H),
-    (2, 10 * H + 5 * M, 3, 3 * H, 3 * H),
-    (3, 10 * H + 30 * M, 3, 4 * H, 4 * H),
-    (4, 11 * H + 30 * M, 3, H, H),
-]
-
-
-def test_a_visit_handed_over_frees_its_engineer_at_once(small: SimWorld) -> None:
-    # Visit 3 goes to B (free first as planned, 13:05: late) and moves to A when A is done
-    # at 11:00. B is then busy until his job ends (13:05), not until 17:05, the moved
-    # visit's planned end (`LiveState.released`, as production's snapshot reads the
-    # withdrawn assignment): ticket 4 (11:30, arrive by 13:30) goes to him at intake, in
-    # time, with no second re-dispatch.
-    world, site = _world(small, 0)
-    result = _run(world, site, HANDED)
-    moved, new = result.jobs[2], result.jobs[3]
-    assert moved.engineer_id == 1
-    assert new.engineer_id == 2
-    assert result.redispatched == 1
-    assert new.planned_arrival is not None
-    assert new.arrive_by is not None
-    assert new.planned_arrival <= new.arrive_by
-    assert new.arrival_kept()
