@@ -22,6 +22,11 @@ simulator (`scenarios.simulate`), over the same `recommend`:
 - and the pair must cost less than the best option: the new ticket's option plus the moved
   visit's option, less what keeping the held visit's plan costs (`planned_cost`), below the
   best option's cost. Of those, the cheapest.
+
+`divert` is its sibling for an engineer already driving to a visit (departed, not arrived):
+he is priced on the new ticket from where he is on the road, and his visit then goes on
+with him after the new job or with a colleague, as long as it keeps every clock its plan
+keeps (see `divert`).
 """
 
 from __future__ import annotations
@@ -33,10 +38,10 @@ import numpy as np
 
 from optimizer.assignment import recommend
 from optimizer.candidates import skill_mask
-from optimizer.model import Engineer, Ticket
+from optimizer.model import Engineer, Location, Ticket
 from optimizer.params import RecommendParams
 from optimizer.reassign import keeps_what_was_planned, planned_cost
-from optimizer.result import Option
+from optimizer.result import Option, Promise
 from optimizer.travel import TravelTimes
 from optimizer.world import DispatchWorld, coordinates
 
@@ -147,4 +152,164 @@ def _keeps(ticket: Ticket, option: Option, best: Option | None) -> bool:
     return best is None or best.departs_late or not option.departs_late
 
 
-__all__ = ["MAKE_ROOM_ENGINEERS", "Held", "Room", "make_room", "nearest_held", "wants_room"]
+@dataclass(frozen=True, slots=True)
+class Driving:
+    """An engineer driving to a committed visit: who, its ticket, where and when he set off
+    and when he is expected on its site (he has nothing committed after it)."""
+
+    engineer_id: int
+    ticket: Ticket
+    set_off_from: Location
+    departed_at: int
+    arrives_at: int
+
+
+def en_route_at(driving: Driving, now: int) -> Location:
+    """Where he is at ``now``: on the straight line from where he set off to the site, at
+    the share of the drive's time done. It is the geodesic travel model's own path (the
+    simulator's and the default production travel: straight line at a constant speed); on a
+    road network it is an approximation of where the road is."""
+    a, b = driving.set_off_from, driving.ticket.site
+    span = driving.arrives_at - driving.departed_at
+    share = 1.0 if span <= 0 else min(1.0, max(0.0, (now - driving.departed_at) / span))
+    return Location(a.lat + (b.lat - a.lat) * share, a.lon + (b.lon - a.lon) * share)
+
+
+@dataclass(frozen=True, slots=True)
+class Diversion:
+    """The new ticket's option on the driving engineer from the road, and his visit's
+    new option: his own after the new job (`by_him`) or a colleague's."""
+
+    option: Option
+    driving: Driving
+    move: Option
+
+    @property
+    def by_him(self) -> bool:
+        """Whether his visit stays with him, after the new job."""
+        return self.move.engineer_id == self.driving.engineer_id
+
+    @property
+    def cost(self) -> int:
+        """The pair's cost net of keeping the visit's plan (fen), as `Room.cost`."""
+        d = self.driving
+        keep = planned_cost(d.ticket, departs_at=d.departed_at, arrives_at=d.arrives_at)
+        return self.option.cost + self.move.cost - keep
+
+
+def nearest_driving(
+    world: DispatchWorld, ticket: Ticket, driving: Sequence[Driving], *, now: int,
+    travel: TravelTimes, limit: int,
+) -> list[Driving]:  # fmt: skip
+    """Of ``driving``, those qualified for ``ticket``, nearest first by the straight drive
+    from where each is on the road (`en_route_at`, ties by id); at most ``limit``."""
+    able = skill_mask(world, ticket)
+    rows = [
+        d for d in driving
+        if d.engineer_id in world.engineer_row and able[world.engineer_row[d.engineer_id]]
+    ]  # fmt: skip
+    if not rows or limit < 1:
+        return []
+    seconds, _ = travel.many_to_one(
+        coordinates([en_route_at(d, now) for d in rows]), coordinates([ticket.site])
+    )
+    order = np.lexsort((np.array([d.engineer_id for d in rows]), seconds))
+    return [rows[int(i)] for i in order[:limit]]
+
+
+def divert(
+    world: DispatchWorld,
+    ticket: Ticket,
+    best: Option | None,
+    driving: Sequence[Driving],
+    *,
+    freed: Callable[[Driving, Location], Engineer],
+    now: int,
+    travel: TravelTimes,
+    params: RecommendParams,
+) -> Diversion | None:
+    """The cheapest way to keep ``ticket``'s arrival by sending an engineer who is driving
+    to a visit to it first; None when none keeps it for less than ``best`` costs.
+
+    Asked, like `make_room`, only when the best option breaks the arrival (`wants_room`).
+    For each of ``driving`` (the caller chooses which and how many: `nearest_driving`):
+
+    - the new ticket is priced on him free where he is on the road now (``freed``: the
+      caller's view of him without that visit, standing at `en_route_at`); his labour rules
+      are `recommend`'s; it must keep the arrival, and the depart clock when the best
+      option keeps it;
+    - his visit is priced again on him once the new job is done (busy until its planned
+      fix, at its site; his shift and overtime allowance checked by `recommend`; the new
+      job's overtime is not charged to his caps before it is worked) and on every
+      colleague; an option must keep every depart, arrival and fix clock the plan (his
+      departure, his expected arrival) keeps and never make a shipment late. A depart clock
+      counts again: the visit departs anew;
+    - and the pair must cost less than the best option (`Diversion.cost`). Of those, the
+      cheapest; his own option before a colleague's at equal cost.
+    """
+    if not wants_room(ticket, best):
+        return None
+    one = replace(params, max_options=1)
+    found: list[Diversion] = []
+    for d in driving:
+        free = freed(d, en_route_at(d, now))
+        rec = recommend(world.with_engineers((free,)), ticket, now=now, travel=travel, params=one)
+        option = rec.options[0] if rec.options else None
+        if option is None or not _keeps(ticket, option, best):
+            continue
+        asked = replace(
+            params, max_options=MOVE_OPTIONS,
+            ship_within_s=d.ticket.ship_within_s or params.ship_within_s,
+        )  # fmt: skip
+        after = replace(
+            free, location=ticket.site, busy_until=option.fixes_at, busy_location=ticket.site,
+            gap=None,
+        )  # fmt: skip
+        mine = recommend(world.with_engineers((after,)), d.ticket, now=now, travel=travel,
+                         params=replace(asked, max_options=1))  # fmt: skip
+        others = recommend(world, d.ticket, now=now, travel=travel, params=asked)
+        moves = [
+            *mine.options,
+            *(o for o in others.options if o.engineer_id != d.engineer_id),
+        ]
+        kept = [m for m in moves if keeps_planned(m, d.ticket, d.departed_at, d.arrives_at)]
+        for move in kept:
+            room = Diversion(option, d, move)
+            if best is None or room.cost < best.cost:
+                found.append(room)
+    return min(
+        found,
+        key=lambda r: (r.cost, not r.by_him, r.driving.engineer_id, r.move.engineer_id),
+        default=None,
+    )
+
+
+def keeps_planned(option: Option, ticket: Ticket, departs_at: int, arrives_at: int) -> bool:
+    """Whether ``option`` keeps every depart, arrival and fix clock a plan departing and
+    arriving at those times keeps (fix: arrival + the ticket's service), and its ship
+    promise."""
+    fixes_at = arrives_at + ticket.service_s
+    for by, planned, at in (
+        (ticket.depart_by, departs_at, option.departs_at),
+        (ticket.arrive_by, arrives_at, option.arrives_at),
+        (ticket.fix_by, fixes_at, option.fixes_at),
+    ):
+        if by is not None and planned <= by < at:
+            return False
+    return not any(c.promise is Promise.SHIP and not c.kept for c in option.promises)
+
+
+__all__ = [
+    "MAKE_ROOM_ENGINEERS",
+    "Diversion",
+    "Driving",
+    "Held",
+    "Room",
+    "divert",
+    "en_route_at",
+    "keeps_planned",
+    "make_room",
+    "nearest_driving",
+    "nearest_held",
+    "wants_room",
+]
