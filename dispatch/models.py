@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db import Base, IdMixin, UTCDateTime, enum_column
 from db.audit import Audited
 from dispatch.labour import DEFAULT_LABOUR_RULES as LABOUR
+from optimizer.bump import MAKE_ROOM_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
 Money = Numeric(12, 2)
@@ -86,6 +87,10 @@ class PromisePolicy(Audited, IdMixin, Base):
     # `redispatch_after_min`, the same documented defaults: optimizer.reassign).
     redispatch_every_min: Mapped[int] = mapped_column(default=REDISPATCH_EVERY_MIN)
     redispatch_after_min: Mapped[int] = mapped_column(default=REDISPATCH_AFTER_MIN)
+    # A new ticket whose best option breaks its arrival asks this many nearest engineers
+    # with a visit not departed whether a colleague keeps it (dispatch.room, the simulator's
+    # optimised policy: optimizer.make_room); 0: never. Documented default 3.
+    make_room_engineers: Mapped[int] = mapped_column(default=MAKE_ROOM_ENGINEERS)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
@@ -117,6 +122,7 @@ class PromisePolicy(Audited, IdMixin, Base):
             "redispatch_every_min >= 1 AND redispatch_after_min >= 0",
             name="redispatch_policy_range",
         ),
+        CheckConstraint("make_room_engineers >= 0", name="make_room_engineers_nonnegative"),
     )
 
 

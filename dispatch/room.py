@@ -21,11 +21,11 @@ import optimizer as opt
 from db import User
 from dispatch.assign import Confirmed, confirm_assignment
 from dispatch.errors import AssignmentConflict, NotFoundError
-from dispatch.models import Assignment, LogKind, Ticket
+from dispatch.models import Assignment, LogKind, PromisePolicy, Ticket
 from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
 from dispatch.redispatch import not_departed
-from dispatch.snapshot import Snapshot, asked_view, projected_visit, reused_job
+from dispatch.snapshot import Snapshot, asked_view, projected_visit, reused_job, ticket_policy
 from dispatch.tickets import log_entry
 
 
@@ -49,16 +49,17 @@ class RoomMade:
 
 
 def make_room_for(
-    session: Session, *, ticket_id: int, now: datetime, travel: opt.TravelTimes,
-    engineers: int = opt.MAKE_ROOM_ENGINEERS,
-) -> RoomMade | None:  # fmt: skip
+    session: Session, *, ticket_id: int, now: datetime, travel: opt.TravelTimes
+) -> RoomMade | None:
     """Who makes room for an open ticket whose best option breaks its arrival clock: the
-    ``engineers`` nearest qualified engineers with a visit not departed are asked
+    nearest qualified engineers with a visit not departed, as many as the ticket's promise
+    policy says (`make_room_engineers`, the simulator reads the same), are asked
     (`optimizer.make_room`), each priced without its booking (`asked_view`). None: no
-    move keeps the arrival for less than the best option costs."""
+    move keeps the arrival for less than the best option costs, or the policy asks nobody."""
     found = recommend_ticket(session, ticket_id=ticket_id, now=now, travel=travel, limit=1)
     snap, job, best = found.snapshot, found.job, found.recommendation.best
-    if not opt.wants_room(job, best):
+    engineers = _engineers_asked(session, ticket_id)
+    if engineers == 0 or not opt.wants_room(job, best):
         return None
     nxt = _next_visits(session)
     near = opt.nearest_held(snap.world, job, nxt, travel=travel, limit=engineers)
@@ -138,6 +139,12 @@ def apply_room(
                  "room_cost": room.cost, "best_cost": room.best_cost},
     )  # fmt: skip
     return RoomApplied(taken, moved)
+
+
+def _engineers_asked(session: Session, ticket_id: int) -> int:
+    """The ticket's policy's `make_room_engineers` (the ticket exists: it was recommended)."""
+    stmt = ticket_policy(PromisePolicy.make_room_engineers).where(Ticket.id == ticket_id)
+    return int(session.scalars(stmt).one())
 
 
 def _keeps_arrival(done: Confirmed) -> bool:

@@ -7,13 +7,13 @@ the demo world's arrivals were lost so at intake, with the nearest qualified eng
 or off shift). A dispatcher would hand that next visit to a colleague who still keeps its
 promises and send the near engineer to the new ticket first.
 
-`make_room` is that rule, one for production (`dispatch.recommend.make_room_for`) and the
+`make_room` is that rule, one for production (`dispatch.room.make_room_for`) and the
 simulator (`scenarios.simulate`), over the same `recommend`:
 
 - asked only when the ticket has an arrival clock that its best option (None: nobody can
   take it now) breaks;
 - for each engineer who holds a visit not departed (``held``, nearest first; the caller
-  chooses which and how many: `nearest_held`, the scenario's `make_room_engineers`), the
+  chooses which and how many: `nearest_held`, the promise policy's `make_room_engineers`), the
   new ticket is priced on him as he would stand without that visit (``freed``: the
   caller's view of him without its booking); it must keep the arrival clock, and the
   depart clock when the best option keeps it;
@@ -45,7 +45,10 @@ from optimizer.result import Option, Promise
 from optimizer.travel import TravelTimes
 from optimizer.world import DispatchWorld, coordinates
 
-MAKE_ROOM_ENGINEERS = 3  # documented default of policy data: engineers asked to make room
+# The documented default of `promise_policies.make_room_engineers` (policy data: production
+# and the simulator read each ticket's policy; this is only the column's and an older
+# bundle's default): engineers asked to make room.
+MAKE_ROOM_ENGINEERS = 3
 MOVE_OPTIONS = 5  # options a held visit's move looks through (as a re-dispatch does)
 
 

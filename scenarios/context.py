@@ -52,9 +52,10 @@ class RunParams:
     # overrun re-dispatch (optimised policy): how long past its standard duration a job runs
     # before the dispatcher moves the engineer's next promised visit; None: never
     redispatch_grace_s: int | None = None
-    # engineers asked to make room for a new ticket's arrival (optimised policy,
-    # `optimizer.make_room`); 0: never
-    make_room_engineers: int = 0
+    # make room for a new ticket's arrival (optimised policy, `optimizer.make_room`): ask
+    # as many engineers as the ticket's policy says (`SimPolicy.make_room_engineers`, the
+    # world's promise policies, as production); False: never (a scenario file's runs: True)
+    make_room: bool = False
 
 
 def travel_for(world: SimWorld) -> TravelTimes:

@@ -17,7 +17,7 @@ from dispatch.durations import DurationPolicy
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
 from inventory.depot_times import DEFAULT_PICK_MIN, DEFAULT_TRANSIT_HOURS
-from optimizer import ClockPenalties, Location, SpeedProfile
+from optimizer import MAKE_ROOM_ENGINEERS, ClockPenalties, Location, SpeedProfile
 
 StockKey = tuple[int, int]  # (depot id, part id)
 SEVERITY_CLASSES = ("urgent", "serious", "general")  # rank 1, 2, 3 and below
@@ -101,6 +101,8 @@ class SimPolicy:
     swap_within_min: int
     severities: tuple[SimSeverity, ...]  # by rank
     durations: DurationPolicy = DurationPolicy()  # how safely its jobs are planned
+    # engineers asked to make room for a ticket's arrival (promise_policies, dispatch.room)
+    make_room_engineers: int = MAKE_ROOM_ENGINEERS
 
     def by_rank(self, rank: int) -> SimSeverity:
         """The severity of a rank, or the policy's least severe one beyond its ranks."""

@@ -52,11 +52,16 @@ def variants_of(scenario: Scenario) -> list[str]:
 
 
 def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
-    """The scenario's returns flow, restocking, loaner rates and rush hours
-    (docs/scenarios.md)."""
+    """The scenario's returns flow, restocking, loaner rates and rush hours, and its
+    `make_room_engineers` for every policy when it gives one (docs/scenarios.md)."""
     r, loan, restock = scenario.returns, scenario.loaners, scenario.restock
+    policies = world.policies
+    if scenario.make_room_engineers is not None:
+        asked = scenario.make_room_engineers
+        policies = {pid: replace(p, make_room_engineers=asked) for pid, p in policies.items()}
     return replace(
         world,
+        policies=policies,
         returns=ReturnsPolicy(
             r.enabled, r.warranty_only, r.carry_h, r.courier_h, r.inspect_h,
             r.repairable_share, r.repair_days, seed=scenario.seed,
@@ -80,7 +85,7 @@ def run_params(scenario: Scenario, variant: str, policy: str, replication: int) 
         retry_s=scenario.retry_every_min * 60,
         replan_every_s=seconds(scenario.replan_every_min),
         redispatch_grace_s=seconds(scenario.redispatch_after_min),
-        make_room_engineers=scenario.make_room_engineers,
+        make_room=True,
     )  # fmt: skip
 
 

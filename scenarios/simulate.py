@@ -218,8 +218,8 @@ class _Desk:
         """Keep the new ticket's arrival by moving a nearby engineer's next visit to a
         colleague who keeps it (`optimizer.make_room`); False: no such move."""
         run = self.run
-        limit = run.params.make_room_engineers
-        if not limit or self.jobs.alternative is None:
+        limit = run.world.policies[run.sites[t.site_id].policy_id].make_room_engineers
+        if not run.params.make_room or not limit or self.jobs.alternative is None:
             return False
 
         def held(eid: int) -> Held:

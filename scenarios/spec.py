@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dispatch.world import REFERENCE_DATE
 from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
-from optimizer.bump import MAKE_ROOM_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 from scenarios.model import (
     BUSINESS_HOURS,
@@ -332,8 +331,9 @@ class ClockPenaltiesChange(_Strict):
 
 class PlanningChange(_Strict):
     """How safely jobs are planned, for every policy or one policy code: the quantile of
-    the learnt service durations and the history it needs (`dispatch.durations`), and the
-    slack a visit after another job keeps before its arrive and fix clocks."""
+    the learnt service durations and the history it needs (`dispatch.durations`), the
+    slack a visit after another job keeps before its arrive and fix clocks, and how many
+    engineers are asked to make room for a ticket's arrival (`optimizer.make_room`)."""
 
     kind: Literal["planning"]
     policy: str | None = None  # policy code; None: every policy
@@ -341,6 +341,7 @@ class PlanningChange(_Strict):
     plan_min_jobs: int | None = Field(None, ge=1)
     plan_log_jobs: int | None = Field(None, ge=1)
     slack_min: int | None = Field(None, ge=0)
+    make_room_engineers: int | None = Field(None, ge=0)
 
 
 Change = Annotated[
@@ -410,8 +411,10 @@ class Scenario(_Strict):
     # worker tick: promise_policies.redispatch_every_min)
     retry_every_min: int = Field(REDISPATCH_EVERY_MIN, ge=1)
     # a new ticket whose arrival its best option breaks: engineers (nearest first) asked to
-    # hand their next visit to a colleague who keeps it (`optimizer.make_room`); 0: never
-    make_room_engineers: int = Field(MAKE_ROOM_ENGINEERS, ge=0)
+    # hand their next visit to a colleague who keeps it (`optimizer.make_room`). null: each
+    # ticket's promise policy says (`promise_policies.make_room_engineers`, default 3); a
+    # number sets every policy's in the base world (0: never); `planning` changes go on top
+    make_room_engineers: int | None = Field(None, ge=0)
     returns: Returns = Returns()
     restock: Restock = Restock()
     loaners: Loaners = Loaners()

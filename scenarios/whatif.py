@@ -200,7 +200,8 @@ def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
 
 
 def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
-    """Plan jobs with another duration quantile or history minimum, keep other slack."""
+    """Plan jobs with another duration quantile or history minimum, keep other slack, ask
+    another number of engineers to make room."""
     policies = dict(world.policies)
     found = False
     for pid, pol in world.policies.items():
@@ -225,7 +226,12 @@ def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
             severities = tuple(
                 replace(s, penalties=replace(s.penalties, slack_s=slack)) for s in severities
             )
-        policies[pid] = replace(pol, durations=durations, severities=severities)
+        room = pol.make_room_engineers
+        if change.make_room_engineers is not None:
+            room = change.make_room_engineers
+        policies[pid] = replace(
+            pol, durations=durations, severities=severities, make_room_engineers=room
+        )
     if not found:
         raise ValueError(f"planning: no policy {change.policy!r}")
     return replace(world, policies=policies)

@@ -310,6 +310,11 @@ class PolicyUpdate(WriteModel):
         None, description="a job on site this long past its planned end moves the engineer's "
         "next visits to whoever keeps their promises (default 15)",
     )  # fmt: skip
+    make_room_engineers: int | None = Field(
+        None, ge=0, le=1_000, description="a new ticket whose best option breaks its arrival "
+        "asks this many nearest engineers with a visit not departed whether a colleague keeps "
+        "it, so one of them takes the ticket first (default 3; 0: never)",
+    )  # fmt: skip
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None
     service_fee: MoneyIn | None = None

@@ -62,6 +62,7 @@ class PolicyTerms(TypedDict, total=False):
     redispatch_apply: bool
     redispatch_every_min: int
     redispatch_after_min: int
+    make_room_engineers: int
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
     service_fee: Decimal
@@ -91,6 +92,7 @@ _MINIMUM = {
     "slack_min": 0,
     "redispatch_every_min": 1,
     "redispatch_after_min": 0,
+    "make_room_engineers": 0,
 }
 
 

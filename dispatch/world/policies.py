@@ -8,6 +8,7 @@ from decimal import Decimal
 from dispatch.labour import DEFAULT_LABOUR_RULES
 from dispatch.models import InspectionFrequency
 from dispatch.world.model import LOCAL_TIMEZONE, Row
+from optimizer.bump import MAKE_ROOM_ENGINEERS
 from optimizer.penalties import default_penalties
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
@@ -172,6 +173,7 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "redispatch_apply": False,  # moves are proposed to the dispatcher
                 "redispatch_every_min": REDISPATCH_EVERY_MIN,  # the worker's tick
                 "redispatch_after_min": REDISPATCH_AFTER_MIN,  # an overrun this long: move
+                "make_room_engineers": MAKE_ROOM_ENGINEERS,  # asked to make room, nearest first
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):

@@ -120,3 +120,29 @@ def test_0012_gives_stored_depots_and_suppliers_the_documented_times(empty_url: 
         with pytest.raises(IntegrityError):  # the CHECK holds on both backends
             connection.exec_driver_sql("UPDATE depots SET pick_min = -1")
     engine.dispose()
+
+
+def test_0015_gives_stored_policies_the_documented_make_room_engineers(empty_url: str) -> None:
+    """Down to 0014 the column goes; back up, every stored policy asks 3 engineers (the
+    documented default), and a negative number is refused on both backends."""
+    from dispatch.world import generate_world, load_world
+
+    engine = db.make_engine(empty_url)
+    db.upgrade(engine)
+    with db.make_sessionmaker(engine).begin() as session:
+        load_world(session, generate_world(7, "small"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE promise_policies SET make_room_engineers = 7")
+        policies = connection.exec_driver_sql("SELECT count(*) FROM promise_policies").scalar_one()
+    db.migrate.downgrade(engine, "0014")
+    columns = {c["name"] for c in inspect(engine).get_columns("promise_policies")}
+    assert "make_room_engineers" not in columns
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        asked = connection.exec_driver_sql(
+            "SELECT make_room_engineers, count(*) FROM promise_policies GROUP BY 1"
+        )
+        assert asked.all() == [(3, policies)]
+        with pytest.raises(IntegrityError):
+            connection.exec_driver_sql("UPDATE promise_policies SET make_room_engineers = -1")
+    engine.dispose()

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from db import User
 from dispatch.assign import confirm_assignment
 from dispatch.errors import AssignmentConflict
-from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from dispatch.models import Assignment, AssignmentStatus, PromisePolicy, Ticket, TicketStatus
 from dispatch.room import RoomMade, apply_room, make_room_for
 from inventory.models import ProductModel
 from tests.builders import make_asset, make_site
@@ -76,6 +77,17 @@ def test_the_near_engineer_takes_the_urgent_ticket_and_a_far_one_his_visit(
     assert room.arrives_at <= T0 + timedelta(minutes=120)  # the urgent arrival kept
     assert room.moved_arrives_at <= T0 + timedelta(minutes=120)  # the visit's kept too
     assert room.best_cost is None or room.cost < room.best_cost
+
+
+def test_the_ticket_s_policy_says_how_many_engineers_are_asked(session: Session) -> None:
+    """`make_room_engineers` of the ticket's promise policy: 0 asks nobody, 1 the nearest."""
+    ids = far_visit_world(session)
+    session.execute(update(PromisePolicy).values(make_room_engineers=0))
+    assert make_room_for(session, ticket_id=ids.ticket, now=NOW, travel=TRAVEL) is None
+    session.execute(update(PromisePolicy).values(make_room_engineers=1))
+    room = make_room_for(session, ticket_id=ids.ticket, now=NOW, travel=TRAVEL)
+    assert room is not None
+    assert (room.engineer_id, room.moved_to) == (ids.near, ids.far)
 
 
 def test_no_room_when_the_best_option_keeps_the_arrival(session: Session) -> None:

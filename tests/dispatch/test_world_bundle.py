@@ -591,6 +591,12 @@ CHECK_CASES |= {
         1,
         {"redispatch_every_min": "0"},
     ),  # fmt: skip
+    # engineers asked to make room for a ticket's arrival (issue 16)
+    "ck_promise_policies_make_room_engineers_nonnegative": (
+        "promise_policies.csv",
+        1,
+        {"make_room_engineers": "-1"},
+    ),  # fmt: skip
 }
 
 
@@ -710,3 +716,15 @@ def _zip(members: dict[Any, bytes]) -> bytes:
 
 def test_the_format_document_lists_every_file_column_and_rule() -> None:
     assert format_reference() in DOC.read_text(encoding="utf-8")
+
+
+def test_a_bundle_older_than_make_room_engineers_takes_the_documented_default(
+    bundle: Path,
+) -> None:
+    """Bundles written before issue 16 made it policy data have no such column: 3 each."""
+    records = _rows(bundle, "promise_policies.csv")
+    drop = records[0].index("make_room_engineers")
+    _save(bundle, "promise_policies.csv", [r[:drop] + r[drop + 1 :] for r in records])
+    policies = read_bundle(bundle).tables["promise_policies"]
+    assert policies
+    assert {p["make_room_engineers"] for p in policies} == {3}

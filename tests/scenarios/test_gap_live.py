@@ -12,7 +12,8 @@ from scenarios.live import LiveState
 from scenarios.model import SimWorld
 from scenarios.records import RunResult
 from scenarios.simulate import RunParams, simulate
-from scenarios.spec import Demand
+from scenarios.spec import Demand, PlanningChange
+from scenarios.whatif import planning
 
 DAY = 86_400
 HOUR = 3_600
@@ -76,15 +77,23 @@ def test_a_visit_handed_over_frees_him_and_without_it_reads_the_same(small: SimW
 
 
 def test_made_room_engineers_still_work_one_job_at_a_time(small: SimWorld) -> None:
+    """Every policy asks 5 engineers (`planning` change: the policies' data the run reads);
+    the same run with policies asking none plans otherwise."""
     stream = ticket_stream(
         small, Demand(tickets_per_day=160), horizon_s=2 * DAY, seed=5, replication=0
     )
-    params = RunParams(
-        "base", "optimised", 0, 2 * DAY, redispatch_grace_s=15 * 60, make_room_engineers=5
-    )
-    result = simulate(small, stream, params)
+    grace = 15 * 60
+    params = RunParams("base", "optimised", 0, 2 * DAY, redispatch_grace_s=grace, make_room=True)
+    five = planning(small, PlanningChange(kind="planning", make_room_engineers=5))
+    result = simulate(five, stream, params)
     _assert_one_job_at_a_time(result)
     assert sum(j.fixed_at is not None for j in result.jobs) > 0
+    none = planning(small, PlanningChange(kind="planning", make_room_engineers=0))
+    assert _plans(result) != _plans(simulate(none, stream, params))  # rooms were made
+
+
+def _plans(result: RunResult) -> list[tuple[int, int | None, int | None]]:
+    return [(j.ticket_id, j.engineer_id, j.arrived_at) for j in result.jobs]
 
 
 def _assert_one_job_at_a_time(result: RunResult) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.world.model import SIZES, WorldSize
+from scenarios.model import SimWorld
 from scenarios.spec import ScenarioError, load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).parents[2] / "scenarios" / "examples"
@@ -134,14 +135,26 @@ def test_the_retry_of_waiting_tickets_is_scenario_data() -> None:
         parse_scenario({"name": "s", "retry_every_min": 0})
 
 
-def test_how_many_engineers_make_room_is_scenario_data() -> None:
+def test_how_many_engineers_make_room_is_the_policies_data(small: SimWorld) -> None:
     """The engineers asked to make room for a ticket's arrival (`optimizer.make_room`) are
-    the file's: the documented default, 0 to never ask, never negative."""
-    from scenarios.run import run_params
+    each promise policy's (documented default 3); the file's `make_room_engineers` sets
+    every policy's, a `planning` change one policy's on top; never negative."""
+    from scenarios.run import build_variants, run_params
+
+    def asked(world: SimWorld) -> dict[str, int]:
+        return {p.code: p.make_room_engineers for p in world.policies.values()}
 
     default = parse_scenario({"name": "s"})
-    assert run_params(default, "base", "optimised", 0).make_room_engineers == 3
-    never = parse_scenario({"name": "s", "make_room_engineers": 0})
-    assert run_params(never, "base", "optimised", 0).make_room_engineers == 0
+    assert run_params(default, "base", "optimised", 0).make_room
+    assert set(asked(build_variants(default, small)["base"]).values()) == {3}
+    older = parse_scenario({"name": "s", "make_room_engineers": 0, "variants": [
+        {"name": "p1", "changes": [
+            {"kind": "planning", "policy": "p1-p4", "make_room_engineers": 6}]}]})  # fmt: skip
+    worlds = build_variants(older, small)
+    assert set(asked(worlds["base"]).values()) == {0}
+    assert {code: n for code, n in asked(worlds["p1"]).items() if n} == {"p1-p4": 6}
     with pytest.raises(ScenarioError, match="make_room_engineers"):
         parse_scenario({"name": "s", "make_room_engineers": -1})
+    bad = {"kind": "planning", "make_room_engineers": -1}
+    assert any("make_room_engineers" in k for k in _problems(
+        {"name": "s", "variants": [{"name": "v", "changes": [bad]}]}))  # fmt: skip
