@@ -304,6 +304,7 @@ def improve(
     patience: int | None = None, patience_after: float = 0.0, patience_early: int | None = None,
     cooling: int | None = None, locked: frozenset[int] = frozenset(),
     on_solution: Callable[[list[list[int]], int], None] | None = None,
+    profile: IntArray | None = None,
 ) -> Found:  # fmt: skip
     """Improve feasible ``routes`` by ruin and recreate until ``deadline`` or ``iterations``.
 
@@ -341,6 +342,10 @@ def improve(
         Visits that never leave their place (pinned or fixed by a published plan).
     on_solution
         Called with each new best (routes, objective).
+    profile
+        With the compiled step: `step.PROF_SIZE` integers that the step adds its ticks per
+        phase and its counts to (`step.PHASES`, `step.COUNTS`; `benchmarks/search_steps.py
+        --profile`); None in production, which runs the kernel without measuring code.
 
     Returns
     -------
@@ -367,7 +372,7 @@ def improve(
         return _compiled(
             x, best, best_cost, (t0, t1), deadline=deadline, iterations=iterations,
             patience=patience, after=patience_after, early=patience_early,
-            cool=_Cooling(cooling), on_solution=on_solution,
+            cool=_Cooling(cooling), on_solution=on_solution, profile=profile,
         )  # fmt: skip
     current, current_cost = best, best_cost
     started, n, last = time.monotonic(), 0, 0
@@ -486,6 +491,7 @@ def _compiled(
     deadline: float | None, iterations: int | None, patience: int | None, after: float,
     early: int | None, cool: _Cooling,
     on_solution: Callable[[list[list[int]], int], None] | None,
+    profile: IntArray | None = None,
 ) -> Found:  # fmt: skip
     """`improve` with every step compiled (`optimizer.step`), in batches between clock checks.
 
@@ -506,6 +512,7 @@ def _compiled(
     kept_cost = start_cost
     started, last, batch, disagreed = time.monotonic(), 0, 1, 0
     why = "iteration limit"
+    ticks = step.cycles() if profile is not None else 0
     while iterations is None or int(totals[2]) < iterations:
         done = int(totals[2])
         now = time.monotonic()
@@ -527,12 +534,15 @@ def _compiled(
             cur, trial, best = cur.widened(wide), trial.widened(wide), best.widened(wide)
         ran = time.monotonic()
         before = int(totals[1])
+        called = step.cycles() if profile is not None else 0
         # cooling: only the patience at the final temperature (share 1) stops the search
         made, last, stop = step.run(
             data, tab, cur, trial, best, totals, rng, size, (*temps, f0, f1), last,
             -1 if patience is None else patience, 1.0 if cool.on else after,
-            -1 if early is None or cool.on else early,
+            -1 if early is None or cool.on else early, profile,
         )  # fmt: skip
+        if profile is not None:
+            profile[step.CALL] += step.cycles() - called
         if deadline is not None:  # the next batch: about _BATCH_S, or a tenth of what is left
             per = (time.monotonic() - ran) / max(1, made)
             aim = min(_BATCH_S, max(0.0, deadline - time.monotonic()) / 10)
@@ -557,4 +567,6 @@ def _compiled(
                 why = "no improvement"
                 break
             last = done
+    if profile is not None:
+        profile[step.SEARCH] += step.cycles() - ticks
     return Found(kept_routes, kept_cost, int(totals[2]), why, disagreed)

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from optimizer.insertion import TWIN, KernelData, _price, with_visit
 from optimizer.problem import START, VISIT
@@ -36,6 +39,33 @@ NEAR_VEHICLES = 10  # neighbours whose engineers are candidates for a visit
 
 # `run`'s answer: steps made, step of the last new best, why it returned
 BATCH, PATIENCE = 0, 1
+
+# `run(prof=...)`: where a step's time goes, in ticks of the CPU's time-stamp counter (a
+# constant rate, read in a few cycles), and what it did. Without ``prof`` (production) numba
+# prunes every measuring branch at compile time.
+PHASES = (
+    "ruin: count the placed visits",  # scan of every visit and route
+    "ruin: remove strings, reprice",
+    "recreate: pick and order",  # the visits out before, the order of insertion
+    "insert: candidates",  # the candidate engineers of each visit
+    "insert: latest arrivals",  # the backward pass over each candidate route
+    "insert: positions",  # bounds, blinks and checks of each position (pricing apart)
+    "insert: pricing",  # `insertion._price` of each position that passed the bound
+    "insert: commit",
+    "accept",
+    "copy back",
+    "copy to best",
+    "step",  # a whole step
+    "kernel call",  # `run` as its caller times it: the steps and the call around them
+    "search",  # the caller's whole loop of `run` calls (`optimizer.search._compiled`)
+)
+CALL, SEARCH = 12, 13  # the two phases `optimizer.search` times around `run`
+COUNTS = (
+    "steps", "accepted", "new bests", "insertions", "not inserted", "candidate routes",
+    "positions", "prices", "nodes priced", "nodes in latest-arrival passes",
+)  # fmt: skip
+PROF_SIZE = len(PHASES) + len(COUNTS)
+_C = len(PHASES)  # where the counts start
 
 
 @dataclass(eq=False)
@@ -99,10 +129,28 @@ def seeded(seed: int) -> UIntArray:
     return np.array([x], dtype=np.uint64)
 
 
+@intrinsic
+def _cycles(typingctx: object) -> tuple[object, object]:  # pragma: no cover - compiled
+    """The CPU's time-stamp counter (``llvm.readcyclecounter``): a few cycles to read."""
+
+    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: object) -> object:
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+@njit(cache=True, nogil=True)
+def cycles() -> int:  # pragma: no cover - compiled
+    """The time-stamp counter, read from Python (to relate `run`'s ``prof`` cycles to seconds)."""
+    return _cycles()
+
+
 def run(
     data: KernelData, tab: Tables, cur: State, trial: State, best: State, totals: IntArray,
     rng: UIntArray, steps: int, temps: tuple[float, float, float, float], last: int,
-    patience: int, after: float = 0.0, early: int = -1,
+    patience: int, after: float = 0.0, early: int = -1, prof: IntArray | None = None,
 ) -> tuple[int, int, int]:  # fmt: skip
     """Run up to ``steps`` steps on ``cur`` (``trial`` equal to it; ``best`` the best so far).
 
@@ -111,7 +159,9 @@ def run(
     whole search, this batch covering fractions f0 to f1 of it. ``patience`` (< 0: none)
     stops after that many steps without a new best, counted from step ``last``, but only
     once the search is past the fraction ``after`` of it (cooled enough to have converged);
-    before it, ``early`` steps without a new best (< 0: none) stop it.
+    before it, ``early`` steps without a new best (< 0: none) stop it. ``prof`` (`PROF_SIZE`
+    integers, added to): cycles per phase (`PHASES`) and counts (`COUNTS`); a measuring
+    build of the kernel, compiled on first use (production passes None: no measuring code).
 
     Returns (steps made, step of the last new best, `BATCH` or `PATIENCE`).
     """
@@ -121,7 +171,7 @@ def run(
         data.weights, tab.visits, tab.kind, tab.picks, tab.near, tab.cands, tab.locked,
         tab.drop, cur.mat, cur.lens, cur.costs, cur.where, trial.mat, trial.lens, trial.costs,
         trial.where, best.mat, best.lens, best.costs, best.where, totals, rng, steps, t0, t1,
-        f0, f1, last, patience, after, early,
+        f0, f1, last, patience, after, early, prof,
     )  # fmt: skip
     return int(made), int(last_best), int(why)
 
@@ -199,8 +249,11 @@ def _insert(
     ded: IntArray, weights: IntArray, kind: IntArray, picks: IntArray, near: IntArray,
     cands: IntArray, mat: IntArray, lens: IntArray, costs: IntArray, where: IntArray,
     touched: BoolArray, seen: BoolArray, seq: IntArray, rng: UIntArray, u: int,
+    prof: IntArray | None,
 ) -> bool:  # pragma: no cover - compiled  # fmt: skip
     """Insert ``u`` where its cost rises least (blinking); False when it fits nowhere."""
+    if prof is not None:
+        t_in = _cycles()
     width = mat.shape[1]
     best = np.int64(1) << np.int64(62)
     bv, bk, bi, bcost = -1, -1, -1, -1
@@ -229,6 +282,9 @@ def _insert(
         if picks[u, k] >= 0:
             npick += 1
     lat = np.empty(width + 1, dtype=np.int64)
+    if prof is not None:
+        t_c = _cycles()
+        prof[3] += t_c - t_in
     for c in range(ncand):
         v = order[c]
         seen[v] = False
@@ -237,6 +293,10 @@ def _insert(
         n = lens[v]
         row = mat[v]
         start = veh[v, 0]
+        if prof is not None:
+            t_l = _cycles()
+            prof[_C + 5] += 1
+            prof[_C + 9] += n
         # the latest arrival at each position's node that keeps the rest of the route within
         # its windows, its shift end and the engineer's close (waiting allowed)
         lat[n] = veh[v, 3]  # arrival at the end
@@ -244,6 +304,8 @@ def _insert(
             a = mat[v, j]
             b = veh[v, 1] if j == n - 1 else mat[v, j + 1]
             lat[j] = min(nodes[a, 2], veh[v, 5] - nodes[a, 0], lat[j + 1] - nodes[a, 0] - sec[a, b])
+        if prof is not None:
+            prof[4] += _cycles() - t_l
         for k in range(max(1, npick)):
             pick = -1 if npick == 0 else picks[u, k]
             mode = 0
@@ -267,6 +329,8 @@ def _insert(
             t = veh[v, 2]  # departure from the node before position i (pickup not counted)
             prev = start
             for i in range(n + 1):
+                if prof is not None:
+                    prof[_C + 6] += 1
                 if i > 0:
                     a = mat[v, i - 1]
                     t = max(t + sec[prev, a], nodes[a, 1]) + nodes[a, 0]
@@ -294,12 +358,21 @@ def _insert(
                 # dedicated penalty (the rest only grows on a metric matrix)
                 if d_sec * weights[0] + d_met * per_m + fixed >= best:
                     continue
+                if prof is not None:
+                    t_p = _cycles()
                 m = with_visit(seq, row, n, i, u, pick, mode)
                 cost = _price(sec, met, nodes, veh, allowed, ded, weights, seq[:m], v, -load,
                               veh[v, 6])  # fmt: skip
+                if prof is not None:
+                    prof[6] += _cycles() - t_p
+                    prof[_C + 7] += 1
+                    prof[_C + 8] += m
                 if cost >= 0 and cost - costs[v] < best:
                     best = cost - costs[v]
                     bv, bk, bi, bcost = v, k, i, cost
+    if prof is not None:
+        t_k = _cycles()
+        prof[5] += t_k - t_c  # the positions, with the latest arrivals and pricing (taken off)
     if bv < 0:
         return False
     n = lens[bv]
@@ -316,6 +389,8 @@ def _insert(
     costs[bv] = bcost
     where[u] = bv
     touched[bv] = True
+    if prof is not None:
+        prof[7] += _cycles() - t_k
     return True
 
 
@@ -328,7 +403,7 @@ def _run(
     tmat: IntArray, tlens: IntArray, tcosts: IntArray, twhere: IntArray,
     bmat: IntArray, blens: IntArray, bcosts: IntArray, bwhere: IntArray,
     totals: IntArray, rng: UIntArray, steps: int, t0: float, t1: float, f0: float, f1: float,
-    last: int, patience: int, after: float, early: int,
+    last: int, patience: int, after: float, early: int, prof: IntArray | None,
 ) -> tuple[int, int, int]:  # pragma: no cover - compiled  # fmt: skip
     nv = clens.shape[0]
     width = cmat.shape[1]
@@ -355,6 +430,9 @@ def _run(
         temp = t0 * (t1 / t0) ** min(1.0, frac)
         totals[2] += 1
         made += 1
+        if prof is not None:
+            t_s = _cycles()
+            prof[_C] += 1
         # -- ruin: strings of visits around a random visit
         nmov = 0
         used = 0
@@ -369,6 +447,9 @@ def _run(
                 if not locked[u]:
                     movable[nmov] = u
                     nmov += 1
+        if prof is not None:
+            t_r = _cycles()
+            prof[0] += t_r - t_s
         if nmov == 0:
             continue
         avg = placed / max(1, used)
@@ -444,6 +525,9 @@ def _run(
         for v in range(nv):
             ruined[v] = False
         total = totals[0]
+        if prof is not None:
+            t_o = _cycles()
+            prof[1] += t_o - t_r
         if not failed:
             # -- recreate: the removed and up to AVG_REMOVED of those out before
             order = _below(rng, 3)
@@ -480,9 +564,18 @@ def _run(
                     for j in range(ntodo):
                         keys[j] = -nodes[todo[j], 4]
                     _reorder(todo, keys, ntodo)
+            if prof is not None:
+                t_i = _cycles()
+                prof[2] += t_i - t_o
             for j in range(ntodo):
-                _insert(sec, met, nodes, veh, allowed, ded, weights, kind, picks, near, cands,
-                        tmat, tlens, tcosts, twhere, touched, seen, seq, rng, todo[j])  # fmt: skip
+                ok = _insert(sec, met, nodes, veh, allowed, ded, weights, kind, picks, near,
+                             cands, tmat, tlens, tcosts, twhere, touched, seen, seq, rng, todo[j],
+                             prof)  # fmt: skip
+                if prof is not None:
+                    prof[_C + 3] += 1
+                    prof[_C + 4] += not ok
+            if prof is not None:
+                t_a = _cycles()
             # -- accept by simulated annealing on route costs plus drop penalties
             for v in range(nv):
                 if touched[v]:
@@ -497,6 +590,11 @@ def _run(
         else:
             accept = False
             ntodo = nrem
+            if prof is not None:
+                t_a = _cycles()
+        if prof is not None:
+            t_b = _cycles()
+            prof[8] += t_b - t_a
         src_mat, src_lens, src_costs, src_where = tmat, tlens, tcosts, twhere
         dst_mat, dst_lens, dst_costs, dst_where = cmat, clens, ccosts, cwhere
         if not accept:
@@ -512,8 +610,13 @@ def _run(
                 touched[v] = False
         for j in range(ntodo):
             dst_where[todo[j]] = src_where[todo[j]]
+        if prof is not None:
+            t_d = _cycles()
+            prof[9] += t_d - t_b
         if accept:
             totals[0] = total
+            if prof is not None:
+                prof[_C + 1] += 1
             if total < totals[1]:
                 totals[1] = total
                 last = totals[2]
@@ -521,4 +624,10 @@ def _run(
                 blens[:] = clens
                 bcosts[:] = ccosts
                 bwhere[:] = cwhere
+                if prof is not None:
+                    prof[_C + 2] += 1
+        if prof is not None:
+            t_e = _cycles()
+            prof[10] += t_e - t_d
+            prof[11] += t_e - t_s
     return made, last, why
