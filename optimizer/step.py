@@ -16,13 +16,11 @@ every new best plan with `route_cost` itself before it hands it out (the one log
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
 from optimizer.insertion import TWIN, KernelData, _price, with_visit
 from optimizer.problem import START, VISIT
@@ -129,16 +127,29 @@ def seeded(seed: int) -> UIntArray:
     return np.array([x], dtype=np.uint64)
 
 
-@intrinsic
-def _cycles(typingctx: object) -> tuple[object, object]:  # pragma: no cover - compiled
-    """The CPU's time-stamp counter (``llvm.readcyclecounter``): a few cycles to read."""
+if TYPE_CHECKING:
 
-    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: object) -> object:
-        fnty = ir.FunctionType(ir.IntType(64), [])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
-        return builder.call(fn, [])
+    def _cycles() -> int:
+        """The CPU's time-stamp counter (compiled: ``llvm.readcyclecounter``, a few cycles)."""
+        return 0
 
-    return types.int64(), codegen
+else:
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _cycles(typingctx):  # pragma: no cover - compiled
+        """The CPU's time-stamp counter (``llvm.readcyclecounter``): a few cycles to read."""
+
+        def codegen(context, builder, sig, args):
+            from llvmlite import ir
+            from numba.core import cgutils
+
+            fnty = ir.FunctionType(ir.IntType(64), [])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+            return builder.call(fn, [])
+
+        return types.int64(), codegen
 
 
 @njit(cache=True, nogil=True)
