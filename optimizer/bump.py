@@ -49,6 +49,9 @@ from optimizer.world import DispatchWorld, coordinates
 # and the simulator read each ticket's policy; this is only the column's and an older
 # bundle's default): engineers asked to make room.
 MAKE_ROOM_ENGINEERS = 3
+# The documented default of a scenario file's `divert_engineers`: drivers asked to take a
+# new ticket first (`divert`).
+DIVERT_ENGINEERS = 3
 MOVE_OPTIONS = 5  # options a held visit's move looks through (as a re-dispatch does)
 
 
@@ -172,9 +175,18 @@ def en_route_at(driving: Driving, now: int) -> Location:
     the share of the drive's time done. It is the geodesic travel model's own path (the
     simulator's and the default production travel: straight line at a constant speed); on a
     road network it is an approximation of where the road is."""
-    a, b = driving.set_off_from, driving.ticket.site
-    span = driving.arrives_at - driving.departed_at
-    share = 1.0 if span <= 0 else min(1.0, max(0.0, (now - driving.departed_at) / span))
+    share = drive_share(driving.departed_at, driving.arrives_at, now)
+    return point_along(driving.set_off_from, driving.ticket.site, share)
+
+
+def drive_share(departed_at: int, arrives_at: int, now: int) -> float:
+    """The share of a drive's time done at ``now`` (0 before it, 1 from its arrival)."""
+    span = arrives_at - departed_at
+    return 1.0 if span <= 0 else min(1.0, max(0.0, (now - departed_at) / span))
+
+
+def point_along(a: Location, b: Location, share: float) -> Location:
+    """The point at ``share`` of the straight line from ``a`` to ``b``."""
     return Location(a.lat + (b.lat - a.lat) * share, a.lon + (b.lon - a.lon) * share)
 
 
@@ -303,16 +315,19 @@ def keeps_planned(option: Option, ticket: Ticket, departs_at: int, arrives_at: i
 
 
 __all__ = [
+    "DIVERT_ENGINEERS",
     "MAKE_ROOM_ENGINEERS",
     "Diversion",
     "Driving",
     "Held",
     "Room",
     "divert",
+    "drive_share",
     "en_route_at",
     "keeps_planned",
     "make_room",
     "nearest_driving",
     "nearest_held",
+    "point_along",
     "wants_room",
 ]

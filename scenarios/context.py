@@ -56,6 +56,8 @@ class RunParams:
     # as many engineers as the ticket's policy says (`SimPolicy.make_room_engineers`, the
     # world's promise policies, as production); False: never (a scenario file's runs: True)
     make_room: bool = False
+    # engineers driving to a visit asked to take a new ticket first (`optimizer.divert`)
+    divert_engineers: int = 0
 
 
 def travel_for(world: SimWorld) -> TravelTimes:

@@ -59,6 +59,7 @@ UNITS = {
     "tickets": "count",
     "unassigned": "count",
     "redispatched": "count",
+    "diverted": "count",
     "bound_geography": "share",
     "bound_shift": "share",
     "bound_labour": "share",
@@ -208,6 +209,7 @@ def run_kpis(result: RunResult) -> dict[Key, float]:
             out[(f"eta_p{q}_min", "all")] = float(np.percentile(etas, q))
     out[("unassigned", "all")] = float(sum(job.engineer_id is None for job in jobs))
     out[("redispatched", "all")] = float(result.redispatched)
+    out[("diverted", "all")] = float(result.diverted)
     out[("loaners", "all")] = float(sum(job.loaner for job in jobs))
     out[("callouts", "all")] = float(sum(job.callout for job in jobs))
     for kpi in ("travel_cost", "parts_cost", "warranty_cost", "charged", "loaner_cost",

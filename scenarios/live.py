@@ -11,7 +11,7 @@ view equals a freshly built one.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -277,18 +277,42 @@ class LiveState:
         heads = heads_home_at(self.free_at[eid], self.windows[eid])
         heapq.heappush(self._homeward, (heads, eid, self.free_at[eid]))
 
+    def diverted(self, engineer_id: int, key: int, at: Location, now: int) -> None:
+        """He was driving to the committed visit ``key`` (nothing committed after it) and
+        is stopped on the road at ``at`` (`optimizer.divert`): free there from `now`; none
+        of that visit's overtime counts against his caps (it is done later, or by someone
+        else)."""
+        eid = engineer_id
+        self.work[eid].pop(key, None)
+        self.free_at[eid] = self.here_since[eid] = now
+        self.position[eid] = self.here[eid] = at
+        heapq.heappush(self._homeward, (heads_home_at(now, self.windows[eid]), eid, now))
+        self._dirty.add(eid)
+
     def without(self, engineer_id: int, key: int, now: int) -> Engineer:
         """The engineer as the view would show him at `now` without that committed visit
         (`optimizer.make_room` prices a new ticket on him so); the state is left as it was."""
-        eid = engineer_id
-        saved = (dict(self.work[eid]), self.free_at[eid], self.position[eid], list(self._homeward))
+        return self._as_if(engineer_id, now, lambda: self.released(engineer_id, key, now))
+
+    def on_the_road(self, engineer_id: int, key: int, at: Location, now: int) -> Engineer:
+        """The engineer as the view would show him at `now` stopped at ``at`` on his drive
+        to the visit ``key`` (`optimizer.divert` prices a new ticket on him so); the state
+        is left as it was."""
+        return self._as_if(engineer_id, now, lambda: self.diverted(engineer_id, key, at, now))
+
+    def _as_if(self, eid: int, now: int, change: Callable[[], None]) -> Engineer:
+        saved = (
+            dict(self.work[eid]), self.free_at[eid], self.position[eid], list(self._homeward),
+            self.here[eid], self.here_since[eid],
+        )  # fmt: skip
         dirty = eid in self._dirty
         try:
-            self.released(eid, key, now)
+            change()
             e = self.labour[eid]
             return self._engineer(eid, e.home, dict(e.skills), now)
         finally:
-            self.work[eid], self.free_at[eid], self.position[eid], self._homeward = saved
+            self.work[eid], self.free_at[eid], self.position[eid], self._homeward = saved[:4]
+            self.here[eid], self.here_since[eid] = saved[4], saved[5]
             if not dirty:
                 self._dirty.discard(eid)
 

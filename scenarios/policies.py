@@ -24,6 +24,7 @@ import numpy as np
 from dispatch.labour import overtime_allowance_s
 from dispatch.promises import compute_deadlines
 from optimizer import (
+    Driving,
     Held,
     Location,
     Option,
@@ -35,8 +36,10 @@ from optimizer import (
     TravelTimes,
     better_elsewhere,
     coordinates,
+    divert,
     keeps_what_was_planned,
     make_room,
+    nearest_driving,
     nearest_held,
     recommend,
     travel_at,
@@ -148,6 +151,27 @@ def room_optimised(
     if room is None:
         return None
     return job_plan(state, room.option), room.held, job_plan(state, room.move)
+
+
+def divert_optimised(
+    state: LiveState, ticket: Ticket, best: Option | None, driving: Sequence[Driving], *,
+    now: int, travel: TravelTimes, ship_within_s: int, limit: int,
+) -> tuple[JobPlan, Driving, JobPlan] | None:  # fmt: skip
+    """`optimizer.divert` on the live view: the `limit` nearest qualified engineers of
+    ``driving``, each priced stopped where he is on the road (`LiveState.on_the_road`). The
+    new ticket's plan, the drive it interrupts and its visit's new plan."""
+    view = state.view(now)
+    near = nearest_driving(view, ticket, driving, now=now, travel=travel, limit=limit)
+    if not near:
+        return None
+    got = divert(
+        view, ticket, best, near,
+        freed=lambda d, at: state.on_the_road(d.engineer_id, d.ticket.id, at, now), now=now,
+        travel=travel, params=RecommendParams(max_options=1, ship_within_s=ship_within_s),
+    )  # fmt: skip
+    if got is None:
+        return None
+    return job_plan(state, got.option), got.driving, job_plan(state, got.move)
 
 
 def redispatch_optimised(

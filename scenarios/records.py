@@ -38,6 +38,7 @@ class JobRecord:
     respond_by: int | None = None
     depart_by: int | None = None
     departed_at: int | None = None  # the engineer set off for this job (pickup included)
+    diverted: bool = False  # its engineer was sent from the road to another ticket first
     # the swap promise applies: at intake its parts were in stock at a depot or van that
     # could reach the site within the swap promise (None: not judged, no parts)
     swap_due: bool | None = None
@@ -150,4 +151,5 @@ class RunResult:
     wall_s: float = 0.0
     replan_wall_s: float = 0.0
     redispatched: int = 0  # visits handed to another engineer before departing
+    diverted: int = 0  # engineers sent from the road to a new ticket (`optimizer.divert`)
     returns: ReturnsTally = field(default_factory=ReturnsTally)

@@ -86,6 +86,7 @@ def run_params(scenario: Scenario, variant: str, policy: str, replication: int) 
         replan_every_s=seconds(scenario.replan_every_min),
         redispatch_grace_s=seconds(scenario.redispatch_after_min),
         make_room=True,
+        divert_engineers=scenario.divert_engineers,
     )  # fmt: skip
 
 

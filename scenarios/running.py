@@ -21,7 +21,16 @@ from typing import Any
 import simpy
 
 from inventory.stock_rules import Oversold
-from optimizer import Location, PartsPlan, PartsSource, coordinates, sets_off_from, travel_at
+from optimizer import (
+    Location,
+    PartsPlan,
+    PartsSource,
+    coordinates,
+    drive_share,
+    point_along,
+    sets_off_from,
+    travel_at,
+)
 from scenarios.context import RunContext, local_date_of
 from scenarios.costing import Costing, JobCost
 from scenarios.demand import DemandTicket
@@ -55,6 +64,18 @@ class _Queued:
     blockers: list[Any] | None = None  # jobs placed in the gap before it, to wait for
 
 
+@dataclass(slots=True)
+class _Drive:
+    """A job on its drive to the site, straight from where he set off (no pickup on the
+    way): `optimizer.divert` may stop it and send him to a new ticket first."""
+
+    queued: _Queued
+    set_off_from: Location
+    departed_at: int
+    arrives_at: int
+    metres: int
+
+
 class JobRunner:
     """Starts and runs the jobs of one simulation run.
 
@@ -80,6 +101,8 @@ class JobRunner:
         self.run, self.returns, self.alternative = run, returns, alternative
         self.queued: dict[int, list[_Queued]] = {}  # engineer id -> jobs not departed yet
         self.late: dict[int, _Queued] = {}  # ticket id -> queued visit planned to break a clock
+        self.driving: dict[int, _Drive] = {}  # engineer id -> his drive a divert may stop
+        self.diverted: set[int] = set()  # tickets whose drive was stopped (at most once each)
         self.last_done: dict[int, Any] = {}
         self.on_order: dict[tuple[int, int], int] = {}
         self.costing = Costing(dict(run.world.parts))
@@ -190,7 +213,17 @@ class JobRunner:
         ):
             env.process(self._ship(uses, plan.ships_at, van))
         seconds, m = self._leg(here, site)
-        yield env.timeout(seconds)
+        drive = None
+        if self._divertable(queued):
+            drive = _Drive(queued, here, int(env.now), int(env.now) + seconds, m)
+            self.driving[eid] = drive
+        try:
+            yield env.timeout(seconds)
+        except simpy.Interrupt:  # diverted on the road (`divert`): his visit is planned anew
+            done.succeed()
+            return
+        if drive is not None and self.driving.get(eid) is drive:
+            del self.driving[eid]
         metres += m
         record.arrived_at = int(env.now)
         if plan.part_arrives_at is not None and plan.part_arrives_at > env.now:
@@ -310,6 +343,52 @@ class JobRunner:
         self._hand_over(q, eid, moved)
         self.run.state.released(eid, q.t.id, self.run.now)
         self.start(t, record, plan)
+
+    def _divertable(self, q: _Queued) -> bool:
+        """A drive `divert` may stop: straight to the site (no depot on the way, no
+        shipment his departure ordered), and never a visit diverted once already (so two
+        new tickets cannot hand a visit back and forth)."""
+        source = q.plan.source
+        shipped = source == PartsSource.SHIPMENT and q.t.id in self.run.underway
+        return q.t.id not in self.diverted and (
+            source in (PartsSource.NONE, PartsSource.VAN) or shipped
+        )
+
+    def drivers(self) -> list[tuple[int, DemandTicket, Location, int, int]]:
+        """The engineers driving to a visit a divert may stop, with nothing committed after
+        it: engineer, its ticket, where and when he set off, when he is expected there."""
+        return [
+            (eid, d.queued.t, d.set_off_from, d.departed_at, d.arrives_at)
+            for eid, d in self.driving.items()
+            if not self.queued.get(eid)
+        ]
+
+    def divert(
+        self, eid: int, t: DemandTicket, record: JobRecord, plan: JobPlan, moved: JobPlan
+    ) -> None:
+        """`optimizer.divert`'s answer: his drive stops where he is now (the km driven are
+        his), the new ticket goes to him (`plan`) and his visit is planned anew (`moved`:
+        with him after the new job, or with a colleague). Counted as a diversion, and as a
+        re-dispatch when a colleague takes the visit."""
+        run, now = self.run, self.run.now
+        drive = self.driving.pop(eid)
+        q = drive.queued
+        share = drive_share(drive.departed_at, drive.arrives_at, now)
+        at = point_along(drive.set_off_from, run.sites[q.t.site_id].location, share)
+        run.result.engineers[eid].travel_m += round(drive.metres * share)
+        if q.t.id not in run.underway:  # a shipment ordered at intake goes on
+            self._release(q.uses)
+        self.late.pop(q.t.id, None)
+        q.process.interrupt("diverted")
+        q.record.departed_at, q.record.diverted = None, True  # it departs anew
+        self.diverted.add(q.t.id)
+        run.state.diverted(eid, q.t.id, at, now)
+        self.actual[eid] = (at, now)
+        run.result.diverted += 1
+        if moved.engineer_id != eid:
+            run.result.redispatched += 1
+        self.start(t, record, plan)
+        self.start(q.t, q.record, moved)
 
     def _hand_over(self, q: _Queued, eid: int, plan: JobPlan) -> None:
         self.queued[eid].remove(q)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from optimizer import Held, Option, PartsSource, Ticket, ship_at_intake, wants_room
+from optimizer import Driving, Held, Option, PartsSource, Ticket, ship_at_intake, wants_room
 from scenarios.bounds import Staff, swap_unkeepable, unkeepable
 from scenarios.context import (
     DAY_S,
@@ -39,6 +39,7 @@ from scenarios.policies import (
     NaiveDispatcher,
     best_optimised,
     deadlines_of,
+    divert_optimised,
     job_plan,
     optimizer_ticket,
     redispatch_optimised,
@@ -165,7 +166,7 @@ class _Desk:
         _count_depot_request(run, t)
         if t.parts:
             self._ship_at_intake(t, record, d)
-        if not self.dispatch(t, record):
+        if not self.dispatch(t, record, intake=True):
             run.waiting.append((t, record))
 
     def _ticket(self, t: DemandTicket, d: Deadlines) -> Ticket:
@@ -187,8 +188,11 @@ class _Desk:
         if parts is not None:
             self.jobs.ship_at_intake(t, record, parts)
 
-    def dispatch(self, t: DemandTicket, record: JobRecord) -> bool:
-        """Ask the policy; on a plan, hold the parts and start the job. False: wait."""
+    def dispatch(self, t: DemandTicket, record: JobRecord, *, intake: bool = False) -> bool:
+        """Ask the policy; on a plan, hold the parts and start the job. False: wait.
+
+        At `intake` only, the optimised desk may also divert an engineer from the road
+        (`_divert`): once per new ticket, so diversions cannot chain on retries."""
         run = self.run
         now = run.now
         site = run.sites[t.site_id]
@@ -203,7 +207,10 @@ class _Desk:
             best = best_optimised(
                 run.state, ticket, now=now, travel=run.travel, ship_within_s=d.ship_within_s
             )
-            if wants_room(ticket, best) and self._make_room(t, record, ticket, best, d):
+            if wants_room(ticket, best) and (
+                self._make_room(t, record, ticket, best, d)
+                or (intake and self._divert(t, record, ticket, best, d))
+            ):
                 return True
             plan = None if best is None else job_plan(run.state, best)
         if plan is None:
@@ -235,6 +242,34 @@ class _Desk:
             return False
         plan, moved, move = room
         self.jobs.make_room(moved.engineer_id, move, t, record, plan)
+        return True
+
+    def _divert(
+        self, t: DemandTicket, record: JobRecord, ticket: Ticket, best: Option | None,
+        d: Deadlines,
+    ) -> bool:  # fmt: skip
+        """Keep the new ticket's arrival by sending a nearby engineer who is driving to a
+        visit to it first, his visit kept by him after it or by a colleague
+        (`optimizer.divert`); False: no such diversion."""
+        run = self.run
+        limit = run.params.divert_engineers
+        if not limit or self.jobs.alternative is None:
+            return False
+        skills = {e.id: e.skills for e in run.world.engineers}
+        driving = []
+        for eid, v, set_off, departed, arrives in self.jobs.drivers():
+            if skills[eid].get(t.line, 0) < t.level:
+                continue
+            dv = deadlines_of(run.world, run.sites[v.site_id], v)
+            driving.append(Driving(eid, self._ticket(v, dv), set_off, departed, arrives))
+        got = divert_optimised(
+            run.state, ticket, best, driving, now=run.now, travel=run.travel,
+            ship_within_s=d.ship_within_s, limit=limit,
+        )  # fmt: skip
+        if got is None:
+            return False
+        plan, drive, moved = got
+        self.jobs.divert(drive.engineer_id, t, record, plan, moved)
         return True
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dispatch.world import REFERENCE_DATE
 from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
+from optimizer.bump import DIVERT_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 from scenarios.model import (
     BUSINESS_HOURS,
@@ -415,6 +416,9 @@ class Scenario(_Strict):
     # ticket's promise policy says (`promise_policies.make_room_engineers`, default 3); a
     # number sets every policy's in the base world (0: never); `planning` changes go on top
     make_room_engineers: int | None = Field(None, ge=0)
+    # ... and engineers (nearest first) driving to a visit asked to take it first, their
+    # visit kept by them after it or by a colleague (`optimizer.divert`); 0: never
+    divert_engineers: int = Field(DIVERT_ENGINEERS, ge=0)
     returns: Returns = Returns()
     restock: Restock = Restock()
     loaners: Loaners = Loaners()

@@ -96,6 +96,50 @@ def _plans(result: RunResult) -> list[tuple[int, int | None, int | None]]:
     return [(j.ticket_id, j.engineer_id, j.arrived_at) for j in result.jobs]
 
 
+def test_made_room_and_diverted_engineers_still_work_one_job_at_a_time(
+    small: SimWorld,
+) -> None:
+    """Rooms made and drivers diverted from the road (`optimizer.divert`): no engineer's
+    jobs overlap, and every visit whose drive was stopped is still fixed."""
+    stream = ticket_stream(
+        small, Demand(tickets_per_day=160), horizon_s=2 * DAY, seed=5, replication=0
+    )
+    params = RunParams(
+        "base", "optimised", 0, 2 * DAY, redispatch_grace_s=15 * 60, make_room=True,
+        divert_engineers=5,
+    )  # fmt: skip
+    five = planning(small, PlanningChange(kind="planning", make_room_engineers=5))
+    result = simulate(five, stream, params)
+    _assert_one_job_at_a_time(result)
+    stopped = [j for j in result.jobs if j.diverted]
+    assert len(stopped) == result.diverted >= 1
+    assert all(j.fixed_at is not None for j in stopped)
+
+
+def test_stopped_on_the_road_he_is_free_there_and_on_the_road_reads_the_same(
+    small: SimWorld,
+) -> None:
+    """`LiveState.on_the_road` (what `optimizer.divert` prices a new ticket on) is the
+    engineer the view shows once his drive is stopped (`LiveState.diverted`), and changes
+    nothing."""
+    state = LiveState(small, 2 * DAY)
+    eid, site = small.engineers[2].id, small.sites[5].location
+    start = next(s for s, _ in state.windows[eid] if s >= 0)  # his first shift's start
+    state.commit(eid, start + HOUR, site, start=start, arrives=start + 600, key=7)
+    state.departed(eid, 7, start)
+    now = start + 300
+    view = state.view(now)
+    before = view.engineers[view.engineer_row[eid]]
+    assert before.busy_until == start + HOUR
+    road = small.sites[6].location  # a stand-in for a point on his way
+    alone = state.on_the_road(eid, 7, road, now)
+    assert state.view(now).engineers[view.engineer_row[eid]] == before  # nothing changed
+    state.diverted(eid, 7, road, now)
+    after = state.view(now).engineers[view.engineer_row[eid]]
+    assert (after.busy_until, after.gap, after.location) == (None, None, road)
+    assert (alone.busy_until, alone.gap, alone.location) == (None, None, road)
+
+
 def _assert_one_job_at_a_time(result: RunResult) -> None:
     """No engineer's jobs overlap, from setting off to the fix."""
     by_engineer: dict[int, list[tuple[int, int]]] = {}
