@@ -158,3 +158,16 @@ def test_how_many_engineers_make_room_is_the_policies_data(small: SimWorld) -> N
     bad = {"kind": "planning", "make_room_engineers": -1}
     assert any("make_room_engineers" in k for k in _problems(
         {"name": "s", "variants": [{"name": "v", "changes": [bad]}]}))  # fmt: skip
+
+
+def test_how_many_drivers_may_be_diverted_is_scenario_data() -> None:
+    """The drivers asked to take a new ticket first (`optimizer.divert`) are the file's:
+    the documented default, 0 to never ask, never negative."""
+    from scenarios.run import run_params
+
+    default = parse_scenario({"name": "s"})
+    assert run_params(default, "base", "optimised", 0).divert_engineers == 3
+    never = parse_scenario({"name": "s", "divert_engineers": 0})
+    assert run_params(never, "base", "optimised", 0).divert_engineers == 0
+    with pytest.raises(ScenarioError, match="divert_engineers"):
+        parse_scenario({"name": "s", "divert_engineers": -1})
