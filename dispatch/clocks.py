@@ -33,7 +33,9 @@ class ClockReading:
     """One clock of one ticket: deadline, event, state and slack in whole minutes.
 
     Slack is deadline minus the event (or, while pending, minus max(projection, now)):
-    negative means late.
+    negative means late. ``overdue``: pending (no event, not void) with its deadline past
+    at the reading's ``now``, so that a page shows "late" by the server's clock, not its
+    own (a breached clock may also be one whose event came late).
     """
 
     clock: Clock
@@ -41,6 +43,7 @@ class ClockReading:
     event_at: datetime | None
     state: ClockState
     slack_min: int | None
+    overdue: bool = False
 
 
 def read_clocks(
@@ -66,7 +69,8 @@ def read_clocks(
         )
         basis = event_at or max(projected or now, now)
         slack = int((deadline - basis).total_seconds() // 60)
-        readings.append(ClockReading(clock, deadline, event_at, state, slack))
+        overdue = event_at is None and now > deadline  # `clock_state`'s breached by now
+        readings.append(ClockReading(clock, deadline, event_at, state, slack, overdue))
     return readings
 
 

@@ -44,7 +44,12 @@ class ExpectedVisit:
     his planned time on site after that (`dispatch.snapshot.en_route_visit`). On site:
     arrived when he did, done when his job's duration says, past its planned end the overrun
     rule (`dispatch.snapshot.on_site_ends`). The times under way are those the snapshot
-    pushes his next visits behind (`dispatch.snapshot.work_as_expected`)."""
+    pushes his next visits behind (`dispatch.snapshot.work_as_expected`).
+
+    ``overdue``: the steps due by now that have not happened, which the times above read
+    as happening now: DEPART, not set off past its (pushed) departure; ARRIVE, en route
+    past his planned drive without an arrival. The board shows them as the server read
+    them instead of comparing times itself."""
 
     assignment_id: int
     departs_at: datetime  # once set off: when he did
@@ -53,6 +58,7 @@ class ExpectedVisit:
     pushed_s: int  # how far behind the work before it (0: as planned, or set off)
     late_s: int  # how much later than planned it departs (or departed, once set off)
     planned: tuple[datetime, datetime, datetime]  # the assignment's departs, arrives, fixes
+    overdue: tuple[Clock, ...] = ()
 
     @property
     def pushed_min(self) -> int:
@@ -108,21 +114,27 @@ def expected_visits(
     out = {}
     for a in visits:
         planned = (a.departs_at, a.arrives_at, a.fixes_at)
+        overdue: tuple[Clock, ...] = ()
         if status[a.ticket_id] is TicketStatus.ASSIGNED:
             pushed = work.delays.get(a.engineer_id, {}).get(a.ticket_id, 0)
             leaves, arrives, ends = projected_visit(
                 offset(a.departs_at), offset(a.arrives_at), offset(a.fixes_at), pushed=pushed,
                 now=offset(now),
             )  # fmt: skip
+            if offset(a.departs_at) + pushed < offset(now):
+                overdue = (Clock.DEPART,)
         else:
             going = work.under_way.get(a.ticket_id)
             if going is None:  # his departure or arrival not recorded: nothing to read
                 continue
             pushed, arrives, ends = 0, going.arrives, going.ends
             leaves = offset(a.departs_at) if going.departed is None else going.departed
+            drive = offset(a.arrives_at) - offset(a.departs_at)
+            if status[a.ticket_id] is TicketStatus.EN_ROUTE and leaves + drive < offset(now):
+                overdue = (Clock.ARRIVE,)
         late = leaves - offset(a.departs_at)
         out[a.ticket_id] = ExpectedVisit(
-            a.id, at(leaves), at(arrives), at(ends), pushed, late, planned
+            a.id, at(leaves), at(arrives), at(ends), pushed, late, planned, overdue
         )
     return out
 

@@ -92,6 +92,12 @@ class BoardAssignmentRead(AssignmentRead):
         0, description="minutes the visit is pushed behind the work before it (his job on "
         "site overruns); 0: as planned, or set off"
     )  # fmt: skip
+    overdue: list[Literal["depart", "arrive"]] = Field(
+        default_factory=list, description="the visit's steps due by the board's now that have "
+        "not happened (the expected times read them as happening now): depart, not set off "
+        "past its departure (pushed behind the work before it); arrive, en route past his "
+        "planned drive without an arrival. Empty: none (or not on the board)"
+    )  # fmt: skip
 
 
 class BoardRead(BaseModel):
@@ -144,7 +150,8 @@ class BoardRead(BaseModel):
                 "engineer_id": t.engineer_id, "reported_at": ts(t.reported_at), "risk": risk,
                 "clocks": [{"clock": str(c.clock), "deadline": ts(c.deadline),
                             "event_at": None if c.event_at is None else ts(c.event_at),
-                            "state": str(c.state), "slack_min": c.slack_min} for c in clocks],
+                            "state": str(c.state), "slack_min": c.slack_min,
+                            "overdue": c.overdue} for c in clocks],
             })  # fmt: skip
         region = board.region
         who = {b.engineer.id: b.engineer.name for b in board.engineers}
@@ -155,12 +162,13 @@ class BoardRead(BaseModel):
             e = expected.get(a.id)
             if e is None:
                 return {"expected_departs_at": None, "expected_arrives_at": None,
-                        "expected_fixes_at": None, "pushed_min": 0}  # fmt: skip
+                        "expected_fixes_at": None, "pushed_min": 0, "overdue": []}  # fmt: skip
             return {
                 "expected_departs_at": ts(e.departs_at),
                 "expected_arrives_at": ts(e.arrives_at),
                 "expected_fixes_at": ts(e.fixes_at),
                 "pushed_min": e.pushed_min,
+                "overdue": [str(c) for c in e.overdue],
             }  # fmt: skip
 
         return to_json({

@@ -67,6 +67,10 @@ class ClockRead(ReadModel):
     event_at: Timestamp | None
     state: ClockState
     slack_min: int | None = Field(description="minutes to spare (negative: late); null if void")
+    overdue: bool = Field(
+        False, description="pending (no event, not void) and its deadline past at the read's "
+        "now: late now, by the server's clock"
+    )  # fmt: skip
 
 
 class SkillNeedRead(ReadModel):

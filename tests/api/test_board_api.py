@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from api.schemas.board import BoardRead
 from db import Role
+from dispatch.assign import confirm_assignment
 from dispatch.models import Absence, Assignment, Engineer, PromisePolicy, Ticket, TicketType
+from optimizer import GeodesicTravelTimes
 from tests.api.conftest import TestClient
 from tests.api.plan_helpers import draft_plan
 from tests.builders import key_for, make_user
@@ -383,3 +385,35 @@ def test_his_day_lists_his_visits_in_route_order_as_the_board(
     assert "visit" not in schemas["TicketRead"]["properties"]
     one = client.get(f"/v1/me/tickets/{ticket_id}", headers=haizhu).json()
     assert "visit" not in one
+
+
+def test_the_board_says_what_is_overdue_at_its_now(
+    client: TestClient, app: FastAPI, api_engine: Engine, ids: Ids
+) -> None:
+    """Haizhu's visit to the urgent ticket (leave 08:00, arrive by 10:00), not set off at
+    10:10: the visit's departure is overdue, and the arrive clock; the fix clock is not
+    (the board page reads these instead of comparing times itself)."""
+    with Session(api_engine) as s, s.begin():
+        user = make_user(s, Role.DISPATCHER, key="spk_test_dispatcher_overdue")
+        confirm_assignment(
+            s, ticket_id=ids.ticket, engineer_id=ids.haizhu, user=user, now=T0,
+            travel=GeodesicTravelTimes(),
+        )  # fmt: skip
+    app.state.clock = lambda: T0 + timedelta(minutes=130)
+    board = _board(client, ids.region)
+    BoardRead.model_validate(board)
+    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ids.ticket]
+    assert lane["overdue"] == ["depart"]
+    (ticket,) = [t for t in board["tickets"] if t["id"] == ids.ticket]
+    overdue = {c["clock"]: c["overdue"] for c in ticket["clocks"]}
+    assert (overdue["arrive"], overdue["fix"]) == (True, False)
+    now = datetime.fromisoformat(board["now"])
+    for c in ticket["clocks"]:
+        pending = c["event_at"] is None and c["state"] != "void"
+        assert c["overdue"] == (pending and datetime.fromisoformat(c["deadline"]) < now), c
+    app.state.clock = lambda: T0 - timedelta(minutes=1)  # before his departure: nothing
+    (lane,) = [a for a in _board(client, ids.region)["assignments"] if a["ticket_id"] == ids.ticket]
+    assert lane["overdue"] == []
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "server's clock" in schemas["ClockRead"]["properties"]["overdue"]["description"]
+    assert "en route past" in schemas["BoardAssignmentRead"]["properties"]["overdue"]["description"]

@@ -381,6 +381,40 @@ def test_an_engineer_who_set_off_late_is_at_risk_with_his_expected_arrival(
     visit.shot("board-en-route-late")
 
 
+def test_an_overdue_arrival_is_the_server_s_word_on_the_page(visit: Visit, served: Served) -> None:
+    """En route past his planned drive (set off 40 min ago for a 30-minute drive) and past
+    the promise (arrive by 5 min ago): the answer marks the visit's arrival and the arrive
+    clock overdue, and the page says so from those flags, not from its own clock."""
+    with sqlite3.connect(served.folder / "spares.db") as db:
+        engineer, name, (ticket,) = _free_engineer(db, 1)
+        (user,) = db.execute("SELECT min(id) FROM users").fetchone()
+        db.execute(_INSERT, (ticket, engineer, "-60 minutes", "-30 minutes", "+30 minutes",
+                             "-120 minutes", user))  # fmt: skip
+        db.execute(
+            f"UPDATE tickets SET status = 'en_route', engineer_id = ?, responded_at = {_AT},"
+            f" departed_at = {_AT}, respond_by = {_AT}, depart_by = {_AT}, arrive_by = {_AT},"
+            f" fix_by = {_AT} WHERE id = ?",
+            (engineer, "-110 minutes", "-40 minutes", "-100 minutes", "-50 minutes",
+             "-5 minutes", "+6 hours", ticket),
+        )  # fmt: skip
+    board = _api(served, "GET", f"/v1/dispatch/board?region_id={SHENZHEN}")
+    (lane,) = [a for a in board["assignments"] if a["ticket_id"] == ticket]
+    (row,) = [t for t in board["tickets"] if t["id"] == ticket]
+    assert lane["overdue"] == ["arrive"]
+    arrive = next(c for c in row["clocks"] if c["clock"] == "arrive")
+    assert (arrive["state"], arrive["overdue"]) == ("breached", True)
+    page = _open_board(visit)
+    item = page.locator(f"#worklist li[data-ticket='{ticket}']")
+    item.wait_for(timeout=WAIT_MS)
+    said = item.locator(".pushed").inner_text()
+    assert f"{name} has not arrived yet" in said, said
+    countdown = item.locator(".countdown")
+    assert countdown.get_attribute("data-overdue") == "true"
+    assert "late" in (countdown.get_attribute("class") or "")
+    assert re.fullmatch(r"arrive \d+ min late", countdown.inner_text()), countdown.inner_text()
+    visit.shot("board-en-route-overdue")
+
+
 def _open_ticket(served: Served) -> tuple[int, int]:
     """A region and a ticket of it waiting for an engineer (other tests assign some)."""
     for region in [SHENZHEN] + [r["id"] for r in _api(served, "GET", "/v1/regions")["items"]]:

@@ -144,6 +144,46 @@ def test_past_its_expected_arrival_he_is_arriving_now(session: Session, dw: Disp
     assert fix.slack_min == (went.ticket.fix_by - now - on_site).total_seconds() // 60
 
 
+def test_the_board_says_which_steps_and_clocks_are_overdue_at_its_now(
+    session: Session, dw: DispatchWorld
+) -> None:
+    """The server's word, so the board page never compares times itself: the visit's
+    arrival is overdue once his planned drive is past without an arrival, a clock once its
+    deadline is past with its event pending (not a clock whose event came late)."""
+    went = set_off(session, dw, late=timedelta(minutes=95))  # due 09:50:42; arrive by 10:00
+    ticket = went.ticket
+    assert ticket.arrive_by is not None
+    assert ticket.depart_by is not None
+    assert went.departed > ticket.depart_by  # left late: the depart clock met late
+
+    def read(now: datetime) -> tuple[tuple[Clock, ...], set[Clock]]:
+        board = read_board(session, region_id=dw.base.region.id, now=now, durations=LOG)
+        late = {c.clock for c in _row(board, ticket.id) if c.overdue}
+        return board.expected[ticket.id].overdue, late
+
+    assert read(went.departed + timedelta(minutes=1)) == ((), set())  # driving, on time
+    assert read(went.departed + timedelta(minutes=20)) == ((Clock.ARRIVE,), set())  # 09:55
+    assert read(ticket.arrive_by + timedelta(minutes=1)) == ((Clock.ARRIVE,), {Clock.ARRIVE})
+    board = read_board(session, region_id=dw.base.region.id, now=ticket.arrive_by, durations=LOG)
+    depart = _clock(_row(board, ticket.id), Clock.DEPART)
+    assert (depart.state, depart.overdue) == (ClockState.BREACHED, False)  # late, but done
+    assert not _clock(_row(board, ticket.id), Clock.ARRIVE).overdue  # due now: not yet past
+
+
+def test_a_visit_not_set_off_by_its_departure_is_overdue(
+    session: Session, dw: DispatchWorld
+) -> None:
+    confirm_assignment(
+        session, ticket_id=dw.ticket.id, engineer_id=dw.haizhu.id, user=dw.base.dispatcher,
+        now=T0, travel=opt.GeodesicTravelTimes(),
+    )  # fmt: skip
+    visit = _active(session, dw.ticket.id)
+    for after, overdue in ((timedelta(minutes=-1), ()), (timedelta(minutes=5), (Clock.DEPART,))):
+        now = visit.departs_at + after
+        board = read_board(session, region_id=dw.base.region.id, now=now, durations=LOG)
+        assert board.expected[dw.ticket.id].overdue == overdue, after
+
+
 def test_set_off_on_time_every_read_is_as_before(session: Session, dw: DispatchWorld) -> None:
     went = set_off(session, dw, late=timedelta(0))
     now = went.departed + timedelta(minutes=5)

@@ -14,6 +14,7 @@ const CLOCK_NAMES = { respond: "respond", depart: "depart", arrive: "arrive", fi
 const state = {
   region: null, board: null, selected: null, check: null, keys: new Map(),
   map: null, layers: null, fitted: null, plan: null, options: null, asked: null, room: null,
+  loadedAt: 0, // this browser's clock when the board was read (countdowns tick from board.now)
 };
 const $ = (id) => document.getElementById(id);
 const zone = () => state.board?.timezone ?? "UTC";
@@ -23,7 +24,9 @@ const colourOf = (engineerId) => {
   const i = state.board.engineers.findIndex((e) => e.id === engineerId);
   return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
 };
-const minutesUntil = (iso) => (new Date(iso) - Date.now()) / 60000;
+/** Minutes from the server's now (the board's `now`, moved on by the time since it was
+ * read, so a browser whose clock is off still counts down right) until `iso`. */
+const minutesLeft = (iso) => (new Date(iso) - new Date(state.board.now) - (Date.now() - state.loadedAt)) / 60000;
 const assignmentOf = (ticketId) => state.board?.assignments.find((a) => a.ticket_id === ticketId);
 
 /** A visit as now expected (the server's expected_* times, `dispatch.expected`: pushed
@@ -52,8 +55,8 @@ function whyLater(a, seen) {
   const late = `+${fmtMinutes(seen.lateMin)}`;
   if (seen.status === "on_site") return `${late}: ${name}'s job on site runs over`;
   if (seen.status === "en_route") {
-    // the server reads an arrival past due as "now": he has not arrived yet
-    const due = new Date(seen.arrives) <= new Date(state.board.now).getTime() + 60000;
+    // the server says whether his arrival is overdue (read as arriving now)
+    const due = (a.overdue ?? []).includes("arrive");
     return due ? `${late}: ${name} has not arrived yet` : `${late}: ${name} set off late`;
   }
   return `${late}: ${name} has not set off`;
@@ -80,21 +83,28 @@ function nextClock(ticket) {
   return pending[0] ?? null;
 }
 
+/** "arrive in 25 min" or, when the server read the clock overdue (`clock.overdue`, at the
+ * board's now), "arrive 5 min late": the page never decides lateness by its own clock;
+ * the minutes tick between reads, held at 0 until the next read says the clock is late. */
+function countdownText(name, deadline, overdue) {
+  const left = minutesLeft(deadline);
+  return overdue ? `${name} ${fmtMinutes(Math.max(0, -left))} late` : `${name} in ${fmtMinutes(Math.max(0, left))}`;
+}
+
 function countdown(clock) {
   if (!clock) return el("span", { class: "countdown" }, "—");
-  const left = minutesUntil(clock.deadline);
-  const cls = left < 0 ? "countdown late" : clock.state === "at_risk" ? "countdown risk" : "countdown";
-  const text = left < 0 ? `${CLOCK_NAMES[clock.clock]} ${fmtMinutes(-left)} late`
-    : `${CLOCK_NAMES[clock.clock]} in ${fmtMinutes(left)}`;
-  return el("span", { class: cls, "data-deadline": clock.deadline, "data-clock": clock.clock }, text);
+  const cls = clock.overdue ? "countdown late" : clock.state === "at_risk" ? "countdown risk" : "countdown";
+  return el("span", {
+    class: cls, "data-deadline": clock.deadline, "data-clock": clock.clock,
+    "data-overdue": clock.overdue ? "true" : "false",
+  }, countdownText(CLOCK_NAMES[clock.clock], clock.deadline, clock.overdue));
 }
 
 function refreshCountdowns() {
   for (const node of document.querySelectorAll(".countdown[data-deadline]")) {
-    const left = minutesUntil(node.dataset.deadline);
-    const name = CLOCK_NAMES[node.dataset.clock];
-    node.textContent = left < 0 ? `${name} ${fmtMinutes(-left)} late` : `${name} in ${fmtMinutes(left)}`;
-    node.classList.toggle("late", left < 0);
+    const overdue = node.dataset.overdue === "true";
+    node.textContent = countdownText(CLOCK_NAMES[node.dataset.clock], node.dataset.deadline, overdue);
+    node.classList.toggle("late", overdue);
   }
   if (state.board) $("clock").textContent = fmtTime(new Date().toISOString(), zone());
 }
@@ -125,6 +135,7 @@ async function load() {
       api(`/v1/dispatch/moves?region_id=${region}`).catch(() => []),
     ]);
     state.board = board;
+    state.loadedAt = Date.now();
     state.moves = new Map(moves.map((m) => [m.ticket_id, m]));
     state.region = board.region;
     render();
@@ -380,7 +391,7 @@ function renderLanes() {
       const arrive = t?.clocks.find((c) => c.clock === "arrive");
       if (arrive && new Date(seen.arrives) > new Date(arrive.deadline)) {
         track.append(el("div", { class: "blk late", style: `left:${x(arrive.deadline)}%;width:${w(arrive.deadline, seen.arrives)}%`,
-          title: `${code} arrives ${fmtMinutes(minutesUntil(seen.arrives) - minutesUntil(arrive.deadline))} after its promise` }));
+          title: `${code} arrives ${fmtMinutes((new Date(seen.arrives) - new Date(arrive.deadline)) / 60000)} after its promise` }));
       }
       for (const [lo, hi] of outside(e.windows, seen.departs, seen.fixes)) {
         track.prepend(el("div", { class: "band overtime", style: `left:${x(lo)}%;width:${w(lo, hi)}%;background:var(--overtime)`,
