@@ -48,6 +48,8 @@ EXPECTED = {
     "retimed", "overrun_changes_at",
     # make room for a new ticket's arrival: move a committed visit that keeps its clocks
     "Held", "MAKE_ROOM_ENGINEERS", "Room", "make_room", "nearest_held", "wants_room",
+    "DIVERT_ENGINEERS", "Diversion", "Driving", "divert", "drive_share", "en_route_at",
+    "keeps_planned", "nearest_driving", "point_along",
 }  # fmt: skip
 
 
