@@ -375,7 +375,11 @@ class JobRunner:
         q = drive.queued
         share = drive_share(drive.departed_at, drive.arrives_at, now)
         at = point_along(drive.set_off_from, run.sites[q.t.site_id].location, share)
-        run.result.engineers[eid].travel_m += round(drive.metres * share)
+        # the drive so far was his work: its km and time (not overtime: a job's is tallied
+        # when it is done, from its departure)
+        tally = run.result.engineers[eid]
+        tally.travel_m += round(drive.metres * share)
+        tally.busy_s += now - drive.departed_at
         if q.t.id not in run.underway:  # a shipment ordered at intake goes on
             self._release(q.uses)
         self.late.pop(q.t.id, None)
