@@ -10,8 +10,10 @@ reports/screenshots/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -93,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[
     with log.open("wb") as sink:
         server = subprocess.Popen(
             [*_spares(), "serve", "--demo", "--port", str(port)],
-            cwd=folder, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=folder, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     out.processes.append(server)
     try:
@@ -101,18 +103,25 @@ def served(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[
         with (folder / "worker.log").open("wb") as sink:
             worker = subprocess.Popen(
                 [*_spares(), "worker"], cwd=folder, env=env, stdout=sink,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         out.processes.append(worker)
         yield out
     finally:
+        # Each runs in a session of its own, so the signal reaches the children it started
+        # too (the worker's job processes): terminating the leader alone left them running.
         for process in reversed(out.processes):
-            process.terminate()
+            _signal_group(process, signal.SIGTERM)
         for process in out.processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Send ``sig`` to the process group ``process`` leads, if any of it is still there."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
 
 
 @pytest.fixture(scope="session")
