@@ -23,6 +23,7 @@ from dispatch.durations import DurationLog
 from dispatch.expected import ExpectedVisit, expected_visits
 from dispatch.field import own_tickets
 from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from dispatch.promises import Clock
 from dispatch.ticket_views import TicketView, clocks_of, view_tickets
 from inventory.models import Depot, Part, Reservation, ReservationStatus
 
@@ -61,6 +62,8 @@ class MyVisit:
     depot_name: str | None = None
     shipment_id: int | None = None
     pickup: list[PickupPart] = field(default_factory=list)
+    # the steps due by now that have not happened (`ExpectedVisit.overdue`, the board's word)
+    overdue: tuple[Clock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +75,16 @@ class DayItem:
 
 
 def _visit(a: Any, expected: ExpectedVisit | None, pickup: list[PickupPart]) -> MyVisit:
+    overdue: tuple[Clock, ...] = ()
     if expected is None:  # no schedule to project, or no departure recorded: as planned
         at = (a.departs_at, a.arrives_at, a.fixes_at)
         pushed = 0
     else:
         at = (expected.departs_at, expected.arrives_at, expected.fixes_at)
-        pushed = expected.pushed_min
+        pushed, overdue = expected.pushed_min, expected.overdue
     return MyVisit(
         a.id, a.departs_at, a.arrives_at, a.fixes_at, *at, pushed, a.parts_source,
-        a.depot_id, a.depot_name, a.shipment_id, pickup,
+        a.depot_id, a.depot_name, a.shipment_id, pickup, overdue,
     )  # fmt: skip
 
 

@@ -277,6 +277,11 @@ class MyVisitRead(BaseModel):
     pickup: list[PickupPartRead] = Field(
         default_factory=list, description="for a pickup: the parts held for him at the depot"
     )
+    overdue: list[Literal["depart", "arrive"]] = Field(
+        default_factory=list, description="the visit's steps due by now that have not happened "
+        "(the expected times read them as happening now), as on the board: depart, not set "
+        "off past its departure; arrive, en route past his planned drive without an arrival"
+    )  # fmt: skip
 
 
 class MyTicketRead(TicketRead):
@@ -301,5 +306,6 @@ class MyTicketRead(TicketRead):
             expected_arrives_at=v.expected_arrives_at, expected_fixes_at=v.expected_fixes_at,
             pushed_min=v.pushed_min, parts_source=v.parts_source, depot_id=v.depot_id,
             depot_name=v.depot_name, shipment_id=v.shipment_id, pickup=pickup,
+            overdue=[str(c) for c in v.overdue],
         )  # fmt: skip
         return cls(**read, visit=visit)

@@ -316,3 +316,35 @@ def test_his_day_says_when_he_now_arrives_and_ends_under_way(browser: Any, serve
     assert "Arrive " in second
     assert "planned: arrive " in second
     assert "25 min late, you set off late" in second
+
+
+def test_his_day_says_not_arrived_and_overdue_when_the_server_says_so(
+    browser: Any, served: Served
+) -> None:
+    """En route past his planned drive: the server's `visit.overdue` makes the card say
+    "Arriving now ... not arrived yet", and a clock it reads `overdue` says "overdue"; the
+    phone's own clock decides neither (here the deadline is still ahead by the phone's)."""
+    from datetime import UTC, datetime, timedelta
+
+    (ticket,) = _api(served, "spk_demo_dispatcher", "/v1/tickets?limit=1")["items"]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def iso(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat()
+
+    keys = ("departs_at", "arrives_at", "fixes_at")
+    planned, seen = (-40, -10, 50), (-40, 0, 60)  # left on time, due 10 min ago: now
+    en_route = ticket | {
+        "status": "en_route",
+        "visit": {"assignment_id": 1, **{k: iso(m) for k, m in zip(keys, planned, strict=True)},
+                  **{f"expected_{k}": iso(m) for k, m in zip(keys, seen, strict=True)},
+                  "pushed_min": 0, "parts_source": "none", "depot_id": None, "depot_name": None,
+                  "shipment_id": None, "pickup": [], "overdue": ["arrive"]},
+        "clocks": [{"clock": "arrive", "deadline": iso(5), "event_at": None,
+                    "state": "breached", "slack_min": 0, "overdue": True}],
+    }  # fmt: skip
+    (card,) = _his_phone_shows(browser, served, [en_route], "my-day-overdue-phone")
+    assert "Arriving now" in card
+    assert "not arrived yet" in card
+    assert "overdue" in card
+    assert "left)" not in card

@@ -297,3 +297,24 @@ def test_more_visits_under_way_cost_no_more_queries(session: Session, dw: Dispat
     assert {went.ticket.id, other.id} <= set(board.expected)
     assert len(two) == len(one)
     assert len(listed_two) == len(listed_one)
+
+
+def test_my_day_says_what_is_overdue_as_the_board_does(session: Session, dw: DispatchWorld) -> None:
+    """His phone's page shows "not arrived yet" and "overdue" from the server's word, not by
+    its own clock: the same steps and clocks the board reads at the same now."""
+    user = make_user(session, Role.ENGINEER, key=f"spk_test_haizhu_{dw.haizhu.id}")
+    dw.haizhu.user_id = user.id
+    went = set_off(session, dw, late=timedelta(minutes=95))  # due 09:50:42; arrive by 10:00
+    assert went.ticket.arrive_by is not None
+    for now, steps in (
+        (went.departed + timedelta(minutes=1), ()),
+        (went.departed + timedelta(minutes=20), (Clock.ARRIVE,)),
+        (went.ticket.arrive_by + timedelta(minutes=1), (Clock.ARRIVE,)),
+    ):
+        board = read_board(session, region_id=dw.base.region.id, now=now, durations=LOG)
+        (item,) = my_day(session, user=user, now=now, durations=LOG)
+        assert item.visit is not None
+        assert item.visit.overdue == board.expected[went.ticket.id].overdue == steps, now
+        late = {c.clock for c in item.view.clocks if c.overdue}
+        assert late == {c.clock for c in _row(board, went.ticket.id) if c.overdue}, now
+    assert late == {Clock.ARRIVE}  # past the arrive deadline without an arrival

@@ -27,11 +27,12 @@ const at = (iso, ref) => fmtTime(iso, zone,
 
 // "Leave 09:30 · arrive 10:00", the planned times and the delay in words when later than
 // planned: pushed behind his job before, set off late (en route), not arrived by now (the
-// server reads an arrival past due as now), or, on site, his job running over.
+// server says so, `visit.overdue`, and reads the arrival as now), or, on site, his job
+// running over. The page never decides lateness by the phone's own clock.
 function when(t, v) {
   if (!v) return "";
   const onSite = t.status === "on_site";
-  const due = t.status === "en_route" && new Date(v.expected_arrives_at) <= Date.now() + 60000;
+  const due = t.status === "en_route" && (v.overdue ?? []).includes("arrive");
   const late = onSite ? minutesBetween(v.fixes_at, v.expected_fixes_at)
     : minutesBetween(v.arrives_at, v.expected_arrives_at);
   const main = onSite ? `On site · done by ${at(v.expected_fixes_at)}`
@@ -89,15 +90,16 @@ async function load() {
 }
 
 // The nearest promise: time left, or, when his plan already misses it (the clock reads the
-// planned or expected time: negative slack), by how much, so he can tell dispatch at once.
+// planned or expected time: negative slack), by how much, so he can tell dispatch at once;
+// overdue when the server says so (`clock.overdue`, at its now), not by the phone's clock.
 function promise(c) {
   const by = `${c.clock} by ${fmtTime(c.deadline, zone)}`;
   const left = (new Date(c.deadline) - Date.now()) / 60000;
-  if (c.slack_min !== null && c.slack_min < 0 && left > 0) {
+  if (c.overdue) return el("div", { class: "late small" }, `${by} — ${fmtMinutes(Math.max(0, -left))} overdue`);
+  if (c.slack_min !== null && c.slack_min < 0) {
     return el("div", { class: "late small" }, `${by} — your plan is ${fmtMinutes(-c.slack_min)} late`);
   }
-  if (left < 0) return el("div", { class: "late small" }, `${by} — ${fmtMinutes(-left)} overdue`);
-  return el("div", {}, `${by} (${fmtMinutes(left)} left)`);
+  return el("div", {}, `${by} (${fmtMinutes(Math.max(0, left))} left)`);
 }
 
 async function step(ticket, status) {
