@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db import Base, IdMixin, UTCDateTime, enum_column
 from db.audit import Audited
 from dispatch.labour import DEFAULT_LABOUR_RULES as LABOUR
-from optimizer.bump import MAKE_ROOM_ENGINEERS
+from optimizer.bump import DIVERT_ENGINEERS, MAKE_ROOM_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
 Money = Numeric(12, 2)
@@ -91,6 +91,9 @@ class PromisePolicy(Audited, IdMixin, Base):
     # with a visit not departed whether a colleague keeps it (dispatch.room, the simulator's
     # optimised policy: optimizer.make_room); 0: never. Documented default 3.
     make_room_engineers: Mapped[int] = mapped_column(default=MAKE_ROOM_ENGINEERS)
+    # ... and this many nearest engineers driving to a visit whether they take it first, their
+    # visit kept by them after it or by a colleague (optimizer.divert); 0: never. Default 3.
+    divert_engineers: Mapped[int] = mapped_column(default=DIVERT_ENGINEERS)
 
     severities: Mapped[list[PolicySeverity]] = relationship(
         back_populates="policy", lazy="raise", order_by="PolicySeverity.rank"
@@ -123,6 +126,7 @@ class PromisePolicy(Audited, IdMixin, Base):
             name="redispatch_policy_range",
         ),
         CheckConstraint("make_room_engineers >= 0", name="make_room_engineers_nonnegative"),
+        CheckConstraint("divert_engineers >= 0", name="divert_engineers_nonnegative"),
     )
 
 

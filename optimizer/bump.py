@@ -49,8 +49,9 @@ from optimizer.world import DispatchWorld, coordinates
 # and the simulator read each ticket's policy; this is only the column's and an older
 # bundle's default): engineers asked to make room.
 MAKE_ROOM_ENGINEERS = 3
-# The documented default of a scenario file's `divert_engineers`: drivers asked to take a
-# new ticket first (`divert`).
+# The documented default of `promise_policies.divert_engineers` (policy data, read by
+# production and the simulator like `make_room_engineers`): drivers asked to take a new
+# ticket first (`divert`).
 DIVERT_ENGINEERS = 3
 MOVE_OPTIONS = 5  # options a held visit's move looks through (as a re-dispatch does)
 

@@ -22,7 +22,7 @@ from dispatch.promises import SeverityOffsets
 from dispatch.world import World, generate_world
 from dispatch.world.bundle import read_bundle
 from inventory.depot_times import pick_s, transit_s
-from optimizer import MAKE_ROOM_ENGINEERS, Location
+from optimizer import DIVERT_ENGINEERS, MAKE_ROOM_ENGINEERS, Location
 from scenarios.demand import history_profiles
 from scenarios.model import (
     SimAsset,
@@ -222,6 +222,7 @@ def _policies(t: Rows) -> dict[int, SimPolicy]:
             tuple(severities[p["id"]]),
             duration_policy(p),
             int(p.get("make_room_engineers", MAKE_ROOM_ENGINEERS)),  # older bundles: default
+            int(p.get("divert_engineers", DIVERT_ENGINEERS)),  # older bundles: default
         )  # fmt: skip
         for p in t["promise_policies"]
     }

@@ -56,8 +56,10 @@ class RunParams:
     # as many engineers as the ticket's policy says (`SimPolicy.make_room_engineers`, the
     # world's promise policies, as production); False: never (a scenario file's runs: True)
     make_room: bool = False
-    # engineers driving to a visit asked to take a new ticket first (`optimizer.divert`)
-    divert_engineers: int = 0
+    # divert a driver to a new ticket first (optimised policy, `optimizer.divert`): ask as
+    # many engineers driving to a visit as the ticket's policy says
+    # (`SimPolicy.divert_engineers`, as production); False: never (a scenario file's: True)
+    divert: bool = False
 
 
 def travel_for(world: SimWorld) -> TravelTimes:

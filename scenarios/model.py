@@ -17,7 +17,7 @@ from dispatch.durations import DurationPolicy
 from dispatch.labour import DEFAULT_LABOUR_RULES, LabourRules
 from dispatch.promises import SeverityOffsets
 from inventory.depot_times import DEFAULT_PICK_MIN, DEFAULT_TRANSIT_HOURS
-from optimizer import MAKE_ROOM_ENGINEERS, ClockPenalties, Location, SpeedProfile
+from optimizer import DIVERT_ENGINEERS, MAKE_ROOM_ENGINEERS, ClockPenalties, Location, SpeedProfile
 
 StockKey = tuple[int, int]  # (depot id, part id)
 SEVERITY_CLASSES = ("urgent", "serious", "general")  # rank 1, 2, 3 and below
@@ -103,6 +103,8 @@ class SimPolicy:
     durations: DurationPolicy = DurationPolicy()  # how safely its jobs are planned
     # engineers asked to make room for a ticket's arrival (promise_policies, dispatch.room)
     make_room_engineers: int = MAKE_ROOM_ENGINEERS
+    # engineers driving to a visit asked to take a ticket first (promise_policies, dispatch.room)
+    divert_engineers: int = DIVERT_ENGINEERS
 
     def by_rank(self, rank: int) -> SimSeverity:
         """The severity of a rank, or the policy's least severe one beyond its ranks."""

@@ -53,12 +53,16 @@ def variants_of(scenario: Scenario) -> list[str]:
 
 def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
     """The scenario's returns flow, restocking, loaner rates and rush hours, and its
-    `make_room_engineers` for every policy when it gives one (docs/scenarios.md)."""
+    `make_room_engineers` and `divert_engineers` for every policy when it gives them
+    (docs/scenarios.md)."""
     r, loan, restock = scenario.returns, scenario.loaners, scenario.restock
     policies = world.policies
     if scenario.make_room_engineers is not None:
         asked = scenario.make_room_engineers
         policies = {pid: replace(p, make_room_engineers=asked) for pid, p in policies.items()}
+    if scenario.divert_engineers is not None:
+        drivers = scenario.divert_engineers
+        policies = {pid: replace(p, divert_engineers=drivers) for pid, p in policies.items()}
     return replace(
         world,
         policies=policies,
@@ -86,7 +90,7 @@ def run_params(scenario: Scenario, variant: str, policy: str, replication: int) 
         replan_every_s=seconds(scenario.replan_every_min),
         redispatch_grace_s=seconds(scenario.redispatch_after_min),
         make_room=True,
-        divert_engineers=scenario.divert_engineers,
+        divert=True,
     )  # fmt: skip
 
 

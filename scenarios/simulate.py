@@ -252,8 +252,8 @@ class _Desk:
         visit to it first, his visit kept by him after it or by a colleague
         (`optimizer.divert`); False: no such diversion."""
         run = self.run
-        limit = run.params.divert_engineers
-        if not limit or self.jobs.alternative is None:
+        limit = run.world.policies[run.sites[t.site_id].policy_id].divert_engineers
+        if not run.params.divert or not limit or self.jobs.alternative is None:
             return False
         skills = {e.id: e.skills for e in run.world.engineers}
         driving = []

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dispatch.world import REFERENCE_DATE
 from inventory.depot_times import DEFAULT_PICK_MIN
 from optimizer import GUANGDONG_RUSH_HOURS, SpeedProfile
-from optimizer.bump import DIVERT_ENGINEERS
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 from scenarios.model import (
     BUSINESS_HOURS,
@@ -334,7 +333,8 @@ class PlanningChange(_Strict):
     """How safely jobs are planned, for every policy or one policy code: the quantile of
     the learnt service durations and the history it needs (`dispatch.durations`), the
     slack a visit after another job keeps before its arrive and fix clocks, and how many
-    engineers are asked to make room for a ticket's arrival (`optimizer.make_room`)."""
+    engineers are asked to make room for a ticket's arrival (`optimizer.make_room`) or,
+    driving to a visit, to take it first (`optimizer.divert`)."""
 
     kind: Literal["planning"]
     policy: str | None = None  # policy code; None: every policy
@@ -343,6 +343,7 @@ class PlanningChange(_Strict):
     plan_log_jobs: int | None = Field(None, ge=1)
     slack_min: int | None = Field(None, ge=0)
     make_room_engineers: int | None = Field(None, ge=0)
+    divert_engineers: int | None = Field(None, ge=0)
 
 
 Change = Annotated[
@@ -417,8 +418,10 @@ class Scenario(_Strict):
     # number sets every policy's in the base world (0: never); `planning` changes go on top
     make_room_engineers: int | None = Field(None, ge=0)
     # ... and engineers (nearest first) driving to a visit asked to take it first, their
-    # visit kept by them after it or by a colleague (`optimizer.divert`); 0: never
-    divert_engineers: int = Field(DIVERT_ENGINEERS, ge=0)
+    # visit kept by them after it or by a colleague (`optimizer.divert`). null: each
+    # ticket's promise policy says (`promise_policies.divert_engineers`, default 3); a
+    # number sets every policy's in the base world (0: never); `planning` changes go on top
+    divert_engineers: int | None = Field(None, ge=0)
     returns: Returns = Returns()
     restock: Restock = Restock()
     loaners: Loaners = Loaners()

@@ -201,7 +201,7 @@ def promise_policy(world: SimWorld, change: spec.PromisePolicy) -> SimWorld:
 
 def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
     """Plan jobs with another duration quantile or history minimum, keep other slack, ask
-    another number of engineers to make room."""
+    another number of engineers to make room or drivers to divert."""
     policies = dict(world.policies)
     found = False
     for pid, pol in world.policies.items():
@@ -229,9 +229,13 @@ def planning(world: SimWorld, change: spec.PlanningChange) -> SimWorld:
         room = pol.make_room_engineers
         if change.make_room_engineers is not None:
             room = change.make_room_engineers
+        drivers = pol.divert_engineers
+        if change.divert_engineers is not None:
+            drivers = change.divert_engineers
         policies[pid] = replace(
-            pol, durations=durations, severities=severities, make_room_engineers=room
-        )
+            pol, durations=durations, severities=severities, make_room_engineers=room,
+            divert_engineers=drivers,
+        )  # fmt: skip
     if not found:
         raise ValueError(f"planning: no policy {change.policy!r}")
     return replace(world, policies=policies)

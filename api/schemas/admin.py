@@ -315,6 +315,11 @@ class PolicyUpdate(WriteModel):
         "asks this many nearest engineers with a visit not departed whether a colleague keeps "
         "it, so one of them takes the ticket first (default 3; 0: never)",
     )  # fmt: skip
+    divert_engineers: int | None = Field(
+        None, ge=0, le=1_000, description="... and, when no room is made, this many nearest "
+        "engineers driving to a visit whether they take the ticket first, their visit kept by "
+        "them after it or by a colleague (default 3; 0: never)",
+    )  # fmt: skip
     labour_rate_per_hour: MoneyIn | None = None
     travel_rate_per_km: MoneyIn | None = None
     service_fee: MoneyIn | None = None

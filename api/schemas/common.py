@@ -281,6 +281,7 @@ class PolicyRead(ReadModel):
     redispatch_every_min: int
     redispatch_after_min: int
     make_room_engineers: int
+    divert_engineers: int
     labour_rate_per_hour: Money
     travel_rate_per_km: Money
     service_fee: Money

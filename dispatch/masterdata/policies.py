@@ -63,6 +63,7 @@ class PolicyTerms(TypedDict, total=False):
     redispatch_every_min: int
     redispatch_after_min: int
     make_room_engineers: int
+    divert_engineers: int
     labour_rate_per_hour: Decimal
     travel_rate_per_km: Decimal
     service_fee: Decimal
@@ -93,6 +94,7 @@ _MINIMUM = {
     "redispatch_every_min": 1,
     "redispatch_after_min": 0,
     "make_room_engineers": 0,
+    "divert_engineers": 0,
 }
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from dispatch.labour import DEFAULT_LABOUR_RULES
 from dispatch.models import InspectionFrequency
 from dispatch.world.model import LOCAL_TIMEZONE, Row
-from optimizer.bump import MAKE_ROOM_ENGINEERS
+from optimizer.bump import DIVERT_ENGINEERS, MAKE_ROOM_ENGINEERS
 from optimizer.penalties import default_penalties
 from optimizer.reassign import REDISPATCH_AFTER_MIN, REDISPATCH_EVERY_MIN
 
@@ -174,6 +174,7 @@ def policy_rows() -> tuple[list[Row], list[Row]]:
                 "redispatch_every_min": REDISPATCH_EVERY_MIN,  # the worker's tick
                 "redispatch_after_min": REDISPATCH_AFTER_MIN,  # an overrun this long: move
                 "make_room_engineers": MAKE_ROOM_ENGINEERS,  # asked to make room, nearest first
+                "divert_engineers": DIVERT_ENGINEERS,  # drivers asked to take it first
             }
         )
         for rank, sev in enumerate(spec.severities, start=1):

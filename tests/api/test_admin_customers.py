@@ -184,6 +184,25 @@ class TestPolicies:
         assert client.post("/v1/policies", json=body, headers=ADMIN).json()[
             "make_room_engineers"] == 5  # fmt: skip
 
+    def test_drivers_asked_to_take_a_ticket_first_are_policy_data(
+        self, client: TestClient, world: World
+    ) -> None:
+        url = f"/v1/policies/{world['rural']}"
+        assert client.get(url, headers=DISPATCHER).json()["divert_engineers"] == 3
+        changed = client.patch(url, json={"divert_engineers": 0}, headers=ADMIN)
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["divert_engineers"] == 0  # never
+        trail = client.get("/v1/audit?entity=promise_policies&limit=100", headers=ADMIN).json()
+        assert [e["changes"]["divert_engineers"] for e in trail["items"]
+                if "divert_engineers" in e["changes"]][-1] == [3, 0]  # fmt: skip
+        for bad in ({"divert_engineers": -1}, {"divert_engineers": "many"}):
+            problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
+            assert locations(problem) == {("body", "divert_engineers")}
+        body = {"code": "P-DIVERT", "name": "Asks five drivers", "severities": levels("a"),
+                "divert_engineers": 5}  # fmt: skip
+        assert client.post("/v1/policies", json=body, headers=ADMIN).json()[
+            "divert_engineers"] == 5  # fmt: skip
+
     def test_a_bad_patch_leaves_the_policy(self, client: TestClient, world: World) -> None:
         url = f"/v1/policies/{world['rural']}"
         before = client.get(url, headers=ADMIN).json()

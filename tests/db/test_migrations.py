@@ -146,3 +146,30 @@ def test_0015_gives_stored_policies_the_documented_make_room_engineers(empty_url
         with pytest.raises(IntegrityError):
             connection.exec_driver_sql("UPDATE promise_policies SET make_room_engineers = -1")
     engine.dispose()
+
+
+def test_0016_gives_stored_policies_the_documented_divert_engineers(empty_url: str) -> None:
+    """Down to 0015 the column goes; back up, every stored policy asks 3 drivers (the
+    documented default), and a negative number is refused on both backends."""
+    from dispatch.world import generate_world, load_world
+
+    engine = db.make_engine(empty_url)
+    db.upgrade(engine)
+    with db.make_sessionmaker(engine).begin() as session:
+        load_world(session, generate_world(7, "small"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE promise_policies SET divert_engineers = 7")
+        policies = connection.exec_driver_sql("SELECT count(*) FROM promise_policies").scalar_one()
+    db.migrate.downgrade(engine, "0015")
+    columns = {c["name"] for c in inspect(engine).get_columns("promise_policies")}
+    assert "divert_engineers" not in columns
+    assert "make_room_engineers" in columns
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        asked = connection.exec_driver_sql(
+            "SELECT divert_engineers, count(*) FROM promise_policies GROUP BY 1"
+        )
+        assert asked.all() == [(3, policies)]
+        with pytest.raises(IntegrityError):
+            connection.exec_driver_sql("UPDATE promise_policies SET divert_engineers = -1")
+    engine.dispose()

@@ -597,6 +597,12 @@ CHECK_CASES |= {
         1,
         {"make_room_engineers": "-1"},
     ),  # fmt: skip
+    # drivers asked to take a ticket first (issue 16)
+    "ck_promise_policies_divert_engineers_nonnegative": (
+        "promise_policies.csv",
+        1,
+        {"divert_engineers": "-1"},
+    ),  # fmt: skip
 }
 
 
@@ -728,3 +734,15 @@ def test_a_bundle_older_than_make_room_engineers_takes_the_documented_default(
     policies = read_bundle(bundle).tables["promise_policies"]
     assert policies
     assert {p["make_room_engineers"] for p in policies} == {3}
+
+
+def test_a_bundle_older_than_divert_engineers_takes_the_documented_default(
+    bundle: Path,
+) -> None:
+    """Bundles written before issue 16 made it policy data have no such column: 3 each."""
+    records = _rows(bundle, "promise_policies.csv")
+    drop = records[0].index("divert_engineers")
+    _save(bundle, "promise_policies.csv", [r[:drop] + r[drop + 1 :] for r in records])
+    policies = read_bundle(bundle).tables["promise_policies"]
+    assert policies
+    assert {p["divert_engineers"] for p in policies} == {3}

@@ -106,9 +106,10 @@ def test_made_room_and_diverted_engineers_still_work_one_job_at_a_time(
     )
     params = RunParams(
         "base", "optimised", 0, 2 * DAY, redispatch_grace_s=15 * 60, make_room=True,
-        divert_engineers=5,
+        divert=True,
     )  # fmt: skip
-    five = planning(small, PlanningChange(kind="planning", make_room_engineers=5))
+    change = PlanningChange(kind="planning", make_room_engineers=5, divert_engineers=5)
+    five = planning(small, change)
     result = simulate(five, stream, params)
     _assert_one_job_at_a_time(result)
     stopped = [j for j in result.jobs if j.diverted]

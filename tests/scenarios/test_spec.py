@@ -160,14 +160,26 @@ def test_how_many_engineers_make_room_is_the_policies_data(small: SimWorld) -> N
         {"name": "s", "variants": [{"name": "v", "changes": [bad]}]}))  # fmt: skip
 
 
-def test_how_many_drivers_may_be_diverted_is_scenario_data() -> None:
-    """The drivers asked to take a new ticket first (`optimizer.divert`) are the file's:
-    the documented default, 0 to never ask, never negative."""
-    from scenarios.run import run_params
+def test_how_many_drivers_may_be_diverted_is_the_policies_data(small: SimWorld) -> None:
+    """The drivers asked to take a new ticket first (`optimizer.divert`) are each promise
+    policy's (documented default 3); the file's `divert_engineers` sets every policy's, a
+    `planning` change one policy's on top; never negative."""
+    from scenarios.run import build_variants, run_params
+
+    def asked(world: SimWorld) -> dict[str, int]:
+        return {p.code: p.divert_engineers for p in world.policies.values()}
 
     default = parse_scenario({"name": "s"})
-    assert run_params(default, "base", "optimised", 0).divert_engineers == 3
-    never = parse_scenario({"name": "s", "divert_engineers": 0})
-    assert run_params(never, "base", "optimised", 0).divert_engineers == 0
+    assert run_params(default, "base", "optimised", 0).divert
+    assert set(asked(build_variants(default, small)["base"]).values()) == {3}
+    older = parse_scenario({"name": "s", "divert_engineers": 0, "variants": [
+        {"name": "p1", "changes": [
+            {"kind": "planning", "policy": "p1-p4", "divert_engineers": 6}]}]})  # fmt: skip
+    worlds = build_variants(older, small)
+    assert set(asked(worlds["base"]).values()) == {0}
+    assert {code: n for code, n in asked(worlds["p1"]).items() if n} == {"p1-p4": 6}
     with pytest.raises(ScenarioError, match="divert_engineers"):
         parse_scenario({"name": "s", "divert_engineers": -1})
+    bad = {"kind": "planning", "divert_engineers": -1}
+    assert any("divert_engineers" in k for k in _problems(
+        {"name": "s", "variants": [{"name": "v", "changes": [bad]}]}))  # fmt: skip
