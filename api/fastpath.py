@@ -23,11 +23,13 @@ from __future__ import annotations
 import email.message
 import functools
 import json
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import annotated_types
 from fastapi import params
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.utils import is_body_allowed_for_status_code
@@ -177,13 +179,20 @@ def _reader(fields: list[ModelField]) -> _Reader:
             return functools.partial(request_params_to_args, fields)
         alias = aliases[0][1]
         where = field.field_info.in_.value  # type: ignore[attr-defined]
-        simple.append((field, alias, (where, alias)))
+        simple.append((field, alias, (where, alias), _plain_text(field)))
 
     def read(source: Any) -> tuple[dict[str, Any], list[Any]]:
         values: dict[str, Any] = {}
         errors: list[Any] = []
-        for field, alias, loc in simple:
+        for field, alias, loc, text in simple:
             value = source.get(alias, None)
+            if text is not None:  # an optional text: absent, or short enough, is as given
+                if value is None:
+                    values[field.name] = None
+                    continue
+                if type(value) is str and len(value) <= text:
+                    values[field.name] = value
+                    continue
             value, bad = _validate_value_with_model_field(
                 field=field, value=Undefined if value is None else value, values=values, loc=loc
             )
@@ -194,6 +203,24 @@ def _reader(fields: list[ModelField]) -> _Reader:
         return values, errors
 
     return read
+
+
+def _plain_text(field: ModelField) -> int | None:
+    """For an optional `str` parameter defaulting to None, with at most a `max_length`:
+    that length (sys.maxsize without one), else None. Such a value needs no validation:
+    absent it is None (FastAPI: a deep copy of the default, unvalidated), and a `str` no
+    longer than the bound is what pydantic gives back, the same object."""
+    info = field.field_info
+    if info.annotation != (str | None) or info.is_required() or field.default is not None:
+        return None
+    if info.validate_default:
+        return None
+    bound = sys.maxsize
+    for item in info.metadata:
+        if type(item) is not annotated_types.MaxLen:
+            return None
+        bound = min(bound, item.max_length)
+    return bound
 
 
 def _sources(request: Request, where: str) -> Any:
@@ -217,6 +244,52 @@ class _Solving:
         response.status_code = None  # type: ignore[assignment]
         self.response = response
 
+    async def flat(
+        self, order: tuple[_Node, ...], top: _Node
+    ) -> tuple[dict[str, Any], list[Any]] | None:
+        """`values(top)` walked in the order worked out once (`_order`), or None when a
+        parameter is invalid: then nothing was called, and `values` gathers the errors
+        as FastAPI does. Reading the path, query and headers first changes nothing: they
+        are read-only, and every dependency is still called in FastAPI's order."""
+        request = self.request
+        read: list[dict[str, Any]] = []
+        for node in order:
+            found: dict[str, Any] = {}
+            for where, reader in node.params:
+                got, bad = reader(_sources(request, where))
+                if bad:
+                    return None
+                found.update(got)
+            read.append(found)
+        cache = self.cache
+        for node, found in zip(order, read, strict=True):
+            values = {sub.name: cache[sub.key] for sub in node.subs if sub.name is not None}
+            values.update(found)
+            if node.request_name:
+                values[node.request_name] = request
+            if node.response_name:
+                values[node.response_name] = self.response
+            if node is top:
+                return values, []
+            cache[node.key] = await self._solve(node, values)
+        raise AssertionError("the order ends with its top node")  # pragma: no cover
+
+    async def _solve(self, sub: _Node, sub_values: dict[str, Any]) -> Any:
+        """Call one dependency with its arguments, or enter its generator, as FastAPI."""
+        if not sub.generator:
+            return await sub.call(**sub_values)
+        stack = self.request.scope["fastapi_function_astack"]
+        if sub.dependant.scope != "function":
+            stack = self.request.scope["fastapi_inner_astack"]
+        solved = None
+        if sub.direct is not None:
+            solved = await sub.direct(self.request, stack)
+        if solved is None:
+            solved = await _solve_generator(
+                request=self.request, dependant=sub.dependant, stack=stack, sub_values=sub_values
+            )
+        return solved
+
     async def values(self, node: _Node) -> tuple[dict[str, Any], list[Any]]:
         """The arguments of `node`'s call, or the errors that keep it from being called
         (as `solve_dependencies`: every sub-dependency is tried, errors are gathered)."""
@@ -231,23 +304,7 @@ class _Solving:
                 if sub_errors:
                     errors.extend(sub_errors)
                     continue
-                if sub.generator:
-                    stack = self.request.scope["fastapi_function_astack"]
-                    if sub.dependant.scope != "function":
-                        stack = self.request.scope["fastapi_inner_astack"]
-                    solved = None
-                    if sub.direct is not None:
-                        solved = await sub.direct(self.request, stack)
-                    if solved is None:
-                        solved = await _solve_generator(
-                            request=self.request,
-                            dependant=sub.dependant,
-                            stack=stack,
-                            sub_values=sub_values,
-                        )
-                else:
-                    solved = await sub.call(**sub_values)
-                cache[sub.key] = solved
+                solved = cache[sub.key] = await self._solve(sub, sub_values)
             if sub.name is not None:
                 values[sub.name] = solved
         for where, read in node.params:
@@ -259,6 +316,23 @@ class _Solving:
         if node.response_name:
             values[node.response_name] = self.response
         return values, errors
+
+
+def _order(top: _Node) -> tuple[_Node, ...]:
+    """The nodes as `_Solving.values(top)` first meets them when nothing fails: each
+    dependency after its own, once per cache key, and `top` last."""
+    order: list[_Node] = []
+    seen: set[DependencyCacheKey] = set()
+
+    def visit(node: _Node) -> None:
+        for sub in node.subs:
+            if sub.key not in seen:
+                visit(sub)
+                seen.add(sub.key)
+                order.append(sub)
+
+    visit(top)
+    return (*order, top)
 
 
 def planned(route: Any, fallback: Handler) -> Handler:
@@ -308,6 +382,7 @@ def compile_handler(route: Any, fallback: Handler) -> Handler | None:
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
     )
+    order = _order(top)
     body_params = dependant.body_params
     embed = route._embed_body_fields
     strict = route.strict_content_type
@@ -338,7 +413,8 @@ def compile_handler(route: Any, fallback: Handler) -> Handler | None:
         request.scope[PREPARED] = True
         body = await _read_body(request, body_field, strict, context) if body_field else Undefined
         solving = _Solving(request)
-        values, errors = await solving.values(top)
+        solved = await solving.flat(order, top)
+        values, errors = solved if solved is not None else await solving.values(top)
         if body_params:
             found, bad = await request_body_to_args(
                 body_fields=body_params,

@@ -81,7 +81,12 @@ async def claim_idempotency_key(
     one thread hop fewer per stock write.
     """
     body = await request.body()
-    printed = idempotency.fingerprint(request.method, _url_path(request), body)
+    # The body as Starlette's `request.json()` parsed it for validation, when it did.
+    parsed = getattr(request, "_json", _NOT_PARSED)
+    if parsed is _NOT_PARSED:
+        printed = idempotency.fingerprint(request.method, _url_path(request), body)
+    else:
+        printed = idempotency.fingerprint(request.method, _url_path(request), body, parsed)
     pending = _Pending(request.scope, user.id, key, printed, now)
     if request.scope.get(_DEFERRED):
         session.info[_PENDING] = pending
@@ -89,6 +94,7 @@ async def claim_idempotency_key(
     await run_in_threadpool(_claim, session, pending)
 
 
+_NOT_PARSED = object()
 IDEMPOTENT = Depends(claim_idempotency_key)
 
 # A path Starlette's `URL` would give back unchanged: it starts with one "/" and has no

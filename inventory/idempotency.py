@@ -78,10 +78,18 @@ _STORE = Direct(insert(_KEYS), column_keys=_STORED)
 MAX_KEY_LENGTH = 255
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """A hash of the request: JSON bodies are canonicalised, so key order does not matter."""
+_UNPARSED: Any = object()
+
+
+def fingerprint(method: str, path: str, body: bytes, parsed: Any = _UNPARSED) -> str:
+    """A hash of the request: JSON bodies are canonicalised, so key order does not matter.
+
+    `parsed`, when given, is `json.loads(body)` already done by the caller (the API parsed
+    the body to validate it): the same hash without parsing it twice.
+    """
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        value = json.loads(body) if parsed is _UNPARSED else parsed
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
     digest = hashlib.sha256(f"{method.upper()} {path}\n".encode())

@@ -49,6 +49,28 @@ class TestPlannedStockWrites:
         got = client.post("/v1/reservations", json=body, headers=headers(**{"Time-Zone": "y" * 65}))
         assert locations(got) == [["header", "Time-Zone"]]
 
+    def test_a_header_at_its_bound_reaches_the_dependency(
+        self, client: TestClient, world: World
+    ) -> None:
+        # 64 characters pass the length check unvalidated; the zone itself is then unknown.
+        body = {"depot_id": world["dgz"], "lines": [{"part_id": world["psu"], "quantity": 1}]}
+        got = client.post("/v1/reservations", json=body, headers=headers(**{"Time-Zone": "y" * 64}))
+        assert got.status_code == 422, got.text
+        [error] = got.json()["errors"]
+        assert (error["location"], error["type"]) == (["header", "Time-Zone"], "value_error")
+
+    def test_a_replayed_reservation_answers_the_first_answer(
+        self, client: TestClient, world: World
+    ) -> None:
+        receive(client, world)
+        body = {"depot_id": world["dgz"], "lines": [{"part_id": world["psu"], "quantity": 1}]}
+        sent = headers(**{"Time-Zone": "UTC"})
+        first = client.post("/v1/reservations", json=body, headers=sent)
+        again = client.post("/v1/reservations", json={**body}, headers=sent)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+
     def test_invalid_json_is_a_422_at_its_position(self, client: TestClient) -> None:
         got = client.post(
             "/v1/reservations",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -43,6 +44,13 @@ class TestClaim:
         same = idem.fingerprint("POST", "/x", b'{"a":1,"b":2}')
         assert idem.fingerprint("POST", "/x", b'{"b": 2, "a": 1}') == same
         assert idem.fingerprint("POST", "/x", b"{}") != idem.fingerprint("POST", "/y", b"{}")
+
+    def test_a_body_parsed_by_the_caller_prints_as_its_bytes(self) -> None:
+        for body in (b'{"b": [1, {"z": null, "a": "\\u00e9"}], "a": 1.5}', b"[]", b'"x"', b"{}"):
+            parsed = json.loads(body)
+            assert idem.fingerprint("POST", "/x", body, parsed) == idem.fingerprint(
+                "POST", "/x", body
+            )
 
     def test_missing_or_too_long_key(self, session: Session) -> None:
         user = make_user(session, Role.WAREHOUSE, key="spk_idem_3").id
