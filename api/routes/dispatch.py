@@ -99,15 +99,16 @@ def recommend(
 def room(ticket_id: IdPath, session: SessionDep, travel: TravelDep, now: NowDep) -> RoomRead | None:
     """For an open ticket whose best option breaks its arrival promise: the nearby
     engineer whose next visit (not departed) a colleague keeps, so he takes the ticket
-    (the simulator's rule, `optimizer.make_room`); null when no such move keeps it for less.
-    `POST` the same path makes both reassignments at once."""
+    (the simulator's rule, `optimizer.make_room`), or else an engineer driving to a visit
+    diverted to it first (`optimizer.divert`, kind "divert"); null when no such move keeps
+    it for less. `POST` the same path makes both reassignments at once."""
     found = make_room_for(session, ticket_id=ticket_id, now=now, travel=travel)
     if found is None:
         return None
     names = engineer_names(session, (found.engineer_id, found.moved_to))
     codes = ticket_codes(session, (found.moved_ticket_id,))
     return RoomRead(
-        ticket_id=found.ticket_id, engineer_id=found.engineer_id,
+        kind=found.kind, ticket_id=found.ticket_id, engineer_id=found.engineer_id,
         engineer_name=names.get(found.engineer_id, ""), departs_at=found.departs_at,
         arrives_at=found.arrives_at, moved_ticket_id=found.moved_ticket_id,
         moved_ticket_code=codes.get(found.moved_ticket_id, ""),
@@ -123,12 +124,13 @@ def make_room(
     travel: TravelDep, now: NowDep,
 ) -> RoomAppliedRead:  # fmt: skip
     """Make the room `GET` offered: the visit moves to the colleague, the engineer takes
-    the ticket; both or neither. 409 (problem+json) when that room is not offered now (the
-    visit departed, either engineer was taken, the ticket assigned): ask again."""
+    the ticket; both or neither. A divert (``kind``) also stops his drive where he is and
+    the visit departs anew. 409 (problem+json) when that room is not offered now (the visit
+    departed or he arrived, either engineer was taken, the ticket assigned): ask again."""
     done = apply_room(
         session, ticket_id=ticket_id, engineer_id=body.engineer_id,
         moved_assignment_id=body.moved_assignment_id, moved_to=body.moved_to, user=user,
-        now=now, travel=travel,
+        now=now, travel=travel, kind=body.kind,
     )  # fmt: skip
     return RoomAppliedRead(
         taken=AssignmentRead.confirmed(done.taken), moved=AssignmentRead.confirmed(done.moved)

@@ -386,7 +386,8 @@ class RoomApply(StrictModel):
 
     engineer_id: Id = Field(description="takes the ticket")
     moved_assignment_id: Id = Field(description="his next visit, which moves")
-    moved_to: Id = Field(description="the colleague it moves to")
+    moved_to: Id = Field(description="the colleague it moves to (a divert: maybe himself)")
+    kind: Literal["room", "divert"] = Field("room", description="as offered")
 
 
 class MoveAccept(StrictModel):
@@ -509,8 +510,14 @@ class AssignmentCheckRead(BaseModel):
 
 class RoomRead(BaseModel):
     """Room made for an open ticket's arrival (`dispatch.room`, issue 16): a nearby
-    engineer's next visit goes to a colleague who keeps its clocks, he takes the ticket."""
+    engineer's next visit goes to a colleague who keeps its clocks, he takes the ticket
+    (kind "room"); or an engineer driving to a visit is diverted to the ticket first, that
+    visit going to a colleague or back to him after it (kind "divert")."""
 
+    kind: Literal["room", "divert"] = Field(
+        description="room: his next visit (not departed) moves; divert: he is stopped on "
+        "the road to that visit, which goes to moved_to (him: after the ticket)"
+    )
     ticket_id: int
     engineer_id: int = Field(description="takes the ticket, in place of his next visit")
     engineer_name: str
@@ -518,8 +525,12 @@ class RoomRead(BaseModel):
     arrives_at: Timestamp = Field(description="within the ticket's arrival promise")
     moved_ticket_id: int
     moved_ticket_code: str
-    moved_assignment_id: int = Field(description="his next visit, not departed yet")
-    moved_to: int = Field(description="the colleague who keeps that visit's clocks")
+    moved_assignment_id: int = Field(
+        description="his next visit, not departed yet (divert: the one he drives to)"
+    )
+    moved_to: int = Field(
+        description="the colleague who keeps that visit's clocks (divert: maybe himself)"
+    )
     moved_to_name: str
     moved_departs_at: Timestamp
     moved_arrives_at: Timestamp

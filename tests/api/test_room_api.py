@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db import Role
 from tests.api.conftest import TestClient
 from tests.builders import key_for, make_user
-from tests.dispatch.test_room import FarVisit, far_visit_world
+from tests.dispatch.test_room import DRIVING_NOW, FarVisit, en_route_world, far_visit_world
 from tests.ticket_builders import T0
 
 DISPATCHER = {"X-API-Key": key_for(Role.DISPATCHER)}
@@ -96,3 +96,35 @@ def test_only_dispatchers_make_room(client: TestClient, app: FastAPI, api_engine
     assert client.post(url, json=body).status_code == 401
     warehouse = {"X-API-Key": key_for(Role.WAREHOUSE), "Idempotency-Key": "room-wh"}
     assert client.post(url, json=body, headers=warehouse).status_code == 403
+
+
+def test_a_driver_diverted_through_the_room_endpoint(
+    client: TestClient, app: FastAPI, api_engine: Engine
+) -> None:
+    """Nobody holds a visit not departed: the answer is a divert (`optimizer.divert`), with
+    the names and code the board words it with; POST with its kind stops his drive, a
+    second POST is a 409, and a bad kind a 422."""
+    app.state.clock = lambda: DRIVING_NOW
+    with Session(api_engine, expire_on_commit=False) as s, s.begin():
+        ids = en_route_world(s)
+    url = f"/v1/dispatch/tickets/{ids.ticket}/room"
+    offered = client.get(url, headers=DISPATCHER).json()
+    assert offered["kind"] == "divert"
+    assert (offered["engineer_id"], offered["moved_ticket_id"]) == (ids.near, ids.visit)
+    assert offered["engineer_name"]
+    assert offered["moved_to_name"]
+    assert offered["moved_ticket_code"]
+    body = {k: offered[k] for k in ("engineer_id", "moved_assignment_id", "moved_to", "kind")}
+    bad = client.post(url, json=body | {"kind": "swap"},
+                      headers=DISPATCHER | {"Idempotency-Key": "divert-0"})  # fmt: skip
+    assert bad.status_code == 422, bad.text
+    made = client.post(url, json=body, headers=DISPATCHER | {"Idempotency-Key": "divert-1"})
+    assert made.status_code == 200, made.text
+    both = made.json()
+    assert (both["taken"]["ticket_id"], both["taken"]["engineer_id"]) == (ids.ticket, ids.near)
+    assert (both["moved"]["ticket_id"], both["moved"]["engineer_id"]) == (
+        ids.visit, offered["moved_to"]
+    )  # fmt: skip
+    again = client.post(url, json=body, headers=DISPATCHER | {"Idempotency-Key": "divert-2"})
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")

@@ -7,15 +7,25 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import optimizer as opt
 from db import User
 from dispatch.assign import confirm_assignment
 from dispatch.errors import AssignmentConflict
-from dispatch.models import Assignment, AssignmentStatus, PromisePolicy, Ticket, TicketStatus
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Engineer,
+    LogKind,
+    PromisePolicy,
+    ServiceLogEntry,
+    Ticket,
+    TicketStatus,
+)
 from dispatch.room import RoomMade, apply_room, make_room_for
+from dispatch.tickets import transition
 from inventory.models import ProductModel
 from tests.builders import make_asset, make_site
 from tests.dispatch_world import TIANHE, _engineer, _on_shift, make_dispatch_world
@@ -141,3 +151,112 @@ def test_a_room_no_longer_offered_is_refused_and_nothing_is_written(session: Ses
     visit = session.get(Ticket, ids.visit)
     assert visit is not None
     assert visit.status is TicketStatus.ASSIGNED
+
+
+# --- diverting a driver (`optimizer.divert`): make_room finds nobody, he is on the road
+
+
+def en_route_world(session: Session) -> FarVisit:
+    """The far-visit world with Haizhu set off at T0 for his visit 40 km north: no visit of
+    anyone's is left not departed, so no room is made; he is on the road near Tianhe."""
+    ids = far_visit_world(session)
+    user = session.get(User, ids.dispatcher)
+    assert user is not None
+    transition(session, ticket_id=ids.visit, target=TicketStatus.EN_ROUTE, user=user, now=T0)
+    session.flush()
+    return ids
+
+
+DRIVING_NOW = T0 + timedelta(minutes=10)
+
+
+def test_a_driver_is_diverted_when_nobody_makes_room(session: Session) -> None:
+    ids = en_route_world(session)
+    offer = make_room_for(session, ticket_id=ids.ticket, now=DRIVING_NOW, travel=TRAVEL)
+    assert offer is not None
+    assert offer.kind == "divert"
+    assignment = session.query(Assignment).filter_by(ticket_id=ids.visit).one()
+    assert (offer.engineer_id, offer.moved_ticket_id) == (ids.near, ids.visit)
+    assert offer.moved_assignment_id == assignment.id
+    assert offer.moved_to in (ids.near, ids.far)
+    assert offer.arrives_at <= T0 + timedelta(minutes=120)  # the urgent arrival kept
+    assert offer.best_cost is None or offer.cost < offer.best_cost
+    assert offer.stopped_at is not None  # on the road north of where he set off
+    engineer = session.get(Engineer, ids.near)
+    assert engineer is not None
+    assert engineer.current_lat is not None
+    assert engineer.current_lat < offer.stopped_at.lat < TIANHE[0] + 40 * NORTH_KM
+
+
+def test_the_policy_s_divert_engineers_0_never_diverts(session: Session) -> None:
+    ids = en_route_world(session)
+    session.execute(update(PromisePolicy).values(divert_engineers=0))
+    assert make_room_for(session, ticket_id=ids.ticket, now=DRIVING_NOW, travel=TRAVEL) is None
+
+
+def test_applying_the_divert_stops_his_drive_and_reassigns_both(session: Session) -> None:
+    ids = en_route_world(session)
+    offer = make_room_for(session, ticket_id=ids.ticket, now=DRIVING_NOW, travel=TRAVEL)
+    assert offer is not None
+    assert offer.stopped_at is not None
+    user = session.get(User, ids.dispatcher)
+    assert user is not None
+    done = apply_room(
+        session, ticket_id=ids.ticket, engineer_id=offer.engineer_id,
+        moved_assignment_id=offer.moved_assignment_id, moved_to=offer.moved_to, user=user,
+        now=DRIVING_NOW, travel=TRAVEL, kind="divert",
+    )  # fmt: skip
+    session.flush()
+    active = {
+        a.ticket_id: a.engineer_id
+        for a in session.query(Assignment).filter_by(status=AssignmentStatus.ACTIVE)
+    }
+    assert active == {ids.ticket: ids.near, ids.visit: offer.moved_to}
+    assert done.taken.assignment.arrives_at <= T0 + timedelta(minutes=120)
+    visit = session.get(Ticket, ids.visit)
+    assert visit is not None
+    assert visit.status is TicketStatus.ASSIGNED
+    assert visit.departed_at is None  # it departs anew
+    engineer = session.get(Engineer, ids.near)
+    assert engineer is not None
+    assert (engineer.current_lat, engineer.current_lon) == (
+        offer.stopped_at.lat, offer.stopped_at.lon
+    )  # fmt: skip
+    assert engineer.position_at == DRIVING_NOW
+    old = session.get(Assignment, offer.moved_assignment_id)
+    assert old is not None
+    assert old.status is AssignmentStatus.WITHDRAWN
+    log = session.scalars(
+        select(ServiceLogEntry).where(
+            ServiceLogEntry.ticket_id == ids.visit, ServiceLogEntry.kind == LogKind.DECISION
+        )
+    ).all()
+    assert any((e.details or {}).get("diverted_for") == ids.ticket for e in log)
+
+
+def test_a_divert_no_longer_offered_is_refused_and_nothing_is_written(session: Session) -> None:
+    """He arrived in the meantime (or it is asked as a room): 409, nothing written."""
+    ids = en_route_world(session)
+    offer = make_room_for(session, ticket_id=ids.ticket, now=DRIVING_NOW, travel=TRAVEL)
+    assert offer is not None
+    user = session.get(User, ids.dispatcher)
+    assert user is not None
+    before = session.query(Assignment).count()
+    with pytest.raises(AssignmentConflict, match="not offered now"):
+        apply_room(
+            session, ticket_id=ids.ticket, engineer_id=offer.engineer_id,
+            moved_assignment_id=offer.moved_assignment_id, moved_to=offer.moved_to, user=user,
+            now=DRIVING_NOW, travel=TRAVEL,
+        )  # fmt: skip
+    transition(session, ticket_id=ids.visit, target=TicketStatus.ON_SITE, user=user,
+               now=DRIVING_NOW)  # fmt: skip
+    with pytest.raises(AssignmentConflict, match="not offered now"):
+        apply_room(
+            session, ticket_id=ids.ticket, engineer_id=offer.engineer_id,
+            moved_assignment_id=offer.moved_assignment_id, moved_to=offer.moved_to, user=user,
+            now=DRIVING_NOW, travel=TRAVEL, kind="divert",
+        )  # fmt: skip
+    assert session.query(Assignment).count() == before
+    visit = session.get(Ticket, ids.visit)
+    assert visit is not None
+    assert visit.departed_at == T0
