@@ -425,20 +425,24 @@ def _open_ticket(served: Served) -> tuple[int, int]:
     raise AssertionError("no ticket of the demo world waits for an engineer")
 
 
-def test_when_every_option_is_late_the_board_offers_to_make_room(
-    visit: Visit, served: Served
-) -> None:
+ROOM = {
+    "kind": "room", "engineer_id": 1, "engineer_name": "Near Engineer",
+    "departs_at": "2026-12-03T01:00:00Z", "arrives_at": "2026-12-03T01:40:00Z",
+    "moved_ticket_id": 99, "moved_ticket_code": "T-MOVED", "moved_assignment_id": 7,
+    "moved_to": 2, "moved_to_name": "Far Colleague", "moved_departs_at": "2026-12-03T01:05:00Z",
+    "moved_arrives_at": "2026-12-03T02:30:00Z", "cost": 100, "best_cost": 900,
+}  # fmt: skip
+
+
+def _room_offered(
+    visit: Visit, served: Served, answer: dict[str, Any], button: str, toast: str
+) -> tuple[str, list[Any]]:
     """The page's side of `GET`/`POST /v1/dispatch/tickets/{id}/room` (their rules are tested
     over the API, tests/api/test_room_api.py): whether a room exists depends on the demo
-    world's hour, so the first option is read as late and the room's answer is given."""
+    world's hour, so the first option is read as late and the room's ``answer`` is given;
+    the offer's text, and what its ``button`` posted once ``toast`` showed."""
     region, ticket = _open_ticket(served)
-    room = {
-        "ticket_id": ticket, "engineer_id": 1, "engineer_name": "Near Engineer",
-        "departs_at": "2026-12-03T01:00:00Z", "arrives_at": "2026-12-03T01:40:00Z",
-        "moved_ticket_id": 99, "moved_ticket_code": "T-MOVED", "moved_assignment_id": 7,
-        "moved_to": 2, "moved_to_name": "Far Colleague", "moved_departs_at": "2026-12-03T01:05:00Z",
-        "moved_arrives_at": "2026-12-03T02:30:00Z", "cost": 100, "best_cost": 900,
-    }  # fmt: skip
+    room = answer | {"ticket_id": ticket}
     posted: list[Any] = []
 
     def late_first(route: Any) -> None:
@@ -473,9 +477,31 @@ def test_when_every_option_is_late_the_board_offers_to_make_room(
     offer = page.locator("#panel-body .room")
     offer.wait_for(timeout=WAIT_MS)
     text = offer.inner_text()
+    visit.shot(f"board-{answer['kind']}")
+    offer.get_by_role("button", name=button).click()
+    page.locator("#toast", has_text=toast).wait_for(timeout=WAIT_MS)
+    return text, posted
+
+
+def test_when_every_option_is_late_the_board_offers_to_make_room(
+    visit: Visit, served: Served
+) -> None:
+    text, posted = _room_offered(visit, served, ROOM, "Make room", "moved to Far Colleague")
     assert "Far Colleague takes T-MOVED" in text, text
     assert "Near Engineer leaves" in text, text
-    visit.shot("board-room")
-    offer.get_by_role("button", name="Make room").click()
-    page.locator("#toast", has_text="moved to Far Colleague").wait_for(timeout=WAIT_MS)
-    assert posted == [{"engineer_id": 1, "moved_assignment_id": 7, "moved_to": 2}]
+    assert posted == [{"engineer_id": 1, "moved_assignment_id": 7, "moved_to": 2, "kind": "room"}]
+
+
+def test_when_nobody_makes_room_the_board_offers_to_divert_a_driver(
+    visit: Visit, served: Served
+) -> None:
+    """A divert answer (`optimizer.divert`): worded with the driver, the visit he drives to
+    and who takes it (a colleague, or himself after this ticket); posted with its kind."""
+    divert = ROOM | {"kind": "divert", "engineer_name": "Chen Haiyan", "moved_to_name": "Li Wei"}
+    text, posted = _room_offered(visit, served, divert, "Divert", "moved to Li Wei")
+    assert "Divert Chen Haiyan" in text, text
+    assert "driving to T-MOVED; that visit goes to Li Wei" in text, text
+    assert posted == [{"engineer_id": 1, "moved_assignment_id": 7, "moved_to": 2, "kind": "divert"}]
+    himself = divert | {"moved_to": 1, "moved_to_name": "Chen Haiyan"}
+    text, _ = _room_offered(visit, served, himself, "Divert", "T-MOVED stays with him after")
+    assert "that visit stays with him after" in text, text

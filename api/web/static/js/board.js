@@ -589,7 +589,9 @@ async function loadOptions(ticketId) {
 const keepsArrival = (o) => o.promises.every((p) => p.promise !== "arrival" || p.kept);
 
 // When every option breaks the arrival: could a nearby engineer's next visit go to a
-// colleague who keeps it, so he takes this ticket in time? (GET .../room, issue 16.)
+// colleague who keeps it, so he takes this ticket in time? Or else an engineer driving to
+// a visit be diverted here first, that visit going to a colleague or staying with him after
+// (kind "divert")? (GET .../room, issue 16.)
 async function loadRoom(ticketId) {
   try {
     const room = await api(`/v1/dispatch/tickets/${ticketId}/room`);
@@ -602,6 +604,14 @@ async function loadRoom(ticketId) {
 function renderRoom(t) {
   const r = state.room;
   if (!r || r.ticket_id !== t.id) return "";
+  if (r.kind === "divert") {
+    const visit = r.moved_to === r.engineer_id ? "stays with him after" : `goes to ${r.moved_to_name}`;
+    return el("div", { class: "check ok room", role: "status" },
+      el("b", {}, `Divert ${r.engineer_name} `),
+      `(driving to ${r.moved_ticket_code}; that visit ${visit}, arrives ${fmtTime(r.moved_arrives_at, zone())}, its promises kept): `,
+      `he arrives here ${fmtTime(r.arrives_at, zone())}, in time. `,
+      el("button", { type: "button", onclick: () => makeRoom(t.id, r) }, "Divert"));
+  }
   return el("div", { class: "check ok room", role: "status" },
     el("b", {}, "Make room: "),
     `${r.moved_to_name} takes ${r.moved_ticket_code} (arrives ${fmtTime(r.moved_arrives_at, zone())}, its promises kept), `,
@@ -610,17 +620,20 @@ function renderRoom(t) {
 }
 
 async function makeRoom(ticketId, r) {
-  const id = `room:${ticketId}:${r.moved_assignment_id}:${r.moved_to}`;
+  const kind = r.kind || "room";
+  const id = `${kind}:${ticketId}:${r.moved_assignment_id}:${r.moved_to}`;
   if (!state.keys.has(id)) state.keys.set(id, newKey(`room-${ticketId}`));
   try {
     await api(`/v1/dispatch/tickets/${ticketId}/room`, { method: "POST", idempotencyKey: state.keys.get(id),
-      body: { engineer_id: r.engineer_id, moved_assignment_id: r.moved_assignment_id, moved_to: r.moved_to } });
-    toast(`${ticketOf(ticketId)?.code} assigned to ${r.engineer_name}; ${r.moved_ticket_code} moved to ${r.moved_to_name}`, "ok");
+      body: { engineer_id: r.engineer_id, moved_assignment_id: r.moved_assignment_id, moved_to: r.moved_to, kind } });
+    const moved = kind === "divert" && r.moved_to === r.engineer_id
+      ? `${r.moved_ticket_code} stays with him after` : `${r.moved_ticket_code} moved to ${r.moved_to_name}`;
+    toast(`${ticketOf(ticketId)?.code} assigned to ${r.engineer_name}; ${moved}`, "ok");
     state.room = null;
     state.options = null;
     await load();
   } catch (problem) {
-    toast(`Room not made: ${problem.message}`, "error");
+    toast(`${kind === "divert" ? "Not diverted" : "Room not made"}: ${problem.message}`, "error");
     state.room = null;
     renderPanel();
   }
