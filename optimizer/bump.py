@@ -26,7 +26,8 @@ simulator (`scenarios.simulate`), over the same `recommend`:
 `divert` is its sibling for an engineer already driving to a visit (departed, not arrived):
 he is priced on the new ticket from where he is on the road, and his visit then goes on
 with him after the new job or with a colleague, as long as it keeps every clock its plan
-keeps (see `divert`).
+keeps (see `divert`). Production asks it too when no room is made
+(`dispatch.room.make_room_for`, kind "divert"), as the simulator does.
 """
 
 from __future__ import annotations
