@@ -34,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.calendar import WeeklyShift
-from scenarios.advise_screen import Prediction, Screener
+from scenarios.advise_screen import KPIS, CheckRow, Prediction, Screener, check_rows
 from scenarios.base import build_sim_world, load_world_rows
 from scenarios.demand import DAY_S, history_rates, ticket_stream
 from scenarios.executors import Executor, run_on
@@ -299,6 +299,10 @@ class Advice:
     # The step ``uniform`` is (fresh streams): the search's holding step, else the first
     # step that holds on the fresh streams, else the last one tried.
     uniform_checked_step: int | None = None
+    # the screen's prediction against the fresh streams' simulation (today, advised and the
+    # uniform rule; overall and per region, each target clock it predicts): where it is
+    # off by more than 3 points, `CheckRow.why` says why
+    screen_accuracy: list[CheckRow] = field(default_factory=list)
 
     @property
     def reached(self) -> bool:
@@ -1074,10 +1078,16 @@ def advise(
         (k for k in candidates if final[f"uniform_{k}"].holds(targets, spec.tolerance)),
         candidates[-1] if candidates else None,
     )
+    accuracy: list[CheckRow] = []
+    if screen is not None:  # the issue's check: within 3 points, or where and why not
+        kpis = [k for k in KPIS if any(t.kpi == k for t in targets)]
+        compared = ["today", "advised", *([] if checked is None else [f"uniform_{checked}"])]
+        for label in compared:
+            accuracy += check_rows(label, screen(configs[label]), final[label], kpis)
     return Advice(
         spec, targets, final["today"], final["advised"], steps, dropped,
         None if checked is None else final[f"uniform_{checked}"], uniform_step, frontier,
-        checked,
+        checked, accuracy,
     )  # fmt: skip
 
 
@@ -1196,7 +1206,9 @@ class SimulationEvaluator:
 
     @property
     def world(self) -> SimWorld:
-        return self._base
+        """Today's world of the question: the base with the scenario's `world_changes`
+        (the moves are sized and the uniform rule scaled on it)."""
+        return with_settings(self.spec.scenario, self._base)
 
     def screen(self, changes: tuple[Change, ...]) -> Prediction:
         """The analytic screen's prediction for changes on the base world (milliseconds to

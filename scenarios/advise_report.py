@@ -147,6 +147,8 @@ def advice_json(advice: Advice) -> dict[str, Any]:
         ],
         "dropped": advice.dropped,
         "regions": _regions(advice),
+        # predicted vs simulated on the fresh streams; "why" where off by > 3 points
+        "screen_accuracy": [r.as_json() for r in advice.screen_accuracy],
         "scenario_changes": [
             c.model_dump(mode="json", exclude_none=True) for c in advice.advised.changes
         ],

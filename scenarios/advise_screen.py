@@ -773,9 +773,17 @@ def _on_shelf(
     return out
 
 
+class _MissMix(Protocol):
+    @property
+    def reasons(self) -> Mapping[str, float]: ...
+
+
 class _Measured(Protocol):
     @property
     def attainment(self) -> Mapping[tuple[str, str], Estimate]: ...
+
+    @property
+    def misses(self) -> Mapping[tuple[str, str], _MissMix]: ...
 
 
 class _Judge(Protocol):
@@ -804,6 +812,8 @@ class CheckRow:
     high: float
     n: int
     tolerance: float = 0.03
+    # the simulation's misses per run there by why (geography, shift, labour, decision)
+    reasons: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def within(self) -> bool:
@@ -814,14 +824,52 @@ class CheckRow:
         """The prediction lies inside the simulation's 95 % interval (sampling explains it)."""
         return bool(self.low <= self.predicted <= self.high)
 
+    @property
+    def why(self) -> str:
+        """Why the screen is off by more than the tolerance here ("" when it is not): the
+        interval, or its direction with the simulation's misses by reason, and what the
+        screen leaves out (docs/advise.md) that errs that way."""
+        if self.within:
+            return ""
+        off = f"{100 * abs(self.predicted - self.mean):.1f} points"
+        if self.in_interval:
+            return (f"off by {off}, inside the simulation's 95 % interval: too few tickets "
+                    "to tell")  # fmt: skip
+        total = sum(self.reasons.values())
+        mix = ", ".join(
+            f"{k} {100 * v / total:.0f} %"
+            for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1]) if v > 0
+        ) if total > 0 else "none recorded"  # fmt: skip
+        if self.predicted < self.mean:
+            return (f"pessimistic by {off} (simulated misses: {mix}): engineers near after a "
+                    "job and neighbours' engineers kept more than the screen's queues from "
+                    "home allow")  # fmt: skip
+        main = max(self.reasons, key=lambda k: self.reasons[k]) if total > 0 else "decision"
+        return f"optimistic by {off} (simulated misses: {mix}): {_LEFT_OUT[main]}"
+
     def as_json(self) -> dict[str, object]:
         return {
             "point": self.point, "scope": self.scope, "kpi": self.kpi,
             "predicted": round(self.predicted, 4), "simulated": round(self.mean, 4),
             "low": round(self.low, 4), "high": round(self.high, 4), "replications": self.n,
             "error": round(self.predicted - self.mean, 4), "within": self.within,
-            "in_interval": self.in_interval,
+            "in_interval": self.in_interval, "why": self.why,
+            "misses_by_reason": {k: round(v, 2) for k, v in sorted(self.reasons.items())},
         }  # fmt: skip
+
+
+# What the screen leaves out that loses the simulation tickets of each miss reason (an
+# optimistic screen: docs/advise.md, "What it leaves out").
+_LEFT_OUT = {
+    "decision": "mostly the dispatch's decisions and busy engineers, which the screen's "
+    "hourly queues leave out (queues carried over, engineers away after a job, the plan's "
+    "own choices)",
+    "labour": "mostly the labour rules (overtime), which the screen leaves out",
+    "shift": "mostly nobody at work or on call when they came, where the screen counts "
+    "whoever works any part of the hour (its shifts are whole hours)",
+    "geography": "mostly out of reach of every home, where the screen's drive (the nearest "
+    "qualified engineer at work, at the hour's mean speed) fits the deadline",
+}
 
 
 def staffing(world: SimWorld, share: float) -> tuple[Change, ...]:
@@ -851,16 +899,34 @@ def screen_check(
     measured = judge(configs, 0)
     rows: list[CheckRow] = []
     for name, changes in configs.items():
-        prediction = judge.screen(changes)
-        scopes = ["all", *(f"region={r}" for r in sorted(prediction.arrival))]
-        for kpi in KPIS:
-            for scope in scopes:
-                sim = measured[name].attainment.get((kpi, scope))
-                guess = prediction.get(kpi, scope)
-                if sim is None or guess is None:
-                    continue
-                rows.append(CheckRow(name, scope, kpi, float(guess), sim.mean, sim.low,
-                                     sim.high, sim.n, tolerance))  # fmt: skip
+        rows.extend(check_rows(name, judge.screen(changes), measured[name], KPIS, tolerance))
+    return rows
+
+
+def check_rows(
+    point: str,
+    prediction: Prediction,
+    measured: _Measured,
+    kpis: Iterable[str] = KPIS,
+    tolerance: float = 0.03,
+) -> list[CheckRow]:
+    """The screen's prediction against one simulated configuration, overall and per region,
+    each row with the simulation's misses by reason there (to say why it is off)."""
+    rows: list[CheckRow] = []
+    scopes = ["all", *(f"region={r}" for r in sorted(prediction.arrival))]
+    for kpi in kpis:
+        for scope in scopes:
+            sim = measured.attainment.get((kpi, scope))
+            guess = prediction.get(kpi, scope)
+            if sim is None or guess is None:
+                continue
+            region = scope.removeprefix("region=")
+            reasons: Counter[str] = Counter()
+            for (k, r), miss in measured.misses.items():
+                if k == kpi and (scope == "all" or r == region):
+                    reasons.update(miss.reasons)
+            rows.append(CheckRow(point, scope, kpi, float(guess), sim.mean, sim.low, sim.high,
+                                 sim.n, tolerance, dict(reasons)))  # fmt: skip
     return rows
 
 
@@ -868,6 +934,7 @@ __all__ = [
     "CheckRow",
     "Prediction",
     "Screener",
+    "check_rows",
     "covered_hours",
     "erlang_c",
     "predict",

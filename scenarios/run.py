@@ -52,9 +52,9 @@ def variants_of(scenario: Scenario) -> list[str]:
 
 
 def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
-    """The scenario's returns flow, restocking, loaner rates and rush hours, and its
-    `make_room_engineers` and `divert_engineers` for every policy when it gives them
-    (docs/scenarios.md)."""
+    """The scenario's returns flow, restocking, loaner rates and rush hours, its
+    `make_room_engineers` and `divert_engineers` for every policy when it gives them, then
+    its `world_changes` (docs/scenarios.md): the world every variant starts from."""
     r, loan, restock = scenario.returns, scenario.loaners, scenario.restock
     policies = world.policies
     if scenario.make_room_engineers is not None:
@@ -63,7 +63,7 @@ def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
     if scenario.divert_engineers is not None:
         drivers = scenario.divert_engineers
         policies = {pid: replace(p, divert_engineers=drivers) for pid, p in policies.items()}
-    return replace(
+    settled = replace(
         world,
         policies=policies,
         returns=ReturnsPolicy(
@@ -76,6 +76,7 @@ def with_settings(scenario: Scenario, world: SimWorld) -> SimWorld:
         loaners=LoanerRates(loan.per_loan, loan.per_day),
         speed_by_hour=scenario.rush_hours.profile(),
     )  # fmt: skip
+    return apply_changes(settled, scenario.world_changes)
 
 
 def run_params(scenario: Scenario, variant: str, policy: str, replication: int) -> RunParams:

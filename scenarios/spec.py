@@ -426,6 +426,9 @@ class Scenario(_Strict):
     restock: Restock = Restock()
     loaners: Loaners = Loaners()
     rush_hours: RushHours = RushHours()  # default: optimizer.GUANGDONG_RUSH_HOURS
+    # changes to the base world before any variant: today's world of the question (e.g.
+    # 25 % fewer engineers), so every variant, an advice's moves and the screen start there
+    world_changes: tuple[Change, ...] = ()
     variants: tuple[Variant, ...] = ()
     precision: Precision | None = None  # None: exactly `replications` runs
 

@@ -100,6 +100,35 @@ def _screen_check(spec: AdviceSpec, evaluator: SimulationEvaluator, folder: Path
         f"{len(rows) - len(bad)} of {len(rows)} within 3 points (*: not); of the others "
         f"{inside} inside the simulation's 95 % interval (too few tickets to tell); {path}"
     )
+    for r in sorted(bad, key=lambda r: -abs(r.predicted - r.mean)):
+        if not r.in_interval:
+            console.print(f"  {r.point} {r.scope} {_short(r.kpi)}: {r.why}", highlight=False)
+
+
+def _screen_accuracy(advice: Advice) -> None:
+    """Where the screen's prediction is more than 3 points off the fresh streams'
+    simulation, and why (the issue's check, made on every advice run)."""
+    rows = advice.screen_accuracy
+    if not rows:
+        return
+    off = [r for r in rows if not r.within]
+    console.print(
+        f"screen vs simulation (fresh streams): {len(rows) - len(off)} of {len(rows)} "
+        f"within 3 points" + (":" if not off else "; off by more:"),
+        highlight=False,
+    )
+    shown = sorted(off, key=lambda r: (r.in_interval, -abs(r.predicted - r.mean)))
+    for r in shown[:_SHOWN]:
+        console.print(
+            f"  {r.point} {r.scope} {_short(r.kpi)}: predicted {100 * r.predicted:.1f}, "
+            f"simulated {100 * r.mean:.1f} [{100 * r.low:.1f}, {100 * r.high:.1f}]: {r.why}",
+            highlight=False,
+        )
+    if len(shown) > _SHOWN:
+        console.print(f"  ... {len(shown) - _SHOWN} more in advice.json (screen_accuracy)")
+
+
+_SHOWN = 12  # rows of the screen's misses printed; advice.json holds them all
 
 
 def advise_command(
@@ -183,6 +212,7 @@ def advise_command(
         console.print("the uniform rule did not reach every target within its steps")
     elif advice.uniform is not None:
         console.print("the uniform rule reached every target; the advice did not")
+    _screen_accuracy(advice)
     folder = out or Path("reports") / spec.name
     files = write_advice(advice, folder)
     console.print(f"report: {folder}/ ({', '.join(f.name for f in files)})")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
 
-from scenarios.advise import AdviceMoves, Target, advise, screen_rank
+from scenarios.advise import AdviceMoves, Misses, Target, advise, screen_rank
 from scenarios.advise_screen import (
     Prediction,
     Screener,
@@ -167,6 +167,7 @@ def test_staffing_scales_every_region_and_keeps_one() -> None:
 @dataclass(frozen=True)
 class _Measured:
     attainment: Mapping[tuple[str, str], Estimate]
+    misses: Mapping[tuple[str, str], Misses] = field(default_factory=dict)
 
 
 class _Judge:
@@ -207,6 +208,7 @@ def test_the_accuracy_check_flags_the_points_off_by_more_than_3_points() -> None
     far = screen_check(_Judge(-0.05))
     assert not any(r.within for r in far)
     assert far[0].as_json()["error"] == pytest.approx(0.05)
+    assert far[0].why.startswith("optimistic by 5.0 points")  # where and why, row by row
     assert json.loads(json.dumps([r.as_json() for r in far]))  # screen_check.json
 
 
