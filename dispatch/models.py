@@ -396,7 +396,10 @@ class Ticket(IdMixin, Base):
     agreed_arrival_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The engineer assigned through dispatch; only the assignment service sets it.
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), index=True)
-    # When each clock's event happened (None while pending).
+    # When each clock's event happened (None while pending). ``departed_at``/``arrived_at``
+    # are the ticket's FIRST departure and arrival, whoever made them: the promise clocks
+    # read them (`dispatch.clocks`). Where the visit under way stands (its expected arrival,
+    # its time on site) is read from its active assignment's own events instead.
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -497,8 +500,14 @@ class Assignment(IdMixin, Base):
     """An engineer's planned job: the one record of who goes, when, with which parts.
 
     Only the assignment service writes it, in the same transaction as the ticket's
-    "assigned" transition and the part reservation. A ticket has at most one active
+    "assigned" transition and the part reservation (and its visit's events, below, with
+    the ticket's en-route / on-site transitions). A ticket has at most one active
     assignment (a partial unique index enforces it under concurrency).
+
+    ``departed_at``/``arrived_at``: this visit's own events (its engineer set off, arrived).
+    The projections of a visit under way read them, so a visit handed back to dispatch and
+    assigned again starts afresh; the ticket's stamps keep the first departure and arrival
+    for the promise clocks.
     """
 
     __tablename__ = "assignments"
@@ -520,6 +529,8 @@ class Assignment(IdMixin, Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_reason: Mapped[str | None] = mapped_column(String(500))
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index(

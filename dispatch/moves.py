@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from dispatch.durations import DurationLog
-from dispatch.models import PromisePolicy, Ticket, TicketStatus
+from dispatch.models import Assignment, PromisePolicy, Ticket, TicketStatus
 from dispatch.names import engineer_label
-from dispatch.snapshot import duration_log, planned_s, with_planning
+from dispatch.snapshot import (
+    ACTIVE_VISIT,
+    VISIT_ARRIVED,
+    duration_log,
+    planned_s,
+    with_planning,
+)
 
 RULE_BETTER = "better"  # optimizer.better_elsewhere: the plan breaks a clock, someone is cheaper
 RULE_OVERRUN = "overrun"  # optimizer.keeps_what_was_planned: his job on site overruns
@@ -70,17 +76,20 @@ def overrunning(
     """Engineers whose job on site runs past its planned end by more than the policy's
     `redispatch_after_min`: engineer id -> the instant the threshold passed.
 
-    The job began at its arrival; its planned duration is the one dispatch plans it with
+    The job began at its visit's arrival (`dispatch.snapshot.VISIT_ARRIVED`: this engineer's,
+    not the ticket's first); its planned duration is the one dispatch plans it with
     (`dispatch.durations`, as `dispatch.snapshot` does for the job on site); the rule is the
     simulator's number and test (`optimizer.overrun_past`), the threshold the job's policy.
     ``durations`` reads the log (the worker's is cached: it asks every round).
     """
-    stmt = with_planning(
-        Ticket.engineer_id, Ticket.arrived_at, PromisePolicy.redispatch_after_min
-    ).where(
-        Ticket.status == TicketStatus.ON_SITE,
-        Ticket.arrived_at.is_not(None),
-        Ticket.engineer_id.is_not(None),
+    stmt = (
+        with_planning(Ticket.engineer_id, VISIT_ARRIVED, PromisePolicy.redispatch_after_min)
+        .outerjoin(Assignment, ACTIVE_VISIT)
+        .where(
+            Ticket.status == TicketStatus.ON_SITE,
+            VISIT_ARRIVED.is_not(None),
+            Ticket.engineer_id.is_not(None),
+        )
     )
     if engineer_ids is not None:
         stmt = stmt.where(Ticket.engineer_id.in_(engineer_ids))

@@ -31,7 +31,6 @@ from dispatch.assign import Confirmed, confirm_assignment
 from dispatch.errors import AssignmentConflict, NotFoundError
 from dispatch.models import (
     Assignment,
-    AssignmentStatus,
     Engineer,
     LogKind,
     PromisePolicy,
@@ -42,6 +41,8 @@ from dispatch.pinning import withdraw_assignment
 from dispatch.recommend import recommend_ticket
 from dispatch.redispatch import not_departed
 from dispatch.snapshot import (
+    ACTIVE_VISIT,
+    VISIT_DEPARTED,
     Snapshot,
     asked_view,
     en_route_visit,
@@ -211,7 +212,9 @@ def _apply_divert(
     )
     moved_ticket = session.get(Ticket, room.moved_ticket_id)
     assert moved_ticket is not None  # locked by apply_room
-    departed, moved_ticket.departed_at = moved_ticket.departed_at, None  # it departs anew
+    # Its depart clock counts anew, as the simulator counts a diverted visit's; where the
+    # new visit stands is read from its own assignment's events either way.
+    departed, moved_ticket.departed_at = moved_ticket.departed_at, None
     taken = confirm_assignment(
         session, ticket_id=room.ticket_id, engineer_id=room.engineer_id, user=user, now=now,
         travel=travel,
@@ -273,21 +276,21 @@ def driving_now(
     session: Session, snap: Snapshot, *, now: datetime
 ) -> dict[int, tuple[opt.Driving, Assignment]]:
     """The engineers a divert may stop (ticket id -> his drive, its assignment): en route
-    to a visit with a recorded departure, straight to its site (its parts in the van or
-    none: no depot pickup, no shipment), nothing else committed to him. He set off from
-    where the snapshot stood him when he departed (`optimizer.sets_off_from`: his reported
-    position, or home once he went home since; a position reported after the departure is
-    taken as where he set off, an approximation) and arrives when `en_route_visit` expects
-    him (his planned drive from the departure, not before now)."""
+    to a visit with a recorded departure (the visit's own, `VISIT_DEPARTED`), straight to
+    its site (its parts in the van or none: no depot pickup, no shipment), nothing else
+    committed to him. He set off from where the snapshot stood him when he departed
+    (`optimizer.sets_off_from`: his reported position, or home once he went home since; a
+    position reported after the departure is taken as where he set off, an approximation)
+    and arrives when `en_route_visit` expects him (his planned drive from the departure,
+    not before now)."""
     at = snap.offset(now)
-    active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     rows = session.execute(
-        select(Ticket.id, Ticket.departed_at, Assignment, Engineer.position_at)
-        .join(Assignment, active)
+        select(Ticket.id, VISIT_DEPARTED, Assignment, Engineer.position_at)
+        .join(Assignment, ACTIVE_VISIT)
         .join(Engineer, Engineer.id == Assignment.engineer_id)
         .where(
             Ticket.status == TicketStatus.EN_ROUTE,
-            Ticket.departed_at.is_not(None),
+            VISIT_DEPARTED.is_not(None),
             Assignment.parts_source.in_(("none", "van")),
         )
         .order_by(Ticket.id)

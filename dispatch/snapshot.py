@@ -344,6 +344,15 @@ _PLANNING = (
 PLANNING_COLUMNS = len(_PLANNING)
 
 
+# The visit under way's own events: its active assignment's (outer-joined on `ACTIVE_VISIT`),
+# not the ticket's first ones, which the promise clocks keep (`dispatch.clocks`): a visit
+# handed back and assigned again is another engineer's drive. A ticket under way without
+# the assignment's stamp (moved outside dispatch, no transition) has only the ticket's.
+ACTIVE_VISIT = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
+VISIT_DEPARTED = func.coalesce(Assignment.departed_at, Ticket.departed_at)
+VISIT_ARRIVED = func.coalesce(Assignment.arrived_at, Ticket.arrived_at)
+
+
 def with_planning(*columns: Any) -> Select[Any]:
     """`ticket_policy` with what `planned_s` needs after ``columns`` (the last
     `PLANNING_COLUMNS` of each row): how dispatch plans each ticket's job."""
@@ -719,6 +728,8 @@ def _busy(
       the planning duration, at least the planned fix (which errs early);
     - assigned: the assignment's planned fix (its drive is still ahead), at least now + the
       planning duration.
+    Departure and arrival are the visit's own (`VISIT_DEPARTED`, `VISIT_ARRIVED`), not the
+    ticket's first ones: a visit handed back and assigned again runs from its new events.
 
     The assigned visits are read re-timed behind the work before them (`optimizer.retimed`:
     behind an overrun a visit departs, arrives and ends later, and ``busy_until`` with it).
@@ -730,13 +741,12 @@ def _busy(
     ``at``: the offset from ``epoch`` the work is read at (a cached snapshot's engineers
     patched later, `dispatch.snapshot_cache`); 0: at the epoch.
     """
-    active = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
     stmt = (
         with_planning(
             Ticket.engineer_id,
             Ticket.status,
-            Ticket.departed_at,
-            Ticket.arrived_at,
+            VISIT_DEPARTED,
+            VISIT_ARRIVED,
             Site.lat,
             Site.lon,
             Assignment.departs_at,
@@ -745,7 +755,7 @@ def _busy(
             Assignment.pinned,
             Ticket.id,
         )
-        .outerjoin(Assignment, active)
+        .outerjoin(Assignment, ACTIVE_VISIT)
         .where(
             Ticket.engineer_id.in_(list(engineer_ids)),
             Ticket.status.in_([TicketStatus.ASSIGNED, TicketStatus.EN_ROUTE, TicketStatus.ON_SITE]),

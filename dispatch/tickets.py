@@ -155,9 +155,17 @@ _ASSIGNMENT_WITHDRAWN = frozenset({S.CANCELLED, S.RESPONDED})
 _NO_VISIT = frozenset({S.CANCELLED, S.RESOLVED_REMOTELY})
 
 
+# The visit's own events, on its active assignment (the ticket's record the first ones).
+_VISIT_EVENT: dict[S, str] = {S.EN_ROUTE: "departed_at", S.ON_SITE: "arrived_at"}
+
+
 def _follow_assignment(
     session: Session, ticket: Ticket, target: S, *, user: User, now: datetime, reason: str | None
 ) -> None:
+    visit_event = _VISIT_EVENT.get(target)
+    if visit_event is not None:
+        _stamp_visit(session, ticket, visit_event, now)
+        return
     if target not in _ASSIGNMENT_DONE | _ASSIGNMENT_WITHDRAWN:
         return
     active = session.scalars(
@@ -188,6 +196,20 @@ def _follow_assignment(
         if hold_id not in keep:
             release(session=session, reservation_id=hold_id, user_id=user.id, now=now,
                     reason=f"ticket {ticket.id} {target}")  # fmt: skip
+
+
+def _stamp_visit(session: Session, ticket: Ticket, field: str, now: datetime) -> None:
+    """The active assignment records its engineer's departure / arrival: the projections
+    of the visit read these, not the ticket's first ones (a visit handed back and assigned
+    again is another engineer's drive). A ticket without one (moved outside dispatch) has
+    none to stamp."""
+    active = session.scalars(
+        select(Assignment).where(
+            Assignment.ticket_id == ticket.id, Assignment.status == AssignmentStatus.ACTIVE
+        )
+    ).one_or_none()
+    if active is not None and getattr(active, field) is None:
+        setattr(active, field, now)
 
 
 def _stop_shipments(

@@ -173,3 +173,76 @@ def test_0016_gives_stored_policies_the_documented_divert_engineers(empty_url: s
         with pytest.raises(IntegrityError):
             connection.exec_driver_sql("UPDATE promise_policies SET divert_engineers = -1")
     engine.dispose()
+
+
+def test_0017_gives_visits_under_way_their_tickets_stamps(empty_url: str) -> None:
+    """Down to 0016 the visits' own events go; back up, the active assignment of a ticket
+    en route gets the ticket's departure (not an earlier visit's arrival), one on site both,
+    one not set off and a withdrawn one none."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    import optimizer as opt
+    from dispatch.assign import confirm_assignment
+    from dispatch.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+    from dispatch.pinning import withdraw_assignment
+    from dispatch.tickets import transition
+    from tests.dispatch_world import make_dispatch_world
+    from tests.ticket_builders import T0, open_ticket
+
+    engine = db.make_engine(empty_url)
+    db.upgrade(engine)
+    travel = opt.GeodesicTravelTimes()
+    steps: dict[str, tuple[TicketStatus | None, ...]] = {  # each step an hour after the last
+        "assigned": (),
+        "en_route": (TicketStatus.EN_ROUTE,),
+        "on_site": (TicketStatus.EN_ROUTE, TicketStatus.ON_SITE),
+        # on site, handed back (None) and assigned to Panyu, who sets off
+        "again": (TicketStatus.EN_ROUTE, TicketStatus.ON_SITE, None, TicketStatus.EN_ROUTE),
+    }
+    ids: dict[str, int] = {}
+    with db.make_sessionmaker(engine).begin() as session:
+        dw = make_dispatch_world(session, with_part=False)
+        who = dw.base.dispatcher
+        for name, path in steps.items():
+            ticket = open_ticket(session, dw.base, severity="general")
+            ids[name] = ticket.id
+            confirm_assignment(session, ticket_id=ticket.id, engineer_id=dw.haizhu.id,
+                               user=who, now=T0, travel=travel)  # fmt: skip
+            for hour, step in enumerate(path, start=1):
+                at = T0 + timedelta(hours=hour)
+                if step is not None:
+                    transition(session, ticket_id=ticket.id, target=step, user=who, now=at)
+                    continue
+                active = select(Assignment.id).where(
+                    Assignment.ticket_id == ticket.id,
+                    Assignment.status == AssignmentStatus.ACTIVE,
+                )
+                withdraw_assignment(session, assignment_id=session.scalars(active).one(),
+                                    user=who, now=at, reason="van broke down")  # fmt: skip
+                confirm_assignment(session, ticket_id=ticket.id, engineer_id=dw.panyu.id,
+                                   user=who, now=at, travel=travel)  # fmt: skip
+    db.migrate.downgrade(engine, "0016")
+    columns = {c["name"] for c in inspect(engine).get_columns("assignments")}
+    assert not {"departed_at", "arrived_at"} & columns
+    db.upgrade(engine)
+    with db.make_sessionmaker(engine).begin() as session:
+        tickets = {t.id: t for t in session.scalars(select(Ticket))}
+        seen = {
+            (a.ticket_id, a.status): (a.departed_at, a.arrived_at)
+            for a in session.scalars(select(Assignment))
+        }
+    first = {name: tickets[tid] for name, tid in ids.items()}
+    active, withdrawn = AssignmentStatus.ACTIVE, AssignmentStatus.WITHDRAWN
+    assert seen[(ids["assigned"], active)] == (None, None)
+    assert seen[(ids["en_route"], active)] == (first["en_route"].departed_at, None)
+    on_site = first["on_site"]
+    assert seen[(ids["on_site"], active)] == (on_site.departed_at, on_site.arrived_at)
+    assert on_site.arrived_at is not None
+    # before 0017 only the ticket's first departure is known; its arrival was another visit's
+    again = first["again"]
+    assert again.arrived_at is not None
+    assert seen[(ids["again"], active)] == (again.departed_at, None)
+    assert seen[(ids["again"], withdrawn)] == (None, None)
+    engine.dispose()

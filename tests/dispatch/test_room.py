@@ -226,6 +226,8 @@ def test_applying_the_divert_stops_his_drive_and_reassigns_both(session: Session
     old = session.get(Assignment, offer.moved_assignment_id)
     assert old is not None
     assert old.status is AssignmentStatus.WITHDRAWN
+    assert old.departed_at == T0  # his drive, on his visit; the new visit has not set off
+    assert done.moved.assignment.departed_at is None
     log = session.scalars(
         select(ServiceLogEntry).where(
             ServiceLogEntry.ticket_id == ids.visit, ServiceLogEntry.kind == LogKind.DECISION
