@@ -346,8 +346,9 @@ PLANNING_COLUMNS = len(_PLANNING)
 
 # The visit under way's own events: its active assignment's (outer-joined on `ACTIVE_VISIT`),
 # not the ticket's first ones, which the promise clocks keep (`dispatch.clocks`): a visit
-# handed back and assigned again is another engineer's drive. A ticket under way without
-# the assignment's stamp (moved outside dispatch, no transition) has only the ticket's.
+# handed back and assigned again is another engineer's drive. A visit under way without
+# its own stamp (moved outside the transitions, or loaded from a world bundle written
+# before the assignments had them) reads the ticket's, the only one there is.
 ACTIVE_VISIT = (Assignment.ticket_id == Ticket.id) & (Assignment.status == AssignmentStatus.ACTIVE)
 VISIT_DEPARTED = func.coalesce(Assignment.departed_at, Ticket.departed_at)
 VISIT_ARRIVED = func.coalesce(Assignment.arrived_at, Ticket.arrived_at)
