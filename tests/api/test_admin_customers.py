@@ -165,43 +165,25 @@ class TestPolicies:
             problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
             assert locations(problem) == {("body", next(iter(bad)))}
 
-    def test_engineers_asked_to_make_room_are_policy_data(
-        self, client: TestClient, world: World
+    @pytest.mark.parametrize(
+        ("column", "code"), [("make_room_engineers", "P-ROOM"), ("divert_engineers", "P-DIVERT")]
+    )
+    def test_engineers_asked_to_make_room_or_take_a_ticket_first_are_policy_data(
+        self, client: TestClient, world: World, column: str, code: str
     ) -> None:
         url = f"/v1/policies/{world['rural']}"
-        assert client.get(url, headers=DISPATCHER).json()["make_room_engineers"] == 3
-        changed = client.patch(url, json={"make_room_engineers": 0}, headers=ADMIN)
+        assert client.get(url, headers=DISPATCHER).json()[column] == 3
+        changed = client.patch(url, json={column: 0}, headers=ADMIN)
         assert changed.status_code == 200, changed.text
-        assert changed.json()["make_room_engineers"] == 0  # never
+        assert changed.json()[column] == 0  # never
         trail = client.get("/v1/audit?entity=promise_policies&limit=100", headers=ADMIN).json()
-        assert [e["changes"]["make_room_engineers"] for e in trail["items"]
-                if "make_room_engineers" in e["changes"]][-1] == [3, 0]  # fmt: skip
-        for bad in ({"make_room_engineers": -1}, {"make_room_engineers": "many"}):
+        assert [e["changes"][column] for e in trail["items"]
+                if column in e["changes"]][-1] == [3, 0]  # fmt: skip
+        for bad in ({column: -1}, {column: "many"}):
             problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
-            assert locations(problem) == {("body", "make_room_engineers")}
-        body = {"code": "P-ROOM", "name": "Asks five", "severities": levels("a"),
-                "make_room_engineers": 5}  # fmt: skip
-        assert client.post("/v1/policies", json=body, headers=ADMIN).json()[
-            "make_room_engineers"] == 5  # fmt: skip
-
-    def test_drivers_asked_to_take_a_ticket_first_are_policy_data(
-        self, client: TestClient, world: World
-    ) -> None:
-        url = f"/v1/policies/{world['rural']}"
-        assert client.get(url, headers=DISPATCHER).json()["divert_engineers"] == 3
-        changed = client.patch(url, json={"divert_engineers": 0}, headers=ADMIN)
-        assert changed.status_code == 200, changed.text
-        assert changed.json()["divert_engineers"] == 0  # never
-        trail = client.get("/v1/audit?entity=promise_policies&limit=100", headers=ADMIN).json()
-        assert [e["changes"]["divert_engineers"] for e in trail["items"]
-                if "divert_engineers" in e["changes"]][-1] == [3, 0]  # fmt: skip
-        for bad in ({"divert_engineers": -1}, {"divert_engineers": "many"}):
-            problem = assert_problem(client.patch(url, json=bad, headers=ADMIN), 422)
-            assert locations(problem) == {("body", "divert_engineers")}
-        body = {"code": "P-DIVERT", "name": "Asks five drivers", "severities": levels("a"),
-                "divert_engineers": 5}  # fmt: skip
-        assert client.post("/v1/policies", json=body, headers=ADMIN).json()[
-            "divert_engineers"] == 5  # fmt: skip
+            assert locations(problem) == {("body", column)}
+        body = {"code": code, "name": "Asks five", "severities": levels("a"), column: 5}
+        assert client.post("/v1/policies", json=body, headers=ADMIN).json()[column] == 5
 
     def test_a_bad_patch_leaves_the_policy(self, client: TestClient, world: World) -> None:
         url = f"/v1/policies/{world['rural']}"

@@ -122,9 +122,16 @@ def test_0012_gives_stored_depots_and_suppliers_the_documented_times(empty_url: 
     engine.dispose()
 
 
-def test_0015_gives_stored_policies_the_documented_make_room_engineers(empty_url: str) -> None:
-    """Down to 0014 the column goes; back up, every stored policy asks 3 engineers (the
-    documented default), and a negative number is refused on both backends."""
+@pytest.mark.parametrize(
+    ("revision", "column", "before"),
+    [("0015", "make_room_engineers", "0014"), ("0016", "divert_engineers", "0015")],
+)
+def test_a_policy_count_column_gives_stored_policies_the_documented_default(
+    empty_url: str, revision: str, column: str, before: str
+) -> None:
+    """Down to the revision before it the column goes (and only it); back up, every stored
+    policy asks 3 (the documented default), and a negative number is refused on both
+    backends."""
     from dispatch.world import generate_world, load_world
 
     engine = db.make_engine(empty_url)
@@ -132,46 +139,20 @@ def test_0015_gives_stored_policies_the_documented_make_room_engineers(empty_url
     with db.make_sessionmaker(engine).begin() as session:
         load_world(session, generate_world(7, "small"))
     with engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE promise_policies SET make_room_engineers = 7")
+        connection.exec_driver_sql(f"UPDATE promise_policies SET {column} = 7")
         policies = connection.exec_driver_sql("SELECT count(*) FROM promise_policies").scalar_one()
-    db.migrate.downgrade(engine, "0014")
+    db.migrate.downgrade(engine, before)
     columns = {c["name"] for c in inspect(engine).get_columns("promise_policies")}
-    assert "make_room_engineers" not in columns
+    assert column not in columns
+    assert revision != "0016" or "make_room_engineers" in columns
     db.upgrade(engine)
     with engine.connect() as connection:
         asked = connection.exec_driver_sql(
-            "SELECT make_room_engineers, count(*) FROM promise_policies GROUP BY 1"
+            f"SELECT {column}, count(*) FROM promise_policies GROUP BY 1"
         )
         assert asked.all() == [(3, policies)]
         with pytest.raises(IntegrityError):
-            connection.exec_driver_sql("UPDATE promise_policies SET make_room_engineers = -1")
-    engine.dispose()
-
-
-def test_0016_gives_stored_policies_the_documented_divert_engineers(empty_url: str) -> None:
-    """Down to 0015 the column goes; back up, every stored policy asks 3 drivers (the
-    documented default), and a negative number is refused on both backends."""
-    from dispatch.world import generate_world, load_world
-
-    engine = db.make_engine(empty_url)
-    db.upgrade(engine)
-    with db.make_sessionmaker(engine).begin() as session:
-        load_world(session, generate_world(7, "small"))
-    with engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE promise_policies SET divert_engineers = 7")
-        policies = connection.exec_driver_sql("SELECT count(*) FROM promise_policies").scalar_one()
-    db.migrate.downgrade(engine, "0015")
-    columns = {c["name"] for c in inspect(engine).get_columns("promise_policies")}
-    assert "divert_engineers" not in columns
-    assert "make_room_engineers" in columns
-    db.upgrade(engine)
-    with engine.connect() as connection:
-        asked = connection.exec_driver_sql(
-            "SELECT divert_engineers, count(*) FROM promise_policies GROUP BY 1"
-        )
-        assert asked.all() == [(3, policies)]
-        with pytest.raises(IntegrityError):
-            connection.exec_driver_sql("UPDATE promise_policies SET divert_engineers = -1")
+            connection.exec_driver_sql(f"UPDATE promise_policies SET {column} = -1")
     engine.dispose()
 
 

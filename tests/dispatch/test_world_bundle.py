@@ -724,25 +724,14 @@ def test_the_format_document_lists_every_file_column_and_rule() -> None:
     assert format_reference() in DOC.read_text(encoding="utf-8")
 
 
-def test_a_bundle_older_than_make_room_engineers_takes_the_documented_default(
-    bundle: Path,
+@pytest.mark.parametrize("column", ["make_room_engineers", "divert_engineers"])
+def test_a_bundle_older_than_a_policy_column_takes_the_documented_default(
+    bundle: Path, column: str
 ) -> None:
-    """Bundles written before issue 16 made it policy data have no such column: 3 each."""
+    """Bundles written before issue 16 made these policy data have no such column: 3 each."""
     records = _rows(bundle, "promise_policies.csv")
-    drop = records[0].index("make_room_engineers")
+    drop = records[0].index(column)
     _save(bundle, "promise_policies.csv", [r[:drop] + r[drop + 1 :] for r in records])
     policies = read_bundle(bundle).tables["promise_policies"]
     assert policies
-    assert {p["make_room_engineers"] for p in policies} == {3}
-
-
-def test_a_bundle_older_than_divert_engineers_takes_the_documented_default(
-    bundle: Path,
-) -> None:
-    """Bundles written before issue 16 made it policy data have no such column: 3 each."""
-    records = _rows(bundle, "promise_policies.csv")
-    drop = records[0].index("divert_engineers")
-    _save(bundle, "promise_policies.csv", [r[:drop] + r[drop + 1 :] for r in records])
-    policies = read_bundle(bundle).tables["promise_policies"]
-    assert policies
-    assert {p["divert_engineers"] for p in policies} == {3}
+    assert {p[column] for p in policies} == {3}
